@@ -1,0 +1,276 @@
+//! Money in integer minor units. Decimal strings exist only at the edges: what a person
+//! types and what the wire carries. Nothing here touches floating point.
+
+use std::fmt;
+
+/// The largest amount accepted: twelve digits of minor units, the width of the amount
+/// field card networks carry (ISO 8583 field 4). Anything larger is a typo or an attack.
+pub const MAX_MINOR: i64 = 999_999_999_999;
+
+/// The largest currency exponent in ISO 4217 use (KWD, BHD, ... use 3).
+pub const MAX_EXPONENT: u8 = 4;
+
+/// An amount of money: `minor` units of a currency with `exponent` decimal places.
+/// Amounts are never negative; direction (sale or refund) is the transaction kind's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Money {
+    minor: i64,
+    exponent: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("enter an amount")]
+    Empty,
+    #[error("amount cannot be negative")]
+    Negative,
+    #[error("use a dot for the decimal point, without thousands separators")]
+    Comma,
+    #[error("'{0}' is not a number")]
+    NotANumber(String),
+    #[error("at most {max} digits after the decimal point")]
+    TooManyDecimals { max: u8 },
+    #[error("amount is too large (at most {max})")]
+    TooLarge { max: String },
+    #[error("currency exponent {0} is not supported")]
+    BadExponent(u8),
+}
+
+impl Money {
+    /// `minor` units with the given exponent; refuses negative or oversized amounts.
+    pub fn from_minor(minor: i64, exponent: u8) -> Result<Self, MoneyError> {
+        check_exponent(exponent)?;
+        if minor < 0 {
+            return Err(MoneyError::Negative);
+        }
+        if minor > MAX_MINOR {
+            return Err(too_large(exponent));
+        }
+        Ok(Money { minor, exponent })
+    }
+
+    pub fn zero(exponent: u8) -> Self {
+        Money { minor: 0, exponent }
+    }
+
+    pub fn minor(self) -> i64 {
+        self.minor
+    }
+
+    pub fn exponent(self) -> u8 {
+        self.exponent
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.minor == 0
+    }
+
+    /// Parses a decimal in major units as a person or the wire gives it: "12.34",
+    /// "12.3", "12", "0.05". Surrounding blanks are ignored; signs, separators,
+    /// exponents and more decimals than the currency has are refused.
+    pub fn parse(text: &str, exponent: u8) -> Result<Self, MoneyError> {
+        check_exponent(exponent)?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        if text.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        if text.contains(',') {
+            return Err(MoneyError::Comma);
+        }
+        let (whole, frac) = match text.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (text, None),
+        };
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(whole) || frac.is_some_and(|f| !all_digits(f)) {
+            return Err(MoneyError::NotANumber(text.chars().take(40).collect()));
+        }
+        let frac = frac.unwrap_or("");
+        if frac.len() > usize::from(exponent) {
+            return Err(MoneyError::TooManyDecimals { max: exponent });
+        }
+        let whole = whole.trim_start_matches('0');
+        // Digit counts bound the value before any arithmetic can overflow.
+        if whole.len() + usize::from(exponent) > 12 {
+            return Err(too_large(exponent));
+        }
+        let mut minor: i64 = 0;
+        let padded = frac.bytes().chain(std::iter::repeat(b'0')).take(exponent.into());
+        for digit in whole.bytes().chain(padded) {
+            minor = minor * 10 + i64::from(digit - b'0');
+        }
+        Money::from_minor(minor, exponent)
+    }
+
+    /// The wire's decimal string in major units: 1234 with exponent 2 is "12.34".
+    pub fn to_wire(self) -> String {
+        self.to_string()
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        if self.exponent != other.exponent {
+            return None;
+        }
+        Money::from_minor(self.minor.checked_add(other.minor)?, self.exponent).ok()
+    }
+
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        if self.exponent != other.exponent {
+            return None;
+        }
+        Money::from_minor(self.minor.checked_sub(other.minor)?, self.exponent).ok()
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_minor(self.minor, self.exponent, f)
+    }
+}
+
+/// Formats a signed sum of minor units (report totals may be negative).
+pub fn format_minor(minor: i64, exponent: u8) -> String {
+    struct Signed(i64, u8);
+    impl fmt::Display for Signed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt_minor(self.0, self.1, f)
+        }
+    }
+    Signed(minor, exponent).to_string()
+}
+
+fn fmt_minor(minor: i64, exponent: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    if exponent == 0 {
+        return write!(f, "{sign}{abs}");
+    }
+    let scale = 10u64.pow(exponent.into());
+    let width = usize::from(exponent);
+    write!(f, "{sign}{}.{:0width$}", abs / scale, abs % scale)
+}
+
+fn check_exponent(exponent: u8) -> Result<(), MoneyError> {
+    if exponent > MAX_EXPONENT {
+        return Err(MoneyError::BadExponent(exponent));
+    }
+    Ok(())
+}
+
+fn too_large(exponent: u8) -> MoneyError {
+    MoneyError::TooLarge {
+        max: format_minor(MAX_MINOR, exponent),
+    }
+}
+
+/// The number of decimal places of an ISO 4217 currency (2 when not listed).
+pub fn exponent_of(currency: &str) -> u8 {
+    match currency.to_ascii_uppercase().as_str() {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" | "RWF" => 0,
+        "KWD" | "BHD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
+        _ => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn minor(text: &str, exp: u8) -> i64 {
+        Money::parse(text, exp).unwrap().minor()
+    }
+
+    #[test]
+    fn parses_what_people_and_the_wire_give() {
+        assert_eq!(minor("12.34", 2), 1234);
+        assert_eq!(minor("12.3", 2), 1230);
+        assert_eq!(minor("12", 2), 1200);
+        assert_eq!(minor("0.05", 2), 5);
+        assert_eq!(minor(" 7.00 ", 2), 700);
+        assert_eq!(minor("0", 2), 0);
+        assert_eq!(minor("1500", 0), 1500);
+        assert_eq!(minor("1.234", 3), 1234);
+        assert_eq!(minor("0.5", 3), 500);
+    }
+
+    #[test]
+    fn rejects_the_rest_with_a_reason() {
+        assert_eq!(Money::parse("1,5", 2), Err(MoneyError::Comma));
+        assert_eq!(Money::parse("-1", 2), Err(MoneyError::Negative));
+        assert_eq!(
+            Money::parse("12.345", 2),
+            Err(MoneyError::TooManyDecimals { max: 2 })
+        );
+        assert_eq!(Money::parse("", 2), Err(MoneyError::Empty));
+        assert_eq!(Money::parse("   ", 2), Err(MoneyError::Empty));
+        assert!(matches!(
+            Money::parse("1e3", 2),
+            Err(MoneyError::NotANumber(_))
+        ));
+        for bad in ["abc", "12.", ".5", "+5", "1 2", "1.2.3", "0x10", "١٢"] {
+            assert!(Money::parse(bad, 2).is_err(), "{bad} accepted");
+        }
+        assert!(matches!(
+            Money::parse("99999999999999999999999999", 2),
+            Err(MoneyError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            Money::parse("10000000000", 2),
+            Err(MoneyError::TooLarge { .. })
+        ));
+        assert_eq!(minor("9999999999.99", 2), MAX_MINOR);
+        assert_eq!(
+            Money::parse("1.5", 0),
+            Err(MoneyError::TooManyDecimals { max: 0 })
+        );
+        assert_eq!(Money::parse("1", 9), Err(MoneyError::BadExponent(9)));
+        assert_eq!(
+            Money::parse("10000000000", 2).unwrap_err().to_string(),
+            "amount is too large (at most 9999999999.99)"
+        );
+    }
+
+    #[test]
+    fn formats_for_the_wire() {
+        assert_eq!(Money::from_minor(1234, 2).unwrap().to_wire(), "12.34");
+        assert_eq!(Money::from_minor(5, 2).unwrap().to_wire(), "0.05");
+        assert_eq!(Money::from_minor(1500, 0).unwrap().to_wire(), "1500");
+        assert_eq!(Money::from_minor(1, 3).unwrap().to_wire(), "0.001");
+        assert_eq!(format_minor(-1234, 2), "-12.34");
+    }
+
+    #[test]
+    fn arithmetic_is_checked() {
+        let a = Money::from_minor(MAX_MINOR, 2).unwrap();
+        let one = Money::from_minor(1, 2).unwrap();
+        assert_eq!(a.checked_add(one), None);
+        assert_eq!(one.checked_sub(a), None);
+        assert_eq!(one.checked_add(Money::from_minor(1, 3).unwrap()), None);
+        assert_eq!(a.checked_sub(one).unwrap().minor(), MAX_MINOR - 1);
+    }
+
+    proptest! {
+        #[test]
+        fn wire_round_trip(minor in 0..=MAX_MINOR, exponent in 0u8..=3) {
+            let money = Money::from_minor(minor, exponent).unwrap();
+            prop_assert_eq!(Money::parse(&money.to_wire(), exponent).unwrap(), money);
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,40}", exponent in 0u8..=6) {
+            let _ = Money::parse(&text, exponent);
+        }
+
+        #[test]
+        fn parsed_text_formats_back_canonically(whole in 0u64..10_000_000, frac in "[0-9]{0,2}") {
+            let text = if frac.is_empty() { whole.to_string() } else { format!("{whole}.{frac}") };
+            let money = Money::parse(&text, 2).unwrap();
+            let again = Money::parse(&money.to_wire(), 2).unwrap();
+            prop_assert_eq!(money, again);
+        }
+    }
+}
