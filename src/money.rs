@@ -98,7 +98,10 @@ impl Money {
             return Err(too_large(exponent));
         }
         let mut minor: i64 = 0;
-        let padded = frac.bytes().chain(std::iter::repeat(b'0')).take(exponent.into());
+        let padded = frac
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(exponent.into());
         for digit in whole.bytes().chain(padded) {
             minor = minor * 10 + i64::from(digit - b'0');
         }

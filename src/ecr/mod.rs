@@ -1,5 +1,11 @@
 //! The ECR Hub protocol without I/O: wire types, tolerant decoding, outcome rules.
 
+pub mod outcome;
+pub mod reply;
+pub mod request;
 pub mod topic;
 
-pub use topic::{PayScenario, TransStatus, TransType, Topic};
+pub use outcome::{Outcome, QueryVerdict, outcome, query_verdict};
+pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
+pub use request::{Operation, Order, Request};
+pub use topic::{PayScenario, Topic, TransStatus, TransType};

@@ -1,0 +1,245 @@
+//! Replies from the terminal, decoded tolerantly: every variant protocol.md lists
+//! (biz_data as object, JSON string, empty string or absent; numbers for strings;
+//! legacy `msg_id`/`success`/`msg`; extra keys) becomes the same `Reply`.
+
+use serde_json::{Map, Value};
+
+use crate::mask::mask_json;
+use crate::money::{Money, MoneyError};
+
+/// A decoded reply. Every field may be missing; none of them is trusted to exist.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reply {
+    pub topic: Option<String>,
+    /// `request_id`, or the legacy `msg_id`.
+    pub request_id: Option<String>,
+    pub response_code: Option<String>,
+    /// `response_msg`, or the legacy `msg` / `error_msg`.
+    pub response_msg: Option<String>,
+    /// The legacy `success` flag (`true`, `"true"`, `1`, `"1"`).
+    pub success: Option<bool>,
+    pub biz: BizData,
+}
+
+/// The fields of `biz_data` that till uses, each as text whatever JSON type it came
+/// in. `card_no` is masked on the way in, so a full PAN never gets further than here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BizData {
+    pub merchant_order_no: Option<String>,
+    pub orig_merchant_order_no: Option<String>,
+    pub trans_no: Option<String>,
+    pub trans_type: Option<String>,
+    pub trans_status: Option<String>,
+    pub order_amount: Option<String>,
+    pub tip_amount: Option<String>,
+    pub cashback_amount: Option<String>,
+    pub total_amount: Option<String>,
+    pub price_currency: Option<String>,
+    pub pay_method_id: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_type: Option<String>,
+    pub card_no: Option<String>,
+    pub auth_code: Option<String>,
+    pub ref_no: Option<String>,
+    pub entry_mode: Option<String>,
+    pub trans_end_time: Option<String>,
+    pub terminal_sn: Option<String>,
+    pub msg: Option<String>,
+    /// Device information from `ecrhub.init`.
+    pub device: DeviceInfo,
+    /// The whole object (card numbers masked) for what has no field of its own, such as
+    /// the totals of a batch close.
+    pub all: Map<String, Value>,
+}
+
+/// What a terminal says about itself in its `ecrhub.init` reply.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub app_name: Option<String>,
+    pub cashier_version: Option<String>,
+    pub device_sn: Option<String>,
+    pub device_model: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("malformed frame: not a JSON object")]
+    NotAnObject,
+}
+
+impl Reply {
+    /// Decodes one text frame as it arrived on the socket.
+    pub fn decode(text: &str) -> Result<Reply, DecodeError> {
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        // Masked first, so no card number reaches any field, log or Debug output.
+        let Value::Object(top) = mask_json(value) else {
+            return Err(DecodeError::NotAnObject);
+        };
+        let biz = match top.get("biz_data") {
+            Some(Value::Object(obj)) => obj.clone(),
+            // Some terminals send the object serialized into a string.
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(obj)) => obj,
+                _ => Map::new(),
+            },
+            Some(_) => Map::new(),
+            // Older generations put the business fields at the top level.
+            None => top.clone(),
+        };
+        Ok(Reply {
+            topic: text_of(&top, "topic"),
+            request_id: text_of(&top, "request_id").or_else(|| text_of(&top, "msg_id")),
+            response_code: text_of(&top, "response_code"),
+            response_msg: text_of(&top, "response_msg")
+                .or_else(|| text_of(&top, "msg"))
+                .or_else(|| text_of(&top, "error_msg")),
+            success: top.get("success").and_then(flag),
+            biz: BizData::from_map(biz),
+        })
+    }
+
+    /// The message a person should read for this reply.
+    pub fn message(&self) -> &str {
+        self.response_msg
+            .as_deref()
+            .or(self.biz.msg.as_deref())
+            .unwrap_or("")
+    }
+}
+
+impl BizData {
+    fn from_map(map: Map<String, Value>) -> BizData {
+        // biz_data sent as a string was not seen by the envelope's masking.
+        let map = match mask_json(Value::Object(map)) {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let t = |key: &str| text_of(&map, key);
+        BizData {
+            merchant_order_no: t("merchant_order_no"),
+            orig_merchant_order_no: t("orig_merchant_order_no"),
+            trans_no: t("trans_no"),
+            trans_type: t("trans_type"),
+            trans_status: t("trans_status"),
+            order_amount: t("order_amount"),
+            tip_amount: t("tip_amount"),
+            cashback_amount: t("cashback_amount"),
+            total_amount: t("total_amount"),
+            price_currency: t("price_currency"),
+            pay_method_id: t("pay_method_id"),
+            card_brand: t("card_brand"),
+            card_type: t("card_type"),
+            card_no: t("card_no"),
+            auth_code: t("auth_code"),
+            ref_no: t("ref_no"),
+            entry_mode: t("entry_mode"),
+            trans_end_time: t("trans_end_time"),
+            terminal_sn: t("terminal_sn"),
+            msg: t("msg"),
+            device: DeviceInfo {
+                app_name: t("app_name"),
+                cashier_version: t("cashier_version"),
+                device_sn: t("device_sn"),
+                device_model: t("device_model"),
+                description: t("description"),
+            },
+            all: map,
+        }
+    }
+
+    /// The card brand: `card_brand` when present, else `pay_method_id`, where the LAN
+    /// path reports it.
+    pub fn brand(&self) -> Option<&str> {
+        self.card_brand.as_deref().or(self.pay_method_id.as_deref())
+    }
+
+    /// `order_amount` in minor units of a currency with `exponent` decimals.
+    pub fn amount(&self, exponent: u8) -> Option<Result<Money, MoneyError>> {
+        self.order_amount
+            .as_deref()
+            .map(|a| Money::parse(a, exponent))
+    }
+}
+
+/// A field as text: strings as they are, numbers as their literal (never through f64),
+/// booleans as "true"/"false". Empty strings, null, objects and arrays count as absent.
+fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => Some(n.to_string() != "0"),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn biz_data_variants_never_fail() {
+        for biz in [r#""""#, r#""not json""#, "null", "[1]", "42", r#""[1,2]""#] {
+            let frame =
+                format!(r#"{{"topic":"ecrhub.pay.order","response_code":"110","biz_data":{biz}}}"#);
+            let reply = Reply::decode(&frame).unwrap();
+            assert_eq!(reply.biz, BizData::default(), "{biz}");
+        }
+    }
+
+    #[test]
+    fn numbers_keep_their_literal() {
+        let reply = Reply::decode(
+            r#"{"response_code":0,"biz_data":{"order_amount":12.34,"trans_no":202611231200001234,"tip_amount":0.1}}"#,
+        )
+        .unwrap();
+        assert_eq!(reply.response_code.as_deref(), Some("0"));
+        assert_eq!(reply.biz.amount(2).unwrap().unwrap().minor(), 1234);
+        assert_eq!(reply.biz.trans_no.as_deref(), Some("202611231200001234"));
+        assert_eq!(reply.biz.tip_amount.as_deref(), Some("0.1"));
+    }
+
+    #[test]
+    fn success_flag_spellings() {
+        for (raw, want) in [
+            ("true", Some(true)),
+            (r#""true""#, Some(true)),
+            ("1", Some(true)),
+            (r#""1""#, Some(true)),
+            ("false", Some(false)),
+            (r#""0""#, Some(false)),
+            (r#""maybe""#, None),
+        ] {
+            let reply = Reply::decode(&format!(r#"{{"success":{raw}}}"#)).unwrap();
+            assert_eq!(reply.success, want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn full_pans_are_masked_everywhere() {
+        let reply = Reply::decode(
+            r#"{"response_code":"0","biz_data":{"card_no":"4563311234563919","note":{"x":"pan 4111111111111111"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(reply.biz.card_no.as_deref(), Some("456331******3919"));
+        let debug = format!("{reply:?}");
+        assert!(!debug.contains("4563311234563919") && !debug.contains("4111111111111111"));
+    }
+}

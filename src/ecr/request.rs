@@ -1,0 +1,359 @@
+//! Requests the register sends: one `Operation` per thing a cashier can ask for, turned
+//! into the wire envelope at the last moment.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{PayScenario, Topic, TransType};
+use crate::money::Money;
+
+/// Everything the register can ask a terminal to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Init,
+    Heartbeat,
+    /// Sale, sale with cash-back, refund, void and the pre-auth family.
+    Order(Order),
+    Query {
+        order_no: String,
+    },
+    Close {
+        order_no: String,
+    },
+    TipAdjust {
+        orig_order_no: String,
+        tip: Money,
+    },
+    BatchClose,
+}
+
+/// An `ecrhub.pay.order`. Which fields matter depends on `trans_type`; the builders
+/// below are the only sanctioned ways to fill it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Order {
+    pub trans_type: TransType,
+    pub order_no: String,
+    pub orig_order_no: Option<String>,
+    pub amount: Option<Money>,
+    pub tip: Option<Money>,
+    pub cashback: Option<Money>,
+    pub currency: Option<String>,
+    pub scenario: Option<PayScenario>,
+}
+
+impl Order {
+    fn new(trans_type: TransType, order_no: impl Into<String>) -> Self {
+        Order {
+            trans_type,
+            order_no: order_no.into(),
+            orig_order_no: None,
+            amount: None,
+            tip: None,
+            cashback: None,
+            currency: None,
+            scenario: None,
+        }
+    }
+
+    /// A sale; with a cash-back amount it becomes trans_type 11.
+    pub fn sale(order_no: impl Into<String>, amount: Money, scenario: PayScenario) -> Self {
+        Order {
+            amount: Some(amount),
+            scenario: Some(scenario),
+            ..Order::new(TransType::Sale, order_no)
+        }
+    }
+
+    pub fn with_tip(mut self, tip: Option<Money>) -> Self {
+        self.tip = tip.filter(|t| !t.is_zero());
+        self
+    }
+
+    pub fn with_cashback(mut self, cashback: Option<Money>) -> Self {
+        self.cashback = cashback.filter(|c| !c.is_zero());
+        if self.cashback.is_some() && self.trans_type == TransType::Sale {
+            self.trans_type = TransType::CashbackSale;
+        }
+        self
+    }
+
+    pub fn with_currency(mut self, currency: Option<String>) -> Self {
+        self.currency = currency;
+        self
+    }
+
+    /// A refund: referenced with the original's order number (no card needed),
+    /// unreferenced without it (the card must be presented).
+    pub fn refund(order_no: impl Into<String>, amount: Money, orig: Option<String>) -> Self {
+        Order {
+            amount: Some(amount),
+            orig_order_no: orig,
+            scenario: Some(PayScenario::Card),
+            ..Order::new(TransType::Refund, order_no)
+        }
+    }
+
+    pub fn void(order_no: impl Into<String>, orig: impl Into<String>) -> Self {
+        Order {
+            orig_order_no: Some(orig.into()),
+            ..Order::new(TransType::Void, order_no)
+        }
+    }
+
+    pub fn pre_auth(order_no: impl Into<String>, amount: Money) -> Self {
+        Order {
+            amount: Some(amount),
+            ..Order::new(TransType::PreAuth, order_no)
+        }
+    }
+
+    /// A follow-up on an earlier pre-auth or completion: pre-auth cancel, completion,
+    /// completion cancel, completion refund. `amount` is required for completion and
+    /// completion refund.
+    pub fn follow_up(
+        trans_type: TransType,
+        order_no: impl Into<String>,
+        orig: impl Into<String>,
+        amount: Option<Money>,
+    ) -> Self {
+        Order {
+            orig_order_no: Some(orig.into()),
+            amount,
+            ..Order::new(trans_type, order_no)
+        }
+    }
+
+    fn biz_data(&self) -> Map<String, Value> {
+        let mut biz = Map::new();
+        let mut put = |key: &str, value: Option<String>| {
+            if let Some(v) = value {
+                biz.insert(key.to_string(), Value::String(v));
+            }
+        };
+        put("trans_type", Some(self.trans_type.code().to_string()));
+        put("merchant_order_no", Some(self.order_no.clone()));
+        put("orig_merchant_order_no", self.orig_order_no.clone());
+        put("order_amount", self.amount.map(Money::to_wire));
+        put("tip_amount", self.tip.map(Money::to_wire));
+        put("cashback_amount", self.cashback.map(Money::to_wire));
+        put("price_currency", self.currency.clone());
+        put(
+            "pay_scenario",
+            self.scenario.map(|s| s.as_wire().to_string()),
+        );
+        biz
+    }
+}
+
+impl Operation {
+    pub fn topic(&self) -> Topic {
+        match self {
+            Operation::Init => Topic::Init,
+            Operation::Heartbeat => Topic::Heartbeat,
+            Operation::Order(_) => Topic::PayOrder,
+            Operation::Query { .. } => Topic::PayQuery,
+            Operation::Close { .. } => Topic::PayClose,
+            Operation::TipAdjust { .. } => Topic::TipAdjustment,
+            Operation::BatchClose => Topic::BatchClose,
+        }
+    }
+
+    /// The `merchant_order_no` the request carries, used to match a reply that does
+    /// not echo `request_id`.
+    pub fn order_no(&self) -> Option<&str> {
+        match self {
+            Operation::Order(o) => Some(&o.order_no),
+            Operation::Query { order_no } | Operation::Close { order_no } => Some(order_no),
+            Operation::TipAdjust { orig_order_no, .. } => Some(orig_order_no),
+            Operation::Init | Operation::Heartbeat | Operation::BatchClose => None,
+        }
+    }
+
+    /// Whether a person at the terminal is involved, which takes minutes, not seconds.
+    pub fn is_card_flow(&self) -> bool {
+        matches!(self, Operation::Order(_))
+    }
+
+    /// Whether the request can move money. These are journaled before they are sent and
+    /// are never re-sent automatically.
+    pub fn moves_money(&self) -> bool {
+        matches!(
+            self,
+            Operation::Order(_) | Operation::TipAdjust { .. } | Operation::BatchClose
+        )
+    }
+
+    pub fn biz_data(&self) -> Option<Map<String, Value>> {
+        let one = |key: &str, value: String| {
+            let mut biz = Map::new();
+            biz.insert(key.to_string(), Value::String(value));
+            biz
+        };
+        match self {
+            Operation::Init | Operation::Heartbeat | Operation::BatchClose => None,
+            Operation::Order(order) => Some(order.biz_data()),
+            Operation::Query { order_no } | Operation::Close { order_no } => {
+                Some(one("merchant_order_no", order_no.clone()))
+            }
+            Operation::TipAdjust { orig_order_no, tip } => {
+                let mut biz = one("merchant_order_no", orig_order_no.clone());
+                biz.insert(
+                    "tip_adjustment_amount".to_string(),
+                    Value::String(tip.to_wire()),
+                );
+                Some(biz)
+            }
+        }
+    }
+
+    /// The frame for this operation, ready to send.
+    pub fn envelope(&self, app_id: &str, request_id: &str, now_ms: i64) -> Request {
+        Request {
+            topic: self.topic().as_str().to_string(),
+            app_id: app_id.to_string(),
+            request_id: request_id.to_string(),
+            timestamp: now_ms.to_string(),
+            version: "2.0".to_string(),
+            biz_data: self.biz_data(),
+        }
+    }
+}
+
+/// The request envelope exactly as it goes on the wire.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Request {
+    pub topic: String,
+    pub app_id: String,
+    pub request_id: String,
+    /// Epoch milliseconds, as a string.
+    pub timestamp: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub biz_data: Option<Map<String, Value>>,
+}
+
+impl Request {
+    pub fn to_json(&self) -> String {
+        // Serializing a struct of strings and a JSON map cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn m(minor: i64) -> Money {
+        Money::from_minor(minor, 2).unwrap()
+    }
+
+    fn wire(op: &Operation) -> Value {
+        serde_json::from_str(&op.envelope("app-1", "req-1", 1_700_000_000_000).to_json()).unwrap()
+    }
+
+    #[test]
+    fn envelope_carries_the_required_fields() {
+        let v = wire(&Operation::Heartbeat);
+        assert_eq!(
+            v,
+            json!({"topic": "ecrhub.heartbeat", "app_id": "app-1", "request_id": "req-1",
+                   "timestamp": "1700000000000", "version": "2.0"})
+        );
+    }
+
+    #[test]
+    fn sale_is_trans_type_1_with_decimal_amount() {
+        let op = Operation::Order(Order::sale("L01-1", m(1234), PayScenario::Card));
+        assert_eq!(
+            wire(&op)["biz_data"],
+            json!({"trans_type": "1", "merchant_order_no": "L01-1", "order_amount": "12.34",
+                   "pay_scenario": "SWIPE_CARD"})
+        );
+    }
+
+    #[test]
+    fn cashback_sale_is_trans_type_11() {
+        let order = Order::sale("L01-2", m(1000), PayScenario::Card)
+            .with_cashback(Some(m(2000)))
+            .with_tip(Some(m(150)))
+            .with_currency(Some("USD".into()));
+        let biz = &wire(&Operation::Order(order))["biz_data"];
+        assert_eq!(biz["trans_type"], "11");
+        assert_eq!(biz["cashback_amount"], "20.00");
+        assert_eq!(biz["tip_amount"], "1.50");
+        assert_eq!(biz["price_currency"], "USD");
+        let zero_cashback =
+            Order::sale("L01-3", m(1000), PayScenario::Card).with_cashback(Some(m(0)));
+        assert_eq!(zero_cashback.trans_type, TransType::Sale);
+    }
+
+    #[test]
+    fn refunds_are_referenced_only_with_an_original() {
+        let referenced = Order::refund("L01-4", m(500), Some("L01-1".into()));
+        let biz = &wire(&Operation::Order(referenced))["biz_data"];
+        assert_eq!(biz["trans_type"], "3");
+        assert_eq!(biz["orig_merchant_order_no"], "L01-1");
+        let unreferenced = Order::refund("L01-5", m(500), None);
+        let biz = &wire(&Operation::Order(unreferenced))["biz_data"];
+        assert!(biz.get("orig_merchant_order_no").is_none());
+    }
+
+    #[test]
+    fn every_trans_type_has_its_code() {
+        let cases = [
+            (Order::void("A", "O"), "2"),
+            (Order::pre_auth("A", m(1)), "4"),
+            (
+                Order::follow_up(TransType::PreAuthCancel, "A", "O", None),
+                "5",
+            ),
+            (
+                Order::follow_up(TransType::Completion, "A", "O", Some(m(1))),
+                "6",
+            ),
+            (
+                Order::follow_up(TransType::CompletionCancel, "A", "O", None),
+                "7",
+            ),
+            (
+                Order::follow_up(TransType::CompletionRefund, "A", "O", Some(m(1))),
+                "8",
+            ),
+        ];
+        for (order, code) in cases {
+            let biz = &wire(&Operation::Order(order))["biz_data"];
+            assert_eq!(biz["trans_type"], code);
+            assert_eq!(
+                biz["orig_merchant_order_no"].as_str().is_some(),
+                code != "4"
+            );
+        }
+    }
+
+    #[test]
+    fn other_topics() {
+        let q = wire(&Operation::Query {
+            order_no: "L01-1".into(),
+        });
+        assert_eq!(q["topic"], "ecrhub.pay.query");
+        assert_eq!(q["biz_data"], json!({"merchant_order_no": "L01-1"}));
+        let c = wire(&Operation::Close {
+            order_no: "L01-1".into(),
+        });
+        assert_eq!(c["topic"], "ecrhub.pay.close");
+        let t = wire(&Operation::TipAdjust {
+            orig_order_no: "L01-1".into(),
+            tip: m(300),
+        });
+        assert_eq!(t["topic"], "ecrhub.pay.tip.adjustment");
+        assert_eq!(
+            t["biz_data"],
+            json!({"merchant_order_no": "L01-1", "tip_adjustment_amount": "3.00"})
+        );
+        let b = wire(&Operation::BatchClose);
+        assert_eq!(b["topic"], "ecrhub.pay.batch.close");
+        assert!(b.get("biz_data").is_none());
+        assert_eq!(wire(&Operation::Init)["topic"], "ecrhub.init");
+    }
+}
