@@ -1,0 +1,161 @@
+//! Where the terminal is: what a cashier types (`192.168.1.20`, `pos-7:35779`,
+//! `ws://192.168.1.20:35779/path`) turned into one WebSocket URL.
+
+use std::fmt;
+
+/// The port the vendor fixed for ECR Hub.
+pub const DEFAULT_PORT: u16 = 35779;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    #[error("enter the terminal's address (for example 192.168.1.20)")]
+    Empty,
+    #[error("'{0}': only ws:// addresses are supported (the terminal speaks plain WebSocket)")]
+    Scheme(String),
+    #[error("'{0}': the port must be a number from 1 to 65535")]
+    Port(String),
+    #[error("'{0}' is not a host name or IP address")]
+    Host(String),
+}
+
+impl Endpoint {
+    pub fn parse(input: &str) -> Result<Endpoint, AddressError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(AddressError::Empty);
+        }
+        let rest = match input.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ws") => rest,
+            Some(_) => return Err(AddressError::Scheme(input.to_string())),
+            None => input,
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = split_host_port(authority, input)?;
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        if !host_ok {
+            return Err(AddressError::Host(input.to_string()));
+        }
+        Ok(Endpoint {
+            host: host.to_string(),
+            port,
+            path: path.to_string(),
+        })
+    }
+
+    /// The URL handed to the WebSocket client.
+    pub fn url(&self) -> String {
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        format!("ws://{}{}", self.authority(), path)
+    }
+
+    /// `host:port`, with brackets around an IPv6 literal.
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.authority())?;
+        f.write_str(&self.path)
+    }
+}
+
+fn split_host_port<'a>(authority: &'a str, input: &str) -> Result<(&'a str, u16), AddressError> {
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| AddressError::Port(input.to_string()))
+    };
+    // [v6]:port or [v6]
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| AddressError::Host(input.to_string()))?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((host, port(p)?)),
+            None if after.is_empty() => Ok((host, DEFAULT_PORT)),
+            None => Err(AddressError::Host(input.to_string())),
+        };
+    }
+    match authority.matches(':').count() {
+        0 => Ok((authority, DEFAULT_PORT)),
+        1 => {
+            let (host, p) = authority.split_once(':').unwrap_or((authority, ""));
+            Ok((host, port(p)?))
+        }
+        // A bare IPv6 address without brackets has no port.
+        _ => Ok((authority, DEFAULT_PORT)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_host_host_port_and_urls() {
+        let e = Endpoint::parse("192.168.1.20").unwrap();
+        assert_eq!(e.url(), "ws://192.168.1.20:35779/");
+        let e = Endpoint::parse("pos-7:4000").unwrap();
+        assert_eq!((e.host.as_str(), e.port), ("pos-7", 4000));
+        let e = Endpoint::parse("ws://10.0.0.5:35779/ecr").unwrap();
+        assert_eq!(e.url(), "ws://10.0.0.5:35779/ecr");
+        assert_eq!(e.to_string(), "10.0.0.5:35779/ecr");
+        let e = Endpoint::parse("WS://localhost").unwrap();
+        assert_eq!(e.url(), "ws://localhost:35779/");
+        let e = Endpoint::parse("[::1]:9000").unwrap();
+        assert_eq!(e.url(), "ws://[::1]:9000/");
+        let e = Endpoint::parse("fe80::1").unwrap();
+        assert_eq!(e.authority(), "[fe80::1]:35779");
+    }
+
+    #[test]
+    fn rejects_nonsense_clearly() {
+        assert_eq!(Endpoint::parse(" "), Err(AddressError::Empty));
+        assert!(matches!(
+            Endpoint::parse("wss://x"),
+            Err(AddressError::Scheme(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("http://x"),
+            Err(AddressError::Scheme(_))
+        ));
+        assert!(matches!(Endpoint::parse("x:0"), Err(AddressError::Port(_))));
+        assert!(matches!(
+            Endpoint::parse("x:99999"),
+            Err(AddressError::Port(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("x:abc"),
+            Err(AddressError::Port(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("ws://:80"),
+            Err(AddressError::Host(_))
+        ));
+        assert!(matches!(Endpoint::parse("a b"), Err(AddressError::Host(_))));
+    }
+}

@@ -1,0 +1,663 @@
+//! The WebSocket session with the terminal: connect with a deadline, `ecrhub.init`,
+//! application heartbeat, request matching, deadlines, dead-link detection and
+//! reconnection with capped, jittered backoff.
+//!
+//! `Link` is not a task. Its owner (the lane actor) drives it from one `select!` loop:
+//! `wait()` is the only part that is raced and is cancel-safe (it only reads the
+//! socket, polls the stored connect future or sleeps); everything that writes runs in
+//! `handle()` and `request()`, which the owner awaits sequentially. Events pile up in
+//! the link and are taken with `take_events()`.
+
+pub mod address;
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+pub use address::{AddressError, DEFAULT_PORT, Endpoint};
+
+use crate::ecr::{DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
+use crate::mask::mask_frame;
+
+type Ws = WebSocketStream<TcpStream>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Ws, ConnectError>> + Send>>;
+
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    pub endpoint: Endpoint,
+    pub app_id: String,
+    /// TCP connect plus WebSocket upgrade; the client library has no deadline of its own.
+    pub connect_timeout: Duration,
+    pub heartbeat_every: Duration,
+    /// With nothing at all received for this long, the link is declared dead.
+    pub dead_after: Duration,
+    /// Deadline for a card flow (sale, refund, void, pre-auth family).
+    pub card_flow_timeout: Duration,
+    /// Deadline for everything else.
+    pub request_timeout: Duration,
+    /// Frames larger than this end the connection (treated like a lost link).
+    pub max_frame_bytes: usize,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// A write that does not complete in this time means the peer is gone.
+    pub write_timeout: Duration,
+}
+
+impl LinkConfig {
+    pub fn new(endpoint: Endpoint, app_id: impl Into<String>) -> Self {
+        LinkConfig {
+            endpoint,
+            app_id: app_id.into(),
+            connect_timeout: Duration::from_secs(10),
+            heartbeat_every: Duration::from_secs(5),
+            dead_after: Duration::from_secs(16),
+            card_flow_timeout: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(15),
+            max_frame_bytes: 1 << 20,
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(15),
+            write_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The deadline a request gets unless the caller names one.
+    pub fn deadline_for(&self, op: &Operation) -> Duration {
+        if op.is_card_flow() {
+            self.card_flow_timeout
+        } else {
+            self.request_timeout
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting {
+        attempt: u32,
+    },
+    Connected,
+    /// Down; the next attempt starts after `retry_in`.
+    Down {
+        reason: String,
+        retry_in: Duration,
+    },
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// What the link reports. Frames are masked before they get here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkEvent {
+    State(LinkState),
+    Device(DeviceInfo),
+    Heartbeat {
+        rtt: Duration,
+    },
+    Wire {
+        dir: Direction,
+        text: String,
+    },
+    /// The end of a request made with `request()` or `send_raw()`: its reply, or
+    /// `Unknown` with the reason when none came (deadline, link lost).
+    Answer(Answer),
+    /// A reply that matches nothing pending: late, for another register, or a
+    /// re-delivery after a reconnect. The owner decides whether it is news.
+    Stray {
+        reply: Reply,
+        why: String,
+    },
+    /// A frame that could not be decoded; logged and dropped.
+    Malformed {
+        text: String,
+        error: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub request_id: String,
+    pub topic: Topic,
+    pub order_no: Option<String>,
+    pub outcome: Outcome,
+    pub reply: Option<Reply>,
+    /// Why the outcome is what it is, in words for a log or a technician.
+    pub why: String,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no answer from {0} within {1:?}")]
+    Timeout(String, Duration),
+    #[error("TCP connect to {0} failed: {1}")]
+    Tcp(String, std::io::Error),
+    #[error("WebSocket upgrade with {0} failed: {1}")]
+    Upgrade(String, tungstenite::Error),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    #[error("the terminal is not connected")]
+    NotConnected,
+    /// The frame may or may not have reached the terminal.
+    #[error("sending to the terminal failed: {0}")]
+    Failed(String),
+}
+
+/// What `wait()` saw; hand it to `handle()`.
+pub enum Wake {
+    Connected(Result<Ws, ConnectError>),
+    Frame(Option<Result<Message, tungstenite::Error>>),
+    Timer,
+}
+
+enum Conn {
+    Down {
+        retry_at: Instant,
+    },
+    Connecting(Connecting),
+    Up {
+        ws: Box<Ws>,
+        last_rx: Instant,
+        next_heartbeat: Instant,
+    },
+    Closed,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Init,
+    Heartbeat,
+    Caller,
+}
+
+struct Pending {
+    topic: Topic,
+    order_no: Option<String>,
+    sent_at: Instant,
+    deadline: Instant,
+    purpose: Purpose,
+}
+
+pub struct Link {
+    cfg: LinkConfig,
+    conn: Conn,
+    pending: HashMap<String, Pending>,
+    failures: u32,
+    events: VecDeque<LinkEvent>,
+}
+
+impl Link {
+    /// A link that starts connecting at once.
+    pub fn new(cfg: LinkConfig) -> Link {
+        let mut link = Link {
+            cfg,
+            conn: Conn::Down {
+                retry_at: Instant::now(),
+            },
+            pending: HashMap::new(),
+            failures: 0,
+            events: VecDeque::new(),
+        };
+        link.start_connecting();
+        link
+    }
+
+    pub fn config(&self) -> &LinkConfig {
+        &self.cfg
+    }
+
+    pub fn is_up(&self) -> bool {
+        matches!(self.conn, Conn::Up { .. })
+    }
+
+    pub fn take_events(&mut self) -> impl Iterator<Item = LinkEvent> + '_ {
+        self.events.drain(..)
+    }
+
+    /// Waits for the next thing to do. Cancel-safe: it holds no partial work.
+    pub async fn wait(&mut self) -> Wake {
+        let timer = tokio::time::Instant::from_std(self.next_timer());
+        match &mut self.conn {
+            Conn::Down { .. } | Conn::Closed => {
+                tokio::time::sleep_until(timer).await;
+                Wake::Timer
+            }
+            Conn::Connecting(fut) => tokio::select! {
+                result = fut.as_mut() => Wake::Connected(result),
+                _ = tokio::time::sleep_until(timer) => Wake::Timer,
+            },
+            Conn::Up { ws, .. } => tokio::select! {
+                frame = ws.next() => Wake::Frame(frame),
+                _ = tokio::time::sleep_until(timer) => Wake::Timer,
+            },
+        }
+    }
+
+    /// Acts on what `wait()` saw: may write (init, heartbeat, close), so the owner
+    /// must await it to completion rather than race it.
+    pub async fn handle(&mut self, wake: Wake) {
+        match wake {
+            Wake::Connected(Ok(ws)) => self.on_connected(ws).await,
+            Wake::Connected(Err(e)) => self.go_down(e.to_string()).await,
+            Wake::Frame(Some(Ok(msg))) => self.on_message(msg).await,
+            Wake::Frame(Some(Err(e))) => self.go_down(format!("connection error: {e}")).await,
+            Wake::Frame(None) => {
+                self.go_down("the terminal closed the connection".into())
+                    .await
+            }
+            Wake::Timer => self.on_timer().await,
+        }
+    }
+
+    /// Sends a request under a caller-chosen `request_id` (the lane journals it first).
+    /// Its end arrives as `LinkEvent::Answer`. An `Err(Failed)` means the frame may
+    /// have reached the terminal: for money, that is an unknown outcome.
+    pub async fn request(
+        &mut self,
+        op: &Operation,
+        request_id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<(), SendError> {
+        let timeout = timeout.unwrap_or_else(|| self.cfg.deadline_for(op));
+        self.send_op(op, request_id, Purpose::Caller, timeout).await
+    }
+
+    /// Sends a raw frame from the technician's console. If it carries a
+    /// `request_id` (or `msg_id`) its reply comes back as an `Answer`.
+    pub async fn send_raw(&mut self, text: &str) -> Result<Option<String>, SendError> {
+        let parsed = Reply::decode(text).ok();
+        let request_id = parsed.as_ref().and_then(|r| r.request_id.clone());
+        self.send_text(text.to_string()).await?;
+        if let (Some(id), Some(reply)) = (&request_id, parsed) {
+            let topic = reply
+                .topic
+                .as_deref()
+                .and_then(Topic::parse)
+                .unwrap_or(Topic::Heartbeat);
+            self.track(
+                id,
+                topic,
+                reply.biz.merchant_order_no,
+                Purpose::Caller,
+                self.cfg.request_timeout,
+            );
+        }
+        Ok(request_id)
+    }
+
+    /// Closes the connection politely and stops reconnecting.
+    pub async fn close(&mut self) {
+        self.fail_pending("till is shutting down");
+        if let Conn::Up { ws, .. } = &mut self.conn {
+            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+        }
+        self.conn = Conn::Closed;
+        self.events.push_back(LinkEvent::State(LinkState::Closed));
+    }
+
+    fn next_timer(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let pending = self.pending.values().map(|p| p.deadline).min();
+        let own = match &self.conn {
+            Conn::Down { retry_at } => Some(*retry_at),
+            Conn::Up {
+                last_rx,
+                next_heartbeat,
+                ..
+            } => Some((*next_heartbeat).min(*last_rx + self.cfg.dead_after)),
+            Conn::Connecting(_) | Conn::Closed => None,
+        };
+        [pending, own].into_iter().flatten().min().unwrap_or(far)
+    }
+
+    fn start_connecting(&mut self) {
+        let cfg = self.cfg.clone();
+        self.conn = Conn::Connecting(Box::pin(connect(cfg)));
+        self.events
+            .push_back(LinkEvent::State(LinkState::Connecting {
+                attempt: self.failures + 1,
+            }));
+    }
+
+    async fn on_connected(&mut self, ws: Ws) {
+        let now = Instant::now();
+        self.conn = Conn::Up {
+            ws: Box::new(ws),
+            last_rx: now,
+            next_heartbeat: now + self.cfg.heartbeat_every,
+        };
+        self.events
+            .push_back(LinkEvent::State(LinkState::Connected));
+        let id = new_request_id();
+        let timeout = self.cfg.request_timeout;
+        // A failure here already took the link down and said why.
+        let _ = self
+            .send_op(&Operation::Init, &id, Purpose::Init, timeout)
+            .await;
+    }
+
+    async fn on_timer(&mut self) {
+        let now = Instant::now();
+        self.expire_pending(now);
+        match &mut self.conn {
+            Conn::Down { retry_at } if *retry_at <= now => self.start_connecting(),
+            Conn::Up { last_rx, .. } if now.duration_since(*last_rx) >= self.cfg.dead_after => {
+                let silent = now.duration_since(*last_rx);
+                self.go_down(format!(
+                    "no answer from the terminal for {}s",
+                    silent.as_secs()
+                ))
+                .await;
+            }
+            Conn::Up { next_heartbeat, .. } if *next_heartbeat <= now => {
+                *next_heartbeat = now + self.cfg.heartbeat_every;
+                // One heartbeat at a time: a slow terminal is not flooded.
+                if !self
+                    .pending
+                    .values()
+                    .any(|p| p.purpose == Purpose::Heartbeat)
+                {
+                    let id = new_request_id();
+                    let timeout = self.cfg.dead_after;
+                    let _ = self
+                        .send_op(&Operation::Heartbeat, &id, Purpose::Heartbeat, timeout)
+                        .await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn expire_pending(&mut self, now: Instant) {
+        let expired: Vec<String> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            if let Some(p) = self.pending.remove(&id) {
+                let why = format!(
+                    "no answer within {}s",
+                    p.deadline.duration_since(p.sent_at).as_secs()
+                );
+                self.finish(id, p, None, why);
+            }
+        }
+    }
+
+    async fn on_message(&mut self, msg: Message) {
+        if let Conn::Up { last_rx, .. } = &mut self.conn {
+            *last_rx = Instant::now();
+        }
+        match msg {
+            Message::Text(text) => self.on_text(text.as_str()),
+            Message::Close(frame) => {
+                let why = frame
+                    .map(|f| {
+                        format!(
+                            "the terminal closed the connection ({} {})",
+                            f.code, f.reason
+                        )
+                    })
+                    .unwrap_or_else(|| "the terminal closed the connection".into());
+                self.go_down(why).await;
+            }
+            Message::Binary(bytes) => self.events.push_back(LinkEvent::Malformed {
+                text: format!("<{} bytes of binary>", bytes.len()),
+                error: "binary frames are not part of the protocol".into(),
+            }),
+            // Pongs to the terminal's pings go out by themselves while we read.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+
+    fn on_text(&mut self, text: &str) {
+        let masked = mask_frame(text);
+        self.events.push_back(LinkEvent::Wire {
+            dir: Direction::In,
+            text: masked.clone(),
+        });
+        let reply = match Reply::decode(text) {
+            Ok(reply) => reply,
+            Err(e) => {
+                tracing::warn!(frame = %masked, "dropped malformed frame: {e}");
+                self.events.push_back(LinkEvent::Malformed {
+                    text: masked,
+                    error: e.to_string(),
+                });
+                return;
+            }
+        };
+        match self.match_pending(&reply) {
+            Some(id) => {
+                if let Some(p) = self.pending.remove(&id) {
+                    let why = format!(
+                        "terminal answered {} {}",
+                        reply.response_code.as_deref().unwrap_or("-"),
+                        reply.message()
+                    );
+                    self.finish(id, p, Some(reply), why);
+                }
+            }
+            None => {
+                let why = match &reply.request_id {
+                    Some(id) => format!("no request {id} is waiting"),
+                    None => "no request of that topic and order is waiting".into(),
+                };
+                tracing::info!(frame = %masked, "stray reply: {why}");
+                self.events.push_back(LinkEvent::Stray { reply, why });
+            }
+        }
+    }
+
+    /// By `request_id`; only when the reply has none, by topic and `merchant_order_no`.
+    fn match_pending(&self, reply: &Reply) -> Option<String> {
+        if let Some(id) = &reply.request_id {
+            return self.pending.contains_key(id).then(|| id.clone());
+        }
+        let topic = reply.topic.as_deref().and_then(Topic::parse)?;
+        let order = reply.biz.merchant_order_no.as_deref();
+        let mut candidates = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.topic == topic && p.order_no.as_deref() == order);
+        let first = candidates.next()?;
+        // Two candidates and no id to tell them apart: matching either could be wrong.
+        candidates.next().is_none().then(|| first.0.clone())
+    }
+
+    fn finish(&mut self, request_id: String, p: Pending, reply: Option<Reply>, why: String) {
+        let elapsed = p.sent_at.elapsed();
+        match p.purpose {
+            Purpose::Heartbeat => {
+                if reply.is_some() {
+                    self.events.push_back(LinkEvent::Heartbeat { rtt: elapsed });
+                }
+            }
+            Purpose::Init => {
+                if let Some(reply) = reply {
+                    // The terminal talks sense again: start backoff afresh next time.
+                    self.failures = 0;
+                    self.events.push_back(LinkEvent::Device(reply.biz.device));
+                }
+            }
+            Purpose::Caller => {
+                let outcome = reply.as_ref().map_or(Outcome::Unknown, outcome);
+                self.events.push_back(LinkEvent::Answer(Answer {
+                    request_id,
+                    topic: p.topic,
+                    order_no: p.order_no,
+                    outcome,
+                    reply,
+                    why,
+                    elapsed,
+                }));
+            }
+        }
+    }
+
+    fn track(
+        &mut self,
+        request_id: &str,
+        topic: Topic,
+        order_no: Option<String>,
+        purpose: Purpose,
+        timeout: Duration,
+    ) {
+        let now = Instant::now();
+        self.pending.insert(
+            request_id.to_string(),
+            Pending {
+                topic,
+                order_no,
+                sent_at: now,
+                deadline: now + timeout,
+                purpose,
+            },
+        );
+    }
+
+    async fn send_op(
+        &mut self,
+        op: &Operation,
+        request_id: &str,
+        purpose: Purpose,
+        timeout: Duration,
+    ) -> Result<(), SendError> {
+        let frame = op
+            .envelope(&self.cfg.app_id, request_id, now_ms())
+            .to_json();
+        // Tracked before the write, so an answer can never beat its own bookkeeping.
+        self.track(
+            request_id,
+            op.topic(),
+            op.order_no().map(String::from),
+            purpose,
+            timeout,
+        );
+        let sent = self.send_text(frame).await;
+        if let Err(SendError::NotConnected) = sent {
+            self.pending.remove(request_id);
+        }
+        sent
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), SendError> {
+        let Conn::Up { ws, .. } = &mut self.conn else {
+            return Err(SendError::NotConnected);
+        };
+        let masked = mask_frame(&text);
+        let write = ws.send(Message::text(text));
+        let error = match tokio::time::timeout(self.cfg.write_timeout, write).await {
+            Ok(Ok(())) => {
+                self.events.push_back(LinkEvent::Wire {
+                    dir: Direction::Out,
+                    text: masked,
+                });
+                return Ok(());
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "write timed out".to_string(),
+        };
+        self.go_down(format!("sending failed: {error}")).await;
+        Err(SendError::Failed(error))
+    }
+
+    async fn go_down(&mut self, reason: String) {
+        if let Conn::Up { ws, .. } = &mut self.conn {
+            // Every socket opened is closed; a dead peer gets a short grace only.
+            let _ = tokio::time::timeout(Duration::from_millis(250), ws.close(None)).await;
+        }
+        self.fail_pending(&format!("link lost while waiting: {reason}"));
+        if matches!(self.conn, Conn::Closed) {
+            return;
+        }
+        let retry_in = backoff(self.failures, self.cfg.backoff_min, self.cfg.backoff_max);
+        self.failures = self.failures.saturating_add(1);
+        tracing::warn!(%reason, ?retry_in, "link down");
+        self.conn = Conn::Down {
+            retry_at: Instant::now() + retry_in,
+        };
+        self.events
+            .push_back(LinkEvent::State(LinkState::Down { reason, retry_in }));
+    }
+
+    fn fail_pending(&mut self, why: &str) {
+        let ids: Vec<String> = self.pending.keys().cloned().collect();
+        for id in ids {
+            if let Some(p) = self.pending.remove(&id) {
+                self.finish(id, p, None, why.to_string());
+            }
+        }
+    }
+}
+
+async fn connect(cfg: LinkConfig) -> Result<Ws, ConnectError> {
+    let authority = cfg.endpoint.authority();
+    let attempt = async {
+        let tcp = TcpStream::connect((cfg.endpoint.host.as_str(), cfg.endpoint.port))
+            .await
+            .map_err(|e| ConnectError::Tcp(authority.clone(), e))?;
+        let _ = tcp.set_nodelay(true);
+        let ws_cfg = WebSocketConfig::default()
+            .max_message_size(Some(cfg.max_frame_bytes))
+            .max_frame_size(Some(cfg.max_frame_bytes));
+        // The library's default request headers are what the terminal's server
+        // library can answer; `Connection` in particular must stay exactly `Upgrade`.
+        let (ws, _response) =
+            tokio_tungstenite::client_async_with_config(cfg.endpoint.url(), tcp, Some(ws_cfg))
+                .await
+                .map_err(|e| ConnectError::Upgrade(authority.clone(), e))?;
+        Ok(ws)
+    };
+    tokio::time::timeout(cfg.connect_timeout, attempt)
+        .await
+        .map_err(|_| ConnectError::Timeout(authority.clone(), cfg.connect_timeout))?
+}
+
+/// Capped exponential backoff with jitter, so a store full of registers does not
+/// reconnect in lockstep after a terminal reboots.
+pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
+    let exp = min.saturating_mul(1u32 << failures.min(16));
+    let capped = exp.min(max);
+    // Between half and all of the capped delay.
+    let half = capped / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let (min, max) = (Duration::from_millis(100), Duration::from_secs(2));
+        for failures in 0..40 {
+            let d = backoff(failures, min, max);
+            let ceiling = min.saturating_mul(1 << failures.min(16)).min(max);
+            assert!(d <= ceiling && d >= ceiling / 2, "{failures}: {d:?}");
+        }
+    }
+}
