@@ -1,0 +1,417 @@
+//! Typed, layered configuration: defaults < config file < environment < flags, with
+//! where each value came from (for `till config` and for a technician's questions).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::link::{Endpoint, LinkConfig};
+use crate::money::exponent_of;
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(&'static str),
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag => f.write_str("flag"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Sourced<T> {
+    fn default(value: T) -> Self {
+        Sourced {
+            value,
+            source: Source::Default,
+        }
+    }
+
+    fn set(&mut self, value: Option<T>, source: Source) {
+        if let Some(value) = value {
+            *self = Sourced { value, source };
+        }
+    }
+}
+
+/// The config file, `till/config.toml` in the XDG config dir. Every key is optional;
+/// an unknown key is an error so a typo does not silently do nothing.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub url: Option<String>,
+    pub app_id: Option<String>,
+    pub lane: Option<String>,
+    pub currency: Option<String>,
+    pub theme: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub heartbeat_secs: Option<u64>,
+    pub connect_timeout_secs: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
+    pub card_flow_timeout_secs: Option<u64>,
+    pub duplicate_window_secs: Option<u64>,
+}
+
+/// Values given on the command line (None where not given).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub url: Option<String>,
+    pub app_id: Option<String>,
+    pub lane: Option<String>,
+    pub theme: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub file: Option<PathBuf>,
+    pub url: Sourced<Option<String>>,
+    pub app_id: Sourced<Option<String>>,
+    pub lane: Sourced<String>,
+    pub currency: Sourced<String>,
+    pub theme: Sourced<String>,
+    pub data_dir: Sourced<PathBuf>,
+    pub heartbeat_secs: Sourced<u64>,
+    pub connect_timeout_secs: Sourced<u64>,
+    pub request_timeout_secs: Sourced<u64>,
+    pub card_flow_timeout_secs: Sourced<u64>,
+    pub duplicate_window_secs: Sourced<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no terminal address: set --url, TILL_URL or `url` in the config file (or try --demo)")]
+    NoUrl,
+    #[error("no app id: set --app-id, TILL_APP_ID or `app_id` in the config file")]
+    NoAppId,
+    #[error("terminal address: {0}")]
+    Address(#[from] crate::link::AddressError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The environment, read through a function so tests need not touch the process's.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "till").map(|d| d.config_dir().join("config.toml"))
+}
+
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "till")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".till"))
+}
+
+impl Config {
+    /// Layers defaults, the file (`explicit` or the default path; a missing default
+    /// file is fine, a missing explicit one is not), the environment and the flags.
+    pub fn load(
+        explicit: Option<&Path>,
+        env: Env<'_>,
+        flags: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let env_path = env("TILL_CONFIG").map(PathBuf::from);
+        let (path, required) = match explicit.map(Path::to_path_buf).or(env_path) {
+            Some(p) => (Some(p), true),
+            None => (default_config_path(), false),
+        };
+        let file = match &path {
+            Some(p) => read_file(p, required)?,
+            None => None,
+        };
+        let mut cfg = Config::defaults();
+        if let (Some(file), Some(path)) = (file, &path) {
+            cfg.file = Some(path.clone());
+            cfg.apply_file(file, Source::File(path.clone()));
+        }
+        cfg.apply_env(env);
+        let flag = Source::Flag;
+        cfg.url.set(flags.url.clone().map(Some), flag.clone());
+        cfg.app_id.set(flags.app_id.clone().map(Some), flag.clone());
+        cfg.lane.set(flags.lane.clone(), flag.clone());
+        cfg.theme.set(flags.theme.clone(), flag.clone());
+        cfg.data_dir.set(flags.data_dir.clone(), flag);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn defaults() -> Config {
+        Config {
+            file: None,
+            url: Sourced::default(None),
+            app_id: Sourced::default(None),
+            lane: Sourced::default("L01".into()),
+            currency: Sourced::default("USD".into()),
+            theme: Sourced::default("default".into()),
+            data_dir: Sourced::default(default_data_dir()),
+            heartbeat_secs: Sourced::default(5),
+            connect_timeout_secs: Sourced::default(10),
+            request_timeout_secs: Sourced::default(15),
+            card_flow_timeout_secs: Sourced::default(300),
+            duplicate_window_secs: Sourced::default(120),
+        }
+    }
+
+    fn apply_file(&mut self, f: FileConfig, src: Source) {
+        self.url.set(f.url.map(Some), src.clone());
+        self.app_id.set(f.app_id.map(Some), src.clone());
+        self.lane.set(f.lane, src.clone());
+        self.currency.set(f.currency, src.clone());
+        self.theme.set(f.theme, src.clone());
+        self.data_dir.set(f.data_dir, src.clone());
+        self.heartbeat_secs.set(f.heartbeat_secs, src.clone());
+        self.connect_timeout_secs
+            .set(f.connect_timeout_secs, src.clone());
+        self.request_timeout_secs
+            .set(f.request_timeout_secs, src.clone());
+        self.card_flow_timeout_secs
+            .set(f.card_flow_timeout_secs, src.clone());
+        self.duplicate_window_secs.set(f.duplicate_window_secs, src);
+    }
+
+    fn apply_env(&mut self, env: Env<'_>) {
+        self.url
+            .set(env("TILL_URL").map(Some), Source::Env("TILL_URL"));
+        self.app_id
+            .set(env("TILL_APP_ID").map(Some), Source::Env("TILL_APP_ID"));
+        self.lane.set(env("TILL_LANE"), Source::Env("TILL_LANE"));
+        self.data_dir.set(
+            env("TILL_DATA_DIR").map(PathBuf::from),
+            Source::Env("TILL_DATA_DIR"),
+        );
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        let lane = self.lane.value.trim().to_ascii_uppercase();
+        if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(ConfigError::Invalid(format!(
+                "lane id '{}' ({}): use 1 to 8 letters or digits, like L01",
+                self.lane.value, self.lane.source
+            )));
+        }
+        self.lane.value = lane;
+        let currency = self.currency.value.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(ConfigError::Invalid(format!(
+                "currency '{}' ({}): use a three-letter ISO 4217 code like USD",
+                self.currency.value, self.currency.source
+            )));
+        }
+        self.currency.value = currency;
+        if self.heartbeat_secs.value == 0 {
+            return Err(ConfigError::Invalid(
+                "heartbeat_secs must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn exponent(&self) -> u8 {
+        exponent_of(&self.currency.value)
+    }
+
+    /// The link settings, or why the terminal cannot be reached with this config.
+    pub fn link(&self) -> Result<LinkConfig, ConfigError> {
+        let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
+        let app_id = self.app_id.value.as_deref().ok_or(ConfigError::NoAppId)?;
+        let mut link = LinkConfig::new(Endpoint::parse(url)?, app_id);
+        let secs = Duration::from_secs;
+        link.heartbeat_every = secs(self.heartbeat_secs.value);
+        // Three missed heartbeats (and a little) make a dead link.
+        link.dead_after = secs(self.heartbeat_secs.value * 3 + 1);
+        link.connect_timeout = secs(self.connect_timeout_secs.value.max(1));
+        link.request_timeout = secs(self.request_timeout_secs.value.max(1));
+        link.card_flow_timeout = secs(self.card_flow_timeout_secs.value.max(1));
+        Ok(link)
+    }
+
+    /// `key = value  # source` lines for `till config`, app id partly masked.
+    pub fn describe(&self) -> Vec<(String, String, String)> {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+        let row = |k: &str, v: String, s: &Source| (k.to_string(), v, s.to_string());
+        vec![
+            row("url", opt(&self.url.value), &self.url.source),
+            row(
+                "app_id",
+                self.app_id
+                    .value
+                    .as_deref()
+                    .map(mask_app_id)
+                    .unwrap_or_else(|| "(not set)".into()),
+                &self.app_id.source,
+            ),
+            row("lane", self.lane.value.clone(), &self.lane.source),
+            row(
+                "currency",
+                self.currency.value.clone(),
+                &self.currency.source,
+            ),
+            row("theme", self.theme.value.clone(), &self.theme.source),
+            row(
+                "data_dir",
+                self.data_dir.value.display().to_string(),
+                &self.data_dir.source,
+            ),
+            row(
+                "heartbeat_secs",
+                self.heartbeat_secs.value.to_string(),
+                &self.heartbeat_secs.source,
+            ),
+            row(
+                "connect_timeout_secs",
+                self.connect_timeout_secs.value.to_string(),
+                &self.connect_timeout_secs.source,
+            ),
+            row(
+                "request_timeout_secs",
+                self.request_timeout_secs.value.to_string(),
+                &self.request_timeout_secs.source,
+            ),
+            row(
+                "card_flow_timeout_secs",
+                self.card_flow_timeout_secs.value.to_string(),
+                &self.card_flow_timeout_secs.source,
+            ),
+            row(
+                "duplicate_window_secs",
+                self.duplicate_window_secs.value.to_string(),
+                &self.duplicate_window_secs.source,
+            ),
+        ]
+    }
+}
+
+/// Shows enough of an app id to recognise it, not enough to reuse it.
+pub fn mask_app_id(app_id: &str) -> String {
+    let chars: Vec<char> = app_id.chars().collect();
+    if chars.len() <= 6 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 6))
+}
+
+fn read_file(path: &Path, required: bool) -> Result<Option<FileConfig>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn layers_in_order_and_remembers_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            "url = \"10.0.0.1\"\napp_id = \"from-file-app\"\nlane = \"l02\"\n",
+        )
+        .unwrap();
+        let env = env_of(&[("TILL_APP_ID", "from-env-app")]);
+        let flags = Overrides {
+            lane: Some("L03".into()),
+            ..Overrides::default()
+        };
+        let cfg = Config::load(Some(&file), &env, &flags).unwrap();
+        assert_eq!(cfg.url.value.as_deref(), Some("10.0.0.1"));
+        assert_eq!(cfg.url.source, Source::File(file.clone()));
+        assert_eq!(cfg.app_id.value.as_deref(), Some("from-env-app"));
+        assert_eq!(cfg.app_id.source, Source::Env("TILL_APP_ID"));
+        assert_eq!(cfg.lane.value, "L03");
+        assert_eq!(cfg.lane.source, Source::Flag);
+        assert_eq!(cfg.currency.source, Source::Default);
+        assert_eq!(cfg.link().unwrap().endpoint.port, 35779);
+    }
+
+    #[test]
+    fn a_malformed_file_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "url = \"x\"\nlane = L01\n").unwrap();
+        let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 2"), "{text}");
+        std::fs::write(&file, "ulr = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("ulr"), "{err}");
+    }
+
+    #[test]
+    fn missing_explicit_file_and_bad_values_are_errors() {
+        let missing = Path::new("/nonexistent/till.toml");
+        assert!(Config::load(Some(missing), &env_of(&[]), &Overrides::default()).is_err());
+        let flags = Overrides {
+            lane: Some("lane one".into()),
+            ..Overrides::default()
+        };
+        assert!(Config::load(Some(missing), &env_of(&[]), &flags).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "currency = \"dollars\"\n").unwrap();
+        assert!(Config::load(Some(&file), &env_of(&[]), &Overrides::default()).is_err());
+        std::fs::write(&file, "").unwrap();
+        let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+        assert!(matches!(cfg.link(), Err(ConfigError::NoUrl)));
+    }
+
+    #[test]
+    fn app_ids_are_partly_masked() {
+        assert_eq!(mask_app_id("wz6012822ca2f1as78"), "wz60************78");
+        assert_eq!(mask_app_id("short"), "*****");
+    }
+}
