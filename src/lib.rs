@@ -5,3 +5,4 @@ pub mod ecr;
 pub mod link;
 pub mod mask;
 pub mod money;
+pub mod tui;

@@ -1,0 +1,3 @@
+//! The cashier screen.
+
+pub mod theme;
