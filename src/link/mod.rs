@@ -116,6 +116,7 @@ pub enum LinkEvent {
     /// re-delivery after a reconnect. The owner decides whether it is news.
     Stray {
         reply: Reply,
+        raw: String,
         why: String,
     },
     /// A frame that could not be decoded; logged and dropped.
@@ -135,6 +136,8 @@ pub struct Answer {
     /// Why the outcome is what it is, in words for a log or a technician.
     pub why: String,
     pub elapsed: Duration,
+    /// The reply frame as it arrived, card numbers masked.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -450,7 +453,7 @@ impl Link {
                         reply.response_code.as_deref().unwrap_or("-"),
                         reply.message()
                     );
-                    self.finish(id, p, Some(reply), why);
+                    self.finish(id, p, Some((reply, masked)), why);
                 }
             }
             None => {
@@ -459,7 +462,11 @@ impl Link {
                     None => "no request of that topic and order is waiting".into(),
                 };
                 tracing::info!(frame = %masked, "stray reply: {why}");
-                self.events.push_back(LinkEvent::Stray { reply, why });
+                self.events.push_back(LinkEvent::Stray {
+                    reply,
+                    raw: masked,
+                    why,
+                });
             }
         }
     }
@@ -480,7 +487,13 @@ impl Link {
         candidates.next().is_none().then(|| first.0.clone())
     }
 
-    fn finish(&mut self, request_id: String, p: Pending, reply: Option<Reply>, why: String) {
+    fn finish(
+        &mut self,
+        request_id: String,
+        p: Pending,
+        reply: Option<(Reply, String)>,
+        why: String,
+    ) {
         let elapsed = p.sent_at.elapsed();
         match p.purpose {
             Purpose::Heartbeat => {
@@ -489,14 +502,15 @@ impl Link {
                 }
             }
             Purpose::Init => {
-                if let Some(reply) = reply {
+                if let Some((reply, _)) = reply {
                     // The terminal talks sense again: start backoff afresh next time.
                     self.failures = 0;
                     self.events.push_back(LinkEvent::Device(reply.biz.device));
                 }
             }
             Purpose::Caller => {
-                let outcome = reply.as_ref().map_or(Outcome::Unknown, outcome);
+                let outcome = reply.as_ref().map_or(Outcome::Unknown, |(r, _)| outcome(r));
+                let (reply, raw) = reply.unzip();
                 self.events.push_back(LinkEvent::Answer(Answer {
                     request_id,
                     topic: p.topic,
@@ -505,6 +519,7 @@ impl Link {
                     reply,
                     why,
                     elapsed,
+                    raw,
                 }));
             }
         }
