@@ -27,7 +27,7 @@ use crate::ecr::{DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
 use crate::mask::mask_frame;
 
 type Ws = WebSocketStream<TcpStream>;
-type Connecting = Pin<Box<dyn Future<Output = Result<Ws, ConnectError>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Box<Ws>, ConnectError>> + Send>>;
 
 #[derive(Clone, Debug)]
 pub struct LinkConfig {
@@ -111,11 +111,11 @@ pub enum LinkEvent {
     },
     /// The end of a request made with `request()` or `send_raw()`: its reply, or
     /// `Unknown` with the reason when none came (deadline, link lost).
-    Answer(Answer),
+    Answer(Box<Answer>),
     /// A reply that matches nothing pending: late, for another register, or a
     /// re-delivery after a reconnect. The owner decides whether it is news.
     Stray {
-        reply: Reply,
+        reply: Box<Reply>,
         raw: String,
         why: String,
     },
@@ -161,7 +161,7 @@ pub enum SendError {
 
 /// What `wait()` saw; hand it to `handle()`.
 pub enum Wake {
-    Connected(Result<Ws, ConnectError>),
+    Connected(Result<Box<Ws>, ConnectError>),
     Frame(Option<Result<Message, tungstenite::Error>>),
     Timer,
 }
@@ -335,10 +335,10 @@ impl Link {
             }));
     }
 
-    async fn on_connected(&mut self, ws: Ws) {
+    async fn on_connected(&mut self, ws: Box<Ws>) {
         let now = Instant::now();
         self.conn = Conn::Up {
-            ws: Box::new(ws),
+            ws,
             last_rx: now,
             next_heartbeat: now + self.cfg.heartbeat_every,
         };
@@ -463,7 +463,7 @@ impl Link {
                 };
                 tracing::info!(frame = %masked, "stray reply: {why}");
                 self.events.push_back(LinkEvent::Stray {
-                    reply,
+                    reply: Box::new(reply),
                     raw: masked,
                     why,
                 });
@@ -511,7 +511,7 @@ impl Link {
             Purpose::Caller => {
                 let outcome = reply.as_ref().map_or(Outcome::Unknown, |(r, _)| outcome(r));
                 let (reply, raw) = reply.unzip();
-                self.events.push_back(LinkEvent::Answer(Answer {
+                self.events.push_back(LinkEvent::Answer(Box::new(Answer {
                     request_id,
                     topic: p.topic,
                     order_no: p.order_no,
@@ -520,7 +520,7 @@ impl Link {
                     why,
                     elapsed,
                     raw,
-                }));
+                })));
             }
         }
     }
@@ -621,7 +621,7 @@ impl Link {
     }
 }
 
-async fn connect(cfg: LinkConfig) -> Result<Ws, ConnectError> {
+async fn connect(cfg: LinkConfig) -> Result<Box<Ws>, ConnectError> {
     let authority = cfg.endpoint.authority();
     let attempt = async {
         let tcp = TcpStream::connect((cfg.endpoint.host.as_str(), cfg.endpoint.port))
@@ -637,7 +637,7 @@ async fn connect(cfg: LinkConfig) -> Result<Ws, ConnectError> {
             tokio_tungstenite::client_async_with_config(cfg.endpoint.url(), tcp, Some(ws_cfg))
                 .await
                 .map_err(|e| ConnectError::Upgrade(authority.clone(), e))?;
-        Ok(ws)
+        Ok(Box::new(ws))
     };
     tokio::time::timeout(cfg.connect_timeout, attempt)
         .await

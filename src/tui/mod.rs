@@ -1,3 +1,315 @@
-//! The cashier screen.
+//! The cashier's screen: a ratatui loop that pairs the screens with the lane actor.
+//! One `select!` over the keyboard, the lane's events, signals and a one-second tick
+//! (only while something shows elapsed time); draw once per batch of changes, only
+//! when something changed.
 
+pub mod bigword;
+pub mod model;
+pub mod screens;
 pub mod theme;
+pub mod update;
+pub mod view;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::cli::Cli;
+use crate::config::{Config, default_config_path};
+use crate::headless::Exit;
+use crate::journal::{BatchSel, Journal};
+use crate::lane::{self, LaneHandle, Settings};
+use crate::sim::{Faults, Sim, SimConfig};
+use model::{JournalData, Model, TextField};
+use theme::Theme;
+use update::{Effect, Msg, update};
+
+pub fn run(runtime: &tokio::runtime::Runtime, cli: &Cli, config: Config) -> ExitCode {
+    match runtime.block_on(run_async(cli, config)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("till: {message}");
+            Exit::Unreachable.into()
+        }
+    }
+}
+
+/// Picks the theme: NO_COLOR and colourless terminals get the monochrome one.
+fn theme_for(name: &str) -> (Theme, Option<String>) {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let term = std::env::var("TERM").unwrap_or_default();
+    let colourless = matches!(term.as_str(), "vt100" | "vt102" | "vt220" | "dumb");
+    let user_dir = default_config_path().and_then(|p| p.parent().map(|d| d.join("themes")));
+    Theme::load(name, user_dir.as_deref(), no_color || colourless)
+}
+
+async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
+    // The demo's terminal lives in this process; its journal is kept apart from a
+    // real one so demo sales never mix with real money.
+    let sim = if cli.demo {
+        let sim = Sim::start(SimConfig {
+            bind: "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+            card_delay: Duration::from_millis(1500),
+            faults: Faults {
+                decline_cents: Some(51),
+                ..Faults::default()
+            },
+            ledger: None,
+            ping_every: Some(Duration::from_secs(60)),
+            exponent: config.exponent(),
+        })
+        .await
+        .map_err(|e| format!("cannot start the demo terminal: {e}"))?;
+        config.url.value = Some(sim.url());
+        if config.app_id.value.is_none() {
+            config.app_id.value = Some("demo-app".into());
+        }
+        config.data_dir.value = config.data_dir.value.join("demo");
+        Some(sim)
+    } else {
+        None
+    };
+    let link = config.link().map_err(|e| e.to_string())?;
+    let journal = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
+    let reader = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
+    let mut settings = Settings::new(link.clone(), config.lane.value.clone());
+    settings.currency = config.currency.value.clone();
+    settings.exponent = config.exponent();
+    settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
+    let (handle, events, task) = lane::spawn(settings, journal);
+
+    let (theme, warning) = theme_for(&config.theme.value);
+    let mut model = Model::new(
+        &config.lane.value,
+        &config.currency.value,
+        config.exponent(),
+        &link.endpoint.to_string(),
+        cli.demo,
+    );
+    model.notice = warning;
+    model.settings.fields = settings_fields(&config);
+
+    let _ = color_eyre::install();
+    // Colours stay on under NO_COLOR: the monochrome theme already has none, and
+    // crossterm would otherwise turn modifiers off along with them.
+    crossterm::style::force_color_output(true);
+    let mut terminal = ratatui::init();
+    let result = event_loop(
+        &mut terminal,
+        &mut model,
+        &theme,
+        handle,
+        events,
+        task,
+        reader,
+        &config,
+    )
+    .await;
+    ratatui::restore();
+    if let Some(sim) = sim {
+        sim.shutdown().await;
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn settings_fields(config: &Config) -> Vec<(String, TextField)> {
+    let field = |text: String| TextField { text, max: 200 };
+    vec![
+        (
+            "url".into(),
+            field(config.url.value.clone().unwrap_or_default()),
+        ),
+        (
+            "app_id".into(),
+            field(config.app_id.value.clone().unwrap_or_default()),
+        ),
+        ("lane".into(), field(config.lane.value.clone())),
+        ("currency".into(), field(config.currency.value.clone())),
+        ("theme".into(), field(config.theme.value.clone())),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    m: &mut Model,
+    theme: &Theme,
+    lane: LaneHandle,
+    mut events: mpsc::UnboundedReceiver<lane::Event>,
+    mut task: tokio::task::JoinHandle<()>,
+    reader: Journal,
+    config: &Config,
+) -> Result<(), String> {
+    let mut keys = EventStream::new();
+    let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut quitting = false;
+    let mut lane_gone = false;
+    let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
+    let mut dirty = true;
+    loop {
+        if dirty && !m.hangup {
+            // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
+            let _ = terminal.draw(|frame| view::view(frame, m, theme));
+        }
+        dirty = false;
+        let ticking = m.flight.is_some() || quitting;
+        let msg = tokio::select! {
+            key = keys.next(), if !m.hangup => match key {
+                Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
+                Some(Ok(TermEvent::Resize(..))) => { dirty = true; continue }
+                Some(Ok(_)) => continue,
+                // The keyboard is gone: treat it like a hang-up.
+                Some(Err(_)) | None => Msg::Hangup,
+            },
+            event = events.recv() => match event {
+                Some(event) => Msg::Lane(event),
+                None => { lane_gone = true; break }
+            },
+            Some(msg) = msgs.recv() => msg,
+            _ = hangup.recv() => Msg::Hangup,
+            _ = terminate.recv() => Msg::Hangup,
+            _ = tick.tick(), if ticking => Msg::Tick,
+            joined = &mut task, if !lane_gone => {
+                lane_gone = true;
+                if let Err(e) = joined {
+                    return Err(format!("the lane stopped unexpectedly: {e}"));
+                }
+                break;
+            }
+        };
+        let mut effects = update(m, msg);
+        // Drain what is ready before drawing once.
+        while let Ok(event) = events.try_recv() {
+            effects.extend(update(m, Msg::Lane(event)));
+        }
+        dirty = true;
+        for effect in effects {
+            match effect {
+                Effect::Quit => {
+                    if !quitting {
+                        quitting = true;
+                        m.notice = Some("quitting once the terminal has answered…".into());
+                        lane.shutdown().await;
+                    }
+                }
+                other => run_effect(other, &lane, &msg_tx, &reader, m, config),
+            }
+        }
+        if m.quit {
+            break;
+        }
+    }
+    if !lane_gone {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// Runs one effect: lane requests in small tasks that report back as messages;
+/// journal reads and the settings file right here (they are quick).
+fn run_effect(
+    effect: Effect,
+    lane: &LaneHandle,
+    tx: &mpsc::UnboundedSender<Msg>,
+    reader: &Journal,
+    m: &Model,
+    config: &Config,
+) {
+    let (lane, tx) = (lane.clone(), tx.clone());
+    match effect {
+        Effect::Pay(req) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Paid(lane.pay(req).await));
+        })),
+        Effect::Query(order) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Queried(Box::new(lane.query(order).await)));
+        })),
+        Effect::Close(order) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Closed(lane.close_order(order).await));
+        })),
+        Effect::Raw(text) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::RawSent(lane.raw(text).await));
+        })),
+        Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
+        })),
+        Effect::Lookup(order) => {
+            let found = reader
+                .find(&order)
+                .and_then(|row| match row {
+                    Some(row) => Ok(Some((row, reader.refundable(&order)?))),
+                    None => Ok(None),
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Found(Box::new(found)));
+        }
+        Effect::Refresh => {
+            let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
+        }
+        Effect::SaveSettings(values) => {
+            let _ = tx.send(Msg::Notice(save_settings(config, &values)));
+        }
+        Effect::Quit => {}
+    }
+}
+
+fn read_data(reader: &Journal, m: &Model) -> JournalData {
+    let mut data = JournalData::default();
+    let mut read = || -> Result<(), crate::journal::JournalError> {
+        data.open_rows = reader.rows(BatchSel::Open)?;
+        data.open_report = Some(reader.report(BatchSel::Open)?);
+        data.batches = reader.batches()?;
+        if let Some(i) = m.batch.viewing {
+            let closed: Vec<_> = data
+                .batches
+                .iter()
+                .filter(|b| b.closed_at.is_some())
+                .collect();
+            if let Some(b) = closed.get(i) {
+                let sel = BatchSel::Number(b.number);
+                data.viewed = Some((reader.rows(sel)?, reader.report(sel)?));
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = read() {
+        data.error = Some(e.to_string());
+    }
+    data
+}
+
+/// Writes the settings screen's values into the config file, keeping other keys.
+fn save_settings(config: &Config, values: &[(String, String)]) -> String {
+    let Some(path) = config.file.clone().or_else(default_config_path) else {
+        return "no config directory to save to".into();
+    };
+    let mut table: toml::Table = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_default();
+    for (key, value) in values {
+        if value.is_empty() {
+            table.remove(key);
+        } else {
+            table.insert(key.clone(), toml::Value::String(value.clone()));
+        }
+    }
+    let write = || -> std::io::Result<PathBuf> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, table.to_string())?;
+        Ok(path.clone())
+    };
+    match write() {
+        Ok(p) => format!("saved to {}; restart till to use them", p.display()),
+        Err(e) => format!("could not save {}: {e}", path.display()),
+    }
+}

@@ -1,0 +1,160 @@
+//! The command line: the TUI by default, the simulator, and the headless commands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "till",
+    version,
+    about = "Keyboard-first cashier for CodePay terminals (ECR Hub over WebSocket)",
+    after_help = "With no command, till opens the cashier screen. `till --demo` runs it on a built-in simulated terminal."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    /// Start a simulated terminal in-process and use it (the TUI's demo mode).
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Terminal address: host, host:port or ws://host:port[/path].
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// The payment app id issued to the integrator.
+    #[arg(long, global = true)]
+    pub app_id: Option<String>,
+    /// Lane id, part of every order number (1-8 letters or digits).
+    #[arg(long, global = true)]
+    pub lane: Option<String>,
+    /// Config file (default: the XDG config dir's till/config.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Where the journal and logs live (default: the XDG data dir's till/).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Colour theme for the TUI.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More detail in the log file (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Global {
+    /// The flags as config overrides (the config layer reads the environment itself,
+    /// so `till config` can say which values came from where).
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            url: self.url.clone(),
+            app_id: self.app_id.clone(),
+            lane: self.lane.clone(),
+            theme: self.theme.clone(),
+            data_dir: self.data_dir.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Scenario {
+    /// Bank card: insert, tap or swipe.
+    Card,
+    /// The customer scans a QR code the terminal shows.
+    Qr,
+    /// The merchant scans the customer's QR code.
+    MerchantQr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run the simulated CodePay terminal.
+    Sim(crate::sim::SimArgs),
+    /// A sale.
+    Sale {
+        /// Amount in major units, e.g. 12.34.
+        amount: String,
+        #[arg(long)]
+        tip: Option<String>,
+        #[arg(long)]
+        cashback: Option<String>,
+        #[arg(long, value_enum, default_value = "card")]
+        scenario: Scenario,
+        /// Charge even if the same amount was approved moments ago.
+        #[arg(long)]
+        force: bool,
+    },
+    /// A refund: referenced with --orig (no card needed), unreferenced without.
+    Refund {
+        amount: String,
+        #[arg(long)]
+        orig: Option<String>,
+    },
+    /// Void a transaction of the open batch.
+    Void { orig_order: String },
+    /// Tip adjustment on a completed sale of the open batch.
+    Tip { orig_order: String, amount: String },
+    /// Pre-authorisation.
+    Auth { amount: String },
+    /// Complete a pre-authorisation.
+    Complete { orig_order: String, amount: String },
+    /// Ask the terminal about an order; shows the journal's row beside the answer.
+    Query { order: String },
+    /// Close the terminal's waiting screen for an unpaid order.
+    Close { order: String },
+    /// Close the batch: the journal's totals and the terminal's reply.
+    BatchClose,
+    /// Journal rows.
+    History {
+        /// `open` or a batch number.
+        #[arg(long, default_value = "open")]
+        batch: String,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Totals per kind and brand, and the net.
+    Report {
+        #[arg(long, default_value = "open")]
+        batch: String,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Resolve every pending or unknown row now.
+    Recover,
+    /// Supervisor override of an unresolved row.
+    Resolve {
+        order: String,
+        #[arg(long = "as", value_enum)]
+        state: ResolveAs,
+        #[arg(long)]
+        note: String,
+    },
+    /// Connect, init, N heartbeats: device info and round trips.
+    Ping {
+        #[arg(long, default_value_t = 5)]
+        count: u32,
+    },
+    /// Step-by-step diagnosis of the link to the terminal.
+    Doctor,
+    /// Raw console: send one JSON frame, print what comes back.
+    Send { json: String },
+    /// The effective configuration and where each value came from.
+    Config,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ResolveAs {
+    Approved,
+    Declined,
+}

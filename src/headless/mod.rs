@@ -1,0 +1,92 @@
+//! The headless commands: the same lane actor, journal and money-safety rules as the
+//! TUI, driven from a shell. Human output by default, one JSON object with `--json`;
+//! progress on stderr; exit codes a POS script can act on.
+
+mod doctor;
+mod output;
+mod pay;
+mod tools;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cmd, Global};
+use crate::config::{Config, ConfigError};
+use crate::journal::Journal;
+
+pub use output::Report;
+
+/// Exit codes, documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Approved, or the command did what it was asked.
+    Ok = 0,
+    /// Declined: no money moved.
+    Declined = 1,
+    /// Bad arguments or a request the journal refuses (not found, too much, ...).
+    Usage = 2,
+    /// The outcome is unknown and left unresolved: `till recover` will finish it.
+    Unknown = 3,
+    /// The terminal is unreachable, or the configuration or data dir is unusable.
+    Unreachable = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// A failure before or around the work, with the exit code it deserves.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
+        Failure {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Failure {
+        Failure::new(Exit::Unreachable, e.to_string())
+    }
+}
+
+/// Runs one headless command to its end and says how it went.
+pub async fn run(global: &Global, config: &Config, cmd: Cmd) -> ExitCode {
+    let json = global.json;
+    let result = dispatch(config, cmd).await;
+    let exit = match result {
+        Ok(report) => {
+            report.print(json);
+            report.exit
+        }
+        Err(failure) => {
+            output::print_failure(&failure, json);
+            failure.exit
+        }
+    };
+    exit.into()
+}
+
+async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
+    match cmd {
+        Cmd::Config => Ok(tools::config(config)),
+        Cmd::History { batch, csv } => tools::history(&open_journal(config)?, config, &batch, csv),
+        Cmd::Report { batch, csv } => tools::report(&open_journal(config)?, config, &batch, csv),
+        Cmd::Ping { count } => doctor::ping(config, count).await,
+        Cmd::Doctor => doctor::doctor(config).await,
+        other => pay::run(config, other).await,
+    }
+}
+
+pub fn open_journal(config: &Config) -> Result<Journal, Failure> {
+    Journal::open(&config.data_dir.value)
+        .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))
+}

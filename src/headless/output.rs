@@ -1,0 +1,320 @@
+//! What the headless commands print: a human text or exactly one JSON object on
+//! stdout, progress on stderr (a spinner on a terminal, plain lines otherwise).
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::{Exit, Failure};
+use crate::config::Config;
+use crate::journal::{BatchReport, TxnRow};
+use crate::lane::QueryResult;
+use crate::link::Answer;
+use crate::money::format_minor;
+
+pub struct Report {
+    pub exit: Exit,
+    pub human: String,
+    pub json: Value,
+}
+
+impl Report {
+    pub fn print(&self, json: bool) {
+        let mut out = std::io::stdout().lock();
+        let _ = if json {
+            writeln!(out, "{}", self.json)
+        } else {
+            writeln!(out, "{}", self.human.trim_end())
+        };
+    }
+}
+
+pub fn print_failure(failure: &Failure, json: bool) {
+    if json {
+        let body = json!({"error": failure.message, "exit_code": failure.exit as u8});
+        println!("{body}");
+    }
+    eprintln!("till: {}", failure.message);
+}
+
+/// Progress on stderr while waiting for the terminal.
+pub struct Progress {
+    started: Instant,
+    tty: bool,
+    spinner: usize,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        Progress {
+            started: Instant::now(),
+            tty: std::io::stderr().is_terminal(),
+            spinner: 0,
+        }
+    }
+
+    pub fn say(&mut self, message: &str) {
+        let secs = self.started.elapsed().as_secs();
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("[{secs:>3}s] {message}");
+    }
+
+    /// Redraws the spinner line on a terminal; silent otherwise.
+    pub fn tick(&mut self) {
+        if !self.tty {
+            return;
+        }
+        const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+        self.spinner = (self.spinner + 1) % FRAMES.len();
+        let secs = self.started.elapsed().as_secs();
+        eprint!(
+            "\r\x1b[2K{} waiting on the terminal… {secs}s",
+            FRAMES[self.spinner]
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn money(minor: i64, config: &Config) -> String {
+    format_minor(minor, config.exponent())
+}
+
+pub fn row_json(row: &TxnRow, config: &Config) -> Value {
+    json!({
+        "outcome": row.state.name(),
+        "kind": row.kind.name(),
+        "merchant_order_no": row.order_no,
+        "orig_merchant_order_no": row.orig_order_no,
+        "amount": row.amount.to_string(),
+        "tip": row.tip.map(|t| t.to_string()),
+        "cashback": row.cashback.map(|c| c.to_string()),
+        "currency": row.currency,
+        "response_code": row.response_code,
+        "response_msg": row.response_msg,
+        "trans_no": row.trans_no,
+        "trans_status": row.trans_status,
+        "brand": row.brand,
+        "card": row.card,
+        "auth_code": row.auth_code,
+        "ref_no": row.ref_no,
+        "entry_mode": row.entry_mode,
+        "lane": row.lane,
+        "batch": row.batch,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "exponent": config.exponent(),
+    })
+}
+
+pub fn row_human(row: &TxnRow, _config: &Config) -> String {
+    let mut lines = vec![format!(
+        "{}  {} {} {}",
+        row.state.name().to_uppercase(),
+        row.kind.name(),
+        row.amount,
+        row.currency
+    )];
+    let mut field = |label: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            lines.push(format!("  {label:<10} {v}"));
+        }
+    };
+    field("order", Some(&row.order_no));
+    field("original", row.orig_order_no.as_deref());
+    field("tip", row.tip.map(|t| t.to_string()).as_deref());
+    field("cash-back", row.cashback.map(|c| c.to_string()).as_deref());
+    field("brand", row.brand.as_deref());
+    field("card", row.card.as_deref());
+    field("auth code", row.auth_code.as_deref());
+    field("ref no", row.ref_no.as_deref());
+    field("trans no", row.trans_no.as_deref());
+    let terminal = match (&row.response_code, &row.response_msg) {
+        (Some(c), Some(m)) => Some(format!("{c} {m}")),
+        (Some(c), None) => Some(c.clone()),
+        (None, Some(m)) => Some(m.clone()),
+        (None, None) => None,
+    };
+    field("terminal", terminal.as_deref());
+    lines.join("\n")
+}
+
+pub fn batch_json(report: &BatchReport, config: &Config) -> Value {
+    let kinds: Vec<Value> = report
+        .per_kind
+        .iter()
+        .map(|k| json!({"kind": k.name, "count": k.count, "sum": money(k.sum_minor, config)}))
+        .collect();
+    let brands: Vec<Value> = report
+        .per_brand
+        .iter()
+        .map(|b| json!({"brand": b.name, "count": b.count, "sum": money(b.sum_minor, config)}))
+        .collect();
+    json!({
+        "batch": report.batch,
+        "per_kind": kinds,
+        "per_brand": brands,
+        "net": money(report.net_minor, config),
+        "currency": config.currency.value,
+    })
+}
+
+pub fn batch_human(report: &BatchReport, config: &Config) -> String {
+    let mut out = format!("batch {}\n", report.batch);
+    out.push_str(&format!("  {:<20} {:>6} {:>14}\n", "kind", "count", "sum"));
+    for k in &report.per_kind {
+        out.push_str(&format!(
+            "  {:<20} {:>6} {:>14}\n",
+            k.name,
+            k.count,
+            money(k.sum_minor, config)
+        ));
+    }
+    out.push_str(&format!("  {:<20} {:>6} {:>14}\n", "brand", "count", "sum"));
+    for b in &report.per_brand {
+        out.push_str(&format!(
+            "  {:<20} {:>6} {:>14}\n",
+            b.name,
+            b.count,
+            money(b.sum_minor, config)
+        ));
+    }
+    out.push_str(&format!(
+        "  {:<20} {:>6} {:>14} {}\n",
+        "net",
+        "",
+        money(report.net_minor, config),
+        config.currency.value
+    ));
+    out
+}
+
+pub fn query_report(order: &str, result: &QueryResult, config: &Config) -> Report {
+    let terminal = result.answer.as_ref().map(answer_json);
+    let journal = result.row.as_ref().map(|r| row_json(r, config));
+    let answered = result.answer.as_ref().is_some_and(|a| a.reply.is_some());
+    let mut human = format!("query {order}\n");
+    match &result.answer {
+        Some(a) => human.push_str(&format!("terminal: {}\n", answer_line(a))),
+        None => human.push_str("terminal: no answer\n"),
+    }
+    match &result.row {
+        Some(row) => human.push_str(&format!(
+            "journal:  {}\n",
+            row_human(row, config).replace('\n', "\n          ")
+        )),
+        None => human.push_str("journal:  no row for this order\n"),
+    }
+    Report {
+        exit: if answered { Exit::Ok } else { Exit::Unknown },
+        human,
+        json: json!({"merchant_order_no": order, "terminal": terminal, "journal": journal}),
+    }
+}
+
+fn answer_line(a: &Answer) -> String {
+    match &a.reply {
+        Some(r) => {
+            let status = r
+                .biz
+                .trans_status
+                .as_deref()
+                .map(|s| {
+                    format!(
+                        ", trans_status {s} ({})",
+                        crate::ecr::TransStatus::from_wire(s).describe()
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "{} {}{status}",
+                r.response_code.as_deref().unwrap_or("-"),
+                r.message()
+            )
+        }
+        None => format!("none ({})", a.why),
+    }
+}
+
+fn answer_json(a: &Answer) -> Value {
+    match &a.reply {
+        Some(r) => json!({
+            "outcome": a.outcome.word().to_lowercase(),
+            "response_code": r.response_code,
+            "response_msg": r.response_msg,
+            "trans_status": r.biz.trans_status,
+            "biz_data": Value::Object(r.biz.all.clone()),
+        }),
+        None => json!({"outcome": "unknown", "why": a.why}),
+    }
+}
+
+pub fn answer_report(what: &str, answer: &Answer) -> Report {
+    let exit = match answer.outcome {
+        crate::ecr::Outcome::Approved => Exit::Ok,
+        crate::ecr::Outcome::Declined => Exit::Declined,
+        crate::ecr::Outcome::Unknown => Exit::Unknown,
+    };
+    Report {
+        exit,
+        human: format!("{what}: {}", answer_line(answer)),
+        json: answer_json(answer),
+    }
+}
+
+pub fn recover_report(unresolved: &[String], _config: &Config) -> Report {
+    if unresolved.is_empty() {
+        Report {
+            exit: Exit::Ok,
+            human: "nothing unresolved".into(),
+            json: json!({"unresolved": []}),
+        }
+    } else {
+        Report {
+            exit: Exit::Unknown,
+            human: format!("still unresolved: {}", unresolved.join(", ")),
+            json: json!({"unresolved": unresolved}),
+        }
+    }
+}
+
+pub fn send_report(answer: Option<&Answer>, frames: &[String]) -> Report {
+    let mut human = String::new();
+    for f in frames {
+        let pretty = serde_json::from_str::<Value>(f)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| f.clone());
+        human.push_str(&pretty);
+        human.push('\n');
+    }
+    if frames.is_empty() {
+        human.push_str(match answer {
+            Some(a) => &a.why,
+            None => "sent; nothing came back",
+        });
+    }
+    let parsed: Vec<Value> = frames
+        .iter()
+        .map(|f| serde_json::from_str(f).unwrap_or_else(|_| Value::String(f.clone())))
+        .collect();
+    Report {
+        exit: if frames.is_empty() {
+            Exit::Unknown
+        } else {
+            Exit::Ok
+        },
+        human,
+        json: json!({"replies": parsed}),
+    }
+}

@@ -1,0 +1,365 @@
+//! Commands that go through the lane actor: payments, queries, recovery, the raw
+//! console.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::output::{Progress, Report, row_human, row_json};
+use super::{Exit, Failure, open_journal};
+use crate::cli::{Cmd, ResolveAs, Scenario};
+use crate::config::Config;
+use crate::ecr::{Outcome, PayScenario, TransType};
+use crate::journal::{TxnRow, TxnState};
+use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
+use crate::link::{LinkEvent, LinkState};
+use crate::money::Money;
+
+pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
+    // Overrides need no terminal: the terminal may be gone for good.
+    if let Cmd::Resolve { order, state, note } = &cmd {
+        return resolve(config, order, *state, note);
+    }
+    let exponent = config.exponent();
+    let amount = |text: &str| {
+        Money::parse(text, exponent)
+            .map_err(|e| Failure::new(Exit::Usage, format!("amount '{text}': {e}")))
+    };
+    let optional = |text: &Option<String>| text.as_deref().map(amount).transpose();
+    let action = match cmd {
+        Cmd::Sale {
+            amount: a,
+            tip,
+            cashback,
+            scenario,
+            force,
+        } => Action::Pay(PayRequest::Sale {
+            amount: amount(&a)?,
+            tip: optional(&tip)?,
+            cashback: optional(&cashback)?,
+            scenario: match scenario {
+                Scenario::Card => PayScenario::Card,
+                Scenario::Qr => PayScenario::CustomerScansQr,
+                Scenario::MerchantQr => PayScenario::MerchantScansQr,
+            },
+            force,
+        }),
+        Cmd::Refund { amount: a, orig } => Action::Pay(PayRequest::Refund {
+            amount: amount(&a)?,
+            orig,
+        }),
+        Cmd::Void { orig_order } => Action::Pay(PayRequest::Void { orig: orig_order }),
+        Cmd::Tip {
+            orig_order,
+            amount: a,
+        } => Action::Pay(PayRequest::TipAdjust {
+            orig: orig_order,
+            tip: amount(&a)?,
+        }),
+        Cmd::Auth { amount: a } => Action::Pay(PayRequest::PreAuth {
+            amount: amount(&a)?,
+        }),
+        Cmd::Complete {
+            orig_order,
+            amount: a,
+        } => Action::Pay(PayRequest::FollowUp {
+            trans_type: TransType::Completion,
+            orig: orig_order,
+            amount: Some(amount(&a)?),
+        }),
+        Cmd::BatchClose => Action::Pay(PayRequest::BatchClose),
+        Cmd::Query { order } => Action::Query(order),
+        Cmd::Close { order } => Action::Close(order),
+        Cmd::Recover => Action::Recover,
+        Cmd::Send { json } => {
+            serde_json::from_str::<serde_json::Value>(&json)
+                .map_err(|e| Failure::new(Exit::Usage, format!("not JSON: {e}")))?;
+            Action::Send(json)
+        }
+        other => {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!("{other:?} is not a lane command"),
+            ));
+        }
+    };
+
+    let journal = open_journal(config)?;
+    let mut settings = Settings::new(config.link()?, config.lane.value.clone());
+    settings.currency = config.currency.value.clone();
+    settings.exponent = exponent;
+    settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
+    settings.pause_at = std::env::var("TILL_PAUSE_AT")
+        .ok()
+        .as_deref()
+        .and_then(PausePoint::parse);
+    // How long a command waits for an unknown outcome to resolve before leaving it
+    // to `till recover`.
+    let resolve_wait = settings.link.request_timeout * 2;
+    let connect_wait = settings.link.connect_timeout + Duration::from_secs(1);
+
+    let (lane, events, task) = lane::spawn(settings, journal);
+    let mut session = Session {
+        lane,
+        events,
+        progress: Progress::new(),
+        unresolved: Vec::new(),
+    };
+    let result = async {
+        session.connected(connect_wait).await?;
+        session.recovered(resolve_wait).await;
+        match action {
+            Action::Pay(req) => session.pay(req, resolve_wait, config).await,
+            Action::Query(order) => session.query(order, config).await,
+            Action::Close(order) => session.close(order).await,
+            Action::Recover => Ok(session.recover_report(config)),
+            Action::Send(json) => session.send(json).await,
+        }
+    }
+    .await;
+    session.lane.shutdown().await;
+    drop(session);
+    let _ = task.await;
+    result
+}
+
+enum Action {
+    Pay(PayRequest),
+    Query(String),
+    Close(String),
+    Recover,
+    Send(String),
+}
+
+struct Session {
+    lane: LaneHandle,
+    events: UnboundedReceiver<Event>,
+    progress: Progress,
+    unresolved: Vec<String>,
+}
+
+impl Session {
+    /// The next event, or None at the deadline or when the lane stopped.
+    async fn next(&mut self, until: Instant) -> Option<Event> {
+        let until = tokio::time::Instant::from_std(until);
+        let event = tokio::time::timeout_at(until, self.events.recv())
+            .await
+            .ok()??;
+        match &event {
+            Event::Unresolved { orders } => self.unresolved = orders.clone(),
+            Event::Progress { order_no, message } => {
+                self.progress.say(&format!("{order_no}: {message}"))
+            }
+            Event::Link(LinkEvent::State(LinkState::Down { reason, .. })) => {
+                self.progress.say(&format!("link down: {reason}"))
+            }
+            _ => {}
+        }
+        self.progress.tick();
+        Some(event)
+    }
+
+    async fn connected(&mut self, wait: Duration) -> Result<(), Failure> {
+        let until = Instant::now() + wait;
+        self.progress.say("connecting to the terminal");
+        loop {
+            match self.next(until).await {
+                Some(Event::Link(LinkEvent::State(LinkState::Connected))) => return Ok(()),
+                Some(Event::Link(LinkEvent::State(LinkState::Down { reason, .. }))) => {
+                    return Err(Failure::new(
+                        Exit::Unreachable,
+                        format!("terminal unreachable: {reason}"),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(Failure::new(
+                        Exit::Unreachable,
+                        format!(
+                            "terminal unreachable: no connection within {}s",
+                            wait.as_secs()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Lets the start-up recovery of earlier unresolved rows finish (bounded).
+    async fn recovered(&mut self, wait: Duration) {
+        let until = Instant::now() + wait;
+        // The lane announces the unresolved set right after it starts.
+        while !self.unresolved.is_empty() {
+            if self.next(until).await.is_none() {
+                return;
+            }
+        }
+        // Drain what is already queued so the set is current.
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Unresolved { orders } = event {
+                self.unresolved = orders;
+            }
+        }
+        while !self.unresolved.is_empty() {
+            if self.next(until).await.is_none() {
+                return;
+            }
+        }
+    }
+
+    async fn pay(
+        &mut self,
+        req: PayRequest,
+        resolve_wait: Duration,
+        config: &Config,
+    ) -> Result<Report, Failure> {
+        let is_batch_close = req == PayRequest::BatchClose;
+        let order_no = self.lane.pay(req).await.map_err(refusal_failure)?;
+        self.progress
+            .say(&format!("{order_no}: follow the prompts on the terminal"));
+        // The card flow has its own deadline in the link; after an unknown outcome the
+        // wait for resolution is bounded here.
+        let mut until = Instant::now() + Duration::from_secs(24 * 3600);
+        let mut batch_totals = None;
+        loop {
+            match self.next(until).await {
+                Some(Event::Done { row, reply }) if row.order_no == order_no => {
+                    let terminal = reply.map(|r| serde_json::Value::Object(r.biz.all));
+                    return Ok(txn_report(
+                        &row,
+                        config,
+                        terminal,
+                        batch_totals,
+                        is_batch_close,
+                    ));
+                }
+                Some(Event::BatchClosed { report }) => batch_totals = Some(report),
+                Some(Event::Progress { order_no: o, .. }) if o == order_no => {
+                    until = until.min(Instant::now() + resolve_wait);
+                }
+                Some(_) => {}
+                None => {
+                    let journal = open_journal(config)?;
+                    let row = journal
+                        .find(&order_no)
+                        .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?
+                        .ok_or_else(|| {
+                            Failure::new(Exit::Unknown, format!("{order_no}: outcome unknown"))
+                        })?;
+                    return Ok(txn_report(&row, config, None, None, is_batch_close));
+                }
+            }
+        }
+    }
+
+    async fn query(&mut self, order: String, config: &Config) -> Result<Report, Failure> {
+        let result = self
+            .lane
+            .query(order.clone())
+            .await
+            .map_err(refusal_failure)?;
+        Ok(super::output::query_report(&order, &result, config))
+    }
+
+    async fn close(&mut self, order: String) -> Result<Report, Failure> {
+        let answer = self
+            .lane
+            .close_order(order.clone())
+            .await
+            .map_err(refusal_failure)?;
+        Ok(super::output::answer_report(
+            &format!("close {order}"),
+            &answer,
+        ))
+    }
+
+    fn recover_report(&self, config: &Config) -> Report {
+        super::output::recover_report(&self.unresolved, config)
+    }
+
+    async fn send(&mut self, json: String) -> Result<Report, Failure> {
+        let answer = self.lane.raw(json).await.map_err(refusal_failure)?;
+        // Whatever else arrives shortly after is shown too.
+        let until = Instant::now() + Duration::from_millis(500);
+        let mut frames = Vec::new();
+        while let Some(event) = self.next(until).await {
+            if let Event::Link(LinkEvent::Wire {
+                dir: crate::link::Direction::In,
+                text,
+            }) = event
+            {
+                frames.push(text);
+            }
+        }
+        Ok(super::output::send_report(answer.as_ref(), &frames))
+    }
+}
+
+fn resolve(config: &Config, order: &str, state: ResolveAs, note: &str) -> Result<Report, Failure> {
+    let mut journal = open_journal(config)?;
+    let to = match state {
+        ResolveAs::Approved => TxnState::Approved,
+        ResolveAs::Declined => TxnState::Declined,
+    };
+    let who = std::env::var("USER").unwrap_or_else(|_| "supervisor".into());
+    let row = journal
+        .override_state(order, to, note, &format!("supervisor:{who}"))
+        .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
+    Ok(Report {
+        exit: Exit::Ok,
+        human: format!(
+            "{order} marked {} by override\n{}",
+            row.state.name(),
+            row_human(&row, config)
+        ),
+        json: row_json(&row, config),
+    })
+}
+
+fn txn_report(
+    row: &TxnRow,
+    config: &Config,
+    terminal: Option<serde_json::Value>,
+    batch: Option<crate::journal::BatchReport>,
+    is_batch_close: bool,
+) -> Report {
+    let exit = match row.state {
+        TxnState::Approved => Exit::Ok,
+        TxnState::Declined => Exit::Declined,
+        TxnState::Pending | TxnState::Unknown => Exit::Unknown,
+    };
+    let mut json = row_json(row, config);
+    let mut human = row_human(row, config);
+    if row.state == TxnState::Unknown || row.state == TxnState::Pending {
+        human.push_str("\noutcome unknown: left unresolved; `till recover` finishes it when the terminal answers");
+    }
+    if is_batch_close {
+        if let Some(report) = &batch {
+            json["journal_totals"] = super::output::batch_json(report, config);
+            human.push_str("\n\n");
+            human.push_str(&super::output::batch_human(report, config));
+        }
+        if let Some(terminal) = &terminal {
+            json["terminal_reply"] = terminal.clone();
+            human.push_str(&format!("\nterminal: {terminal}"));
+        }
+    }
+    let _ = Outcome::Approved;
+    Report { exit, human, json }
+}
+
+fn refusal_failure(r: Refusal) -> Failure {
+    let exit = match r {
+        Refusal::NotConnected | Refusal::Busy(_) | Refusal::Journal(_) | Refusal::ShuttingDown => {
+            Exit::Unreachable
+        }
+        Refusal::Unresolved { .. } => Exit::Unknown,
+        Refusal::PossibleDuplicate { .. } => Exit::Usage,
+        Refusal::Invalid(_) => Exit::Usage,
+    };
+    let mut message = r.to_string();
+    if matches!(r, Refusal::PossibleDuplicate { .. }) {
+        message.push_str(" (add --force to charge again)");
+    }
+    Failure::new(exit, message)
+}

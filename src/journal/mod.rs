@@ -1,0 +1,881 @@
+//! The write-ahead transaction journal: SQLite in WAL mode with synchronous FULL, in
+//! the data directory. Every money-moving request is committed here before its frame
+//! is sent; every state change is audited; no row is ever deleted.
+
+mod report;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+pub use report::{BatchReport, Group};
+
+use crate::ecr::TransType;
+use crate::mask::{mask_card_no, mask_frame, mask_pans};
+use crate::money::Money;
+
+pub const FILE_NAME: &str = "till.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: cannot open: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error(
+        "journal {path} is read-only ({detail}); till needs to write it: check the permissions of the file and its directory"
+    )]
+    ReadOnly { path: PathBuf, detail: String },
+    #[error(
+        "journal {path} is corrupt ({detail}); it was left untouched: restore it from a backup or move it aside"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "journal {path} was written by a newer till (schema v{found}, this build knows v{known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("order {0} is not in the journal")]
+    NotFound(String),
+    #[error("order {0} is already in the journal")]
+    Duplicate(String),
+    #[error(
+        "order {order_no} is already {state}; the later answer was kept in the audit trail only"
+    )]
+    Conflict { order_no: String, state: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("journal: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// What a row is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxnKind {
+    Trans(TransType),
+    TipAdjust,
+    BatchClose,
+}
+
+impl TxnKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnKind::Trans(t) => t.name(),
+            TxnKind::TipAdjust => "tip-adjust",
+            TxnKind::BatchClose => "batch-close",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TxnKind> {
+        match name {
+            "tip-adjust" => Some(TxnKind::TipAdjust),
+            "batch-close" => Some(TxnKind::BatchClose),
+            other => TransType::from_name(other).map(TxnKind::Trans),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TxnState {
+    /// Journaled; the terminal's answer is not known yet.
+    Pending,
+    Approved,
+    Declined,
+    /// No definite answer: to be resolved by query.
+    Unknown,
+}
+
+impl TxnState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Pending => "pending",
+            TxnState::Approved => "approved",
+            TxnState::Declined => "declined",
+            TxnState::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TxnState> {
+        [
+            TxnState::Pending,
+            TxnState::Approved,
+            TxnState::Declined,
+            TxnState::Unknown,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, TxnState::Approved | TxnState::Declined)
+    }
+}
+
+/// A request about to be sent.
+#[derive(Clone, Debug)]
+pub struct NewTxn {
+    pub order_no: String,
+    pub request_id: String,
+    pub kind: TxnKind,
+    pub amount: Money,
+    pub tip: Option<Money>,
+    pub cashback: Option<Money>,
+    pub currency: String,
+    pub orig_order_no: Option<String>,
+    pub lane: String,
+    pub scenario: Option<String>,
+}
+
+/// What the terminal said (or that it said nothing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    pub state: TxnState,
+    pub response_code: Option<String>,
+    pub response_msg: Option<String>,
+    pub trans_no: Option<String>,
+    pub trans_status: Option<String>,
+    pub brand: Option<String>,
+    pub card: Option<String>,
+    pub auth_code: Option<String>,
+    pub ref_no: Option<String>,
+    pub entry_mode: Option<String>,
+    /// The reply frame; masked again on the way in.
+    pub raw: Option<String>,
+}
+
+impl Default for OutcomeRecord {
+    fn default() -> Self {
+        OutcomeRecord {
+            state: TxnState::Unknown,
+            response_code: None,
+            response_msg: None,
+            trans_no: None,
+            trans_status: None,
+            brand: None,
+            card: None,
+            auth_code: None,
+            ref_no: None,
+            entry_mode: None,
+            raw: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TxnRow {
+    pub id: i64,
+    pub order_no: String,
+    pub request_id: String,
+    pub kind: TxnKind,
+    pub state: TxnState,
+    pub amount: Money,
+    pub tip: Option<Money>,
+    pub cashback: Option<Money>,
+    pub currency: String,
+    pub orig_order_no: Option<String>,
+    pub lane: String,
+    pub scenario: Option<String>,
+    pub batch: i64,
+    /// UTC, RFC 3339 with milliseconds.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub updated_at: String,
+    pub response_code: Option<String>,
+    pub response_msg: Option<String>,
+    pub trans_no: Option<String>,
+    pub trans_status: Option<String>,
+    pub brand: Option<String>,
+    pub card: Option<String>,
+    pub auth_code: Option<String>,
+    pub ref_no: Option<String>,
+    pub entry_mode: Option<String>,
+    pub raw: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub at: String,
+    pub who: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub why: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchSel {
+    Open,
+    Number(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    pub number: i64,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+    pub count: i64,
+}
+
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+const COLUMNS: &str = "id, order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor, \
+    currency, exponent, orig_order_no, lane, scenario, batch, created_at, sent_at, updated_at, \
+    response_code, response_msg, trans_no, trans_status, brand, card, auth_code, ref_no, entry_mode, raw";
+
+impl Journal {
+    /// Opens (or creates) `dir/till.db`. An existing file that cannot be read, is
+    /// corrupt, read-only or from a newer release is an error: it is never replaced.
+    pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        let path = dir.join(FILE_NAME);
+        let fail = |detail: String| JournalError::Open {
+            path: path.clone(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                JournalError::ReadOnly {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                }
+            }
+            _ => fail(e.to_string()),
+        })?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(&path, e))?;
+        let mut journal = Journal { conn, path };
+        journal.check_and_prepare()?;
+        Ok(journal)
+    }
+
+    fn check_and_prepare(&mut self) -> Result<(), JournalError> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| classify(&path, e);
+        // Read-only checks first: nothing may be written to a file that is not ours.
+        let check: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(err)?;
+        if check != "ok" {
+            return Err(JournalError::Corrupt {
+                path: path.clone(),
+                detail: check,
+            });
+        }
+        let found = schema::version(&self.conn).map_err(err)?;
+        if found > schema::CURRENT {
+            return Err(JournalError::TooNew {
+                path: path.clone(),
+                found,
+                known: schema::CURRENT,
+            });
+        }
+        if self.conn.is_readonly(rusqlite::MAIN_DB).map_err(err)? {
+            return Err(JournalError::ReadOnly {
+                path: path.clone(),
+                detail: "the file cannot be written".into(),
+            });
+        }
+        self.conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(err)?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        // NORMAL can lose committed rows on power loss; a payment journal may not.
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        let sync: i64 = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .map_err(err)?;
+        if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
+            return Err(JournalError::Open {
+                path: path.clone(),
+                detail: format!("could not set WAL and synchronous FULL (got {mode}, {sync})"),
+            });
+        }
+        // Proves the directory takes the WAL's side files and the file takes writes.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(err)?;
+        schema::migrate(&mut self.conn).map_err(err)?;
+        let open: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT number FROM batch WHERE closed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if open.is_none() {
+            self.conn
+                .execute(
+                    "INSERT INTO batch (number, opened_at) VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM batch), ?1)",
+                    [now()],
+                )
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_batch(&self) -> Result<i64, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT number FROM batch WHERE closed_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A new order number: lane id, month and day, and a per-lane sequence kept in
+    /// the journal (`L01-1124-000042`). The sequence never resets, so uniqueness does
+    /// not depend on the clock; the lane id keeps lanes sharing a store apart.
+    pub fn next_order_no(&mut self, lane: &str) -> Result<String, JournalError> {
+        let lane = lane.trim().to_ascii_uppercase();
+        if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(JournalError::Invalid(format!(
+                "lane id '{lane}': use 1 to 8 letters or digits"
+            )));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let next: i64 = tx
+            .query_row("SELECT next FROM order_seq WHERE lane = ?1", [&lane], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(1);
+        tx.execute(
+            "INSERT INTO order_seq (lane, next) VALUES (?1, ?2) ON CONFLICT(lane) DO UPDATE SET next = excluded.next",
+            params![lane, next + 1],
+        )?;
+        tx.commit()?;
+        let day = chrono::Local::now().format("%m%d");
+        Ok(format!("{lane}-{day}-{next:06}"))
+    }
+
+    /// Writes a request as `pending` and commits it durably, before it is sent.
+    pub fn begin(&mut self, txn: &NewTxn) -> Result<i64, JournalError> {
+        if txn.order_no.is_empty() || txn.order_no.len() > 32 {
+            return Err(JournalError::Invalid(format!(
+                "order number '{}' must be 1 to 32 characters",
+                txn.order_no
+            )));
+        }
+        let batch = self.open_batch()?;
+        let at = now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx.execute(
+            "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor,
+                currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+            params![
+                txn.order_no,
+                txn.request_id,
+                txn.kind.name(),
+                txn.amount.minor(),
+                txn.tip.map(Money::minor),
+                txn.cashback.map(Money::minor),
+                txn.currency,
+                txn.amount.exponent(),
+                txn.orig_order_no,
+                txn.lane,
+                txn.scenario,
+                batch,
+                at,
+            ],
+        );
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(JournalError::Duplicate(txn.order_no.clone()));
+            }
+            other => other?,
+        };
+        let id = tx.last_insert_rowid();
+        audit(
+            &tx,
+            &txn.order_no,
+            "lane",
+            None,
+            TxnState::Pending,
+            "journaled before sending",
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn mark_sent(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
+        self.conn.execute(
+            "UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3",
+            params![now(), request_id, order_no],
+        )?;
+        Ok(())
+    }
+
+    /// Records what the terminal said. A final row (approved or declined) is never
+    /// changed here: the same answer again is a no-op, a different one is audited and
+    /// refused with `Conflict`.
+    pub fn record_outcome(
+        &mut self,
+        order_no: &str,
+        rec: &OutcomeRecord,
+        why: &str,
+    ) -> Result<TxnRow, JournalError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = state_of(&tx, order_no)?;
+        if current.is_final() {
+            if current == rec.state {
+                tx.commit()?;
+                return self.get(order_no);
+            }
+            audit(
+                &tx,
+                order_no,
+                "lane",
+                Some(current),
+                rec.state,
+                &format!("later answer ignored, row is final: {why}"),
+            )?;
+            tx.commit()?;
+            return Err(JournalError::Conflict {
+                order_no: order_no.to_string(),
+                state: current.name().to_string(),
+            });
+        }
+        let masked = |v: &Option<String>| v.as_deref().map(|s| mask_pans(s).into_owned());
+        tx.execute(
+            "UPDATE txn SET state = ?1, updated_at = ?2,
+                response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
+                trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
+                brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
+                ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw)
+             WHERE order_no = ?13",
+            params![
+                rec.state.name(),
+                now(),
+                rec.response_code,
+                masked(&rec.response_msg),
+                rec.trans_no,
+                rec.trans_status,
+                rec.brand,
+                rec.card.as_deref().map(mask_card_no),
+                rec.auth_code,
+                rec.ref_no,
+                rec.entry_mode,
+                rec.raw.as_deref().map(mask_frame),
+                order_no,
+            ],
+        )?;
+        if current != rec.state {
+            audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
+        }
+        tx.commit()?;
+        self.get(order_no)
+    }
+
+    /// A supervisor's decision for a row the terminal can no longer answer for.
+    pub fn override_state(
+        &mut self,
+        order_no: &str,
+        to: TxnState,
+        note: &str,
+        who: &str,
+    ) -> Result<TxnRow, JournalError> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(JournalError::Invalid(
+                "an override needs a note saying why".into(),
+            ));
+        }
+        if !to.is_final() {
+            return Err(JournalError::Invalid(
+                "an override marks a row approved or declined".into(),
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = state_of(&tx, order_no)?;
+        if current.is_final() {
+            return Err(JournalError::Invalid(format!(
+                "order {order_no} is already {}; only unresolved rows can be overridden",
+                current.name()
+            )));
+        }
+        tx.execute(
+            "UPDATE txn SET state = ?1, updated_at = ?2 WHERE order_no = ?3",
+            params![to.name(), now(), order_no],
+        )?;
+        audit(
+            &tx,
+            order_no,
+            who,
+            Some(current),
+            to,
+            &format!("override: {note}"),
+        )?;
+        tx.commit()?;
+        self.get(order_no)
+    }
+
+    fn get(&self, order_no: &str) -> Result<TxnRow, JournalError> {
+        self.find(order_no)?
+            .ok_or_else(|| JournalError::NotFound(order_no.to_string()))
+    }
+
+    pub fn find(&self, order_no: &str) -> Result<Option<TxnRow>, JournalError> {
+        let sql = format!("SELECT {COLUMNS} FROM txn WHERE order_no = ?1");
+        let row = self.conn.query_row(&sql, [order_no], raw_row).optional()?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    fn select(
+        &self,
+        where_sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<TxnRow>, JournalError> {
+        let sql = format!("SELECT {COLUMNS} FROM txn {where_sql}");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let raws = stmt
+            .query_map(args, raw_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Rows still pending or unknown, oldest first.
+    pub fn unresolved(&self) -> Result<Vec<TxnRow>, JournalError> {
+        self.select("WHERE state IN ('pending', 'unknown') ORDER BY id", [])
+    }
+
+    pub fn audit(&self, order_no: &str) -> Result<Vec<AuditRow>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, who, from_state, to_state, why FROM audit WHERE order_no = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([order_no], |r| {
+                Ok(AuditRow {
+                    at: r.get(0)?,
+                    who: r.get(1)?,
+                    from: r.get(2)?,
+                    to: r.get(3)?,
+                    why: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn batch_number(&self, sel: BatchSel) -> Result<i64, JournalError> {
+        match sel {
+            BatchSel::Open => self.open_batch(),
+            BatchSel::Number(n) => {
+                let exists: Option<i64> = self
+                    .conn
+                    .query_row("SELECT number FROM batch WHERE number = ?1", [n], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                exists.ok_or_else(|| JournalError::Invalid(format!("there is no batch {n}")))
+            }
+        }
+    }
+
+    /// The rows of a batch, newest first.
+    pub fn rows(&self, sel: BatchSel) -> Result<Vec<TxnRow>, JournalError> {
+        let batch = self.batch_number(sel)?;
+        self.select("WHERE batch = ?1 ORDER BY id DESC", [batch])
+    }
+
+    /// Every batch, newest first.
+    pub fn batches(&self) -> Result<Vec<BatchInfo>, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT b.number, b.opened_at, b.closed_at, (SELECT COUNT(*) FROM txn t WHERE t.batch = b.number)
+             FROM batch b ORDER BY b.number DESC",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(BatchInfo {
+                    number: r.get(0)?,
+                    opened_at: r.get(1)?,
+                    closed_at: r.get(2)?,
+                    count: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn report(&self, sel: BatchSel) -> Result<BatchReport, JournalError> {
+        let batch = self.batch_number(sel)?;
+        let rows = self.select("WHERE batch = ?1 ORDER BY id", [batch])?;
+        Ok(BatchReport::of(batch, &rows))
+    }
+
+    /// Closes the open batch after the terminal approved a batch close: stores the
+    /// journal's own totals beside the terminal's reply and opens the next batch.
+    pub fn close_batch(&mut self, terminal_reply: &str) -> Result<BatchReport, JournalError> {
+        let report = self.report(BatchSel::Open)?;
+        let totals = serde_json::to_string(&report).unwrap_or_default();
+        let at = now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE batch SET closed_at = ?1, journal_totals = ?2, terminal_reply = ?3 WHERE number = ?4",
+            params![at, totals, mask_frame(terminal_reply), report.batch],
+        )?;
+        tx.execute(
+            "INSERT INTO batch (number, opened_at) VALUES (?1, ?2)",
+            params![report.batch + 1, at],
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// The stored terminal reply and journal totals of a closed batch.
+    pub fn batch_close_record(
+        &self,
+        number: i64,
+    ) -> Result<Option<(String, String)>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT journal_totals, terminal_reply FROM batch WHERE number = ?1 AND closed_at IS NOT NULL",
+                [number],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// What of an approved sale or completion can still be refunded: its amount and
+    /// tip less approved refunds that reference it (nothing once voided). None when
+    /// the order is not in the journal.
+    pub fn refundable(&self, orig_order_no: &str) -> Result<Option<Money>, JournalError> {
+        let Some(orig) = self.find(orig_order_no)? else {
+            return Ok(None);
+        };
+        let exponent = orig.amount.exponent();
+        if orig.state != TxnState::Approved {
+            return Ok(Some(Money::zero(exponent)));
+        }
+        let related = self.select(
+            "WHERE orig_order_no = ?1 AND state = 'approved'",
+            [orig_order_no],
+        )?;
+        let voided = related
+            .iter()
+            .any(|r| r.kind == TxnKind::Trans(TransType::Void));
+        if voided {
+            return Ok(Some(Money::zero(exponent)));
+        }
+        let tip = report::effective_tip(&orig, &related);
+        let refunded: i64 = related
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    TxnKind::Trans(TransType::Refund | TransType::CompletionRefund)
+                )
+            })
+            .map(|r| r.amount.minor())
+            .sum();
+        let left = (orig.amount.minor() + tip - refunded).max(0);
+        Money::from_minor(left, exponent)
+            .map(Some)
+            .map_err(|e| JournalError::Invalid(e.to_string()))
+    }
+
+    /// The latest approved sale of exactly this amount within `within`, for the
+    /// duplicate-sale question.
+    pub fn recent_approved_same_amount(
+        &self,
+        amount: Money,
+        within: Duration,
+    ) -> Result<Option<TxnRow>, JournalError> {
+        let since = chrono::Utc::now() - chrono::Duration::from_std(within).unwrap_or_default();
+        let since = since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let rows = self.select(
+            "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1
+             AND updated_at >= ?2 ORDER BY id DESC LIMIT 1",
+            params![amount.minor(), since],
+        )?;
+        Ok(rows.into_iter().next())
+    }
+}
+
+fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
+    use rusqlite::ErrorCode as C;
+    let detail = e.to_string();
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(C::NotADatabase | C::DatabaseCorrupt) => JournalError::Corrupt { path, detail },
+        Some(C::ReadOnly | C::PermissionDenied | C::CannotOpen) => {
+            JournalError::ReadOnly { path, detail }
+        }
+        _ => JournalError::Open { path, detail },
+    }
+}
+
+fn state_of(tx: &rusqlite::Transaction, order_no: &str) -> Result<TxnState, JournalError> {
+    let state: Option<String> = tx
+        .query_row(
+            "SELECT state FROM txn WHERE order_no = ?1",
+            [order_no],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let state = state.ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
+    TxnState::from_name(&state)
+        .ok_or_else(|| JournalError::Invalid(format!("order {order_no} has state '{state}'")))
+}
+
+fn audit(
+    tx: &rusqlite::Transaction,
+    order_no: &str,
+    who: &str,
+    from: Option<TxnState>,
+    to: TxnState,
+    why: &str,
+) -> Result<(), JournalError> {
+    tx.execute(
+        "INSERT INTO audit (order_no, at, who, from_state, to_state, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![order_no, now(), who, from.map(TxnState::name), to.name(), mask_pans(why)],
+    )?;
+    Ok(())
+}
+
+/// A row as stored, before its text columns are checked.
+struct RawRow {
+    id: i64,
+    order_no: String,
+    request_id: String,
+    kind: String,
+    state: String,
+    amount: i64,
+    tip: Option<i64>,
+    cashback: Option<i64>,
+    currency: String,
+    exponent: u8,
+    orig_order_no: Option<String>,
+    lane: String,
+    scenario: Option<String>,
+    batch: i64,
+    created_at: String,
+    sent_at: Option<String>,
+    updated_at: String,
+    outcome: [Option<String>; 10],
+}
+
+fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: r.get(0)?,
+        order_no: r.get(1)?,
+        request_id: r.get(2)?,
+        kind: r.get(3)?,
+        state: r.get(4)?,
+        amount: r.get(5)?,
+        tip: r.get(6)?,
+        cashback: r.get(7)?,
+        currency: r.get(8)?,
+        exponent: r.get(9)?,
+        orig_order_no: r.get(10)?,
+        lane: r.get(11)?,
+        scenario: r.get(12)?,
+        batch: r.get(13)?,
+        created_at: r.get(14)?,
+        sent_at: r.get(15)?,
+        updated_at: r.get(16)?,
+        outcome: [
+            r.get(17)?,
+            r.get(18)?,
+            r.get(19)?,
+            r.get(20)?,
+            r.get(21)?,
+            r.get(22)?,
+            r.get(23)?,
+            r.get(24)?,
+            r.get(25)?,
+            r.get(26)?,
+        ],
+    })
+}
+
+impl TryFrom<RawRow> for TxnRow {
+    type Error = JournalError;
+
+    fn try_from(r: RawRow) -> Result<TxnRow, JournalError> {
+        let bad = |what: &str| {
+            JournalError::Invalid(format!("order {}: stored {what} is not valid", r.order_no))
+        };
+        let money = |minor: i64| Money::from_minor(minor, r.exponent).map_err(|_| bad("amount"));
+        let [
+            response_code,
+            response_msg,
+            trans_no,
+            trans_status,
+            brand,
+            card,
+            auth_code,
+            ref_no,
+            entry_mode,
+            raw,
+        ] = r.outcome.clone();
+        Ok(TxnRow {
+            id: r.id,
+            kind: TxnKind::from_name(&r.kind).ok_or_else(|| bad("kind"))?,
+            state: TxnState::from_name(&r.state).ok_or_else(|| bad("state"))?,
+            amount: money(r.amount)?,
+            tip: r.tip.map(money).transpose()?,
+            cashback: r.cashback.map(money).transpose()?,
+            order_no: r.order_no,
+            request_id: r.request_id,
+            currency: r.currency,
+            orig_order_no: r.orig_order_no,
+            lane: r.lane,
+            scenario: r.scenario,
+            batch: r.batch,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            updated_at: r.updated_at,
+            response_code,
+            response_msg,
+            trans_no,
+            trans_status,
+            brand,
+            card,
+            auth_code,
+            ref_no,
+            entry_mode,
+            raw,
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! Versioned migrations. `PRAGMA user_version` holds the version; each step runs once,
+//! in one transaction, so a later release can upgrade an existing file.
+
+use rusqlite::Connection;
+
+/// Each entry upgrades from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: transactions, their audit trail, batches, order-number sequences.
+    "
+    CREATE TABLE txn (
+        id              INTEGER PRIMARY KEY,
+        order_no        TEXT NOT NULL UNIQUE,
+        request_id      TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending','approved','declined','unknown')),
+        amount_minor    INTEGER NOT NULL CHECK (amount_minor >= 0),
+        tip_minor       INTEGER,
+        cashback_minor  INTEGER,
+        currency        TEXT NOT NULL,
+        exponent        INTEGER NOT NULL,
+        orig_order_no   TEXT,
+        lane            TEXT NOT NULL,
+        scenario        TEXT,
+        batch           INTEGER NOT NULL,
+        created_at      TEXT NOT NULL,
+        sent_at         TEXT,
+        updated_at      TEXT NOT NULL,
+        response_code   TEXT,
+        response_msg    TEXT,
+        trans_no        TEXT,
+        trans_status    TEXT,
+        brand           TEXT,
+        card            TEXT,
+        auth_code       TEXT,
+        ref_no          TEXT,
+        entry_mode      TEXT,
+        raw             TEXT
+    );
+    CREATE INDEX txn_state ON txn(state);
+    CREATE INDEX txn_batch ON txn(batch);
+    CREATE INDEX txn_orig ON txn(orig_order_no);
+    CREATE TABLE audit (
+        id        INTEGER PRIMARY KEY,
+        order_no  TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        who       TEXT NOT NULL,
+        from_state TEXT,
+        to_state  TEXT NOT NULL,
+        why       TEXT NOT NULL
+    );
+    CREATE INDEX audit_order ON audit(order_no);
+    CREATE TABLE batch (
+        number          INTEGER PRIMARY KEY,
+        opened_at       TEXT NOT NULL,
+        closed_at       TEXT,
+        journal_totals  TEXT,
+        terminal_reply  TEXT
+    );
+    CREATE TABLE order_seq (
+        lane  TEXT PRIMARY KEY,
+        next  INTEGER NOT NULL
+    );
+    ",
+];
+
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// The file's schema version.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Applies the migrations the file lacks. Returns the version found before.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+    let found = version(conn)?;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}

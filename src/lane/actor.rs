@@ -1,0 +1,814 @@
+//! The lane actor's task: one `select!` loop over commands, the link and the
+//! resolution timer. Payment commands are handled one at a time, in order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
+use crate::ecr::{Operation, Outcome, QueryVerdict, Reply, Topic, TransType, query_verdict};
+use crate::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnRow, TxnState};
+use crate::link::{Answer, Link, LinkEvent, LinkState, SendError, backoff, new_request_id};
+use crate::money::Money;
+
+/// How long a shutdown waits for unresolved rows before leaving them to the next start.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
+
+/// The way in: a cheap, cloneable sender of commands.
+#[derive(Clone)]
+pub struct LaneHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl LaneHandle {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Refusal>>) -> Command,
+    ) -> Result<T, Refusal> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| Refusal::ShuttingDown)?;
+        rx.await.unwrap_or(Err(Refusal::ShuttingDown))
+    }
+
+    /// Journals and sends a money-moving request; returns its order number.
+    pub async fn pay(&self, req: PayRequest) -> Result<String, Refusal> {
+        self.ask(|reply| Command::Pay { req, reply }).await
+    }
+
+    pub async fn query(&self, order_no: String) -> Result<QueryResult, Refusal> {
+        self.ask(|reply| Command::Query { order_no, reply }).await
+    }
+
+    pub async fn close_order(&self, order_no: String) -> Result<Answer, Refusal> {
+        self.ask(|reply| Command::Close { order_no, reply }).await
+    }
+
+    pub async fn resolve(
+        &self,
+        order_no: String,
+        to: TxnState,
+        note: String,
+    ) -> Result<TxnRow, Refusal> {
+        self.ask(|reply| Command::Resolve {
+            order_no,
+            to,
+            note,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn raw(&self, text: String) -> Result<Option<Answer>, Refusal> {
+        self.ask(|reply| Command::Raw { text, reply }).await
+    }
+
+    pub async fn recover(&self) {
+        let _ = self.tx.send(Command::Recover).await;
+    }
+
+    pub async fn shutdown(&self) {
+        let _ = self.tx.send(Command::Shutdown).await;
+    }
+}
+
+/// Starts the lane actor on an opened journal. Events stream out until `Stopped`.
+pub fn spawn(
+    settings: Settings,
+    journal: Journal,
+) -> (LaneHandle, mpsc::UnboundedReceiver<Event>, JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(32);
+    let (events, events_rx) = mpsc::unbounded_channel();
+    let link = Link::new(settings.link.clone());
+    let actor = Actor {
+        settings,
+        journal,
+        link,
+        events,
+        inflight: HashMap::new(),
+        resolving: BTreeMap::new(),
+        shutdown_since: None,
+    };
+    let task = tokio::spawn(actor.run(rx));
+    (LaneHandle { tx }, events_rx, task)
+}
+
+/// Why a request is out on the wire, by `request_id`.
+enum Inflight {
+    Pay {
+        order_no: String,
+    },
+    Resolve {
+        order_no: String,
+    },
+    Query {
+        order_no: String,
+        reply: oneshot::Sender<Result<QueryResult, Refusal>>,
+    },
+    Close {
+        reply: oneshot::Sender<Result<Answer, Refusal>>,
+    },
+    Raw {
+        reply: oneshot::Sender<Result<Option<Answer>, Refusal>>,
+    },
+}
+
+impl Inflight {
+    /// Tells whoever asked that their request did not go out.
+    fn refuse(self, refusal: Refusal) {
+        match self {
+            Inflight::Query { reply, .. } => drop(reply.send(Err(refusal))),
+            Inflight::Close { reply } => drop(reply.send(Err(refusal))),
+            Inflight::Raw { reply } => drop(reply.send(Err(refusal))),
+            Inflight::Pay { .. } | Inflight::Resolve { .. } => {}
+        }
+    }
+}
+
+/// An unknown outcome being resolved by query.
+struct Resolving {
+    attempts: u32,
+    next_at: Instant,
+    asking: bool,
+}
+
+struct Actor {
+    settings: Settings,
+    journal: Journal,
+    link: Link,
+    events: mpsc::UnboundedSender<Event>,
+    inflight: HashMap<String, Inflight>,
+    resolving: BTreeMap<String, Resolving>,
+    shutdown_since: Option<Instant>,
+}
+
+impl Actor {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        self.resume_unresolved();
+        loop {
+            let resolve_at = tokio::time::Instant::from_std(self.next_resolve_at());
+            tokio::select! {
+                command = commands.recv(), if self.shutdown_since.is_none() => match command {
+                    Some(command) => self.on_command(command).await,
+                    None => self.shutdown_since = Some(Instant::now()),
+                },
+                wake = self.link.wait() => self.link.handle(wake).await,
+                _ = tokio::time::sleep_until(resolve_at) => self.ask_due().await,
+            }
+            self.pump_link_events().await;
+            if self.may_stop() {
+                break;
+            }
+        }
+        self.link.close().await;
+        self.pump_link_events().await;
+        self.emit(Event::Stopped);
+    }
+
+    fn emit(&self, event: Event) {
+        // The receiver may be gone (the UI quit first); the journal has it all anyway.
+        let _ = self.events.send(event);
+    }
+
+    fn may_stop(&self) -> bool {
+        let Some(since) = self.shutdown_since else {
+            return false;
+        };
+        let paying = self
+            .inflight
+            .values()
+            .any(|i| matches!(i, Inflight::Pay { .. }));
+        !paying && (self.resolving.is_empty() || since.elapsed() >= SHUTDOWN_GRACE)
+    }
+
+    /// Rows left pending or unknown by an earlier run are resolved before new work.
+    fn resume_unresolved(&mut self) {
+        match self.journal.unresolved() {
+            Ok(rows) => {
+                for row in rows.into_iter().filter(|r| resolvable_by_query(&r.kind)) {
+                    self.start_resolving(&row.order_no, "left unresolved by an earlier run");
+                }
+            }
+            Err(e) => tracing::error!("reading unresolved rows: {e}"),
+        }
+        self.emit_unresolved();
+    }
+
+    fn emit_unresolved(&self) {
+        let orders = self
+            .journal
+            .unresolved()
+            .map(|rows| rows.into_iter().map(|r| r.order_no).collect::<Vec<_>>());
+        match orders {
+            Ok(orders) => self.emit(Event::Unresolved { orders }),
+            Err(e) => tracing::error!("reading unresolved rows: {e}"),
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Pay { req, reply } => {
+                let result = self.pay(req).await;
+                let _ = reply.send(result);
+            }
+            Command::Query { order_no, reply } => {
+                let op = Operation::Query {
+                    order_no: order_no.clone(),
+                };
+                self.send_tracked(&op, Inflight::Query { order_no, reply })
+                    .await;
+            }
+            Command::Close { order_no, reply } => {
+                let op = Operation::Close { order_no };
+                self.send_tracked(&op, Inflight::Close { reply }).await;
+            }
+            Command::Recover => {
+                for r in self.resolving.values_mut() {
+                    r.next_at = Instant::now();
+                }
+                self.resume_unresolved();
+            }
+            Command::Resolve {
+                order_no,
+                to,
+                note,
+                reply,
+            } => {
+                let result = self
+                    .journal
+                    .override_state(&order_no, to, &note, "supervisor")
+                    .map_err(|e| Refusal::Invalid(e.to_string()));
+                if let Ok(row) = &result {
+                    self.resolving.remove(&order_no);
+                    self.emit(Event::Done {
+                        row: Box::new(row.clone()),
+                        reply: None,
+                    });
+                    self.emit_unresolved();
+                }
+                let _ = reply.send(result);
+            }
+            Command::Raw { text, reply } => self.raw(text, reply).await,
+            Command::Shutdown => self.shutdown_since = Some(Instant::now()),
+        }
+    }
+
+    /// Sends a request a person asked for and remembers why, keyed by its request id.
+    async fn send_tracked(&mut self, op: &Operation, inflight: Inflight) {
+        if !self.link.is_up() {
+            return inflight.refuse(Refusal::NotConnected);
+        }
+        let request_id = new_request_id();
+        self.inflight.insert(request_id.clone(), inflight);
+        // A failed write already produced an unknown Answer for this request id.
+        if let Err(SendError::NotConnected) = self.link.request(op, &request_id, None).await
+            && let Some(inflight) = self.inflight.remove(&request_id)
+        {
+            inflight.refuse(Refusal::NotConnected);
+        }
+    }
+
+    async fn raw(&mut self, text: String, reply: oneshot::Sender<Result<Option<Answer>, Refusal>>) {
+        let topic = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.get("topic")
+                    .and_then(|t| t.as_str())
+                    .and_then(Topic::parse)
+            });
+        if matches!(
+            topic,
+            Some(Topic::PayOrder | Topic::TipAdjustment | Topic::BatchClose)
+        ) {
+            let _ = reply.send(Err(Refusal::Invalid(
+                "money-moving frames go through the payment commands, which journal them first"
+                    .into(),
+            )));
+            return;
+        }
+        match self.link.send_raw(&text).await {
+            Ok(Some(request_id)) => {
+                self.inflight.insert(request_id, Inflight::Raw { reply });
+            }
+            Ok(None) => {
+                let _ = reply.send(Ok(None));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(Refusal::Invalid(e.to_string())));
+            }
+        }
+    }
+
+    async fn pay(&mut self, req: PayRequest) -> Result<String, Refusal> {
+        if self.shutdown_since.is_some() {
+            return Err(Refusal::ShuttingDown);
+        }
+        if let Some(order_no) = self.inflight.values().find_map(|i| match i {
+            Inflight::Pay { order_no } => Some(order_no.clone()),
+            _ => None,
+        }) {
+            return Err(Refusal::Busy(order_no));
+        }
+        let unresolved = self.journal.unresolved().map_err(journal_refusal)?;
+        if !unresolved.is_empty() {
+            return Err(Refusal::Unresolved {
+                count: unresolved.len(),
+                orders: unresolved
+                    .iter()
+                    .map(|r| r.order_no.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        if !self.link.is_up() {
+            return Err(Refusal::NotConnected);
+        }
+        self.validate(&req)?;
+
+        let order_no = self
+            .journal
+            .next_order_no(&self.settings.lane_id)
+            .map_err(journal_refusal)?;
+        let request_id = new_request_id();
+        let (amount, tip, cashback) = amounts(&req, self.settings.exponent);
+        self.journal
+            .begin(&NewTxn {
+                order_no: order_no.clone(),
+                request_id: request_id.clone(),
+                kind: req.kind(),
+                amount,
+                tip,
+                cashback,
+                currency: self.settings.currency.clone(),
+                orig_order_no: req.orig().map(String::from),
+                lane: self.settings.lane_id.clone(),
+                scenario: match &req {
+                    PayRequest::Sale { scenario, .. } => Some(scenario.as_wire().to_string()),
+                    _ => None,
+                },
+            })
+            .map_err(journal_refusal)?;
+        self.pause(PausePoint::AfterJournal);
+
+        let op = req.operation(&order_no, &self.settings.currency);
+        self.inflight.insert(
+            request_id.clone(),
+            Inflight::Pay {
+                order_no: order_no.clone(),
+            },
+        );
+        match self.link.request(&op, &request_id, None).await {
+            Err(SendError::NotConnected) => {
+                // Nothing left this machine: no money can have moved.
+                self.inflight.remove(&request_id);
+                let rec = OutcomeRecord {
+                    state: TxnState::Declined,
+                    response_msg: Some("not sent: the terminal is not connected".into()),
+                    ..OutcomeRecord::default()
+                };
+                self.record(&order_no, &rec, "not sent", None);
+                return Err(Refusal::NotConnected);
+            }
+            // The link went down mid-write; its unknown Answer is on its way.
+            Err(SendError::Failed(_)) | Ok(()) => {}
+        }
+        if let Err(e) = self.journal.mark_sent(&order_no, &request_id) {
+            tracing::error!("marking {order_no} sent: {e}");
+        }
+        self.pause(PausePoint::AfterSend);
+        self.emit(Event::Sent {
+            order_no: order_no.clone(),
+            kind: req.kind(),
+            amount: Some(amount),
+        });
+        Ok(order_no)
+    }
+
+    /// Checks a request against the journal before anything is written or sent, so a
+    /// cashier learns at once what is wrong.
+    fn validate(&self, req: &PayRequest) -> Result<(), Refusal> {
+        if let PayRequest::Sale {
+            amount,
+            force: false,
+            ..
+        } = req
+        {
+            let recent = self
+                .journal
+                .recent_approved_same_amount(*amount, self.settings.duplicate_window)
+                .map_err(journal_refusal)?;
+            if let Some(row) = recent {
+                return Err(Refusal::PossibleDuplicate {
+                    amount: amount.to_string(),
+                    order_no: row.order_no.clone(),
+                    ago_secs: secs_since(&row.updated_at),
+                });
+            }
+        }
+        let Some(orig) = req.orig() else {
+            return Ok(());
+        };
+        let row = self
+            .journal
+            .find(orig)
+            .map_err(journal_refusal)?
+            .ok_or_else(|| Refusal::Invalid(format!("order {orig} is not in the journal")))?;
+        if row.state != TxnState::Approved {
+            return Err(Refusal::Invalid(format!(
+                "order {orig} was not approved ({})",
+                row.state.name()
+            )));
+        }
+        use TransType as T;
+        let kind = match row.kind {
+            TxnKind::Trans(t) => t,
+            _ => return Err(Refusal::Invalid(format!("order {orig} is not a payment"))),
+        };
+        let fits = match req {
+            PayRequest::Refund { .. } => matches!(kind, T::Sale | T::CashbackSale | T::Completion),
+            PayRequest::Void { .. } => {
+                matches!(kind, T::Sale | T::CashbackSale | T::Refund | T::Completion)
+            }
+            PayRequest::TipAdjust { .. } => matches!(kind, T::Sale | T::CashbackSale),
+            PayRequest::FollowUp { trans_type, .. } => match trans_type {
+                T::PreAuthCancel | T::Completion => kind == T::PreAuth,
+                T::CompletionCancel | T::CompletionRefund => kind == T::Completion,
+                _ => false,
+            },
+            _ => true,
+        };
+        if !fits {
+            return Err(Refusal::Invalid(format!(
+                "order {orig} is a {kind}; that cannot be done to it"
+            )));
+        }
+        if let PayRequest::Refund {
+            amount,
+            orig: Some(_),
+        } = req
+        {
+            let refundable = self.journal.refundable(orig).map_err(journal_refusal)?;
+            if refundable.is_some_and(|left| *amount > left) {
+                return Err(Refusal::Invalid(format!(
+                    "at most {} of order {orig} can still be refunded",
+                    refundable.map(|m| m.to_string()).unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn next_resolve_at(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        if !self.link.is_up() {
+            return far;
+        }
+        self.resolving
+            .values()
+            .filter(|r| !r.asking)
+            .map(|r| r.next_at)
+            .min()
+            .unwrap_or(far)
+    }
+
+    fn start_resolving(&mut self, order_no: &str, why: &str) {
+        self.resolving
+            .entry(order_no.to_string())
+            .or_insert(Resolving {
+                attempts: 0,
+                next_at: Instant::now(),
+                asking: false,
+            });
+        self.emit(Event::Progress {
+            order_no: order_no.to_string(),
+            message: format!("outcome unknown ({why}); asking the terminal"),
+        });
+    }
+
+    /// Sends a query for every unknown outcome whose turn has come.
+    async fn ask_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<String> = self
+            .resolving
+            .iter()
+            .filter(|(_, r)| !r.asking && r.next_at <= now)
+            .map(|(o, _)| o.clone())
+            .collect();
+        for order_no in due {
+            if !self.link.is_up() {
+                return;
+            }
+            let request_id = new_request_id();
+            let op = Operation::Query {
+                order_no: order_no.clone(),
+            };
+            let attempts = self.resolving.get_mut(&order_no).map(|r| {
+                r.asking = true;
+                r.attempts += 1;
+                r.attempts
+            });
+            if let Some(attempts) = attempts {
+                self.emit(Event::Progress {
+                    order_no: order_no.clone(),
+                    message: format!("asking the terminal (query {attempts})"),
+                });
+            }
+            self.inflight.insert(
+                request_id.clone(),
+                Inflight::Resolve {
+                    order_no: order_no.clone(),
+                },
+            );
+            if let Err(SendError::NotConnected) = self.link.request(&op, &request_id, None).await {
+                self.inflight.remove(&request_id);
+                self.retry_later(&order_no, "the terminal is not connected".into());
+            }
+        }
+    }
+
+    fn retry_later(&mut self, order_no: &str, why: String) {
+        let Some(r) = self.resolving.get_mut(order_no) else {
+            return;
+        };
+        r.asking = false;
+        let delay = backoff(
+            r.attempts,
+            self.settings.query_retry_min,
+            self.settings.query_retry_max,
+        );
+        r.next_at = Instant::now() + delay;
+        self.emit(Event::Progress {
+            order_no: order_no.to_string(),
+            message: format!(
+                "still unknown: {why}; asking again in {}s",
+                delay.as_secs().max(1)
+            ),
+        });
+    }
+
+    async fn pump_link_events(&mut self) {
+        let events: Vec<LinkEvent> = self.link.take_events().collect();
+        for event in events {
+            match &event {
+                LinkEvent::Answer(answer) => self.on_answer((**answer).clone()),
+                LinkEvent::Stray { reply, raw, .. } => self.on_stray(reply, raw),
+                LinkEvent::State(LinkState::Connected) => {
+                    // Resolve as soon as the link allows.
+                    for r in self.resolving.values_mut() {
+                        r.next_at = Instant::now();
+                    }
+                }
+                _ => {}
+            }
+            self.emit(Event::Link(event));
+        }
+    }
+
+    fn on_answer(&mut self, answer: Answer) {
+        let Some(inflight) = self.inflight.remove(&answer.request_id) else {
+            return;
+        };
+        match inflight {
+            Inflight::Pay { order_no } => {
+                self.pause(PausePoint::AfterReply);
+                match answer.outcome {
+                    Outcome::Approved | Outcome::Declined => {
+                        let state = if answer.outcome == Outcome::Approved {
+                            TxnState::Approved
+                        } else {
+                            TxnState::Declined
+                        };
+                        let rec = record_of(state, answer.reply.as_ref(), answer.raw.clone());
+                        self.record(&order_no, &rec, &answer.why, answer.reply);
+                    }
+                    Outcome::Unknown => {
+                        let rec = record_of(TxnState::Unknown, answer.reply.as_ref(), answer.raw);
+                        if let Err(e) = self.journal.record_outcome(&order_no, &rec, &answer.why) {
+                            tracing::error!("recording unknown outcome of {order_no}: {e}");
+                        }
+                        self.start_resolving(&order_no, &answer.why);
+                        self.emit_unresolved();
+                    }
+                }
+            }
+            Inflight::Resolve { order_no } => {
+                self.apply_query(&order_no, answer.reply.as_ref(), answer.raw, &answer.why)
+            }
+            Inflight::Query { order_no, reply } => {
+                if self.resolving.contains_key(&order_no) && answer.reply.is_some() {
+                    self.apply_query(
+                        &order_no,
+                        answer.reply.as_ref(),
+                        answer.raw.clone(),
+                        &answer.why,
+                    );
+                }
+                let row = self.journal.find(&order_no).ok().flatten();
+                let _ = reply.send(Ok(QueryResult {
+                    answer: Some(answer),
+                    row,
+                }));
+            }
+            Inflight::Close { reply } => {
+                let _ = reply.send(Ok(answer));
+            }
+            Inflight::Raw { reply } => {
+                let _ = reply.send(Ok(Some(answer)));
+            }
+        }
+    }
+
+    /// What a query answer says about an unresolved row.
+    fn apply_query(
+        &mut self,
+        order_no: &str,
+        reply: Option<&Reply>,
+        raw: Option<String>,
+        why: &str,
+    ) {
+        let verdict = match reply {
+            Some(reply) => query_verdict(reply),
+            None => QueryVerdict::Undetermined(why.to_string()),
+        };
+        let (state, why) = match verdict {
+            QueryVerdict::Moved => (
+                TxnState::Approved,
+                "resolved by query: the terminal completed it",
+            ),
+            QueryVerdict::NotMoved => (
+                TxnState::Declined,
+                "resolved by query: the terminal did not complete it; no money moved",
+            ),
+            QueryVerdict::Undetermined(why) => {
+                if self.resolving.contains_key(order_no) {
+                    self.retry_later(order_no, why);
+                }
+                return;
+            }
+        };
+        let mut rec = record_of(state, reply, raw);
+        if state == TxnState::Declined {
+            // The query's own "not found" is no decline code of the transaction.
+            rec.response_msg = Some(why.to_string());
+        }
+        self.record(order_no, &rec, why, reply.cloned());
+    }
+
+    /// A reply nobody waits for: news only if it names a row still unresolved.
+    fn on_stray(&mut self, reply: &Reply, raw: &str) {
+        let Some(order_no) = reply.biz.merchant_order_no.clone() else {
+            return;
+        };
+        let unresolved = matches!(
+            self.journal.find(&order_no),
+            Ok(Some(row)) if matches!(row.state, TxnState::Pending | TxnState::Unknown)
+        );
+        if !unresolved
+            || self
+                .inflight
+                .values()
+                .any(|i| matches!(i, Inflight::Pay { order_no: o } if *o == order_no))
+        {
+            return;
+        }
+        match reply.topic.as_deref().and_then(Topic::parse) {
+            Some(Topic::PayQuery) => self.apply_query(
+                &order_no,
+                Some(reply),
+                Some(raw.to_string()),
+                "late query answer",
+            ),
+            Some(Topic::PayOrder | Topic::TipAdjustment) => {
+                let state = match crate::ecr::outcome(reply) {
+                    Outcome::Approved => TxnState::Approved,
+                    Outcome::Declined => TxnState::Declined,
+                    Outcome::Unknown => return,
+                };
+                let rec = record_of(state, Some(reply), Some(raw.to_string()));
+                self.record(
+                    &order_no,
+                    &rec,
+                    "late reply from the terminal",
+                    Some(reply.clone()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes a final state and tells the world.
+    fn record(&mut self, order_no: &str, rec: &OutcomeRecord, why: &str, reply: Option<Reply>) {
+        match self.journal.record_outcome(order_no, rec, why) {
+            Ok(row) => {
+                if row.kind == TxnKind::BatchClose && row.state == TxnState::Approved {
+                    self.close_batch(rec.raw.as_deref().unwrap_or("{}"));
+                }
+                let was_resolving = self.resolving.remove(order_no).is_some();
+                self.emit(Event::Done {
+                    row: Box::new(row),
+                    reply: reply.map(Box::new),
+                });
+                if was_resolving || rec.state != TxnState::Approved {
+                    self.emit_unresolved();
+                }
+            }
+            Err(e) => {
+                tracing::error!("recording outcome of {order_no}: {e}");
+                self.emit(Event::Progress {
+                    order_no: order_no.to_string(),
+                    message: format!("journal error: {e}"),
+                });
+            }
+        }
+    }
+
+    /// The terminal settled the batch: the journal closes its own beside it.
+    fn close_batch(&mut self, terminal_reply: &str) {
+        match self.journal.close_batch(terminal_reply) {
+            Ok(report) => self.emit(Event::BatchClosed { report }),
+            Err(e) => {
+                tracing::error!("closing the batch in the journal: {e}");
+                self.emit(Event::Progress {
+                    order_no: "batch".into(),
+                    message: format!(
+                        "the terminal closed the batch but the journal could not: {e}"
+                    ),
+                });
+            }
+        }
+    }
+
+    fn pause(&self, point: PausePoint) {
+        if self.settings.pause_at == Some(point) {
+            eprintln!("till: paused at {}", point.name());
+            // Frozen on purpose until the test kills the process.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
+    }
+}
+
+fn resolvable_by_query(kind: &TxnKind) -> bool {
+    // A batch close has no order for the terminal to look up.
+    !matches!(kind, TxnKind::BatchClose)
+}
+
+/// Amount, tip and cash-back as the journal keeps them.
+fn amounts(req: &PayRequest, exponent: u8) -> (Money, Option<Money>, Option<Money>) {
+    let zero = Money::zero(exponent);
+    match req {
+        PayRequest::Sale {
+            amount,
+            tip,
+            cashback,
+            ..
+        } => (*amount, *tip, *cashback),
+        PayRequest::Refund { amount, .. } | PayRequest::PreAuth { amount } => (*amount, None, None),
+        PayRequest::FollowUp { amount, .. } => (amount.unwrap_or(zero), None, None),
+        PayRequest::TipAdjust { tip, .. } => (*tip, None, None),
+        PayRequest::Void { .. } | PayRequest::BatchClose => (zero, None, None),
+    }
+}
+
+fn record_of(state: TxnState, reply: Option<&Reply>, raw: Option<String>) -> OutcomeRecord {
+    let Some(reply) = reply else {
+        return OutcomeRecord {
+            state,
+            raw,
+            ..OutcomeRecord::default()
+        };
+    };
+    let biz = &reply.biz;
+    OutcomeRecord {
+        state,
+        response_code: reply.response_code.clone(),
+        response_msg: Some(reply.message().to_string()).filter(|m| !m.is_empty()),
+        trans_no: biz.trans_no.clone(),
+        trans_status: biz.trans_status.clone(),
+        brand: biz.brand().map(String::from),
+        card: biz.card_no.clone(),
+        auth_code: biz.auth_code.clone(),
+        ref_no: biz.ref_no.clone(),
+        entry_mode: biz.entry_mode.clone(),
+        raw,
+    }
+}
+
+fn journal_refusal(e: crate::journal::JournalError) -> Refusal {
+    Refusal::Journal(e.to_string())
+}
+
+fn secs_since(rfc3339: &str) -> u64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+                .num_seconds()
+                .max(0) as u64
+        })
+        .unwrap_or(0)
+}

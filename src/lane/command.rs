@@ -1,0 +1,268 @@
+//! What goes into the lane actor and what comes out of it.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::ecr::{Operation, Order, PayScenario, Reply, TransType};
+use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
+use crate::link::{Answer, LinkConfig, LinkEvent};
+use crate::money::Money;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub link: LinkConfig,
+    /// Part of every order number, so lanes sharing a store never collide.
+    pub lane_id: String,
+    pub currency: String,
+    pub exponent: u8,
+    /// A sale of the same amount this soon after an approved one asks for confirmation.
+    pub duplicate_window: Duration,
+    /// Backoff between queries that try to resolve an unknown outcome.
+    pub query_retry_min: Duration,
+    pub query_retry_max: Duration,
+    /// Crash-safety tests stop the process at a named point (see `PausePoint`).
+    pub pause_at: Option<PausePoint>,
+}
+
+impl Settings {
+    pub fn new(link: LinkConfig, lane_id: impl Into<String>) -> Self {
+        Settings {
+            link,
+            lane_id: lane_id.into(),
+            currency: "USD".into(),
+            exponent: 2,
+            duplicate_window: Duration::from_secs(120),
+            query_retry_min: Duration::from_millis(500),
+            query_retry_max: Duration::from_secs(30),
+            pause_at: None,
+        }
+    }
+}
+
+/// Points in a payment where crash-safety tests freeze the process (to SIGKILL it):
+/// set with `TILL_PAUSE_AT`. The lane prints `till: paused at <point>` and stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PausePoint {
+    /// The row is committed; the frame is not sent.
+    AfterJournal,
+    /// The frame is sent; no reply yet.
+    AfterSend,
+    /// The reply arrived; the journal does not know it yet.
+    AfterReply,
+}
+
+impl PausePoint {
+    pub fn parse(text: &str) -> Option<PausePoint> {
+        match text {
+            "after-journal" => Some(PausePoint::AfterJournal),
+            "after-send" => Some(PausePoint::AfterSend),
+            "after-reply" => Some(PausePoint::AfterReply),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PausePoint::AfterJournal => "after-journal",
+            PausePoint::AfterSend => "after-send",
+            PausePoint::AfterReply => "after-reply",
+        }
+    }
+}
+
+/// A request that can move money. The lane picks the order number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayRequest {
+    Sale {
+        amount: Money,
+        tip: Option<Money>,
+        cashback: Option<Money>,
+        scenario: PayScenario,
+        /// Skip the duplicate-sale question.
+        force: bool,
+    },
+    /// Referenced with `orig`, unreferenced (card present) without.
+    Refund {
+        amount: Money,
+        orig: Option<String>,
+    },
+    Void {
+        orig: String,
+    },
+    PreAuth {
+        amount: Money,
+    },
+    /// Pre-auth cancel, completion, completion cancel, completion refund.
+    FollowUp {
+        trans_type: TransType,
+        orig: String,
+        amount: Option<Money>,
+    },
+    TipAdjust {
+        orig: String,
+        tip: Money,
+    },
+    BatchClose,
+}
+
+impl PayRequest {
+    pub fn kind(&self) -> TxnKind {
+        match self {
+            PayRequest::Sale { cashback, .. } if cashback.is_some_and(|c| !c.is_zero()) => {
+                TxnKind::Trans(TransType::CashbackSale)
+            }
+            PayRequest::Sale { .. } => TxnKind::Trans(TransType::Sale),
+            PayRequest::Refund { .. } => TxnKind::Trans(TransType::Refund),
+            PayRequest::Void { .. } => TxnKind::Trans(TransType::Void),
+            PayRequest::PreAuth { .. } => TxnKind::Trans(TransType::PreAuth),
+            PayRequest::FollowUp { trans_type, .. } => TxnKind::Trans(*trans_type),
+            PayRequest::TipAdjust { .. } => TxnKind::TipAdjust,
+            PayRequest::BatchClose => TxnKind::BatchClose,
+        }
+    }
+
+    pub fn orig(&self) -> Option<&str> {
+        match self {
+            PayRequest::Refund { orig, .. } => orig.as_deref(),
+            PayRequest::Void { orig }
+            | PayRequest::FollowUp { orig, .. }
+            | PayRequest::TipAdjust { orig, .. } => Some(orig),
+            _ => None,
+        }
+    }
+
+    /// The operation on the wire, under the order number the lane chose.
+    pub fn operation(&self, order_no: &str, currency: &str) -> Operation {
+        match self {
+            PayRequest::Sale {
+                amount,
+                tip,
+                cashback,
+                scenario,
+                ..
+            } => Operation::Order(
+                Order::sale(order_no, *amount, *scenario)
+                    .with_tip(*tip)
+                    .with_cashback(*cashback)
+                    .with_currency(Some(currency.to_string())),
+            ),
+            PayRequest::Refund { amount, orig } => {
+                Operation::Order(Order::refund(order_no, *amount, orig.clone()))
+            }
+            PayRequest::Void { orig } => Operation::Order(Order::void(order_no, orig)),
+            PayRequest::PreAuth { amount } => Operation::Order(Order::pre_auth(order_no, *amount)),
+            PayRequest::FollowUp {
+                trans_type,
+                orig,
+                amount,
+            } => Operation::Order(Order::follow_up(*trans_type, order_no, orig, *amount)),
+            PayRequest::TipAdjust { orig, tip } => Operation::TipAdjust {
+                orig_order_no: orig.clone(),
+                tip: *tip,
+            },
+            PayRequest::BatchClose => Operation::BatchClose,
+        }
+    }
+}
+
+/// Why the lane would not take a request. Nothing was journaled or sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "{count} earlier transaction(s) still unresolved ({orders}); wait for recovery or resolve them by hand"
+    )]
+    Unresolved { count: usize, orders: String },
+    #[error(
+        "a sale of {amount} was approved {ago_secs}s ago ({order_no}); confirm to charge again"
+    )]
+    PossibleDuplicate {
+        amount: String,
+        order_no: String,
+        ago_secs: u64,
+    },
+    #[error("the terminal is not connected")]
+    NotConnected,
+    #[error("another transaction is in progress on the terminal ({0})")]
+    Busy(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("journal: {0}")]
+    Journal(String),
+    #[error("till is shutting down")]
+    ShuttingDown,
+}
+
+/// Answer to a query asked by a person: the terminal's words beside the journal's row.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    pub answer: Option<Answer>,
+    pub row: Option<TxnRow>,
+}
+
+pub enum Command {
+    /// Start a money-moving request. The reply is its order number once journaled
+    /// and sent (the end comes as `Event::Done`), or why it was refused.
+    Pay {
+        req: PayRequest,
+        reply: oneshot::Sender<Result<String, Refusal>>,
+    },
+    /// Ask the terminal about any order.
+    Query {
+        order_no: String,
+        reply: oneshot::Sender<Result<QueryResult, Refusal>>,
+    },
+    /// Ask the terminal to close its waiting screen for an unpaid order.
+    Close {
+        order_no: String,
+        reply: oneshot::Sender<Result<Answer, Refusal>>,
+    },
+    /// Try to resolve every pending or unknown row now.
+    Recover,
+    /// Supervisor override of an unresolved row.
+    Resolve {
+        order_no: String,
+        to: TxnState,
+        note: String,
+        reply: oneshot::Sender<Result<TxnRow, Refusal>>,
+    },
+    /// The technician's raw console: one frame out; replies come as wire events.
+    Raw {
+        text: String,
+        reply: oneshot::Sender<Result<Option<Answer>, Refusal>>,
+    },
+    /// Finish what is in flight, then stop.
+    Shutdown,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    Link(LinkEvent),
+    /// Journaled and sent: the terminal is working on it.
+    Sent {
+        order_no: String,
+        kind: TxnKind,
+        amount: Option<Money>,
+    },
+    /// On the way to a final answer (lost link, query attempts, ...).
+    Progress {
+        order_no: String,
+        message: String,
+    },
+    /// The row's final state: approved or declined (or unknown when the lane stops
+    /// before it could resolve it).
+    Done {
+        row: Box<TxnRow>,
+        reply: Option<Box<Reply>>,
+    },
+    /// An approved batch close: the journal's totals of the batch it closed.
+    BatchClosed {
+        report: BatchReport,
+    },
+    /// The orders still unresolved, whenever that set changes.
+    Unresolved {
+        orders: Vec<String>,
+    },
+    /// The actor stopped; nothing more will come.
+    Stopped,
+}

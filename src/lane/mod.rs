@@ -1,0 +1,12 @@
+//! The lane actor: one task that owns the link to the terminal and the journal, so the
+//! screen and the command line share one money-safety path.
+//!
+//! Every money-moving request is journaled and committed before its frame is sent; an
+//! unknown outcome is resolved with `ecrhub.pay.query` until the terminal gives a
+//! definite answer; nothing money-moving is ever re-sent.
+
+mod actor;
+mod command;
+
+pub use actor::{LaneHandle, spawn};
+pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};

@@ -1,0 +1,589 @@
+//! The simulated terminal's own books: its batch of transactions and how it answers
+//! each topic. Pure logic, no sockets, so every rule is unit-tested.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::ecr::TransType;
+use crate::money::{Money, format_minor};
+
+/// One answer: code, message and business data (None: no `biz_data` at all).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub code: &'static str,
+    pub msg: String,
+    pub biz: Option<Value>,
+}
+
+impl Answer {
+    fn ok(biz: Value) -> Answer {
+        Answer {
+            code: "0",
+            msg: "SUCCESS".into(),
+            biz: Some(biz),
+        }
+    }
+
+    fn err(code: &'static str, msg: impl Into<String>) -> Answer {
+        Answer {
+            code,
+            msg: msg.into(),
+            biz: None,
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.code == "0"
+    }
+}
+
+/// Money that really moved, for the ledger: + charged, − given back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LedgerEntry {
+    pub merchant_order_no: String,
+    pub trans_type: String,
+    pub amount_minor: i64,
+    pub at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// In the card flow.
+    Created,
+    Closed,
+    Completed,
+    Cancelled,
+}
+
+impl Status {
+    fn code(self) -> &'static str {
+        match self {
+            Status::Created => "0",
+            Status::Closed => "1",
+            Status::Completed => "2",
+            Status::Cancelled => "3",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Txn {
+    order_no: String,
+    trans_type: TransType,
+    orig: Option<String>,
+    amount: i64,
+    tip: i64,
+    cashback: i64,
+    currency: Option<String>,
+    status: Status,
+    trans_no: String,
+    batch: u32,
+    /// Refunded or completed against this one so far.
+    consumed: i64,
+    /// A cashier pressed cancel (pay.close) during the card flow.
+    aborted: bool,
+    response: Option<(&'static str, String)>,
+}
+
+const BRANDS: [(&str, &str); 3] = [
+    ("Visa", "456331******3919"),
+    ("Mastercard", "522233******4417"),
+    ("Amex", "371449*****8431"),
+];
+
+pub struct Terminal {
+    exponent: u8,
+    batch: u32,
+    txns: HashMap<String, Txn>,
+    next_trans_no: u64,
+    pub device_sn: String,
+}
+
+impl Terminal {
+    pub fn new(exponent: u8) -> Terminal {
+        Terminal {
+            exponent,
+            batch: 1,
+            txns: HashMap::new(),
+            next_trans_no: 1,
+            device_sn: "SIM0000000000001".into(),
+        }
+    }
+
+    pub fn init(&self) -> Answer {
+        Answer::ok(json!({
+            "app_name": "CodePay Register (simulated)",
+            "cashier_version": env!("CARGO_PKG_VERSION"),
+            "device_sn": self.device_sn,
+            "device_model": "SIM-P2",
+            "description": "till's built-in simulated terminal",
+        }))
+    }
+
+    fn money(&self, biz: &Map<String, Value>, key: &str) -> Result<i64, Answer> {
+        match text(biz, key) {
+            None => Ok(0),
+            Some(t) => Money::parse(&t, self.exponent)
+                .map(Money::minor)
+                .map_err(|e| Answer::err("101", format!("Invalid {key}: {e}"))),
+        }
+    }
+
+    fn fmt(&self, minor: i64) -> String {
+        format_minor(minor, self.exponent)
+    }
+
+    /// Starts the card flow of a `pay.order`; the answer comes from `finish_order`.
+    /// Refusals (bad fields, unknown original, duplicate order) answer at once.
+    pub fn begin_order(&mut self, biz: &Map<String, Value>) -> Result<String, Answer> {
+        let order_no = text(biz, "merchant_order_no")
+            .filter(|o| o.len() <= 32)
+            .ok_or_else(|| Answer::err("101", "Invalid merchant_order_no"))?;
+        if self.txns.contains_key(&order_no) {
+            return Err(Answer::err("103", "Duplicate merchant_order_no"));
+        }
+        let trans_type = text(biz, "trans_type")
+            .as_deref()
+            .and_then(TransType::from_code)
+            .ok_or_else(|| Answer::err("101", "Invalid trans_type"))?;
+        let amount = self.money(biz, "order_amount")?;
+        let tip = self.money(biz, "tip_amount")?;
+        let cashback = self.money(biz, "cashback_amount")?;
+        let orig = text(biz, "orig_merchant_order_no");
+        use TransType as T;
+        let needs_amount = matches!(
+            trans_type,
+            T::Sale
+                | T::CashbackSale
+                | T::Refund
+                | T::PreAuth
+                | T::Completion
+                | T::CompletionRefund
+        );
+        if needs_amount && amount == 0 {
+            return Err(Answer::err("101", "Invalid order_amount"));
+        }
+        if let Some(o) = &orig {
+            let wanted: &[TransType] = match trans_type {
+                T::Void => &[T::Sale, T::CashbackSale, T::Refund, T::Completion],
+                T::Refund => &[T::Sale, T::CashbackSale, T::Completion],
+                T::PreAuthCancel | T::Completion => &[T::PreAuth],
+                T::CompletionCancel | T::CompletionRefund => &[T::Completion],
+                _ => &[],
+            };
+            let original = self
+                .txns
+                .get(o)
+                .filter(|t| t.status == Status::Completed && wanted.contains(&t.trans_type))
+                .ok_or_else(|| {
+                    Answer::err(
+                        "104",
+                        format!("Original order {o} not found or not completed"),
+                    )
+                })?;
+            let left = original.amount + original.tip - original.consumed;
+            let over = match trans_type {
+                T::Refund | T::CompletionRefund | T::Completion => amount > left,
+                _ => false,
+            };
+            if over {
+                return Err(Answer::err(
+                    "105",
+                    format!("Amount exceeds what is left ({})", self.fmt(left)),
+                ));
+            }
+            let closed_batch = original.batch != self.batch;
+            if matches!(trans_type, T::Void | T::CompletionCancel | T::PreAuthCancel)
+                && closed_batch
+            {
+                return Err(Answer::err("104", "Original is in a settled batch"));
+            }
+        } else if trans_type.needs_original() {
+            return Err(Answer::err("101", "orig_merchant_order_no is required"));
+        }
+        let trans_no = format!("{:04}{:014}", 2026, self.next_trans_no);
+        self.next_trans_no += 1;
+        self.txns.insert(
+            order_no.clone(),
+            Txn {
+                order_no: order_no.clone(),
+                trans_type,
+                orig,
+                amount,
+                tip,
+                cashback,
+                currency: text(biz, "price_currency"),
+                status: Status::Created,
+                trans_no,
+                batch: self.batch,
+                consumed: 0,
+                aborted: false,
+                response: None,
+            },
+        );
+        Ok(order_no)
+    }
+
+    /// Ends the card flow: approved, declined by the rule, or cancelled by a close.
+    pub fn finish_order(
+        &mut self,
+        order_no: &str,
+        decline_cents: Option<u32>,
+    ) -> (Answer, Vec<LedgerEntry>) {
+        let Some(txn) = self.txns.get(order_no).cloned() else {
+            return (Answer::err("107", "Order does not exist"), vec![]);
+        };
+        let declined = decline_cents.is_some_and(|c| i64::from(c) == txn.amount % 100)
+            && matches!(
+                txn.trans_type,
+                TransType::Sale | TransType::CashbackSale | TransType::PreAuth
+            );
+        let answer = if txn.aborted {
+            self.set(order_no, Status::Closed);
+            Answer {
+                code: "110",
+                msg: "Transaction failed[[K026]Manual cancelation by operator]".into(),
+                biz: Some(Value::String(String::new())),
+            }
+        } else if declined {
+            self.set(order_no, Status::Closed);
+            Answer {
+                code: "105",
+                msg: "Transaction declined[51 Insufficient funds]".into(),
+                biz: Some(json!({"merchant_order_no": order_no, "trans_status": "1"})),
+            }
+        } else {
+            self.set(order_no, Status::Completed);
+            if let Some(orig) = &txn.orig {
+                self.apply_to_original(&txn, orig);
+            }
+            Answer::ok(self.describe(order_no))
+        };
+        if let Some(t) = self.txns.get_mut(order_no) {
+            t.response = Some((answer.code, answer.msg.clone()));
+        }
+        let ledger = if answer.is_ok() {
+            self.movement(&txn)
+        } else {
+            vec![]
+        };
+        (answer, ledger)
+    }
+
+    fn set(&mut self, order_no: &str, status: Status) {
+        if let Some(t) = self.txns.get_mut(order_no) {
+            t.status = status;
+        }
+    }
+
+    fn apply_to_original(&mut self, txn: &Txn, orig: &str) {
+        use TransType as T;
+        let Some(o) = self.txns.get_mut(orig) else {
+            return;
+        };
+        match txn.trans_type {
+            T::Void | T::PreAuthCancel | T::CompletionCancel => o.status = Status::Cancelled,
+            T::Refund | T::CompletionRefund | T::Completion => o.consumed += txn.amount,
+            _ => {}
+        }
+    }
+
+    /// The money a completed transaction moved.
+    fn movement(&self, txn: &Txn) -> Vec<LedgerEntry> {
+        use TransType as T;
+        let original = txn.orig.as_deref().and_then(|o| self.txns.get(o));
+        let amount = match txn.trans_type {
+            T::Sale | T::CashbackSale => txn.amount + txn.tip + txn.cashback,
+            T::Completion => txn.amount,
+            T::Refund | T::CompletionRefund => -txn.amount,
+            T::Void | T::CompletionCancel => original.map_or(0, |o| {
+                let moved = o.amount + o.tip + o.cashback;
+                if o.trans_type == T::Refund {
+                    moved
+                } else {
+                    -moved
+                }
+            }),
+            T::PreAuth | T::PreAuthCancel => 0,
+        };
+        vec![LedgerEntry {
+            merchant_order_no: txn.order_no.clone(),
+            trans_type: txn.trans_type.name().to_string(),
+            amount_minor: amount,
+            at: chrono::Utc::now().timestamp_millis(),
+        }]
+    }
+
+    fn describe(&self, order_no: &str) -> Value {
+        let Some(t) = self.txns.get(order_no) else {
+            return Value::Null;
+        };
+        let seed: usize = order_no.bytes().map(usize::from).sum();
+        let (brand, card) = BRANDS[seed % BRANDS.len()];
+        let mut biz = json!({
+            "merchant_order_no": t.order_no,
+            "trans_no": t.trans_no,
+            "trans_type": t.trans_type.code(),
+            "trans_status": t.status.code(),
+            "order_amount": self.fmt(t.amount),
+            "total_amount": self.fmt(t.amount + t.tip + t.cashback),
+            "pay_method_id": brand,
+            "card_no": card,
+            "auth_code": format!("{:06}", seed * 7919 % 1_000_000),
+            "ref_no": format!("{:012}", 332_712_000_000u64 + t.trans_no.len() as u64 * 1000 + seed as u64),
+            "entry_mode": "CONTACTLESS",
+            "trans_end_time": chrono::Local::now().format("%Y/%m/%d %H:%M:%S").to_string(),
+        });
+        if let Some(map) = biz.as_object_mut() {
+            let mut put = |k: &str, v: String| {
+                map.insert(k.to_string(), Value::String(v));
+            };
+            if t.tip > 0 {
+                put("tip_amount", self.fmt(t.tip));
+            }
+            if t.cashback > 0 {
+                put("cashback_amount", self.fmt(t.cashback));
+            }
+            if let Some(o) = &t.orig {
+                put("orig_merchant_order_no", o.clone());
+            }
+            if let Some(c) = &t.currency {
+                put("price_currency", c.clone());
+            }
+        }
+        biz
+    }
+
+    pub fn query(&self, biz: &Map<String, Value>) -> Answer {
+        let Some(order_no) = text(biz, "merchant_order_no") else {
+            return Answer::err("101", "merchant_order_no is required");
+        };
+        match self.txns.get(&order_no) {
+            None => Answer::err("107", "Order does not exist"),
+            Some(t) => {
+                let mut biz = self.describe(&order_no);
+                if let (Some((code, msg)), Some(map)) = (&t.response, biz.as_object_mut()) {
+                    map.insert("msg".into(), Value::String(format!("{code} {msg}")));
+                }
+                Answer::ok(biz)
+            }
+        }
+    }
+
+    /// `pay.close`: the cashier aborts an order still in its card flow.
+    pub fn close(&mut self, biz: &Map<String, Value>) -> Answer {
+        let order_no = text(biz, "merchant_order_no").unwrap_or_default();
+        match self.txns.get_mut(&order_no) {
+            Some(t) if t.status == Status::Created => {
+                t.aborted = true;
+                Answer::ok(json!({"merchant_order_no": order_no}))
+            }
+            Some(_) => Answer::err("108", "Order is no longer waiting for payment"),
+            None => Answer::err("107", "Order does not exist"),
+        }
+    }
+
+    pub fn tip_adjust(&mut self, biz: &Map<String, Value>) -> (Answer, Vec<LedgerEntry>) {
+        let order_no = text(biz, "merchant_order_no").unwrap_or_default();
+        let tip = match self.money(biz, "tip_adjustment_amount") {
+            Ok(t) => t,
+            Err(a) => return (a, vec![]),
+        };
+        let batch = self.batch;
+        let Some(t) = self.txns.get_mut(&order_no) else {
+            return (Answer::err("107", "Order does not exist"), vec![]);
+        };
+        let tippable = matches!(t.trans_type, TransType::Sale | TransType::CashbackSale)
+            && t.status == Status::Completed
+            && t.batch == batch;
+        if !tippable {
+            return (
+                Answer::err("104", "Only a completed sale of the open batch takes a tip"),
+                vec![],
+            );
+        }
+        let delta = tip - t.tip;
+        t.tip = tip;
+        let entry = LedgerEntry {
+            merchant_order_no: order_no.clone(),
+            trans_type: "tip-adjust".into(),
+            amount_minor: delta,
+            at: chrono::Utc::now().timestamp_millis(),
+        };
+        (Answer::ok(self.describe(&order_no)), vec![entry])
+    }
+
+    pub fn batch_close(&mut self) -> Answer {
+        use TransType as T;
+        let mine: Vec<&Txn> = self
+            .txns
+            .values()
+            .filter(|t| t.batch == self.batch && t.status != Status::Created)
+            .collect();
+        let sum = |kinds: &[TransType]| -> (usize, i64) {
+            let rows: Vec<&&Txn> = mine
+                .iter()
+                .filter(|t| {
+                    kinds.contains(&t.trans_type) && t.response.as_ref().is_some_and(|r| r.0 == "0")
+                })
+                .collect();
+            (
+                rows.len(),
+                rows.iter().map(|t| t.amount + t.tip + t.cashback).sum(),
+            )
+        };
+        let (sales, sale_amount) = sum(&[T::Sale, T::CashbackSale, T::Completion]);
+        let (refunds, refund_amount) = sum(&[T::Refund, T::CompletionRefund]);
+        let (voids, _) = sum(&[T::Void, T::CompletionCancel]);
+        let answer = Answer::ok(json!({
+            "batch_no": self.batch.to_string(),
+            "sale_count": sales.to_string(),
+            "sale_amount": self.fmt(sale_amount),
+            "refund_count": refunds.to_string(),
+            "refund_amount": self.fmt(refund_amount),
+            "void_count": voids.to_string(),
+        }));
+        self.batch += 1;
+        answer
+    }
+}
+
+/// A field as text, whatever JSON type it came in.
+pub fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn biz(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn sale(t: &mut Terminal, order: &str, amount: &str) -> (Answer, Vec<LedgerEntry>) {
+        t.begin_order(&biz(
+            json!({"trans_type": "1", "merchant_order_no": order, "order_amount": amount}),
+        ))
+        .unwrap();
+        t.finish_order(order, Some(51))
+    }
+
+    #[test]
+    fn sale_then_query_void_and_refund_rules() {
+        let mut t = Terminal::new(2);
+        let (a, ledger) = sale(&mut t, "A1", "12.34");
+        assert!(a.is_ok());
+        assert_eq!(ledger[0].amount_minor, 1234);
+        let q = t.query(&biz(json!({"merchant_order_no": "A1"})));
+        assert_eq!(q.biz.as_ref().unwrap()["trans_status"], "2");
+        // Over-refund refused, partial refund fine.
+        let over = t.begin_order(&biz(json!({"trans_type": "3", "merchant_order_no": "R1", "order_amount": "20.00", "orig_merchant_order_no": "A1"})));
+        assert!(over.is_err());
+        t.begin_order(&biz(json!({"trans_type": "3", "merchant_order_no": "R2", "order_amount": "2.34", "orig_merchant_order_no": "A1"})))
+            .unwrap();
+        let (a, ledger) = t.finish_order("R2", None);
+        assert!(a.is_ok());
+        assert_eq!(ledger[0].amount_minor, -234);
+        // Void the sale: the whole amount goes back.
+        t.begin_order(&biz(
+            json!({"trans_type": "2", "merchant_order_no": "V1", "orig_merchant_order_no": "A1"}),
+        ))
+        .unwrap();
+        let (_, ledger) = t.finish_order("V1", None);
+        assert_eq!(ledger[0].amount_minor, -1234);
+        let q = t.query(&biz(json!({"merchant_order_no": "A1"})));
+        assert_eq!(q.biz.unwrap()["trans_status"], "3");
+        let again = t.begin_order(&biz(
+            json!({"trans_type": "2", "merchant_order_no": "V2", "orig_merchant_order_no": "A1"}),
+        ));
+        assert!(again.is_err(), "a voided sale cannot be voided twice");
+    }
+
+    #[test]
+    fn decline_rule_duplicates_and_unknown_orders() {
+        let mut t = Terminal::new(2);
+        let (a, ledger) = sale(&mut t, "D1", "10.51");
+        assert_eq!(a.code, "105");
+        assert!(ledger.is_empty());
+        let q = t.query(&biz(json!({"merchant_order_no": "D1"})));
+        assert_eq!(q.biz.unwrap()["trans_status"], "1");
+        let dup = t.begin_order(&biz(
+            json!({"trans_type": "1", "merchant_order_no": "D1", "order_amount": "1.00"}),
+        ));
+        assert_eq!(dup.unwrap_err().code, "103");
+        assert_eq!(
+            t.query(&biz(json!({"merchant_order_no": "nope"}))).code,
+            "107"
+        );
+        let bad = t.begin_order(&biz(
+            json!({"trans_type": "1", "merchant_order_no": "B1", "order_amount": "1,00"}),
+        ));
+        assert_eq!(bad.unwrap_err().code, "101");
+    }
+
+    #[test]
+    fn close_aborts_a_flow_in_progress() {
+        let mut t = Terminal::new(2);
+        t.begin_order(&biz(
+            json!({"trans_type": "1", "merchant_order_no": "C1", "order_amount": "5.00"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            t.query(&biz(json!({"merchant_order_no": "C1"})))
+                .biz
+                .unwrap()["trans_status"],
+            "0"
+        );
+        assert!(t.close(&biz(json!({"merchant_order_no": "C1"}))).is_ok());
+        let (a, ledger) = t.finish_order("C1", None);
+        assert_eq!(a.code, "110");
+        assert_eq!(a.biz, Some(Value::String(String::new())));
+        assert!(ledger.is_empty());
+        assert_eq!(
+            t.close(&biz(json!({"merchant_order_no": "C1"}))).code,
+            "108"
+        );
+    }
+
+    #[test]
+    fn tips_preauth_and_batch_close() {
+        let mut t = Terminal::new(2);
+        sale(&mut t, "S1", "10.00");
+        let (a, ledger) = t.tip_adjust(&biz(
+            json!({"merchant_order_no": "S1", "tip_adjustment_amount": "1.50"}),
+        ));
+        assert!(a.is_ok());
+        assert_eq!(ledger[0].amount_minor, 150);
+        let (_, ledger) = t.tip_adjust(&biz(
+            json!({"merchant_order_no": "S1", "tip_adjustment_amount": "1.00"}),
+        ));
+        assert_eq!(ledger[0].amount_minor, -50);
+        t.begin_order(&biz(
+            json!({"trans_type": "4", "merchant_order_no": "P1", "order_amount": "50.00"}),
+        ))
+        .unwrap();
+        let (_, ledger) = t.finish_order("P1", None);
+        assert_eq!(ledger[0].amount_minor, 0);
+        t.begin_order(&biz(json!({"trans_type": "6", "merchant_order_no": "P2", "order_amount": "45.00", "orig_merchant_order_no": "P1"})))
+            .unwrap();
+        let (_, ledger) = t.finish_order("P2", None);
+        assert_eq!(ledger[0].amount_minor, 4500);
+        let closed = t.batch_close();
+        assert_eq!(closed.biz.unwrap()["sale_count"], "2");
+        let late = t.tip_adjust(&biz(
+            json!({"merchant_order_no": "S1", "tip_adjustment_amount": "2.00"}),
+        ));
+        assert!(!late.0.is_ok(), "settled sales take no tip");
+        let void = t.begin_order(&biz(
+            json!({"trans_type": "2", "merchant_order_no": "V9", "orig_merchant_order_no": "S1"}),
+        ));
+        assert!(void.is_err());
+    }
+}

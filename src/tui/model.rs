@@ -1,0 +1,543 @@
+//! Everything the screen shows, in one place. Only `update` changes it; views read it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::ecr::{DeviceInfo, PayScenario};
+use crate::journal::{BatchInfo, BatchReport, TxnRow};
+use crate::lane::{PayRequest, QueryResult};
+use crate::link::Direction;
+use crate::money::Money;
+
+/// How much wire log and link history the diagnostics screen keeps.
+pub const WIRE_LOG_LINES: usize = 500;
+pub const RTT_SAMPLES: usize = 120;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenId {
+    Help,
+    Sale,
+    Refund,
+    Void,
+    Tip,
+    Query,
+    Batch,
+    Journal,
+    Diagnostics,
+    Settings,
+}
+
+impl ScreenId {
+    pub const ALL: [ScreenId; 10] = [
+        ScreenId::Help,
+        ScreenId::Sale,
+        ScreenId::Refund,
+        ScreenId::Void,
+        ScreenId::Tip,
+        ScreenId::Query,
+        ScreenId::Batch,
+        ScreenId::Journal,
+        ScreenId::Diagnostics,
+        ScreenId::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ScreenId::Help => "Help",
+            ScreenId::Sale => "Sale",
+            ScreenId::Refund => "Refund",
+            ScreenId::Void => "Void",
+            ScreenId::Tip => "Tip adjust",
+            ScreenId::Query => "Query",
+            ScreenId::Batch => "Batch",
+            ScreenId::Journal => "Journal",
+            ScreenId::Diagnostics => "Diagnostics",
+            ScreenId::Settings => "Settings",
+        }
+    }
+
+    /// F1..F10.
+    pub fn f_key(self) -> u8 {
+        ScreenId::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8 + 1
+    }
+
+    /// The letter that picks the screen in the Esc menu (F-keys do not survive every
+    /// SSH client).
+    pub fn letter(self) -> char {
+        match self {
+            ScreenId::Help => 'h',
+            ScreenId::Sale => 's',
+            ScreenId::Refund => 'r',
+            ScreenId::Void => 'v',
+            ScreenId::Tip => 't',
+            ScreenId::Query => 'q',
+            ScreenId::Batch => 'b',
+            ScreenId::Journal => 'j',
+            ScreenId::Diagnostics => 'd',
+            ScreenId::Settings => 'c',
+        }
+    }
+}
+
+/// A money field typed cents-first, as registers do: 1 2 3 4 shows 12.34.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CentsField {
+    pub digits: String,
+}
+
+impl CentsField {
+    /// Twelve digits: the largest amount `Money` accepts.
+    const MAX_DIGITS: usize = 12;
+
+    pub fn push(&mut self, digit: char) {
+        if !digit.is_ascii_digit() || (self.digits.is_empty() && digit == '0') {
+            return;
+        }
+        if self.digits.len() < Self::MAX_DIGITS {
+            self.digits.push(digit);
+        }
+    }
+
+    pub fn pop(&mut self) {
+        self.digits.pop();
+    }
+
+    pub fn clear(&mut self) {
+        self.digits.clear();
+    }
+
+    pub fn minor(&self) -> i64 {
+        self.digits.parse().unwrap_or(0)
+    }
+
+    pub fn money(&self, exponent: u8) -> Option<Money> {
+        Money::from_minor(self.minor(), exponent)
+            .ok()
+            .filter(|m| !m.is_zero())
+    }
+
+    pub fn display(&self, exponent: u8) -> String {
+        Money::from_minor(self.minor(), exponent)
+            .map(|m| m.to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// A plain text field (order numbers, notes, addresses).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextField {
+    pub text: String,
+    pub max: usize,
+}
+
+impl TextField {
+    pub fn with_max(max: usize) -> TextField {
+        TextField {
+            text: String::new(),
+            max,
+        }
+    }
+
+    pub fn push(&mut self, c: char) {
+        if !c.is_control() && self.text.chars().count() < self.max {
+            self.text.push(c);
+        }
+    }
+
+    pub fn pop(&mut self) {
+        self.text.pop();
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleKind {
+    #[default]
+    Sale,
+    PreAuth,
+    Completion,
+}
+
+impl SaleKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SaleKind::Sale => "Sale",
+            SaleKind::PreAuth => "Pre-auth",
+            SaleKind::Completion => "Completion",
+        }
+    }
+
+    pub fn next(self) -> SaleKind {
+        match self {
+            SaleKind::Sale => SaleKind::PreAuth,
+            SaleKind::PreAuth => SaleKind::Completion,
+            SaleKind::Completion => SaleKind::Sale,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleField {
+    #[default]
+    Amount,
+    Tip,
+    Cashback,
+    Scenario,
+    Kind,
+    Orig,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SaleForm {
+    pub kind: SaleKind,
+    pub amount: CentsField,
+    pub tip: CentsField,
+    pub cashback: CentsField,
+    pub scenario: PayScenario,
+    pub orig: TextField,
+    pub focus: SaleField,
+    pub error: Option<String>,
+}
+
+impl SaleForm {
+    pub fn fields(&self) -> Vec<SaleField> {
+        match self.kind {
+            SaleKind::Sale => vec![
+                SaleField::Amount,
+                SaleField::Tip,
+                SaleField::Cashback,
+                SaleField::Scenario,
+                SaleField::Kind,
+            ],
+            SaleKind::PreAuth => vec![SaleField::Amount, SaleField::Kind],
+            SaleKind::Completion => vec![SaleField::Amount, SaleField::Orig, SaleField::Kind],
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RefundField {
+    #[default]
+    Orig,
+    Amount,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RefundForm {
+    pub orig: TextField,
+    pub amount: CentsField,
+    pub focus: RefundField,
+    /// The original, once looked up in the journal, and what can still be refunded.
+    pub found: Option<(TxnRow, Option<Money>)>,
+    pub error: Option<String>,
+}
+
+/// A list of journal rows to pick one from (void, tip adjust).
+#[derive(Clone, Debug, Default)]
+pub struct PickList {
+    pub selected: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TipForm {
+    pub pick: PickList,
+    pub tip: CentsField,
+    /// Entering the tip for the picked row.
+    pub editing: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct QueryForm {
+    pub order: TextField,
+    pub result: Option<QueryResult>,
+    pub asking: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct BatchScreen {
+    /// None: the open batch; Some(i): the i-th closed batch, newest first.
+    pub viewing: Option<usize>,
+    pub last_close: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct JournalScreen {
+    pub selected: usize,
+    pub filter: TextField,
+    pub filtering: bool,
+    pub detail: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DiagFocus {
+    #[default]
+    Log,
+    Console,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DiagScreen {
+    pub focus: DiagFocus,
+    pub console: TextField,
+    /// Index into the wire log from the newest end.
+    pub selected: usize,
+    pub console_result: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SettingsForm {
+    pub fields: Vec<(String, TextField)>,
+    pub focus: usize,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WireLine {
+    pub at: chrono::DateTime<chrono::Local>,
+    pub dir: Direction,
+    pub text: String,
+}
+
+/// What the link looks like from the lane, for the status bar and diagnostics.
+#[derive(Clone, Debug, Default)]
+pub struct LinkView {
+    pub state: String,
+    pub up: bool,
+    pub address: String,
+    pub device: DeviceInfo,
+    pub rtts_ms: VecDeque<u64>,
+    pub reconnects: u32,
+    pub history: VecDeque<String>,
+    pub connected_once: bool,
+}
+
+/// A money-moving request between Enter and its final answer.
+#[derive(Clone, Debug)]
+pub struct Flight {
+    pub request: PayRequest,
+    /// Known once the lane journaled and sent it.
+    pub order_no: Option<String>,
+    pub started: Instant,
+    pub progress: Vec<String>,
+    pub cancel_asked: bool,
+}
+
+/// What a confirm dialog does on yes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    Pay(PayRequest),
+    CancelOnTerminal,
+    Quit,
+}
+
+#[derive(Clone, Debug)]
+pub enum Modal {
+    /// The Esc menu: one letter picks a screen.
+    Menu,
+    Confirm {
+        question: String,
+        then: Confirmed,
+    },
+    /// A supervisor override needs a note.
+    Override {
+        order_no: String,
+        approve: bool,
+        note: TextField,
+    },
+}
+
+/// The journal's view of things, refreshed after anything that changes it.
+#[derive(Clone, Debug, Default)]
+pub struct JournalData {
+    pub open_rows: Vec<TxnRow>,
+    pub open_report: Option<BatchReport>,
+    pub batches: Vec<BatchInfo>,
+    /// Rows and report of the closed batch being browsed.
+    pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub screen: ScreenId,
+    pub sale: SaleForm,
+    pub refund: RefundForm,
+    pub void: PickList,
+    pub tip: TipForm,
+    pub query: QueryForm,
+    pub batch: BatchScreen,
+    pub journal: JournalScreen,
+    pub diag: DiagScreen,
+    pub settings: SettingsForm,
+    pub modal: Option<Modal>,
+    pub flight: Option<Flight>,
+    /// The last final answer, shown large until a key is pressed.
+    pub result: Option<TxnRow>,
+    pub link: LinkView,
+    pub wire: VecDeque<WireLine>,
+    pub unresolved: Vec<String>,
+    pub data: JournalData,
+    pub lane_id: String,
+    pub currency: String,
+    pub exponent: u8,
+    pub demo: bool,
+    /// A one-line message for the cashier (theme warnings, saved settings, ...).
+    pub notice: Option<String>,
+    pub quit: bool,
+    /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
+    pub hangup: bool,
+}
+
+impl Model {
+    pub fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Model {
+        Model {
+            screen: ScreenId::Sale,
+            sale: SaleForm::default(),
+            refund: RefundForm {
+                orig: TextField::with_max(32),
+                ..RefundForm::default()
+            },
+            void: PickList::default(),
+            tip: TipForm::default(),
+            query: QueryForm {
+                order: TextField::with_max(32),
+                ..QueryForm::default()
+            },
+            batch: BatchScreen::default(),
+            journal: JournalScreen {
+                filter: TextField::with_max(32),
+                ..JournalScreen::default()
+            },
+            diag: DiagScreen {
+                console: TextField::with_max(4096),
+                ..DiagScreen::default()
+            },
+            settings: SettingsForm::default(),
+            modal: None,
+            flight: None,
+            result: None,
+            link: LinkView {
+                state: "connecting".into(),
+                address: address.to_string(),
+                ..LinkView::default()
+            },
+            wire: VecDeque::new(),
+            unresolved: Vec::new(),
+            data: JournalData::default(),
+            lane_id: lane_id.to_string(),
+            currency: currency.to_string(),
+            exponent,
+            demo,
+            notice: None,
+            quit: false,
+            hangup: false,
+        }
+    }
+
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.flight.as_ref().map(|f| f.started.elapsed())
+    }
+
+    /// Approved rows of the open batch that a void can take.
+    pub fn voidable(&self) -> Vec<&TxnRow> {
+        use crate::ecr::TransType as T;
+        use crate::journal::{TxnKind, TxnState};
+        self.data
+            .open_rows
+            .iter()
+            .filter(|r| r.state == TxnState::Approved)
+            .filter(|r| {
+                matches!(
+                    r.kind,
+                    TxnKind::Trans(T::Sale | T::CashbackSale | T::Refund | T::Completion)
+                )
+            })
+            .filter(|r| !self.is_voided(&r.order_no))
+            .collect()
+    }
+
+    /// Approved sales of the open batch that can take a tip.
+    pub fn tippable(&self) -> Vec<&TxnRow> {
+        use crate::ecr::TransType as T;
+        use crate::journal::{TxnKind, TxnState};
+        self.data
+            .open_rows
+            .iter()
+            .filter(|r| r.state == TxnState::Approved)
+            .filter(|r| matches!(r.kind, TxnKind::Trans(T::Sale | T::CashbackSale)))
+            .filter(|r| !self.is_voided(&r.order_no))
+            .collect()
+    }
+
+    fn is_voided(&self, order_no: &str) -> bool {
+        use crate::ecr::TransType;
+        use crate::journal::{TxnKind, TxnState};
+        self.data.open_rows.iter().any(|r| {
+            r.kind == TxnKind::Trans(TransType::Void)
+                && r.state == TxnState::Approved
+                && r.orig_order_no.as_deref() == Some(order_no)
+        })
+    }
+
+    /// Journal rows shown on the journal screen: the open batch, filtered.
+    pub fn journal_rows(&self) -> Vec<&TxnRow> {
+        let filter = self.journal.filter.text.to_lowercase();
+        self.data
+            .open_rows
+            .iter()
+            .chain(self.data.viewed.iter().flat_map(|(rows, _)| rows.iter()))
+            .filter(|r| {
+                filter.is_empty()
+                    || r.order_no.to_lowercase().contains(&filter)
+                    || r.kind.name().contains(&filter)
+                    || r.state.name().contains(&filter)
+                    || r.amount.to_string().contains(&filter)
+                    || r.brand
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&filter)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_first_entry() {
+        let mut f = CentsField::default();
+        for d in "1234".chars() {
+            f.push(d);
+        }
+        assert_eq!(f.display(2), "12.34");
+        f.pop();
+        assert_eq!(f.display(2), "1.23");
+        f.clear();
+        f.push('0');
+        assert_eq!(f.digits, "", "leading zero ignored");
+        f.push('5');
+        assert_eq!(f.display(2), "0.05");
+        assert_eq!(f.display(0), "5");
+        for _ in 0..20 {
+            f.push('9');
+        }
+        assert_eq!(f.digits.len(), 12);
+        assert!(f.money(2).is_some());
+        f.push('x');
+        assert_eq!(f.digits.len(), 12);
+    }
+
+    #[test]
+    fn f_keys_and_letters_are_unique() {
+        let mut letters: Vec<char> = ScreenId::ALL.iter().map(|s| s.letter()).collect();
+        letters.sort();
+        letters.dedup();
+        assert_eq!(letters.len(), ScreenId::ALL.len());
+        assert_eq!(ScreenId::Help.f_key(), 1);
+        assert_eq!(ScreenId::Settings.f_key(), 10);
+    }
+}

@@ -1,0 +1,279 @@
+//! The frame: status bar, the current screen, footer keys, and whatever sits on top
+//! (the in-flight overlay, a result, a dialog). Pure: reads the model, never changes it.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::bigword;
+use super::model::{Modal, Model, ScreenId};
+use super::screens;
+use super::theme::Theme;
+use crate::journal::{TxnRow, TxnState};
+
+pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(theme.text), area);
+    let [status, body, notice, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    status_bar(frame, status, m, theme);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(" F{} {} ", m.screen.f_key(), m.screen.title()),
+            theme.title,
+        ))
+        .title(
+            Line::from(Span::styled(" Esc menu · F1 help ", theme.muted))
+                .alignment(Alignment::Right),
+        );
+    let inner = block.inner(body);
+    frame.render_widget(block, body);
+    match (&m.result, m.screen) {
+        (Some(row), _) => result_panel(frame, inner, row, theme),
+        _ => screens::body(frame, inner, m, theme),
+    }
+    if let Some(text) = &m.notice {
+        frame.render_widget(
+            Paragraph::new(Span::styled(text.as_str(), theme.warning)),
+            notice,
+        );
+    }
+    footer_keys(frame, footer, m, theme);
+    if m.flight.is_some() {
+        flight_overlay(frame, body, m, theme);
+    }
+    if let Some(modal) = &m.modal {
+        modal_view(frame, body, m, modal, theme);
+    }
+}
+
+fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let mut spans = Vec::new();
+    if m.demo {
+        spans.push(Span::styled(" DEMO ", theme.demo));
+        spans.push(Span::raw(" "));
+    }
+    let (mark, style) = if m.link.up {
+        ("● LINK UP", theme.link_up)
+    } else {
+        ("○ LINK DOWN", theme.link_down)
+    };
+    spans.push(Span::styled(mark, style));
+    spans.push(Span::raw(format!(" {} ", m.link.address)));
+    if let Some(sn) = &m.link.device.device_sn {
+        spans.push(Span::raw(format!("SN {sn} ")));
+    }
+    if let Some(rtt) = m.link.rtts_ms.back() {
+        spans.push(Span::raw(format!("rtt {rtt}ms ")));
+    }
+    spans.push(Span::raw(format!("lane {} ", m.lane_id)));
+    let unresolved = m.unresolved.len();
+    let style = if unresolved > 0 {
+        theme.unknown
+    } else {
+        theme.status_bar
+    };
+    spans.push(Span::styled(format!("unresolved {unresolved}"), style));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.status_bar),
+        area,
+    );
+}
+
+/// The keys of the current screen, in words.
+pub fn footer_text(m: &Model) -> &'static str {
+    if m.flight.is_some() {
+        return "Esc ask the terminal to cancel · the terminal decides";
+    }
+    if m.result.is_some() {
+        return "any key: next";
+    }
+    match m.screen {
+        ScreenId::Sale => "digits amount · Tab field · ←/→ choose · Enter charge · Del clear",
+        ScreenId::Refund => "type order, Enter look up · empty order = unreferenced · Enter refund",
+        ScreenId::Void => "↑/↓ pick · Enter void",
+        ScreenId::Tip if m.tip.editing => "digits tip · Enter set · Esc back",
+        ScreenId::Tip => "↑/↓ pick a sale · Enter tip",
+        ScreenId::Query => "type an order number · Enter ask the terminal",
+        ScreenId::Batch => "c close batch · ←/→ earlier batches",
+        ScreenId::Journal => {
+            "↑/↓ · Enter detail · / filter · r refund · v void · c complete · a/x override"
+        }
+        ScreenId::Diagnostics => "↑/↓ frame · i console · Enter send (console)",
+        ScreenId::Settings => "↑/↓ field · type · Enter save",
+        ScreenId::Help => "F2-F10 or Esc then a letter: go to a screen · Ctrl-C quit",
+    }
+}
+
+fn footer_keys(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(Span::styled(footer_text(m), theme.key_hint)),
+        area,
+    );
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let Some(f) = &m.flight else { return };
+    let rect = centered(area, 64, 11);
+    frame.render_widget(Clear, rect);
+    let elapsed = f.started.elapsed().as_secs();
+    let what = screens::request_line(&f.request, m);
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "FOLLOW THE PROMPTS ON THE TERMINAL",
+            theme.title,
+        )),
+        Line::from(Span::styled(what, theme.amount)),
+        Line::from(format!(
+            "order {}   {}s",
+            f.order_no.as_deref().unwrap_or("…"),
+            elapsed
+        )),
+        Line::from(""),
+    ];
+    for p in f.progress.iter().rev().take(4).rev() {
+        lines.push(Line::from(Span::styled(p.as_str(), theme.muted)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focus)
+        .title(" Waiting for the terminal ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        rect,
+    );
+}
+
+fn outcome_style(state: TxnState, theme: &Theme) -> Style {
+    match state {
+        TxnState::Approved => theme.approved,
+        TxnState::Declined => theme.declined,
+        TxnState::Pending | TxnState::Unknown => theme.unknown,
+    }
+}
+
+fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
+    let word = row.state.name().to_uppercase();
+    let style = outcome_style(row.state, theme);
+    let mut lines: Vec<Line> = Vec::new();
+    if area.height >= 14 && bigword::width(&word) as u16 <= area.width {
+        for l in bigword::render(&word) {
+            lines.push(Line::from(Span::styled(l, style)));
+        }
+    }
+    lines.push(Line::from(Span::styled(format!("  {word}  "), style)));
+    lines.push(Line::from(Span::styled(
+        format!("{} {} {}", row.kind.name(), row.amount, row.currency),
+        theme.amount,
+    )));
+    let detail = [
+        row.brand.clone(),
+        row.card.clone(),
+        row.auth_code.as_ref().map(|a| format!("auth {a}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("  ");
+    if !detail.is_empty() {
+        lines.push(Line::from(detail));
+    }
+    lines.push(Line::from(format!("order {}", row.order_no)));
+    if row.state != TxnState::Approved
+        && let Some(msg) = &row.response_msg
+    {
+        lines.push(Line::from(Span::styled(msg.as_str(), theme.muted)));
+    }
+    lines.push(Line::from(Span::styled(
+        "any key for the next sale",
+        theme.key_hint,
+    )));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &Theme) {
+    let (title, lines): (&str, Vec<Line>) = match modal {
+        Modal::Menu => {
+            let mut lines: Vec<Line> = ScreenId::ALL
+                .iter()
+                .map(|s| {
+                    Line::from(vec![
+                        Span::styled(format!(" {} ", s.letter()), theme.key_hint),
+                        Span::raw(format!(" {:<12} F{}", s.title(), s.f_key())),
+                    ])
+                })
+                .collect();
+            lines.push(Line::from(vec![
+                Span::styled(" x ", theme.key_hint),
+                Span::raw(" Quit"),
+            ]));
+            (" Go to ", lines)
+        }
+        Modal::Confirm { question, .. } => (
+            " Confirm ",
+            vec![
+                Line::from(question.as_str()),
+                Line::from(""),
+                Line::from(Span::styled("y yes · n no", theme.key_hint)),
+            ],
+        ),
+        Modal::Override {
+            order_no,
+            approve,
+            note,
+        } => (
+            " Supervisor override ",
+            vec![
+                Line::from(format!(
+                    "Mark {order_no} {} without the terminal's word.",
+                    if *approve { "APPROVED" } else { "DECLINED" }
+                )),
+                Line::from("A note is required (who checked what):"),
+                Line::from(Span::styled(format!("{}_", note.text), theme.input)),
+                Line::from(Span::styled("Enter save · Esc cancel", theme.key_hint)),
+            ],
+        ),
+    };
+    let height = lines.len() as u16 + 2;
+    let rect = centered(area, 60, height);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.focus)
+                    .title(title),
+            )
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
