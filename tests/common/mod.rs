@@ -1,0 +1,194 @@
+//! Shared set-up for integration tests: a simulator on a loopback port with a ledger,
+//! a lane actor on a journal in a temporary directory, and waiting for events.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use till::journal::{BatchSel, Journal, TxnRow, TxnState};
+use till::lane::{self, Event, LaneHandle, Settings};
+use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
+use till::sim::{Faults, Sim, SimConfig, SimHandle, net_by_order, read_ledger};
+
+/// Generous: these machines are shared and slow; nothing here measures time.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Rig {
+    pub dir: TempDir,
+    pub sim: SimHandle,
+    pub lane: LaneHandle,
+    pub events: UnboundedReceiver<Event>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+pub fn ledger_path(dir: &Path) -> PathBuf {
+    dir.join("ledger.jsonl")
+}
+
+pub async fn start_sim(dir: &Path, faults: Faults, port: u16) -> SimHandle {
+    Sim::start(SimConfig {
+        bind: format!("127.0.0.1:{port}").parse().unwrap(),
+        card_delay: Duration::from_millis(50),
+        faults,
+        ledger: Some(ledger_path(dir)),
+        ping_every: Some(Duration::from_secs(60)),
+        exponent: 2,
+    })
+    .await
+    .expect("sim starts")
+}
+
+/// Link settings fast enough for tests: quick heartbeats, quick dead-link detection.
+pub fn fast_link(url: &str) -> LinkConfig {
+    let mut link = LinkConfig::new(Endpoint::parse(url).unwrap(), "test-app");
+    link.heartbeat_every = Duration::from_millis(200);
+    link.dead_after = Duration::from_secs(2);
+    link.card_flow_timeout = Duration::from_secs(10);
+    link.request_timeout = Duration::from_secs(5);
+    link.backoff_min = Duration::from_millis(50);
+    link.backoff_max = Duration::from_millis(400);
+    link
+}
+
+pub fn fast_settings(url: &str) -> Settings {
+    let mut s = Settings::new(fast_link(url), "T01");
+    s.query_retry_min = Duration::from_millis(100);
+    s.query_retry_max = Duration::from_millis(500);
+    s
+}
+
+impl Rig {
+    pub async fn new(faults: Faults) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = start_sim(dir.path(), faults, 0).await;
+        Rig::with(dir, sim, |_| {}).await
+    }
+
+    pub async fn with(dir: TempDir, sim: SimHandle, tweak: impl FnOnce(&mut Settings)) -> Rig {
+        let mut settings = fast_settings(&sim.url());
+        tweak(&mut settings);
+        let journal = Journal::open(dir.path()).unwrap();
+        let (lane, events, task) = lane::spawn(settings, journal);
+        let mut rig = Rig {
+            dir,
+            sim,
+            lane,
+            events,
+            task,
+        };
+        rig.wait_link_up().await;
+        rig
+    }
+
+    pub async fn wait_for(&mut self, mut want: impl FnMut(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .expect("the awaited event came in time")
+                .expect("the lane is running");
+            if want(&event) {
+                return event;
+            }
+        }
+    }
+
+    pub async fn wait_link_up(&mut self) {
+        self.wait_for(|e| matches!(e, Event::Link(LinkEvent::State(LinkState::Connected))))
+            .await;
+    }
+
+    /// Waits for the final row of an order.
+    pub async fn done(&mut self, order_no: &str) -> TxnRow {
+        match self
+            .wait_for(|e| matches!(e, Event::Done { row, .. } if row.order_no == order_no))
+            .await
+        {
+            Event::Done { row, .. } => *row,
+            _ => unreachable!(),
+        }
+    }
+
+    pub fn journal(&self) -> Journal {
+        Journal::open(self.dir.path()).unwrap()
+    }
+
+    /// Journal and ledger agree: every approved money row moved exactly its money,
+    /// every other row moved none. Returns the ledger's net per order.
+    pub fn assert_books_agree(&self) {
+        let ledger = read_ledger(&ledger_path(self.dir.path())).unwrap();
+        let net = net_by_order(&ledger);
+        let journal = self.journal();
+        let mut rows = Vec::new();
+        for b in journal.batches().unwrap() {
+            rows.extend(journal.rows(BatchSel::Number(b.number)).unwrap());
+        }
+        for (order, moved) in &net {
+            let row = rows.iter().find(|r| &r.order_no == order);
+            let row =
+                row.unwrap_or_else(|| panic!("money moved for {order} that the journal lacks"));
+            assert_eq!(
+                row.state,
+                TxnState::Approved,
+                "{order} moved {moved} but is {:?}",
+                row.state
+            );
+        }
+        for row in &rows {
+            if row.state != TxnState::Approved {
+                assert!(
+                    !net.contains_key(&row.order_no),
+                    "{} is {:?} but money moved",
+                    row.order_no,
+                    row.state
+                );
+            }
+        }
+        // Every approved payment is in the ledger: no charge lost.
+        for row in rows.iter().filter(|r| r.state == TxnState::Approved) {
+            if matches!(row.kind, till::journal::TxnKind::Trans(_)) {
+                assert!(
+                    net.contains_key(&row.order_no),
+                    "{} approved but the terminal moved nothing",
+                    row.order_no
+                );
+            }
+        }
+        // A charge appears in the ledger once per order: never doubled.
+        let mut seen = std::collections::HashMap::new();
+        for e in &ledger {
+            if e.trans_type != "tip-adjust" {
+                *seen.entry(&e.merchant_order_no).or_insert(0) += 1;
+            }
+        }
+        assert!(
+            seen.values().all(|n| *n == 1),
+            "an order moved money twice: {seen:?}"
+        );
+    }
+
+    pub async fn stop(self) -> SimHandle {
+        self.lane.shutdown().await;
+        let _ = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("lane stops");
+        self.sim
+    }
+}
+
+/// Waits until a condition holds (bounded by `WAIT`), for things that settle on the
+/// other side of a socket.
+pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check()
+}
