@@ -192,3 +192,54 @@ pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
     }
     check()
 }
+
+/// The real binary, pointed at a data dir, a terminal and a config file of its own
+/// (so nothing on the machine running the tests leaks in).
+pub fn till(dir: &Path, url: &str, config: &str) -> tokio::process::Command {
+    let config_path = dir.join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_till"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("TILL_DATA_DIR", dir.join("data"))
+        .env("TILL_CONFIG", &config_path)
+        .env("TILL_URL", url)
+        .env("TILL_APP_ID", "test-app")
+        .env("TILL_LANE", "C01")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Short deadlines for command-line tests.
+pub const QUICK: &str = "heartbeat_secs = 1\nconnect_timeout_secs = 3\nrequest_timeout_secs = 3\ncard_flow_timeout_secs = 10\n";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
+    let out = tokio::time::timeout(WAIT * 2, cmd.args(args).output())
+        .await
+        .expect("till finishes")
+        .expect("till runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

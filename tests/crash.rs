@@ -1,0 +1,149 @@
+//! Crash safety with the real binary: the process is SIGKILLed at each point of a
+//! payment, and the next start resolves the row by query. The simulator's ledger says
+//! what money really moved; journal and ledger must agree, nothing lost or doubled.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use till::journal::{Journal, TxnState};
+use till::sim::{Faults, net_by_order, read_ledger};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Runs a sale that freezes at `point`, kills it there, and returns the order number.
+async fn killed_at(dir: &std::path::Path, url: &str, point: &str) -> String {
+    let mut cmd = till(dir, url, QUICK);
+    cmd.env("TILL_PAUSE_AT", point)
+        .args(["sale", "12.34", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let marker = format!("till: paused at {point}");
+    let seen = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(&marker) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "never reached {point}");
+    child.start_kill().unwrap(); // SIGKILL
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+    let journal = Journal::open(&dir.join("data")).unwrap();
+    let rows = journal.unresolved().unwrap();
+    assert_eq!(rows.len(), 1, "the killed sale is pending in the journal");
+    assert_eq!(rows[0].state, TxnState::Pending);
+    rows[0].order_no.clone()
+}
+
+async fn crash_then_recover(point: &str, money_moved: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let order = killed_at(dir.path(), &sim.url(), point).await;
+    // Give a terminal that got the order time to finish its card flow.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let recovered = run(till(dir.path(), &sim.url(), QUICK), &["recover", "--json"]).await;
+    assert_eq!(
+        recovered.code, 0,
+        "{}\n{}",
+        recovered.stdout, recovered.stderr
+    );
+    assert_eq!(recovered.json()["unresolved"], serde_json::json!([]));
+
+    let journal = Journal::open(&dir.path().join("data")).unwrap();
+    let row = journal.find(&order).unwrap().unwrap();
+    let want = if money_moved {
+        TxnState::Approved
+    } else {
+        TxnState::Declined
+    };
+    assert_eq!(row.state, want, "{point}: {row:?}");
+    let audit = journal.audit(&order).unwrap();
+    assert!(
+        audit.iter().any(|a| a.why.contains("resolved by query")),
+        "{audit:?}"
+    );
+
+    let ledger = net_by_order(&read_ledger(&ledger_path(dir.path())).unwrap());
+    assert_eq!(
+        ledger.get(&order).copied(),
+        money_moved.then_some(1234),
+        "{point}"
+    );
+    assert_eq!(
+        sim.stats().orders_received.get(&order).copied(),
+        money_moved.then_some(1),
+        "never re-sent"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_the_journal_write_before_the_send() {
+    crash_then_recover("after-journal", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_the_send_before_the_reply() {
+    crash_then_recover("after-send", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_the_reply_before_the_journal_update() {
+    crash_then_recover("after-reply", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_sale_resolves_the_old_row_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let order = killed_at(dir.path(), &sim.url(), "after-send").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let next = run(
+        till(dir.path(), &sim.url(), QUICK),
+        &["sale", "5.00", "--json"],
+    )
+    .await;
+    assert_eq!(next.code, 0, "{}\n{}", next.stdout, next.stderr);
+    let journal = Journal::open(&dir.path().join("data")).unwrap();
+    assert_eq!(
+        journal.find(&order).unwrap().unwrap().state,
+        TxnState::Approved
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_unwritable_journal_is_a_clear_error_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let file = data.join("till.db");
+    let garbage = b"this is not a database, but it might be someone's only copy".repeat(100);
+    std::fs::write(&file, &garbage).unwrap();
+    let out = run(till(dir.path(), "127.0.0.1:9", QUICK), &["history"]).await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("corrupt"), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        garbage,
+        "left byte for byte untouched"
+    );
+
+    // A data dir that is a file cannot hold a journal.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, b"x").unwrap();
+    let mut cmd = till(dir.path(), "127.0.0.1:9", QUICK);
+    cmd.env("TILL_DATA_DIR", &blocked);
+    let out = run(cmd, &["history"]).await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("journal"), "{}", out.stderr);
+}
