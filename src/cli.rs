@@ -148,7 +148,7 @@ pub enum Cmd {
     /// Step-by-step diagnosis of the link to the terminal.
     Doctor,
     /// Raw console: send one JSON frame, print what comes back.
-    Send { json: String },
+    Send { frame: String },
     /// The effective configuration and where each value came from.
     Config,
 }

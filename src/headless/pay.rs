@@ -71,10 +71,10 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Query { order } => Action::Query(order),
         Cmd::Close { order } => Action::Close(order),
         Cmd::Recover => Action::Recover,
-        Cmd::Send { json } => {
-            serde_json::from_str::<serde_json::Value>(&json)
+        Cmd::Send { frame } => {
+            serde_json::from_str::<serde_json::Value>(&frame)
                 .map_err(|e| Failure::new(Exit::Usage, format!("not JSON: {e}")))?;
-            Action::Send(json)
+            Action::Send(frame)
         }
         other => {
             return Err(Failure::new(
@@ -89,6 +89,9 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     settings.currency = config.currency.value.clone();
     settings.exponent = exponent;
     settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
+    // The command itself waits for resolution (bounded); once it has reported, what is
+    // still unknown is left to the next start rather than holding the shell.
+    settings.shutdown_grace = Duration::ZERO;
     settings.pause_at = std::env::var("TILL_PAUSE_AT")
         .ok()
         .as_deref()

@@ -13,9 +13,6 @@ use crate::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnRow, TxnState};
 use crate::link::{Answer, Link, LinkEvent, LinkState, SendError, backoff, new_request_id};
 use crate::money::Money;
 
-/// How long a shutdown waits for unresolved rows before leaving them to the next start.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
-
 /// The way in: a cheap, cloneable sender of commands.
 #[derive(Clone)]
 pub struct LaneHandle {
@@ -182,7 +179,7 @@ impl Actor {
             .inflight
             .values()
             .any(|i| matches!(i, Inflight::Pay { .. }));
-        !paying && (self.resolving.is_empty() || since.elapsed() >= SHUTDOWN_GRACE)
+        !paying && (self.resolving.is_empty() || since.elapsed() >= self.settings.shutdown_grace)
     }
 
     /// Rows left pending or unknown by an earlier run are resolved before new work.

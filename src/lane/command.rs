@@ -21,6 +21,9 @@ pub struct Settings {
     /// Backoff between queries that try to resolve an unknown outcome.
     pub query_retry_min: Duration,
     pub query_retry_max: Duration,
+    /// How long a shutdown waits for unknown outcomes to resolve before leaving them
+    /// to the next start (a payment in flight is always waited for).
+    pub shutdown_grace: Duration,
     /// Crash-safety tests stop the process at a named point (see `PausePoint`).
     pub pause_at: Option<PausePoint>,
 }
@@ -35,6 +38,7 @@ impl Settings {
             duplicate_window: Duration::from_secs(120),
             query_retry_min: Duration::from_millis(500),
             query_retry_max: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(60),
             pause_at: None,
         }
     }

@@ -1,0 +1,419 @@
+//! The headless commands, run as the real binary against the simulator: human and
+//! `--json` output, and the exit codes a POS script acts on.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+use till::sim::Faults;
+use tokio::io::AsyncBufReadExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_and_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            decline_cents: Some(51),
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+
+    let sale = run(t(), &["sale", "12.34", "--tip", "1.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let j = sale.json();
+    for key in [
+        "outcome",
+        "kind",
+        "merchant_order_no",
+        "amount",
+        "currency",
+        "response_code",
+        "response_msg",
+        "trans_no",
+        "trans_status",
+        "brand",
+        "card",
+        "auth_code",
+        "ref_no",
+    ] {
+        assert!(j.get(key).is_some(), "--json lacks {key}: {j}");
+    }
+    assert_eq!(j["outcome"], "approved");
+    assert_eq!(j["amount"], "12.34");
+    assert!(j["card"].as_str().unwrap().contains("*****"));
+    let order = j["merchant_order_no"].as_str().unwrap().to_string();
+    assert!(order.starts_with("C01-") && order.len() <= 32);
+
+    let human = run(t(), &["sale", "20.00"]).await;
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    assert!(human.stdout.starts_with("APPROVED"), "{}", human.stdout);
+    assert!(human.stdout.contains("20.00"));
+
+    let declined = run(t(), &["sale", "10.51", "--json"]).await;
+    assert_eq!(declined.code, 1, "{}", declined.stderr);
+    assert_eq!(declined.json()["outcome"], "declined");
+
+    let dup = run(t(), &["sale", "12.34"]).await;
+    assert_eq!(
+        dup.code, 2,
+        "a possible duplicate needs --force: {}",
+        dup.stderr
+    );
+    assert!(dup.stderr.contains("--force"));
+    let forced = run(t(), &["sale", "12.34", "--force", "--json"]).await;
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+
+    let refund = run(t(), &["refund", "2.34", "--orig", &order, "--json"]).await;
+    assert_eq!(
+        (refund.code, refund.json()["kind"].clone()),
+        (0, Value::from("refund")),
+        "{}",
+        refund.stderr
+    );
+    let over = run(t(), &["refund", "50.00", "--orig", &order]).await;
+    assert_eq!(over.code, 2, "{}", over.stderr);
+    let unref = run(t(), &["refund", "3.00"]).await;
+    assert_eq!(unref.code, 0, "{}", unref.stderr);
+    let tip = run(t(), &["tip", &order, "2.50", "--json"]).await;
+    assert_eq!(tip.code, 0, "{}", tip.stderr);
+    assert_eq!(tip.json()["kind"], "tip-adjust");
+
+    let auth = run(t(), &["auth", "80.00", "--json"]).await;
+    assert_eq!(auth.code, 0, "{}", auth.stderr);
+    let auth_order = auth.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let complete = run(t(), &["complete", &auth_order, "75.00", "--json"]).await;
+    assert_eq!(complete.code, 0, "{}", complete.stderr);
+    assert_eq!(complete.json()["kind"], "completion");
+
+    let query = run(t(), &["query", &order, "--json"]).await;
+    assert_eq!(query.code, 0, "{}", query.stderr);
+    assert_eq!(query.json()["terminal"]["trans_status"], "2");
+    assert_eq!(query.json()["journal"]["merchant_order_no"], order.as_str());
+    let query_human = run(t(), &["query", &order]).await;
+    assert!(query_human.stdout.contains("terminal:") && query_human.stdout.contains("journal:"));
+
+    let void = run(t(), &["void", &order, "--json"]).await;
+    assert_eq!(void.code, 0, "{}", void.stderr);
+    let void_again = run(t(), &["void", "C01-0000-999999"]).await;
+    assert_eq!(void_again.code, 2, "{}", void_again.stderr);
+    assert!(void_again.stderr.contains("not in the journal"));
+
+    let close = run(t(), &["close", &order]).await;
+    assert_eq!(
+        close.code, 1,
+        "closing a paid order is refused by the terminal: {}",
+        close.stdout
+    );
+
+    let history = run(t(), &["history", "--json"]).await;
+    assert_eq!(history.code, 0);
+    assert!(history.json().as_array().unwrap().len() >= 8);
+    let csv = run(t(), &["history", "--csv"]).await;
+    assert!(csv.stdout.starts_with("created_at,order_no,kind"));
+    let report = run(t(), &["report", "--json"]).await;
+    assert_eq!(report.code, 0);
+    assert!(
+        report.json()["per_kind"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kind"] == "sale")
+    );
+
+    let batch = run(t(), &["batch-close", "--json"]).await;
+    assert_eq!(batch.code, 0, "{}", batch.stderr);
+    let b = batch.json();
+    assert!(b["journal_totals"]["net"].is_string(), "{b}");
+    assert!(b["terminal_reply"]["batch_no"].is_string(), "{b}");
+    let after = run(t(), &["report", "--batch", "1", "--json"]).await;
+    assert_eq!(after.json()["batch"], 1);
+    let open = run(t(), &["history", "--json"]).await;
+    assert_eq!(
+        open.json().as_array().unwrap().len(),
+        0,
+        "a new batch is open"
+    );
+
+    let bad = run(t(), &["sale", "1,5"]).await;
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("decimal point"), "{}", bad.stderr);
+    let letters = run(t(), &["sale", "abc"]).await;
+    assert_eq!(letters.code, 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_outcome_exits_3_and_recover_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            hold: Some(Duration::from_secs(4)),
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let url = sim.url();
+    let quick = "heartbeat_secs = 1\nconnect_timeout_secs = 2\nrequest_timeout_secs = 1\ncard_flow_timeout_secs = 1\n";
+    let out = run(till(dir.path(), &url, quick), &["sale", "9.99", "--json"]).await;
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    let j = out.json();
+    assert_eq!(j["outcome"], "unknown");
+    let order = j["merchant_order_no"].as_str().unwrap().to_string();
+
+    // While it is unresolved, no new money moves.
+    let blocked = run(till(dir.path(), &url, quick), &["sale", "1.00"]).await;
+    assert_eq!(blocked.code, 3, "{}", blocked.stderr);
+    assert!(blocked.stderr.contains("unresolved"), "{}", blocked.stderr);
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    sim.set_faults(Faults::default());
+    let rec = run(till(dir.path(), &url, QUICK), &["recover", "--json"]).await;
+    assert_eq!(rec.code, 0, "{}\n{}", rec.stdout, rec.stderr);
+    let q = run(till(dir.path(), &url, QUICK), &["history", "--json"]).await;
+    let rows = q.json();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["merchant_order_no"] == order.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["outcome"], "approved");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_override_needs_a_note_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    // The terminal takes the order and is then gone for good.
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            drop_after_order: true,
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let url = sim.url();
+    let quick = "heartbeat_secs = 1\nconnect_timeout_secs = 1\nrequest_timeout_secs = 1\ncard_flow_timeout_secs = 1\n";
+    let mut cmd = till(dir.path(), &url, quick);
+    cmd.args(["sale", "7.00", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains("outcome unknown") {
+            break;
+        }
+    }
+    sim.shutdown().await;
+    let out = tokio::time::timeout(WAIT, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let order = j["merchant_order_no"].as_str().unwrap().to_string();
+
+    let no_note = run(
+        till(dir.path(), &url, quick),
+        &["resolve", &order, "--as", "approved", "--note", " "],
+    )
+    .await;
+    assert_eq!(no_note.code, 2, "{}", no_note.stderr);
+    let ok = run(
+        till(dir.path(), &url, quick),
+        &[
+            "resolve",
+            &order,
+            "--as",
+            "approved",
+            "--note",
+            "terminal receipt shows approval",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["outcome"], "approved");
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    let audit = journal.audit(&order).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.who.starts_with("supervisor") && a.why.contains("receipt shows")),
+        "{audit:?}"
+    );
+    let again = run(
+        till(dir.path(), &url, quick),
+        &["resolve", &order, "--as", "declined", "--note", "x"],
+    )
+    .await;
+    assert_eq!(
+        again.code, 2,
+        "a final row is not overridden: {}",
+        again.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_terminal_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run(
+        till(dir.path(), &format!("127.0.0.1:{closed}"), QUICK),
+        &["sale", "1.00", "--json"],
+    )
+    .await;
+    assert_eq!(out.code, 4, "{}", out.stderr);
+    assert!(out.stderr.contains("unreachable"), "{}", out.stderr);
+    assert!(out.json()["error"].is_string());
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    assert!(
+        journal.unresolved().unwrap().is_empty(),
+        "nothing journaled when nothing could be sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_send_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let ping = run(
+        till(dir.path(), &url, QUICK),
+        &["ping", "--count", "3", "--json"],
+    )
+    .await;
+    assert_eq!(ping.code, 0, "{}", ping.stderr);
+    let j = ping.json();
+    assert_eq!(j["received"], 3);
+    assert_eq!(j["device"]["device_sn"], "SIM0000000000001");
+    assert!(j["rtt_ms"]["p50"].is_number());
+    let human = run(till(dir.path(), &url, QUICK), &["ping", "--count", "2"]).await;
+    assert!(human.stdout.contains("round trip ms"), "{}", human.stdout);
+
+    let send = run(
+        till(dir.path(), &url, QUICK),
+        &[
+            "send",
+            r#"{"topic":"ecrhub.heartbeat","request_id":"hb-77"}"#,
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(send.code, 0, "{}", send.stderr);
+    assert!(send.stdout.contains("hb-77"));
+    let not_json = run(till(dir.path(), &url, QUICK), &["send", "{oops"]).await;
+    assert_eq!(not_json.code, 2);
+
+    let mut cmd = till(dir.path(), &url, QUICK);
+    cmd.env("TILL_APP_ID", "wz6012822ca2f1as78");
+    let config = run(cmd, &["config"]).await;
+    assert_eq!(config.code, 0);
+    assert!(config.stdout.contains("env TILL_URL"), "{}", config.stdout);
+    let line = |key: &str| {
+        let found = config
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_default();
+        found.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    assert!(
+        line("heartbeat_secs").starts_with("heartbeat_secs = 1 # file"),
+        "{}",
+        config.stdout
+    );
+    assert_eq!(line("lane"), "lane = C01 # env TILL_LANE");
+    assert!(
+        !config.stdout.contains("wz6012822ca2f1as78"),
+        "app id is partly masked"
+    );
+    let mut cmd = till(dir.path(), &url, "url = [\n");
+    cmd.env_remove("TILL_URL");
+    let broken = run(cmd, &["config"]).await;
+    assert_eq!(broken.code, 4);
+    assert!(broken.stderr.contains("line"), "{}", broken.stderr);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_names_the_failing_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = run(
+        till(dir.path(), &format!("127.0.0.1:{closed}"), QUICK),
+        &["doctor"],
+    )
+    .await;
+    assert_eq!(out.code, 4);
+    assert!(
+        out.stdout.contains("FAILED at 'tcp connect'"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("ECR Hub"),
+        "the terminal-side switch is named: {}",
+        out.stdout
+    );
+
+    // A port that speaks HTTP but not WebSocket.
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http_port = http.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = http.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi")
+                .await;
+        }
+    });
+    let out = run(
+        till(dir.path(), &format!("127.0.0.1:{http_port}"), QUICK),
+        &["doctor", "--json"],
+    )
+    .await;
+    assert_eq!(out.code, 4);
+    let j = out.json();
+    assert_eq!(j["ok"], false);
+    assert!(
+        j["verdict"].as_str().unwrap().contains("websocket upgrade"),
+        "{j}"
+    );
+    assert!(j["verdict"].as_str().unwrap().contains("200 OK"), "{j}");
+
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let out = run(till(dir.path(), &sim.url(), QUICK), &["doctor"]).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("can take payments"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("101"),
+        "the status line is shown: {}",
+        out.stdout
+    );
+    sim.shutdown().await;
+}
