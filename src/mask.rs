@@ -36,6 +36,10 @@ pub fn mask_card_no(text: &str) -> String {
         .collect()
 }
 
+/// Keys that carry epoch milliseconds: thirteen digits that pass the Luhn check one
+/// time in ten, and never a card number.
+const TIME_KEYS: [&str; 1] = ["timestamp"];
+
 /// Masks card numbers anywhere in a JSON value: card-number keys unconditionally,
 /// every other string or number by the Luhn rule.
 pub fn mask_json(value: Value) -> Value {
@@ -59,6 +63,7 @@ pub fn mask_json(value: Value) -> Value {
                         Value::Number(n) if CARD_KEYS.contains(&k.as_str()) => {
                             Value::String(mask_card_no(&n.to_string()))
                         }
+                        other if TIME_KEYS.contains(&k.as_str()) && is_digits(&other) => other,
                         other => mask_json(other),
                     };
                     (k, v)
@@ -66,6 +71,14 @@ pub fn mask_json(value: Value) -> Value {
                 .collect(),
         ),
         other => other,
+    }
+}
+
+fn is_digits(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.bytes().all(|b| b.is_ascii_digit()),
+        Value::Number(n) => n.to_string().bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
     }
 }
 

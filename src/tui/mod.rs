@@ -4,8 +4,12 @@
 //! when something changed.
 
 pub mod bigword;
+#[cfg(test)]
+mod fixtures;
 pub mod model;
 pub mod screens;
+#[cfg(test)]
+mod snapshots;
 pub mod theme;
 pub mod update;
 pub mod view;

@@ -306,7 +306,8 @@ pub struct LinkView {
     pub up: bool,
     pub address: String,
     pub device: DeviceInfo,
-    pub rtts_ms: VecDeque<u64>,
+    /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
+    pub rtts_us: VecDeque<u64>,
     pub reconnects: u32,
     pub history: VecDeque<String>,
     pub connected_once: bool,

@@ -10,7 +10,7 @@ use ratatui::widgets::{
 
 use super::model::*;
 use super::theme::Theme;
-use super::view::footer_text;
+use super::view::{footer_text, rtt_text};
 use crate::ecr::PayScenario;
 use crate::journal::{BatchReport, TxnKind, TxnRow};
 use crate::lane::PayRequest;
@@ -587,55 +587,78 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
+/// One line of the wire log: direction, topic and what it said, not the raw JSON.
+fn wire_summary(w: &WireLine) -> String {
+    let arrow = if w.dir == Direction::In { "<-" } else { "->" };
+    let summary = serde_json::from_str::<serde_json::Value>(&w.text)
+        .ok()
+        .map(|v| {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+            let topic = field("topic").trim_start_matches("ecrhub.");
+            let order = v
+                .get("biz_data")
+                .and_then(|b| b.get("merchant_order_no"))
+                .and_then(|o| o.as_str())
+                .unwrap_or("");
+            format!(
+                "{topic} {} {} {order}",
+                field("response_code"),
+                field("response_msg")
+            )
+        })
+        .unwrap_or_else(|| format!("(not JSON) {}", w.text));
+    format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))
+}
+
 fn diagnostics(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [info, log, console] = Layout::vertical([
-        Constraint::Length(7),
+        Constraint::Length(6),
         Constraint::Min(4),
         Constraint::Length(2),
     ])
     .areas(area);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(info);
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
     let d = &m.link.device;
-    let rtt = |f: fn(&std::collections::VecDeque<u64>) -> Option<u64>| {
-        f(&m.link.rtts_ms)
-            .map(|v| format!("{v}ms"))
-            .unwrap_or_else(|| "-".into())
-    };
+    let rtts = &m.link.rtts_us;
+    let rtt = |v: Option<&u64>| v.map(|v| rtt_text(*v)).unwrap_or_else(|| "-".into());
+    let key = |k: &str| Span::styled(format!(" {k:<11}"), theme.muted);
     let lines = vec![
+        Line::from(vec![key("link"), Span::raw(m.link.state.clone())]),
+        Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
         Line::from(vec![
-            Span::styled(" link ", theme.muted),
-            Span::raw(m.link.state.clone()),
+            key("device"),
+            Span::raw(format!(
+                "{} {} v{}",
+                d.device_model.as_deref().unwrap_or("-"),
+                d.device_sn.as_deref().unwrap_or("-"),
+                d.cashier_version.as_deref().unwrap_or("-")
+            )),
         ]),
         Line::from(vec![
-            Span::styled(" addr ", theme.muted),
-            Span::raw(m.link.address.clone()),
+            key("rtt"),
+            Span::raw(format!(
+                "last {} min {} max {}",
+                rtt(rtts.back()),
+                rtt(rtts.iter().min()),
+                rtt(rtts.iter().max())
+            )),
         ]),
-        Line::from(format!(
-            " device {} {} ({})",
-            d.device_model.as_deref().unwrap_or("-"),
-            d.device_sn.as_deref().unwrap_or("-"),
-            d.cashier_version.as_deref().unwrap_or("-")
-        )),
-        Line::from(format!(
-            " rtt last {} min {} max {}",
-            rtt(|q| q.back().copied()),
-            rtt(|q| q.iter().min().copied()),
-            rtt(|q| q.iter().max().copied())
-        )),
-        Line::from(format!(" reconnects {}", m.link.reconnects)),
+        Line::from(vec![
+            key("reconnects"),
+            Span::raw(m.link.reconnects.to_string()),
+        ]),
     ];
     frame.render_widget(Paragraph::new(lines), left);
     let [spark, history] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(right);
-    let samples: Vec<u64> = m.link.rtts_ms.iter().copied().collect();
-    let width = usize::from(spark.width);
-    let tail = &samples[samples.len().saturating_sub(width)..];
+        Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(right);
+    let samples: Vec<u64> = rtts.iter().copied().collect();
+    let tail = &samples[samples.len().saturating_sub(usize::from(spark.width))..];
     frame.render_widget(
         Sparkline::default()
             .data(tail)
             .style(theme.chart)
-            .block(Block::default().title(" round trip ")),
+            .block(Block::default().title(" heartbeat round trip ")),
         spark,
     );
     let hist: Vec<Line> = m
@@ -659,16 +682,12 @@ fn diagnostics(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         .skip(first)
         .take(visible)
         .map(|(i, w)| {
-            let arrow = if w.dir == Direction::In { "<-" } else { "->" };
             let style = if i == m.diag.selected {
                 theme.selected
             } else {
                 theme.text
             };
-            Line::from(Span::styled(
-                format!("{} {arrow} {}", w.at.format("%H:%M:%S"), w.text),
-                style,
-            ))
+            Line::from(Span::styled(wire_summary(w), style))
         })
         .collect();
     frame.render_widget(
@@ -676,7 +695,7 @@ fn diagnostics(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(theme.border)
-                .title(" wire log (masked) "),
+                .title(" wire log, newest first (masked) "),
         ),
         list,
     );

@@ -270,8 +270,8 @@ fn on_link(m: &mut Model, event: LinkEvent) -> Vec<Effect> {
         }
         LinkEvent::Device(device) => m.link.device = device,
         LinkEvent::Heartbeat { rtt } => {
-            let ms = u64::try_from(rtt.as_millis()).unwrap_or(u64::MAX);
-            push_capped(&mut m.link.rtts_ms, ms, RTT_SAMPLES);
+            let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
+            push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
         }
         LinkEvent::Wire { dir, text } => {
             push_capped(&mut m.wire, WireLine { at: now, dir, text }, WIRE_LOG_LINES)
@@ -963,4 +963,288 @@ fn settings_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     vec![]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::TxnKind;
+    use crate::tui::fixtures::row;
+
+    fn model() -> Model {
+        Model::new("L01", "USD", 2, "127.0.0.1:35779", false)
+    }
+
+    fn key(code: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_str(m: &mut Model, text: &str) -> Vec<Effect> {
+        text.chars()
+            .flat_map(|c| update(m, key(KeyCode::Char(c))))
+            .collect()
+    }
+
+    #[test]
+    fn a_sale_from_digits_to_approved_and_on_to_the_next() {
+        let mut m = model();
+        type_str(&mut m, "1234");
+        assert_eq!(m.sale.amount.display(2), "12.34");
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "4");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        let Some(Effect::Pay(PayRequest::Sale {
+            amount,
+            force: false,
+            ..
+        })) = fx.first()
+        else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(amount.minor(), 1234);
+        assert!(m.flight.is_some());
+        // Keys do nothing while the terminal works, except Esc which asks first.
+        assert!(type_str(&mut m, "99").is_empty());
+        update(&mut m, Msg::Paid(Ok("L01-1124-000001".into())));
+        update(&mut m, key(KeyCode::Esc));
+        assert!(matches!(
+            m.modal,
+            Some(Modal::Confirm {
+                then: Confirmed::CancelOnTerminal,
+                ..
+            })
+        ));
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert_eq!(fx, vec![Effect::Close("L01-1124-000001".into())]);
+        let done = row(
+            "L01-1124-000001",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            1234,
+        );
+        let fx = update(
+            &mut m,
+            Msg::Lane(Event::Done {
+                row: Box::new(done),
+                reply: None,
+            }),
+        );
+        assert_eq!(fx, vec![Effect::Refresh]);
+        assert!(m.flight.is_none());
+        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Approved);
+        assert_eq!(
+            m.sale.amount.minor(),
+            0,
+            "the form is ready for the next sale"
+        );
+        // Any key dismisses the result; a digit starts the next amount.
+        type_str(&mut m, "5");
+        assert!(m.result.is_none());
+        assert_eq!(m.sale.amount.display(2), "0.05");
+    }
+
+    #[test]
+    fn validation_stays_next_to_the_field() {
+        let mut m = model();
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(m.sale.error.as_deref().unwrap().contains("enter an amount"));
+        type_str(&mut m, "a");
+        assert!(m.sale.error.as_deref().unwrap().contains("digits only"));
+        update(&mut m, key(KeyCode::Char('7')));
+        update(&mut m, Msg::Lane(Event::Unresolved { orders: vec![] }));
+        let fx = update(&mut m, key(KeyCode::Enter));
+        assert_eq!(fx.len(), 1);
+        update(&mut m, Msg::Paid(Err(Refusal::NotConnected)));
+        assert!(m.flight.is_none());
+        assert_eq!(
+            m.sale.error.as_deref(),
+            Some("the terminal is not connected")
+        );
+    }
+
+    #[test]
+    fn a_possible_duplicate_asks_and_then_forces() {
+        let mut m = model();
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::Enter));
+        update(
+            &mut m,
+            Msg::Paid(Err(Refusal::PossibleDuplicate {
+                amount: "5.00".into(),
+                order_no: "L01-1".into(),
+                ago_secs: 3,
+            })),
+        );
+        assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(
+                fx.as_slice(),
+                [Effect::Pay(PayRequest::Sale { force: true, .. })]
+            ),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn function_keys_and_the_esc_menu_reach_every_screen() {
+        let mut m = model();
+        for s in ScreenId::ALL {
+            update(&mut m, key(KeyCode::F(s.f_key())));
+            assert_eq!(m.screen, s);
+            update(&mut m, key(KeyCode::F(2)));
+            update(&mut m, key(KeyCode::Esc));
+            assert!(matches!(m.modal, Some(Modal::Menu)));
+            update(&mut m, key(KeyCode::Char(s.letter())));
+            assert_eq!(m.screen, s, "letter {}", s.letter());
+            assert!(m.modal.is_none());
+            update(&mut m, key(KeyCode::F(2)));
+        }
+        update(&mut m, key(KeyCode::Esc));
+        assert_eq!(update(&mut m, key(KeyCode::Char('x'))), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn ctrl_c_asks_first_while_a_payment_is_in_flight() {
+        let mut m = model();
+        let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        type_str(&mut m, "100");
+        update(&mut m, key(KeyCode::Enter));
+        assert!(update(&mut m, ctrl_c).is_empty());
+        assert!(matches!(
+            m.modal,
+            Some(Modal::Confirm {
+                then: Confirmed::Quit,
+                ..
+            })
+        ));
+        assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
+        let mut idle = model();
+        let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert_eq!(update(&mut idle, ctrl_c), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn refunds_look_up_the_original_and_respect_what_is_left() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(3)));
+        type_str(&mut m, "l01-1");
+        assert_eq!(m.refund.orig.text, "L01-1");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::Lookup("L01-1".into())]
+        );
+        let orig = row(
+            "L01-1",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            1000,
+        );
+        update(
+            &mut m,
+            Msg::Found(Box::new(Ok(Some((
+                orig,
+                Some(Money::from_minor(600, 2).unwrap()),
+            ))))),
+        );
+        assert_eq!(m.refund.focus, RefundField::Amount);
+        type_str(&mut m, "700");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(m.refund.error.as_deref().unwrap().contains("at most 6.00"));
+        update(&mut m, key(KeyCode::Backspace));
+        update(&mut m, key(KeyCode::Backspace));
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "600");
+        update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(m.modal, Some(Modal::Confirm { .. })),
+            "money-moving actions confirm"
+        );
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Pay(PayRequest::Refund { orig: Some(_), .. })]
+        ));
+        // Not found is said in words.
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(3)));
+        type_str(&mut m, "X9");
+        update(&mut m, Msg::Found(Box::new(Ok(None))));
+        assert!(
+            m.refund
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("not in the journal")
+        );
+    }
+
+    #[test]
+    fn void_tip_and_override_flows() {
+        let mut m = model();
+        let sale = row(
+            "L01-1",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            1000,
+        );
+        let mut unknown = row(
+            "L01-2",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Unknown,
+            300,
+        );
+        unknown.id = 2;
+        m.data.open_rows = vec![unknown, sale];
+        update(&mut m, key(KeyCode::F(4)));
+        update(&mut m, key(KeyCode::Enter));
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert_eq!(
+            fx,
+            vec![Effect::Pay(PayRequest::Void {
+                orig: "L01-1".into()
+            })]
+        );
+        update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));
+
+        update(&mut m, key(KeyCode::F(5)));
+        update(&mut m, key(KeyCode::Enter));
+        assert!(m.tip.editing);
+        type_str(&mut m, "250");
+        update(&mut m, key(KeyCode::Enter));
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Pay(PayRequest::TipAdjust { tip, .. })] if tip.minor() == 250)
+        );
+        update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));
+
+        update(&mut m, key(KeyCode::F(8)));
+        assert_eq!(m.journal_rows()[0].order_no, "L01-2");
+        update(&mut m, key(KeyCode::Char('x')));
+        assert!(matches!(
+            m.modal,
+            Some(Modal::Override { approve: false, .. })
+        ));
+        assert!(
+            update(&mut m, key(KeyCode::Enter)).is_empty(),
+            "a note is required"
+        );
+        type_str(&mut m, "no receipt");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        assert_eq!(
+            fx,
+            vec![Effect::Resolve {
+                order_no: "L01-2".into(),
+                to: TxnState::Declined,
+                note: "no receipt".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_hangup_quits_through_the_lane() {
+        let mut m = model();
+        assert_eq!(update(&mut m, Msg::Hangup), vec![Effect::Quit]);
+        assert!(m.hangup);
+    }
 }

@@ -57,36 +57,50 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
 }
 
 fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let mut spans = Vec::new();
+    let mut left = Vec::new();
     if m.demo {
-        spans.push(Span::styled(" DEMO ", theme.demo));
-        spans.push(Span::raw(" "));
+        left.push(Span::styled(" DEMO ", theme.demo));
+        left.push(Span::raw(" "));
     }
     let (mark, style) = if m.link.up {
-        ("● LINK UP", theme.link_up)
+        ("● UP", theme.link_up)
     } else {
-        ("○ LINK DOWN", theme.link_down)
+        ("○ DOWN", theme.link_down)
     };
-    spans.push(Span::styled(mark, style));
-    spans.push(Span::raw(format!(" {} ", m.link.address)));
+    left.push(Span::styled(mark, style));
+    left.push(Span::raw(format!(" {}", m.link.address)));
     if let Some(sn) = &m.link.device.device_sn {
-        spans.push(Span::raw(format!("SN {sn} ")));
+        left.push(Span::raw(format!(" SN {sn}")));
     }
-    if let Some(rtt) = m.link.rtts_ms.back() {
-        spans.push(Span::raw(format!("rtt {rtt}ms ")));
+    if let Some(us) = m.link.rtts_us.back() {
+        left.push(Span::raw(format!(" {}", rtt_text(*us))));
     }
-    spans.push(Span::raw(format!("lane {} ", m.lane_id)));
+    // Lane and unresolved count never scroll off, whatever the width.
     let unresolved = m.unresolved.len();
-    let style = if unresolved > 0 {
-        theme.unknown
+    let right = Line::from(vec![
+        Span::raw(format!(" lane {} ", m.lane_id)),
+        Span::styled(
+            format!("unresolved {unresolved} "),
+            if unresolved > 0 {
+                theme.unknown
+            } else {
+                theme.status_bar
+            },
+        ),
+    ]);
+    let width = right.width() as u16;
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(left)).style(theme.status_bar), l);
+    frame.render_widget(Paragraph::new(right).style(theme.status_bar), r);
+}
+
+/// A round trip in words: microseconds under a millisecond, else milliseconds.
+pub fn rtt_text(us: u64) -> String {
+    if us < 1000 {
+        format!("{us}µs")
     } else {
-        theme.status_bar
-    };
-    spans.push(Span::styled(format!("unresolved {unresolved}"), style));
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(theme.status_bar),
-        area,
-    );
+        format!("{:.1}ms", us as f64 / 1000.0)
+    }
 }
 
 /// The keys of the current screen, in words.

@@ -1,0 +1,246 @@
+//! Every screen in its main states at 80x24, as characters (insta snapshots), plus
+//! buffer assertions for the styles that carry meaning.
+
+use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
+
+use super::fixtures::{busy_model, row};
+use super::model::*;
+use super::theme::Theme;
+use super::update::{Msg, update};
+use super::view::view;
+use crate::ecr::TransType;
+use crate::journal::{TxnKind, TxnState};
+use crate::lane::{PayRequest, QueryResult};
+use crate::money::Money;
+
+fn draw(m: &Model, theme: &Theme) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view(f, m, theme)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (0..area.height)
+        .map(|y| {
+            let line: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn snap(m: &Model) -> String {
+    text(&draw(m, &Theme::mono()))
+}
+
+fn key(m: &mut Model, code: crossterm::event::KeyCode) {
+    update(
+        m,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+}
+
+fn on(screen: ScreenId) -> Model {
+    let mut m = busy_model();
+    m.screen = screen;
+    m
+}
+
+#[test]
+fn sale_screen_states() {
+    let mut m = busy_model();
+    assert_snapshot!("sale_empty", snap(&m));
+    for c in "1234".chars() {
+        key(&mut m, crossterm::event::KeyCode::Char(c));
+    }
+    key(&mut m, crossterm::event::KeyCode::Tab);
+    for c in "150".chars() {
+        key(&mut m, crossterm::event::KeyCode::Char(c));
+    }
+    assert_snapshot!("sale_typed", snap(&m));
+    let mut e = busy_model();
+    key(&mut e, crossterm::event::KeyCode::Enter);
+    assert_snapshot!("sale_error", snap(&e));
+}
+
+#[test]
+fn waiting_for_the_terminal() {
+    let mut m = busy_model();
+    m.flight = Some(Flight {
+        request: PayRequest::Sale {
+            amount: Money::from_minor(1234, 2).unwrap(),
+            tip: None,
+            cashback: None,
+            scenario: crate::ecr::PayScenario::Card,
+            force: false,
+        },
+        order_no: Some("L01-1124-000005".into()),
+        started: std::time::Instant::now(),
+        progress: vec![
+            "outcome unknown (link lost); asking the terminal".into(),
+            "asking the terminal (query 1)".into(),
+        ],
+        cancel_asked: false,
+    });
+    assert_snapshot!("sale_in_flight", snap(&m));
+}
+
+#[test]
+fn results_are_unmistakable() {
+    for state in [TxnState::Approved, TxnState::Declined, TxnState::Unknown] {
+        let mut m = busy_model();
+        let mut r = row(
+            "L01-1124-000005",
+            TxnKind::Trans(TransType::Sale),
+            state,
+            1234,
+        );
+        if state == TxnState::Declined {
+            r.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
+        }
+        m.result = Some(r);
+        assert_snapshot!(format!("result_{}", state.name()), snap(&m));
+    }
+    // The word carries the role's style, in colour and in monochrome alike.
+    let mut m = busy_model();
+    m.result = Some(row(
+        "L01-1",
+        TxnKind::Trans(TransType::Sale),
+        TxnState::Approved,
+        100,
+    ));
+    for theme in [Theme::default_theme(), Theme::mono()] {
+        let buf = draw(&m, &theme);
+        let (x, y) = find(&buf, "APPROVED").expect("the word is on screen");
+        assert_eq!(
+            buf[(x, y)].style().add_modifier,
+            theme.approved.add_modifier,
+            "{}",
+            theme.name
+        );
+        assert_eq!(
+            buf[(x, y)].fg,
+            theme.approved.fg.unwrap_or(ratatui::style::Color::Reset)
+        );
+    }
+}
+
+fn find(buf: &Buffer, word: &str) -> Option<(u16, u16)> {
+    let rows = text(buf);
+    rows.lines().enumerate().find_map(|(y, line)| {
+        let byte = line.find(word)?;
+        Some((line[..byte].chars().count() as u16, y as u16))
+    })
+}
+
+#[test]
+fn other_screens() {
+    let mut refund = on(ScreenId::Refund);
+    refund.refund.orig.text = "L01-1124-000001".into();
+    refund.refund.found = Some((
+        refund.data.open_rows[3].clone(),
+        Some(Money::from_minor(1200, 2).unwrap()),
+    ));
+    refund.refund.focus = RefundField::Amount;
+    assert_snapshot!("refund_found", snap(&refund));
+
+    assert_snapshot!("void_list", snap(&on(ScreenId::Void)));
+
+    let mut tip = on(ScreenId::Tip);
+    tip.tip.editing = true;
+    tip.tip.tip.digits = "300".into();
+    assert_snapshot!("tip_editing", snap(&tip));
+
+    let mut query = on(ScreenId::Query);
+    query.query.order.text = "L01-1124-000001".into();
+    query.query.result = Some(QueryResult {
+        answer: None,
+        row: Some(query.data.open_rows[3].clone()),
+    });
+    assert_snapshot!("query_result", snap(&query));
+
+    assert_snapshot!("batch_open", snap(&on(ScreenId::Batch)));
+
+    let mut journal = on(ScreenId::Journal);
+    assert_snapshot!("journal_list", snap(&journal));
+    journal.journal.detail = true;
+    assert_snapshot!("journal_detail", snap(&journal));
+
+    assert_snapshot!("diagnostics", snap(&on(ScreenId::Diagnostics)));
+
+    let mut settings = on(ScreenId::Settings);
+    settings.settings.fields = ["url", "app_id", "lane", "currency", "theme"]
+        .iter()
+        .zip([
+            "192.168.1.20",
+            "wz6012822ca2f1as78",
+            "L01",
+            "USD",
+            "default",
+        ])
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                TextField {
+                    text: v.into(),
+                    max: 200,
+                },
+            )
+        })
+        .collect();
+    settings.settings.focus = 2;
+    assert_snapshot!("settings", snap(&settings));
+
+    assert_snapshot!("help", snap(&on(ScreenId::Help)));
+}
+
+#[test]
+fn dialogs_and_a_troubled_link() {
+    let mut menu = busy_model();
+    menu.modal = Some(Modal::Menu);
+    assert_snapshot!("menu", snap(&menu));
+
+    let mut confirm = on(ScreenId::Void);
+    key(&mut confirm, crossterm::event::KeyCode::Enter);
+    assert_snapshot!("confirm_void", snap(&confirm));
+
+    let mut over = on(ScreenId::Journal);
+    over.modal = Some(Modal::Override {
+        order_no: "L01-1124-000009".into(),
+        approve: true,
+        note: TextField {
+            text: "receipt shows approval".into(),
+            max: 200,
+        },
+    });
+    assert_snapshot!("override", snap(&over));
+
+    let mut down = busy_model();
+    down.link.up = false;
+    down.link.state = "down: no answer from the terminal for 16s; retry in 2.0s".into();
+    down.unresolved = vec!["L01-1124-000007".into(), "L01-1124-000008".into()];
+    down.demo = true;
+    let buf = draw(&down, &Theme::mono());
+    assert_snapshot!("link_down", text(&buf));
+    let (x, y) = find(&buf, "unresolved 2").unwrap();
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "unresolved rows stand out"
+    );
+}
+
+#[test]
+fn the_selection_shows_without_colour() {
+    let m = on(ScreenId::Journal);
+    let buf = draw(&m, &Theme::mono());
+    let (x, y) = find(&buf, "L01-1124-000004").unwrap();
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+}
