@@ -1,0 +1,239 @@
+//! The real binary in a pseudo-terminal at 80x24 against the simulator: keys typed as
+//! a cashier types them, the screen read as a cashier reads it.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use till::sim::Faults;
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _pair: portable_pty::PtyPair,
+}
+
+impl Screen {
+    fn start(dir: &std::path::Path, url: &str, extra_env: &[(&str, &str)]) -> Screen {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let config = dir.join("config.toml");
+        std::fs::write(&config, QUICK).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+        cmd.env_clear();
+        cmd.env("TERM", "xterm");
+        cmd.env("HOME", dir);
+        cmd.env("TILL_DATA_DIR", dir.join("data"));
+        cmd.env("TILL_CONFIG", &config);
+        cmd.env("TILL_URL", url);
+        cmd.env("TILL_APP_ID", "pty-app");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Screen {
+            parser,
+            raw,
+            writer,
+            child,
+            _pair: pair,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    async fn wait_for(&self, text: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("'{text}' never appeared; the screen:\n{}", self.contents());
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    async fn exit_code(&mut self) -> u32 {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("till did not exit; the screen:\n{}", self.contents());
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_is_approved_and_a_decline_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            decline_cents: Some(51),
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("F2 Sale").await;
+    s.wait_for("UP").await;
+    s.keys("1234");
+    s.wait_for("12.34 USD").await;
+    s.keys("\r");
+    s.wait_for("APPROVED").await;
+    assert!(s.contents().contains("12.34"));
+    s.keys(" ");
+    s.keys("1051\r");
+    s.wait_for("DECLINED").await;
+    assert!(s.contents().contains("Insufficient funds"));
+    s.keys(" ");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overlay_stays_up_through_recovery_after_a_dropped_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            drop_after_order: true,
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("NO_COLOR", "1")]);
+    s.wait_for("UP").await;
+    s.keys("4200\r");
+    s.wait_for("FOLLOW THE PROMPTS ON THE TERMINAL").await;
+    s.wait_for("APPROVED").await;
+    let screen = s.contents();
+    assert!(screen.contains("42.00"), "{screen}");
+    assert_eq!(
+        sim.stats().orders_received.values().sum::<u32>(),
+        1,
+        "sent once, resolved by query"
+    );
+    s.keys(" \x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_leaves_the_terminal_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("NO_COLOR", "1")]);
+    s.wait_for("F2 Sale").await;
+    // Every screen is reachable without F-keys: Esc, then a letter.
+    for (letter, title) in [
+        ("j", "F8 Journal"),
+        ("d", "F9 Diagnostics"),
+        ("h", "F1 Help"),
+        ("s", "F2 Sale"),
+    ] {
+        s.keys("\x1b");
+        s.wait_for("Go to").await;
+        s.keys(letter);
+        s.wait_for(title).await;
+    }
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    let raw = s.raw.lock().unwrap().clone();
+    let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string();
+    assert!(
+        tail.contains("\x1b[?1049l"),
+        "left the alternate screen: {tail:?}"
+    );
+    assert!(tail.contains("\x1b[?25h"), "cursor shown again: {tail:?}");
+    sim.shutdown().await;
+}
+
+fn signal(s: &Screen, sig: &str) {
+    let pid = s.child.process_id().expect("child pid");
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hangup_mid_sale_waits_for_the_answer_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = till::sim::Sim::start(till::sim::SimConfig {
+        card_delay: Duration::from_secs(2),
+        ledger: Some(ledger_path(dir.path())),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("777\r");
+    s.wait_for("FOLLOW THE PROMPTS").await;
+    signal(&s, "-HUP");
+    assert_eq!(s.exit_code().await, 0);
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    let rows = journal.rows(till::journal::BatchSel::Open).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].state,
+        till::journal::TxnState::Approved,
+        "recorded before exiting"
+    );
+    sim.shutdown().await;
+
+    // With nothing in flight, SIGTERM ends it at once.
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    signal(&s, "-TERM");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
