@@ -320,7 +320,12 @@ impl Terminal {
         let Some(t) = self.txns.get(order_no) else {
             return Value::Null;
         };
-        let seed: usize = order_no.bytes().map(usize::from).sum();
+        // A follow-up is paid with the original's card.
+        let mut root = t;
+        while let Some(o) = root.orig.as_deref().and_then(|o| self.txns.get(o)) {
+            root = o;
+        }
+        let seed: usize = root.order_no.bytes().map(usize::from).sum();
         let (brand, card) = BRANDS[seed % BRANDS.len()];
         let mut biz = json!({
             "merchant_order_no": t.order_no,

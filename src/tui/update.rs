@@ -105,6 +105,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             match *result {
                 Ok(Some(found)) => {
                     m.refund.error = None;
+                    // Refund all by default; the cashier can type a smaller amount.
+                    if let Some(left) = found.1.filter(|l| !l.is_zero()) {
+                        m.refund.amount.digits = left.minor().to_string();
+                    }
                     m.refund.found = Some(found);
                     m.refund.focus = RefundField::Amount;
                 }
@@ -364,6 +368,14 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
     }
     m.notice = None;
+    // Esc and a letter that arrive together (a fast typist, a laggy SSH link) reach
+    // us as Alt+letter: it means the same as the two keys apart.
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        if let KeyCode::Char(c) = key.code {
+            m.modal = Some(Modal::Menu);
+            return on_modal_key(m, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
     if let KeyCode::F(n) = key.code
         && let Some(screen) = ScreenId::ALL.get(usize::from(n).wrapping_sub(1))
     {
@@ -637,6 +649,13 @@ fn refund_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 f.found = None;
             }
             RefundField::Amount => f.amount.pop(),
+        },
+        KeyCode::Delete => match f.focus {
+            RefundField::Orig => {
+                f.orig.text.clear();
+                f.found = None;
+            }
+            RefundField::Amount => f.amount.clear(),
         },
         KeyCode::Char(c) => {
             f.error = None;
@@ -1105,6 +1124,17 @@ mod tests {
     }
 
     #[test]
+    fn esc_and_a_letter_arriving_together_still_pick_the_screen() {
+        let mut m = model();
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::ALT)),
+        );
+        assert_eq!(m.screen, ScreenId::Journal);
+        assert!(m.modal.is_none());
+    }
+
+    #[test]
     fn ctrl_c_asks_first_while_a_payment_is_in_flight() {
         let mut m = model();
         let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
@@ -1148,13 +1178,17 @@ mod tests {
             ))))),
         );
         assert_eq!(m.refund.focus, RefundField::Amount);
+        assert_eq!(
+            m.refund.amount.display(2),
+            "6.00",
+            "all that is left, by default"
+        );
+        update(&mut m, key(KeyCode::Delete));
         type_str(&mut m, "700");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(m.refund.error.as_deref().unwrap().contains("at most 6.00"));
-        update(&mut m, key(KeyCode::Backspace));
-        update(&mut m, key(KeyCode::Backspace));
-        update(&mut m, key(KeyCode::Backspace));
-        type_str(&mut m, "600");
+        update(&mut m, key(KeyCode::Delete));
+        type_str(&mut m, "250");
         update(&mut m, key(KeyCode::Enter));
         assert!(
             matches!(m.modal, Some(Modal::Confirm { .. })),

@@ -221,10 +221,7 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     {
         lines.push(Line::from(Span::styled(msg.as_str(), theme.muted)));
     }
-    lines.push(Line::from(Span::styled(
-        "any key for the next sale",
-        theme.key_hint,
-    )));
+    lines.push(Line::from(Span::styled("any key to go on", theme.key_hint)));
     frame.render_widget(
         Paragraph::new(lines)
             .alignment(Alignment::Center)
