@@ -331,7 +331,17 @@ impl Actor {
             .next_order_no(&self.settings.lane_id)
             .map_err(journal_refusal)?;
         let request_id = new_request_id();
-        let (amount, tip, cashback) = amounts(&req, self.settings.exponent);
+        let (mut amount, tip, cashback) = amounts(&req, self.settings.exponent);
+        if let PayRequest::Void { orig }
+        | PayRequest::FollowUp {
+            orig, amount: None, ..
+        } = &req
+        {
+            // A void or cancel gives back the original's amount: journal it so.
+            if let Ok(Some(original)) = self.journal.find(orig) {
+                amount = original.amount;
+            }
+        }
         self.journal
             .begin(&NewTxn {
                 order_no: order_no.clone(),

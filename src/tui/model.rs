@@ -471,6 +471,19 @@ impl Model {
             .collect()
     }
 
+    /// The tip in force on a sale: its latest approved adjustment, else its own.
+    pub fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
+        use crate::journal::{TxnKind, TxnState};
+        self.data
+            .open_rows
+            .iter()
+            .filter(|r| r.kind == TxnKind::TipAdjust && r.state == TxnState::Approved)
+            .filter(|r| r.orig_order_no.as_deref() == Some(&sale.order_no))
+            .max_by_key(|r| r.id)
+            .map(|r| r.amount)
+            .or(sale.tip)
+    }
+
     fn is_voided(&self, order_no: &str) -> bool {
         use crate::ecr::TransType;
         use crate::journal::{TxnKind, TxnState};

@@ -184,6 +184,7 @@ fn refund(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 fn rows_table<'a>(
+    m: &Model,
     rows: &[&'a TxnRow],
     selected: Option<usize>,
     theme: &Theme,
@@ -208,7 +209,9 @@ fn rows_table<'a>(
                 r.kind.name().to_string(),
                 r.state.name().to_string(),
                 r.amount.to_string(),
-                r.tip.map(|t| t.to_string()).unwrap_or_default(),
+                m.effective_tip(r)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
                 r.brand.clone().unwrap_or_default(),
                 r.card
                     .as_deref()
@@ -257,7 +260,7 @@ fn void(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         );
     } else {
         frame.render_widget(
-            rows_table(&rows, Some(m.void.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.void.selected), theme, list.height),
             list,
         );
     }
@@ -276,7 +279,7 @@ fn tip(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         frame.render_widget(Paragraph::new(" No approved sale in the open batch."), list);
     } else {
         frame.render_widget(
-            rows_table(&rows, Some(m.tip.pick.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.tip.pick.selected), theme, list.height),
             list,
         );
     }
@@ -538,7 +541,7 @@ fn journal(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         frame.render_widget(Paragraph::new(" No transactions yet."), list);
     } else {
         frame.render_widget(
-            rows_table(&rows, Some(m.journal.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.journal.selected), theme, list.height),
             list,
         );
     }

@@ -370,11 +370,11 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     m.notice = None;
     // Esc and a letter that arrive together (a fast typist, a laggy SSH link) reach
     // us as Alt+letter: it means the same as the two keys apart.
-    if key.modifiers.contains(KeyModifiers::ALT) {
-        if let KeyCode::Char(c) = key.code {
-            m.modal = Some(Modal::Menu);
-            return on_modal_key(m, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
-        }
+    if key.modifiers.contains(KeyModifiers::ALT)
+        && let KeyCode::Char(c) = key.code
+    {
+        m.modal = Some(Modal::Menu);
+        return on_modal_key(m, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
     if let KeyCode::F(n) = key.code
         && let Some(screen) = ScreenId::ALL.get(usize::from(n).wrapping_sub(1))

@@ -11,7 +11,7 @@ use super::bigword;
 use super::model::{Modal, Model, ScreenId};
 use super::screens;
 use super::theme::Theme;
-use crate::journal::{TxnRow, TxnState};
+use crate::journal::{TxnKind, TxnRow, TxnState};
 
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
@@ -216,6 +216,9 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
         lines.push(Line::from(detail));
     }
     lines.push(Line::from(format!("order {}", row.order_no)));
+    if row.kind == TxnKind::BatchClose {
+        lines.push(Line::from(terminal_totals(row)));
+    }
     if row.state != TxnState::Approved
         && let Some(msg) = &row.response_msg
     {
@@ -228,6 +231,30 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The terminal's own batch totals, from the reply the journal kept.
+fn terminal_totals(row: &TxnRow) -> String {
+    let biz = row
+        .raw
+        .as_deref()
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok())
+        .and_then(|v| v.get("biz_data").cloned());
+    match biz {
+        Some(serde_json::Value::Object(map)) => {
+            let pairs: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k} {}",
+                        v.as_str().map_or_else(|| v.to_string(), String::from)
+                    )
+                })
+                .collect();
+            format!("terminal: {}", pairs.join(", "))
+        }
+        _ => "terminal: no totals in its reply".to_string(),
+    }
 }
 
 fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &Theme) {
