@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::link::{Endpoint, LinkConfig};
+use crate::mask::mask_app_id;
 use crate::money::exponent_of;
 
 /// Where a value came from.
@@ -310,17 +311,6 @@ impl Config {
     }
 }
 
-/// Shows enough of an app id to recognise it, not enough to reuse it.
-pub fn mask_app_id(app_id: &str) -> String {
-    let chars: Vec<char> = app_id.chars().collect();
-    if chars.len() <= 6 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 6))
-}
-
 fn read_file(path: &Path, required: bool) -> Result<Option<FileConfig>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -407,11 +397,5 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
         assert!(matches!(cfg.link(), Err(ConfigError::NoUrl)));
-    }
-
-    #[test]
-    fn app_ids_are_partly_masked() {
-        assert_eq!(mask_app_id("wz6012822ca2f1as78"), "wz60************78");
-        assert_eq!(mask_app_id("short"), "*****");
     }
 }

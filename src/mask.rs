@@ -92,6 +92,17 @@ pub fn mask_frame(text: &str) -> String {
     }
 }
 
+/// Shows enough of an app id to recognise it, not enough to reuse it.
+pub fn mask_app_id(app_id: &str) -> String {
+    let chars: Vec<char> = app_id.chars().collect();
+    if chars.len() <= 6 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 6))
+}
+
 fn mask_runs(text: &str, is_card: impl Fn(&[u8]) -> bool) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
@@ -183,6 +194,12 @@ mod tests {
             mask_frame(r#"{"card_no":"4563311234563919"#),
             r#"{"card_no":"456331******3919"#
         );
+    }
+
+    #[test]
+    fn app_ids_are_partly_masked() {
+        assert_eq!(mask_app_id("wz6012822ca2f1as78"), "wz60************78");
+        assert_eq!(mask_app_id("short"), "*****");
     }
 
     proptest! {

@@ -324,6 +324,24 @@ async fn ping_send_and_config() {
     let not_json = run(till(dir.path(), &url, QUICK), &["send", "{oops"]).await;
     assert_eq!(not_json.code, 2);
 
+    // Logs go to a file in the data dir, with the app id partly masked.
+    let mut verbose = till(dir.path(), &url, QUICK);
+    verbose.env("TILL_APP_ID", "wz6012822ca2f1as78");
+    let sale = run(verbose, &["sale", "3.00", "-v"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let logs: String = std::fs::read_dir(dir.path().join("data/logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        logs.contains("outcome recorded") && logs.contains("frame out"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("wz60************78") && !logs.contains("wz6012822ca2f1as78"),
+        "{logs}"
+    );
+
     let mut cmd = till(dir.path(), &url, QUICK);
     cmd.env("TILL_APP_ID", "wz6012822ca2f1as78");
     let config = run(cmd, &["config"]).await;

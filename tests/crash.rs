@@ -147,3 +147,58 @@ async fn a_corrupt_or_unwritable_journal_is_a_clear_error_and_is_left_alone() {
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.contains("journal"), "{}", out.stderr);
 }
+
+/// Runs `till history` as a user who cannot write the data dir: as an unprivileged
+/// user through permissions alone, as root by dropping to `nobody` (root writes
+/// through any permission bits).
+async fn history_as_reader(dir: &std::path::Path, data: &std::path::Path) -> Run {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    for p in [dir, data] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = till(dir, "127.0.0.1:9", QUICK);
+    if root {
+        let bin = cmd.as_std().get_program().to_owned();
+        let mut dropped = tokio::process::Command::new("setpriv");
+        dropped
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        for (k, v) in cmd.as_std().get_envs() {
+            match v {
+                Some(v) => dropped.env(k, v),
+                None => dropped.env_remove(k),
+            };
+        }
+        dropped.env_remove("HOME").env("HOME", "/tmp");
+        cmd = dropped;
+    }
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = run(cmd, &["history"]).await;
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_journal_is_a_clear_error_not_a_fresh_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        // A journal with a row in it, then made read-only.
+        let mut journal = Journal::open(&data).unwrap();
+        journal.next_order_no("C01").unwrap();
+    }
+    let file = data.join("till.db");
+    let before = std::fs::read(&file).unwrap();
+    let out = history_as_reader(dir.path(), &data).await;
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("read-only"), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the journal is untouched"
+    );
+}

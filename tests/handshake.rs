@@ -150,3 +150,136 @@ async fn a_silent_server_hits_the_connect_deadline_and_backs_off() {
     .await;
     link.close().await;
 }
+
+/// Upgrades like the terminal, answers `ecrhub.init`, then does what `after_init` says.
+async fn terminal_then<F, Fut>(after_init: F) -> u16
+where
+    F: FnOnce(WebSocketStream<TcpStream>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let (mut ws, _) = terminal_style_upgrade(tcp).await;
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Message::Text(t) = msg {
+                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["topic"] == "ecrhub.init" {
+                    let reply = serde_json::json!({"topic": "ecrhub.init", "request_id": v["request_id"], "response_code": "0"});
+                    ws.send(Message::text(reply.to_string())).await.unwrap();
+                    break;
+                }
+            }
+        }
+        after_init(ws).await;
+        // Keep accepting (and ignoring) reconnects so the test ends on its own terms.
+        while let Ok((_tcp, _)) = listener.accept().await {}
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_terminal_that_stops_answering_is_declared_dead_and_redialled() {
+    let port = terminal_then(|mut ws| async move {
+        // Reads (so TCP stays healthy) but never answers a heartbeat again.
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let endpoint = Endpoint::parse(&format!("127.0.0.1:{port}")).unwrap();
+    let mut cfg = LinkConfig::new(endpoint, "test-app");
+    cfg.heartbeat_every = Duration::from_millis(100);
+    cfg.dead_after = Duration::from_millis(600);
+    cfg.backoff_min = Duration::from_millis(50);
+    let mut link = Link::new(cfg);
+    next_event(&mut link, |e| {
+        matches!(e, LinkEvent::State(LinkState::Connected))
+    })
+    .await;
+    let down = next_event(&mut link, |e| {
+        matches!(e, LinkEvent::State(LinkState::Down { .. }))
+    })
+    .await;
+    let LinkEvent::State(LinkState::Down { reason, .. }) = down else {
+        unreachable!()
+    };
+    assert!(reason.contains("no answer from the terminal"), "{reason}");
+    next_event(
+        &mut link,
+        |e| matches!(e, LinkEvent::State(LinkState::Connecting { attempt }) if *attempt >= 2),
+    )
+    .await;
+    link.close().await;
+}
+
+#[tokio::test]
+async fn an_oversized_frame_is_handled_like_a_lost_link() {
+    let port = terminal_then(|mut ws| async move {
+        let huge = format!(
+            r#"{{"topic":"ecrhub.heartbeat","pad":"{}"}}"#,
+            "x".repeat(64 * 1024)
+        );
+        let _ = ws.send(Message::text(huge)).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let endpoint = Endpoint::parse(&format!("127.0.0.1:{port}")).unwrap();
+    let mut cfg = LinkConfig::new(endpoint, "test-app");
+    cfg.max_frame_bytes = 16 * 1024;
+    let mut link = Link::new(cfg);
+    let down = next_event(&mut link, |e| {
+        matches!(e, LinkEvent::State(LinkState::Down { .. }))
+    })
+    .await;
+    let LinkEvent::State(LinkState::Down { reason, .. }) = down else {
+        unreachable!()
+    };
+    assert!(
+        reason.to_lowercase().contains("size") || reason.contains("too"),
+        "{reason}"
+    );
+    link.close().await;
+}
+
+#[tokio::test]
+async fn till_sim_speaks_to_a_generic_websocket_client() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(["sim", "--port", &port.to_string(), "--card-delay-ms", "0"])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let url = format!("ws://127.0.0.1:{port}");
+    let mut ws = None;
+    for _ in 0..200 {
+        if let Ok((s, _)) = tokio_tungstenite::connect_async(&url).await {
+            ws = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut ws = ws.expect("till sim listens");
+    let sale = r#"{"topic":"ecrhub.pay.order","app_id":"by-hand","request_id":"hand-1","timestamp":"1700000000000","version":"2.0","biz_data":{"trans_type":"1","merchant_order_no":"HAND-0001","order_amount":"12.34","pay_scenario":"SWIPE_CARD"}}"#;
+    ws.send(Message::text(sale)).await.unwrap();
+    let reply = loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Text(t))) => {
+                break serde_json::from_str::<serde_json::Value>(t.as_str()).unwrap();
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("no reply: {other:?}"),
+        }
+    };
+    assert_eq!(reply["request_id"], "hand-1");
+    assert_eq!(reply["response_code"], "0");
+    let card = reply["biz_data"]["card_no"].as_str().unwrap();
+    assert!(card.contains("*****") && card.len() >= 15, "{card}");
+    sim.start_kill().unwrap();
+    let _ = sim.wait().await;
+}

@@ -237,3 +237,48 @@ async fn a_hangup_mid_sale_waits_for_the_answer_and_records_it() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_and_the_screen_share_one_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let cli = run(
+        till(dir.path(), &sim.url(), QUICK),
+        &["sale", "31.17", "--json"],
+    )
+    .await;
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+    let cli_order = cli.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1bOQ"); // F2
+    s.keys("4466\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    s.keys("\x1b[19~"); // F8 journal
+    s.wait_for("F8 Journal").await;
+    s.wait_for(&cli_order).await;
+    s.keys("\x1b[18~"); // F7 batch report
+    s.wait_for("F7 Batch").await;
+    s.wait_for("75.83").await; // 31.17 + 44.66
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+
+    let history = run(till(dir.path(), &sim.url(), QUICK), &["history", "--json"]).await;
+    let rows = history.json();
+    let amounts: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["amount"].as_str())
+        .collect();
+    assert!(
+        amounts.contains(&"44.66") && amounts.contains(&"31.17"),
+        "{amounts:?}"
+    );
+    sim.shutdown().await;
+}

@@ -387,6 +387,7 @@ impl Actor {
             tracing::error!("marking {order_no} sent: {e}");
         }
         self.pause(PausePoint::AfterSend);
+        tracing::info!(%order_no, kind = req.kind().name(), %amount, "journaled and sent");
         self.emit(Event::Sent {
             order_no: order_no.clone(),
             kind: req.kind(),
@@ -711,6 +712,7 @@ impl Actor {
     fn record(&mut self, order_no: &str, rec: &OutcomeRecord, why: &str, reply: Option<Reply>) {
         match self.journal.record_outcome(order_no, rec, why) {
             Ok(row) => {
+                tracing::info!(%order_no, state = row.state.name(), %why, "outcome recorded");
                 if row.kind == TxnKind::BatchClose && row.state == TxnState::Approved {
                     self.close_batch(rec.raw.as_deref().unwrap_or("{}"));
                 }

@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 pub use address::{AddressError, DEFAULT_PORT, Endpoint};
 
 use crate::ecr::{DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
-use crate::mask::mask_frame;
+use crate::mask::{mask_app_id, mask_frame};
 
 type Ws = WebSocketStream<TcpStream>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Box<Ws>, ConnectError>> + Send>>;
@@ -430,6 +430,7 @@ impl Link {
 
     fn on_text(&mut self, text: &str) {
         let masked = mask_frame(text);
+        tracing::debug!(frame = %self.for_log(&masked), "frame in");
         self.events.push_back(LinkEvent::Wire {
             dir: Direction::In,
             text: masked.clone(),
@@ -437,7 +438,7 @@ impl Link {
         let reply = match Reply::decode(text) {
             Ok(reply) => reply,
             Err(e) => {
-                tracing::warn!(frame = %masked, "dropped malformed frame: {e}");
+                tracing::warn!(frame = %self.for_log(&masked), "dropped malformed frame: {e}");
                 self.events.push_back(LinkEvent::Malformed {
                     text: masked,
                     error: e.to_string(),
@@ -461,7 +462,7 @@ impl Link {
                     Some(id) => format!("no request {id} is waiting"),
                     None => "no request of that topic and order is waiting".into(),
                 };
-                tracing::info!(frame = %masked, "stray reply: {why}");
+                tracing::info!(frame = %self.for_log(&masked), "stray reply: {why}");
                 self.events.push_back(LinkEvent::Stray {
                     reply: Box::new(reply),
                     raw: masked,
@@ -469,6 +470,14 @@ impl Link {
                 });
             }
         }
+    }
+
+    /// A masked frame fit for the log file: the app id partly masked too.
+    fn for_log(&self, masked: &str) -> String {
+        if self.cfg.app_id.is_empty() {
+            return masked.to_string();
+        }
+        masked.replace(&self.cfg.app_id, &mask_app_id(&self.cfg.app_id))
     }
 
     /// By `request_id`; only when the reply has none, by topic and `merchant_order_no`.
@@ -579,6 +588,7 @@ impl Link {
         let write = ws.send(Message::text(text));
         let error = match tokio::time::timeout(self.cfg.write_timeout, write).await {
             Ok(Ok(())) => {
+                tracing::debug!(frame = %self.for_log(&masked), "frame out");
                 self.events.push_back(LinkEvent::Wire {
                     dir: Direction::Out,
                     text: masked,

@@ -742,7 +742,7 @@ fn settings(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     for (i, (name, field)) in s.fields.iter().enumerate() {
         let focused = i == s.focus;
         let value = if name == "app_id" && !focused {
-            crate::config::mask_app_id(&field.text)
+            crate::mask::mask_app_id(&field.text)
         } else {
             field.text.clone()
         };
