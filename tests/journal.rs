@@ -1,0 +1,311 @@
+//! The journal on real SQLite files: durability across reopen, order numbers, the
+//! audit trail, final states, overrides, reports and refundable amounts.
+
+use std::time::Duration;
+
+use till::ecr::TransType;
+use till::journal::{BatchSel, Journal, JournalError, NewTxn, OutcomeRecord, TxnKind, TxnState};
+use till::money::Money;
+
+fn m(minor: i64) -> Money {
+    Money::from_minor(minor, 2).unwrap()
+}
+
+fn new(order: &str, kind: TxnKind, minor: i64, orig: Option<&str>) -> NewTxn {
+    NewTxn {
+        order_no: order.into(),
+        request_id: format!("req-{order}"),
+        kind,
+        amount: m(minor),
+        tip: None,
+        cashback: None,
+        currency: "USD".into(),
+        orig_order_no: orig.map(String::from),
+        lane: "L01".into(),
+        scenario: None,
+    }
+}
+
+fn approved(brand: &str) -> OutcomeRecord {
+    OutcomeRecord {
+        state: TxnState::Approved,
+        response_code: Some("0".into()),
+        brand: Some(brand.into()),
+        card: Some("4111111111111111".into()),
+        raw: Some(
+            r#"{"biz_data":{"card_no":"4111111111111111","note":"5555555555554444"}}"#.into(),
+        ),
+        ..OutcomeRecord::default()
+    }
+}
+
+fn record(j: &mut Journal, txn: NewTxn, rec: &OutcomeRecord) {
+    let order = txn.order_no.clone();
+    j.begin(&txn).unwrap();
+    j.record_outcome(&order, rec, "test").unwrap();
+}
+
+#[test]
+fn rows_survive_a_reopen_and_pending_rows_are_unresolved() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut j = Journal::open(dir.path()).unwrap();
+        j.begin(&new("L01-A", TxnKind::Trans(TransType::Sale), 1234, None))
+            .unwrap();
+        // Dropped without an outcome: as if the power went.
+    }
+    let j = Journal::open(dir.path()).unwrap();
+    let unresolved = j.unresolved().unwrap();
+    assert_eq!(unresolved.len(), 1);
+    assert_eq!(unresolved[0].state, TxnState::Pending);
+    assert_eq!(unresolved[0].amount.minor(), 1234);
+    let audit = j.audit("L01-A").unwrap();
+    assert_eq!(audit[0].to, "pending");
+    assert_eq!(audit[0].why, "journaled before sending");
+}
+
+#[test]
+fn order_numbers_are_unique_across_reopens_and_lanes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let mut a = Journal::open(dir.path()).unwrap();
+        let mut b = Journal::open(dir.path()).unwrap();
+        for _ in 0..5 {
+            let numbers = [
+                a.next_order_no("L01").unwrap(),
+                b.next_order_no("L02").unwrap(),
+                a.next_order_no("l02").unwrap(),
+            ];
+            for no in numbers {
+                assert!(no.len() <= 32, "{no}");
+                assert!(seen.insert(no.clone()), "{no} reused");
+            }
+        }
+    }
+    let mut j = Journal::open(dir.path()).unwrap();
+    let no = j.next_order_no("L01").unwrap();
+    assert!(no.starts_with("L01-") && no.ends_with("-000016"), "{no}");
+    assert!(matches!(
+        j.next_order_no("lane one"),
+        Err(JournalError::Invalid(_))
+    ));
+    assert!(matches!(
+        j.next_order_no("TOOLONGLANE"),
+        Err(JournalError::Invalid(_))
+    ));
+    j.begin(&new("DUP-1", TxnKind::Trans(TransType::Sale), 100, None))
+        .unwrap();
+    assert!(matches!(
+        j.begin(&new("DUP-1", TxnKind::Trans(TransType::Sale), 100, None)),
+        Err(JournalError::Duplicate(_))
+    ));
+    assert!(matches!(
+        j.begin(&new(
+            &"X".repeat(33),
+            TxnKind::Trans(TransType::Sale),
+            100,
+            None
+        )),
+        Err(JournalError::Invalid(_))
+    ));
+}
+
+#[test]
+fn final_states_hold_and_card_data_is_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    record(
+        &mut j,
+        new("S1", TxnKind::Trans(TransType::Sale), 1000, None),
+        &approved("Visa"),
+    );
+    let row = j.find("S1").unwrap().unwrap();
+    assert_eq!(row.card.as_deref(), Some("411111******1111"));
+    let raw = row.raw.unwrap();
+    assert!(
+        !raw.contains("4111111111111111") && !raw.contains("5555555555554444"),
+        "{raw}"
+    );
+    // The same answer again is fine; a different one is kept in the audit only.
+    j.record_outcome("S1", &approved("Visa"), "again").unwrap();
+    let declined = OutcomeRecord {
+        state: TxnState::Declined,
+        ..OutcomeRecord::default()
+    };
+    assert!(matches!(
+        j.record_outcome("S1", &declined, "late"),
+        Err(JournalError::Conflict { .. })
+    ));
+    assert_eq!(j.find("S1").unwrap().unwrap().state, TxnState::Approved);
+    let audit = j.audit("S1").unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.to == "declined" && a.why.contains("ignored")),
+        "{audit:?}"
+    );
+    assert!(matches!(
+        j.record_outcome("NOPE", &declined, "x"),
+        Err(JournalError::NotFound(_))
+    ));
+}
+
+#[test]
+fn overrides_need_a_note_and_an_unresolved_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    j.begin(&new("U1", TxnKind::Trans(TransType::Sale), 500, None))
+        .unwrap();
+    let unknown = OutcomeRecord {
+        state: TxnState::Unknown,
+        ..OutcomeRecord::default()
+    };
+    j.record_outcome("U1", &unknown, "link lost").unwrap();
+    assert!(matches!(
+        j.override_state("U1", TxnState::Approved, "  ", "sup"),
+        Err(JournalError::Invalid(_))
+    ));
+    assert!(matches!(
+        j.override_state("U1", TxnState::Unknown, "x", "sup"),
+        Err(JournalError::Invalid(_))
+    ));
+    let row = j
+        .override_state(
+            "U1",
+            TxnState::Declined,
+            "terminal replaced",
+            "supervisor:ann",
+        )
+        .unwrap();
+    assert_eq!(row.state, TxnState::Declined);
+    let audit = j.audit("U1").unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (last.who.as_str(), last.from.as_deref(), last.to.as_str()),
+        ("supervisor:ann", Some("unknown"), "declined")
+    );
+    assert!(last.why.contains("terminal replaced"));
+    assert!(
+        j.override_state("U1", TxnState::Approved, "again", "sup")
+            .is_err(),
+        "final rows stay final"
+    );
+    assert!(j.unresolved().unwrap().is_empty());
+}
+
+#[test]
+fn reports_refundable_amounts_and_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let sale = |o: &str, minor| new(o, TxnKind::Trans(TransType::Sale), minor, None);
+    record(&mut j, sale("S1", 1000), &approved("Visa"));
+    record(&mut j, sale("S2", 2000), &approved("Mastercard"));
+    let mut cb = new("S3", TxnKind::Trans(TransType::CashbackSale), 500, None);
+    cb.cashback = Some(m(2000));
+    record(&mut j, cb, &approved("Visa"));
+    let declined = OutcomeRecord {
+        state: TxnState::Declined,
+        ..OutcomeRecord::default()
+    };
+    j.begin(&sale("S4", 9999)).unwrap();
+    j.record_outcome("S4", &declined, "no").unwrap();
+    record(
+        &mut j,
+        new("T1", TxnKind::TipAdjust, 150, Some("S1")),
+        &approved("Visa"),
+    );
+    record(
+        &mut j,
+        new("T2", TxnKind::TipAdjust, 200, Some("S1")),
+        &approved("Visa"),
+    );
+    record(
+        &mut j,
+        new("R1", TxnKind::Trans(TransType::Refund), 300, Some("S1")),
+        &approved("Visa"),
+    );
+    record(
+        &mut j,
+        new("V1", TxnKind::Trans(TransType::Void), 2000, Some("S2")),
+        &approved("Mastercard"),
+    );
+
+    // S1: 10.00 + tip 2.00 (the latest adjustment) - 3.00 refunded.
+    assert_eq!(j.refundable("S1").unwrap(), Some(m(900)));
+    assert_eq!(j.refundable("S2").unwrap(), Some(m(0)), "voided");
+    assert_eq!(j.refundable("S4").unwrap(), Some(m(0)), "declined");
+    assert_eq!(j.refundable("NOPE").unwrap(), None);
+
+    let report = j.report(BatchSel::Open).unwrap();
+    let kind = |name: &str| {
+        report
+            .per_kind
+            .iter()
+            .find(|k| k.name == name)
+            .map(|k| (k.count, k.sum_minor))
+    };
+    assert_eq!(kind("sale"), Some((2, 3000)));
+    assert_eq!(kind("cashback-sale"), Some((1, 500)));
+    assert_eq!(kind("cash-back"), Some((1, 2000)));
+    assert_eq!(kind("tips"), Some((1, 200)));
+    assert_eq!(kind("refund"), Some((1, 300)));
+    assert_eq!(kind("void"), Some((1, 2000)));
+    // 10 + 20 + 5 + 20 cash-back + 2 tip - 3 refund - 20 void = 34.00
+    assert_eq!(report.net_minor, 3400);
+    let brand = |name: &str| {
+        report
+            .per_brand
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.sum_minor)
+    };
+    assert_eq!(brand("Mastercard"), Some(0));
+    assert_eq!(brand("Visa"), Some(3400));
+
+    // Duplicate guard: the same amount approved moments ago.
+    assert_eq!(
+        j.recent_approved_same_amount(m(2000), Duration::from_secs(60))
+            .unwrap()
+            .unwrap()
+            .order_no,
+        "S2"
+    );
+    assert!(
+        j.recent_approved_same_amount(m(9999), Duration::from_secs(60))
+            .unwrap()
+            .is_none()
+    );
+
+    let closed = j.close_batch(r#"{"biz_data":{"batch_no":"1"}}"#).unwrap();
+    assert_eq!(closed.net_minor, 3400);
+    assert!(j.rows(BatchSel::Open).unwrap().is_empty());
+    assert_eq!(j.rows(BatchSel::Number(1)).unwrap().len(), 8);
+    let batches = j.batches().unwrap();
+    assert_eq!(batches.len(), 2);
+    assert!(batches[1].closed_at.is_some() && batches[0].closed_at.is_none());
+    let (totals, reply) = j.batch_close_record(1).unwrap().unwrap();
+    assert!(totals.contains("3400") && reply.contains("batch_no"));
+    assert!(matches!(
+        j.rows(BatchSel::Number(7)),
+        Err(JournalError::Invalid(_))
+    ));
+}
+
+#[test]
+fn wal_and_full_sync_are_in_force_and_newer_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Journal::open(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("till.db")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Journal::open(dir.path()).err().unwrap();
+    assert!(
+        matches!(err, JournalError::TooNew { found: 99, .. }),
+        "{err}"
+    );
+}
