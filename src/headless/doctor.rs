@@ -39,6 +39,19 @@ async fn drive(
     }
 }
 
+/// Collects up to `count` heartbeat round trips before `until`.
+async fn heartbeats(link: &mut Link, count: usize, until: Instant) -> Vec<Duration> {
+    let mut rtts = Vec::new();
+    while rtts.len() < count {
+        match drive(link, until, |e| matches!(e, LinkEvent::Heartbeat { .. })).await {
+            Ok(LinkEvent::Heartbeat { rtt }) => rtts.push(rtt),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    rtts
+}
+
 fn quick_link(config: &Config) -> Result<LinkConfig, Failure> {
     let mut link = config.link()?;
     link.heartbeat_every = Duration::from_millis(300);
@@ -96,19 +109,8 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
         Ok(_) => DeviceInfo::default(),
         Err(why) => return Err(unreachable(format!("no answer to ecrhub.init: {why}"))),
     };
-    let mut rtts = Vec::new();
     let until = Instant::now() + (cfg.heartbeat_every + cfg.request_timeout) * count.max(1);
-    while rtts.len() < count as usize {
-        match drive(&mut link, until, |e| {
-            matches!(e, LinkEvent::Heartbeat { .. })
-        })
-        .await
-        {
-            Ok(LinkEvent::Heartbeat { rtt }) => rtts.push(rtt),
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+    let mut rtts = heartbeats(&mut link, count as usize, until).await;
     link.close().await;
     let received = rtts.len();
     let stats = stats(&mut rtts);
@@ -411,19 +413,8 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
     }
 
     // 6. Heartbeats.
-    let mut rtts = Vec::new();
     let until = Instant::now() + link_cfg.request_timeout;
-    while rtts.len() < 3 {
-        match drive(&mut link, until, |e| {
-            matches!(e, LinkEvent::Heartbeat { .. })
-        })
-        .await
-        {
-            Ok(LinkEvent::Heartbeat { rtt }) => rtts.push(rtt),
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+    let mut rtts = heartbeats(&mut link, 3, until).await;
     match stats(&mut rtts) {
         Some([min, p50, _, max]) if rtts.len() == 3 => pass(
             steps,

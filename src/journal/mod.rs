@@ -78,13 +78,15 @@ impl TxnKind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum TxnState {
     /// Journaled; the terminal's answer is not known yet.
     Pending,
     Approved,
     Declined,
-    /// No definite answer: to be resolved by query.
+    /// No definite answer: to be resolved by query. The default, because it is the
+    /// only safe assumption about money nobody has confirmed.
+    #[default]
     Unknown,
 }
 
@@ -130,7 +132,7 @@ pub struct NewTxn {
 }
 
 /// What the terminal said (or that it said nothing).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutcomeRecord {
     pub state: TxnState,
     pub response_code: Option<String>,
@@ -144,24 +146,6 @@ pub struct OutcomeRecord {
     pub entry_mode: Option<String>,
     /// The reply frame; masked again on the way in.
     pub raw: Option<String>,
-}
-
-impl Default for OutcomeRecord {
-    fn default() -> Self {
-        OutcomeRecord {
-            state: TxnState::Unknown,
-            response_code: None,
-            response_msg: None,
-            trans_no: None,
-            trans_status: None,
-            brand: None,
-            card: None,
-            auth_code: None,
-            ref_no: None,
-            entry_mode: None,
-            raw: None,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
