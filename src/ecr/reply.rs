@@ -76,13 +76,20 @@ impl Reply {
         let value: Value =
             serde_json::from_str(text).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         // Masked first, so no card number reaches any field, log or Debug output.
-        let Value::Object(top) = mask_json(value) else {
+        Reply::from_masked(mask_json(value))
+    }
+
+    /// Decodes a frame already parsed and run through `mask_json` (the link does both
+    /// once, for the wire log and for this).
+    pub fn from_masked(value: Value) -> Result<Reply, DecodeError> {
+        let Value::Object(top) = value else {
             return Err(DecodeError::NotAnObject);
         };
         let biz = match top.get("biz_data") {
             Some(Value::Object(obj)) => obj.clone(),
-            // Some terminals send the object serialized into a string.
-            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            // Some terminals send the object serialized into a string, which the
+            // envelope's masking saw only as text.
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s).map(mask_json) {
                 Ok(Value::Object(obj)) => obj,
                 _ => Map::new(),
             },
@@ -113,11 +120,6 @@ impl Reply {
 
 impl BizData {
     fn from_map(map: Map<String, Value>) -> BizData {
-        // biz_data sent as a string was not seen by the envelope's masking.
-        let map = match mask_json(Value::Object(map)) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
         let t = |key: &str| text_of(&map, key);
         BizData {
             merchant_order_no: t("merchant_order_no"),

@@ -156,13 +156,13 @@ impl Actor {
                 wake = self.link.wait() => self.link.handle(wake).await,
                 _ = tokio::time::sleep_until(resolve_at) => self.ask_due().await,
             }
-            self.pump_link_events().await;
+            self.pump_link_events();
             if self.may_stop() {
                 break;
             }
         }
         self.link.close().await;
-        self.pump_link_events().await;
+        self.pump_link_events();
         self.emit(Event::Stopped);
     }
 
@@ -558,11 +558,19 @@ impl Actor {
         });
     }
 
-    async fn pump_link_events(&mut self) {
+    /// Acts on what the link reported and passes it on. Answers end here: whoever
+    /// asked gets them through the lane's own replies and events.
+    fn pump_link_events(&mut self) {
         let events: Vec<LinkEvent> = self.link.take_events().collect();
         for event in events {
+            let event = match event {
+                LinkEvent::Answer(answer) => {
+                    self.on_answer(*answer);
+                    continue;
+                }
+                other => other,
+            };
             match &event {
-                LinkEvent::Answer(answer) => self.on_answer((**answer).clone()),
                 LinkEvent::Stray { reply, raw, .. } => self.on_stray(reply, raw),
                 LinkEvent::State(LinkState::Connected) => {
                     // Resolve as soon as the link allows.

@@ -23,8 +23,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use address::{AddressError, DEFAULT_PORT, Endpoint};
 
-use crate::ecr::{DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
-use crate::mask::{mask_app_id, mask_frame};
+use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
+use crate::mask::{mask_app_id, mask_frame, mask_json};
 
 type Ws = WebSocketStream<TcpStream>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Box<Ws>, ConnectError>> + Send>>;
@@ -283,7 +283,7 @@ impl Link {
     pub async fn send_raw(&mut self, text: &str) -> Result<Option<String>, SendError> {
         let parsed = Reply::decode(text).ok();
         let request_id = parsed.as_ref().and_then(|r| r.request_id.clone());
-        self.send_text(text.to_string()).await?;
+        self.send_text(text.to_string(), None).await?;
         if let (Some(id), Some(reply)) = (&request_id, parsed) {
             let topic = reply
                 .topic
@@ -429,13 +429,21 @@ impl Link {
     }
 
     fn on_text(&mut self, text: &str) {
-        let masked = mask_frame(text);
+        // One parse serves the wire log and the decoder; both see the masked frame.
+        let parsed = serde_json::from_str::<serde_json::Value>(text).map(mask_json);
+        let masked = match &parsed {
+            Ok(value) => value.to_string(),
+            Err(_) => mask_frame(text),
+        };
         tracing::debug!(frame = %self.for_log(&masked), "frame in");
         self.events.push_back(LinkEvent::Wire {
             dir: Direction::In,
             text: masked.clone(),
         });
-        let reply = match Reply::decode(text) {
+        let decoded = parsed
+            .map_err(|e| DecodeError::Malformed(e.to_string()))
+            .and_then(Reply::from_masked);
+        let reply = match decoded {
             Ok(reply) => reply,
             Err(e) => {
                 tracing::warn!(frame = %self.for_log(&masked), "dropped malformed frame: {e}");
@@ -573,18 +581,21 @@ impl Link {
             purpose,
             timeout,
         );
-        let sent = self.send_text(frame).await;
+        // Our own envelopes carry no card data: the frame is its own wire-log text.
+        let sent = self.send_text(frame.clone(), Some(frame)).await;
         if let Err(SendError::NotConnected) = sent {
             self.pending.remove(request_id);
         }
         sent
     }
 
-    async fn send_text(&mut self, text: String) -> Result<(), SendError> {
+    /// Writes a frame; `log_text` is its wire-log form when known to be safe, else the
+    /// frame is masked for the log.
+    async fn send_text(&mut self, text: String, log_text: Option<String>) -> Result<(), SendError> {
         let Conn::Up { ws, .. } = &mut self.conn else {
             return Err(SendError::NotConnected);
         };
-        let masked = mask_frame(&text);
+        let masked = log_text.unwrap_or_else(|| mask_frame(&text));
         let write = ws.send(Message::text(text));
         let error = match tokio::time::timeout(self.cfg.write_timeout, write).await {
             Ok(Ok(())) => {

@@ -1,4 +1,4 @@
-//! Rows and models for the TUI's tests.
+//! Sample rows and a sample model, for the TUI's tests and the render benchmark.
 
 use crate::journal::{TxnKind, TxnRow, TxnState};
 use crate::money::Money;

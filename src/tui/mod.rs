@@ -4,8 +4,8 @@
 //! when something changed.
 
 pub mod bigword;
-#[cfg(test)]
-mod fixtures;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod model;
 pub mod screens;
 #[cfg(test)]

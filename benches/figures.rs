@@ -1,0 +1,364 @@
+//! The figures of BENCHMARKS.md, each a ratio or a bound measured in one run so a noisy
+//! shared machine cannot fake a result: `cargo bench --bench figures`.
+//! Set `FIGURES_IDLE_SECS` to shorten the idle measurement (default 30).
+
+#[path = "../tests/common/pty.rs"]
+#[allow(dead_code)]
+mod pty;
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use till::ecr::PayScenario;
+use till::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnState};
+use till::lane::{self, Event, PayRequest, Settings};
+use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
+use till::money::Money;
+use till::sim::{Sim, SimConfig};
+
+/// Used by the shared pty helper.
+const WAIT: Duration = Duration::from_secs(30);
+const QUICK: &str = "";
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+}
+
+fn stats(mut v: Vec<Duration>) -> Stats {
+    v.sort();
+    let at = |q: usize| v[(v.len() - 1) * q / 100];
+    Stats {
+        p50: at(50),
+        p99: at(99),
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn row(name: &str, s: &Stats) {
+    println!("| {name} | {} | {} |", us(s.p50), us(s.p99));
+}
+
+fn heartbeat(id: usize) -> String {
+    format!(r#"{{"topic":"ecrhub.heartbeat","app_id":"bench","request_id":"hb-{id}"}}"#)
+}
+
+fn sale_frame(order: &str) -> String {
+    format!(
+        r#"{{"topic":"ecrhub.pay.order","app_id":"bench","request_id":"{order}","biz_data":{{"trans_type":"1","merchant_order_no":"{order}","order_amount":"1.00"}}}}"#
+    )
+}
+
+/// The best possible: a bare tokio-tungstenite client sending and awaiting each frame.
+async fn bare(url: &str, frames: Vec<String>) -> Vec<Duration> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("bare client connects");
+    let mut out = Vec::with_capacity(frames.len());
+    for frame in frames {
+        let t = Instant::now();
+        ws.send(Message::text(frame)).await.expect("send");
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(_))) => break,
+                Some(Ok(_)) => continue,
+                other => panic!("bare client lost the link: {other:?}"),
+            }
+        }
+        out.push(t.elapsed());
+    }
+    let _ = ws.close(None).await;
+    out
+}
+
+async fn link_and_journal() {
+    const HEARTBEATS: usize = 2000;
+    const SALES: usize = 200;
+    let sim = Sim::start(SimConfig {
+        ping_every: None,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let url = sim.url();
+
+    let bare_hb = bare(&url, (0..HEARTBEATS).map(heartbeat).collect()).await;
+    let bare_sale = bare(
+        &url,
+        (0..SALES)
+            .map(|i| sale_frame(&format!("BARE-{i:06}")))
+            .collect(),
+    )
+    .await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut link = LinkConfig::new(Endpoint::parse(&url).expect("url"), "bench");
+    // No timer heartbeats interleaving with the measured ones.
+    link.heartbeat_every = Duration::from_secs(3600);
+    link.dead_after = Duration::from_secs(7200);
+    let settings = Settings::new(link, "B01");
+    let (lane, mut events, task) =
+        lane::spawn(settings, Journal::open(dir.path()).expect("journal"));
+    loop {
+        if let Some(Event::Link(LinkEvent::State(LinkState::Connected))) = events.recv().await {
+            break;
+        }
+    }
+    let mut till_hb = Vec::with_capacity(HEARTBEATS);
+    for i in 0..HEARTBEATS {
+        let t = Instant::now();
+        lane.raw(heartbeat(i)).await.expect("raw heartbeat");
+        till_hb.push(t.elapsed());
+    }
+    let mut till_sale = Vec::with_capacity(SALES);
+    for i in 0..SALES {
+        let req = PayRequest::Sale {
+            amount: Money::from_minor(100 + i as i64, 2).expect("amount"),
+            tip: None,
+            cashback: None,
+            scenario: PayScenario::Card,
+            force: true,
+        };
+        let t = Instant::now();
+        let order = lane.pay(req).await.expect("sale accepted");
+        loop {
+            match events.recv().await {
+                Some(Event::Done { row, .. }) if row.order_no == order => break,
+                Some(_) => continue,
+                None => panic!("lane stopped"),
+            }
+        }
+        till_sale.push(t.elapsed());
+    }
+    lane.shutdown().await;
+    let _ = task.await;
+    sim.shutdown().await;
+
+    let (bh, th, bs, ts) = (
+        stats(bare_hb),
+        stats(till_hb),
+        stats(bare_sale),
+        stats(till_sale),
+    );
+    println!("## 1. Link overhead ({HEARTBEATS} heartbeats, {SALES} sales, card-flow delay 0)\n");
+    println!("| round trip | p50 | p99 |\n|---|---|---|");
+    row("bare tokio-tungstenite client: heartbeat", &bh);
+    row("till lane actor: heartbeat", &th);
+    row("bare client: sale frame", &bs);
+    row("till lane actor: sale (journal + link)", &ts);
+    println!(
+        "\nheartbeat p50 ratio till/bare: **{:.2}**\n",
+        th.p50.as_secs_f64() / bh.p50.as_secs_f64()
+    );
+
+    // 2. The write-ahead commit alone.
+    const COMMITS: usize = 300;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut journal = Journal::open(dir.path()).expect("journal");
+    let (mut begins, mut outcomes) = (Vec::new(), Vec::new());
+    for i in 0..COMMITS {
+        let order = format!("J-{i:06}");
+        let txn = NewTxn {
+            order_no: order.clone(),
+            request_id: order.clone(),
+            kind: TxnKind::Trans(till::ecr::TransType::Sale),
+            amount: Money::from_minor(100, 2).expect("amount"),
+            tip: None,
+            cashback: None,
+            currency: "USD".into(),
+            orig_order_no: None,
+            lane: "B01".into(),
+            scenario: None,
+        };
+        let t = Instant::now();
+        journal.begin(&txn).expect("begin");
+        begins.push(t.elapsed());
+        let rec = OutcomeRecord {
+            state: TxnState::Approved,
+            ..OutcomeRecord::default()
+        };
+        let t = Instant::now();
+        journal
+            .record_outcome(&order, &rec, "bench")
+            .expect("outcome");
+        outcomes.push(t.elapsed());
+    }
+    println!("## 2. Journal cost ({COMMITS} rows, WAL, synchronous FULL)\n");
+    println!("| step | p50 | p99 |\n|---|---|---|");
+    row("write-ahead commit (begin)", &stats(begins));
+    row("outcome commit (record_outcome)", &stats(outcomes));
+    println!(
+        "\nfull sale through journal + link vs bare sale round trip, p50: **{:.2}x** ({} vs {})\n",
+        ts.p50.as_secs_f64() / bs.p50.as_secs_f64(),
+        us(ts.p50),
+        us(bs.p50)
+    );
+}
+
+/// Waits until output has been quiet for `quiet`; returns the bytes seen since `from`.
+async fn settle(screen: &pty::Screen, from: usize, quiet: Duration) -> usize {
+    let mut last = screen.raw.lock().expect("raw").len();
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = screen.raw.lock().expect("raw").len();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return now - from;
+        }
+    }
+}
+
+fn demo(dir: &std::path::Path) -> pty::Screen {
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+    cmd.env_clear();
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", dir);
+    cmd.env("TILL_DATA_DIR", dir.join("data"));
+    cmd.env("TILL_CONFIG", dir.join("none.toml"));
+    cmd.arg("--demo");
+    std::fs::write(dir.join("none.toml"), "").expect("config");
+    pty::Screen::spawn(cmd)
+}
+
+fn proc_field(pid: u32, file: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+    text.lines()
+        .find(|l| l.starts_with(key))
+        .map(|l| l[key.len()..].trim().to_string())
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    get(11) + get(12)
+}
+
+async fn terminal_figures() {
+    // 5. Start-up: exec to the first complete frame.
+    let mut starts = Vec::new();
+    let mut peak_kb = 0u64;
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let t = Instant::now();
+        let screen = demo(dir.path());
+        loop {
+            let c = screen.contents();
+            if c.contains("F2 Sale") && c.contains("Enter charge") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        starts.push(t.elapsed());
+        if let Some(pid) = screen.child.process_id() {
+            let hwm = proc_field(pid, "status", "VmHWM:").unwrap_or_default();
+            peak_kb = peak_kb.max(hwm.trim_end_matches(" kB").trim().parse().unwrap_or(0));
+        }
+    }
+    let s = stats(starts);
+
+    // 3. Bytes per keystroke and 4. idle cost, on one running demo.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut screen = demo(dir.path());
+    screen.wait_for("UP").await;
+    let start = screen.raw.lock().expect("raw").len();
+    let base = start + settle(&screen, start, Duration::from_millis(500)).await;
+    screen.keys("1");
+    let digit = settle(&screen, base, Duration::from_millis(300)).await;
+    let base = base + digit;
+    screen.keys("\x1b[19~"); // F8
+    let switch = settle(&screen, base, Duration::from_millis(300)).await;
+    let base = base + switch;
+    screen.keys("\x1bOQ"); // back to F2
+    let back = settle(&screen, base, Duration::from_millis(300)).await;
+    // The next burst without input is the status bar's heartbeat tick.
+    let base = base + back;
+    let tick_deadline = Instant::now() + Duration::from_secs(12);
+    while screen.raw.lock().expect("raw").len() == base && Instant::now() < tick_deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let tick = settle(&screen, base, Duration::from_millis(300)).await;
+
+    let idle_secs: u64 = std::env::var("FIGURES_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let pid = screen.child.process_id().expect("pid");
+    let ticks_per_sec: u64 = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100);
+    let before_bytes = screen.raw.lock().expect("raw").len();
+    let t0 = cpu_ticks(pid);
+    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+    let used = cpu_ticks(pid) - t0;
+    let idle_bytes = screen.raw.lock().expect("raw").len() - before_bytes;
+    let percent = used as f64 * 100.0 / (ticks_per_sec * idle_secs) as f64;
+    let hwm = proc_field(pid, "status", "VmHWM:").unwrap_or_default();
+    screen.keys("\x03");
+    let _ = screen.exit_code().await;
+
+    println!("## 3. Bytes written to an 80x24 terminal (`till --demo`, xterm-256color)\n");
+    println!("| event | bytes |\n|---|---|");
+    println!("| one amount digit | {digit} |");
+    println!("| screen switch (Sale to Journal) | {switch} |");
+    println!("| screen switch back (Journal to Sale) | {back} |");
+    println!("| heartbeat tick on the status bar | {tick} |\n");
+    println!("## 4. Idle cost\n");
+    println!(
+        "`till --demo` idle for {idle_secs} s: {used} clock ticks of CPU = **{percent:.2}% of one core**; {idle_bytes} bytes written to the terminal.\n"
+    );
+    println!("## 5. Start-up (10 runs of `till --demo`, exec to first complete frame)\n");
+    println!(
+        "p50 **{:.1} ms**, p99 {:.1} ms; peak resident memory (VmHWM) {} kB at start, {hwm} after the idle run.\n",
+        s.p50.as_secs_f64() * 1000.0,
+        s.p99.as_secs_f64() * 1000.0,
+        peak_kb
+    );
+}
+
+fn main() {
+    // cargo bench passes --bench; nothing here takes other arguments.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("# till figures\n");
+    println!(
+        "machine: {} cores, {}\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
+            .unwrap_or_else(|| "unknown CPU".into())
+    );
+    runtime.block_on(link_and_journal());
+    runtime.block_on(terminal_figures());
+}

@@ -1,0 +1,107 @@
+//! The real binary in a pseudo-terminal, read through a terminal emulator.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+pub struct Screen {
+    pub parser: Arc<Mutex<vt100::Parser>>,
+    pub raw: Arc<Mutex<Vec<u8>>>,
+    pub writer: Box<dyn Write + Send>,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    _pair: portable_pty::PtyPair,
+}
+
+impl Screen {
+    /// The binary against the terminal at `url`, with its own data dir and config.
+    pub fn start(dir: &std::path::Path, url: &str, extra_env: &[(&str, &str)]) -> Screen {
+        let config = dir.join("config.toml");
+        std::fs::write(&config, super::QUICK).unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+        cmd.env_clear();
+        cmd.env("TERM", "xterm");
+        cmd.env("HOME", dir);
+        cmd.env("TILL_DATA_DIR", dir.join("data"));
+        cmd.env("TILL_CONFIG", &config);
+        cmd.env("TILL_URL", url);
+        cmd.env("TILL_APP_ID", "pty-app");
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        Screen::spawn(cmd)
+    }
+
+    /// Any command in an 80x24 pseudo-terminal, its output parsed as a screen.
+    pub fn spawn(cmd: CommandBuilder) -> Screen {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Screen {
+            parser,
+            raw,
+            writer,
+            child,
+            _pair: pair,
+        }
+    }
+
+    pub fn contents(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    pub async fn wait_for(&self, text: &str) {
+        let deadline = tokio::time::Instant::now() + super::WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("'{text}' never appeared; the screen:\n{}", self.contents());
+    }
+
+    pub fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    pub async fn exit_code(&mut self) -> u32 {
+        let deadline = tokio::time::Instant::now() + super::WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("till did not exit; the screen:\n{}", self.contents());
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
