@@ -54,31 +54,39 @@ fn sale_frame(order: &str) -> String {
     )
 }
 
-/// The best possible: a bare tokio-tungstenite client sending and awaiting each frame.
-async fn bare(url: &str, frames: Vec<String>) -> Vec<Duration> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("bare client connects");
-    let mut out = Vec::with_capacity(frames.len());
-    for frame in frames {
+/// The best possible: a bare tokio-tungstenite client sending a frame and awaiting
+/// the reply, nothing else.
+struct Bare(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl Bare {
+    async fn connect(url: &str) -> Bare {
+        Bare(
+            tokio_tungstenite::connect_async(url)
+                .await
+                .expect("bare client connects")
+                .0,
+        )
+    }
+
+    async fn round_trip(&mut self, frame: String) -> Duration {
         let t = Instant::now();
-        ws.send(Message::text(frame)).await.expect("send");
+        self.0.send(Message::text(frame)).await.expect("send");
         loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(_))) => break,
+            match self.0.next().await {
+                Some(Ok(Message::Text(_))) => return t.elapsed(),
                 Some(Ok(_)) => continue,
                 other => panic!("bare client lost the link: {other:?}"),
             }
         }
-        out.push(t.elapsed());
     }
-    let _ = ws.close(None).await;
-    out
 }
 
-async fn link_and_journal() {
+async fn link_and_journal(runtime: &str, with_journal: bool) {
     const HEARTBEATS: usize = 2000;
     const SALES: usize = 200;
+    const ROUNDS: usize = 10;
     let sim = Sim::start(SimConfig {
         ping_every: None,
         ..SimConfig::default()
@@ -86,15 +94,6 @@ async fn link_and_journal() {
     .await
     .expect("sim");
     let url = sim.url();
-
-    let bare_hb = bare(&url, (0..HEARTBEATS).map(heartbeat).collect()).await;
-    let bare_sale = bare(
-        &url,
-        (0..SALES)
-            .map(|i| sale_frame(&format!("BARE-{i:06}")))
-            .collect(),
-    )
-    .await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut link = LinkConfig::new(Endpoint::parse(&url).expect("url"), "bench");
@@ -109,31 +108,37 @@ async fn link_and_journal() {
             break;
         }
     }
-    let mut till_hb = Vec::with_capacity(HEARTBEATS);
-    for i in 0..HEARTBEATS {
-        let t = Instant::now();
-        lane.raw(heartbeat(i)).await.expect("raw heartbeat");
-        till_hb.push(t.elapsed());
-    }
-    let mut till_sale = Vec::with_capacity(SALES);
-    for i in 0..SALES {
-        let req = PayRequest::Sale {
-            amount: Money::from_minor(100 + i as i64, 2).expect("amount"),
-            tip: None,
-            cashback: None,
-            scenario: PayScenario::Card,
-            force: true,
-        };
-        let t = Instant::now();
-        let order = lane.pay(req).await.expect("sale accepted");
-        loop {
-            match events.recv().await {
-                Some(Event::Done { row, .. }) if row.order_no == order => break,
-                Some(_) => continue,
-                None => panic!("lane stopped"),
-            }
+    // Interleaved in rounds, so drift on a shared machine hits both sides alike.
+    let mut bare = Bare::connect(&url).await;
+    let (mut bare_hb, mut till_hb, mut bare_sale, mut till_sale) = (vec![], vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        for i in 0..HEARTBEATS / ROUNDS {
+            bare_hb.push(bare.round_trip(heartbeat(round * 10_000 + i)).await);
+            let t = Instant::now();
+            lane.heartbeat().await.expect("heartbeat");
+            till_hb.push(t.elapsed());
         }
-        till_sale.push(t.elapsed());
+        for i in 0..SALES / ROUNDS {
+            let n = round * 10_000 + i;
+            bare_sale.push(bare.round_trip(sale_frame(&format!("BARE-{n:06}"))).await);
+            let req = PayRequest::Sale {
+                amount: Money::from_minor(100 + n as i64, 2).expect("amount"),
+                tip: None,
+                cashback: None,
+                scenario: PayScenario::Card,
+                force: true,
+            };
+            let t = Instant::now();
+            let order = lane.pay(req).await.expect("sale accepted");
+            loop {
+                match events.recv().await {
+                    Some(Event::Done { row, .. }) if row.order_no == order => break,
+                    Some(_) => continue,
+                    None => panic!("lane stopped"),
+                }
+            }
+            till_sale.push(t.elapsed());
+        }
     }
     lane.shutdown().await;
     let _ = task.await;
@@ -145,7 +150,9 @@ async fn link_and_journal() {
         stats(bare_sale),
         stats(till_sale),
     );
-    println!("## 1. Link overhead ({HEARTBEATS} heartbeats, {SALES} sales, card-flow delay 0)\n");
+    println!(
+        "## 1. Link overhead, {runtime} runtime ({HEARTBEATS} heartbeats, {SALES} sales, card-flow delay 0)\n"
+    );
     println!("| round trip | p50 | p99 |\n|---|---|---|");
     row("bare tokio-tungstenite client: heartbeat", &bh);
     row("till lane actor: heartbeat", &th);
@@ -156,6 +163,9 @@ async fn link_and_journal() {
         th.p50.as_secs_f64() / bh.p50.as_secs_f64()
     );
 
+    if !with_journal {
+        return;
+    }
     // 2. The write-ahead commit alone.
     const COMMITS: usize = 300;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -359,6 +369,14 @@ fn main() {
             )
             .unwrap_or_else(|| "unknown CPU".into())
     );
-    runtime.block_on(link_and_journal());
+    runtime.block_on(link_and_journal("multi-thread (as the app runs)", true));
+    let single = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    single.block_on(link_and_journal(
+        "current-thread (no cross-thread hand-offs)",
+        false,
+    ));
     runtime.block_on(terminal_figures());
 }

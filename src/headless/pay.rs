@@ -9,7 +9,7 @@ use super::output::{Progress, Report, row_human, row_json};
 use super::{Exit, Failure, open_journal};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
-use crate::ecr::{Outcome, PayScenario, TransType};
+use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
 use crate::link::{LinkEvent, LinkState};
@@ -347,7 +347,6 @@ fn txn_report(
             human.push_str(&format!("\nterminal: {terminal}"));
         }
     }
-    let _ = Outcome::Approved;
     Report { exit, human, json }
 }
 

@@ -45,6 +45,11 @@ impl LaneHandle {
         self.ask(|reply| Command::Close { order_no, reply }).await
     }
 
+    /// One `ecrhub.heartbeat` through the actor, answered when the terminal answers.
+    pub async fn heartbeat(&self) -> Result<Answer, Refusal> {
+        self.ask(|reply| Command::Heartbeat { reply }).await
+    }
+
     pub async fn resolve(
         &self,
         order_no: String,
@@ -106,7 +111,8 @@ enum Inflight {
         order_no: String,
         reply: oneshot::Sender<Result<QueryResult, Refusal>>,
     },
-    Close {
+    /// A request whose answer goes back as it is (close, heartbeat).
+    Answer {
         reply: oneshot::Sender<Result<Answer, Refusal>>,
     },
     Raw {
@@ -119,7 +125,7 @@ impl Inflight {
     fn refuse(self, refusal: Refusal) {
         match self {
             Inflight::Query { reply, .. } => drop(reply.send(Err(refusal))),
-            Inflight::Close { reply } => drop(reply.send(Err(refusal))),
+            Inflight::Answer { reply } => drop(reply.send(Err(refusal))),
             Inflight::Raw { reply } => drop(reply.send(Err(refusal))),
             Inflight::Pay { .. } | Inflight::Resolve { .. } => {}
         }
@@ -221,7 +227,11 @@ impl Actor {
             }
             Command::Close { order_no, reply } => {
                 let op = Operation::Close { order_no };
-                self.send_tracked(&op, Inflight::Close { reply }).await;
+                self.send_tracked(&op, Inflight::Answer { reply }).await;
+            }
+            Command::Heartbeat { reply } => {
+                self.send_tracked(&Operation::Heartbeat, Inflight::Answer { reply })
+                    .await;
             }
             Command::Recover => {
                 for r in self.resolving.values_mut() {
@@ -629,7 +639,7 @@ impl Actor {
                     row,
                 }));
             }
-            Inflight::Close { reply } => {
+            Inflight::Answer { reply } => {
                 let _ = reply.send(Ok(answer));
             }
             Inflight::Raw { reply } => {

@@ -221,6 +221,10 @@ pub enum Command {
         order_no: String,
         reply: oneshot::Sender<Result<Answer, Refusal>>,
     },
+    /// One application heartbeat, answered with the terminal's reply.
+    Heartbeat {
+        reply: oneshot::Sender<Result<Answer, Refusal>>,
+    },
     /// Try to resolve every pending or unknown row now.
     Recover,
     /// Supervisor override of an unresolved row.

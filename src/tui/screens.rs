@@ -10,7 +10,7 @@ use ratatui::widgets::{
 
 use super::model::*;
 use super::theme::Theme;
-use super::view::{footer_text, rtt_text};
+use super::view::{rtt_text, screen_keys};
 use crate::ecr::PayScenario;
 use crate::journal::{BatchReport, TxnKind, TxnRow};
 use crate::lane::PayRequest;
@@ -28,7 +28,7 @@ pub fn body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         ScreenId::Journal => journal(frame, area, m, theme),
         ScreenId::Diagnostics => diagnostics(frame, area, m, theme),
         ScreenId::Settings => settings(frame, area, m, theme),
-        ScreenId::Help => help(frame, area, m, theme),
+        ScreenId::Help => help(frame, area, theme),
     }
 }
 
@@ -761,23 +761,19 @@ fn settings(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn help(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+fn help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut lines = vec![Line::from(Span::styled(
         " Screens: F1-F10, or Esc then the letter (for SSH clients without F-keys)",
         theme.title,
     ))];
-    let mut probe = m.clone();
-    probe.result = None;
-    probe.flight = None;
     for s in ScreenId::ALL {
-        probe.screen = s;
         lines.push(Line::from(vec![
             Span::styled(
                 format!(" F{:<2} {} ", s.f_key(), s.letter()),
                 theme.key_hint,
             ),
             Span::styled(format!("{:<12}", s.title()), theme.text),
-            Span::styled(footer_text(&probe), theme.muted),
+            Span::styled(screen_keys(s, false), theme.muted),
         ]));
     }
     lines.push(Line::from(""));

@@ -111,11 +111,16 @@ pub fn footer_text(m: &Model) -> &'static str {
     if m.result.is_some() {
         return "any key: next";
     }
-    match m.screen {
+    screen_keys(m.screen, m.tip.editing)
+}
+
+/// A screen's keys, for its footer and for the help screen.
+pub fn screen_keys(screen: ScreenId, tip_editing: bool) -> &'static str {
+    match screen {
         ScreenId::Sale => "digits amount · Tab field · ←/→ choose · Enter charge · Del clear",
         ScreenId::Refund => "type order, Enter look up · empty order = unreferenced · Enter refund",
         ScreenId::Void => "↑/↓ pick · Enter void",
-        ScreenId::Tip if m.tip.editing => "digits tip · Enter set · Esc back",
+        ScreenId::Tip if tip_editing => "digits tip · Enter set · Esc back",
         ScreenId::Tip => "↑/↓ pick a sale · Enter tip",
         ScreenId::Query => "type an order number · Enter ask the terminal",
         ScreenId::Batch => "c close batch · ←/→ earlier batches",
