@@ -191,18 +191,8 @@ impl Session {
     /// Lets the start-up recovery of earlier unresolved rows finish (bounded).
     async fn recovered(&mut self, wait: Duration) {
         let until = Instant::now() + wait;
-        // The lane announces the unresolved set right after it starts.
-        while !self.unresolved.is_empty() {
-            if self.next(until).await.is_none() {
-                return;
-            }
-        }
-        // Drain what is already queued so the set is current.
-        while let Ok(event) = self.events.try_recv() {
-            if let Event::Unresolved { orders } = event {
-                self.unresolved = orders;
-            }
-        }
+        // The lane announced the unresolved set as its first event, before the link
+        // came up; `next` keeps it current.
         while !self.unresolved.is_empty() {
             if self.next(until).await.is_none() {
                 return;

@@ -177,22 +177,32 @@ impl Actor {
         let _ = self.events.send(event);
     }
 
+    /// The order of the payment on the wire, if one is (the lane sends one at a time).
+    fn paying(&self) -> Option<&str> {
+        self.inflight.values().find_map(|i| match i {
+            Inflight::Pay { order_no } => Some(order_no.as_str()),
+            _ => None,
+        })
+    }
+
     fn may_stop(&self) -> bool {
         let Some(since) = self.shutdown_since else {
             return false;
         };
-        let paying = self
-            .inflight
-            .values()
-            .any(|i| matches!(i, Inflight::Pay { .. }));
-        !paying && (self.resolving.is_empty() || since.elapsed() >= self.settings.shutdown_grace)
+        self.paying().is_none()
+            && (self.resolving.is_empty() || since.elapsed() >= self.settings.shutdown_grace)
     }
 
     /// Rows left pending or unknown by an earlier run are resolved before new work.
     fn resume_unresolved(&mut self) {
         match self.journal.unresolved() {
             Ok(rows) => {
-                for row in rows.into_iter().filter(|r| resolvable_by_query(&r.kind)) {
+                let paying = self.paying().map(String::from);
+                // A payment still in its card flow has its answer coming; no query.
+                let resumable = rows.into_iter().filter(|r| {
+                    resolvable_by_query(&r.kind) && paying.as_deref() != Some(r.order_no.as_str())
+                });
+                for row in resumable {
                     self.start_resolving(&row.order_no, "left unresolved by an earlier run");
                 }
             }
@@ -304,6 +314,9 @@ impl Actor {
             Ok(None) => {
                 let _ = reply.send(Ok(None));
             }
+            Err(SendError::NotConnected) => {
+                let _ = reply.send(Err(Refusal::NotConnected));
+            }
             Err(e) => {
                 let _ = reply.send(Err(Refusal::Invalid(e.to_string())));
             }
@@ -314,11 +327,8 @@ impl Actor {
         if self.shutdown_since.is_some() {
             return Err(Refusal::ShuttingDown);
         }
-        if let Some(order_no) = self.inflight.values().find_map(|i| match i {
-            Inflight::Pay { order_no } => Some(order_no.clone()),
-            _ => None,
-        }) {
-            return Err(Refusal::Busy(order_no));
+        if let Some(order_no) = self.paying() {
+            return Err(Refusal::Busy(order_no.to_string()));
         }
         let unresolved = self.journal.unresolved().map_err(journal_refusal)?;
         if !unresolved.is_empty() {
@@ -693,12 +703,7 @@ impl Actor {
             self.journal.find(&order_no),
             Ok(Some(row)) if matches!(row.state, TxnState::Pending | TxnState::Unknown)
         );
-        if !unresolved
-            || self
-                .inflight
-                .values()
-                .any(|i| matches!(i, Inflight::Pay { order_no: o } if *o == order_no))
-        {
+        if !unresolved || self.paying() == Some(order_no.as_str()) {
             return;
         }
         match reply.topic.as_deref().and_then(Topic::parse) {
