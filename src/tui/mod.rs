@@ -154,6 +154,9 @@ async fn event_loop(
     let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The tick is polled only while something shows elapsed time: no burst of missed
+    // ticks when it starts again.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut quitting = false;
     let mut lane_gone = false;
     let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
