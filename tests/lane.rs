@@ -446,3 +446,35 @@ async fn websocket_pings_are_answered_while_idle() {
     rig.wait_for(|_| true).await;
     rig.stop().await.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_tip_adjustment_lost_on_the_wire_is_resolved_through_its_sale() {
+    let mut rig = Rig::new(Faults::default()).await;
+    let s = pay(&mut rig, sale(2000)).await;
+    rig.sim.set_faults(Faults {
+        drop_after_order: true,
+        ..Faults::default()
+    });
+    let order = rig
+        .lane
+        .pay(PayRequest::TipAdjust {
+            orig: s.order_no.clone(),
+            tip: m(350),
+        })
+        .await
+        .unwrap();
+    rig.wait_for(|e| matches!(e, Event::Progress { order_no, .. } if *order_no == order))
+        .await;
+    rig.sim.set_faults(Faults::default());
+    let row = rig.done(&order).await;
+    assert_eq!(
+        row.state,
+        TxnState::Approved,
+        "the sale's tip in force shows it went through"
+    );
+    assert_eq!(
+        rig.journal().refundable(&s.order_no).unwrap(),
+        Some(m(2350))
+    );
+    rig.stop().await.shutdown().await;
+}

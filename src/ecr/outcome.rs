@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::TransStatus;
 use super::reply::Reply;
+use crate::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -105,6 +106,29 @@ pub fn query_verdict(reply: &Reply) -> QueryVerdict {
     }
 }
 
+/// What a query of the original sale says about a tip adjustment of it. The adjustment
+/// has no order of its own on the wire, so the sale's tip tells: the requested tip in
+/// force means it went through.
+pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
+    match query_verdict(reply) {
+        QueryVerdict::NotMoved if reply.biz.trans_status.is_none() => QueryVerdict::NotMoved,
+        QueryVerdict::Undetermined(why) if outcome(reply) != Outcome::Approved => {
+            QueryVerdict::Undetermined(why)
+        }
+        _ => {
+            let in_force = match reply.biz.tip_amount.as_deref() {
+                None => Ok(Money::zero(tip.exponent())),
+                Some(text) => Money::parse(text, tip.exponent()),
+            };
+            match in_force {
+                Ok(t) if t == tip => QueryVerdict::Moved,
+                Ok(_) => QueryVerdict::NotMoved,
+                Err(e) => QueryVerdict::Undetermined(format!("tip_amount unreadable: {e}")),
+            }
+        }
+    }
+}
+
 fn speaks_of_not_found(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     ["does not exist", "not exist", "not found", "no such order"]
@@ -175,6 +199,39 @@ mod tests {
             outcome(&reply(Some("109"), "Network anomaly")),
             Outcome::Unknown
         );
+    }
+
+    #[test]
+    fn tip_adjustments_are_judged_by_the_tip_in_force() {
+        let tip = Money::from_minor(300, 2).unwrap();
+        let sale = |t: Option<&str>| {
+            let mut r = reply(Some("0"), "SUCCESS");
+            r.biz.trans_status = Some("2".into());
+            r.biz.tip_amount = t.map(String::from);
+            r
+        };
+        assert_eq!(tip_verdict(&sale(Some("3.00")), tip), QueryVerdict::Moved);
+        assert_eq!(
+            tip_verdict(&sale(Some("1.00")), tip),
+            QueryVerdict::NotMoved
+        );
+        assert_eq!(tip_verdict(&sale(None), tip), QueryVerdict::NotMoved);
+        assert_eq!(
+            tip_verdict(&sale(None), Money::zero(2)),
+            QueryVerdict::Moved
+        );
+        assert_eq!(
+            tip_verdict(&reply(Some("107"), "Order does not exist"), tip),
+            QueryVerdict::NotMoved
+        );
+        assert!(matches!(
+            tip_verdict(&reply(Some("106"), "no"), tip),
+            QueryVerdict::Undetermined(_)
+        ));
+        assert!(matches!(
+            tip_verdict(&sale(Some("x")), tip),
+            QueryVerdict::Undetermined(_)
+        ));
     }
 
     #[test]

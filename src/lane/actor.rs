@@ -8,7 +8,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
-use crate::ecr::{Operation, Outcome, QueryVerdict, Reply, Topic, TransType, query_verdict};
+use crate::ecr::{
+    Operation, Outcome, QueryVerdict, Reply, Topic, TransType, query_verdict, tip_verdict,
+};
 use crate::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnRow, TxnState};
 use crate::link::{Answer, Link, LinkEvent, LinkState, SendError, backoff, new_request_id};
 use crate::money::Money;
@@ -532,7 +534,7 @@ impl Actor {
             }
             let request_id = new_request_id();
             let op = Operation::Query {
-                order_no: order_no.clone(),
+                order_no: self.query_target(&order_no),
             };
             let attempts = self.resolving.get_mut(&order_no).map(|r| {
                 r.asking = true;
@@ -556,6 +558,23 @@ impl Actor {
                 self.retry_later(&order_no, "the terminal is not connected".into());
             }
         }
+    }
+
+    /// The row of a tip adjustment, when `order_no` is one: it is resolved through the
+    /// original sale, the only order the terminal knows it by.
+    fn tip_row(&self, order_no: &str) -> Option<TxnRow> {
+        self.journal
+            .find(order_no)
+            .ok()
+            .flatten()
+            .filter(|r| r.kind == TxnKind::TipAdjust)
+    }
+
+    /// The order to ask the terminal about to resolve a row.
+    fn query_target(&self, order_no: &str) -> String {
+        self.tip_row(order_no)
+            .and_then(|r| r.orig_order_no)
+            .unwrap_or_else(|| order_no.to_string())
     }
 
     fn retry_later(&mut self, order_no: &str, why: String) {
@@ -635,7 +654,12 @@ impl Actor {
                 self.apply_query(&order_no, answer.reply.as_ref(), answer.raw, &answer.why)
             }
             Inflight::Query { order_no, reply } => {
-                if self.resolving.contains_key(&order_no) && answer.reply.is_some() {
+                // A person's query names the order they typed; a tip adjustment is
+                // resolved through its sale by the lane's own queries instead.
+                if self.resolving.contains_key(&order_no)
+                    && answer.reply.is_some()
+                    && self.tip_row(&order_no).is_none()
+                {
                     self.apply_query(
                         &order_no,
                         answer.reply.as_ref(),
@@ -666,9 +690,10 @@ impl Actor {
         raw: Option<String>,
         why: &str,
     ) {
-        let verdict = match reply {
-            Some(reply) => query_verdict(reply),
-            None => QueryVerdict::Undetermined(why.to_string()),
+        let verdict = match (reply, self.tip_row(order_no)) {
+            (Some(reply), Some(tip)) => tip_verdict(reply, tip.amount),
+            (Some(reply), None) => query_verdict(reply),
+            (None, _) => QueryVerdict::Undetermined(why.to_string()),
         };
         let (state, why) = match verdict {
             QueryVerdict::Moved => (

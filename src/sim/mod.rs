@@ -28,8 +28,8 @@ use terminal::{Answer, Terminal, text};
 pub struct Faults {
     /// Decline amounts whose minor units end in these two digits (e.g. 51).
     pub decline_cents: Option<u32>,
-    /// Cut the TCP connection right after a pay.order arrives; the payment still
-    /// completes and its money moves.
+    /// Cut the TCP connection right after a pay.order (or a tip adjustment) arrives;
+    /// the payment still completes and its money moves.
     pub drop_after_order: bool,
     /// Hold every pay.order answer this much longer.
     pub hold: Option<Duration>,
@@ -304,6 +304,9 @@ fn handle_text(
         Some(Topic::TipAdjustment) => {
             let (answer, ledger) = lock(&shared.terminal).tip_adjust(&biz);
             write_ledger(shared, &ledger);
+            if faults.drop_after_order {
+                return Flow::Drop;
+            }
             send(answer);
         }
         Some(Topic::PayOrder) => {
