@@ -117,7 +117,7 @@ pub fn row_json(row: &TxnRow, config: &Config) -> Value {
     })
 }
 
-pub fn row_human(row: &TxnRow, _config: &Config) -> String {
+pub fn row_human(row: &TxnRow) -> String {
     let mut lines = vec![format!(
         "{}  {} {} {}",
         row.state.name().to_uppercase(),
@@ -211,7 +211,7 @@ pub fn query_report(order: &str, result: &QueryResult, config: &Config) -> Repor
     match &result.row {
         Some(row) => human.push_str(&format!(
             "journal:  {}\n",
-            row_human(row, config).replace('\n', "\n          ")
+            row_human(row).replace('\n', "\n          ")
         )),
         None => human.push_str("journal:  no row for this order\n"),
     }
@@ -272,7 +272,7 @@ pub fn answer_report(what: &str, answer: &Answer) -> Report {
     }
 }
 
-pub fn recover_report(unresolved: &[String], _config: &Config) -> Report {
+pub fn recover_report(unresolved: &[String]) -> Report {
     if unresolved.is_empty() {
         Report {
             exit: Exit::Ok,

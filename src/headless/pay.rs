@@ -115,7 +115,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             Action::Pay(req) => session.pay(req, resolve_wait, config).await,
             Action::Query(order) => session.query(order, config).await,
             Action::Close(order) => session.close(order).await,
-            Action::Recover => Ok(session.recover_report(config)),
+            Action::Recover => Ok(super::output::recover_report(&session.unresolved)),
             Action::Send(json) => session.send(json).await,
         }
     }
@@ -266,10 +266,6 @@ impl Session {
         ))
     }
 
-    fn recover_report(&self, config: &Config) -> Report {
-        super::output::recover_report(&self.unresolved, config)
-    }
-
     async fn send(&mut self, json: String) -> Result<Report, Failure> {
         let answer = self.lane.raw(json).await.map_err(refusal_failure)?;
         // Whatever else arrives shortly after is shown too.
@@ -303,7 +299,7 @@ fn resolve(config: &Config, order: &str, state: ResolveAs, note: &str) -> Result
         human: format!(
             "{order} marked {} by override\n{}",
             row.state.name(),
-            row_human(&row, config)
+            row_human(&row)
         ),
         json: row_json(&row, config),
     })
@@ -322,7 +318,7 @@ fn txn_report(
         TxnState::Pending | TxnState::Unknown => Exit::Unknown,
     };
     let mut json = row_json(row, config);
-    let mut human = row_human(row, config);
+    let mut human = row_human(row);
     if row.state == TxnState::Unknown || row.state == TxnState::Pending {
         human.push_str("\noutcome unknown: left unresolved; `till recover` finishes it when the terminal answers");
     }
