@@ -406,6 +406,12 @@ fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
     m.screen = screen;
     m.modal = None;
+    if screen == ScreenId::Query && m.query.order.text.is_empty() {
+        // The order asked about is most often the one just made.
+        if let Some(newest) = m.data.open_rows.first() {
+            m.query.order.text = newest.order_no.clone();
+        }
+    }
     match screen {
         ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund => {
             vec![Effect::Refresh]
@@ -971,6 +977,10 @@ fn settings_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 f.push(c);
             }
         }
+        KeyCode::Enter if m.demo => {
+            s.message =
+                Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
+        }
         KeyCode::Enter => {
             let values = s
                 .fields
@@ -1272,6 +1282,48 @@ mod tests {
                 to: TxnState::Declined,
                 note: "no receipt".into()
             }]
+        );
+    }
+
+    #[test]
+    fn query_starts_from_the_newest_order_and_demo_settings_stay_unsaved() {
+        let mut m = model();
+        m.data.open_rows = vec![row(
+            "L01-9",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            100,
+        )];
+        update(&mut m, key(KeyCode::F(6)));
+        assert_eq!(m.query.order.text, "L01-9");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::Query("L01-9".into())]
+        );
+
+        let mut demo = Model::new("L01", "USD", 2, "127.0.0.1:1", true);
+        demo.settings.fields = vec![("lane".into(), TextField::with_max(8))];
+        update(&mut demo, key(KeyCode::F(10)));
+        assert!(update(&mut demo, key(KeyCode::Enter)).is_empty());
+        assert!(
+            demo.settings
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("not saved")
+        );
+        let mut real = model();
+        real.settings.fields = vec![(
+            "lane".into(),
+            TextField {
+                text: "L02".into(),
+                max: 8,
+            },
+        )];
+        update(&mut real, key(KeyCode::F(10)));
+        assert_eq!(
+            update(&mut real, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![("lane".into(), "L02".into())])]
         );
     }
 
