@@ -320,3 +320,31 @@ fn save_settings(config: &Config, values: &[(String, String)]) -> String {
         Err(e) => format!("could not save {}: {e}", path.display()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, FileConfig, Overrides};
+
+    #[test]
+    fn settings_are_saved_into_the_config_file_keeping_other_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "heartbeat_secs = 7\nurl = \"10.0.0.1\"\n").unwrap();
+        let config = Config::load(Some(&file), &|_| None, &Overrides::default()).unwrap();
+        let message = save_settings(
+            &config,
+            &[
+                ("url".into(), "10.0.0.9".into()),
+                ("app_id".into(), String::new()),
+                ("lane".into(), "L07".into()),
+            ],
+        );
+        assert!(message.starts_with("saved to"), "{message}");
+        let saved: FileConfig = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(saved.url.as_deref(), Some("10.0.0.9"));
+        assert_eq!(saved.lane.as_deref(), Some("L07"));
+        assert_eq!(saved.heartbeat_secs, Some(7));
+        assert_eq!(saved.app_id, None);
+    }
+}
