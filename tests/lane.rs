@@ -110,26 +110,49 @@ async fn every_topic_against_the_simulator() {
     };
     let c = pay(&mut rig, follow(TransType::Completion, Some(m(4500)))).await;
     assert_eq!(c.state, TxnState::Approved);
+    // A refund of a completion goes out as a completion refund, a void as a cancel.
     let cr = pay(
         &mut rig,
-        PayRequest::FollowUp {
-            trans_type: TransType::CompletionRefund,
-            orig: c.order_no.clone(),
-            amount: Some(m(500)),
+        PayRequest::Refund {
+            amount: m(500),
+            orig: Some(c.order_no.clone()),
         },
     )
     .await;
-    assert_eq!(cr.state, TxnState::Approved);
+    assert_eq!(
+        (cr.kind, cr.state),
+        (
+            TxnKind::Trans(TransType::CompletionRefund),
+            TxnState::Approved
+        )
+    );
     let cc = pay(
         &mut rig,
-        PayRequest::FollowUp {
-            trans_type: TransType::CompletionCancel,
+        PayRequest::Void {
             orig: c.order_no.clone(),
-            amount: None,
         },
     )
     .await;
-    assert_eq!(cc.state, TxnState::Approved);
+    assert_eq!(
+        (cc.kind, cc.state),
+        (
+            TxnKind::Trans(TransType::CompletionCancel),
+            TxnState::Approved
+        )
+    );
+    // A void of a pre-auth goes out as a pre-auth cancel, without the cashier knowing.
+    let pa3 = pay(&mut rig, PayRequest::PreAuth { amount: m(900) }).await;
+    let v3 = pay(
+        &mut rig,
+        PayRequest::Void {
+            orig: pa3.order_no.clone(),
+        },
+    )
+    .await;
+    assert_eq!(
+        (v3.kind, v3.state),
+        (TxnKind::Trans(TransType::PreAuthCancel), TxnState::Approved)
+    );
     let pa2 = pay(&mut rig, PayRequest::PreAuth { amount: m(800) }).await;
     let pc = pay(
         &mut rig,

@@ -346,6 +346,7 @@ impl Actor {
         if !self.link.is_up() {
             return Err(Refusal::NotConnected);
         }
+        let req = self.for_original(req);
         self.validate(&req)?;
 
         let order_no = self
@@ -418,6 +419,38 @@ impl Actor {
         Ok(order_no)
     }
 
+    /// Names a void or refund the way the terminal knows it for the original's kind: a
+    /// void of a pre-auth is a pre-auth cancel, of a completion a completion cancel; a
+    /// refund of a completion is a completion refund. Cashiers and scripts need not
+    /// know the difference.
+    fn for_original(&self, req: PayRequest) -> PayRequest {
+        let kind = req
+            .orig()
+            .and_then(|o| self.journal.find(o).ok().flatten())
+            .map(|r| r.kind);
+        let follow_up = |trans_type, orig, amount| PayRequest::FollowUp {
+            trans_type,
+            orig,
+            amount,
+        };
+        match (req, kind) {
+            (PayRequest::Void { orig }, Some(TxnKind::Trans(TransType::PreAuth))) => {
+                follow_up(TransType::PreAuthCancel, orig, None)
+            }
+            (PayRequest::Void { orig }, Some(TxnKind::Trans(TransType::Completion))) => {
+                follow_up(TransType::CompletionCancel, orig, None)
+            }
+            (
+                PayRequest::Refund {
+                    amount,
+                    orig: Some(orig),
+                },
+                Some(TxnKind::Trans(TransType::Completion)),
+            ) => follow_up(TransType::CompletionRefund, orig, Some(amount)),
+            (req, _) => req,
+        }
+    }
+
     /// Checks a request against the journal before anything is written or sent, so a
     /// cashier learns at once what is wrong.
     fn validate(&self, req: &PayRequest) -> Result<(), Refusal> {
@@ -459,10 +492,8 @@ impl Actor {
             _ => return Err(Refusal::Invalid(format!("order {orig} is not a payment"))),
         };
         let fits = match req {
-            PayRequest::Refund { .. } => matches!(kind, T::Sale | T::CashbackSale | T::Completion),
-            PayRequest::Void { .. } => {
-                matches!(kind, T::Sale | T::CashbackSale | T::Refund | T::Completion)
-            }
+            PayRequest::Refund { .. } => matches!(kind, T::Sale | T::CashbackSale),
+            PayRequest::Void { .. } => matches!(kind, T::Sale | T::CashbackSale | T::Refund),
             PayRequest::TipAdjust { .. } => matches!(kind, T::Sale | T::CashbackSale),
             PayRequest::FollowUp { trans_type, .. } => match trans_type {
                 T::PreAuthCancel | T::Completion => kind == T::PreAuth,
@@ -476,11 +507,19 @@ impl Actor {
                 "order {orig} is a {kind}; that cannot be done to it"
             )));
         }
-        if let PayRequest::Refund {
-            amount,
-            orig: Some(_),
-        } = req
-        {
+        let refund = match req {
+            PayRequest::Refund {
+                amount,
+                orig: Some(_),
+            }
+            | PayRequest::FollowUp {
+                trans_type: T::CompletionRefund,
+                amount: Some(amount),
+                ..
+            } => Some(amount),
+            _ => None,
+        };
+        if let Some(amount) = refund {
             let refundable = self.journal.refundable(orig).map_err(journal_refusal)?;
             if refundable.is_some_and(|left| *amount > left) {
                 return Err(Refusal::Invalid(format!(

@@ -451,7 +451,9 @@ impl Model {
             .filter(|r| {
                 matches!(
                     r.kind,
-                    TxnKind::Trans(T::Sale | T::CashbackSale | T::Refund | T::Completion)
+                    TxnKind::Trans(
+                        T::Sale | T::CashbackSale | T::Refund | T::PreAuth | T::Completion
+                    )
                 )
             })
             .filter(|r| !self.is_voided(&r.order_no))
