@@ -244,3 +244,18 @@ fn the_selection_shows_without_colour() {
     let (x, y) = find(&buf, "L01-1124-000004").unwrap();
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
 }
+
+#[test]
+fn any_size_draws_without_panicking() {
+    let mut m = busy_model();
+    m.modal = Some(Modal::Menu);
+    for (w, h) in [(1, 1), (20, 6), (40, 10), (79, 23), (200, 60)] {
+        for screen in ScreenId::ALL {
+            m.screen = screen;
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            terminal
+                .draw(|f| view(f, &m, &Theme::default_theme()))
+                .unwrap();
+        }
+    }
+}
