@@ -10,7 +10,7 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
         request_id: "r".into(),
         kind,
         state,
-        amount: Money::from_minor(minor, 2).unwrap(),
+        amount: Money::from_minor(minor, 2).unwrap_or(Money::zero(2)),
         tip: None,
         cashback: None,
         currency: "USD".into(),
