@@ -27,19 +27,19 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// Terminal address: host, host:port or ws://host:port[/path].
+    /// Terminal address: host, host:port or ws://host:port[/path] [env: TILL_URL].
     #[arg(long, global = true)]
     pub url: Option<String>,
-    /// The payment app id issued to the integrator.
+    /// The payment app id issued to the integrator [env: TILL_APP_ID].
     #[arg(long, global = true)]
     pub app_id: Option<String>,
-    /// Lane id, part of every order number (1-8 letters or digits).
+    /// Lane id, part of every order number, 1-8 letters or digits [env: TILL_LANE].
     #[arg(long, global = true)]
     pub lane: Option<String>,
-    /// Config file (default: the XDG config dir's till/config.toml).
+    /// Config file (default: the XDG config dir's till/config.toml) [env: TILL_CONFIG].
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
-    /// Where the journal and logs live (default: the XDG data dir's till/).
+    /// Where the journal and logs live (default: the XDG data dir's till/) [env: TILL_DATA_DIR].
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// Colour theme for the TUI.
