@@ -82,13 +82,19 @@ pub enum Cmd {
     /// Run the simulated CodePay terminal.
     Sim(crate::sim::SimArgs),
     /// A sale.
+    #[command(
+        after_help = "Example: till sale 12.34 --tip 2.00 --json\nExit codes: 0 approved, 1 declined, 2 usage, 3 unknown, 4 unreachable."
+    )]
     Sale {
         /// Amount in major units, e.g. 12.34.
         amount: String,
+        /// Tip added on top, in major units.
         #[arg(long)]
         tip: Option<String>,
+        /// Cash handed to the customer, charged to the card (a cash-back sale).
         #[arg(long)]
         cashback: Option<String>,
+        /// How the customer pays.
         #[arg(long, value_enum, default_value = "card")]
         scenario: Scenario,
         /// Charge even if the same amount was approved moments ago.
@@ -96,23 +102,48 @@ pub enum Cmd {
         force: bool,
     },
     /// A refund: referenced with --orig (no card needed), unreferenced without.
+    #[command(after_help = "Example: till refund 5.00 --orig L01-1124-000042")]
     Refund {
+        /// Amount to refund, in major units.
         amount: String,
+        /// The original's order number (a completion's gives a completion refund).
         #[arg(long)]
         orig: Option<String>,
     },
-    /// Void a transaction of the open batch.
-    Void { orig_order: String },
+    /// Void a transaction of the open batch (a pre-auth: cancel it; a completion: cancel it).
+    Void {
+        /// The order number to void.
+        orig_order: String,
+    },
     /// Tip adjustment on a completed sale of the open batch.
-    Tip { orig_order: String, amount: String },
-    /// Pre-authorisation.
-    Auth { amount: String },
-    /// Complete a pre-authorisation.
-    Complete { orig_order: String, amount: String },
+    Tip {
+        /// The sale's order number.
+        orig_order: String,
+        /// The tip in force afterwards, in major units.
+        amount: String,
+    },
+    /// Pre-authorisation: holds the amount on the card.
+    Auth {
+        /// Amount to hold, in major units.
+        amount: String,
+    },
+    /// Complete a pre-authorisation: charges up to what it held.
+    Complete {
+        /// The pre-auth's order number.
+        orig_order: String,
+        /// Amount to charge, in major units.
+        amount: String,
+    },
     /// Ask the terminal about an order; shows the journal's row beside the answer.
-    Query { order: String },
+    Query {
+        /// Any order number.
+        order: String,
+    },
     /// Close the terminal's waiting screen for an unpaid order.
-    Close { order: String },
+    Close {
+        /// The order the terminal is waiting on.
+        order: String,
+    },
     /// Close the batch: the journal's totals and the terminal's reply.
     BatchClose,
     /// Journal rows.
@@ -133,10 +164,16 @@ pub enum Cmd {
     /// Resolve every pending or unknown row now.
     Recover,
     /// Supervisor override of an unresolved row.
+    #[command(
+        after_help = "Example: till resolve L01-1124-000045 --as declined --note \"terminal replaced; receipt shows no payment\""
+    )]
     Resolve {
+        /// The unresolved order.
         order: String,
+        /// What the supervisor established.
         #[arg(long = "as", value_enum)]
         state: ResolveAs,
+        /// Why (kept in the audit trail); required.
         #[arg(long)]
         note: String,
     },
@@ -148,7 +185,13 @@ pub enum Cmd {
     /// Step-by-step diagnosis of the link to the terminal.
     Doctor,
     /// Raw console: send one JSON frame, print what comes back.
-    Send { frame: String },
+    #[command(
+        after_help = "Example: till send '{\"topic\":\"ecrhub.heartbeat\",\"request_id\":\"t-1\"}'"
+    )]
+    Send {
+        /// The frame; money-moving topics are refused (use the payment commands).
+        frame: String,
+    },
     /// The effective configuration and where each value came from.
     Config,
 }
