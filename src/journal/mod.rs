@@ -599,6 +599,12 @@ impl Journal {
         self.select("WHERE batch = ?1 ORDER BY id DESC", [batch])
     }
 
+    /// The newest rows of every batch, newest first, for a history view.
+    pub fn recent(&self, limit: usize) -> Result<Vec<TxnRow>, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select("ORDER BY id DESC LIMIT ?1", [limit])
+    }
+
     /// Every batch, newest first.
     pub fn batches(&self) -> Result<Vec<BatchInfo>, JournalError> {
         let mut stmt = self.conn.prepare(

@@ -267,10 +267,14 @@ fn run_effect(
     }
 }
 
+/// How much history the journal screen holds; older rows are in `till history`.
+const JOURNAL_ROWS: usize = 2000;
+
 fn read_data(reader: &Journal, m: &Model) -> JournalData {
     let mut data = JournalData::default();
     let mut read = || -> Result<(), crate::journal::JournalError> {
         data.open_rows = reader.rows(BatchSel::Open)?;
+        data.recent = reader.recent(JOURNAL_ROWS)?;
         data.open_report = Some(reader.report(BatchSel::Open)?);
         data.batches = reader.batches()?;
         if let Some(i) = m.batch.viewing {

@@ -354,6 +354,8 @@ pub struct JournalData {
     pub open_rows: Vec<TxnRow>,
     pub open_report: Option<BatchReport>,
     pub batches: Vec<BatchInfo>,
+    /// The newest rows across all batches, for the journal screen.
+    pub recent: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
     pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
     pub error: Option<String>,
@@ -496,13 +498,16 @@ impl Model {
         })
     }
 
-    /// Journal rows shown on the journal screen: the open batch, filtered.
+    /// Journal rows shown on the journal screen: the history, filtered.
     pub fn journal_rows(&self) -> Vec<&TxnRow> {
         let filter = self.journal.filter.text.to_lowercase();
-        self.data
-            .open_rows
-            .iter()
-            .chain(self.data.viewed.iter().flat_map(|(rows, _)| rows.iter()))
+        // The history across batches when loaded; the open batch until then.
+        let rows = if self.data.recent.is_empty() {
+            &self.data.open_rows
+        } else {
+            &self.data.recent
+        };
+        rows.iter()
             .filter(|r| {
                 filter.is_empty()
                     || r.order_no.to_lowercase().contains(&filter)
