@@ -325,7 +325,8 @@ impl Journal {
         &self.path
     }
 
-    fn open_batch(&self) -> Result<i64, JournalError> {
+    /// The number of the batch new rows go into.
+    pub fn open_batch(&self) -> Result<i64, JournalError> {
         Ok(self.conn.query_row(
             "SELECT number FROM batch WHERE closed_at IS NULL",
             [],

@@ -507,6 +507,21 @@ impl Actor {
                 "order {orig} is a {kind}; that cannot be done to it"
             )));
         }
+        let same_batch_only = matches!(
+            req,
+            PayRequest::Void { .. }
+                | PayRequest::TipAdjust { .. }
+                | PayRequest::FollowUp {
+                    trans_type: T::PreAuthCancel | T::CompletionCancel,
+                    ..
+                }
+        );
+        if same_batch_only && row.batch != self.journal.open_batch().map_err(journal_refusal)? {
+            return Err(Refusal::Invalid(format!(
+                "order {orig} was settled with batch {}; refund it instead",
+                row.batch
+            )));
+        }
         let refund = match req {
             PayRequest::Refund {
                 amount,
