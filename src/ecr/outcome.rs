@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn tip_adjustments_are_judged_by_the_tip_in_force() {
-        let tip = Money::from_minor(300, 2).unwrap();
+        let tip = Money::from_minor(300, 2).expect("amount");
         let sale = |t: Option<&str>| {
             let mut r = reply(Some("0"), "SUCCESS");
             r.biz.trans_status = Some("2".into());

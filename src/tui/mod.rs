@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn settings_are_saved_into_the_config_file_keeping_other_keys() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "heartbeat_secs = 7\nurl = \"10.0.0.1\"\n").unwrap();
         let config = Config::load(Some(&file), &|_| None, &Overrides::default()).unwrap();

@@ -18,8 +18,8 @@ use crate::lane::{PayRequest, QueryResult};
 use crate::money::Money;
 
 fn draw(m: &Model, theme: &Theme) -> Buffer {
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|f| view(f, m, theme)).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+    terminal.draw(|f| view(f, m, theme)).expect("draws");
     terminal.backend().buffer().clone()
 }
 
@@ -76,7 +76,7 @@ fn waiting_for_the_terminal() {
     let mut m = busy_model();
     m.flight = Some(Flight {
         request: PayRequest::Sale {
-            amount: Money::from_minor(1234, 2).unwrap(),
+            amount: Money::from_minor(1234, 2).expect("amount"),
             tip: None,
             cashback: None,
             scenario: crate::ecr::PayScenario::Card,
@@ -147,7 +147,7 @@ fn other_screens() {
     refund.refund.orig.text = "L01-1124-000001".into();
     refund.refund.found = Some((
         refund.data.open_rows[3].clone(),
-        Some(Money::from_minor(1200, 2).unwrap()),
+        Some(Money::from_minor(1200, 2).expect("amount")),
     ));
     refund.refund.focus = RefundField::Amount;
     assert_snapshot!("refund_found", snap(&refund));
@@ -252,7 +252,7 @@ fn any_size_draws_without_panicking() {
     for (w, h) in [(1, 1), (20, 6), (40, 10), (79, 23), (200, 60)] {
         for screen in ScreenId::ALL {
             m.screen = screen;
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
             terminal
                 .draw(|f| view(f, &m, &Theme::default_theme()))
                 .unwrap();

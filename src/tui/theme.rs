@@ -199,7 +199,7 @@ mod tests {
 
     #[test]
     fn partial_user_theme_fills_gaps_from_default() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(
             dir.path().join("mine.toml"),
             "[roles]\napproved = { fg = \"#00ff00\" }\n",
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn broken_or_missing_themes_fall_back_with_a_warning() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
         for (file, body) in [
             ("bad1", "[roles]\napproved = { fg = \"not-a-colour\" }\n"),
             ("bad2", "[roles]\nshiny = { fg = \"red\" }\n"),

@@ -1184,7 +1184,7 @@ mod tests {
             &mut m,
             Msg::Found(Box::new(Ok(Some((
                 orig,
-                Some(Money::from_minor(600, 2).unwrap()),
+                Some(Money::from_minor(600, 2).expect("amount")),
             ))))),
         );
         assert_eq!(m.refund.focus, RefundField::Amount);

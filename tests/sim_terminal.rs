@@ -1,0 +1,128 @@
+//! The simulated terminal's books: every rule without a socket.
+
+use serde_json::{Map, Value, json};
+use till::sim::terminal::*;
+
+fn biz(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap()
+}
+
+fn sale(t: &mut Terminal, order: &str, amount: &str) -> (Answer, Vec<LedgerEntry>) {
+    t.begin_order(&biz(
+        json!({"trans_type": "1", "merchant_order_no": order, "order_amount": amount}),
+    ))
+    .unwrap();
+    t.finish_order(order, Some(51))
+}
+
+#[test]
+fn sale_then_query_void_and_refund_rules() {
+    let mut t = Terminal::new(2);
+    let (a, ledger) = sale(&mut t, "A1", "12.34");
+    assert!(a.is_ok());
+    assert_eq!(ledger[0].amount_minor, 1234);
+    let q = t.query(&biz(json!({"merchant_order_no": "A1"})));
+    assert_eq!(q.biz.as_ref().unwrap()["trans_status"], "2");
+    // Over-refund refused, partial refund fine.
+    let over = t.begin_order(&biz(json!({"trans_type": "3", "merchant_order_no": "R1", "order_amount": "20.00", "orig_merchant_order_no": "A1"})));
+    assert!(over.is_err());
+    t.begin_order(&biz(json!({"trans_type": "3", "merchant_order_no": "R2", "order_amount": "2.34", "orig_merchant_order_no": "A1"})))
+        .unwrap();
+    let (a, ledger) = t.finish_order("R2", None);
+    assert!(a.is_ok());
+    assert_eq!(ledger[0].amount_minor, -234);
+    // Void the sale: the whole amount goes back.
+    t.begin_order(&biz(
+        json!({"trans_type": "2", "merchant_order_no": "V1", "orig_merchant_order_no": "A1"}),
+    ))
+    .unwrap();
+    let (_, ledger) = t.finish_order("V1", None);
+    assert_eq!(ledger[0].amount_minor, -1234);
+    let q = t.query(&biz(json!({"merchant_order_no": "A1"})));
+    assert_eq!(q.biz.unwrap()["trans_status"], "3");
+    let again = t.begin_order(&biz(
+        json!({"trans_type": "2", "merchant_order_no": "V2", "orig_merchant_order_no": "A1"}),
+    ));
+    assert!(again.is_err(), "a voided sale cannot be voided twice");
+}
+
+#[test]
+fn decline_rule_duplicates_and_unknown_orders() {
+    let mut t = Terminal::new(2);
+    let (a, ledger) = sale(&mut t, "D1", "10.51");
+    assert_eq!(a.code, "105");
+    assert!(ledger.is_empty());
+    let q = t.query(&biz(json!({"merchant_order_no": "D1"})));
+    assert_eq!(q.biz.unwrap()["trans_status"], "1");
+    let dup = t.begin_order(&biz(
+        json!({"trans_type": "1", "merchant_order_no": "D1", "order_amount": "1.00"}),
+    ));
+    assert_eq!(dup.unwrap_err().code, "103");
+    assert_eq!(
+        t.query(&biz(json!({"merchant_order_no": "nope"}))).code,
+        "107"
+    );
+    let bad = t.begin_order(&biz(
+        json!({"trans_type": "1", "merchant_order_no": "B1", "order_amount": "1,00"}),
+    ));
+    assert_eq!(bad.unwrap_err().code, "101");
+}
+
+#[test]
+fn close_aborts_a_flow_in_progress() {
+    let mut t = Terminal::new(2);
+    t.begin_order(&biz(
+        json!({"trans_type": "1", "merchant_order_no": "C1", "order_amount": "5.00"}),
+    ))
+    .unwrap();
+    assert_eq!(
+        t.query(&biz(json!({"merchant_order_no": "C1"})))
+            .biz
+            .unwrap()["trans_status"],
+        "0"
+    );
+    assert!(t.close(&biz(json!({"merchant_order_no": "C1"}))).is_ok());
+    let (a, ledger) = t.finish_order("C1", None);
+    assert_eq!(a.code, "110");
+    assert_eq!(a.biz, Some(Value::String(String::new())));
+    assert!(ledger.is_empty());
+    assert_eq!(
+        t.close(&biz(json!({"merchant_order_no": "C1"}))).code,
+        "108"
+    );
+}
+
+#[test]
+fn tips_preauth_and_batch_close() {
+    let mut t = Terminal::new(2);
+    sale(&mut t, "S1", "10.00");
+    let (a, ledger) = t.tip_adjust(&biz(
+        json!({"merchant_order_no": "S1", "tip_adjustment_amount": "1.50"}),
+    ));
+    assert!(a.is_ok());
+    assert_eq!(ledger[0].amount_minor, 150);
+    let (_, ledger) = t.tip_adjust(&biz(
+        json!({"merchant_order_no": "S1", "tip_adjustment_amount": "1.00"}),
+    ));
+    assert_eq!(ledger[0].amount_minor, -50);
+    t.begin_order(&biz(
+        json!({"trans_type": "4", "merchant_order_no": "P1", "order_amount": "50.00"}),
+    ))
+    .unwrap();
+    let (_, ledger) = t.finish_order("P1", None);
+    assert_eq!(ledger[0].amount_minor, 0);
+    t.begin_order(&biz(json!({"trans_type": "6", "merchant_order_no": "P2", "order_amount": "45.00", "orig_merchant_order_no": "P1"})))
+        .unwrap();
+    let (_, ledger) = t.finish_order("P2", None);
+    assert_eq!(ledger[0].amount_minor, 4500);
+    let closed = t.batch_close();
+    assert_eq!(closed.biz.unwrap()["sale_count"], "2");
+    let late = t.tip_adjust(&biz(
+        json!({"merchant_order_no": "S1", "tip_adjustment_amount": "2.00"}),
+    ));
+    assert!(!late.0.is_ok(), "settled sales take no tip");
+    let void = t.begin_order(&biz(
+        json!({"trans_type": "2", "merchant_order_no": "V9", "orig_merchant_order_no": "S1"}),
+    ));
+    assert!(void.is_err());
+}
