@@ -150,20 +150,16 @@ pub fn row_human(row: &TxnRow) -> String {
 }
 
 pub fn batch_json(report: &BatchReport, config: &Config) -> Value {
-    let kinds: Vec<Value> = report
-        .per_kind
-        .iter()
-        .map(|k| json!({"kind": k.name, "count": k.count, "sum": money(k.sum_minor, config)}))
-        .collect();
-    let brands: Vec<Value> = report
-        .per_brand
-        .iter()
-        .map(|b| json!({"brand": b.name, "count": b.count, "sum": money(b.sum_minor, config)}))
-        .collect();
+    let groups = |key: &str, groups: &[crate::journal::Group]| -> Vec<Value> {
+        groups
+            .iter()
+            .map(|g| json!({key: g.name, "count": g.count, "sum": money(g.sum_minor, config)}))
+            .collect()
+    };
     json!({
         "batch": report.batch,
-        "per_kind": kinds,
-        "per_brand": brands,
+        "per_kind": groups("kind", &report.per_kind),
+        "per_brand": groups("brand", &report.per_brand),
         "net": money(report.net_minor, config),
         "currency": config.currency.value,
     })
@@ -171,31 +167,10 @@ pub fn batch_json(report: &BatchReport, config: &Config) -> Value {
 
 pub fn batch_human(report: &BatchReport, config: &Config) -> String {
     let mut out = format!("batch {}\n", report.batch);
-    out.push_str(&format!("  {:<20} {:>6} {:>14}\n", "kind", "count", "sum"));
-    for k in &report.per_kind {
-        out.push_str(&format!(
-            "  {:<20} {:>6} {:>14}\n",
-            k.name,
-            k.count,
-            money(k.sum_minor, config)
-        ));
+    for (_, line) in report.lines(config.exponent(), &config.currency.value) {
+        out.push_str(&line);
+        out.push('\n');
     }
-    out.push_str(&format!("  {:<20} {:>6} {:>14}\n", "brand", "count", "sum"));
-    for b in &report.per_brand {
-        out.push_str(&format!(
-            "  {:<20} {:>6} {:>14}\n",
-            b.name,
-            b.count,
-            money(b.sum_minor, config)
-        ));
-    }
-    out.push_str(&format!(
-        "  {:<20} {:>6} {:>14} {}\n",
-        "net",
-        "",
-        money(report.net_minor, config),
-        config.currency.value
-    ));
     out
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-pub use report::{BatchReport, Group};
+pub use report::{BatchReport, Group, LineKind};
 
 use crate::ecr::TransType;
 use crate::mask::{mask_card_no, mask_frame, mask_pans};

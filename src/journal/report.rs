@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{TxnKind, TxnRow, TxnState};
 use crate::ecr::TransType as T;
+use crate::money::format_minor;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Group {
@@ -31,6 +32,14 @@ pub struct BatchReport {
     pub net_minor: i64,
 }
 
+/// What a line of the printed report is, for styling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    Heading,
+    Row,
+    Net,
+}
+
 /// The tip in force on a sale: its latest approved adjustment, else its own tip.
 pub(super) fn effective_tip(sale: &TxnRow, related: &[TxnRow]) -> i64 {
     related
@@ -44,6 +53,25 @@ pub(super) fn effective_tip(sale: &TxnRow, related: &[TxnRow]) -> i64 {
 }
 
 impl BatchReport {
+    /// The report as aligned text lines, shared by the screen and the command line.
+    pub fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
+        let line = |a: &str, b: String, c: String| format!(" {a:<18}{b:>6}{c:>14}");
+        let mut out = Vec::new();
+        for (title, groups) in [("kind", &self.per_kind), ("brand", &self.per_brand)] {
+            out.push((LineKind::Heading, line(title, "count".into(), "sum".into())));
+            for g in groups {
+                let sum = format_minor(g.sum_minor, exponent);
+                out.push((LineKind::Row, line(&g.name, g.count.to_string(), sum)));
+            }
+        }
+        let net = format_minor(self.net_minor, exponent);
+        out.push((
+            LineKind::Net,
+            format!("{} {currency}", line("NET", String::new(), net)),
+        ));
+        out
+    }
+
     pub fn of(batch: i64, rows: &[TxnRow]) -> BatchReport {
         let approved: Vec<&TxnRow> = rows
             .iter()

@@ -12,7 +12,7 @@ use super::model::*;
 use super::theme::Theme;
 use super::view::{rtt_text, screen_keys};
 use crate::ecr::PayScenario;
-use crate::journal::{BatchReport, TxnKind, TxnRow};
+use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
 use crate::lane::PayRequest;
 use crate::link::Direction;
 use crate::money::format_minor;
@@ -378,42 +378,15 @@ fn query(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
-    let money = |v: i64| format_minor(v, m.exponent);
-    let mut lines = vec![Line::from(Span::styled(
-        format!(" {:<18}{:>6}{:>14}", "kind", "count", "sum"),
-        theme.title,
-    ))];
-    for k in &report.per_kind {
-        lines.push(Line::from(format!(
-            " {:<18}{:>6}{:>14}",
-            k.name,
-            k.count,
-            money(k.sum_minor)
-        )));
-    }
-    lines.push(Line::from(Span::styled(
-        format!(" {:<18}{:>6}{:>14}", "brand", "count", "sum"),
-        theme.title,
-    )));
-    for b in &report.per_brand {
-        lines.push(Line::from(format!(
-            " {:<18}{:>6}{:>14}",
-            b.name,
-            b.count,
-            money(b.sum_minor)
-        )));
-    }
-    lines.push(Line::from(Span::styled(
-        format!(
-            " {:<18}{:>6}{:>14} {}",
-            "NET",
-            "",
-            money(report.net_minor),
-            m.currency
-        ),
-        theme.amount,
-    )));
-    lines
+    report
+        .lines(m.exponent, &m.currency)
+        .into_iter()
+        .map(|(kind, text)| match kind {
+            LineKind::Heading => Line::from(Span::styled(text, theme.title)),
+            LineKind::Row => Line::from(text),
+            LineKind::Net => Line::from(Span::styled(text, theme.amount)),
+        })
+        .collect()
 }
 
 /// Approved sales per hour of day, for the bar chart.
