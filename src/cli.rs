@@ -26,6 +26,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Terminal address: host, host:port or ws://host:port[/path] [env: TILL_URL].
     #[arg(long, global = true)]

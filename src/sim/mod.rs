@@ -464,6 +464,7 @@ pub struct SimArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
+    /// Port to listen on (the vendor's fixed ECR Hub port by default).
     #[arg(long, default_value_t = crate::link::DEFAULT_PORT)]
     pub port: u16,
     /// How long a card flow takes, in milliseconds.
