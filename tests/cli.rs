@@ -149,6 +149,14 @@ async fn payments_and_their_exit_codes() {
     assert!(bad.stderr.contains("decimal point"), "{}", bad.stderr);
     let letters = run(t(), &["sale", "abc"]).await;
     assert_eq!(letters.code, 2);
+    let long = "X".repeat(40);
+    let too_long = run(t(), &["void", &long]).await;
+    assert_eq!(too_long.code, 2);
+    assert!(
+        too_long.stderr.contains("at most 32"),
+        "{}",
+        too_long.stderr
+    );
     sim.shutdown().await;
 }
 

@@ -10,7 +10,7 @@ use super::{Exit, Failure, open_journal};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
-use crate::journal::{TxnRow, TxnState};
+use crate::journal::{TxnRow, TxnState, check_order_no};
 use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
 use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
@@ -26,6 +26,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             .map_err(|e| Failure::new(Exit::Usage, format!("amount '{text}': {e}")))
     };
     let optional = |text: &Option<String>| text.as_deref().map(amount).transpose();
+    let order = |text: String| check_order_no(&text).map_err(|e| Failure::new(Exit::Usage, e));
     let action = match cmd {
         Cmd::Sale {
             amount: a,
@@ -46,14 +47,16 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         }),
         Cmd::Refund { amount: a, orig } => Action::Pay(PayRequest::Refund {
             amount: amount(&a)?,
-            orig,
+            orig: orig.map(order).transpose()?,
         }),
-        Cmd::Void { orig_order } => Action::Pay(PayRequest::Void { orig: orig_order }),
+        Cmd::Void { orig_order } => Action::Pay(PayRequest::Void {
+            orig: order(orig_order)?,
+        }),
         Cmd::Tip {
             orig_order,
             amount: a,
         } => Action::Pay(PayRequest::TipAdjust {
-            orig: orig_order,
+            orig: order(orig_order)?,
             tip: amount(&a)?,
         }),
         Cmd::Auth { amount: a } => Action::Pay(PayRequest::PreAuth {
@@ -64,12 +67,12 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             amount: a,
         } => Action::Pay(PayRequest::FollowUp {
             trans_type: TransType::Completion,
-            orig: orig_order,
+            orig: order(orig_order)?,
             amount: Some(amount(&a)?),
         }),
         Cmd::BatchClose => Action::Pay(PayRequest::BatchClose),
-        Cmd::Query { order } => Action::Query(order),
-        Cmd::Close { order } => Action::Close(order),
+        Cmd::Query { order: o } => Action::Query(order(o)?),
+        Cmd::Close { order: o } => Action::Close(order(o)?),
         Cmd::Recover => Action::Recover,
         Cmd::Send { frame } => {
             serde_json::from_str::<serde_json::Value>(&frame)

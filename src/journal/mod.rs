@@ -18,6 +18,28 @@ use crate::money::Money;
 
 pub const FILE_NAME: &str = "till.db";
 
+/// The wire's limit on `merchant_order_no`.
+pub const ORDER_NO_MAX: usize = 32;
+
+/// Checks an order number a person typed: 1 to 32 visible ASCII characters.
+pub fn check_order_no(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("enter an order number, e.g. L01-1124-000042".into());
+    }
+    if text.chars().count() > ORDER_NO_MAX {
+        return Err(format!(
+            "order numbers have at most {ORDER_NO_MAX} characters"
+        ));
+    }
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(format!(
+            "'{text}' is not an order number (letters, digits and dashes only)"
+        ));
+    }
+    Ok(text.to_string())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("journal {path}: cannot open: {detail}")]
@@ -364,7 +386,7 @@ impl Journal {
 
     /// Writes a request as `pending` and commits it durably, before it is sent.
     pub fn begin(&mut self, txn: &NewTxn) -> Result<i64, JournalError> {
-        if txn.order_no.is_empty() || txn.order_no.len() > 32 {
+        if txn.order_no.is_empty() || txn.order_no.len() > ORDER_NO_MAX {
             return Err(JournalError::Invalid(format!(
                 "order number '{}' must be 1 to 32 characters",
                 txn.order_no

@@ -138,10 +138,16 @@ impl TextField {
         }
     }
 
-    pub fn push(&mut self, c: char) {
-        if !c.is_control() && self.text.chars().count() < self.max {
-            self.text.push(c);
+    /// Adds a character; false when the field is full (the caller says so).
+    pub fn push(&mut self, c: char) -> bool {
+        if c.is_control() {
+            return true;
         }
+        if self.text.chars().count() >= self.max {
+            return false;
+        }
+        self.text.push(c);
+        true
     }
 
     pub fn pop(&mut self) {
@@ -398,18 +404,18 @@ impl Model {
             screen: ScreenId::Sale,
             sale: SaleForm::default(),
             refund: RefundForm {
-                orig: TextField::with_max(32),
+                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..RefundForm::default()
             },
             void: PickList::default(),
             tip: TipForm::default(),
             query: QueryForm {
-                order: TextField::with_max(32),
+                order: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..QueryForm::default()
             },
             batch: BatchScreen::default(),
             journal: JournalScreen {
-                filter: TextField::with_max(32),
+                filter: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..JournalScreen::default()
             },
             diag: DiagScreen {

@@ -13,6 +13,9 @@ use crate::money::Money;
 /// An original order and what of it can still be refunded.
 pub type Refundable = (TxnRow, Option<Money>);
 
+/// What a cashier reads when an order number field is full.
+const ORDER_FULL: &str = "order numbers have at most 32 characters";
+
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
@@ -312,13 +315,13 @@ fn clear_form(m: &mut Model) {
             let kind = m.sale.kind;
             m.sale = SaleForm {
                 kind,
-                orig: TextField::with_max(32),
+                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..SaleForm::default()
             }
         }
         ScreenId::Refund => {
             m.refund = RefundForm {
-                orig: TextField::with_max(32),
+                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..RefundForm::default()
             }
         }
@@ -586,7 +589,11 @@ fn sale_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 SaleField::Amount => f.amount.push(c),
                 SaleField::Tip => f.tip.push(c),
                 SaleField::Cashback => f.cashback.push(c),
-                SaleField::Orig => f.orig.push(c.to_ascii_uppercase()),
+                SaleField::Orig => {
+                    if !f.orig.push(c.to_ascii_uppercase()) {
+                        f.error = Some(ORDER_FULL.into());
+                    }
+                }
                 _ => {}
             }
             if f.focus != SaleField::Orig && !c.is_ascii_digit() {
@@ -667,7 +674,9 @@ fn refund_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             f.error = None;
             match f.focus {
                 RefundField::Orig => {
-                    f.orig.push(c.to_ascii_uppercase());
+                    if !f.orig.push(c.to_ascii_uppercase()) {
+                        f.error = Some(ORDER_FULL.into());
+                    }
                     f.found = None;
                 }
                 RefundField::Amount if c.is_ascii_digit() => f.amount.push(c),
@@ -797,16 +806,18 @@ fn query_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return top_level(m, key),
         KeyCode::Backspace => q.order.pop(),
-        KeyCode::Char(c) => q.order.push(c.to_ascii_uppercase()),
-        KeyCode::Enter if q.order.text.trim().is_empty() => {
-            q.error = Some("type an order number, e.g. L01-1124-000042".into());
+        KeyCode::Char(c) => {
+            q.error = (!q.order.push(c.to_ascii_uppercase())).then(|| ORDER_FULL.into());
         }
-        KeyCode::Enter => {
-            q.asking = true;
-            q.error = None;
-            q.result = None;
-            return vec![Effect::Query(q.order.text.trim().to_string())];
-        }
+        KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
+            Ok(order) => {
+                q.asking = true;
+                q.error = None;
+                q.result = None;
+                return vec![Effect::Query(order)];
+            }
+            Err(e) => q.error = Some(e),
+        },
         _ => {}
     }
     vec![]
@@ -861,7 +872,9 @@ fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc | KeyCode::Enter => m.journal.filtering = false,
             KeyCode::Backspace => m.journal.filter.pop(),
-            KeyCode::Char(c) => m.journal.filter.push(c),
+            KeyCode::Char(c) => {
+                m.journal.filter.push(c);
+            }
             _ => {}
         }
         m.journal.selected = 0;
@@ -881,7 +894,7 @@ fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             m.refund = RefundForm {
                 orig: TextField {
                     text: row.order_no.clone(),
-                    max: 32,
+                    max: crate::journal::ORDER_NO_MAX,
                 },
                 ..RefundForm::default()
             };
@@ -908,7 +921,7 @@ fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 kind: SaleKind::Completion,
                 orig: TextField {
                     text: row.order_no.clone(),
-                    max: 32,
+                    max: crate::journal::ORDER_NO_MAX,
                 },
                 ..SaleForm::default()
             };
@@ -933,7 +946,11 @@ fn diag_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
             KeyCode::Backspace => m.diag.console.pop(),
-            KeyCode::Char(c) => m.diag.console.push(c),
+            KeyCode::Char(c) => {
+                if !m.diag.console.push(c) {
+                    m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
+                }
+            }
             KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
                 m.diag.console_result = Some("sending…".into());
                 return vec![Effect::Raw(m.diag.console.text.clone())];
@@ -1324,6 +1341,26 @@ mod tests {
         assert_eq!(
             update(&mut real, key(KeyCode::Enter)),
             vec![Effect::SaveSettings(vec![("lane".into(), "L02".into())])]
+        );
+    }
+
+    #[test]
+    fn order_numbers_too_long_or_odd_are_refused_in_words() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(6)));
+        type_str(&mut m, &"A".repeat(40));
+        assert_eq!(m.query.order.text.len(), 32);
+        assert_eq!(m.query.error.as_deref(), Some(ORDER_FULL));
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(6)));
+        type_str(&mut m, "L01 9");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            m.query
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("not an order number")
         );
     }
 
