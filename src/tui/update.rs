@@ -589,10 +589,8 @@ fn sale_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 SaleField::Amount => f.amount.push(c),
                 SaleField::Tip => f.tip.push(c),
                 SaleField::Cashback => f.cashback.push(c),
-                SaleField::Orig => {
-                    if !f.orig.push(c.to_ascii_uppercase()) {
-                        f.error = Some(ORDER_FULL.into());
-                    }
+                SaleField::Orig if !f.orig.push(c.to_ascii_uppercase()) => {
+                    f.error = Some(ORDER_FULL.into());
                 }
                 _ => {}
             }
@@ -946,10 +944,8 @@ fn diag_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
             KeyCode::Backspace => m.diag.console.pop(),
-            KeyCode::Char(c) => {
-                if !m.diag.console.push(c) {
-                    m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
-                }
+            KeyCode::Char(c) if !m.diag.console.push(c) => {
+                m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
             }
             KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
                 m.diag.console_result = Some("sending…".into());
