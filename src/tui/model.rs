@@ -328,6 +328,8 @@ pub struct Flight {
     pub started: Instant,
     pub progress: Vec<String>,
     pub cancel_asked: bool,
+    /// The outcome went unknown; the lane is resolving it by query.
+    pub unknown: bool,
 }
 
 /// What a confirm dialog does on yes.

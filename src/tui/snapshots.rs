@@ -89,6 +89,7 @@ fn waiting_for_the_terminal() {
             "asking the terminal (query 1)".into(),
         ],
         cancel_asked: false,
+        unknown: false,
     });
     assert_snapshot!("sale_in_flight", snap(&m));
 }

@@ -29,6 +29,8 @@ pub enum Msg {
     /// The original of a refund looked up in the journal, with what is refundable.
     Found(Box<Result<Option<Refundable>, String>>),
     Data(Box<JournalData>),
+    /// A row to show as the result.
+    Row(Box<Option<TxnRow>>),
     Notice(String),
     /// Once a second while something shows elapsed time.
     Tick,
@@ -48,6 +50,8 @@ pub enum Effect {
         note: String,
     },
     Lookup(String),
+    /// Show a row's current state as the result (an outcome left unknown).
+    ShowRow(String),
     /// Re-read the journal's rows and reports (the batch being browsed, if any).
     Refresh,
     SaveSettings(Vec<(String, String)>),
@@ -124,6 +128,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 Err(e) => m.refund.error = Some(e),
             }
+            vec![]
+        }
+        Msg::Row(row) => {
+            m.result = *row;
             vec![]
         }
         Msg::Data(data) => {
@@ -203,7 +211,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
         }
         Event::Progress { order_no, message } => {
             match &mut m.flight {
-                Some(f) if f.order_no.as_deref() == Some(&order_no) => f.progress.push(message),
+                Some(f) if f.order_no.as_deref() == Some(&order_no) => {
+                    f.unknown |= message.contains("outcome unknown");
+                    f.progress.push(message);
+                }
                 _ => m.notice = Some(format!("{order_no}: {message}")),
             }
             vec![]
@@ -213,9 +224,16 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .flight
                 .as_ref()
                 .is_some_and(|f| f.order_no.as_deref() == Some(&row.order_no));
+            let showing = m
+                .result
+                .as_ref()
+                .is_some_and(|r| r.order_no == row.order_no);
             if mine {
                 m.flight = None;
                 clear_form(m);
+                m.result = Some(*row);
+            } else if showing {
+                // The UNKNOWN on screen just became definite.
                 m.result = Some(*row);
             } else {
                 m.notice = Some(format!(
@@ -349,7 +367,22 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return on_modal_key(m, key);
     }
     if m.flight.is_some() {
-        // The overlay owns the keyboard until the final answer.
+        // The overlay owns the keyboard until the final answer, except that an outcome
+        // gone unknown may be left to resolve in the background (the lane keeps asking
+        // and refuses new money until it knows).
+        let unknown = m
+            .flight
+            .as_ref()
+            .filter(|f| f.unknown)
+            .and_then(|f| f.order_no.clone());
+        if let (KeyCode::Enter, Some(order_no)) = (key.code, unknown) {
+            m.flight = None;
+            clear_form(m);
+            m.notice = Some(format!(
+                "{order_no}: outcome unknown; still asking the terminal"
+            ));
+            return vec![Effect::ShowRow(order_no)];
+        }
         if key.code == KeyCode::Esc {
             let f = m.flight.as_ref();
             if f.is_some_and(|f| f.order_no.is_some() && !f.cancel_asked) {
@@ -521,6 +554,7 @@ fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
         started: std::time::Instant::now(),
         progress: Vec::new(),
         cancel_asked: false,
+        unknown: false,
     });
     m.result = None;
     vec![Effect::Pay(req)]
@@ -1010,7 +1044,7 @@ fn settings_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::journal::TxnKind;
+    use crate::journal::{TxnKind, TxnRow};
     use crate::tui::fixtures::row;
 
     fn model() -> Model {
@@ -1357,6 +1391,54 @@ mod tests {
                 .as_deref()
                 .unwrap_or("")
                 .contains("not an order number")
+        );
+    }
+
+    #[test]
+    fn an_unknown_outcome_can_be_left_to_resolve_in_the_background() {
+        let mut m = model();
+        type_str(&mut m, "900");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, Msg::Paid(Ok("L01-7".into())));
+        assert!(
+            update(&mut m, key(KeyCode::Enter)).is_empty(),
+            "not while the terminal works"
+        );
+        update(
+            &mut m,
+            Msg::Lane(Event::Progress {
+                order_no: "L01-7".into(),
+                message: "outcome unknown (link lost); asking the terminal".into(),
+            }),
+        );
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::ShowRow("L01-7".into())]
+        );
+        assert!(m.flight.is_none());
+        let row = row(
+            "L01-7",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Unknown,
+            900,
+        );
+        update(&mut m, Msg::Row(Box::new(Some(row.clone()))));
+        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Unknown);
+        let resolved = TxnRow {
+            state: TxnState::Approved,
+            ..row
+        };
+        update(
+            &mut m,
+            Msg::Lane(Event::Done {
+                row: Box::new(resolved),
+                reply: None,
+            }),
+        );
+        assert_eq!(
+            m.result.as_ref().unwrap().state,
+            TxnState::Approved,
+            "the screen catches up"
         );
     }
 

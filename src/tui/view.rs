@@ -105,8 +105,12 @@ pub fn rtt_text(us: u64) -> String {
 
 /// The keys of the current screen, in words.
 pub fn footer_text(m: &Model) -> &'static str {
-    if m.flight.is_some() {
-        return "Esc ask the terminal to cancel · the terminal decides";
+    if let Some(f) = &m.flight {
+        return if f.unknown {
+            "Enter leave it to resolve in the background · Esc ask the terminal to cancel"
+        } else {
+            "Esc ask the terminal to cancel · the terminal decides"
+        };
     }
     if m.result.is_some() {
         return "any key: next";
