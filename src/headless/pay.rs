@@ -10,7 +10,7 @@ use super::{Exit, Failure, open_journal};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
-use crate::journal::{TxnRow, TxnState, check_order_no};
+use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
 use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
 use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
@@ -209,7 +209,6 @@ impl Session {
         resolve_wait: Duration,
         config: &Config,
     ) -> Result<Report, Failure> {
-        let is_batch_close = req == PayRequest::BatchClose;
         let order_no = self.lane.pay(req).await.map_err(refusal_failure)?;
         self.progress
             .say(&format!("{order_no}: follow the prompts on the terminal"));
@@ -221,13 +220,7 @@ impl Session {
             match self.next(until).await {
                 Some(Event::Done { row, reply }) if row.order_no == order_no => {
                     let terminal = reply.map(|r| serde_json::Value::Object(r.biz.all));
-                    return Ok(txn_report(
-                        &row,
-                        config,
-                        terminal,
-                        batch_totals,
-                        is_batch_close,
-                    ));
+                    return Ok(txn_report(&row, config, terminal, batch_totals));
                 }
                 Some(Event::BatchClosed { report }) => batch_totals = Some(report),
                 Some(Event::Progress { order_no: o, .. }) if o == order_no => {
@@ -242,7 +235,7 @@ impl Session {
                         .ok_or_else(|| {
                             Failure::new(Exit::Unknown, format!("{order_no}: outcome unknown"))
                         })?;
-                    return Ok(txn_report(&row, config, None, None, is_batch_close));
+                    return Ok(txn_report(&row, config, None, None));
                 }
             }
         }
@@ -313,7 +306,6 @@ fn txn_report(
     config: &Config,
     terminal: Option<serde_json::Value>,
     batch: Option<crate::journal::BatchReport>,
-    is_batch_close: bool,
 ) -> Report {
     let exit = match row.state {
         TxnState::Approved => Exit::Ok,
@@ -325,7 +317,7 @@ fn txn_report(
     if row.state == TxnState::Unknown || row.state == TxnState::Pending {
         human.push_str("\noutcome unknown: left unresolved; `till recover` finishes it when the terminal answers");
     }
-    if is_batch_close {
+    if row.kind == TxnKind::BatchClose {
         if let Some(report) = &batch {
             json["journal_totals"] = super::output::batch_json(report, config);
             human.push_str("\n\n");
