@@ -505,3 +505,38 @@ async fn a_tip_adjustment_lost_on_the_wire_is_resolved_through_its_sale() {
     );
     rig.stop().await.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_answer_redelivered_after_a_reconnect_settles_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = till::sim::Sim::start(till::sim::SimConfig {
+        // Long enough that the link is back (and has asked once) before the answer.
+        card_delay: Duration::from_millis(600),
+        faults: Faults {
+            drop_after_order: true,
+            redeliver: true,
+            ..Faults::default()
+        },
+        ledger: Some(ledger_path(dir.path())),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut rig = Rig::with(dir, sim, |_| {}).await;
+    let order = rig.lane.pay(sale(6100)).await.unwrap();
+    rig.wait_for(|e| {
+        matches!(e, Event::Link(LinkEvent::Stray { reply, .. })
+            if reply.biz.merchant_order_no.as_deref() == Some(order.as_str()))
+    })
+    .await;
+    let row = rig.journal().find(&order).unwrap().unwrap();
+    assert_eq!(
+        row.state,
+        TxnState::Approved,
+        "{:?}",
+        rig.journal().audit(&order)
+    );
+    assert_eq!(rig.sim.stats().orders_received.get(&order), Some(&1));
+    rig.assert_books_agree();
+    rig.stop().await.shutdown().await;
+}

@@ -89,8 +89,10 @@ struct Shared {
     faults: Mutex<Faults>,
     terminal: Mutex<Terminal>,
     stats: Mutex<SimStats>,
-    /// Answers whose connection was gone, for `redeliver`.
+    /// Answers whose connection was gone, for `redeliver`, until a client is back.
     undelivered: Mutex<Vec<String>>,
+    /// The newest connection's writer: where a redelivered answer goes.
+    latest: Mutex<Option<mpsc::UnboundedSender<Message>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,6 +118,7 @@ impl Sim {
             terminal: Mutex::new(Terminal::new(cfg.exponent)),
             stats: Mutex::new(SimStats::default()),
             undelivered: Mutex::new(Vec::new()),
+            latest: Mutex::new(None),
             cfg,
         });
         let (stop, stopped) = watch::channel(false);
@@ -206,6 +209,7 @@ async fn connection(tcp: TcpStream, shared: Arc<Shared>, mut stopped: watch::Rec
     // Every writer goes through one channel; card flows run beside the reader.
     let (out, mut outbox) = mpsc::unbounded_channel::<Message>();
     let mut flows = JoinSet::new();
+    *lock(&shared.latest) = Some(out.clone());
     for frame in std::mem::take(&mut *lock(&shared.undelivered)) {
         let _ = out.send(Message::text(frame));
     }
@@ -372,7 +376,13 @@ async fn card_flow(
         let _ = out.send(Message::text(decoy.to_string()));
     }
     if out.send(Message::text(frame.clone())).is_err() && faults.redeliver {
-        lock(&shared.undelivered).push(frame);
+        // Like a terminal re-delivering to the register that is connected now, or to
+        // the next one that connects.
+        let latest = lock(&shared.latest).clone();
+        let delivered = latest.is_some_and(|tx| tx.send(Message::text(frame.clone())).is_ok());
+        if !delivered {
+            lock(&shared.undelivered).push(frame);
+        }
     }
 }
 
