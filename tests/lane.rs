@@ -540,3 +540,39 @@ async fn an_answer_redelivered_after_a_reconnect_settles_the_row() {
     rig.assert_books_agree();
     rig.stop().await.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_row_left_unknown_by_another_process_is_taken_up() {
+    let mut rig = Rig::new(Faults::default()).await;
+    // Another till on the same journal journaled a sale and died before sending it.
+    let mut other = rig.journal();
+    let order = other.next_order_no("T02").unwrap();
+    other
+        .begin(&till::journal::NewTxn {
+            order_no: order.clone(),
+            request_id: "other".into(),
+            kind: TxnKind::Trans(TransType::Sale),
+            amount: m(500),
+            tip: None,
+            cashback: None,
+            currency: "USD".into(),
+            orig_order_no: None,
+            lane: "T02".into(),
+            scenario: None,
+        })
+        .unwrap();
+    let refused = rig.lane.pay(sale(700)).await;
+    assert!(
+        matches!(refused, Err(Refusal::Unresolved { .. })),
+        "{refused:?}"
+    );
+    let row = rig.done(&order).await;
+    assert_eq!(
+        row.state,
+        TxnState::Declined,
+        "never sent: the terminal does not know it"
+    );
+    let next = pay(&mut rig, sale(700)).await;
+    assert_eq!(next.state, TxnState::Approved);
+    rig.stop().await.shutdown().await;
+}

@@ -334,6 +334,9 @@ impl Actor {
         }
         let unresolved = self.journal.unresolved().map_err(journal_refusal)?;
         if !unresolved.is_empty() {
+            // Rows another process left unknown (a CLI run beside this screen) are taken
+            // up here too, so the refusal does not last for ever.
+            self.resume_unresolved();
             return Err(Refusal::Unresolved {
                 count: unresolved.len(),
                 orders: unresolved
@@ -560,13 +563,17 @@ impl Actor {
     }
 
     fn start_resolving(&mut self, order_no: &str, why: &str) {
-        self.resolving
-            .entry(order_no.to_string())
-            .or_insert(Resolving {
+        if self.resolving.contains_key(order_no) {
+            return;
+        }
+        self.resolving.insert(
+            order_no.to_string(),
+            Resolving {
                 attempts: 0,
                 next_at: Instant::now(),
                 asking: false,
-            });
+            },
+        );
         self.emit(Event::Progress {
             order_no: order_no.to_string(),
             message: format!("outcome unknown ({why}); asking the terminal"),
