@@ -257,6 +257,10 @@ fn run_effect(
                 .map_err(|e| e.to_string());
             let _ = tx.send(Msg::Found(Box::new(found)));
         }
+        Effect::LoadAudit(order) => {
+            let rows = reader.audit(&order).unwrap_or_default();
+            let _ = tx.send(Msg::Audit(rows));
+        }
         Effect::ShowRow(order) => {
             let row = reader.find(&order).ok().flatten();
             let _ = tx.send(Msg::Row(Box::new(row)));

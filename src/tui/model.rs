@@ -273,6 +273,8 @@ pub struct JournalScreen {
     pub filter: TextField,
     pub filtering: bool,
     pub detail: bool,
+    /// The audit trail of the row in detail: every state it went through, and why.
+    pub audit: Vec<crate::journal::AuditRow>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -12,7 +12,7 @@ use super::model::*;
 use super::theme::Theme;
 use super::view::{rtt_text, screen_keys};
 use crate::ecr::PayScenario;
-use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
+use crate::journal::{AuditRow, BatchReport, LineKind, TxnKind, TxnRow};
 use crate::lane::PayRequest;
 use crate::link::Direction;
 use crate::money::format_minor;
@@ -508,7 +508,7 @@ fn journal(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     if m.journal.detail
         && let Some(row) = rows.get(m.journal.selected)
     {
-        return detail(frame, list, row, theme);
+        return detail(frame, list, row, &m.journal.audit, theme);
     }
     if rows.is_empty() {
         frame.render_widget(Paragraph::new(" No transactions yet."), list);
@@ -520,7 +520,7 @@ fn journal(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     }
 }
 
-fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
+fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, audit: &[AuditRow], theme: &Theme) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let pairs = [
         ("order", row.order_no.clone()),
@@ -560,7 +560,30 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    let [fields, trail] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), fields);
+    let trail_lines: Vec<Line> = audit
+        .iter()
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!("{} ", a.at.get(11..19).unwrap_or("")), theme.muted),
+                Span::raw(format!("{} ", a.to)),
+                Span::styled(format!("{} ({})", a.why, a.who), theme.muted),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(trail_lines)
+            .block(
+                Block::default()
+                    .borders(Borders::LEFT)
+                    .border_style(theme.border)
+                    .title(" history "),
+            )
+            .wrap(Wrap { trim: false }),
+        trail,
+    );
 }
 
 /// One line of the wire log: direction, topic and what it said, not the raw JSON.

@@ -173,6 +173,22 @@ fn other_screens() {
     let mut journal = on(ScreenId::Journal);
     assert_snapshot!("journal_list", snap(&journal));
     journal.journal.detail = true;
+    journal.journal.audit = vec![
+        crate::journal::AuditRow {
+            at: "2026-11-24T12:00:00.000Z".into(),
+            who: "lane".into(),
+            from: None,
+            to: "pending".into(),
+            why: "journaled before sending".into(),
+        },
+        crate::journal::AuditRow {
+            at: "2026-11-24T12:00:01.000Z".into(),
+            who: "lane".into(),
+            from: Some("pending".into()),
+            to: "approved".into(),
+            why: "terminal answered 0 SUCCESS".into(),
+        },
+    ];
     assert_snapshot!("journal_detail", snap(&journal));
 
     assert_snapshot!("diagnostics", snap(&on(ScreenId::Diagnostics)));

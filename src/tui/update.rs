@@ -29,6 +29,8 @@ pub enum Msg {
     /// The original of a refund looked up in the journal, with what is refundable.
     Found(Box<Result<Option<Refundable>, String>>),
     Data(Box<JournalData>),
+    /// The audit trail of the row in detail.
+    Audit(Vec<crate::journal::AuditRow>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
@@ -50,6 +52,8 @@ pub enum Effect {
         note: String,
     },
     Lookup(String),
+    /// Read a row's audit trail for the detail view.
+    LoadAudit(String),
     /// Show a row's current state as the result (an outcome left unknown).
     ShowRow(String),
     /// Re-read the journal's rows and reports (the batch being browsed, if any).
@@ -128,6 +132,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 Err(e) => m.refund.error = Some(e),
             }
+            vec![]
+        }
+        Msg::Audit(rows) => {
+            m.journal.audit = rows;
             vec![]
         }
         Msg::Row(row) => {
@@ -921,7 +929,13 @@ fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
         (KeyCode::Esc, _) => return top_level(m, key),
         (KeyCode::Char('/'), _) => m.journal.filtering = true,
-        (KeyCode::Enter, Some(_)) => m.journal.detail = !m.journal.detail,
+        (KeyCode::Enter, Some(row)) => {
+            m.journal.detail = !m.journal.detail;
+            m.journal.audit.clear();
+            if m.journal.detail {
+                return vec![Effect::LoadAudit(row.order_no.clone())];
+            }
+        }
         (KeyCode::Char('r'), Some(row)) => {
             m.refund = RefundForm {
                 orig: TextField {
@@ -1311,6 +1325,16 @@ mod tests {
 
         update(&mut m, key(KeyCode::F(8)));
         assert_eq!(m.journal_rows()[0].order_no, "L01-2");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::LoadAudit("L01-2".into())]
+        );
+        assert!(m.journal.detail);
+        update(&mut m, key(KeyCode::Esc));
+        assert!(
+            !m.journal.detail && m.modal.is_none(),
+            "Esc leaves the detail first"
+        );
         update(&mut m, key(KeyCode::Char('x')));
         assert!(matches!(
             m.modal,
