@@ -101,8 +101,9 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
     link.heartbeat_every = Duration::from_secs(3600);
     link.dead_after = Duration::from_secs(7200);
     let settings = Settings::new(link, "B01");
+    let owner = lane::LaneOwner::try_acquire(dir.path(), "B01", "bench").expect("lane");
     let (lane, mut events, task) =
-        lane::spawn(settings, Journal::open(dir.path()).expect("journal"));
+        lane::spawn(settings, Journal::open(dir.path()).expect("journal"), owner);
     loop {
         if let Some(Event::Link(LinkEvent::State(LinkState::Connected))) = events.recv().await {
             break;

@@ -1,8 +1,6 @@
 //! The journal on real SQLite files: durability across reopen, order numbers, the
 //! audit trail, final states, overrides, reports and refundable amounts.
 
-use std::time::Duration;
-
 use till::ecr::TransType;
 use till::journal::{BatchSel, Journal, JournalError, NewTxn, OutcomeRecord, TxnKind, TxnState};
 use till::money::Money;
@@ -262,20 +260,6 @@ fn reports_refundable_amounts_and_batches() {
     };
     assert_eq!(brand("Mastercard"), Some(0));
     assert_eq!(brand("Visa"), Some(3400));
-
-    // Duplicate guard: the same amount approved moments ago.
-    assert_eq!(
-        j.recent_approved_same_amount(m(2000), Duration::from_secs(60))
-            .unwrap()
-            .unwrap()
-            .order_no,
-        "S2"
-    );
-    assert!(
-        j.recent_approved_same_amount(m(9999), Duration::from_secs(60))
-            .unwrap()
-            .is_none()
-    );
 
     let closed = j.close_batch(r#"{"biz_data":{"batch_no":"1"}}"#).unwrap();
     assert_eq!(closed.net_minor, 3400);

@@ -542,31 +542,33 @@ async fn an_answer_redelivered_after_a_reconnect_settles_the_row() {
 }
 
 #[tokio::test]
-async fn a_row_left_unknown_by_another_process_is_taken_up() {
-    let mut rig = Rig::new(Faults::default()).await;
-    // Another till on the same journal journaled a sale and died before sending it.
-    let mut other = rig.journal();
-    let order = other.next_order_no("T02").unwrap();
-    other
-        .begin(&till::journal::NewTxn {
+async fn a_dead_owners_rows_are_taken_up_and_other_lanes_rows_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    // A till that owned lane T01 journaled a sale and died before sending it; another
+    // lane's row is its own owner's business.
+    let journal_row = |lane: &str| {
+        let mut j = till::journal::Journal::open(dir.path()).unwrap();
+        let order = j.next_order_no(lane).unwrap();
+        j.begin(&till::journal::NewTxn {
             order_no: order.clone(),
-            request_id: "other".into(),
+            request_id: "dead".into(),
             kind: TxnKind::Trans(TransType::Sale),
             amount: m(500),
             tip: None,
             cashback: None,
             currency: "USD".into(),
             orig_order_no: None,
-            lane: "T02".into(),
+            lane: lane.into(),
             scenario: None,
         })
         .unwrap();
-    let refused = rig.lane.pay(sale(700)).await;
-    assert!(
-        matches!(refused, Err(Refusal::Unresolved { .. })),
-        "{refused:?}"
-    );
-    let row = rig.done(&order).await;
+        order
+    };
+    let mine = journal_row("T01");
+    let theirs = journal_row("T02");
+    let mut rig = Rig::with(dir, sim, |_| {}).await;
+    let row = rig.done(&mine).await;
     assert_eq!(
         row.state,
         TxnState::Declined,
@@ -574,5 +576,11 @@ async fn a_row_left_unknown_by_another_process_is_taken_up() {
     );
     let next = pay(&mut rig, sale(700)).await;
     assert_eq!(next.state, TxnState::Approved);
+    let other = rig.journal().find(&theirs).unwrap().unwrap();
+    assert_eq!(
+        other.state,
+        TxnState::Pending,
+        "lane T02's row is not ours to settle"
+    );
     rig.stop().await.shutdown().await;
 }

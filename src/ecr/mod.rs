@@ -5,7 +5,10 @@ pub mod reply;
 pub mod request;
 pub mod topic;
 
-pub use outcome::{Outcome, QueryVerdict, outcome, query_verdict, tip_verdict};
+pub use outcome::{
+    Outcome, QueryVerdict, moved_amount, names_other_order, outcome, outcome_for, query_verdict,
+    tip_verdict,
+};
 pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
 pub use request::{Operation, Order, Request};
 pub use topic::{PayScenario, Topic, TransStatus, TransType};

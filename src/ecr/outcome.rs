@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use super::TransStatus;
 use super::reply::Reply;
+use super::{Topic, TransStatus};
 use crate::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,26 +40,61 @@ const UNKNOWN_CODES: [&str; 2] = ["112", "109"];
 /// The terminal's answer to a query for an order it never saw.
 const NOT_FOUND_CODES: [&str; 1] = ["107"];
 
-/// The outcome of a reply that arrived. A reply that never arrived (deadline passed,
-/// link lost, unparseable frame) is `Outcome::Unknown` by definition; the link says so.
-pub fn outcome(reply: &Reply) -> Outcome {
-    if let Some(code) = reply.response_code.as_deref() {
-        let code = code.trim();
-        if SUCCESS_CODES.contains(&code) {
-            return Outcome::Approved;
-        }
-        if UNKNOWN_CODES.contains(&code) || speaks_of_timeout(reply.message()) {
-            return Outcome::Unknown;
-        }
-        return Outcome::Declined;
+/// What the envelope says: handled (success), refused (another code), or nothing.
+fn envelope(reply: &Reply) -> Option<bool> {
+    match reply.response_code.as_deref().map(str::trim) {
+        Some(code) => Some(SUCCESS_CODES.contains(&code)),
+        None => reply.success,
     }
-    match reply.success {
-        Some(true) => Outcome::Approved,
-        Some(false) if speaks_of_timeout(reply.message()) => Outcome::Unknown,
-        Some(false) => Outcome::Declined,
+}
+
+/// Topics whose answer describes a payment: there `trans_status` decides.
+fn describes_payment(topic: Topic) -> bool {
+    matches!(topic, Topic::PayOrder | Topic::PayQuery)
+}
+
+/// The outcome of a reply to a request of `topic`, by protocol.md's table. A reply
+/// that never arrived (deadline passed, link lost, unparseable frame) is
+/// `Outcome::Unknown` by definition; the link says so.
+pub fn outcome_for(topic: Topic, reply: &Reply) -> Outcome {
+    let status = reply
+        .biz
+        .trans_status
+        .as_deref()
+        .map(str::trim)
+        .map(TransStatus::from_wire);
+    match envelope(reply) {
         // A reply that says neither yes nor no tells us nothing.
         None => Outcome::Unknown,
+        Some(true) if !describes_payment(topic) => Outcome::Approved,
+        Some(true) => match status {
+            Some(TransStatus::Completed) => Outcome::Approved,
+            Some(TransStatus::Closed | TransStatus::Cancelled) => Outcome::Declined,
+            // In progress, created, unrecognised or absent: only a query can tell.
+            _ => Outcome::Unknown,
+        },
+        Some(false) => {
+            let code = reply.response_code.as_deref().map(str::trim);
+            // Words may withhold a verdict ("timeout, please query"), never give one.
+            if code.is_some_and(|c| UNKNOWN_CODES.contains(&c))
+                || speaks_of_timeout(reply.message())
+            {
+                return Outcome::Unknown;
+            }
+            // A refusal that says the payment completed contradicts itself: ask.
+            if describes_payment(topic) && status == Some(TransStatus::Completed) {
+                return Outcome::Unknown;
+            }
+            Outcome::Declined
+        }
     }
+}
+
+/// The outcome of a reply by its own topic; one without a known topic is judged as a
+/// payment, the only safe assumption.
+pub fn outcome(reply: &Reply) -> Outcome {
+    let topic = reply.topic.as_deref().and_then(Topic::parse);
+    outcome_for(topic.unwrap_or(Topic::PayOrder), reply)
 }
 
 fn speaks_of_timeout(message: &str) -> bool {
@@ -81,12 +116,13 @@ pub enum QueryVerdict {
     Undetermined(String),
 }
 
+/// By the code (not found) and `trans_status` only: message text never decides.
 pub fn query_verdict(reply: &Reply) -> QueryVerdict {
     let code = reply.response_code.as_deref().map(str::trim);
-    if code.is_some_and(|c| NOT_FOUND_CODES.contains(&c)) || speaks_of_not_found(reply.message()) {
+    if code.is_some_and(|c| NOT_FOUND_CODES.contains(&c)) {
         return QueryVerdict::NotMoved;
     }
-    if outcome(reply) != Outcome::Approved {
+    if envelope(reply) != Some(true) {
         return QueryVerdict::Undetermined(format!(
             "query answered {} {}",
             code.unwrap_or("-"),
@@ -97,6 +133,7 @@ pub fn query_verdict(reply: &Reply) -> QueryVerdict {
         .biz
         .trans_status
         .as_deref()
+        .map(str::trim)
         .map(TransStatus::from_wire)
     {
         Some(TransStatus::Completed) => QueryVerdict::Moved,
@@ -111,11 +148,7 @@ pub fn query_verdict(reply: &Reply) -> QueryVerdict {
 /// force means it went through.
 pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
     match query_verdict(reply) {
-        QueryVerdict::NotMoved if reply.biz.trans_status.is_none() => QueryVerdict::NotMoved,
-        QueryVerdict::Undetermined(why) if outcome(reply) != Outcome::Approved => {
-            QueryVerdict::Undetermined(why)
-        }
-        _ => {
+        QueryVerdict::Moved => {
             let in_force = match reply.biz.tip_amount.as_deref() {
                 None => Ok(Money::zero(tip.exponent())),
                 Some(text) => Money::parse(text, tip.exponent()),
@@ -126,87 +159,197 @@ pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
                 Err(e) => QueryVerdict::Undetermined(format!("tip_amount unreadable: {e}")),
             }
         }
+        // The sale was never completed: no tip on it can have moved.
+        other => other,
     }
 }
 
-fn speaks_of_not_found(message: &str) -> bool {
-    let message = message.to_ascii_lowercase();
-    ["does not exist", "not exist", "not found", "no such order"]
-        .iter()
-        .any(|w| message.contains(w))
+/// The amount an approving reply says moved, when it says one that differs from the
+/// amount asked. An amount that cannot be read leaves the asked amount booked.
+pub fn moved_amount(reply: &Reply, asked: Money) -> Option<Money> {
+    match reply.biz.amount(asked.exponent()) {
+        Some(Ok(moved)) if moved != asked => Some(moved),
+        _ => None,
+    }
+}
+
+/// Whether a reply is for another order than `order_no`: one that names no order may
+/// be ours, one that names another is not.
+pub fn names_other_order(reply: &Reply, order_no: &str) -> bool {
+    reply
+        .biz
+        .merchant_order_no
+        .as_deref()
+        .is_some_and(|o| o.trim() != order_no)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn reply(code: Option<&str>, msg: &str) -> Reply {
-        Reply {
+    fn reply(code: Option<&str>, msg: &str, status: Option<&str>) -> Reply {
+        let mut r = Reply {
             response_code: code.map(String::from),
             response_msg: Some(msg.to_string()).filter(|m| !m.is_empty()),
             ..Reply::default()
-        }
+        };
+        r.biz.trans_status = status.map(String::from);
+        r
     }
+
+    const PAY: Topic = Topic::PayOrder;
 
     // One test per row of protocol.md's outcome table.
 
     #[test]
-    fn row_success_codes_and_legacy_success_are_approved() {
-        assert_eq!(outcome(&reply(Some("0"), "SUCCESS")), Outcome::Approved);
-        assert_eq!(outcome(&reply(Some("000"), "Success")), Outcome::Approved);
-        let legacy = Reply {
-            success: Some(true),
-            ..Reply::default()
-        };
-        assert_eq!(outcome(&legacy), Outcome::Approved);
+    fn row_success_and_completed_is_approved() {
+        for code in ["0", "000", " 0 "] {
+            assert_eq!(
+                outcome_for(PAY, &reply(Some(code), "", Some("2"))),
+                Outcome::Approved
+            );
+        }
+        let mut legacy = reply(None, "", Some("2"));
+        legacy.success = Some(true);
+        assert_eq!(outcome_for(PAY, &legacy), Outcome::Approved);
+    }
+
+    #[test]
+    fn row_success_but_closed_or_cancelled_is_declined() {
+        for status in ["1", "3"] {
+            let r = reply(Some("0"), "SUCCESS", Some(status));
+            assert_eq!(outcome_for(PAY, &r), Outcome::Declined, "{status}");
+        }
+    }
+
+    #[test]
+    fn row_success_but_in_progress_or_silent_is_unknown() {
+        for status in [Some("0"), Some("9"), Some("42"), None] {
+            let r = reply(Some("0"), "SUCCESS", status);
+            assert_eq!(outcome_for(PAY, &r), Outcome::Unknown, "{status:?}");
+        }
     }
 
     #[test]
     fn row_any_other_code_is_declined() {
-        assert_eq!(outcome(&reply(Some("110"), "cancelled")), Outcome::Declined);
-        assert_eq!(
-            outcome(&reply(Some("106"), "app not authorised")),
-            Outcome::Declined
-        );
-        assert_eq!(outcome(&reply(Some("105"), "")), Outcome::Declined);
-        let legacy = Reply {
-            success: Some(false),
-            response_msg: Some("Card read error".into()),
-            ..Reply::default()
-        };
-        assert_eq!(outcome(&legacy), Outcome::Declined);
+        for code in ["110", "106", "104", "105"] {
+            assert_eq!(
+                outcome_for(PAY, &reply(Some(code), "no", None)),
+                Outcome::Declined
+            );
+        }
+        let mut legacy = reply(None, "Card read error", None);
+        legacy.success = Some(false);
+        assert_eq!(outcome_for(PAY, &legacy), Outcome::Declined);
     }
 
     #[test]
-    fn row_112_or_a_timeout_message_is_unknown() {
-        assert_eq!(outcome(&reply(Some("112"), "")), Outcome::Unknown);
+    fn row_112_109_or_a_timeout_message_is_unknown() {
         assert_eq!(
-            outcome(&reply(Some("199"), "Host response TIMEOUT")),
+            outcome_for(PAY, &reply(Some("112"), "", None)),
             Outcome::Unknown
         );
         assert_eq!(
-            outcome(&reply(Some("5"), "request timed out")),
+            outcome_for(PAY, &reply(Some("109"), "Network anomaly", None)),
+            Outcome::Unknown
+        );
+        assert_eq!(
+            outcome_for(PAY, &reply(Some("199"), "Host response TIMEOUT", None)),
+            Outcome::Unknown
+        );
+        // A refusal that claims the payment completed proves nothing either way.
+        assert_eq!(
+            outcome_for(PAY, &reply(Some("105"), "", Some("2"))),
             Outcome::Unknown
         );
     }
 
     #[test]
     fn row_nothing_definite_is_unknown() {
-        // A reply without code or success flag is as good as none; 109 is the SDK's
-        // own "network anomaly".
-        assert_eq!(outcome(&Reply::default()), Outcome::Unknown);
-        assert_eq!(
-            outcome(&reply(Some("109"), "Network anomaly")),
-            Outcome::Unknown
+        assert_eq!(outcome_for(PAY, &Reply::default()), Outcome::Unknown);
+    }
+
+    #[test]
+    fn non_financial_topics_go_by_the_code_alone() {
+        for topic in [
+            Topic::Heartbeat,
+            Topic::Init,
+            Topic::BatchClose,
+            Topic::TipAdjustment,
+        ] {
+            assert_eq!(
+                outcome_for(topic, &reply(Some("0"), "", None)),
+                Outcome::Approved
+            );
+            assert_eq!(
+                outcome_for(topic, &reply(Some("5"), "", None)),
+                Outcome::Declined
+            );
+        }
+        // Without a topic a reply is judged as a payment.
+        assert_eq!(outcome(&reply(Some("0"), "", None)), Outcome::Unknown);
+    }
+
+    #[test]
+    fn message_text_never_decides() {
+        let words = [
+            "receipt printer not found",
+            "declined",
+            "approved",
+            "order does not exist",
+        ];
+        for msg in words {
+            assert_eq!(
+                outcome_for(PAY, &reply(Some("0"), msg, Some("2"))),
+                Outcome::Approved
+            );
+            assert_eq!(
+                query_verdict(&reply(Some("0"), msg, Some("2"))),
+                QueryVerdict::Moved
+            );
+            assert!(matches!(
+                query_verdict(&reply(Some("5"), msg, None)),
+                QueryVerdict::Undetermined(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn query_verdicts() {
+        let status = |s: &str| reply(Some("0"), "SUCCESS", Some(s));
+        assert_eq!(query_verdict(&status("2")), QueryVerdict::Moved);
+        assert_eq!(query_verdict(&status("1")), QueryVerdict::NotMoved);
+        assert_eq!(query_verdict(&status("3")), QueryVerdict::NotMoved);
+        assert!(matches!(
+            query_verdict(&status("0")),
+            QueryVerdict::Undetermined(_)
+        ));
+        assert!(matches!(
+            query_verdict(&status("9")),
+            QueryVerdict::Undetermined(_)
+        ));
+        assert!(
+            matches!(query_verdict(&status("42")), QueryVerdict::Undetermined(m) if m.contains("42"))
         );
+        assert_eq!(
+            query_verdict(&reply(Some("107"), "Order does not exist", None)),
+            QueryVerdict::NotMoved
+        );
+        assert!(matches!(
+            query_verdict(&reply(Some("106"), "app not authorised", None)),
+            QueryVerdict::Undetermined(_)
+        ));
+        assert!(matches!(
+            query_verdict(&reply(Some("0"), "", None)),
+            QueryVerdict::Undetermined(_)
+        ));
     }
 
     #[test]
     fn tip_adjustments_are_judged_by_the_tip_in_force() {
         let tip = Money::from_minor(300, 2).expect("amount");
         let sale = |t: Option<&str>| {
-            let mut r = reply(Some("0"), "SUCCESS");
-            r.biz.trans_status = Some("2".into());
+            let mut r = reply(Some("0"), "SUCCESS", Some("2"));
             r.biz.tip_amount = t.map(String::from);
             r
         };
@@ -221,11 +364,11 @@ mod tests {
             QueryVerdict::Moved
         );
         assert_eq!(
-            tip_verdict(&reply(Some("107"), "Order does not exist"), tip),
+            tip_verdict(&reply(Some("107"), "Order does not exist", None), tip),
             QueryVerdict::NotMoved
         );
         assert!(matches!(
-            tip_verdict(&reply(Some("106"), "no"), tip),
+            tip_verdict(&reply(Some("106"), "no", None), tip),
             QueryVerdict::Undetermined(_)
         ));
         assert!(matches!(
@@ -235,33 +378,20 @@ mod tests {
     }
 
     #[test]
-    fn query_verdicts() {
-        let with_status = |status: &str| {
-            let mut r = reply(Some("0"), "SUCCESS");
-            r.biz.trans_status = Some(status.into());
-            r
-        };
-        assert_eq!(query_verdict(&with_status("2")), QueryVerdict::Moved);
-        assert_eq!(query_verdict(&with_status("1")), QueryVerdict::NotMoved);
-        assert_eq!(query_verdict(&with_status("3")), QueryVerdict::NotMoved);
-        assert!(matches!(
-            query_verdict(&with_status("0")),
-            QueryVerdict::Undetermined(_)
-        ));
-        assert!(
-            matches!(query_verdict(&with_status("42")), QueryVerdict::Undetermined(m) if m.contains("42"))
-        );
-        assert_eq!(
-            query_verdict(&reply(Some("107"), "Order does not exist")),
-            QueryVerdict::NotMoved
-        );
-        assert!(matches!(
-            query_verdict(&reply(Some("106"), "app not authorised")),
-            QueryVerdict::Undetermined(_)
-        ));
-        assert!(matches!(
-            query_verdict(&reply(Some("0"), "")),
-            QueryVerdict::Undetermined(_)
-        ));
+    fn the_amount_that_moved_and_whose_answer_it_is() {
+        let asked = Money::from_minor(1000, 2).expect("amount");
+        let mut r = reply(Some("0"), "", Some("2"));
+        assert_eq!(moved_amount(&r, asked), None, "no amount: as asked");
+        r.biz.order_amount = Some("10.00".into());
+        assert_eq!(moved_amount(&r, asked), None);
+        r.biz.order_amount = Some("5.00".into());
+        assert_eq!(moved_amount(&r, asked), Money::from_minor(500, 2).ok());
+        r.biz.order_amount = Some("five".into());
+        assert_eq!(moved_amount(&r, asked), None, "unreadable: as asked");
+
+        assert!(!names_other_order(&r, "L01-A"), "names none");
+        r.biz.merchant_order_no = Some("L01-A".into());
+        assert!(!names_other_order(&r, "L01-A"));
+        assert!(names_other_order(&r, "L01-B"));
     }
 }

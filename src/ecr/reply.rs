@@ -159,11 +159,13 @@ impl BizData {
         self.card_brand.as_deref().or(self.pay_method_id.as_deref())
     }
 
-    /// `order_amount` in minor units of a currency with `exponent` decimals.
+    /// `order_amount` (or `trans_amount`, which some builds send instead) in minor
+    /// units of a currency with `exponent` decimals.
     pub fn amount(&self, exponent: u8) -> Option<Result<Money, MoneyError>> {
         self.order_amount
-            .as_deref()
-            .map(|a| Money::parse(a, exponent))
+            .clone()
+            .or_else(|| text_of(&self.all, "trans_amount"))
+            .map(|a| Money::parse(&a, exponent))
     }
 }
 

@@ -8,10 +8,12 @@ mod pay;
 mod tools;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::cli::{Cmd, Global};
 use crate::config::{Config, ConfigError};
 use crate::journal::Journal;
+use crate::lane::{LaneOwner, OwnerError};
 
 pub use output::Report;
 
@@ -84,6 +86,30 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Doctor => doctor::doctor(config).await,
         other => pay::run(config, other).await,
     }
+}
+
+/// How long a command that moves no money waits for a lane another till holds.
+pub const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
+
+/// Takes the lane for this process. Another till that holds it (the screen, or a
+/// command started a moment before) is waited for up to `wait`, and the person is told
+/// why nothing happens yet; after that the command gives up without doing anything.
+pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<LaneOwner, Failure> {
+    let lane = &config.lane.value;
+    LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
+        eprintln!(
+            "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish",
+            wait.as_secs()
+        )
+    })
+    .await
+    .map_err(|e| match e {
+        OwnerError::Busy { .. } => Failure::new(
+            Exit::Unreachable,
+            format!("{e}: nothing was done; try again when it has finished, or use the till that holds the lane"),
+        ),
+        OwnerError::Io { .. } => Failure::new(Exit::Unreachable, e.to_string()),
+    })
 }
 
 pub fn open_journal(config: &Config) -> Result<Journal, Failure> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::output::{Progress, Report, row_human, row_json};
-use super::{Exit, Failure, open_journal};
+use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
@@ -18,6 +18,7 @@ use crate::money::Money;
 pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     // Overrides need no terminal: the terminal may be gone for good.
     if let Cmd::Resolve { order, state, note } = &cmd {
+        let _owner = take_lane(config, "till resolve", BRIEF_LANE_WAIT).await?;
         return resolve(config, order, *state, note);
     }
     let exponent = config.exponent();
@@ -87,8 +88,15 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         }
     };
 
+    let link = config.link()?;
+    // A payment waits for another till's payment on the lane to end; the rest need not.
+    let lane_wait = match &action {
+        Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
+        _ => BRIEF_LANE_WAIT,
+    };
+    let owner = take_lane(config, &format!("till {}", action.name()), lane_wait).await?;
     let journal = open_journal(config)?;
-    let mut settings = Settings::new(config.link()?, config.lane.value.clone());
+    let mut settings = Settings::new(link, config.lane.value.clone());
     settings.currency = config.currency.value.clone();
     settings.exponent = exponent;
     settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
@@ -104,7 +112,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     let resolve_wait = settings.link.request_timeout * 2;
     let connect_wait = settings.link.connect_timeout + Duration::from_secs(1);
 
-    let (lane, events, task) = lane::spawn(settings, journal);
+    let (lane, events, task) = lane::spawn(settings, journal, owner);
     let mut session = Session {
         lane,
         events,
@@ -113,7 +121,11 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     };
     let result = async {
         session.connected(connect_wait).await?;
-        session.recovered(resolve_wait).await;
+        // Queries, closes and raw frames move no money: they need not wait for
+        // earlier rows to resolve (which a hand-settled batch close never does).
+        if matches!(action, Action::Pay(_) | Action::Recover) {
+            session.recovered(resolve_wait).await;
+        }
         match action {
             Action::Pay(req) => session.pay(req, resolve_wait, config).await,
             Action::Query(order) => session.query(order, config).await,
@@ -135,6 +147,19 @@ enum Action {
     Close(String),
     Recover,
     Send(String),
+}
+
+impl Action {
+    /// The command, as another till waiting for the lane is told.
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Pay(req) => req.kind().name(),
+            Action::Query(_) => "query",
+            Action::Close(_) => "close",
+            Action::Recover => "recover",
+            Action::Send(_) => "send",
+        }
+    }
 }
 
 struct Session {

@@ -3,6 +3,7 @@
 //! is sent; every state change is audited; no row is ever deleted.
 
 mod report;
+pub mod rules;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,10 @@ pub enum JournalError {
         "journal {path} is corrupt ({detail}); it was left untouched: restore it from a backup or move it aside"
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "journal {path} is empty ({detail}); till never starts afresh over an existing file: restore the journal from a backup, or move the empty file aside to start a new journal (it gets a new identity, so order numbers are never reused)"
+    )]
+    Empty { path: PathBuf, detail: String },
     #[error(
         "journal {path} was written by a newer till (schema v{found}, this build knows v{known})"
     )]
@@ -157,6 +162,8 @@ pub struct NewTxn {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutcomeRecord {
     pub state: TxnState,
+    /// The amount the terminal says moved, when it says one.
+    pub amount: Option<Money>,
     pub response_code: Option<String>,
     pub response_msg: Option<String>,
     pub trans_no: Option<String>,
@@ -177,7 +184,10 @@ pub struct TxnRow {
     pub request_id: String,
     pub kind: TxnKind,
     pub state: TxnState,
+    /// What moved: the amount asked for until the terminal says otherwise.
     pub amount: Money,
+    /// What was asked for. An approved row whose `amount` differs is partial.
+    pub asked: Money,
     pub tip: Option<Money>,
     pub cashback: Option<Money>,
     pub currency: String,
@@ -199,6 +209,13 @@ pub struct TxnRow {
     pub ref_no: Option<String>,
     pub entry_mode: Option<String>,
     pub raw: Option<String>,
+}
+
+impl TxnRow {
+    /// Approved for another amount than was asked (the terminal says what moved).
+    pub fn is_partial(&self) -> bool {
+        self.state == TxnState::Approved && self.amount != self.asked
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,6 +244,8 @@ pub struct BatchInfo {
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
+    /// Created once with the file; part of every order number it hands out.
+    identity: String,
 }
 
 pub fn now() -> String {
@@ -237,34 +256,66 @@ pub fn now() -> String {
 
 const COLUMNS: &str = "id, order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor, \
     currency, exponent, orig_order_no, lane, scenario, batch, created_at, sent_at, updated_at, \
-    response_code, response_msg, trans_no, trans_status, brand, card, auth_code, ref_no, entry_mode, raw";
+    response_code, response_msg, trans_no, trans_status, brand, card, auth_code, ref_no, entry_mode, raw, \
+    asked_minor";
+
+/// Letters only, without I, L, O and U, so an identity never reads as a number or a word.
+const IDENTITY_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ";
+const IDENTITY_LEN: usize = 5;
+
+fn new_identity() -> String {
+    (0..IDENTITY_LEN)
+        .map(|_| char::from(IDENTITY_ALPHABET[fastrand::usize(..IDENTITY_ALPHABET.len())]))
+        .collect()
+}
 
 impl Journal {
-    /// Opens (or creates) `dir/till.db`. An existing file that cannot be read, is
-    /// corrupt, read-only or from a newer release is an error: it is never replaced.
+    /// Opens `dir/till.db`, creating it when there is none. An existing file that is
+    /// empty, cannot be read, is corrupt, read-only or from a newer release is an
+    /// error: it is never replaced or started afresh.
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
         let path = dir.join(FILE_NAME);
         let fail = |detail: String| JournalError::Open {
             path: path.clone(),
             detail,
         };
-        std::fs::create_dir_all(dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+        let unwritable = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            )
+        };
+        std::fs::create_dir_all(dir).map_err(|e| {
+            if unwritable(&e) {
                 JournalError::ReadOnly {
                     path: path.clone(),
                     detail: e.to_string(),
                 }
+            } else {
+                fail(e.to_string())
             }
-            _ => fail(e.to_string()),
         })?;
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.len() == 0 => {
+                return Err(JournalError::Empty {
+                    path: path.clone(),
+                    detail: "the file has zero bytes".into(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(dir, &path)?,
+            Err(e) => return Err(fail(e.to_string())),
+        }
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| classify(&path, e))?;
-        let mut journal = Journal { conn, path };
+        let mut journal = Journal {
+            conn,
+            path,
+            identity: String::new(),
+        };
         journal.check_and_prepare()?;
         Ok(journal)
     }
@@ -272,6 +323,10 @@ impl Journal {
     fn check_and_prepare(&mut self) -> Result<(), JournalError> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| classify(&path, e);
+        // Another process may be writing: wait for it rather than fail.
+        self.conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(err)?;
         // Read-only checks first: nothing may be written to a file that is not ours.
         let check: String = self
             .conn
@@ -284,6 +339,13 @@ impl Journal {
             });
         }
         let found = schema::version(&self.conn).map_err(err)?;
+        if found == 0 {
+            // Every journal till creates has its schema before it gets its name.
+            return Err(JournalError::Empty {
+                path: path.clone(),
+                detail: "a database with no journal in it".into(),
+            });
+        }
         if found > schema::CURRENT {
             return Err(JournalError::TooNew {
                 path: path.clone(),
@@ -297,50 +359,21 @@ impl Journal {
                 detail: "the file cannot be written".into(),
             });
         }
-        self.conn
-            .busy_timeout(Duration::from_secs(5))
-            .map_err(err)?;
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(err)?;
-        // NORMAL can lose committed rows on power loss; a payment journal may not.
-        self.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
-        let sync: i64 = self
-            .conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .map_err(err)?;
-        if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
-            return Err(JournalError::Open {
-                path: path.clone(),
-                detail: format!("could not set WAL and synchronous FULL (got {mode}, {sync})"),
-            });
-        }
-        // Proves the directory takes the WAL's side files and the file takes writes.
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
-            .map_err(err)?;
-        schema::migrate(&mut self.conn).map_err(err)?;
-        let open: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT number FROM batch WHERE closed_at IS NULL",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(err)?;
-        if open.is_none() {
+        prepare(&mut self.conn).map_err(|e| match e {
+            JournalError::Sql(e) => classify(&path, e),
+            other => other,
+        })?;
+        self.identity =
             self.conn
-                .execute(
-                    "INSERT INTO batch (number, opened_at) VALUES ((SELECT COALESCE(MAX(number), 0) + 1 FROM batch), ?1)",
-                    [now()],
-                )
-                .map_err(err)?;
-        }
+                .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
+                    r.get(0)
+                })?;
         Ok(())
+    }
+
+    /// The identity this journal puts in its order numbers.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     pub fn path(&self) -> &Path {
@@ -349,93 +382,114 @@ impl Journal {
 
     /// The number of the batch new rows go into.
     pub fn open_batch(&self) -> Result<i64, JournalError> {
-        Ok(self.conn.query_row(
-            "SELECT number FROM batch WHERE closed_at IS NULL",
-            [],
-            |r| r.get(0),
-        )?)
+        open_batch_in(&self.conn)
     }
 
-    /// A new order number: lane id, month and day, and a per-lane sequence kept in
-    /// the journal (`L01-1124-000042`). The sequence never resets, so uniqueness does
-    /// not depend on the clock; the lane id keeps lanes sharing a store apart.
+    /// A new order number, `L01-KQXRT-1124-000042`: lane id, the journal's identity,
+    /// month and day, and a per-lane sequence kept in the journal. Unique without the
+    /// clock: the sequence never resets, the lane keeps lanes sharing a store apart and
+    /// the identity keeps a journal started afresh apart from the one before it.
     pub fn next_order_no(&mut self, lane: &str) -> Result<String, JournalError> {
-        let lane = lane.trim().to_ascii_uppercase();
-        if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(JournalError::Invalid(format!(
-                "lane id '{lane}': use 1 to 8 letters or digits"
-            )));
-        }
+        let lane = check_lane(lane)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let next: i64 = tx
-            .query_row("SELECT next FROM order_seq WHERE lane = ?1", [&lane], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .unwrap_or(1);
-        tx.execute(
-            "INSERT INTO order_seq (lane, next) VALUES (?1, ?2) ON CONFLICT(lane) DO UPDATE SET next = excluded.next",
-            params![lane, next + 1],
-        )?;
+        let order_no = next_order_no_in(&tx, &lane, &self.identity)?;
         tx.commit()?;
-        let day = chrono::Local::now().format("%m%d");
-        Ok(format!("{lane}-{day}-{next:06}"))
+        Ok(order_no)
     }
 
-    /// Writes a request as `pending` and commits it durably, before it is sent.
+    /// Writes a request as `pending` under the order number it carries and commits it
+    /// durably, before it is sent. No rules are checked: `admit` is the lane's way in.
     pub fn begin(&mut self, txn: &NewTxn) -> Result<i64, JournalError> {
-        if txn.order_no.is_empty() || txn.order_no.len() > ORDER_NO_MAX {
-            return Err(JournalError::Invalid(format!(
-                "order number '{}' must be 1 to 32 characters",
-                txn.order_no
-            )));
-        }
-        let batch = self.open_batch()?;
-        let at = now();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let inserted = tx.execute(
-            "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor,
-                currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
-            params![
-                txn.order_no,
-                txn.request_id,
-                txn.kind.name(),
-                txn.amount.minor(),
-                txn.tip.map(Money::minor),
-                txn.cashback.map(Money::minor),
-                txn.currency,
-                txn.amount.exponent(),
-                txn.orig_order_no,
-                txn.lane,
-                txn.scenario,
-                batch,
-                at,
-            ],
-        );
-        match inserted {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                return Err(JournalError::Duplicate(txn.order_no.clone()));
-            }
-            other => other?,
-        };
-        let id = tx.last_insert_rowid();
-        audit(
-            &tx,
-            &txn.order_no,
-            "lane",
-            None,
-            TxnState::Pending,
-            "journaled before sending",
-        )?;
+        let batch = open_batch_in(&tx)?;
+        let id = insert_pending(&tx, txn, batch)?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Decides whether a money-moving request may go to the terminal and, if so,
+    /// journals it as `pending` under a new order number, all in one write
+    /// transaction: no other process can journal a row that would change the answer
+    /// between the checks and the row (unresolved rows of the lane, a possible
+    /// duplicate, what is left to refund, whether the original can be voided).
+    pub fn admit(&mut self, req: &Request) -> Result<TxnRow, Refused> {
+        let lane = check_lane(&req.lane)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(JournalError::from)?;
+        let unresolved = select(
+            &tx,
+            "WHERE upper(lane) = ?1 AND state IN ('pending', 'unknown') ORDER BY id",
+            [&lane],
+        )?;
+        if !unresolved.is_empty() {
+            return Err(Refused::Unresolved(
+                unresolved.into_iter().map(|r| r.order_no).collect(),
+            ));
+        }
+        let is_sale = matches!(
+            req.kind,
+            TxnKind::Trans(TransType::Sale | TransType::CashbackSale)
+        );
+        if let (true, Some(window), Some(amount)) = (is_sale, req.duplicate_window, req.amount) {
+            let since = chrono::Utc::now() - chrono::Duration::from_std(window).unwrap_or_default();
+            let recent = select(
+                &tx,
+                "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1
+                 AND updated_at >= ?2 ORDER BY id DESC LIMIT 1",
+                params![amount.minor(), since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()],
+            )?;
+            if let Some(row) = recent.into_iter().next() {
+                return Err(Refused::PossibleDuplicate {
+                    amount,
+                    ago_secs: secs_since(&row.updated_at),
+                    order_no: row.order_no,
+                });
+            }
+        }
+        let batch = open_batch_in(&tx)?;
+        let zero = Money::zero(req.exponent);
+        let amount = match req.orig_order_no.as_deref() {
+            Some(orig_no) => {
+                let orig = select(&tx, "WHERE order_no = ?1", [orig_no])?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| {
+                        Refused::Rule(format!("order {orig_no} is not in the journal"))
+                    })?;
+                let related = select(&tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
+                // A void or cancel gives back what the original moved.
+                let amount = req.amount.unwrap_or(orig.amount);
+                rules::check(req.kind, amount, &orig, &related, batch).map_err(Refused::Rule)?;
+                amount
+            }
+            None => {
+                let amount = req.amount.unwrap_or(zero);
+                rules::check_amount(req.kind, amount).map_err(Refused::Rule)?;
+                amount
+            }
+        };
+        let order_no = next_order_no_in(&tx, &lane, &self.identity)?;
+        let txn = NewTxn {
+            order_no: order_no.clone(),
+            request_id: req.request_id.clone(),
+            kind: req.kind,
+            amount,
+            tip: req.tip,
+            cashback: req.cashback,
+            currency: req.currency.clone(),
+            orig_order_no: req.orig_order_no.clone(),
+            lane,
+            scenario: req.scenario.clone(),
+        };
+        insert_pending(&tx, &txn, batch)?;
+        tx.commit().map_err(JournalError::from)?;
+        Ok(self.get(&order_no)?)
     }
 
     pub fn mark_sent(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
@@ -484,7 +538,8 @@ impl Journal {
                 response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
                 trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
                 brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
-                ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw)
+                ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
+                amount_minor = COALESCE(?14, amount_minor)
              WHERE order_no = ?13",
             params![
                 rec.state.name(),
@@ -500,6 +555,7 @@ impl Journal {
                 rec.entry_mode,
                 rec.raw.as_deref().map(mask_frame),
                 order_no,
+                rec.amount.map(Money::minor),
             ],
         )?;
         if current != rec.state {
@@ -550,6 +606,17 @@ impl Journal {
             to,
             &format!("override: {note}"),
         )?;
+        let is_batch_close: bool = tx.query_row(
+            "SELECT kind = 'batch-close' FROM txn WHERE order_no = ?1",
+            [order_no],
+            |r| r.get(0),
+        )?;
+        if is_batch_close && to == TxnState::Approved {
+            // The terminal settled: the journal's batch closes with it, as if it had
+            // answered, so its totals and what may be voided follow the terminal.
+            let reply = serde_json::json!({ "settled_by_hand": who, "note": note }).to_string();
+            close_batch_in(&tx, &reply)?;
+        }
         tx.commit()?;
         self.get(order_no)
     }
@@ -570,17 +637,20 @@ impl Journal {
         where_sql: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<TxnRow>, JournalError> {
-        let sql = format!("SELECT {COLUMNS} FROM txn {where_sql}");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let raws = stmt
-            .query_map(args, raw_row)?
-            .collect::<Result<Vec<_>, _>>()?;
-        raws.into_iter().map(TryInto::try_into).collect()
+        select(&self.conn, where_sql, args)
     }
 
     /// Rows still pending or unknown, oldest first.
     pub fn unresolved(&self) -> Result<Vec<TxnRow>, JournalError> {
         self.select("WHERE state IN ('pending', 'unknown') ORDER BY id", [])
+    }
+
+    /// The unresolved rows of one lane: only the process that owns the lane settles them.
+    pub fn unresolved_on(&self, lane: &str) -> Result<Vec<TxnRow>, JournalError> {
+        self.select(
+            "WHERE upper(lane) = ?1 AND state IN ('pending', 'unknown') ORDER BY id",
+            [lane.trim().to_ascii_uppercase()],
+        )
     }
 
     pub fn audit(&self, order_no: &str) -> Result<Vec<AuditRow>, JournalError> {
@@ -656,20 +726,10 @@ impl Journal {
     /// Closes the open batch after the terminal approved a batch close: stores the
     /// journal's own totals beside the terminal's reply and opens the next batch.
     pub fn close_batch(&mut self, terminal_reply: &str) -> Result<BatchReport, JournalError> {
-        let report = self.report(BatchSel::Open)?;
-        let totals = serde_json::to_string(&report).unwrap_or_default();
-        let at = now();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE batch SET closed_at = ?1, journal_totals = ?2, terminal_reply = ?3 WHERE number = ?4",
-            params![at, totals, mask_frame(terminal_reply), report.batch],
-        )?;
-        tx.execute(
-            "INSERT INTO batch (number, opened_at) VALUES (?1, ?2)",
-            params![report.batch + 1, at],
-        )?;
+        let report = close_batch_in(&tx, terminal_reply)?;
         tx.commit()?;
         Ok(report)
     }
@@ -689,60 +749,254 @@ impl Journal {
             .optional()?)
     }
 
-    /// What of an approved sale or completion can still be refunded: its amount and
-    /// tip less approved refunds that reference it (nothing once voided). None when
-    /// the order is not in the journal.
+    /// What of an approved sale or completion can still be refunded (see
+    /// `rules::refundable`). None when the order is not in the journal.
     pub fn refundable(&self, orig_order_no: &str) -> Result<Option<Money>, JournalError> {
         let Some(orig) = self.find(orig_order_no)? else {
             return Ok(None);
         };
-        let exponent = orig.amount.exponent();
-        if orig.state != TxnState::Approved {
-            return Ok(Some(Money::zero(exponent)));
-        }
-        let related = self.select(
-            "WHERE orig_order_no = ?1 AND state = 'approved'",
-            [orig_order_no],
-        )?;
-        let voided = related
-            .iter()
-            .any(|r| r.kind == TxnKind::Trans(TransType::Void));
-        if voided {
-            return Ok(Some(Money::zero(exponent)));
-        }
-        let tip = report::effective_tip(&orig, &related);
-        let refunded: i64 = related
-            .iter()
-            .filter(|r| {
-                matches!(
-                    r.kind,
-                    TxnKind::Trans(TransType::Refund | TransType::CompletionRefund)
-                )
-            })
-            .map(|r| r.amount.minor())
-            .sum();
-        let left = (orig.amount.minor() + tip - refunded).max(0);
-        Money::from_minor(left, exponent)
-            .map(Some)
-            .map_err(|e| JournalError::Invalid(e.to_string()))
+        let related = self.select("WHERE orig_order_no = ?1 ORDER BY id", [orig_order_no])?;
+        Ok(Some(rules::refundable(&orig, &related)))
     }
 
-    /// The latest approved sale of exactly this amount within `within`, for the
-    /// duplicate-sale question.
-    pub fn recent_approved_same_amount(
-        &self,
-        amount: Money,
-        within: Duration,
-    ) -> Result<Option<TxnRow>, JournalError> {
-        let since = chrono::Utc::now() - chrono::Duration::from_std(within).unwrap_or_default();
-        let since = since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        let rows = self.select(
-            "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1
-             AND updated_at >= ?2 ORDER BY id DESC LIMIT 1",
-            params![amount.minor(), since],
-        )?;
-        Ok(rows.into_iter().next())
+    /// The rows that reference `orig_order_no` (refunds, voids, tips, completions).
+    pub fn follow_ups(&self, orig_order_no: &str) -> Result<Vec<TxnRow>, JournalError> {
+        self.select("WHERE orig_order_no = ?1 ORDER BY id", [orig_order_no])
     }
+}
+
+/// Builds a new journal under a temporary name and gives it its real name only when it
+/// is complete, without replacing a file another process created meanwhile. So no
+/// process ever sees a half-made journal, and two that start at once share one.
+fn create(dir: &Path, path: &Path) -> Result<(), JournalError> {
+    let temp = dir.join(format!(
+        ".{FILE_NAME}.{}-{}.new",
+        std::process::id(),
+        fastrand::u32(..)
+    ));
+    let made = (|| {
+        let mut conn = Connection::open(&temp).map_err(|e| classify(path, e))?;
+        prepare(&mut conn)?;
+        conn.close().map_err(|(_, e)| classify(path, e))
+    })();
+    let named = made.and_then(|()| match std::fs::hard_link(&temp, path) {
+        Ok(()) => Ok(()),
+        // Another process was quicker: its journal is the one.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(JournalError::Open {
+            path: path.to_path_buf(),
+            detail: format!("cannot name the new journal: {e}"),
+        }),
+    });
+    let _ = std::fs::remove_file(&temp);
+    named
+}
+
+/// WAL with synchronous FULL, the schema, the identity and an open batch: what every
+/// journal needs before its first row.
+fn prepare(conn: &mut Connection) -> Result<(), JournalError> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    // NORMAL can lose committed rows on power loss; a payment journal may not.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
+        return Err(JournalError::Invalid(format!(
+            "could not set WAL and synchronous FULL (got {mode}, {sync})"
+        )));
+    }
+    // Proves the directory takes the WAL's side files and the file takes writes.
+    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?;
+    schema::migrate(conn)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('identity', ?1)",
+        [new_identity()],
+    )?;
+    tx.execute(
+        "INSERT INTO batch (number, opened_at)
+         SELECT next, ?1 FROM (SELECT COALESCE(MAX(number), 0) + 1 AS next FROM batch)
+         WHERE NOT EXISTS (SELECT 1 FROM batch WHERE closed_at IS NULL)",
+        [now()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A money-moving request the lane wants journaled; the journal picks its order number.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub request_id: String,
+    pub kind: TxnKind,
+    /// None for a void or cancel: it gives back what the original moved.
+    pub amount: Option<Money>,
+    pub tip: Option<Money>,
+    pub cashback: Option<Money>,
+    pub currency: String,
+    pub exponent: u8,
+    pub orig_order_no: Option<String>,
+    pub lane: String,
+    pub scenario: Option<String>,
+    /// A sale of the same amount approved this recently is a possible duplicate;
+    /// None when the cashier confirmed it.
+    pub duplicate_window: Option<Duration>,
+}
+
+/// Why `admit` journaled nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("{} earlier transaction(s) of this lane still unresolved ({})", .0.len(), .0.join(", "))]
+    Unresolved(Vec<String>),
+    #[error("a sale of {amount} was approved {ago_secs}s ago ({order_no})")]
+    PossibleDuplicate {
+        amount: Money,
+        order_no: String,
+        ago_secs: u64,
+    },
+    /// A rule of `rules` says no, in words for the cashier.
+    #[error("{0}")]
+    Rule(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+impl From<rusqlite::Error> for Refused {
+    fn from(e: rusqlite::Error) -> Refused {
+        Refused::Journal(e.into())
+    }
+}
+
+/// A lane id as it goes into order numbers: 1 to 8 letters or digits, upper case.
+pub fn check_lane(lane: &str) -> Result<String, JournalError> {
+    let lane = lane.trim().to_ascii_uppercase();
+    if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(JournalError::Invalid(format!(
+            "lane id '{lane}': use 1 to 8 letters or digits"
+        )));
+    }
+    Ok(lane)
+}
+
+fn next_order_no_in(
+    tx: &rusqlite::Transaction,
+    lane: &str,
+    identity: &str,
+) -> Result<String, JournalError> {
+    let next: i64 = tx
+        .query_row("SELECT next FROM order_seq WHERE lane = ?1", [lane], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .unwrap_or(1);
+    tx.execute(
+        "INSERT INTO order_seq (lane, next) VALUES (?1, ?2) ON CONFLICT(lane) DO UPDATE SET next = excluded.next",
+        params![lane, next + 1],
+    )?;
+    let day = chrono::Local::now().format("%m%d");
+    Ok(format!("{lane}-{identity}-{day}-{next:06}"))
+}
+
+fn open_batch_in(conn: &Connection) -> Result<i64, JournalError> {
+    Ok(conn.query_row(
+        "SELECT number FROM batch WHERE closed_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn insert_pending(
+    tx: &rusqlite::Transaction,
+    txn: &NewTxn,
+    batch: i64,
+) -> Result<i64, JournalError> {
+    if txn.order_no.is_empty() || txn.order_no.len() > ORDER_NO_MAX {
+        return Err(JournalError::Invalid(format!(
+            "order number '{}' must be 1 to 32 characters",
+            txn.order_no
+        )));
+    }
+    let inserted = tx.execute(
+        "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
+            cashback_minor, currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+        params![
+            txn.order_no,
+            txn.request_id,
+            txn.kind.name(),
+            txn.amount.minor(),
+            txn.tip.map(Money::minor),
+            txn.cashback.map(Money::minor),
+            txn.currency,
+            txn.amount.exponent(),
+            txn.orig_order_no,
+            txn.lane,
+            txn.scenario,
+            batch,
+            now(),
+        ],
+    );
+    match inserted {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(JournalError::Duplicate(txn.order_no.clone()));
+        }
+        other => other?,
+    };
+    let id = tx.last_insert_rowid();
+    audit(
+        tx,
+        &txn.order_no,
+        "lane",
+        None,
+        TxnState::Pending,
+        "journaled before sending",
+    )?;
+    Ok(id)
+}
+
+fn select(
+    conn: &Connection,
+    where_sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<TxnRow>, JournalError> {
+    let sql = format!("SELECT {COLUMNS} FROM txn {where_sql}");
+    let mut stmt = conn.prepare(&sql)?;
+    let raws = stmt
+        .query_map(args, raw_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raws.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Whole seconds since an RFC 3339 time the journal wrote.
+pub fn secs_since(rfc3339: &str) -> u64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+                .num_seconds()
+                .max(0) as u64
+        })
+        .unwrap_or(0)
+}
+
+fn close_batch_in(
+    tx: &rusqlite::Transaction,
+    terminal_reply: &str,
+) -> Result<BatchReport, JournalError> {
+    let batch = open_batch_in(tx)?;
+    let rows = select(tx, "WHERE batch = ?1 ORDER BY id", [batch])?;
+    let report = BatchReport::of(batch, &rows);
+    let totals = serde_json::to_string(&report).unwrap_or_default();
+    let at = now();
+    tx.execute(
+        "UPDATE batch SET closed_at = ?1, journal_totals = ?2, terminal_reply = ?3 WHERE number = ?4",
+        params![at, totals, mask_frame(terminal_reply), batch],
+    )?;
+    tx.execute(
+        "INSERT INTO batch (number, opened_at) VALUES (?1, ?2)",
+        params![batch + 1, at],
+    )?;
+    Ok(report)
 }
 
 fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
@@ -806,6 +1060,7 @@ struct RawRow {
     sent_at: Option<String>,
     updated_at: String,
     outcome: [Option<String>; 10],
+    asked: Option<i64>,
 }
 
 fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
@@ -839,6 +1094,7 @@ fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
             r.get(25)?,
             r.get(26)?,
         ],
+        asked: r.get(27)?,
     })
 }
 
@@ -867,6 +1123,7 @@ impl TryFrom<RawRow> for TxnRow {
             kind: TxnKind::from_name(&r.kind).ok_or_else(|| bad("kind"))?,
             state: TxnState::from_name(&r.state).ok_or_else(|| bad("state"))?,
             amount: money(r.amount)?,
+            asked: money(r.asked.unwrap_or(r.amount))?,
             tip: r.tip.map(money).transpose()?,
             cashback: r.cashback.map(money).transpose()?,
             order_no: r.order_no,

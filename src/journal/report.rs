@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::rules::effective_tip;
 use super::{TxnKind, TxnRow, TxnState};
 use crate::ecr::TransType as T;
 use crate::money::format_minor;
@@ -38,18 +39,6 @@ pub enum LineKind {
     Heading,
     Row,
     Net,
-}
-
-/// The tip in force on a sale: its latest approved adjustment, else its own tip.
-pub(super) fn effective_tip(sale: &TxnRow, related: &[TxnRow]) -> i64 {
-    related
-        .iter()
-        .filter(|r| r.kind == TxnKind::TipAdjust && r.state == TxnState::Approved)
-        .filter(|r| r.orig_order_no.as_deref() == Some(&sale.order_no))
-        .max_by_key(|r| r.id)
-        .map(|r| r.amount.minor())
-        .or(sale.tip.map(|t| t.minor()))
-        .unwrap_or(0)
 }
 
 impl BatchReport {

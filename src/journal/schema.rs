@@ -61,6 +61,17 @@ const MIGRATIONS: &[&str] = &[
         next  INTEGER NOT NULL
     );
     ",
+    // v2: the journal's identity (part of every order number, so a journal started
+    // beside an old one never reuses its numbers) and the amount each row asked for,
+    // apart from the amount the terminal says moved.
+    "
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    ALTER TABLE txn ADD COLUMN asked_minor INTEGER;
+    CREATE INDEX txn_lane_state ON txn(lane, state);
+    ",
 ];
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -8,10 +8,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
+use super::owner::LaneOwner;
 use crate::ecr::{
-    Operation, Outcome, QueryVerdict, Reply, Topic, TransType, query_verdict, tip_verdict,
+    Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, names_other_order,
+    outcome_for, query_verdict, tip_verdict,
 };
-use crate::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnRow, TxnState};
+use crate::journal::{Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, rules};
 use crate::link::{Answer, Link, LinkEvent, LinkState, SendError, backoff, new_request_id};
 use crate::money::Money;
 
@@ -80,10 +82,12 @@ impl LaneHandle {
     }
 }
 
-/// Starts the lane actor on an opened journal. Events stream out until `Stopped`.
+/// Starts the lane actor on an opened journal, for the process that owns the lane
+/// (held until the actor stops). Events stream out until `Stopped`.
 pub fn spawn(
     settings: Settings,
     journal: Journal,
+    owner: LaneOwner,
 ) -> (LaneHandle, mpsc::UnboundedReceiver<Event>, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(32);
     let (events, events_rx) = mpsc::unbounded_channel();
@@ -91,6 +95,7 @@ pub fn spawn(
     let actor = Actor {
         settings,
         journal,
+        _owner: owner,
         link,
         events,
         inflight: HashMap::new(),
@@ -144,6 +149,8 @@ struct Resolving {
 struct Actor {
     settings: Settings,
     journal: Journal,
+    /// The lane is this process's while the actor runs.
+    _owner: LaneOwner,
     link: Link,
     events: mpsc::UnboundedSender<Event>,
     inflight: HashMap<String, Inflight>,
@@ -197,7 +204,7 @@ impl Actor {
 
     /// Rows left pending or unknown by an earlier run are resolved before new work.
     fn resume_unresolved(&mut self) {
-        match self.journal.unresolved() {
+        match self.journal.unresolved_on(&self.settings.lane_id) {
             Ok(rows) => {
                 let paying = self.paying().map(String::from);
                 // A payment still in its card flow has its answer coming; no query.
@@ -216,7 +223,7 @@ impl Actor {
     fn emit_unresolved(&self) {
         let orders = self
             .journal
-            .unresolved()
+            .unresolved_on(&self.settings.lane_id)
             .map(|rows| rows.into_iter().map(|r| r.order_no).collect::<Vec<_>>());
         match orders {
             Ok(orders) => self.emit(Event::Unresolved { orders }),
@@ -332,59 +339,57 @@ impl Actor {
         if let Some(order_no) = self.paying() {
             return Err(Refusal::Busy(order_no.to_string()));
         }
-        let unresolved = self.journal.unresolved().map_err(journal_refusal)?;
-        if !unresolved.is_empty() {
-            // Rows another process left unknown (a CLI run beside this screen) are taken
-            // up here too, so the refusal does not last for ever.
-            self.resume_unresolved();
-            return Err(Refusal::Unresolved {
-                count: unresolved.len(),
-                orders: unresolved
-                    .iter()
-                    .map(|r| r.order_no.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
         if !self.link.is_up() {
+            // Rows an earlier run left unknown are taken up as soon as the link is back.
+            self.resume_unresolved();
             return Err(Refusal::NotConnected);
         }
         let req = self.for_original(req);
-        self.validate(&req)?;
-
-        let order_no = self
-            .journal
-            .next_order_no(&self.settings.lane_id)
-            .map_err(journal_refusal)?;
         let request_id = new_request_id();
-        let (mut amount, tip, cashback) = amounts(&req, self.settings.exponent);
-        if let PayRequest::Void { orig }
-        | PayRequest::FollowUp {
-            orig, amount: None, ..
-        } = &req
-        {
-            // A void or cancel gives back the original's amount: journal it so.
-            if let Ok(Some(original)) = self.journal.find(orig) {
-                amount = original.amount;
+        let (amount, tip, cashback) = amounts(&req);
+        let force = matches!(req, PayRequest::Sale { force: true, .. });
+        let admitted = self.journal.admit(&Request {
+            request_id: request_id.clone(),
+            kind: req.kind(),
+            amount,
+            tip,
+            cashback,
+            currency: self.settings.currency.clone(),
+            exponent: self.settings.exponent,
+            orig_order_no: req.orig().map(String::from),
+            lane: self.settings.lane_id.clone(),
+            scenario: match &req {
+                PayRequest::Sale { scenario, .. } => Some(scenario.as_wire().to_string()),
+                _ => None,
+            },
+            duplicate_window: (!force).then_some(self.settings.duplicate_window),
+        });
+        let row = match admitted {
+            Ok(row) => row,
+            Err(Refused::Unresolved(orders)) => {
+                // Rows a run that died left unknown are taken up here, so the refusal
+                // does not last for ever.
+                self.resume_unresolved();
+                return Err(Refusal::Unresolved {
+                    count: orders.len(),
+                    orders: orders.join(", "),
+                });
             }
-        }
-        self.journal
-            .begin(&NewTxn {
-                order_no: order_no.clone(),
-                request_id: request_id.clone(),
-                kind: req.kind(),
+            Err(Refused::PossibleDuplicate {
                 amount,
-                tip,
-                cashback,
-                currency: self.settings.currency.clone(),
-                orig_order_no: req.orig().map(String::from),
-                lane: self.settings.lane_id.clone(),
-                scenario: match &req {
-                    PayRequest::Sale { scenario, .. } => Some(scenario.as_wire().to_string()),
-                    _ => None,
-                },
-            })
-            .map_err(journal_refusal)?;
+                order_no,
+                ago_secs,
+            }) => {
+                return Err(Refusal::PossibleDuplicate {
+                    amount: amount.to_string(),
+                    order_no,
+                    ago_secs,
+                });
+            }
+            Err(Refused::Rule(why)) => return Err(Refusal::Invalid(why)),
+            Err(Refused::Journal(e)) => return Err(journal_refusal(e)),
+        };
+        let (order_no, amount) = (row.order_no, row.amount);
         self.pause(PausePoint::AfterJournal);
 
         let op = req.operation(&order_no, &self.settings.currency);
@@ -427,126 +432,38 @@ impl Actor {
     /// refund of a completion is a completion refund. Cashiers and scripts need not
     /// know the difference.
     fn for_original(&self, req: PayRequest) -> PayRequest {
-        let kind = req
+        let Some(kind) = req
             .orig()
             .and_then(|o| self.journal.find(o).ok().flatten())
-            .map(|r| r.kind);
-        let follow_up = |trans_type, orig, amount| PayRequest::FollowUp {
-            trans_type,
-            orig,
-            amount,
+            .map(|r| r.kind)
+        else {
+            return req;
         };
-        match (req, kind) {
-            (PayRequest::Void { orig }, Some(TxnKind::Trans(TransType::PreAuth))) => {
-                follow_up(TransType::PreAuthCancel, orig, None)
-            }
-            (PayRequest::Void { orig }, Some(TxnKind::Trans(TransType::Completion))) => {
-                follow_up(TransType::CompletionCancel, orig, None)
-            }
-            (
-                PayRequest::Refund {
+        match req {
+            PayRequest::Void { orig } => match rules::void_kind(kind) {
+                Some(t) if t != TransType::Void => PayRequest::FollowUp {
+                    trans_type: t,
+                    orig,
+                    amount: None,
+                },
+                _ => PayRequest::Void { orig },
+            },
+            PayRequest::Refund {
+                amount,
+                orig: Some(orig),
+            } => match rules::refund_kind(kind) {
+                Some(t) if t != TransType::Refund => PayRequest::FollowUp {
+                    trans_type: t,
+                    orig,
+                    amount: Some(amount),
+                },
+                _ => PayRequest::Refund {
                     amount,
                     orig: Some(orig),
                 },
-                Some(TxnKind::Trans(TransType::Completion)),
-            ) => follow_up(TransType::CompletionRefund, orig, Some(amount)),
-            (req, _) => req,
-        }
-    }
-
-    /// Checks a request against the journal before anything is written or sent, so a
-    /// cashier learns at once what is wrong.
-    fn validate(&self, req: &PayRequest) -> Result<(), Refusal> {
-        if let PayRequest::Sale {
-            amount,
-            force: false,
-            ..
-        } = req
-        {
-            let recent = self
-                .journal
-                .recent_approved_same_amount(*amount, self.settings.duplicate_window)
-                .map_err(journal_refusal)?;
-            if let Some(row) = recent {
-                return Err(Refusal::PossibleDuplicate {
-                    amount: amount.to_string(),
-                    order_no: row.order_no.clone(),
-                    ago_secs: secs_since(&row.updated_at),
-                });
-            }
-        }
-        let Some(orig) = req.orig() else {
-            return Ok(());
-        };
-        let row = self
-            .journal
-            .find(orig)
-            .map_err(journal_refusal)?
-            .ok_or_else(|| Refusal::Invalid(format!("order {orig} is not in the journal")))?;
-        if row.state != TxnState::Approved {
-            return Err(Refusal::Invalid(format!(
-                "order {orig} was not approved ({})",
-                row.state.name()
-            )));
-        }
-        use TransType as T;
-        let kind = match row.kind {
-            TxnKind::Trans(t) => t,
-            _ => return Err(Refusal::Invalid(format!("order {orig} is not a payment"))),
-        };
-        let fits = match req {
-            PayRequest::Refund { .. } => matches!(kind, T::Sale | T::CashbackSale),
-            PayRequest::Void { .. } => matches!(kind, T::Sale | T::CashbackSale | T::Refund),
-            PayRequest::TipAdjust { .. } => matches!(kind, T::Sale | T::CashbackSale),
-            PayRequest::FollowUp { trans_type, .. } => match trans_type {
-                T::PreAuthCancel | T::Completion => kind == T::PreAuth,
-                T::CompletionCancel | T::CompletionRefund => kind == T::Completion,
-                _ => false,
             },
-            _ => true,
-        };
-        if !fits {
-            return Err(Refusal::Invalid(format!(
-                "order {orig} is a {kind}; that cannot be done to it"
-            )));
+            req => req,
         }
-        let same_batch_only = matches!(
-            req,
-            PayRequest::Void { .. }
-                | PayRequest::TipAdjust { .. }
-                | PayRequest::FollowUp {
-                    trans_type: T::PreAuthCancel | T::CompletionCancel,
-                    ..
-                }
-        );
-        if same_batch_only && row.batch != self.journal.open_batch().map_err(journal_refusal)? {
-            return Err(Refusal::Invalid(format!(
-                "order {orig} was settled with batch {}; refund it instead",
-                row.batch
-            )));
-        }
-        let refund = match req {
-            PayRequest::Refund {
-                amount,
-                orig: Some(_),
-            }
-            | PayRequest::FollowUp {
-                trans_type: T::CompletionRefund,
-                amount: Some(amount),
-                ..
-            } => Some(amount),
-            _ => None,
-        };
-        if let Some(amount) = refund {
-            let refundable = self.journal.refundable(orig).map_err(journal_refusal)?;
-            if refundable.is_some_and(|left| *amount > left) {
-                return Err(Refusal::Invalid(format!(
-                    "at most {} of order {orig} can still be refunded",
-                    refundable.map(|m| m.to_string()).unwrap_or_default()
-                )));
-            }
-        }
-        Ok(())
     }
 
     fn next_resolve_at(&self) -> Instant {
@@ -691,22 +608,39 @@ impl Actor {
         match inflight {
             Inflight::Pay { order_no } => {
                 self.pause(PausePoint::AfterReply);
-                match answer.outcome {
+                let (outcome, why) = match &answer.reply {
+                    Some(reply) if names_other_order(reply, &order_no) => (
+                        Outcome::Unknown,
+                        format!(
+                            "the answer names order {}, not this one",
+                            reply.biz.merchant_order_no.as_deref().unwrap_or("-")
+                        ),
+                    ),
+                    _ => (answer.outcome, answer.why.clone()),
+                };
+                match outcome {
                     Outcome::Approved | Outcome::Declined => {
-                        let state = if answer.outcome == Outcome::Approved {
+                        let state = if outcome == Outcome::Approved {
                             TxnState::Approved
                         } else {
                             TxnState::Declined
                         };
-                        let rec = record_of(state, answer.reply.as_ref(), answer.raw.clone());
-                        self.record(&order_no, &rec, &answer.why, answer.reply);
+                        let rec =
+                            self.final_record(&order_no, state, answer.reply.as_ref(), answer.raw);
+                        self.record(&order_no, &rec, &why, answer.reply);
                     }
                     Outcome::Unknown => {
-                        let rec = record_of(TxnState::Unknown, answer.reply.as_ref(), answer.raw);
-                        if let Err(e) = self.journal.record_outcome(&order_no, &rec, &answer.why) {
+                        // Another order's answer says nothing of this row: keep none of it.
+                        let (reply, raw) = if why == answer.why {
+                            (answer.reply.as_ref(), answer.raw)
+                        } else {
+                            (None, None)
+                        };
+                        let rec = record_of(TxnState::Unknown, reply, raw);
+                        if let Err(e) = self.journal.record_outcome(&order_no, &rec, &why) {
                             tracing::error!("recording unknown outcome of {order_no}: {e}");
                         }
-                        self.start_resolving(&order_no, &answer.why);
+                        self.start_resolving(&order_no, &why);
                         self.emit_unresolved();
                     }
                 }
@@ -751,7 +685,14 @@ impl Actor {
         raw: Option<String>,
         why: &str,
     ) {
+        let target = self.query_target(order_no);
         let verdict = match (reply, self.tip_row(order_no)) {
+            (Some(reply), _) if names_other_order(reply, &target) => {
+                QueryVerdict::Undetermined(format!(
+                    "the query answer names order {}, not {target}",
+                    reply.biz.merchant_order_no.as_deref().unwrap_or("-")
+                ))
+            }
             (Some(reply), Some(tip)) => tip_verdict(reply, tip.amount),
             (Some(reply), None) => query_verdict(reply),
             (None, _) => QueryVerdict::Undetermined(why.to_string()),
@@ -772,7 +713,7 @@ impl Actor {
                 return;
             }
         };
-        let mut rec = record_of(state, reply, raw);
+        let mut rec = self.final_record(order_no, state, reply, raw);
         if state == TxnState::Declined {
             // The query's own "not found" is no decline code of the transaction.
             rec.response_msg = Some(why.to_string());
@@ -785,9 +726,11 @@ impl Actor {
         let Some(order_no) = reply.biz.merchant_order_no.clone() else {
             return;
         };
+        // Only rows of this lane: another lane's rows are its owner's to settle.
         let unresolved = matches!(
             self.journal.find(&order_no),
             Ok(Some(row)) if matches!(row.state, TxnState::Pending | TxnState::Unknown)
+                && row.lane.eq_ignore_ascii_case(&self.settings.lane_id)
         );
         if !unresolved || self.paying() == Some(order_no.as_str()) {
             return;
@@ -799,13 +742,13 @@ impl Actor {
                 Some(raw.to_string()),
                 "late query answer",
             ),
-            Some(Topic::PayOrder | Topic::TipAdjustment) => {
-                let state = match crate::ecr::outcome(reply) {
+            Some(topic @ (Topic::PayOrder | Topic::TipAdjustment)) => {
+                let state = match outcome_for(topic, reply) {
                     Outcome::Approved => TxnState::Approved,
                     Outcome::Declined => TxnState::Declined,
                     Outcome::Unknown => return,
                 };
-                let rec = record_of(state, Some(reply), Some(raw.to_string()));
+                let rec = self.final_record(&order_no, state, Some(reply), Some(raw.to_string()));
                 self.record(
                     &order_no,
                     &rec,
@@ -815,6 +758,26 @@ impl Actor {
             }
             _ => {}
         }
+    }
+
+    /// What a final answer records; an approval books the amount the terminal says
+    /// moved, which may differ from the amount asked (a partial approval).
+    fn final_record(
+        &self,
+        order_no: &str,
+        state: TxnState,
+        reply: Option<&Reply>,
+        raw: Option<String>,
+    ) -> OutcomeRecord {
+        let mut rec = record_of(state, reply, raw);
+        if state == TxnState::Approved
+            && let Some(reply) = reply
+            && let Ok(Some(row)) = self.journal.find(order_no)
+            && rules::asks_amount(row.kind)
+        {
+            rec.amount = moved_amount(reply, row.asked);
+        }
+        rec
     }
 
     /// Writes a final state and tells the world.
@@ -876,20 +839,20 @@ fn resolvable_by_query(kind: &TxnKind) -> bool {
     !matches!(kind, TxnKind::BatchClose)
 }
 
-/// Amount, tip and cash-back as the journal keeps them.
-fn amounts(req: &PayRequest, exponent: u8) -> (Money, Option<Money>, Option<Money>) {
-    let zero = Money::zero(exponent);
+/// Amount (None for a void or cancel: the original's), tip and cash-back as asked.
+fn amounts(req: &PayRequest) -> (Option<Money>, Option<Money>, Option<Money>) {
     match req {
         PayRequest::Sale {
             amount,
             tip,
             cashback,
             ..
-        } => (*amount, *tip, *cashback),
-        PayRequest::Refund { amount, .. } | PayRequest::PreAuth { amount } => (*amount, None, None),
-        PayRequest::FollowUp { amount, .. } => (amount.unwrap_or(zero), None, None),
-        PayRequest::TipAdjust { tip, .. } => (*tip, None, None),
-        PayRequest::Void { .. } | PayRequest::BatchClose => (zero, None, None),
+        } => (Some(*amount), *tip, *cashback),
+        PayRequest::Refund { amount, .. }
+        | PayRequest::PreAuth { amount }
+        | PayRequest::TipAdjust { tip: amount, .. } => (Some(*amount), None, None),
+        PayRequest::FollowUp { amount, .. } => (*amount, None, None),
+        PayRequest::Void { .. } | PayRequest::BatchClose => (None, None, None),
     }
 }
 
@@ -904,6 +867,7 @@ fn record_of(state: TxnState, reply: Option<&Reply>, raw: Option<String>) -> Out
     let biz = &reply.biz;
     OutcomeRecord {
         state,
+        amount: None,
         response_code: reply.response_code.clone(),
         response_msg: Some(reply.message().to_string()).filter(|m| !m.is_empty()),
         trans_no: biz.trans_no.clone(),
@@ -919,14 +883,4 @@ fn record_of(state: TxnState, reply: Option<&Reply>, raw: Option<String>) -> Out
 
 fn journal_refusal(e: crate::journal::JournalError) -> Refusal {
     Refusal::Journal(e.to_string())
-}
-
-fn secs_since(rfc3339: &str) -> u64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-                .num_seconds()
-                .max(0) as u64
-        })
-        .unwrap_or(0)
 }

@@ -7,6 +7,8 @@
 
 mod actor;
 mod command;
+mod owner;
 
 pub use actor::{LaneHandle, spawn};
 pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
+pub use owner::{LaneOwner, OwnerError};

@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use address::{AddressError, DEFAULT_PORT, Endpoint};
 
-use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome};
+use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
 use crate::mask::{mask_app_id, mask_frame, mask_json};
 
 type Ws = WebSocketStream<TcpStream>;
@@ -526,7 +526,9 @@ impl Link {
                 }
             }
             Purpose::Caller => {
-                let outcome = reply.as_ref().map_or(Outcome::Unknown, |(r, _)| outcome(r));
+                let outcome = reply
+                    .as_ref()
+                    .map_or(Outcome::Unknown, |(r, _)| outcome_for(p.topic, r));
                 let (reply, raw) = reply.unzip();
                 self.events.push_back(LinkEvent::Answer(Box::new(Answer {
                     request_id,

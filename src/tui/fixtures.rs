@@ -11,6 +11,7 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
         kind,
         state,
         amount: Money::from_minor(minor, 2).unwrap_or(Money::zero(2)),
+        asked: Money::from_minor(minor, 2).unwrap_or(Money::zero(2)),
         tip: None,
         cashback: None,
         currency: "USD".into(),

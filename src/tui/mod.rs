@@ -79,13 +79,21 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         None
     };
     let link = config.link().map_err(|e| e.to_string())?;
+    // The screen owns the lane while it is open; a command running on it is let finish.
+    let wait = link.card_flow_timeout + link.request_timeout;
+    let owner = tokio::select! {
+        owner = crate::headless::take_lane(&config, "the cashier screen", wait) => {
+            owner.map_err(|f| f.message)?
+        }
+        _ = tokio::signal::ctrl_c() => return Err("gave up waiting for the lane".into()),
+    };
     let journal = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
     let reader = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
     let mut settings = Settings::new(link.clone(), config.lane.value.clone());
     settings.currency = config.currency.value.clone();
     settings.exponent = config.exponent();
     settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
-    let (handle, events, task) = lane::spawn(settings, journal);
+    let (handle, events, task) = lane::spawn(settings, journal, owner);
 
     let (theme, warning) = theme_for(&config.theme.value);
     let mut model = Model::new(

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::ecr::{DeviceInfo, PayScenario};
-use crate::journal::{BatchInfo, BatchReport, TxnRow};
+use crate::journal::{BatchInfo, BatchReport, TxnRow, rules};
 use crate::lane::{PayRequest, QueryResult};
 use crate::link::Direction;
 use crate::money::Money;
@@ -452,60 +452,30 @@ impl Model {
         self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
-    /// Approved rows of the open batch that a void can take.
+    /// Rows of the open batch that a void (or cancel) can take, by the lane's rules.
     pub fn voidable(&self) -> Vec<&TxnRow> {
-        use crate::ecr::TransType as T;
-        use crate::journal::{TxnKind, TxnState};
-        self.data
-            .open_rows
-            .iter()
-            .filter(|r| r.state == TxnState::Approved)
-            .filter(|r| {
-                matches!(
-                    r.kind,
-                    TxnKind::Trans(
-                        T::Sale | T::CashbackSale | T::Refund | T::PreAuth | T::Completion
-                    )
-                )
-            })
-            .filter(|r| !self.is_voided(&r.order_no))
+        let rows = &self.data.open_rows;
+        // Every row listed is of the open batch, so its own batch is the open one.
+        rows.iter()
+            .filter(|r| rules::may_void(r, rows, r.batch))
             .collect()
     }
 
-    /// Approved sales of the open batch that can take a tip.
+    /// Sales of the open batch whose tip can still change, by the lane's rules.
     pub fn tippable(&self) -> Vec<&TxnRow> {
-        use crate::ecr::TransType as T;
-        use crate::journal::{TxnKind, TxnState};
-        self.data
-            .open_rows
-            .iter()
-            .filter(|r| r.state == TxnState::Approved)
-            .filter(|r| matches!(r.kind, TxnKind::Trans(T::Sale | T::CashbackSale)))
-            .filter(|r| !self.is_voided(&r.order_no))
+        let rows = &self.data.open_rows;
+        rows.iter()
+            .filter(|r| rules::may_tip(r, rows, r.batch))
             .collect()
     }
 
     /// The tip in force on a sale: its latest approved adjustment, else its own.
     pub fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
-        use crate::journal::{TxnKind, TxnState};
-        self.data
-            .open_rows
-            .iter()
-            .filter(|r| r.kind == TxnKind::TipAdjust && r.state == TxnState::Approved)
-            .filter(|r| r.orig_order_no.as_deref() == Some(&sale.order_no))
-            .max_by_key(|r| r.id)
-            .map(|r| r.amount)
-            .or(sale.tip)
-    }
-
-    fn is_voided(&self, order_no: &str) -> bool {
-        use crate::ecr::TransType;
-        use crate::journal::{TxnKind, TxnState};
-        self.data.open_rows.iter().any(|r| {
-            r.kind == TxnKind::Trans(TransType::Void)
-                && r.state == TxnState::Approved
-                && r.orig_order_no.as_deref() == Some(order_no)
-        })
+        let minor = rules::effective_tip(sale, &self.data.open_rows);
+        if minor == 0 && sale.tip.is_none() {
+            return None;
+        }
+        Money::from_minor(minor, sale.amount.exponent()).ok()
     }
 
     /// Journal rows shown on the journal screen: the history, filtered.

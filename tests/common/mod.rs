@@ -12,7 +12,7 @@ use tempfile::TempDir;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use till::journal::{BatchSel, Journal, TxnRow, TxnState};
-use till::lane::{self, Event, LaneHandle, Settings};
+use till::lane::{self, Event, LaneHandle, LaneOwner, Settings};
 use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
 use till::sim::{Faults, Sim, SimConfig, SimHandle, net_by_order, read_ledger};
 
@@ -74,7 +74,8 @@ impl Rig {
         let mut settings = fast_settings(&sim.url());
         tweak(&mut settings);
         let journal = Journal::open(dir.path()).unwrap();
-        let (lane, events, task) = lane::spawn(settings, journal);
+        let owner = LaneOwner::try_acquire(dir.path(), &settings.lane_id, "the test rig").unwrap();
+        let (lane, events, task) = lane::spawn(settings, journal, owner);
         let mut rig = Rig {
             dir,
             sim,
