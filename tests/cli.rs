@@ -102,8 +102,30 @@ async fn payments_and_their_exit_codes() {
     let query_human = run(t(), &["query", &order]).await;
     assert!(query_human.stdout.contains("terminal:") && query_human.stdout.contains("journal:"));
 
+    // Partly refunded: a void would give back more than was charged.
     let void = run(t(), &["void", &order, "--json"]).await;
+    assert_eq!(void.code, 2, "{}", void.stderr);
+    assert!(
+        void.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("can no longer be voided"),
+        "{}",
+        void.stdout
+    );
+    let forced_order = forced.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let void = run(t(), &["void", &forced_order, "--json"]).await;
     assert_eq!(void.code, 0, "{}", void.stderr);
+    let twice = run(t(), &["void", &forced_order]).await;
+    assert_eq!(twice.code, 2, "{}", twice.stderr);
+    assert!(
+        twice.stderr.contains("already has a void"),
+        "{}",
+        twice.stderr
+    );
     let void_again = run(t(), &["void", "C01-0000-999999"]).await;
     assert_eq!(void_again.code, 2, "{}", void_again.stderr);
     assert!(void_again.stderr.contains("not in the journal"));

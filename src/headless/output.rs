@@ -97,6 +97,9 @@ pub fn row_json(row: &TxnRow, config: &Config) -> Value {
         "merchant_order_no": row.order_no,
         "orig_merchant_order_no": row.orig_order_no,
         "amount": row.amount.to_string(),
+        "asked": row.asked.to_string(),
+        "partial": row.is_partial(),
+        "note": row.partial_note(),
         "tip": row.tip.map(|t| t.to_string()),
         "cashback": row.cashback.map(|c| c.to_string()),
         "currency": row.currency,
@@ -130,6 +133,7 @@ pub fn row_human(row: &TxnRow) -> String {
             lines.push(format!("  {label:<10} {v}"));
         }
     };
+    field("", row.partial_note().as_deref());
     field("order", Some(&row.order_no));
     field("original", row.orig_order_no.as_deref());
     field("tip", row.tip.map(|t| t.to_string()).as_deref());

@@ -216,6 +216,26 @@ impl TxnRow {
     pub fn is_partial(&self) -> bool {
         self.state == TxnState::Approved && self.amount != self.asked
     }
+
+    /// A partial approval in words for the cashier: what moved, what was asked and
+    /// what is left to settle another way.
+    pub fn partial_note(&self) -> Option<String> {
+        if !self.is_partial() {
+            return None;
+        }
+        let (moved, asked) = (self.amount, self.asked);
+        let rest = Money::from_minor((asked.minor() - moved.minor()).abs(), asked.exponent())
+            .unwrap_or(Money::zero(asked.exponent()));
+        let refund = matches!(
+            self.kind,
+            TxnKind::Trans(TransType::Refund | TransType::CompletionRefund)
+        );
+        Some(match (refund, moved < asked) {
+            (false, true) => format!("APPROVED {moved} of {asked}: collect {rest} another way"),
+            (true, true) => format!("REFUNDED {moved} of {asked}: give back {rest} another way"),
+            (_, false) => format!("APPROVED {moved}, {rest} more than the {asked} asked"),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

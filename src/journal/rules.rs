@@ -153,10 +153,9 @@ pub fn check(
                     "order {name} was settled with batch {batch}; its tip can no longer change"
                 ));
             }
-            if let Some(r) = later.find(|r| r.kind != TxnKind::TipAdjust) {
+            if let Some(r) = later.find(|r| r.kind == TxnKind::Trans(T::Void)) {
                 return Err(format!(
-                    "order {name} already has a {} ({}); its tip can no longer change",
-                    r.kind.name(),
+                    "order {name} already has a void ({}); its tip can no longer change",
                     r.order_no
                 ));
             }

@@ -233,12 +233,13 @@ fn rows_table<'a>(
         body,
         [
             Constraint::Length(5),
-            Constraint::Length(16),
-            Constraint::Length(12),
+            // A whole order number: lane, journal identity, day, sequence.
+            Constraint::Length(21),
+            Constraint::Length(11),
             Constraint::Length(8),
-            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(6),
             Constraint::Length(7),
-            Constraint::Length(10),
             Constraint::Length(4),
         ],
     )

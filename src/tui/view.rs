@@ -212,6 +212,9 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
         format!("{} {} {}", row.kind.name(), row.amount, row.currency),
         theme.amount,
     )));
+    if let Some(note) = row.partial_note() {
+        lines.push(Line::from(Span::styled(note, theme.declined)));
+    }
     let detail = [
         row.brand.clone(),
         row.card.clone(),
