@@ -365,9 +365,15 @@ fn refusal_failure(r: Refusal) -> Failure {
         Refusal::PossibleDuplicate { .. } => Exit::Usage,
         Refusal::Invalid(_) => Exit::Usage,
     };
-    let mut message = r.to_string();
-    if matches!(r, Refusal::PossibleDuplicate { .. }) {
-        message.push_str(" (add --force to charge again)");
-    }
+    let message = match &r {
+        Refusal::PossibleDuplicate {
+            amount,
+            order_no,
+            ago_secs,
+        } => format!(
+            "a sale of {amount} was approved {ago_secs}s ago ({order_no}); add --force to charge again"
+        ),
+        other => other.to_string(),
+    };
     Failure::new(exit, message)
 }

@@ -50,8 +50,7 @@ impl LaneOwner {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                let holder = read_holder(&mut file);
                 let holder = holder.trim();
                 return Err(OwnerError::Busy {
                     lane,
@@ -101,4 +100,21 @@ impl LaneOwner {
     pub fn lane(&self) -> &str {
         &self.lane
     }
+}
+
+/// What the owner wrote about itself. It writes just after taking the lock, so a
+/// moment's patience spares the person a vague "another till process".
+fn read_holder(file: &mut File) -> String {
+    let mut holder = String::new();
+    for _ in 0..10 {
+        holder.clear();
+        let _ = file
+            .rewind()
+            .and_then(|()| file.read_to_string(&mut holder));
+        if !holder.trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    holder
 }

@@ -1,0 +1,247 @@
+//! Two real till processes on one data dir and lane: a double click, or a script
+//! selling while another command runs. One owns the lane at a time; the other waits
+//! for it (saying so) or gives up without touching the owner's rows; the decision that
+//! money may move is made where the row is journaled. The simulator's ledger says
+//! what money really moved.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use till::journal::{Journal, TxnState};
+use till::sim::{Faults, read_ledger};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+fn slow_terminal() -> Faults {
+    Faults {
+        // Long enough that the second process starts while the first is in its card flow.
+        hold: Some(Duration::from_millis(600)),
+        ..Faults::default()
+    }
+}
+
+/// Money the terminal moved for orders of this kind.
+fn charges(dir: &std::path::Path, kind: &str) -> Vec<(String, i64)> {
+    read_ledger(&ledger_path(dir))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.trans_type == kind)
+        .map(|e| (e.merchant_order_no, e.amount_minor))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sales_started_together_charge_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), slow_terminal(), 0).await;
+    let url = sim.url();
+    for (round, amount) in ["20.11", "20.12", "20.13"].into_iter().enumerate() {
+        let t = || till(dir.path(), &url, QUICK);
+        let args = ["sale", amount, "--json"];
+        let (a, b) = tokio::join!(run(t(), &args), run(t(), &args));
+        let mut codes = [a.code, b.code];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [0, 2],
+            "round {round}:\n{}\n{}\n{}\n{}",
+            a.stdout,
+            a.stderr,
+            b.stdout,
+            b.stderr
+        );
+        let second = if a.code == 2 { &a } else { &b };
+        assert!(
+            second.stderr.contains("in use by till sale"),
+            "{}",
+            second.stderr
+        );
+        assert!(
+            second.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("was approved"),
+            "{}",
+            second.stdout
+        );
+        assert_eq!(
+            charges(dir.path(), "sale").len(),
+            round + 1,
+            "one charge per round"
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_refunds_started_together_give_back_what_was_charged() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), slow_terminal(), 0).await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    let sale = run(t(), &["sale", "10.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let order = sale.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refund = ["refund", "6.00", "--orig", order.as_str(), "--json"];
+    let (a, b) = tokio::join!(run(t(), &refund), run(t(), &refund));
+    let mut codes = [a.code, b.code];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [0, 2],
+        "{}\n{}\n{}\n{}",
+        a.stdout,
+        a.stderr,
+        b.stdout,
+        b.stderr
+    );
+    let refused = if a.code == 2 { &a } else { &b };
+    assert!(
+        refused.stderr.contains("at most 4.00"),
+        "{}",
+        refused.stderr
+    );
+    // The ledger books money given back as negative.
+    let back: i64 = -charges(dir.path(), "refund")
+        .iter()
+        .map(|(_, m)| m)
+        .sum::<i64>();
+    assert_eq!(back, 600, "6.00 back on a 10.00 sale, once");
+    sim.shutdown().await;
+}
+
+/// Starts `till sale` frozen at `point` and returns it with its order number.
+async fn frozen_sale(
+    dir: &std::path::Path,
+    url: &str,
+    point: &str,
+) -> (tokio::process::Child, String) {
+    let mut cmd = till(dir, url, QUICK);
+    cmd.env("TILL_PAUSE_AT", point)
+        .args(["sale", "40.00", "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let marker = format!("till: paused at {point}");
+    let seen = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(&marker) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "never reached {point}");
+    let journal = Journal::open(&dir.join("data")).unwrap();
+    let order = journal.unresolved().unwrap()[0].order_no.clone();
+    (child, order)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_other_process_settles_a_row_its_owner_is_about_to_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    let (mut owner, order) = frozen_sale(dir.path(), &url, "after-journal").await;
+
+    // Everything that would settle or send gives up, says who holds the lane, and
+    // leaves the row alone.
+    for args in [
+        vec!["recover", "--json"],
+        vec!["query", order.as_str(), "--json"],
+        vec![
+            "resolve",
+            order.as_str(),
+            "--as",
+            "declined",
+            "--note",
+            "gone",
+            "--json",
+        ],
+    ] {
+        let out = run(t(), &args).await;
+        assert_eq!(out.code, 4, "{args:?}: {}\n{}", out.stdout, out.stderr);
+        let error = out.json()["error"].as_str().unwrap().to_string();
+        assert!(error.contains("in use by till sale"), "{args:?}: {error}");
+        let row = Journal::open(&dir.path().join("data"))
+            .unwrap()
+            .find(&order)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            row.state,
+            TxnState::Pending,
+            "{args:?} touched the owner's row"
+        );
+    }
+    // Reading the journal needs no lane.
+    let history = run(t(), &["history", "--json"]).await;
+    assert_eq!(history.code, 0, "{}", history.stderr);
+
+    // The owner dies before sending: the lane is free, and the row is settled by the
+    // next owner, by query (the terminal never saw it).
+    owner.start_kill().unwrap();
+    owner.wait().await.unwrap();
+    let recovered = run(t(), &["recover", "--json"]).await;
+    assert_eq!(
+        recovered.code, 0,
+        "{}\n{}",
+        recovered.stdout, recovered.stderr
+    );
+    let row = Journal::open(&dir.path().join("data"))
+        .unwrap()
+        .find(&order)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, TxnState::Declined);
+    assert!(charges(dir.path(), "sale").is_empty());
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_in_its_card_flow_is_booked_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            hold: Some(Duration::from_secs(3)),
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    let mut paying = t();
+    paying
+        .args(["sale", "40.00", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let paying = paying.spawn().unwrap();
+    assert!(
+        eventually(|| sim.stats().orders_received.len() == 1).await,
+        "the sale reached the terminal"
+    );
+    let recover = run(t(), &["recover", "--json"]).await;
+    assert_eq!(recover.code, 4, "{}\n{}", recover.stdout, recover.stderr);
+    let out = paying.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["outcome"], "approved");
+    assert_eq!(charges(dir.path(), "sale").len(), 1);
+    sim.shutdown().await;
+}
