@@ -362,7 +362,7 @@ async fn unresolved_rows_block_new_money_until_resolved_and_late_replies_count()
     })
     .await;
     let order = rig.lane.pay(sale(990)).await.unwrap();
-    rig.wait_for(|e| matches!(e, Event::Unresolved { orders } if orders.contains(&order)))
+    rig.wait_for(|e| matches!(e, Event::Unresolved { orders, .. } if orders.contains(&order)))
         .await;
     let refused = rig.lane.pay(sale(100)).await;
     assert!(
@@ -372,7 +372,7 @@ async fn unresolved_rows_block_new_money_until_resolved_and_late_replies_count()
     // The terminal finishes after the deadline: its answer (or the next query) resolves it.
     let row = rig.done(&order).await;
     assert_eq!(row.state, TxnState::Approved);
-    rig.wait_for(|e| matches!(e, Event::Unresolved { orders } if orders.is_empty()))
+    rig.wait_for(|e| matches!(e, Event::Unresolved { orders, .. } if orders.is_empty()))
         .await;
     rig.sim.set_faults(Faults::default());
     let next = pay(&mut rig, sale(100)).await;

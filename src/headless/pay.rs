@@ -118,6 +118,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         events,
         progress: Progress::new(),
         unresolved: Vec::new(),
+        resolving: Vec::new(),
     };
     let result = async {
         session.connected(connect_wait).await?;
@@ -167,6 +168,8 @@ struct Session {
     events: UnboundedReceiver<Event>,
     progress: Progress,
     unresolved: Vec<String>,
+    /// The unresolved orders the lane is settling by query.
+    resolving: Vec<String>,
 }
 
 impl Session {
@@ -177,7 +180,10 @@ impl Session {
             .await
             .ok()??;
         match &event {
-            Event::Unresolved { orders } => self.unresolved = orders.clone(),
+            Event::Unresolved { orders, by_query } => {
+                self.unresolved = orders.clone();
+                self.resolving = by_query.clone();
+            }
             Event::Progress { order_no, message } => {
                 self.progress.say(&format!("{order_no}: {message}"))
             }
@@ -220,8 +226,8 @@ impl Session {
     async fn recovered(&mut self, wait: Duration) {
         let until = Instant::now() + wait;
         // The lane announced the unresolved set as its first event, before the link
-        // came up; `next` keeps it current.
-        while !self.unresolved.is_empty() {
+        // came up; `next` keeps it current. What no query can settle is not waited for.
+        while !self.resolving.is_empty() {
             if self.next(until).await.is_none() {
                 return;
             }

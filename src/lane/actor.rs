@@ -221,12 +221,16 @@ impl Actor {
     }
 
     fn emit_unresolved(&self) {
-        let orders = self
-            .journal
-            .unresolved_on(&self.settings.lane_id)
-            .map(|rows| rows.into_iter().map(|r| r.order_no).collect::<Vec<_>>());
-        match orders {
-            Ok(orders) => self.emit(Event::Unresolved { orders }),
+        match self.journal.unresolved_on(&self.settings.lane_id) {
+            Ok(rows) => {
+                let by_query = rows
+                    .iter()
+                    .filter(|r| resolvable_by_query(&r.kind))
+                    .map(|r| r.order_no.clone())
+                    .collect();
+                let orders = rows.into_iter().map(|r| r.order_no).collect();
+                self.emit(Event::Unresolved { orders, by_query })
+            }
             Err(e) => tracing::error!("reading unresolved rows: {e}"),
         }
     }

@@ -267,9 +267,11 @@ pub enum Event {
     BatchClosed {
         report: BatchReport,
     },
-    /// The orders still unresolved, whenever that set changes.
+    /// The orders still unresolved, whenever that set changes; `by_query` are those a
+    /// query can settle (a batch close cannot: it waits for a supervisor).
     Unresolved {
         orders: Vec<String>,
+        by_query: Vec<String>,
     },
     /// The actor stopped; nothing more will come.
     Stopped,

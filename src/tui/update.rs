@@ -261,7 +261,7 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             ));
             vec![Effect::Refresh]
         }
-        Event::Unresolved { orders } => {
+        Event::Unresolved { orders, .. } => {
             m.unresolved = orders;
             vec![]
         }
@@ -1141,7 +1141,13 @@ mod tests {
         type_str(&mut m, "a");
         assert!(m.sale.error.as_deref().unwrap().contains("digits only"));
         update(&mut m, key(KeyCode::Char('7')));
-        update(&mut m, Msg::Lane(Event::Unresolved { orders: vec![] }));
+        update(
+            &mut m,
+            Msg::Lane(Event::Unresolved {
+                orders: vec![],
+                by_query: vec![],
+            }),
+        );
         let fx = update(&mut m, key(KeyCode::Enter));
         assert_eq!(fx.len(), 1);
         update(&mut m, Msg::Paid(Err(Refusal::NotConnected)));
