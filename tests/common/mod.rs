@@ -1,8 +1,10 @@
 //! Shared set-up for integration tests: a simulator on a loopback port with a ledger,
-//! a lane actor on a journal in a temporary directory, and waiting for events.
+//! a lane actor on a journal in a temporary directory, waiting for events, and a
+//! hostile terminal that breaks the protocol on purpose (`hostile`).
 
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod pty;
 
 use std::path::{Path, PathBuf};
