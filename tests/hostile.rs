@@ -616,7 +616,8 @@ async fn till_pays_through_a_polite_hostile_terminal() {
     let h = Hostile::start(Switches::default()).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let journal = Journal::open(dir.path()).expect("journal opens");
-    let (lane, mut events, task) = till::lane::spawn(fast_settings(&h.url), journal);
+    let owner = till::lane::LaneOwner::try_acquire(dir.path(), "T01", "test").expect("lane");
+    let (lane, mut events, task) = till::lane::spawn(fast_settings(&h.url), journal, owner);
     until(&mut events, |e| {
         matches!(e, Event::Link(LinkEvent::State(LinkState::Connected)))
     })
