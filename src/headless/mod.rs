@@ -82,8 +82,15 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Config => Ok(tools::config(config)),
         Cmd::History { batch, csv } => tools::history(&open_journal(config)?, config, &batch, csv),
         Cmd::Report { batch, csv } => tools::report(&open_journal(config)?, config, &batch, csv),
-        Cmd::Ping { count } => doctor::ping(config, count).await,
-        Cmd::Doctor => doctor::doctor(config).await,
+        // They open a socket of their own: only while no other till holds the lane.
+        Cmd::Ping { count } => {
+            let _owner = take_lane(config, "till ping", BRIEF_LANE_WAIT).await?;
+            doctor::ping(config, count).await
+        }
+        Cmd::Doctor => {
+            let _owner = take_lane(config, "till doctor", BRIEF_LANE_WAIT).await?;
+            doctor::doctor(config).await
+        }
         other => pay::run(config, other).await,
     }
 }

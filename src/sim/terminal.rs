@@ -194,6 +194,20 @@ impl Terminal {
                     format!("Amount exceeds what is left ({})", self.fmt(left)),
                 ));
             }
+            // Like a real host: a void or cancel takes back an untouched payment only,
+            // and a pre-auth completes once.
+            let touched = original.consumed > 0;
+            if touched
+                && matches!(
+                    trans_type,
+                    T::Void | T::CompletionCancel | T::PreAuthCancel | T::Completion
+                )
+            {
+                return Err(Answer::err(
+                    "104",
+                    format!("Original order {o} was already refunded or completed"),
+                ));
+            }
             let closed_batch = original.batch != self.batch;
             if matches!(trans_type, T::Void | T::CompletionCancel | T::PreAuthCancel)
                 && closed_batch
