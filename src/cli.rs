@@ -103,7 +103,7 @@ pub enum Cmd {
         force: bool,
     },
     /// A refund: referenced with --orig (no card needed), unreferenced without.
-    #[command(after_help = "Example: till refund 5.00 --orig L01-1124-000042")]
+    #[command(after_help = "Example: till refund 5.00 --orig L01-KQXRT-1124-000042")]
     Refund {
         /// Amount to refund, in major units.
         amount: String,
@@ -166,7 +166,7 @@ pub enum Cmd {
     Recover,
     /// Supervisor override of an unresolved row.
     #[command(
-        after_help = "Example: till resolve L01-1124-000045 --as declined --note \"terminal replaced; receipt shows no payment\""
+        after_help = "Example: till resolve L01-KQXRT-1124-000045 --as declined --note \"terminal replaced; receipt shows no payment\""
     )]
     Resolve {
         /// The unresolved order.

@@ -26,7 +26,7 @@ pub const ORDER_NO_MAX: usize = 32;
 pub fn check_order_no(text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("enter an order number, e.g. L01-1124-000042".into());
+        return Err("enter an order number, e.g. L01-KQXRT-1124-000042".into());
     }
     if text.chars().count() > ORDER_NO_MAX {
         return Err(format!(
