@@ -186,3 +186,35 @@ async fn the_cli_and_the_screen_share_one_journal() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_waits_for_a_lane_another_till_holds_and_then_owns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let (mut sale, order) = frozen_sale(dir.path(), &sim.url(), "after-journal", "40.00").await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("TILL_LANE", "C01")]);
+    s.wait_for("lane C01 is in use by till sale").await;
+    // The sale's process dies before sending: the screen takes the lane and settles
+    // the row it left (the terminal never saw it).
+    sale.start_kill().unwrap();
+    sale.wait().await.unwrap();
+    s.wait_for("UP").await;
+    s.wait_for("unresolved 0").await;
+    let row = till::journal::Journal::open(&dir.path().join("data"))
+        .unwrap()
+        .find(&order)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, till::journal::TxnState::Declined);
+    // While the screen is open, another till on its lane gives up and says why.
+    let query = run(till(dir.path(), &sim.url(), QUICK), &["query", &order]).await;
+    assert_eq!(query.code, 4, "{}", query.stderr);
+    assert!(
+        query.stderr.contains("in use by the cashier screen"),
+        "{}",
+        query.stderr
+    );
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

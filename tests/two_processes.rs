@@ -11,7 +11,6 @@ use std::time::Duration;
 use common::*;
 use till::journal::{Journal, TxnState};
 use till::sim::{Faults, read_ledger};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn slow_terminal() -> Faults {
     Faults {
@@ -114,43 +113,13 @@ async fn two_refunds_started_together_give_back_what_was_charged() {
     sim.shutdown().await;
 }
 
-/// Starts `till sale` frozen at `point` and returns it with its order number.
-async fn frozen_sale(
-    dir: &std::path::Path,
-    url: &str,
-    point: &str,
-) -> (tokio::process::Child, String) {
-    let mut cmd = till(dir, url, QUICK);
-    cmd.env("TILL_PAUSE_AT", point)
-        .args(["sale", "40.00", "--json"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let marker = format!("till: paused at {point}");
-    let seen = tokio::time::timeout(WAIT, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains(&marker) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
-    assert!(seen, "never reached {point}");
-    let journal = Journal::open(&dir.join("data")).unwrap();
-    let order = journal.unresolved().unwrap()[0].order_no.clone();
-    (child, order)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_other_process_settles_a_row_its_owner_is_about_to_send() {
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(dir.path(), Faults::default(), 0).await;
     let url = sim.url();
     let t = || till(dir.path(), &url, QUICK);
-    let (mut owner, order) = frozen_sale(dir.path(), &url, "after-journal").await;
+    let (mut owner, order) = frozen_sale(dir.path(), &url, "after-journal", "40.00").await;
 
     // Everything that would settle or send gives up, says who holds the lane, and
     // leaves the row alone.

@@ -248,3 +248,36 @@ pub async fn run(mut cmd: tokio::process::Command, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Starts `till sale <amount>` frozen at `point` (see `TILL_PAUSE_AT`), holding its lane,
+/// and returns it with the order number it journaled.
+pub async fn frozen_sale(
+    dir: &Path,
+    url: &str,
+    point: &str,
+    amount: &str,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut cmd = till(dir, url, QUICK);
+    cmd.env("TILL_PAUSE_AT", point)
+        .args(["sale", amount, "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let marker = format!("till: paused at {point}");
+    let seen = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(&marker) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(seen, "never reached {point}");
+    let journal = Journal::open(&dir.join("data")).unwrap();
+    let order = journal.unresolved().unwrap()[0].order_no.clone();
+    (child, order)
+}
