@@ -9,29 +9,10 @@ use std::time::Duration;
 use common::*;
 use till::journal::{Journal, TxnState};
 use till::sim::{Faults, net_by_order, read_ledger};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Runs a sale that freezes at `point`, kills it there, and returns the order number.
 async fn killed_at(dir: &std::path::Path, url: &str, point: &str) -> String {
-    let mut cmd = till(dir, url, QUICK);
-    cmd.env("TILL_PAUSE_AT", point)
-        .args(["sale", "12.34", "--json"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let marker = format!("till: paused at {point}");
-    let seen = tokio::time::timeout(WAIT, async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains(&marker) {
-                return true;
-            }
-        }
-        false
-    })
-    .await
-    .unwrap_or(false);
-    assert!(seen, "never reached {point}");
+    let (mut child, order) = frozen_sale(dir, url, point, "12.34").await;
     child.start_kill().unwrap(); // SIGKILL
     let status = child.wait().await.unwrap();
     assert!(!status.success());
@@ -39,7 +20,8 @@ async fn killed_at(dir: &std::path::Path, url: &str, point: &str) -> String {
     let rows = journal.unresolved().unwrap();
     assert_eq!(rows.len(), 1, "the killed sale is pending in the journal");
     assert_eq!(rows[0].state, TxnState::Pending);
-    rows[0].order_no.clone()
+    assert_eq!(rows[0].order_no, order);
+    order
 }
 
 async fn crash_then_recover(point: &str, money_moved: bool) {
