@@ -214,3 +214,73 @@ async fn a_payment_in_its_card_flow_is_booked_by_its_owner_only() {
     assert_eq!(charges(dir.path(), "sale").len(), 1);
     sim.shutdown().await;
 }
+
+/// The owner is killed at `point` while another sale waits for the lane: the waiting
+/// till takes over, settles the dead owner's payment by query, then makes its own.
+async fn waiting_till_takes_over_after_kill_at(point: &str, first_moved: bool) {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let (mut owner, first) = frozen_sale(dir.path(), &url, point, "40.00").await;
+    let mut waiting = till(dir.path(), &url, QUICK);
+    waiting
+        .args(["sale", "15.00", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut waiting = waiting.spawn().unwrap();
+    let mut err = tokio::io::BufReader::new(waiting.stderr.take().unwrap()).lines();
+    let told = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = err.next_line().await {
+            if line.contains("in use by till sale") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    assert!(told, "the second till says it waits");
+    owner.start_kill().unwrap(); // SIGKILL
+    owner.wait().await.unwrap();
+    let out = waiting.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{point}: {stdout}");
+    let second: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(second["outcome"], "approved");
+
+    let journal = Journal::open(&dir.path().join("data")).unwrap();
+    let state = journal.find(&first).unwrap().unwrap().state;
+    let want = if first_moved {
+        TxnState::Approved
+    } else {
+        TxnState::Declined
+    };
+    assert_eq!(state, want, "{point}");
+    let sales = charges(dir.path(), "sale");
+    assert_eq!(
+        sales.len(),
+        1 + usize::from(first_moved),
+        "{point}: {sales:?}"
+    );
+    assert_eq!(
+        sim.stats().orders_received.get(&first).copied(),
+        first_moved.then_some(1)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_owner_before_sending_is_settled_by_the_next() {
+    waiting_till_takes_over_after_kill_at("after-journal", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_owner_after_sending_is_settled_by_the_next() {
+    waiting_till_takes_over_after_kill_at("after-send", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_owner_after_the_answer_is_settled_by_the_next() {
+    waiting_till_takes_over_after_kill_at("after-reply", true).await;
+}
