@@ -12,6 +12,7 @@ use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::link::{Endpoint, Link, LinkConfig, LinkEvent, LinkState, new_request_id};
+use crate::mask::mask_pans_owned;
 
 const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
 
@@ -360,11 +361,14 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
     let head = tokio::time::timeout(link_cfg.request_timeout, head).await;
     drop(tcp);
     let status_line = match head {
-        Ok(Ok(buf)) if !buf.is_empty() => String::from_utf8_lossy(&buf)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string(),
+        // Whatever listens there wrote it: shown, so masked like any text from outside.
+        Ok(Ok(buf)) if !buf.is_empty() => mask_pans_owned(
+            String::from_utf8_lossy(&buf)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
         Ok(Ok(_)) => {
             return fail(
                 steps,
