@@ -348,7 +348,7 @@ impl Link {
     }
 
     fn next_timer(&self) -> Instant {
-        let far = Instant::now() + Duration::from_secs(3600);
+        let far = instant_after(Instant::now(), Duration::from_secs(3600));
         let pending = self.pending.values().map(|p| p.deadline).min();
         let own = match &self.conn {
             Conn::Down { retry_at } => Some(*retry_at),
@@ -356,7 +356,7 @@ impl Link {
                 last_rx,
                 next_heartbeat,
                 ..
-            } => Some((*next_heartbeat).min(*last_rx + self.cfg.dead_after)),
+            } => Some((*next_heartbeat).min(instant_after(*last_rx, self.cfg.dead_after))),
             Conn::Connecting(_) | Conn::Closed => None,
         };
         [pending, own].into_iter().flatten().min().unwrap_or(far)
@@ -375,7 +375,7 @@ impl Link {
         self.conn = Conn::Up {
             ws,
             last_rx: now,
-            next_heartbeat: now + self.cfg.heartbeat_every,
+            next_heartbeat: instant_after(now, self.cfg.heartbeat_every),
         };
         self.emit(LinkEvent::State(LinkState::Connected));
         let id = new_request_id();
@@ -400,7 +400,7 @@ impl Link {
                 .await;
             }
             Conn::Up { next_heartbeat, .. } if *next_heartbeat <= now => {
-                *next_heartbeat = now + self.cfg.heartbeat_every;
+                *next_heartbeat = instant_after(now, self.cfg.heartbeat_every);
                 // One heartbeat at a time: a slow terminal is not flooded.
                 if !self
                     .pending
@@ -592,7 +592,7 @@ impl Link {
                 topic,
                 order_no,
                 sent_at: now,
-                deadline: now + timeout,
+                deadline: instant_after(now, timeout),
                 purpose,
             },
         );
@@ -666,7 +666,7 @@ impl Link {
         self.failures = self.failures.saturating_add(1);
         tracing::warn!(%reason, ?retry_in, "link down");
         self.conn = Conn::Down {
-            retry_at: Instant::now() + retry_in,
+            retry_at: instant_after(Instant::now(), retry_in),
         };
         self.emit(LinkEvent::State(LinkState::Down { reason, retry_in }));
     }
@@ -704,6 +704,15 @@ async fn connect(cfg: LinkConfig) -> Result<Box<Ws>, ConnectError> {
         .map_err(|_| ConnectError::Timeout(authority.clone(), cfg.connect_timeout))?
 }
 
+/// The longest wait any deadline gets: a timeout longer than this (from a config or a
+/// caller) waits this long instead of overflowing the clock.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// `at + wait`, never panicking: a wait beyond `LONGEST_WAIT` is cut to it.
+pub fn instant_after(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(at)
+}
+
 /// Capped exponential backoff with jitter, so a store full of registers does not
 /// reconnect in lockstep after a terminal reboots.
 pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
@@ -711,7 +720,7 @@ pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
     let capped = exp.min(max);
     // Between half and all of the capped delay.
     let half = capped / 2;
-    half + half.mul_f64(fastrand::f64())
+    half.saturating_add(half.mul_f64(fastrand::f64()))
 }
 
 pub fn new_request_id() -> String {
@@ -725,6 +734,54 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_waits_do_not_overflow_the_clock() {
+        let now = Instant::now();
+        assert_eq!(
+            instant_after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert_eq!(instant_after(now, Duration::MAX), now + LONGEST_WAIT);
+        assert_eq!(
+            instant_after(now, Duration::from_secs(u64::MAX)),
+            now + LONGEST_WAIT
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_with_absurd_timeouts_runs_without_panicking() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let endpoint = Endpoint::parse(&format!("127.0.0.1:{closed}")).unwrap();
+        let mut cfg = LinkConfig::new(endpoint, "app");
+        cfg.heartbeat_every = Duration::MAX;
+        cfg.dead_after = Duration::MAX;
+        cfg.request_timeout = Duration::MAX;
+        cfg.card_flow_timeout = Duration::MAX;
+        cfg.connect_timeout = Duration::MAX;
+        cfg.backoff_min = Duration::MAX;
+        cfg.backoff_max = Duration::MAX;
+        let mut link = Link::new(cfg);
+        // Connecting to a closed port fails at once; the link goes down with a backoff
+        // that would overflow the clock if added as it is.
+        let mut down = false;
+        for _ in 0..3 {
+            let wake = link.wait().await;
+            link.handle(wake).await;
+            down |= link
+                .take_events()
+                .any(|e| matches!(e, LinkEvent::State(LinkState::Down { .. })));
+            if down {
+                break;
+            }
+        }
+        assert!(down, "a closed port takes the link down");
+        assert!(link.next_timer() > Instant::now());
+        link.close().await;
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
