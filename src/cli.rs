@@ -1,5 +1,6 @@
 //! The command line: the TUI by default, the simulator, and the headless commands.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -66,6 +67,15 @@ impl Global {
             data_dir: self.data_dir.clone(),
         }
     }
+}
+
+/// Whether a raw command line asks for `--json`, looked at before parsing so that a
+/// line clap refuses still gets its one JSON object. Arguments after `--` are values.
+pub fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| a.as_os_str() != "--")
+        .any(|a| a.as_os_str() == "--json")
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! where each value came from (for `till config` and for a technician's questions).
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,6 +11,14 @@ use serde::Deserialize;
 use crate::link::{Endpoint, LinkConfig};
 use crate::mask::mask_app_id;
 use crate::money::exponent_of;
+
+/// The sane range of each `*_secs` key, in seconds (README's config table says the
+/// same). Outside it a value is a configuration error, never a deadline that overflows.
+pub const HEARTBEAT_SECS: RangeInclusive<u64> = 1..=3600;
+pub const CONNECT_TIMEOUT_SECS: RangeInclusive<u64> = 1..=600;
+pub const REQUEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+pub const CARD_FLOW_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+pub const DUPLICATE_WINDOW_SECS: RangeInclusive<u64> = 0..=86400;
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +122,15 @@ pub enum ConfigError {
     Address(#[from] crate::link::AddressError),
     #[error("{0}")]
     Invalid(String),
+    #[error("{key} = {value} ({origin}) is out of range: use {min} to {max} seconds")]
+    OutOfRange {
+        key: &'static str,
+        value: u64,
+        /// Where the value came from, with the file's line when known.
+        origin: String,
+        min: u64,
+        max: u64,
+    },
 }
 
 /// The environment, read through a function so tests need not touch the process's.
@@ -150,9 +168,11 @@ impl Config {
             None => None,
         };
         let mut cfg = Config::defaults();
-        if let (Some(file), Some(path)) = (file, &path) {
+        let mut file_text = None;
+        if let (Some((file, text)), Some(path)) = (file, &path) {
             cfg.file = Some(path.clone());
             cfg.apply_file(file, Source::File(path.clone()));
+            file_text = Some(text);
         }
         cfg.apply_env(env);
         let flag = Source::Flag;
@@ -161,7 +181,7 @@ impl Config {
         cfg.lane.set(flags.lane.clone(), flag.clone());
         cfg.theme.set(flags.theme.clone(), flag.clone());
         cfg.data_dir.set(flags.data_dir.clone(), flag);
-        cfg.validate()?;
+        cfg.validate(file_text.as_deref())?;
         Ok(cfg)
     }
 
@@ -211,7 +231,9 @@ impl Config {
         );
     }
 
-    fn validate(&mut self) -> Result<(), ConfigError> {
+    /// Checks and normalises; `file_text` is the config file's text, to name the line
+    /// of a bad value.
+    fn validate(&mut self, file_text: Option<&str>) -> Result<(), ConfigError> {
         let lane = self.lane.value.trim().to_ascii_uppercase();
         if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(ConfigError::Invalid(format!(
@@ -228,12 +250,53 @@ impl Config {
             )));
         }
         self.currency.value = currency;
-        if self.heartbeat_secs.value == 0 {
-            return Err(ConfigError::Invalid(
-                "heartbeat_secs must be at least 1".into(),
-            ));
+        for (key, sourced, range) in self.secs() {
+            if !range.contains(&sourced.value) {
+                let line = match (&sourced.source, file_text) {
+                    (Source::File(_), Some(text)) => line_of(text, key),
+                    _ => None,
+                };
+                let origin = match line {
+                    Some(line) => format!("{} line {line}", sourced.source),
+                    None => sourced.source.to_string(),
+                };
+                return Err(ConfigError::OutOfRange {
+                    key,
+                    value: sourced.value,
+                    origin,
+                    min: *range.start(),
+                    max: *range.end(),
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Every `*_secs` key with its value and its sane range.
+    fn secs(&self) -> [(&'static str, &Sourced<u64>, RangeInclusive<u64>); 5] {
+        [
+            ("heartbeat_secs", &self.heartbeat_secs, HEARTBEAT_SECS),
+            (
+                "connect_timeout_secs",
+                &self.connect_timeout_secs,
+                CONNECT_TIMEOUT_SECS,
+            ),
+            (
+                "request_timeout_secs",
+                &self.request_timeout_secs,
+                REQUEST_TIMEOUT_SECS,
+            ),
+            (
+                "card_flow_timeout_secs",
+                &self.card_flow_timeout_secs,
+                CARD_FLOW_TIMEOUT_SECS,
+            ),
+            (
+                "duplicate_window_secs",
+                &self.duplicate_window_secs,
+                DUPLICATE_WINDOW_SECS,
+            ),
+        ]
     }
 
     pub fn exponent(&self) -> u8 {
@@ -245,14 +308,29 @@ impl Config {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
         let app_id = self.app_id.value.as_deref().ok_or(ConfigError::NoAppId)?;
         let mut link = LinkConfig::new(Endpoint::parse(url)?, app_id);
-        let secs = Duration::from_secs;
-        link.heartbeat_every = secs(self.heartbeat_secs.value);
+        // `load` refused values out of range; clamped again so that no Config, however
+        // made, gives a deadline that overflows.
+        let secs = |value: u64, range: RangeInclusive<u64>| {
+            Duration::from_secs(value.clamp(*range.start(), *range.end()))
+        };
+        link.heartbeat_every = secs(self.heartbeat_secs.value, HEARTBEAT_SECS);
         // Three missed heartbeats (and a little) make a dead link.
-        link.dead_after = secs(self.heartbeat_secs.value * 3 + 1);
-        link.connect_timeout = secs(self.connect_timeout_secs.value.max(1));
-        link.request_timeout = secs(self.request_timeout_secs.value.max(1));
-        link.card_flow_timeout = secs(self.card_flow_timeout_secs.value.max(1));
+        link.dead_after = link.heartbeat_every * 3 + Duration::from_secs(1);
+        link.connect_timeout = secs(self.connect_timeout_secs.value, CONNECT_TIMEOUT_SECS);
+        link.request_timeout = secs(self.request_timeout_secs.value, REQUEST_TIMEOUT_SECS);
+        link.card_flow_timeout = secs(self.card_flow_timeout_secs.value, CARD_FLOW_TIMEOUT_SECS);
         Ok(link)
+    }
+
+    /// How long an approved sale of the same amount makes a new one a possible
+    /// duplicate (within its sane range, however the Config was made).
+    pub fn duplicate_window(&self) -> Duration {
+        let range = DUPLICATE_WINDOW_SECS;
+        Duration::from_secs(
+            self.duplicate_window_secs
+                .value
+                .clamp(*range.start(), *range.end()),
+        )
     }
 
     /// `key = value  # source` lines for `till config`, app id partly masked.
@@ -311,7 +389,22 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path, required: bool) -> Result<Option<FileConfig>, ConfigError> {
+/// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let quoted = [format!("\"{key}\""), format!("'{key}'")];
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            let rest = line
+                .strip_prefix(key)
+                .or_else(|| quoted.iter().find_map(|q| line.strip_prefix(q.as_str())));
+            rest.is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
+/// The parsed file and its text.
+fn read_file(path: &Path, required: bool) -> Result<Option<(FileConfig, String)>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
@@ -322,10 +415,11 @@ fn read_file(path: &Path, required: bool) -> Result<Option<FileConfig>, ConfigEr
             });
         }
     };
-    toml::from_str(&text)
-        .map(Some)
-        .map_err(|e| ConfigError::Parse {
+    match toml::from_str(&text) {
+        Ok(file) => Ok(Some((file, text))),
+        Err(e) => Err(ConfigError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })
+        }),
+    }
 }

@@ -1,27 +1,37 @@
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use till::cli::{Cli, Cmd};
+use till::cli::{Cli, Cmd, wants_json};
 use till::config::{Config, process_env};
-use till::headless::{self, Exit};
+use till::headless::{self, Exit, Failure};
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // Known before parsing, so a command line clap refuses still gets its JSON.
+    let json = wants_json(&args);
+    let mut cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return refused(&e, json),
+    };
+    let fail = |failure: Failure| -> ExitCode {
+        headless::print_failure(&failure, json);
+        failure.exit.into()
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("till: cannot start the async runtime: {e}");
-            return Exit::Unreachable.into();
+            return fail(Failure::new(
+                Exit::Unreachable,
+                format!("cannot start the async runtime: {e}"),
+            ));
         }
     };
     match cli.command.take() {
         Some(Cmd::Sim(args)) => match runtime.block_on(till::sim::run(args)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("till sim: {e}");
-                Exit::Unreachable.into()
-            }
+            Err(e) => fail(Failure::new(Exit::Unreachable, format!("sim: {e}"))),
         },
         command => {
             let config = match Config::load(
@@ -30,10 +40,7 @@ fn main() -> ExitCode {
                 &cli.global.overrides(),
             ) {
                 Ok(config) => config,
-                Err(e) => {
-                    eprintln!("till: {e}");
-                    return Exit::Unreachable.into();
-                }
+                Err(e) => return fail(e.into()),
             };
             let _log = till::logging::init(&config.data_dir.value, cli.global.verbose);
             match command {
@@ -42,4 +49,20 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// A command line clap would not take, or `--help` / `--version` (text on stdout and
+/// exit 0, with `--json` or without). An error is clap's text on stderr and, under
+/// `--json`, one JSON object on stdout; exit 2.
+fn refused(e: &clap::Error, json: bool) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if json {
+        let failure = Failure::new(Exit::Usage, headless::usage_message(e));
+        println!("{}", headless::failure_json(&failure));
+    }
+    let _ = e.print();
+    Exit::Usage.into()
 }

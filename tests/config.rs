@@ -1,6 +1,7 @@
 //! Layered configuration on real files.
 
 use std::path::Path;
+use std::time::Duration;
 
 use std::collections::HashMap;
 use till::config::*;
@@ -67,4 +68,110 @@ fn missing_explicit_file_and_bad_values_are_errors() {
     std::fs::write(&file, "").unwrap();
     let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
     assert!(matches!(cfg.link(), Err(ConfigError::NoUrl)));
+}
+
+#[test]
+fn absurd_timeouts_are_errors_naming_the_key_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let load = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        Config::load(Some(&file), &env_of(&[]), &Overrides::default())
+    };
+    for (text, key, line) in [
+        (
+            "url = \"10.0.0.1\"\nrequest_timeout_secs = 18446744073709551615\n",
+            "request_timeout_secs",
+            2,
+        ),
+        ("heartbeat_secs = 0\n", "heartbeat_secs", 1),
+        ("heartbeat_secs = 3601\n", "heartbeat_secs", 1),
+        (
+            "# deadlines\n\n  connect_timeout_secs   =  601\n",
+            "connect_timeout_secs",
+            3,
+        ),
+        (
+            "\"card_flow_timeout_secs\" = 0\n",
+            "card_flow_timeout_secs",
+            1,
+        ),
+        (
+            "lane = \"L02\"\ncard_flow_timeout_secs = 9223372036854775807\n",
+            "card_flow_timeout_secs",
+            2,
+        ),
+        (
+            "duplicate_window_secs = 86401\n",
+            "duplicate_window_secs",
+            1,
+        ),
+    ] {
+        let err = load(text).expect_err(text);
+        assert!(
+            matches!(err, ConfigError::OutOfRange { key: k, .. } if k == key),
+            "{text}: {err:?}"
+        );
+        let message = err.to_string();
+        assert!(message.contains(key), "{message}");
+        assert!(
+            message.contains(&format!("{} line {line}", file.display())),
+            "{message}"
+        );
+        assert!(message.contains("seconds"), "{message}");
+    }
+    // A value that is not a number at all is the parser's error, with its line.
+    let err = load("heartbeat_secs = -5\n").unwrap_err();
+    assert!(err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn timeouts_at_the_ends_of_their_ranges_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let load = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap()
+    };
+    let low = load(
+        "url = \"10.0.0.1\"\napp_id = \"a\"\nheartbeat_secs = 1\nconnect_timeout_secs = 1\nrequest_timeout_secs = 1\ncard_flow_timeout_secs = 1\nduplicate_window_secs = 0\n",
+    );
+    let link = low.link().unwrap();
+    assert_eq!(link.heartbeat_every, Duration::from_secs(1));
+    assert_eq!(link.dead_after, Duration::from_secs(4));
+    assert_eq!(low.duplicate_window(), Duration::ZERO);
+    let high = load(
+        "url = \"10.0.0.1\"\napp_id = \"a\"\nheartbeat_secs = 3600\nconnect_timeout_secs = 600\nrequest_timeout_secs = 3600\ncard_flow_timeout_secs = 3600\nduplicate_window_secs = 86400\n",
+    );
+    let link = high.link().unwrap();
+    assert_eq!(link.connect_timeout, Duration::from_secs(600));
+    assert_eq!(link.card_flow_timeout, Duration::from_secs(3600));
+    assert_eq!(high.duplicate_window(), Duration::from_secs(86400));
+    for (range, default) in [
+        (HEARTBEAT_SECS, 5),
+        (CONNECT_TIMEOUT_SECS, 10),
+        (REQUEST_TIMEOUT_SECS, 15),
+        (CARD_FLOW_TIMEOUT_SECS, 300),
+        (DUPLICATE_WINDOW_SECS, 120),
+    ] {
+        assert!(
+            range.contains(&default),
+            "the default {default} is in range"
+        );
+    }
+}
+
+#[test]
+fn a_config_changed_after_loading_still_gives_safe_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "url = \"10.0.0.1\"\napp_id = \"a\"\n").unwrap();
+    let mut cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    cfg.request_timeout_secs.value = u64::MAX;
+    cfg.heartbeat_secs.value = u64::MAX;
+    cfg.duplicate_window_secs.value = u64::MAX;
+    let link = cfg.link().unwrap();
+    assert_eq!(link.request_timeout, Duration::from_secs(3600));
+    assert_eq!(link.dead_after, Duration::from_secs(3600 * 3 + 1));
+    assert_eq!(cfg.duplicate_window(), Duration::from_secs(86400));
 }

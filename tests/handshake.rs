@@ -46,7 +46,7 @@ async fn terminal_style_upgrade(mut tcp: TcpStream) -> (WebSocketStream<TcpStrea
     (ws, connection)
 }
 
-async fn next_event(link: &mut Link, want: impl Fn(&LinkEvent) -> bool) -> LinkEvent {
+async fn next_event(link: &mut Link, mut want: impl FnMut(&LinkEvent) -> bool) -> LinkEvent {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(e) = link.take_events().find(|e| want(e)) {
@@ -238,6 +238,61 @@ async fn an_oversized_frame_is_handled_like_a_lost_link() {
         reason.to_lowercase().contains("size") || reason.contains("too"),
         "{reason}"
     );
+    link.close().await;
+}
+
+/// A card number in any spelling, and what is left of it once masked.
+const SPELLINGS: [&str; 3] = [
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "4111111111111111",
+];
+
+#[tokio::test]
+async fn card_numbers_in_close_reasons_and_stray_frames_are_masked() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let port = terminal_then(|mut ws| async move {
+        let _ = ws
+            .send(Message::text("not json: card 4111 1111 1111 1111"))
+            .await;
+        let stray = serde_json::json!({"topic": "ecrhub.pay.order", "request_id": "nobody",
+            "response_code": "105", "response_msg": "Declined card 4111-1111-1111-1111"});
+        let _ = ws.send(Message::text(stray.to_string())).await;
+        let _ = ws
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "card 4111 1111 1111 1111 / 4111-1111-1111-1111 refused".into(),
+            })))
+            .await;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    let endpoint = Endpoint::parse(&format!("127.0.0.1:{port}")).unwrap();
+    let mut cfg = LinkConfig::new(endpoint, "test-app");
+    cfg.backoff_min = Duration::from_secs(5);
+    let mut link = Link::new(cfg);
+    let mut seen = Vec::new();
+    let down = next_event(&mut link, |e| {
+        seen.push(format!("{e:?}"));
+        matches!(e, LinkEvent::State(LinkState::Down { .. }))
+    })
+    .await;
+    let LinkEvent::State(LinkState::Down { reason, .. }) = down else {
+        unreachable!()
+    };
+    assert!(
+        reason.contains("card 4111 11** **** 1111 / 4111-11**-****-1111 refused"),
+        "the close reason is shown, masked: {reason}"
+    );
+    let seen = seen.join("\n");
+    assert!(
+        seen.contains("Stray") && seen.contains("Malformed"),
+        "{seen}"
+    );
+    for spelling in SPELLINGS {
+        assert!(!seen.contains(spelling), "{spelling} in {seen}");
+    }
     link.close().await;
 }
 

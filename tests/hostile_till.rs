@@ -207,24 +207,11 @@ async fn card_numbers_in_every_field_and_spelling_go_nowhere() {
         seen.push_str(&out.stderr);
     }
     // Everything on disk: the journal (and its WAL) and the logs.
-    for entry in walk(&dir.path().join("data")) {
-        seen.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+    for (_, bytes) in files_under(&dir.path().join("data")) {
+        seen.push_str(&String::from_utf8_lossy(&bytes));
     }
     for pan in [PAN, PAN_SPACED, PAN_DASHED] {
         assert!(!seen.contains(pan), "{pan} leaked");
     }
     assert!(seen.contains("411111"), "the masked card is still there");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

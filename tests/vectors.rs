@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use till::ecr::{QueryVerdict, Reply, outcome, query_verdict};
+use till::mask::{mask_frame, mask_pans};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -81,6 +82,9 @@ fn every_vector_decodes_as_expected() {
             };
             assert_eq!(moved, want.as_bool().unwrap(), "{name}");
         }
+        if let Some(words) = field(expect, "message_must_not_contain") {
+            assert_never_survives(name, frame, &reply, words);
+        }
         if let Some(want) = field(expect, "device_sn") {
             assert_eq!(
                 reply.biz.device.device_sn.as_deref(),
@@ -91,6 +95,56 @@ fn every_vector_decodes_as_expected() {
         checked += 1;
     }
     assert!(checked >= 21, "only {checked} vectors checked");
+}
+
+/// Nothing made of the frame holds any of `words` (card numbers in their spellings):
+/// not the decoded reply, its message or Debug output, nor the frame masked for the
+/// wire log, the journal and the log file.
+fn assert_never_survives(name: &str, frame: &str, reply: &Reply, words: &Value) {
+    let words = words
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: message_must_not_contain is a list"));
+    assert!(!words.is_empty(), "{name}: nothing to check");
+    let debug = format!("{reply:?}");
+    let masked_frame = mask_frame(frame);
+    let masked_text = mask_pans(frame);
+    for word in words {
+        let word = word.as_str().expect("a string");
+        for (what, text) in [
+            ("message", reply.message()),
+            ("Debug", debug.as_str()),
+            ("masked frame", masked_frame.as_str()),
+            ("masked text", &masked_text),
+        ] {
+            assert!(!text.contains(word), "{name}: {word} in the {what}: {text}");
+        }
+    }
+    assert!(
+        !reply.message().is_empty(),
+        "{name}: the message is masked, not dropped"
+    );
+}
+
+/// Apart from the walk above, so a failing expectation elsewhere cannot hide these.
+#[test]
+fn card_numbers_named_by_vectors_never_survive() {
+    let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("{VECTORS}: {e}"));
+    let mut checked = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: Value = serde_json::from_str(line).expect("vector line is JSON");
+        let Some(words) = field(&case["expect"], "message_must_not_contain") else {
+            continue;
+        };
+        let name = case["name"].as_str().unwrap_or("?");
+        let frame = case["frame"].as_str().expect("frame is a string");
+        let reply = Reply::decode(frame).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_never_survives(name, frame, &reply, words);
+        checked += 1;
+    }
+    assert!(
+        checked >= 1,
+        "no vector names card numbers that must not survive (spaced_pan_in_message)"
+    );
 }
 
 mod fuzz {

@@ -11,7 +11,10 @@ use super::output::Report;
 use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
-use crate::link::{Endpoint, Link, LinkConfig, LinkEvent, LinkState, new_request_id};
+use crate::link::{
+    Endpoint, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
+};
+use crate::mask::mask_pans_owned;
 
 const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
 
@@ -96,7 +99,10 @@ fn stats(rtts: &mut [Duration]) -> Option<[f64; 4]> {
 pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     let cfg = quick_link(config)?;
     let endpoint = cfg.endpoint.clone();
-    let deadline = Instant::now() + cfg.connect_timeout + cfg.request_timeout;
+    let deadline = instant_after(
+        Instant::now(),
+        cfg.connect_timeout.saturating_add(cfg.request_timeout),
+    );
     let mut link = Link::new(cfg.clone());
     let unreachable = |why: String| Failure::new(Exit::Unreachable, format!("{endpoint}: {why}"));
     drive(&mut link, deadline, |e| {
@@ -109,7 +115,8 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
         Ok(_) => DeviceInfo::default(),
         Err(why) => return Err(unreachable(format!("no answer to ecrhub.init: {why}"))),
     };
-    let until = Instant::now() + (cfg.heartbeat_every + cfg.request_timeout) * count.max(1);
+    let each = cfg.heartbeat_every.saturating_add(cfg.request_timeout);
+    let until = instant_after(Instant::now(), each.saturating_mul(count.max(1)));
     let mut rtts = heartbeats(&mut link, count as usize, until).await;
     link.close().await;
     let received = rtts.len();
@@ -360,11 +367,14 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
     let head = tokio::time::timeout(link_cfg.request_timeout, head).await;
     drop(tcp);
     let status_line = match head {
-        Ok(Ok(buf)) if !buf.is_empty() => String::from_utf8_lossy(&buf)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string(),
+        // Whatever listens there wrote it: shown, so masked like any text from outside.
+        Ok(Ok(buf)) if !buf.is_empty() => mask_pans_owned(
+            String::from_utf8_lossy(&buf)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
         Ok(Ok(_)) => {
             return fail(
                 steps,
@@ -402,7 +412,12 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
 
     // 5. ecrhub.init and device info.
     let mut link = Link::new(link_cfg.clone());
-    let until = Instant::now() + link_cfg.connect_timeout + link_cfg.request_timeout;
+    let until = instant_after(
+        Instant::now(),
+        link_cfg
+            .connect_timeout
+            .saturating_add(link_cfg.request_timeout),
+    );
     match drive(&mut link, until, |e| matches!(e, LinkEvent::Device(_))).await {
         Ok(LinkEvent::Device(d)) => pass(steps, "ecrhub.init", device_lines(&d).join(", ")),
         Ok(_) => {}
@@ -413,7 +428,7 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
     }
 
     // 6. Heartbeats.
-    let until = Instant::now() + link_cfg.request_timeout;
+    let until = instant_after(Instant::now(), link_cfg.request_timeout);
     let mut rtts = heartbeats(&mut link, 3, until).await;
     match stats(&mut rtts) {
         Some([min, p50, _, max]) if rtts.len() == 3 => pass(
@@ -439,7 +454,12 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
         order_no: order.clone(),
     };
     let sent = link.request(&op, &request_id, None).await;
-    let until = Instant::now() + link_cfg.request_timeout + Duration::from_secs(1);
+    let until = instant_after(
+        Instant::now(),
+        link_cfg
+            .request_timeout
+            .saturating_add(Duration::from_secs(1)),
+    );
     let answer = match sent {
         Ok(()) => {
             drive(

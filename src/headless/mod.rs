@@ -15,7 +15,21 @@ use crate::config::{Config, ConfigError};
 use crate::journal::Journal;
 use crate::lane::{LaneOwner, OwnerError};
 
-pub use output::Report;
+pub use output::{Report, failure_json, print_failure};
+
+/// clap's error as one line for a JSON object: its first paragraph (the usage and the
+/// hints follow on stderr), without "error: ".
+pub fn usage_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let paragraph: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let line = paragraph.join(" ");
+    line.strip_prefix("error: ").unwrap_or(&line).to_string()
+}
 
 /// Exit codes, documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

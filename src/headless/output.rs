@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::journal::{BatchReport, TxnRow};
 use crate::lane::QueryResult;
 use crate::link::Answer;
+use crate::mask::mask_pans;
 use crate::money::format_minor;
 
 pub struct Report {
@@ -30,12 +31,18 @@ impl Report {
     }
 }
 
+/// The one JSON object a failed command prints on stdout under `--json`.
+pub fn failure_json(failure: &Failure) -> Value {
+    json!({"error": mask_pans(&failure.message), "exit_code": failure.exit as u8})
+}
+
+/// A failure: one JSON object on stdout under `--json`, and the message on stderr.
+/// Its text may quote the terminal (a close reason, a message): card numbers masked.
 pub fn print_failure(failure: &Failure, json: bool) {
     if json {
-        let body = json!({"error": failure.message, "exit_code": failure.exit as u8});
-        println!("{body}");
+        println!("{}", failure_json(failure));
     }
-    eprintln!("till: {}", failure.message);
+    eprintln!("till: {}", mask_pans(&failure.message));
 }
 
 /// Progress on stderr while waiting for the terminal.
@@ -59,7 +66,7 @@ impl Progress {
         if self.tty {
             eprint!("\r\x1b[2K");
         }
-        eprintln!("[{secs:>3}s] {message}");
+        eprintln!("[{secs:>3}s] {}", mask_pans(message));
     }
 
     /// Redraws the spinner line on a terminal; silent otherwise.

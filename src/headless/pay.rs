@@ -99,7 +99,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     let mut settings = Settings::new(link, config.lane.value.clone());
     settings.currency = config.currency.value.clone();
     settings.exponent = exponent;
-    settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
+    settings.duplicate_window = config.duplicate_window();
     // The command itself waits for resolution (bounded); once it has reported, what is
     // still unknown is left to the next start rather than holding the shell.
     settings.shutdown_grace = Duration::ZERO;

@@ -457,7 +457,10 @@ impl Journal {
             TxnKind::Trans(TransType::Sale | TransType::CashbackSale)
         );
         if let (true, Some(window), Some(amount)) = (is_sale, req.duplicate_window, req.amount) {
-            let since = chrono::Utc::now() - chrono::Duration::from_std(window).unwrap_or_default();
+            let since = chrono::Duration::from_std(window)
+                .ok()
+                .and_then(|w| chrono::Utc::now().checked_sub_signed(w))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
             let recent = select(
                 &tx,
                 "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1

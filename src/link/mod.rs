@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 pub use address::{AddressError, DEFAULT_PORT, Endpoint};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
-use crate::mask::{mask_app_id, mask_frame, mask_json};
+use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans, mask_pans_owned};
 
 type Ws = WebSocketStream<TcpStream>;
 type Connecting = Pin<Box<dyn Future<Output = Result<Box<Ws>, ConnectError>> + Send>>;
@@ -230,6 +230,42 @@ impl Link {
         self.events.drain(..)
     }
 
+    /// Every event leaves the link through here, and every text in it is masked: a
+    /// close reason, an error or a terminal's message may carry a card number in any
+    /// spelling, and these texts reach the screen, stderr, the journal and the log.
+    fn emit(&mut self, event: LinkEvent) {
+        let event = match event {
+            LinkEvent::State(LinkState::Down { reason, retry_in }) => {
+                LinkEvent::State(LinkState::Down {
+                    reason: mask_pans_owned(reason),
+                    retry_in,
+                })
+            }
+            LinkEvent::Wire { dir, text } => LinkEvent::Wire {
+                dir,
+                text: mask_pans_owned(text),
+            },
+            LinkEvent::Answer(mut answer) => {
+                answer.why = mask_pans_owned(std::mem::take(&mut answer.why));
+                answer.raw = answer.raw.map(mask_pans_owned);
+                LinkEvent::Answer(answer)
+            }
+            LinkEvent::Stray { reply, raw, why } => LinkEvent::Stray {
+                reply,
+                raw: mask_pans_owned(raw),
+                why: mask_pans_owned(why),
+            },
+            LinkEvent::Malformed { text, error } => LinkEvent::Malformed {
+                text: mask_pans_owned(text),
+                error: mask_pans_owned(error),
+            },
+            other @ (LinkEvent::State(_) | LinkEvent::Device(_) | LinkEvent::Heartbeat { .. }) => {
+                other
+            }
+        };
+        self.events.push_back(event);
+    }
+
     /// Waits for the next thing to do. Cancel-safe: it holds no partial work.
     pub async fn wait(&mut self) -> Wake {
         let timer = tokio::time::Instant::from_std(self.next_timer());
@@ -308,11 +344,11 @@ impl Link {
             let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
         }
         self.conn = Conn::Closed;
-        self.events.push_back(LinkEvent::State(LinkState::Closed));
+        self.emit(LinkEvent::State(LinkState::Closed));
     }
 
     fn next_timer(&self) -> Instant {
-        let far = Instant::now() + Duration::from_secs(3600);
+        let far = instant_after(Instant::now(), Duration::from_secs(3600));
         let pending = self.pending.values().map(|p| p.deadline).min();
         let own = match &self.conn {
             Conn::Down { retry_at } => Some(*retry_at),
@@ -320,7 +356,7 @@ impl Link {
                 last_rx,
                 next_heartbeat,
                 ..
-            } => Some((*next_heartbeat).min(*last_rx + self.cfg.dead_after)),
+            } => Some((*next_heartbeat).min(instant_after(*last_rx, self.cfg.dead_after))),
             Conn::Connecting(_) | Conn::Closed => None,
         };
         [pending, own].into_iter().flatten().min().unwrap_or(far)
@@ -329,10 +365,9 @@ impl Link {
     fn start_connecting(&mut self) {
         let cfg = self.cfg.clone();
         self.conn = Conn::Connecting(Box::pin(connect(cfg)));
-        self.events
-            .push_back(LinkEvent::State(LinkState::Connecting {
-                attempt: self.failures + 1,
-            }));
+        self.emit(LinkEvent::State(LinkState::Connecting {
+            attempt: self.failures + 1,
+        }));
     }
 
     async fn on_connected(&mut self, ws: Box<Ws>) {
@@ -340,10 +375,9 @@ impl Link {
         self.conn = Conn::Up {
             ws,
             last_rx: now,
-            next_heartbeat: now + self.cfg.heartbeat_every,
+            next_heartbeat: instant_after(now, self.cfg.heartbeat_every),
         };
-        self.events
-            .push_back(LinkEvent::State(LinkState::Connected));
+        self.emit(LinkEvent::State(LinkState::Connected));
         let id = new_request_id();
         let timeout = self.cfg.request_timeout;
         // A failure here already took the link down and said why.
@@ -366,7 +400,7 @@ impl Link {
                 .await;
             }
             Conn::Up { next_heartbeat, .. } if *next_heartbeat <= now => {
-                *next_heartbeat = now + self.cfg.heartbeat_every;
+                *next_heartbeat = instant_after(now, self.cfg.heartbeat_every);
                 // One heartbeat at a time: a slow terminal is not flooded.
                 if !self
                     .pending
@@ -419,7 +453,7 @@ impl Link {
                     .unwrap_or_else(|| "the terminal closed the connection".into());
                 self.go_down(why).await;
             }
-            Message::Binary(bytes) => self.events.push_back(LinkEvent::Malformed {
+            Message::Binary(bytes) => self.emit(LinkEvent::Malformed {
                 text: format!("<{} bytes of binary>", bytes.len()),
                 error: "binary frames are not part of the protocol".into(),
             }),
@@ -436,7 +470,7 @@ impl Link {
             Err(_) => mask_frame(text),
         };
         tracing::debug!(frame = %self.for_log(&masked), "frame in");
-        self.events.push_back(LinkEvent::Wire {
+        self.emit(LinkEvent::Wire {
             dir: Direction::In,
             text: masked.clone(),
         });
@@ -446,10 +480,11 @@ impl Link {
         let reply = match decoded {
             Ok(reply) => reply,
             Err(e) => {
-                tracing::warn!(frame = %self.for_log(&masked), "dropped malformed frame: {e}");
-                self.events.push_back(LinkEvent::Malformed {
+                let error = mask_pans_owned(e.to_string());
+                tracing::warn!(frame = %self.for_log(&masked), "dropped malformed frame: {error}");
+                self.emit(LinkEvent::Malformed {
                     text: masked,
-                    error: e.to_string(),
+                    error,
                 });
                 return;
             }
@@ -471,7 +506,7 @@ impl Link {
                     None => "no request of that topic and order is waiting".into(),
                 };
                 tracing::info!(frame = %self.for_log(&masked), "stray reply: {why}");
-                self.events.push_back(LinkEvent::Stray {
+                self.emit(LinkEvent::Stray {
                     reply: Box::new(reply),
                     raw: masked,
                     why,
@@ -515,14 +550,14 @@ impl Link {
         match p.purpose {
             Purpose::Heartbeat => {
                 if reply.is_some() {
-                    self.events.push_back(LinkEvent::Heartbeat { rtt: elapsed });
+                    self.emit(LinkEvent::Heartbeat { rtt: elapsed });
                 }
             }
             Purpose::Init => {
                 if let Some((reply, _)) = reply {
                     // The terminal talks sense again: start backoff afresh next time.
                     self.failures = 0;
-                    self.events.push_back(LinkEvent::Device(reply.biz.device));
+                    self.emit(LinkEvent::Device(reply.biz.device));
                 }
             }
             Purpose::Caller => {
@@ -530,7 +565,7 @@ impl Link {
                     .as_ref()
                     .map_or(Outcome::Unknown, |(r, _)| outcome_for(p.topic, r));
                 let (reply, raw) = reply.unzip();
-                self.events.push_back(LinkEvent::Answer(Box::new(Answer {
+                self.emit(LinkEvent::Answer(Box::new(Answer {
                     request_id,
                     topic: p.topic,
                     order_no: p.order_no,
@@ -559,7 +594,7 @@ impl Link {
                 topic,
                 order_no,
                 sent_at: now,
-                deadline: now + timeout,
+                deadline: instant_after(now, timeout),
                 purpose,
             },
         );
@@ -583,8 +618,10 @@ impl Link {
             purpose,
             timeout,
         );
-        // Our own envelopes carry no card data: the frame is its own wire-log text.
-        let sent = self.send_text(frame.clone(), Some(frame)).await;
+        // Our own envelopes carry no card fields, but an order number a person typed or a
+        // timestamp can still be a Luhn-valid run: the text rule masks those.
+        let log_text = mask_pans(&frame).into_owned();
+        let sent = self.send_text(frame, Some(log_text)).await;
         if let Err(SendError::NotConnected) = sent {
             self.pending.remove(request_id);
         }
@@ -602,7 +639,7 @@ impl Link {
         let error = match tokio::time::timeout(self.cfg.write_timeout, write).await {
             Ok(Ok(())) => {
                 tracing::debug!(frame = %self.for_log(&masked), "frame out");
-                self.events.push_back(LinkEvent::Wire {
+                self.emit(LinkEvent::Wire {
                     dir: Direction::Out,
                     text: masked,
                 });
@@ -616,6 +653,9 @@ impl Link {
     }
 
     async fn go_down(&mut self, reason: String) {
+        // A close reason or an error text comes from the other side: mask it before it
+        // goes anywhere (pending answers, the log, the Down event).
+        let reason = mask_pans_owned(reason);
         if let Conn::Up { ws, .. } = &mut self.conn {
             // Every socket opened is closed; a dead peer gets a short grace only.
             let _ = tokio::time::timeout(Duration::from_millis(250), ws.close(None)).await;
@@ -628,10 +668,9 @@ impl Link {
         self.failures = self.failures.saturating_add(1);
         tracing::warn!(%reason, ?retry_in, "link down");
         self.conn = Conn::Down {
-            retry_at: Instant::now() + retry_in,
+            retry_at: instant_after(Instant::now(), retry_in),
         };
-        self.events
-            .push_back(LinkEvent::State(LinkState::Down { reason, retry_in }));
+        self.emit(LinkEvent::State(LinkState::Down { reason, retry_in }));
     }
 
     fn fail_pending(&mut self, why: &str) {
@@ -667,6 +706,15 @@ async fn connect(cfg: LinkConfig) -> Result<Box<Ws>, ConnectError> {
         .map_err(|_| ConnectError::Timeout(authority.clone(), cfg.connect_timeout))?
 }
 
+/// The longest wait any deadline gets: a timeout longer than this (from a config or a
+/// caller) waits this long instead of overflowing the clock.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// `at + wait`, never panicking: a wait beyond `LONGEST_WAIT` is cut to it.
+pub fn instant_after(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(at)
+}
+
 /// Capped exponential backoff with jitter, so a store full of registers does not
 /// reconnect in lockstep after a terminal reboots.
 pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
@@ -674,7 +722,7 @@ pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
     let capped = exp.min(max);
     // Between half and all of the capped delay.
     let half = capped / 2;
-    half + half.mul_f64(fastrand::f64())
+    half.saturating_add(half.mul_f64(fastrand::f64()))
 }
 
 pub fn new_request_id() -> String {
@@ -688,6 +736,54 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_waits_do_not_overflow_the_clock() {
+        let now = Instant::now();
+        assert_eq!(
+            instant_after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert_eq!(instant_after(now, Duration::MAX), now + LONGEST_WAIT);
+        assert_eq!(
+            instant_after(now, Duration::from_secs(u64::MAX)),
+            now + LONGEST_WAIT
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_with_absurd_timeouts_runs_without_panicking() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let endpoint = Endpoint::parse(&format!("127.0.0.1:{closed}")).unwrap();
+        let mut cfg = LinkConfig::new(endpoint, "app");
+        cfg.heartbeat_every = Duration::MAX;
+        cfg.dead_after = Duration::MAX;
+        cfg.request_timeout = Duration::MAX;
+        cfg.card_flow_timeout = Duration::MAX;
+        cfg.connect_timeout = Duration::MAX;
+        cfg.backoff_min = Duration::MAX;
+        cfg.backoff_max = Duration::MAX;
+        let mut link = Link::new(cfg);
+        // Connecting to a closed port fails at once; the link goes down with a backoff
+        // that would overflow the clock if added as it is.
+        let mut down = false;
+        for _ in 0..3 {
+            let wake = link.wait().await;
+            link.handle(wake).await;
+            down |= link
+                .take_events()
+                .any(|e| matches!(e, LinkEvent::State(LinkState::Down { .. })));
+            if down {
+                break;
+            }
+        }
+        assert!(down, "a closed port takes the link down");
+        assert!(link.next_timer() > Instant::now());
+        link.close().await;
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

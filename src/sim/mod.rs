@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::ecr::Topic;
 pub use terminal::LedgerEntry;
@@ -43,6 +45,12 @@ pub struct Faults {
     pub success_000: bool,
     /// Answers that could not be delivered go out on the next connection.
     pub redeliver: bool,
+    /// Text added to every answer's `response_msg`, e.g. a card number spelled with
+    /// spaces, which a terminal should never send and till must mask.
+    pub reply_note: Option<String>,
+    /// Close the connection with this reason (a close frame, at most 123 bytes) right
+    /// after a pay.order arrives; the payment still completes and its money moves.
+    pub close_after_order: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -222,9 +230,18 @@ async fn connection(tcp: TcpStream, shared: Arc<Shared>, mut stopped: watch::Rec
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     lock(&shared.stats).frames_received += 1;
-                    if handle_text(text.as_str(), &shared, &out, &mut flows) == Flow::Drop {
+                    match handle_text(text.as_str(), &shared, &out, &mut flows) {
+                        Flow::Continue => {}
                         // Abrupt: no close frame, the socket just goes away.
-                        break;
+                        Flow::Drop => break,
+                        Flow::Close(reason) => {
+                            let frame = CloseFrame {
+                                code: CloseCode::Normal,
+                                reason: close_reason(&reason).into(),
+                            };
+                            let _ = sink.send(Message::Close(Some(frame))).await;
+                            break;
+                        }
                     }
                 }
                 Some(Ok(Message::Pong(_))) => {
@@ -267,6 +284,8 @@ async fn connection(tcp: TcpStream, shared: Arc<Shared>, mut stopped: watch::Rec
 enum Flow {
     Continue,
     Drop,
+    /// Close politely, with this reason.
+    Close(String),
 }
 
 fn handle_text(
@@ -336,6 +355,10 @@ fn handle_text(
                         // on with the customer after the register vanished.
                         tokio::spawn(flow);
                         return Flow::Drop;
+                    }
+                    if let Some(reason) = faults.close_after_order {
+                        tokio::spawn(flow);
+                        return Flow::Close(reason);
                     }
                     flows.spawn(flow);
                 }
@@ -432,7 +455,11 @@ fn reply(req: &Map<String, Value>, topic: &str, answer: Answer, faults: &Faults)
         answer.code
     };
     env.insert("response_code".into(), Value::String(code.into()));
-    env.insert("response_msg".into(), Value::String(answer.msg));
+    let msg = match &faults.reply_note {
+        Some(note) => format!("{} {note}", answer.msg),
+        None => answer.msg,
+    };
+    env.insert("response_msg".into(), Value::String(msg));
     if let Some(biz) = answer.biz {
         let biz = match biz {
             Value::Object(_) if faults.biz_data_as_string => Value::String(biz.to_string()),
@@ -441,6 +468,15 @@ fn reply(req: &Map<String, Value>, topic: &str, answer: Answer, faults: &Faults)
         env.insert("biz_data".into(), biz);
     }
     Value::Object(env).to_string()
+}
+
+/// A close frame's reason holds at most 123 bytes; longer text is cut at a character.
+fn close_reason(text: &str) -> String {
+    let mut end = text.len().min(123);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// Reads a ledger file written by the simulator.
@@ -507,6 +543,12 @@ pub struct SimArgs {
     /// Answers lost with a connection are sent on the next one.
     #[arg(long)]
     pub redeliver: bool,
+    /// Add this text to every answer's response_msg (e.g. a spaced card number).
+    #[arg(long)]
+    pub reply_note: Option<String>,
+    /// Close the connection with this reason right after a pay.order arrives.
+    #[arg(long)]
+    pub close_after_order: Option<String>,
     /// Append money that really moved to this file (JSON lines).
     #[arg(long)]
     pub ledger: Option<PathBuf>,
@@ -532,6 +574,8 @@ impl SimArgs {
                 biz_data_as_string: self.biz_data_as_string,
                 success_000: self.success_000,
                 redeliver: self.redeliver,
+                reply_note: self.reply_note.clone(),
+                close_after_order: self.close_after_order.clone(),
             },
             ledger: self.ledger.clone(),
             ping_every: (self.ping_secs > 0).then(|| Duration::from_secs(self.ping_secs)),

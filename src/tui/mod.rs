@@ -92,7 +92,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     let mut settings = Settings::new(link.clone(), config.lane.value.clone());
     settings.currency = config.currency.value.clone();
     settings.exponent = config.exponent();
-    settings.duplicate_window = Duration::from_secs(config.duplicate_window_secs.value);
+    settings.duplicate_window = config.duplicate_window();
     let (handle, events, task) = lane::spawn(settings, journal, owner);
 
     let (theme, warning) = theme_for(&config.theme.value);

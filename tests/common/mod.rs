@@ -281,3 +281,33 @@ pub async fn frozen_sale(
     let order = journal.unresolved().unwrap()[0].order_no.clone();
     (child, order)
 }
+
+/// One case of the shared reply vectors (`../shared/vectors/replies.jsonl`) by name.
+pub fn vector(name: &str) -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/vectors/replies.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|case| case["name"] == name)
+        .unwrap_or_else(|| panic!("no vector {name} in {path}"))
+}
+
+/// Every file under `dir`, recursively, with its bytes (journal, its WAL, logs).
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
