@@ -95,10 +95,22 @@ async fn every_topic_against_the_simulator() {
     )
     .await;
     assert_eq!(t.state, TxnState::Approved);
+    // Partly refunded: a void would give back more than was charged.
+    let refused = rig
+        .lane
+        .pay(PayRequest::Void {
+            orig: s.order_no.clone(),
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(Refusal::Invalid(why)) if why.contains("can no longer be voided")),
+        "{refused:?}"
+    );
+    let s2 = pay(&mut rig, sale(777)).await;
     let v = pay(
         &mut rig,
         PayRequest::Void {
-            orig: s.order_no.clone(),
+            orig: s2.order_no.clone(),
         },
     )
     .await;
@@ -128,10 +140,20 @@ async fn every_topic_against_the_simulator() {
             TxnState::Approved
         )
     );
+    let pa4 = pay(&mut rig, PayRequest::PreAuth { amount: m(600) }).await;
+    let c4 = pay(
+        &mut rig,
+        PayRequest::FollowUp {
+            trans_type: TransType::Completion,
+            orig: pa4.order_no.clone(),
+            amount: Some(m(600)),
+        },
+    )
+    .await;
     let cc = pay(
         &mut rig,
         PayRequest::Void {
-            orig: c.order_no.clone(),
+            orig: c4.order_no.clone(),
         },
     )
     .await;
@@ -167,14 +189,14 @@ async fn every_topic_against_the_simulator() {
     .await;
     assert_eq!(pc.state, TxnState::Approved);
 
-    let q = rig.lane.query(s.order_no.clone()).await.unwrap();
+    let q = rig.lane.query(s2.order_no.clone()).await.unwrap();
     let reply = q.answer.unwrap().reply.unwrap();
     assert_eq!(
         reply.biz.trans_status.as_deref(),
         Some("3"),
         "voided sale reads cancelled"
     );
-    assert_eq!(q.row.unwrap().order_no, s.order_no);
+    assert_eq!(q.row.unwrap().order_no, s2.order_no);
 
     let raw = rig
         .lane
