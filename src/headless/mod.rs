@@ -5,6 +5,7 @@
 mod doctor;
 mod output;
 mod pay;
+mod signals;
 mod tools;
 
 use std::process::ExitCode;
@@ -42,8 +43,11 @@ pub enum Exit {
     Usage = 2,
     /// The outcome is unknown and left unresolved: `till recover` will finish it.
     Unknown = 3,
-    /// The terminal is unreachable, or the configuration or data dir is unusable.
+    /// The terminal is unreachable, another till holds the lane, or the configuration
+    /// or data dir is unusable.
     Unreachable = 4,
+    /// A signal stopped the command before anything was sent: nothing was done.
+    Interrupted = 5,
 }
 
 impl From<Exit> for ExitCode {

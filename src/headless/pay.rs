@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::output::{Progress, Report, row_human, row_json};
+use super::signals::Signals;
 use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
@@ -16,6 +17,8 @@ use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
 
 pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
+    let mut signals = Signals::install()
+        .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
     // Overrides need no terminal: the terminal may be gone for good.
     if let Cmd::Resolve { order, state, note } = &cmd {
         let _owner = take_lane(config, "till resolve", BRIEF_LANE_WAIT).await?;
@@ -94,7 +97,11 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
         _ => BRIEF_LANE_WAIT,
     };
-    let owner = take_lane(config, &format!("till {}", action.name()), lane_wait).await?;
+    let holder = format!("till {}", action.name());
+    let owner = tokio::select! {
+        owner = take_lane(config, &holder, lane_wait) => owner?,
+        signal = signals.next() => return Err(interrupted(signal)),
+    };
     let journal = open_journal(config)?;
     let mut settings = Settings::new(link, config.lane.value.clone());
     settings.currency = config.currency.value.clone();
@@ -119,27 +126,57 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         progress: Progress::new(),
         unresolved: Vec::new(),
         resolving: Vec::new(),
+        forced: false,
     };
     let result = async {
-        session.connected(connect_wait).await?;
-        // Queries, closes and raw frames move no money: they need not wait for
-        // earlier rows to resolve (which a hand-settled batch close never does).
-        if matches!(action, Action::Pay(_) | Action::Recover) {
-            session.recovered(resolve_wait).await;
+        if let Action::Pay(req) = action {
+            // Nothing is sent until the lane is ready: until then a signal stops it all.
+            let ready = async {
+                session.connected(connect_wait).await?;
+                session.recovered(resolve_wait).await;
+                Ok::<(), Failure>(())
+            };
+            tokio::select! {
+                ready = ready => ready?,
+                signal = signals.next() => return Err(interrupted(signal)),
+            }
+            return session.pay(req, resolve_wait, config, &mut signals).await;
         }
-        match action {
-            Action::Pay(req) => session.pay(req, resolve_wait, config).await,
-            Action::Query(order) => session.query(order, config).await,
-            Action::Close(order) => session.close(order).await,
-            Action::Recover => Ok(super::output::recover_report(&session.unresolved)),
-            Action::Send(json) => session.send(json).await,
+        // The rest moves no money: a signal simply stops it.
+        let work = async {
+            session.connected(connect_wait).await?;
+            match action {
+                Action::Query(order) => session.query(order, config).await,
+                Action::Close(order) => session.close(order).await,
+                Action::Recover => {
+                    session.recovered(resolve_wait).await;
+                    Ok(super::output::recover_report(&session.unresolved))
+                }
+                Action::Send(json) => session.send(json).await,
+                Action::Pay(_) => unreachable!("handled above"),
+            }
+        };
+        tokio::select! {
+            done = work => done,
+            signal = signals.next() => Err(interrupted(signal)),
         }
     }
     .await;
+    if session.forced {
+        // The payment is still with the terminal; its row stays for `till recover`.
+        return result;
+    }
     session.lane.shutdown().await;
     drop(session);
     let _ = task.await;
     result
+}
+
+fn interrupted(signal: &str) -> Failure {
+    Failure::new(
+        Exit::Interrupted,
+        format!("stopped by {signal} before anything was sent: nothing was done"),
+    )
 }
 
 enum Action {
@@ -170,6 +207,8 @@ struct Session {
     unresolved: Vec<String>,
     /// The unresolved orders the lane is settling by query.
     resolving: Vec<String>,
+    /// A second signal stopped the wait for a payment's answer.
+    forced: bool,
 }
 
 impl Session {
@@ -239,7 +278,9 @@ impl Session {
         req: PayRequest,
         resolve_wait: Duration,
         config: &Config,
+        signals: &mut Signals,
     ) -> Result<Report, Failure> {
+        // Not interrupted: once asked, the lane may have sent it.
         let order_no = self.lane.pay(req).await.map_err(refusal_failure)?;
         self.progress
             .say(&format!("{order_no}: follow the prompts on the terminal"));
@@ -248,7 +289,23 @@ impl Session {
         let mut until = Instant::now() + Duration::from_secs(24 * 3600);
         let mut batch_totals = None;
         loop {
-            match self.next(until).await {
+            let event = tokio::select! {
+                event = self.next(until) => event,
+                signal = signals.next() => {
+                    if signals.received() == 1 {
+                        self.progress.say(&format!(
+                            "{signal}: {order_no} is with the terminal; waiting for its answer so it is booked (send the signal again to stop waiting and leave it for `till recover`)"
+                        ));
+                        continue;
+                    }
+                    self.forced = true;
+                    let mut report = self.as_journaled(&order_no, config)?;
+                    report.human.push_str(&format!("\nstopped waiting on {signal}"));
+                    report.json["interrupted"] = signal.into();
+                    return Ok(report);
+                }
+            };
+            match event {
                 Some(Event::Done { row, reply }) if row.order_no == order_no => {
                     let terminal = reply.map(|r| serde_json::Value::Object(r.biz.all));
                     return Ok(txn_report(&row, config, terminal, batch_totals));
@@ -258,18 +315,18 @@ impl Session {
                     until = until.min(Instant::now() + resolve_wait);
                 }
                 Some(_) => {}
-                None => {
-                    let journal = open_journal(config)?;
-                    let row = journal
-                        .find(&order_no)
-                        .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?
-                        .ok_or_else(|| {
-                            Failure::new(Exit::Unknown, format!("{order_no}: outcome unknown"))
-                        })?;
-                    return Ok(txn_report(&row, config, None, None));
-                }
+                None => return self.as_journaled(&order_no, config),
             }
         }
+    }
+
+    /// The row as the journal has it now, for a command that stops waiting.
+    fn as_journaled(&self, order_no: &str, config: &Config) -> Result<Report, Failure> {
+        let row = open_journal(config)?
+            .find(order_no)
+            .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?
+            .ok_or_else(|| Failure::new(Exit::Unknown, format!("{order_no}: outcome unknown")))?;
+        Ok(txn_report(&row, config, None, None))
     }
 
     async fn query(&mut self, order: String, config: &Config) -> Result<Report, Failure> {
