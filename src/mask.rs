@@ -204,6 +204,13 @@ fn mask_runs(text: &str, is_card: impl Fn(&[u8]) -> bool) -> Cow<'_, str> {
     }
 }
 
+/// Whether `digits` is a card number by the PCI rule: 13 to 19 digits passing Luhn.
+pub fn is_card_number(digits: &str) -> bool {
+    (13..=19).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && luhn_valid(digits.as_bytes())
+}
+
 fn luhn_valid(digits: &[u8]) -> bool {
     let sum: u32 = digits
         .iter()

@@ -257,10 +257,21 @@ async fn close_cancels_a_card_flow_and_the_decline_is_final() {
     let mut rig = Rig::with(dir, sim, |_| {}).await;
     let order = rig.lane.pay(sale(700)).await.unwrap();
     let answer = rig.lane.close_order(order.clone()).await.unwrap();
-    assert_eq!(answer.outcome, till::ecr::Outcome::Approved);
+    assert_eq!(
+        answer.outcome,
+        till::ecr::Outcome::Approved,
+        "{}",
+        answer.why
+    );
     let row = rig.done(&order).await;
     assert_eq!(row.state, TxnState::Declined);
-    assert_eq!(row.response_code.as_deref(), Some("110"));
+    // The terminal's cancel answer, or (when a loaded machine lost the link meanwhile)
+    // a query saying the order was closed.
+    assert!(
+        row.response_code.as_deref() == Some("110")
+            || matches!(row.trans_status.as_deref(), Some("1" | "3")),
+        "{row:?}"
+    );
     rig.assert_books_agree();
     rig.stop().await.shutdown().await;
 }

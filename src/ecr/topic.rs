@@ -134,6 +134,20 @@ impl TransType {
                 | TransType::CompletionRefund
         )
     }
+
+    /// Whether the request carries an `order_amount` (a void or cancel takes back the
+    /// original's amount without naming it).
+    pub fn carries_amount(self) -> bool {
+        matches!(
+            self,
+            TransType::Sale
+                | TransType::CashbackSale
+                | TransType::Refund
+                | TransType::PreAuth
+                | TransType::Completion
+                | TransType::CompletionRefund
+        )
+    }
 }
 
 impl fmt::Display for TransType {

@@ -73,17 +73,7 @@ pub fn refundable(orig: &TxnRow, rows: &[TxnRow]) -> Money {
 /// Whether a request of this kind names an amount on the wire (and so may be approved
 /// for another amount than it asked).
 pub fn asks_amount(kind: TxnKind) -> bool {
-    matches!(
-        kind,
-        TxnKind::Trans(
-            T::Sale
-                | T::CashbackSale
-                | T::Refund
-                | T::PreAuth
-                | T::Completion
-                | T::CompletionRefund
-        )
-    )
+    matches!(kind, TxnKind::Trans(t) if t.carries_amount())
 }
 
 /// Why a new request's own amount is not acceptable, before any original is looked at.

@@ -169,16 +169,7 @@ impl Terminal {
         let cashback = self.money(biz, "cashback_amount")?;
         let orig = text(biz, "orig_merchant_order_no");
         use TransType as T;
-        let needs_amount = matches!(
-            trans_type,
-            T::Sale
-                | T::CashbackSale
-                | T::Refund
-                | T::PreAuth
-                | T::Completion
-                | T::CompletionRefund
-        );
-        if needs_amount && amount == 0 {
+        if trans_type.carries_amount() && amount == 0 {
             return Err(Answer::err("101", "Invalid order_amount"));
         }
         if let Some(o) = &orig {

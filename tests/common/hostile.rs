@@ -791,25 +791,3 @@ fn biz_of(req: &Map<String, Value>) -> Map<String, Value> {
         _ => Map::new(),
     }
 }
-
-/// Whether `digits` is 13 to 19 digits passing the Luhn check (a card number).
-pub fn is_pan(digits: &str) -> bool {
-    if !(13..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let d2 = d * 2;
-                if d2 > 9 { d2 - 9 } else { d2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}

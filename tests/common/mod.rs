@@ -50,7 +50,9 @@ pub async fn start_sim(dir: &Path, faults: Faults, port: u16) -> SimHandle {
 pub fn fast_link(url: &str) -> LinkConfig {
     let mut link = LinkConfig::new(Endpoint::parse(url).unwrap(), "test-app");
     link.heartbeat_every = Duration::from_millis(200);
-    link.dead_after = Duration::from_secs(2);
+    // Quick enough to notice a silent terminal, slow enough that a test machine busy
+    // with fsyncs does not take its own stall for a dead link.
+    link.dead_after = Duration::from_secs(6);
     link.card_flow_timeout = Duration::from_secs(10);
     link.request_timeout = Duration::from_secs(5);
     link.backoff_min = Duration::from_millis(50);
