@@ -184,3 +184,42 @@ async fn a_read_only_journal_is_a_clear_error_not_a_fresh_start() {
         "the journal is untouched"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_moved_aside_never_reuses_an_order_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let t = || till(dir.path(), &sim.url(), QUICK);
+    let first = run(t(), &["sale", "20.00", "--json"]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let first = first.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // What the error for a broken journal advises: move it aside. A zero-length file
+    // left in its place is refused, not taken for a fresh start.
+    let data = dir.path().join("data");
+    let aside = dir.path().join("aside");
+    std::fs::create_dir(&aside).unwrap();
+    for name in ["till.db", "till.db-wal", "till.db-shm"] {
+        let _ = std::fs::rename(data.join(name), aside.join(name));
+    }
+    std::fs::write(data.join("till.db"), b"").unwrap();
+    let refused = run(t(), &["sale", "20.00", "--json"]).await;
+    assert_eq!(refused.code, 4, "{}", refused.stdout);
+    assert!(refused.stderr.contains("is empty"), "{}", refused.stderr);
+
+    std::fs::remove_file(data.join("till.db")).unwrap();
+    let second = run(t(), &["sale", "20.00", "--json"]).await;
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    let second = second.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(first, second, "a fresh journal has an identity of its own");
+    let stats = sim.stats();
+    assert_eq!(stats.orders_received.get(&first), Some(&1));
+    assert_eq!(stats.orders_received.get(&second), Some(&1));
+    sim.shutdown().await;
+}

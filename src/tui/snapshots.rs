@@ -110,6 +110,22 @@ fn results_are_unmistakable() {
         m.result = Some(r);
         assert_snapshot!(format!("result_{}", state.name()), snap(&m));
     }
+    // A partial approval says in words what is left to collect.
+    let mut m = busy_model();
+    let mut r = row(
+        "L01-KQXRT-1124-000006",
+        TxnKind::Trans(TransType::Sale),
+        TxnState::Approved,
+        500,
+    );
+    r.asked = Money::from_minor(1000, 2).expect("amount");
+    m.result = Some(r);
+    let screen = snap(&m);
+    assert!(
+        screen.contains("APPROVED 5.00 of 10.00: collect 5.00 another way"),
+        "{screen}"
+    );
+    assert_snapshot!("result_partial", screen);
     // The word carries the role's style, in colour and in monochrome alike.
     let mut m = busy_model();
     m.result = Some(row(
