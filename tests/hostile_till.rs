@@ -215,3 +215,15 @@ async fn card_numbers_in_every_field_and_spelling_go_nowhere() {
     }
     assert!(seen.contains("411111"), "the masked card is still there");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_adjustment_answered_under_its_sales_number_is_its_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Hostile::start(Switches::default()).await;
+    let sale = till_at(dir.path(), &h, &["sale", "10.00", "--json"]).await;
+    let order = order_of(&sale);
+    let tip = till_at(dir.path(), &h, &["tip", &order, "1.50", "--json"]).await;
+    assert_eq!(tip.code, 0, "{}\n{}", tip.stdout, tip.stderr);
+    assert_eq!(tip.json()["outcome"], "approved");
+    assert_eq!(h.count("ecrhub.pay.query"), 0, "no query needed");
+}

@@ -612,8 +612,10 @@ impl Actor {
         match inflight {
             Inflight::Pay { order_no } => {
                 self.pause(PausePoint::AfterReply);
-                let (outcome, why) = match &answer.reply {
-                    Some(reply) if names_other_order(reply, &order_no) => (
+                // Checked against the number on the wire: a tip adjustment is sent
+                // under its sale's number, a batch close under none.
+                let (outcome, why) = match (&answer.reply, &answer.order_no) {
+                    (Some(reply), Some(wire_no)) if names_other_order(reply, wire_no) => (
                         Outcome::Unknown,
                         format!(
                             "the answer names order {}, not this one",
