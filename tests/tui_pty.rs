@@ -34,7 +34,10 @@ async fn a_sale_is_approved_and_a_decline_says_so() {
     s.wait_for("DECLINED").await;
     assert!(s.contents().contains("Insufficient funds"));
     s.keys(" ");
+    // The declined sale is still in the form: quitting asks first.
     s.keys("\x03");
+    s.wait_for("Quit and lose the amount typed").await;
+    s.keys("y");
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
@@ -216,5 +219,59 @@ async fn the_screen_waits_for_a_lane_another_till_holds_and_then_owns_it() {
     );
     s.keys("\x03");
     assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        dir.path(),
+        Faults {
+            decline_cents: Some(51),
+            ..Faults::default()
+        },
+        0,
+    )
+    .await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("1051\r");
+    s.wait_for("DECLINED").await;
+    s.wait_for("Enter charge again").await;
+    s.keys("\r"); // another card
+    assert!(
+        eventually(|| sim.stats().orders_received.len() == 2).await,
+        "charged again"
+    );
+    s.wait_for("DECLINED").await;
+    s.keys(" ");
+    s.keys("\x1b[3~"); // Delete: this customer pays another way
+
+    // Pre-auth for 17.17, then the next customer's 17.17 is a sale.
+    s.keys("\t\t\t\t\x1b[C\t");
+    s.wait_for("Pre-auth").await;
+    s.keys("1717\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    s.keys("1717\r");
+    s.wait_for("sale 17.17 USD").await;
+    s.keys(" ");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    let rows: Vec<(&str, String)> = journal
+        .recent(10)
+        .unwrap()
+        .iter()
+        .map(|r| (r.kind.name(), r.amount.to_string()))
+        .collect();
+    let want = [
+        ("sale", "17.17"),
+        ("pre-auth", "17.17"),
+        ("sale", "10.51"),
+        ("sale", "10.51"),
+    ];
+    assert_eq!(rows, want.map(|(k, a)| (k, a.to_string())), "newest first");
     sim.shutdown().await;
 }

@@ -88,6 +88,14 @@ pub enum TxnKind {
 }
 
 impl TxnKind {
+    /// A sale or a cash-back sale.
+    pub fn is_sale(self) -> bool {
+        matches!(
+            self,
+            TxnKind::Trans(TransType::Sale | TransType::CashbackSale)
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             TxnKind::Trans(t) => t.name(),

@@ -205,6 +205,13 @@ pub struct SaleForm {
 }
 
 impl SaleForm {
+    /// Whether the cashier has typed something that quitting would lose.
+    pub fn typed(&self) -> bool {
+        !(self.amount.digits.is_empty()
+            && self.tip.digits.is_empty()
+            && self.cashback.digits.is_empty())
+    }
+
     pub fn fields(&self) -> Vec<SaleField> {
         match self.kind {
             SaleKind::Sale => vec![
@@ -342,6 +349,14 @@ pub enum Confirmed {
     Quit,
 }
 
+/// What a confirm dialog does on no, besides closing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnNo {
+    Keep,
+    /// The sale asked about is not made: its form is cleared for the next customer.
+    ClearSale,
+}
+
 #[derive(Clone, Debug)]
 pub enum Modal {
     /// The Esc menu: one letter picks a screen.
@@ -349,6 +364,7 @@ pub enum Modal {
     Confirm {
         question: String,
         then: Confirmed,
+        on_no: OnNo,
     },
     /// A supervisor override needs a note.
     Override {

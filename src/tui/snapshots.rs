@@ -110,6 +110,41 @@ fn results_are_unmistakable() {
         m.result = Some(r);
         assert_snapshot!(format!("result_{}", state.name()), snap(&m));
     }
+    // A payment cancelled at the terminal says so, not DECLINED.
+    let mut m = busy_model();
+    let mut r = row(
+        "L01-KQXRT-1124-000007",
+        TxnKind::Trans(TransType::Sale),
+        TxnState::Declined,
+        700,
+    );
+    r.response_code = Some("110".into());
+    m.result = Some(r);
+    let screen = snap(&m);
+    assert!(
+        screen.contains(" CANCELLED ") && !screen.contains("DECLINED"),
+        "{screen}"
+    );
+    // Cash-back: the cashier reads what to hand over, and the total charged.
+    let mut m = busy_model();
+    let mut r = row(
+        "L01-KQXRT-1124-000008",
+        TxnKind::Trans(TransType::CashbackSale),
+        TxnState::Approved,
+        1000,
+    );
+    r.tip = Some(Money::from_minor(100, 2).expect("amount"));
+    r.cashback = Some(Money::from_minor(2000, 2).expect("amount"));
+    m.result = Some(r);
+    let screen = snap(&m);
+    for text in [
+        "tip 1.00",
+        "cash-back 20.00",
+        "total 31.00 USD",
+        "GIVE 20.00 CASH",
+    ] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
     // A partial approval says in words what is left to collect.
     let mut m = busy_model();
     let mut r = row(

@@ -87,8 +87,18 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Closed(result) => {
             let text = match result {
-                Ok(a) => format!("cancel request: terminal answered {}", a.outcome),
-                Err(e) => format!("cancel request failed: {e}"),
+                Ok(a) if a.outcome == crate::ecr::Outcome::Approved => {
+                    "the terminal took the cancel request; waiting for its final word".to_string()
+                }
+                Ok(a) => format!(
+                    "the terminal did not cancel ({}); the payment goes on",
+                    a.reply
+                        .as_ref()
+                        .map(|r| r.message().to_string())
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| a.why.clone())
+                ),
+                Err(e) => format!("the cancel request did not reach the terminal: {e}"),
             };
             if let Some(f) = &mut m.flight {
                 f.progress.push(text);
@@ -184,7 +194,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
         }) = request
         {
             m.modal = Some(Modal::Confirm {
-                question: format!("{refusal}. Charge again?"),
+                question: format!("{refusal}. Charge this customer again?"),
                 then: Confirmed::Pay(PayRequest::Sale {
                     amount,
                     tip,
@@ -192,6 +202,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
                     scenario,
                     force: true,
                 }),
+                on_no: OnNo::ClearSale,
             });
         }
         return vec![];
@@ -238,7 +249,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .is_some_and(|r| r.order_no == row.order_no);
             if mine {
                 m.flight = None;
-                clear_form(m);
+                // A declined sale stays in the form, to be charged again on another card.
+                if !(row.state == TxnState::Declined && m.screen == ScreenId::Sale) {
+                    clear_form(m);
+                }
                 m.result = Some(*row);
             } else if showing {
                 // The UNKNOWN on screen just became definite.
@@ -337,10 +351,9 @@ fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
 /// After a final answer, the form that started it is ready for the next one.
 fn clear_form(m: &mut Model) {
     match m.screen {
+        // The next customer's payment is a sale, whatever this one was.
         ScreenId::Sale => {
-            let kind = m.sale.kind;
             m.sale = SaleForm {
-                kind,
                 orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
                 ..SaleForm::default()
             }
@@ -366,6 +379,15 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             m.modal = Some(Modal::Confirm {
                 question: "A payment is in progress. Quit when the terminal has answered?".into(),
                 then: Confirmed::Quit,
+                on_no: OnNo::Keep,
+            });
+            return vec![];
+        }
+        if m.modal.is_none() && m.sale.typed() {
+            m.modal = Some(Modal::Confirm {
+                question: "Quit and lose the amount typed on the Sale screen?".into(),
+                then: Confirmed::Quit,
+                on_no: OnNo::Keep,
             });
             return vec![];
         }
@@ -399,16 +421,26 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         "Ask the terminal to cancel this payment? (the terminal still decides)"
                             .into(),
                     then: Confirmed::CancelOnTerminal,
+                    on_no: OnNo::Keep,
                 });
             }
         }
         return vec![];
     }
-    if m.result.take().is_some() {
+    if let Some(result) = m.result.take() {
+        // After a decline the form still holds the sale: Enter charges again, with
+        // another card.
+        let declined_here = result.state == TxnState::Declined && m.screen == ScreenId::Sale;
+        if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
+            return submit_sale(m);
+        }
         // Any key dismisses the result; a digit also starts the next amount.
         if !matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit()) || m.screen != ScreenId::Sale
         {
             return vec![];
+        }
+        if declined_here {
+            clear_form(m);
         }
     }
     m.notice = None;
@@ -486,11 +518,26 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             KeyCode::F(_) => on_key(m, key),
             _ => vec![],
         },
-        Modal::Confirm { question, then } => match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => confirmed(m, then),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => vec![],
+        // Only `y` says yes: Enter, `n` and Esc take the safe answer.
+        Modal::Confirm {
+            question,
+            then,
+            on_no,
+        } => match key.code {
+            KeyCode::Char('y' | 'Y') => confirmed(m, then),
+            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
+                if on_no == OnNo::ClearSale {
+                    clear_form(m);
+                    m.sale.error = Some("not charged".into());
+                }
+                vec![]
+            }
             _ => {
-                m.modal = Some(Modal::Confirm { question, then });
+                m.modal = Some(Modal::Confirm {
+                    question,
+                    then,
+                    on_no,
+                });
                 vec![]
             }
         },
@@ -572,6 +619,7 @@ fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
     m.modal = Some(Modal::Confirm {
         question,
         then: Confirmed::Pay(req),
+        on_no: OnNo::Keep,
     });
     vec![]
 }
@@ -900,6 +948,7 @@ fn batch_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     m.currency
                 ),
                 then: Confirmed::Pay(PayRequest::BatchClose),
+                on_no: OnNo::Keep,
             });
             vec![]
         }
@@ -1131,6 +1180,151 @@ mod tests {
         type_str(&mut m, "5");
         assert!(m.result.is_none());
         assert_eq!(m.sale.amount.display(2), "0.05");
+    }
+
+    /// Charges what is typed and brings the lane's final answer for it.
+    fn charge_and_answer(m: &mut Model, order: &str, state: TxnState) -> Vec<Effect> {
+        let fx = update(m, key(KeyCode::Enter));
+        let Some(Effect::Pay(req)) = fx.first().cloned() else {
+            panic!("{fx:?}")
+        };
+        update(m, Msg::Paid(Ok(order.into())));
+        let (kind, minor) = match req {
+            PayRequest::Sale { amount, .. } => (TxnKind::Trans(TransType::Sale), amount.minor()),
+            PayRequest::PreAuth { amount } => (TxnKind::Trans(TransType::PreAuth), amount.minor()),
+            other => panic!("{other:?}"),
+        };
+        let mut done = row(order, kind, state, minor);
+        if state == TxnState::Declined {
+            done.response_code = Some("105".into());
+        }
+        update(
+            m,
+            Msg::Lane(Event::Done {
+                row: Box::new(done),
+                reply: None,
+            }),
+        );
+        fx
+    }
+
+    #[test]
+    fn after_a_pre_auth_the_next_payment_is_a_sale() {
+        let mut m = model();
+        // Tab to the type and pick pre-auth.
+        for _ in 0..4 {
+            update(&mut m, key(KeyCode::Tab));
+        }
+        assert_eq!(m.sale.focus, SaleField::Kind);
+        update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.kind, SaleKind::PreAuth);
+        update(&mut m, key(KeyCode::BackTab));
+        type_str(&mut m, "1717");
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Approved);
+        assert_eq!(m.sale.kind, SaleKind::Sale, "the type went back to sale");
+        type_str(&mut m, "1717");
+        let fx = charge_and_answer(&mut m, "L01-A-2", TxnState::Approved);
+        assert!(
+            matches!(fx.first(), Some(Effect::Pay(PayRequest::Sale { .. }))),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn the_duplicate_question_defaults_to_no_and_no_clears_the_sale() {
+        for answer in [KeyCode::Enter, KeyCode::Char('n'), KeyCode::Esc] {
+            let mut m = model();
+            type_str(&mut m, "350101");
+            update(&mut m, key(KeyCode::Enter));
+            update(
+                &mut m,
+                Msg::Paid(Err(Refusal::PossibleDuplicate {
+                    amount: "3501.01".into(),
+                    order_no: "L01-A-1".into(),
+                    ago_secs: 5,
+                })),
+            );
+            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            assert!(
+                update(&mut m, key(answer)).is_empty(),
+                "{answer:?} charges nothing"
+            );
+            assert!(m.modal.is_none());
+            assert_eq!(m.sale.amount.minor(), 0, "{answer:?}: the amount is gone");
+            // The next digits start a new amount instead of appending.
+            type_str(&mut m, "444");
+            assert_eq!(m.sale.amount.display(2), "4.44");
+        }
+        let mut m = model();
+        type_str(&mut m, "350101");
+        update(&mut m, key(KeyCode::Enter));
+        update(
+            &mut m,
+            Msg::Paid(Err(Refusal::PossibleDuplicate {
+                amount: "3501.01".into(),
+                order_no: "L01-A-1".into(),
+                ago_secs: 5,
+            })),
+        );
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(
+                fx.first(),
+                Some(Effect::Pay(PayRequest::Sale { force: true, .. }))
+            ),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn a_decline_keeps_the_sale_and_enter_charges_it_again() {
+        let mut m = model();
+        type_str(&mut m, "1051");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "200");
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
+        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Declined));
+        assert_eq!(m.sale.amount.display(2), "10.51", "kept");
+        assert_eq!(m.sale.tip.display(2), "2.00", "kept");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        let Some(Effect::Pay(PayRequest::Sale { amount, tip, .. })) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!((amount.minor(), tip.map(|t| t.minor())), (1051, Some(200)));
+        // Another key after a decline starts afresh instead.
+        let mut m = model();
+        type_str(&mut m, "1051");
+        charge_and_answer(&mut m, "L01-A-2", TxnState::Declined);
+        type_str(&mut m, "7");
+        assert_eq!(m.sale.amount.display(2), "0.07");
+    }
+
+    #[test]
+    fn ctrl_c_with_an_amount_typed_asks_first() {
+        let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        let mut m = model();
+        assert_eq!(
+            update(&mut m, ctrl_c()),
+            vec![Effect::Quit],
+            "nothing typed"
+        );
+        let mut m = model();
+        type_str(&mut m, "12");
+        assert!(update(&mut m, ctrl_c()).is_empty());
+        assert!(matches!(
+            m.modal,
+            Some(Modal::Confirm {
+                then: Confirmed::Quit,
+                ..
+            })
+        ));
+        assert!(
+            update(&mut m, key(KeyCode::Enter)).is_empty(),
+            "Enter is no"
+        );
+        assert_eq!(m.sale.amount.display(2), "0.12");
+        update(&mut m, ctrl_c());
+        assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
     }
 
     #[test]

@@ -198,8 +198,46 @@ fn outcome_style(state: TxnState, theme: &Theme) -> Style {
     }
 }
 
+/// The outcome in one word; a payment cancelled at the terminal says so.
+fn outcome_word(row: &TxnRow) -> String {
+    let cancelled =
+        row.response_code.as_deref() == Some("110") || row.trans_status.as_deref() == Some("3");
+    if row.state == TxnState::Declined && cancelled {
+        "CANCELLED".into()
+    } else {
+        row.state.name().to_uppercase()
+    }
+}
+
+/// Tip, cash-back and total, when the payment had more than its amount.
+fn money_lines(row: &TxnRow) -> Vec<String> {
+    let tip = row.tip.filter(|t| !t.is_zero());
+    let cashback = row.cashback.filter(|c| !c.is_zero());
+    if tip.is_none() && cashback.is_none() {
+        return vec![];
+    }
+    let mut lines = Vec::new();
+    let extra: i64 = [tip, cashback].iter().flatten().map(|m| m.minor()).sum();
+    if let Some(tip) = tip {
+        lines.push(format!("tip {tip}"));
+    }
+    if let Some(cash) = cashback {
+        lines.push(format!("cash-back {cash}"));
+    }
+    let exp = row.amount.exponent();
+    lines.push(format!(
+        "total {} {}",
+        crate::money::format_minor(row.amount.minor() + extra, exp),
+        row.currency
+    ));
+    if let (Some(cash), TxnState::Approved) = (cashback, row.state) {
+        lines.push(format!("GIVE {cash} CASH"));
+    }
+    lines
+}
+
 fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
-    let word = row.state.name().to_uppercase();
+    let word = outcome_word(row);
     let style = outcome_style(row.state, theme);
     let mut lines: Vec<Line> = Vec::new();
     if area.height >= 14 && bigword::width(&word) as u16 <= area.width {
@@ -214,6 +252,14 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     )));
     if let Some(note) = row.partial_note() {
         lines.push(Line::from(Span::styled(note, theme.declined)));
+    }
+    for text in money_lines(row) {
+        let style = if text.starts_with("GIVE") {
+            theme.approved
+        } else {
+            theme.amount
+        };
+        lines.push(Line::from(Span::styled(text, style)));
     }
     let detail = [
         row.brand.clone(),
@@ -236,7 +282,18 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     {
         lines.push(Line::from(Span::styled(msg.as_str(), theme.muted)));
     }
-    lines.push(Line::from(Span::styled("any key to go on", theme.key_hint)));
+    if matches!(row.state, TxnState::Unknown | TxnState::Pending) {
+        lines.push(Line::from(Span::styled(
+            "Do not charge again: check the terminal's screen or receipt; till keeps asking",
+            theme.warning,
+        )));
+    }
+    let next = if row.state == TxnState::Declined && row.kind.is_sale() {
+        "Enter charge again (another card) · any other key to go on"
+    } else {
+        "any key to go on"
+    };
+    lines.push(Line::from(Span::styled(next, theme.key_hint)));
     frame.render_widget(
         Paragraph::new(lines)
             .alignment(Alignment::Center)
@@ -292,7 +349,7 @@ fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &
             vec![
                 Line::from(question.as_str()),
                 Line::from(""),
-                Line::from(Span::styled("y yes · n no", theme.key_hint)),
+                Line::from(Span::styled("y yes · n, Enter or Esc no", theme.key_hint)),
             ],
         ),
         Modal::Override {
@@ -312,8 +369,19 @@ fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &
             ],
         ),
     };
-    let height = lines.len() as u16 + 2;
-    let rect = centered(area, 60, height);
+    // Room for every line as wrapped (a word carried over may take a row more), so
+    // the last line, the keys, always shows.
+    const WIDTH: u16 = 60;
+    let inner = usize::from(WIDTH - 2);
+    let rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            w if w <= inner => 1,
+            w => w.div_ceil(inner) + 1,
+        })
+        .sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let rect = centered(area, WIDTH, height);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
