@@ -1,10 +1,11 @@
 //! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the model changes. No I/O
-//! here; the app loop runs the effects.
+//! here; the app loop runs the effects. This is the router: lane events, global keys,
+//! dialogs, the in-flight overlay and results; each screen's own keys are in its room
+//! under `screens/`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
-use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, PayRequest, QueryResult, Refusal};
 use crate::link::{Answer, LinkEvent, LinkState};
@@ -14,7 +15,7 @@ use crate::money::Money;
 pub type Refundable = (TxnRow, Option<Money>);
 
 /// What a cashier reads when an order number field is full.
-const ORDER_FULL: &str = "order numbers have at most 32 characters";
+pub(super) const ORDER_FULL: &str = "order numbers have at most 32 characters";
 
 #[derive(Debug)]
 pub enum Msg {
@@ -432,7 +433,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         // another card.
         let declined_here = result.state == TxnState::Declined && m.screen == ScreenId::Sale;
         if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
-            return submit_sale(m);
+            return super::screens::sale::submit(m);
         }
         // Any key dismisses the result; a digit also starts the next amount.
         if !matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit()) || m.screen != ScreenId::Sale
@@ -457,22 +458,11 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     {
         return switch(m, *screen);
     }
-    match m.screen {
-        ScreenId::Sale => sale_key(m, key),
-        ScreenId::Refund => refund_key(m, key),
-        ScreenId::Void => void_key(m, key),
-        ScreenId::Tip => tip_key(m, key),
-        ScreenId::Query => query_key(m, key),
-        ScreenId::Batch => batch_key(m, key),
-        ScreenId::Journal => journal_key(m, key),
-        ScreenId::Diagnostics => diag_key(m, key),
-        ScreenId::Settings => settings_key(m, key),
-        ScreenId::Help => top_level(m, key),
-    }
+    super::screens::on_key(m, key)
 }
 
 /// Keys every screen shares at its top level: Esc opens the menu.
-fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+pub(super) fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
         m.modal = Some(Modal::Menu);
     }
@@ -602,7 +592,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 }
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
-fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
+pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     m.flight = Some(Flight {
         request: req.clone(),
         order_no: None,
@@ -615,7 +605,7 @@ fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     vec![Effect::Pay(req)]
 }
 
-fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
+pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
     m.modal = Some(Modal::Confirm {
         question,
         then: Confirmed::Pay(req),
@@ -624,7 +614,7 @@ fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
     vec![]
 }
 
-fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
+pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
     let last = len.saturating_sub(1);
     *sel = match key {
         KeyCode::Up => sel.saturating_sub(1),
@@ -638,475 +628,10 @@ fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
     true
 }
 
-fn sale_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let fields = m.sale.fields();
-    let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
-    let f = &mut m.sale;
-    match key.code {
-        KeyCode::Esc => return top_level(m, key),
-        KeyCode::Tab | KeyCode::Down => f.focus = fields[(at + 1) % fields.len()],
-        KeyCode::BackTab | KeyCode::Up => f.focus = fields[(at + fields.len() - 1) % fields.len()],
-        KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
-            if matches!(f.focus, SaleField::Scenario | SaleField::Kind) =>
-        {
-            if f.focus == SaleField::Kind {
-                f.kind = f.kind.next();
-            } else {
-                f.scenario = match f.scenario {
-                    PayScenario::Card => PayScenario::CustomerScansQr,
-                    PayScenario::CustomerScansQr => PayScenario::MerchantScansQr,
-                    PayScenario::MerchantScansQr => PayScenario::Card,
-                };
-            }
-        }
-        KeyCode::Backspace => match f.focus {
-            SaleField::Amount => f.amount.pop(),
-            SaleField::Tip => f.tip.pop(),
-            SaleField::Cashback => f.cashback.pop(),
-            SaleField::Orig => f.orig.pop(),
-            _ => {}
-        },
-        KeyCode::Delete => match f.focus {
-            SaleField::Amount => f.amount.clear(),
-            SaleField::Tip => f.tip.clear(),
-            SaleField::Cashback => f.cashback.clear(),
-            SaleField::Orig => f.orig.text.clear(),
-            _ => {}
-        },
-        KeyCode::Char(c) => {
-            f.error = None;
-            match f.focus {
-                SaleField::Amount => f.amount.push(c),
-                SaleField::Tip => f.tip.push(c),
-                SaleField::Cashback => f.cashback.push(c),
-                SaleField::Orig if !f.orig.push(c.to_ascii_uppercase()) => {
-                    f.error = Some(ORDER_FULL.into());
-                }
-                _ => {}
-            }
-            if f.focus != SaleField::Orig && !c.is_ascii_digit() {
-                f.error = Some("amounts take digits only: 1 2 3 4 makes 12.34".into());
-            }
-        }
-        KeyCode::Enter => return submit_sale(m),
-        _ => {}
-    }
-    vec![]
-}
-
-fn submit_sale(m: &mut Model) -> Vec<Effect> {
-    let exp = m.exponent;
-    let f = &mut m.sale;
-    let Some(amount) = f.amount.money(exp) else {
-        f.error = Some("enter an amount: digits, cents first".into());
-        f.focus = SaleField::Amount;
-        return vec![];
-    };
-    let req = match f.kind {
-        SaleKind::Sale => PayRequest::Sale {
-            amount,
-            tip: f.tip.money(exp),
-            cashback: f.cashback.money(exp),
-            scenario: f.scenario,
-            force: false,
-        },
-        SaleKind::PreAuth => PayRequest::PreAuth { amount },
-        SaleKind::Completion => {
-            let orig = f.orig.text.trim().to_string();
-            if orig.is_empty() {
-                f.error = Some("enter the pre-auth's order number".into());
-                f.focus = SaleField::Orig;
-                return vec![];
-            }
-            return confirm(
-                m,
-                format!("Complete pre-auth {orig} for {amount}?"),
-                PayRequest::FollowUp {
-                    trans_type: TransType::Completion,
-                    orig,
-                    amount: Some(amount),
-                },
-            );
-        }
-    };
-    f.error = None;
-    start(m, req)
-}
-
-fn refund_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let exp = m.exponent;
-    let f = &mut m.refund;
-    match key.code {
-        KeyCode::Esc => return top_level(m, key),
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
-            f.focus = match f.focus {
-                RefundField::Orig => RefundField::Amount,
-                RefundField::Amount => RefundField::Orig,
-            }
-        }
-        KeyCode::Backspace => match f.focus {
-            RefundField::Orig => {
-                f.orig.pop();
-                f.found = None;
-            }
-            RefundField::Amount => f.amount.pop(),
-        },
-        KeyCode::Delete => match f.focus {
-            RefundField::Orig => {
-                f.orig.text.clear();
-                f.found = None;
-            }
-            RefundField::Amount => f.amount.clear(),
-        },
-        KeyCode::Char(c) => {
-            f.error = None;
-            match f.focus {
-                RefundField::Orig => {
-                    if !f.orig.push(c.to_ascii_uppercase()) {
-                        f.error = Some(ORDER_FULL.into());
-                    }
-                    f.found = None;
-                }
-                RefundField::Amount if c.is_ascii_digit() => f.amount.push(c),
-                RefundField::Amount => f.error = Some("amounts take digits only".into()),
-            }
-        }
-        KeyCode::Enter => match f.focus {
-            RefundField::Orig if f.orig.text.trim().is_empty() => {
-                f.found = None;
-                f.focus = RefundField::Amount;
-            }
-            RefundField::Orig => return vec![Effect::Lookup(f.orig.text.trim().to_string())],
-            RefundField::Amount => {
-                let Some(amount) = f.amount.money(exp) else {
-                    f.error = Some("enter the amount to refund".into());
-                    return vec![];
-                };
-                let orig = f.orig.text.trim().to_string();
-                if orig.is_empty() {
-                    return confirm(
-                        m,
-                        format!(
-                            "Unreferenced refund of {amount}: the customer presents the card. Go?"
-                        ),
-                        PayRequest::Refund { amount, orig: None },
-                    );
-                }
-                match &f.found {
-                    None => return vec![Effect::Lookup(orig)],
-                    Some((_, Some(left))) if amount > *left => {
-                        f.error = Some(format!("at most {left} of {orig} can still be refunded"));
-                        return vec![];
-                    }
-                    Some(_) => {}
-                }
-                return confirm(
-                    m,
-                    format!("Refund {amount} of order {orig}?"),
-                    PayRequest::Refund {
-                        amount,
-                        orig: Some(orig),
-                    },
-                );
-            }
-        },
-        _ => {}
-    }
-    vec![]
-}
-
-fn void_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let rows: Vec<(String, String)> = m
-        .voidable()
-        .iter()
-        .map(|r| {
-            (
-                r.order_no.clone(),
-                format!("{} {}", r.kind.name(), r.amount),
-            )
-        })
-        .collect();
-    if move_sel(&mut m.void.selected, rows.len(), key.code) {
-        return vec![];
-    }
-    match key.code {
-        KeyCode::Esc => top_level(m, key),
-        KeyCode::Enter => match rows.get(m.void.selected) {
-            Some((order, what)) => confirm(
-                m,
-                format!("Void {what} (order {order})?"),
-                PayRequest::Void {
-                    orig: order.clone(),
-                },
-            ),
-            None => {
-                m.void.error = Some("nothing in the open batch can be voided".into());
-                vec![]
-            }
-        },
-        _ => vec![],
-    }
-}
-
-fn tip_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let rows: Vec<String> = m.tippable().iter().map(|r| r.order_no.clone()).collect();
-    if m.tip.editing {
-        match key.code {
-            KeyCode::Esc => m.tip.editing = false,
-            KeyCode::Backspace => m.tip.tip.pop(),
-            KeyCode::Char(c) if c.is_ascii_digit() => m.tip.tip.push(c),
-            KeyCode::Char(_) => m.tip.pick.error = Some("tips take digits only".into()),
-            KeyCode::Enter => {
-                let Some(order) = rows.get(m.tip.pick.selected).cloned() else {
-                    m.tip.editing = false;
-                    return vec![];
-                };
-                let tip = Money::from_minor(m.tip.tip.minor(), m.exponent)
-                    .unwrap_or(Money::zero(m.exponent));
-                return confirm(
-                    m,
-                    format!("Set the tip of order {order} to {tip}?"),
-                    PayRequest::TipAdjust { orig: order, tip },
-                );
-            }
-            _ => {}
-        }
-        return vec![];
-    }
-    if move_sel(&mut m.tip.pick.selected, rows.len(), key.code) {
-        return vec![];
-    }
-    match key.code {
-        KeyCode::Esc => return top_level(m, key),
-        KeyCode::Enter if !rows.is_empty() => {
-            m.tip.editing = true;
-            m.tip.tip.clear();
-            m.tip.pick.error = None;
-        }
-        KeyCode::Enter => m.tip.pick.error = Some("no approved sale in the open batch".into()),
-        _ => {}
-    }
-    vec![]
-}
-
-fn query_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let q = &mut m.query;
-    match key.code {
-        KeyCode::Esc => return top_level(m, key),
-        KeyCode::Backspace => q.order.pop(),
-        KeyCode::Char(c) => {
-            q.error = (!q.order.push(c.to_ascii_uppercase())).then(|| ORDER_FULL.into());
-        }
-        KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
-            Ok(order) => {
-                q.asking = true;
-                q.error = None;
-                q.result = None;
-                return vec![Effect::Query(order)];
-            }
-            Err(e) => q.error = Some(e),
-        },
-        _ => {}
-    }
-    vec![]
-}
-
-fn batch_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let closed = m
-        .data
-        .batches
-        .iter()
-        .filter(|b| b.closed_at.is_some())
-        .count();
-    match key.code {
-        KeyCode::Esc => top_level(m, key),
-        KeyCode::Left | KeyCode::PageDown => {
-            m.batch.viewing = match m.batch.viewing {
-                None if closed > 0 => Some(0),
-                Some(i) if i + 1 < closed => Some(i + 1),
-                other => other,
-            };
-            vec![Effect::Refresh]
-        }
-        KeyCode::Right | KeyCode::PageUp => {
-            m.batch.viewing = match m.batch.viewing {
-                Some(0) | None => None,
-                Some(i) => Some(i - 1),
-            };
-            vec![Effect::Refresh]
-        }
-        KeyCode::Char('c') if m.batch.viewing.is_none() => {
-            let net = m
-                .data
-                .open_report
-                .as_ref()
-                .map(|r| crate::money::format_minor(r.net_minor, m.exponent))
-                .unwrap_or_default();
-            m.modal = Some(Modal::Confirm {
-                question: format!(
-                    "Close the batch (net {net} {})? This settles it on the terminal.",
-                    m.currency
-                ),
-                then: Confirmed::Pay(PayRequest::BatchClose),
-                on_no: OnNo::Keep,
-            });
-            vec![]
-        }
-        _ => vec![],
-    }
-}
-
-fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.journal.filtering {
-        match key.code {
-            KeyCode::Esc | KeyCode::Enter => m.journal.filtering = false,
-            KeyCode::Backspace => m.journal.filter.pop(),
-            KeyCode::Char(c) => {
-                m.journal.filter.push(c);
-            }
-            _ => {}
-        }
-        m.journal.selected = 0;
-        return vec![];
-    }
-    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
-    if move_sel(&mut m.journal.selected, rows.len(), key.code) {
-        return vec![];
-    }
-    let row = rows.get(m.journal.selected);
-    match (key.code, row) {
-        (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
-        (KeyCode::Esc, _) => return top_level(m, key),
-        (KeyCode::Char('/'), _) => m.journal.filtering = true,
-        (KeyCode::Enter, Some(row)) => {
-            m.journal.detail = !m.journal.detail;
-            m.journal.audit.clear();
-            if m.journal.detail {
-                return vec![Effect::LoadAudit(row.order_no.clone())];
-            }
-        }
-        (KeyCode::Char('r'), Some(row)) => {
-            m.refund = RefundForm {
-                orig: TextField {
-                    text: row.order_no.clone(),
-                    max: crate::journal::ORDER_NO_MAX,
-                },
-                ..RefundForm::default()
-            };
-            m.screen = ScreenId::Refund;
-            return vec![Effect::Lookup(row.order_no.clone())];
-        }
-        (KeyCode::Char('v'), Some(row)) => {
-            let req = PayRequest::Void {
-                orig: row.order_no.clone(),
-            };
-            return confirm(
-                m,
-                format!(
-                    "Void {} {} (order {})?",
-                    row.kind.name(),
-                    row.amount,
-                    row.order_no
-                ),
-                req,
-            );
-        }
-        (KeyCode::Char('c'), Some(row)) => {
-            m.sale = SaleForm {
-                kind: SaleKind::Completion,
-                orig: TextField {
-                    text: row.order_no.clone(),
-                    max: crate::journal::ORDER_NO_MAX,
-                },
-                ..SaleForm::default()
-            };
-            m.screen = ScreenId::Sale;
-        }
-        (KeyCode::Char(c @ ('a' | 'x')), Some(row))
-            if matches!(row.state, TxnState::Pending | TxnState::Unknown) =>
-        {
-            m.modal = Some(Modal::Override {
-                order_no: row.order_no.clone(),
-                approve: c == 'a',
-                note: TextField::with_max(200),
-            });
-        }
-        _ => {}
-    }
-    vec![]
-}
-
-fn diag_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.diag.focus == DiagFocus::Console {
-        match key.code {
-            KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
-            KeyCode::Backspace => m.diag.console.pop(),
-            KeyCode::Char(c) if !m.diag.console.push(c) => {
-                m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
-            }
-            KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
-                m.diag.console_result = Some("sending…".into());
-                return vec![Effect::Raw(m.diag.console.text.clone())];
-            }
-            _ => {}
-        }
-        return vec![];
-    }
-    let len = m.wire.len();
-    if move_sel(&mut m.diag.selected, len, key.code) {
-        return vec![];
-    }
-    match key.code {
-        KeyCode::Esc => top_level(m, key),
-        KeyCode::Tab | KeyCode::Char('i') => {
-            m.diag.focus = DiagFocus::Console;
-            if m.diag.console.text.is_empty() {
-                m.diag.console.text =
-                    r#"{"topic":"ecrhub.heartbeat","request_id":"console-1"}"#.into();
-            }
-            vec![]
-        }
-        _ => vec![],
-    }
-}
-
-fn settings_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let s = &mut m.settings;
-    let len = s.fields.len();
-    match key.code {
-        KeyCode::Esc => return top_level(m, key),
-        KeyCode::Up | KeyCode::BackTab => s.focus = (s.focus + len.max(1) - 1) % len.max(1),
-        KeyCode::Down | KeyCode::Tab => s.focus = (s.focus + 1) % len.max(1),
-        KeyCode::Backspace => {
-            if let Some((_, f)) = s.fields.get_mut(s.focus) {
-                f.pop();
-            }
-        }
-        KeyCode::Char(c) => {
-            if let Some((_, f)) = s.fields.get_mut(s.focus) {
-                f.push(c);
-            }
-        }
-        KeyCode::Enter if m.demo => {
-            s.message =
-                Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
-        }
-        KeyCode::Enter => {
-            let values = s
-                .fields
-                .iter()
-                .map(|(k, f)| (k.clone(), f.text.trim().to_string()))
-                .collect();
-            return vec![Effect::SaveSettings(values)];
-        }
-        _ => {}
-    }
-    vec![]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ecr::TransType;
     use crate::journal::{TxnKind, TxnRow};
     use crate::tui::fixtures::row;
 

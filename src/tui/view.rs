@@ -73,7 +73,7 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         left.push(Span::raw(format!(" SN {sn}")));
     }
     if let Some(us) = m.link.rtts_us.back() {
-        left.push(Span::raw(format!(" {}", rtt_text(*us))));
+        left.push(Span::raw(format!(" {}", screens::rtt_text(*us))));
     }
     // Lane and unresolved count never scroll off, whatever the width.
     let unresolved = m.unresolved.len();
@@ -95,46 +95,20 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 /// A round trip in words: microseconds under a millisecond, else milliseconds.
-pub fn rtt_text(us: u64) -> String {
-    if us < 1000 {
-        format!("{us}µs")
-    } else {
-        format!("{:.1}ms", us as f64 / 1000.0)
-    }
-}
-
-/// The keys of the current screen, in words.
-pub fn footer_text(m: &Model) -> &'static str {
+/// The keys of what has the keyboard now, in words.
+pub fn footer_text(m: &Model) -> String {
     if let Some(f) = &m.flight {
         return if f.unknown {
             "Enter leave it to resolve in the background · Esc ask the terminal to cancel"
         } else {
             "Esc ask the terminal to cancel · the terminal decides"
-        };
+        }
+        .into();
     }
     if m.result.is_some() {
-        return "any key: next";
+        return "any key: next".into();
     }
-    screen_keys(m.screen, m.tip.editing)
-}
-
-/// A screen's keys, for its footer and for the help screen.
-pub fn screen_keys(screen: ScreenId, tip_editing: bool) -> &'static str {
-    match screen {
-        ScreenId::Sale => "digits amount · Tab field · ←/→ choose · Enter charge · Del clear",
-        ScreenId::Refund => "type order, Enter look up · empty order = unreferenced · Enter refund",
-        ScreenId::Void => "↑/↓ pick · Enter void",
-        ScreenId::Tip if tip_editing => "digits tip · Enter set · Esc back",
-        ScreenId::Tip => "↑/↓ pick a sale · Enter tip",
-        ScreenId::Query => "type an order number · Enter ask the terminal",
-        ScreenId::Batch => "c close batch · ←/→ earlier batches",
-        ScreenId::Journal => {
-            "↑/↓ · Enter detail · / filter · r refund · v void · c complete · a/x override"
-        }
-        ScreenId::Diagnostics => "↑/↓ frame · i console · Enter send (console)",
-        ScreenId::Settings => "↑/↓ field · type · Enter save",
-        ScreenId::Help => "F2-F10 or Esc then a letter: go to a screen · Ctrl-C quit",
-    }
+    screens::key_line(screens::keys(m))
 }
 
 fn footer_keys(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {

@@ -1,0 +1,209 @@
+//! The Diagnostics screen: link state, device, round trips, the wire log and a raw console.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
+
+use super::*;
+use crate::link::Direction;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "frame",
+    },
+    Key {
+        keys: "i",
+        does: "console",
+    },
+    Key {
+        keys: "Enter",
+        does: "send (console)",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.diag.focus == DiagFocus::Console {
+        match key.code {
+            KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
+            KeyCode::Backspace => m.diag.console.pop(),
+            KeyCode::Char(c) if !m.diag.console.push(c) => {
+                m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
+            }
+            KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
+                m.diag.console_result = Some("sending…".into());
+                return vec![Effect::Raw(m.diag.console.text.clone())];
+            }
+            _ => {}
+        }
+        return vec![];
+    }
+    let len = m.wire.len();
+    if move_sel(&mut m.diag.selected, len, key.code) {
+        return vec![];
+    }
+    match key.code {
+        KeyCode::Esc => top_level(m, key),
+        KeyCode::Tab | KeyCode::Char('i') => {
+            m.diag.focus = DiagFocus::Console;
+            if m.diag.console.text.is_empty() {
+                m.diag.console.text =
+                    r#"{"topic":"ecrhub.heartbeat","request_id":"console-1"}"#.into();
+            }
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// One line of the wire log: direction, topic and what it said, not the raw JSON.
+fn wire_summary(w: &WireLine) -> String {
+    let arrow = if w.dir == Direction::In { "<-" } else { "->" };
+    let summary = serde_json::from_str::<serde_json::Value>(&w.text)
+        .ok()
+        .map(|v| {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+            let topic = field("topic").trim_start_matches("ecrhub.");
+            let order = v
+                .get("biz_data")
+                .and_then(|b| b.get("merchant_order_no"))
+                .and_then(|o| o.as_str())
+                .unwrap_or("");
+            format!(
+                "{topic} {} {} {order}",
+                field("response_code"),
+                field("response_msg")
+            )
+        })
+        .unwrap_or_else(|| format!("(not JSON) {}", w.text));
+    format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let [info, log, console] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Min(4),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
+    let d = &m.link.device;
+    let rtts = &m.link.rtts_us;
+    let rtt = |v: Option<&u64>| v.map(|v| rtt_text(*v)).unwrap_or_else(|| "-".into());
+    let key = |k: &str| Span::styled(format!(" {k:<11}"), theme.muted);
+    let lines = vec![
+        Line::from(vec![key("link"), Span::raw(m.link.state.clone())]),
+        Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
+        Line::from(vec![
+            key("device"),
+            Span::raw(format!(
+                "{} {} v{}",
+                d.device_model.as_deref().unwrap_or("-"),
+                d.device_sn.as_deref().unwrap_or("-"),
+                d.cashier_version.as_deref().unwrap_or("-")
+            )),
+        ]),
+        Line::from(vec![
+            key("rtt"),
+            Span::raw(format!(
+                "last {} min {} max {}",
+                rtt(rtts.back()),
+                rtt(rtts.iter().min()),
+                rtt(rtts.iter().max())
+            )),
+        ]),
+        Line::from(vec![
+            key("reconnects"),
+            Span::raw(m.link.reconnects.to_string()),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(lines), left);
+    let [spark, history] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(right);
+    let samples: Vec<u64> = rtts.iter().copied().collect();
+    let tail = &samples[samples.len().saturating_sub(usize::from(spark.width))..];
+    frame.render_widget(
+        Sparkline::default()
+            .data(tail)
+            .style(theme.chart)
+            .block(Block::default().title(" heartbeat round trip ")),
+        spark,
+    );
+    let hist: Vec<Line> = m
+        .link
+        .history
+        .iter()
+        .rev()
+        .take(usize::from(history.height))
+        .map(|h| Line::from(Span::styled(h.clone(), theme.muted)))
+        .collect();
+    frame.render_widget(Paragraph::new(hist), history);
+
+    let [list, pretty] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(log);
+    let visible = usize::from(list.height.saturating_sub(1)).max(1);
+    let newest_first: Vec<&WireLine> = m.wire.iter().rev().collect();
+    let first = m.diag.selected.saturating_sub(visible - 1);
+    let lines: Vec<Line> = newest_first
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, w)| {
+            let style = if i == m.diag.selected {
+                theme.selected
+            } else {
+                theme.text
+            };
+            Line::from(Span::styled(wire_summary(w), style))
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::TOP)
+                .border_style(theme.border)
+                .title(" wire log, newest first (masked) "),
+        ),
+        list,
+    );
+    let selected = newest_first
+        .get(m.diag.selected)
+        .map(|w| {
+            serde_json::from_str::<serde_json::Value>(&w.text)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| w.text.clone())
+        })
+        .unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(selected)
+            .block(
+                Block::default()
+                    .borders(Borders::TOP | Borders::LEFT)
+                    .border_style(theme.border)
+                    .title(" frame "),
+            )
+            .wrap(Wrap { trim: false }),
+        pretty,
+    );
+    let focused = m.diag.focus == DiagFocus::Console;
+    let mut console_lines = vec![Line::from(vec![
+        Span::styled(" send> ", if focused { theme.focus } else { theme.muted }),
+        Span::styled(
+            format!("{}{}", m.diag.console.text, if focused { "_" } else { "" }),
+            theme.input,
+        ),
+    ])];
+    if let Some(r) = &m.diag.console_result {
+        console_lines.push(Line::from(Span::styled(format!(" {r}"), theme.muted)));
+    }
+    frame.render_widget(Paragraph::new(console_lines), console);
+}

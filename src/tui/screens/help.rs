@@ -1,0 +1,45 @@
+//! The Help screen: every screen and its keys, from the key tables.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::*;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "F2-F10 or Esc then a letter:",
+        does: "go to a screen",
+    },
+    Key {
+        keys: "Ctrl-C",
+        does: "quit",
+    },
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines = vec![Line::from(Span::styled(
+        " Screens: F1-F10, or Esc then the letter (for SSH clients without F-keys)",
+        theme.title,
+    ))];
+    for s in ScreenId::ALL {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" F{:<2} {} ", s.f_key(), s.letter()),
+                theme.key_hint,
+            ),
+            Span::styled(format!("{:<12}", s.title()), theme.text),
+            Span::styled(key_line(keys_of(s, false)), theme.muted),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " Ctrl-C quit (asks first while a payment is in flight) · Esc on the waiting screen asks the terminal to cancel",
+        theme.muted,
+    )));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,226 @@
+//! The Journal screen: history across batches, a row's detail and audit trail, and what may be done to it.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::*;
+use crate::journal::{AuditRow, TxnRow, TxnState};
+use crate::lane::PayRequest;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "",
+    },
+    Key {
+        keys: "Enter",
+        does: "detail",
+    },
+    Key {
+        keys: "/",
+        does: "filter",
+    },
+    Key {
+        keys: "r",
+        does: "refund",
+    },
+    Key {
+        keys: "v",
+        does: "void",
+    },
+    Key {
+        keys: "c",
+        does: "complete",
+    },
+    Key {
+        keys: "a/x",
+        does: "override",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.journal.filtering {
+        match key.code {
+            KeyCode::Esc | KeyCode::Enter => m.journal.filtering = false,
+            KeyCode::Backspace => m.journal.filter.pop(),
+            KeyCode::Char(c) => {
+                m.journal.filter.push(c);
+            }
+            _ => {}
+        }
+        m.journal.selected = 0;
+        return vec![];
+    }
+    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
+    if move_sel(&mut m.journal.selected, rows.len(), key.code) {
+        return vec![];
+    }
+    let row = rows.get(m.journal.selected);
+    match (key.code, row) {
+        (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
+        (KeyCode::Esc, _) => return top_level(m, key),
+        (KeyCode::Char('/'), _) => m.journal.filtering = true,
+        (KeyCode::Enter, Some(row)) => {
+            m.journal.detail = !m.journal.detail;
+            m.journal.audit.clear();
+            if m.journal.detail {
+                return vec![Effect::LoadAudit(row.order_no.clone())];
+            }
+        }
+        (KeyCode::Char('r'), Some(row)) => {
+            m.refund = RefundForm {
+                orig: TextField {
+                    text: row.order_no.clone(),
+                    max: crate::journal::ORDER_NO_MAX,
+                },
+                ..RefundForm::default()
+            };
+            m.screen = ScreenId::Refund;
+            return vec![Effect::Lookup(row.order_no.clone())];
+        }
+        (KeyCode::Char('v'), Some(row)) => {
+            let req = PayRequest::Void {
+                orig: row.order_no.clone(),
+            };
+            return confirm(
+                m,
+                format!(
+                    "Void {} {} (order {})?",
+                    row.kind.name(),
+                    row.amount,
+                    row.order_no
+                ),
+                req,
+            );
+        }
+        (KeyCode::Char('c'), Some(row)) => {
+            m.sale = SaleForm {
+                kind: SaleKind::Completion,
+                orig: TextField {
+                    text: row.order_no.clone(),
+                    max: crate::journal::ORDER_NO_MAX,
+                },
+                ..SaleForm::default()
+            };
+            m.screen = ScreenId::Sale;
+        }
+        (KeyCode::Char(c @ ('a' | 'x')), Some(row))
+            if matches!(row.state, TxnState::Pending | TxnState::Unknown) =>
+        {
+            m.modal = Some(Modal::Override {
+                order_no: row.order_no.clone(),
+                approve: c == 'a',
+                note: TextField::with_max(200),
+            });
+        }
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let [filter, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    let filter_style = if m.journal.filtering {
+        theme.focus
+    } else {
+        theme.muted
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(
+                " filter: {}{}",
+                m.journal.filter.text,
+                if m.journal.filtering { "_" } else { "" }
+            ),
+            filter_style,
+        )),
+        filter,
+    );
+    let rows = m.journal_rows();
+    if m.journal.detail
+        && let Some(row) = rows.get(m.journal.selected)
+    {
+        return detail(frame, list, row, &m.journal.audit, theme);
+    }
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new(" No transactions yet."), list);
+    } else {
+        frame.render_widget(
+            rows_table(m, &rows, Some(m.journal.selected), theme, list.height),
+            list,
+        );
+    }
+}
+
+fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, audit: &[AuditRow], theme: &Theme) {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let pairs = [
+        ("order", row.order_no.clone()),
+        ("state", row.state.name().to_string()),
+        ("kind", row.kind.name().to_string()),
+        ("amount", format!("{} {}", row.amount, row.currency)),
+        (
+            "tip",
+            row.tip.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "cash-back",
+            row.cashback
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        ("original", opt(&row.orig_order_no)),
+        ("brand", opt(&row.brand)),
+        ("card", opt(&row.card)),
+        ("auth code", opt(&row.auth_code)),
+        ("ref no", opt(&row.ref_no)),
+        ("trans no", opt(&row.trans_no)),
+        (
+            "terminal",
+            format!("{} {}", opt(&row.response_code), opt(&row.response_msg)),
+        ),
+        ("lane / batch", format!("{} / {}", row.lane, row.batch)),
+        ("created", row.created_at.clone()),
+        ("updated", row.updated_at.clone()),
+    ];
+    let lines: Vec<Line> = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<13}"), theme.muted),
+                Span::raw(v),
+            ])
+        })
+        .collect();
+    let [fields, trail] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), fields);
+    let trail_lines: Vec<Line> = audit
+        .iter()
+        .map(|a| {
+            Line::from(vec![
+                Span::styled(format!("{} ", a.at.get(11..19).unwrap_or("")), theme.muted),
+                Span::raw(format!("{} ", a.to)),
+                Span::styled(format!("{} ({})", a.why, a.who), theme.muted),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(trail_lines)
+            .block(
+                Block::default()
+                    .borders(Borders::LEFT)
+                    .border_style(theme.border)
+                    .title(" history "),
+            )
+            .wrap(Wrap { trim: false }),
+        trail,
+    );
+}

@@ -1,0 +1,125 @@
+//! The Query screen: the terminal's answer about any order beside the journal's row.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::*;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "type",
+        does: "an order number",
+    },
+    Key {
+        keys: "Enter",
+        does: "ask the terminal",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let q = &mut m.query;
+    match key.code {
+        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Backspace => q.order.pop(),
+        KeyCode::Char(c) => {
+            q.error = (!q.order.push(c.to_ascii_uppercase())).then(|| ORDER_FULL.into());
+        }
+        KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
+            Ok(order) => {
+                q.asking = true;
+                q.error = None;
+                q.result = None;
+                return vec![Effect::Query(order)];
+            }
+            Err(e) => q.error = Some(e),
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let q = &m.query;
+    let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let mut top = vec![Line::from(vec![
+        label("Order", true, theme),
+        Span::styled(format!(" {}_", q.order.text), theme.input),
+    ])];
+    if q.asking {
+        top.push(Line::from(Span::styled(
+            " asking the terminal…",
+            theme.muted,
+        )));
+    }
+    top.push(error_line(&q.error, theme));
+    frame.render_widget(Paragraph::new(top), input);
+    let Some(r) = &q.result else { return };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(result);
+    let mut terminal = Vec::new();
+    match r.answer.as_ref().and_then(|a| a.reply.as_ref()) {
+        Some(reply) => {
+            terminal.push(Line::from(format!(
+                "{} {}",
+                reply.response_code.as_deref().unwrap_or("-"),
+                reply.message()
+            )));
+            if let Some(s) = &reply.biz.trans_status {
+                terminal.push(Line::from(format!(
+                    "status {s} ({})",
+                    crate::ecr::TransStatus::from_wire(s).describe()
+                )));
+            }
+            for (k, v) in [
+                ("amount", &reply.biz.order_amount),
+                ("brand", &reply.biz.pay_method_id),
+                ("card", &reply.biz.card_no),
+                ("auth", &reply.biz.auth_code),
+                ("trans no", &reply.biz.trans_no),
+            ] {
+                if let Some(v) = v {
+                    terminal.push(Line::from(format!("{k}: {v}")));
+                }
+            }
+        }
+        None => terminal.push(Line::from(format!(
+            "no answer: {}",
+            r.answer.as_ref().map(|a| a.why.as_str()).unwrap_or("-")
+        ))),
+    }
+    let journal = match &r.row {
+        Some(row) => vec![
+            Line::from(format!(
+                "{} {}",
+                row.state.name().to_uppercase(),
+                row.kind.name()
+            )),
+            Line::from(format!("amount: {} {}", row.amount, row.currency)),
+            Line::from(format!("brand: {}", row.brand.as_deref().unwrap_or("-"))),
+            Line::from(format!("card: {}", row.card.as_deref().unwrap_or("-"))),
+            Line::from(format!("auth: {}", row.auth_code.as_deref().unwrap_or("-"))),
+            Line::from(format!("batch: {}", row.batch)),
+        ],
+        None => vec![Line::from("no row for this order")],
+    };
+    let boxed = |title: &'static str| {
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border)
+            .title(title)
+    };
+    frame.render_widget(
+        Paragraph::new(terminal)
+            .block(boxed(" Terminal "))
+            .wrap(Wrap { trim: true }),
+        left,
+    );
+    frame.render_widget(Paragraph::new(journal).block(boxed(" Journal ")), right);
+}

@@ -1,0 +1,147 @@
+//! The Refund screen: an original looked up in the journal and refunded up to what is left, or a card-present refund without one.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::*;
+use crate::lane::PayRequest;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "type order, Enter",
+        does: "look up",
+    },
+    Key {
+        keys: "empty order",
+        does: "= unreferenced",
+    },
+    Key {
+        keys: "Enter",
+        does: "refund",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let exp = m.exponent;
+    let f = &mut m.refund;
+    match key.code {
+        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
+            f.focus = match f.focus {
+                RefundField::Orig => RefundField::Amount,
+                RefundField::Amount => RefundField::Orig,
+            }
+        }
+        KeyCode::Backspace => match f.focus {
+            RefundField::Orig => {
+                f.orig.pop();
+                f.found = None;
+            }
+            RefundField::Amount => f.amount.pop(),
+        },
+        KeyCode::Delete => match f.focus {
+            RefundField::Orig => {
+                f.orig.text.clear();
+                f.found = None;
+            }
+            RefundField::Amount => f.amount.clear(),
+        },
+        KeyCode::Char(c) => {
+            f.error = None;
+            match f.focus {
+                RefundField::Orig => {
+                    if !f.orig.push(c.to_ascii_uppercase()) {
+                        f.error = Some(ORDER_FULL.into());
+                    }
+                    f.found = None;
+                }
+                RefundField::Amount if c.is_ascii_digit() => f.amount.push(c),
+                RefundField::Amount => f.error = Some("amounts take digits only".into()),
+            }
+        }
+        KeyCode::Enter => match f.focus {
+            RefundField::Orig if f.orig.text.trim().is_empty() => {
+                f.found = None;
+                f.focus = RefundField::Amount;
+            }
+            RefundField::Orig => return vec![Effect::Lookup(f.orig.text.trim().to_string())],
+            RefundField::Amount => {
+                let Some(amount) = f.amount.money(exp) else {
+                    f.error = Some("enter the amount to refund".into());
+                    return vec![];
+                };
+                let orig = f.orig.text.trim().to_string();
+                if orig.is_empty() {
+                    return confirm(
+                        m,
+                        format!(
+                            "Unreferenced refund of {amount}: the customer presents the card. Go?"
+                        ),
+                        PayRequest::Refund { amount, orig: None },
+                    );
+                }
+                match &f.found {
+                    None => return vec![Effect::Lookup(orig)],
+                    Some((_, Some(left))) if amount > *left => {
+                        f.error = Some(format!("at most {left} of {orig} can still be refunded"));
+                        return vec![];
+                    }
+                    Some(_) => {}
+                }
+                return confirm(
+                    m,
+                    format!("Refund {amount} of order {orig}?"),
+                    PayRequest::Refund {
+                        amount,
+                        orig: Some(orig),
+                    },
+                );
+            }
+        },
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let f = &m.refund;
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(vec![
+            label("Original", f.focus == RefundField::Orig, theme),
+            Span::styled(format!(" {}_", f.orig.text), theme.input),
+            Span::styled("  (empty: unreferenced, card present)", theme.muted),
+        ]),
+    ];
+    match &f.found {
+        Some((row, left)) => {
+            lines.push(Line::from(Span::styled(
+                format!("   {}", row_summary(row)),
+                theme.muted,
+            )));
+            if let Some(left) = left {
+                lines.push(Line::from(Span::styled(
+                    format!("   refundable: {left} {}", m.currency),
+                    theme.muted,
+                )));
+            }
+        }
+        None => lines.push(Line::from("")),
+    }
+    lines.push(Line::from(vec![
+        label("Amount", f.focus == RefundField::Amount, theme),
+        Span::styled(
+            format!(" {} {}", f.amount.display(m.exponent), m.currency),
+            theme.amount,
+        ),
+    ]));
+    lines.push(error_line(&f.error, theme));
+    frame.render_widget(Paragraph::new(lines), area);
+}

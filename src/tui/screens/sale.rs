@@ -1,0 +1,187 @@
+//! The Sale screen: amount typed cents-first, tip, cash-back, how the customer pays and the type (sale, pre-auth, completion).
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::*;
+use crate::ecr::{PayScenario, TransType};
+use crate::lane::PayRequest;
+use crate::money::format_minor;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "digits",
+        does: "amount",
+    },
+    Key {
+        keys: "Tab",
+        does: "field",
+    },
+    Key {
+        keys: "←/→",
+        does: "choose",
+    },
+    Key {
+        keys: "Enter",
+        does: "charge",
+    },
+    Key {
+        keys: "Del",
+        does: "clear",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let fields = m.sale.fields();
+    let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
+    let f = &mut m.sale;
+    match key.code {
+        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Tab | KeyCode::Down => f.focus = fields[(at + 1) % fields.len()],
+        KeyCode::BackTab | KeyCode::Up => f.focus = fields[(at + fields.len() - 1) % fields.len()],
+        KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
+            if matches!(f.focus, SaleField::Scenario | SaleField::Kind) =>
+        {
+            if f.focus == SaleField::Kind {
+                f.kind = f.kind.next();
+            } else {
+                f.scenario = match f.scenario {
+                    PayScenario::Card => PayScenario::CustomerScansQr,
+                    PayScenario::CustomerScansQr => PayScenario::MerchantScansQr,
+                    PayScenario::MerchantScansQr => PayScenario::Card,
+                };
+            }
+        }
+        KeyCode::Backspace => match f.focus {
+            SaleField::Amount => f.amount.pop(),
+            SaleField::Tip => f.tip.pop(),
+            SaleField::Cashback => f.cashback.pop(),
+            SaleField::Orig => f.orig.pop(),
+            _ => {}
+        },
+        KeyCode::Delete => match f.focus {
+            SaleField::Amount => f.amount.clear(),
+            SaleField::Tip => f.tip.clear(),
+            SaleField::Cashback => f.cashback.clear(),
+            SaleField::Orig => f.orig.text.clear(),
+            _ => {}
+        },
+        KeyCode::Char(c) => {
+            f.error = None;
+            match f.focus {
+                SaleField::Amount => f.amount.push(c),
+                SaleField::Tip => f.tip.push(c),
+                SaleField::Cashback => f.cashback.push(c),
+                SaleField::Orig if !f.orig.push(c.to_ascii_uppercase()) => {
+                    f.error = Some(ORDER_FULL.into());
+                }
+                _ => {}
+            }
+            if f.focus != SaleField::Orig && !c.is_ascii_digit() {
+                f.error = Some("amounts take digits only: 1 2 3 4 makes 12.34".into());
+            }
+        }
+        KeyCode::Enter => return submit(m),
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn submit(m: &mut Model) -> Vec<Effect> {
+    let exp = m.exponent;
+    let f = &mut m.sale;
+    let Some(amount) = f.amount.money(exp) else {
+        f.error = Some("enter an amount: digits, cents first".into());
+        f.focus = SaleField::Amount;
+        return vec![];
+    };
+    let req = match f.kind {
+        SaleKind::Sale => PayRequest::Sale {
+            amount,
+            tip: f.tip.money(exp),
+            cashback: f.cashback.money(exp),
+            scenario: f.scenario,
+            force: false,
+        },
+        SaleKind::PreAuth => PayRequest::PreAuth { amount },
+        SaleKind::Completion => {
+            let orig = f.orig.text.trim().to_string();
+            if orig.is_empty() {
+                f.error = Some("enter the pre-auth's order number".into());
+                f.focus = SaleField::Orig;
+                return vec![];
+            }
+            return confirm(
+                m,
+                format!("Complete pre-auth {orig} for {amount}?"),
+                PayRequest::FollowUp {
+                    trans_type: TransType::Completion,
+                    orig,
+                    amount: Some(amount),
+                },
+            );
+        }
+    };
+    f.error = None;
+    start(m, req)
+}
+
+fn scenario_name(s: PayScenario) -> &'static str {
+    match s {
+        PayScenario::Card => "Card",
+        PayScenario::CustomerScansQr => "Customer scans QR",
+        PayScenario::MerchantScansQr => "Merchant scans QR",
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let f = &m.sale;
+    let exp = m.exponent;
+    let mut lines = vec![Line::from("")];
+    for field in f.fields() {
+        let focused = f.focus == field;
+        let (name, value, style) = match field {
+            SaleField::Amount => (
+                "Amount",
+                format!("{} {}", f.amount.display(exp), m.currency),
+                theme.amount,
+            ),
+            SaleField::Tip => ("Tip", f.tip.display(exp), theme.text),
+            SaleField::Cashback => ("Cash-back", f.cashback.display(exp), theme.text),
+            SaleField::Scenario => (
+                "Pay by",
+                format!("< {} >", scenario_name(f.scenario)),
+                theme.text,
+            ),
+            SaleField::Kind => ("Type", format!("< {} >", f.kind.label()), theme.text),
+            SaleField::Orig => ("Pre-auth no", format!("{}_", f.orig.text), theme.input),
+        };
+        lines.push(Line::from(vec![
+            label(name, focused, theme),
+            Span::raw(" "),
+            Span::styled(value, style),
+        ]));
+        if field == SaleField::Amount {
+            lines.push(error_line(&f.error, theme));
+        }
+    }
+    if f.kind == SaleKind::Sale {
+        let total = f.amount.minor() + f.tip.minor() + f.cashback.minor();
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled(" Total        ", theme.muted),
+            Span::styled(
+                format!("{} {}", format_minor(total, exp), m.currency),
+                theme.amount,
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

@@ -1,0 +1,114 @@
+//! The Tip screen: the sales of the open batch whose tip may still change, and the new tip.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::*;
+use crate::lane::PayRequest;
+use crate::money::Money;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// Picking a sale.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "pick a sale",
+    },
+    Key {
+        keys: "Enter",
+        does: "tip",
+    },
+];
+
+/// Typing the new tip.
+pub const EDIT_KEYS: &[Key] = &[
+    Key {
+        keys: "digits",
+        does: "tip",
+    },
+    Key {
+        keys: "Enter",
+        does: "set",
+    },
+    Key {
+        keys: "Esc",
+        does: "back",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let rows: Vec<String> = m.tippable().iter().map(|r| r.order_no.clone()).collect();
+    if m.tip.editing {
+        match key.code {
+            KeyCode::Esc => m.tip.editing = false,
+            KeyCode::Backspace => m.tip.tip.pop(),
+            KeyCode::Char(c) if c.is_ascii_digit() => m.tip.tip.push(c),
+            KeyCode::Char(_) => m.tip.pick.error = Some("tips take digits only".into()),
+            KeyCode::Enter => {
+                let Some(order) = rows.get(m.tip.pick.selected).cloned() else {
+                    m.tip.editing = false;
+                    return vec![];
+                };
+                let tip = Money::from_minor(m.tip.tip.minor(), m.exponent)
+                    .unwrap_or(Money::zero(m.exponent));
+                return confirm(
+                    m,
+                    format!("Set the tip of order {order} to {tip}?"),
+                    PayRequest::TipAdjust { orig: order, tip },
+                );
+            }
+            _ => {}
+        }
+        return vec![];
+    }
+    if move_sel(&mut m.tip.pick.selected, rows.len(), key.code) {
+        return vec![];
+    }
+    match key.code {
+        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Enter if !rows.is_empty() => {
+            m.tip.editing = true;
+            m.tip.tip.clear();
+            m.tip.pick.error = None;
+        }
+        KeyCode::Enter => m.tip.pick.error = Some("no approved sale in the open batch".into()),
+        _ => {}
+    }
+    vec![]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let [list, entry, err] = Layout::vertical([
+        Constraint::Min(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let rows = m.tippable();
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new(" No approved sale in the open batch."), list);
+    } else {
+        frame.render_widget(
+            rows_table(m, &rows, Some(m.tip.pick.selected), theme, list.height),
+            list,
+        );
+    }
+    if m.tip.editing {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                label("New tip", true, theme),
+                Span::styled(
+                    format!(" {} {}", m.tip.tip.display(m.exponent), m.currency),
+                    theme.amount,
+                ),
+            ])),
+            entry,
+        );
+    }
+    frame.render_widget(Paragraph::new(error_line(&m.tip.pick.error, theme)), err);
+}

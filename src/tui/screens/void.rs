@@ -1,0 +1,74 @@
+//! The Void screen: the payments of the open batch that the rules let be voided or cancelled.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::Paragraph;
+
+use super::*;
+use crate::lane::PayRequest;
+use crate::tui::model::*;
+use crate::tui::theme::Theme;
+use crate::tui::update::*;
+
+/// The keys of this screen, shown in its footer and on the help screen.
+pub const KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "pick",
+    },
+    Key {
+        keys: "Enter",
+        does: "void",
+    },
+];
+
+pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let rows: Vec<(String, String)> = m
+        .voidable()
+        .iter()
+        .map(|r| {
+            (
+                r.order_no.clone(),
+                format!("{} {}", r.kind.name(), r.amount),
+            )
+        })
+        .collect();
+    if move_sel(&mut m.void.selected, rows.len(), key.code) {
+        return vec![];
+    }
+    match key.code {
+        KeyCode::Esc => top_level(m, key),
+        KeyCode::Enter => match rows.get(m.void.selected) {
+            Some((order, what)) => confirm(
+                m,
+                format!("Void {what} (order {order})?"),
+                PayRequest::Void {
+                    orig: order.clone(),
+                },
+            ),
+            None => {
+                m.void.error = Some("nothing in the open batch can be voided".into());
+                vec![]
+            }
+        },
+        _ => vec![],
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let [list, err] = Layout::vertical([Constraint::Min(2), Constraint::Length(1)]).areas(area);
+    let rows = m.voidable();
+    if rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(" Nothing in the open batch can be voided."),
+            list,
+        );
+    } else {
+        frame.render_widget(
+            rows_table(m, &rows, Some(m.void.selected), theme, list.height),
+            list,
+        );
+    }
+    frame.render_widget(Paragraph::new(error_line(&m.void.error, theme)), err);
+}
