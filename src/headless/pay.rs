@@ -223,9 +223,7 @@ impl Session {
                 self.unresolved = orders.clone();
                 self.resolving = by_query.clone();
             }
-            Event::Progress { order_no, message } => {
-                self.progress.say(&format!("{order_no}: {message}"))
-            }
+            Event::Progress { order_no, step } => self.progress.say(&format!("{order_no}: {step}")),
             Event::Link(LinkEvent::State(LinkState::Down { reason, .. })) => {
                 self.progress.say(&format!("link down: {reason}"))
             }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
+use super::command::{
+    Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
+};
 use super::owner::LaneOwner;
 use crate::ecr::{
     Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, names_other_order,
@@ -497,7 +499,9 @@ impl Actor {
         );
         self.emit(Event::Progress {
             order_no: order_no.to_string(),
-            message: format!("outcome unknown ({why}); asking the terminal"),
+            step: Step::Unknown {
+                why: why.to_string(),
+            },
         });
     }
 
@@ -526,7 +530,7 @@ impl Actor {
             if let Some(attempts) = attempts {
                 self.emit(Event::Progress {
                     order_no: order_no.clone(),
-                    message: format!("asking the terminal (query {attempts})"),
+                    step: Step::Asking { attempt: attempts },
                 });
             }
             self.inflight.insert(
@@ -572,10 +576,10 @@ impl Actor {
         r.next_at = Instant::now() + delay;
         self.emit(Event::Progress {
             order_no: order_no.to_string(),
-            message: format!(
-                "still unknown: {why}; asking again in {}s",
-                delay.as_secs().max(1)
-            ),
+            step: Step::StillUnknown {
+                why,
+                retry_secs: delay.as_secs().max(1),
+            },
         });
     }
 
@@ -807,7 +811,7 @@ impl Actor {
                 tracing::error!("recording outcome of {order_no}: {e}");
                 self.emit(Event::Progress {
                     order_no: order_no.to_string(),
-                    message: format!("journal error: {e}"),
+                    step: Step::JournalError(e.to_string()),
                 });
             }
         }
@@ -821,9 +825,7 @@ impl Actor {
                 tracing::error!("closing the batch in the journal: {e}");
                 self.emit(Event::Progress {
                     order_no: "batch".into(),
-                    message: format!(
-                        "the terminal closed the batch but the journal could not: {e}"
-                    ),
+                    step: Step::BatchNotClosed(e.to_string()),
                 });
             }
         }

@@ -243,6 +243,41 @@ pub enum Command {
     Shutdown,
 }
 
+/// What happened on the way to a row's final answer. Typed, so screens decide by the
+/// kind of step and show its words (`Display`) without parsing them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The outcome is unknown (why): the lane asks the terminal by query.
+    Unknown { why: String },
+    /// A query went out.
+    Asking { attempt: u32 },
+    /// The query did not settle it (why); the next one goes out in `retry_secs`.
+    StillUnknown { why: String, retry_secs: u64 },
+    /// The journal could not record what the terminal said.
+    JournalError(String),
+    /// The terminal closed the batch; the journal could not close its own.
+    BatchNotClosed(String),
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Unknown { why } => write!(f, "outcome unknown ({why}); asking the terminal"),
+            Step::Asking { attempt } => write!(f, "asking the terminal (query {attempt})"),
+            Step::StillUnknown { why, retry_secs } => {
+                write!(f, "still unknown: {why}; asking again in {retry_secs}s")
+            }
+            Step::JournalError(e) => write!(f, "journal error: {e}"),
+            Step::BatchNotClosed(e) => {
+                write!(
+                    f,
+                    "the terminal closed the batch but the journal could not: {e}"
+                )
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Event {
     Link(LinkEvent),
@@ -255,7 +290,7 @@ pub enum Event {
     /// On the way to a final answer (lost link, query attempts, ...).
     Progress {
         order_no: String,
-        message: String,
+        step: Step,
     },
     /// The row's final state: approved or declined (or unknown when the lane stops
     /// before it could resolve it).

@@ -10,5 +10,5 @@ mod command;
 mod owner;
 
 pub use actor::{LaneHandle, spawn};
-pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings};
+pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step};
 pub use owner::{LaneOwner, OwnerError};

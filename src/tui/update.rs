@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, PayRequest, QueryResult, Refusal};
+use crate::lane::{Event, PayRequest, QueryResult, Refusal, Step};
 use crate::link::{Answer, LinkEvent, LinkState};
 use crate::money::Money;
 
@@ -229,13 +229,13 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             }
             vec![]
         }
-        Event::Progress { order_no, message } => {
+        Event::Progress { order_no, step } => {
             match &mut m.flight {
                 Some(f) if f.order_no.as_deref() == Some(&order_no) => {
-                    f.unknown |= message.contains("outcome unknown");
-                    f.progress.push(message);
+                    f.unknown |= matches!(step, Step::Unknown { .. });
+                    f.progress.push(step.to_string());
                 }
-                _ => m.notice = Some(format!("{order_no}: {message}")),
+                _ => m.notice = Some(format!("{order_no}: {step}")),
             }
             vec![]
         }
@@ -1157,7 +1157,9 @@ mod tests {
             &mut m,
             Msg::Lane(Event::Progress {
                 order_no: "L01-7".into(),
-                message: "outcome unknown (link lost); asking the terminal".into(),
+                step: Step::Unknown {
+                    why: "link lost".into(),
+                },
             }),
         );
         assert_eq!(
