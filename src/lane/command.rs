@@ -37,7 +37,9 @@ impl Settings {
             exponent: 2,
             duplicate_window: Duration::from_secs(120),
             query_retry_min: Duration::from_millis(500),
-            query_retry_max: Duration::from_secs(30),
+            // While the link is up an answer on the terminal reaches the screen within
+            // a couple of seconds.
+            query_retry_max: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(60),
             pause_at: None,
         }

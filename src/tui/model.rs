@@ -79,45 +79,74 @@ impl ScreenId {
     }
 }
 
-/// A money field typed cents-first, as registers do: 1 2 3 4 shows 12.34.
+/// A money field typed cents-first, as registers do: 1 2 3 4 shows 12.34. A typed
+/// point switches to reading the amount as written: 1 2 . 5 is 12.50.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CentsField {
     pub digits: String,
+    /// Where the typed point sits in `digits`, if one was typed.
+    pub point: Option<usize>,
 }
 
 impl CentsField {
     /// Twelve digits: the largest amount `Money` accepts.
     const MAX_DIGITS: usize = 12;
 
-    pub fn push(&mut self, digit: char) {
-        if !digit.is_ascii_digit() || (self.digits.is_empty() && digit == '0') {
+    pub fn push(&mut self, c: char) {
+        if c == '.' {
+            self.point.get_or_insert(self.digits.len());
+            return;
+        }
+        if !c.is_ascii_digit() || (self.digits.is_empty() && c == '0' && self.point.is_none()) {
             return;
         }
         if self.digits.len() < Self::MAX_DIGITS {
-            self.digits.push(digit);
+            self.digits.push(c);
         }
     }
 
     pub fn pop(&mut self) {
-        self.digits.pop();
+        if self.point == Some(self.digits.len()) {
+            self.point = None;
+        } else {
+            self.digits.pop();
+        }
     }
 
     pub fn clear(&mut self) {
-        self.digits.clear();
+        *self = CentsField::default();
     }
 
-    pub fn minor(&self) -> i64 {
-        self.digits.parse().unwrap_or(0)
+    pub fn is_empty(&self) -> bool {
+        self.digits.is_empty() && self.point.is_none()
+    }
+
+    /// The amount in minor units of a currency with `exponent` decimals.
+    pub fn minor(&self, exponent: u8) -> i64 {
+        let text = match self.point {
+            None => self.digits.clone(),
+            Some(p) => {
+                let (whole, frac) = self.digits.split_at(p.min(self.digits.len()));
+                let places = usize::from(exponent);
+                let frac: String = frac
+                    .chars()
+                    .chain(std::iter::repeat('0'))
+                    .take(places)
+                    .collect();
+                format!("{whole}{frac}")
+            }
+        };
+        text.parse().unwrap_or(0)
     }
 
     pub fn money(&self, exponent: u8) -> Option<Money> {
-        Money::from_minor(self.minor(), exponent)
+        Money::from_minor(self.minor(exponent), exponent)
             .ok()
             .filter(|m| !m.is_zero())
     }
 
     pub fn display(&self, exponent: u8) -> String {
-        Money::from_minor(self.minor(), exponent)
+        Money::from_minor(self.minor(exponent), exponent)
             .map(|m| m.to_string())
             .unwrap_or_default()
     }
@@ -207,9 +236,7 @@ pub struct SaleForm {
 impl SaleForm {
     /// Whether the cashier has typed something that quitting would lose.
     pub fn typed(&self) -> bool {
-        !(self.amount.digits.is_empty()
-            && self.tip.digits.is_empty()
-            && self.cashback.digits.is_empty())
+        !(self.amount.is_empty() && self.tip.is_empty() && self.cashback.is_empty())
     }
 
     pub fn fields(&self) -> Vec<SaleField> {

@@ -129,7 +129,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.refund.error = None;
                     // Refund all by default; the cashier can type a smaller amount.
                     if let Some(left) = found.1.filter(|l| !l.is_zero()) {
-                        m.refund.amount.digits = left.minor().to_string();
+                        m.refund.amount = CentsField {
+                            digits: left.minor().to_string(),
+                            point: None,
+                        };
                     }
                     m.refund.found = Some(found);
                     m.refund.focus = RefundField::Amount;
@@ -154,7 +157,25 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Data(data) => {
+            // A selection follows its order, not its position, as new rows arrive.
+            let order_at = |rows: Vec<&TxnRow>, i: usize| rows.get(i).map(|r| r.order_no.clone());
+            let void = order_at(m.voidable(), m.void.selected);
+            let tip = order_at(m.tippable(), m.tip.pick.selected);
+            let journal = order_at(m.journal_rows(), m.journal.selected);
             m.data = *data;
+            let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
+                rows.iter()
+                    .position(|r| Some(&r.order_no) == order.as_ref())
+            };
+            if let Some(i) = find(m.voidable(), &void) {
+                m.void.selected = i;
+            }
+            if let Some(i) = find(m.tippable(), &tip) {
+                m.tip.pick.selected = i;
+            }
+            if let Some(i) = find(m.journal_rows(), &journal) {
+                m.journal.selected = i;
+            }
             clamp_selections(m);
             vec![]
         }
@@ -435,9 +456,11 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
             return super::screens::sale::submit(m);
         }
-        // Any key dismisses the result; a digit also starts the next amount.
-        if !matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit()) || m.screen != ScreenId::Sale
-        {
+        // Any key dismisses the result; a digit also starts the next amount and an
+        // F-key goes to its screen.
+        let goes_on = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
+            && m.screen == ScreenId::Sale;
+        if !goes_on && !matches!(key.code, KeyCode::F(_)) {
             return vec![];
         }
         if declined_here {
@@ -515,10 +538,14 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             on_no,
         } => match key.code {
             KeyCode::Char('y' | 'Y') => confirmed(m, then),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter => {
+            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter | KeyCode::F(_) => {
                 if on_no == OnNo::ClearSale {
                     clear_form(m);
                     m.sale.error = Some("not charged".into());
+                }
+                // An F-key answers no and goes to its screen.
+                if let KeyCode::F(_) = key.code {
+                    return on_key(m, key);
                 }
                 vec![]
             }
@@ -631,7 +658,7 @@ pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecr::TransType;
+    use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
     use crate::tui::fixtures::row;
 
@@ -697,7 +724,7 @@ mod tests {
         assert!(m.flight.is_none());
         assert_eq!(m.result.as_ref().unwrap().state, TxnState::Approved);
         assert_eq!(
-            m.sale.amount.minor(),
+            m.sale.amount.minor(2),
             0,
             "the form is ready for the next sale"
         );
@@ -775,7 +802,7 @@ mod tests {
                 "{answer:?} charges nothing"
             );
             assert!(m.modal.is_none());
-            assert_eq!(m.sale.amount.minor(), 0, "{answer:?}: the amount is gone");
+            assert!(m.sale.amount.is_empty(), "{answer:?}: the amount is gone");
             // The next digits start a new amount instead of appending.
             type_str(&mut m, "444");
             assert_eq!(m.sale.amount.display(2), "4.44");
@@ -853,12 +880,113 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_point_reads_the_amount_as_written() {
+        let mut m = model();
+        type_str(&mut m, "12.5");
+        assert_eq!(m.sale.amount.display(2), "12.50");
+        assert!(m.sale.error.is_none());
+        update(&mut m, key(KeyCode::Backspace));
+        update(&mut m, key(KeyCode::Backspace));
+        assert_eq!(
+            m.sale.amount.display(2),
+            "0.12",
+            "the point is gone: cents-first again"
+        );
+        type_str(&mut m, ".075");
+        assert_eq!(
+            m.sale.amount.display(2),
+            "12.07",
+            "more places than the currency has are cut"
+        );
+        let mut m = model();
+        type_str(&mut m, ".5");
+        assert_eq!(m.sale.amount.display(2), "0.50");
+    }
+
+    #[test]
+    fn left_goes_back_through_choices_and_cash_back_needs_a_card() {
+        let mut m = model();
+        for _ in 0..3 {
+            update(&mut m, key(KeyCode::Tab));
+        }
+        assert_eq!(m.sale.focus, SaleField::Scenario);
+        update(&mut m, key(KeyCode::Left));
+        assert_eq!(m.sale.scenario, PayScenario::MerchantScansQr);
+        update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.scenario, PayScenario::Card);
+        update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.scenario, PayScenario::CustomerScansQr);
+        // 10.00 with 20.00 cash-back, paid by QR: refused before anything is sent.
+        update(&mut m, key(KeyCode::Up));
+        type_str(&mut m, "2000");
+        update(&mut m, key(KeyCode::Up));
+        update(&mut m, key(KeyCode::Up));
+        type_str(&mut m, "1000");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            m.sale
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("cash-back needs a card")
+        );
+    }
+
+    #[test]
+    fn selections_follow_their_order_as_new_rows_arrive() {
+        let sale = |no: &str| row(no, TxnKind::Trans(TransType::Sale), TxnState::Approved, 100);
+        let data = |orders: &[&str]| {
+            Msg::Data(Box::new(JournalData {
+                open_rows: orders.iter().map(|o| sale(o)).collect(),
+                ..JournalData::default()
+            }))
+        };
+        let mut m = model();
+        update(&mut m, data(&["B", "A"]));
+        m.journal.selected = 1;
+        m.void.selected = 1;
+        update(&mut m, data(&["C", "B", "A"]));
+        assert_eq!(m.journal_rows()[m.journal.selected].order_no, "A");
+        assert_eq!(m.voidable()[m.void.selected].order_no, "A");
+    }
+
+    #[test]
+    fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
+        let mut m = model();
+        m.result = Some(row(
+            "L01-1",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            100,
+        ));
+        update(&mut m, key(KeyCode::F(8)));
+        assert_eq!((m.screen, m.result.is_none()), (ScreenId::Journal, true));
+        m.modal = Some(Modal::Confirm {
+            question: "?".into(),
+            then: Confirmed::Quit,
+            on_no: OnNo::Keep,
+        });
+        assert_eq!(
+            update(&mut m, key(KeyCode::F(2))),
+            vec![],
+            "no is the answer"
+        );
+        assert_eq!((m.screen, m.modal.is_none()), (ScreenId::Sale, true));
+    }
+
+    #[test]
     fn validation_stays_next_to_the_field() {
         let mut m = model();
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(m.sale.error.as_deref().unwrap().contains("enter an amount"));
         type_str(&mut m, "a");
-        assert!(m.sale.error.as_deref().unwrap().contains("digits only"));
+        assert!(
+            m.sale
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("amounts take digits")
+        );
         update(&mut m, key(KeyCode::Char('7')));
         update(
             &mut m,

@@ -72,7 +72,8 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     if let Some(sn) = &m.link.device.device_sn {
         left.push(Span::raw(format!(" SN {sn}")));
     }
-    if let Some(us) = m.link.rtts_us.back() {
+    // A round trip is news only while the link is up.
+    if let Some(us) = m.link.rtts_us.back().filter(|_| m.link.up) {
         left.push(Span::raw(format!(" {}", screens::rtt_text(*us))));
     }
     // Lane and unresolved count never scroll off, whatever the width.
@@ -105,8 +106,14 @@ pub fn footer_text(m: &Model) -> String {
         }
         .into();
     }
+    match &m.modal {
+        Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
+        Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
+        Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
+        None => {}
+    }
     if m.result.is_some() {
-        return "any key: next".into();
+        return "any key: next · F-key: go to that screen".into();
     }
     screens::key_line(screens::keys(m))
 }

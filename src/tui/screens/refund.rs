@@ -62,8 +62,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     }
                     f.found = None;
                 }
-                RefundField::Amount if c.is_ascii_digit() => f.amount.push(c),
-                RefundField::Amount => f.error = Some("amounts take digits only".into()),
+                RefundField::Amount if c.is_ascii_digit() || c == '.' => f.amount.push(c),
+                RefundField::Amount => f.error = Some("amounts take digits and a point".into()),
             }
         }
         KeyCode::Enter => match f.focus {

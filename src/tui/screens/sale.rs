@@ -49,14 +49,18 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
             if matches!(f.focus, SaleField::Scenario | SaleField::Kind) =>
         {
-            if f.focus == SaleField::Kind {
-                f.kind = f.kind.next();
-            } else {
-                f.scenario = match f.scenario {
-                    PayScenario::Card => PayScenario::CustomerScansQr,
-                    PayScenario::CustomerScansQr => PayScenario::MerchantScansQr,
-                    PayScenario::MerchantScansQr => PayScenario::Card,
-                };
+            // Right and Space go forward through the choices, Left back.
+            let steps = if key.code == KeyCode::Left { 2 } else { 1 };
+            for _ in 0..steps {
+                if f.focus == SaleField::Kind {
+                    f.kind = f.kind.next();
+                } else {
+                    f.scenario = match f.scenario {
+                        PayScenario::Card => PayScenario::CustomerScansQr,
+                        PayScenario::CustomerScansQr => PayScenario::MerchantScansQr,
+                        PayScenario::MerchantScansQr => PayScenario::Card,
+                    };
+                }
             }
         }
         KeyCode::Backspace => match f.focus {
@@ -84,8 +88,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 }
                 _ => {}
             }
-            if f.focus != SaleField::Orig && !c.is_ascii_digit() {
-                f.error = Some("amounts take digits only: 1 2 3 4 makes 12.34".into());
+            if f.focus != SaleField::Orig && !(c.is_ascii_digit() || c == '.') {
+                f.error =
+                    Some("amounts take digits: 1 2 3 4 makes 12.34, 1 2 . 5 makes 12.50".into());
             }
         }
         KeyCode::Enter => return submit(m),
@@ -102,11 +107,17 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         f.focus = SaleField::Amount;
         return vec![];
     };
+    let cashback = f.cashback.money(exp);
+    if cashback.is_some() && f.scenario != PayScenario::Card {
+        f.error = Some("cash-back needs a card: pick Card, or clear the cash-back".into());
+        f.focus = SaleField::Cashback;
+        return vec![];
+    }
     let req = match f.kind {
         SaleKind::Sale => PayRequest::Sale {
             amount,
             tip: f.tip.money(exp),
-            cashback: f.cashback.money(exp),
+            cashback,
             scenario: f.scenario,
             force: false,
         },
@@ -173,7 +184,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         }
     }
     if f.kind == SaleKind::Sale {
-        let total = f.amount.minor() + f.tip.minor() + f.cashback.minor();
+        let total = f.amount.minor(exp) + f.tip.minor(exp) + f.cashback.minor(exp);
         lines.push(Line::from(""));
         lines.push(Line::from(vec![
             Span::styled(" Total        ", theme.muted),

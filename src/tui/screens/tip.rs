@@ -47,14 +47,14 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc => m.tip.editing = false,
             KeyCode::Backspace => m.tip.tip.pop(),
-            KeyCode::Char(c) if c.is_ascii_digit() => m.tip.tip.push(c),
-            KeyCode::Char(_) => m.tip.pick.error = Some("tips take digits only".into()),
+            KeyCode::Char(c) if c.is_ascii_digit() || c == '.' => m.tip.tip.push(c),
+            KeyCode::Char(_) => m.tip.pick.error = Some("tips take digits and a point".into()),
             KeyCode::Enter => {
                 let Some(order) = rows.get(m.tip.pick.selected).cloned() else {
                     m.tip.editing = false;
                     return vec![];
                 };
-                let tip = Money::from_minor(m.tip.tip.minor(), m.exponent)
+                let tip = Money::from_minor(m.tip.tip.minor(m.exponent), m.exponent)
                     .unwrap_or(Money::zero(m.exponent));
                 return confirm(
                     m,
