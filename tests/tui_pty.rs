@@ -57,7 +57,8 @@ async fn the_overlay_stays_up_through_recovery_after_a_dropped_link() {
     let mut s = Screen::start(dir.path(), &sim.url(), &[("NO_COLOR", "1")]);
     s.wait_for("UP").await;
     s.keys("4200\r");
-    s.wait_for("FOLLOW THE PROMPTS ON THE TERMINAL").await;
+    // The overlay, which says not to charge again once the answer is lost.
+    s.wait_for("Waiting for the terminal").await;
     s.wait_for("APPROVED").await;
     let screen = s.contents();
     assert!(screen.contains("42.00"), "{screen}");

@@ -231,6 +231,8 @@ pub struct SaleForm {
     pub orig: TextField,
     pub focus: SaleField,
     pub error: Option<String>,
+    /// The error says earlier rows are unresolved: it goes once they are settled.
+    pub error_until_settled: bool,
 }
 
 impl SaleForm {

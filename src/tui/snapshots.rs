@@ -327,3 +327,16 @@ fn any_size_draws_without_panicking() {
         }
     }
 }
+
+#[test]
+fn a_window_too_small_says_how_large_it_must_be() {
+    let mut terminal = Terminal::new(TestBackend::new(50, 12)).expect("test backend");
+    terminal
+        .draw(|f| view(f, &busy_model(), &Theme::mono()))
+        .expect("draws");
+    let screen = text(terminal.backend().buffer());
+    assert!(
+        screen.contains("enlarge the window to at least 60x16 (now 50x12)"),
+        "{screen}"
+    );
+}

@@ -231,7 +231,10 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
     }
     let text = refusal.to_string();
     match m.screen {
-        ScreenId::Sale => m.sale.error = Some(text),
+        ScreenId::Sale => {
+            m.sale.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
+            m.sale.error = Some(text);
+        }
         ScreenId::Refund => m.refund.error = Some(text),
         ScreenId::Void => m.void.error = Some(text),
         ScreenId::Tip => m.tip.pick.error = Some(text),
@@ -298,6 +301,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::Unresolved { orders, .. } => {
+            if orders.is_empty() && m.sale.error_until_settled {
+                m.sale.error_until_settled = false;
+                m.sale.error = Some("earlier transactions are settled: Enter charges".into());
+            }
             m.unresolved = orders;
             vec![]
         }
@@ -435,7 +442,12 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             ));
             return vec![Effect::ShowRow(order_no)];
         }
-        if key.code == KeyCode::Esc {
+        if key.code == KeyCode::Esc && !m.link.up {
+            m.notice = Some(
+                "the terminal cannot be reached: no cancel can go out; till asks it as soon as the link is back"
+                    .into(),
+            );
+        } else if key.code == KeyCode::Esc {
             let f = m.flight.as_ref();
             if f.is_some_and(|f| f.order_no.is_some() && !f.cancel_asked) {
                 m.modal = Some(Modal::Confirm {
@@ -662,8 +674,11 @@ mod tests {
     use crate::journal::{TxnKind, TxnRow};
     use crate::tui::fixtures::row;
 
+    /// A screen whose lane is connected.
     fn model() -> Model {
-        Model::new("L01", "USD", 2, "127.0.0.1:35779", false)
+        let mut m = Model::new("L01", "USD", 2, "127.0.0.1:35779", false);
+        m.link.up = true;
+        m
     }
 
     fn key(code: KeyCode) -> Msg {
@@ -972,6 +987,42 @@ mod tests {
             "no is the answer"
         );
         assert_eq!((m.screen, m.modal.is_none()), (ScreenId::Sale, true));
+    }
+
+    #[test]
+    fn an_unresolved_refusal_goes_once_the_rows_are_settled() {
+        let mut m = model();
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::Enter));
+        update(
+            &mut m,
+            Msg::Paid(Err(Refusal::Unresolved {
+                count: 1,
+                orders: "L01-A-1".into(),
+            })),
+        );
+        assert!(m.sale.error.as_deref().unwrap().contains("unresolved"));
+        update(
+            &mut m,
+            Msg::Lane(Event::Unresolved {
+                orders: vec![],
+                by_query: vec![],
+            }),
+        );
+        assert!(m.sale.error.as_deref().unwrap().contains("settled"));
+        assert_eq!(m.sale.amount.display(2), "5.00", "the sale is still there");
+    }
+
+    #[test]
+    fn with_the_link_down_the_overlay_says_not_to_charge_again() {
+        let mut m = model();
+        m.link.up = false;
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
+        update(&mut m, key(KeyCode::Esc));
+        assert!(m.modal.is_none(), "no cancel can go out");
+        assert!(m.notice.as_deref().unwrap().contains("cannot be reached"));
     }
 
     #[test]

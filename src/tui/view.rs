@@ -13,9 +13,26 @@ use super::screens;
 use super::theme::Theme;
 use crate::journal::{TxnKind, TxnRow, TxnState};
 
+/// The smallest window every screen fits in.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(Block::default().style(theme.text), area);
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        // A broken frame helps nobody; what is in flight still ends as it should.
+        let text = format!(
+            "enlarge the window to at least {}x{} (now {}x{})",
+            MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.warning)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     let [status, body, notice, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
@@ -142,11 +159,14 @@ fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Clear, rect);
     let elapsed = f.started.elapsed().as_secs();
     let what = screens::request_line(&f.request, m);
+    // Once the answer is lost the cashier must not be told to carry on at the terminal.
+    let (headline, style) = if f.unknown || !m.link.up {
+        ("OUTCOME UNKNOWN: DO NOT CHARGE AGAIN", theme.warning)
+    } else {
+        ("FOLLOW THE PROMPTS ON THE TERMINAL", theme.title)
+    };
     let mut lines = vec![
-        Line::from(Span::styled(
-            "FOLLOW THE PROMPTS ON THE TERMINAL",
-            theme.title,
-        )),
+        Line::from(Span::styled(headline, style)),
         Line::from(Span::styled(what, theme.amount)),
         Line::from(format!(
             "order {}   {}s",
