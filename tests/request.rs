@@ -3,6 +3,7 @@
 use serde_json::Value;
 use serde_json::json;
 use till::ecr::{Operation, Order, OrderOptions, PayScenario, Receipts, TransType};
+use till::lane::{Description, PayRequest, SaleOptions};
 use till::money::Money;
 
 fn m(minor: i64) -> Money {
@@ -236,4 +237,52 @@ fn a_card_number_in_a_description_never_reaches_the_wire() {
         wire(&Operation::Order(order))["biz_data"]["description"],
         "card 411111******1111"
     );
+}
+
+#[test]
+fn a_pay_request_s_options_reach_the_wire_over_the_lane_s_defaults() {
+    let lane = SaleOptions {
+        tip_on_terminal: Some(true),
+        confirm_on_terminal: Some(true),
+        receipts: Some(Receipts::Merchant),
+        ..SaleOptions::default()
+    };
+    let sale = PayRequest::Sale {
+        amount: m(100),
+        tip: None,
+        cashback: None,
+        scenario: PayScenario::Card,
+        force: false,
+        options: SaleOptions {
+            tip_on_terminal: Some(false),
+            signature_on_terminal: Some(true),
+            description: Some(Description::new("table 4").unwrap()),
+            ..SaleOptions::default()
+        },
+    }
+    .with_defaults(&lane);
+    assert_eq!(
+        wire(&sale.operation("L01-13", "USD"))["biz_data"],
+        json!({"trans_type": "1", "merchant_order_no": "L01-13", "order_amount": "1.00",
+               "price_currency": "USD", "pay_scenario": "SWIPE_CARD",
+               "on_screen_tip": false, "on_screen_signature": true,
+               "confirm_on_terminal": true, "receipt_print_mode": 1,
+               "description": "table 4"})
+    );
+    let void = PayRequest::Void {
+        orig: "L01-13".into(),
+        options: SaleOptions {
+            receipts: Some(Receipts::None),
+            ..SaleOptions::default()
+        },
+    }
+    .with_defaults(&lane);
+    assert_eq!(
+        wire(&void.operation("L01-14", "USD"))["biz_data"],
+        json!({"trans_type": "2", "merchant_order_no": "L01-14",
+               "orig_merchant_order_no": "L01-13",
+               "confirm_on_terminal": true, "receipt_print_mode": 0})
+    );
+    let pre_auth = PayRequest::PreAuth { amount: m(100) }.with_defaults(&lane);
+    assert_eq!(pre_auth, PayRequest::PreAuth { amount: m(100) });
 }

@@ -12,7 +12,9 @@ use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
+use crate::lane::{
+    self, Event, LaneHandle, PausePoint, PayRequest, Refusal, SaleOptions, Settings,
+};
 use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
 
@@ -48,13 +50,16 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 Scenario::MerchantQr => PayScenario::MerchantScansQr,
             },
             force,
+            options: SaleOptions::default(),
         }),
         Cmd::Refund { amount: a, orig } => Action::Pay(PayRequest::Refund {
             amount: amount(&a)?,
             orig: orig.map(order).transpose()?,
+            options: SaleOptions::default(),
         }),
         Cmd::Void { orig_order } => Action::Pay(PayRequest::Void {
             orig: order(orig_order)?,
+            options: SaleOptions::default(),
         }),
         Cmd::Tip {
             orig_order,

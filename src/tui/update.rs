@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::model::*;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, PayRequest, QueryResult, Refusal};
+use crate::lane::{Event, PayRequest, QueryResult, Refusal, SaleOptions};
 use crate::link::{Answer, LinkEvent, LinkState};
 use crate::money::Money;
 
@@ -180,6 +180,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
             tip,
             cashback,
             scenario,
+            options,
             ..
         }) = request
         {
@@ -191,6 +192,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
                     cashback,
                     scenario,
                     force: true,
+                    options,
                 }),
             });
         }
@@ -661,6 +663,7 @@ fn submit_sale(m: &mut Model) -> Vec<Effect> {
             cashback: f.cashback.money(exp),
             scenario: f.scenario,
             force: false,
+            options: SaleOptions::default(),
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
@@ -741,7 +744,11 @@ fn refund_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         format!(
                             "Unreferenced refund of {amount}: the customer presents the card. Go?"
                         ),
-                        PayRequest::Refund { amount, orig: None },
+                        PayRequest::Refund {
+                            amount,
+                            orig: None,
+                            options: SaleOptions::default(),
+                        },
                     );
                 }
                 match &f.found {
@@ -758,6 +765,7 @@ fn refund_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     PayRequest::Refund {
                         amount,
                         orig: Some(orig),
+                        options: SaleOptions::default(),
                     },
                 );
             }
@@ -789,6 +797,7 @@ fn void_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!("Void {what} (order {order})?"),
                 PayRequest::Void {
                     orig: order.clone(),
+                    options: SaleOptions::default(),
                 },
             ),
             None => {
@@ -950,6 +959,7 @@ fn journal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         (KeyCode::Char('v'), Some(row)) => {
             let req = PayRequest::Void {
                 orig: row.order_no.clone(),
+                options: SaleOptions::default(),
             };
             return confirm(
                 m,
@@ -1313,7 +1323,8 @@ mod tests {
         assert_eq!(
             fx,
             vec![Effect::Pay(PayRequest::Void {
-                orig: "L01-1".into()
+                orig: "L01-1".into(),
+                options: SaleOptions::default(),
             })]
         );
         update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));
