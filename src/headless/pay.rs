@@ -112,6 +112,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     settings.currency = config.currency.value.clone();
     settings.exponent = exponent;
     settings.duplicate_window = config.duplicate_window();
+    settings.sale_defaults = config.sale_options();
     // The command itself waits for resolution (bounded); once it has reported, what is
     // still unknown is left to the next start rather than holding the shell.
     settings.shutdown_grace = Duration::ZERO;
