@@ -12,9 +12,7 @@ use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{
-    self, Event, LaneHandle, PausePoint, PayRequest, Refusal, SaleOptions, Settings,
-};
+use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
 use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
 
@@ -40,6 +38,8 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             cashback,
             scenario,
             force,
+            sale,
+            terminal,
         } => Action::Pay(PayRequest::Sale {
             amount: amount(&a)?,
             tip: optional(&tip)?,
@@ -50,16 +50,25 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 Scenario::MerchantQr => PayScenario::MerchantScansQr,
             },
             force,
-            options: SaleOptions::default(),
+            options: sale
+                .options(&terminal)
+                .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
         }),
-        Cmd::Refund { amount: a, orig } => Action::Pay(PayRequest::Refund {
+        Cmd::Refund {
+            amount: a,
+            orig,
+            terminal,
+        } => Action::Pay(PayRequest::Refund {
             amount: amount(&a)?,
             orig: orig.map(order).transpose()?,
-            options: SaleOptions::default(),
+            options: terminal.options(),
         }),
-        Cmd::Void { orig_order } => Action::Pay(PayRequest::Void {
+        Cmd::Void {
+            orig_order,
+            terminal,
+        } => Action::Pay(PayRequest::Void {
             orig: order(orig_order)?,
-            options: SaleOptions::default(),
+            options: terminal.options(),
         }),
         Cmd::Tip {
             orig_order,
