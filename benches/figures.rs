@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use till::ecr::PayScenario;
 use till::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnState};
-use till::lane::{self, Event, PayRequest, Settings};
+use till::lane::{self, Event, PayRequest, SaleOptions, Settings};
 use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
 use till::money::Money;
 use till::sim::{Sim, SimConfig};
@@ -128,6 +128,7 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
                 cashback: None,
                 scenario: PayScenario::Card,
                 force: true,
+                options: SaleOptions::default(),
             };
             let t = Instant::now();
             let order = lane.pay(req).await.expect("sale accepted");

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Overrides;
+use crate::ecr::Receipts;
+use crate::lane::{Description, DescriptionError, SaleOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,13 +90,110 @@ pub enum Scenario {
     MerchantQr,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReceiptArg {
+    /// No receipt.
+    None,
+    /// The merchant's copy only.
+    Merchant,
+    /// The customer's copy only.
+    Customer,
+    /// Both copies.
+    Both,
+}
+
+impl From<ReceiptArg> for Receipts {
+    fn from(r: ReceiptArg) -> Receipts {
+        match r {
+            ReceiptArg::None => Receipts::None,
+            ReceiptArg::Merchant => Receipts::Merchant,
+            ReceiptArg::Customer => Receipts::Customer,
+            ReceiptArg::Both => Receipts::Both,
+        }
+    }
+}
+
+/// `--yes` / `--no-yes` as one setting: the last one given wins; neither leaves it to
+/// the config, then to the terminal.
+fn either(yes: bool, no: bool) -> Option<bool> {
+    match (yes, no) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// Options of a sale, a refund or a void at the terminal. Not given: the lane's default
+/// from the config file, else the terminal's own setting.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "At the terminal")]
+pub struct TerminalFlags {
+    /// The cashier confirms on the terminal before it goes ahead (two steps).
+    #[arg(long, overrides_with = "no_confirm_on_terminal")]
+    pub confirm_on_terminal: bool,
+    /// No confirmation on the terminal, whatever the config says.
+    #[arg(long, overrides_with = "confirm_on_terminal")]
+    pub no_confirm_on_terminal: bool,
+    /// Which receipts the terminal prints.
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub receipt: Option<ReceiptArg>,
+}
+
+impl TerminalFlags {
+    pub fn options(&self) -> SaleOptions {
+        SaleOptions {
+            confirm_on_terminal: either(self.confirm_on_terminal, self.no_confirm_on_terminal),
+            receipts: self.receipt.map(Receipts::from),
+            ..SaleOptions::default()
+        }
+    }
+}
+
+/// What only a sale takes at the terminal.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "At the terminal")]
+pub struct SaleFlags {
+    /// The terminal asks the customer for a tip.
+    #[arg(long, overrides_with = "no_on_screen_tip")]
+    pub on_screen_tip: bool,
+    /// The terminal does not ask for a tip, whatever the config says.
+    #[arg(long, overrides_with = "on_screen_tip")]
+    pub no_on_screen_tip: bool,
+    /// The terminal asks the customer to sign.
+    #[arg(long, alias = "on-screen-signature", overrides_with = "no_signature")]
+    pub signature: bool,
+    /// The terminal does not ask for a signature, whatever the config says.
+    #[arg(long, alias = "no-on-screen-signature", overrides_with = "signature")]
+    pub no_signature: bool,
+    /// Free text that goes with the sale: one line, at most 128 characters (a card
+    /// number in it is masked).
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+}
+
+impl SaleFlags {
+    /// A sale's options: these and the terminal flags; the description checked.
+    pub fn options(&self, terminal: &TerminalFlags) -> Result<SaleOptions, DescriptionError> {
+        Ok(SaleOptions {
+            tip_on_terminal: either(self.on_screen_tip, self.no_on_screen_tip),
+            signature_on_terminal: either(self.signature, self.no_signature),
+            description: self
+                .description
+                .as_deref()
+                .map(Description::new)
+                .transpose()?,
+            ..terminal.options()
+        })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Run the simulated CodePay terminal.
     Sim(crate::sim::SimArgs),
     /// A sale.
     #[command(
-        after_help = "Example: till sale 12.34 --tip 2.00 --json\nExit codes: 0 approved, 1 declined, 2 usage, 3 unknown, 4 unreachable."
+        after_help = "Examples:\n  till sale 12.34 --tip 2.00 --json\n  till sale 12.34 --on-screen-tip --signature --receipt both --description \"table 4\"\nExit codes: 0 approved, 1 declined, 2 usage, 3 unknown, 4 unreachable."
     )]
     Sale {
         /// Amount in major units, e.g. 12.34.
@@ -111,20 +210,33 @@ pub enum Cmd {
         /// Charge even if the same amount was approved moments ago.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        sale: SaleFlags,
+        #[command(flatten)]
+        terminal: TerminalFlags,
     },
     /// A refund: referenced with --orig (no card needed), unreferenced without.
-    #[command(after_help = "Example: till refund 5.00 --orig L01-KQXRT-1124-000042")]
+    #[command(
+        after_help = "Example: till refund 5.00 --orig L01-KQXRT-1124-000042 --receipt customer\nA completion refund goes without --confirm-on-terminal and --receipt."
+    )]
     Refund {
         /// Amount to refund, in major units.
         amount: String,
         /// The original's order number (a completion's gives a completion refund).
         #[arg(long)]
         orig: Option<String>,
+        #[command(flatten)]
+        terminal: TerminalFlags,
     },
     /// Void a transaction of the open batch (a pre-auth: cancel it; a completion: cancel it).
+    #[command(
+        after_help = "Example: till void L01-KQXRT-1124-000042 --confirm-on-terminal\nA pre-auth or completion cancel goes without --confirm-on-terminal and --receipt."
+    )]
     Void {
         /// The order number to void.
         orig_order: String,
+        #[command(flatten)]
+        terminal: TerminalFlags,
     },
     /// Tip adjustment on a completed sale of the open batch.
     Tip {

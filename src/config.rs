@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+use crate::ecr::Receipts;
+use crate::lane::SaleOptions;
 use crate::link::{Endpoint, LinkConfig};
 use crate::mask::mask_app_id;
 use crate::money::exponent_of;
@@ -77,6 +80,28 @@ pub struct FileConfig {
     pub request_timeout_secs: Option<u64>,
     pub card_flow_timeout_secs: Option<u64>,
     pub duplicate_window_secs: Option<u64>,
+    /// The lane's terminal options, under what a sale, refund or void sets itself.
+    pub on_screen_tip: Option<bool>,
+    pub on_screen_signature: Option<bool>,
+    pub confirm_on_terminal: Option<bool>,
+    #[serde(default, deserialize_with = "receipts")]
+    pub receipt: Option<Receipts>,
+}
+
+/// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
+/// the parser's error, with its line and the words it takes.
+fn receipts<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Receipts>, D::Error> {
+    struct Words;
+    impl Visitor<'_> for Words {
+        type Value = Receipts;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("\"none\", \"merchant\", \"customer\" or \"both\"")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Receipts, E> {
+            Receipts::from_name(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+        }
+    }
+    d.deserialize_any(Words).map(Some)
 }
 
 /// Values given on the command line (None where not given).
@@ -103,6 +128,11 @@ pub struct Config {
     pub request_timeout_secs: Sourced<u64>,
     pub card_flow_timeout_secs: Sourced<u64>,
     pub duplicate_window_secs: Sourced<u64>,
+    /// The lane's terminal options (None: the terminal's own setting).
+    pub on_screen_tip: Sourced<Option<bool>>,
+    pub on_screen_signature: Sourced<Option<bool>>,
+    pub confirm_on_terminal: Sourced<Option<bool>>,
+    pub receipt: Sourced<Option<Receipts>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +229,10 @@ impl Config {
             request_timeout_secs: Sourced::default(15),
             card_flow_timeout_secs: Sourced::default(300),
             duplicate_window_secs: Sourced::default(120),
+            on_screen_tip: Sourced::default(None),
+            on_screen_signature: Sourced::default(None),
+            confirm_on_terminal: Sourced::default(None),
+            receipt: Sourced::default(None),
         }
     }
 
@@ -216,7 +250,15 @@ impl Config {
             .set(f.request_timeout_secs, src.clone());
         self.card_flow_timeout_secs
             .set(f.card_flow_timeout_secs, src.clone());
-        self.duplicate_window_secs.set(f.duplicate_window_secs, src);
+        self.duplicate_window_secs
+            .set(f.duplicate_window_secs, src.clone());
+        self.on_screen_tip
+            .set(f.on_screen_tip.map(Some), src.clone());
+        self.on_screen_signature
+            .set(f.on_screen_signature.map(Some), src.clone());
+        self.confirm_on_terminal
+            .set(f.confirm_on_terminal.map(Some), src.clone());
+        self.receipt.set(f.receipt.map(Some), src);
     }
 
     fn apply_env(&mut self, env: Env<'_>) {
@@ -333,9 +375,22 @@ impl Config {
         )
     }
 
+    /// The lane's terminal options, for what a payment does not set itself.
+    pub fn sale_options(&self) -> SaleOptions {
+        SaleOptions {
+            tip_on_terminal: self.on_screen_tip.value,
+            signature_on_terminal: self.on_screen_signature.value,
+            confirm_on_terminal: self.confirm_on_terminal.value,
+            receipts: self.receipt.value,
+            description: None,
+        }
+    }
+
     /// `key = value  # source` lines for `till config`, app id partly masked.
     pub fn describe(&self) -> Vec<(String, String, String)> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+        let terminal = |v: Option<String>| v.unwrap_or_else(|| "(the terminal's setting)".into());
+        let flag = |v: &Sourced<Option<bool>>| terminal(v.value.map(|b| b.to_string()));
         let row = |k: &str, v: String, s: &Source| (k.to_string(), v, s.to_string());
         vec![
             row("url", opt(&self.url.value), &self.url.source),
@@ -385,6 +440,26 @@ impl Config {
                 self.duplicate_window_secs.value.to_string(),
                 &self.duplicate_window_secs.source,
             ),
+            row(
+                "on_screen_tip",
+                flag(&self.on_screen_tip),
+                &self.on_screen_tip.source,
+            ),
+            row(
+                "on_screen_signature",
+                flag(&self.on_screen_signature),
+                &self.on_screen_signature.source,
+            ),
+            row(
+                "confirm_on_terminal",
+                flag(&self.confirm_on_terminal),
+                &self.confirm_on_terminal.source,
+            ),
+            row(
+                "receipt",
+                terminal(self.receipt.value.map(|r| r.name().to_string())),
+                &self.receipt.source,
+            ),
         ]
     }
 }
@@ -403,6 +478,20 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// The key set on the line holding byte `offset` of a TOML text, if that line is a
+/// plain `key = value`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(start..)?.lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then(|| key.to_string())
+}
+
 /// The parsed file and its text.
 fn read_file(path: &Path, required: bool) -> Result<Option<(FileConfig, String)>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
@@ -417,9 +506,16 @@ fn read_file(path: &Path, required: bool) -> Result<Option<(FileConfig, String)>
     };
     match toml::from_str(&text) {
         Ok(file) => Ok(Some((file, text))),
-        Err(e) => Err(ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }),
+        Err(e) => {
+            // The parser names the line; the key is said first, as the range errors do.
+            let key = e.span().and_then(|span| key_at(&text, span.start));
+            Err(ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: match key {
+                    Some(key) => format!("{key}: {e}"),
+                    None => e.to_string(),
+                },
+            })
+        }
     }
 }

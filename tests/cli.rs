@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 use till::sim::Faults;
 use tokio::io::AsyncBufReadExt;
 
@@ -701,6 +701,161 @@ async fn json_failures_are_one_object_on_stdout() {
             out.stdout
         );
     }
+}
+
+/// Terminal options from the command line reach the terminal in `biz_data` under the
+/// protocol's names and types, and nothing more; the lane's defaults from the config
+/// file go under what a command sets; a bad description sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_options_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let t = |config: &str| till(dir.path(), &url, config);
+    let last_order = || sim.stats().last_order.expect("the simulator got an order");
+    let order_of = |out: &Run| {
+        out.json()["merchant_order_no"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}\n{}", out.stdout, out.stderr))
+            .to_string()
+    };
+
+    let args = [
+        "sale",
+        "1.00",
+        "--on-screen-tip",
+        "--receipt",
+        "both",
+        "--description",
+        "x",
+        "--json",
+    ];
+    let sale = run(t(QUICK), &args).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let first = order_of(&sale);
+    assert_eq!(
+        last_order(),
+        json!({"trans_type": "1", "merchant_order_no": first, "order_amount": "1.00",
+               "price_currency": "USD", "pay_scenario": "SWIPE_CARD",
+               "on_screen_tip": true, "receipt_print_mode": 3, "description": "x"})
+    );
+
+    // The lane's defaults, from the config file.
+    let lane = format!(
+        "{QUICK}on_screen_tip = true\nconfirm_on_terminal = true\nreceipt = \"merchant\"\n"
+    );
+    let sale = run(t(&lane), &["sale", "2.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    assert_eq!(
+        last_order(),
+        json!({"trans_type": "1", "merchant_order_no": order_of(&sale),
+               "order_amount": "2.00", "price_currency": "USD", "pay_scenario": "SWIPE_CARD",
+               "on_screen_tip": true, "confirm_on_terminal": true, "receipt_print_mode": 1})
+    );
+    // A command's flags win over them; the last of --x / --no-x wins.
+    let args = [
+        "sale",
+        "3.00",
+        "--on-screen-tip",
+        "--no-on-screen-tip",
+        "--signature",
+        "--receipt",
+        "customer",
+        "--json",
+    ];
+    let sale = run(t(&lane), &args).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let third = order_of(&sale);
+    let biz = last_order();
+    assert_eq!(
+        (
+            &biz["on_screen_tip"],
+            &biz["on_screen_signature"],
+            &biz["confirm_on_terminal"],
+            &biz["receipt_print_mode"]
+        ),
+        (&json!(false), &json!(true), &json!(true), &json!(2)),
+        "{biz}"
+    );
+    // A refund and a void take confirmation and receipts, never the sale's options.
+    let args = [
+        "refund",
+        "1.00",
+        "--orig",
+        &first,
+        "--no-confirm-on-terminal",
+        "--json",
+    ];
+    let refund = run(t(&lane), &args).await;
+    assert_eq!(refund.code, 0, "{}", refund.stderr);
+    assert_eq!(
+        last_order(),
+        json!({"trans_type": "3", "merchant_order_no": order_of(&refund),
+               "order_amount": "1.00", "orig_merchant_order_no": first,
+               "pay_scenario": "SWIPE_CARD", "confirm_on_terminal": false,
+               "receipt_print_mode": 1})
+    );
+    let void = run(t(&lane), &["void", &third, "--receipt", "none", "--json"]).await;
+    assert_eq!(void.code, 0, "{}", void.stderr);
+    assert_eq!(
+        last_order(),
+        json!({"trans_type": "2", "merchant_order_no": order_of(&void),
+               "orig_merchant_order_no": third, "confirm_on_terminal": true,
+               "receipt_print_mode": 0})
+    );
+    let shown = run(t(&lane), &["config", "--json"]).await;
+    assert_eq!(
+        shown.json()["receipt"]["value"],
+        "merchant",
+        "{}",
+        shown.stdout
+    );
+
+    // Refused before anything is journaled or sent.
+    let sent = sim.stats().orders_received.len();
+    let long = "x".repeat(129);
+    for (description, says) in [
+        ("a\tb", "printable"),
+        (long.as_str(), "at most 128"),
+        (" ", "empty"),
+    ] {
+        let args = ["sale", "4.00", "--description", description, "--json"];
+        let out = run(t(QUICK), &args).await;
+        assert_eq!(out.code, 2, "{description:?}: {}", out.stderr);
+        let error = out.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(
+            error.contains("description") && error.contains(says),
+            "{error}"
+        );
+    }
+    let bad_receipt = run(t(QUICK), &["sale", "4.00", "--receipt", "all", "--json"]).await;
+    assert_eq!(bad_receipt.code, 2, "{}", bad_receipt.stderr);
+    let on_void = run(t(QUICK), &["void", &third, "--on-screen-tip", "--json"]).await;
+    assert_eq!(
+        on_void.code, 2,
+        "a void takes no tip on screen: {}",
+        on_void.stderr
+    );
+    assert_eq!(
+        sim.stats().orders_received.len(),
+        sent,
+        "nothing more was sent"
+    );
+    let bad_config = run(
+        t(&format!("{QUICK}receipt = \"all\"\n")),
+        &["sale", "4.00", "--json"],
+    )
+    .await;
+    assert_eq!(bad_config.code, 4, "{}", bad_config.stderr);
+    let error = bad_config.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        error.contains("receipt") && error.contains("line 5"),
+        "{error}"
+    );
+    sim.shutdown().await;
 }
 
 /// An address where nothing listens (a port just bound and let go).

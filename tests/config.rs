@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use std::collections::HashMap;
 use till::config::*;
+use till::ecr::Receipts;
+use till::lane::SaleOptions;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -174,4 +176,107 @@ fn a_config_changed_after_loading_still_gives_safe_deadlines() {
     assert_eq!(link.request_timeout, Duration::from_secs(3600));
     assert_eq!(link.dead_after, Duration::from_secs(3600 * 3 + 1));
     assert_eq!(cfg.duplicate_window(), Duration::from_secs(86400));
+}
+
+#[test]
+fn terminal_options_are_lane_defaults_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    let none = Config::load(Some(&file), &env_of(&[]), &Overrides::default());
+    assert!(none.is_err(), "the explicit file is missing");
+    std::fs::write(&file, "url = \"10.0.0.1\"\n").unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.sale_options(), SaleOptions::default());
+    assert_eq!(cfg.receipt.source, Source::Default);
+    let described = cfg.describe();
+    let value = |key: &str| {
+        described
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, s)| (v.clone(), s.clone()))
+            .unwrap_or_else(|| panic!("`till config` shows {key}"))
+    };
+    assert_eq!(value("on_screen_tip").1, "default");
+    assert!(
+        value("receipt").0.contains("terminal"),
+        "{:?}",
+        value("receipt")
+    );
+
+    std::fs::write(
+        &file,
+        "on_screen_tip = true\non_screen_signature = false\nconfirm_on_terminal = true\nreceipt = \"Customer\"\n",
+    )
+    .unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(
+        cfg.sale_options(),
+        SaleOptions {
+            tip_on_terminal: Some(true),
+            signature_on_terminal: Some(false),
+            confirm_on_terminal: Some(true),
+            receipts: Some(Receipts::Customer),
+            description: None,
+        }
+    );
+    assert_eq!(cfg.receipt.source, Source::File(file.clone()));
+    assert_eq!(cfg.on_screen_signature.source, Source::File(file.clone()));
+    let described = cfg.describe();
+    for (key, want) in [
+        ("on_screen_tip", "true"),
+        ("on_screen_signature", "false"),
+        ("confirm_on_terminal", "true"),
+        ("receipt", "customer"),
+    ] {
+        let row = described.iter().find(|(k, _, _)| k == key).unwrap();
+        assert_eq!(
+            (row.1.as_str(), row.2.as_str()),
+            (want, format!("file {}", file.display()).as_str())
+        );
+    }
+}
+
+#[test]
+fn a_bad_terminal_option_is_an_error_naming_the_key_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    for (text, key, line, says) in [
+        (
+            "url = \"10.0.0.1\"\non_screen_tip = \"yes\"\n",
+            "on_screen_tip",
+            2,
+            "boolean",
+        ),
+        (
+            "on_screen_signature = 1\n",
+            "on_screen_signature",
+            1,
+            "boolean",
+        ),
+        (
+            "# lane\nlane = \"L02\"\n\n  confirm_on_terminal   = on\n",
+            "confirm_on_terminal",
+            4,
+            "",
+        ),
+        (
+            "receipt = \"all\"\n",
+            "receipt",
+            1,
+            "\"none\", \"merchant\", \"customer\" or \"both\"",
+        ),
+        ("\n\"receipt\" = 3\n", "receipt", 2, "\"both\""),
+        ("receipt = true\n", "receipt", 1, "\"merchant\""),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).expect_err(text);
+        assert!(matches!(err, ConfigError::Parse { .. }), "{text}: {err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("{}: {key}: ", file.display())),
+            "names {key} first: {message}"
+        );
+        assert!(message.contains(&format!("line {line}")), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
 }

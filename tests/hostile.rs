@@ -12,7 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use till::ecr::PayScenario;
 use till::journal::{Journal, TxnState};
-use till::lane::{Event, PayRequest};
+use till::lane::{Event, PayRequest, SaleOptions};
 use till::link::{LinkEvent, LinkState};
 use till::mask::is_card_number;
 use till::money::Money;
@@ -645,6 +645,7 @@ async fn till_pays_through_a_polite_hostile_terminal() {
             cashback: None,
             scenario: PayScenario::Card,
             force: true,
+            options: SaleOptions::default(),
         })
         .await
         .expect("the lane takes the sale");

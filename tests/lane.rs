@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use till::ecr::{PayScenario, TransType};
 use till::journal::{TxnKind, TxnState};
-use till::lane::{Event, PayRequest, Refusal};
+use till::lane::{Event, PayRequest, Refusal, SaleOptions};
 use till::link::{Direction, LinkEvent, LinkState};
 use till::money::Money;
 use till::sim::Faults;
@@ -24,6 +24,7 @@ fn sale(minor: i64) -> PayRequest {
         cashback: None,
         scenario: PayScenario::Card,
         force: true,
+        options: SaleOptions::default(),
     }
 }
 
@@ -60,6 +61,7 @@ async fn every_topic_against_the_simulator() {
             cashback: Some(m(2000)),
             scenario: PayScenario::Card,
             force: true,
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -73,6 +75,7 @@ async fn every_topic_against_the_simulator() {
         PayRequest::Refund {
             amount: m(234),
             orig: Some(s.order_no.clone()),
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -82,6 +85,7 @@ async fn every_topic_against_the_simulator() {
         PayRequest::Refund {
             amount: m(500),
             orig: None,
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -100,6 +104,7 @@ async fn every_topic_against_the_simulator() {
         .lane
         .pay(PayRequest::Void {
             orig: s.order_no.clone(),
+            options: SaleOptions::default(),
         })
         .await;
     assert!(
@@ -111,6 +116,7 @@ async fn every_topic_against_the_simulator() {
         &mut rig,
         PayRequest::Void {
             orig: s2.order_no.clone(),
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -130,6 +136,7 @@ async fn every_topic_against_the_simulator() {
         PayRequest::Refund {
             amount: m(500),
             orig: Some(c.order_no.clone()),
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -154,6 +161,7 @@ async fn every_topic_against_the_simulator() {
         &mut rig,
         PayRequest::Void {
             orig: c4.order_no.clone(),
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -170,6 +178,7 @@ async fn every_topic_against_the_simulator() {
         &mut rig,
         PayRequest::Void {
             orig: pa3.order_no.clone(),
+            options: SaleOptions::default(),
         },
     )
     .await;
@@ -428,6 +437,7 @@ async fn duplicate_sales_ask_first_and_refunds_respect_what_is_left() {
             cashback: None,
             scenario: PayScenario::Card,
             force: false,
+            options: SaleOptions::default(),
         })
         .await;
     assert!(
@@ -439,6 +449,7 @@ async fn duplicate_sales_ask_first_and_refunds_respect_what_is_left() {
         .pay(PayRequest::Refund {
             amount: m(1600),
             orig: Some(first.order_no.clone()),
+            options: SaleOptions::default(),
         })
         .await;
     assert!(
@@ -449,6 +460,7 @@ async fn duplicate_sales_ask_first_and_refunds_respect_what_is_left() {
         .lane
         .pay(PayRequest::Void {
             orig: "T01-0000-999999".into(),
+            options: SaleOptions::default(),
         })
         .await;
     assert!(

@@ -11,7 +11,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use till::ecr::{PayScenario, Reply, outcome, query_verdict};
 use till::journal::TxnState;
-use till::lane::{Event, PayRequest};
+use till::lane::{Event, PayRequest, SaleOptions};
 use till::money::Money;
 use till::sim::Faults;
 
@@ -74,6 +74,7 @@ async fn soak_1000_sales_with_faults_cycling() {
             cashback: None,
             scenario: PayScenario::Card,
             force: true,
+            options: SaleOptions::default(),
         };
         let mut tries = 0;
         let order = loop {

@@ -10,5 +10,5 @@ pub use outcome::{
     tip_verdict,
 };
 pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
-pub use request::{Operation, Order, Request};
-pub use topic::{PayScenario, Topic, TransStatus, TransType};
+pub use request::{Operation, Order, OrderOptions, Request};
+pub use topic::{PayScenario, Receipts, Topic, TransStatus, TransType};

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{PayScenario, Topic, TransType};
+use super::{PayScenario, Receipts, Topic, TransType};
+use crate::mask::mask_pans_owned;
 use crate::money::Money;
 
 /// Everything the register can ask a terminal to do.
@@ -39,6 +40,24 @@ pub struct Order {
     pub cashback: Option<Money>,
     pub currency: Option<String>,
     pub scenario: Option<PayScenario>,
+    pub options: OrderOptions,
+}
+
+/// What the terminal does around the card beyond the amount: each `None` is left out of
+/// the request, so the terminal uses its own setting. The protocol lists each field for
+/// some trans_types only; `biz_data` sends it with those alone, whatever is set here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderOptions {
+    /// Sale: the terminal asks the customer for a tip.
+    pub on_screen_tip: Option<bool>,
+    /// Sale: the terminal asks the customer to sign.
+    pub on_screen_signature: Option<bool>,
+    /// Sale, refund, void: a two-step confirmation on the terminal.
+    pub confirm_on_terminal: Option<bool>,
+    /// Sale, refund, void: which receipts the terminal prints.
+    pub receipt_print_mode: Option<Receipts>,
+    /// Sale: free text.
+    pub description: Option<String>,
 }
 
 impl Order {
@@ -52,6 +71,7 @@ impl Order {
             cashback: None,
             currency: None,
             scenario: None,
+            options: OrderOptions::default(),
         }
     }
 
@@ -80,6 +100,25 @@ impl Order {
     pub fn with_currency(mut self, currency: Option<String>) -> Self {
         self.currency = currency;
         self
+    }
+
+    /// Terminal options; those the protocol does not list for this order's trans_type
+    /// are kept here but never sent.
+    pub fn with_options(mut self, options: OrderOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Whether the protocol lists the sale-only options (tip and signature on screen,
+    /// description) for this trans_type: a sale, with cash-back or without.
+    fn takes_sale_options(&self) -> bool {
+        matches!(self.trans_type, TransType::Sale | TransType::CashbackSale)
+    }
+
+    /// Whether the protocol lists `confirm_on_terminal` and `receipt_print_mode` for
+    /// this trans_type: sale, refund and void (not the pre-auth family).
+    fn takes_terminal_options(&self) -> bool {
+        self.takes_sale_options() || matches!(self.trans_type, TransType::Refund | TransType::Void)
     }
 
     /// A refund: referenced with the original's order number (no card needed),
@@ -141,6 +180,30 @@ impl Order {
             "pay_scenario",
             self.scenario.map(|s| s.as_wire().to_string()),
         );
+        let o = &self.options;
+        if self.takes_sale_options() {
+            // A card number typed into the description is masked here too, whatever
+            // the caller checked.
+            put("description", o.description.clone().map(mask_pans_owned));
+        }
+        let mut flag = |key: &str, value: Option<bool>| {
+            if let Some(v) = value {
+                biz.insert(key.to_string(), Value::Bool(v));
+            }
+        };
+        if self.takes_sale_options() {
+            flag("on_screen_tip", o.on_screen_tip);
+            flag("on_screen_signature", o.on_screen_signature);
+        }
+        if self.takes_terminal_options() {
+            flag("confirm_on_terminal", o.confirm_on_terminal);
+            if let Some(receipts) = o.receipt_print_mode {
+                biz.insert(
+                    "receipt_print_mode".to_string(),
+                    Value::from(receipts.as_wire()),
+                );
+            }
+        }
         biz
     }
 }

@@ -188,6 +188,61 @@ impl PayScenario {
     }
 }
 
+/// Which receipts the terminal prints: `receipt_print_mode`, an integer on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Receipts {
+    /// None at all (0).
+    None,
+    /// The merchant's copy only (1).
+    Merchant,
+    /// The customer's copy only (2).
+    Customer,
+    /// Both copies (3).
+    Both,
+}
+
+impl Receipts {
+    pub const ALL: [Receipts; 4] = [
+        Receipts::None,
+        Receipts::Merchant,
+        Receipts::Customer,
+        Receipts::Both,
+    ];
+
+    pub fn as_wire(self) -> u8 {
+        match self {
+            Receipts::None => 0,
+            Receipts::Merchant => 1,
+            Receipts::Customer => 2,
+            Receipts::Both => 3,
+        }
+    }
+
+    /// The word in the config file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Receipts::None => "none",
+            Receipts::Merchant => "merchant",
+            Receipts::Customer => "customer",
+            Receipts::Both => "both",
+        }
+    }
+
+    /// Reads the word, in any case.
+    pub fn from_name(name: &str) -> Option<Receipts> {
+        let name = name.trim();
+        Receipts::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl fmt::Display for Receipts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// `trans_status` as the terminal reports it. Unknown values are kept raw.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransStatus {
@@ -251,5 +306,10 @@ mod tests {
         }
         assert_eq!(TransType::CashbackSale.code(), "11");
         assert_eq!(TransStatus::from_wire("7"), TransStatus::Other("7".into()));
+        for r in Receipts::ALL {
+            assert_eq!(Receipts::from_name(r.name()), Some(r));
+        }
+        assert_eq!(Receipts::from_name("Both"), Some(Receipts::Both));
+        assert_eq!(Receipts::from_name("all"), None);
     }
 }

@@ -38,6 +38,8 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             cashback,
             scenario,
             force,
+            sale,
+            terminal,
         } => Action::Pay(PayRequest::Sale {
             amount: amount(&a)?,
             tip: optional(&tip)?,
@@ -48,13 +50,25 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 Scenario::MerchantQr => PayScenario::MerchantScansQr,
             },
             force,
+            options: sale
+                .options(&terminal)
+                .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
         }),
-        Cmd::Refund { amount: a, orig } => Action::Pay(PayRequest::Refund {
+        Cmd::Refund {
+            amount: a,
+            orig,
+            terminal,
+        } => Action::Pay(PayRequest::Refund {
             amount: amount(&a)?,
             orig: orig.map(order).transpose()?,
+            options: terminal.options(),
         }),
-        Cmd::Void { orig_order } => Action::Pay(PayRequest::Void {
+        Cmd::Void {
+            orig_order,
+            terminal,
+        } => Action::Pay(PayRequest::Void {
             orig: order(orig_order)?,
+            options: terminal.options(),
         }),
         Cmd::Tip {
             orig_order,
@@ -107,6 +121,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     settings.currency = config.currency.value.clone();
     settings.exponent = exponent;
     settings.duplicate_window = config.duplicate_window();
+    settings.sale_defaults = config.sale_options();
     // The command itself waits for resolution (bounded); once it has reported, what is
     // still unknown is left to the next start rather than holding the shell.
     settings.shutdown_grace = Duration::ZERO;

@@ -350,7 +350,7 @@ impl Actor {
             self.resume_unresolved();
             return Err(Refusal::NotConnected);
         }
-        let req = self.for_original(req);
+        let req = self.for_original(req.with_defaults(&self.settings.sale_defaults));
         let request_id = new_request_id();
         let (amount, tip, cashback) = amounts(&req);
         let force = matches!(req, PayRequest::Sale { force: true, .. });
@@ -436,7 +436,8 @@ impl Actor {
     /// Names a void or refund the way the terminal knows it for the original's kind: a
     /// void of a pre-auth is a pre-auth cancel, of a completion a completion cancel; a
     /// refund of a completion is a completion refund. Cashiers and scripts need not
-    /// know the difference.
+    /// know the difference. Those go without terminal options (the protocol lists them
+    /// for sale, refund and void only).
     fn for_original(&self, req: PayRequest) -> PayRequest {
         let Some(kind) = req
             .orig()
@@ -446,17 +447,18 @@ impl Actor {
             return req;
         };
         match req {
-            PayRequest::Void { orig } => match rules::void_kind(kind) {
+            PayRequest::Void { orig, options } => match rules::void_kind(kind) {
                 Some(t) if t != TransType::Void => PayRequest::FollowUp {
                     trans_type: t,
                     orig,
                     amount: None,
                 },
-                _ => PayRequest::Void { orig },
+                _ => PayRequest::Void { orig, options },
             },
             PayRequest::Refund {
                 amount,
                 orig: Some(orig),
+                options,
             } => match rules::refund_kind(kind) {
                 Some(t) if t != TransType::Refund => PayRequest::FollowUp {
                     trans_type: t,
@@ -466,6 +468,7 @@ impl Actor {
                 _ => PayRequest::Refund {
                     amount,
                     orig: Some(orig),
+                    options,
                 },
             },
             req => req,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::options::SaleOptions;
 use crate::ecr::{Operation, Order, PayScenario, Reply, TransType};
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
 use crate::link::{Answer, LinkConfig, LinkEvent};
@@ -26,6 +27,9 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Crash-safety tests stop the process at a named point (see `PausePoint`).
     pub pause_at: Option<PausePoint>,
+    /// The lane's terminal options (config), for what a sale, refund or void leaves
+    /// unset.
+    pub sale_defaults: SaleOptions,
 }
 
 impl Settings {
@@ -42,6 +46,7 @@ impl Settings {
             query_retry_max: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(60),
             pause_at: None,
+            sale_defaults: SaleOptions::default(),
         }
     }
 }
@@ -87,14 +92,19 @@ pub enum PayRequest {
         scenario: PayScenario,
         /// Skip the duplicate-sale question.
         force: bool,
+        options: SaleOptions,
     },
     /// Referenced with `orig`, unreferenced (card present) without.
     Refund {
         amount: Money,
         orig: Option<String>,
+        /// Only `confirm_on_terminal` and `receipts` are sent for a refund.
+        options: SaleOptions,
     },
     Void {
         orig: String,
+        /// Only `confirm_on_terminal` and `receipts` are sent for a void.
+        options: SaleOptions,
     },
     PreAuth {
         amount: Money,
@@ -131,11 +141,23 @@ impl PayRequest {
     pub fn orig(&self) -> Option<&str> {
         match self {
             PayRequest::Refund { orig, .. } => orig.as_deref(),
-            PayRequest::Void { orig }
+            PayRequest::Void { orig, .. }
             | PayRequest::FollowUp { orig, .. }
             | PayRequest::TipAdjust { orig, .. } => Some(orig),
             _ => None,
         }
+    }
+
+    /// The request with the lane's `defaults` under its own terminal options (a request
+    /// without options is returned as it is).
+    pub fn with_defaults(mut self, defaults: &SaleOptions) -> PayRequest {
+        if let PayRequest::Sale { options, .. }
+        | PayRequest::Refund { options, .. }
+        | PayRequest::Void { options, .. } = &mut self
+        {
+            *options = std::mem::take(options).or(defaults);
+        }
+        self
     }
 
     /// The operation on the wire, under the order number the lane chose.
@@ -146,17 +168,25 @@ impl PayRequest {
                 tip,
                 cashback,
                 scenario,
+                options,
                 ..
             } => Operation::Order(
                 Order::sale(order_no, *amount, *scenario)
                     .with_tip(*tip)
                     .with_cashback(*cashback)
-                    .with_currency(Some(currency.to_string())),
+                    .with_currency(Some(currency.to_string()))
+                    .with_options(options.wire()),
             ),
-            PayRequest::Refund { amount, orig } => {
-                Operation::Order(Order::refund(order_no, *amount, orig.clone()))
+            PayRequest::Refund {
+                amount,
+                orig,
+                options,
+            } => Operation::Order(
+                Order::refund(order_no, *amount, orig.clone()).with_options(options.wire()),
+            ),
+            PayRequest::Void { orig, options } => {
+                Operation::Order(Order::void(order_no, orig).with_options(options.wire()))
             }
-            PayRequest::Void { orig } => Operation::Order(Order::void(order_no, orig)),
             PayRequest::PreAuth { amount } => Operation::Order(Order::pre_auth(order_no, *amount)),
             PayRequest::FollowUp {
                 trans_type,

@@ -7,8 +7,10 @@
 
 mod actor;
 mod command;
+mod options;
 mod owner;
 
 pub use actor::{LaneHandle, spawn};
 pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step};
+pub use options::{Description, DescriptionError, SaleOptions};
 pub use owner::{LaneOwner, OwnerError};

@@ -278,7 +278,11 @@ impl Link {
                 result = fut.as_mut() => Wake::Connected(result),
                 _ = tokio::time::sleep_until(timer) => Wake::Timer,
             },
+            // A frame that has arrived comes first: after a stall (a slow disk under the
+            // journal's fsync) it proves the link alive and may be the awaited answer,
+            // which a timer taken first would have declared lost.
             Conn::Up { ws, .. } => tokio::select! {
+                biased;
                 frame = ws.next() => Wake::Frame(frame),
                 _ = tokio::time::sleep_until(timer) => Wake::Timer,
             },
@@ -291,7 +295,13 @@ impl Link {
         match wake {
             Wake::Connected(Ok(ws)) => self.on_connected(ws).await,
             Wake::Connected(Err(e)) => self.go_down(e.to_string()).await,
-            Wake::Frame(Some(Ok(msg))) => self.on_message(msg).await,
+            Wake::Frame(Some(Ok(msg))) => {
+                self.on_message(msg).await;
+                // A terminal that never stops sending must not hold the timers off.
+                if Instant::now() >= self.next_timer() {
+                    self.on_timer().await;
+                }
+            }
             Wake::Frame(Some(Err(e))) => self.go_down(format!("connection error: {e}")).await,
             Wake::Frame(None) => {
                 self.go_down("the terminal closed the connection".into())

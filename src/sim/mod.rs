@@ -88,6 +88,8 @@ pub struct SimStats {
     pub frames_received: usize,
     /// pay.order frames per merchant_order_no.
     pub orders_received: HashMap<String, u32>,
+    /// The `biz_data` of the latest pay.order frame, as it came.
+    pub last_order: Option<Value>,
     pub pings_sent: usize,
     pub pongs_received: usize,
 }
@@ -333,11 +335,12 @@ fn handle_text(
             send(answer);
         }
         Some(Topic::PayOrder) => {
-            if let Some(order) = text(&biz, "merchant_order_no") {
-                *lock(&shared.stats)
-                    .orders_received
-                    .entry(order)
-                    .or_insert(0) += 1;
+            {
+                let mut stats = lock(&shared.stats);
+                if let Some(order) = text(&biz, "merchant_order_no") {
+                    *stats.orders_received.entry(order).or_insert(0) += 1;
+                }
+                stats.last_order = Some(Value::Object(biz.clone()));
             }
             let begun = lock(&shared.terminal).begin_order(&biz);
             match begun {

@@ -93,6 +93,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     settings.currency = config.currency.value.clone();
     settings.exponent = config.exponent();
     settings.duplicate_window = config.duplicate_window();
+    settings.sale_defaults = config.sale_options();
     let (handle, events, task) = lane::spawn(settings, journal, owner);
 
     let (theme, warning) = theme_for(&config.theme.value);

@@ -81,6 +81,7 @@ fn waiting_for_the_terminal() {
             cashback: None,
             scenario: crate::ecr::PayScenario::Card,
             force: false,
+            options: crate::lane::SaleOptions::default(),
         },
         order_no: Some("L01-1124-000005".into()),
         started: std::time::Instant::now(),

@@ -212,6 +212,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
             tip,
             cashback,
             scenario,
+            options,
             ..
         }) = request
         {
@@ -223,6 +224,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
                     cashback,
                     scenario,
                     force: true,
+                    options,
                 }),
                 on_no: OnNo::ClearSale,
             });
@@ -672,6 +674,7 @@ mod tests {
     use super::*;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
+    use crate::lane::SaleOptions;
     use crate::tui::fixtures::row;
 
     /// A screen whose lane is connected.
@@ -1211,7 +1214,8 @@ mod tests {
         assert_eq!(
             fx,
             vec![Effect::Pay(PayRequest::Void {
-                orig: "L01-1".into()
+                orig: "L01-1".into(),
+                options: SaleOptions::default(),
             })]
         );
         update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::*;
 use crate::journal::{AuditRow, TxnRow, TxnState};
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, SaleOptions};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -88,6 +88,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         (KeyCode::Char('v'), Some(row)) => {
             let req = PayRequest::Void {
                 orig: row.order_no.clone(),
+                options: SaleOptions::default(),
             };
             return confirm(
                 m,

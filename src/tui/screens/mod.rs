@@ -124,11 +124,11 @@ pub fn request_line(req: &PayRequest, m: &Model) -> String {
             }
             s
         }
-        PayRequest::Refund { amount, orig } => match orig {
+        PayRequest::Refund { amount, orig, .. } => match orig {
             Some(o) => format!("REFUND {amount} {cur} of {o}"),
             None => format!("REFUND {amount} {cur} (card present)"),
         },
-        PayRequest::Void { orig } => format!("VOID {orig}"),
+        PayRequest::Void { orig, .. } => format!("VOID {orig}"),
         PayRequest::PreAuth { amount } => format!("PRE-AUTH {amount} {cur}"),
         PayRequest::FollowUp {
             trans_type,

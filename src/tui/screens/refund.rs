@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::*;
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, SaleOptions};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -84,7 +84,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         format!(
                             "Unreferenced refund of {amount}: the customer presents the card. Go?"
                         ),
-                        PayRequest::Refund { amount, orig: None },
+                        PayRequest::Refund {
+                            amount,
+                            orig: None,
+                            options: SaleOptions::default(),
+                        },
                     );
                 }
                 match &f.found {
@@ -101,6 +105,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     PayRequest::Refund {
                         amount,
                         orig: Some(orig),
+                        options: SaleOptions::default(),
                     },
                 );
             }

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::*;
 use crate::ecr::{PayScenario, TransType};
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, SaleOptions};
 use crate::money::format_minor;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
@@ -120,6 +120,7 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             cashback,
             scenario: f.scenario,
             force: false,
+            options: SaleOptions::default(),
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Paragraph;
 
 use super::*;
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, SaleOptions};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -45,6 +45,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!("Void {what} (order {order})?"),
                 PayRequest::Void {
                     orig: order.clone(),
+                    options: SaleOptions::default(),
                 },
             ),
             None => {
