@@ -276,3 +276,33 @@ async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
     assert_eq!(rows, want.map(|(k, a)| (k, a.to_string())), "newest first");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_replaces_a_prefill_and_ctrl_u_clears_a_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("1234\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // The journal's row into a refund: the whole 12.34 is suggested; 5 0 0 replaces it.
+    s.keys("\x1b[19~"); // F8
+    s.wait_for("F8 Journal").await;
+    s.keys("r");
+    s.wait_for("refundable: 12.34").await;
+    s.keys("500");
+    s.wait_for("5.00 USD").await;
+    assert!(!s.contents().contains("1234.00"), "{}", s.contents());
+    // The query screen suggests the newest order; Ctrl-U clears it, letters do not
+    // come from Ctrl.
+    s.keys("\x1b[17~"); // F6
+    s.wait_for("F6 Query").await;
+    s.keys("\x15"); // Ctrl-U
+    s.keys("\x12"); // Ctrl-R: nothing
+    s.keys("abc");
+    s.wait_for("Order        ABC_").await;
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -4,6 +4,7 @@
 //! when something changed.
 
 pub mod bigword;
+pub mod field;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod model;
@@ -131,7 +132,11 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
 }
 
 fn settings_fields(config: &Config) -> Vec<(String, TextField)> {
-    let field = |text: String| TextField { text, max: 200 };
+    let field = |text: String| {
+        let mut field = TextField::with_max(200);
+        field.set(&text);
+        field
+    };
     vec![
         (
             "url".into(),

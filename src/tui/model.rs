@@ -9,6 +9,8 @@ use crate::lane::{PayRequest, QueryResult};
 use crate::link::Direction;
 use crate::money::Money;
 
+pub use super::field::{CentsField, Edit, TextField};
+
 /// How much wire log and link history the diagnostics screen keeps.
 pub const WIRE_LOG_LINES: usize = 500;
 pub const RTT_SAMPLES: usize = 120;
@@ -76,111 +78,6 @@ impl ScreenId {
             ScreenId::Diagnostics => 'd',
             ScreenId::Settings => 'c',
         }
-    }
-}
-
-/// A money field typed cents-first, as registers do: 1 2 3 4 shows 12.34. A typed
-/// point switches to reading the amount as written: 1 2 . 5 is 12.50.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CentsField {
-    pub digits: String,
-    /// Where the typed point sits in `digits`, if one was typed.
-    pub point: Option<usize>,
-}
-
-impl CentsField {
-    /// Twelve digits: the largest amount `Money` accepts.
-    const MAX_DIGITS: usize = 12;
-
-    pub fn push(&mut self, c: char) {
-        if c == '.' {
-            self.point.get_or_insert(self.digits.len());
-            return;
-        }
-        if !c.is_ascii_digit() || (self.digits.is_empty() && c == '0' && self.point.is_none()) {
-            return;
-        }
-        if self.digits.len() < Self::MAX_DIGITS {
-            self.digits.push(c);
-        }
-    }
-
-    pub fn pop(&mut self) {
-        if self.point == Some(self.digits.len()) {
-            self.point = None;
-        } else {
-            self.digits.pop();
-        }
-    }
-
-    pub fn clear(&mut self) {
-        *self = CentsField::default();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.digits.is_empty() && self.point.is_none()
-    }
-
-    /// The amount in minor units of a currency with `exponent` decimals.
-    pub fn minor(&self, exponent: u8) -> i64 {
-        let text = match self.point {
-            None => self.digits.clone(),
-            Some(p) => {
-                let (whole, frac) = self.digits.split_at(p.min(self.digits.len()));
-                let places = usize::from(exponent);
-                let frac: String = frac
-                    .chars()
-                    .chain(std::iter::repeat('0'))
-                    .take(places)
-                    .collect();
-                format!("{whole}{frac}")
-            }
-        };
-        text.parse().unwrap_or(0)
-    }
-
-    pub fn money(&self, exponent: u8) -> Option<Money> {
-        Money::from_minor(self.minor(exponent), exponent)
-            .ok()
-            .filter(|m| !m.is_zero())
-    }
-
-    pub fn display(&self, exponent: u8) -> String {
-        Money::from_minor(self.minor(exponent), exponent)
-            .map(|m| m.to_string())
-            .unwrap_or_default()
-    }
-}
-
-/// A plain text field (order numbers, notes, addresses).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TextField {
-    pub text: String,
-    pub max: usize,
-}
-
-impl TextField {
-    pub fn with_max(max: usize) -> TextField {
-        TextField {
-            text: String::new(),
-            max,
-        }
-    }
-
-    /// Adds a character; false when the field is full (the caller says so).
-    pub fn push(&mut self, c: char) -> bool {
-        if c.is_control() {
-            return true;
-        }
-        if self.text.chars().count() >= self.max {
-            return false;
-        }
-        self.text.push(c);
-        true
-    }
-
-    pub fn pop(&mut self) {
-        self.text.pop();
     }
 }
 
@@ -453,13 +350,13 @@ impl Model {
             screen: ScreenId::Sale,
             sale: SaleForm::default(),
             refund: RefundForm {
-                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
+                orig: TextField::order_no(),
                 ..RefundForm::default()
             },
             void: PickList::default(),
             tip: TipForm::default(),
             query: QueryForm {
-                order: TextField::with_max(crate::journal::ORDER_NO_MAX),
+                order: TextField::order_no(),
                 ..QueryForm::default()
             },
             batch: BatchScreen::default(),

@@ -197,7 +197,7 @@ fn find(buf: &Buffer, word: &str) -> Option<(u16, u16)> {
 #[test]
 fn other_screens() {
     let mut refund = on(ScreenId::Refund);
-    refund.refund.orig.text = "L01-1124-000001".into();
+    refund.refund.orig.set("L01-1124-000001");
     refund.refund.found = Some((
         refund.data.open_rows[3].clone(),
         Some(Money::from_minor(1200, 2).expect("amount")),
@@ -213,7 +213,7 @@ fn other_screens() {
     assert_snapshot!("tip_editing", snap(&tip));
 
     let mut query = on(ScreenId::Query);
-    query.query.order.text = "L01-1124-000001".into();
+    query.query.order.set("L01-1124-000001");
     query.query.result = Some(QueryResult {
         answer: None,
         row: Some(query.data.open_rows[3].clone()),
@@ -255,15 +255,7 @@ fn other_screens() {
             "USD",
             "default",
         ])
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                TextField {
-                    text: v.into(),
-                    max: 200,
-                },
-            )
-        })
+        .map(|(k, v)| (k.to_string(), text_field(v, 200)))
         .collect();
     settings.settings.focus = 2;
     assert_snapshot!("settings", snap(&settings));
@@ -285,10 +277,7 @@ fn dialogs_and_a_troubled_link() {
     over.modal = Some(Modal::Override {
         order_no: "L01-1124-000009".into(),
         approve: true,
-        note: TextField {
-            text: "receipt shows approval".into(),
-            max: 200,
-        },
+        note: text_field("receipt shows approval", 200),
     });
     assert_snapshot!("override", snap(&over));
 
@@ -340,4 +329,10 @@ fn a_window_too_small_says_how_large_it_must_be() {
         screen.contains("enlarge the window to at least 60x16 (now 50x12)"),
         "{screen}"
     );
+}
+
+fn text_field(text: &str, max: usize) -> TextField {
+    let mut field = TextField::with_max(max);
+    field.set(text);
+    field
 }

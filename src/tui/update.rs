@@ -129,10 +129,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.refund.error = None;
                     // Refund all by default; the cashier can type a smaller amount.
                     if let Some(left) = found.1.filter(|l| !l.is_zero()) {
-                        m.refund.amount = CentsField {
-                            digits: left.minor().to_string(),
-                            point: None,
-                        };
+                        m.refund.amount = CentsField::prefill(left.minor());
                     }
                     m.refund.found = Some(found);
                     m.refund.focus = RefundField::Amount;
@@ -385,13 +382,13 @@ fn clear_form(m: &mut Model) {
         // The next customer's payment is a sale, whatever this one was.
         ScreenId::Sale => {
             m.sale = SaleForm {
-                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
+                orig: TextField::order_no(),
                 ..SaleForm::default()
             }
         }
         ScreenId::Refund => {
             m.refund = RefundForm {
-                orig: TextField::with_max(crate::journal::ORDER_NO_MAX),
+                orig: TextField::order_no(),
                 ..RefundForm::default()
             }
         }
@@ -512,7 +509,7 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
         // The order asked about is most often the one just made.
         if let Some(newest) = m.data.open_rows.first() {
-            m.query.order.text = newest.order_no.clone();
+            m.query.order.prefill(&newest.order_no);
         }
     }
     match screen {
@@ -587,25 +584,8 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 },
                 note: note.text,
             }],
-            KeyCode::Backspace => {
-                note.pop();
-                m.modal = Some(Modal::Override {
-                    order_no,
-                    approve,
-                    note,
-                });
-                vec![]
-            }
-            KeyCode::Char(c) => {
-                note.push(c);
-                m.modal = Some(Modal::Override {
-                    order_no,
-                    approve,
-                    note,
-                });
-                vec![]
-            }
             _ => {
+                note.edit(key);
                 m.modal = Some(Modal::Override {
                     order_no,
                     approve,
@@ -1292,13 +1272,11 @@ mod tests {
                 .contains("not saved")
         );
         let mut real = model();
-        real.settings.fields = vec![(
-            "lane".into(),
-            TextField {
-                text: "L02".into(),
-                max: 8,
-            },
-        )];
+        real.settings.fields = vec![("lane".into(), {
+            let mut field = TextField::with_max(8);
+            field.set("L02");
+            field
+        })];
         update(&mut real, key(KeyCode::F(10)));
         assert_eq!(
             update(&mut real, key(KeyCode::Enter)),

@@ -365,7 +365,7 @@ fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &
                     if *approve { "APPROVED" } else { "DECLINED" }
                 )),
                 Line::from("A note is required (who checked what):"),
-                Line::from(Span::styled(format!("{}_", note.text), theme.input)),
+                Line::from(Span::styled(note.shown(true), theme.input)),
                 Line::from(Span::styled("Enter save · Esc cancel", theme.key_hint)),
             ],
         ),

@@ -32,15 +32,15 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.diag.focus == DiagFocus::Console {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
-            KeyCode::Backspace => m.diag.console.pop(),
-            KeyCode::Char(c) if !m.diag.console.push(c) => {
-                m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
-            }
             KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
                 m.diag.console_result = Some("sending…".into());
                 return vec![Effect::Raw(m.diag.console.text.clone())];
             }
-            _ => {}
+            _ => {
+                if m.diag.console.edit(key) == Edit::Full {
+                    m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
+                }
+            }
         }
         return vec![];
     }
@@ -53,8 +53,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Tab | KeyCode::Char('i') => {
             m.diag.focus = DiagFocus::Console;
             if m.diag.console.text.is_empty() {
-                m.diag.console.text =
-                    r#"{"topic":"ecrhub.heartbeat","request_id":"console-1"}"#.into();
+                m.diag
+                    .console
+                    .prefill(r#"{"topic":"ecrhub.heartbeat","request_id":"console-1"}"#);
             }
             vec![]
         }
@@ -197,10 +198,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let focused = m.diag.focus == DiagFocus::Console;
     let mut console_lines = vec![Line::from(vec![
         Span::styled(" send> ", if focused { theme.focus } else { theme.muted }),
-        Span::styled(
-            format!("{}{}", m.diag.console.text, if focused { "_" } else { "" }),
-            theme.input,
-        ),
+        Span::styled(m.diag.console.shown(focused), theme.input),
     ])];
     if let Some(r) = &m.diag.console_result {
         console_lines.push(Line::from(Span::styled(format!(" {r}"), theme.muted)));

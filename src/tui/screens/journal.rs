@@ -49,11 +49,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.journal.filtering {
         match key.code {
             KeyCode::Esc | KeyCode::Enter => m.journal.filtering = false,
-            KeyCode::Backspace => m.journal.filter.pop(),
-            KeyCode::Char(c) => {
-                m.journal.filter.push(c);
+            _ => {
+                m.journal.filter.edit(key);
             }
-            _ => {}
         }
         m.journal.selected = 0;
         return vec![];
@@ -76,10 +74,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         (KeyCode::Char('r'), Some(row)) => {
             m.refund = RefundForm {
-                orig: TextField {
-                    text: row.order_no.clone(),
-                    max: crate::journal::ORDER_NO_MAX,
-                },
+                orig: prefilled_order(&row.order_no),
                 ..RefundForm::default()
             };
             m.screen = ScreenId::Refund;
@@ -104,10 +99,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         (KeyCode::Char('c'), Some(row)) => {
             m.sale = SaleForm {
                 kind: SaleKind::Completion,
-                orig: TextField {
-                    text: row.order_no.clone(),
-                    max: crate::journal::ORDER_NO_MAX,
-                },
+                orig: prefilled_order(&row.order_no),
                 ..SaleForm::default()
             };
             m.screen = ScreenId::Sale;
@@ -126,6 +118,13 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// An order number field filled in from the selected row.
+fn prefilled_order(order_no: &str) -> TextField {
+    let mut field = TextField::order_no();
+    field.prefill(order_no);
+    field
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [filter, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
     let filter_style = if m.journal.filtering {
@@ -135,11 +134,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     };
     frame.render_widget(
         Paragraph::new(Span::styled(
-            format!(
-                " filter: {}{}",
-                m.journal.filter.text,
-                if m.journal.filtering { "_" } else { "" }
-            ),
+            format!(" filter: {}", m.journal.filter.shown(m.journal.filtering)),
             filter_style,
         )),
         filter,

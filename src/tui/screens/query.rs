@@ -27,10 +27,6 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let q = &mut m.query;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
-        KeyCode::Backspace => q.order.pop(),
-        KeyCode::Char(c) => {
-            q.error = (!q.order.push(c.to_ascii_uppercase())).then(|| ORDER_FULL.into());
-        }
         KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
             Ok(order) => {
                 q.asking = true;
@@ -40,7 +36,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
             Err(e) => q.error = Some(e),
         },
-        _ => {}
+        _ => match q.order.edit(key) {
+            Edit::Full => q.error = Some(ORDER_FULL.into()),
+            Edit::Changed => q.error = None,
+            Edit::Refused | Edit::Ignored => {}
+        },
     }
     vec![]
 }
@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let mut top = vec![Line::from(vec![
         label("Order", true, theme),
-        Span::styled(format!(" {}_", q.order.text), theme.input),
+        Span::styled(format!(" {}", q.order.shown(true)), theme.input),
     ])];
     if q.asking {
         top.push(Line::from(Span::styled(

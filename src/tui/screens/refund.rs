@@ -29,7 +29,6 @@ pub const KEYS: &[Key] = &[
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let exp = m.exponent;
     let f = &mut m.refund;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
@@ -39,78 +38,72 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 RefundField::Amount => RefundField::Orig,
             }
         }
-        KeyCode::Backspace => match f.focus {
-            RefundField::Orig => {
-                f.orig.pop();
-                f.found = None;
-            }
-            RefundField::Amount => f.amount.pop(),
-        },
-        KeyCode::Delete => match f.focus {
-            RefundField::Orig => {
-                f.orig.text.clear();
-                f.found = None;
-            }
-            RefundField::Amount => f.amount.clear(),
-        },
-        KeyCode::Char(c) => {
-            f.error = None;
-            match f.focus {
-                RefundField::Orig => {
-                    if !f.orig.push(c.to_ascii_uppercase()) {
-                        f.error = Some(ORDER_FULL.into());
+        KeyCode::Enter => return submit(m),
+        _ => {
+            let edit = match f.focus {
+                RefundField::Orig => f.orig.edit(key),
+                RefundField::Amount => f.amount.edit(key),
+            };
+            match edit {
+                Edit::Changed => {
+                    f.error = None;
+                    if f.focus == RefundField::Orig {
+                        f.found = None;
                     }
-                    f.found = None;
                 }
-                RefundField::Amount if c.is_ascii_digit() || c == '.' => f.amount.push(c),
-                RefundField::Amount => f.error = Some("amounts take digits and a point".into()),
+                Edit::Full => f.error = Some(ORDER_FULL.into()),
+                Edit::Refused => f.error = Some("amounts take digits and a point".into()),
+                Edit::Ignored => {}
             }
         }
-        KeyCode::Enter => match f.focus {
-            RefundField::Orig if f.orig.text.trim().is_empty() => {
-                f.found = None;
-                f.focus = RefundField::Amount;
-            }
-            RefundField::Orig => return vec![Effect::Lookup(f.orig.text.trim().to_string())],
-            RefundField::Amount => {
-                let Some(amount) = f.amount.money(exp) else {
-                    f.error = Some("enter the amount to refund".into());
-                    return vec![];
-                };
-                let orig = f.orig.text.trim().to_string();
-                if orig.is_empty() {
-                    return confirm(
-                        m,
-                        format!(
-                            "Unreferenced refund of {amount}: the customer presents the card. Go?"
-                        ),
-                        PayRequest::Refund {
-                            amount,
-                            orig: None,
-                            options: SaleOptions::default(),
-                        },
-                    );
-                }
-                match &f.found {
-                    None => return vec![Effect::Lookup(orig)],
-                    Some((_, Some(left))) if amount > *left => {
-                        f.error = Some(format!("at most {left} of {orig} can still be refunded"));
-                        return vec![];
-                    }
-                    Some(_) => {}
-                }
+    }
+    vec![]
+}
+
+fn submit(m: &mut Model) -> Vec<Effect> {
+    let exp = m.exponent;
+    let f = &mut m.refund;
+    match f.focus {
+        RefundField::Orig if f.orig.text.trim().is_empty() => {
+            f.found = None;
+            f.focus = RefundField::Amount;
+        }
+        RefundField::Orig => return vec![Effect::Lookup(f.orig.text.trim().to_string())],
+        RefundField::Amount => {
+            let Some(amount) = f.amount.money(exp) else {
+                f.error = Some("enter the amount to refund".into());
+                return vec![];
+            };
+            let orig = f.orig.text.trim().to_string();
+            if orig.is_empty() {
                 return confirm(
                     m,
-                    format!("Refund {amount} of order {orig}?"),
+                    format!("Unreferenced refund of {amount}: the customer presents the card. Go?"),
                     PayRequest::Refund {
                         amount,
-                        orig: Some(orig),
+                        orig: None,
                         options: SaleOptions::default(),
                     },
                 );
             }
-        },
-        _ => {}
+            match &f.found {
+                None => return vec![Effect::Lookup(orig)],
+                Some((_, Some(left))) if amount > *left => {
+                    f.error = Some(format!("at most {left} of {orig} can still be refunded"));
+                    return vec![];
+                }
+                Some(_) => {}
+            }
+            return confirm(
+                m,
+                format!("Refund {amount} of order {orig}?"),
+                PayRequest::Refund {
+                    amount,
+                    orig: Some(orig),
+                    options: SaleOptions::default(),
+                },
+            );
+        }
     }
     vec![]
 }
@@ -121,7 +114,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Line::from(""),
         Line::from(vec![
             label("Original", f.focus == RefundField::Orig, theme),
-            Span::styled(format!(" {}_", f.orig.text), theme.input),
+            Span::styled(
+                format!(" {}", f.orig.shown(f.focus == RefundField::Orig)),
+                theme.input,
+            ),
             Span::styled("  (empty: unreferenced, card present)", theme.muted),
         ]),
     ];

@@ -63,38 +63,25 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 }
             }
         }
-        KeyCode::Backspace => match f.focus {
-            SaleField::Amount => f.amount.pop(),
-            SaleField::Tip => f.tip.pop(),
-            SaleField::Cashback => f.cashback.pop(),
-            SaleField::Orig => f.orig.pop(),
-            _ => {}
-        },
-        KeyCode::Delete => match f.focus {
-            SaleField::Amount => f.amount.clear(),
-            SaleField::Tip => f.tip.clear(),
-            SaleField::Cashback => f.cashback.clear(),
-            SaleField::Orig => f.orig.text.clear(),
-            _ => {}
-        },
-        KeyCode::Char(c) => {
-            f.error = None;
-            match f.focus {
-                SaleField::Amount => f.amount.push(c),
-                SaleField::Tip => f.tip.push(c),
-                SaleField::Cashback => f.cashback.push(c),
-                SaleField::Orig if !f.orig.push(c.to_ascii_uppercase()) => {
-                    f.error = Some(ORDER_FULL.into());
+        KeyCode::Enter => return submit(m),
+        _ => {
+            let edit = match f.focus {
+                SaleField::Amount => f.amount.edit(key),
+                SaleField::Tip => f.tip.edit(key),
+                SaleField::Cashback => f.cashback.edit(key),
+                SaleField::Orig => f.orig.edit(key),
+                SaleField::Scenario | SaleField::Kind => Edit::Ignored,
+            };
+            match edit {
+                Edit::Changed => f.error = None,
+                Edit::Full => f.error = Some(ORDER_FULL.into()),
+                Edit::Refused => {
+                    f.error =
+                        Some("amounts take digits: 1 2 3 4 makes 12.34, 1 2 . 5 makes 12.50".into())
                 }
-                _ => {}
-            }
-            if f.focus != SaleField::Orig && !(c.is_ascii_digit() || c == '.') {
-                f.error =
-                    Some("amounts take digits: 1 2 3 4 makes 12.34, 1 2 . 5 makes 12.50".into());
+                Edit::Ignored => {}
             }
         }
-        KeyCode::Enter => return submit(m),
-        _ => {}
     }
     vec![]
 }
@@ -173,7 +160,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 theme.text,
             ),
             SaleField::Kind => ("Type", format!("< {} >", f.kind.label()), theme.text),
-            SaleField::Orig => ("Pre-auth no", format!("{}_", f.orig.text), theme.input),
+            SaleField::Orig => ("Pre-auth no", f.orig.shown(true), theme.input),
         };
         lines.push(Line::from(vec![
             label(name, focused, theme),

@@ -34,16 +34,6 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc => return top_level(m, key),
         KeyCode::Up | KeyCode::BackTab => s.focus = (s.focus + len.max(1) - 1) % len.max(1),
         KeyCode::Down | KeyCode::Tab => s.focus = (s.focus + 1) % len.max(1),
-        KeyCode::Backspace => {
-            if let Some((_, f)) = s.fields.get_mut(s.focus) {
-                f.pop();
-            }
-        }
-        KeyCode::Char(c) => {
-            if let Some((_, f)) = s.fields.get_mut(s.focus) {
-                f.push(c);
-            }
-        }
         KeyCode::Enter if m.demo => {
             s.message =
                 Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
@@ -56,7 +46,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 .collect();
             return vec![Effect::SaveSettings(values)];
         }
-        _ => {}
+        _ => {
+            if let Some((_, f)) = s.fields.get_mut(s.focus) {
+                f.edit(key);
+            }
+        }
     }
     vec![]
 }
@@ -69,14 +63,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         let value = if name == "app_id" && !focused {
             crate::mask::mask_app_id(&field.text)
         } else {
-            field.text.clone()
+            field.shown(focused)
         };
         lines.push(Line::from(vec![
             label(name, focused, theme),
-            Span::styled(
-                format!(" {value}{}", if focused { "_" } else { "" }),
-                theme.input,
-            ),
+            Span::styled(format!(" {value}"), theme.input),
         ]));
     }
     lines.push(Line::from(""));
