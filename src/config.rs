@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
 use crate::ecr::Receipts;
-use crate::lane::SaleOptions;
+use crate::lane::{SaleOptions, Settings};
 use crate::link::{Endpoint, LinkConfig};
 use crate::mask::mask_app_id;
 use crate::money::exponent_of;
@@ -346,6 +346,16 @@ impl Config {
     }
 
     /// The link settings, or why the terminal cannot be reached with this config.
+    /// The lane's settings, in one place for the screen and the command line.
+    pub fn lane_settings(&self) -> Result<Settings, ConfigError> {
+        let mut settings = Settings::new(self.link()?, self.lane.value.clone());
+        settings.currency = self.currency.value.clone();
+        settings.exponent = self.exponent();
+        settings.duplicate_window = self.duplicate_window();
+        settings.sale_defaults = self.sale_options();
+        Ok(settings)
+    }
+
     pub fn link(&self) -> Result<LinkConfig, ConfigError> {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
         let app_id = self.app_id.value.as_deref().ok_or(ConfigError::NoAppId)?;

@@ -12,7 +12,7 @@ use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal, Settings};
+use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal};
 use crate::link::{LinkEvent, LinkState};
 use crate::money::Money;
 
@@ -117,11 +117,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         signal = signals.next() => return Err(interrupted(signal)),
     };
     let journal = open_journal(config)?;
-    let mut settings = Settings::new(link, config.lane.value.clone());
-    settings.currency = config.currency.value.clone();
-    settings.exponent = exponent;
-    settings.duplicate_window = config.duplicate_window();
-    settings.sale_defaults = config.sale_options();
+    let mut settings = config.lane_settings()?;
     // The command itself waits for resolution (bounded); once it has reported, what is
     // still unknown is left to the next start rather than holding the shell.
     settings.shutdown_grace = Duration::ZERO;

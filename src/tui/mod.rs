@@ -28,7 +28,7 @@ use crate::cli::Cli;
 use crate::config::{Config, default_config_path};
 use crate::headless::Exit;
 use crate::journal::{BatchSel, Journal};
-use crate::lane::{self, LaneHandle, Settings};
+use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
 use model::{JournalData, Model, TextField};
 use theme::Theme;
@@ -90,11 +90,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     };
     let journal = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
     let reader = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
-    let mut settings = Settings::new(link.clone(), config.lane.value.clone());
-    settings.currency = config.currency.value.clone();
-    settings.exponent = config.exponent();
-    settings.duplicate_window = config.duplicate_window();
-    settings.sale_defaults = config.sale_options();
+    let settings = config.lane_settings().map_err(|e| e.to_string())?;
     let (handle, events, task) = lane::spawn(settings, journal, owner);
 
     let (theme, warning) = theme_for(&config.theme.value);
@@ -113,17 +109,16 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     // crossterm would otherwise turn modifiers off along with them.
     crossterm::style::force_color_output(true);
     let mut terminal = ratatui::init();
-    let result = event_loop(
-        &mut terminal,
-        &mut model,
-        &theme,
-        handle,
+    let app = App {
+        model,
+        theme,
+        lane: handle,
         events,
         task,
         reader,
-        &config,
-    )
-    .await;
+        config,
+    };
+    let result = app.run(&mut terminal).await;
     ratatui::restore();
     if let Some(sim) = sim {
         sim.shutdown().await;
@@ -152,86 +147,104 @@ fn settings_fields(config: &Config) -> Vec<(String, TextField)> {
     ]
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    m: &mut Model,
-    theme: &Theme,
+/// The screen's loop and what it owns: the model, the lane it talks to, the journal it
+/// reads for its lists, and the config its settings screen saves into.
+struct App {
+    model: Model,
+    theme: Theme,
     lane: LaneHandle,
-    mut events: mpsc::UnboundedReceiver<lane::Event>,
-    mut task: tokio::task::JoinHandle<()>,
+    events: mpsc::UnboundedReceiver<lane::Event>,
+    task: tokio::task::JoinHandle<()>,
     reader: Journal,
-    config: &Config,
-) -> Result<(), String> {
-    let mut keys = EventStream::new();
-    let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    // The tick is polled only while something shows elapsed time: no burst of missed
-    // ticks when it starts again.
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut quitting = false;
-    let mut lane_gone = false;
-    let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
-    let mut dirty = true;
-    loop {
-        if dirty && !m.hangup {
-            // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
-            let _ = terminal.draw(|frame| view::view(frame, m, theme));
-        }
-        dirty = false;
-        let ticking = m.flight.is_some() || quitting;
-        let msg = tokio::select! {
-            key = keys.next(), if !m.hangup => match key {
-                Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
-                Some(Ok(TermEvent::Resize(..))) => { dirty = true; continue }
-                Some(Ok(_)) => continue,
-                // The keyboard is gone: treat it like a hang-up.
-                Some(Err(_)) | None => Msg::Hangup,
-            },
-            event = events.recv() => match event {
-                Some(event) => Msg::Lane(event),
-                None => { lane_gone = true; break }
-            },
-            Some(msg) = msgs.recv() => msg,
-            _ = hangup.recv() => Msg::Hangup,
-            _ = terminate.recv() => Msg::Hangup,
-            _ = tick.tick(), if ticking => Msg::Tick,
-            joined = &mut task, if !lane_gone => {
-                lane_gone = true;
-                if let Err(e) = joined {
-                    return Err(format!("the lane stopped unexpectedly: {e}"));
+    config: Config,
+}
+
+impl App {
+    /// One `select!` over keys, lane events, effect results, signals and a tick: drain
+    /// what is ready, then draw once, and only if something changed.
+    async fn run(self, terminal: &mut ratatui::DefaultTerminal) -> Result<(), String> {
+        let App {
+            mut model,
+            theme,
+            lane,
+            mut events,
+            mut task,
+            reader,
+            config,
+        } = self;
+        let m = &mut model;
+        let theme = &theme;
+        let config = &config;
+        let mut keys = EventStream::new();
+        let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
+        let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+        let mut terminate = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        // The tick is polled only while something shows elapsed time: no burst of missed
+        // ticks when it starts again.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut quitting = false;
+        let mut lane_gone = false;
+        let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
+        let mut dirty = true;
+        loop {
+            if dirty && !m.hangup {
+                // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
+                let _ = terminal.draw(|frame| view::view(frame, m, theme));
+            }
+            dirty = false;
+            let ticking = m.flight.is_some() || quitting;
+            let msg = tokio::select! {
+                key = keys.next(), if !m.hangup => match key {
+                    Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
+                    Some(Ok(TermEvent::Resize(..))) => { dirty = true; continue }
+                    Some(Ok(_)) => continue,
+                    // The keyboard is gone: treat it like a hang-up.
+                    Some(Err(_)) | None => Msg::Hangup,
+                },
+                event = events.recv() => match event {
+                    Some(event) => Msg::Lane(event),
+                    None => { lane_gone = true; break }
+                },
+                Some(msg) = msgs.recv() => msg,
+                _ = hangup.recv() => Msg::Hangup,
+                _ = terminate.recv() => Msg::Hangup,
+                _ = tick.tick(), if ticking => Msg::Tick,
+                joined = &mut task, if !lane_gone => {
+                    lane_gone = true;
+                    if let Err(e) = joined {
+                        return Err(format!("the lane stopped unexpectedly: {e}"));
+                    }
+                    break;
                 }
+            };
+            let mut effects = update(m, msg);
+            // Drain what is ready before drawing once.
+            while let Ok(event) = events.try_recv() {
+                effects.extend(update(m, Msg::Lane(event)));
+            }
+            dirty = true;
+            for effect in effects {
+                match effect {
+                    Effect::Quit => {
+                        if !quitting {
+                            quitting = true;
+                            m.notice = Some("quitting once the terminal has answered…".into());
+                            lane.shutdown().await;
+                        }
+                    }
+                    other => run_effect(other, &lane, &msg_tx, &reader, m, config),
+                }
+            }
+            if m.quit {
                 break;
             }
-        };
-        let mut effects = update(m, msg);
-        // Drain what is ready before drawing once.
-        while let Ok(event) = events.try_recv() {
-            effects.extend(update(m, Msg::Lane(event)));
         }
-        dirty = true;
-        for effect in effects {
-            match effect {
-                Effect::Quit => {
-                    if !quitting {
-                        quitting = true;
-                        m.notice = Some("quitting once the terminal has answered…".into());
-                        lane.shutdown().await;
-                    }
-                }
-                other => run_effect(other, &lane, &msg_tx, &reader, m, config),
-            }
+        if !lane_gone {
+            let _ = task.await;
         }
-        if m.quit {
-            break;
-        }
+        Ok(())
     }
-    if !lane_gone {
-        let _ = task.await;
-    }
-    Ok(())
 }
 
 /// Runs one effect: lane requests in small tasks that report back as messages;
