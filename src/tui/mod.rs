@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use chrono::Offset;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
@@ -102,6 +103,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         cli.demo,
     );
     model.notice = warning;
+    model.utc_offset = chrono::Local::now().offset().fix();
     model.settings.fields = settings_fields(&config);
 
     let _ = color_eyre::install();

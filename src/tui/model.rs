@@ -1,6 +1,8 @@
 //! Everything the screen shows, in one place. Only `update` changes it; views read it.
 
 use std::collections::VecDeque;
+
+use chrono::Offset;
 use std::time::{Duration, Instant};
 
 use crate::ecr::{DeviceInfo, PayScenario};
@@ -198,6 +200,8 @@ pub struct BatchScreen {
     /// None: the open batch; Some(i): the i-th closed batch, newest first.
     pub viewing: Option<usize>,
     pub last_close: Option<String>,
+    /// The journal's NET of the batch just closed, to set beside the terminal's total.
+    pub closed_net: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -337,6 +341,9 @@ pub struct Model {
     pub currency: String,
     pub exponent: u8,
     pub demo: bool,
+    /// Times are shown in the register's local time: the offset, injected so tests
+    /// do not depend on the machine's zone.
+    pub utc_offset: chrono::FixedOffset,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
     pub quit: bool,
@@ -384,6 +391,7 @@ impl Model {
             currency: currency.to_string(),
             exponent,
             demo,
+            utc_offset: chrono::Utc.fix(),
             notice: None,
             quit: false,
             hangup: false,

@@ -188,6 +188,39 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Whether the terminal's batch total agrees with the journal's NET. Terminals name
+/// their totals differently: any amount under a key that speaks of a net or a total.
+fn batch_verdict(
+    net_minor: i64,
+    reply: &crate::ecr::Reply,
+    exponent: u8,
+    currency: &str,
+) -> String {
+    let journal = crate::money::format_minor(net_minor, exponent);
+    let total = reply.biz.all.iter().find_map(|(k, v)| {
+        let key = k.to_ascii_lowercase();
+        let text = v
+            .as_str()
+            .map(String::from)
+            .or_else(|| v.as_number().map(|n| n.to_string()))?;
+        (!key.contains("count") && (key.contains("net") || key.contains("total")))
+            .then(|| Money::parse(&text, exponent).ok())
+            .flatten()
+            .map(|m| (k.clone(), m))
+    });
+    match total {
+        Some((_, t)) if t.minor() == net_minor => {
+            format!("the terminal's total {t} {currency} matches the journal")
+        }
+        Some((key, t)) => format!(
+            "the terminal's {key} {t} {currency} DIFFERS from the journal's NET {journal}: check its settlement report"
+        ),
+        None => format!(
+            "the terminal's reply has no total: check its settlement report against NET {journal}"
+        ),
+    }
+}
+
 fn clamp_selections(m: &mut Model) {
     let clamp = |sel: &mut usize, len: usize| *sel = (*sel).min(len.saturating_sub(1));
     let (v, t, j) = (
@@ -262,7 +295,16 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             }
             vec![]
         }
-        Event::Done { row, .. } => {
+        Event::Done { row, reply } => {
+            if row.kind == crate::journal::TxnKind::BatchClose
+                && row.state == TxnState::Approved
+                && let (Some(net), Some(reply)) = (m.batch.closed_net, reply)
+            {
+                let verdict = batch_verdict(net, &reply, m.exponent, &m.currency);
+                if let Some(text) = &mut m.batch.last_close {
+                    text.push_str(&format!(" · {verdict}"));
+                }
+            }
             let mine = m
                 .flight
                 .as_ref()
@@ -292,6 +334,7 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::BatchClosed { report } => {
+            m.batch.closed_net = Some(report.net_minor);
             m.batch.last_close = Some(format!(
                 "batch {} closed: net {}",
                 report.batch,
@@ -1006,6 +1049,66 @@ mod tests {
         update(&mut m, key(KeyCode::Esc));
         assert!(m.modal.is_none(), "no cancel can go out");
         assert!(m.notice.as_deref().unwrap().contains("cannot be reached"));
+    }
+
+    #[test]
+    fn a_batch_close_says_whether_the_terminal_agrees_with_the_journal() {
+        for (total, word) in [("34.00", "matches"), ("30.00", "DIFFERS"), ("", "no total")] {
+            let mut m = model();
+            update(
+                &mut m,
+                Msg::Lane(Event::BatchClosed {
+                    report: crate::journal::BatchReport {
+                        batch: 1,
+                        net_minor: 3400,
+                        ..Default::default()
+                    },
+                }),
+            );
+            let mut reply = crate::ecr::Reply::default();
+            reply.biz.all.insert("sale_count".into(), "3".into());
+            if !total.is_empty() {
+                reply.biz.all.insert("total_amount".into(), total.into());
+            }
+            let close = row("L01-B", TxnKind::BatchClose, TxnState::Approved, 0);
+            update(
+                &mut m,
+                Msg::Lane(Event::Done {
+                    row: Box::new(close),
+                    reply: Some(Box::new(reply)),
+                }),
+            );
+            let said = m.batch.last_close.clone().unwrap_or_default();
+            assert!(said.contains(word), "{total}: {said}");
+        }
+    }
+
+    #[test]
+    fn closing_a_batch_names_the_pre_auths_still_open() {
+        let mut m = model();
+        let mut auth = row(
+            "L01-P",
+            TxnKind::Trans(TransType::PreAuth),
+            TxnState::Approved,
+            8000,
+        );
+        auth.batch = 1;
+        update(
+            &mut m,
+            Msg::Data(Box::new(JournalData {
+                open_rows: vec![auth],
+                ..JournalData::default()
+            })),
+        );
+        m.screen = ScreenId::Batch;
+        update(&mut m, key(KeyCode::Char('c')));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert!(
+            question.contains("1 pre-auth(s) still open (80.00 USD)"),
+            "{question}"
+        );
     }
 
     #[test]

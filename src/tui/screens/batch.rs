@@ -9,6 +9,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 use super::*;
 use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
 use crate::lane::PayRequest;
+use crate::money::format_minor;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -56,9 +57,21 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 .as_ref()
                 .map(|r| crate::money::format_minor(r.net_minor, m.exponent))
                 .unwrap_or_default();
+            let open = open_pre_auths(&m.data.open_rows);
+            let held = if open.is_empty() {
+                String::new()
+            } else {
+                let sum: i64 = open.iter().map(|r| r.amount.minor()).sum();
+                format!(
+                    " {} pre-auth(s) still open ({} {}): complete or cancel them first, or they stay open.",
+                    open.len(),
+                    format_minor(sum, m.exponent),
+                    m.currency
+                )
+            };
             m.modal = Some(Modal::Confirm {
                 question: format!(
-                    "Close the batch (net {net} {})? This settles it on the terminal.",
+                    "Close the batch (net {net} {})? This settles it on the terminal.{held}",
                     m.currency
                 ),
                 then: Confirmed::Pay(PayRequest::BatchClose),
@@ -68,6 +81,15 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         _ => vec![],
     }
+}
+
+/// Approved pre-auths with nothing done to them yet: money held, not settled.
+pub fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
+    use crate::ecr::TransType as T;
+    rows.iter()
+        .filter(|r| r.kind == TxnKind::Trans(T::PreAuth))
+        .filter(|r| crate::journal::rules::may_void(r, rows, r.batch))
+        .collect()
 }
 
 fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
@@ -82,8 +104,8 @@ fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'sta
         .collect()
 }
 
-/// Approved sales per hour of day, for the bar chart.
-fn sales_per_hour(rows: &[TxnRow]) -> Vec<(String, u64)> {
+/// Approved sales per hour of the local day, for the bar chart.
+fn sales_per_hour(m: &Model, rows: &[TxnRow]) -> Vec<(String, u64)> {
     use crate::ecr::TransType as T;
     let mut hours = [0u64; 24];
     for r in rows
@@ -93,10 +115,7 @@ fn sales_per_hour(rows: &[TxnRow]) -> Vec<(String, u64)> {
         if matches!(
             r.kind,
             TxnKind::Trans(T::Sale | T::CashbackSale | T::Completion)
-        ) && let Some(h) = r
-            .created_at
-            .get(11..13)
-            .and_then(|h| h.parse::<usize>().ok())
+        ) && let Ok(h) = local_time(m, &r.created_at, "%H").parse::<usize>()
         {
             hours[h.min(23)] += u64::try_from(r.amount.minor()).unwrap_or(0);
         }
@@ -117,7 +136,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 .iter()
                 .filter(|b| b.closed_at.is_some())
                 .nth(i);
-            let when = closed.and_then(|b| b.closed_at.clone()).unwrap_or_default();
+            let when = closed
+                .and_then(|b| b.closed_at.as_deref())
+                .map(|t| local_time(m, t, "%Y-%m-%d %H:%M"))
+                .unwrap_or_default();
             (
                 format!(" Batch {} (closed {when}) ", report.batch),
                 rows.as_slice(),
@@ -130,15 +152,25 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             m.data.open_report.as_ref(),
         ),
     };
-    let [top, chart, msg] = Layout::vertical([
-        Constraint::Min(6),
-        Constraint::Length(6),
-        Constraint::Length(1),
-    ])
-    .areas(area);
     let lines = report
         .map(|r| report_lines(r, m, theme))
         .unwrap_or_else(|| vec![Line::from(" no data")]);
+    // The totals and their NET first; the chart only gets what room is left.
+    let needed = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let [top, chart, msg] = Layout::vertical([
+        Constraint::Length(needed),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let title = match report {
+        Some(r) => format!(
+            "{title}· NET {} {} ",
+            format_minor(r.net_minor, m.exponent),
+            m.currency
+        ),
+        None => title,
+    };
     frame.render_widget(
         Paragraph::new(lines).block(
             Block::default()
@@ -148,7 +180,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         ),
         top,
     );
-    let bars: Vec<Bar> = sales_per_hour(rows)
+    let bars: Vec<Bar> = sales_per_hour(m, rows)
         .into_iter()
         .map(|(h, v)| {
             Bar::default()

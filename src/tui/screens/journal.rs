@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::*;
-use crate::journal::{AuditRow, TxnRow, TxnState};
+use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
@@ -143,7 +143,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     if m.journal.detail
         && let Some(row) = rows.get(m.journal.selected)
     {
-        return detail(frame, list, row, &m.journal.audit, theme);
+        return detail(frame, list, row, m, theme);
     }
     if rows.is_empty() {
         frame.render_widget(Paragraph::new(" No transactions yet."), list);
@@ -155,7 +155,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     }
 }
 
-fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, audit: &[AuditRow], theme: &Theme) {
+fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme) {
+    let audit = &m.journal.audit;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let pairs = [
         ("order", row.order_no.clone()),
@@ -183,8 +184,14 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, audit: &[AuditRow], theme
             format!("{} {}", opt(&row.response_code), opt(&row.response_msg)),
         ),
         ("lane / batch", format!("{} / {}", row.lane, row.batch)),
-        ("created", row.created_at.clone()),
-        ("updated", row.updated_at.clone()),
+        (
+            "created",
+            local_time(m, &row.created_at, "%Y-%m-%d %H:%M:%S"),
+        ),
+        (
+            "updated",
+            local_time(m, &row.updated_at, "%Y-%m-%d %H:%M:%S"),
+        ),
     ];
     let lines: Vec<Line> = pairs
         .into_iter()
@@ -202,7 +209,10 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, audit: &[AuditRow], theme
         .iter()
         .map(|a| {
             Line::from(vec![
-                Span::styled(format!("{} ", a.at.get(11..19).unwrap_or("")), theme.muted),
+                Span::styled(
+                    format!("{} ", local_time(m, &a.at, "%H:%M:%S")),
+                    theme.muted,
+                ),
                 Span::raw(format!("{} ", a.to)),
                 Span::styled(format!("{} ({})", a.why, a.who), theme.muted),
             ])

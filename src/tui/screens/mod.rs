@@ -96,6 +96,14 @@ pub fn key_line(keys: &[Key]) -> String {
         .join(" · ")
 }
 
+/// A time the journal wrote (UTC, RFC 3339) in the register's local time, as `format`
+/// says; as stored when it cannot be read.
+pub fn local_time(m: &Model, rfc3339: &str, format: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.with_timezone(&m.utc_offset).format(format).to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
 /// A round trip in the unit that reads best.
 pub fn rtt_text(us: u64) -> String {
     if us < 1000 {
@@ -188,7 +196,7 @@ pub fn rows_table<'a>(
                 Style::default()
             };
             Row::new(vec![
-                r.created_at.get(11..16).unwrap_or("").to_string(),
+                local_time(m, &r.created_at, "%H:%M"),
                 r.order_no.clone(),
                 r.kind.name().to_string(),
                 r.state.name().to_string(),
