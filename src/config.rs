@@ -13,7 +13,7 @@ use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
 use crate::link::{Endpoint, LinkConfig};
 use crate::mask::mask_app_id;
-use crate::money::exponent_of;
+use crate::money::{Money, exponent_of};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
 /// same). Outside it a value is a configuration error, never a deadline that overflows.
@@ -86,6 +86,8 @@ pub struct FileConfig {
     pub confirm_on_terminal: Option<bool>,
     #[serde(default, deserialize_with = "receipts")]
     pub receipt: Option<Receipts>,
+    /// Amounts above this (major units, e.g. "10000.00") ask the cashier first.
+    pub confirm_above: Option<String>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -133,6 +135,7 @@ pub struct Config {
     pub on_screen_signature: Sourced<Option<bool>>,
     pub confirm_on_terminal: Sourced<Option<bool>>,
     pub receipt: Sourced<Option<Receipts>>,
+    pub confirm_above: Sourced<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +236,7 @@ impl Config {
             on_screen_signature: Sourced::default(None),
             confirm_on_terminal: Sourced::default(None),
             receipt: Sourced::default(None),
+            confirm_above: Sourced::default("10000.00".into()),
         }
     }
 
@@ -241,6 +245,7 @@ impl Config {
         self.app_id.set(f.app_id.map(Some), src.clone());
         self.lane.set(f.lane, src.clone());
         self.currency.set(f.currency, src.clone());
+        self.confirm_above.set(f.confirm_above, src.clone());
         self.theme.set(f.theme, src.clone());
         self.data_dir.set(f.data_dir, src.clone());
         self.heartbeat_secs.set(f.heartbeat_secs, src.clone());
@@ -292,6 +297,18 @@ impl Config {
             )));
         }
         self.currency.value = currency;
+        if let Err(e) = Money::parse(&self.confirm_above.value, self.exponent()) {
+            let origin = match (&self.confirm_above.source, file_text) {
+                (Source::File(_), Some(text)) => line_of(text, "confirm_above")
+                    .map(|line| format!("{} line {line}", self.confirm_above.source)),
+                _ => None,
+            }
+            .unwrap_or_else(|| self.confirm_above.source.to_string());
+            return Err(ConfigError::Invalid(format!(
+                "confirm_above = \"{}\" ({origin}): {e}; use an amount like \"10000.00\"",
+                self.confirm_above.value
+            )));
+        }
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -346,6 +363,13 @@ impl Config {
     }
 
     /// The link settings, or why the terminal cannot be reached with this config.
+    /// Amounts above this ask the cashier before they go to the terminal.
+    pub fn confirm_above(&self) -> Money {
+        // Checked when the config was loaded.
+        Money::parse(&self.confirm_above.value, self.exponent())
+            .unwrap_or_else(|_| Money::zero(self.exponent()))
+    }
+
     /// The lane's settings, in one place for the screen and the command line.
     pub fn lane_settings(&self) -> Result<Settings, ConfigError> {
         let mut settings = Settings::new(self.link()?, self.lane.value.clone());
@@ -420,6 +444,11 @@ impl Config {
                 &self.currency.source,
             ),
             row("theme", self.theme.value.clone(), &self.theme.source),
+            row(
+                "confirm_above",
+                self.confirm_above.value.clone(),
+                &self.confirm_above.source,
+            ),
             row(
                 "data_dir",
                 self.data_dir.value.display().to_string(),

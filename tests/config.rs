@@ -280,3 +280,19 @@ fn a_bad_terminal_option_is_an_error_naming_the_key_and_the_line() {
         assert!(message.contains(says), "{message}");
     }
 }
+
+#[test]
+fn the_amount_that_asks_first_is_checked_and_has_a_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "url = \"x\"\n").unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.confirm_above().minor(), 1_000_000);
+    std::fs::write(&file, "url = \"x\"\nconfirm_above = \"500.00\"\n").unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.confirm_above().minor(), 50_000);
+    std::fs::write(&file, "url = \"x\"\nconfirm_above = \"lots\"\n").unwrap();
+    let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("confirm_above") && text.contains("line 2"), "{text}");
+}

@@ -104,6 +104,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     );
     model.notice = warning;
     model.utc_offset = chrono::Local::now().offset().fix();
+    model.confirm_above = Some(config.confirm_above());
     model.settings.fields = settings_fields(&config);
 
     let _ = color_eyre::install();

@@ -344,6 +344,8 @@ pub struct Model {
     /// Times are shown in the register's local time: the offset, injected so tests
     /// do not depend on the machine's zone.
     pub utc_offset: chrono::FixedOffset,
+    /// Sales above this ask the cashier first (a slip of the finger is expensive).
+    pub confirm_above: Option<Money>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
     pub quit: bool,
@@ -392,6 +394,7 @@ impl Model {
             exponent,
             demo,
             utc_offset: chrono::Utc.fix(),
+            confirm_above: None,
             notice: None,
             quit: false,
             hangup: false,

@@ -1112,6 +1112,40 @@ mod tests {
     }
 
     #[test]
+    fn unusual_amounts_are_asked_about_first() {
+        let mut m = model();
+        m.confirm_above = Money::from_minor(1_000_000, 2).ok();
+        type_str(&mut m, "1000001");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert!(question.contains("more than 10000.00"), "{question}");
+        assert!(
+            update(&mut m, key(KeyCode::Enter)).is_empty(),
+            "Enter is no"
+        );
+        // A tip larger than the sale asks too; y charges it.
+        let mut m = model();
+        type_str(&mut m, "1000");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "2000");
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert!(
+            question.contains("tip 20.00 is more than the sale 10.00"),
+            "{question}"
+        );
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(fx.first(), Some(Effect::Pay(PayRequest::Sale { .. }))),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
     fn validation_stays_next_to_the_field() {
         let mut m = model();
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());

@@ -113,6 +113,13 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 note: TextField::with_max(200),
             });
         }
+        (KeyCode::Char('a' | 'x'), Some(row)) => {
+            m.notice = Some(format!(
+                "{} is {}: only an unresolved row can be settled by hand",
+                row.order_no,
+                row.state.name()
+            ));
+        }
         _ => {}
     }
     vec![]

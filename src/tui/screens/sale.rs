@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::*;
 use crate::ecr::{PayScenario, TransType};
 use crate::lane::{PayRequest, SaleOptions};
-use crate::money::format_minor;
+use crate::money::{Money, format_minor};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -100,10 +100,11 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         f.focus = SaleField::Cashback;
         return vec![];
     }
+    let tip = f.tip.money(exp);
     let req = match f.kind {
         SaleKind::Sale => PayRequest::Sale {
             amount,
-            tip: f.tip.money(exp),
+            tip,
             cashback,
             scenario: f.scenario,
             force: false,
@@ -129,6 +130,17 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         }
     };
     f.error = None;
+    // A slip of the finger is expensive: unusual amounts are asked about first.
+    let total = amount.minor() + tip.map_or(0, |t| t.minor()) + cashback.map_or(0, |c| c.minor());
+    let total = Money::from_minor(total, exp).unwrap_or(amount);
+    if let Some(limit) = m.confirm_above.filter(|limit| total > *limit) {
+        let question = format!("Charge {total} {}? That is more than {limit}.", m.currency);
+        return confirm(m, question, req);
+    }
+    if let Some(tip) = tip.filter(|t| *t > amount) {
+        let question = format!("The tip {tip} is more than the sale {amount}. Charge it?");
+        return confirm(m, question, req);
+    }
     start(m, req)
 }
 
