@@ -294,5 +294,8 @@ fn the_amount_that_asks_first_is_checked_and_has_a_default() {
     std::fs::write(&file, "url = \"x\"\nconfirm_above = \"lots\"\n").unwrap();
     let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("confirm_above") && text.contains("line 2"), "{text}");
+    assert!(
+        text.contains("confirm_above") && text.contains("line 2"),
+        "{text}"
+    );
 }

@@ -228,6 +228,10 @@ pub struct DiagScreen {
     /// Index into the wire log from the newest end.
     pub selected: usize,
     pub console_result: Option<String>,
+    /// Frames the console sent, for each one's own request id.
+    pub console_sent: u32,
+    /// The wire log without heartbeats, to see the traffic that matters.
+    pub hide_heartbeats: bool,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -110,7 +110,16 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::RawSent(result) => {
             m.diag.console_result = Some(match result {
-                Ok(Some(a)) => format!("answer: {} ({})", a.outcome, a.why),
+                Ok(Some(a)) => match &a.reply {
+                    Some(r) => format!(
+                        "reply to {} in {} ms: code {} {}",
+                        a.request_id,
+                        a.elapsed.as_millis(),
+                        r.response_code.as_deref().unwrap_or("-"),
+                        r.message()
+                    ),
+                    None => format!("no reply to {}: {}", a.request_id, a.why),
+                },
                 Ok(None) => "sent (no request_id: replies show in the wire log)".into(),
                 Err(e) => format!("not sent: {e}"),
             });
@@ -1143,6 +1152,55 @@ mod tests {
             matches!(fx.first(), Some(Effect::Pay(PayRequest::Sale { .. }))),
             "{fx:?}"
         );
+    }
+
+    #[test]
+    fn the_console_sends_only_json_each_frame_under_its_own_id() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(9)));
+        update(&mut m, key(KeyCode::Char('i')));
+        type_str(&mut m, "{oops");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            m.diag
+                .console_result
+                .as_deref()
+                .unwrap()
+                .contains("not JSON")
+        );
+        let ctrl_u = Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        update(&mut m, ctrl_u);
+        type_str(&mut m, r#"{"topic":"ecrhub.heartbeat","request_id":"x"}"#);
+        let ids: Vec<String> = (0..2)
+            .map(|_| match update(&mut m, key(KeyCode::Enter)).as_slice() {
+                [Effect::Raw(text)] => {
+                    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+                    v["request_id"].as_str().unwrap_or_default().to_string()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, ["console-1", "console-2"]);
+    }
+
+    #[test]
+    fn heartbeats_can_be_hidden_from_the_wire_log() {
+        let mut m = model();
+        for text in [
+            r#"{"topic":"ecrhub.heartbeat"}"#,
+            r#"{"topic":"ecrhub.pay.order"}"#,
+        ] {
+            m.wire.push_back(WireLine {
+                at: chrono::Local::now(),
+                dir: crate::link::Direction::In,
+                text: text.into(),
+            });
+        }
+        update(&mut m, key(KeyCode::F(9)));
+        update(&mut m, key(KeyCode::Char('h')));
+        assert!(m.diag.hide_heartbeats);
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(m.diag.selected, 0, "one frame left to pick from");
     }
 
     #[test]

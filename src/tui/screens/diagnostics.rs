@@ -26,6 +26,10 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "send (console)",
     },
+    Key {
+        keys: "h",
+        does: "heartbeats on/off",
+    },
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -33,8 +37,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
             KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
-                m.diag.console_result = Some("sending…".into());
-                return vec![Effect::Raw(m.diag.console.text.clone())];
+                return send_console(m);
             }
             _ => {
                 if m.diag.console.edit(key) == Edit::Full {
@@ -44,12 +47,17 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
-    let len = m.wire.len();
+    let len = wire_lines(m).len();
     if move_sel(&mut m.diag.selected, len, key.code) {
         return vec![];
     }
     match key.code {
         KeyCode::Esc => top_level(m, key),
+        KeyCode::Char('h') => {
+            m.diag.hide_heartbeats = !m.diag.hide_heartbeats;
+            m.diag.selected = 0;
+            vec![]
+        }
         KeyCode::Tab | KeyCode::Char('i') => {
             m.diag.focus = DiagFocus::Console;
             if m.diag.console.text.is_empty() {
@@ -61,6 +69,40 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         _ => vec![],
     }
+}
+
+/// Sends the console's frame if it is a JSON object, under a request id of its own so
+/// its reply can be told from the last one's.
+fn send_console(m: &mut Model) -> Vec<Effect> {
+    let mut frame = match serde_json::from_str::<serde_json::Value>(&m.diag.console.text) {
+        Ok(serde_json::Value::Object(frame)) => frame,
+        Ok(_) => {
+            m.diag.console_result = Some("not sent: a frame is one JSON object {…}".into());
+            return vec![];
+        }
+        Err(e) => {
+            m.diag.console_result = Some(format!("not sent: not JSON ({e})"));
+            return vec![];
+        }
+    };
+    m.diag.console_sent += 1;
+    let id = format!("console-{}", m.diag.console_sent);
+    if !frame.contains_key("msg_id") {
+        frame.insert("request_id".into(), id.clone().into());
+    }
+    let text = serde_json::Value::Object(frame).to_string();
+    m.diag.console.set(&text);
+    m.diag.console_result = Some(format!("sending as {id}…"));
+    vec![Effect::Raw(text)]
+}
+
+/// The wire log newest first, without heartbeats when they are hidden.
+fn wire_lines(m: &Model) -> Vec<&WireLine> {
+    m.wire
+        .iter()
+        .rev()
+        .filter(|w| !(m.diag.hide_heartbeats && w.text.contains("\"ecrhub.heartbeat\"")))
+        .collect()
 }
 
 /// One line of the wire log: direction, topic and what it said, not the raw JSON.
@@ -104,12 +146,18 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
         Line::from(vec![
             key("device"),
-            Span::raw(format!(
-                "{} {} v{}",
-                d.device_model.as_deref().unwrap_or("-"),
-                d.device_sn.as_deref().unwrap_or("-"),
-                d.cashier_version.as_deref().unwrap_or("-")
-            )),
+            Span::raw(match (&d.device_model, &d.device_sn, &d.cashier_version) {
+                (None, None, None) => "not known yet (no answer to ecrhub.init)".to_string(),
+                (model, sn, version) => [
+                    model.clone(),
+                    sn.clone(),
+                    version.as_ref().map(|v| format!("v{v}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+            }),
         ]),
         Line::from(vec![
             key("rtt"),
@@ -125,7 +173,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             Span::raw(m.link.reconnects.to_string()),
         ]),
     ];
-    frame.render_widget(Paragraph::new(lines), left);
+    // The link's state (a down link's whole reason) wraps rather than being cut.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), left);
     let [spark, history] =
         Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(right);
     let samples: Vec<u64> = rtts.iter().copied().collect();
@@ -150,7 +199,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [list, pretty] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(log);
     let visible = usize::from(list.height.saturating_sub(1)).max(1);
-    let newest_first: Vec<&WireLine> = m.wire.iter().rev().collect();
+    let newest_first = wire_lines(m);
     let first = m.diag.selected.saturating_sub(visible - 1);
     let lines: Vec<Line> = newest_first
         .iter()
@@ -171,7 +220,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             Block::default()
                 .borders(Borders::TOP)
                 .border_style(theme.border)
-                .title(" wire log, newest first (masked) "),
+                .title(if m.diag.hide_heartbeats {
+                    " wire log, newest first, no heartbeats (masked) "
+                } else {
+                    " wire log, newest first (masked) "
+                }),
         ),
         list,
     );
