@@ -132,6 +132,8 @@ pub struct SaleForm {
     pub error: Option<String>,
     /// The error says earlier rows are unresolved: it goes once they are settled.
     pub error_until_settled: bool,
+    /// What the terminal is asked to do for this sale (unset: the lane's defaults).
+    pub options: crate::lane::SaleOptions,
 }
 
 impl SaleForm {
@@ -300,6 +302,8 @@ pub enum Modal {
         then: Confirmed,
         on_no: OnNo,
     },
+    /// The terminal's options for the sale being typed: one key each.
+    SaleOptions,
     /// A supervisor override needs a note.
     Override {
         order_no: String,

@@ -230,6 +230,24 @@ fn batch_verdict(
     }
 }
 
+/// The lane's default, then yes, then no.
+fn next_choice(choice: Option<bool>) -> Option<bool> {
+    match choice {
+        None => Some(true),
+        Some(true) => Some(false),
+        Some(false) => None,
+    }
+}
+
+/// The lane's default, then each kind of receipt in turn.
+fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
+    use crate::ecr::Receipts as R;
+    match receipts {
+        None => Some(R::None),
+        Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
+    }
+}
+
 fn clamp_selections(m: &mut Model) {
     let clamp = |sel: &mut usize, len: usize| *sel = (*sel).min(len.saturating_sub(1));
     let (v, t, j) = (
@@ -594,6 +612,21 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             KeyCode::F(_) => on_key(m, key),
             _ => vec![],
         },
+        Modal::SaleOptions => {
+            let o = &mut m.sale.options;
+            match key.code {
+                KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
+                KeyCode::Char('s') => {
+                    o.signature_on_terminal = next_choice(o.signature_on_terminal)
+                }
+                KeyCode::Char('c') => o.confirm_on_terminal = next_choice(o.confirm_on_terminal),
+                KeyCode::Char('r') => o.receipts = next_receipts(o.receipts),
+                KeyCode::Esc | KeyCode::Enter => return vec![],
+                _ => {}
+            }
+            m.modal = Some(Modal::SaleOptions);
+            vec![]
+        }
         // Only `y` says yes: Enter, `n` and Esc take the safe answer.
         Modal::Confirm {
             question,
@@ -1201,6 +1234,25 @@ mod tests {
         assert!(m.diag.hide_heartbeats);
         update(&mut m, key(KeyCode::Down));
         assert_eq!(m.diag.selected, 0, "one frame left to pick from");
+    }
+
+    #[test]
+    fn terminal_options_are_set_per_sale_with_one_key_each() {
+        let mut m = model();
+        type_str(&mut m, "1000");
+        update(&mut m, key(KeyCode::Char('o')));
+        assert!(matches!(m.modal, Some(Modal::SaleOptions)));
+        type_str(&mut m, "tsrr");
+        update(&mut m, key(KeyCode::Enter));
+        assert!(m.modal.is_none());
+        let fx = update(&mut m, key(KeyCode::Enter));
+        let Some(Effect::Pay(PayRequest::Sale { options, .. })) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(options.tip_on_terminal, Some(true));
+        assert_eq!(options.signature_on_terminal, Some(true));
+        assert_eq!(options.confirm_on_terminal, None, "the lane's default");
+        assert_eq!(options.receipts, Some(crate::ecr::Receipts::Merchant));
     }
 
     #[test]

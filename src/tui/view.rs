@@ -127,6 +127,9 @@ pub fn footer_text(m: &Model) -> String {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
         Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
+        Some(Modal::SaleOptions) => {
+            return "t tip · s signature · c confirm · r receipts · Enter done".into();
+        }
         None => {}
     }
     if m.result.is_some() {
@@ -327,8 +330,39 @@ fn terminal_totals(row: &TxnRow) -> String {
     }
 }
 
-fn modal_view(frame: &mut Frame, area: Rect, _m: &Model, modal: &Modal, theme: &Theme) {
+fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &Theme) {
     let (title, lines): (&str, Vec<Line>) = match modal {
+        Modal::SaleOptions => {
+            let o = &m.sale.options;
+            let choice = |c: Option<bool>| match c {
+                None => "the lane's default",
+                Some(true) => "yes",
+                Some(false) => "no",
+            };
+            let row = |k: &str, what: &str, value: &str| {
+                Line::from(vec![
+                    Span::styled(format!(" {k} "), theme.key_hint),
+                    Span::raw(format!(" {what:<24}")),
+                    Span::styled(value.to_string(), theme.input),
+                ])
+            };
+            let receipts = o.receipts.map_or("the lane's default", |r| r.name());
+            (
+                " At the terminal ",
+                vec![
+                    row("t", "customer adds a tip", choice(o.tip_on_terminal)),
+                    row("s", "customer signs", choice(o.signature_on_terminal)),
+                    row(
+                        "c",
+                        "confirm on the terminal",
+                        choice(o.confirm_on_terminal),
+                    ),
+                    row("r", "receipts", receipts),
+                    Line::from(""),
+                    Line::from(Span::styled("Enter or Esc: done", theme.key_hint)),
+                ],
+            )
+        }
         Modal::Menu => {
             let mut lines: Vec<Line> = ScreenId::ALL
                 .iter()

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::*;
 use crate::ecr::{PayScenario, TransType};
-use crate::lane::{PayRequest, SaleOptions};
+use crate::lane::PayRequest;
 use crate::money::{Money, format_minor};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
@@ -35,6 +35,10 @@ pub const KEYS: &[Key] = &[
     Key {
         keys: "Del",
         does: "clear",
+    },
+    Key {
+        keys: "o",
+        does: "terminal",
     },
 ];
 
@@ -64,6 +68,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
         }
         KeyCode::Enter => return submit(m),
+        KeyCode::Char('o') if f.focus != SaleField::Orig && f.kind == SaleKind::Sale => {
+            m.modal = Some(Modal::SaleOptions);
+        }
         _ => {
             let edit = match f.focus {
                 SaleField::Amount => f.amount.edit(key),
@@ -108,7 +115,7 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             cashback,
             scenario: f.scenario,
             force: false,
-            options: SaleOptions::default(),
+            options: f.options.clone(),
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
@@ -193,6 +200,28 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 theme.amount,
             ),
         ]));
+        let o = &f.options;
+        let said =
+            |c: Option<bool>, yes: &str, no: &str| c.map(|c| if c { yes } else { no }.to_string());
+        let set: Vec<String> = [
+            said(o.tip_on_terminal, "customer adds a tip", "no tip asked"),
+            said(o.signature_on_terminal, "signature", "no signature"),
+            said(
+                o.confirm_on_terminal,
+                "confirm on terminal",
+                "no confirmation",
+            ),
+            o.receipts.map(|r| format!("receipts: {}", r.name())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !set.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled(" Terminal     ", theme.muted),
+                Span::raw(set.join(", ")),
+            ]));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
