@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 use till::ecr::PayScenario;
 use till::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnState};
-use till::lane::{self, Event, PayRequest, SaleOptions, Settings};
-use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
+use till::lane::{self, Event, LinkNews, PayRequest, SaleOptions, Settings};
+use till::link::{Endpoint, LinkConfig};
 use till::money::Money;
 use till::sim::{Sim, SimConfig};
 
@@ -105,7 +105,7 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
     let (lane, mut events, task) =
         lane::spawn(settings, Journal::open(dir.path()).expect("journal"), owner);
     loop {
-        if let Some(Event::Link(LinkEvent::State(LinkState::Connected))) = events.recv().await {
+        if let Some(Event::Link(LinkNews::Connected)) = events.recv().await {
             break;
         }
     }

@@ -6,6 +6,9 @@ pub mod ecr;
 pub mod headless;
 pub mod journal;
 pub mod lane;
+/// The WebSocket session. Screens and the command line see it only through `lane`'s
+/// events (`LinkNews`); the one exception is `headless::doctor` (`ping`, `doctor`),
+/// which tests the link itself and moves no money.
 pub mod link;
 pub mod logging;
 pub mod mask;

@@ -12,8 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use till::ecr::PayScenario;
 use till::journal::{Journal, TxnState};
-use till::lane::{Event, PayRequest, SaleOptions};
-use till::link::{LinkEvent, LinkState};
+use till::lane::{Event, LinkNews, PayRequest, SaleOptions};
 use till::mask::is_card_number;
 use till::money::Money;
 use tokio::net::TcpStream;
@@ -627,14 +626,14 @@ async fn till_pays_through_a_polite_hostile_terminal() {
     let owner = till::lane::LaneOwner::try_acquire(dir.path(), "T01", "test").expect("lane");
     let (lane, mut events, task) = till::lane::spawn(fast_settings(&h.url), journal, owner);
     until(&mut events, |e| {
-        matches!(e, Event::Link(LinkEvent::State(LinkState::Connected)))
+        matches!(e, Event::Link(LinkNews::Connected))
     })
     .await;
     let device = until(&mut events, |e| {
-        matches!(e, Event::Link(LinkEvent::Device(_)))
+        matches!(e, Event::Link(LinkNews::Device(_)))
     })
     .await;
-    let Event::Link(LinkEvent::Device(device)) = device else {
+    let Event::Link(LinkNews::Device(device)) = device else {
         unreachable!()
     };
     assert_eq!(device.device_sn.as_deref(), Some(DEVICE_SN));

@@ -6,10 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use till::ecr::Direction;
 use till::ecr::{PayScenario, TransType};
 use till::journal::{TxnKind, TxnState};
-use till::lane::{Event, PayRequest, Refusal, SaleOptions};
-use till::link::{Direction, LinkEvent, LinkState};
+use till::lane::{Event, LinkNews, PayRequest, Refusal, SaleOptions};
 use till::money::Money;
 use till::sim::Faults;
 
@@ -37,13 +37,13 @@ async fn pay(rig: &mut Rig, req: PayRequest) -> till::journal::TxnRow {
 async fn every_topic_against_the_simulator() {
     let mut rig = Rig::new(Faults::default()).await;
     let device = rig
-        .wait_for(|e| matches!(e, Event::Link(LinkEvent::Device(_))))
+        .wait_for(|e| matches!(e, Event::Link(LinkNews::Device(_))))
         .await;
-    let Event::Link(LinkEvent::Device(device)) = device else {
+    let Event::Link(LinkNews::Device(device)) = device else {
         unreachable!()
     };
     assert_eq!(device.device_sn.as_deref(), Some("SIM0000000000001"));
-    rig.wait_for(|e| matches!(e, Event::Link(LinkEvent::Heartbeat { .. })))
+    rig.wait_for(|e| matches!(e, Event::Link(LinkNews::RoundTrip(_))))
         .await;
 
     let s = pay(&mut rig, sale(1234)).await;
@@ -299,7 +299,7 @@ async fn declines_are_final_and_never_queried() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut queried = false;
     while let Ok(e) = rig.events.try_recv() {
-        if let Event::Link(LinkEvent::Wire {
+        if let Event::Link(LinkNews::Wire {
             dir: Direction::Out,
             text,
         }) = e
@@ -481,7 +481,7 @@ async fn the_link_comes_back_after_the_terminal_restarts() {
         start_sim(tempfile::tempdir().unwrap().path(), Faults::default(), 0).await,
     );
     old.shutdown().await;
-    rig.wait_for(|e| matches!(e, Event::Link(LinkEvent::State(LinkState::Down { .. }))))
+    rig.wait_for(|e| matches!(e, Event::Link(LinkNews::Down { .. })))
         .await;
     // The terminal is back on the same port.
     let restarted = start_sim(rig.dir.path(), Faults::default(), port).await;
@@ -572,8 +572,8 @@ async fn an_answer_redelivered_after_a_reconnect_settles_the_row() {
     let mut rig = Rig::with(dir, sim, |_| {}).await;
     let order = rig.lane.pay(sale(6100)).await.unwrap();
     rig.wait_for(|e| {
-        matches!(e, Event::Link(LinkEvent::Stray { reply, .. })
-            if reply.biz.merchant_order_no.as_deref() == Some(order.as_str()))
+        matches!(e, Event::Link(LinkNews::Stray { order_no, .. })
+            if order_no.as_deref() == Some(order.as_str()))
     })
     .await;
     let row = rig.journal().find(&order).unwrap().unwrap();

@@ -1,10 +1,12 @@
 //! The ECR Hub protocol without I/O: wire types, tolerant decoding, outcome rules.
 
+pub mod answer;
 pub mod outcome;
 pub mod reply;
 pub mod request;
 pub mod topic;
 
+pub use answer::{Answer, Direction};
 pub use outcome::{
     Outcome, QueryVerdict, moved_amount, names_other_order, outcome, outcome_for, query_verdict,
     tip_verdict,

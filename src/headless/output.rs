@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::{Exit, Failure};
 use crate::config::Config;
+use crate::ecr::Answer;
 use crate::journal::{BatchReport, TxnRow};
 use crate::lane::QueryResult;
-use crate::link::Answer;
 use crate::mask::mask_pans;
 use crate::money::format_minor;
 

@@ -10,10 +10,9 @@ use super::signals::Signals;
 use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
-use crate::ecr::{PayScenario, TransType};
+use crate::ecr::{Direction, PayScenario, TransType};
 use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{self, Event, LaneHandle, PausePoint, PayRequest, Refusal};
-use crate::link::{LinkEvent, LinkState};
+use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal};
 use crate::money::Money;
 
 pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
@@ -235,7 +234,7 @@ impl Session {
                 self.resolving = by_query.clone();
             }
             Event::Progress { order_no, step } => self.progress.say(&format!("{order_no}: {step}")),
-            Event::Link(LinkEvent::State(LinkState::Down { reason, .. })) => {
+            Event::Link(LinkNews::Down { reason, .. }) => {
                 self.progress.say(&format!("link down: {reason}"))
             }
             _ => {}
@@ -249,8 +248,8 @@ impl Session {
         self.progress.say("connecting to the terminal");
         loop {
             match self.next(until).await {
-                Some(Event::Link(LinkEvent::State(LinkState::Connected))) => return Ok(()),
-                Some(Event::Link(LinkEvent::State(LinkState::Down { reason, .. }))) => {
+                Some(Event::Link(LinkNews::Connected)) => return Ok(()),
+                Some(Event::Link(LinkNews::Down { reason, .. })) => {
                     return Err(Failure::new(
                         Exit::Unreachable,
                         format!("terminal unreachable: {reason}"),
@@ -365,8 +364,8 @@ impl Session {
         let until = Instant::now() + Duration::from_millis(500);
         let mut frames = Vec::new();
         while let Some(event) = self.next(until).await {
-            if let Event::Link(LinkEvent::Wire {
-                dir: crate::link::Direction::In,
+            if let Event::Link(LinkNews::Wire {
+                dir: Direction::In,
                 text,
             }) = event
             {

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::command::{
-    Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
+    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
 };
 use super::owner::LaneOwner;
 use crate::ecr::{
@@ -598,17 +598,35 @@ impl Actor {
                 }
                 other => other,
             };
-            match &event {
-                LinkEvent::Stray { reply, raw, .. } => self.on_stray(reply, raw),
+            let news = match event {
+                LinkEvent::Stray { reply, raw, why } => {
+                    self.on_stray(&reply, &raw);
+                    LinkNews::Stray {
+                        order_no: reply.biz.merchant_order_no.clone(),
+                        why,
+                    }
+                }
                 LinkEvent::State(LinkState::Connected) => {
                     // Resolve as soon as the link allows.
                     for r in self.resolving.values_mut() {
                         r.next_at = Instant::now();
                     }
+                    LinkNews::Connected
                 }
-                _ => {}
-            }
-            self.emit(Event::Link(event));
+                LinkEvent::State(LinkState::Connecting { attempt }) => {
+                    LinkNews::Connecting { attempt }
+                }
+                LinkEvent::State(LinkState::Down { reason, retry_in }) => {
+                    LinkNews::Down { reason, retry_in }
+                }
+                LinkEvent::State(LinkState::Closed) => LinkNews::Closed,
+                LinkEvent::Device(device) => LinkNews::Device(device),
+                LinkEvent::Heartbeat { rtt } => LinkNews::RoundTrip(rtt),
+                LinkEvent::Wire { dir, text } => LinkNews::Wire { dir, text },
+                LinkEvent::Malformed { error, .. } => LinkNews::Malformed { error },
+                LinkEvent::Answer(_) => continue,
+            };
+            self.emit(Event::Link(news));
         }
     }
 

@@ -5,9 +5,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::options::SaleOptions;
-use crate::ecr::{Operation, Order, PayScenario, Reply, TransType};
+use crate::ecr::{Answer, DeviceInfo, Direction, Operation, Order, PayScenario, Reply, TransType};
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
-use crate::link::{Answer, LinkConfig, LinkEvent};
+use crate::link::LinkConfig;
 use crate::money::Money;
 
 #[derive(Clone, Debug)]
@@ -275,6 +275,41 @@ pub enum Command {
     Shutdown,
 }
 
+/// The lane's word on its link to the terminal: what screens and scripts show, without
+/// knowing the link itself.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkNews {
+    Connecting {
+        attempt: u32,
+    },
+    Connected,
+    /// Down; the next attempt starts after `retry_in`.
+    Down {
+        reason: String,
+        retry_in: Duration,
+    },
+    /// Closed for good (the lane is stopping).
+    Closed,
+    /// What the terminal said about itself.
+    Device(DeviceInfo),
+    /// A heartbeat's round trip.
+    RoundTrip(Duration),
+    /// A frame in or out, card numbers masked.
+    Wire {
+        dir: Direction,
+        text: String,
+    },
+    /// A reply that answered nothing asked (late, for another register, re-delivered).
+    Stray {
+        order_no: Option<String>,
+        why: String,
+    },
+    /// A frame that could not be read; dropped.
+    Malformed {
+        error: String,
+    },
+}
+
 /// What happened on the way to a row's final answer. Typed, so screens decide by the
 /// kind of step and show its words (`Display`) without parsing them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -312,7 +347,7 @@ impl std::fmt::Display for Step {
 
 #[derive(Clone, Debug)]
 pub enum Event {
-    Link(LinkEvent),
+    Link(LinkNews),
     /// Journaled and sent: the terminal is working on it.
     Sent {
         order_no: String,

@@ -11,6 +11,8 @@ mod options;
 mod owner;
 
 pub use actor::{LaneHandle, spawn};
-pub use command::{Command, Event, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step};
+pub use command::{
+    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
+};
 pub use options::{Description, DescriptionError, SaleOptions};
 pub use owner::{LaneOwner, OwnerError};

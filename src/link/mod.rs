@@ -21,6 +21,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+pub use crate::ecr::{Answer, Direction};
 pub use address::{AddressError, DEFAULT_PORT, Endpoint};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
@@ -91,12 +92,6 @@ pub enum LinkState {
     Closed,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    In,
-    Out,
-}
-
 /// What the link reports. Frames are masked before they get here.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LinkEvent {
@@ -124,20 +119,6 @@ pub enum LinkEvent {
         text: String,
         error: String,
     },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Answer {
-    pub request_id: String,
-    pub topic: Topic,
-    pub order_no: Option<String>,
-    pub outcome: Outcome,
-    pub reply: Option<Reply>,
-    /// Why the outcome is what it is, in words for a log or a technician.
-    pub why: String,
-    pub elapsed: Duration,
-    /// The reply frame as it arrived, card numbers masked.
-    pub raw: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

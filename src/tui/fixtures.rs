@@ -37,8 +37,8 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
 
 /// A model with a day's worth of rows, a live link and a wire log, at a fixed time.
 pub fn busy_model() -> crate::tui::model::Model {
+    use crate::ecr::Direction;
     use crate::ecr::TransType as T;
-    use crate::link::Direction;
     use crate::tui::model::{Model, WireLine};
     use chrono::TimeZone;
 

@@ -5,10 +5,10 @@ use std::collections::VecDeque;
 use chrono::Offset;
 use std::time::{Duration, Instant};
 
+use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
 use crate::journal::{BatchInfo, BatchReport, TxnRow, rules};
 use crate::lane::{PayRequest, QueryResult};
-use crate::link::Direction;
 use crate::money::Money;
 
 pub use super::field::{CentsField, Edit, TextField};

@@ -6,9 +6,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
+use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, PayRequest, QueryResult, Refusal, Step};
-use crate::link::{Answer, LinkEvent, LinkState};
+use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Step};
 use crate::money::Money;
 
 /// An original order and what of it can still be refunded.
@@ -384,57 +384,59 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     }
 }
 
-fn on_link(m: &mut Model, event: LinkEvent) -> Vec<Effect> {
+fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
     let now = chrono::Local::now();
-    match event {
-        LinkEvent::State(state) => {
-            let (text, up) = match &state {
-                LinkState::Connecting { attempt } => {
-                    (format!("connecting (attempt {attempt})"), false)
-                }
-                LinkState::Connected => ("connected".to_string(), true),
-                LinkState::Down { reason, retry_in } => (
-                    format!("down: {reason}; retry in {:.1}s", retry_in.as_secs_f32()),
-                    false,
-                ),
-                LinkState::Closed => ("closed".to_string(), false),
-            };
-            if up {
-                if m.link.connected_once {
-                    m.link.reconnects += 1;
-                }
-                m.link.connected_once = true;
-            }
-            m.link.up = up;
-            m.link.state = if up { "connected".into() } else { text.clone() };
-            push_capped(
-                &mut m.link.history,
-                format!("{} {text}", now.format("%H:%M:%S")),
-                50,
-            );
+    let state = match news {
+        LinkNews::Connecting { attempt } => {
+            Some((format!("connecting (attempt {attempt})"), false))
         }
-        LinkEvent::Device(device) => m.link.device = device,
-        LinkEvent::Heartbeat { rtt } => {
+        LinkNews::Connected => Some(("connected".to_string(), true)),
+        LinkNews::Down { reason, retry_in } => Some((
+            format!("down: {reason}; retry in {:.1}s", retry_in.as_secs_f32()),
+            false,
+        )),
+        LinkNews::Closed => Some(("closed".to_string(), false)),
+        LinkNews::Device(device) => {
+            m.link.device = device;
+            None
+        }
+        LinkNews::RoundTrip(rtt) => {
             let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
             push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
+            None
         }
-        LinkEvent::Wire { dir, text } => {
-            push_capped(&mut m.wire, WireLine { at: now, dir, text }, WIRE_LOG_LINES)
+        LinkNews::Wire { dir, text } => {
+            push_capped(&mut m.wire, WireLine { at: now, dir, text }, WIRE_LOG_LINES);
+            None
         }
-        LinkEvent::Malformed { error, .. } => push_capped(
-            &mut m.link.history,
-            format!(
+        LinkNews::Malformed { error } => {
+            let line = format!(
                 "{} dropped a malformed frame: {error}",
                 now.format("%H:%M:%S")
-            ),
-            50,
-        ),
-        LinkEvent::Stray { why, .. } => push_capped(
+            );
+            push_capped(&mut m.link.history, line, 50);
+            None
+        }
+        LinkNews::Stray { why, .. } => {
+            let line = format!("{} stray reply: {why}", now.format("%H:%M:%S"));
+            push_capped(&mut m.link.history, line, 50);
+            None
+        }
+    };
+    if let Some((text, up)) = state {
+        if up {
+            if m.link.connected_once {
+                m.link.reconnects += 1;
+            }
+            m.link.connected_once = true;
+        }
+        m.link.up = up;
+        m.link.state = if up { "connected".into() } else { text.clone() };
+        push_capped(
             &mut m.link.history,
-            format!("{} stray reply: {why}", now.format("%H:%M:%S")),
+            format!("{} {text}", now.format("%H:%M:%S")),
             50,
-        ),
-        LinkEvent::Answer(_) => {}
+        );
     }
     vec![]
 }
@@ -1225,7 +1227,7 @@ mod tests {
         ] {
             m.wire.push_back(WireLine {
                 at: chrono::Local::now(),
-                dir: crate::link::Direction::In,
+                dir: crate::ecr::Direction::In,
                 text: text.into(),
             });
         }

@@ -14,8 +14,8 @@ use tempfile::TempDir;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use till::journal::{BatchSel, Journal, TxnRow, TxnState};
-use till::lane::{self, Event, LaneHandle, LaneOwner, Settings};
-use till::link::{Endpoint, LinkConfig, LinkEvent, LinkState};
+use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, Settings};
+use till::link::{Endpoint, LinkConfig};
 use till::sim::{Faults, Sim, SimConfig, SimHandle, net_by_order, read_ledger};
 
 /// Generous: these machines are shared and slow; nothing here measures time.
@@ -105,7 +105,7 @@ impl Rig {
     }
 
     pub async fn wait_link_up(&mut self) {
-        self.wait_for(|e| matches!(e, Event::Link(LinkEvent::State(LinkState::Connected))))
+        self.wait_for(|e| matches!(e, Event::Link(LinkNews::Connected)))
             .await;
     }
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
 
 use super::*;
-use crate::link::Direction;
+use crate::ecr::Direction;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
