@@ -50,8 +50,12 @@ fn theme_for(name: &str) -> (Theme, Option<String>) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let term = std::env::var("TERM").unwrap_or_default();
     let colourless = matches!(term.as_str(), "vt100" | "vt102" | "vt220" | "dumb");
-    let user_dir = default_config_path().and_then(|p| p.parent().map(|d| d.join("themes")));
-    Theme::load(name, user_dir.as_deref(), no_color || colourless)
+    Theme::load(name, user_themes_dir().as_deref(), no_color || colourless)
+}
+
+/// Where a user's own themes live: `themes/` beside the config file.
+fn user_themes_dir() -> Option<PathBuf> {
+    default_config_path().and_then(|p| p.parent().map(|d| d.join("themes")))
 }
 
 async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
@@ -106,6 +110,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.utc_offset = chrono::Local::now().offset().fix();
     model.confirm_above = Some(config.confirm_above());
     model.settings.fields = settings_fields(&config);
+    model.settings.themes = Theme::available(user_themes_dir().as_deref());
 
     let _ = color_eyre::install();
     // Colours stay on under NO_COLOR: the monochrome theme already has none, and
@@ -176,7 +181,7 @@ impl App {
             config,
         } = self;
         let m = &mut model;
-        let theme = &theme;
+        let mut theme = theme;
         let config = &config;
         let mut keys = EventStream::new();
         let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
@@ -193,7 +198,7 @@ impl App {
         loop {
             if dirty && !m.hangup {
                 // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
-                let _ = terminal.draw(|frame| view::view(frame, m, theme));
+                let _ = terminal.draw(|frame| view::view(frame, m, &theme));
             }
             dirty = false;
             let ticking = m.flight.is_some() || quitting;
@@ -235,6 +240,22 @@ impl App {
                             m.notice = Some("quitting once the terminal has answered…".into());
                             lane.shutdown().await;
                         }
+                    }
+                    Effect::SaveSettings(values) => {
+                        // The theme applies at once; the rest on the next start.
+                        if let Some((_, name)) = values.iter().find(|(k, _)| k == "theme") {
+                            let (picked, warning) = theme_for(name);
+                            theme = picked;
+                            m.notice = warning;
+                        }
+                        run_effect(
+                            Effect::SaveSettings(values),
+                            &lane,
+                            &msg_tx,
+                            &reader,
+                            m,
+                            config,
+                        )
                     }
                     other => run_effect(other, &lane, &msg_tx, &reader, m, config),
                 }
@@ -358,7 +379,10 @@ fn save_settings(config: &Config, values: &[(String, String)]) -> String {
         Ok(path.clone())
     };
     match write() {
-        Ok(p) => format!("saved to {}; restart till to use them", p.display()),
+        Ok(p) => format!(
+            "saved to {}; the theme applies now, the rest on the next start",
+            p.display()
+        ),
         Err(e) => format!("could not save {}: {e}", path.display()),
     }
 }

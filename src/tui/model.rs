@@ -241,6 +241,8 @@ pub struct SettingsForm {
     pub fields: Vec<(String, TextField)>,
     pub focus: usize,
     pub message: Option<String>,
+    /// The themes to pick from with ←/→ (the theme is never typed).
+    pub themes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -84,6 +84,22 @@ impl Theme {
         theme
     }
 
+    /// The themes there are to pick from: the built-in ones and the user's files.
+    pub fn available(user_dir: Option<&Path>) -> Vec<String> {
+        let mut names: Vec<String> = builtin_names().map(String::from).collect();
+        let files = user_dir.and_then(|d| std::fs::read_dir(d).ok());
+        for entry in files.into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+                && !names.iter().any(|n| n == stem)
+            {
+                names.push(stem.to_string());
+            }
+        }
+        names
+    }
+
     /// Loads a theme by name: a user file in `user_dir` (partial, over the default)
     /// or a built-in one. `NO_COLOR` forces the monochrome theme. Returns the theme and
     /// a warning to show when the requested one could not be used.

@@ -1258,6 +1258,31 @@ mod tests {
     }
 
     #[test]
+    fn the_theme_is_picked_from_those_there_are() {
+        let mut m = model();
+        let mut field = TextField::with_max(200);
+        field.set("default");
+        m.settings.fields = vec![("theme".into(), field)];
+        m.settings.themes = vec!["default".into(), "high-contrast".into(), "mono".into()];
+        update(&mut m, key(KeyCode::F(10)));
+        update(&mut m, key(KeyCode::Right));
+        update(&mut m, key(KeyCode::Left));
+        update(&mut m, key(KeyCode::Left));
+        type_str(&mut m, "x");
+        assert!(
+            m.settings
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("pick a theme")
+        );
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![("theme".into(), "mono".into())])]
+        );
+    }
+
+    #[test]
     fn validation_stays_next_to_the_field() {
         let mut m = model();
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());

@@ -46,6 +46,21 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 .collect();
             return vec![Effect::SaveSettings(values)];
         }
+        KeyCode::Left | KeyCode::Right if focused_on(s, "theme") && !s.themes.is_empty() => {
+            let themes = &s.themes;
+            if let Some((_, f)) = s.fields.get_mut(s.focus) {
+                let at = themes.iter().position(|t| *t == f.text).unwrap_or(0);
+                let next = if key.code == KeyCode::Right {
+                    (at + 1) % themes.len()
+                } else {
+                    (at + themes.len() - 1) % themes.len()
+                };
+                f.set(&themes[next]);
+            }
+        }
+        _ if focused_on(s, "theme") => {
+            s.message = Some(format!("pick a theme with ←/→: {}", s.themes.join(", ")));
+        }
         _ => {
             if let Some((_, f)) = s.fields.get_mut(s.focus) {
                 f.edit(key);
@@ -53,6 +68,10 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
     }
     vec![]
+}
+
+fn focused_on(s: &SettingsForm, name: &str) -> bool {
+    s.fields.get(s.focus).is_some_and(|(k, _)| k == name)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
