@@ -306,3 +306,16 @@ async fn typing_replaces_a_prefill_and_ctrl_u_clears_a_field() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vt100_console_gets_ascii_borders() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("TERM", "vt100")]);
+    s.wait_for("F2 Sale").await;
+    let screen = s.contents();
+    assert!(screen.contains("+-") && !screen.contains('┌'), "{screen}");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -50,7 +50,10 @@ fn theme_for(name: &str) -> (Theme, Option<String>) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let term = std::env::var("TERM").unwrap_or_default();
     let colourless = matches!(term.as_str(), "vt100" | "vt102" | "vt220" | "dumb");
-    Theme::load(name, user_themes_dir().as_deref(), no_color || colourless)
+    let (mut theme, warning) =
+        Theme::load(name, user_themes_dir().as_deref(), no_color || colourless);
+    theme.ascii = colourless;
+    (theme, warning)
 }
 
 /// Where a user's own themes live: `themes/` beside the config file.

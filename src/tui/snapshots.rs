@@ -336,3 +336,23 @@ fn text_field(text: &str, max: usize) -> TextField {
     field.set(text);
     field
 }
+
+#[test]
+fn a_plain_console_gets_ascii_lines_and_letters() {
+    let mut theme = Theme::mono();
+    theme.ascii = true;
+    let mut m = busy_model();
+    m.result = Some(row(
+        "L01-KQXRT-1124-000009",
+        TxnKind::Trans(TransType::Sale),
+        TxnState::Approved,
+        100,
+    ));
+    let screen = text(&draw(&m, &theme));
+    assert!(screen.contains("+--") && screen.contains('|'), "{screen}");
+    assert!(
+        !screen.contains('┌') && !screen.contains('│') && !screen.contains('█'),
+        "{screen}"
+    );
+    assert!(screen.contains("#### "), "the big word in #: {screen}");
+}

@@ -29,6 +29,8 @@ macro_rules! roles {
         #[derive(Clone, Debug, PartialEq)]
         pub struct Theme {
             pub name: String,
+            /// Lines and blocks drawn in ASCII, for consoles without Unicode (vt100).
+            pub ascii: bool,
             $(pub $role: Style,)*
         }
 
@@ -43,7 +45,7 @@ macro_rules! roles {
             }
 
             fn blank(name: &str) -> Theme {
-                Theme { name: name.to_string(), $($role: Style::default(),)* }
+                Theme { name: name.to_string(), ascii: false, $($role: Style::default(),)* }
             }
         }
     };
@@ -82,6 +84,25 @@ impl Theme {
         let mut theme = Theme::blank("mono");
         let _ = theme.apply(BUILTIN[2].1);
         theme
+    }
+
+    /// A block with this theme's border lines: ASCII ones on a plain console.
+    pub fn block(&self) -> ratatui::widgets::Block<'static> {
+        let block = ratatui::widgets::Block::default();
+        if self.ascii {
+            block.border_set(ratatui::symbols::border::Set {
+                top_left: "+",
+                top_right: "+",
+                bottom_left: "+",
+                bottom_right: "+",
+                vertical_left: "|",
+                vertical_right: "|",
+                horizontal_top: "-",
+                horizontal_bottom: "-",
+            })
+        } else {
+            block
+        }
     }
 
     /// The themes there are to pick from: the built-in ones and the user's files.

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Borders, Clear, Paragraph, Wrap};
 
 use super::bigword;
 use super::model::{Modal, Model, ScreenId};
@@ -18,7 +18,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
-    frame.render_widget(Block::default().style(theme.text), area);
+    frame.render_widget(theme.block().style(theme.text), area);
     if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
         // A broken frame helps nobody; what is in flight still ends as it should.
         let text = format!(
@@ -41,7 +41,8 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     ])
     .areas(area);
     status_bar(frame, status, m, theme);
-    let block = Block::default()
+    let block = theme
+        .block()
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(
@@ -181,7 +182,8 @@ fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     for p in f.progress.iter().rev().take(4).rev() {
         lines.push(Line::from(Span::styled(p.as_str(), theme.muted)));
     }
-    let block = Block::default()
+    let block = theme
+        .block()
         .borders(Borders::ALL)
         .border_style(theme.focus)
         .title(" Waiting for the terminal ");
@@ -246,6 +248,12 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     if area.height >= 14 && bigword::width(&word) as u16 <= area.width {
         for l in bigword::render(&word) {
+            // A plain console shows the letters in `#`, which it can draw.
+            let l = if theme.ascii {
+                l.replace('█', "#")
+            } else {
+                l
+            };
             lines.push(Line::from(Span::styled(l, style)));
         }
     }
@@ -421,7 +429,8 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
     frame.render_widget(
         Paragraph::new(lines)
             .block(
-                Block::default()
+                theme
+                    .block()
                     .borders(Borders::ALL)
                     .border_style(theme.focus)
                     .title(title),

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
 use super::*;
 use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
@@ -173,7 +173,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     };
     frame.render_widget(
         Paragraph::new(lines).block(
-            Block::default()
+            theme
+                .block()
                 .borders(Borders::ALL)
                 .border_style(theme.border)
                 .title(title),
@@ -192,7 +193,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(
         BarChart::default()
             .block(
-                Block::default()
+                theme
+                    .block()
                     .title(" sales per hour ")
                     .borders(Borders::TOP)
                     .border_style(theme.border),

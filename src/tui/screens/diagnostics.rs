@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Borders, Paragraph, Sparkline, Wrap};
 
 use super::*;
 use crate::ecr::Direction;
@@ -183,7 +183,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Sparkline::default()
             .data(tail)
             .style(theme.chart)
-            .block(Block::default().title(" heartbeat round trip ")),
+            .block(theme.block().title(" heartbeat round trip ")),
         spark,
     );
     let hist: Vec<Line> = m
@@ -217,7 +217,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         .collect();
     frame.render_widget(
         Paragraph::new(lines).block(
-            Block::default()
+            theme
+                .block()
                 .borders(Borders::TOP)
                 .border_style(theme.border)
                 .title(if m.diag.hide_heartbeats {
@@ -240,7 +241,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(
         Paragraph::new(selected)
             .block(
-                Block::default()
+                theme
+                    .block()
                     .borders(Borders::TOP | Borders::LEFT)
                     .border_style(theme.border)
                     .title(" frame "),

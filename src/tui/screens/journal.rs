@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Borders, Paragraph, Wrap};
 
 use super::*;
 use crate::journal::{TxnRow, TxnState};
@@ -228,7 +228,8 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
     frame.render_widget(
         Paragraph::new(trail_lines)
             .block(
-                Block::default()
+                theme
+                    .block()
                     .borders(Borders::LEFT)
                     .border_style(theme.border)
                     .title(" history "),

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Borders, Paragraph, Wrap};
 
 use super::*;
 use crate::tui::model::*;
@@ -110,7 +110,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         None => vec![Line::from("no row for this order")],
     };
     let boxed = |title: &'static str| {
-        Block::default()
+        theme
+            .block()
             .borders(Borders::ALL)
             .border_style(theme.border)
             .title(title)
