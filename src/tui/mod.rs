@@ -6,6 +6,8 @@
 pub mod bigword;
 pub mod field;
 #[doc(hidden)]
+// Sample data for the screen's tests and the render benchmark only.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
 pub mod screens;
