@@ -471,6 +471,32 @@ async fn duplicate_sales_ask_first_and_refunds_respect_what_is_left() {
 }
 
 #[tokio::test]
+async fn a_technician_can_make_a_down_link_try_again_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let port = sim.addr().port();
+    // A backoff so long that only the technician's key brings the link back in time.
+    let mut rig = Rig::with(dir, sim, |s| {
+        s.link.backoff_min = Duration::from_secs(600);
+        s.link.backoff_max = Duration::from_secs(600);
+    })
+    .await;
+    let old = std::mem::replace(
+        &mut rig.sim,
+        start_sim(tempfile::tempdir().unwrap().path(), Faults::default(), 0).await,
+    );
+    old.shutdown().await;
+    rig.wait_for(|e| matches!(e, Event::Link(LinkNews::Down { .. })))
+        .await;
+    let restarted = start_sim(rig.dir.path(), Faults::default(), port).await;
+    let spare = std::mem::replace(&mut rig.sim, restarted);
+    spare.shutdown().await;
+    rig.lane.reconnect().await;
+    rig.wait_link_up().await;
+    rig.stop().await.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_link_comes_back_after_the_terminal_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(dir.path(), Faults::default(), 0).await;

@@ -79,6 +79,10 @@ impl LaneHandle {
         let _ = self.tx.send(Command::Recover).await;
     }
 
+    pub async fn reconnect(&self) {
+        let _ = self.tx.send(Command::Reconnect).await;
+    }
+
     pub async fn shutdown(&self) {
         let _ = self.tx.send(Command::Shutdown).await;
     }
@@ -258,6 +262,7 @@ impl Actor {
                 self.send_tracked(&Operation::Heartbeat, Inflight::Answer { reply })
                     .await;
             }
+            Command::Reconnect => self.link.retry_now(),
             Command::Recover => {
                 for r in self.resolving.values_mut() {
                     r.next_at = Instant::now();

@@ -259,6 +259,8 @@ pub enum Command {
     },
     /// Try to resolve every pending or unknown row now.
     Recover,
+    /// A down link tries again now instead of after its backoff.
+    Reconnect,
     /// Supervisor override of an unresolved row.
     Resolve {
         order_no: String,

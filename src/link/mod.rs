@@ -329,6 +329,13 @@ impl Link {
     }
 
     /// Closes the connection politely and stops reconnecting.
+    /// A technician asks: try to connect now instead of after the backoff.
+    pub fn retry_now(&mut self) {
+        if let Conn::Down { retry_at } = &mut self.conn {
+            *retry_at = Instant::now();
+        }
+    }
+
     pub async fn close(&mut self) {
         self.fail_pending("till is shutting down");
         if let Conn::Up { ws, .. } = &mut self.conn {

@@ -297,6 +297,7 @@ fn run_effect(
         Effect::Close(order) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::Closed(lane.close_order(order).await));
         })),
+        Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
         Effect::Raw(text) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::RawSent(lane.raw(text).await));
         })),

@@ -59,6 +59,8 @@ pub enum Effect {
     ShowRow(String),
     /// Re-read the journal's rows and reports (the batch being browsed, if any).
     Refresh,
+    /// A down link tries again now.
+    Reconnect,
     SaveSettings(Vec<(String, String)>),
     Quit,
 }
@@ -1279,6 +1281,21 @@ mod tests {
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
             vec![Effect::SaveSettings(vec![("theme".into(), "mono".into())])]
+        );
+    }
+
+    #[test]
+    fn a_down_link_can_be_told_to_try_now() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(9)));
+        assert!(
+            update(&mut m, key(KeyCode::Char('r'))).is_empty(),
+            "up: nothing to do"
+        );
+        m.link.up = false;
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('r'))),
+            vec![Effect::Reconnect]
         );
     }
 

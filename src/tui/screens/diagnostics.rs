@@ -24,11 +24,15 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         keys: "Enter",
-        does: "send (console)",
+        does: "send",
     },
     Key {
         keys: "h",
-        does: "heartbeats on/off",
+        does: "heartbeats",
+    },
+    Key {
+        keys: "r",
+        does: "reconnect",
     },
 ];
 
@@ -56,6 +60,14 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('h') => {
             m.diag.hide_heartbeats = !m.diag.hide_heartbeats;
             m.diag.selected = 0;
+            vec![]
+        }
+        KeyCode::Char('r') if !m.link.up => {
+            m.notice = Some("trying to reach the terminal now".into());
+            vec![Effect::Reconnect]
+        }
+        KeyCode::Char('r') => {
+            m.notice = Some("the link is up: nothing to reconnect".into());
             vec![]
         }
         KeyCode::Tab | KeyCode::Char('i') => {
