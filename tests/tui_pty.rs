@@ -319,3 +319,22 @@ async fn a_vt100_console_gets_ascii_borders() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_net_shows_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    for (digits, shown) in [("1000", "10.00"), ("2500", "25.00"), ("725", "7.25")] {
+        s.keys(&format!("{digits}\r"));
+        s.wait_for(&format!("sale {shown} USD")).await;
+        s.keys(" ");
+        s.wait_for("Amount").await;
+    }
+    s.keys("\x1b[18~"); // F7
+    s.wait_for("NET 42.25 USD").await;
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -141,12 +141,26 @@ fn wire_summary(w: &WireLine) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let [info, log, console] = Layout::vertical([
+    let [info, verdict, log, console] = Layout::vertical([
         Constraint::Length(6),
+        Constraint::Length(1),
         Constraint::Min(4),
         Constraint::Length(2),
     ])
     .areas(area);
+    // The answer to "why won't it take payments?", first, with what to do about it.
+    let (text, style) = if m.link.up {
+        (
+            " verdict: the terminal answers; it can take payments".to_string(),
+            theme.approved,
+        )
+    } else {
+        (
+            " verdict: no link. fix: ECR Hub on (Settings > General > ECR Hub > WLAN/LAN)? address right? same network? then r".to_string(),
+            theme.warning,
+        )
+    };
+    frame.render_widget(Paragraph::new(Span::styled(text, style)), verdict);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
     let d = &m.link.device;

@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::*;
 use crate::ecr::{PayScenario, TransType};
@@ -223,5 +223,6 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             ]));
         }
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    // A long refusal wraps rather than being cut at the window's edge.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
