@@ -134,6 +134,8 @@ pub struct SaleForm {
     pub error_until_settled: bool,
     /// What the terminal is asked to do for this sale (unset: the lane's defaults).
     pub options: crate::lane::SaleOptions,
+    /// The description being typed in the options dialog, when it is.
+    pub description: Option<TextField>,
 }
 
 impl SaleForm {

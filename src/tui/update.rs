@@ -617,8 +617,36 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => vec![],
         },
         Modal::SaleOptions => {
+            if let Some(field) = &mut m.sale.description {
+                match key.code {
+                    KeyCode::Esc => m.sale.description = None,
+                    KeyCode::Enter if field.text.trim().is_empty() => {
+                        m.sale.options.description = None;
+                        m.sale.description = None;
+                    }
+                    KeyCode::Enter => match crate::lane::Description::new(&field.text) {
+                        Ok(d) => {
+                            m.sale.options.description = Some(d);
+                            m.sale.description = None;
+                        }
+                        Err(e) => m.sale.error = Some(e.to_string()),
+                    },
+                    _ => {
+                        field.edit(key);
+                    }
+                }
+                m.modal = Some(Modal::SaleOptions);
+                return vec![];
+            }
             let o = &mut m.sale.options;
             match key.code {
+                KeyCode::Char('d') => {
+                    let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
+                    if let Some(d) = &o.description {
+                        field.prefill(d.as_str());
+                    }
+                    m.sale.description = Some(field);
+                }
                 KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
                 KeyCode::Char('s') => {
                     o.signature_on_terminal = next_choice(o.signature_on_terminal)
@@ -1257,6 +1285,20 @@ mod tests {
         assert_eq!(options.signature_on_terminal, Some(true));
         assert_eq!(options.confirm_on_terminal, None, "the lane's default");
         assert_eq!(options.receipts, Some(crate::ecr::Receipts::Merchant));
+        // A description, typed in the same dialog; a card number in it is masked.
+        let mut m = model();
+        type_str(&mut m, "1000");
+        update(&mut m, key(KeyCode::Char('o')));
+        update(&mut m, key(KeyCode::Char('d')));
+        type_str(&mut m, "table 4 card 4111111111111111");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, key(KeyCode::Enter));
+        let fx = update(&mut m, key(KeyCode::Enter));
+        let Some(Effect::Pay(PayRequest::Sale { options, .. })) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        let said = options.description.as_ref().map(|d| d.as_str().to_string());
+        assert_eq!(said.as_deref(), Some("table 4 card 411111******1111"));
     }
 
     #[test]

@@ -128,8 +128,12 @@ pub fn footer_text(m: &Model) -> String {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
         Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
+        Some(Modal::SaleOptions) if m.sale.description.is_some() => {
+            return "type the description · Enter keep · Esc drop the change".into();
+        }
         Some(Modal::SaleOptions) => {
-            return "t tip · s signature · c confirm · r receipts · Enter done".into();
+            return "t tip · s signature · c confirm · r receipts · d description · Enter done"
+                .into();
         }
         None => {}
     }
@@ -355,6 +359,13 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
                 ])
             };
             let receipts = o.receipts.map_or("the lane's default", |r| r.name());
+            let description = match &m.sale.description {
+                Some(field) => field.shown(true),
+                None => o
+                    .description
+                    .as_ref()
+                    .map_or("none".to_string(), |d| d.as_str().to_string()),
+            };
             (
                 " At the terminal ",
                 vec![
@@ -366,6 +377,7 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
                         choice(o.confirm_on_terminal),
                     ),
                     row("r", "receipts", receipts),
+                    row("d", "description", &description),
                     Line::from(""),
                     Line::from(Span::styled("Enter or Esc: done", theme.key_hint)),
                 ],

@@ -212,6 +212,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 "no confirmation",
             ),
             o.receipts.map(|r| format!("receipts: {}", r.name())),
+            o.description
+                .as_ref()
+                .map(|d| format!("\"{}\"", d.as_str())),
         ]
         .into_iter()
         .flatten()
