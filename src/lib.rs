@@ -11,4 +11,5 @@ pub mod logging;
 pub mod mask;
 pub mod money;
 pub mod sim;
+pub mod supervisor;
 pub mod tui;
