@@ -187,6 +187,72 @@ impl SaleFlags {
     }
 }
 
+/// The supervisor PIN for what needs one (see `till config set-pin`).
+#[derive(Args, Clone, Default)]
+#[command(next_help_heading = "Supervisor")]
+pub struct SupervisorPin {
+    /// The supervisor PIN, when one is set and this needs it [env: TILL_SUPERVISOR_PIN].
+    /// Neither given: asked for without echo on a terminal, else refused (exit 2).
+    #[arg(
+        long,
+        value_name = "PIN",
+        env = "TILL_SUPERVISOR_PIN",
+        hide_env = true,
+        hide_env_values = true
+    )]
+    pub pin: Option<String>,
+}
+
+/// Never shows the PIN.
+impl std::fmt::Debug for SupervisorPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pin = self.pin.as_ref().map(|_| "..");
+        f.debug_struct("SupervisorPin").field("pin", &pin).finish()
+    }
+}
+
+/// `till config` with no subcommand prints the effective config.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Set the supervisor PIN: typed twice without echo (or two lines on stdin when it
+    /// is not a terminal), 4 to 12 digits, stored as an Argon2id hash in the config file.
+    #[command(
+        after_help = "Changing a PIN that is set needs the current one: --current-pin, TILL_SUPERVISOR_PIN, or asked for on a terminal.\nExample: printf '2468\\n2468\\n' | till config set-pin"
+    )]
+    SetPin {
+        #[command(flatten)]
+        current: CurrentPin,
+    },
+    /// Remove the supervisor PIN from the config file (needs the current PIN).
+    ClearPin {
+        #[command(flatten)]
+        current: CurrentPin,
+    },
+}
+
+/// The PIN in force, to change or remove it.
+#[derive(Args, Clone, Default)]
+pub struct CurrentPin {
+    /// The supervisor PIN set now [env: TILL_SUPERVISOR_PIN]; else asked for on a terminal.
+    #[arg(
+        long,
+        value_name = "PIN",
+        env = "TILL_SUPERVISOR_PIN",
+        hide_env = true,
+        hide_env_values = true
+    )]
+    pub current_pin: Option<String>,
+}
+
+impl std::fmt::Debug for CurrentPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pin = self.current_pin.as_ref().map(|_| "..");
+        f.debug_struct("CurrentPin")
+            .field("current_pin", &pin)
+            .finish()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Run the simulated CodePay terminal.
@@ -227,6 +293,8 @@ pub enum Cmd {
         orig: Option<String>,
         #[command(flatten)]
         terminal: TerminalFlags,
+        #[command(flatten)]
+        supervisor: SupervisorPin,
     },
     /// Void a transaction of the open batch (a pre-auth: cancel it; a completion: cancel it).
     #[command(
@@ -237,6 +305,8 @@ pub enum Cmd {
         orig_order: String,
         #[command(flatten)]
         terminal: TerminalFlags,
+        #[command(flatten)]
+        supervisor: SupervisorPin,
     },
     /// Tip adjustment on a completed sale of the open batch.
     Tip {
@@ -268,7 +338,10 @@ pub enum Cmd {
         order: String,
     },
     /// Close the batch: the journal's totals and the terminal's reply.
-    BatchClose,
+    BatchClose {
+        #[command(flatten)]
+        supervisor: SupervisorPin,
+    },
     /// Journal rows.
     History {
         /// `open` or a batch number.
@@ -299,6 +372,8 @@ pub enum Cmd {
         /// Why (kept in the audit trail); required.
         #[arg(long)]
         note: String,
+        #[command(flatten)]
+        supervisor: SupervisorPin,
     },
     /// Connect, init, N heartbeats: device info and round trips.
     Ping {
@@ -315,8 +390,26 @@ pub enum Cmd {
         /// The frame; money-moving topics are refused (use the payment commands).
         frame: String,
     },
-    /// The effective configuration and where each value came from.
-    Config,
+    /// The effective configuration and where each value came from; set or clear the
+    /// supervisor PIN.
+    Config {
+        #[command(subcommand)]
+        action: Option<ConfigCmd>,
+    },
+}
+
+impl Cmd {
+    /// The supervisor PIN given with a command that takes one (`--pin` or
+    /// TILL_SUPERVISOR_PIN).
+    pub fn supervisor_pin(&self) -> Option<&str> {
+        match self {
+            Cmd::Refund { supervisor, .. }
+            | Cmd::Void { supervisor, .. }
+            | Cmd::BatchClose { supervisor }
+            | Cmd::Resolve { supervisor, .. } => supervisor.pin.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

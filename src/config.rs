@@ -14,6 +14,7 @@ use crate::lane::{SaleOptions, Settings};
 use crate::link::{Endpoint, LinkConfig};
 use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
+use crate::supervisor::{PinHash, Policy};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
 /// same). Outside it a value is a configuration error, never a deadline that overflows.
@@ -88,6 +89,10 @@ pub struct FileConfig {
     pub receipt: Option<Receipts>,
     /// Amounts above this (major units, e.g. "10000.00") ask the cashier first.
     pub confirm_above: Option<String>,
+    /// The supervisor PIN's Argon2id hash (PHC string), written by `till config set-pin`.
+    pub supervisor_pin_hash: Option<String>,
+    /// Referenced refunds above this (major units, e.g. "50.00") need the supervisor PIN.
+    pub supervisor_refund_above: Option<String>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -136,6 +141,10 @@ pub struct Config {
     pub confirm_on_terminal: Sourced<Option<bool>>,
     pub receipt: Sourced<Option<Receipts>>,
     pub confirm_above: Sourced<String>,
+    /// The supervisor PIN's hash as the file has it (checked by `load`; see
+    /// `supervisor()`). Never shown: `till config` says only whether it is set.
+    pub supervisor_pin_hash: Sourced<Option<String>>,
+    pub supervisor_refund_above: Sourced<Option<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,10 +200,9 @@ impl Config {
         env: Env<'_>,
         flags: &Overrides,
     ) -> Result<Config, ConfigError> {
-        let env_path = env("TILL_CONFIG").map(PathBuf::from);
-        let (path, required) = match explicit.map(Path::to_path_buf).or(env_path) {
-            Some(p) => (Some(p), true),
-            None => (default_config_path(), false),
+        let (path, required) = match file_path(explicit, env) {
+            Some((p, required)) => (Some(p), required),
+            None => (None, false),
         };
         let file = match &path {
             Some(p) => read_file(p, required)?,
@@ -236,7 +244,10 @@ impl Config {
             on_screen_signature: Sourced::default(None),
             confirm_on_terminal: Sourced::default(None),
             receipt: Sourced::default(None),
-            confirm_above: Sourced::default("10000.00".into()),
+            // Ten thousand in the currency's major units, whatever its decimals.
+            confirm_above: Sourced::default("10000".into()),
+            supervisor_pin_hash: Sourced::default(None),
+            supervisor_refund_above: Sourced::default(None),
         }
     }
 
@@ -263,7 +274,11 @@ impl Config {
             .set(f.on_screen_signature.map(Some), src.clone());
         self.confirm_on_terminal
             .set(f.confirm_on_terminal.map(Some), src.clone());
-        self.receipt.set(f.receipt.map(Some), src);
+        self.receipt.set(f.receipt.map(Some), src.clone());
+        self.supervisor_pin_hash
+            .set(f.supervisor_pin_hash.map(Some), src.clone());
+        self.supervisor_refund_above
+            .set(f.supervisor_refund_above.map(Some), src);
     }
 
     fn apply_env(&mut self, env: Env<'_>) {
@@ -309,6 +324,7 @@ impl Config {
                 self.confirm_above.value
             )));
         }
+        self.supervisor_in(file_text)?;
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -362,7 +378,37 @@ impl Config {
         exponent_of(&self.currency.value)
     }
 
-    /// The link settings, or why the terminal cannot be reached with this config.
+    /// What needs the supervisor PIN, and the PIN's hash. `load` has checked both keys;
+    /// a Config changed since says here what is wrong with it.
+    pub fn supervisor(&self) -> Result<Policy, ConfigError> {
+        self.supervisor_in(None)
+    }
+
+    /// The supervisor policy; `file_text` names the line of a bad value.
+    fn supervisor_in(&self, file_text: Option<&str>) -> Result<Policy, ConfigError> {
+        let hash = &self.supervisor_pin_hash;
+        let pin = match &hash.value {
+            Some(text) => Some(PinHash::parse(text).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "supervisor_pin_hash ({}): {e}; set the PIN again with `till config set-pin`, or remove the key",
+                    origin(&hash.source, file_text, "supervisor_pin_hash")
+                ))
+            })?),
+            None => None,
+        };
+        let above = &self.supervisor_refund_above;
+        let refund_above = match &above.value {
+            Some(text) => Some(Money::parse(text, self.exponent()).map_err(|e| {
+                ConfigError::Invalid(format!(
+                    "supervisor_refund_above = \"{text}\" ({}): {e}; use an amount like \"50.00\"",
+                    origin(&above.source, file_text, "supervisor_refund_above")
+                ))
+            })?),
+            None => None,
+        };
+        Ok(Policy { pin, refund_above })
+    }
+
     /// Amounts above this ask the cashier before they go to the terminal.
     pub fn confirm_above(&self) -> Money {
         // Checked when the config was loaded.
@@ -380,6 +426,7 @@ impl Config {
         Ok(settings)
     }
 
+    /// The link settings, or why the terminal cannot be reached with this config.
     pub fn link(&self) -> Result<LinkConfig, ConfigError> {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
         let app_id = self.app_id.value.as_deref().ok_or(ConfigError::NoAppId)?;
@@ -499,8 +546,115 @@ impl Config {
                 terminal(self.receipt.value.map(|r| r.name().to_string())),
                 &self.receipt.source,
             ),
+            row(
+                "supervisor_pin_hash",
+                match &self.supervisor_pin_hash.value {
+                    Some(_) => "set".into(),
+                    None => "not set".into(),
+                },
+                &self.supervisor_pin_hash.source,
+            ),
+            row(
+                "supervisor_refund_above",
+                self.supervisor_refund_above
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| "(none: referenced refunds need no PIN)".into()),
+                &self.supervisor_refund_above.source,
+            ),
         ]
     }
+}
+
+/// Where a value came from, with the config file's line when it came from the file.
+fn origin(source: &Source, file_text: Option<&str>, key: &str) -> String {
+    match (source, file_text.and_then(|text| line_of(text, key))) {
+        (Source::File(_), Some(line)) => format!("{source} line {line}"),
+        _ => source.to_string(),
+    }
+}
+
+/// The config file's path: `explicit` (`--config`), else `TILL_CONFIG`, else the XDG
+/// default; and whether it must exist (it must when it was named).
+pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
+    match explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env("TILL_CONFIG").map(PathBuf::from))
+    {
+        Some(p) => Some((p, true)),
+        None => default_config_path().map(|p| (p, false)),
+    }
+}
+
+/// Sets (`Some`) or removes (`None`) top-level keys of a config file, keeping every
+/// other key, every comment and the layout; creates the file and its directory when
+/// there is none. A file that is not TOML is left as it is (an error): it is never
+/// replaced by what little could be saved. The new text replaces the old in one rename,
+/// with the old file's permissions (a new file is readable by its owner only).
+pub fn save_keys(path: &Path, keys: &[(&str, Option<&str>)]) -> Result<(), ConfigError> {
+    let read_error = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(read_error(e)),
+    };
+    let mut doc: toml_edit::DocumentMut =
+        text.as_deref()
+            .unwrap_or("")
+            .parse()
+            .map_err(|e: toml_edit::TomlError| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: format!("not changed, it does not read as TOML: {e}"),
+            })?;
+    for (key, value) in keys {
+        match value {
+            // A value already there keeps its comment and spacing.
+            Some(value) => match doc.get_mut(key).and_then(|item| item.as_value_mut()) {
+                Some(old) => {
+                    let decor = old.decor().clone();
+                    *old = toml_edit::Value::from(*value);
+                    *old.decor_mut() = decor;
+                }
+                None => doc[*key] = toml_edit::value(*value),
+            },
+            None => {
+                doc.remove(key);
+            }
+        }
+    }
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir)?;
+        let permissions = match std::fs::metadata(path) {
+            Ok(meta) => meta.permissions(),
+            Err(_) => std::fs::Permissions::from_mode(0o600),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "config.toml".into());
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut file = std::fs::File::create(&tmp)?;
+            file.set_permissions(permissions)?;
+            file.write_all(doc.to_string().as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    };
+    write().map_err(read_error)
 }
 
 /// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.

@@ -14,4 +14,5 @@ pub mod logging;
 pub mod mask;
 pub mod money;
 pub mod sim;
+pub mod supervisor;
 pub mod tui;

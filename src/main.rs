@@ -34,11 +34,24 @@ fn main() -> ExitCode {
             Err(e) => fail(Failure::new(Exit::Unreachable, format!("sim: {e}"))),
         },
         command => {
-            let config = match Config::load(
+            let loaded = Config::load(
                 cli.global.config.as_deref(),
                 &process_env,
                 &cli.global.overrides(),
-            ) {
+            );
+            // Setting the PIN works on the file even when the config does not load
+            // (a broken PIN hash is mended this way).
+            if let Some(Cmd::Config {
+                action: Some(action),
+            }) = command
+            {
+                let _log = loaded
+                    .as_ref()
+                    .ok()
+                    .and_then(|c| till::logging::init(&c.data_dir.value, cli.global.verbose));
+                return headless::config_file(&cli.global, action);
+            }
+            let config = match loaded {
                 Ok(config) => config,
                 Err(e) => return fail(e.into()),
             };

@@ -27,6 +27,7 @@ fn req(kind: TxnKind, amount: Option<i64>, orig: Option<&str>) -> Request {
         lane: "L01".into(),
         scenario: None,
         duplicate_window: None,
+        supervisor: false,
     }
 }
 

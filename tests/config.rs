@@ -288,6 +288,10 @@ fn the_amount_that_asks_first_is_checked_and_has_a_default() {
     std::fs::write(&file, "url = \"x\"\n").unwrap();
     let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
     assert_eq!(cfg.confirm_above().minor(), 1_000_000);
+    // The default suits a currency without decimals too.
+    std::fs::write(&file, "url = \"x\"\ncurrency = \"JPY\"\n").unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.confirm_above().minor(), 10_000);
     std::fs::write(&file, "url = \"x\"\nconfirm_above = \"500.00\"\n").unwrap();
     let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
     assert_eq!(cfg.confirm_above().minor(), 50_000);

@@ -6,12 +6,13 @@ mod doctor;
 mod output;
 mod pay;
 mod signals;
+mod supervisor;
 mod tools;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::{Cmd, Global};
+use crate::cli::{Cmd, ConfigCmd, Global};
 use crate::config::{Config, ConfigError};
 use crate::journal::Journal;
 use crate::lane::{LaneOwner, OwnerError};
@@ -95,9 +96,25 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd) -> ExitCode {
     exit.into()
 }
 
+/// `till config set-pin` / `clear-pin`: on the config file itself, without the rest of
+/// the config (which may be what a new PIN hash mends).
+pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
+    let exit = match supervisor::config_pin(global, action) {
+        Ok(report) => {
+            report.print(global.json);
+            report.exit
+        }
+        Err(failure) => {
+            output::print_failure(&failure, global.json);
+            failure.exit
+        }
+    };
+    exit.into()
+}
+
 async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     match cmd {
-        Cmd::Config => Ok(tools::config(config)),
+        Cmd::Config { action: None } => Ok(tools::config(config)),
         Cmd::History { batch, csv } => tools::history(&open_journal(config)?, config, &batch, csv),
         Cmd::Report { batch, csv } => tools::report(&open_journal(config)?, config, &batch, csv),
         // They open a socket of their own: only while no other till holds the lane.

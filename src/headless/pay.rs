@@ -11,18 +11,28 @@ use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType};
-use crate::journal::{TxnKind, TxnRow, TxnState, check_order_no};
+use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no};
 use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal};
 use crate::money::Money;
+use crate::supervisor::Act;
 
 pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     let mut signals = Signals::install()
         .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
     // Overrides need no terminal: the terminal may be gone for good.
-    if let Cmd::Resolve { order, state, note } = &cmd {
+    if let Cmd::Resolve {
+        order,
+        state,
+        note,
+        supervisor,
+    } = &cmd
+    {
+        let supervised =
+            super::supervisor::authorize(config, &Act::Override, supervisor.pin.as_deref())?;
         let _owner = take_lane(config, "till resolve", BRIEF_LANE_WAIT).await?;
-        return resolve(config, order, *state, note);
+        return resolve(config, order, *state, note, supervised);
     }
+    let pin = cmd.supervisor_pin().map(String::from);
     let exponent = config.exponent();
     let amount = |text: &str| {
         Money::parse(text, exponent)
@@ -57,6 +67,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             amount: a,
             orig,
             terminal,
+            ..
         } => Action::Pay(PayRequest::Refund {
             amount: amount(&a)?,
             orig: orig.map(order).transpose()?,
@@ -65,6 +76,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Void {
             orig_order,
             terminal,
+            ..
         } => Action::Pay(PayRequest::Void {
             orig: order(orig_order)?,
             options: terminal.options(),
@@ -87,7 +99,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             orig: order(orig_order)?,
             amount: Some(amount(&a)?),
         }),
-        Cmd::BatchClose => Action::Pay(PayRequest::BatchClose),
+        Cmd::BatchClose { .. } => Action::Pay(PayRequest::BatchClose),
         Cmd::Query { order: o } => Action::Query(order(o)?),
         Cmd::Close { order: o } => Action::Close(order(o)?),
         Cmd::Recover => Action::Recover,
@@ -105,6 +117,11 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     };
 
     let link = config.link()?;
+    // Asked before the lane is taken: nothing is journaled or sent without it.
+    let supervised = match &action {
+        Action::Pay(req) => super::supervisor::authorize(config, &Act::of(req), pin.as_deref())?,
+        _ => false,
+    };
     // A payment waits for another till's payment on the lane to end; the rest need not.
     let lane_wait = match &action {
         Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
@@ -150,7 +167,9 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 ready = ready => ready?,
                 signal = signals.next() => return Err(interrupted(signal)),
             }
-            return session.pay(req, resolve_wait, config, &mut signals).await;
+            return session
+                .pay(req, supervised, resolve_wait, config, &mut signals)
+                .await;
         }
         // The rest moves no money: a signal simply stops it.
         let work = async {
@@ -284,12 +303,17 @@ impl Session {
     async fn pay(
         &mut self,
         req: PayRequest,
+        supervised: bool,
         resolve_wait: Duration,
         config: &Config,
         signals: &mut Signals,
     ) -> Result<Report, Failure> {
         // Not interrupted: once asked, the lane may have sent it.
-        let order_no = self.lane.pay(req).await.map_err(refusal_failure)?;
+        let paid = match supervised {
+            true => self.lane.pay_supervised(req).await,
+            false => self.lane.pay(req).await,
+        };
+        let order_no = paid.map_err(refusal_failure)?;
         self.progress
             .say(&format!("{order_no}: follow the prompts on the terminal"));
         // The card flow has its own deadline in the link; after an unknown outcome the
@@ -376,15 +400,25 @@ impl Session {
     }
 }
 
-fn resolve(config: &Config, order: &str, state: ResolveAs, note: &str) -> Result<Report, Failure> {
+fn resolve(
+    config: &Config,
+    order: &str,
+    state: ResolveAs,
+    note: &str,
+    supervised: bool,
+) -> Result<Report, Failure> {
     let mut journal = open_journal(config)?;
     let to = match state {
         ResolveAs::Approved => TxnState::Approved,
         ResolveAs::Declined => TxnState::Declined,
     };
     let who = std::env::var("USER").unwrap_or_else(|_| "supervisor".into());
+    let who = match supervised {
+        true => format!("supervisor:{who} ({SUPERVISOR_PIN_GIVEN})"),
+        false => format!("supervisor:{who}"),
+    };
     let row = journal
-        .override_state(order, to, note, &format!("supervisor:{who}"))
+        .override_state(order, to, note, &who)
         .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
     Ok(Report {
         exit: Exit::Ok,

@@ -434,7 +434,7 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let batch = open_batch_in(&tx)?;
-        let id = insert_pending(&tx, txn, batch)?;
+        let id = insert_pending(&tx, txn, batch, JOURNALED)?;
         tx.commit()?;
         Ok(id)
     }
@@ -518,7 +518,12 @@ impl Journal {
             lane,
             scenario: req.scenario.clone(),
         };
-        insert_pending(&tx, &txn, batch)?;
+        let why = if req.supervisor {
+            format!("{JOURNALED}; {SUPERVISOR_PIN_GIVEN}")
+        } else {
+            JOURNALED.to_string()
+        };
+        insert_pending(&tx, &txn, batch, &why)?;
         tx.commit().map_err(JournalError::from)?;
         Ok(self.get(&order_no)?)
     }
@@ -871,6 +876,8 @@ pub struct Request {
     /// A sale of the same amount approved this recently is a possible duplicate;
     /// None when the cashier confirmed it.
     pub duplicate_window: Option<Duration>,
+    /// A supervisor gave the PIN for it: the audit line that journals it says so.
+    pub supervisor: bool,
 }
 
 /// Why `admit` journaled nothing.
@@ -935,10 +942,17 @@ fn open_batch_in(conn: &Connection) -> Result<i64, JournalError> {
     )?)
 }
 
+/// The audit line of a row as it is journaled.
+const JOURNALED: &str = "journaled before sending";
+
+/// Added to an audit line when a supervisor gave the PIN for what it records.
+pub const SUPERVISOR_PIN_GIVEN: &str = "supervisor PIN given";
+
 fn insert_pending(
     tx: &rusqlite::Transaction,
     txn: &NewTxn,
     batch: i64,
+    why: &str,
 ) -> Result<i64, JournalError> {
     if txn.order_no.is_empty() || txn.order_no.len() > ORDER_NO_MAX {
         return Err(JournalError::Invalid(format!(
@@ -975,14 +989,7 @@ fn insert_pending(
         other => other?,
     };
     let id = tx.last_insert_rowid();
-    audit(
-        tx,
-        &txn.order_no,
-        "lane",
-        None,
-        TxnState::Pending,
-        "journaled before sending",
-    )?;
+    audit(tx, &txn.order_no, "lane", None, TxnState::Pending, why)?;
     Ok(id)
 }
 

@@ -40,7 +40,23 @@ impl LaneHandle {
 
     /// Journals and sends a money-moving request; returns its order number.
     pub async fn pay(&self, req: PayRequest) -> Result<String, Refusal> {
-        self.ask(|reply| Command::Pay { req, reply }).await
+        self.ask(|reply| Command::Pay {
+            req,
+            supervisor: false,
+            reply,
+        })
+        .await
+    }
+
+    /// `pay`, for a request a supervisor allowed with the PIN (see `supervisor`): the
+    /// journal's audit trail says so.
+    pub async fn pay_supervised(&self, req: PayRequest) -> Result<String, Refusal> {
+        self.ask(|reply| Command::Pay {
+            req,
+            supervisor: true,
+            reply,
+        })
+        .await
     }
 
     pub async fn query(&self, order_no: String) -> Result<QueryResult, Refusal> {
@@ -243,8 +259,12 @@ impl Actor {
 
     async fn on_command(&mut self, command: Command) {
         match command {
-            Command::Pay { req, reply } => {
-                let result = self.pay(req).await;
+            Command::Pay {
+                req,
+                supervisor,
+                reply,
+            } => {
+                let result = self.pay(req, supervisor).await;
                 let _ = reply.send(result);
             }
             Command::Query { order_no, reply } => {
@@ -343,7 +363,7 @@ impl Actor {
         }
     }
 
-    async fn pay(&mut self, req: PayRequest) -> Result<String, Refusal> {
+    async fn pay(&mut self, req: PayRequest, supervisor: bool) -> Result<String, Refusal> {
         if self.shutdown_since.is_some() {
             return Err(Refusal::ShuttingDown);
         }
@@ -374,6 +394,7 @@ impl Actor {
                 _ => None,
             },
             duplicate_window: (!force).then_some(self.settings.duplicate_window),
+            supervisor,
         });
         let row = match admitted {
             Ok(row) => row,

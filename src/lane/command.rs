@@ -241,6 +241,8 @@ pub enum Command {
     /// and sent (the end comes as `Event::Done`), or why it was refused.
     Pay {
         req: PayRequest,
+        /// A supervisor gave the PIN for it (recorded in the audit trail).
+        supervisor: bool,
         reply: oneshot::Sender<Result<String, Refusal>>,
     },
     /// Ask the terminal about any order.

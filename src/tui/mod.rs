@@ -17,7 +17,6 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -59,7 +58,7 @@ fn theme_for(name: &str) -> (Theme, Option<String>) {
 }
 
 /// Where a user's own themes live: `themes/` beside the config file.
-fn user_themes_dir() -> Option<PathBuf> {
+fn user_themes_dir() -> Option<std::path::PathBuf> {
     default_config_path().and_then(|p| p.parent().map(|d| d.join("themes")))
 }
 
@@ -366,30 +365,16 @@ fn save_settings(config: &Config, values: &[(String, String)]) -> String {
     let Some(path) = config.file.clone().or_else(default_config_path) else {
         return "no config directory to save to".into();
     };
-    let mut table: toml::Table = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_default();
-    for (key, value) in values {
-        if value.is_empty() {
-            table.remove(key);
-        } else {
-            table.insert(key.clone(), toml::Value::String(value.clone()));
-        }
-    }
-    let write = || -> std::io::Result<PathBuf> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(&path, table.to_string())?;
-        Ok(path.clone())
-    };
-    match write() {
-        Ok(p) => format!(
+    let keys: Vec<(&str, Option<&str>)> = values
+        .iter()
+        .map(|(key, value)| (key.as_str(), Some(value.as_str()).filter(|v| !v.is_empty())))
+        .collect();
+    match crate::config::save_keys(&path, &keys) {
+        Ok(()) => format!(
             "saved to {}; the theme applies now, the rest on the next start",
-            p.display()
+            path.display()
         ),
-        Err(e) => format!("could not save {}: {e}", path.display()),
+        Err(e) => format!("could not save: {e}"),
     }
 }
 

@@ -1,0 +1,181 @@
+//! The supervisor PIN on the command line: asked for before anything is journaled or
+//! sent (`authorize`), and set or cleared in the config file (`till config set-pin`,
+//! `till config clear-pin`). What needs it is `crate::supervisor`'s to say.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use serde_json::json;
+
+use super::output::Report;
+use super::{Exit, Failure};
+use crate::cli::{ConfigCmd, Global};
+use crate::config::{Config, ConfigError, file_path, process_env, save_keys};
+use crate::supervisor::{Act, PinHash, hash_pin, needs_pin, verify};
+
+const KEY: &str = "supervisor_pin_hash";
+
+/// Whether `act` went ahead on the supervisor's PIN: false when it needs none, true
+/// when `given` (or the PIN typed at the prompt) is right. A PIN that is needed and
+/// missing or wrong is a usage error (exit 2), before anything is done; a wrong one is
+/// logged, never the PIN itself.
+pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool, Failure> {
+    let policy = config.supervisor()?;
+    let (Some(why), Some(hash)) = (needs_pin(act, &policy), &policy.pin) else {
+        return Ok(false);
+    };
+    let nothing = match act {
+        Act::Override => "nothing was changed",
+        Act::Payment { .. } => "nothing was sent",
+    };
+    let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(pin) => pin.to_string(),
+        None if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("Supervisor PIN for {why}: ")).map_err(|e| {
+                Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "{why} needs the supervisor PIN, which could not be read ({e}); {nothing}"
+                    ),
+                )
+            })?
+        }
+        None => {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!(
+                    "{why} needs the supervisor PIN: give --pin or TILL_SUPERVISOR_PIN; {nothing}"
+                ),
+            ));
+        }
+    };
+    if !verify(hash, &pin) {
+        tracing::warn!(act = %why, "wrong supervisor PIN: refused");
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("wrong supervisor PIN for {why}: refused; {nothing}"),
+        ));
+    }
+    tracing::info!(act = %why, "supervisor PIN given");
+    Ok(true)
+}
+
+/// `till config set-pin` and `till config clear-pin`. They work on the config file
+/// itself, so a file whose PIN hash is broken can still be mended.
+pub fn config_pin(global: &Global, action: ConfigCmd) -> Result<Report, Failure> {
+    let path = file_path(global.config.as_deref(), &process_env)
+        .map(|(path, _)| path)
+        .ok_or_else(|| {
+            Failure::new(
+                Exit::Unreachable,
+                "no config directory: name a config file with --config or TILL_CONFIG",
+            )
+        })?;
+    let (current, set) = match &action {
+        ConfigCmd::SetPin { current } => (current.current_pin.as_deref(), true),
+        ConfigCmd::ClearPin { current } => (current.current_pin.as_deref(), false),
+    };
+    if let Some(hash) = hash_in(&path)? {
+        check_current(&hash, current, set)?;
+    }
+    let (value, word) = if set {
+        let hash = hash_pin(&new_pin()?).map_err(|e| Failure::new(Exit::Usage, e))?;
+        (Some(hash.as_str().to_string()), "set")
+    } else {
+        (None, "cleared")
+    };
+    save_keys(&path, &[(KEY, value.as_deref())])?;
+    tracing::info!("supervisor PIN {word} in {}", path.display());
+    Ok(Report {
+        exit: Exit::Ok,
+        human: format!("supervisor PIN {word} in {}", path.display()),
+        json: json!({
+            "supervisor_pin": if set { "set" } else { "not set" },
+            "config_file": path.display().to_string(),
+        }),
+    })
+}
+
+/// The PIN hash the file holds now, when it is one that can be checked. A broken one
+/// protects nothing: setting a new PIN replaces it.
+fn hash_in(path: &Path) -> Result<Option<PinHash>, Failure> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+            .into());
+        }
+    };
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!("not changed, it does not read as TOML: {e}"),
+    })?;
+    Ok(doc
+        .get(KEY)
+        .and_then(|item| item.as_str())
+        .and_then(|text| PinHash::parse(text).ok()))
+}
+
+/// Changing or removing a PIN that is set takes that PIN.
+fn check_current(hash: &PinHash, given: Option<&str>, set: bool) -> Result<(), Failure> {
+    let what = if set { "changing" } else { "clearing" };
+    let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(pin) => pin.to_string(),
+        None if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("Current supervisor PIN: ")
+                .map_err(|e| Failure::new(Exit::Usage, format!("cannot read the PIN: {e}")))?
+        }
+        None => {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!(
+                    "{what} the supervisor PIN takes the current one: give --current-pin or TILL_SUPERVISOR_PIN; nothing was changed"
+                ),
+            ));
+        }
+    };
+    if !verify(hash, &pin) {
+        tracing::warn!("wrong supervisor PIN for {what} it: refused");
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("wrong supervisor PIN for {what} it: refused; nothing was changed"),
+        ));
+    }
+    Ok(())
+}
+
+/// The new PIN, typed twice without echo on a terminal, else the first two lines of
+/// stdin; both the same.
+fn new_pin() -> Result<String, Failure> {
+    let usage = |message: String| Failure::new(Exit::Usage, message);
+    let (first, second) = if std::io::stdin().is_terminal() {
+        let read = |prompt: &str| {
+            rpassword::prompt_password(prompt)
+                .map_err(|e| usage(format!("cannot read the PIN: {e}")))
+        };
+        (
+            read("New supervisor PIN (4 to 12 digits): ")?,
+            read("The same PIN again: ")?,
+        )
+    } else {
+        let mut lines = std::io::stdin().lock().lines();
+        let mut next = || match lines.next() {
+            Some(Ok(line)) => Ok(line),
+            Some(Err(e)) => Err(usage(format!("cannot read the PIN from stdin: {e}"))),
+            None => Err(usage(
+                "give the new PIN twice, one line each, on stdin; nothing was changed".into(),
+            )),
+        };
+        (next()?, next()?)
+    };
+    if first.trim() != second.trim() {
+        return Err(usage(
+            "the two PINs differ; nothing was changed".to_string(),
+        ));
+    }
+    Ok(first)
+}
