@@ -113,6 +113,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.notice = warning;
     model.utc_offset = chrono::Local::now().offset().fix();
     model.confirm_above = Some(config.confirm_above());
+    model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
     model.settings.fields = settings_fields(&config);
     model.settings.themes = Theme::available(user_themes_dir().as_deref());
 
@@ -289,6 +290,9 @@ fn run_effect(
     match effect {
         Effect::Pay(req) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::Paid(lane.pay(req).await));
+        })),
+        Effect::PaySupervised(req) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Paid(lane.pay_supervised(req).await));
         })),
         Effect::Query(order) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::Queried(Box::new(lane.query(order).await)));

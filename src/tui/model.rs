@@ -289,6 +289,17 @@ pub enum Confirmed {
     Quit,
 }
 
+/// What the supervisor's PIN allows once given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PinFor {
+    Pay(PayRequest),
+    Resolve {
+        order_no: String,
+        to: crate::journal::TxnState,
+        note: String,
+    },
+}
+
 /// What a confirm dialog does on no, besides closing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OnNo {
@@ -308,6 +319,14 @@ pub enum Modal {
     },
     /// The terminal's options for the sale being typed: one key each.
     SaleOptions,
+    /// The supervisor's PIN, before an act that needs it.
+    Pin {
+        then: PinFor,
+        /// What needs it, in words.
+        why: String,
+        pin: TextField,
+        error: Option<String>,
+    },
     /// A supervisor override needs a note.
     Override {
         order_no: String,
@@ -358,6 +377,8 @@ pub struct Model {
     pub utc_offset: chrono::FixedOffset,
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
     pub confirm_above: Option<Money>,
+    /// Which acts need the supervisor's PIN (none while no PIN is set).
+    pub supervisor: crate::supervisor::Policy,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
     pub quit: bool,
@@ -407,6 +428,7 @@ impl Model {
             demo,
             utc_offset: chrono::Utc.fix(),
             confirm_above: None,
+            supervisor: crate::supervisor::Policy::default(),
             notice: None,
             quit: false,
             hangup: false,

@@ -44,6 +44,8 @@ pub enum Msg {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Pay(PayRequest),
+    /// A request the supervisor's PIN was given for.
+    PaySupervised(PayRequest),
     Query(String),
     Close(String),
     Raw(String),
@@ -616,6 +618,53 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             KeyCode::F(_) => on_key(m, key),
             _ => vec![],
         },
+        Modal::Pin {
+            then, why, mut pin, ..
+        } => match key.code {
+            KeyCode::Esc => {
+                m.notice = Some(format!("{why}: not done without the supervisor's PIN"));
+                vec![]
+            }
+            KeyCode::Enter => {
+                let given = m
+                    .supervisor
+                    .pin
+                    .as_ref()
+                    .is_some_and(|hash| crate::supervisor::verify(hash, &pin.text));
+                if !given {
+                    tracing::warn!("a wrong supervisor PIN was typed for {why}");
+                    m.modal = Some(Modal::Pin {
+                        then,
+                        why,
+                        pin: TextField::with_max(12),
+                        error: Some("wrong PIN".into()),
+                    });
+                    return vec![];
+                }
+                match then {
+                    PinFor::Pay(req) => fly(m, req, true),
+                    PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
+                        order_no,
+                        to,
+                        note: format!("{note} (supervisor PIN given)"),
+                    }],
+                }
+            }
+            _ => {
+                if matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
+                    || !matches!(key.code, KeyCode::Char(_))
+                {
+                    pin.edit(key);
+                }
+                m.modal = Some(Modal::Pin {
+                    then,
+                    why,
+                    pin,
+                    error: None,
+                });
+                vec![]
+            }
+        },
         Modal::SaleOptions => {
             if let Some(field) = &mut m.sale.description {
                 match key.code {
@@ -692,15 +741,32 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             mut note,
         } => match key.code {
             KeyCode::Esc => vec![],
-            KeyCode::Enter if !note.text.trim().is_empty() => vec![Effect::Resolve {
-                order_no,
-                to: if approve {
+            KeyCode::Enter if !note.text.trim().is_empty() => {
+                let to = if approve {
                     TxnState::Approved
                 } else {
                     TxnState::Declined
-                },
-                note: note.text,
-            }],
+                };
+                let act = crate::supervisor::Act::Override;
+                if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
+                    m.modal = Some(Modal::Pin {
+                        then: PinFor::Resolve {
+                            order_no,
+                            to,
+                            note: note.text,
+                        },
+                        why: why.to_string(),
+                        pin: TextField::with_max(12),
+                        error: None,
+                    });
+                    return vec![];
+                }
+                vec![Effect::Resolve {
+                    order_no,
+                    to,
+                    note: note.text,
+                }]
+            }
             _ => {
                 note.edit(key);
                 m.modal = Some(Modal::Override {
@@ -731,6 +797,21 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
 pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
+    let act = crate::supervisor::Act::of(&req);
+    if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
+        m.modal = Some(Modal::Pin {
+            then: PinFor::Pay(req),
+            why: why.to_string(),
+            pin: TextField::with_max(12),
+            error: None,
+        });
+        return vec![];
+    }
+    fly(m, req, false)
+}
+
+/// The request goes to the lane; the overlay stays up until its end.
+fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
     m.flight = Some(Flight {
         request: req.clone(),
         order_no: None,
@@ -740,7 +821,11 @@ pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
         unknown: false,
     });
     m.result = None;
-    vec![Effect::Pay(req)]
+    if supervised {
+        vec![Effect::PaySupervised(req)]
+    } else {
+        vec![Effect::Pay(req)]
+    }
 }
 
 pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
@@ -1338,6 +1423,52 @@ mod tests {
         assert_eq!(
             update(&mut m, key(KeyCode::Char('r'))),
             vec![Effect::Reconnect]
+        );
+    }
+
+    #[test]
+    fn voids_and_overrides_ask_for_the_supervisors_pin_when_one_is_set() {
+        let mut m = model();
+        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        let void = PayRequest::Void {
+            orig: "L01-1".into(),
+            options: SaleOptions::default(),
+        };
+        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(matches!(m.modal, Some(Modal::Pin { .. })));
+        type_str(&mut m, "1111");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e == "wrong PIN"),
+            "{:?}",
+            m.modal
+        );
+        type_str(&mut m, "2468");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::PaySupervised(void)]
+        );
+        // A sale never asks.
+        let mut m = model();
+        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        type_str(&mut m, "100");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        assert!(matches!(fx.first(), Some(Effect::Pay(_))), "{fx:?}");
+        // An override: the note says the PIN was given.
+        let mut m = model();
+        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.modal = Some(Modal::Override {
+            order_no: "L01-9".into(),
+            approve: false,
+            note: TextField::with_max(200),
+        });
+        type_str(&mut m, "no receipt");
+        update(&mut m, key(KeyCode::Enter));
+        type_str(&mut m, "2468");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Resolve { note, .. }] if note == "no receipt (supervisor PIN given)"),
+            "{fx:?}"
         );
     }
 

@@ -128,6 +128,7 @@ pub fn footer_text(m: &Model) -> String {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
         Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
+        Some(Modal::Pin { .. }) => return "digits PIN · Enter check · Esc cancel".into(),
         Some(Modal::SaleOptions) if m.sale.description.is_some() => {
             return "type the description · Enter keep · Esc drop the change".into();
         }
@@ -344,6 +345,25 @@ fn terminal_totals(row: &TxnRow) -> String {
 
 fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &Theme) {
     let (title, lines): (&str, Vec<Line>) = match modal {
+        Modal::Pin {
+            why, pin, error, ..
+        } => {
+            let mut lines = vec![
+                Line::from(format!("{why} needs the supervisor's PIN.")),
+                Line::from(Span::styled(
+                    format!("PIN: {}_", "*".repeat(pin.text.chars().count())),
+                    theme.input,
+                )),
+            ];
+            if let Some(e) = error {
+                lines.push(Line::from(Span::styled(e.as_str(), theme.error)));
+            }
+            lines.push(Line::from(Span::styled(
+                "Enter check · Esc cancel",
+                theme.key_hint,
+            )));
+            (" Supervisor ", lines)
+        }
         Modal::SaleOptions => {
             let o = &m.sale.options;
             let choice = |c: Option<bool>| match c {
