@@ -48,9 +48,9 @@ async fn every_topic_against_the_simulator() {
 
     let s = pay(&mut rig, sale(1234)).await;
     assert_eq!(s.state, TxnState::Approved);
-    // The first order of a journal: the simulator's Mastercard, masked to 6 + 4.
-    assert_eq!(s.card.as_deref(), Some("522233******4417"));
-    assert_eq!(s.brand.as_deref(), Some("Mastercard"));
+    // Whatever card the simulator picks, it is masked to first 6 / last 4.
+    let card = s.card.as_deref().unwrap_or_default();
+    assert!(is_masked_card(card), "{card}");
     assert!(s.brand.is_some() && s.auth_code.is_some());
 
     let cb = pay(
@@ -344,7 +344,7 @@ async fn wire_variants_still_reach_the_right_row() {
         let row = pay(&mut rig, sale(2500)).await;
         assert_eq!(row.state, TxnState::Approved, "{faults:?}");
         assert!(
-            row.card.as_deref().is_some_and(|c| c.contains('*')),
+            row.card.as_deref().is_some_and(is_masked_card),
             "{faults:?}"
         );
         assert_eq!(rig.journal().find("SIM-DECOY-0001").unwrap(), None);

@@ -131,3 +131,50 @@ fn tips_preauth_and_batch_close() {
     ));
     assert!(void.is_err());
 }
+
+/// The card an order is paid with, as the terminal's answer names it.
+fn card_of(t: &Terminal, order: &str) -> (String, String) {
+    let biz = t.query(&biz(json!({ "merchant_order_no": order }))).biz;
+    let field = |key: &str| {
+        biz.as_ref()
+            .and_then(|b| b[key].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    (field("pay_method_id"), field("card_no"))
+}
+
+#[test]
+fn the_card_follows_the_orders_sequence_never_its_day() {
+    let mut t = Terminal::new(2);
+    // One sequence number on different days, in different journals and formats.
+    let same = [
+        "L01-AAAAA-0101-000007",
+        "L01-ZZZZZ-1231-000007",
+        "L01-K7Q2-0229-000007",
+        "L02-1125-000007",
+    ];
+    for order in same {
+        sale(&mut t, order, "1.00");
+    }
+    let first = card_of(&t, same[0]);
+    for order in &same[1..] {
+        assert_eq!(card_of(&t, order), first, "{order}");
+    }
+    // Every brand comes up in turn, each card masked to first 6 / last 4.
+    let mut brands = std::collections::BTreeSet::new();
+    for seq in 1..=6 {
+        let order = format!("L01-AAAAA-1124-{seq:06}");
+        sale(&mut t, &order, "1.00");
+        let (brand, card) = card_of(&t, &order);
+        let digits = card.bytes().filter(u8::is_ascii_digit).count();
+        assert!(
+            card[..6].bytes().all(|c| c.is_ascii_digit())
+                && card[card.len() - 4..].bytes().all(|c| c.is_ascii_digit())
+                && digits == 10,
+            "{brand} {card}"
+        );
+        brands.insert(brand);
+    }
+    assert_eq!(brands.len(), 3, "{brands:?}");
+}

@@ -187,6 +187,16 @@ impl Rig {
     }
 }
 
+/// A card number as till may show it: the first 6 and last 4 digits, stars between,
+/// 13 to 19 characters in all, whatever the brand.
+pub fn is_masked_card(card: &str) -> bool {
+    let b = card.as_bytes();
+    (13..=19).contains(&b.len())
+        && b[..6].iter().all(u8::is_ascii_digit)
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
+        && b[6..b.len() - 4].iter().all(|&c| c == b'*')
+}
+
 /// Waits until a condition holds (bounded by `WAIT`), for things that settle on the
 /// other side of a socket.
 pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
