@@ -1,7 +1,8 @@
 //! SIGTERM, SIGHUP and SIGINT sent to the real `till sale` at each step: before
 //! anything is sent it stops having done nothing; while the payment is with the
 //! terminal it waits, books the answer and prints it; a second signal stops the wait
-//! and leaves the row for `till recover`. The simulator's ledger says what moved.
+//! and leaves the row for `till recover`; a hung-up terminal (a dropped SSH session)
+//! stops nothing either. The simulator's ledger says what moved.
 
 mod common;
 
@@ -117,6 +118,74 @@ async fn one_signal_during_the_card_flow_waits_and_books_the_answer() {
         assert_eq!(sales(dir.path()), 1, "SIG{name}: charged once");
         sim.shutdown().await;
     }
+}
+
+/// A dropped SSH session: the sale's terminal hangs up (SIGHUP, and from then on
+/// every write to it fails) while the card flow goes on. Its stdout is a file, as a
+/// script would have it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hangup_of_its_terminal_still_books_the_answer() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), slow(1500), 0).await;
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, QUICK).unwrap();
+    let out = dir.path().join("out.json");
+    let mut cmd = CommandBuilder::new("sh");
+    cmd.arg("-c");
+    cmd.arg(r#"exec "$0" sale 20.00 --json > "$1""#);
+    cmd.arg(env!("CARGO_BIN_EXE_till"));
+    cmd.arg(&out);
+    cmd.env_clear();
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.env("HOME", dir.path());
+    cmd.env("TERM", "xterm");
+    cmd.env("TILL_DATA_DIR", dir.path().join("data"));
+    cmd.env("TILL_CONFIG", &config);
+    cmd.env("TILL_URL", sim.url());
+    cmd.env("TILL_APP_ID", "test-app");
+    let pair = native_pty_system().openpty(PtySize::default()).unwrap();
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    // Read the terminal until the card flow starts, then let go of it.
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 1024];
+        while !seen.contains("follow the prompts on the terminal") {
+            match reader.read(&mut buf) {
+                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => break,
+            }
+        }
+        seen
+    });
+    let seen = tokio::time::timeout(WAIT, seen).await.unwrap().unwrap();
+    assert!(seen.contains("follow the prompts"), "{seen}");
+    drop(pair.master);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "till never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(status.exit_code(), 0, "{status:?} {stdout}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["outcome"], "approved");
+    let order = json["merchant_order_no"].as_str().unwrap();
+    let row = Journal::open(&dir.path().join("data"))
+        .unwrap()
+        .find(order)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, TxnState::Approved);
+    assert_eq!(sales(dir.path()), 1, "charged once");
+    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

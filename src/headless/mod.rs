@@ -139,10 +139,10 @@ pub const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
 pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<LaneOwner, Failure> {
     let lane = &config.lane.value;
     LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
-        eprintln!(
-            "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish",
+        output::to_stderr(format_args!(
+            "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish\n",
             wait.as_secs()
-        )
+        ))
     })
     .await
     .map_err(|e| match e {

@@ -40,9 +40,15 @@ pub fn failure_json(failure: &Failure) -> Value {
 /// Its text may quote the terminal (a close reason, a message): card numbers masked.
 pub fn print_failure(failure: &Failure, json: bool) {
     if json {
-        println!("{}", failure_json(failure));
+        let _ = writeln!(std::io::stdout(), "{}", failure_json(failure));
     }
-    eprintln!("till: {}", mask_pans(&failure.message));
+    to_stderr(format_args!("till: {}\n", mask_pans(&failure.message)));
+}
+
+/// Writes to stderr, and carries on when it cannot: after a hangup (a dropped SSH
+/// session) the terminal is gone, and a payment's answer must still be booked.
+pub fn to_stderr(text: std::fmt::Arguments) {
+    let _ = std::io::stderr().write_fmt(text);
 }
 
 /// Progress on stderr while waiting for the terminal.
@@ -63,10 +69,8 @@ impl Progress {
 
     pub fn say(&mut self, message: &str) {
         let secs = self.started.elapsed().as_secs();
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
-        eprintln!("[{secs:>3}s] {}", mask_pans(message));
+        let clear = if self.tty { "\r\x1b[2K" } else { "" };
+        to_stderr(format_args!("{clear}[{secs:>3}s] {}\n", mask_pans(message)));
     }
 
     /// Redraws the spinner line on a terminal; silent otherwise.
@@ -77,10 +81,10 @@ impl Progress {
         const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
         self.spinner = (self.spinner + 1) % FRAMES.len();
         let secs = self.started.elapsed().as_secs();
-        eprint!(
+        to_stderr(format_args!(
             "\r\x1b[2K{} waiting on the terminal… {secs}s",
             FRAMES[self.spinner]
-        );
+        ));
         let _ = std::io::stderr().flush();
     }
 }
@@ -88,7 +92,7 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         if self.tty {
-            eprint!("\r\x1b[2K");
+            to_stderr(format_args!("\r\x1b[2K"));
         }
     }
 }
