@@ -105,6 +105,11 @@ async fn one_signal_during_the_card_flow_waits_and_books_the_answer() {
         sale.said("follow the prompts on the terminal").await;
         sale.signal(name);
         sale.said("waiting for its answer").await;
+        let again = match name {
+            "INT" => "press Ctrl-C again",
+            _ => "send the signal again",
+        };
+        assert!(sale.stderr.contains(again), "SIG{name}: {}", sale.stderr);
         let (code, json) = sale.finish().await;
         assert_eq!(code, 0, "SIG{name}: {json}");
         assert_eq!(json["outcome"], "approved", "SIG{name}");
@@ -249,4 +254,32 @@ async fn a_signal_before_anything_is_sent_does_nothing() {
     owner.wait().await.unwrap();
     assert_eq!(sales(dir.path()), 0);
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_supervisor_pin_prompt_stops_having_done_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let hash = till::supervisor::hash_pin("2468").unwrap();
+    std::fs::write(
+        &config,
+        format!("{QUICK}supervisor_pin_hash = \"{}\"\n", hash.as_str()),
+    )
+    .unwrap();
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+    cmd.args(["void", "C01-AAAAA-1124-000001"]);
+    cmd.env_clear();
+    cmd.env("HOME", dir.path());
+    cmd.env("TERM", "xterm");
+    cmd.env("TILL_DATA_DIR", dir.path().join("data"));
+    cmd.env("TILL_CONFIG", &config);
+    cmd.env("TILL_URL", "127.0.0.1:1");
+    cmd.env("TILL_APP_ID", "test-app");
+    let mut screen = pty::Screen::spawn(cmd);
+    screen.wait_for("Supervisor PIN for a void").await;
+    screen.keys("\x03");
+    assert_eq!(screen.exit_code().await, 5, "{}", screen.contents());
+    screen.wait_for("nothing was sent").await;
+    let journal = Journal::open(&dir.path().join("data")).unwrap();
+    assert!(journal.recent(10).unwrap().is_empty());
 }

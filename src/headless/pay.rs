@@ -325,8 +325,12 @@ impl Session {
                 event = self.next(until) => event,
                 signal = signals.next() => {
                     if signals.received() == 1 {
+                        let again = match signal {
+                            "SIGINT" => "press Ctrl-C again",
+                            _ => "send the signal again",
+                        };
                         self.progress.say(&format!(
-                            "{signal}: {order_no} is with the terminal; waiting for its answer so it is booked (send the signal again to stop waiting and leave it for `till recover`)"
+                            "{signal}: {order_no} is with the terminal; waiting for its answer so it is booked ({again} to stop waiting and leave it for `till recover`)"
                         ));
                         continue;
                     }
