@@ -23,8 +23,14 @@ struct Sale {
 
 impl Sale {
     fn start(dir: &std::path::Path, url: &str, amount: &str) -> Sale {
+        Sale::command(dir, url, &["sale", amount])
+    }
+
+    /// Any money-moving command, with `--json`.
+    fn command(dir: &std::path::Path, url: &str, args: &[&str]) -> Sale {
         let mut cmd = till(dir, url, QUICK);
-        cmd.args(["sale", amount, "--json"])
+        cmd.args(args)
+            .arg("--json")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().unwrap();
@@ -89,10 +95,15 @@ fn slow(hold_ms: u64) -> Faults {
 }
 
 fn sales(dir: &std::path::Path) -> usize {
+    moved(dir, "sale")
+}
+
+/// How many times money of this kind really moved at the terminal.
+fn moved(dir: &std::path::Path, trans_type: &str) -> usize {
     read_ledger(&ledger_path(dir))
         .unwrap()
         .iter()
-        .filter(|e| e.trans_type == "sale")
+        .filter(|e| e.trans_type == trans_type)
         .count()
 }
 
@@ -123,6 +134,34 @@ async fn one_signal_during_the_card_flow_waits_and_books_the_answer() {
         assert_eq!(sales(dir.path()), 1, "SIG{name}: charged once");
         sim.shutdown().await;
     }
+}
+
+/// Not only sales: a refund (as any money-moving command) waits through a signal too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_waits_through_a_signal_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let (code, sale) = Sale::start(dir.path(), &sim.url(), "20.00").finish().await;
+    assert_eq!(code, 0, "{sale}");
+    let orig = sale["merchant_order_no"].as_str().unwrap();
+    sim.set_faults(slow(1500));
+    let mut refund = Sale::command(dir.path(), &sim.url(), &["refund", "5.00", "--orig", orig]);
+    refund.said("follow the prompts on the terminal").await;
+    refund.signal("TERM");
+    refund.said("waiting for its answer").await;
+    let (code, json) = refund.finish().await;
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["outcome"], "approved");
+    assert_eq!(json["kind"], "refund");
+    let order = json["merchant_order_no"].as_str().unwrap();
+    let row = Journal::open(&dir.path().join("data"))
+        .unwrap()
+        .find(order)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.state, TxnState::Approved);
+    assert_eq!(moved(dir.path(), "refund"), 1, "refunded once");
+    sim.shutdown().await;
 }
 
 /// A dropped SSH session: the sale's terminal hangs up (SIGHUP, and from then on
