@@ -32,7 +32,7 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
         Some(pin) => pin.to_string(),
         None if std::io::stdin().is_terminal() => {
             rpassword::prompt_password(format!("Supervisor PIN for {why}: ")).map_err(|e| {
-                // Ctrl-C at the prompt, or a signal while it waits (they are caught).
+                // Ctrl-C at the prompt: the SIGINT it raises is caught (see signals.rs).
                 if e.kind() == std::io::ErrorKind::Interrupted {
                     return Failure::new(
                         Exit::Interrupted,
