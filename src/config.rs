@@ -586,12 +586,23 @@ pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool
     }
 }
 
-/// Sets (`Some`) or removes (`None`) top-level keys of a config file, keeping every
-/// other key, every comment and the layout; creates the file and its directory when
-/// there is none. A file that is not TOML is left as it is (an error): it is never
-/// replaced by what little could be saved. The new text replaces the old in one rename,
-/// with the old file's permissions (a new file is readable by its owner only).
-pub fn save_keys(path: &Path, keys: &[(&str, Option<&str>)]) -> Result<(), ConfigError> {
+/// A value `save_keys` writes under a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Text(String),
+    Flag(bool),
+    /// The key is removed: its default (or the terminal's own setting) applies.
+    Unset,
+}
+
+/// Sets or removes top-level keys of a config file, keeping every other key, every
+/// comment and the layout; creates the file and its directory when there is none. A
+/// file that is not TOML is left as it is (an error): it is never replaced by what
+/// little could be saved, and neither is a good file by one that would not load (a bad
+/// lane, currency, amount or address is refused with the loader's own message). The new
+/// text replaces the old in one rename, with the old file's permissions (a new file is
+/// readable by its owner only).
+pub fn save_keys(path: &Path, keys: &[(&str, Saved)]) -> Result<(), ConfigError> {
     let read_error = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
@@ -609,22 +620,26 @@ pub fn save_keys(path: &Path, keys: &[(&str, Option<&str>)]) -> Result<(), Confi
                 path: path.to_path_buf(),
                 message: format!("not changed, it does not read as TOML: {e}"),
             })?;
-    for (key, value) in keys {
-        match value {
-            // A value already there keeps its comment and spacing.
-            Some(value) => match doc.get_mut(key).and_then(|item| item.as_value_mut()) {
-                Some(old) => {
-                    let decor = old.decor().clone();
-                    *old = toml_edit::Value::from(*value);
-                    *old.decor_mut() = decor;
-                }
-                None => doc[*key] = toml_edit::value(*value),
-            },
-            None => {
+    for (key, saved) in keys {
+        let value = match saved {
+            Saved::Text(text) => toml_edit::Value::from(text.as_str()),
+            Saved::Flag(flag) => toml_edit::Value::from(*flag),
+            Saved::Unset => {
                 doc.remove(key);
+                continue;
             }
+        };
+        match doc.get_mut(key).and_then(|item| item.as_value_mut()) {
+            // A value already there keeps its comment and spacing.
+            Some(old) => {
+                let decor = old.decor().clone();
+                *old = value;
+                *old.decor_mut() = decor;
+            }
+            None => doc[*key] = toml_edit::value(value),
         }
     }
+    check_text(path, &doc.to_string())?;
     let write = || -> std::io::Result<()> {
         use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
@@ -655,6 +670,22 @@ pub fn save_keys(path: &Path, keys: &[(&str, Option<&str>)]) -> Result<(), Confi
         result
     };
     write().map_err(read_error)
+}
+
+/// Whether `text` would load as the config file at `path`: what `Config::load` checks of
+/// a file, and the terminal's address.
+fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
+    let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: format!("not changed: {e}"),
+    })?;
+    let mut cfg = Config::defaults();
+    cfg.apply_file(file, Source::File(path.to_path_buf()));
+    cfg.validate(Some(text))?;
+    if let Some(url) = &cfg.url.value {
+        Endpoint::parse(url)?;
+    }
+    Ok(())
 }
 
 /// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use serde_json::Value;
-use till::config::{Config, ConfigError, Overrides, save_keys};
+use till::config::{Config, ConfigError, Overrides, Saved, save_keys};
 use till::journal::{Journal, Request, TxnKind, TxnState};
 use till::sim::Faults;
 use till::supervisor::{PinHash, hash_pin, verify};
@@ -288,7 +288,7 @@ fn the_threshold_is_parsed_with_the_currency_exponent() {
 fn saving_keys_keeps_comments_and_refuses_a_broken_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sub").join("config.toml");
-    save_keys(&file, &[("url", Some("10.0.0.9"))]).unwrap();
+    save_keys(&file, &[("url", Saved::Text("10.0.0.9".into()))]).unwrap();
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "url = \"10.0.0.9\"\n"
@@ -304,13 +304,34 @@ fn saving_keys_keeps_comments_and_refuses_a_broken_file() {
         "# terminal\nurl = \"10.0.0.1\" # old\nlane = \"L02\"\n",
     )
     .unwrap();
-    save_keys(&file, &[("url", Some("10.0.0.2")), ("lane", None)]).unwrap();
+    save_keys(
+        &file,
+        &[
+            ("url", Saved::Text("10.0.0.2".into())),
+            ("lane", Saved::Unset),
+        ],
+    )
+    .unwrap();
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "# terminal\nurl = \"10.0.0.2\" # old\n"
     );
+    // Flags are written as TOML booleans, and a value the loader would refuse is not
+    // written at all: the file stays as it was.
+    save_keys(&file, &[("on_screen_tip", Saved::Flag(true))]).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("on_screen_tip = true"), "{text}");
+    for (key, bad) in [
+        ("lane", "L-09!"),
+        ("currency", "DOLLARS"),
+        ("confirm_above", "lots"),
+    ] {
+        let err = save_keys(&file, &[(key, Saved::Text(bad.into()))]).unwrap_err();
+        assert!(err.to_string().contains(key), "{key}: {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    }
     std::fs::write(&file, "url = [\n").unwrap();
-    assert!(save_keys(&file, &[("lane", Some("L09"))]).is_err());
+    assert!(save_keys(&file, &[("lane", Saved::Text("L09".into()))]).is_err());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "url = [\n");
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::output::Report;
 use super::{Exit, Failure};
 use crate::cli::{ConfigCmd, Global};
-use crate::config::{Config, ConfigError, file_path, process_env, save_keys};
+use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
 use crate::supervisor::{Act, PinHash, hash_pin, needs_pin, verify};
 
 const KEY: &str = "supervisor_pin_hash";
@@ -87,11 +87,11 @@ pub fn config_pin(global: &Global, action: ConfigCmd) -> Result<Report, Failure>
     }
     let (value, word) = if set {
         let hash = hash_pin(&new_pin()?).map_err(|e| Failure::new(Exit::Usage, e))?;
-        (Some(hash.as_str().to_string()), "set")
+        (Saved::Text(hash.as_str().to_string()), "set")
     } else {
-        (None, "cleared")
+        (Saved::Unset, "cleared")
     };
-    save_keys(&path, &[(KEY, value.as_deref())])?;
+    save_keys(&path, &[(KEY, value)])?;
     tracing::info!("supervisor PIN {word} in {}", path.display());
     Ok(Report {
         exit: Exit::Ok,

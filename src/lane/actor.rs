@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use super::command::{
     Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
 };
+use super::options::SaleOptions;
 use super::owner::LaneOwner;
 use crate::ecr::{
     Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, names_other_order,
@@ -97,6 +98,10 @@ impl LaneHandle {
 
     pub async fn reconnect(&self) {
         let _ = self.tx.send(Command::Reconnect).await;
+    }
+
+    pub async fn set_sale_defaults(&self, defaults: SaleOptions) {
+        let _ = self.tx.send(Command::SaleDefaults(defaults)).await;
     }
 
     pub async fn shutdown(&self) {
@@ -283,6 +288,7 @@ impl Actor {
                     .await;
             }
             Command::Reconnect => self.link.retry_now(),
+            Command::SaleDefaults(defaults) => self.settings.sale_defaults = defaults,
             Command::Recover => {
                 for r in self.resolving.values_mut() {
                     r.next_at = Instant::now();

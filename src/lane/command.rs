@@ -263,6 +263,8 @@ pub enum Command {
     Recover,
     /// A down link tries again now instead of after its backoff.
     Reconnect,
+    /// New lane defaults of the terminal's options, for payments started from now on.
+    SaleDefaults(SaleOptions),
     /// Supervisor override of an unresolved row.
     Resolve {
         order_no: String,

@@ -17,6 +17,7 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -27,12 +28,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::cli::Cli;
-use crate::config::{Config, default_config_path};
+use crate::config::{Config, Overrides, Saved, default_config_path};
+use crate::ecr::Receipts;
 use crate::headless::Exit;
 use crate::journal::{BatchSel, Journal};
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
-use model::{JournalData, Model, TextField};
+use model::{JournalData, Model, Setting};
 use theme::Theme;
 use update::{Effect, Msg, update};
 
@@ -114,8 +116,8 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.utc_offset = chrono::Local::now().offset().fix();
     model.confirm_above = Some(config.confirm_above());
     model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
-    model.settings.fields = settings_fields(&config);
-    model.settings.themes = Theme::available(user_themes_dir().as_deref());
+    model.settings.fields =
+        settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
 
     let _ = color_eyre::install();
     // Colours stay on under NO_COLOR: the monochrome theme already has none, and
@@ -139,24 +141,34 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-fn settings_fields(config: &Config) -> Vec<(String, TextField)> {
-    let field = |text: String| {
-        let mut field = TextField::with_max(200);
-        field.set(&text);
-        field
-    };
+/// The Settings screen's lines, from the config as loaded; the themes are those found.
+fn settings_fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let themes = themes
+        .into_iter()
+        .map(|t| (t.clone(), Saved::Text(t)))
+        .collect();
+    let mut receipts = vec![("terminal decides".to_string(), Saved::Unset)];
+    receipts.extend(
+        Receipts::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), Saved::Text(r.name().to_string()))),
+    );
+    let receipt = config
+        .receipt
+        .value
+        .map_or(Saved::Unset, |r| Saved::Text(r.name().to_string()));
     vec![
-        (
-            "url".into(),
-            field(config.url.value.clone().unwrap_or_default()),
-        ),
-        (
-            "app_id".into(),
-            field(config.app_id.value.clone().unwrap_or_default()),
-        ),
-        ("lane".into(), field(config.lane.value.clone())),
-        ("currency".into(), field(config.currency.value.clone())),
-        ("theme".into(), field(config.theme.value.clone())),
+        Setting::text("url", &text(&config.url.value), 200),
+        Setting::text("app_id", &text(&config.app_id.value), 200),
+        Setting::text("lane", &config.lane.value, 8),
+        Setting::text("currency", &config.currency.value, 3),
+        Setting::choice("theme", themes, &Saved::Text(config.theme.value.clone())),
+        Setting::text("confirm_above", &config.confirm_above.value, 20),
+        Setting::flag("on_screen_tip", config.on_screen_tip.value),
+        Setting::flag("on_screen_signature", config.on_screen_signature.value),
+        Setting::flag("confirm_on_terminal", config.confirm_on_terminal.value),
+        Setting::choice("receipt", receipts, &receipt),
     ]
 }
 
@@ -246,23 +258,24 @@ impl App {
                             lane.shutdown().await;
                         }
                     }
-                    Effect::SaveSettings(values) => {
-                        // The theme applies at once; the rest on the next start.
-                        if let Some((_, name)) = values.iter().find(|(k, _)| k == "theme") {
-                            let (picked, warning) = theme_for(name);
+                    Effect::SaveSettings(values) => match save_settings(config, &values) {
+                        Ok(saved) => {
+                            // What a sale reads as it starts applies at once; what the
+                            // lane and the link were started with, on the next start.
+                            let (picked, warning) = theme_for(&saved.theme.value);
                             theme = picked;
-                            m.notice = warning;
+                            lane.set_sale_defaults(saved.sale_options()).await;
+                            m.confirm_above = Some(saved.confirm_above());
+                            m.notice = Some(warning.unwrap_or_else(|| {
+                                format!(
+                                    "saved to {}; the theme, confirm_above and the terminal options apply now, the rest on the next start",
+                                    saved.file.as_deref().unwrap_or(Path::new("?")).display()
+                                )
+                            }));
                         }
-                        run_effect(
-                            Effect::SaveSettings(values),
-                            &lane,
-                            &msg_tx,
-                            &reader,
-                            m,
-                            config,
-                        )
-                    }
-                    other => run_effect(other, &lane, &msg_tx, &reader, m, config),
+                        Err(e) => m.notice = Some(e),
+                    },
+                    other => run_effect(other, &lane, &msg_tx, &reader, m),
                 }
             }
             if m.quit {
@@ -277,14 +290,13 @@ impl App {
 }
 
 /// Runs one effect: lane requests in small tasks that report back as messages;
-/// journal reads and the settings file right here (they are quick).
+/// journal reads right here (they are quick).
 fn run_effect(
     effect: Effect,
     lane: &LaneHandle,
     tx: &mpsc::UnboundedSender<Msg>,
     reader: &Journal,
     m: &Model,
-    config: &Config,
 ) {
     let (lane, tx) = (lane.clone(), tx.clone());
     match effect {
@@ -328,10 +340,8 @@ fn run_effect(
         Effect::Refresh => {
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
-        Effect::SaveSettings(values) => {
-            let _ = tx.send(Msg::Notice(save_settings(config, &values)));
-        }
-        Effect::Quit => {}
+        // The loop saves settings itself: the theme and the lane's defaults change there.
+        Effect::SaveSettings(_) | Effect::Quit => {}
     }
 }
 
@@ -364,28 +374,23 @@ fn read_data(reader: &Journal, m: &Model) -> JournalData {
     data
 }
 
-/// Writes the settings screen's values into the config file, keeping other keys.
-fn save_settings(config: &Config, values: &[(String, String)]) -> String {
-    let Some(path) = config.file.clone().or_else(default_config_path) else {
-        return "no config directory to save to".into();
-    };
-    let keys: Vec<(&str, Option<&str>)> = values
-        .iter()
-        .map(|(key, value)| (key.as_str(), Some(value.as_str()).filter(|v| !v.is_empty())))
-        .collect();
-    match crate::config::save_keys(&path, &keys) {
-        Ok(()) => format!(
-            "saved to {}; the theme applies now, the rest on the next start",
-            path.display()
-        ),
-        Err(e) => format!("could not save: {e}"),
-    }
+/// Writes the settings screen's values into the config file, keeping other keys, and
+/// reads the file back: its settings are what applies now.
+fn save_settings(config: &Config, values: &[(&str, Saved)]) -> Result<Config, String> {
+    let path = config
+        .file
+        .clone()
+        .or_else(default_config_path)
+        .ok_or("no config directory to save to")?;
+    crate::config::save_keys(&path, values).map_err(|e| format!("not saved: {e}"))?;
+    Config::load(Some(&path), &|_| None, &Overrides::default())
+        .map_err(|e| format!("saved, but the file does not load: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, FileConfig, Overrides};
+    use crate::config::FileConfig;
 
     #[test]
     fn settings_are_saved_into_the_config_file_keeping_other_keys() {
@@ -393,19 +398,30 @@ mod tests {
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "heartbeat_secs = 7\nurl = \"10.0.0.1\"\n").unwrap();
         let config = Config::load(Some(&file), &|_| None, &Overrides::default()).unwrap();
-        let message = save_settings(
+        let saved = save_settings(
             &config,
             &[
-                ("url".into(), "10.0.0.9".into()),
-                ("app_id".into(), String::new()),
-                ("lane".into(), "L07".into()),
+                ("url", Saved::Text("10.0.0.9".into())),
+                ("app_id", Saved::Unset),
+                ("lane", Saved::Text("L07".into())),
+                ("on_screen_tip", Saved::Flag(false)),
+                ("receipt", Saved::Text("merchant".into())),
             ],
-        );
-        assert!(message.starts_with("saved to"), "{message}");
-        let saved: FileConfig = toml::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        )
+        .expect("saved");
+        assert_eq!(saved.sale_options().tip_on_terminal, Some(false));
+        assert_eq!(saved.sale_options().receipts, Some(Receipts::Merchant));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let saved: FileConfig = toml::from_str(&text).unwrap();
         assert_eq!(saved.url.as_deref(), Some("10.0.0.9"));
         assert_eq!(saved.lane.as_deref(), Some("L07"));
         assert_eq!(saved.heartbeat_secs, Some(7));
         assert_eq!(saved.app_id, None);
+
+        // A bad value is refused with the loader's words, and the file is kept.
+        let err = save_settings(&config, &[("currency", Saved::Text("EURO".into()))])
+            .expect_err("refused");
+        assert!(err.contains("currency"), "{err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
     }
 }

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use chrono::Offset;
 use std::time::{Duration, Instant};
 
+use crate::config::Saved;
 use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
 use crate::journal::{BatchInfo, BatchReport, TxnRow, rules};
@@ -240,11 +241,84 @@ pub struct DiagScreen {
 
 #[derive(Clone, Debug, Default)]
 pub struct SettingsForm {
-    pub fields: Vec<(String, TextField)>,
+    pub fields: Vec<Setting>,
     pub focus: usize,
     pub message: Option<String>,
-    /// The themes to pick from with ←/→ (the theme is never typed).
-    pub themes: Vec<String>,
+}
+
+/// One line of the Settings screen: a config key and its value as edited.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: SettingValue,
+}
+
+#[derive(Clone, Debug)]
+pub enum SettingValue {
+    Text(TextField),
+    /// One of a few values, picked with ←/→ (never typed): what is shown, what is saved.
+    Choice {
+        choices: Vec<(String, Saved)>,
+        at: usize,
+    },
+}
+
+impl Setting {
+    pub fn text(key: &'static str, text: &str, max: usize) -> Setting {
+        let mut field = TextField::with_max(max);
+        field.set(text);
+        Setting {
+            key,
+            value: SettingValue::Text(field),
+        }
+    }
+
+    /// A choice, at the one that saves `current` (else the first).
+    pub fn choice(key: &'static str, choices: Vec<(String, Saved)>, current: &Saved) -> Setting {
+        let at = choices.iter().position(|(_, s)| s == current).unwrap_or(0);
+        Setting {
+            key,
+            value: SettingValue::Choice { choices, at },
+        }
+    }
+
+    /// A lane default of the terminal's: on, off, or left to the terminal.
+    pub fn flag(key: &'static str, current: Option<bool>) -> Setting {
+        let choices = vec![
+            ("terminal decides".into(), Saved::Unset),
+            ("yes".into(), Saved::Flag(true)),
+            ("no".into(), Saved::Flag(false)),
+        ];
+        Setting::choice(key, choices, &current.map_or(Saved::Unset, Saved::Flag))
+    }
+
+    /// What saving writes: trimmed text (nothing typed removes the key) or the choice.
+    pub fn saved(&self) -> Saved {
+        match &self.value {
+            SettingValue::Text(f) => match f.text.trim() {
+                "" => Saved::Unset,
+                text => Saved::Text(text.to_string()),
+            },
+            SettingValue::Choice { choices, at } => choices
+                .get(*at)
+                .map_or(Saved::Unset, |(_, saved)| saved.clone()),
+        }
+    }
+
+    /// The value as the screen shows it; a focused choice shows its arrows.
+    pub fn shown(&self, focused: bool) -> String {
+        match &self.value {
+            SettingValue::Text(f) => f.shown(focused),
+            SettingValue::Choice { choices, at } => {
+                let name = choices.get(*at).map_or("", |(name, _)| name.as_str());
+                if focused {
+                    format!("‹ {name} ›")
+                } else {
+                    name.to_string()
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@ use super::model::*;
 use super::theme::Theme;
 use super::update::{Msg, update};
 use super::view::view;
+use crate::config::Saved;
 use crate::ecr::TransType;
 use crate::journal::{TxnKind, TxnState};
 use crate::lane::{PayRequest, QueryResult};
@@ -246,17 +247,29 @@ fn other_screens() {
     assert_snapshot!("diagnostics", snap(&on(ScreenId::Diagnostics)));
 
     let mut settings = on(ScreenId::Settings);
-    settings.settings.fields = ["url", "app_id", "lane", "currency", "theme"]
-        .iter()
-        .zip([
-            "192.168.1.20",
-            "wz6012822ca2f1as78",
-            "L01",
-            "USD",
-            "default",
-        ])
-        .map(|(k, v)| (k.to_string(), text_field(v, 200)))
-        .collect();
+    settings.settings.fields = vec![
+        Setting::text("url", "192.168.1.20", 200),
+        Setting::text("app_id", "wz6012822ca2f1as78", 200),
+        Setting::text("lane", "L01", 8),
+        Setting::text("currency", "USD", 3),
+        Setting::choice(
+            "theme",
+            vec![("default".into(), Saved::Text("default".into()))],
+            &Saved::Text("default".into()),
+        ),
+        Setting::text("confirm_above", "10000", 20),
+        Setting::flag("on_screen_tip", Some(true)),
+        Setting::flag("on_screen_signature", None),
+        Setting::flag("confirm_on_terminal", Some(false)),
+        Setting::choice(
+            "receipt",
+            vec![
+                ("terminal decides".into(), Saved::Unset),
+                ("both".into(), Saved::Text("both".into())),
+            ],
+            &Saved::Text("both".into()),
+        ),
+    ];
     settings.settings.focus = 2;
     assert_snapshot!("settings", snap(&settings));
 

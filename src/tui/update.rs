@@ -6,6 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
+use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Step};
@@ -63,7 +64,7 @@ pub enum Effect {
     Refresh,
     /// A down link tries again now.
     Reconnect,
-    SaveSettings(Vec<(String, String)>),
+    SaveSettings(Vec<(&'static str, Saved)>),
     Quit,
 }
 
@@ -1387,27 +1388,45 @@ mod tests {
     }
 
     #[test]
-    fn the_theme_is_picked_from_those_there_are() {
+    fn the_theme_and_terminal_options_are_picked_from_those_there_are() {
         let mut m = model();
-        let mut field = TextField::with_max(200);
-        field.set("default");
-        m.settings.fields = vec![("theme".into(), field)];
-        m.settings.themes = vec!["default".into(), "high-contrast".into(), "mono".into()];
+        let themes = ["default", "high-contrast", "mono"]
+            .iter()
+            .map(|t| (t.to_string(), Saved::Text(t.to_string())))
+            .collect();
+        m.settings.fields = vec![
+            Setting::choice("theme", themes, &Saved::Text("default".into())),
+            Setting::flag("on_screen_tip", None),
+            Setting::text("confirm_above", "10000.00", 20),
+        ];
         update(&mut m, key(KeyCode::F(10)));
         update(&mut m, key(KeyCode::Right));
         update(&mut m, key(KeyCode::Left));
         update(&mut m, key(KeyCode::Left));
         type_str(&mut m, "x");
+        let said = m.settings.message.clone().unwrap_or_default();
         assert!(
-            m.settings
-                .message
-                .as_deref()
-                .unwrap()
-                .contains("pick a theme")
+            said.contains("pick with ←/→: default, high-contrast, mono"),
+            "{said}"
+        );
+        // The tip on the terminal: from "terminal decides" to "no", going left.
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(m.settings.message, None, "moving on clears the hint");
+        update(&mut m, key(KeyCode::Left));
+        assert_eq!(m.settings.fields[1].shown(true), "‹ no ›");
+        // Typed text is cleared to nothing: the key is removed, its default applies.
+        update(&mut m, key(KeyCode::Down));
+        update(
+            &mut m,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
         );
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![("theme".into(), "mono".into())])]
+            vec![Effect::SaveSettings(vec![
+                ("theme", Saved::Text("mono".into())),
+                ("on_screen_tip", Saved::Flag(false)),
+                ("confirm_above", Saved::Unset),
+            ])]
         );
     }
 
@@ -1725,7 +1744,7 @@ mod tests {
         );
 
         let mut demo = Model::new("L01", "USD", 2, "127.0.0.1:1", true);
-        demo.settings.fields = vec![("lane".into(), TextField::with_max(8))];
+        demo.settings.fields = vec![Setting::text("lane", "", 8)];
         update(&mut demo, key(KeyCode::F(10)));
         assert!(update(&mut demo, key(KeyCode::Enter)).is_empty());
         assert!(
@@ -1736,15 +1755,14 @@ mod tests {
                 .contains("not saved")
         );
         let mut real = model();
-        real.settings.fields = vec![("lane".into(), {
-            let mut field = TextField::with_max(8);
-            field.set("L02");
-            field
-        })];
+        real.settings.fields = vec![Setting::text("lane", "L02", 8)];
         update(&mut real, key(KeyCode::F(10)));
         assert_eq!(
             update(&mut real, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![("lane".into(), "L02".into())])]
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L02".into())
+            )])]
         );
     }
 
