@@ -426,6 +426,19 @@ impl Config {
         Ok(settings)
     }
 
+    /// What a check-up of the way to the terminal looks at.
+    pub fn checkup_target(&self) -> crate::checkup::Target {
+        let secs = |value: u64, range: RangeInclusive<u64>| {
+            Duration::from_secs(value.clamp(*range.start(), *range.end()))
+        };
+        crate::checkup::Target {
+            url: self.url.value.clone(),
+            source: self.url.source.to_string(),
+            connect_timeout: secs(self.connect_timeout_secs.value, CONNECT_TIMEOUT_SECS),
+            request_timeout: secs(self.request_timeout_secs.value, REQUEST_TIMEOUT_SECS),
+        }
+    }
+
     /// The link settings, or why the terminal cannot be reached with this config.
     pub fn link(&self) -> Result<LinkConfig, ConfigError> {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;

@@ -1,5 +1,6 @@
 //! till: a keyboard-first cashier app that drives a CodePay terminal over ECR Hub.
 
+pub mod checkup;
 pub mod cli;
 pub mod config;
 pub mod ecr;

@@ -338,3 +338,26 @@ async fn the_batch_net_shows_at_80x24() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_checks_the_way_to_the_terminal_step_by_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[20~"); // F9
+    s.wait_for("verdict: the terminal answers").await;
+    s.keys("t");
+    s.wait_for("[ ok ] websocket upgrade").await;
+    s.wait_for("[ ok ] session").await;
+    // The terminal goes away: the check-up stops where the way is cut, and says why.
+    sim.shutdown().await;
+    s.wait_for("verdict: no link").await;
+    s.keys("t");
+    s.wait_for("[FAIL] tcp connect").await;
+    let screen = s.contents();
+    assert!(screen.contains("refused"), "{screen}");
+    assert!(screen.contains("fix: ECR Hub is off"), "{screen}");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+}

@@ -3,20 +3,13 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 
 use super::output::Report;
 use super::{Exit, Failure};
+use crate::checkup::{self, Check};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
-use crate::link::{
-    Endpoint, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
-};
-use crate::mask::mask_pans_owned;
-
-const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
+use crate::link::{Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
 /// end the wait early with their reason.
@@ -147,17 +140,10 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     })
 }
 
-struct Step {
-    name: &'static str,
-    ok: bool,
-    detail: String,
-    fix: Option<String>,
-}
-
 /// Checks the way to the terminal step by step and stops at the first failure, with
 /// what to do about it.
 pub async fn doctor(config: &Config) -> Result<Report, Failure> {
-    let mut steps: Vec<Step> = Vec::new();
+    let mut steps: Vec<Check> = Vec::new();
     run_steps(config, &mut steps).await;
     let failed = steps.iter().find(|s| !s.ok);
     let verdict = match failed {
@@ -193,97 +179,15 @@ pub async fn doctor(config: &Config) -> Result<Report, Failure> {
     })
 }
 
-async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
-    let pass = |steps: &mut Vec<Step>, name, detail: String| {
-        steps.push(Step {
-            name,
-            ok: true,
-            detail,
-            fix: None,
-        });
-    };
-    let fail = |steps: &mut Vec<Step>, name, detail: String, fix: String| {
-        steps.push(Step {
-            name,
-            ok: false,
-            detail,
-            fix: Some(fix),
-        });
+async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
+    let pass = |steps: &mut Vec<Check>, name, detail: String| steps.push(Check::pass(name, detail));
+    let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
+        steps.push(Check::fail(name, detail, fix))
     };
 
-    // 1. The address.
-    let Some(url) = config.url.value.clone() else {
-        return fail(
-            steps,
-            "address",
-            "no terminal address configured".into(),
-            format!("set --url, TILL_URL or `url` in config.toml; {SWITCH_HINT}"),
-        );
-    };
-    let endpoint = match Endpoint::parse(&url) {
-        Ok(e) => e,
-        Err(e) => {
-            return fail(
-                steps,
-                "address",
-                e.to_string(),
-                "use host, host:port or ws://host:port".into(),
-            );
-        }
-    };
-    pass(
-        steps,
-        "address",
-        format!("{} ({})", endpoint.url(), config.url.source),
-    );
-
-    // 2. Name resolution.
-    let started = Instant::now();
-    let addrs = tokio::time::timeout(
-        Duration::from_secs(5),
-        tokio::net::lookup_host((endpoint.host.as_str(), endpoint.port)),
-    )
-    .await;
-    let addr = match addrs {
-        Ok(Ok(mut a)) => match a.next() {
-            Some(addr) => addr,
-            None => {
-                return fail(
-                    steps,
-                    "name resolution",
-                    format!("{} has no address", endpoint.host),
-                    "use the terminal's IP address".into(),
-                );
-            }
-        },
-        Ok(Err(e)) => {
-            return fail(
-                steps,
-                "name resolution",
-                format!("{}: {e}", endpoint.host),
-                "use the terminal's IP address instead of a name".into(),
-            );
-        }
-        Err(_) => {
-            return fail(
-                steps,
-                "name resolution",
-                format!("{}: no answer in 5 s", endpoint.host),
-                "use the terminal's IP address instead of a name".into(),
-            );
-        }
-    };
-    pass(
-        steps,
-        "name resolution",
-        format!(
-            "{} -> {addr} in {} ms",
-            endpoint.host,
-            started.elapsed().as_millis()
-        ),
-    );
-
-    // 3. TCP.
+    if !checkup::network(&config.checkup_target(), steps).await {
+        return;
+    }
     let link_cfg = match quick_link(config) {
         Ok(c) => c,
         Err(f) => {
@@ -295,120 +199,6 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
             );
         }
     };
-    let started = Instant::now();
-    let tcp = tokio::time::timeout(link_cfg.connect_timeout, TcpStream::connect(addr)).await;
-    let elapsed = started.elapsed();
-    let mut tcp = match tcp {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            let (what, fix) = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => (
-                    "refused: nothing listens on that port",
-                    format!("ECR Hub is off or the port is wrong; {SWITCH_HINT}"),
-                ),
-                _ => (
-                    "failed",
-                    format!(
-                        "check the cable or Wi-Fi, that register and terminal are on the same network; {SWITCH_HINT}"
-                    ),
-                ),
-            };
-            return fail(
-                steps,
-                "tcp connect",
-                format!("{addr} {what} ({e}) after {} ms", elapsed.as_millis()),
-                fix,
-            );
-        }
-        Err(_) => {
-            return fail(
-                steps,
-                "tcp connect",
-                format!(
-                    "{addr}: timed out after {} s (no route or a firewall drops packets)",
-                    elapsed.as_secs()
-                ),
-                format!(
-                    "check the IP address and that both are on the same network and VLAN; {SWITCH_HINT}"
-                ),
-            );
-        }
-    };
-    pass(
-        steps,
-        "tcp connect",
-        format!("{addr} in {} ms", elapsed.as_millis()),
-    );
-
-    // 4. The WebSocket upgrade, by hand, to show the status line exactly.
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {}\r\n\r\n",
-        if endpoint.path.is_empty() {
-            "/"
-        } else {
-            &endpoint.path
-        },
-        endpoint.authority(),
-        generate_key()
-    );
-    let head = async {
-        tcp.write_all(request.as_bytes()).await?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-            let n = tcp.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Ok::<_, std::io::Error>(buf)
-    };
-    let head = tokio::time::timeout(link_cfg.request_timeout, head).await;
-    drop(tcp);
-    let status_line = match head {
-        // Whatever listens there wrote it: shown, so masked like any text from outside.
-        Ok(Ok(buf)) if !buf.is_empty() => mask_pans_owned(
-            String::from_utf8_lossy(&buf)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        ),
-        Ok(Ok(_)) => {
-            return fail(
-                steps,
-                "websocket upgrade",
-                "the port closed the connection without answering".into(),
-                "this port is not the terminal's ECR Hub; use port 35779".into(),
-            );
-        }
-        Ok(Err(e)) => {
-            return fail(
-                steps,
-                "websocket upgrade",
-                e.to_string(),
-                "retry; if it persists restart ECR Hub on the terminal".into(),
-            );
-        }
-        Err(_) => {
-            return fail(
-                steps,
-                "websocket upgrade",
-                "no answer to the upgrade request".into(),
-                "this port is not a WebSocket server; use the terminal's port 35779".into(),
-            );
-        }
-    };
-    if status_line.split_whitespace().nth(1) != Some("101") {
-        return fail(
-            steps,
-            "websocket upgrade",
-            format!("answered '{status_line}'"),
-            "this port is not the terminal's ECR Hub WebSocket; use port 35779".into(),
-        );
-    }
-    pass(steps, "websocket upgrade", format!("'{status_line}'"));
 
     // 5. ecrhub.init and device info.
     let mut link = Link::new(link_cfg.clone());

@@ -275,6 +275,14 @@ impl App {
                         }
                         Err(e) => m.notice = Some(e),
                     },
+                    Effect::Checkup => {
+                        let (target, tx) = (config.checkup_target(), msg_tx.clone());
+                        tokio::spawn(async move {
+                            let mut steps = Vec::new();
+                            crate::checkup::network(&target, &mut steps).await;
+                            let _ = tx.send(Msg::Checkup(steps));
+                        });
+                    }
                     other => run_effect(other, &lane, &msg_tx, &reader, m),
                 }
             }
@@ -340,8 +348,8 @@ fn run_effect(
         Effect::Refresh => {
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
-        // The loop saves settings itself: the theme and the lane's defaults change there.
-        Effect::SaveSettings(_) | Effect::Quit => {}
+        // The loop runs these itself: they need the config, or change the theme.
+        Effect::SaveSettings(_) | Effect::Checkup | Effect::Quit => {}
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use chrono::Offset;
 use std::time::{Duration, Instant};
 
+use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
@@ -237,6 +238,16 @@ pub struct DiagScreen {
     pub console_sent: u32,
     /// The wire log without heartbeats, to see the traffic that matters.
     pub hide_heartbeats: bool,
+    pub checkup: Checkup,
+}
+
+/// The step-by-step check of the way to the terminal, as far as it has gone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Checkup {
+    #[default]
+    NotRun,
+    Running,
+    Done(Vec<Check>),
 }
 
 #[derive(Clone, Debug, Default)]

@@ -12,6 +12,7 @@ use super::model::*;
 use super::theme::Theme;
 use super::update::{Msg, update};
 use super::view::view;
+use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::TransType;
 use crate::journal::{TxnKind, TxnState};
@@ -245,6 +246,23 @@ fn other_screens() {
     assert_snapshot!("journal_detail", snap(&journal));
 
     assert_snapshot!("diagnostics", snap(&on(ScreenId::Diagnostics)));
+    // The check-up: what passed, where it stopped, and the fix, above the wire log.
+    let mut checked = on(ScreenId::Diagnostics);
+    checked.link.up = false;
+    checked.link.state = "DOWN: connection refused".into();
+    checked.diag.checkup = Checkup::Done(vec![
+        Check::pass("address", "ws://192.168.1.20:35779 (config file)".into()),
+        Check::pass(
+            "name resolution",
+            "192.168.1.20 -> 192.168.1.20:35779 in 0 ms".into(),
+        ),
+        Check::fail(
+            "tcp connect",
+            "192.168.1.20:35779 refused: nothing listens on that port".into(),
+            "ECR Hub is off or the port is wrong".into(),
+        ),
+    ]);
+    assert_snapshot!("diagnostics_checkup", snap(&checked));
 
     let mut settings = on(ScreenId::Settings);
     settings.settings.fields = vec![

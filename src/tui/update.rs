@@ -6,6 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
+use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
@@ -36,6 +37,8 @@ pub enum Msg {
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
+    /// The Diagnostics check-up of the way to the terminal, done.
+    Checkup(Vec<Check>),
     /// Once a second while something shows elapsed time.
     Tick,
     /// SIGHUP or SIGTERM: the session is gone.
@@ -64,6 +67,8 @@ pub enum Effect {
     Refresh,
     /// A down link tries again now.
     Reconnect,
+    /// Check the way to the terminal step by step (Diagnostics).
+    Checkup,
     SaveSettings(Vec<(&'static str, Saved)>),
     Quit,
 }
@@ -192,6 +197,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Notice(text) => {
             m.notice = Some(text);
+            vec![]
+        }
+        Msg::Checkup(steps) => {
+            m.diag.checkup = Checkup::Done(steps);
             vec![]
         }
         Msg::Tick => vec![],
@@ -1442,6 +1451,33 @@ mod tests {
         assert_eq!(
             update(&mut m, key(KeyCode::Char('r'))),
             vec![Effect::Reconnect]
+        );
+    }
+
+    #[test]
+    fn the_check_up_runs_once_at_a_time_and_keeps_its_findings() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(9)));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('t'))),
+            vec![Effect::Checkup]
+        );
+        assert_eq!(m.diag.checkup, Checkup::Running);
+        assert!(
+            update(&mut m, key(KeyCode::Char('t'))).is_empty(),
+            "one at a time"
+        );
+        let found = vec![Check::fail(
+            "tcp connect",
+            "refused".into(),
+            "ECR Hub on".into(),
+        )];
+        update(&mut m, Msg::Checkup(found.clone()));
+        assert_eq!(m.diag.checkup, Checkup::Done(found));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('t'))),
+            vec![Effect::Checkup],
+            "again"
         );
     }
 

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Sparkline, Wrap};
 
 use super::*;
+use crate::checkup::Check;
 use crate::ecr::Direction;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
@@ -33,6 +34,10 @@ pub const KEYS: &[Key] = &[
     Key {
         keys: "r",
         does: "reconnect",
+    },
+    Key {
+        keys: "t",
+        does: "check-up",
     },
 ];
 
@@ -69,6 +74,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('r') => {
             m.notice = Some("the link is up: nothing to reconnect".into());
             vec![]
+        }
+        KeyCode::Char('t') if m.diag.checkup == Checkup::Running => vec![],
+        KeyCode::Char('t') => {
+            m.diag.checkup = Checkup::Running;
+            vec![Effect::Checkup]
         }
         KeyCode::Tab | KeyCode::Char('i') => {
             m.diag.focus = DiagFocus::Console;
@@ -140,27 +150,94 @@ fn wire_summary(w: &WireLine) -> String {
     format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))
 }
 
+/// The steps the check-up found, then what the lane's own link shows of the session
+/// (handshake and heartbeats), since the check-up stops short of opening one.
+fn checkup_steps(m: &Model) -> Vec<Check> {
+    let Checkup::Done(steps) = &m.diag.checkup else {
+        return vec![];
+    };
+    let mut steps = steps.clone();
+    if steps.iter().all(|s| s.ok) {
+        if m.link.up {
+            let rtt = m.link.rtts_us.back().map_or("-".into(), |v| rtt_text(*v));
+            steps.push(Check::pass(
+                "session",
+                format!("the lane's link is up, heartbeat {rtt}"),
+            ));
+        } else {
+            steps.push(Check::fail(
+                "session",
+                format!(
+                    "the terminal takes WebSocket connections, but the lane's link is {}",
+                    m.link.state
+                ),
+                "press r to reconnect now; if it fails again check the app id (Settings), then restart the CodePay Register app".into(),
+            ));
+        }
+    }
+    steps
+}
+
+/// The answer to "why won't it take payments?", first, with what to do about it.
+fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![if m.link.up {
+        Line::from(Span::styled(
+            " verdict: the terminal answers; it can take payments",
+            theme.approved,
+        ))
+    } else {
+        Line::from(Span::styled(
+            " verdict: no link. fix: ECR Hub on (Settings > General > ECR Hub > WLAN/LAN)? address right? same network? t checks step by step, r reconnects",
+            theme.warning,
+        ))
+    }];
+    if m.diag.checkup == Checkup::Running {
+        lines.push(Line::from(Span::styled(
+            " checking the way to the terminal…",
+            theme.muted,
+        )));
+    }
+    for step in checkup_steps(m) {
+        let (mark, style) = if step.ok {
+            ("[ ok ]", theme.text)
+        } else {
+            ("[FAIL]", theme.error)
+        };
+        lines.push(Line::from(Span::styled(
+            format!(" {mark} {:<17} {}", step.name, step.detail),
+            style,
+        )));
+        if let Some(fix) = step.fix {
+            lines.push(Line::from(Span::styled(
+                format!("        fix: {fix}"),
+                theme.warning,
+            )));
+        }
+    }
+    lines
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let verdict_text = verdict_lines(m, theme);
+    // Wrapped, each line takes its width's worth of rows; the log keeps at least 4.
+    let width = usize::from(area.width.max(1));
+    let rows: usize = verdict_text
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(width))
+        .sum();
+    let most = area.height.saturating_sub(6 + 4 + 2);
+    let verdict_rows = u16::try_from(rows).unwrap_or(u16::MAX).min(most.max(1));
     let [info, verdict, log, console] = Layout::vertical([
         Constraint::Length(6),
-        Constraint::Length(1),
+        Constraint::Length(verdict_rows),
         Constraint::Min(4),
         Constraint::Length(2),
     ])
     .areas(area);
-    // The answer to "why won't it take payments?", first, with what to do about it.
-    let (text, style) = if m.link.up {
-        (
-            " verdict: the terminal answers; it can take payments".to_string(),
-            theme.approved,
-        )
-    } else {
-        (
-            " verdict: no link. fix: ECR Hub on (Settings > General > ECR Hub > WLAN/LAN)? address right? same network? then r".to_string(),
-            theme.warning,
-        )
-    };
-    frame.render_widget(Paragraph::new(Span::styled(text, style)), verdict);
+    frame.render_widget(
+        Paragraph::new(verdict_text).wrap(Wrap { trim: false }),
+        verdict,
+    );
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
     let d = &m.link.device;
