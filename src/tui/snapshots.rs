@@ -73,10 +73,9 @@ fn sale_screen_states() {
     assert_snapshot!("sale_error", snap(&e));
 }
 
-#[test]
-fn waiting_for_the_terminal() {
-    let mut m = busy_model();
-    m.flight = Some(Flight {
+/// A card sale of 12.34 the terminal is working on.
+fn sale_in_flight() -> Flight {
+    Flight {
         request: PayRequest::Sale {
             amount: Money::from_minor(1234, 2).expect("amount"),
             tip: None,
@@ -87,13 +86,21 @@ fn waiting_for_the_terminal() {
         },
         order_no: Some("L01-1124-000005".into()),
         started: std::time::Instant::now(),
-        progress: vec![
-            "outcome unknown (link lost); asking the terminal".into(),
-            "asking the terminal (query 1)".into(),
-        ],
+        progress: vec![],
         cancel_asked: false,
         unknown: false,
-    });
+    }
+}
+
+#[test]
+fn waiting_for_the_terminal() {
+    let mut m = busy_model();
+    let mut flight = sale_in_flight();
+    flight.progress = vec![
+        "outcome unknown (link lost); asking the terminal".into(),
+        "asking the terminal (query 1)".into(),
+    ];
+    m.flight = Some(flight);
     assert_snapshot!("sale_in_flight", snap(&m));
 }
 
@@ -265,29 +272,7 @@ fn other_screens() {
     assert_snapshot!("diagnostics_checkup", snap(&checked));
 
     let mut settings = on(ScreenId::Settings);
-    settings.settings.fields = vec![
-        Setting::text("url", "192.168.1.20", 200),
-        Setting::text("app_id", "wz6012822ca2f1as78", 200),
-        Setting::text("lane", "L01", 8),
-        Setting::text("currency", "USD", 3),
-        Setting::choice(
-            "theme",
-            vec![("default".into(), Saved::Text("default".into()))],
-            &Saved::Text("default".into()),
-        ),
-        Setting::text("confirm_above", "10000", 20),
-        Setting::flag("on_screen_tip", Some(true)),
-        Setting::flag("on_screen_signature", None),
-        Setting::flag("confirm_on_terminal", Some(false)),
-        Setting::choice(
-            "receipt",
-            vec![
-                ("terminal decides".into(), Saved::Unset),
-                ("both".into(), Saved::Text("both".into())),
-            ],
-            &Saved::Text("both".into()),
-        ),
-    ];
+    settings.settings.fields = settings_fields();
     settings.settings.focus = 2;
     assert_snapshot!("settings", snap(&settings));
 
@@ -352,14 +337,105 @@ fn any_size_draws_without_panicking() {
 #[test]
 fn a_window_too_small_says_how_large_it_must_be() {
     let mut terminal = Terminal::new(TestBackend::new(50, 12)).expect("test backend");
+    let mut m = busy_model();
+    m.flight = Some(sale_in_flight());
     terminal
-        .draw(|f| view(f, &busy_model(), &Theme::mono()))
+        .draw(|f| view(f, &m, &Theme::mono()))
         .expect("draws");
     let screen = text(terminal.backend().buffer());
+    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        screen.contains("enlarge the window to at least 60x16 (now 50x12)"),
+        said.contains("enlarge the window to at least 60x16 for Sale (now 50x12)"),
         "{screen}"
     );
+    assert!(said.contains("in flight: SALE 12.34 USD"), "{screen}");
+}
+
+/// Each screen at its own minimum size shows what it is for and its whole key line;
+/// a column or a row less, it asks for a larger window instead of drawing a broken one.
+#[test]
+fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
+    let marks = [
+        (ScreenId::Sale, "Total"),
+        (ScreenId::Refund, "Amount"),
+        (ScreenId::Void, "3919"),
+        (ScreenId::Tip, "4417"),
+        (ScreenId::Query, "Order"),
+        (ScreenId::Batch, "NET 57.50 USD"),
+        (ScreenId::Journal, "filter"),
+        (ScreenId::Diagnostics, "send>"),
+        (ScreenId::Settings, "which receipts the terminal prints"),
+        (ScreenId::Help, "Ctrl-C quit (asks first"),
+    ];
+    for (screen, mark) in marks {
+        let mut m = on(screen);
+        m.flight = None;
+        m.notice = None;
+        m.settings.fields = settings_fields();
+        m.settings.focus = m.settings.fields.len() - 1;
+        let (w, h) = super::screens::min_size(screen);
+        let draw = |w: u16, h: u16| {
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+            terminal
+                .draw(|f| view(f, &m, &Theme::mono()))
+                .expect("draws");
+            text(terminal.backend().buffer())
+        };
+        let fits = draw(w, h);
+        assert!(fits.contains(mark), "{screen:?} at {w}x{h}:\n{fits}");
+        let keys = super::view::footer_text(&m);
+        let footer: String = fits
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            footer
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(&keys),
+            "{screen:?} at {w}x{h}: footer cut:\n{fits}"
+        );
+        for (w, h) in [(w - 1, h), (w, h - 1)] {
+            let small = draw(w, h);
+            assert!(
+                small.contains("enlarge the window"),
+                "{screen:?} at {w}x{h}:\n{small}"
+            );
+        }
+    }
+}
+
+fn settings_fields() -> Vec<Setting> {
+    vec![
+        Setting::text("url", "192.168.1.20", 200),
+        Setting::text("app_id", "wz6012822ca2f1as78", 200),
+        Setting::text("lane", "L01", 8),
+        Setting::text("currency", "USD", 3),
+        Setting::choice(
+            "theme",
+            vec![("default".into(), Saved::Text("default".into()))],
+            &Saved::Text("default".into()),
+        ),
+        Setting::text("confirm_above", "10000", 20),
+        Setting::flag("on_screen_tip", Some(true)),
+        Setting::flag("on_screen_signature", None),
+        Setting::flag("confirm_on_terminal", Some(false)),
+        Setting::choice(
+            "receipt",
+            vec![
+                ("terminal decides".into(), Saved::Unset),
+                ("both".into(), Saved::Text("both".into())),
+            ],
+            &Saved::Text("both".into()),
+        ),
+    ]
 }
 
 fn text_field(text: &str, max: usize) -> TextField {

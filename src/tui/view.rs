@@ -13,31 +13,24 @@ use super::screens;
 use super::theme::Theme;
 use crate::journal::{TxnKind, TxnRow, TxnState};
 
-/// The smallest window every screen fits in.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
-
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(theme.block().style(theme.text), area);
-    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
-        // A broken frame helps nobody; what is in flight still ends as it should.
-        let text = format!(
-            "enlarge the window to at least {}x{} (now {}x{})",
-            MIN_SIZE.0, MIN_SIZE.1, area.width, area.height
-        );
-        frame.render_widget(
-            Paragraph::new(text)
-                .style(theme.warning)
-                .wrap(Wrap { trim: true }),
-            area,
-        );
+    let (width, height) = screens::min_size(m.screen);
+    if area.width < width || area.height < height {
+        too_small(frame, area, m, (width, height), theme);
         return;
     }
+    // The key line wraps rather than being cut: every key it names can be read.
+    let keys = footer_text(m);
+    let footer_rows = u16::try_from(keys.chars().count().div_ceil(usize::from(area.width)))
+        .unwrap_or(1)
+        .clamp(1, 3);
     let [status, body, notice, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(1),
-        Constraint::Length(1),
+        Constraint::Length(footer_rows),
     ])
     .areas(area);
     status_bar(frame, status, m, theme);
@@ -65,7 +58,10 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
             notice,
         );
     }
-    footer_keys(frame, footer, m, theme);
+    frame.render_widget(
+        Paragraph::new(Span::styled(keys, theme.key_hint)).wrap(Wrap { trim: true }),
+        footer,
+    );
     if m.flight.is_some() {
         flight_overlay(frame, body, m, theme);
     }
@@ -144,9 +140,29 @@ pub fn footer_text(m: &Model) -> String {
     screens::key_line(screens::keys(m))
 }
 
-fn footer_keys(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+/// Below the screen's size a broken frame helps nobody; the keys still work, and what
+/// is in flight still ends as it should.
+fn too_small(frame: &mut Frame, area: Rect, m: &Model, (w, h): (u16, u16), theme: &Theme) {
+    let mut lines = vec![Line::from(format!(
+        "enlarge the window to at least {w}x{h} for {} (now {}x{})",
+        m.screen.title(),
+        area.width,
+        area.height
+    ))];
+    if let Some(f) = &m.flight {
+        let what = screens::request_line(&f.request, m);
+        lines.push(Line::from(format!("in flight: {what}")));
+    } else if let Some(row) = &m.result {
+        lines.push(Line::from(format!(
+            "{}: {}",
+            screens::row_summary(row),
+            row.state.name().to_uppercase()
+        )));
+    }
     frame.render_widget(
-        Paragraph::new(Span::styled(footer_text(m), theme.key_hint)),
+        Paragraph::new(lines)
+            .style(theme.warning)
+            .wrap(Wrap { trim: true }),
         area,
     );
 }

@@ -13,6 +13,9 @@ use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
 
+/// The smallest window this screen is drawn in whole.
+pub const MIN_SIZE: (u16, u16) = (80, 22);
+
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {

@@ -9,6 +9,9 @@ use super::*;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 
+/// The smallest window this screen is drawn in whole.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {

@@ -58,6 +58,22 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// The smallest window the screen is drawn in whole (below it, the frame says so).
+pub fn min_size(screen: ScreenId) -> (u16, u16) {
+    match screen {
+        ScreenId::Sale => sale::MIN_SIZE,
+        ScreenId::Refund => refund::MIN_SIZE,
+        ScreenId::Void => void::MIN_SIZE,
+        ScreenId::Tip => tip::MIN_SIZE,
+        ScreenId::Query => query::MIN_SIZE,
+        ScreenId::Batch => batch::MIN_SIZE,
+        ScreenId::Journal => journal::MIN_SIZE,
+        ScreenId::Diagnostics => diagnostics::MIN_SIZE,
+        ScreenId::Settings => settings::MIN_SIZE,
+        ScreenId::Help => help::MIN_SIZE,
+    }
+}
+
 /// One line of a key table: the keys, and what they do.
 pub struct Key {
     pub keys: &'static str,

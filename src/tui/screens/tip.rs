@@ -14,6 +14,9 @@ use crate::tui::theme::Theme;
 use crate::tui::update::*;
 
 /// Picking a sale.
+/// The smallest window this screen is drawn in whole.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+
 pub const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
