@@ -361,3 +361,30 @@ async fn diagnostics_checks_the_way_to_the_terminal_step_by_step() {
     s.keys("\x03");
     assert_eq!(s.exit_code().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_option_saved_in_settings_goes_with_the_next_sale() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[21~"); // F10
+    s.wait_for("receipt").await;
+    // url, app_id, lane, currency, theme, confirm_above, then on_screen_tip.
+    s.keys(&"\x1b[B".repeat(6));
+    s.wait_for("asks the customer for a tip").await;
+    s.keys("\x1b[C"); // → yes
+    s.wait_for("‹ yes ›").await;
+    s.keys("\r");
+    s.wait_for("apply now").await;
+    let file = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(file.contains("on_screen_tip = true"), "{file}");
+    s.keys("\x1b[12~"); // F2
+    s.keys("500\r");
+    s.wait_for("APPROVED").await;
+    let sent = sim.stats().last_order.expect("a pay.order");
+    assert_eq!(sent["on_screen_tip"], serde_json::json!(true), "{sent}");
+    s.keys(" \x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -22,15 +22,18 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
         return;
     }
     // The key line wraps rather than being cut: every key it names can be read.
+    // So does a notice, up to two lines.
     let keys = footer_text(m);
-    let footer_rows = u16::try_from(keys.chars().count().div_ceil(usize::from(area.width)))
-        .unwrap_or(1)
-        .clamp(1, 3);
+    let rows = |text: &str, most: u16| {
+        u16::try_from(text.chars().count().div_ceil(usize::from(area.width)))
+            .unwrap_or(most)
+            .clamp(1, most)
+    };
     let [status, body, notice, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(1),
-        Constraint::Length(footer_rows),
+        Constraint::Length(rows(m.notice.as_deref().unwrap_or(""), 2)),
+        Constraint::Length(rows(&keys, 3)),
     ])
     .areas(area);
     status_bar(frame, status, m, theme);
@@ -54,7 +57,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     }
     if let Some(text) = &m.notice {
         frame.render_widget(
-            Paragraph::new(Span::styled(text.as_str(), theme.warning)),
+            Paragraph::new(Span::styled(text.as_str(), theme.warning)).wrap(Wrap { trim: true }),
             notice,
         );
     }
