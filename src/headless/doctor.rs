@@ -11,6 +11,7 @@ use super::output::Report;
 use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
+use crate::journal::{Integrity, Journal};
 use crate::link::{
     Endpoint, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
 };
@@ -210,6 +211,23 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
             fix: Some(fix),
         });
     };
+
+    // 0. The journal, checked in full (opening checks only after a crash). A corrupt
+    // one fails the diagnosis but does not hide what the link steps find.
+    let data = &config.data_dir.value;
+    if data.join(crate::journal::FILE_NAME).exists() {
+        match Journal::open_with(data, Integrity::Always) {
+            Ok(j) => pass(steps, "journal", format!("{}: integrity ok", j.path().display())),
+            Err(e) => fail(
+                steps,
+                "journal",
+                e.to_string(),
+                "restore the journal from a backup or move it aside; `till check` repeats the check".into(),
+            ),
+        }
+    } else {
+        pass(steps, "journal", format!("none yet in {}", data.display()));
+    }
 
     // 1. The address.
     let Some(url) = config.url.value.clone() else {
