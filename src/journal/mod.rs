@@ -3,17 +3,25 @@
 //! is sent; every state change is audited; no row is ever deleted, only moved whole
 //! batches at a time into a yearly archive (`archive`).
 
+mod aftermath;
+mod archive;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod generate;
 mod marker;
 mod report;
 pub mod rules;
 mod schema;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+pub use aftermath::Aftermath;
+pub use archive::{ArchiveFile, Archived};
 pub use report::{BatchReport, Group, LineKind};
+pub use search::{Page, Search};
 
 use crate::ecr::TransType;
 use crate::mask::{mask_card_no, mask_frame, mask_pans};
@@ -994,9 +1002,12 @@ fn insert_pending(
         )));
     }
     let inserted = tx.execute(
-        "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
+        // Above every id handed out, archived ones too (see `archive`).
+        "INSERT INTO txn (id, order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
             cashback_minor, currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+         VALUES (1 + MAX(COALESCE((SELECT MAX(id) FROM txn), 0),
+                         COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_max_id'), 0)),
+                 ?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         params![
             txn.order_no,
             txn.request_id,
