@@ -342,6 +342,8 @@ pub enum Cmd {
         #[command(flatten)]
         supervisor: SupervisorPin,
     },
+    /// Check the journal's integrity (SQLite quick_check); exit 4 when it is corrupt.
+    Check,
     /// Journal rows.
     History {
         /// `open` or a batch number.

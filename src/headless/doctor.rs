@@ -9,6 +9,7 @@ use super::{Exit, Failure};
 use crate::checkup::{self, Check};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
+use crate::journal::{Integrity, Journal};
 use crate::link::{Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
@@ -184,6 +185,23 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
     let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
         steps.push(Check::fail(name, detail, fix))
     };
+
+    // 0. The journal, checked in full (opening checks only after a crash). A corrupt
+    // one fails the diagnosis but does not hide what the link steps find.
+    let data = &config.data_dir.value;
+    if data.join(crate::journal::FILE_NAME).exists() {
+        match Journal::open_with(data, Integrity::Always) {
+            Ok(j) => pass(steps, "journal", format!("{}: integrity ok", j.path().display())),
+            Err(e) => fail(
+                steps,
+                "journal",
+                e.to_string(),
+                "restore the journal from a backup or move it aside; `till check` repeats the check".into(),
+            ),
+        }
+    } else {
+        pass(steps, "journal", format!("none yet in {}", data.display()));
+    }
 
     if !checkup::network(&config.checkup_target(), steps).await {
         return;

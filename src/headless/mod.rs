@@ -115,6 +115,7 @@ pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
 async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     match cmd {
         Cmd::Config { action: None } => Ok(tools::config(config)),
+        Cmd::Check => tools::check(config),
         Cmd::History { batch, csv } => tools::history(&open_journal(config)?, config, &batch, csv),
         Cmd::Report { batch, csv } => tools::report(&open_journal(config)?, config, &batch, csv),
         // They open a socket of their own: only while no other till holds the lane.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::output::{Report, batch_human, batch_json, row_json};
 use super::{Exit, Failure};
 use crate::config::Config;
-use crate::journal::{BatchSel, Journal};
+use crate::journal::{BatchSel, Integrity, Journal, JournalError};
 use crate::money::format_minor;
 
 pub fn config(config: &Config) -> Report {
@@ -28,6 +28,36 @@ pub fn config(config: &Config) -> Report {
         exit: Exit::Ok,
         human,
         json,
+    }
+}
+
+/// `till check`: the integrity check that opening skips after a clean shutdown.
+pub fn check(config: &Config) -> Result<Report, Failure> {
+    let dir = &config.data_dir.value;
+    let path = dir.join(crate::journal::FILE_NAME);
+    if !path.exists() {
+        return Ok(Report {
+            exit: Exit::Ok,
+            human: format!("no journal yet at {}", path.display()),
+            json: json!({"ok": true, "path": path, "problems": [], "note": "no journal yet"}),
+        });
+    }
+    match Journal::open_with(dir, Integrity::Always) {
+        Ok(_) => Ok(Report {
+            exit: Exit::Ok,
+            human: format!("journal {}: ok", path.display()),
+            json: json!({"ok": true, "path": path, "problems": []}),
+        }),
+        Err(JournalError::Corrupt { path, detail }) => {
+            let problems: Vec<&str> = detail.split("; ").collect();
+            let json = json!({"ok": false, "path": path, "problems": problems});
+            Ok(Report {
+                exit: Exit::Unreachable,
+                json,
+                human: JournalError::Corrupt { path, detail }.to_string(),
+            })
+        }
+        Err(e) => Err(journal_failure(e)),
     }
 }
 

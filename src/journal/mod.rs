@@ -1,17 +1,27 @@
 //! The write-ahead transaction journal: SQLite in WAL mode with synchronous FULL, in
 //! the data directory. Every money-moving request is committed here before its frame
-//! is sent; every state change is audited; no row is ever deleted.
+//! is sent; every state change is audited; no row is ever deleted, only moved whole
+//! batches at a time into a yearly archive (`archive`).
 
+mod aftermath;
+mod archive;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod generate;
+mod marker;
 mod report;
 pub mod rules;
 mod schema;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+pub use aftermath::Aftermath;
+pub use archive::{ArchiveFile, Archived};
 pub use report::{BatchReport, Group, LineKind};
+pub use search::{Page, Search};
 
 use crate::ecr::TransType;
 use crate::mask::{mask_card_no, mask_frame, mask_pans};
@@ -274,6 +284,18 @@ pub struct Journal {
     path: PathBuf,
     /// Created once with the file; part of every order number it hands out.
     identity: String,
+    /// Says to the next opener that this process is still using the journal.
+    _marker: Option<marker::Marker>,
+}
+
+/// When `open` runs SQLite's integrity check, which reads the whole file (about a
+/// second at a million rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Integrity {
+    /// Only when a process died with the journal open (see `marker`).
+    AfterCrash,
+    /// Every time: `till check` and `till doctor`.
+    Always,
 }
 
 pub fn now() -> String {
@@ -302,6 +324,12 @@ impl Journal {
     /// empty, cannot be read, is corrupt, read-only or from a newer release is an
     /// error: it is never replaced or started afresh.
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(dir, Integrity::AfterCrash)
+    }
+
+    /// `open`, choosing when the integrity check runs. A check that finds problems is
+    /// `JournalError::Corrupt`, its detail the problems SQLite lists.
+    pub fn open_with(dir: &Path, integrity: Integrity) -> Result<Journal, JournalError> {
         let path = dir.join(FILE_NAME);
         let fail = |detail: String| JournalError::Open {
             path: path.clone(),
@@ -343,12 +371,13 @@ impl Journal {
             conn,
             path,
             identity: String::new(),
+            _marker: None,
         };
-        journal.check_and_prepare()?;
+        journal.check_and_prepare(integrity)?;
         Ok(journal)
     }
 
-    fn check_and_prepare(&mut self) -> Result<(), JournalError> {
+    fn check_and_prepare(&mut self, integrity: Integrity) -> Result<(), JournalError> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| classify(&path, e);
         // Another process may be writing: wait for it rather than fail.
@@ -356,15 +385,15 @@ impl Journal {
             .busy_timeout(Duration::from_secs(5))
             .map_err(err)?;
         // Read-only checks first: nothing may be written to a file that is not ours.
-        let check: String = self
-            .conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(err)?;
-        if check != "ok" {
-            return Err(JournalError::Corrupt {
-                path: path.clone(),
-                detail: check,
-            });
+        let crashed = marker::stale(&path);
+        if integrity == Integrity::Always || !crashed.is_empty() {
+            let problems = quick_check(&self.conn).map_err(err)?;
+            if !problems.is_empty() {
+                return Err(JournalError::Corrupt {
+                    path: path.clone(),
+                    detail: problems.join("; "),
+                });
+            }
         }
         let found = schema::version(&self.conn).map_err(err)?;
         if found == 0 {
@@ -396,6 +425,18 @@ impl Journal {
                 .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
                     r.get(0)
                 })?;
+        let marked = marker::Marker::register(&path).map_err(|e| {
+            let detail = format!("cannot mark it open: {e}");
+            match e.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    JournalError::ReadOnly { path, detail }
+                }
+                _ => JournalError::Open { path, detail },
+            }
+        })?;
+        self._marker = Some(marked);
+        // The check after the crash passed: later openers need not repeat it.
+        marker::clear(&crashed);
         Ok(())
     }
 
@@ -961,9 +1002,12 @@ fn insert_pending(
         )));
     }
     let inserted = tx.execute(
-        "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
+        // Above every id handed out, archived ones too (see `archive`).
+        "INSERT INTO txn (id, order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
             cashback_minor, currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+         VALUES (1 + MAX(COALESCE((SELECT MAX(id) FROM txn), 0),
+                         COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_max_id'), 0)),
+                 ?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         params![
             txn.order_no,
             txn.request_id,
@@ -1035,6 +1079,15 @@ fn close_batch_in(
         params![batch + 1, at],
     )?;
     Ok(report)
+}
+
+/// SQLite's `quick_check`: the problems it lists, none when the file is sound.
+fn quick_check(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(100)")?;
+    let lines = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines.into_iter().filter(|l| l != "ok").collect())
 }
 
 fn classify(path: &Path, e: rusqlite::Error) -> JournalError {

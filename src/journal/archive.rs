@@ -1,0 +1,216 @@
+//! Closed batches older than a cut-off move, whole, into a yearly archive beside the
+//! journal (`till-2025.db`, the year the batch closed, UTC), with the same schema, so
+//! the live journal stays small while search still finds every row.
+//!
+//! Crash-safe in two steps: the rows are copied into the archive and committed there
+//! (durably), then deleted from the journal, only those the archive holds. A crash
+//! between the two leaves the rows in both; a re-run copies nothing twice (same id,
+//! same order number) and finishes the delete. Row ids are kept, so a search over
+//! journal and archives pages by one id; the journal remembers the highest id it
+//! archived so it never hands that id out again.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::{COLUMNS, FILE_NAME, Journal, JournalError, schema};
+
+/// A yearly archive file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArchiveFile {
+    pub year: i32,
+    pub path: PathBuf,
+}
+
+/// What one run of `archive` moved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Archived {
+    /// Batch numbers, oldest first.
+    pub batches: Vec<i64>,
+    pub rows: i64,
+    pub files: Vec<PathBuf>,
+}
+
+fn name_of(year: i32) -> String {
+    let stem = FILE_NAME.trim_end_matches(".db");
+    format!("{stem}-{year}.db")
+}
+
+fn year_of(name: &str) -> Option<i32> {
+    let stem = FILE_NAME.trim_end_matches(".db");
+    let year = name
+        .strip_prefix(stem)?
+        .strip_prefix('-')?
+        .strip_suffix(".db")?;
+    (year.len() == 4).then(|| year.parse().ok()).flatten()
+}
+
+impl ArchiveFile {
+    /// A read-only connection: searches never write an archive.
+    pub(super) fn connect(&self) -> Result<Connection, JournalError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| super::classify(&self.path, e))?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(conn)
+    }
+}
+
+/// Creates an archive under a temporary name and names it only when its schema is
+/// complete, as the journal itself is created. An archive keeps a rollback journal
+/// (not WAL) so a read-only connection can always read it.
+fn create(path: &Path) -> Result<(), JournalError> {
+    let temp = path.with_extension(format!("{}-{}.new", std::process::id(), fastrand::u32(..)));
+    let made = (|| {
+        let mut conn = Connection::open(&temp)?;
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+        schema::migrate(&mut conn)?;
+        conn.close().map_err(|(_, e)| e)
+    })()
+    .map_err(|e| super::classify(path, e));
+    let named = made.and_then(|()| match std::fs::hard_link(&temp, path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(JournalError::Open {
+            path: path.to_path_buf(),
+            detail: format!("cannot name the new archive: {e}"),
+        }),
+    });
+    let _ = std::fs::remove_file(&temp);
+    named
+}
+
+impl Journal {
+    /// The archive files beside the journal, newest year first.
+    pub fn archives(&self) -> Result<Vec<ArchiveFile>, JournalError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let entries = std::fs::read_dir(dir).map_err(|e| JournalError::Open {
+            path: dir.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let mut files: Vec<ArchiveFile> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let year = year_of(e.file_name().to_str()?)?;
+                Some(ArchiveFile {
+                    year,
+                    path: e.path(),
+                })
+            })
+            .collect();
+        files.sort_by(|a, b| b.year.cmp(&a.year));
+        Ok(files)
+    }
+
+    /// Moves every closed batch that closed before `closed_before` (RFC 3339, UTC)
+    /// and holds no unresolved row into its year's archive. The open batch never moves.
+    pub fn archive(&mut self, closed_before: &str) -> Result<Archived, JournalError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT b.number, CAST(substr(b.closed_at, 1, 4) AS INTEGER) FROM batch b
+             WHERE b.closed_at IS NOT NULL AND b.closed_at < ?1
+               AND EXISTS (SELECT 1 FROM txn t WHERE t.batch = b.number)
+               AND NOT EXISTS (SELECT 1 FROM txn t WHERE t.batch = b.number
+                               AND t.state IN ('pending', 'unknown'))
+             ORDER BY b.number",
+        )?;
+        let batches = stmt
+            .query_map([closed_before], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i32>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(stmt);
+        let mut done = Archived::default();
+        let mut years: Vec<i32> = batches.iter().map(|(_, y)| *y).collect();
+        years.dedup();
+        for year in years {
+            let numbers: Vec<i64> = batches
+                .iter()
+                .filter(|(_, y)| *y == year)
+                .map(|(n, _)| *n)
+                .collect();
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            let path = dir.join(name_of(year));
+            done.rows += self.move_batches(&path, &numbers)?;
+            done.batches.extend(numbers);
+            done.files.push(path);
+        }
+        Ok(done)
+    }
+
+    /// Copies the batches into the archive at `path`, commits, then deletes from the
+    /// journal what the archive holds. Returns the rows deleted from the journal.
+    fn move_batches(&mut self, path: &Path, numbers: &[i64]) -> Result<i64, JournalError> {
+        if !path.exists() {
+            create(path)?;
+        }
+        {
+            // An archive written by an older release gets this one's schema first.
+            let mut conn = Connection::open(path).map_err(|e| super::classify(path, e))?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            schema::migrate(&mut conn)?;
+        }
+        // Batch numbers are integers from the journal itself: safe to inline.
+        let list = numbers
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        self.conn.execute(
+            "ATTACH DATABASE ?1 AS arc",
+            [path.to_string_lossy().as_ref()],
+        )?;
+        let moved = self.copy_then_delete(&list);
+        let detached = self.conn.execute_batch("DETACH DATABASE arc");
+        let moved = moved?;
+        detached?;
+        Ok(moved)
+    }
+
+    fn copy_then_delete(&mut self, list: &str) -> Result<i64, JournalError> {
+        self.conn
+            .execute_batch("PRAGMA arc.journal_mode = DELETE; PRAGMA arc.synchronous = FULL;")?;
+        let audit_cols = "order_no, at, who, from_state, to_state, why";
+        let same_audit =
+            "b.order_no = a.order_no AND b.at = a.at AND b.to_state = a.to_state AND b.why = a.why";
+        let of_batches = format!("SELECT order_no FROM main.txn WHERE batch IN ({list})");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(&format!(
+            "INSERT OR IGNORE INTO arc.txn ({COLUMNS}) SELECT {COLUMNS} FROM main.txn WHERE batch IN ({list});
+             INSERT INTO arc.audit ({audit_cols})
+                SELECT {audit_cols} FROM main.audit a WHERE a.order_no IN ({of_batches})
+                AND NOT EXISTS (SELECT 1 FROM arc.audit b WHERE {same_audit}) ORDER BY a.id;
+             INSERT OR IGNORE INTO arc.batch SELECT * FROM main.batch WHERE number IN ({list});"
+        ))?;
+        tx.commit()?;
+        // The copy is durable in the archive: now the journal lets go of what it holds.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) SELECT 'archived_max_id', MAX(id) FROM arc.txn WHERE true
+             ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [],
+        )?;
+        tx.execute(
+            &format!(
+                "DELETE FROM main.audit AS a WHERE a.order_no IN ({of_batches})
+                 AND EXISTS (SELECT 1 FROM arc.audit b WHERE {same_audit})"
+            ),
+            [],
+        )?;
+        let rows = tx.execute(
+            &format!(
+                "DELETE FROM main.txn WHERE batch IN ({list})
+                 AND id IN (SELECT id FROM arc.txn WHERE batch IN ({list}))"
+            ),
+            [],
+        )?;
+        tx.commit()?;
+        Ok(rows as i64)
+    }
+}

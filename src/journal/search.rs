@@ -1,0 +1,326 @@
+//! One search over the whole journal and its yearly archives, newest first, paged by
+//! row id. Free text is read term by term (see `Term`); terms combine with AND, the
+//! readings of one ambiguous term with OR. Every reading is an equality on an indexed
+//! column (schema v3), so a search costs the rows it finds, not the journal's size.
+
+use chrono::{NaiveDate, NaiveTime};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::{COLUMNS, Journal, JournalError, TxnKind, TxnRow, TxnState, raw_row};
+use crate::money::Money;
+
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    /// Free text, may be empty: order numbers or their tails, last fours, amounts,
+    /// auth codes, dates and date ranges, separated by spaces.
+    pub text: String,
+    pub kind: Option<TxnKind>,
+    pub state: Option<TxnState>,
+    pub lane: Option<String>,
+    /// Inclusive local dates, in the zone `utc_offset_secs` east of UTC.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub utc_offset_secs: i32,
+    /// The exponent of the currency amounts in `text` are read in.
+    pub exponent: u8,
+    /// Only rows with an id below this: `Page::next` of the page before.
+    pub before: Option<i64>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Page {
+    pub rows: Vec<TxnRow>,
+    /// The cursor for the next, older page; None when this one is the last.
+    pub next: Option<i64>,
+}
+
+/// One term of the free text, as it is understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Term {
+    /// `2026-11-25` or `2026-11-01..2026-11-25`, inclusive local dates.
+    Dates(NaiveDate, NaiveDate),
+    /// `12.34`: the amount that moved, in minor units.
+    Amount(i64),
+    /// Digits only: an order number's sequence, a card's last four (four digits) or an
+    /// auth code, whichever matches.
+    Digits(String),
+    /// With a dash: a whole order number or its end, `1125-000042`.
+    Order(String),
+    /// Letters and digits: an auth code.
+    Word(String),
+}
+
+const HOW: &str = "search for an order number or its last digits (000042), a card's last four, \
+    an amount (12.34), an auth code, a date (2026-11-25) or a range (2026-11-01..2026-11-25)";
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
+    let bad = || JournalError::Invalid(format!("'{word}' is not understood: {HOW}"));
+    if let Some((a, b)) = word.split_once("..") {
+        let (a, b) = (
+            parse_date(a).ok_or_else(bad)?,
+            parse_date(b).ok_or_else(bad)?,
+        );
+        return Ok(Term::Dates(a.min(b), a.max(b)));
+    }
+    if let Some(day) = parse_date(word) {
+        return Ok(Term::Dates(day, day));
+    }
+    if word.contains('.') {
+        return Money::parse(word, exponent)
+            .map(|m| Term::Amount(m.minor()))
+            .map_err(|_| bad());
+    }
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        return Ok(Term::Digits(word.to_string()));
+    }
+    let order_like = word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if order_like && word.contains('-') && word.len() <= super::ORDER_NO_MAX {
+        return Ok(Term::Order(word.to_ascii_uppercase()));
+    }
+    if word.chars().all(|c| c.is_ascii_alphanumeric()) && word.len() <= 16 {
+        return Ok(Term::Word(word.to_string()));
+    }
+    Err(bad())
+}
+
+/// A WHERE clause under construction: conditions joined by AND, and their values.
+#[derive(Default)]
+struct Filter {
+    conds: Vec<String>,
+    args: Vec<Value>,
+}
+
+impl Filter {
+    /// A condition whose `?` placeholders take `args` in order.
+    fn add(&mut self, cond: &str, args: impl IntoIterator<Item = Value>) {
+        let mut args = args.into_iter();
+        let mut sql = String::new();
+        for (i, part) in cond.split('?').enumerate() {
+            if i > 0 {
+                self.args.push(args.next().unwrap_or(Value::Null));
+                sql.push_str(&format!("?{}", self.args.len()));
+            }
+            sql.push_str(part);
+        }
+        self.conds.push(sql);
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+/// The UTC instant a local date starts at, as the journal writes times.
+fn start_of(day: NaiveDate, utc_offset_secs: i32) -> String {
+    let local = day.and_time(NaiveTime::MIN);
+    (local - chrono::Duration::seconds(i64::from(utc_offset_secs)))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// The query without its date window, and the window `[from, to)` in UTC text.
+struct Plan {
+    filter: Filter,
+    window: Option<(String, String)>,
+}
+
+fn plan(q: &Search) -> Result<Plan, JournalError> {
+    let mut f = Filter::default();
+    let mut from = q.from;
+    let mut to = q.to;
+    for word in q.text.split_whitespace() {
+        match parse_term(word, q.exponent)? {
+            Term::Dates(a, b) => {
+                from = Some(from.map_or(a, |f| f.max(a)));
+                to = Some(to.map_or(b, |t| t.min(b)));
+            }
+            Term::Amount(minor) => f.add("amount_minor = ?", [Value::Integer(minor)]),
+            Term::Digits(d) => {
+                let mut any = vec!["auth_code = ? COLLATE NOCASE".to_string()];
+                let mut args = vec![text(&d)];
+                if let Ok(tail) = d.parse::<i64>() {
+                    any.push("order_tail = ?".into());
+                    args.push(Value::Integer(tail));
+                }
+                if d.len() == 4 {
+                    any.push("card_last4 = ?".into());
+                    args.push(text(&d));
+                }
+                f.add(&format!("({})", any.join(" OR ")), args);
+            }
+            Term::Order(o) => {
+                let tail = o.rsplit('-').next().and_then(|t| t.parse::<i64>().ok());
+                match tail {
+                    // The tail's index finds the few candidates; the end must match too.
+                    Some(tail) => f.add(
+                        "order_tail = ? AND substr(order_no, -?) = ?",
+                        [
+                            Value::Integer(tail),
+                            Value::Integer(o.len() as i64),
+                            text(&o),
+                        ],
+                    ),
+                    None => f.add("order_no = ?", [text(&o)]),
+                }
+            }
+            Term::Word(w) => f.add("auth_code = ? COLLATE NOCASE", [text(&w)]),
+        }
+    }
+    if let Some(kind) = q.kind {
+        f.add("kind = ?", [text(kind.name())]);
+    }
+    if let Some(state) = q.state {
+        f.add("state = ?", [text(state.name())]);
+    }
+    if let Some(lane) = &q.lane {
+        f.add("lane = ?", [text(&lane.trim().to_ascii_uppercase())]);
+    }
+    if let Some(before) = q.before {
+        f.add("id < ?", [Value::Integer(before)]);
+    }
+    let window = match (from, to) {
+        (None, None) => None,
+        (from, to) => {
+            let start = from.map_or_else(|| "0".into(), |d| start_of(d, q.utc_offset_secs));
+            let end = to
+                .and_then(|d| d.succ_opt())
+                .map_or_else(|| "9".into(), |d| start_of(d, q.utc_offset_secs));
+            Some((start, end))
+        }
+    };
+    Ok(Plan { filter: f, window })
+}
+
+/// The rows of one database that match, newest first, at most `limit`.
+fn search_in(conn: &Connection, plan: &Plan, limit: usize) -> Result<Vec<TxnRow>, JournalError> {
+    let mut f = Filter {
+        conds: plan.filter.conds.clone(),
+        args: plan.filter.args.clone(),
+    };
+    if let Some((start, end)) = &plan.window {
+        // Rows are written in time order, so the window is also a range of ids: found
+        // through the time index at both ends, it lets a page walk ids newest first
+        // instead of sorting every row of a long window.
+        let first: Option<i64> = conn.query_row(
+            "SELECT min(id) FROM txn WHERE created_at = (SELECT min(created_at) FROM txn WHERE created_at >= ?1)",
+            [start],
+            |r| r.get(0),
+        )?;
+        let last: Option<i64> = conn.query_row(
+            "SELECT max(id) FROM txn WHERE created_at = (SELECT max(created_at) FROM txn WHERE created_at < ?1)",
+            [end],
+            |r| r.get(0),
+        )?;
+        let (Some(first), Some(last)) = (first, last) else {
+            return Ok(Vec::new());
+        };
+        f.add(
+            "id BETWEEN ? AND ? AND created_at >= ? AND created_at < ?",
+            [
+                Value::Integer(first),
+                Value::Integer(last),
+                text(start),
+                text(end),
+            ],
+        );
+    }
+    let where_sql = if f.conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", f.conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM txn {where_sql} ORDER BY id DESC LIMIT {}",
+        i64::try_from(limit).unwrap_or(i64::MAX)
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let raws = stmt
+        .query_map(rusqlite::params_from_iter(f.args), raw_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raws.into_iter().map(TryInto::try_into).collect()
+}
+
+impl Journal {
+    /// Rows matching `q` in the journal and its archives, newest first, one page.
+    pub fn search(&self, q: &Search) -> Result<Page, JournalError> {
+        let plan = plan(q)?;
+        let want = q.limit.max(1);
+        // One more than a page says whether there is a next one.
+        let mut rows = search_in(&self.conn, &plan, want + 1)?;
+        for archive in self.archives()? {
+            let conn = archive.connect()?;
+            rows.extend(search_in(&conn, &plan, want + 1)?);
+        }
+        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        let next = (rows.len() > want).then(|| rows[want - 1].id);
+        rows.truncate(want);
+        Ok(Page { rows, next })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecr::TransType;
+
+    #[test]
+    fn terms_are_read_as_documented() {
+        let d = |s: &str| parse_date(s).unwrap_or_default();
+        assert_eq!(
+            parse_term("2026-11-25", 2).ok(),
+            Some(Term::Dates(d("2026-11-25"), d("2026-11-25")))
+        );
+        assert_eq!(
+            parse_term("2026-11-25..2026-11-01", 2).ok(),
+            Some(Term::Dates(d("2026-11-01"), d("2026-11-25")))
+        );
+        assert_eq!(parse_term("12.34", 2).ok(), Some(Term::Amount(1234)));
+        assert_eq!(parse_term("12.5", 2).ok(), Some(Term::Amount(1250)));
+        assert_eq!(
+            parse_term("1234", 2).ok(),
+            Some(Term::Digits("1234".into()))
+        );
+        assert_eq!(
+            parse_term("l01-kqxrt-1125-000042", 2).ok(),
+            Some(Term::Order("L01-KQXRT-1125-000042".into()))
+        );
+        assert_eq!(
+            parse_term("A1B2C3", 2).ok(),
+            Some(Term::Word("A1B2C3".into()))
+        );
+        for bad in ["2026-13-01", "12.345", "a;b", "2026-11-01..x"] {
+            assert!(parse_term(bad, 2).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_filter_numbers_its_placeholders_in_order() {
+        let mut f = Filter::default();
+        f.add("a = ?", [text("x")]);
+        f.add("(b = ? OR c = ?)", [Value::Integer(1), Value::Integer(2)]);
+        assert_eq!(f.conds, ["a = ?1", "(b = ?2 OR c = ?3)"]);
+        assert_eq!(f.args.len(), 3);
+        let q = Search {
+            kind: Some(TxnKind::Trans(TransType::Refund)),
+            from: parse_date("2026-11-25"),
+            to: parse_date("2026-11-25"),
+            utc_offset_secs: 3600,
+            ..Search::default()
+        };
+        let p = plan(&q).ok();
+        let window = p.and_then(|p| p.window);
+        assert_eq!(
+            window,
+            Some((
+                "2026-11-24T23:00:00.000Z".to_string(),
+                "2026-11-25T23:00:00.000Z".to_string()
+            ))
+        );
+    }
+}
