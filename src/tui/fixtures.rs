@@ -89,6 +89,14 @@ pub fn busy_model() -> crate::tui::model::Model {
     refund.orig_order_no = Some("L01-1124-000001".into());
     m.data.open_rows = vec![refund, declined, sale2, sale];
     m.data.open_report = Some(crate::journal::BatchReport::of(1, &m.data.open_rows));
+    m.data.journal.page.rows = m.data.open_rows.clone();
+    m.data.journal.since.insert(
+        "L01-1124-000001".into(),
+        vec![crate::journal::Aftermath::Refunded(
+            Money::from_minor(234, 2).unwrap_or(Money::zero(2)),
+        )],
+    );
+    m.data.refundable = m.data.open_rows[2..].to_vec();
     let at = chrono::Local
         .with_ymd_and_hms(2026, 11, 24, 12, 0, 5)
         .single()

@@ -1,6 +1,6 @@
 //! Everything the screen shows, in one place. Only `update` changes it; views read it.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::Offset;
 use std::time::{Duration, Instant};
@@ -9,7 +9,9 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
-use crate::journal::{BatchInfo, BatchReport, TxnRow, rules};
+use crate::journal::{
+    Aftermath, BatchInfo, BatchReport, Page, Search, TxnKind, TxnRow, TxnState, rules,
+};
 use crate::lane::{PayRequest, QueryResult};
 use crate::money::Money;
 
@@ -138,6 +140,8 @@ pub struct SaleForm {
     pub options: crate::lane::SaleOptions,
     /// The description being typed in the options dialog, when it is.
     pub description: Option<TextField>,
+    /// The pre-auth picked from those a completion can take (`JournalData::completable`).
+    pub picked: Option<usize>,
 }
 
 impl SaleForm {
@@ -176,13 +180,30 @@ pub struct RefundForm {
     /// The original, once looked up in the journal, and what can still be refunded.
     pub found: Option<(TxnRow, Option<Money>)>,
     pub error: Option<String>,
+    /// The payment picked from those a refund can take (`JournalData::refundable`).
+    pub picked: Option<usize>,
 }
 
-/// A list of journal rows to pick one from (void, tip adjust).
+/// A list of journal rows to pick one from (void, tip adjust), narrowed by what is
+/// typed: the end of an order number, a card's last four, or an amount.
 #[derive(Clone, Debug, Default)]
 pub struct PickList {
     pub selected: usize,
+    pub narrow: TextField,
     pub error: Option<String>,
+}
+
+/// Whether `row` is one the cashier means by `typed`: digits that end its order number
+/// or are its card's last four, or an amount it starts with (`12.3` finds 12.34).
+pub fn narrows_to(row: &TxnRow, typed: &str) -> bool {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return true;
+    }
+    let last4 = row.card.as_deref().is_some_and(|c| c.ends_with(typed));
+    let order = row.order_no.ends_with(typed);
+    let amount = row.amount.to_string().starts_with(typed);
+    last4 || order || amount
 }
 
 #[derive(Clone, Debug, Default)]
@@ -213,8 +234,11 @@ pub struct BatchScreen {
 #[derive(Clone, Debug, Default)]
 pub struct JournalScreen {
     pub selected: usize,
-    pub filter: TextField,
-    pub filtering: bool,
+    /// What to look for across the whole journal (see `journal_search`).
+    pub search: TextField,
+    pub searching: bool,
+    /// The cursors of the pages before the one shown: empty on the newest page.
+    pub pages: Vec<i64>,
     pub detail: bool,
     /// The audit trail of the row in detail: every state it went through, and why.
     pub audit: Vec<crate::journal::AuditRow>,
@@ -426,12 +450,28 @@ pub struct JournalData {
     pub open_rows: Vec<TxnRow>,
     pub open_report: Option<BatchReport>,
     pub batches: Vec<BatchInfo>,
-    /// The newest rows across all batches, for the journal screen.
-    pub recent: Vec<TxnRow>,
+    /// The journal screen's page of the whole journal, as searched.
+    pub journal: JournalPage,
+    /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
+    pub refundable: Vec<TxnRow>,
+    /// Pre-auths a completion can take, narrowed by the Sale screen's order.
+    pub completable: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
     pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
     pub error: Option<String>,
 }
+
+/// One page of a search of the whole journal, with what happened to its rows since.
+#[derive(Clone, Debug, Default)]
+pub struct JournalPage {
+    pub page: Page,
+    pub since: HashMap<String, Vec<Aftermath>>,
+    /// The search could not be read or run: why (the rows are the last good ones).
+    pub error: Option<String>,
+}
+
+/// How many rows a page of the journal screen holds.
+pub const JOURNAL_PAGE: usize = 100;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -488,7 +528,7 @@ impl Model {
             },
             batch: BatchScreen::default(),
             journal: JournalScreen {
-                filter: TextField::with_max(crate::journal::ORDER_NO_MAX),
+                search: TextField::with_max(80),
                 ..JournalScreen::default()
             },
             diag: DiagScreen {
@@ -524,20 +564,24 @@ impl Model {
         self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
-    /// Rows of the open batch that a void (or cancel) can take, by the lane's rules.
+    /// Rows of the open batch that a void (or cancel) can take, by the lane's rules,
+    /// narrowed by what is typed.
     pub fn voidable(&self) -> Vec<&TxnRow> {
         let rows = &self.data.open_rows;
         // Every row listed is of the open batch, so its own batch is the open one.
         rows.iter()
             .filter(|r| rules::may_void(r, rows, r.batch))
+            .filter(|r| narrows_to(r, &self.void.narrow.text))
             .collect()
     }
 
-    /// Sales of the open batch whose tip can still change, by the lane's rules.
+    /// Sales of the open batch whose tip can still change, by the lane's rules,
+    /// narrowed by what is typed.
     pub fn tippable(&self) -> Vec<&TxnRow> {
         let rows = &self.data.open_rows;
         rows.iter()
             .filter(|r| rules::may_tip(r, rows, r.batch))
+            .filter(|r| narrows_to(r, &self.tip.pick.narrow.text))
             .collect()
     }
 
@@ -550,29 +594,34 @@ impl Model {
         Money::from_minor(minor, sale.amount.exponent()).ok()
     }
 
-    /// Journal rows shown on the journal screen: the history, filtered.
+    /// The journal screen's rows: a page of the whole journal, as searched.
     pub fn journal_rows(&self) -> Vec<&TxnRow> {
-        let filter = self.journal.filter.text.to_lowercase();
-        // The history across batches when loaded; the open batch until then.
-        let rows = if self.data.recent.is_empty() {
-            &self.data.open_rows
-        } else {
-            &self.data.recent
+        self.data.journal.page.rows.iter().collect()
+    }
+
+    /// The journal screen's search: the words typed (a kind or a state by name, the
+    /// rest as `journal::Search` reads them), the page being looked at.
+    pub fn journal_search(&self) -> Search {
+        let mut search = Search {
+            utc_offset_secs: self.utc_offset.local_minus_utc(),
+            exponent: self.exponent,
+            before: self.journal.pages.last().copied(),
+            limit: JOURNAL_PAGE,
+            ..Search::default()
         };
-        rows.iter()
-            .filter(|r| {
-                filter.is_empty()
-                    || r.order_no.to_lowercase().contains(&filter)
-                    || r.kind.name().contains(&filter)
-                    || r.state.name().contains(&filter)
-                    || r.amount.to_string().contains(&filter)
-                    || r.brand
-                        .as_deref()
-                        .unwrap_or("")
-                        .to_lowercase()
-                        .contains(&filter)
-            })
-            .collect()
+        let mut rest = Vec::new();
+        for word in self.journal.search.text.split_whitespace() {
+            let lower = word.to_lowercase();
+            if let Some(kind) = TxnKind::from_name(&lower) {
+                search.kind = Some(kind);
+            } else if let Some(state) = TxnState::from_name(&lower) {
+                search.state = Some(state);
+            } else {
+                rest.push(word);
+            }
+        }
+        search.text = rest.join(" ");
+        search
     }
 }
 

@@ -214,6 +214,23 @@ fn other_screens() {
     refund.refund.focus = RefundField::Amount;
     assert_snapshot!("refund_found", snap(&refund));
 
+    // Before an original is found: the payments it may be, the picked one highlighted.
+    let mut picking = on(ScreenId::Refund);
+    picking.refund.orig.set("3919");
+    picking.refund.picked = Some(0);
+    assert_snapshot!("refund_picklist", snap(&picking));
+
+    let mut completion = on(ScreenId::Sale);
+    completion.sale.kind = SaleKind::Completion;
+    completion.sale.focus = SaleField::Orig;
+    completion.data.completable = vec![row(
+        "L01-1124-000009",
+        TxnKind::Trans(TransType::PreAuth),
+        TxnState::Approved,
+        8000,
+    )];
+    assert_snapshot!("completion_picklist", snap(&completion));
+
     assert_snapshot!("void_list", snap(&on(ScreenId::Void)));
 
     let mut tip = on(ScreenId::Tip);
@@ -315,7 +332,7 @@ fn dialogs_and_a_troubled_link() {
 fn the_selection_shows_without_colour() {
     let m = on(ScreenId::Journal);
     let buf = draw(&m, &Theme::mono());
-    let (x, y) = find(&buf, "L01-1124-000004").unwrap();
+    let (x, y) = find(&buf, "1124-000004").unwrap();
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
 }
 
@@ -362,7 +379,7 @@ fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
         (ScreenId::Tip, "4417"),
         (ScreenId::Query, "Order"),
         (ScreenId::Batch, "NET 57.50 USD"),
-        (ScreenId::Journal, "filter"),
+        (ScreenId::Journal, "search:"),
         (ScreenId::Diagnostics, "send>"),
         (ScreenId::Settings, "which receipts the terminal prints"),
         (ScreenId::Help, "Ctrl-C quit (asks first"),

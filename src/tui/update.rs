@@ -32,6 +32,13 @@ pub enum Msg {
     /// The original of a refund looked up in the journal, with what is refundable.
     Found(Box<Result<Option<Refundable>, String>>),
     Data(Box<JournalData>),
+    /// The journal screen's page, searched again.
+    Journal(Box<JournalPage>),
+    /// What a refund and a completion can take, read again.
+    Candidates {
+        refundable: Vec<TxnRow>,
+        completable: Vec<TxnRow>,
+    },
     /// The audit trail of the row in detail.
     Audit(Vec<crate::journal::AuditRow>),
     /// A row to show as the result.
@@ -65,6 +72,10 @@ pub enum Effect {
     ShowRow(String),
     /// Re-read the journal's rows and reports (the batch being browsed, if any).
     Refresh,
+    /// Run the journal screen's search again (its text or page changed).
+    Search,
+    /// Read again what a refund or a completion can take (an order field changed).
+    Candidates,
     /// A down link tries again now.
     Reconnect,
     /// Check the way to the terminal step by step (Diagnostics).
@@ -173,26 +184,21 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Data(data) => {
-            // A selection follows its order, not its position, as new rows arrive.
-            let order_at = |rows: Vec<&TxnRow>, i: usize| rows.get(i).map(|r| r.order_no.clone());
-            let void = order_at(m.voidable(), m.void.selected);
-            let tip = order_at(m.tippable(), m.tip.pick.selected);
-            let journal = order_at(m.journal_rows(), m.journal.selected);
-            m.data = *data;
-            let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
-                rows.iter()
-                    .position(|r| Some(&r.order_no) == order.as_ref())
-            };
-            if let Some(i) = find(m.voidable(), &void) {
-                m.void.selected = i;
-            }
-            if let Some(i) = find(m.tippable(), &tip) {
-                m.tip.pick.selected = i;
-            }
-            if let Some(i) = find(m.journal_rows(), &journal) {
-                m.journal.selected = i;
-            }
-            clamp_selections(m);
+            keeping_selections(m, |m| m.data = *data);
+            vec![]
+        }
+        Msg::Journal(page) => {
+            keeping_selections(m, |m| m.data.journal = *page);
+            vec![]
+        }
+        Msg::Candidates {
+            refundable,
+            completable,
+        } => {
+            keeping_selections(m, |m| {
+                m.data.refundable = refundable;
+                m.data.completable = completable;
+            });
             vec![]
         }
         Msg::Notice(text) => {
@@ -260,6 +266,37 @@ fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::R
         None => Some(R::None),
         Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
     }
+}
+
+/// Replaces what the lists show; a selection follows its order, not its position, as
+/// new rows arrive.
+fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
+    let order_at = |rows: Vec<&TxnRow>, i: usize| rows.get(i).map(|r| r.order_no.clone());
+    let void = order_at(m.voidable(), m.void.selected);
+    let tip = order_at(m.tippable(), m.tip.pick.selected);
+    let journal = order_at(m.journal_rows(), m.journal.selected);
+    let picked =
+        |rows: &[TxnRow], i: Option<usize>| i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone());
+    let refund = picked(&m.data.refundable, m.refund.picked);
+    let completion = picked(&m.data.completable, m.sale.picked);
+    change(m);
+    let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
+        rows.iter()
+            .position(|r| Some(&r.order_no) == order.as_ref())
+    };
+    if let Some(i) = find(m.voidable(), &void) {
+        m.void.selected = i;
+    }
+    if let Some(i) = find(m.tippable(), &tip) {
+        m.tip.pick.selected = i;
+    }
+    if let Some(i) = find(m.journal_rows(), &journal) {
+        m.journal.selected = i;
+    }
+    // A candidate picked under an order field stays picked only while it is offered.
+    m.refund.picked = refund.and_then(|o| find(m.data.refundable.iter().collect(), &Some(o)));
+    m.sale.picked = completion.and_then(|o| find(m.data.completable.iter().collect(), &Some(o)));
+    clamp_selections(m);
 }
 
 fn clamp_selections(m: &mut Model) {
@@ -1146,10 +1183,13 @@ mod tests {
     fn selections_follow_their_order_as_new_rows_arrive() {
         let sale = |no: &str| row(no, TxnKind::Trans(TransType::Sale), TxnState::Approved, 100);
         let data = |orders: &[&str]| {
-            Msg::Data(Box::new(JournalData {
-                open_rows: orders.iter().map(|o| sale(o)).collect(),
+            let rows: Vec<TxnRow> = orders.iter().map(|o| sale(o)).collect();
+            let mut data = JournalData {
+                open_rows: rows.clone(),
                 ..JournalData::default()
-            }))
+            };
+            data.journal.page.rows = rows;
+            Msg::Data(Box::new(data))
         };
         let mut m = model();
         update(&mut m, data(&["B", "A"]));
@@ -1440,6 +1480,170 @@ mod tests {
     }
 
     #[test]
+    fn the_journal_searches_the_whole_journal_and_pages_through_it() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(8)));
+        update(&mut m, key(KeyCode::Char('/')));
+        assert!(m.journal.searching);
+        // Each change searches again from the newest page; kinds and states are words.
+        assert_eq!(type_str(&mut m, "42"), vec![Effect::Search, Effect::Search]);
+        type_str(&mut m, " refund Approved 2026-11-01..2026-11-30");
+        let search = m.journal_search();
+        assert_eq!(search.text, "42 2026-11-01..2026-11-30");
+        assert_eq!(search.kind, Some(TxnKind::Trans(TransType::Refund)));
+        assert_eq!(search.state, Some(TxnState::Approved));
+        assert_eq!(search.before, None);
+        update(&mut m, key(KeyCode::Enter));
+        assert!(!m.journal.searching);
+
+        // Older pages by the cursor the last page gave, and back.
+        assert!(
+            update(&mut m, key(KeyCode::PageDown)).is_empty(),
+            "no older page"
+        );
+        assert!(m.notice.as_deref().unwrap_or("").contains("oldest page"));
+        m.data.journal.page.next = Some(500);
+        assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
+        assert_eq!(m.journal_search().before, Some(500));
+        assert_eq!(update(&mut m, key(KeyCode::PageUp)), vec![Effect::Search]);
+        assert_eq!(m.journal_search().before, None);
+        assert!(
+            update(&mut m, key(KeyCode::PageUp)).is_empty(),
+            "the newest"
+        );
+    }
+
+    #[test]
+    fn void_and_tip_lists_narrow_as_the_cashier_types() {
+        let mut m = model();
+        let sale = |no: &str, minor, card: &str| {
+            let mut r = row(
+                no,
+                TxnKind::Trans(TransType::Sale),
+                TxnState::Approved,
+                minor,
+            );
+            r.card = Some(card.into());
+            r
+        };
+        m.data.open_rows = vec![
+            sale("L01-A-1125-000003", 4550, "411111******1111"),
+            sale("L01-A-1125-000002", 1234, "555555******4444"),
+            sale("L01-A-1125-000001", 999, "411111******1111"),
+        ];
+        update(&mut m, key(KeyCode::F(4)));
+        assert_eq!(m.voidable().len(), 3);
+        type_str(&mut m, "4444");
+        let orders =
+            |rows: Vec<&TxnRow>| rows.iter().map(|r| r.order_no.clone()).collect::<Vec<_>>();
+        assert_eq!(orders(m.voidable()), ["L01-A-1125-000002"], "last four");
+        update(&mut m, key(KeyCode::Esc));
+        assert_eq!(m.void.narrow.text, "", "Esc clears what was typed first");
+        assert!(m.modal.is_none());
+        type_str(&mut m, "45.");
+        assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
+        update(&mut m, key(KeyCode::Esc));
+        type_str(&mut m, "1");
+        assert_eq!(m.voidable().len(), 3, "1 ends an order, a card and starts 12.34");
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "0001");
+        assert_eq!(
+            orders(m.voidable()),
+            ["L01-A-1125-000001"],
+            "the order's end"
+        );
+        update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000001")),
+            "{:?}",
+            m.modal
+        );
+
+        let mut m2 = model();
+        m2.data.open_rows = m.data.open_rows.clone();
+        update(&mut m2, key(KeyCode::F(5)));
+        type_str(&mut m2, "12.3");
+        assert_eq!(orders(m2.tippable()), ["L01-A-1125-000002"]);
+        update(&mut m2, key(KeyCode::Enter));
+        assert!(m2.tip.editing, "Enter takes the one found");
+    }
+
+    #[test]
+    fn refunds_and_completions_pick_their_original_from_a_list() {
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(3)));
+        // Typing asks for the candidates again; the journal answers with the list.
+        assert_eq!(
+            type_str(&mut m, "39"),
+            vec![Effect::Candidates, Effect::Candidates]
+        );
+        let sale = |no: &str| row(no, TxnKind::Trans(TransType::Sale), TxnState::Approved, 500);
+        update(
+            &mut m,
+            Msg::Candidates {
+                refundable: vec![sale("L01-A-1125-000039"), sale("L01-A-1124-000039")],
+                completable: vec![],
+            },
+        );
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::Lookup("39".into())],
+            "two match and none is picked: the text is looked up as typed"
+        );
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(m.refund.picked, Some(1));
+        update(&mut m, key(KeyCode::Up));
+        update(&mut m, key(KeyCode::Up));
+        assert_eq!(
+            m.refund.picked, None,
+            "up from the first goes back to the field"
+        );
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::Lookup("L01-A-1124-000039".into())]
+        );
+        assert_eq!(m.refund.orig.text, "L01-A-1124-000039");
+
+        // A completion takes the only open pre-auth left once something is typed.
+        let mut m = model();
+        update(&mut m, key(KeyCode::Tab));
+        update(&mut m, key(KeyCode::Tab));
+        update(&mut m, key(KeyCode::Tab));
+        update(&mut m, key(KeyCode::Tab));
+        assert_eq!(m.sale.focus, SaleField::Kind);
+        update(&mut m, key(KeyCode::Right));
+        let fx = update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.kind, SaleKind::Completion);
+        assert_eq!(fx, vec![Effect::Candidates]);
+        let auth = row(
+            "L01-A-1125-000007",
+            TxnKind::Trans(TransType::PreAuth),
+            TxnState::Approved,
+            8000,
+        );
+        update(
+            &mut m,
+            Msg::Candidates {
+                refundable: vec![],
+                completable: vec![auth],
+            },
+        );
+        m.sale.focus = SaleField::Orig;
+        type_str(&mut m, "7");
+        m.sale.focus = SaleField::Amount;
+        type_str(&mut m, "8000");
+        update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000007")),
+            "{:?}",
+            m.modal
+        );
+    }
+
+    #[test]
     fn a_down_link_can_be_told_to_try_now() {
         let mut m = model();
         update(&mut m, key(KeyCode::F(9)));
@@ -1707,6 +1911,7 @@ mod tests {
         );
         unknown.id = 2;
         m.data.open_rows = vec![unknown, sale];
+        m.data.journal.page.rows = m.data.open_rows.clone();
         update(&mut m, key(KeyCode::F(4)));
         update(&mut m, key(KeyCode::Enter));
         let fx = update(&mut m, key(KeyCode::Char('y')));

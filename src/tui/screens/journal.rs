@@ -23,12 +23,16 @@ pub const KEYS: &[Key] = &[
         does: "",
     },
     Key {
+        keys: "PgDn/PgUp",
+        does: "older/newer",
+    },
+    Key {
         keys: "Enter",
         does: "detail",
     },
     Key {
         keys: "/",
-        does: "filter",
+        does: "search",
     },
     Key {
         keys: "r",
@@ -48,16 +52,61 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
+/// The keys while typing a search.
+pub const SEARCH_KEYS: &[Key] = &[
+    Key {
+        keys: "type",
+        does: "order tail · last four · 12.34 · auth code · 2026-11-25 · a kind or state",
+    },
+    Key {
+        keys: "Enter/Esc",
+        does: "done",
+    },
+];
+
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.journal.filtering {
-        match key.code {
-            KeyCode::Esc | KeyCode::Enter => m.journal.filtering = false,
-            _ => {
-                m.journal.filter.edit(key);
+    if m.journal.searching {
+        return match key.code {
+            KeyCode::Esc | KeyCode::Enter => {
+                m.journal.searching = false;
+                vec![]
             }
+            _ if m.journal.search.edit(key) == Edit::Changed => {
+                // Each change searches the whole journal again, from its newest page.
+                m.journal.pages.clear();
+                m.journal.selected = 0;
+                vec![Effect::Search]
+            }
+            _ => vec![],
+        };
+    }
+    match key.code {
+        KeyCode::PageDown if !m.journal.detail => {
+            return match m.data.journal.page.next {
+                Some(cursor) => {
+                    m.journal.pages.push(cursor);
+                    m.journal.selected = 0;
+                    vec![Effect::Search]
+                }
+                None => {
+                    m.notice = Some("no older rows: this is the oldest page".into());
+                    vec![]
+                }
+            };
         }
-        m.journal.selected = 0;
-        return vec![];
+        KeyCode::PageUp if !m.journal.detail => {
+            return match m.journal.pages.pop() {
+                Some(_) => {
+                    m.journal.selected = 0;
+                    vec![Effect::Search]
+                }
+                None => {
+                    m.notice = Some("this is the newest page".into());
+                    vec![]
+                }
+            };
+        }
+        _ => {}
     }
     let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
     if move_sel(&mut m.journal.selected, rows.len(), key.code) {
@@ -67,7 +116,10 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match (key.code, row) {
         (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
         (KeyCode::Esc, _) => return top_level(m, key),
-        (KeyCode::Char('/'), _) => m.journal.filtering = true,
+        (KeyCode::Char('/'), _) => {
+            m.journal.searching = true;
+            m.journal.detail = false;
+        }
         (KeyCode::Enter, Some(row)) => {
             m.journal.detail = !m.journal.detail;
             m.journal.audit.clear();
@@ -136,19 +188,28 @@ fn prefilled_order(order_no: &str) -> TextField {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let [filter, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
-    let filter_style = if m.journal.filtering {
+    let [search, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
+    let journal = &m.data.journal;
+    let style = if m.journal.searching {
         theme.focus
     } else {
         theme.muted
     };
-    frame.render_widget(
-        Paragraph::new(Span::styled(
-            format!(" filter: {}", m.journal.filter.shown(m.journal.filtering)),
-            filter_style,
-        )),
-        filter,
-    );
+    let page = m.journal.pages.len() + 1;
+    let more = if journal.page.next.is_some() {
+        " · PgDn older"
+    } else {
+        ""
+    };
+    let mut line = vec![Span::styled(
+        format!(" search: {}", m.journal.search.shown(m.journal.searching)),
+        style,
+    )];
+    match &journal.error {
+        Some(e) => line.push(Span::styled(format!("  ! {e}"), theme.error)),
+        None => line.push(Span::styled(format!("  page {page}{more}"), theme.muted)),
+    }
+    frame.render_widget(Paragraph::new(Line::from(line)), search);
     let rows = m.journal_rows();
     if m.journal.detail
         && let Some(row) = rows.get(m.journal.selected)
@@ -156,10 +217,15 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         return detail(frame, list, row, m, theme);
     }
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new(" No transactions yet."), list);
+        let empty = if m.journal.search.text.trim().is_empty() {
+            " No transactions yet."
+        } else {
+            " Nothing in the journal matches."
+        };
+        frame.render_widget(Paragraph::new(empty), list);
     } else {
         frame.render_widget(
-            rows_table(m, &rows, Some(m.journal.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.journal.selected), theme, list),
             list,
         );
     }
@@ -184,6 +250,20 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
                 .unwrap_or_else(|| "-".into()),
         ),
         ("original", opt(&row.orig_order_no)),
+        (
+            "since",
+            m.data
+                .journal
+                .since
+                .get(&row.order_no)
+                .map(|s| {
+                    s.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_else(|| "-".into()),
+        ),
         ("brand", opt(&row.brand)),
         ("card", opt(&row.card)),
         ("auth code", opt(&row.auth_code)),

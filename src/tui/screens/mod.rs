@@ -23,7 +23,7 @@ use ratatui::widgets::{Row, Table};
 use super::model::*;
 use super::theme::Theme;
 use super::update::Effect;
-use crate::journal::TxnRow;
+use crate::journal::{Aftermath, TxnRow};
 use crate::lane::PayRequest;
 use crossterm::event::KeyEvent;
 
@@ -74,15 +74,103 @@ pub fn min_size(screen: ScreenId) -> (u16, u16) {
     }
 }
 
+/// Typing narrows a pick list: digits and a point go to its find field, with the
+/// field's editing keys; Esc clears what was typed. True when the key was for it.
+pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let for_field = match key.code {
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => c != 'c',
+        KeyCode::Char(c) => c.is_ascii_digit() || c == '.',
+        KeyCode::Backspace | KeyCode::Delete => true,
+        KeyCode::Esc => !pick.narrow.text.is_empty(),
+        _ => false,
+    };
+    if !for_field {
+        return false;
+    }
+    if key.code == KeyCode::Esc {
+        pick.narrow.clear();
+    } else {
+        pick.narrow.edit(key);
+    }
+    pick.selected = 0;
+    pick.error = None;
+    true
+}
+
+/// The find line above a pick list.
+pub fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(" find: ", theme.muted),
+        Span::styled(pick.narrow.shown(true), theme.input),
+        Span::styled(
+            "  (end of the order number, last four or amount)",
+            theme.muted,
+        ),
+    ])
+}
+
+/// ↑/↓ in the list of candidates under an order number field: ↓ from the field enters
+/// the list, ↑ from its first row goes back to the field. True when the key was for it.
+pub fn pick_key(picked: &mut Option<usize>, len: usize, code: crossterm::event::KeyCode) -> bool {
+    use crossterm::event::KeyCode;
+    match (code, *picked) {
+        (KeyCode::Down, None) if len > 0 => *picked = Some(0),
+        (KeyCode::Down, Some(i)) => *picked = Some((i + 1).min(len.saturating_sub(1))),
+        (KeyCode::Up, Some(0)) => *picked = None,
+        (KeyCode::Up, Some(i)) => *picked = Some(i - 1),
+        _ => return false,
+    }
+    true
+}
+
+/// The candidate an order number field means: the one picked, else the only one left
+/// once something is typed.
+pub fn chosen<'a>(rows: &'a [TxnRow], picked: Option<usize>, typed: &str) -> Option<&'a TxnRow> {
+    match picked {
+        Some(i) => rows.get(i),
+        None if !typed.trim().is_empty() && rows.len() == 1 => rows.first(),
+        None => None,
+    }
+}
+
+/// The candidates under an order number field, with a title saying what they are.
+pub fn candidates(
+    frame: &mut Frame,
+    area: Rect,
+    m: &Model,
+    (rows, picked): (&[TxnRow], Option<usize>),
+    title: &str,
+    theme: &Theme,
+) {
+    use ratatui::widgets::{Borders, Paragraph};
+    let block = theme
+        .block()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" {title} "), theme.muted));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if rows.is_empty() {
+        frame.render_widget(Paragraph::new(" none match"), inner);
+        return;
+    }
+    let rows: Vec<&TxnRow> = rows.iter().collect();
+    frame.render_widget(rows_table(m, &rows, picked, theme, inner), inner);
+}
+
 /// One line of a key table: the keys, and what they do.
 pub struct Key {
     pub keys: &'static str,
     pub does: &'static str,
 }
 
-/// The keys of a screen as it is now (the Tip screen has two sets).
+/// The keys of a screen as it is now (the Tip and Journal screens have two sets).
 pub fn keys(m: &Model) -> &'static [Key] {
-    keys_of(m.screen, m.tip.editing)
+    match m.screen {
+        ScreenId::Journal if m.journal.searching => journal::SEARCH_KEYS,
+        screen => keys_of(screen, m.tip.editing),
+    }
 }
 
 pub fn keys_of(screen: ScreenId, tip_editing: bool) -> &'static [Key] {
@@ -191,15 +279,19 @@ pub fn row_summary(r: &TxnRow) -> String {
     )
 }
 
+/// Rows in a table, the selected one highlighted and kept in view. The last column says
+/// what happened to a row since (refunded 5.00, voided…); below 100 columns the order
+/// number shows its day and sequence only, to make room for it.
 pub fn rows_table<'a>(
     m: &Model,
     rows: &[&'a TxnRow],
     selected: Option<usize>,
     theme: &Theme,
-    height: u16,
+    area: Rect,
 ) -> Table<'a> {
-    let visible = usize::from(height.saturating_sub(1)).max(1);
+    let visible = usize::from(area.height.saturating_sub(1)).max(1);
     let first = selected.map_or(0, |s| s.saturating_sub(visible - 1));
+    let wide = area.width >= 100;
     let body: Vec<Row> = rows
         .iter()
         .enumerate()
@@ -211,9 +303,26 @@ pub fn rows_table<'a>(
             } else {
                 Style::default()
             };
+            let order = if wide {
+                r.order_no.clone()
+            } else {
+                order_tail(&r.order_no).to_string()
+            };
+            let since = m
+                .data
+                .journal
+                .since
+                .get(&r.order_no)
+                .map(|s| {
+                    s.iter()
+                        .map(|a| if wide { a.to_string() } else { since_short(a) })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default();
             Row::new(vec![
                 local_time(m, &r.created_at, "%H:%M"),
-                r.order_no.clone(),
+                order,
                 r.kind.name().to_string(),
                 r.state.name().to_string(),
                 r.amount.to_string(),
@@ -221,18 +330,8 @@ pub fn rows_table<'a>(
                     .map(|t| t.to_string())
                     .unwrap_or_default(),
                 r.brand.clone().unwrap_or_default(),
-                r.card
-                    .as_deref()
-                    .map(|c| {
-                        c.chars()
-                            .rev()
-                            .take(4)
-                            .collect::<String>()
-                            .chars()
-                            .rev()
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                last_four(r.card.as_deref()),
+                since,
             ])
             .style(style)
         })
@@ -241,20 +340,49 @@ pub fn rows_table<'a>(
         body,
         [
             Constraint::Length(5),
-            // A whole order number: lane, journal identity, day, sequence.
-            Constraint::Length(21),
+            // A whole order number (lane, journal identity, day, sequence), or its end.
+            Constraint::Length(if wide { 21 } else { 11 }),
             Constraint::Length(11),
             Constraint::Length(8),
             Constraint::Length(9),
             Constraint::Length(6),
             Constraint::Length(7),
             Constraint::Length(4),
+            Constraint::Min(6),
         ],
     )
     .header(
         Row::new(vec![
-            "time", "order", "kind", "state", "amount", "tip", "brand", "card",
+            "time", "order", "kind", "state", "amount", "tip", "brand", "card", "since",
         ])
         .style(theme.title),
     )
+}
+
+/// An order number's day and sequence (`1125-000042`): what tells it from the lane's
+/// other orders, and what a search for it takes.
+pub fn order_tail(order_no: &str) -> &str {
+    let mut dashes = order_no.rmatch_indices('-').map(|(i, _)| i);
+    match (dashes.next(), dashes.next()) {
+        (Some(_), Some(i)) => &order_no[i + 1..],
+        _ => order_no,
+    }
+}
+
+/// What happened to a row since, in the few columns an 80-column table leaves.
+fn since_short(a: &Aftermath) -> String {
+    match a {
+        Aftermath::Refunded(m) => format!("rf {m}"),
+        Aftermath::Voided => "voided".into(),
+        Aftermath::TipAdjusted(m) => format!("tip {m}"),
+        Aftermath::Completed(m) => format!("done {m}"),
+        Aftermath::Unresolved(_) => "unres.".into(),
+    }
+}
+
+/// The last four digits of a masked card number.
+fn last_four(card: Option<&str>) -> String {
+    let card = card.unwrap_or("");
+    let start = card.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+    card[start..].to_string()
 }

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -18,12 +18,16 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {
-        keys: "type order, Enter",
-        does: "look up",
+        keys: "type",
+        does: "order tail, last four or amount",
     },
     Key {
-        keys: "empty order",
-        does: "= unreferenced",
+        keys: "↓/↑",
+        does: "pick",
+    },
+    Key {
+        keys: "empty",
+        does: "unreferenced",
     },
     Key {
         keys: "Enter",
@@ -32,9 +36,12 @@ pub const KEYS: &[Key] = &[
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let offered = m.data.refundable.len();
     let f = &mut m.refund;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
+        KeyCode::Up | KeyCode::Down
+            if f.focus == RefundField::Orig && pick_key(&mut f.picked, offered, key.code) => {}
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
             f.focus = match f.focus {
                 RefundField::Orig => RefundField::Amount,
@@ -51,7 +58,10 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 Edit::Changed => {
                     f.error = None;
                     if f.focus == RefundField::Orig {
+                        // What is typed narrows the payments offered.
                         f.found = None;
+                        f.picked = None;
+                        return vec![Effect::Candidates];
                     }
                 }
                 Edit::Full => f.error = Some(ORDER_FULL.into()),
@@ -67,11 +77,20 @@ fn submit(m: &mut Model) -> Vec<Effect> {
     let exp = m.exponent;
     let f = &mut m.refund;
     match f.focus {
-        RefundField::Orig if f.orig.text.trim().is_empty() => {
-            f.found = None;
-            f.focus = RefundField::Amount;
+        RefundField::Orig => {
+            if let Some(row) = chosen(&m.data.refundable, f.picked, &f.orig.text) {
+                let order = row.order_no.clone();
+                f.orig.set(&order);
+                f.picked = None;
+                return vec![Effect::Lookup(order)];
+            }
+            if f.orig.text.trim().is_empty() {
+                f.found = None;
+                f.focus = RefundField::Amount;
+            } else {
+                return vec![Effect::Lookup(f.orig.text.trim().to_string())];
+            }
         }
-        RefundField::Orig => return vec![Effect::Lookup(f.orig.text.trim().to_string())],
         RefundField::Amount => {
             let Some(amount) = f.amount.money(exp) else {
                 f.error = Some("enter the amount to refund".into());
@@ -147,5 +166,19 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         ),
     ]));
     lines.push(error_line(&f.error, theme));
-    frame.render_widget(Paragraph::new(lines), area);
+    let form_rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let [form, list] =
+        Layout::vertical([Constraint::Length(form_rows), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(lines), form);
+    // Until an original is found, the payments it may be: Enter takes the one picked.
+    if f.focus == RefundField::Orig && f.found.is_none() && list.height > 2 {
+        candidates(
+            frame,
+            list,
+            m,
+            (&m.data.refundable, f.picked),
+            "payments to refund, newest first",
+            theme,
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -48,9 +48,12 @@ pub const KEYS: &[Key] = &[
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let fields = m.sale.fields();
     let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
+    let offered = m.data.completable.len();
     let f = &mut m.sale;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
+        KeyCode::Up | KeyCode::Down
+            if f.focus == SaleField::Orig && pick_key(&mut f.picked, offered, key.code) => {}
         KeyCode::Tab | KeyCode::Down => f.focus = fields[(at + 1) % fields.len()],
         KeyCode::BackTab | KeyCode::Up => f.focus = fields[(at + fields.len() - 1) % fields.len()],
         KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
@@ -61,6 +64,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             for _ in 0..steps {
                 if f.focus == SaleField::Kind {
                     f.kind = f.kind.next();
+                    f.picked = None;
                 } else {
                     f.scenario = match f.scenario {
                         PayScenario::Card => PayScenario::CustomerScansQr,
@@ -68,6 +72,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         PayScenario::MerchantScansQr => PayScenario::Card,
                     };
                 }
+            }
+            if f.kind == SaleKind::Completion {
+                return vec![Effect::Candidates];
             }
         }
         KeyCode::Enter => return submit(m),
@@ -83,6 +90,12 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 SaleField::Scenario | SaleField::Kind => Edit::Ignored,
             };
             match edit {
+                Edit::Changed if f.focus == SaleField::Orig => {
+                    // What is typed narrows the pre-auths offered.
+                    f.error = None;
+                    f.picked = None;
+                    return vec![Effect::Candidates];
+                }
                 Edit::Changed => f.error = None,
                 Edit::Full => f.error = Some(ORDER_FULL.into()),
                 Edit::Refused => {
@@ -122,7 +135,10 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
-            let orig = f.orig.text.trim().to_string();
+            let orig = match chosen(&m.data.completable, f.picked, &f.orig.text) {
+                Some(row) => row.order_no.clone(),
+                None => f.orig.text.trim().to_string(),
+            };
             if orig.is_empty() {
                 f.error = Some("enter the pre-auth's order number".into());
                 f.focus = SaleField::Orig;
@@ -228,6 +244,24 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 Span::raw(set.join(", ")),
             ]));
         }
+    }
+    if f.kind == SaleKind::Completion && f.focus == SaleField::Orig {
+        // The pre-auths it may complete, under the form: Enter takes the one picked.
+        let form_rows = u16::try_from(lines.len() + 1).unwrap_or(u16::MAX);
+        let [form, list] =
+            Layout::vertical([Constraint::Length(form_rows), Constraint::Min(0)]).areas(area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), form);
+        if list.height > 2 {
+            candidates(
+                frame,
+                list,
+                m,
+                (&m.data.completable, f.picked),
+                "open pre-auths, newest first",
+                theme,
+            );
+        }
+        return;
     }
     // A long refusal wraps rather than being cut at the window's edge.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

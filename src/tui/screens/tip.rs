@@ -13,11 +13,15 @@ use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
 
-/// Picking a sale.
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
 
+/// Picking a sale.
 pub const KEYS: &[Key] = &[
+    Key {
+        keys: "digits",
+        does: "find",
+    },
     Key {
         keys: "↑/↓",
         does: "pick a sale",
@@ -69,7 +73,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
-    if move_sel(&mut m.tip.pick.selected, rows.len(), key.code) {
+    if narrow_key(&mut m.tip.pick, key) || move_sel(&mut m.tip.pick.selected, rows.len(), key.code)
+    {
         return vec![];
     }
     match key.code {
@@ -86,18 +91,25 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let [list, entry, err] = Layout::vertical([
+    let [find, list, entry, err] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Min(2),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
+    frame.render_widget(Paragraph::new(narrow_line(&m.tip.pick, theme)), find);
     let rows = m.tippable();
     if rows.is_empty() {
-        frame.render_widget(Paragraph::new(" No approved sale in the open batch."), list);
+        let none = if m.tip.pick.narrow.text.is_empty() {
+            " No approved sale in the open batch."
+        } else {
+            " No sale whose tip can change matches."
+        };
+        frame.render_widget(Paragraph::new(none), list);
     } else {
         frame.render_widget(
-            rows_table(m, &rows, Some(m.tip.pick.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.tip.pick.selected), theme, list),
             list,
         );
     }

@@ -17,6 +17,10 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {
+        keys: "digits",
+        does: "find",
+    },
+    Key {
         keys: "↑/↓",
         does: "pick",
     },
@@ -27,6 +31,9 @@ pub const KEYS: &[Key] = &[
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if narrow_key(&mut m.void, key) {
+        return vec![];
+    }
     let rows: Vec<(String, String)> = m
         .voidable()
         .iter()
@@ -61,16 +68,24 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let [list, err] = Layout::vertical([Constraint::Min(2), Constraint::Length(1)]).areas(area);
+    let [find, list, err] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(narrow_line(&m.void, theme)), find);
     let rows = m.voidable();
     if rows.is_empty() {
-        frame.render_widget(
-            Paragraph::new(" Nothing in the open batch can be voided."),
-            list,
-        );
+        let none = if m.void.narrow.text.is_empty() {
+            " Nothing in the open batch can be voided."
+        } else {
+            " Nothing that can be voided matches."
+        };
+        frame.render_widget(Paragraph::new(none), list);
     } else {
         frame.render_widget(
-            rows_table(m, &rows, Some(m.void.selected), theme, list.height),
+            rows_table(m, &rows, Some(m.void.selected), theme, list),
             list,
         );
     }
