@@ -419,7 +419,7 @@ fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>) {
             .take(CANDIDATES)
             .collect()
     };
-    let voided = |after: &[Aftermath]| after.iter().any(|a| *a == Aftermath::Voided);
+    let voided = |after: &[Aftermath]| after.contains(&Aftermath::Voided);
     let refundable = find(&m.refund.orig.text, None, &|r, after| {
         let refunded: i64 = after
             .iter()
