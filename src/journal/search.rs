@@ -257,7 +257,7 @@ impl Journal {
             let conn = archive.connect()?;
             rows.extend(search_in(&conn, &plan, want + 1)?);
         }
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.id));
         let next = (rows.len() > want).then(|| rows[want - 1].id);
         rows.truncate(want);
         Ok(Page { rows, next })
