@@ -68,8 +68,18 @@ fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
         );
         return Ok(Term::Dates(a.min(b), a.max(b)));
     }
-    if let Some(day) = parse_date(word) {
-        return Ok(Term::Dates(day, day));
+    let date_shaped = word.len() == 10
+        && word.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if date_shaped {
+        return parse_date(word)
+            .map(|day| Term::Dates(day, day))
+            .ok_or_else(|| JournalError::Invalid(format!("'{word}' is not a date (YYYY-MM-DD)")));
     }
     if word.contains('.') {
         return Money::parse(word, exponent)
@@ -258,6 +268,8 @@ impl Journal {
             rows.extend(search_in(&conn, &plan, want + 1)?);
         }
         rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+        // A row is in both only after an archive run stopped between copy and delete.
+        rows.dedup_by_key(|r| r.id);
         let next = (rows.len() > want).then(|| rows[want - 1].id);
         rows.truncate(want);
         Ok(Page { rows, next })
