@@ -417,3 +417,206 @@ fn an_archive_interrupted_after_the_copy_finishes_without_duplicates() {
         assert_eq!(audits(f), audits(&dir.path().join("b").join(name)));
     }
 }
+
+mod cli {
+    use super::*;
+    use common::{QUICK, run, till};
+
+    /// A small journal from years ago in the data dir the binary uses, so the cut-off
+    /// `till archive` takes from the clock is after every batch whatever the date.
+    fn data_dir(dir: &Path) -> Vec<TxnRow> {
+        let j = generate(
+            &dir.join("data"),
+            &spec(2_000, 12, "2001-01-01T00:00:00Z", "2001-12-31T00:00:00Z"),
+        )
+        .unwrap();
+        every_row(&j)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn history_prints_one_object_and_searches_every_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let every = data_dir(dir.path());
+        let t = || till(dir.path(), "127.0.0.1:9", QUICK);
+
+        // The open batch is empty: still one object with its rows.
+        let open = run(t(), &["history", "--json"]).await;
+        assert_eq!(open.code, 0, "{}", open.stderr);
+        assert_eq!(open.json(), serde_json::json!({"rows": [], "next": null}));
+
+        let row = a_sale(&every, 100);
+        let t6 = format!("{:06}", tail(row));
+        let out = run(t(), &["history", "--search", &row.order_no, "--json"]).await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let j = out.json();
+        assert_eq!(j["rows"].as_array().unwrap().len(), 1, "{j}");
+        assert_eq!(j["rows"][0]["merchant_order_no"], row.order_no.as_str());
+        assert!(j["rows"][0]["aftermath"].is_array());
+
+        // Paging through the binary: a page, then the rest by its cursor.
+        let by_tail: Vec<i64> = every
+            .iter()
+            .filter(|r| tail(r) == tail(row))
+            .map(|r| r.id)
+            .collect();
+        let first = run(t(), &["history", "--search", &t6, "--limit", "1", "--json"]).await;
+        let next = first.json()["next"].as_i64();
+        assert_eq!(next.is_some(), by_tail.len() > 1);
+        let human = run(t(), &["history", "--search", &t6, "--limit", "1"]).await;
+        assert!(
+            human
+                .stdout
+                .contains(&format!("--before {}", next.unwrap_or(0)))
+                || next.is_none()
+        );
+
+        let csv = run(
+            t(),
+            &[
+                "history",
+                "--kind",
+                "void",
+                "--from",
+                "2001-03-01",
+                "--to",
+                "2001-03-31",
+                "--csv",
+            ],
+        )
+        .await;
+        assert_eq!(csv.code, 0, "{}", csv.stderr);
+        let lines: Vec<&str> = csv.stdout.lines().collect();
+        assert!(lines[0].starts_with("created_at,order_no,kind"));
+        assert!(
+            lines.len() > 1
+                && lines[1..]
+                    .iter()
+                    .all(|l| l.contains(",void,") && l.starts_with("2001-03")),
+            "{}",
+            csv.stdout
+        );
+
+        // The batch selection still works.
+        let b = run(t(), &["history", "--batch", "2", "--json"]).await;
+        let n = every.iter().filter(|r| r.batch == 2).count();
+        assert_eq!(b.json()["rows"].as_array().unwrap().len(), n);
+
+        for (args, word) in [
+            (
+                vec!["history", "--from", "2001-02-30", "--json"],
+                "YYYY-MM-DD",
+            ),
+            (vec!["report", "--to", "yesterday", "--json"], "YYYY-MM-DD"),
+            (vec!["history", "--kind", "sales", "--json"], "not a kind"),
+            (vec!["history", "--search", "12.345", "--json"], "12.345"),
+        ] {
+            let out = run(t(), &args).await;
+            assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+            assert!(
+                out.json()["error"].as_str().unwrap().contains(word),
+                "{args:?}: {}",
+                out.stdout
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn report_over_dates_and_archive_through_the_binary() {
+        let dir = tempfile::tempdir().unwrap();
+        let every = data_dir(dir.path());
+        let t = || till(dir.path(), "127.0.0.1:9", QUICK);
+
+        let month = run(
+            t(),
+            &[
+                "report",
+                "--from",
+                "2001-03-01",
+                "--to",
+                "2001-03-31",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(month.code, 0, "{}", month.stderr);
+        let j = month.json();
+        let in_march = every
+            .iter()
+            .filter(|r| r.created_at.starts_with("2001-03"))
+            .count();
+        assert_eq!(j["rows"].as_u64().unwrap() as usize, in_march);
+        for group in ["per_lane", "per_kind", "per_brand", "per_hour"] {
+            assert!(!j[group].as_array().unwrap().is_empty(), "{group}: {j}");
+        }
+        // Per lane and per hour split the same net.
+        let sum = |g: &str| -> i64 {
+            j[g].as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    till::money::Money::parse(x["sum"].as_str().unwrap().trim_start_matches('-'), 2)
+                        .unwrap()
+                        .minor()
+                        * if x["sum"].as_str().unwrap().starts_with('-') {
+                            -1
+                        } else {
+                            1
+                        }
+                })
+                .sum()
+        };
+        let net = j["net"].as_str().unwrap();
+        let net = till::money::Money::parse(net.trim_start_matches('-'), 2)
+            .unwrap()
+            .minor()
+            * if net.starts_with('-') { -1 } else { 1 };
+        assert_eq!(sum("per_lane"), net);
+        assert_eq!(sum("per_hour"), net);
+        let csv = run(
+            t(),
+            &[
+                "report",
+                "--from",
+                "2001-03-01",
+                "--to",
+                "2001-03-31",
+                "--csv",
+            ],
+        )
+        .await;
+        assert!(csv.stdout.starts_with("group,name,count,sum\n"));
+        for group in ["lane,L01", "kind,sale", "hour,"] {
+            assert!(csv.stdout.contains(group), "{group}: {}", csv.stdout);
+        }
+
+        let out = run(t(), &["archive", "--older-than", "30", "--json"]).await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let a = out.json();
+        assert_eq!(a["batches"].as_array().unwrap().len(), 12, "{a}");
+        assert!(dir.path().join("data").join("till-2001.db").exists());
+        // The same report and the same search, now from the archive.
+        let again = run(
+            t(),
+            &[
+                "report",
+                "--from",
+                "2001-03-01",
+                "--to",
+                "2001-03-31",
+                "--json",
+            ],
+        )
+        .await;
+        assert_eq!(again.json(), j);
+        let row = a_sale(&every, 5);
+        let found = run(t(), &["history", "--search", &row.order_no, "--json"]).await;
+        assert_eq!(
+            found.json()["rows"][0]["merchant_order_no"],
+            row.order_no.as_str()
+        );
+        let out = run(t(), &["archive", "--json"]).await;
+        assert_eq!(out.json()["rows"], 0);
+        let check = run(t(), &["check", "--json"]).await;
+        assert_eq!(check.json()["ok"], true, "{}", check.stdout);
+    }
+}
