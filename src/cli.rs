@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use chrono::NaiveDate;
+
 use crate::config::Overrides;
 use crate::ecr::Receipts;
+use crate::journal::{TxnKind, TxnState};
 use crate::lane::{Description, DescriptionError, SaleOptions};
 
 #[derive(Debug, Parser)]
@@ -344,20 +347,43 @@ pub enum Cmd {
     },
     /// Check the journal's integrity (SQLite quick_check); exit 4 when it is corrupt.
     Check,
-    /// Journal rows.
+    /// Journal rows: the open batch, one batch, or a search over every batch and the archives.
+    #[command(
+        after_help = "Search terms: an order number or its last digits (000042), a card's last four, an amount (12.34), an auth code, a date (2026-11-25) or a range (2026-11-01..2026-11-25); several terms must all match, and a term that reads several ways (1234) matches any of them.\nExamples:\n  till history --batch 3 --csv\n  till history --search 000042\n  till history --search \"4242 12.34\" --from 2026-11-01 --to 2026-11-25 --json\n  till history --kind refund --limit 20 --before 81234   # the page after the one whose next was 81234"
+    )]
     History {
-        /// `open` or a batch number.
-        #[arg(long, default_value = "open")]
-        batch: String,
+        /// `open` or a batch number; without it and without a search, the open batch.
+        #[arg(long, conflicts_with_all = ["search", "from", "to", "kind", "state", "before"])]
+        batch: Option<String>,
+        #[command(flatten)]
+        search: HistorySearch,
         #[arg(long)]
         csv: bool,
     },
-    /// Totals per kind and brand, and the net.
+    /// Totals per kind and brand and the net, of a batch; or over dates, per lane, kind, brand and hour.
+    #[command(
+        after_help = "Examples:\n  till report --batch 3\n  till report --from 2026-11-01 --to 2026-11-30 --csv"
+    )]
     Report {
-        #[arg(long, default_value = "open")]
-        batch: String,
+        /// `open` or a batch number (the default).
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        batch: Option<String>,
+        /// First local date, YYYY-MM-DD (inclusive).
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        from: Option<NaiveDate>,
+        /// Last local date, YYYY-MM-DD (inclusive).
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        to: Option<NaiveDate>,
         #[arg(long)]
         csv: bool,
+    },
+    /// Move closed batches older than `archive_after_days` into yearly archive files
+    /// beside the journal (till-2025.db); search still finds their rows.
+    Archive {
+        /// Archive batches closed more than this many days ago (default: the config's
+        /// `archive_after_days`, 400).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..=36500))]
+        older_than: Option<u64>,
     },
     /// Resolve every pending or unknown row now.
     Recover,
@@ -418,4 +444,58 @@ impl Cmd {
 pub enum ResolveAs {
     Approved,
     Declined,
+}
+
+/// What `till history` searches for; any of it makes it a search across every batch.
+#[derive(Debug, Default, Args)]
+pub struct HistorySearch {
+    /// Free text (see below).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// First local date, YYYY-MM-DD (inclusive).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub from: Option<NaiveDate>,
+    /// Last local date, YYYY-MM-DD (inclusive).
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub to: Option<NaiveDate>,
+    /// sale, refund, void, pre-auth, completion, tip-adjust, batch-close, ...
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<TxnKind>,
+    /// pending, approved, declined or unknown.
+    #[arg(long, value_parser = parse_state)]
+    pub state: Option<TxnState>,
+    /// Rows per page, newest first.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Only rows older than this cursor: the `next` a page printed.
+    #[arg(long, value_name = "CURSOR")]
+    pub before: Option<i64>,
+}
+
+impl HistorySearch {
+    pub fn is_search(&self) -> bool {
+        self.search.is_some()
+            || self.from.is_some()
+            || self.to.is_some()
+            || self.kind.is_some()
+            || self.state.is_some()
+            || self.before.is_some()
+    }
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date: use YYYY-MM-DD, e.g. 2026-11-25"))
+}
+
+fn parse_kind(text: &str) -> Result<TxnKind, String> {
+    TxnKind::from_name(text.trim()).ok_or_else(|| {
+        format!("'{text}' is not a kind: use sale, cashback-sale, refund, void, pre-auth, pre-auth-cancel, completion, completion-cancel, completion-refund, tip-adjust or batch-close")
+    })
+}
+
+fn parse_state(text: &str) -> Result<TxnState, String> {
+    TxnState::from_name(text.trim()).ok_or_else(|| {
+        format!("'{text}' is not a state: use pending, approved, declined or unknown")
+    })
 }

@@ -23,6 +23,8 @@ pub const CONNECT_TIMEOUT_SECS: RangeInclusive<u64> = 1..=600;
 pub const REQUEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const CARD_FLOW_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const DUPLICATE_WINDOW_SECS: RangeInclusive<u64> = 0..=86400;
+/// `archive_after_days`: at least a day, at most a century.
+pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +83,8 @@ pub struct FileConfig {
     pub request_timeout_secs: Option<u64>,
     pub card_flow_timeout_secs: Option<u64>,
     pub duplicate_window_secs: Option<u64>,
+    /// `till archive` moves closed batches older than this many days.
+    pub archive_after_days: Option<u64>,
     /// The lane's terminal options, under what a sale, refund or void sets itself.
     pub on_screen_tip: Option<bool>,
     pub on_screen_signature: Option<bool>,
@@ -135,6 +139,7 @@ pub struct Config {
     pub request_timeout_secs: Sourced<u64>,
     pub card_flow_timeout_secs: Sourced<u64>,
     pub duplicate_window_secs: Sourced<u64>,
+    pub archive_after_days: Sourced<u64>,
     /// The lane's terminal options (None: the terminal's own setting).
     pub on_screen_tip: Sourced<Option<bool>>,
     pub on_screen_signature: Sourced<Option<bool>>,
@@ -240,6 +245,8 @@ impl Config {
             request_timeout_secs: Sourced::default(15),
             card_flow_timeout_secs: Sourced::default(300),
             duplicate_window_secs: Sourced::default(120),
+            // Over a year: this year's and last year's refunds still find their sale.
+            archive_after_days: Sourced::default(400),
             on_screen_tip: Sourced::default(None),
             on_screen_signature: Sourced::default(None),
             confirm_on_terminal: Sourced::default(None),
@@ -268,6 +275,8 @@ impl Config {
             .set(f.card_flow_timeout_secs, src.clone());
         self.duplicate_window_secs
             .set(f.duplicate_window_secs, src.clone());
+        self.archive_after_days
+            .set(f.archive_after_days, src.clone());
         self.on_screen_tip
             .set(f.on_screen_tip.map(Some), src.clone());
         self.on_screen_signature
@@ -325,6 +334,16 @@ impl Config {
             )));
         }
         self.supervisor_in(file_text)?;
+        let days = &self.archive_after_days;
+        if !ARCHIVE_AFTER_DAYS.contains(&days.value) {
+            return Err(ConfigError::Invalid(format!(
+                "archive_after_days = {} ({}) is out of range: use {} to {} days",
+                days.value,
+                origin(&days.source, file_text, "archive_after_days"),
+                ARCHIVE_AFTER_DAYS.start(),
+                ARCHIVE_AFTER_DAYS.end()
+            )));
+        }
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -538,6 +557,11 @@ impl Config {
                 "duplicate_window_secs",
                 self.duplicate_window_secs.value.to_string(),
                 &self.duplicate_window_secs.source,
+            ),
+            row(
+                "archive_after_days",
+                self.archive_after_days.value.to_string(),
+                &self.archive_after_days.source,
             ),
             row(
                 "on_screen_tip",

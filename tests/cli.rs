@@ -142,7 +142,7 @@ async fn payments_and_their_exit_codes() {
 
     let history = run(t(), &["history", "--json"]).await;
     assert_eq!(history.code, 0);
-    assert!(history.json().as_array().unwrap().len() >= 8);
+    assert!(history.json()["rows"].as_array().unwrap().len() >= 8);
     let csv = run(t(), &["history", "--csv"]).await;
     assert!(csv.stdout.starts_with("created_at,order_no,kind"));
     let report = run(t(), &["report", "--json"]).await;
@@ -164,7 +164,7 @@ async fn payments_and_their_exit_codes() {
     assert_eq!(after.json()["batch"], 1);
     let open = run(t(), &["history", "--json"]).await;
     assert_eq!(
-        open.json().as_array().unwrap().len(),
+        open.json()["rows"].as_array().unwrap().len(),
         0,
         "a new batch is open"
     );
@@ -215,7 +215,7 @@ async fn unknown_outcome_exits_3_and_recover_finishes_it() {
     let rec = run(till(dir.path(), &url, QUICK), &["recover", "--json"]).await;
     assert_eq!(rec.code, 0, "{}\n{}", rec.stdout, rec.stderr);
     let q = run(till(dir.path(), &url, QUICK), &["history", "--json"]).await;
-    let rows = q.json();
+    let rows = q.json()["rows"].clone();
     let row = rows
         .as_array()
         .unwrap()

@@ -225,7 +225,7 @@ async fn soak_1000_cli_sales_with_faults_cycling() {
     }
     sim.set_faults(Faults::default());
     let history = run(till(dir.path(), &url, config), &["history", "--json"]).await;
-    let rows = history.json();
+    let rows = history.json()["rows"].clone();
     let approved_rows = rows
         .as_array()
         .unwrap()

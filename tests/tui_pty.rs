@@ -177,7 +177,7 @@ async fn the_cli_and_the_screen_share_one_journal() {
     assert_eq!(s.exit_code().await, 0);
 
     let history = run(till(dir.path(), &sim.url(), QUICK), &["history", "--json"]).await;
-    let rows = history.json();
+    let rows = history.json()["rows"].clone();
     let amounts: Vec<&str> = rows
         .as_array()
         .unwrap()

@@ -116,8 +116,29 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     match cmd {
         Cmd::Config { action: None } => Ok(tools::config(config)),
         Cmd::Check => tools::check(config),
-        Cmd::History { batch, csv } => tools::history(&open_journal(config)?, config, &batch, csv),
-        Cmd::Report { batch, csv } => tools::report(&open_journal(config)?, config, &batch, csv),
+        Cmd::History { batch, search, csv } => tools::history(
+            &open_journal(config)?,
+            config,
+            batch.as_deref(),
+            &search,
+            csv,
+        ),
+        Cmd::Report {
+            batch,
+            from,
+            to,
+            csv,
+        } => tools::report(
+            &open_journal(config)?,
+            config,
+            batch.as_deref(),
+            from,
+            to,
+            csv,
+        ),
+        Cmd::Archive { older_than } => {
+            tools::archive(&mut open_journal(config)?, config, older_than)
+        }
         // They open a socket of their own: only while no other till holds the lane.
         Cmd::Ping { count } => {
             let _owner = take_lane(config, "till ping", BRIEF_LANE_WAIT).await?;

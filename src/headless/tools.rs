@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use super::output::{Report, batch_human, batch_json, row_json};
 use super::{Exit, Failure};
 use crate::config::Config;
-use crate::journal::{BatchSel, Integrity, Journal, JournalError};
+use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
+
+use crate::cli::HistorySearch;
+use crate::journal::{BatchSel, Group, Integrity, Journal, JournalError, Search};
 use crate::money::format_minor;
 
 pub fn config(config: &Config) -> Report {
@@ -77,17 +80,71 @@ fn journal_failure(e: crate::journal::JournalError) -> Failure {
     Failure::new(Exit::Unreachable, e.to_string())
 }
 
+/// The zone's offset from UTC on `day` (today without one), for local dates.
+fn utc_offset_on(day: Option<NaiveDate>) -> i32 {
+    let at = day
+        .and_then(|d| {
+            Local
+                .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .earliest()
+        })
+        .unwrap_or_else(Local::now);
+    at.offset().local_minus_utc()
+}
+
+fn search_failure(e: JournalError) -> Failure {
+    match e {
+        JournalError::Invalid(m) => Failure::new(Exit::Usage, m),
+        other => journal_failure(other),
+    }
+}
+
 pub fn history(
     journal: &Journal,
     config: &Config,
-    batch: &str,
+    batch: Option<&str>,
+    query: &HistorySearch,
     csv: bool,
 ) -> Result<Report, Failure> {
-    let rows = journal.rows(batch_sel(batch)?).map_err(journal_failure)?;
-    let json = Value::Array(rows.iter().map(|r| row_json(r, config)).collect());
+    let (rows, next) = if query.is_search() {
+        let page = journal
+            .search(&Search {
+                text: query.search.clone().unwrap_or_default(),
+                kind: query.kind,
+                state: query.state,
+                lane: None,
+                from: query.from,
+                to: query.to,
+                utc_offset_secs: utc_offset_on(query.from.or(query.to)),
+                exponent: config.exponent(),
+                before: query.before,
+                limit: query.limit as usize,
+            })
+            .map_err(search_failure)?;
+        (page.rows, page.next)
+    } else {
+        let sel = batch_sel(batch.unwrap_or("open"))?;
+        (journal.rows(sel).map_err(journal_failure)?, None)
+    };
+    let order_nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
+    let after = journal.aftermath(&order_nos).map_err(journal_failure)?;
+    let words = |order_no: &str| -> Vec<String> {
+        after
+            .get(order_no)
+            .map(|list| list.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
+    };
+    let json = json!({
+        "rows": rows.iter().map(|r| {
+            let mut row = row_json(r, config);
+            row["aftermath"] = json!(words(&r.order_no));
+            row
+        }).collect::<Vec<_>>(),
+        "next": next,
+    });
     let human = if csv {
         let mut out = String::from(
-            "created_at,order_no,kind,state,amount,tip,currency,brand,card,auth_code,orig_order_no\n",
+            "created_at,order_no,kind,state,amount,tip,currency,brand,card,auth_code,orig_order_no,aftermath\n",
         );
         for r in &rows {
             let cells = [
@@ -102,6 +159,7 @@ pub fn history(
                 r.card.clone().unwrap_or_default(),
                 r.auth_code.clone().unwrap_or_default(),
                 r.orig_order_no.clone().unwrap_or_default(),
+                words(&r.order_no).join("; "),
             ];
             out.push_str(&cells.map(|c| csv_cell(&c)).join(","));
             out.push('\n');
@@ -111,12 +169,12 @@ pub fn history(
         "no transactions".to_string()
     } else {
         let mut out = format!(
-            "{:<19} {:<17} {:<17} {:<9} {:>12} {:<10} {}\n",
-            "when", "order", "kind", "state", "amount", "brand", "card"
+            "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
+            "when", "order", "kind", "state", "amount", "brand", "card", "since"
         );
         for r in &rows {
             out.push_str(&format!(
-                "{:<19} {:<17} {:<17} {:<9} {:>12} {:<10} {}\n",
+                "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
                 r.created_at.chars().take(19).collect::<String>(),
                 r.order_no,
                 r.kind.name(),
@@ -124,7 +182,11 @@ pub fn history(
                 r.amount.to_string(),
                 r.brand.as_deref().unwrap_or("-"),
                 r.card.as_deref().unwrap_or("-"),
+                words(&r.order_no).join(", "),
             ));
+        }
+        if let Some(next) = next {
+            out.push_str(&format!("more: add --before {next}\n"));
         }
         out
     };
@@ -135,33 +197,38 @@ pub fn history(
     })
 }
 
+/// Groups as CSV lines `group,name,count,sum`.
+fn csv_groups(out: &mut String, group: &str, groups: &[Group], exponent: u8) {
+    for g in groups {
+        out.push_str(&format!(
+            "{group},{},{},{}\n",
+            csv_cell(&g.name),
+            g.count,
+            format_minor(g.sum_minor, exponent)
+        ));
+    }
+}
+
 pub fn report(
     journal: &Journal,
     config: &Config,
-    batch: &str,
+    batch: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
     csv: bool,
 ) -> Result<Report, Failure> {
-    let report = journal.report(batch_sel(batch)?).map_err(journal_failure)?;
+    if from.is_some() || to.is_some() {
+        return range_report(journal, config, from, to, csv);
+    }
+    let report = journal
+        .report(batch_sel(batch.unwrap_or("open"))?)
+        .map_err(journal_failure)?;
     let human = if csv {
-        let money = |m: i64| format_minor(m, config.exponent());
         let mut out = String::from("group,name,count,sum\n");
-        for k in &report.per_kind {
-            out.push_str(&format!(
-                "kind,{},{},{}\n",
-                csv_cell(&k.name),
-                k.count,
-                money(k.sum_minor)
-            ));
-        }
-        for b in &report.per_brand {
-            out.push_str(&format!(
-                "brand,{},{},{}\n",
-                csv_cell(&b.name),
-                b.count,
-                money(b.sum_minor)
-            ));
-        }
-        out.push_str(&format!("net,net,,{}\n", money(report.net_minor)));
+        csv_groups(&mut out, "kind", &report.per_kind, config.exponent());
+        csv_groups(&mut out, "brand", &report.per_brand, config.exponent());
+        let net = format_minor(report.net_minor, config.exponent());
+        out.push_str(&format!("net,net,,{net}\n"));
         out
     } else {
         batch_human(&report, config)
@@ -170,6 +237,107 @@ pub fn report(
         exit: Exit::Ok,
         human,
         json: batch_json(&report, config),
+    })
+}
+
+fn range_report(
+    journal: &Journal,
+    config: &Config,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    csv: bool,
+) -> Result<Report, Failure> {
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("--from {f} is after --to {t}"),
+        ));
+    }
+    let r = journal
+        .report_range(from, to, utc_offset_on(from.or(to)))
+        .map_err(journal_failure)?;
+    let exponent = config.exponent();
+    let sections = [
+        ("lane", &r.per_lane),
+        ("kind", &r.per_kind),
+        ("brand", &r.per_brand),
+        ("hour", &r.per_hour),
+    ];
+    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string());
+    let human = if csv {
+        let mut out = String::from("group,name,count,sum\n");
+        for (group, groups) in sections {
+            csv_groups(&mut out, group, groups, exponent);
+        }
+        out.push_str(&format!(
+            "net,net,,{}\n",
+            format_minor(r.net_minor, exponent)
+        ));
+        out
+    } else {
+        let mut out = format!(
+            "report {} to {} ({} rows)\n",
+            day(from).unwrap_or_else(|| "the first row".into()),
+            day(to).unwrap_or_else(|| "the last row".into()),
+            r.rows
+        );
+        for (_, line) in r.lines(exponent, &config.currency.value) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    };
+    let mut json = json!({
+        "from": day(from),
+        "to": day(to),
+        "rows": r.rows,
+        "net": format_minor(r.net_minor, exponent),
+        "currency": config.currency.value,
+    });
+    for (group, groups) in sections {
+        json[format!("per_{group}")] = groups
+            .iter()
+            .map(|g| json!({group: g.name, "count": g.count, "sum": format_minor(g.sum_minor, exponent)}))
+            .collect();
+    }
+    Ok(Report {
+        exit: Exit::Ok,
+        human,
+        json,
+    })
+}
+
+/// `till archive`: closed batches older than the cut-off into yearly archive files.
+pub fn archive(
+    journal: &mut Journal,
+    config: &Config,
+    older_than: Option<u64>,
+) -> Result<Report, Failure> {
+    let days = older_than.unwrap_or(config.archive_after_days.value);
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::try_from(days).unwrap_or(36500));
+    let cutoff = cutoff.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let done = journal.archive(&cutoff).map_err(journal_failure)?;
+    let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
+    let human = match (done.batches.first(), done.batches.last()) {
+        (Some(first), Some(last)) => format!(
+            "archived {} rows of {} batches ({first} to {last}) into {}",
+            done.rows,
+            done.batches.len(),
+            files.join(", ")
+        ),
+        _ => format!("nothing to archive: no closed batch older than {days} days"),
+    };
+    Ok(Report {
+        exit: Exit::Ok,
+        human,
+        json: json!({
+            "older_than_days": days,
+            "batches": done.batches,
+            "rows": done.rows,
+            "files": files,
+        }),
     })
 }
 

@@ -89,6 +89,8 @@ impl Journal {
         }
         // Oldest first, so the latest tip adjustment is the one that stays.
         found.sort_by_key(|f| f.0);
+        // In both only after an archive run stopped between copy and delete.
+        found.dedup_by_key(|f| f.0);
         let mut out: HashMap<String, Vec<Aftermath>> = HashMap::new();
         for (_, orig, kind, state, amount) in found {
             let list = out.entry(orig).or_default();

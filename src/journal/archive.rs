@@ -101,7 +101,7 @@ impl Journal {
                 })
             })
             .collect();
-        files.sort_by(|a, b| b.year.cmp(&a.year));
+        files.sort_by_key(|f| std::cmp::Reverse(f.year));
         Ok(files)
     }
 

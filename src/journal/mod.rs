@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 pub use aftermath::Aftermath;
 pub use archive::{ArchiveFile, Archived};
-pub use report::{BatchReport, Group, LineKind};
+pub use report::{BatchReport, Group, LineKind, RangeReport};
 pub use search::{Page, Search};
 
 use crate::ecr::TransType;

@@ -68,8 +68,18 @@ fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
         );
         return Ok(Term::Dates(a.min(b), a.max(b)));
     }
-    if let Some(day) = parse_date(word) {
-        return Ok(Term::Dates(day, day));
+    let date_shaped = word.len() == 10
+        && word.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if date_shaped {
+        return parse_date(word)
+            .map(|day| Term::Dates(day, day))
+            .ok_or_else(|| JournalError::Invalid(format!("'{word}' is not a date (YYYY-MM-DD)")));
     }
     if word.contains('.') {
         return Money::parse(word, exponent)
@@ -184,17 +194,45 @@ fn plan(q: &Search) -> Result<Plan, JournalError> {
     if let Some(before) = q.before {
         f.add("id < ?", [Value::Integer(before)]);
     }
-    let window = match (from, to) {
-        (None, None) => None,
-        (from, to) => {
-            let start = from.map_or_else(|| "0".into(), |d| start_of(d, q.utc_offset_secs));
-            let end = to
-                .and_then(|d| d.succ_opt())
-                .map_or_else(|| "9".into(), |d| start_of(d, q.utc_offset_secs));
-            Some((start, end))
-        }
-    };
+    let window = window(from, to, q.utc_offset_secs);
     Ok(Plan { filter: f, window })
+}
+
+/// Inclusive local dates as `[start, end)` in the journal's UTC text; None for all time.
+pub(super) fn window(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    utc_offset_secs: i32,
+) -> Option<(String, String)> {
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    let start = from.map_or_else(|| "0".into(), |d| start_of(d, utc_offset_secs));
+    let end = to
+        .and_then(|d| d.succ_opt())
+        .map_or_else(|| "9".into(), |d| start_of(d, utc_offset_secs));
+    Some((start, end))
+}
+
+/// The ids of the first and last rows written in `[start, end)`. Rows are written in
+/// time order, so the window is also this range of ids: found through the time index
+/// at both ends, it lets a query walk ids instead of sorting a long window.
+pub(super) fn id_bounds(
+    conn: &Connection,
+    start: &str,
+    end: &str,
+) -> Result<Option<(i64, i64)>, JournalError> {
+    let first: Option<i64> = conn.query_row(
+        "SELECT min(id) FROM txn WHERE created_at = (SELECT min(created_at) FROM txn WHERE created_at >= ?1)",
+        [start],
+        |r| r.get(0),
+    )?;
+    let last: Option<i64> = conn.query_row(
+        "SELECT max(id) FROM txn WHERE created_at = (SELECT max(created_at) FROM txn WHERE created_at < ?1)",
+        [end],
+        |r| r.get(0),
+    )?;
+    Ok(first.zip(last))
 }
 
 /// The rows of one database that match, newest first, at most `limit`.
@@ -204,20 +242,7 @@ fn search_in(conn: &Connection, plan: &Plan, limit: usize) -> Result<Vec<TxnRow>
         args: plan.filter.args.clone(),
     };
     if let Some((start, end)) = &plan.window {
-        // Rows are written in time order, so the window is also a range of ids: found
-        // through the time index at both ends, it lets a page walk ids newest first
-        // instead of sorting every row of a long window.
-        let first: Option<i64> = conn.query_row(
-            "SELECT min(id) FROM txn WHERE created_at = (SELECT min(created_at) FROM txn WHERE created_at >= ?1)",
-            [start],
-            |r| r.get(0),
-        )?;
-        let last: Option<i64> = conn.query_row(
-            "SELECT max(id) FROM txn WHERE created_at = (SELECT max(created_at) FROM txn WHERE created_at < ?1)",
-            [end],
-            |r| r.get(0),
-        )?;
-        let (Some(first), Some(last)) = (first, last) else {
+        let Some((first, last)) = id_bounds(conn, start, end)? else {
             return Ok(Vec::new());
         };
         f.add(
@@ -257,7 +282,9 @@ impl Journal {
             let conn = archive.connect()?;
             rows.extend(search_in(&conn, &plan, want + 1)?);
         }
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+        // A row is in both only after an archive run stopped between copy and delete.
+        rows.dedup_by_key(|r| r.id);
         let next = (rows.len() > want).then(|| rows[want - 1].id);
         rows.truncate(want);
         Ok(Page { rows, next })
