@@ -2,6 +2,8 @@
 
 pub mod cli;
 pub mod config;
+/// mDNS / DNS-SD: finding a terminal by its serial, advertising the simulator.
+pub mod discover;
 pub mod ecr;
 pub mod headless;
 pub mod journal;

@@ -12,7 +12,7 @@ use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::link::{
-    Endpoint, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
+    Endpoint, Link, LinkConfig, LinkEvent, LinkState, Target, instant_after, new_request_id,
 };
 use crate::mask::mask_pans_owned;
 
@@ -98,7 +98,7 @@ fn stats(rtts: &mut [Duration]) -> Option<[f64; 4]> {
 
 pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     let cfg = quick_link(config)?;
-    let endpoint = cfg.endpoint.clone();
+    let endpoint = cfg.target.clone();
     let deadline = instant_after(
         Instant::now(),
         cfg.connect_timeout.saturating_add(cfg.request_timeout),
@@ -145,6 +145,35 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
             "rtt_ms": stats.map(|[min, p50, p99, max]| json!({"min": min, "p50": p50, "p99": p99, "max": max})),
         }),
     })
+}
+
+/// Where mDNS finds the serial, or what failed and what to do about it.
+async fn discovery_step(config: &Config, serial: &str) -> Result<Endpoint, (String, String)> {
+    let interface = config.mdns_interface();
+    let wait = Duration::from_secs(config.connect_timeout_secs.value.clamp(1, 10));
+    let look_around = format!(
+        "`till discover` lists the terminals that answer; mDNS runs on {interface} (mdns_interface): at a lane that is the register's address on the terminal's network"
+    );
+    match crate::discover::find_terminal(interface, serial, wait).await {
+        Ok(Some(found)) => Endpoint::parse(&found.address).map_err(|e| {
+            (
+                format!("serial {serial} advertises an unusable address: {e}"),
+                look_around.clone(),
+            )
+        }),
+        Ok(None) => Err((
+            format!(
+                "serial {serial} not seen on the network: is the terminal on and on this subnet?"
+            ),
+            format!(
+                "switch the terminal on with ECR Hub enabled (Settings > General > ECR Hub) and check the serial; {look_around}"
+            ),
+        )),
+        Err(e) => Err((
+            e.to_string(),
+            "set mdns_interface (--mdns-interface, TILL_MDNS_INTERFACE) to an IPv4 address of this machine".into(),
+        )),
+    }
 }
 
 struct Step {
@@ -220,22 +249,45 @@ async fn run_steps(config: &Config, steps: &mut Vec<Step>) {
             format!("set --url, TILL_URL or `url` in config.toml; {SWITCH_HINT}"),
         );
     };
-    let endpoint = match Endpoint::parse(&url) {
-        Ok(e) => e,
+    let target = match Target::parse(&url) {
+        Ok(t) => t,
         Err(e) => {
             return fail(
                 steps,
                 "address",
                 e.to_string(),
-                "use host, host:port or ws://host:port".into(),
+                "use host, host:port, ws://host:port or sn:SERIAL".into(),
             );
         }
     };
-    pass(
-        steps,
-        "address",
-        format!("{} ({})", endpoint.url(), config.url.source),
-    );
+    let endpoint = match target {
+        Target::Address(endpoint) => {
+            pass(
+                steps,
+                "address",
+                format!("{} ({})", endpoint.url(), config.url.source),
+            );
+            endpoint
+        }
+        Target::Serial(serial) => {
+            pass(
+                steps,
+                "address",
+                format!("sn:{serial} ({})", config.url.source),
+            );
+            match discovery_step(config, &serial).await {
+                Ok(endpoint) => {
+                    pass(
+                        steps,
+                        "discovery",
+                        format!("serial {serial} is at {}", endpoint.url()),
+                    );
+                    endpoint
+                }
+                Err((detail, fix)) => return fail(steps, "discovery", detail, fix),
+            }
+        }
+    };
 
     // 2. Name resolution.
     let started = Instant::now();

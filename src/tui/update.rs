@@ -404,6 +404,10 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             m.link.device = device;
             None
         }
+        LinkNews::Located { serial, address } => {
+            m.link.address = format!("sn:{serial} {address}");
+            None
+        }
         LinkNews::RoundTrip(rtt) => {
             let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
             push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
