@@ -509,6 +509,13 @@ impl Link {
                 return;
             }
         };
+        // The terminal's own heartbeat (a request: no response code) proves the link
+        // alive and is no answer to ours, even when no request id tells them apart.
+        let topic = reply.topic.as_deref().and_then(Topic::parse);
+        if topic == Some(Topic::Heartbeat) && reply.response_code.is_none() {
+            tracing::debug!("the terminal's own heartbeat: not an answer");
+            return;
+        }
         match self.match_pending(&reply) {
             Some(id) => {
                 if let Some(p) = self.pending.remove(&id) {
