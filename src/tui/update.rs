@@ -881,6 +881,17 @@ mod tests {
     }
 
     #[test]
+    fn a_terminal_found_by_serial_shows_serial_and_address() {
+        let mut m = Model::new("L01", "USD", 2, "sn:WPYB0001", false);
+        let news = LinkNews::Located {
+            serial: "WPYB0001".into(),
+            address: "ws://192.168.1.20:35779/".into(),
+        };
+        update(&mut m, Msg::Lane(Event::Link(news)));
+        assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
     fn a_sale_from_digits_to_approved_and_on_to_the_next() {
         let mut m = model();
         type_str(&mut m, "1234");
