@@ -8,7 +8,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 
-use crate::link::Endpoint;
+use std::net::Ipv4Addr;
+
+use crate::link::{Endpoint, Target};
 use crate::mask::mask_pans_owned;
 
 pub const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
@@ -44,24 +46,26 @@ impl Check {
 
 /// Where to look and how long to wait.
 #[derive(Clone, Debug)]
-pub struct Target {
-    /// The configured address, if any, and where it was set (file, env, flag).
+pub struct Reach {
+    /// The configured address or `sn:SERIAL`, if any, and where it was set.
     pub url: Option<String>,
     pub source: String,
+    /// Where mDNS looks for a terminal named by its serial.
+    pub mdns_interface: Ipv4Addr,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
 }
 
-/// Checks the address, its name, a TCP connection and the WebSocket upgrade, in that
-/// order, stopping at the first failure; whether all passed.
-pub async fn network(target: &Target, steps: &mut Vec<Check>) -> bool {
+/// Checks the address (a serial found by mDNS), its name, a TCP connection and the
+/// WebSocket upgrade, in that order, stopping at the first failure; whether all passed.
+pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
     let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
         steps.push(Check::fail(name, detail, fix));
         false
     };
     let pass = |steps: &mut Vec<Check>, name, detail: String| steps.push(Check::pass(name, detail));
     // 1. The address.
-    let Some(url) = target.url.clone() else {
+    let Some(url) = reach.url.clone() else {
         return fail(
             steps,
             "address",
@@ -69,22 +73,38 @@ pub async fn network(target: &Target, steps: &mut Vec<Check>) -> bool {
             format!("set --url, TILL_URL or `url` in config.toml; {SWITCH_HINT}"),
         );
     };
-    let endpoint = match Endpoint::parse(&url) {
-        Ok(e) => e,
+    let endpoint = match Target::parse(&url) {
         Err(e) => {
             return fail(
                 steps,
                 "address",
                 e.to_string(),
-                "use host, host:port or ws://host:port".into(),
+                "use host, host:port, ws://host:port or sn:SERIAL".into(),
             );
         }
+        Ok(Target::Address(endpoint)) => {
+            pass(
+                steps,
+                "address",
+                format!("{} ({})", endpoint.url(), reach.source),
+            );
+            endpoint
+        }
+        Ok(Target::Serial(serial)) => {
+            pass(steps, "address", format!("sn:{serial} ({})", reach.source));
+            match discovery(reach, &serial).await {
+                Ok(endpoint) => {
+                    pass(
+                        steps,
+                        "discovery",
+                        format!("serial {serial} is at {}", endpoint.url()),
+                    );
+                    endpoint
+                }
+                Err((detail, fix)) => return fail(steps, "discovery", detail, fix),
+            }
+        }
     };
-    pass(
-        steps,
-        "address",
-        format!("{} ({})", endpoint.url(), target.source),
-    );
 
     // 2. Name resolution.
     let started = Instant::now();
@@ -134,7 +154,7 @@ pub async fn network(target: &Target, steps: &mut Vec<Check>) -> bool {
 
     // 3. TCP.
     let started = Instant::now();
-    let tcp = tokio::time::timeout(target.connect_timeout, TcpStream::connect(addr)).await;
+    let tcp = tokio::time::timeout(reach.connect_timeout, TcpStream::connect(addr)).await;
     let elapsed = started.elapsed();
     let mut tcp = match tcp {
         Ok(Ok(tcp)) => tcp,
@@ -202,7 +222,7 @@ pub async fn network(target: &Target, steps: &mut Vec<Check>) -> bool {
         }
         Ok::<_, std::io::Error>(buf)
     };
-    let head = tokio::time::timeout(target.request_timeout, head).await;
+    let head = tokio::time::timeout(reach.request_timeout, head).await;
     drop(tcp);
     let status_line = match head {
         // Whatever listens there wrote it: shown, so masked like any text from outside.
@@ -248,4 +268,33 @@ pub async fn network(target: &Target, steps: &mut Vec<Check>) -> bool {
     }
     pass(steps, "websocket upgrade", format!("'{status_line}'"));
     true
+}
+
+/// Where mDNS finds the serial, or what failed and what to do about it.
+async fn discovery(reach: &Reach, serial: &str) -> Result<Endpoint, (String, String)> {
+    let interface = reach.mdns_interface;
+    let wait = reach
+        .connect_timeout
+        .clamp(Duration::from_secs(1), Duration::from_secs(10));
+    let look_around = format!(
+        "`till discover` lists the terminals that answer; mDNS runs on {interface} (mdns_interface): at a lane that is the register's address on the terminal's network"
+    );
+    match crate::discover::find_terminal(interface, serial, wait).await {
+        Ok(Some(found)) => Endpoint::parse(&found.address).map_err(|e| {
+            (
+                format!("serial {serial} advertises an unusable address: {e}"),
+                look_around.clone(),
+            )
+        }),
+        Ok(None) => Err((
+            format!("serial {serial} not seen on the network: is the terminal on and on this subnet?"),
+            format!(
+                "switch the terminal on with ECR Hub enabled (Settings > General > ECR Hub) and check the serial; {look_around}"
+            ),
+        )),
+        Err(e) => Err((
+            e.to_string(),
+            "set mdns_interface (--mdns-interface, TILL_MDNS_INTERFACE) to an IPv4 address of this machine".into(),
+        )),
+    }
 }

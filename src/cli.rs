@@ -52,6 +52,10 @@ pub struct Global {
     /// Colour theme for the TUI.
     #[arg(long, global = true)]
     pub theme: Option<String>,
+    /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, the
+    /// simulator's advertisement (default 127.0.0.1: this machine only) [env: TILL_MDNS_INTERFACE].
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub mdns_interface: Option<String>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -70,6 +74,7 @@ impl Global {
             lane: self.lane.clone(),
             theme: self.theme.clone(),
             data_dir: self.data_dir.clone(),
+            mdns_interface: self.mdns_interface.clone(),
         }
     }
 }
@@ -410,6 +415,15 @@ pub enum Cmd {
     },
     /// Step-by-step diagnosis of the link to the terminal.
     Doctor,
+    /// List the terminals advertising ECR Hub by mDNS on the mDNS interface.
+    #[command(
+        after_help = "Example: till discover --mdns-interface 192.168.1.5 --json\nmDNS runs on one interface only (--mdns-interface, default 127.0.0.1: this machine)."
+    )]
+    Discover {
+        /// How long to listen for answers, in seconds.
+        #[arg(long, default_value_t = 3, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
+        wait: u64,
+    },
     /// Raw console: send one JSON frame, print what comes back.
     #[command(
         after_help = "Example: till send '{\"topic\":\"ecrhub.heartbeat\",\"request_id\":\"t-1\"}'"

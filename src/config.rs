@@ -2,6 +2,7 @@
 //! where each value came from (for `till config` and for a technician's questions).
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,9 +10,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
-use crate::link::{Endpoint, LinkConfig};
+use crate::link::{LinkConfig, Target};
 use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
 use crate::supervisor::{PinHash, Policy};
@@ -97,6 +99,8 @@ pub struct FileConfig {
     pub supervisor_pin_hash: Option<String>,
     /// Referenced refunds above this (major units, e.g. "50.00") need the supervisor PIN.
     pub supervisor_refund_above: Option<String>,
+    /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
+    pub mdns_interface: Option<String>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -123,6 +127,7 @@ pub struct Overrides {
     pub lane: Option<String>,
     pub theme: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub mdns_interface: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +155,8 @@ pub struct Config {
     /// `supervisor()`). Never shown: `till config` says only whether it is set.
     pub supervisor_pin_hash: Sourced<Option<String>>,
     pub supervisor_refund_above: Sourced<Option<String>>,
+    /// Checked by `load`; see `mdns_interface()`.
+    pub mdns_interface: Sourced<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,7 +233,8 @@ impl Config {
         cfg.app_id.set(flags.app_id.clone().map(Some), flag.clone());
         cfg.lane.set(flags.lane.clone(), flag.clone());
         cfg.theme.set(flags.theme.clone(), flag.clone());
-        cfg.data_dir.set(flags.data_dir.clone(), flag);
+        cfg.data_dir.set(flags.data_dir.clone(), flag.clone());
+        cfg.mdns_interface.set(flags.mdns_interface.clone(), flag);
         cfg.validate(file_text.as_deref())?;
         Ok(cfg)
     }
@@ -255,6 +263,7 @@ impl Config {
             confirm_above: Sourced::default("10000".into()),
             supervisor_pin_hash: Sourced::default(None),
             supervisor_refund_above: Sourced::default(None),
+            mdns_interface: Sourced::default(DEFAULT_INTERFACE.to_string()),
         }
     }
 
@@ -287,7 +296,8 @@ impl Config {
         self.supervisor_pin_hash
             .set(f.supervisor_pin_hash.map(Some), src.clone());
         self.supervisor_refund_above
-            .set(f.supervisor_refund_above.map(Some), src);
+            .set(f.supervisor_refund_above.map(Some), src.clone());
+        self.mdns_interface.set(f.mdns_interface, src);
     }
 
     fn apply_env(&mut self, env: Env<'_>) {
@@ -299,6 +309,10 @@ impl Config {
         self.data_dir.set(
             env("TILL_DATA_DIR").map(PathBuf::from),
             Source::Env("TILL_DATA_DIR"),
+        );
+        self.mdns_interface.set(
+            env("TILL_MDNS_INTERFACE"),
+            Source::Env("TILL_MDNS_INTERFACE"),
         );
     }
 
@@ -344,6 +358,13 @@ impl Config {
                 ARCHIVE_AFTER_DAYS.end()
             )));
         }
+        let interface = &self.mdns_interface;
+        parse_interface(&interface.value).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "mdns_interface ({}): {e}",
+                origin(&interface.source, file_text, "mdns_interface")
+            ))
+        })?;
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -391,6 +412,11 @@ impl Config {
                 DUPLICATE_WINDOW_SECS,
             ),
         ]
+    }
+
+    /// The interface mDNS uses (checked by `load`; the default for a Config changed since).
+    pub fn mdns_interface(&self) -> Ipv4Addr {
+        parse_interface(&self.mdns_interface.value).unwrap_or(DEFAULT_INTERFACE)
     }
 
     pub fn exponent(&self) -> u8 {
@@ -446,13 +472,14 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub fn checkup_target(&self) -> crate::checkup::Target {
+    pub fn checkup_target(&self) -> crate::checkup::Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
-        crate::checkup::Target {
+        crate::checkup::Reach {
             url: self.url.value.clone(),
             source: self.url.source.to_string(),
+            mdns_interface: self.mdns_interface(),
             connect_timeout: secs(self.connect_timeout_secs.value, CONNECT_TIMEOUT_SECS),
             request_timeout: secs(self.request_timeout_secs.value, REQUEST_TIMEOUT_SECS),
         }
@@ -462,7 +489,8 @@ impl Config {
     pub fn link(&self) -> Result<LinkConfig, ConfigError> {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
         let app_id = self.app_id.value.as_deref().ok_or(ConfigError::NoAppId)?;
-        let mut link = LinkConfig::new(Endpoint::parse(url)?, app_id);
+        let mut link = LinkConfig::new(Target::parse(url)?, app_id);
+        link.mdns_interface = self.mdns_interface();
         // `load` refused values out of range; clamped again so that no Config, however
         // made, gives a deadline that overflows.
         let secs = |value: u64, range: RangeInclusive<u64>| {
@@ -599,6 +627,11 @@ impl Config {
                     .unwrap_or_else(|| "(none: referenced refunds need no PIN)".into()),
                 &self.supervisor_refund_above.source,
             ),
+            row(
+                "mdns_interface",
+                self.mdns_interface.value.clone(),
+                &self.mdns_interface.source,
+            ),
         ]
     }
 }
@@ -720,7 +753,7 @@ fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
     cfg.apply_file(file, Source::File(path.to_path_buf()));
     cfg.validate(Some(text))?;
     if let Some(url) = &cfg.url.value {
-        Endpoint::parse(url)?;
+        Target::parse(url)?;
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 pub mod checkup;
 pub mod cli;
 pub mod config;
+/// mDNS / DNS-SD: finding a terminal by its serial, advertising the simulator.
+pub mod discover;
 pub mod ecr;
 pub mod headless;
 pub mod journal;

@@ -5,6 +5,7 @@ use clap::Parser;
 
 use till::cli::{Cli, Cmd, wants_json};
 use till::config::{Config, process_env};
+use till::discover::{DEFAULT_INTERFACE, parse_interface};
 use till::headless::{self, Exit, Failure};
 
 fn main() -> ExitCode {
@@ -29,10 +30,27 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.take() {
-        Some(Cmd::Sim(args)) => match runtime.block_on(till::sim::run(args)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(Failure::new(Exit::Unreachable, format!("sim: {e}"))),
-        },
+        Some(Cmd::Sim(args)) => {
+            // The simulator reads no config file: the flag or the environment, else loopback.
+            let interface = match cli
+                .global
+                .mdns_interface
+                .clone()
+                .or_else(|| process_env("TILL_MDNS_INTERFACE"))
+            {
+                Some(text) => match parse_interface(&text) {
+                    Ok(interface) => interface,
+                    Err(e) => {
+                        return fail(Failure::new(Exit::Usage, format!("--mdns-interface {e}")));
+                    }
+                },
+                None => DEFAULT_INTERFACE,
+            };
+            match runtime.block_on(till::sim::run(args, interface)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(Failure::new(Exit::Unreachable, format!("sim: {e}"))),
+            }
+        }
         command => {
             let loaded = Config::load(
                 cli.global.config.as_deref(),

@@ -1,5 +1,6 @@
 //! Layered configuration on real files.
 
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use std::collections::HashMap;
 use till::config::*;
 use till::ecr::Receipts;
 use till::lane::SaleOptions;
+use till::link::Target;
 
 fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -38,7 +40,66 @@ fn layers_in_order_and_remembers_sources() {
     assert_eq!(cfg.lane.value, "L03");
     assert_eq!(cfg.lane.source, Source::Flag);
     assert_eq!(cfg.currency.source, Source::Default);
-    assert_eq!(cfg.link().unwrap().endpoint.port, 35779);
+    match cfg.link().unwrap().target {
+        Target::Address(endpoint) => assert_eq!(endpoint.port, 35779),
+        other => panic!("an address, not {other:?}"),
+    }
+    assert_eq!(cfg.mdns_interface(), Ipv4Addr::LOCALHOST);
+    assert_eq!(cfg.mdns_interface.source, Source::Default);
+}
+
+#[test]
+fn the_mdns_interface_layers_like_every_key_and_a_bad_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "url = \"sn:WPYB002248000123\"\napp_id = \"a\"\nmdns_interface = \"127.0.0.1\"\n",
+    )
+    .unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.mdns_interface.source, Source::File(file.clone()));
+    let link = cfg.link().unwrap();
+    assert_eq!(link.target, Target::Serial("WPYB002248000123".into()));
+    assert_eq!(link.mdns_interface, Ipv4Addr::LOCALHOST);
+
+    let env = env_of(&[("TILL_MDNS_INTERFACE", "127.0.0.2")]);
+    let cfg = Config::load(Some(&file), &env, &Overrides::default()).unwrap();
+    assert_eq!(cfg.mdns_interface(), Ipv4Addr::new(127, 0, 0, 2));
+    let flags = Overrides {
+        mdns_interface: Some("127.0.0.3".into()),
+        ..Overrides::default()
+    };
+    let cfg = Config::load(Some(&file), &env, &flags).unwrap();
+    assert_eq!(cfg.mdns_interface(), Ipv4Addr::new(127, 0, 0, 3));
+    assert_eq!(cfg.mdns_interface.source, Source::Flag);
+
+    for bad in ["eth0", "0.0.0.0", "224.0.0.251", "::1"] {
+        std::fs::write(&file, format!("mdns_interface = \"{bad}\"\n")).unwrap();
+        let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("mdns_interface") && text.contains("line 1"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_serial_after_sn_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, "").unwrap();
+    for bad in ["sn:", "sn:has space", "sn:a.b"] {
+        let flags = Overrides {
+            url: Some(bad.into()),
+            app_id: Some("app".into()),
+            ..Overrides::default()
+        };
+        let cfg = Config::load(Some(&file), &env_of(&[]), &flags).unwrap();
+        let text = cfg.link().unwrap_err().to_string();
+        assert!(text.contains("serial"), "{text}");
+    }
 }
 
 #[test]

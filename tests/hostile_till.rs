@@ -227,3 +227,19 @@ async fn a_tip_adjustment_answered_under_its_sales_number_is_its_answer() {
     assert_eq!(tip.json()["outcome"], "approved");
     assert_eq!(h.count("ecrhub.pay.query"), 0, "no query needed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminals_own_heartbeats_are_not_answers_to_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Hostile::start(Switches {
+        own_heartbeat_instead: true,
+        ..Switches::default()
+    })
+    .await;
+    let out = till_at(dir.path(), &h, &["ping", "--count", "2", "--json"]).await;
+    assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.json()["received"], 0, "{}", out.stdout);
+    // The link stayed up on them and a sale still goes through.
+    let out = till_at(dir.path(), &h, &["sale", "10.00", "--json"]).await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+}

@@ -92,7 +92,7 @@ fn stats(rtts: &mut [Duration]) -> Option<[f64; 4]> {
 
 pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     let cfg = quick_link(config)?;
-    let endpoint = cfg.endpoint.clone();
+    let endpoint = cfg.target.clone();
     let deadline = instant_after(
         Instant::now(),
         cfg.connect_timeout.saturating_add(cfg.request_timeout),

@@ -144,6 +144,7 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             let _owner = take_lane(config, "till ping", BRIEF_LANE_WAIT).await?;
             doctor::ping(config, count).await
         }
+        Cmd::Discover { wait } => tools::discover(config, Duration::from_secs(wait)).await,
         Cmd::Doctor => {
             let _owner = take_lane(config, "till doctor", BRIEF_LANE_WAIT).await?;
             doctor::doctor(config).await

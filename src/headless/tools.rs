@@ -1,5 +1,7 @@
 //! Commands that need no lane: configuration, journal reports, and the technician's
-//! link checks (`ping`, `doctor`).
+//! link checks (`ping`, `doctor`) and mDNS discovery.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -62,6 +64,37 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
         }
         Err(e) => Err(journal_failure(e)),
     }
+}
+
+/// `till discover`: every terminal that answers on the mDNS interface within `wait`.
+pub async fn discover(config: &Config, wait: Duration) -> Result<Report, Failure> {
+    let interface = config.mdns_interface();
+    let terminals = crate::discover::terminals(interface, wait)
+        .await
+        .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?;
+    let mut human = String::new();
+    if terminals.is_empty() {
+        human.push_str(&format!(
+            "no terminal answered on {interface} within {}s\n",
+            wait.as_secs()
+        ));
+        if interface.is_loopback() {
+            human.push_str("mDNS looked on this machine only: set --mdns-interface (or mdns_interface) to this register's address on the terminals' network\n");
+        }
+    }
+    for t in &terminals {
+        let app = [t.app_name.as_deref(), t.app_version.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        human.push_str(&format!("{}  {}  {app}\n", t.serial, t.address));
+    }
+    Ok(Report {
+        exit: Exit::Ok,
+        human,
+        json: json!({ "terminals": terminals }),
+    })
 }
 
 fn batch_sel(text: &str) -> Result<BatchSel, Failure> {

@@ -653,6 +653,7 @@ impl Actor {
                 }
                 LinkEvent::State(LinkState::Closed) => LinkNews::Closed,
                 LinkEvent::Device(device) => LinkNews::Device(device),
+                LinkEvent::Located { serial, address } => LinkNews::Located { serial, address },
                 LinkEvent::Heartbeat { rtt } => LinkNews::RoundTrip(rtt),
                 LinkEvent::Wire { dir, text } => LinkNews::Wire { dir, text },
                 LinkEvent::Malformed { error, .. } => LinkNews::Malformed { error },

@@ -296,6 +296,11 @@ pub enum LinkNews {
     },
     /// Closed for good (the lane is stopping).
     Closed,
+    /// A terminal configured by serial was found at this address (each connect).
+    Located {
+        serial: String,
+        address: String,
+    },
     /// What the terminal said about itself.
     Device(DeviceInfo),
     /// A heartbeat's round trip.

@@ -23,6 +23,50 @@ pub enum AddressError {
     Port(String),
     #[error("'{0}' is not a host name or IP address")]
     Host(String),
+    #[error(
+        "'{0}': after sn: comes the terminal's serial, 1 to 63 letters, digits, - or _ (e.g. sn:WPYB002248000123)"
+    )]
+    Serial(String),
+}
+
+/// What `url` names: the terminal's address, or (`sn:SERIAL`) its serial, looked up
+/// by mDNS at every connect so that a terminal DHCP moved is found again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Address(Endpoint),
+    Serial(String),
+}
+
+impl Target {
+    pub fn parse(input: &str) -> Result<Target, AddressError> {
+        let trimmed = input.trim();
+        match trimmed.get(..3) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("sn:") => {
+                let serial = &trimmed[3..];
+                if crate::discover::valid_serial(serial) {
+                    Ok(Target::Serial(serial.to_string()))
+                } else {
+                    Err(AddressError::Serial(input.to_string()))
+                }
+            }
+            _ => Endpoint::parse(input).map(Target::Address),
+        }
+    }
+}
+
+impl From<Endpoint> for Target {
+    fn from(endpoint: Endpoint) -> Target {
+        Target::Address(endpoint)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Address(endpoint) => endpoint.fmt(f),
+            Target::Serial(serial) => write!(f, "sn:{serial}"),
+        }
+    }
 }
 
 impl Endpoint {

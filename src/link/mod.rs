@@ -22,17 +22,19 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use crate::ecr::{Answer, Direction};
-pub use address::{AddressError, DEFAULT_PORT, Endpoint};
+pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
 use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans, mask_pans_owned};
 
 type Ws = WebSocketStream<TcpStream>;
-type Connecting = Pin<Box<dyn Future<Output = Result<Box<Ws>, ConnectError>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<(Box<Ws>, Endpoint), ConnectError>> + Send>>;
 
 #[derive(Clone, Debug)]
 pub struct LinkConfig {
-    pub endpoint: Endpoint,
+    pub target: Target,
+    /// Where a `Target::Serial` is looked up by mDNS.
+    pub mdns_interface: std::net::Ipv4Addr,
     pub app_id: String,
     /// TCP connect plus WebSocket upgrade; the client library has no deadline of its own.
     pub connect_timeout: Duration,
@@ -52,9 +54,10 @@ pub struct LinkConfig {
 }
 
 impl LinkConfig {
-    pub fn new(endpoint: Endpoint, app_id: impl Into<String>) -> Self {
+    pub fn new(target: impl Into<Target>, app_id: impl Into<String>) -> Self {
         LinkConfig {
-            endpoint,
+            target: target.into(),
+            mdns_interface: crate::discover::DEFAULT_INTERFACE,
             app_id: app_id.into(),
             connect_timeout: Duration::from_secs(10),
             heartbeat_every: Duration::from_secs(5),
@@ -100,6 +103,11 @@ pub enum LinkEvent {
     Heartbeat {
         rtt: Duration,
     },
+    /// A terminal configured by serial was found here (at each connect).
+    Located {
+        serial: String,
+        address: String,
+    },
     Wire {
         dir: Direction,
         text: String,
@@ -123,6 +131,12 @@ pub enum LinkEvent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    #[error(
+        "serial {0} not seen on the network (mDNS on {1}): is the terminal on and on this subnet?"
+    )]
+    NotSeen(String, std::net::Ipv4Addr),
+    #[error("looking for serial {0}: {1}")]
+    Discover(String, crate::discover::DiscoverError),
     #[error("no answer from {0} within {1:?}")]
     Timeout(String, Duration),
     #[error("TCP connect to {0} failed: {1}")]
@@ -142,7 +156,8 @@ pub enum SendError {
 
 /// What `wait()` saw; hand it to `handle()`.
 pub enum Wake {
-    Connected(Result<Box<Ws>, ConnectError>),
+    /// The socket and the address it reached.
+    Connected(Result<(Box<Ws>, Endpoint), ConnectError>),
     Frame(Option<Result<Message, tungstenite::Error>>),
     Timer,
 }
@@ -240,9 +255,10 @@ impl Link {
                 text: mask_pans_owned(text),
                 error: mask_pans_owned(error),
             },
-            other @ (LinkEvent::State(_) | LinkEvent::Device(_) | LinkEvent::Heartbeat { .. }) => {
-                other
-            }
+            other @ (LinkEvent::State(_)
+            | LinkEvent::Device(_)
+            | LinkEvent::Heartbeat { .. }
+            | LinkEvent::Located { .. }) => other,
         };
         self.events.push_back(event);
     }
@@ -274,7 +290,13 @@ impl Link {
     /// must await it to completion rather than race it.
     pub async fn handle(&mut self, wake: Wake) {
         match wake {
-            Wake::Connected(Ok(ws)) => self.on_connected(ws).await,
+            Wake::Connected(Ok((ws, endpoint))) => {
+                if let Target::Serial(serial) = &self.cfg.target {
+                    let (serial, address) = (serial.clone(), endpoint.url());
+                    self.emit(LinkEvent::Located { serial, address });
+                }
+                self.on_connected(ws).await
+            }
             Wake::Connected(Err(e)) => self.go_down(e.to_string()).await,
             Wake::Frame(Some(Ok(msg))) => {
                 self.on_message(msg).await;
@@ -487,6 +509,13 @@ impl Link {
                 return;
             }
         };
+        // The terminal's own heartbeat (a request: no response code) proves the link
+        // alive and is no answer to ours, even when no request id tells them apart.
+        let topic = reply.topic.as_deref().and_then(Topic::parse);
+        if topic == Some(Topic::Heartbeat) && reply.response_code.is_none() {
+            tracing::debug!("the terminal's own heartbeat: not an answer");
+            return;
+        }
         match self.match_pending(&reply) {
             Some(id) => {
                 if let Some(p) = self.pending.remove(&id) {
@@ -681,10 +710,28 @@ impl Link {
     }
 }
 
-async fn connect(cfg: LinkConfig) -> Result<Box<Ws>, ConnectError> {
-    let authority = cfg.endpoint.authority();
+/// Where to connect now: the configured address, or where mDNS finds the serial
+/// (asked afresh each time: DHCP may have moved the terminal since).
+pub async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
+    match &cfg.target {
+        Target::Address(endpoint) => Ok(endpoint.clone()),
+        Target::Serial(serial) => {
+            let found =
+                crate::discover::find_terminal(cfg.mdns_interface, serial, cfg.connect_timeout)
+                    .await
+                    .map_err(|e| ConnectError::Discover(serial.clone(), e))?
+                    .ok_or_else(|| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))?;
+            Endpoint::parse(&found.address)
+                .map_err(|_| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))
+        }
+    }
+}
+
+async fn connect(cfg: LinkConfig) -> Result<(Box<Ws>, Endpoint), ConnectError> {
+    let endpoint = locate(&cfg).await?;
+    let authority = endpoint.authority();
     let attempt = async {
-        let tcp = TcpStream::connect((cfg.endpoint.host.as_str(), cfg.endpoint.port))
+        let tcp = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
             .await
             .map_err(|e| ConnectError::Tcp(authority.clone(), e))?;
         let _ = tcp.set_nodelay(true);
@@ -694,14 +741,15 @@ async fn connect(cfg: LinkConfig) -> Result<Box<Ws>, ConnectError> {
         // The library's default request headers are what the terminal's server
         // library can answer; `Connection` in particular must stay exactly `Upgrade`.
         let (ws, _response) =
-            tokio_tungstenite::client_async_with_config(cfg.endpoint.url(), tcp, Some(ws_cfg))
+            tokio_tungstenite::client_async_with_config(endpoint.url(), tcp, Some(ws_cfg))
                 .await
                 .map_err(|e| ConnectError::Upgrade(authority.clone(), e))?;
         Ok(Box::new(ws))
     };
-    tokio::time::timeout(cfg.connect_timeout, attempt)
+    let ws = tokio::time::timeout(cfg.connect_timeout, attempt)
         .await
-        .map_err(|_| ConnectError::Timeout(authority.clone(), cfg.connect_timeout))?
+        .map_err(|_| ConnectError::Timeout(authority.clone(), cfg.connect_timeout))??;
+    Ok((ws, endpoint))
 }
 
 /// The longest wait any deadline gets: a timeout longer than this (from a config or a

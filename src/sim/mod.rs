@@ -7,7 +7,7 @@ pub mod terminal;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -561,6 +561,18 @@ pub struct SimArgs {
     /// Currency exponent (decimal places).
     #[arg(long, default_value_t = 2)]
     pub exponent: u8,
+    /// Advertise this serial by mDNS (`_ecr-hub-server._tcp.local.`) on the mDNS
+    /// interface, as a real terminal does.
+    #[arg(long, value_name = "SERIAL", value_parser = serial_arg)]
+    pub advertise: Option<String>,
+}
+
+fn serial_arg(text: &str) -> Result<String, String> {
+    if crate::discover::valid_serial(text) {
+        Ok(text.to_string())
+    } else {
+        Err("a serial is 1 to 63 letters, digits, - or _".into())
+    }
 }
 
 impl SimArgs {
@@ -588,12 +600,34 @@ impl SimArgs {
 }
 
 /// Runs the simulator until Ctrl-C or SIGTERM.
-pub async fn run(args: SimArgs) -> std::io::Result<()> {
+/// `till sim`; with `--advertise`, mDNS on `mdns_interface` only.
+pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()> {
     let sim = Sim::start(args.to_config()).await?;
     eprintln!(
         "till sim: simulated CodePay terminal listening on {} (Ctrl-C to stop)",
         sim.url()
     );
+    let _advertisement = match &args.advertise {
+        Some(serial) => {
+            // The address a browser can reach: the bound one, unless that is every one.
+            let ip = match sim.addr().ip() {
+                IpAddr::V4(ip) if !ip.is_unspecified() => ip,
+                _ => mdns_interface,
+            };
+            let addr = SocketAddrV4::new(ip, sim.addr().port());
+            let advert = crate::discover::terminal_advert(
+                serial,
+                addr,
+                "till sim",
+                env!("CARGO_PKG_VERSION"),
+            );
+            let advertisement = crate::discover::advertise(mdns_interface, advert)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            eprintln!("till sim: advertising serial {serial} by mDNS on {mdns_interface}");
+            Some(advertisement)
+        }
+        None => None,
+    };
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

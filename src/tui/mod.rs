@@ -110,7 +110,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         &config.lane.value,
         &config.currency.value,
         config.exponent(),
-        &link.endpoint.to_string(),
+        &link.target.to_string(),
         cli.demo,
     );
     model.notice = warning;

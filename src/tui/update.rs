@@ -451,6 +451,10 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             m.link.device = device;
             None
         }
+        LinkNews::Located { serial, address } => {
+            m.link.address = format!("sn:{serial} {address}");
+            None
+        }
         LinkNews::RoundTrip(rtt) => {
             let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
             push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
@@ -921,6 +925,17 @@ mod tests {
         text.chars()
             .flat_map(|c| update(m, key(KeyCode::Char(c))))
             .collect()
+    }
+
+    #[test]
+    fn a_terminal_found_by_serial_shows_serial_and_address() {
+        let mut m = Model::new("L01", "USD", 2, "sn:WPYB0001", false);
+        let news = LinkNews::Located {
+            serial: "WPYB0001".into(),
+            address: "ws://192.168.1.20:35779/".into(),
+        };
+        update(&mut m, Msg::Lane(Event::Link(news)));
+        assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
     }
 
     #[test]
@@ -1544,7 +1559,11 @@ mod tests {
         assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
         update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "1");
-        assert_eq!(m.voidable().len(), 3, "1 ends an order, a card and starts 12.34");
+        assert_eq!(
+            m.voidable().len(),
+            3,
+            "1 ends an order, a card and starts 12.34"
+        );
         update(&mut m, key(KeyCode::Backspace));
         type_str(&mut m, "0001");
         assert_eq!(

@@ -88,6 +88,9 @@ pub struct Switches {
     pub query_status: Option<String>,
     /// Frames are read (and recorded) but nothing is ever answered, not even init.
     pub silent: bool,
+    /// A heartbeat is not answered: the terminal sends one of its own instead (no
+    /// `request_id`, no `response_code`), as a real terminal may at any time.
+    pub own_heartbeat_instead: bool,
 }
 
 /// Money that really moved at the terminal.
@@ -695,6 +698,10 @@ fn close_reason(sw: &Switches) -> String {
 
 /// The frames that carry one answer: noise before it, the answer, a repeat after it.
 fn outgoing(req: &Map<String, Value>, topic: &str, answer: Answer, sw: &Switches) -> Vec<Out> {
+    if sw.own_heartbeat_instead && topic == "ecrhub.heartbeat" {
+        let own = json!({"topic": "ecrhub.heartbeat", "timestamp": PLAIN_TIMESTAMP});
+        return vec![Out::Text(own.to_string())];
+    }
     let mut frames = Vec::new();
     if sw.other_order_first && topic == PAY_ORDER {
         let unsolicited = envelope(req, topic, other_order_answer(), sw, false);
