@@ -73,14 +73,27 @@ impl Screen {
     }
 
     pub async fn wait_for(&self, text: &str) {
+        if !self.settles(|screen| screen.contains(text)).await {
+            panic!("'{text}' never appeared; the screen:\n{}", self.contents());
+        }
+    }
+
+    /// Waits until the screen reads as `ready` says.
+    pub async fn wait_until(&self, ready: impl Fn(&str) -> bool) {
+        if !self.settles(ready).await {
+            panic!("the screen never got there:\n{}", self.contents());
+        }
+    }
+
+    async fn settles(&self, ready: impl Fn(&str) -> bool) -> bool {
         let deadline = tokio::time::Instant::now() + super::WAIT;
         while tokio::time::Instant::now() < deadline {
-            if self.contents().contains(text) {
-                return;
+            if ready(&self.contents()) {
+                return true;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("'{text}' never appeared; the screen:\n{}", self.contents());
+        false
     }
 
     pub fn keys(&mut self, keys: &str) {

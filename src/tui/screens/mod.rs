@@ -281,7 +281,8 @@ pub fn row_summary(r: &TxnRow) -> String {
 
 /// Rows in a table, the selected one highlighted and kept in view. The last column says
 /// what happened to a row since (refunded 5.00, voided…); below 100 columns the order
-/// number shows its day and sequence only, to make room for it.
+/// number leaves out the journal's identity and the brand is left to the detail view,
+/// to make room for it.
 pub fn rows_table<'a>(
     m: &Model,
     rows: &[&'a TxnRow],
@@ -292,21 +293,27 @@ pub fn rows_table<'a>(
     let visible = usize::from(area.height.saturating_sub(1)).max(1);
     let first = selected.map_or(0, |s| s.saturating_sub(visible - 1));
     let wide = area.width >= 100;
-    let body: Vec<Row> = rows
+    let shown: Vec<(usize, &&TxnRow)> = rows.iter().enumerate().skip(first).take(visible).collect();
+    let order_of = |r: &TxnRow| {
+        if wide {
+            r.order_no.clone()
+        } else {
+            short_order(&r.order_no)
+        }
+    };
+    let order_width = shown
         .iter()
-        .enumerate()
-        .skip(first)
-        .take(visible)
+        .map(|(_, r)| order_of(r).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let body: Vec<Row> = shown
+        .iter()
         .map(|(i, r)| {
-            let style = if Some(i) == selected {
+            let style = if Some(*i) == selected {
                 theme.selected
             } else {
                 Style::default()
-            };
-            let order = if wide {
-                r.order_no.clone()
-            } else {
-                order_tail(&r.order_no).to_string()
             };
             let since = m
                 .data
@@ -320,52 +327,49 @@ pub fn rows_table<'a>(
                         .join(",")
                 })
                 .unwrap_or_default();
-            Row::new(vec![
+            let mut cells = vec![
                 local_time(m, &r.created_at, "%H:%M"),
-                order,
+                order_of(r),
                 r.kind.name().to_string(),
                 r.state.name().to_string(),
                 r.amount.to_string(),
                 m.effective_tip(r)
                     .map(|t| t.to_string())
                     .unwrap_or_default(),
-                r.brand.clone().unwrap_or_default(),
-                last_four(r.card.as_deref()),
-                since,
-            ])
-            .style(style)
+            ];
+            if wide {
+                cells.push(r.brand.clone().unwrap_or_default());
+            }
+            cells.push(last_four(r.card.as_deref()));
+            cells.push(since);
+            Row::new(cells).style(style)
         })
         .collect();
-    Table::new(
-        body,
-        [
-            Constraint::Length(5),
-            // A whole order number (lane, journal identity, day, sequence), or its end.
-            Constraint::Length(if wide { 21 } else { 11 }),
-            Constraint::Length(11),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(7),
-            Constraint::Length(4),
-            Constraint::Min(6),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "time", "order", "kind", "state", "amount", "tip", "brand", "card", "since",
-        ])
-        .style(theme.title),
-    )
+    let mut widths = vec![
+        Constraint::Length(5),
+        Constraint::Length(u16::try_from(order_width).unwrap_or(21)),
+        Constraint::Length(11),
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(6),
+    ];
+    let mut header = vec!["time", "order", "kind", "state", "amount", "tip"];
+    if wide {
+        widths.push(Constraint::Length(10));
+        header.push("brand");
+    }
+    widths.extend([Constraint::Length(4), Constraint::Min(6)]);
+    header.extend(["card", "since"]);
+    Table::new(body, widths).header(Row::new(header).style(theme.title))
 }
 
-/// An order number's day and sequence (`1125-000042`): what tells it from the lane's
-/// other orders, and what a search for it takes.
-pub fn order_tail(order_no: &str) -> &str {
-    let mut dashes = order_no.rmatch_indices('-').map(|(i, _)| i);
-    match (dashes.next(), dashes.next()) {
-        (Some(_), Some(i)) => &order_no[i + 1..],
-        _ => order_no,
+/// An order number without the journal's identity (`L01-1125-000042`): what tells it
+/// from the store's other orders on a narrow screen.
+pub fn short_order(order_no: &str) -> String {
+    let parts: Vec<&str> = order_no.split('-').collect();
+    match parts.as_slice() {
+        [lane, _identity, day, seq] => format!("{lane}-{day}-{seq}"),
+        _ => order_no.to_string(),
     }
 }
 
