@@ -196,7 +196,7 @@ impl SaleFlags {
 }
 
 /// The supervisor PIN for what needs one (see `till config set-pin`).
-#[derive(Args, Clone, Default)]
+#[derive(Args, Clone, Debug, Default)]
 #[command(next_help_heading = "Supervisor")]
 pub struct SupervisorPin {
     /// The supervisor PIN, when one is set and this needs it [env: TILL_SUPERVISOR_PIN].
@@ -208,14 +208,32 @@ pub struct SupervisorPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub pin: Option<String>,
+    pub pin: Option<Pin>,
 }
 
-/// Never shows the PIN.
-impl std::fmt::Debug for SupervisorPin {
+/// A PIN as given on the command line or in the environment: `Debug` never shows it.
+#[derive(Clone)]
+pub struct Pin(String);
+
+impl std::str::FromStr for Pin {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Pin, Self::Err> {
+        Ok(Pin(text.to_string()))
+    }
+}
+
+impl std::ops::Deref for Pin {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Pin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pin = self.pin.as_ref().map(|_| "..");
-        f.debug_struct("SupervisorPin").field("pin", &pin).finish()
+        f.write_str("..")
     }
 }
 
@@ -239,7 +257,7 @@ pub enum ConfigCmd {
 }
 
 /// The PIN in force, to change or remove it.
-#[derive(Args, Clone, Default)]
+#[derive(Args, Clone, Debug, Default)]
 pub struct CurrentPin {
     /// The supervisor PIN set now [env: TILL_SUPERVISOR_PIN]; else asked for on a terminal.
     #[arg(
@@ -249,16 +267,7 @@ pub struct CurrentPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub current_pin: Option<String>,
-}
-
-impl std::fmt::Debug for CurrentPin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let pin = self.current_pin.as_ref().map(|_| "..");
-        f.debug_struct("CurrentPin")
-            .field("current_pin", &pin)
-            .finish()
-    }
+    pub current_pin: Option<Pin>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -512,4 +521,23 @@ fn parse_state(text: &str) -> Result<TxnState, String> {
     TxnState::from_name(text.trim()).ok_or_else(|| {
         format!("'{text}' is not a state: use pending, approved, declined or unknown")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_given_on_the_command_line_never_shows_in_debug_output() {
+        let cli = Cli::try_parse_from(["till", "void", "L01-A-1125-000001", "--pin", "2468"])
+            .expect("parses");
+        let cmd = cli.command.expect("a command");
+        assert_eq!(cmd.supervisor_pin(), Some("2468"));
+        let shown = format!("{cmd:?}");
+        assert!(!shown.contains("2468"), "{shown}");
+        let cli = Cli::try_parse_from(["till", "config", "clear-pin", "--current-pin", "1357"])
+            .expect("parses");
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("1357"), "{shown}");
+    }
 }
