@@ -10,6 +10,7 @@ pub mod field;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
+pub mod reads;
 pub mod screens;
 #[cfg(test)]
 mod snapshots;
@@ -30,12 +31,12 @@ use tokio::sync::mpsc;
 use crate::cli::Cli;
 use crate::config::{Config, Overrides, Saved, default_config_path};
 use crate::ecr::Receipts;
-use crate::ecr::TransType;
 use crate::headless::Exit;
-use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnState, rules};
+use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
-use model::{JournalData, JournalPage, Model, Setting};
+use model::{Model, Setting};
+use reads::{read_candidates, read_data, read_journal};
 use theme::Theme;
 use update::{Effect, Msg, update};
 
@@ -361,100 +362,6 @@ fn run_effect(
         }
         // The loop runs these itself: they need the config, or change the theme.
         Effect::SaveSettings(_) | Effect::Checkup | Effect::Quit => {}
-    }
-}
-
-fn read_data(reader: &Journal, m: &Model) -> JournalData {
-    let mut data = JournalData::default();
-    let mut read = || -> Result<(), crate::journal::JournalError> {
-        data.open_rows = reader.rows(BatchSel::Open)?;
-        data.open_report = Some(reader.report(BatchSel::Open)?);
-        data.batches = reader.batches()?;
-        if let Some(i) = m.batch.viewing {
-            let closed: Vec<_> = data
-                .batches
-                .iter()
-                .filter(|b| b.closed_at.is_some())
-                .collect();
-            if let Some(b) = closed.get(i) {
-                let sel = BatchSel::Number(b.number);
-                data.viewed = Some((reader.rows(sel)?, reader.report(sel)?));
-            }
-        }
-        Ok(())
-    };
-    if let Err(e) = read() {
-        data.error = Some(e.to_string());
-    }
-    data.journal = read_journal(reader, m);
-    (data.refundable, data.completable) = read_candidates(reader, m);
-    data
-}
-
-/// How many candidates a refund's or a completion's list offers.
-const CANDIDATES: usize = 20;
-
-/// Payments a refund can still take and pre-auths a completion can, newest first across
-/// the whole journal, narrowed by what the Refund and Sale screens' order fields hold.
-fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>) {
-    let find = |typed: &str, kind, keep: &dyn Fn(&TxnRow, &[Aftermath]) -> bool| {
-        let search = Search {
-            text: typed.to_string(),
-            kind,
-            state: Some(TxnState::Approved),
-            utc_offset_secs: m.utc_offset.local_minus_utc(),
-            exponent: m.exponent,
-            // Some of a page may be spent already: more than are offered are read.
-            limit: CANDIDATES * 3,
-            ..Search::default()
-        };
-        let Ok(page) = reader.search(&search) else {
-            return Vec::new();
-        };
-        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
-        let since = reader.aftermath(&orders).unwrap_or_default();
-        page.rows
-            .into_iter()
-            .filter(|r| keep(r, since.get(&r.order_no).map_or(&[], Vec::as_slice)))
-            .take(CANDIDATES)
-            .collect()
-    };
-    let voided = |after: &[Aftermath]| after.contains(&Aftermath::Voided);
-    let refundable = find(&m.refund.orig.text, None, &|r, after| {
-        let refunded: i64 = after
-            .iter()
-            .map(|a| match a {
-                Aftermath::Refunded(sum) => sum.minor(),
-                _ => 0,
-            })
-            .sum();
-        rules::refund_kind(r.kind).is_some() && !voided(after) && refunded < r.amount.minor()
-    });
-    let completable = find(
-        &m.sale.orig.text,
-        Some(TxnKind::Trans(TransType::PreAuth)),
-        &|_, after| !voided(after) && !after.iter().any(|a| matches!(a, Aftermath::Completed(_))),
-    );
-    (refundable, completable)
-}
-
-/// The journal screen's page as searched, with what happened to its rows since; a
-/// search that cannot be read keeps the rows shown and says why.
-fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
-    let found = reader.search(&m.journal_search()).and_then(|page| {
-        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
-        Ok((reader.aftermath(&orders)?, page))
-    });
-    match found {
-        Ok((since, page)) => JournalPage {
-            page,
-            since,
-            error: None,
-        },
-        Err(e) => JournalPage {
-            error: Some(e.to_string()),
-            ..m.data.journal.clone()
-        },
     }
 }
 

@@ -1,0 +1,102 @@
+//! What the screen reads from the journal: the open batch and its report, the batches,
+//! the journal screen's page as searched, and what a refund or a completion can take.
+//! Each read is a few indexed queries, so the screen starts as fast at a million rows as
+//! at ten (measured in `benches/journal.rs`).
+
+use super::model::{JournalData, JournalPage, Model};
+use crate::ecr::TransType;
+use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnState, rules};
+
+pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
+    let mut data = JournalData::default();
+    let mut read = || -> Result<(), crate::journal::JournalError> {
+        data.open_rows = reader.rows(BatchSel::Open)?;
+        data.open_report = Some(reader.report(BatchSel::Open)?);
+        data.batches = reader.batches()?;
+        if let Some(i) = m.batch.viewing {
+            let closed: Vec<_> = data
+                .batches
+                .iter()
+                .filter(|b| b.closed_at.is_some())
+                .collect();
+            if let Some(b) = closed.get(i) {
+                let sel = BatchSel::Number(b.number);
+                data.viewed = Some((reader.rows(sel)?, reader.report(sel)?));
+            }
+        }
+        Ok(())
+    };
+    if let Err(e) = read() {
+        data.error = Some(e.to_string());
+    }
+    data.journal = read_journal(reader, m);
+    (data.refundable, data.completable) = read_candidates(reader, m);
+    data
+}
+
+/// How many candidates a refund's or a completion's list offers.
+const CANDIDATES: usize = 20;
+
+/// Payments a refund can still take and pre-auths a completion can, newest first across
+/// the whole journal, narrowed by what the Refund and Sale screens' order fields hold.
+pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>) {
+    let find = |typed: &str, kind, keep: &dyn Fn(&TxnRow, &[Aftermath]) -> bool| {
+        let search = Search {
+            text: typed.to_string(),
+            kind,
+            state: Some(TxnState::Approved),
+            utc_offset_secs: m.utc_offset.local_minus_utc(),
+            exponent: m.exponent,
+            // Some of a page may be spent already: more than are offered are read.
+            limit: CANDIDATES * 3,
+            ..Search::default()
+        };
+        let Ok(page) = reader.search(&search) else {
+            return Vec::new();
+        };
+        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
+        let since = reader.aftermath(&orders).unwrap_or_default();
+        page.rows
+            .into_iter()
+            .filter(|r| keep(r, since.get(&r.order_no).map_or(&[], Vec::as_slice)))
+            .take(CANDIDATES)
+            .collect()
+    };
+    let voided = |after: &[Aftermath]| after.contains(&Aftermath::Voided);
+    let refundable = find(&m.refund.orig.text, None, &|r, after| {
+        let refunded: i64 = after
+            .iter()
+            .map(|a| match a {
+                Aftermath::Refunded(sum) => sum.minor(),
+                _ => 0,
+            })
+            .sum();
+        rules::refund_kind(r.kind).is_some() && !voided(after) && refunded < r.amount.minor()
+    });
+    let completable = find(
+        &m.sale.orig.text,
+        Some(TxnKind::Trans(TransType::PreAuth)),
+        &|_, after| !voided(after) && !after.iter().any(|a| matches!(a, Aftermath::Completed(_))),
+    );
+    (refundable, completable)
+}
+
+/// The journal screen's page as searched, with what happened to its rows since; a
+/// search that cannot be read keeps the rows shown and says why.
+pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
+    let found = reader.search(&m.journal_search()).and_then(|page| {
+        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
+        Ok((reader.aftermath(&orders)?, page))
+    });
+    match found {
+        Ok((since, page)) => JournalPage {
+            page,
+            since,
+            error: None,
+        },
+        Err(e) => JournalPage {
+            error: Some(e.to_string()),
+            ..m.data.journal.clone()
+        },
+    }
+}
