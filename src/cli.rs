@@ -56,6 +56,9 @@ pub struct Global {
     /// simulator's advertisement (default 127.0.0.1: this machine only) [env: TILL_MDNS_INTERFACE].
     #[arg(long, global = true, value_name = "ADDR")]
     pub mdns_interface: Option<String>,
+    /// The store's PostgreSQL URL, where every lane's rows are copied [env: TILL_STORE_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub store_url: Option<String>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
@@ -75,6 +78,7 @@ impl Global {
             theme: self.theme.clone(),
             data_dir: self.data_dir.clone(),
             mdns_interface: self.mdns_interface.clone(),
+            store_url: self.store_url.clone(),
         }
     }
 }
@@ -235,6 +239,27 @@ impl std::fmt::Debug for Pin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("..")
     }
+}
+
+/// What `till store` does.
+#[derive(Debug, Subcommand)]
+pub enum StoreCmd {
+    /// Copy what changed in this lane's journal to the store now (the screen does it in
+    /// the background).
+    Sync,
+    /// Totals across lanes per lane, kind, brand and hour, over inclusive local dates.
+    Report {
+        /// First local date, YYYY-MM-DD (inclusive).
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        from: Option<NaiveDate>,
+        /// Last local date, YYYY-MM-DD (inclusive).
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        to: Option<NaiveDate>,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Each lane's last sync, outbox length and unresolved rows, as last reported.
+    Status,
 }
 
 /// `till config` with no subcommand prints the effective config.
@@ -398,6 +423,11 @@ pub enum Cmd {
         /// `archive_after_days`, 400).
         #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u64).range(1..=36500))]
         older_than: Option<u64>,
+    },
+    /// The store: every lane's rows in one PostgreSQL (`store_url`).
+    Store {
+        #[command(subcommand)]
+        action: StoreCmd,
     },
     /// Resolve every pending or unknown row now.
     Recover,

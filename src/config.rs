@@ -101,6 +101,8 @@ pub struct FileConfig {
     pub supervisor_refund_above: Option<String>,
     /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
     pub mdns_interface: Option<String>,
+    /// The store's PostgreSQL URL (`postgres://…`): every lane's rows in one place.
+    pub store_url: Option<String>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -128,6 +130,7 @@ pub struct Overrides {
     pub theme: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub mdns_interface: Option<String>,
+    pub store_url: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -157,6 +160,8 @@ pub struct Config {
     pub supervisor_refund_above: Sourced<Option<String>>,
     /// Checked by `load`; see `mdns_interface()`.
     pub mdns_interface: Sourced<String>,
+    /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
+    pub store_url: Sourced<Option<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +239,8 @@ impl Config {
         cfg.lane.set(flags.lane.clone(), flag.clone());
         cfg.theme.set(flags.theme.clone(), flag.clone());
         cfg.data_dir.set(flags.data_dir.clone(), flag.clone());
+        cfg.store_url
+            .set(flags.store_url.clone().map(Some), flag.clone());
         cfg.mdns_interface.set(flags.mdns_interface.clone(), flag);
         cfg.validate(file_text.as_deref())?;
         Ok(cfg)
@@ -264,6 +271,7 @@ impl Config {
             supervisor_pin_hash: Sourced::default(None),
             supervisor_refund_above: Sourced::default(None),
             mdns_interface: Sourced::default(DEFAULT_INTERFACE.to_string()),
+            store_url: Sourced::default(None),
         }
     }
 
@@ -297,6 +305,7 @@ impl Config {
             .set(f.supervisor_pin_hash.map(Some), src.clone());
         self.supervisor_refund_above
             .set(f.supervisor_refund_above.map(Some), src.clone());
+        self.store_url.set(f.store_url.map(Some), src.clone());
         self.mdns_interface.set(f.mdns_interface, src);
     }
 
@@ -313,6 +322,10 @@ impl Config {
         self.mdns_interface.set(
             env("TILL_MDNS_INTERFACE"),
             Source::Env("TILL_MDNS_INTERFACE"),
+        );
+        self.store_url.set(
+            env("TILL_STORE_URL").map(Some),
+            Source::Env("TILL_STORE_URL"),
         );
     }
 
@@ -356,6 +369,14 @@ impl Config {
                 origin(&days.source, file_text, "archive_after_days"),
                 ARCHIVE_AFTER_DAYS.start(),
                 ARCHIVE_AFTER_DAYS.end()
+            )));
+        }
+        if let Some(url) = &self.store_url.value
+            && let Err(e) = crate::store::StoreUrl::parse(url)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "store_url ({}): {e}",
+                origin(&self.store_url.source, file_text, "store_url")
             )));
         }
         let interface = &self.mdns_interface;
@@ -631,6 +652,14 @@ impl Config {
                 "mdns_interface",
                 self.mdns_interface.value.clone(),
                 &self.mdns_interface.source,
+            ),
+            row(
+                "store_url",
+                self.store_url.value.as_deref().map_or_else(
+                    || "(none: this lane's journal only)".into(),
+                    crate::store::StoreUrl::shown,
+                ),
+                &self.store_url.source,
             ),
         ]
     }

@@ -17,5 +17,6 @@ pub mod logging;
 pub mod mask;
 pub mod money;
 pub mod sim;
+pub mod store;
 pub mod supervisor;
 pub mod tui;

@@ -6,6 +6,7 @@ mod doctor;
 mod output;
 mod pay;
 mod signals;
+mod store;
 mod supervisor;
 mod tools;
 
@@ -136,6 +137,7 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             to,
             csv,
         ),
+        Cmd::Store { action } => store::run(config, action).await,
         Cmd::Archive { older_than } => {
             tools::archive(&mut open_journal(config)?, config, older_than)
         }

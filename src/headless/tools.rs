@@ -11,7 +11,7 @@ use crate::config::Config;
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 
 use crate::cli::HistorySearch;
-use crate::journal::{BatchSel, Group, Integrity, Journal, JournalError, Search};
+use crate::journal::{BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search};
 use crate::money::format_minor;
 
 pub fn config(config: &Config) -> Report {
@@ -114,7 +114,7 @@ fn journal_failure(e: crate::journal::JournalError) -> Failure {
 }
 
 /// The zone's offset from UTC on `day` (today without one), for local dates.
-fn utc_offset_on(day: Option<NaiveDate>) -> i32 {
+pub fn utc_offset_on(day: Option<NaiveDate>) -> i32 {
     let at = day
         .and_then(|d| {
             Local
@@ -291,6 +291,12 @@ fn range_report(
     let r = journal
         .report_range(from, to, utc_offset_on(from.or(to)))
         .map_err(journal_failure)?;
+    Ok(range_output(&r, config, csv))
+}
+
+/// A report over a period, as text (or CSV) and JSON: the lane's or the store's.
+pub fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
+    let (from, to) = (r.from, r.to);
     let exponent = config.exponent();
     let sections = [
         ("lane", &r.per_lane),
@@ -335,11 +341,11 @@ fn range_report(
             .map(|g| json!({group: g.name, "count": g.count, "sum": format_minor(g.sum_minor, exponent)}))
             .collect();
     }
-    Ok(Report {
+    Report {
         exit: Exit::Ok,
         human,
         json,
-    })
+    }
 }
 
 /// `till archive`: closed batches older than the cut-off into yearly archive files.

@@ -8,6 +8,7 @@ mod archive;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod generate;
 mod marker;
+mod outbox;
 mod report;
 pub mod rules;
 mod schema;
@@ -20,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 pub use aftermath::Aftermath;
 pub use archive::{ArchiveFile, Archived};
+pub use outbox::{AuditLine, Outgoing};
 pub use report::{BatchReport, Group, LineKind, RangeReport};
 pub use search::{Page, Search};
 

@@ -92,6 +92,27 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX txn_kind ON txn(kind);
     CREATE INDEX txn_lane ON txn(lane);
     ",
+    // v4: the outbox the store copies from. A row or audit line that changes is queued
+    // (again, under a new sequence number, so a change made while a copy is in flight
+    // is copied once more); only once a store is in use (`meta.outbox`), so a lane
+    // without one keeps no queue.
+    "
+    CREATE TABLE outbox (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        tbl     TEXT NOT NULL CHECK (tbl IN ('txn', 'audit')),
+        row_id  INTEGER NOT NULL,
+        UNIQUE (tbl, row_id)
+    );
+    CREATE TRIGGER outbox_txn_insert AFTER INSERT ON txn
+        WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')
+        BEGIN INSERT OR REPLACE INTO outbox (tbl, row_id) VALUES ('txn', NEW.id); END;
+    CREATE TRIGGER outbox_txn_update AFTER UPDATE ON txn
+        WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')
+        BEGIN INSERT OR REPLACE INTO outbox (tbl, row_id) VALUES ('txn', NEW.id); END;
+    CREATE TRIGGER outbox_audit_insert AFTER INSERT ON audit
+        WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')
+        BEGIN INSERT OR REPLACE INTO outbox (tbl, row_id) VALUES ('audit', NEW.id); END;
+    ",
 ];
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -361,7 +361,7 @@ impl Link {
     pub async fn close(&mut self) {
         self.fail_pending("till is shutting down");
         if let Conn::Up { ws, .. } = &mut self.conn {
-            let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), Ws::close(ws, None)).await;
         }
         self.conn = Conn::Closed;
         self.emit(LinkEvent::State(LinkState::Closed));
@@ -685,7 +685,7 @@ impl Link {
         let reason = mask_pans_owned(reason);
         if let Conn::Up { ws, .. } = &mut self.conn {
             // Every socket opened is closed; a dead peer gets a short grace only.
-            let _ = tokio::time::timeout(Duration::from_millis(250), ws.close(None)).await;
+            let _ = tokio::time::timeout(Duration::from_millis(250), Ws::close(ws, None)).await;
         }
         self.fail_pending(&format!("link lost while waiting: {reason}"));
         if matches!(self.conn, Conn::Closed) {

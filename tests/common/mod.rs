@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod pg;
 pub mod pty;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,14 @@ pub struct Rig {
     pub lane: LaneHandle,
     pub events: UnboundedReceiver<Event>,
     pub task: tokio::task::JoinHandle<()>,
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
 }
 
 pub fn ledger_path(dir: &Path) -> PathBuf {

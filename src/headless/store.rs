@@ -1,0 +1,87 @@
+//! `till store`: copy this lane's changes to the store, and ask it across lanes.
+
+use serde_json::json;
+
+use super::output::Report;
+use super::tools::{range_output, utc_offset_on};
+use super::{Exit, Failure, open_journal};
+use crate::cli::StoreCmd;
+use crate::config::Config;
+use crate::store::{Store, StoreError, StoreUrl};
+
+fn failure(e: StoreError) -> Failure {
+    Failure::new(Exit::Unreachable, e.to_string())
+}
+
+/// The configured store, connected and migrated.
+async fn open(config: &Config) -> Result<Store, Failure> {
+    let Some(text) = &config.store_url.value else {
+        return Err(Failure::new(
+            Exit::Unreachable,
+            "no store configured: set store_url in config.toml, TILL_STORE_URL or --store-url (postgres://user@host/db)",
+        ));
+    };
+    let url = StoreUrl::parse(text).map_err(|e| Failure::new(Exit::Usage, e))?;
+    Store::open(&url).await.map_err(failure)
+}
+
+pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
+    let store = open(config).await?;
+    match action {
+        StoreCmd::Sync => {
+            let mut journal = open_journal(config)?;
+            let synced = crate::store::sync(&store, &mut journal, &config.lane.value)
+                .await
+                .map_err(failure)?;
+            Ok(Report {
+                exit: Exit::Ok,
+                human: format!(
+                    "copied {} rows and {} audit lines to the store; {} changes left",
+                    synced.rows, synced.audit, synced.left
+                ),
+                json: json!({"rows": synced.rows, "audit": synced.audit, "left": synced.left}),
+            })
+        }
+        StoreCmd::Report { from, to, csv } => {
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("--from {f} is after --to {t}"),
+                ));
+            }
+            let r = store
+                .report(from, to, utc_offset_on(from.or(to)))
+                .await
+                .map_err(failure)?;
+            Ok(range_output(&r, config, csv))
+        }
+        StoreCmd::Status => {
+            let lanes = store.status().await.map_err(failure)?;
+            let mut human = String::new();
+            for l in &lanes {
+                human.push_str(&format!(
+                    "{:<8} journal {}  last sync {}  outbox {}  unresolved {}\n",
+                    l.lane,
+                    l.journal,
+                    l.last_sync.format("%Y-%m-%d %H:%M:%S UTC"),
+                    l.outbox,
+                    l.unresolved
+                ));
+            }
+            if lanes.is_empty() {
+                human.push_str("no lane has synced to this store yet\n");
+            }
+            let json = json!({"lanes": lanes.iter().map(|l| json!({
+                "lane": l.lane, "journal": l.journal, "last_sync": l.last_sync.to_rfc3339(),
+                "outbox": l.outbox, "unresolved": l.unresolved,
+            })).collect::<Vec<_>>()});
+            Ok(Report {
+                exit: Exit::Ok,
+                human,
+                json,
+            })
+        }
+    }
+}
