@@ -289,3 +289,32 @@ async fn a_row_that_changes_after_it_was_copied_is_copied_again() {
     assert!(trail >= 2, "the audit trail came along: {trail}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_copies_to_the_store_in_the_background() {
+    let pg = Pg::start();
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = pg.url();
+    let mut s = common::pty::Screen::start(dir.path(), &sim.url(), &[("TILL_STORE_URL", &url)]);
+    s.wait_for("UP").await;
+    s.keys("1234\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while count(&pg, "SELECT count(*) FROM txn WHERE state = 'approved'").await < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "never copied");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.keys("\x1b[20~"); // F9
+    s.wait_for("copied at").await;
+    // The store going away does not stop the lane.
+    pg.down();
+    s.keys("\x1bOQ500\r"); // F2, a sale of 5.00
+    s.wait_for("APPROVED").await;
+    s.keys(" \x1b[20~");
+    s.wait_for("not copied").await;
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

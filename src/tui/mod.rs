@@ -213,6 +213,7 @@ impl App {
         let mut quitting = false;
         let mut lane_gone = false;
         let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
+        let copier = store_copier(config, msg_tx.clone());
         let mut dirty = true;
         loop {
             if dirty && !m.hangup {
@@ -295,8 +296,65 @@ impl App {
         if !lane_gone {
             let _ = task.await;
         }
+        if let Some(copier) = copier {
+            copier.abort();
+        }
         Ok(())
     }
+}
+
+/// How often the screen copies the lane's changes to the store.
+const STORE_EVERY: Duration = Duration::from_secs(5);
+
+/// With a store configured, copies the lane's outbox there in the background, on a
+/// journal connection of its own: the lane never waits for it, and what it says goes to
+/// Diagnostics. Killed with the screen, it loses nothing: the outbox keeps what it had
+/// not copied.
+fn store_copier(
+    config: &Config,
+    tx: mpsc::UnboundedSender<Msg>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let url = crate::store::StoreUrl::parse(config.store_url.value.as_deref()?).ok()?;
+    let (dir, lane) = (config.data_dir.value.clone(), config.lane.value.clone());
+    Some(tokio::spawn(async move {
+        let mut store = None;
+        let mut journal = None;
+        loop {
+            let said = async {
+                if journal.is_none() {
+                    journal = Some(Journal::open(&dir).map_err(|e| e.to_string())?);
+                }
+                if store.is_none() {
+                    store = Some(
+                        crate::store::Store::open(&url)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                match (&store, &mut journal) {
+                    (Some(store), Some(journal)) => crate::store::sync(store, journal, &lane)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    _ => Err("no store".to_string()),
+                }
+            }
+            .await;
+            let text = match said {
+                Ok(s) => format!(
+                    "copied at {}, {} changes waiting",
+                    chrono::Local::now().format("%H:%M:%S"),
+                    s.left
+                ),
+                Err(e) => {
+                    format!("not copied: {e} (the lane goes on; the outbox keeps every change)")
+                }
+            };
+            if tx.send(Msg::Store(text)).is_err() {
+                return;
+            }
+            tokio::time::sleep(STORE_EVERY).await;
+        }
+    }))
 }
 
 /// Runs one effect: lane requests in small tasks that report back as messages;

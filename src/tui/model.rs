@@ -506,6 +506,8 @@ pub struct Model {
     pub supervisor: crate::supervisor::Policy,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
+    /// What the last copy to the store did, when a store is configured.
+    pub store: Option<String>,
     pub quit: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
@@ -555,6 +557,7 @@ impl Model {
             confirm_above: None,
             supervisor: crate::supervisor::Policy::default(),
             notice: None,
+            store: None,
             quit: false,
             hangup: false,
         }

@@ -44,6 +44,8 @@ pub enum Msg {
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
+    /// What the last copy to the store did.
+    Store(String),
     /// The Diagnostics check-up of the way to the terminal, done.
     Checkup(Vec<Check>),
     /// Once a second while something shows elapsed time.
@@ -203,6 +205,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Notice(text) => {
             m.notice = Some(text);
+            vec![]
+        }
+        Msg::Store(text) => {
+            m.store = Some(text);
             vec![]
         }
         Msg::Checkup(steps) => {

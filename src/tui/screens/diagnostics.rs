@@ -278,6 +278,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             key("reconnects"),
             Span::raw(m.link.reconnects.to_string()),
         ]),
+        Line::from(vec![
+            key("store"),
+            Span::raw(m.store.clone().unwrap_or_else(|| "none configured".into())),
+        ]),
     ];
     // The link's state (a down link's whole reason) wraps rather than being cut.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), left);
