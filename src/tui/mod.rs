@@ -461,11 +461,7 @@ fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
 /// Writes the settings screen's values into the config file, keeping other keys, and
 /// reads the file back: its settings are what applies now.
 fn save_settings(config: &Config, values: &[(&str, Saved)]) -> Result<Config, String> {
-    let path = config
-        .file
-        .clone()
-        .or_else(default_config_path)
-        .ok_or("no config directory to save to")?;
+    let path = config.save_path().ok_or("no config directory to save to")?;
     crate::config::save_keys(&path, values).map_err(|e| format!("not saved: {e}"))?;
     Config::load(Some(&path), &|_| None, &Overrides::default())
         .map_err(|e| format!("saved, but the file does not load: {e}"))
