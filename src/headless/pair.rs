@@ -236,3 +236,31 @@ pub fn unpair_frame(config: &Config, name: Option<String>) -> String {
         .with_request_id(&crate::link::new_request_id())
         .to_text()
 }
+
+/// What the terminal said to `till unpair`: "000" (or the older "0") is done.
+pub fn unpair_report(answer: Option<&crate::ecr::Answer>) -> Report {
+    let reply = answer.and_then(|a| a.reply.as_ref());
+    let code = reply.and_then(|r| r.response_code.as_deref());
+    let said = reply.map(|r| shown(r.message())).unwrap_or_default();
+    let why = answer.map_or("nothing came back", |a| a.why.as_str());
+    let (exit, human) = match code {
+        Some(ACCEPT | "0") => (
+            Exit::Ok,
+            "the terminal answered 000: it has forgotten this register; url stays in the config until you change it\n".to_string(),
+        ),
+        Some(code) => (
+            Exit::Declined,
+            format!("the terminal answered {code}: {said}\n"),
+        ),
+        None => (Exit::Unknown, format!("no answer from the terminal: {why}\n")),
+    };
+    Report {
+        exit,
+        human,
+        json: json!({
+            "topic": Kind::Unpair.topic().as_str(),
+            "response_code": code,
+            "response_msg": said,
+        }),
+    }
+}

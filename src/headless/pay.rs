@@ -183,7 +183,11 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                     session.recovered(resolve_wait).await;
                     Ok(super::output::recover_report(&session.unresolved))
                 }
-                Action::Send(json) | Action::Unpair(json) => session.send(json).await,
+                Action::Send(json) => session.send(json).await,
+                Action::Unpair(json) => {
+                    let answer = session.lane.raw(json).await.map_err(refusal_failure)?;
+                    Ok(super::pair::unpair_report(answer.as_ref()))
+                }
                 Action::Pay(_) => unreachable!("handled above"),
             }
         };
