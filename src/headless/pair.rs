@@ -13,8 +13,9 @@ use super::{Exit, Failure};
 use crate::cli::PairArgs;
 use crate::config::{Config, Saved, save_keys};
 use crate::link::Target;
+use crate::mask::outside_line as shown;
 use crate::pair::register::{Answer, Incoming, Server};
-use crate::pair::{ACCEPT, Device, Kind, REFUSE, Request, shown};
+use crate::pair::{ACCEPT, Device, Kind, REFUSE, Request};
 
 #[derive(Clone, Copy)]
 enum Decide {

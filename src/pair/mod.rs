@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::discover::{Advert, Found};
 use crate::ecr::Topic;
+use crate::mask::outside_line as shown;
 
 /// What registers advertise.
 pub const REGISTER_SERVICE: &str = "_ecr-hub-client._tcp.local";
@@ -25,9 +26,6 @@ pub const REFUSE: &str = "001";
 
 /// The longest register name: `{name}_{millis}` must stay one DNS label (63).
 const MAX_NAME: usize = 40;
-
-/// How much of a name from outside is shown.
-const MAX_SHOWN: usize = 64;
 
 /// A register name as advertised: 1 to 40 letters, digits, `-` or `_`.
 pub fn check_name(name: &str) -> Result<String, String> {
@@ -119,16 +117,6 @@ impl Device {
             "port": self.port,
         })
     }
-}
-
-/// Outside text as shown: masked, one line, at most `MAX_SHOWN` characters.
-pub fn shown(text: &str) -> String {
-    let line: String = text
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .take(MAX_SHOWN)
-        .collect();
-    crate::mask::mask_pans_owned(line)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

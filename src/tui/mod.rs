@@ -284,6 +284,13 @@ impl App {
                             let _ = tx.send(Msg::Checkup(steps));
                         });
                     }
+                    Effect::FindTerminals => {
+                        let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
+                        tokio::spawn(async move {
+                            let found = crate::discover::terminals(interface, FIND_WAIT).await;
+                            let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
+                        });
+                    }
                     other => run_effect(other, &lane, &msg_tx, &reader, m),
                 }
             }
@@ -297,6 +304,9 @@ impl App {
         Ok(())
     }
 }
+
+/// How long the Settings screen listens for terminals (as `till discover` does).
+const FIND_WAIT: Duration = Duration::from_secs(3);
 
 /// Runs one effect: lane requests in small tasks that report back as messages;
 /// journal reads right here (they are quick).
@@ -360,7 +370,7 @@ fn run_effect(
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
         // The loop runs these itself: they need the config, or change the theme.
-        Effect::SaveSettings(_) | Effect::Checkup | Effect::Quit => {}
+        Effect::SaveSettings(_) | Effect::Checkup | Effect::FindTerminals | Effect::Quit => {}
     }
 }
 
