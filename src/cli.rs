@@ -52,7 +52,7 @@ pub struct Global {
     /// Colour theme for the TUI.
     #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, the
+    /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, pairing, the
     /// simulator's advertisement (default 127.0.0.1: this machine only) [env: TILL_MDNS_INTERFACE].
     #[arg(long, global = true, value_name = "ADDR")]
     pub mdns_interface: Option<String>,
