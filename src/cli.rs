@@ -52,7 +52,7 @@ pub struct Global {
     /// Colour theme for the TUI.
     #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, the
+    /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, pairing, the
     /// simulator's advertisement (default 127.0.0.1: this machine only) [env: TILL_MDNS_INTERFACE].
     #[arg(long, global = true, value_name = "ADDR")]
     pub mdns_interface: Option<String>,
@@ -463,6 +463,19 @@ pub enum Cmd {
         #[arg(long, default_value_t = 3, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=300))]
         wait: u64,
     },
+    /// Let a terminal pair with this register (WLAN mode): advertise the register by
+    /// mDNS, wait for the terminal's `ecrhub.pair`, accept or refuse it; an accepted
+    /// terminal becomes `url` in the config file.
+    #[command(
+        after_help = "Examples:\n  till pair                      # asks y/n on this terminal\n  till pair --accept --json --wait 60\nStart pairing on the terminal once this waits. An ecrhub.unpair that comes instead is answered 000 and reported.\nmDNS and the pairing server run on one interface only (--mdns-interface, default 127.0.0.1: this machine)."
+    )]
+    Pair(PairArgs),
+    /// Ask the configured terminal to forget this register (`ecrhub.unpair`).
+    Unpair {
+        /// This register's name, as it paired (default: till-LANE).
+        #[arg(long, value_parser = register_name)]
+        name: Option<String>,
+    },
     /// Raw console: send one JSON frame, print what comes back.
     #[command(
         after_help = "Example: till send '{\"topic\":\"ecrhub.heartbeat\",\"request_id\":\"t-1\"}'"
@@ -491,6 +504,30 @@ impl Cmd {
             _ => None,
         }
     }
+}
+
+/// `till pair`.
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// Accept the first terminal that asks, without asking (for scripts).
+    #[arg(long, conflicts_with = "refuse")]
+    pub accept: bool,
+    /// Refuse the first terminal that asks, without asking.
+    #[arg(long)]
+    pub refuse: bool,
+    /// How long to wait for a terminal, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wait: u64,
+    /// The pairing server's port on the mDNS interface (0: a free one, advertised).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// This register's name on the terminal's list (default: till-LANE).
+    #[arg(long, value_parser = register_name)]
+    pub name: Option<String>,
+}
+
+fn register_name(text: &str) -> Result<String, String> {
+    crate::pair::check_name(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

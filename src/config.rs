@@ -436,6 +436,11 @@ impl Config {
     }
 
     /// The interface mDNS uses (checked by `load`; the default for a Config changed since).
+    /// Where saving writes: the file loaded (or named), else the default one.
+    pub fn save_path(&self) -> Option<PathBuf> {
+        self.file.clone().or_else(default_config_path)
+    }
+
     pub fn mdns_interface(&self) -> Ipv4Addr {
         parse_interface(&self.mdns_interface.value).unwrap_or(DEFAULT_INTERFACE)
     }

@@ -16,6 +16,8 @@ pub mod link;
 pub mod logging;
 pub mod mask;
 pub mod money;
+/// Terminal-initiated pairing: the register's pairing server and its frames.
+pub mod pair;
 pub mod sim;
 pub mod store;
 pub mod supervisor;

@@ -38,6 +38,18 @@ pub fn mask_pans_owned(text: String) -> String {
     }
 }
 
+/// Text from outside (a terminal's name, an app name) as shown to a person: card
+/// numbers masked, control characters (escape sequences) made `?`, at most 64
+/// characters.
+pub fn outside_line(text: &str) -> String {
+    let line: String = text
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(64)
+        .collect();
+    mask_pans_owned(line)
+}
+
 /// Masks a value known to be a card number: all but the first 6 and last 4 digits.
 pub fn mask_card_no(text: &str) -> String {
     let digits = text.bytes().filter(u8::is_ascii_digit).count();

@@ -4,6 +4,7 @@
 
 mod doctor;
 mod output;
+mod pair;
 mod pay;
 mod signals;
 mod store;
@@ -147,6 +148,8 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             doctor::ping(config, count).await
         }
         Cmd::Discover { wait } => tools::discover(config, Duration::from_secs(wait)).await,
+        // Its own server, not the lane's link: no lane needed.
+        Cmd::Pair(args) => pair::pair(config, args).await,
         Cmd::Doctor => {
             let _owner = take_lane(config, "till doctor", BRIEF_LANE_WAIT).await?;
             doctor::doctor(config).await

@@ -103,6 +103,8 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Query { order: o } => Action::Query(order(o)?),
         Cmd::Close { order: o } => Action::Close(order(o)?),
         Cmd::Recover => Action::Recover,
+        // Over the lane's own link: the protocol lets either side unpair.
+        Cmd::Unpair { name } => Action::Unpair(super::pair::unpair_frame(config, name)),
         Cmd::Send { frame } => {
             serde_json::from_str::<serde_json::Value>(&frame)
                 .map_err(|e| Failure::new(Exit::Usage, format!("not JSON: {e}")))?;
@@ -182,6 +184,10 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                     Ok(super::output::recover_report(&session.unresolved))
                 }
                 Action::Send(json) => session.send(json).await,
+                Action::Unpair(json) => {
+                    let answer = session.lane.raw(json).await.map_err(refusal_failure)?;
+                    Ok(super::pair::unpair_report(answer.as_ref()))
+                }
                 Action::Pay(_) => unreachable!("handled above"),
             }
         };
@@ -214,6 +220,7 @@ enum Action {
     Close(String),
     Recover,
     Send(String),
+    Unpair(String),
 }
 
 impl Action {
@@ -225,6 +232,7 @@ impl Action {
             Action::Close(_) => "close",
             Action::Recover => "recover",
             Action::Send(_) => "send",
+            Action::Unpair(_) => "unpair",
         }
     }
 }

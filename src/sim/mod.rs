@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::ecr::Topic;
+use crate::pair::{Device, Kind, Request};
 pub use terminal::LedgerEntry;
 use terminal::{Answer, Terminal, text};
 
@@ -318,8 +319,14 @@ fn handle_text(
     let topic = Topic::parse(&topic_text);
     match topic {
         Some(Topic::Init) => send(lock(&shared.terminal).init()),
-        Some(Topic::Heartbeat | Topic::Pair | Topic::Unpair) => send(Answer {
+        Some(Topic::Heartbeat) => send(Answer {
             code: "0",
+            msg: "SUCCESS".into(),
+            biz: None,
+        }),
+        // The protocol answers (un)pairing "000", whichever side asks.
+        Some(Topic::Pair | Topic::Unpair) => send(Answer {
+            code: crate::pair::ACCEPT,
             msg: "SUCCESS".into(),
             biz: None,
         }),
@@ -482,6 +489,31 @@ fn close_reason(text: &str) -> String {
     text[..end].to_string()
 }
 
+/// The register `--pair` / `--pair-with` names, if any: found by mDNS for `--pair`.
+async fn register_to_pair(
+    args: &SimArgs,
+    mdns_interface: Ipv4Addr,
+) -> std::io::Result<Option<String>> {
+    if let Some(url) = &args.pair_with {
+        return Ok(Some(url.clone()));
+    }
+    let Some(name) = &args.pair else {
+        return Ok(None);
+    };
+    let which = name.as_deref().unwrap_or("any");
+    eprintln!("till sim: looking for register {which} by mDNS on {mdns_interface}");
+    let found = crate::pair::terminal::find_register(mdns_interface, name.as_deref(), PAIR_WAIT)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    match found {
+        Some(register) => Ok(Some(register.address)),
+        None => Err(std::io::Error::other(format!(
+            "no register {which} advertised on {mdns_interface} within {}s",
+            PAIR_WAIT.as_secs()
+        ))),
+    }
+}
+
 /// Reads a ledger file written by the simulator.
 pub fn read_ledger(path: &Path) -> std::io::Result<Vec<LedgerEntry>> {
     let text = match std::fs::read_to_string(path) {
@@ -565,7 +597,22 @@ pub struct SimArgs {
     /// interface, as a real terminal does.
     #[arg(long, value_name = "SERIAL", value_parser = serial_arg)]
     pub advertise: Option<String>,
+    /// Once listening, find a register by mDNS (`_ecr-hub-client._tcp.local.`) on the
+    /// mDNS interface and ask it to pair, as a terminal in WLAN mode does: the register
+    /// advertising NAME, or the first found. Its answer is printed on stdout (JSON).
+    #[arg(long, value_name = "NAME", num_args = 0..=1, conflicts_with = "pair_with")]
+    pub pair: Option<Option<String>>,
+    /// Ask the register at this address (ws://ip:port) to pair, without mDNS.
+    #[arg(long, value_name = "URL")]
+    pub pair_with: Option<String>,
 }
+
+/// How long `--pair` looks for a register, and waits for its answer (a person may
+/// be deciding).
+const PAIR_WAIT: Duration = Duration::from_secs(120);
+
+/// A locally administered MAC address: no real device's.
+const SIM_MAC: &str = "02:00:00:00:00:01";
 
 fn serial_arg(text: &str) -> Result<String, String> {
     if crate::discover::valid_serial(text) {
@@ -607,14 +654,15 @@ pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()>
         "till sim: simulated CodePay terminal listening on {} (Ctrl-C to stop)",
         sim.url()
     );
+    // The address a register or a browser can reach: the bound one, unless that is
+    // every one.
+    let ip = match sim.addr().ip() {
+        IpAddr::V4(ip) if !ip.is_unspecified() => ip,
+        _ => mdns_interface,
+    };
+    let addr = SocketAddrV4::new(ip, sim.addr().port());
     let _advertisement = match &args.advertise {
         Some(serial) => {
-            // The address a browser can reach: the bound one, unless that is every one.
-            let ip = match sim.addr().ip() {
-                IpAddr::V4(ip) if !ip.is_unspecified() => ip,
-                _ => mdns_interface,
-            };
-            let addr = SocketAddrV4::new(ip, sim.addr().port());
             let advert = crate::discover::terminal_advert(
                 serial,
                 addr,
@@ -628,6 +676,23 @@ pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()>
         }
         None => None,
     };
+    if let Some(url) = register_to_pair(&args, mdns_interface).await? {
+        let name = args.advertise.clone().unwrap_or_else(|| "till sim".into());
+        let device = Device {
+            mac_address: SIM_MAC.into(),
+            device_name: "till sim".into(),
+            alias_name: name,
+            ip_address: ip.to_string(),
+            port: addr.port(),
+        };
+        let frame = Request::new(Kind::Pair, device).to_text();
+        let answer = crate::pair::terminal::ask(&url, &frame, PAIR_WAIT)
+            .await
+            .map_err(std::io::Error::other)?;
+        let code = answer["response_code"].as_str().unwrap_or("none");
+        eprintln!("till sim: the register at {url} answered the pair request: {code}");
+        println!("{answer}");
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

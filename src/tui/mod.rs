@@ -286,6 +286,13 @@ impl App {
                             let _ = tx.send(Msg::Checkup(steps));
                         });
                     }
+                    Effect::FindTerminals => {
+                        let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
+                        tokio::spawn(async move {
+                            let found = crate::discover::terminals(interface, FIND_WAIT).await;
+                            let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
+                        });
+                    }
                     other => run_effect(other, &lane, &msg_tx, &reader, m),
                 }
             }
@@ -357,6 +364,9 @@ fn store_copier(
     }))
 }
 
+/// How long the Settings screen listens for terminals (as `till discover` does).
+const FIND_WAIT: Duration = Duration::from_secs(3);
+
 /// Runs one effect: lane requests in small tasks that report back as messages;
 /// journal reads right here (they are quick).
 fn run_effect(
@@ -419,18 +429,14 @@ fn run_effect(
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
         // The loop runs these itself: they need the config, or change the theme.
-        Effect::SaveSettings(_) | Effect::Checkup | Effect::Quit => {}
+        Effect::SaveSettings(_) | Effect::Checkup | Effect::FindTerminals | Effect::Quit => {}
     }
 }
 
 /// Writes the settings screen's values into the config file, keeping other keys, and
 /// reads the file back: its settings are what applies now.
 fn save_settings(config: &Config, values: &[(&str, Saved)]) -> Result<Config, String> {
-    let path = config
-        .file
-        .clone()
-        .or_else(default_config_path)
-        .ok_or("no config directory to save to")?;
+    let path = config.save_path().ok_or("no config directory to save to")?;
     crate::config::save_keys(&path, values).map_err(|e| format!("not saved: {e}"))?;
     Config::load(Some(&path), &|_| None, &Overrides::default())
         .map_err(|e| format!("saved, but the file does not load: {e}"))

@@ -279,6 +279,20 @@ pub struct SettingsForm {
     pub fields: Vec<Setting>,
     pub focus: usize,
     pub message: Option<String>,
+    /// Terminals looked for by mDNS, to pick one as `url`.
+    pub finding: Finding,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Finding {
+    #[default]
+    Off,
+    Looking,
+    /// What answered; Enter makes the one at `at` the url.
+    Found {
+        terminals: Vec<crate::discover::Terminal>,
+        at: usize,
+    },
 }
 
 /// One line of the Settings screen: a config key and its value as edited.

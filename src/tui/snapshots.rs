@@ -293,6 +293,25 @@ fn other_screens() {
     settings.settings.focus = 2;
     assert_snapshot!("settings", snap(&settings));
 
+    settings.settings.finding = Finding::Found {
+        terminals: vec![
+            crate::discover::Terminal {
+                serial: "WPYB002248000123".into(),
+                address: "ws://192.168.1.20:35779".into(),
+                app_name: Some("CodePay Register".into()),
+                app_version: Some("2.1.0".into()),
+            },
+            crate::discover::Terminal {
+                serial: "WPYB002248000456".into(),
+                address: "ws://192.168.1.31:35779".into(),
+                app_name: None,
+                app_version: None,
+            },
+        ],
+        at: 1,
+    };
+    assert_snapshot!("settings_terminals_found", snap(&settings));
+
     assert_snapshot!("help", snap(&on(ScreenId::Help)));
 }
 

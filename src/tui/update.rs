@@ -48,6 +48,8 @@ pub enum Msg {
     Store(String),
     /// The Diagnostics check-up of the way to the terminal, done.
     Checkup(Vec<Check>),
+    /// The terminals that answered the Settings screen's mDNS look, or why none could.
+    Terminals(Result<Vec<crate::discover::Terminal>, String>),
     /// Once a second while something shows elapsed time.
     Tick,
     /// SIGHUP or SIGTERM: the session is gone.
@@ -82,6 +84,8 @@ pub enum Effect {
     Reconnect,
     /// Check the way to the terminal step by step (Diagnostics).
     Checkup,
+    /// Look for terminals by mDNS (Settings).
+    FindTerminals,
     SaveSettings(Vec<(&'static str, Saved)>),
     Quit,
 }
@@ -213,6 +217,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Checkup(steps) => {
             m.diag.checkup = Checkup::Done(steps);
+            vec![]
+        }
+        Msg::Terminals(found) => {
+            crate::tui::screens::settings::found(m, found);
             vec![]
         }
         Msg::Tick => vec![],
@@ -1708,6 +1716,69 @@ mod tests {
             vec![Effect::Checkup],
             "again"
         );
+    }
+
+    #[test]
+    fn settings_find_terminals_and_enter_makes_the_picked_one_the_url() {
+        let mut m = model();
+        m.settings.fields = vec![
+            Setting::text("url", "192.168.1.20", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        m.settings.focus = 1;
+        update(&mut m, key(KeyCode::F(10)));
+        let ctrl_f = || Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
+        assert_eq!(update(&mut m, ctrl_f()), vec![Effect::FindTerminals]);
+        assert_eq!(m.settings.finding, Finding::Looking);
+        assert!(update(&mut m, ctrl_f()).is_empty(), "one look at a time");
+
+        let terminal = |serial: &str, port: u16| crate::discover::Terminal {
+            serial: serial.into(),
+            address: format!("ws://10.0.0.7:{port}"),
+            app_name: Some("CodePay Register".into()),
+            app_version: None,
+        };
+        update(
+            &mut m,
+            Msg::Terminals(Ok(vec![terminal("SNA1", 35779), terminal("SNB2", 35780)])),
+        );
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(
+            m.settings.focus, 1,
+            "the arrows move in the list, not the form"
+        );
+        update(&mut m, key(KeyCode::Enter));
+        assert_eq!(m.settings.finding, Finding::Off);
+        assert_eq!(m.settings.focus, 0);
+        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        // The usual Enter saves it.
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![
+                ("url", Saved::Text("sn:SNB2".into())),
+                ("lane", Saved::Text("L01".into())),
+            ])]
+        );
+
+        // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
+        update(&mut m, ctrl_f());
+        update(&mut m, Msg::Terminals(Ok(vec![])));
+        let said = m.settings.message.clone().unwrap_or_default();
+        assert!(said.contains("no terminal answered"), "{said}");
+        update(&mut m, ctrl_f());
+        update(
+            &mut m,
+            Msg::Terminals(Err("mDNS interface 10.9.9.9: no".into())),
+        );
+        let said = m.settings.message.clone().unwrap_or_default();
+        assert!(said.contains("cannot look for terminals"), "{said}");
+        update(&mut m, ctrl_f());
+        update(&mut m, Msg::Terminals(Ok(vec![terminal("SNC3", 1)])));
+        update(&mut m, key(KeyCode::Esc));
+        assert_eq!(m.settings.finding, Finding::Off);
+        assert!(m.modal.is_none(), "Esc closed the list, not the screen");
+        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
     }
 
     #[test]

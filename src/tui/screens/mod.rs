@@ -169,6 +169,9 @@ pub struct Key {
 pub fn keys(m: &Model) -> &'static [Key] {
     match m.screen {
         ScreenId::Journal if m.journal.searching => journal::SEARCH_KEYS,
+        ScreenId::Settings if matches!(m.settings.finding, Finding::Found { .. }) => {
+            settings::FOUND_KEYS
+        }
         screen => keys_of(screen, m.tip.editing),
     }
 }

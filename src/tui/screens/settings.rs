@@ -1,6 +1,6 @@
 //! The Settings screen: the lane's settings, saved into the config file.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -28,12 +28,35 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "save",
     },
+    // Ctrl: letters are typed into the text settings.
+    Key {
+        keys: "Ctrl-F",
+        does: "find terminals",
+    },
+];
+
+/// The keys while the terminals found are listed.
+pub const FOUND_KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "terminal",
+    },
+    Key {
+        keys: "Enter",
+        does: "use as url",
+    },
+    Key {
+        keys: "Esc",
+        does: "close the list",
+    },
 ];
 
 /// What each setting does, said under the list for the focused one.
 fn about(key: &str) -> &'static str {
     match key {
-        "url" => "the terminal's address, as shown on its screen (ws://IP:PORT or IP)",
+        "url" => {
+            "the terminal's address as shown on its screen (ws://IP:PORT or IP), or sn:SERIAL (Ctrl-F finds them)"
+        }
         "app_id" => "the ECR Hub app id the terminal was set up with",
         "lane" => "this register's lane, 1 to 8 letters or digits (applies on the next start)",
         "currency" => "three-letter ISO 4217 code (applies on the next start)",
@@ -49,7 +72,31 @@ fn about(key: &str) -> &'static str {
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let s = &mut m.settings;
+    if let Finding::Found { terminals, at } = &mut s.finding {
+        match key.code {
+            KeyCode::Up => *at = at.saturating_sub(1),
+            KeyCode::Down => *at = (*at + 1).min(terminals.len().saturating_sub(1)),
+            KeyCode::Enter => {
+                let url = terminals.get(*at).map(|t| format!("sn:{}", t.serial));
+                s.finding = Finding::Off;
+                if let Some(url) = url {
+                    use_as_url(s, &url);
+                }
+            }
+            KeyCode::Esc => s.finding = Finding::Off,
+            _ => {}
+        }
+        return vec![];
+    }
     let len = s.fields.len().max(1);
+    if key.code == KeyCode::Char('f') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        if s.finding == Finding::Looking {
+            return vec![];
+        }
+        s.finding = Finding::Looking;
+        s.message = None;
+        return vec![Effect::FindTerminals];
+    }
     match key.code {
         KeyCode::Esc => return top_level(m, key),
         KeyCode::Up | KeyCode::BackTab => {
@@ -93,6 +140,37 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// Sets the url setting to `url` and focuses it; saving is left to the cashier.
+fn use_as_url(s: &mut SettingsForm, url: &str) {
+    let Some(i) = s.fields.iter().position(|f| f.key == "url") else {
+        return;
+    };
+    s.focus = i;
+    if let Some(Setting {
+        value: SettingValue::Text(field),
+        ..
+    }) = s.fields.get_mut(i)
+    {
+        field.set(url);
+    }
+    s.message = Some(format!("url is {url}: Enter saves it"));
+}
+
+/// What the mDNS look found: a list to pick from, or why there is none.
+pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String>) {
+    let s = &mut m.settings;
+    s.finding = Finding::Off;
+    match found {
+        Ok(terminals) if terminals.is_empty() => {
+            s.message = Some(
+                "no terminal answered by mDNS: is it on, in ECR Hub mode, and is mdns_interface this register's address on its network?".into(),
+            );
+        }
+        Ok(terminals) => s.finding = Finding::Found { terminals, at: 0 },
+        Err(e) => s.message = Some(format!("cannot look for terminals: {e}")),
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let s = &m.settings;
     let mut lines = vec![Line::from("")];
@@ -119,6 +197,36 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             format!(" {}", about(setting.key)),
             theme.muted,
         )));
+    }
+    match &s.finding {
+        Finding::Off => {}
+        Finding::Looking => lines.push(Line::from(Span::styled(
+            " looking for terminals by mDNS…",
+            theme.muted,
+        ))),
+        Finding::Found { terminals, at } => {
+            lines.push(Line::from(Span::styled(" terminals found:", theme.text)));
+            for (i, t) in terminals.iter().enumerate() {
+                let app = [t.app_name.as_deref(), t.app_version.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let (mark, style) = match i == *at {
+                    true => ('>', theme.focus),
+                    false => (' ', theme.text),
+                };
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        " {mark} {:<20} {:<22} {}",
+                        crate::mask::outside_line(&t.serial),
+                        t.address,
+                        crate::mask::outside_line(&app)
+                    ),
+                    style,
+                )));
+            }
+        }
     }
     if let Some(msg) = &s.message {
         lines.push(Line::from(Span::styled(format!(" {msg}"), theme.warning)));
