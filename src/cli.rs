@@ -260,6 +260,14 @@ pub enum StoreCmd {
     },
     /// Each lane's last sync, outbox length and unresolved rows, as last reported.
     Status,
+    /// Search every lane's rows: an order number or its end, a card's last four, an
+    /// amount (12.34), an auth code, a date or a range (2026-11-01..2026-11-30).
+    Find {
+        text: String,
+        /// At most this many rows, newest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10000))]
+        limit: u64,
+    },
 }
 
 /// `till config` with no subcommand prints the effective config.

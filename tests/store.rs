@@ -101,6 +101,22 @@ async fn two_lanes_copy_at_once_and_the_store_reports_across_them() {
     .await;
     assert!(csv.stdout.contains("lane,L02,2,8.25"), "{}", csv.stdout);
 
+    // The same search as a lane's journal, over every lane.
+    let find =
+        |args: &'static [&'static str]| run(till_at(a.path(), &sim_a.url(), "L01", &pg), args);
+    let found = find(&["store", "find", "7.25", "--json"]).await;
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let rows = found.json()["rows"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    let order = rows[0]["merchant_order_no"].as_str().unwrap().to_string();
+    assert!(order.starts_with("L02-"), "{order}");
+    assert!(order.ends_with("-000001"), "{order}");
+    let by_tail = find(&["store", "find", "000001", "--json"]).await;
+    let rows = by_tail.json()["rows"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "one per lane: {rows}");
+    let bad = find(&["store", "find", "12.345", "--json"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stdout);
+
     let status = run(
         till_at(b.path(), &sim_b.url(), "L02", &pg),
         &["store", "status", "--json"],

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::output::Report;
+use super::output::{Report, row_json};
 use super::tools::{range_output, utc_offset_on};
 use super::{Exit, Failure, open_journal};
 use crate::cli::StoreCmd;
@@ -56,6 +56,41 @@ pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
                 .await
                 .map_err(failure)?;
             Ok(range_output(&r, config, csv))
+        }
+        StoreCmd::Find { text, limit } => {
+            let rows = store
+                .find(
+                    &text,
+                    config.exponent(),
+                    utc_offset_on(None),
+                    usize::try_from(limit).unwrap_or(usize::MAX),
+                )
+                .await
+                .map_err(|e| match e {
+                    StoreError::Row(why) => Failure::new(Exit::Usage, why),
+                    other => failure(other),
+                })?;
+            let mut human = String::new();
+            for r in &rows {
+                human.push_str(&format!(
+                    "{:<8} {:<19} {:<21} {:<17} {:<9} {:>12} {}\n",
+                    r.lane,
+                    r.created_at.chars().take(19).collect::<String>(),
+                    r.order_no,
+                    r.kind.name(),
+                    r.state.name(),
+                    r.amount.to_string(),
+                    r.card.as_deref().unwrap_or("-"),
+                ));
+            }
+            if rows.is_empty() {
+                human.push_str("no lane has a row that matches\n");
+            }
+            Ok(Report {
+                exit: Exit::Ok,
+                human,
+                json: json!({"rows": rows.iter().map(|r| row_json(r, config)).collect::<Vec<_>>()}),
+            })
         }
         StoreCmd::Status => {
             let lanes = store.status().await.map_err(failure)?;

@@ -23,7 +23,7 @@ pub use aftermath::Aftermath;
 pub use archive::{ArchiveFile, Archived};
 pub use outbox::{AuditLine, Outgoing};
 pub use report::{BatchReport, Group, LineKind, RangeReport};
-pub use search::{Page, Search};
+pub use search::{Page, Search, Term, parse_term};
 
 use crate::ecr::TransType;
 use crate::mask::{mask_card_no, mask_frame, mask_pans};

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Row;
 
 use super::{Store, StoreError};
-use crate::journal::{RangeReport, TxnKind, TxnRow, TxnState};
+use crate::journal::{RangeReport, Term, TxnKind, TxnRow, TxnState, parse_term};
 use crate::money::Money;
 
 const COLUMNS: &str = "id, order_no, kind, state, amount_minor, asked_minor, tip_minor, \
@@ -126,6 +126,69 @@ impl Store {
             .filter(|r| !inside.contains(r.order_no.as_str()))
             .collect();
         Ok(RangeReport::of(from, to, &rows, &context, utc_offset_secs))
+    }
+
+    /// Rows of every lane matching `text`, read term by term as the lane's own journal
+    /// search reads it (order number or its end, last four, amount, auth code, dates),
+    /// newest first.
+    pub async fn find(
+        &self,
+        text: &str,
+        exponent: u8,
+        utc_offset_secs: i32,
+        limit: usize,
+    ) -> Result<Vec<TxnRow>, StoreError> {
+        let mut conds = Vec::new();
+        let mut args: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = Vec::new();
+        let mut arg = |v: Box<dyn tokio_postgres::types::ToSql + Sync + Send>| {
+            args.push(v);
+            format!("${}", args.len())
+        };
+        for word in text.split_whitespace() {
+            let term = parse_term(word, exponent).map_err(|e| StoreError::Row(e.to_string()))?;
+            conds.push(match term {
+                Term::Dates(a, b) => {
+                    let start = arg(Box::new(start_of(a, utc_offset_secs)));
+                    let end = b.succ_opt().map(|d| start_of(d, utc_offset_secs));
+                    let end = arg(Box::new(end));
+                    format!("(created_at >= {start} AND ({end}::timestamptz IS NULL OR created_at < {end}))")
+                }
+                Term::Amount(minor) => format!("amount_minor = {}", arg(Box::new(minor))),
+                Term::Digits(d) => {
+                    let code = arg(Box::new(d.to_lowercase()));
+                    let mut any = vec![format!("lower(auth_code) = {code}")];
+                    if let Ok(tail) = d.parse::<i64>() {
+                        any.push(format!("order_tail = {}", arg(Box::new(tail))));
+                    }
+                    if d.len() == 4 {
+                        any.push(format!("card_last4 = {}", arg(Box::new(d.clone()))));
+                    }
+                    format!("({})", any.join(" OR "))
+                }
+                Term::Order(o) => format!("order_no LIKE {}", arg(Box::new(format!("%{o}")))),
+                Term::Word(w) => format!("lower(auth_code) = {}", arg(Box::new(w.to_lowercase()))),
+            });
+        }
+        let limit = arg(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let filter = if conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conds.join(" AND "))
+        };
+        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = args
+            .iter()
+            .map(|a| a.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+            .collect();
+        let client = self.client().await?;
+        client
+            .query(
+                &format!("SELECT {COLUMNS} FROM txn {filter} ORDER BY created_at DESC, order_no LIMIT {limit}"),
+                &refs,
+            )
+            .await?
+            .iter()
+            .map(txn_row)
+            .collect()
     }
 
     /// Every lane's last sync, newest first.
