@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use chrono::NaiveDate;
 
+use crate::cloud::config::CloudFlags;
 use crate::config::Overrides;
 use crate::ecr::Receipts;
 use crate::journal::{TxnKind, TxnState};
@@ -59,6 +60,8 @@ pub struct Global {
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
     /// More detail in the log file (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -75,6 +78,44 @@ impl Global {
             theme: self.theme.clone(),
             data_dir: self.data_dir.clone(),
             mdns_interface: self.mdns_interface.clone(),
+            cloud: self.cloud.flags(),
+        }
+    }
+}
+
+/// The `[cloud]` table's keys as flags (see README's cloud section).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Cloud options")]
+pub struct CloudArgs {
+    /// The cloud gateway's base URL; requests go to {url}/api/entry [env: TILL_CLOUD_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub cloud_url: Option<String>,
+    /// The app id issued for the cloud Open API [env: TILL_CLOUD_APP_ID].
+    #[arg(long, global = true, value_name = "ID")]
+    pub cloud_app_id: Option<String>,
+    /// The merchant number at the gateway [env: TILL_CLOUD_MERCHANT_NO].
+    #[arg(long, global = true, value_name = "NO")]
+    pub cloud_merchant_no: Option<String>,
+    /// The lane's terminal serial at the gateway (default: the serial the terminal reports) [env: TILL_CLOUD_TERMINAL_SN].
+    #[arg(long, global = true, value_name = "SN")]
+    pub cloud_terminal_sn: Option<String>,
+    /// The app's private key file, PKCS#1 or PKCS#8 PEM [env: TILL_CLOUD_PRIVATE_KEY].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub cloud_private_key: Option<PathBuf>,
+    /// The gateway's public key file, SPKI PEM or base64 DER [env: TILL_CLOUD_GATEWAY_PUBLIC_KEY].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub cloud_gateway_public_key: Option<PathBuf>,
+}
+
+impl CloudArgs {
+    fn flags(&self) -> CloudFlags {
+        CloudFlags {
+            url: self.cloud_url.clone(),
+            app_id: self.cloud_app_id.clone(),
+            merchant_no: self.cloud_merchant_no.clone(),
+            terminal_sn: self.cloud_terminal_sn.clone(),
+            private_key: self.cloud_private_key.clone(),
+            gateway_public_key: self.cloud_gateway_public_key.clone(),
         }
     }
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+use crate::cloud::CloudSettings;
+use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
@@ -55,14 +57,14 @@ pub struct Sourced<T> {
 }
 
 impl<T> Sourced<T> {
-    fn default(value: T) -> Self {
+    pub(crate) fn default(value: T) -> Self {
         Sourced {
             value,
             source: Source::Default,
         }
     }
 
-    fn set(&mut self, value: Option<T>, source: Source) {
+    pub(crate) fn set(&mut self, value: Option<T>, source: Source) {
         if let Some(value) = value {
             *self = Sourced { value, source };
         }
@@ -101,6 +103,8 @@ pub struct FileConfig {
     pub supervisor_refund_above: Option<String>,
     /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
     pub mdns_interface: Option<String>,
+    /// The vendor's cloud Open API (optional).
+    pub cloud: Option<CloudFile>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -128,6 +132,7 @@ pub struct Overrides {
     pub theme: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub mdns_interface: Option<String>,
+    pub cloud: CloudFlags,
 }
 
 #[derive(Clone, Debug)]
@@ -157,6 +162,8 @@ pub struct Config {
     pub supervisor_refund_above: Sourced<Option<String>>,
     /// Checked by `load`; see `mdns_interface()`.
     pub mdns_interface: Sourced<String>,
+    /// `[cloud]`; its keys are read by `load`.
+    pub cloud: CloudConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +242,7 @@ impl Config {
         cfg.theme.set(flags.theme.clone(), flag.clone());
         cfg.data_dir.set(flags.data_dir.clone(), flag.clone());
         cfg.mdns_interface.set(flags.mdns_interface.clone(), flag);
+        cfg.cloud.apply_flags(&flags.cloud);
         cfg.validate(file_text.as_deref())?;
         Ok(cfg)
     }
@@ -264,6 +272,7 @@ impl Config {
             supervisor_pin_hash: Sourced::default(None),
             supervisor_refund_above: Sourced::default(None),
             mdns_interface: Sourced::default(DEFAULT_INTERFACE.to_string()),
+            cloud: CloudConfig::default(),
         }
     }
 
@@ -297,6 +306,9 @@ impl Config {
             .set(f.supervisor_pin_hash.map(Some), src.clone());
         self.supervisor_refund_above
             .set(f.supervisor_refund_above.map(Some), src.clone());
+        if let (Some(cloud), Source::File(path)) = (&f.cloud, &src) {
+            self.cloud.apply_file(cloud, path);
+        }
         self.mdns_interface.set(f.mdns_interface, src);
     }
 
@@ -314,6 +326,7 @@ impl Config {
             env("TILL_MDNS_INTERFACE"),
             Source::Env("TILL_MDNS_INTERFACE"),
         );
+        self.cloud.apply_env(env);
     }
 
     /// Checks and normalises; `file_text` is the config file's text, to name the line
@@ -365,6 +378,15 @@ impl Config {
                 origin(&interface.source, file_text, "mdns_interface")
             ))
         })?;
+        self.cloud
+            .check(&|source, key| match (source, file_text) {
+                (Source::File(_), Some(text)) => match line_in_table(text, "cloud", key) {
+                    Some(line) => format!("{source} line {line}"),
+                    None => source.to_string(),
+                },
+                _ => source.to_string(),
+            })
+            .map_err(ConfigError::Invalid)?;
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -485,6 +507,16 @@ impl Config {
         }
     }
 
+    /// The cloud gateway's settings, when `[cloud]` is configured.
+    pub fn cloud(&self) -> Option<CloudSettings> {
+        let range = REQUEST_TIMEOUT_SECS;
+        let timeout = self
+            .request_timeout_secs
+            .value
+            .clamp(*range.start(), *range.end());
+        self.cloud.settings(Duration::from_secs(timeout))
+    }
+
     /// The link settings, or why the terminal cannot be reached with this config.
     pub fn link(&self) -> Result<LinkConfig, ConfigError> {
         let url = self.url.value.as_deref().ok_or(ConfigError::NoUrl)?;
@@ -527,8 +559,17 @@ impl Config {
         }
     }
 
-    /// `key = value  # source` lines for `till config`, app id partly masked.
+    /// `key = value  # source` lines for `till config`, app id partly masked; the cloud's
+    /// private key by its path only.
     pub fn describe(&self) -> Vec<(String, String, String)> {
+        let mut rows = self.describe_lan();
+        if self.cloud.is_configured() {
+            rows.extend(self.cloud.describe());
+        }
+        rows
+    }
+
+    fn describe_lan(&self) -> Vec<(String, String, String)> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
         let terminal = |v: Option<String>| v.unwrap_or_else(|| "(the terminal's setting)".into());
         let flag = |v: &Sourced<Option<bool>>| terminal(v.value.map(|b| b.to_string()));
@@ -756,6 +797,19 @@ fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
         Target::parse(url)?;
     }
     Ok(())
+}
+
+/// The 1-based line where `key` is set inside `[table]` of a TOML text, if any.
+fn line_in_table(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let start = text.lines().position(|l| l.trim() == header)? + 1;
+    let body: String = text
+        .lines()
+        .skip(start)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect::<Vec<_>>()
+        .join("\n");
+    line_of(&body, key).map(|line| line + start)
 }
 
 /// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.
