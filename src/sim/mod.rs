@@ -3,6 +3,7 @@
 //! queries, voids, refunds, tips and batch close answer from what really happened, can
 //! write the money that really moved to a ledger file, and has fault switches.
 
+pub mod cloud;
 pub mod terminal;
 
 use std::collections::HashMap;
@@ -565,6 +566,11 @@ pub struct SimArgs {
     /// interface, as a real terminal does.
     #[arg(long, value_name = "SERIAL", value_parser = serial_arg)]
     pub advertise: Option<String>,
+    /// Run a simulated cloud gateway (Open API over HTTP) instead of a terminal.
+    #[arg(long)]
+    pub cloud: bool,
+    #[command(flatten)]
+    pub cloud_args: cloud::CloudSimArgs,
 }
 
 fn serial_arg(text: &str) -> Result<String, String> {
@@ -602,6 +608,9 @@ impl SimArgs {
 /// Runs the simulator until Ctrl-C or SIGTERM.
 /// `till sim`; with `--advertise`, mDNS on `mdns_interface` only.
 pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()> {
+    if args.cloud {
+        return cloud::run(SocketAddr::new(args.bind, args.port), &args.cloud_args).await;
+    }
     let sim = Sim::start(args.to_config()).await?;
     eprintln!(
         "till sim: simulated CodePay terminal listening on {} (Ctrl-C to stop)",
