@@ -490,6 +490,7 @@ impl Config {
         settings.exponent = self.exponent();
         settings.duplicate_window = self.duplicate_window();
         settings.sale_defaults = self.sale_options();
+        settings.cloud = self.cloud();
         Ok(settings)
     }
 

@@ -92,6 +92,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX txn_kind ON txn(kind);
     CREATE INDEX txn_lane ON txn(lane);
     ",
+    // v4: rows sent through the vendor's cloud Open API say so, and for which terminal
+    // (NULL: the lane's own terminal over the LAN, as every earlier row was).
+    "
+    ALTER TABLE txn ADD COLUMN via TEXT;
+    ALTER TABLE txn ADD COLUMN terminal_sn TEXT;
+    ",
 ];
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -22,17 +22,17 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 pub async fn start_gateway(faults: CloudFaults) -> CloudSim {
+    start_gateway_at(faults, fixed_clock(NOW_MS)).await
+}
+
+/// A gateway on `clock`; the lane's client reads the system clock, so a gateway for a
+/// lane does too (only their difference matters, never the date).
+pub async fn start_gateway_at(faults: CloudFaults, clock: Clock) -> CloudSim {
     let app = keys::load_public("app key", &fixture("app_public.pem")).unwrap();
     let key = keys::load_private(&fixture("gateway_private_pkcs8.pem")).unwrap();
-    CloudSim::start(
-        "127.0.0.1:0".parse().unwrap(),
-        app,
-        key,
-        fixed_clock(NOW_MS),
-        faults,
-    )
-    .await
-    .expect("gateway starts")
+    CloudSim::start("127.0.0.1:0".parse().unwrap(), app, key, clock, faults)
+        .await
+        .expect("gateway starts")
 }
 
 pub fn settings(url: &str) -> CloudSettings {
