@@ -325,6 +325,9 @@ pub enum Cmd {
         /// Charge even if the same amount was approved moments ago.
         #[arg(long)]
         force: bool,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         sale: SaleFlags,
         #[command(flatten)]
@@ -340,6 +343,9 @@ pub enum Cmd {
         /// The original's order number (a completion's gives a completion refund).
         #[arg(long)]
         orig: Option<String>,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         terminal: TerminalFlags,
         #[command(flatten)]
@@ -352,6 +358,9 @@ pub enum Cmd {
     Void {
         /// The order number to void.
         orig_order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         terminal: TerminalFlags,
         #[command(flatten)]
@@ -363,6 +372,9 @@ pub enum Cmd {
         orig_order: String,
         /// The tip in force afterwards, in major units.
         amount: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Pre-authorisation: holds the amount on the card.
     Auth {
@@ -380,14 +392,26 @@ pub enum Cmd {
     Query {
         /// Any order number.
         order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Close the terminal's waiting screen for an unpaid order.
     Close {
         /// The order the terminal is waiting on.
         order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Close the batch: the journal's totals and the terminal's reply.
     BatchClose {
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
+        /// Through the cloud: close every terminal's batch, not only the lane's.
+        #[arg(long)]
+        all_terminals: bool,
         #[command(flatten)]
         supervisor: SupervisorPin,
     },
@@ -482,18 +506,50 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// Which way the command goes (`--via`, `--all-terminals`).
+    pub fn route(&self) -> crate::lane::Route {
+        use crate::lane::Route;
+        match self {
+            Cmd::BatchClose {
+                via: ViaArg::Cloud,
+                all_terminals: true,
+                ..
+            } => Route::CloudAllTerminals,
+            Cmd::Sale { via, .. }
+            | Cmd::Refund { via, .. }
+            | Cmd::Void { via, .. }
+            | Cmd::Tip { via, .. }
+            | Cmd::Query { via, .. }
+            | Cmd::Close { via, .. }
+            | Cmd::BatchClose { via, .. } => match via {
+                ViaArg::Lan => Route::Lan,
+                ViaArg::Cloud => Route::Cloud,
+            },
+            _ => Route::Lan,
+        }
+    }
+
     /// The supervisor PIN given with a command that takes one (`--pin` or
     /// TILL_SUPERVISOR_PIN).
     pub fn supervisor_pin(&self) -> Option<&str> {
         match self {
             Cmd::Refund { supervisor, .. }
             | Cmd::Void { supervisor, .. }
-            | Cmd::BatchClose { supervisor }
+            | Cmd::BatchClose { supervisor, .. }
             | Cmd::Resolve { supervisor, .. } => supervisor.pin.as_deref(),
             _ => None,
         }
     }
 }
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ViaArg {
+    #[default]
+    Lan,
+    Cloud,
+}
+
+impl ViaArg {}
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ResolveAs {

@@ -131,3 +131,56 @@ async fn a_tampered_answer_is_never_booked_approved() {
     let row = rig.done(&order).await;
     assert_eq!(row.state, TxnState::Approved);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_goes_via_cloud() {
+    let gateway = start_gateway_at(CloudFaults::default(), system_clock()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
+    // No terminal on the LAN at all: the cloud needs none with a configured serial.
+    let till = |args: &[&str]| {
+        let cmd = common::till(dir.path(), "127.0.0.1:9", &config);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::run(cmd, &args).await
+        }
+    };
+    let refund = till(&[
+        "refund",
+        "3.00",
+        "--orig",
+        "X9-ELSEWHERE-9",
+        "--via",
+        "cloud",
+        "--json",
+    ])
+    .await;
+    assert_eq!(refund.code, 0, "{}\n{}", refund.stdout, refund.stderr);
+    let order = refund.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let query = till(&["query", &order, "--via", "cloud", "--json"]).await;
+    assert_eq!(query.code, 0, "{}\n{}", query.stdout, query.stderr);
+    let batch = till(&["batch-close", "--via", "cloud", "--all-terminals", "--json"]).await;
+    assert_eq!(batch.code, 0, "{}\n{}", batch.stdout, batch.stderr);
+    let usage = till(&["batch-close", "--all-terminals"]).await;
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+    assert_eq!(
+        gateway.methods_asked(),
+        ["order.refund.submit", "order.query", "batch.close"]
+    );
+    // No card number nor key material in anything till wrote.
+    let key = std::fs::read_to_string(fixture("app_private_pkcs1.pem")).unwrap();
+    let key_line = key.lines().nth(1).unwrap();
+    for (path, bytes) in common::files_under(dir.path()) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("4761739001010010"), "{}", path.display());
+        assert!(
+            !text.contains(key_line) || path.ends_with("config.toml"),
+            "{}",
+            path.display()
+        );
+    }
+}
