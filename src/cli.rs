@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use chrono::NaiveDate;
 
+use crate::cloud::config::CloudFlags;
 use crate::config::Overrides;
 use crate::ecr::Receipts;
 use crate::journal::{TxnKind, TxnState};
@@ -62,6 +63,8 @@ pub struct Global {
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    #[command(flatten)]
+    pub cloud: CloudArgs,
     /// More detail in the log file (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -79,6 +82,44 @@ impl Global {
             data_dir: self.data_dir.clone(),
             mdns_interface: self.mdns_interface.clone(),
             store_url: self.store_url.clone(),
+            cloud: self.cloud.flags(),
+        }
+    }
+}
+
+/// The `[cloud]` table's keys as flags (see README's cloud section).
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Cloud options")]
+pub struct CloudArgs {
+    /// The cloud gateway's base URL; requests go to {url}/api/entry [env: TILL_CLOUD_URL].
+    #[arg(long, global = true, value_name = "URL")]
+    pub cloud_url: Option<String>,
+    /// The app id issued for the cloud Open API [env: TILL_CLOUD_APP_ID].
+    #[arg(long, global = true, value_name = "ID")]
+    pub cloud_app_id: Option<String>,
+    /// The merchant number at the gateway [env: TILL_CLOUD_MERCHANT_NO].
+    #[arg(long, global = true, value_name = "NO")]
+    pub cloud_merchant_no: Option<String>,
+    /// The lane's terminal serial at the gateway (default: the serial the terminal reports) [env: TILL_CLOUD_TERMINAL_SN].
+    #[arg(long, global = true, value_name = "SN")]
+    pub cloud_terminal_sn: Option<String>,
+    /// The app's private key file, PKCS#1 or PKCS#8 PEM [env: TILL_CLOUD_PRIVATE_KEY].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub cloud_private_key: Option<PathBuf>,
+    /// The gateway's public key file, SPKI PEM or base64 DER [env: TILL_CLOUD_GATEWAY_PUBLIC_KEY].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub cloud_gateway_public_key: Option<PathBuf>,
+}
+
+impl CloudArgs {
+    fn flags(&self) -> CloudFlags {
+        CloudFlags {
+            url: self.cloud_url.clone(),
+            app_id: self.cloud_app_id.clone(),
+            merchant_no: self.cloud_merchant_no.clone(),
+            terminal_sn: self.cloud_terminal_sn.clone(),
+            private_key: self.cloud_private_key.clone(),
+            gateway_public_key: self.cloud_gateway_public_key.clone(),
         }
     }
 }
@@ -326,6 +367,9 @@ pub enum Cmd {
         /// Charge even if the same amount was approved moments ago.
         #[arg(long)]
         force: bool,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         sale: SaleFlags,
         #[command(flatten)]
@@ -341,6 +385,9 @@ pub enum Cmd {
         /// The original's order number (a completion's gives a completion refund).
         #[arg(long)]
         orig: Option<String>,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         terminal: TerminalFlags,
         #[command(flatten)]
@@ -353,6 +400,9 @@ pub enum Cmd {
     Void {
         /// The order number to void.
         orig_order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
         #[command(flatten)]
         terminal: TerminalFlags,
         #[command(flatten)]
@@ -364,6 +414,9 @@ pub enum Cmd {
         orig_order: String,
         /// The tip in force afterwards, in major units.
         amount: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Pre-authorisation: holds the amount on the card.
     Auth {
@@ -381,14 +434,26 @@ pub enum Cmd {
     Query {
         /// Any order number.
         order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Close the terminal's waiting screen for an unpaid order.
     Close {
         /// The order the terminal is waiting on.
         order: String,
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
     },
     /// Close the batch: the journal's totals and the terminal's reply.
     BatchClose {
+        /// Which way it goes: the lane's terminal over the LAN, or the vendor's cloud gateway.
+        #[arg(long, value_enum, default_value = "lan")]
+        via: ViaArg,
+        /// Through the cloud: close every terminal's batch, not only the lane's.
+        #[arg(long)]
+        all_terminals: bool,
         #[command(flatten)]
         supervisor: SupervisorPin,
     },
@@ -501,13 +566,36 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// Which way the command goes (`--via`, `--all-terminals`).
+    pub fn route(&self) -> crate::lane::Route {
+        use crate::lane::Route;
+        match self {
+            Cmd::BatchClose {
+                via: ViaArg::Cloud,
+                all_terminals: true,
+                ..
+            } => Route::CloudAllTerminals,
+            Cmd::Sale { via, .. }
+            | Cmd::Refund { via, .. }
+            | Cmd::Void { via, .. }
+            | Cmd::Tip { via, .. }
+            | Cmd::Query { via, .. }
+            | Cmd::Close { via, .. }
+            | Cmd::BatchClose { via, .. } => match via {
+                ViaArg::Lan => Route::Lan,
+                ViaArg::Cloud => Route::Cloud,
+            },
+            _ => Route::Lan,
+        }
+    }
+
     /// The supervisor PIN given with a command that takes one (`--pin` or
     /// TILL_SUPERVISOR_PIN).
     pub fn supervisor_pin(&self) -> Option<&str> {
         match self {
             Cmd::Refund { supervisor, .. }
             | Cmd::Void { supervisor, .. }
-            | Cmd::BatchClose { supervisor }
+            | Cmd::BatchClose { supervisor, .. }
             | Cmd::Resolve { supervisor, .. } => supervisor.pin.as_deref(),
             _ => None,
         }
@@ -536,6 +624,12 @@ pub struct PairArgs {
 
 fn register_name(text: &str) -> Result<String, String> {
     crate::pair::check_name(text)
+}
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ViaArg {
+    #[default]
+    Lan,
+    Cloud,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+use crate::cloud::CloudSettings;
+use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
@@ -55,14 +57,14 @@ pub struct Sourced<T> {
 }
 
 impl<T> Sourced<T> {
-    fn default(value: T) -> Self {
+    pub(crate) fn default(value: T) -> Self {
         Sourced {
             value,
             source: Source::Default,
         }
     }
 
-    fn set(&mut self, value: Option<T>, source: Source) {
+    pub(crate) fn set(&mut self, value: Option<T>, source: Source) {
         if let Some(value) = value {
             *self = Sourced { value, source };
         }
@@ -103,6 +105,8 @@ pub struct FileConfig {
     pub mdns_interface: Option<String>,
     /// The store's PostgreSQL URL (`postgres://…`): every lane's rows in one place.
     pub store_url: Option<String>,
+    /// The vendor's cloud Open API (optional).
+    pub cloud: Option<CloudFile>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -131,6 +135,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub mdns_interface: Option<String>,
     pub store_url: Option<String>,
+    pub cloud: CloudFlags,
 }
 
 #[derive(Clone, Debug)]
@@ -162,6 +167,8 @@ pub struct Config {
     pub mdns_interface: Sourced<String>,
     /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
     pub store_url: Sourced<Option<String>>,
+    /// `[cloud]`; its keys are read by `load`.
+    pub cloud: CloudConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +249,7 @@ impl Config {
         cfg.store_url
             .set(flags.store_url.clone().map(Some), flag.clone());
         cfg.mdns_interface.set(flags.mdns_interface.clone(), flag);
+        cfg.cloud.apply_flags(&flags.cloud);
         cfg.validate(file_text.as_deref())?;
         Ok(cfg)
     }
@@ -272,6 +280,7 @@ impl Config {
             supervisor_refund_above: Sourced::default(None),
             mdns_interface: Sourced::default(DEFAULT_INTERFACE.to_string()),
             store_url: Sourced::default(None),
+            cloud: CloudConfig::default(),
         }
     }
 
@@ -306,6 +315,9 @@ impl Config {
         self.supervisor_refund_above
             .set(f.supervisor_refund_above.map(Some), src.clone());
         self.store_url.set(f.store_url.map(Some), src.clone());
+        if let (Some(cloud), Source::File(path)) = (&f.cloud, &src) {
+            self.cloud.apply_file(cloud, path);
+        }
         self.mdns_interface.set(f.mdns_interface, src);
     }
 
@@ -327,6 +339,7 @@ impl Config {
             env("TILL_STORE_URL").map(Some),
             Source::Env("TILL_STORE_URL"),
         );
+        self.cloud.apply_env(env);
     }
 
     /// Checks and normalises; `file_text` is the config file's text, to name the line
@@ -386,6 +399,15 @@ impl Config {
                 origin(&interface.source, file_text, "mdns_interface")
             ))
         })?;
+        self.cloud
+            .check(&|source, key| match (source, file_text) {
+                (Source::File(_), Some(text)) => match line_in_table(text, "cloud", key) {
+                    Some(line) => format!("{source} line {line}"),
+                    None => source.to_string(),
+                },
+                _ => source.to_string(),
+            })
+            .map_err(ConfigError::Invalid)?;
         for (key, sourced, range) in self.secs() {
             if !range.contains(&sourced.value) {
                 let line = match (&sourced.source, file_text) {
@@ -494,6 +516,7 @@ impl Config {
         settings.exponent = self.exponent();
         settings.duplicate_window = self.duplicate_window();
         settings.sale_defaults = self.sale_options();
+        settings.cloud = self.cloud();
         Ok(settings)
     }
 
@@ -509,6 +532,16 @@ impl Config {
             connect_timeout: secs(self.connect_timeout_secs.value, CONNECT_TIMEOUT_SECS),
             request_timeout: secs(self.request_timeout_secs.value, REQUEST_TIMEOUT_SECS),
         }
+    }
+
+    /// The cloud gateway's settings, when `[cloud]` is configured.
+    pub fn cloud(&self) -> Option<CloudSettings> {
+        let range = REQUEST_TIMEOUT_SECS;
+        let timeout = self
+            .request_timeout_secs
+            .value
+            .clamp(*range.start(), *range.end());
+        self.cloud.settings(Duration::from_secs(timeout))
     }
 
     /// The link settings, or why the terminal cannot be reached with this config.
@@ -553,8 +586,17 @@ impl Config {
         }
     }
 
-    /// `key = value  # source` lines for `till config`, app id partly masked.
+    /// `key = value  # source` lines for `till config`, app id partly masked; the cloud's
+    /// private key by its path only.
     pub fn describe(&self) -> Vec<(String, String, String)> {
+        let mut rows = self.describe_lan();
+        if self.cloud.is_configured() {
+            rows.extend(self.cloud.describe());
+        }
+        rows
+    }
+
+    fn describe_lan(&self) -> Vec<(String, String, String)> {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
         let terminal = |v: Option<String>| v.unwrap_or_else(|| "(the terminal's setting)".into());
         let flag = |v: &Sourced<Option<bool>>| terminal(v.value.map(|b| b.to_string()));
@@ -790,6 +832,19 @@ fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
         Target::parse(url)?;
     }
     Ok(())
+}
+
+/// The 1-based line where `key` is set inside `[table]` of a TOML text, if any.
+fn line_in_table(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let start = text.lines().position(|l| l.trim() == header)? + 1;
+    let body: String = text
+        .lines()
+        .skip(start)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect::<Vec<_>>()
+        .join("\n");
+    line_of(&body, key).map(|line| line + start)
 }
 
 /// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.

@@ -2,6 +2,8 @@
 
 pub mod checkup;
 pub mod cli;
+/// The vendor's cloud Open API: a second way to the terminals, behind the lane.
+pub mod cloud;
 pub mod config;
 /// mDNS / DNS-SD: finding a terminal by its serial, advertising the simulator.
 pub mod discover;

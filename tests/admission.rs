@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use till::ecr::TransType as T;
 use till::journal::{
-    Journal, JournalError, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState,
+    Journal, JournalError, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via,
 };
 use till::money::Money;
 
@@ -28,6 +28,8 @@ fn req(kind: TxnKind, amount: Option<i64>, orig: Option<&str>) -> Request {
         scenario: None,
         duplicate_window: None,
         supervisor: false,
+        via: Via::Lan,
+        terminal_sn: None,
     }
 }
 
@@ -257,4 +259,34 @@ fn journals_created_at_the_same_moment_are_one_journal() {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
+}
+
+#[test]
+fn an_original_never_seen_is_allowed_through_the_cloud_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let lan = j.admit(&req(
+        TxnKind::Trans(T::Refund),
+        Some(300),
+        Some("X9-ELSEWHERE-1"),
+    ));
+    assert!(
+        matches!(lan, Err(Refused::Rule(ref e)) if e.contains("--via cloud")),
+        "{lan:?}"
+    );
+    let cloud = Request {
+        via: Via::Cloud,
+        terminal_sn: Some("SN-OTHER".into()),
+        ..req(TxnKind::Trans(T::Void), None, Some("X9-ELSEWHERE-1"))
+    };
+    let row = j.admit(&cloud).unwrap();
+    assert_eq!(row.via, Via::Cloud);
+    assert_eq!(row.terminal_sn.as_deref(), Some("SN-OTHER"));
+    assert_eq!(row.orig_order_no.as_deref(), Some("X9-ELSEWHERE-1"));
+    // The same refusal while it is unresolved, whichever way the next one goes.
+    let next = j.admit(&Request {
+        via: Via::Cloud,
+        ..req(TxnKind::Trans(T::Refund), Some(100), Some("X9-ELSEWHERE-2"))
+    });
+    assert!(matches!(next, Err(Refused::Unresolved(_))), "{next:?}");
 }

@@ -483,6 +483,8 @@ async fn an_override_asks_for_the_pin_and_its_audit_line_says_it_was_given() {
             scenario: None,
             duplicate_window: None,
             supervisor: false,
+            via: till::journal::Via::Lan,
+            terminal_sn: None,
         })
         .unwrap();
     drop(journal);

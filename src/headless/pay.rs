@@ -12,7 +12,7 @@ use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal};
+use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Via};
 use crate::money::Money;
 use crate::supervisor::Act;
 
@@ -33,6 +33,18 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         return resolve(config, order, *state, note, supervised);
     }
     let pin = cmd.supervisor_pin().map(String::from);
+    let route = cmd.route();
+    if let Cmd::BatchClose {
+        all_terminals: true,
+        ..
+    } = &cmd
+        && route != Route::CloudAllTerminals
+    {
+        return Err(Failure::new(
+            Exit::Usage,
+            "--all-terminals goes with --via cloud",
+        ));
+    }
     let exponent = config.exponent();
     let amount = |text: &str| {
         Money::parse(text, exponent)
@@ -49,6 +61,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             force,
             sale,
             terminal,
+            ..
         } => Action::Pay(PayRequest::Sale {
             amount: amount(&a)?,
             tip: optional(&tip)?,
@@ -84,6 +97,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Tip {
             orig_order,
             amount: a,
+            ..
         } => Action::Pay(PayRequest::TipAdjust {
             orig: order(orig_order)?,
             tip: amount(&a)?,
@@ -100,8 +114,8 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             amount: Some(amount(&a)?),
         }),
         Cmd::BatchClose { .. } => Action::Pay(PayRequest::BatchClose),
-        Cmd::Query { order: o } => Action::Query(order(o)?),
-        Cmd::Close { order: o } => Action::Close(order(o)?),
+        Cmd::Query { order: o, .. } => Action::Query(order(o)?),
+        Cmd::Close { order: o, .. } => Action::Close(order(o)?),
         Cmd::Recover => Action::Recover,
         // Over the lane's own link: the protocol lets either side unpair.
         Cmd::Unpair { name } => Action::Unpair(super::pair::unpair_frame(config, name)),
@@ -148,6 +162,12 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     let resolve_wait = settings.link.request_timeout * 2;
     let connect_wait = settings.link.connect_timeout + Duration::from_secs(1);
 
+    // Through the cloud the LAN link is needed only to learn the terminal's serial.
+    let needs_link = route == Route::Lan
+        || settings
+            .cloud
+            .as_ref()
+            .is_none_or(|c| c.terminal_sn.is_none());
     let (lane, events, task) = lane::spawn(settings, journal, owner);
     let mut session = Session {
         lane,
@@ -156,12 +176,15 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         unresolved: Vec::new(),
         resolving: Vec::new(),
         forced: false,
+        route,
     };
     let result = async {
         if let Action::Pay(req) = action {
             // Nothing is sent until the lane is ready: until then a signal stops it all.
             let ready = async {
-                session.connected(connect_wait).await?;
+                if needs_link {
+                    session.connected(connect_wait).await?;
+                }
                 session.recovered(resolve_wait).await;
                 Ok::<(), Failure>(())
             };
@@ -175,7 +198,9 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         }
         // The rest moves no money: a signal simply stops it.
         let work = async {
-            session.connected(connect_wait).await?;
+            if needs_link {
+                session.connected(connect_wait).await?;
+            }
             match action {
                 Action::Query(order) => session.query(order, config).await,
                 Action::Close(order) => session.close(order).await,
@@ -246,6 +271,8 @@ struct Session {
     resolving: Vec<String>,
     /// A second signal stopped the wait for a payment's answer.
     forced: bool,
+    /// The way the command goes: the LAN or the cloud gateway.
+    route: Route,
 }
 
 impl Session {
@@ -317,10 +344,8 @@ impl Session {
         signals: &mut Signals,
     ) -> Result<Report, Failure> {
         // Not interrupted: once asked, the lane may have sent it.
-        let paid = match supervised {
-            true => self.lane.pay_supervised(req).await,
-            false => self.lane.pay(req).await,
-        };
+        let cloud_sale = self.route == Route::Cloud && matches!(req, PayRequest::Sale { .. });
+        let paid = self.lane.pay_routed(req, self.route, supervised).await;
         let order_no = paid.map_err(refusal_failure)?;
         self.progress
             .say(&format!("{order_no}: follow the prompts on the terminal"));
@@ -332,6 +357,19 @@ impl Session {
             let event = tokio::select! {
                 event = self.next(until) => event,
                 signal = signals.next() => {
+                    if signals.received() == 1 && cloud_sale {
+                        // A sale pushed through the cloud is withdrawn from the terminal;
+                        // the query that follows books what really happened.
+                        let closed = self.lane.close_order_via(order_no.clone(), Via::Cloud).await;
+                        self.progress.say(&format!(
+                            "{signal}: asked the gateway to close {order_no} ({}); waiting for its final state",
+                            match closed {
+                                Ok(answer) => answer.why,
+                                Err(e) => e.to_string(),
+                            }
+                        ));
+                        continue;
+                    }
                     if signals.received() == 1 {
                         let again = match signal {
                             "SIGINT" => "press Ctrl-C again",
@@ -376,7 +414,7 @@ impl Session {
     async fn query(&mut self, order: String, config: &Config) -> Result<Report, Failure> {
         let result = self
             .lane
-            .query(order.clone())
+            .query_via(order.clone(), self.route.via())
             .await
             .map_err(refusal_failure)?;
         Ok(super::output::query_report(&order, &result, config))
@@ -385,7 +423,7 @@ impl Session {
     async fn close(&mut self, order: String) -> Result<Report, Failure> {
         let answer = self
             .lane
-            .close_order(order.clone())
+            .close_order_via(order.clone(), self.route.via())
             .await
             .map_err(refusal_failure)?;
         Ok(super::output::answer_report(

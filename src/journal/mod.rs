@@ -91,6 +91,25 @@ pub enum JournalError {
     Sql(#[from] rusqlite::Error),
 }
 
+/// The way a request went to its terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// The lane's own terminal, over the LAN.
+    #[default]
+    Lan,
+    /// The vendor's cloud Open API.
+    Cloud,
+}
+
+impl Via {
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Lan => "lan",
+            Via::Cloud => "cloud",
+        }
+    }
+}
+
 /// What a row is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxnKind {
@@ -229,6 +248,9 @@ pub struct TxnRow {
     pub ref_no: Option<String>,
     pub entry_mode: Option<String>,
     pub raw: Option<String>,
+    pub via: Via,
+    /// The terminal a cloud request named ("all" for every terminal's batch).
+    pub terminal_sn: Option<String>,
 }
 
 impl TxnRow {
@@ -309,7 +331,7 @@ pub fn now() -> String {
 const COLUMNS: &str = "id, order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor, \
     currency, exponent, orig_order_no, lane, scenario, batch, created_at, sent_at, updated_at, \
     response_code, response_msg, trans_no, trans_status, brand, card, auth_code, ref_no, entry_mode, raw, \
-    asked_minor";
+    asked_minor, via, terminal_sn";
 
 /// Letters only, without I, L, O and U, so an identity never reads as a number or a word.
 const IDENTITY_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ";
@@ -528,21 +550,28 @@ impl Journal {
         }
         let batch = open_batch_in(&tx)?;
         let zero = Money::zero(req.exponent);
-        let amount = match req.orig_order_no.as_deref() {
-            Some(orig_no) => {
-                let orig = select(&tx, "WHERE order_no = ?1", [orig_no])?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| {
-                        Refused::Rule(format!("order {orig_no} is not in the journal"))
-                    })?;
+        let orig = match req.orig_order_no.as_deref() {
+            Some(orig_no) => select(&tx, "WHERE order_no = ?1", [orig_no])?
+                .into_iter()
+                .next(),
+            None => None,
+        };
+        let amount = match (req.orig_order_no.as_deref(), orig) {
+            // Through the cloud the original may live on another terminal, and the
+            // gateway decides what may be done to it (the last arm).
+            (Some(orig_no), None) if req.via == Via::Lan => {
+                return Err(Refused::Rule(format!(
+                    "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
+                )));
+            }
+            (Some(orig_no), Some(orig)) => {
                 let related = select(&tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
                 // A void or cancel gives back what the original moved.
                 let amount = req.amount.unwrap_or(orig.amount);
                 rules::check(req.kind, amount, &orig, &related, batch).map_err(Refused::Rule)?;
                 amount
             }
-            None => {
+            _ => {
                 let amount = req.amount.unwrap_or(zero);
                 rules::check_amount(req.kind, amount).map_err(Refused::Rule)?;
                 amount
@@ -567,6 +596,13 @@ impl Journal {
             JOURNALED.to_string()
         };
         insert_pending(&tx, &txn, batch, &why)?;
+        if req.via == Via::Cloud {
+            tx.execute(
+                "UPDATE txn SET via = ?1, terminal_sn = ?2 WHERE order_no = ?3",
+                params![req.via.name(), req.terminal_sn, order_no],
+            )
+            .map_err(JournalError::from)?;
+        }
         tx.commit().map_err(JournalError::from)?;
         Ok(self.get(&order_no)?)
     }
@@ -921,6 +957,9 @@ pub struct Request {
     pub duplicate_window: Option<Duration>,
     /// A supervisor gave the PIN for it: the audit line that journals it says so.
     pub supervisor: bool,
+    pub via: Via,
+    /// The terminal a cloud request names.
+    pub terminal_sn: Option<String>,
 }
 
 /// Why `admit` journaled nothing.
@@ -1154,6 +1193,8 @@ struct RawRow {
     updated_at: String,
     outcome: [Option<String>; 10],
     asked: Option<i64>,
+    via: Option<String>,
+    terminal_sn: Option<String>,
 }
 
 fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
@@ -1188,6 +1229,8 @@ fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
             r.get(26)?,
         ],
         asked: r.get(27)?,
+        via: r.get(28)?,
+        terminal_sn: r.get(29)?,
     })
 }
 
@@ -1199,6 +1242,11 @@ impl TryFrom<RawRow> for TxnRow {
             JournalError::Invalid(format!("order {}: stored {what} is not valid", r.order_no))
         };
         let money = |minor: i64| Money::from_minor(minor, r.exponent).map_err(|_| bad("amount"));
+        let via = match r.via.as_deref() {
+            None | Some("lan") => Via::Lan,
+            Some("cloud") => Via::Cloud,
+            Some(_) => return Err(bad("route")),
+        };
         let [
             response_code,
             response_msg,
@@ -1239,6 +1287,8 @@ impl TryFrom<RawRow> for TxnRow {
             ref_no,
             entry_mode,
             raw,
+            via,
+            terminal_sn: r.terminal_sn,
         })
     }
 }

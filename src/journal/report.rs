@@ -274,7 +274,7 @@ fn local_hour(rfc3339: &str, utc_offset_secs: i32) -> Option<u32> {
 /// terminal's text) stay on disk, which makes a year of rows several times cheaper.
 const REPORT_COLUMNS: &str = "id, order_no, '', kind, state, amount_minor, tip_minor, cashback_minor, \
     currency, exponent, orig_order_no, lane, NULL, batch, created_at, NULL, '', \
-    NULL, NULL, NULL, NULL, brand, NULL, NULL, NULL, NULL, NULL, asked_minor";
+    NULL, NULL, NULL, NULL, brand, NULL, NULL, NULL, NULL, NULL, asked_minor, via, NULL";
 
 fn report_rows(
     conn: &rusqlite::Connection,

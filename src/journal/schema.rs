@@ -113,6 +113,12 @@ const MIGRATIONS: &[&str] = &[
         WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')
         BEGIN INSERT OR REPLACE INTO outbox (tbl, row_id) VALUES ('audit', NEW.id); END;
     ",
+    // v5: rows sent through the vendor's cloud Open API say so, and for which terminal
+    // (NULL: the lane's own terminal over the LAN, as every earlier row was).
+    "
+    ALTER TABLE txn ADD COLUMN via TEXT;
+    ALTER TABLE txn ADD COLUMN terminal_sn TEXT;
+    ",
 ];
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;

@@ -5,19 +5,25 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::command::{
-    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
+    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route, Settings, Step,
 };
 use super::options::SaleOptions;
 use super::owner::LaneOwner;
+use crate::cloud::{CloudClient, Terminal, system_clock};
 use crate::ecr::{
     Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, names_other_order,
     outcome_for, query_verdict, tip_verdict,
 };
-use crate::journal::{Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, rules};
-use crate::link::{Answer, Link, LinkEvent, LinkState, SendError, backoff, new_request_id};
+use crate::journal::{
+    Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via, rules,
+};
+use crate::link::{
+    Answer, Direction, Link, LinkEvent, LinkState, SendError, backoff, new_request_id,
+};
+use crate::mask::mask_frame;
 use crate::money::Money;
 
 /// The way in: a cheap, cloneable sender of commands.
@@ -41,31 +47,55 @@ impl LaneHandle {
 
     /// Journals and sends a money-moving request; returns its order number.
     pub async fn pay(&self, req: PayRequest) -> Result<String, Refusal> {
-        self.ask(|reply| Command::Pay {
-            req,
-            supervisor: false,
-            reply,
-        })
-        .await
+        self.pay_routed(req, Route::Lan, false).await
     }
 
     /// `pay`, for a request a supervisor allowed with the PIN (see `supervisor`): the
     /// journal's audit trail says so.
     pub async fn pay_supervised(&self, req: PayRequest) -> Result<String, Refusal> {
+        self.pay_routed(req, Route::Lan, true).await
+    }
+
+    /// `pay` or `pay_supervised` by the way the request goes.
+    pub async fn pay_routed(
+        &self,
+        req: PayRequest,
+        route: Route,
+        supervisor: bool,
+    ) -> Result<String, Refusal> {
         self.ask(|reply| Command::Pay {
             req,
-            supervisor: true,
+            route,
+            supervisor,
             reply,
         })
         .await
     }
 
     pub async fn query(&self, order_no: String) -> Result<QueryResult, Refusal> {
-        self.ask(|reply| Command::Query { order_no, reply }).await
+        self.query_via(order_no, Via::Lan).await
+    }
+
+    pub async fn query_via(&self, order_no: String, via: Via) -> Result<QueryResult, Refusal> {
+        self.ask(|reply| Command::Query {
+            order_no,
+            via,
+            reply,
+        })
+        .await
     }
 
     pub async fn close_order(&self, order_no: String) -> Result<Answer, Refusal> {
-        self.ask(|reply| Command::Close { order_no, reply }).await
+        self.close_order_via(order_no, Via::Lan).await
+    }
+
+    pub async fn close_order_via(&self, order_no: String, via: Via) -> Result<Answer, Refusal> {
+        self.ask(|reply| Command::Close {
+            order_no,
+            via,
+            reply,
+        })
+        .await
     }
 
     /// One `ecrhub.heartbeat` through the actor, answered when the terminal answers.
@@ -119,11 +149,18 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(32);
     let (events, events_rx) = mpsc::unbounded_channel();
     let link = Link::new(settings.link.clone());
+    let cloud = match settings.cloud.clone() {
+        Some(cloud) => CloudClient::new(cloud, system_clock()).map(Some),
+        None => Ok(None),
+    };
     let actor = Actor {
         settings,
         journal,
         _owner: owner,
         link,
+        cloud,
+        cloud_calls: JoinSet::new(),
+        device_sn: None,
         events,
         inflight: HashMap::new(),
         resolving: BTreeMap::new(),
@@ -171,6 +208,8 @@ struct Resolving {
     attempts: u32,
     next_at: Instant,
     asking: bool,
+    /// The way the row went, and so the way its queries go.
+    via: Via,
 }
 
 struct Actor {
@@ -179,6 +218,12 @@ struct Actor {
     /// The lane is this process's while the actor runs.
     _owner: LaneOwner,
     link: Link,
+    /// The cloud gateway's client: None when not configured, or why it cannot run.
+    cloud: Result<Option<CloudClient>, String>,
+    /// Cloud requests on their way; each ends in an `Answer` like the link's.
+    cloud_calls: JoinSet<Answer>,
+    /// The serial the terminal reported over the LAN (the cloud's default terminal).
+    device_sn: Option<String>,
     events: mpsc::UnboundedSender<Event>,
     inflight: HashMap<String, Inflight>,
     resolving: BTreeMap<String, Resolving>,
@@ -196,6 +241,12 @@ impl Actor {
                     None => self.shutdown_since = Some(Instant::now()),
                 },
                 wake = self.link.wait() => self.link.handle(wake).await,
+                Some(done) = self.cloud_calls.join_next(), if !self.cloud_calls.is_empty() => {
+                    match done {
+                        Ok(answer) => self.on_cloud_answer(answer),
+                        Err(e) => tracing::error!("a cloud request's task failed: {e}"),
+                    }
+                }
                 _ = tokio::time::sleep_until(resolve_at) => self.ask_due().await,
             }
             self.pump_link_events();
@@ -266,25 +317,35 @@ impl Actor {
         match command {
             Command::Pay {
                 req,
+                route,
                 supervisor,
                 reply,
             } => {
-                let result = self.pay(req, supervisor).await;
+                let result = self.pay(req, route, supervisor).await;
                 let _ = reply.send(result);
             }
-            Command::Query { order_no, reply } => {
+            Command::Query {
+                order_no,
+                via,
+                reply,
+            } => {
                 let op = Operation::Query {
                     order_no: order_no.clone(),
                 };
-                self.send_tracked(&op, Inflight::Query { order_no, reply })
+                self.send_tracked(&op, via, Inflight::Query { order_no, reply })
                     .await;
             }
-            Command::Close { order_no, reply } => {
+            Command::Close {
+                order_no,
+                via,
+                reply,
+            } => {
                 let op = Operation::Close { order_no };
-                self.send_tracked(&op, Inflight::Answer { reply }).await;
+                self.send_tracked(&op, via, Inflight::Answer { reply })
+                    .await;
             }
             Command::Heartbeat { reply } => {
-                self.send_tracked(&Operation::Heartbeat, Inflight::Answer { reply })
+                self.send_tracked(&Operation::Heartbeat, Via::Lan, Inflight::Answer { reply })
                     .await;
             }
             Command::Reconnect => self.link.retry_now(),
@@ -321,7 +382,20 @@ impl Actor {
     }
 
     /// Sends a request a person asked for and remembers why, keyed by its request id.
-    async fn send_tracked(&mut self, op: &Operation, inflight: Inflight) {
+    async fn send_tracked(&mut self, op: &Operation, via: Via, inflight: Inflight) {
+        if via == Via::Cloud {
+            let request_id = new_request_id();
+            let sent = self
+                .cloud_terminal(Route::Cloud)
+                .and_then(|terminal| self.cloud_send(op, &terminal, &request_id));
+            match sent {
+                Ok(()) => {
+                    self.inflight.insert(request_id, inflight);
+                }
+                Err(why) => inflight.refuse(Refusal::Invalid(why)),
+            }
+            return;
+        }
         if !self.link.is_up() {
             return inflight.refuse(Refusal::NotConnected);
         }
@@ -369,14 +443,30 @@ impl Actor {
         }
     }
 
-    async fn pay(&mut self, req: PayRequest, supervisor: bool) -> Result<String, Refusal> {
+    async fn pay(
+        &mut self,
+        req: PayRequest,
+        route: Route,
+        supervisor: bool,
+    ) -> Result<String, Refusal> {
         if self.shutdown_since.is_some() {
             return Err(Refusal::ShuttingDown);
         }
         if let Some(order_no) = self.paying() {
             return Err(Refusal::Busy(order_no.to_string()));
         }
-        if !self.link.is_up() {
+        if route == Route::CloudAllTerminals && req != PayRequest::BatchClose {
+            return Err(Refusal::Invalid(
+                "only a batch close goes to every terminal".into(),
+            ));
+        }
+        let terminal = match route {
+            Route::Lan => None,
+            Route::Cloud | Route::CloudAllTerminals => {
+                Some(self.cloud_terminal(route).map_err(Refusal::Invalid)?)
+            }
+        };
+        if route == Route::Lan && !self.link.is_up() {
             // Rows an earlier run left unknown are taken up as soon as the link is back.
             self.resume_unresolved();
             return Err(Refusal::NotConnected);
@@ -401,6 +491,11 @@ impl Actor {
             },
             duplicate_window: (!force).then_some(self.settings.duplicate_window),
             supervisor,
+            via: route.via(),
+            terminal_sn: terminal.as_ref().map(|t| match t {
+                Terminal::One(sn) => sn.clone(),
+                Terminal::All => "all".into(),
+            }),
         });
         let row = match admitted {
             Ok(row) => row,
@@ -437,20 +532,30 @@ impl Actor {
                 order_no: order_no.clone(),
             },
         );
-        match self.link.request(&op, &request_id, None).await {
-            Err(SendError::NotConnected) => {
-                // Nothing left this machine: no money can have moved.
-                self.inflight.remove(&request_id);
-                let rec = OutcomeRecord {
-                    state: TxnState::Declined,
-                    response_msg: Some("not sent: the terminal is not connected".into()),
-                    ..OutcomeRecord::default()
-                };
-                self.record(&order_no, &rec, "not sent", None);
-                return Err(Refusal::NotConnected);
-            }
-            // The link went down mid-write; its unknown Answer is on its way.
-            Err(SendError::Failed(_)) | Ok(()) => {}
+        let not_sent = match &terminal {
+            None => match self.link.request(&op, &request_id, None).await {
+                Err(SendError::NotConnected) => Some((
+                    Refusal::NotConnected,
+                    "the terminal is not connected".to_string(),
+                )),
+                // The link went down mid-write; its unknown Answer is on its way.
+                Err(SendError::Failed(_)) | Ok(()) => None,
+            },
+            Some(terminal) => self
+                .cloud_send(&op, terminal, &request_id)
+                .err()
+                .map(|why| (Refusal::Invalid(why.clone()), why)),
+        };
+        if let Some((refusal, why)) = not_sent {
+            // Nothing left this machine: no money can have moved.
+            self.inflight.remove(&request_id);
+            let rec = OutcomeRecord {
+                state: TxnState::Declined,
+                response_msg: Some(format!("not sent: {why}")),
+                ..OutcomeRecord::default()
+            };
+            self.record(&order_no, &rec, "not sent", None);
+            return Err(refusal);
         }
         if let Err(e) = self.journal.mark_sent(&order_no, &request_id) {
             tracing::error!("marking {order_no} sent: {e}");
@@ -463,6 +568,65 @@ impl Actor {
             amount: Some(amount),
         });
         Ok(order_no)
+    }
+
+    fn cloud_client(&self) -> Result<&CloudClient, String> {
+        match &self.cloud {
+            Ok(Some(client)) => Ok(client),
+            Ok(None) => {
+                Err("the cloud is not configured: add a [cloud] table to the config file".into())
+            }
+            Err(why) => Err(why.clone()),
+        }
+    }
+
+    /// The terminal a cloud request names: the configured serial, else the one the
+    /// terminal reported over the LAN.
+    fn cloud_terminal(&self, route: Route) -> Result<Terminal, String> {
+        let client = self.cloud_client()?;
+        if route == Route::CloudAllTerminals {
+            return Ok(Terminal::All);
+        }
+        client
+            .settings()
+            .terminal_sn
+            .clone()
+            .or_else(|| self.device_sn.clone())
+            .map(Terminal::One)
+            .ok_or_else(|| {
+                "no terminal serial for the cloud: set [cloud] terminal_sn, or connect to the terminal once so it reports its own".into()
+            })
+    }
+
+    /// Signs and posts a request to the gateway; its answer comes back through
+    /// `cloud_calls` under `request_id`.
+    fn cloud_send(
+        &mut self,
+        op: &Operation,
+        terminal: &Terminal,
+        request_id: &str,
+    ) -> Result<(), String> {
+        let client = self.cloud_client()?.clone();
+        let prepared = client.prepare(op, terminal)?;
+        tracing::info!(method = %prepared.call.method, order_no = ?prepared.call.order_no, "cloud request");
+        self.emit(Event::Link(LinkNews::Wire {
+            dir: Direction::Out,
+            text: mask_frame(&prepared.body),
+        }));
+        self.cloud_calls
+            .spawn(client.send(prepared, request_id.to_string()));
+        Ok(())
+    }
+
+    fn on_cloud_answer(&mut self, answer: Answer) {
+        tracing::info!(outcome = %answer.outcome, why = %mask_frame(&answer.why), "cloud answer");
+        if let Some(raw) = &answer.raw {
+            self.emit(Event::Link(LinkNews::Wire {
+                dir: Direction::In,
+                text: raw.clone(),
+            }));
+        }
+        self.on_answer(answer);
     }
 
     /// Names a void or refund the way the terminal knows it for the original's kind: a
@@ -509,12 +673,10 @@ impl Actor {
 
     fn next_resolve_at(&self) -> Instant {
         let far = Instant::now() + Duration::from_secs(3600);
-        if !self.link.is_up() {
-            return far;
-        }
+        let link_up = self.link.is_up();
         self.resolving
             .values()
-            .filter(|r| !r.asking)
+            .filter(|r| !r.asking && (link_up || r.via == Via::Cloud))
             .map(|r| r.next_at)
             .min()
             .unwrap_or(far)
@@ -524,12 +686,17 @@ impl Actor {
         if self.resolving.contains_key(order_no) {
             return;
         }
+        let via = match self.journal.find(order_no) {
+            Ok(Some(row)) => row.via,
+            _ => Via::Lan,
+        };
         self.resolving.insert(
             order_no.to_string(),
             Resolving {
                 attempts: 0,
                 next_at: Instant::now(),
                 asking: false,
+                via,
             },
         );
         self.emit(Event::Progress {
@@ -543,15 +710,15 @@ impl Actor {
     /// Sends a query for every unknown outcome whose turn has come.
     async fn ask_due(&mut self) {
         let now = Instant::now();
-        let due: Vec<String> = self
+        let due: Vec<(String, Via)> = self
             .resolving
             .iter()
             .filter(|(_, r)| !r.asking && r.next_at <= now)
-            .map(|(o, _)| o.clone())
+            .map(|(o, r)| (o.clone(), r.via))
             .collect();
-        for order_no in due {
-            if !self.link.is_up() {
-                return;
+        for (order_no, via) in due {
+            if via == Via::Lan && !self.link.is_up() {
+                continue;
             }
             let request_id = new_request_id();
             let op = Operation::Query {
@@ -574,9 +741,17 @@ impl Actor {
                     order_no: order_no.clone(),
                 },
             );
-            if let Err(SendError::NotConnected) = self.link.request(&op, &request_id, None).await {
+            let not_sent = match via {
+                Via::Lan => match self.link.request(&op, &request_id, None).await {
+                    Err(SendError::NotConnected) => Some("the terminal is not connected".into()),
+                    _ => None,
+                },
+                // A query names the order alone, whichever terminal paid it.
+                Via::Cloud => self.cloud_send(&op, &Terminal::All, &request_id).err(),
+            };
+            if let Some(why) = not_sent {
                 self.inflight.remove(&request_id);
-                self.retry_later(&order_no, "the terminal is not connected".into());
+                self.retry_later(&order_no, why);
             }
         }
     }
@@ -652,7 +827,12 @@ impl Actor {
                     LinkNews::Down { reason, retry_in }
                 }
                 LinkEvent::State(LinkState::Closed) => LinkNews::Closed,
-                LinkEvent::Device(device) => LinkNews::Device(device),
+                LinkEvent::Device(device) => {
+                    if device.device_sn.is_some() {
+                        self.device_sn = device.device_sn.clone();
+                    }
+                    LinkNews::Device(device)
+                }
                 LinkEvent::Located { serial, address } => LinkNews::Located { serial, address },
                 LinkEvent::Heartbeat { rtt } => LinkNews::RoundTrip(rtt),
                 LinkEvent::Wire { dir, text } => LinkNews::Wire { dir, text },

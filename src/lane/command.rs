@@ -5,8 +5,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::options::SaleOptions;
+use crate::cloud::CloudSettings;
 use crate::ecr::{Answer, DeviceInfo, Direction, Operation, Order, PayScenario, Reply, TransType};
-use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
+use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState, Via};
 use crate::link::LinkConfig;
 use crate::money::Money;
 
@@ -30,6 +31,8 @@ pub struct Settings {
     /// The lane's terminal options (config), for what a sale, refund or void leaves
     /// unset.
     pub sale_defaults: SaleOptions,
+    /// The vendor's cloud gateway, when `[cloud]` is configured.
+    pub cloud: Option<CloudSettings>,
 }
 
 impl Settings {
@@ -47,6 +50,7 @@ impl Settings {
             shutdown_grace: Duration::from_secs(60),
             pause_at: None,
             sale_defaults: SaleOptions::default(),
+            cloud: None,
         }
     }
 }
@@ -78,6 +82,28 @@ impl PausePoint {
             PausePoint::AfterJournal => "after-journal",
             PausePoint::AfterSend => "after-send",
             PausePoint::AfterReply => "after-reply",
+        }
+    }
+}
+
+/// Which way a money-moving request goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Route {
+    /// To the lane's terminal over the LAN.
+    #[default]
+    Lan,
+    /// Through the cloud gateway, to the lane's terminal (or, for a refund, void or tip
+    /// of an order paid elsewhere, to the gateway that knows it).
+    Cloud,
+    /// Through the cloud gateway to every terminal of the merchant: a batch close only.
+    CloudAllTerminals,
+}
+
+impl Route {
+    pub fn via(self) -> Via {
+        match self {
+            Route::Lan => Via::Lan,
+            Route::Cloud | Route::CloudAllTerminals => Via::Cloud,
         }
     }
 }
@@ -241,6 +267,7 @@ pub enum Command {
     /// and sent (the end comes as `Event::Done`), or why it was refused.
     Pay {
         req: PayRequest,
+        route: Route,
         /// A supervisor gave the PIN for it (recorded in the audit trail).
         supervisor: bool,
         reply: oneshot::Sender<Result<String, Refusal>>,
@@ -248,11 +275,13 @@ pub enum Command {
     /// Ask the terminal about any order.
     Query {
         order_no: String,
+        via: Via,
         reply: oneshot::Sender<Result<QueryResult, Refusal>>,
     },
     /// Ask the terminal to close its waiting screen for an unpaid order.
     Close {
         order_no: String,
+        via: Via,
         reply: oneshot::Sender<Result<Answer, Refusal>>,
     },
     /// One application heartbeat, answered with the terminal's reply.

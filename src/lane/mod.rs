@@ -10,9 +10,10 @@ mod command;
 mod options;
 mod owner;
 
+pub use crate::journal::Via;
 pub use actor::{LaneHandle, spawn};
 pub use command::{
-    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Settings, Step,
+    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route, Settings, Step,
 };
 pub use options::{Description, DescriptionError, SaleOptions};
 pub use owner::{LaneOwner, OwnerError};

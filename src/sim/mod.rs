@@ -3,6 +3,7 @@
 //! queries, voids, refunds, tips and batch close answer from what really happened, can
 //! write the money that really moved to a ledger file, and has fault switches.
 
+pub mod cloud;
 pub mod terminal;
 
 use std::collections::HashMap;
@@ -605,6 +606,11 @@ pub struct SimArgs {
     /// Ask the register at this address (ws://ip:port) to pair, without mDNS.
     #[arg(long, value_name = "URL")]
     pub pair_with: Option<String>,
+    /// Run a simulated cloud gateway (Open API over HTTP) instead of a terminal.
+    #[arg(long)]
+    pub cloud: bool,
+    #[command(flatten)]
+    pub cloud_args: cloud::CloudSimArgs,
 }
 
 /// How long `--pair` looks for a register, and waits for its answer (a person may
@@ -649,6 +655,9 @@ impl SimArgs {
 /// Runs the simulator until Ctrl-C or SIGTERM.
 /// `till sim`; with `--advertise`, mDNS on `mdns_interface` only.
 pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()> {
+    if args.cloud {
+        return cloud::run(SocketAddr::new(args.bind, args.port), &args.cloud_args).await;
+    }
     let sim = Sim::start(args.to_config()).await?;
     eprintln!(
         "till sim: simulated CodePay terminal listening on {} (Ctrl-C to stop)",

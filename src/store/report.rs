@@ -5,13 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Row;
 
 use super::{Store, StoreError};
-use crate::journal::{RangeReport, Term, TxnKind, TxnRow, TxnState, parse_term};
+use crate::journal::{RangeReport, Term, TxnKind, TxnRow, TxnState, Via, parse_term};
 use crate::money::Money;
 
 const COLUMNS: &str = "id, order_no, kind, state, amount_minor, asked_minor, tip_minor, \
     cashback_minor, currency, exponent, orig_order_no, lane, scenario, batch, created_at, \
     sent_at, updated_at, response_code, response_msg, trans_no, trans_status, brand, card, \
-    auth_code, ref_no, entry_mode";
+    auth_code, ref_no, entry_mode, via, terminal_sn";
 
 /// A lane as its last sync left it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +65,11 @@ fn txn_row(r: &Row) -> Result<TxnRow, StoreError> {
         ref_no: r.get("ref_no"),
         entry_mode: r.get("entry_mode"),
         raw: None,
+        via: match r.get::<_, String>("via").as_str() {
+            "cloud" => Via::Cloud,
+            _ => Via::Lan,
+        },
+        terminal_sn: r.get("terminal_sn"),
     })
 }
 

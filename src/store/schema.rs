@@ -72,6 +72,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (journal, lane)
     );
     ",
+    // v2: rows sent through the vendor's cloud say so, and for which terminal.
+    "
+    ALTER TABLE txn ADD COLUMN via text NOT NULL DEFAULT 'lan';
+    ALTER TABLE txn ADD COLUMN terminal_sn text;
+    ",
 ];
 
 const KNOWN: i32 = MIGRATIONS.len() as i32;

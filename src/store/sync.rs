@@ -24,9 +24,10 @@ const UPSERT_TXN: &str = "
     INSERT INTO txn (order_no, journal, id, lane, kind, state, amount_minor, asked_minor,
         tip_minor, cashback_minor, currency, exponent, orig_order_no, scenario, batch,
         created_at, sent_at, updated_at, response_code, response_msg, trans_no,
-        trans_status, brand, card, auth_code, ref_no, entry_mode, order_tail, card_last4)
+        trans_status, brand, card, auth_code, ref_no, entry_mode, order_tail, card_last4,
+        via, terminal_sn)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+        $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
     ON CONFLICT (order_no) DO UPDATE SET
         state = EXCLUDED.state, amount_minor = EXCLUDED.amount_minor,
         tip_minor = EXCLUDED.tip_minor, cashback_minor = EXCLUDED.cashback_minor,
@@ -35,7 +36,8 @@ const UPSERT_TXN: &str = "
         trans_no = EXCLUDED.trans_no, trans_status = EXCLUDED.trans_status,
         brand = EXCLUDED.brand, card = EXCLUDED.card, auth_code = EXCLUDED.auth_code,
         ref_no = EXCLUDED.ref_no, entry_mode = EXCLUDED.entry_mode,
-        card_last4 = EXCLUDED.card_last4, copied_at = now()";
+        card_last4 = EXCLUDED.card_last4, terminal_sn = EXCLUDED.terminal_sn,
+        copied_at = now()";
 
 const UPSERT_AUDIT: &str = "
     INSERT INTO audit (journal, id, order_no, at, who, from_state, to_state, why)
@@ -151,6 +153,8 @@ fn txn_params(journal: &str, r: &TxnRow) -> Result<Params, StoreError> {
         Box::new(r.entry_mode.clone()),
         Box::new(order_tail(&r.order_no)),
         Box::new(last4),
+        Box::new(r.via.name().to_string()),
+        Box::new(r.terminal_sn.clone()),
     ]))
 }
 

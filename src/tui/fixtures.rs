@@ -32,6 +32,8 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
         ref_no: None,
         entry_mode: None,
         raw: None,
+        via: crate::journal::Via::Lan,
+        terminal_sn: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod cloud;
 pub mod hostile;
 pub mod pg;
 pub mod pty;

@@ -1,0 +1,21 @@
+//! The vendor's cloud Open API, for what the LAN cannot do: refund, void, query and
+//! tip-adjust a payment made on another terminal, close every terminal's batch, push a
+//! sale to a terminal in Cloud mode. Signed requests, verified answers; the lane judges
+//! the answers with the same outcome rules as the terminal's.
+
+pub mod client;
+pub mod config;
+pub mod keys;
+pub mod methods;
+pub mod settings;
+pub mod sign;
+pub mod wire;
+
+pub use client::{Clock, CloudClient, system_clock};
+pub use keys::{AppKey, KeyError};
+pub use methods::{Methods, MethodsFile};
+pub use settings::CloudSettings;
+pub use wire::{Call, Decoded, Terminal};
+
+/// The gateway refuses requests whose timestamp is further than this from its clock.
+pub const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;

@@ -1,0 +1,178 @@
+//! The cloud client against the simulated gateway over loopback HTTP: every method,
+//! and every fault judged unknown (never approved). Client and gateway share a fixed
+//! clock, so nothing here depends on the wall clock.
+
+mod common;
+
+use common::cloud::*;
+use till::cloud::{CloudClient, Terminal};
+use till::ecr::{Answer, Operation, Order, Outcome, PayScenario, QueryVerdict, query_verdict};
+use till::money::Money;
+use till::sim::cloud::CloudFaults;
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, 2).unwrap()
+}
+
+async fn ask(client: &CloudClient, op: Operation, terminal: Terminal) -> Answer {
+    let prepared = client.prepare(&op, &terminal).expect("prepared");
+    client.send(prepared, "r-1".into()).await
+}
+
+fn lane() -> Terminal {
+    Terminal::One("SN-LANE".into())
+}
+
+fn query(order_no: &str) -> Operation {
+    Operation::Query {
+        order_no: order_no.into(),
+    }
+}
+
+#[tokio::test]
+async fn every_method_against_the_gateway() {
+    let gateway = start_gateway(CloudFaults::default()).await;
+    let client = CloudClient::new(settings(&gateway.url()), fixed_clock(NOW_MS)).unwrap();
+
+    // A sale pushed to the terminal is created (9), paying (0), then completed (2).
+    let sale = Operation::Order(Order::sale("C1-S-1", usd(1234), PayScenario::Card));
+    let answer = ask(&client, sale, lane()).await;
+    assert_eq!(answer.outcome, Outcome::Unknown, "{}", answer.why);
+    let first = ask(&client, query("C1-S-1"), lane()).await;
+    assert!(matches!(
+        query_verdict(first.reply.as_ref().unwrap()),
+        QueryVerdict::Undetermined(_)
+    ));
+    let second = ask(&client, query("C1-S-1"), lane()).await;
+    let reply = second.reply.as_ref().unwrap();
+    assert_eq!(query_verdict(reply), QueryVerdict::Moved);
+    assert_eq!(reply.biz.card_no.as_deref(), Some("476173******0010"));
+    assert!(!second.raw.as_deref().unwrap().contains("4761739001010010"));
+
+    // A pushed sale closed before it was paid is cancelled.
+    let other = Operation::Order(Order::sale("C1-S-2", usd(500), PayScenario::Card));
+    ask(&client, other, lane()).await;
+    let close = ask(
+        &client,
+        Operation::Close {
+            order_no: "C1-S-2".into(),
+        },
+        lane(),
+    )
+    .await;
+    assert_eq!(close.outcome, Outcome::Approved, "{}", close.why);
+    assert_eq!(gateway.status_of("C1-S-2").as_deref(), Some("3"));
+
+    // Referenced refund and void of an order paid on another terminal, a tip, and every
+    // terminal's batch.
+    let refund = Operation::Order(Order::refund("C1-R-1", usd(300), Some("X9-OTHER-1".into())));
+    assert_eq!(
+        ask(&client, refund, lane()).await.outcome,
+        Outcome::Approved
+    );
+    let void = Operation::Order(Order::void("C1-V-1", "X9-OTHER-2"));
+    assert_eq!(ask(&client, void, lane()).await.outcome, Outcome::Approved);
+    let tip = Operation::TipAdjust {
+        orig_order_no: "C1-S-1".into(),
+        tip: usd(200),
+    };
+    assert_eq!(ask(&client, tip, lane()).await.outcome, Outcome::Approved);
+    let batch = ask(&client, Operation::BatchClose, Terminal::All).await;
+    assert_eq!(batch.outcome, Outcome::Approved, "{}", batch.why);
+
+    // An order the gateway never saw: no money moved.
+    let unknown = ask(&client, query("C1-NEVER"), lane()).await;
+    assert_eq!(
+        query_verdict(unknown.reply.as_ref().unwrap()),
+        QueryVerdict::NotMoved
+    );
+
+    assert_eq!(
+        gateway.methods_asked(),
+        [
+            "wisehub.cloud.pay.order",
+            "order.query",
+            "order.query",
+            "wisehub.cloud.pay.order",
+            "wisehub.cloud.pay.close",
+            "order.refund.submit",
+            "order.revoker",
+            "tip.adjustment",
+            "batch.close",
+            "order.query"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn faults_are_unknown_never_approved() {
+    let gateway = start_gateway(CloudFaults::default()).await;
+    let client = CloudClient::new(settings(&gateway.url()), fixed_clock(NOW_MS)).unwrap();
+    let faults = [
+        CloudFaults {
+            unsigned: true,
+            ..CloudFaults::default()
+        },
+        CloudFaults {
+            bad_signature: true,
+            ..CloudFaults::default()
+        },
+        CloudFaults {
+            server_error: true,
+            ..CloudFaults::default()
+        },
+        CloudFaults {
+            timeout: true,
+            ..CloudFaults::default()
+        },
+        CloudFaults {
+            in_progress: true,
+            ..CloudFaults::default()
+        },
+    ];
+    for (i, fault) in faults.into_iter().enumerate() {
+        gateway.set_faults(fault.clone());
+        let order_no = format!("C1-F-{i}");
+        let refund = Operation::Order(Order::refund(&order_no, usd(100), Some("X9-1".into())));
+        let answer = ask(&client, refund, lane()).await;
+        assert_eq!(
+            answer.outcome,
+            Outcome::Unknown,
+            "{fault:?}: {}",
+            answer.why
+        );
+        assert!(answer.reply.is_none() || fault.in_progress, "{fault:?}");
+        // The gateway carried it out; a signed query says so.
+        gateway.set_faults(CloudFaults::default());
+        let mut verdict = QueryVerdict::Undetermined(String::new());
+        for _ in 0..3 {
+            let answer = ask(&client, query(&order_no), lane()).await;
+            verdict = query_verdict(answer.reply.as_ref().unwrap());
+            if verdict == QueryVerdict::Moved {
+                break;
+            }
+        }
+        assert_eq!(verdict, QueryVerdict::Moved, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_clock_off_by_more_than_fifteen_minutes_is_refused() {
+    let gateway = start_gateway(CloudFaults::default()).await;
+    let late = CloudClient::new(
+        settings(&gateway.url()),
+        fixed_clock(NOW_MS + 16 * 60 * 1000),
+    )
+    .unwrap();
+    let answer = ask(&late, query("C1-ANY"), lane()).await;
+    let reply = answer.reply.expect("a signed refusal");
+    assert_eq!(reply.response_code.as_deref(), Some("40001"));
+    // Within the window: answered.
+    let near = CloudClient::new(
+        settings(&gateway.url()),
+        fixed_clock(NOW_MS - 14 * 60 * 1000),
+    )
+    .unwrap();
+    let answer = ask(&near, query("C1-ANY"), lane()).await;
+    assert_eq!(answer.reply.unwrap().response_code.as_deref(), Some("107"));
+}

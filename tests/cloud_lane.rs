@@ -1,0 +1,186 @@
+//! The lane through the cloud: the same write-ahead row, the same unknown -> query
+//! recovery and the same refusal while unresolved, against the simulated gateway over
+//! loopback HTTP (and the LAN simulator for the lane's own link).
+
+mod common;
+
+use common::cloud::*;
+use common::{Rig, start_sim};
+use till::cloud::system_clock;
+use till::journal::{TxnState, Via};
+use till::lane::{Event, PayRequest, Refusal, Route, SaleOptions};
+use till::money::Money;
+use till::sim::Faults;
+use till::sim::cloud::{CloudFaults, CloudSim};
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, 2).unwrap()
+}
+
+async fn rig(faults: CloudFaults) -> (Rig, CloudSim) {
+    let gateway = start_gateway_at(faults, system_clock()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = gateway.url();
+    let rig = Rig::with(dir, sim, |s| s.cloud = Some(settings(&url))).await;
+    (rig, gateway)
+}
+
+fn refund(orig: &str, minor: i64) -> PayRequest {
+    PayRequest::Refund {
+        amount: usd(minor),
+        orig: Some(orig.into()),
+        options: SaleOptions::default(),
+    }
+}
+
+fn void(orig: &str) -> PayRequest {
+    PayRequest::Void {
+        orig: orig.into(),
+        options: SaleOptions::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_of_another_terminals_order_goes_through_the_cloud() {
+    let (mut rig, gateway) = rig(CloudFaults::default()).await;
+    // Over the LAN the journal must know the original.
+    let lan = rig.lane.pay(refund("X9-ELSEWHERE-1", 300)).await;
+    assert!(matches!(lan, Err(Refusal::Invalid(ref e)) if e.contains("not in the journal")));
+    let order = rig
+        .lane
+        .pay_routed(refund("X9-ELSEWHERE-1", 300), Route::Cloud, false)
+        .await
+        .unwrap();
+    let row = rig.done(&order).await;
+    assert_eq!(row.state, TxnState::Approved);
+    assert_eq!(row.via, Via::Cloud);
+    assert_eq!(row.terminal_sn.as_deref(), Some("SN-LANE"));
+    assert_eq!(row.card.as_deref(), Some("476173******0010"));
+    let raw = row.raw.unwrap_or_default();
+    assert!(!raw.contains("4761739001010010"), "{raw}");
+    assert_eq!(gateway.methods_asked(), ["order.refund.submit"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_pushed_through_the_cloud_is_settled_by_query() {
+    let (mut rig, gateway) = rig(CloudFaults::default()).await;
+    let sale = PayRequest::Sale {
+        amount: usd(1234),
+        tip: None,
+        cashback: None,
+        scenario: till::ecr::PayScenario::Card,
+        force: false,
+        options: SaleOptions::default(),
+    };
+    let order = rig
+        .lane
+        .pay_routed(sale, Route::Cloud, false)
+        .await
+        .unwrap();
+    let row = rig.done(&order).await;
+    assert_eq!(row.state, TxnState::Approved, "{:?}", row.response_msg);
+    let asked = gateway.methods_asked();
+    assert_eq!(asked[0], "wisehub.cloud.pay.order");
+    assert!(asked[1..].iter().all(|m| m == "order.query"), "{asked:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_is_resolved_by_a_signed_query() {
+    let (mut rig, gateway) = rig(CloudFaults {
+        timeout: true,
+        ..CloudFaults::default()
+    })
+    .await;
+    let order = rig
+        .lane
+        .pay_routed(void("X9-ELSEWHERE-2"), Route::Cloud, false)
+        .await
+        .unwrap();
+    rig.wait_for(|e| matches!(e, Event::Progress { order_no, .. } if *order_no == order))
+        .await;
+    let row = rig.done(&order).await;
+    assert_eq!(row.state, TxnState::Approved);
+    assert!(gateway.methods_asked().contains(&"order.query".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_answer_is_never_booked_approved() {
+    let (mut rig, gateway) = rig(CloudFaults {
+        bad_signature: true,
+        also_queries: true,
+        ..CloudFaults::default()
+    })
+    .await;
+    let order = rig
+        .lane
+        .pay_routed(refund("X9-ELSEWHERE-3", 500), Route::Cloud, false)
+        .await
+        .unwrap();
+    // Several tampered query answers later, still unknown: and nothing new may start.
+    common::eventually(|| gateway.methods_asked().len() >= 4).await;
+    let row = rig.journal().find(&order).unwrap().unwrap();
+    assert_eq!(row.state, TxnState::Unknown);
+    let next = rig
+        .lane
+        .pay_routed(refund("X9-ELSEWHERE-4", 100), Route::Cloud, false)
+        .await;
+    assert!(matches!(next, Err(Refusal::Unresolved { .. })), "{next:?}");
+    // A gateway that signs again settles it.
+    gateway.set_faults(CloudFaults::default());
+    let row = rig.done(&order).await;
+    assert_eq!(row.state, TxnState::Approved);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_goes_via_cloud() {
+    let gateway = start_gateway_at(CloudFaults::default(), system_clock()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
+    // No terminal on the LAN at all: the cloud needs none with a configured serial.
+    let till = |args: &[&str]| {
+        let cmd = common::till(dir.path(), "127.0.0.1:9", &config);
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::run(cmd, &args).await
+        }
+    };
+    let refund = till(&[
+        "refund",
+        "3.00",
+        "--orig",
+        "X9-ELSEWHERE-9",
+        "--via",
+        "cloud",
+        "--json",
+    ])
+    .await;
+    assert_eq!(refund.code, 0, "{}\n{}", refund.stdout, refund.stderr);
+    let order = refund.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let query = till(&["query", &order, "--via", "cloud", "--json"]).await;
+    assert_eq!(query.code, 0, "{}\n{}", query.stdout, query.stderr);
+    let batch = till(&["batch-close", "--via", "cloud", "--all-terminals", "--json"]).await;
+    assert_eq!(batch.code, 0, "{}\n{}", batch.stdout, batch.stderr);
+    let usage = till(&["batch-close", "--all-terminals"]).await;
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+    assert_eq!(
+        gateway.methods_asked(),
+        ["order.refund.submit", "order.query", "batch.close"]
+    );
+    // No card number nor key material in anything till wrote.
+    let key = std::fs::read_to_string(fixture("app_private_pkcs1.pem")).unwrap();
+    let key_line = key.lines().nth(1).unwrap();
+    for (path, bytes) in common::files_under(dir.path()) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("4761739001010010"), "{}", path.display());
+        assert!(
+            !text.contains(key_line) || path.ends_with("config.toml"),
+            "{}",
+            path.display()
+        );
+    }
+}
