@@ -186,6 +186,21 @@ fn absurd_timeouts_are_errors_naming_the_key_and_the_line() {
     // A value that is not a number at all is the parser's error, with its line.
     let err = load("heartbeat_secs = -5\n").unwrap_err();
     assert!(err.to_string().contains("line 1"), "{err}");
+    // Days, not seconds: archive_after_days names its unit and its line.
+    let err = load("lane = \"L02\"\narchive_after_days = 0\n").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("archive_after_days") && message.contains("line 2"),
+        "{message}"
+    );
+    assert!(message.contains("1 to 36500 days"), "{message}");
+    assert_eq!(
+        load("archive_after_days = 30\n")
+            .unwrap()
+            .archive_after_days
+            .value,
+        30
+    );
 }
 
 #[test]

@@ -618,5 +618,60 @@ mod cli {
         assert_eq!(out.json()["rows"], 0);
         let check = run(t(), &["check", "--json"]).await;
         assert_eq!(check.json()["ok"], true, "{}", check.stdout);
+        // `till check` checks the archives too.
+        let archive = dir.path().join("data").join("till-2001.db");
+        std::fs::write(&archive, b"not a database".repeat(500)).unwrap();
+        let check = run(t(), &["check", "--json"]).await;
+        assert_eq!(check.code, 4, "{}", check.stderr);
+        let j = check.json();
+        assert_eq!(j["ok"], false);
+        assert!(
+            j["problems"][0].as_str().unwrap().contains("till-2001.db"),
+            "{j}"
+        );
     }
+}
+
+#[test]
+fn a_range_report_counts_as_the_batch_reports_do() {
+    let (path, every) = shared();
+    let j = Journal::open(path).unwrap();
+    let range = j.report_range(None, None, 0).unwrap();
+    assert_eq!(range.rows, every.len());
+    let batches: Vec<i64> = {
+        let mut b: Vec<i64> = every.iter().map(|r| r.batch).collect();
+        b.dedup();
+        b
+    };
+    // Not voids: a void gives back the tip in force, and a batch's report sees only
+    // the tip adjustments made in that batch.
+    for kind in ["sale", "refund", "completion", "pre-auth", "tip-adjust"] {
+        let (mut count, mut sum) = (0, 0);
+        for b in &batches {
+            let rep = j.report(till::journal::BatchSel::Number(*b)).unwrap();
+            if let Some(g) = rep.per_kind.iter().find(|g| g.name == kind) {
+                count += g.count;
+                sum += g.sum_minor;
+            }
+        }
+        let g = range.per_kind.iter().find(|g| g.name == kind).unwrap();
+        assert_eq!((g.count, g.sum_minor), (count, sum), "{kind}");
+    }
+    let lanes: i64 = range.per_lane.iter().map(|g| g.sum_minor).sum();
+    let hours: i64 = range.per_hour.iter().map(|g| g.sum_minor).sum();
+    let brands: i64 = range.per_brand.iter().map(|g| g.sum_minor).sum();
+    assert_eq!(
+        (lanes, hours, brands),
+        (range.net_minor, range.net_minor, range.net_minor)
+    );
+    assert_eq!(range.per_lane.len(), 3);
+    assert_eq!(range.per_hour.len(), 24);
+    // A day in a zone ten hours east: its hours are local ones, all 24 of them.
+    let d = NaiveDate::from_ymd_opt(2026, 4, 2);
+    let day = j.report_range(d, d, 10 * 3600).unwrap();
+    let want = every
+        .iter()
+        .filter(|r| Some(local_day(r, 10 * 3600)) == d)
+        .count();
+    assert_eq!(day.rows, want);
 }

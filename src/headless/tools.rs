@@ -47,23 +47,40 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
             json: json!({"ok": true, "path": path, "problems": [], "note": "no journal yet"}),
         });
     }
-    match Journal::open_with(dir, Integrity::Always) {
-        Ok(_) => Ok(Report {
-            exit: Exit::Ok,
-            human: format!("journal {}: ok", path.display()),
-            json: json!({"ok": true, "path": path, "problems": []}),
-        }),
+    let journal = match Journal::open_with(dir, Integrity::Always) {
+        Ok(journal) => journal,
         Err(JournalError::Corrupt { path, detail }) => {
             let problems: Vec<&str> = detail.split("; ").collect();
             let json = json!({"ok": false, "path": path, "problems": problems});
-            Ok(Report {
+            return Ok(Report {
                 exit: Exit::Unreachable,
                 json,
                 human: JournalError::Corrupt { path, detail }.to_string(),
-            })
+            });
         }
-        Err(e) => Err(journal_failure(e)),
+        Err(e) => return Err(journal_failure(e)),
+    };
+    let archives = journal.check_archives().map_err(journal_failure)?;
+    if archives.is_empty() {
+        return Ok(Report {
+            exit: Exit::Ok,
+            human: format!("journal {}: ok", path.display()),
+            json: json!({"ok": true, "path": path, "problems": []}),
+        });
     }
+    let problems: Vec<String> = archives
+        .iter()
+        .flat_map(|(file, list)| list.iter().map(move |p| format!("{}: {p}", file.display())))
+        .collect();
+    Ok(Report {
+        exit: Exit::Unreachable,
+        human: format!(
+            "journal {}: ok; archives corrupt (left untouched: restore them from a backup):\n{}",
+            path.display(),
+            problems.join("\n")
+        ),
+        json: json!({"ok": false, "path": path, "problems": problems}),
+    })
 }
 
 /// `till discover`: every terminal that answers on the mDNS interface within `wait`.

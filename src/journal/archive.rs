@@ -105,6 +105,21 @@ impl Journal {
         Ok(files)
     }
 
+    /// SQLite's integrity check of every archive: the files with problems, and these.
+    pub fn check_archives(&self) -> Result<Vec<(PathBuf, Vec<String>)>, JournalError> {
+        let mut found = Vec::new();
+        for a in self.archives()? {
+            let problems = match a.connect() {
+                Ok(conn) => super::quick_check(&conn).unwrap_or_else(|e| vec![e.to_string()]),
+                Err(e) => vec![e.to_string()],
+            };
+            if !problems.is_empty() {
+                found.push((a.path, problems));
+            }
+        }
+        Ok(found)
+    }
+
     /// Moves every closed batch that closed before `closed_before` (RFC 3339, UTC)
     /// and holds no unresolved row into its year's archive. The open batch never moves.
     pub fn archive(&mut self, closed_before: &str) -> Result<Archived, JournalError> {
@@ -124,6 +139,7 @@ impl Journal {
         drop(stmt);
         let mut done = Archived::default();
         let mut years: Vec<i32> = batches.iter().map(|(_, y)| *y).collect();
+        years.sort_unstable();
         years.dedup();
         for year in years {
             let numbers: Vec<i64> = batches

@@ -346,7 +346,8 @@ fn new_identity() -> String {
 impl Journal {
     /// Opens `dir/till.db`, creating it when there is none. An existing file that is
     /// empty, cannot be read, is corrupt, read-only or from a newer release is an
-    /// error: it is never replaced or started afresh.
+    /// error: it is never replaced or started afresh. The full integrity check runs
+    /// only after a process died with the journal open (see `marker`).
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
         Journal::open_with(dir, Integrity::AfterCrash)
     }

@@ -1,0 +1,156 @@
+//! The journal at a busy lane's year: 1,000,000 rows over 365 closed batches. Open,
+//! history, search (order tail, last four, amount, auth code, date ranges) and reports.
+//! `cargo bench --bench journal` (the generated file is made once per run in a temp
+//! dir, about a minute; `JOURNAL_BENCH_ROWS` changes its size).
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+use till::journal::generate::{Spec, generate};
+use till::journal::{BatchSel, Integrity, Journal, Search, TxnState};
+use till::money::format_minor;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("a fixed time")
+        .with_timezone(&Utc)
+}
+
+fn day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+fn journal(c: &mut Criterion) {
+    let rows: usize = std::env::var("JOURNAL_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = std::time::Instant::now();
+    let j = generate(
+        dir.path(),
+        &Spec {
+            rows,
+            batches: 365,
+            start: at("2025-11-25T00:00:00Z"),
+            end: at("2026-11-25T00:00:00Z"),
+            lanes: 4,
+            seed: 42,
+        },
+    )
+    .expect("generated");
+    drop(j);
+    let size = std::fs::metadata(dir.path().join("till.db")).map_or(0, |m| m.len());
+    eprintln!(
+        "generated {rows} rows in {:.1} s, {} MB",
+        started.elapsed().as_secs_f64(),
+        size / 1_000_000
+    );
+
+    let mut g = c.benchmark_group("journal");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g.bench_function("open (clean shutdown: no check)", |b| {
+        b.iter(|| Journal::open(dir.path()).expect("opens"))
+    });
+    g.bench_function("open with integrity check (till check)", |b| {
+        b.iter(|| Journal::open_with(dir.path(), Integrity::Always).expect("opens"))
+    });
+
+    let j = Journal::open(dir.path()).expect("opens");
+    let sample = j
+        .search(&Search {
+            state: Some(TxnState::Approved),
+            before: Some(rows as i64 / 2),
+            limit: 50,
+            exponent: 2,
+            ..Search::default()
+        })
+        .expect("a page");
+    let row = sample
+        .rows
+        .iter()
+        .find(|r| r.kind.is_sale())
+        .expect("a sale")
+        .clone();
+    let tail = row.order_no.rsplit('-').next().unwrap_or("1").to_string();
+    let card = row.card.clone().unwrap_or_default();
+    let last4 = card[card.len().saturating_sub(4)..].to_string();
+    let amount = format_minor(row.amount.minor(), 2);
+    let auth = row.auth_code.clone().unwrap_or_default();
+    let q = |text: &str| Search {
+        text: text.to_string(),
+        limit: 50,
+        exponent: 2,
+        ..Search::default()
+    };
+    let cases = [
+        ("history: newest page, every batch", q("")),
+        ("search: order tail", q(&tail)),
+        ("search: last four (or tail or auth)", q(&last4)),
+        ("search: amount", q(&amount)),
+        ("search: auth code", q(&auth)),
+        (
+            "search: one day",
+            Search {
+                from: day("2026-05-20"),
+                to: day("2026-05-20"),
+                ..q("")
+            },
+        ),
+        (
+            "search: a month, refunds",
+            Search {
+                from: day("2026-05-01"),
+                to: day("2026-05-31"),
+                kind: till::journal::TxnKind::from_name("refund"),
+                ..q("")
+            },
+        ),
+        (
+            "search: amount in a month",
+            q(&format!("{amount} 2026-05-01..2026-05-31")),
+        ),
+        (
+            "search: declined, deep page",
+            Search {
+                state: Some(TxnState::Declined),
+                before: Some(rows as i64 / 10),
+                ..q("")
+            },
+        ),
+    ];
+    for (name, query) in &cases {
+        let found = j.search(query).expect("searches").rows.len();
+        g.bench_function(format!("{name} ({found} rows)"), |b| {
+            b.iter(|| j.search(query).expect("searches"))
+        });
+    }
+    g.bench_function("history: one closed batch", |b| {
+        b.iter(|| j.rows(BatchSel::Number(200)).expect("rows"))
+    });
+    g.bench_function("aftermath of a page of 50", |b| {
+        let page: Vec<String> = sample.rows.iter().map(|r| r.order_no.clone()).collect();
+        b.iter(|| j.aftermath(&page).expect("aftermath"))
+    });
+    g.bench_function("report: one closed batch", |b| {
+        b.iter(|| j.report(BatchSel::Number(200)).expect("report"))
+    });
+    for (name, from, to) in [
+        ("report: one day", "2026-05-20", "2026-05-20"),
+        ("report: one week", "2026-05-18", "2026-05-24"),
+        ("report: one month", "2026-05-01", "2026-05-31"),
+        ("report: the whole year", "2025-11-25", "2026-11-24"),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| j.report_range(day(from), day(to), 0).expect("report"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, journal);
+criterion_main!(benches);
