@@ -11,6 +11,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use till::journal::generate::{Spec, generate};
 use till::journal::{BatchSel, Integrity, Journal, Search, TxnState};
 use till::money::format_minor;
+use till::tui::model::Model;
+use till::tui::reads::read_data;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -147,6 +149,34 @@ fn journal(c: &mut Criterion) {
     ] {
         g.bench_function(name, |b| {
             b.iter(|| j.report_range(day(from), day(to), 0).expect("report"))
+        });
+    }
+    // What the screen reads before its first frame, on a fresh journal and on this one.
+    let fresh = tempfile::tempdir().expect("temp dir");
+    drop(
+        generate(
+            fresh.path(),
+            &Spec {
+                rows: 10,
+                batches: 1,
+                start: at("2026-11-24T09:00:00Z"),
+                end: at("2026-11-24T17:00:00Z"),
+                lanes: 1,
+                seed: 1,
+            },
+        )
+        .expect("generated"),
+    );
+    let model = Model::new("L01", "USD", 2, "127.0.0.1:35779", false);
+    for (name, path) in [
+        ("screen start: open and first read, 10 rows", fresh.path()),
+        (
+            "screen start: open and first read, this journal",
+            dir.path(),
+        ),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| read_data(&Journal::open(path).expect("opens"), &model))
         });
     }
     g.finish();

@@ -51,9 +51,15 @@ async fn finish(child: Child) -> common::Run {
 
 /// `till sim --pair NAME`, and the register's answer it printed.
 async fn sim_pairs_with(register: &str) -> (Child, Value) {
+    sim_pairs_as(register, &[]).await
+}
+
+/// The same, with more of the simulator's flags (`--advertise SERIAL`).
+async fn sim_pairs_as(register: &str, more: &[&str]) -> (Child, Value) {
     let mut sim = tokio::process::Command::new(env!("CARGO_BIN_EXE_till"))
         .args(["sim", "--port", "0", "--card-delay-ms", "0"])
         .args(["--pair", register, "--mdns-interface", "127.0.0.1"])
+        .args(more)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -108,6 +114,31 @@ async fn an_accepted_terminal_is_saved_as_the_url() {
     assert_eq!(json["terminal"]["address"], sim_at.as_str());
     let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
     assert_eq!(text, format!("lane = \"C01\"\nurl = \"{sim_at}\"\n"));
+}
+
+#[tokio::test]
+async fn an_accepted_terminal_that_advertises_itself_is_saved_by_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = name("SERIAL");
+    let serial = format!("SNPAIR{}", std::process::id());
+    let pairing = start_pair(
+        dir.path(),
+        "127.0.0.1:1",
+        "lane = \"C01\"\n",
+        &["--accept", "--name", &register],
+    );
+    let (_sim, answer) = sim_pairs_as(&register, &["--advertise", &serial]).await;
+    let run = finish(pairing).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(answer["response_code"], "000");
+    let json = run.json();
+    assert_eq!(
+        json["saved"]["url"],
+        format!("sn:{serial}").as_str(),
+        "{json}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert_eq!(text, format!("lane = \"C01\"\nurl = \"sn:{serial}\"\n"));
 }
 
 #[tokio::test]

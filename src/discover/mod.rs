@@ -170,6 +170,24 @@ pub async fn find_terminal(
     Ok(found.iter().find(|f| is_it(f)).map(Terminal::from))
 }
 
+/// The serial of the terminal advertising `address` (`ws://ip:port`), as soon as it
+/// answers; `None` after `wait`.
+pub async fn serial_at(
+    interface: Ipv4Addr,
+    address: &str,
+    wait: Duration,
+) -> Result<Option<String>, DiscoverError> {
+    let at = |f: &Found| Terminal::from(f).address == address;
+    let found = browse(interface, TERMINAL_SERVICE, wait, |found| {
+        found.iter().any(at)
+    })
+    .await?;
+    Ok(found
+        .iter()
+        .find(|f| at(f))
+        .map(|f| Terminal::from(f).serial))
+}
+
 /// A service answered for on the network while this lives; dropping it says goodbye.
 pub struct Advertisement {
     socket: Arc<MdnsSocket>,

@@ -100,6 +100,10 @@ fn terminal_json(device: &Device) -> Value {
     })
 }
 
+/// How long an accepted terminal's serial is looked for (it is on the same network,
+/// and answers at once if it advertises at all).
+const SERIAL_WAIT: Duration = Duration::from_secs(2);
+
 async fn paired(
     config: &Config,
     request: &Request,
@@ -132,13 +136,19 @@ async fn paired(
         });
     }
     // Saved before the terminal hears yes, so it never thinks itself paired with a
-    // register that did not keep it. The pair request names no serial, only an address,
-    // so the address is saved; `sn:SERIAL` (found by `till discover`) survives DHCP.
+    // register that did not keep it. The pair request names an address, not a serial:
+    // the terminal advertising that address is asked for its serial, and `sn:SERIAL` is
+    // saved, which DHCP cannot move; a terminal that does not answer is kept by address.
+    let url = match crate::discover::serial_at(config.mdns_interface(), &address, SERIAL_WAIT).await
+    {
+        Ok(Some(serial)) => format!("sn:{serial}"),
+        _ => address.clone(),
+    };
     let saved = config
         .save_path()
         .ok_or_else(|| "no config directory to save to".to_string())
         .and_then(|path| {
-            save_keys(&path, &[("url", Saved::Text(address.clone()))])
+            save_keys(&path, &[("url", Saved::Text(url.clone()))])
                 .map(|()| path)
                 .map_err(|e| e.to_string())
         });
@@ -157,9 +167,9 @@ async fn paired(
     let sent = answer.send(ACCEPT).await;
     json["response_code"] = ACCEPT.into();
     json["answered"] = sent.into();
-    json["saved"] = json!({"url": address, "file": path});
+    json["saved"] = json!({"url": url, "file": path});
     let mut human = format!(
-        "paired with terminal {name}: url = \"{address}\" saved to {}\n",
+        "paired with terminal {name} at {address}: url = \"{url}\" saved to {}\n",
         path.display()
     );
     if !sent {
