@@ -334,3 +334,35 @@ async fn the_screen_copies_to_the_store_in_the_background() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_search_finds_a_payment_of_another_lane_in_the_store() {
+    let pg = Pg::start();
+    let (here, there) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sim_there = start_sim(there.path(), Faults::default(), 0).await;
+    let sale = run(
+        till_at(there.path(), &sim_there.url(), "L03", &pg),
+        &["sale", "61.17"],
+    )
+    .await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let sync = run(
+        till_at(there.path(), &sim_there.url(), "L03", &pg),
+        &["store", "sync"],
+    )
+    .await;
+    assert_eq!(sync.code, 0, "{}", sync.stderr);
+
+    let sim = start_sim(here.path(), Faults::default(), 0).await;
+    let url = pg.url();
+    let mut s = common::pty::Screen::start(here.path(), &sim.url(), &[("TILL_STORE_URL", &url)]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[19~/61.17"); // F8, search
+    s.wait_for("on other lanes (the store)").await;
+    s.wait_for("found on lane L03").await;
+    assert!(s.contents().contains("61.17"), "{}", s.contents());
+    s.keys("\r\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+    sim_there.shutdown().await;
+}

@@ -20,6 +20,7 @@ pub mod view;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Offset;
@@ -214,6 +215,8 @@ impl App {
         let mut lane_gone = false;
         let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
         let copier = store_copier(config, msg_tx.clone());
+        // The store the journal search also asks, connected on first use.
+        let store = Arc::new(tokio::sync::OnceCell::new());
         let mut dirty = true;
         loop {
             if dirty && !m.hangup {
@@ -278,6 +281,12 @@ impl App {
                         }
                         Err(e) => m.notice = Some(e),
                     },
+                    Effect::Search => {
+                        m.journal.elsewhere.clear();
+                        m.journal.elsewhere_error = None;
+                        ask_the_store(config, &store, m, &msg_tx);
+                        run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
+                    }
                     Effect::Checkup => {
                         let (target, tx) = (config.checkup_target(), msg_tx.clone());
                         tokio::spawn(async move {
@@ -308,6 +317,47 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// With a store configured, the journal search also asks it, for rows of other lanes
+/// (a receipt from another lane): the answer comes back as `Msg::Elsewhere`.
+fn ask_the_store(
+    config: &Config,
+    store: &Arc<tokio::sync::OnceCell<crate::store::Store>>,
+    m: &Model,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let search = m.journal_search();
+    let Some(url) = config
+        .store_url
+        .value
+        .as_deref()
+        .and_then(|u| crate::store::StoreUrl::parse(u).ok())
+    else {
+        return;
+    };
+    if search.text.trim().is_empty() {
+        return;
+    }
+    let (store, tx, lane) = (store.clone(), tx.clone(), m.lane_id.clone());
+    tokio::spawn(async move {
+        let found = async {
+            let store = store
+                .get_or_try_init(|| crate::store::Store::open(&url))
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .find(&search.text, search.exponent, search.utc_offset_secs, 20)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .await
+        .map(|rows| rows.into_iter().filter(|r| r.lane != lane).collect());
+        let _ = tx.send(Msg::Elsewhere {
+            text: search.text,
+            found,
+        });
+    });
 }
 
 /// How often the screen copies the lane's changes to the store.

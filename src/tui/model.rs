@@ -239,6 +239,10 @@ pub struct JournalScreen {
     pub searching: bool,
     /// The cursors of the pages before the one shown: empty on the newest page.
     pub pages: Vec<i64>,
+    /// What the store found on other lanes for the search (with a store configured).
+    pub elsewhere: Vec<TxnRow>,
+    /// Why the store could not be asked.
+    pub elsewhere_error: Option<String>,
     pub detail: bool,
     /// The audit trail of the row in detail: every state it went through, and why.
     pub audit: Vec<crate::journal::AuditRow>,

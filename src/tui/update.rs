@@ -46,6 +46,11 @@ pub enum Msg {
     Notice(String),
     /// What the last copy to the store did.
     Store(String),
+    /// What the store found on other lanes for the journal search `text`.
+    Elsewhere {
+        text: String,
+        found: Result<Vec<TxnRow>, String>,
+    },
     /// The Diagnostics check-up of the way to the terminal, done.
     Checkup(Vec<Check>),
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
@@ -215,6 +220,21 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.store = Some(text);
             vec![]
         }
+        // An answer to an older search is not this one's.
+        Msg::Elsewhere { text, found } if text == m.journal_search().text => {
+            match found {
+                Ok(rows) => {
+                    m.journal.elsewhere = rows;
+                    m.journal.elsewhere_error = None;
+                }
+                Err(e) => {
+                    m.journal.elsewhere.clear();
+                    m.journal.elsewhere_error = Some(e);
+                }
+            }
+            vec![]
+        }
+        Msg::Elsewhere { .. } => vec![],
         Msg::Checkup(steps) => {
             m.diag.checkup = Checkup::Done(steps);
             vec![]

@@ -31,14 +31,6 @@ pub struct Rig {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// A port nothing listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
 pub fn ledger_path(dir: &Path) -> PathBuf {
     dir.join("ledger.jsonl")
 }

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL server for the store's tests: initdb into a temporary
 //! directory (as the `postgres` user when the tests run as root, which initdb refuses),
-//! a free port on 127.0.0.1, fsync off; stopped when dropped.
+//! a free port on 127.0.0.1, fsync off; stopped when dropped. Also used by the store's
+//! benchmark.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,6 +12,14 @@ pub struct Pg {
     dir: TempDir,
     bin: PathBuf,
     pub port: u16,
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
 }
 
 /// Where the distribution's PostgreSQL programs are.
@@ -52,7 +61,7 @@ impl Pg {
         }
         let pg = Pg {
             bin: bin_dir(),
-            port: super::free_port(),
+            port: free_port(),
             dir,
         };
         pg.run(

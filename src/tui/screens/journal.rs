@@ -216,6 +216,29 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     {
         return detail(frame, list, row, m, theme);
     }
+    let list = match elsewhere_lines(m, theme) {
+        Some(lines) => {
+            let height = u16::try_from(lines.len() + 1)
+                .unwrap_or(u16::MAX)
+                .min(list.height / 2);
+            let [list, below] =
+                Layout::vertical([Constraint::Min(2), Constraint::Length(height)]).areas(list);
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .block(
+                        theme
+                            .block()
+                            .borders(Borders::TOP)
+                            .border_style(theme.border)
+                            .title(" on other lanes (the store) "),
+                    )
+                    .wrap(Wrap { trim: false }),
+                below,
+            );
+            list
+        }
+        None => list,
+    };
     if rows.is_empty() {
         let empty = if m.journal.search.text.trim().is_empty() {
             " No transactions yet."
@@ -229,6 +252,46 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             list,
         );
     }
+}
+
+/// What the store found on other lanes, and what can be done about it from here: a
+/// payment taken on another terminal is refunded or voided through the cloud.
+fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
+    if let Some(e) = &m.journal.elsewhere_error {
+        return Some(vec![Line::from(Span::styled(
+            format!(" the store could not be asked: {e}"),
+            theme.warning,
+        ))]);
+    }
+    if m.journal.elsewhere.is_empty() {
+        return None;
+    }
+    let mut lines: Vec<Line> = m
+        .journal
+        .elsewhere
+        .iter()
+        .map(|r| {
+            Line::from(format!(
+                " lane {} {} {} {} {} {}",
+                r.lane,
+                short_order(&r.order_no),
+                r.kind.name(),
+                r.amount,
+                r.state.name(),
+                local_time(m, &r.created_at, "%Y-%m-%d %H:%M"),
+            ))
+        })
+        .collect();
+    if let Some(r) = m.journal.elsewhere.first() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                " found on lane {}: refund it through the cloud: till refund {} --orig {} --via cloud",
+                r.lane, r.amount, r.order_no
+            ),
+            theme.muted,
+        )));
+    }
+    Some(lines)
 }
 
 fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme) {
