@@ -176,3 +176,55 @@ async fn a_clock_off_by_more_than_fifteen_minutes_is_refused() {
     let answer = ask(&near, query("C1-ANY"), lane()).await;
     assert_eq!(answer.reply.unwrap().response_code.as_deref(), Some("107"));
 }
+
+#[tokio::test]
+async fn doctor_checks_the_keys_a_signed_query_and_the_clock() {
+    let names =
+        |steps: &[till::checkup::Check]| steps.iter().map(|s| (s.name, s.ok)).collect::<Vec<_>>();
+    let gateway = start_gateway(CloudFaults::default()).await;
+    let client = CloudClient::new(settings(&gateway.url()), fixed_clock(NOW_MS)).unwrap();
+    let steps = till::cloud::checkup::steps(&client, "DOCTOR-1").await;
+    assert_eq!(
+        names(&steps),
+        [
+            ("cloud keys", true),
+            ("cloud query", true),
+            ("cloud clock", true)
+        ],
+        "{steps:?}"
+    );
+    assert!(steps[1].detail.contains("107"), "{}", steps[1].detail);
+
+    // The register's clock 20 minutes behind the gateway's: said, with the fix.
+    let behind =
+        start_gateway_at(CloudFaults::default(), fixed_clock(NOW_MS + 20 * 60 * 1000)).await;
+    let client = CloudClient::new(settings(&behind.url()), fixed_clock(NOW_MS)).unwrap();
+    let steps = till::cloud::checkup::steps(&client, "DOCTOR-2").await;
+    let clock = &steps[2];
+    assert!(!clock.ok && clock.detail.contains("-20.0 min"), "{clock:?}");
+    assert_eq!(clock.fix.as_deref(), Some("set the register's clock (NTP)"));
+
+    // The wrong key for the gateway: its answers cannot be trusted.
+    let mut wrong = settings(&gateway.url());
+    wrong.gateway_key =
+        till::cloud::keys::load_public("app key", &fixture("app_public.pem")).unwrap();
+    let client = CloudClient::new(wrong, fixed_clock(NOW_MS)).unwrap();
+    let steps = till::cloud::checkup::steps(&client, "DOCTOR-3").await;
+    assert!(!steps[1].ok, "{:?}", steps[1]);
+    assert!(
+        steps[1]
+            .fix
+            .as_deref()
+            .unwrap_or("")
+            .contains("gateway_public_key")
+    );
+
+    // No gateway at all.
+    let client = CloudClient::new(settings("http://127.0.0.1:9"), fixed_clock(NOW_MS)).unwrap();
+    let steps = till::cloud::checkup::steps(&client, "DOCTOR-4").await;
+    assert!(
+        !steps[1].ok && steps[1].fix.as_deref().unwrap_or("").contains("url"),
+        "{:?}",
+        steps[1]
+    );
+}

@@ -146,6 +146,23 @@ async fn the_command_line_goes_via_cloud() {
             common::run(cmd, &args).await
         }
     };
+    // Doctor: the LAN terminal is not there, and the cloud is checked all the same.
+    let doctor = till(&["doctor", "--json"]).await;
+    let steps = doctor.json()["steps"].clone();
+    let step = |name: &str| {
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} step: {steps}"))
+    };
+    assert_eq!(step("cloud keys")["ok"], true, "{steps}");
+    assert_eq!(step("cloud query")["ok"], true, "{steps}");
+    assert_eq!(step("cloud clock")["ok"], true, "{steps}");
+    assert!(!doctor.stdout.contains("PRIVATE KEY"), "{}", doctor.stdout);
+
     let refund = till(&[
         "refund",
         "3.00",
@@ -169,7 +186,8 @@ async fn the_command_line_goes_via_cloud() {
     assert_eq!(usage.code, 2, "{}", usage.stderr);
     assert_eq!(
         gateway.methods_asked(),
-        ["order.refund.submit", "order.query", "batch.close"]
+        // Doctor's probe first.
+        ["order.query", "order.refund.submit", "order.query", "batch.close"]
     );
     // No card number nor key material in anything till wrote.
     let key = std::fs::read_to_string(fixture("app_private_pkcs1.pem")).unwrap();

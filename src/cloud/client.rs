@@ -77,7 +77,7 @@ impl CloudClient {
             let Prepared { call, body } = prepared;
             let (outcome, reply, why, raw) = match client.post(body).await {
                 Err(why) => (Outcome::Unknown, None, why, None),
-                Ok(text) => match wire::decode(&text, &client.settings.gateway_key) {
+                Ok((text, _)) => match wire::decode(&text, &client.settings.gateway_key) {
                     (Decoded::Trusted { reply, psn }, raw) => {
                         let outcome = outcome_for(call.topic, &reply);
                         let why = format!(
@@ -109,8 +109,26 @@ impl CloudClient {
         }
     }
 
-    /// One POST; the answer's text, or why there is none worth reading.
-    async fn post(&self, body: String) -> Result<String, String> {
+    /// A signed query for an order no one has, for `till doctor`: whether the gateway
+    /// answers and its answer verifies, and the gateway's time (epoch ms) when it says.
+    pub async fn probe(&self, order_no: &str) -> (Result<Decoded, String>, Option<i64>) {
+        let op = Operation::Query {
+            order_no: order_no.to_string(),
+        };
+        let terminal = Terminal::One(self.settings.terminal_sn.clone().unwrap_or_default());
+        let prepared = match self.prepare(&op, &terminal) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), None),
+        };
+        match self.post(prepared.body).await {
+            Ok((text, date)) => (Ok(wire::decode(&text, &self.settings.gateway_key).0), date),
+            Err(why) => (Err(why), None),
+        }
+    }
+
+    /// One POST; the answer's text and the gateway's `Date` (epoch ms), or why there is
+    /// none worth reading.
+    async fn post(&self, body: String) -> Result<(String, Option<i64>), String> {
         let response = self
             .http
             .post(self.settings.endpoint())
@@ -123,7 +141,14 @@ impl CloudClient {
         if !status.is_success() {
             return Err(format!("the gateway answered HTTP {status}"));
         }
-        response.text().await.map_err(|e| transport(&e))
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.timestamp_millis());
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        Ok((text, date))
     }
 }
 

@@ -146,6 +146,23 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
 pub async fn doctor(config: &Config) -> Result<Report, Failure> {
     let mut steps: Vec<Check> = Vec::new();
     run_steps(config, &mut steps).await;
+    // The cloud is another way out: checked whatever the LAN steps found.
+    if let Some(settings) = config
+        .cloud
+        .settings(config.checkup_target().request_timeout)
+    {
+        match crate::cloud::CloudClient::new(settings, crate::cloud::system_clock()) {
+            Ok(client) => {
+                let order = format!("DOCTOR-{}", &new_request_id()[..8]);
+                steps.extend(crate::cloud::checkup::steps(&client, &order).await);
+            }
+            Err(e) => steps.push(Check::fail(
+                "cloud",
+                e,
+                "see [cloud] in `till config`".into(),
+            )),
+        }
+    }
     let failed = steps.iter().find(|s| !s.ok);
     let verdict = match failed {
         None => "the terminal is reachable and answers: it can take payments".to_string(),

@@ -188,7 +188,21 @@ fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
 }
 
 impl Gateway {
+    /// The answer, dated by the gateway's own clock (as HTTP's `Date`), which is how a
+    /// client learns how far its clock is from the gateway's.
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let mut response = self.answer(req).await;
+        if let Some(at) = chrono::DateTime::from_timestamp_millis((self.clock)())
+            && let Ok(date) = hyper::header::HeaderValue::from_str(
+                &at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            )
+        {
+            response.headers_mut().insert(hyper::header::DATE, date);
+        }
+        response
+    }
+
+    async fn answer(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         if req.method() != Method::POST || req.uri().path() != "/api/entry" {
             return text(StatusCode::NOT_FOUND, "not found".into());
         }
