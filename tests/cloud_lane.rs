@@ -187,7 +187,12 @@ async fn the_command_line_goes_via_cloud() {
     assert_eq!(
         gateway.methods_asked(),
         // Doctor's probe first.
-        ["order.query", "order.refund.submit", "order.query", "batch.close"]
+        [
+            "order.query",
+            "order.refund.submit",
+            "order.query",
+            "batch.close"
+        ]
     );
     // No card number nor key material in anything till wrote.
     let key = std::fs::read_to_string(fixture("app_private_pkcs1.pem")).unwrap();

@@ -118,6 +118,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.notice = warning;
     model.utc_offset = chrono::Local::now().offset().fix();
     model.confirm_above = Some(config.confirm_above());
+    model.cloud = config.cloud.is_configured();
     model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
     model.settings.fields =
         settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
@@ -428,15 +429,24 @@ fn run_effect(
 ) {
     let (lane, tx) = (lane.clone(), tx.clone());
     match effect {
-        Effect::Pay(req) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Paid(lane.pay(req).await));
-        })),
-        Effect::PaySupervised(req) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Paid(lane.pay_supervised(req).await));
-        })),
-        Effect::Query(order) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Queried(Box::new(lane.query(order).await)));
-        })),
+        Effect::Pay(req) => {
+            let route = m.route();
+            drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
+            }))
+        }
+        Effect::PaySupervised(req) => {
+            let route = m.route();
+            drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
+            }))
+        }
+        Effect::Query(order) => {
+            let via = m.route().via();
+            drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
+            }))
+        }
         Effect::Close(order) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::Closed(lane.close_order(order).await));
         })),

@@ -12,7 +12,7 @@ use crate::ecr::{DeviceInfo, PayScenario};
 use crate::journal::{
     Aftermath, BatchInfo, BatchReport, Page, Search, TxnKind, TxnRow, TxnState, rules,
 };
-use crate::lane::{PayRequest, QueryResult};
+use crate::lane::{PayRequest, QueryResult, Route};
 use crate::money::Money;
 
 pub use super::field::{CentsField, Edit, TextField};
@@ -62,6 +62,16 @@ impl ScreenId {
             ScreenId::Diagnostics => "Diagnostics",
             ScreenId::Settings => "Settings",
         }
+    }
+
+    /// The screens whose requests can go through the vendor's cloud (Ctrl-T): a
+    /// payment taken on another terminal is refunded, voided, tipped or asked about
+    /// there, and every terminal's batch closed.
+    pub fn takes_cloud(self) -> bool {
+        matches!(
+            self,
+            ScreenId::Refund | ScreenId::Void | ScreenId::Tip | ScreenId::Query | ScreenId::Batch
+        )
     }
 
     /// F1..F10.
@@ -182,6 +192,8 @@ pub struct RefundForm {
     pub error: Option<String>,
     /// The payment picked from those a refund can take (`JournalData::refundable`).
     pub picked: Option<usize>,
+    /// The original is not in this journal and goes through the cloud.
+    pub elsewhere: bool,
 }
 
 /// A list of journal rows to pick one from (void, tip adjust), narrowed by what is
@@ -526,6 +538,10 @@ pub struct Model {
     pub notice: Option<String>,
     /// What the last copy to the store did, when a store is configured.
     pub store: Option<String>,
+    /// A `[cloud]` is configured: requests can go through the vendor's cloud.
+    pub cloud: bool,
+    /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
+    pub via_cloud: bool,
     pub quit: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
@@ -576,6 +592,8 @@ impl Model {
             supervisor: crate::supervisor::Policy::default(),
             notice: None,
             store: None,
+            cloud: false,
+            via_cloud: false,
             quit: false,
             hangup: false,
         }
@@ -613,6 +631,16 @@ impl Model {
             return None;
         }
         Money::from_minor(minor, sale.amount.exponent()).ok()
+    }
+
+    /// Which way a request made now goes: through the cloud when the cashier chose it
+    /// on a screen that takes it, else to the lane's terminal.
+    pub fn route(&self) -> Route {
+        if self.via_cloud && self.screen.takes_cloud() {
+            Route::Cloud
+        } else {
+            Route::Lan
+        }
     }
 
     /// The journal screen's rows: a page of the whole journal, as searched.

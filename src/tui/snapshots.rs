@@ -401,7 +401,7 @@ fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
         (ScreenId::Journal, "search:"),
         (ScreenId::Diagnostics, "send>"),
         (ScreenId::Settings, "which receipts the terminal prints"),
-        (ScreenId::Help, "Ctrl-C quit (asks first"),
+        (ScreenId::Help, "Esc while paying asks to cancel"),
     ];
     for (screen, mark) in marks {
         let mut m = on(screen);

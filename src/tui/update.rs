@@ -10,7 +10,7 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Step};
+use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step};
 use crate::money::Money;
 
 /// An original order and what of it can still be refunded.
@@ -175,10 +175,22 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                     m.refund.found = Some(found);
                     m.refund.focus = RefundField::Amount;
                 }
+                // Paid on another terminal: the cloud's gateway knows it, this journal
+                // does not.
+                Ok(None) if m.route() == Route::Cloud => {
+                    m.refund.found = None;
+                    m.refund.elsewhere = true;
+                    m.refund.error = None;
+                    m.refund.focus = RefundField::Amount;
+                    m.notice = Some(format!(
+                        "order {} is not in this journal: it is refunded through the cloud",
+                        m.refund.orig.text
+                    ));
+                }
                 Ok(None) => {
                     m.refund.found = None;
                     m.refund.error = Some(format!(
-                        "order {} is not in the journal",
+                        "order {} is not in the journal (Ctrl-T: through the cloud, for another terminal's)",
                         m.refund.orig.text
                     ));
                 }
@@ -652,6 +664,19 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         && let Some(screen) = ScreenId::ALL.get(usize::from(n).wrapping_sub(1))
     {
         return switch(m, *screen);
+    }
+    if ctrl(&key, 't') && m.screen.takes_cloud() {
+        m.notice = Some(if !m.cloud {
+            "no [cloud] in the config: requests go to this lane's terminal".into()
+        } else {
+            m.via_cloud = !m.via_cloud;
+            if m.via_cloud {
+                "through the cloud: refunds, voids, tips, queries and batch close go to the vendor's gateway (Ctrl-T: back to this terminal)".into()
+            } else {
+                "to this lane's terminal again".into()
+            }
+        });
+        return vec![];
     }
     super::screens::on_key(m, key)
 }
@@ -1694,6 +1719,48 @@ mod tests {
             "{:?}",
             m.modal
         );
+    }
+
+    #[test]
+    fn ctrl_t_sends_a_screens_requests_through_the_cloud_when_one_is_configured() {
+        let ctrl_t = || Msg::Key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
+        let mut m = model();
+        update(&mut m, key(KeyCode::F(3)));
+        update(&mut m, ctrl_t());
+        assert_eq!(m.route(), Route::Lan);
+        assert!(m.notice.as_deref().unwrap_or("").contains("no [cloud]"));
+
+        m.cloud = true;
+        update(&mut m, ctrl_t());
+        assert_eq!(m.route(), Route::Cloud);
+        // Another terminal's order: not in this journal, refunded through the cloud.
+        type_str(&mut m, "X9-ELSEWHERE-1");
+        let fx = update(&mut m, key(KeyCode::Enter));
+        assert_eq!(fx, vec![Effect::Lookup("X9-ELSEWHERE-1".into())]);
+        update(&mut m, Msg::Found(Box::new(Ok(None))));
+        assert!(m.refund.elsewhere, "{:?}", m.refund.error);
+        assert_eq!(m.refund.focus, RefundField::Amount);
+        type_str(&mut m, "300");
+        update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(m.modal, Some(Modal::Confirm { .. })),
+            "{:?}",
+            m.modal
+        );
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Pay(PayRequest::Refund { orig: Some(o), .. })] if o == "X9-ELSEWHERE-1"),
+            "{fx:?}"
+        );
+        assert_eq!(m.route(), Route::Cloud, "the refund goes through the cloud");
+
+        // The Sale screen never does.
+        m.flight = None;
+        update(&mut m, key(KeyCode::F(2)));
+        assert_eq!(m.screen, ScreenId::Sale);
+        assert_eq!(m.route(), Route::Lan);
+        update(&mut m, ctrl_t());
+        assert!(m.via_cloud, "Ctrl-T does nothing on the Sale screen");
     }
 
     #[test]

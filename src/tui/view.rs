@@ -75,6 +75,9 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
 
 fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let mut left = Vec::new();
+    if m.route() == crate::lane::Route::Cloud {
+        left.push(Span::styled(" VIA CLOUD ", theme.demo));
+    }
     if m.demo {
         left.push(Span::styled(" DEMO ", theme.demo));
         left.push(Span::raw(" "));

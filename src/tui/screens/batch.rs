@@ -27,6 +27,10 @@ pub const KEYS: &[Key] = &[
         keys: "←/→",
         does: "earlier batches",
     },
+    Key {
+        keys: "Ctrl-T",
+        does: "cloud",
+    },
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {

@@ -41,8 +41,9 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " Ctrl-C quit (asks first while a payment is in flight) · Esc on the waiting screen asks the terminal to cancel",
+        " Ctrl-C quit (asks first while paying) · Esc while paying asks to cancel",
         theme.muted,
     )));
+
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

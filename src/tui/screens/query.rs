@@ -24,6 +24,10 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "ask the terminal",
     },
+    Key {
+        keys: "Ctrl-T",
+        does: "cloud",
+    },
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {

@@ -33,6 +33,10 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "refund",
     },
+    Key {
+        keys: "Ctrl-T",
+        does: "cloud",
+    },
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -60,6 +64,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     if f.focus == RefundField::Orig {
                         // What is typed narrows the payments offered.
                         f.found = None;
+                        f.elsewhere = false;
                         f.picked = None;
                         return vec![Effect::Candidates];
                     }
@@ -109,6 +114,7 @@ fn submit(m: &mut Model) -> Vec<Effect> {
                 );
             }
             match &f.found {
+                None if f.elsewhere => {}
                 None => return vec![Effect::Lookup(orig)],
                 Some((_, Some(left))) if amount > *left => {
                     f.error = Some(format!("at most {left} of {orig} can still be refunded"));

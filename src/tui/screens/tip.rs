@@ -30,6 +30,10 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "tip",
     },
+    Key {
+        keys: "Ctrl-T",
+        does: "cloud",
+    },
 ];
 
 /// Typing the new tip.

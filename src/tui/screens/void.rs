@@ -28,6 +28,10 @@ pub const KEYS: &[Key] = &[
         keys: "Enter",
         does: "void",
     },
+    Key {
+        keys: "Ctrl-T",
+        does: "cloud",
+    },
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
