@@ -207,3 +207,36 @@ async fn the_command_line_goes_via_cloud() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
+    let gateway = start_gateway_at(CloudFaults::default(), system_clock()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sim = common::start_sim(dir.path(), till::sim::Faults::default(), 0).await;
+    let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
+    let mut s = common::pty::Screen::start_with(dir.path(), &sim.url(), &config, &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[13~"); // F3
+    s.wait_for("payments to refund").await;
+    s.keys("\x14"); // Ctrl-T
+    s.wait_for("VIA CLOUD").await;
+    s.keys("X9-ELSEWHERE-7\r");
+    s.wait_for("refunded through the cloud").await;
+    s.keys("250\r");
+    s.wait_for("Refund 2.50 of order X9-ELSEWHERE-7").await;
+    s.keys("y");
+    s.wait_for("APPROVED").await;
+    s.keys(" \x03");
+    assert_eq!(s.exit_code().await, 0);
+    assert_eq!(gateway.methods_asked(), ["order.refund.submit"]);
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    let row = journal
+        .rows(till::journal::BatchSel::Open)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.orig_order_no.as_deref() == Some("X9-ELSEWHERE-7"))
+        .expect("the refund is journaled");
+    assert_eq!(row.via, till::journal::Via::Cloud);
+    assert_eq!(row.state, till::journal::TxnState::Approved);
+    sim.shutdown().await;
+}

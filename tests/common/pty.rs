@@ -17,8 +17,18 @@ pub struct Screen {
 impl Screen {
     /// The binary against the terminal at `url`, with its own data dir and config.
     pub fn start(dir: &std::path::Path, url: &str, extra_env: &[(&str, &str)]) -> Screen {
+        Screen::start_with(dir, url, super::QUICK, extra_env)
+    }
+
+    /// The same with a config file of the test's own.
+    pub fn start_with(
+        dir: &std::path::Path,
+        url: &str,
+        config_text: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Screen {
         let config = dir.join("config.toml");
-        std::fs::write(&config, super::QUICK).unwrap();
+        std::fs::write(&config, config_text).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
         cmd.env_clear();
         cmd.env("TERM", "xterm");
