@@ -31,6 +31,9 @@ impl Screen {
         std::fs::write(&config, config_text).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
         cmd.env_clear();
+        for (k, v) in super::kept_env() {
+            cmd.env(k, v);
+        }
         cmd.env("TERM", "xterm");
         cmd.env("HOME", dir);
         cmd.env("TILL_DATA_DIR", dir.join("data"));
