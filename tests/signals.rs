@@ -183,7 +183,7 @@ async fn a_hangup_of_its_terminal_still_books_the_answer() {
     cmd.arg(env!("CARGO_BIN_EXE_till"));
     cmd.arg(&out);
     cmd.env_clear();
-    for (k, v) in kept_env() {
+    for (k, v) in common::pty::kept_env() {
         cmd.env(k, v);
     }
     cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -311,7 +311,7 @@ async fn ctrl_c_at_the_supervisor_pin_prompt_stops_having_done_nothing() {
     let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
     cmd.args(["void", "C01-AAAAA-1124-000001"]);
     cmd.env_clear();
-    for (k, v) in kept_env() {
+    for (k, v) in common::pty::kept_env() {
         cmd.env(k, v);
     }
     cmd.env("HOME", dir.path());

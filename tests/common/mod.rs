@@ -214,21 +214,12 @@ pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
 
 /// The real binary, pointed at a data dir, a terminal and a config file of its own
 /// (so nothing on the machine running the tests leaks in).
-/// The environment a child keeps through `env_clear`: a suite run under `faketime`
-/// (LD_PRELOAD and its FAKETIME settings) runs its children on the same day, so a
-/// gateway in the test and a till it starts agree on the time.
-pub fn kept_env() -> Vec<(String, String)> {
-    std::env::vars()
-        .filter(|(k, _)| k == "LD_PRELOAD" || k.starts_with("FAKETIME"))
-        .collect()
-}
-
 pub fn till(dir: &Path, url: &str, config: &str) -> tokio::process::Command {
     let config_path = dir.join("config.toml");
     std::fs::write(&config_path, config).unwrap();
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_till"));
     cmd.env_clear()
-        .envs(kept_env())
+        .envs(pty::kept_env())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("TILL_DATA_DIR", dir.join("data"))

@@ -6,6 +6,15 @@ use std::time::Duration;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+/// The environment a child keeps through `env_clear`: a suite run under `faketime`
+/// (LD_PRELOAD and its FAKETIME settings) runs its children on the same day, so a
+/// gateway in the test and a till it starts agree on the time.
+pub fn kept_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k == "LD_PRELOAD" || k.starts_with("FAKETIME"))
+        .collect()
+}
+
 pub struct Screen {
     pub parser: Arc<Mutex<vt100::Parser>>,
     pub raw: Arc<Mutex<Vec<u8>>>,
@@ -31,7 +40,7 @@ impl Screen {
         std::fs::write(&config, config_text).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
         cmd.env_clear();
-        for (k, v) in super::kept_env() {
+        for (k, v) in kept_env() {
             cmd.env(k, v);
         }
         cmd.env("TERM", "xterm");
