@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::output::{Report, row_json};
-use super::tools::{range_output, utc_offset_on};
+use super::tools::{period_offset, range_output, utc_offset_on};
 use super::{Exit, Failure, open_journal};
 use crate::cli::StoreCmd;
 use crate::config::Config;
@@ -43,16 +43,8 @@ pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
             })
         }
         StoreCmd::Report { from, to, csv } => {
-            if let (Some(f), Some(t)) = (from, to)
-                && f > t
-            {
-                return Err(Failure::new(
-                    Exit::Usage,
-                    format!("--from {f} is after --to {t}"),
-                ));
-            }
             let r = store
-                .report(from, to, utc_offset_on(from.or(to)))
+                .report(from, to, period_offset(from, to)?)
                 .await
                 .map_err(failure)?;
             Ok(range_output(&r, config, csv))

@@ -297,6 +297,15 @@ fn range_report(
     to: Option<NaiveDate>,
     csv: bool,
 ) -> Result<Report, Failure> {
+    let r = journal
+        .report_range(from, to, period_offset(from, to)?)
+        .map_err(journal_failure)?;
+    Ok(range_output(&r, config, csv))
+}
+
+/// The UTC offset a period of local dates is read in, once `--from` is known not to be
+/// after `--to`.
+pub fn period_offset(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i32, Failure> {
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -305,10 +314,7 @@ fn range_report(
             format!("--from {f} is after --to {t}"),
         ));
     }
-    let r = journal
-        .report_range(from, to, utc_offset_on(from.or(to)))
-        .map_err(journal_failure)?;
-    Ok(range_output(&r, config, csv))
+    Ok(utc_offset_on(from.or(to)))
 }
 
 /// A report over a period, as text (or CSV) and JSON: the lane's or the store's.

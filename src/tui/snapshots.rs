@@ -340,7 +340,7 @@ fn dialogs_and_a_troubled_link() {
     down.demo = true;
     let buf = draw(&down, &Theme::mono());
     assert_snapshot!("link_down", text(&buf));
-    let (x, y) = find(&buf, "unresolved 2").unwrap();
+    let (x, y) = find(&buf, "unresolved 2").expect("the count is on screen");
     assert!(
         buf[(x, y)].modifier.contains(Modifier::REVERSED),
         "unresolved rows stand out"
@@ -351,7 +351,7 @@ fn dialogs_and_a_troubled_link() {
 fn the_selection_shows_without_colour() {
     let m = on(ScreenId::Journal);
     let buf = draw(&m, &Theme::mono());
-    let (x, y) = find(&buf, "1124-000004").unwrap();
+    let (x, y) = find(&buf, "1124-000004").expect("the row is on screen");
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
 }
 
@@ -365,7 +365,7 @@ fn any_size_draws_without_panicking() {
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
             terminal
                 .draw(|f| view(f, &m, &Theme::default_theme()))
-                .unwrap();
+                .expect("draws at any size");
         }
     }
 }

@@ -315,17 +315,7 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("original", opt(&row.orig_order_no)),
         (
             "since",
-            m.data
-                .journal
-                .since
-                .get(&row.order_no)
-                .map(|s| {
-                    s.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_else(|| "-".into()),
+            since_text(m, &row.order_no, true).unwrap_or_else(|| "-".into()),
         ),
         ("brand", opt(&row.brand)),
         ("card", opt(&row.card)),

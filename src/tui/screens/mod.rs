@@ -318,18 +318,7 @@ pub fn rows_table<'a>(
             } else {
                 Style::default()
             };
-            let since = m
-                .data
-                .journal
-                .since
-                .get(&r.order_no)
-                .map(|s| {
-                    s.iter()
-                        .map(|a| if wide { a.to_string() } else { since_short(a) })
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default();
+            let since = since_text(m, &r.order_no, wide).unwrap_or_default();
             let mut cells = vec![
                 local_time(m, &r.created_at, "%H:%M"),
                 order_of(r),
@@ -374,6 +363,17 @@ pub fn short_order(order_no: &str) -> String {
         [lane, _identity, day, seq] => format!("{lane}-{day}-{seq}"),
         _ => order_no.to_string(),
     }
+}
+
+/// What happened to a row since it was made ("refunded 5.00, voided"), in full or in
+/// the few columns an 80-column table leaves; `None` when nothing did.
+pub fn since_text(m: &Model, order_no: &str, full: bool) -> Option<String> {
+    let since = m.data.journal.since.get(order_no)?;
+    let words: Vec<String> = since
+        .iter()
+        .map(|a| if full { a.to_string() } else { since_short(a) })
+        .collect();
+    Some(words.join(if full { ", " } else { "," }))
 }
 
 /// What happened to a row since, in the few columns an 80-column table leaves.
