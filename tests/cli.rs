@@ -340,6 +340,13 @@ async fn ping_send_and_config() {
     assert_eq!(j["received"], 3);
     assert_eq!(j["device"]["device_sn"], "SIM0000000000001");
     assert!(j["rtt_ms"]["p50"].is_number());
+    // One connection at a time, as a terminal takes them: the next ping starts once the
+    // simulator has seen the last one go (a ping racing the previous close sometimes got
+    // no heartbeat answered; see the session notes).
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sim.stats().connections_open > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let human = run(till(dir.path(), &url, QUICK), &["ping", "--count", "2"]).await;
     assert!(human.stdout.contains("round trip ms"), "{}", human.stdout);
 
