@@ -8,8 +8,12 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 
+use till::ecr::TransType;
 use till::journal::generate::{Spec, generate};
-use till::journal::{BatchSel, Integrity, Journal, Search, TxnState};
+use till::journal::{
+    BatchSel, Integrity, Journal, NewTxn, OutcomeRecord, Search, Source, TxnKind, TxnState,
+};
+use till::money::Money;
 use till::money::format_minor;
 use till::tui::model::Model;
 use till::tui::reads::read_data;
@@ -151,6 +155,49 @@ fn journal(c: &mut Criterion) {
             b.iter(|| j.report_range(day(from), day(to), 0).expect("report"))
         });
     }
+    g.bench_function("report: one month in India (+5:30)", |b| {
+        b.iter(|| {
+            j.report_range(day("2026-05-01"), day("2026-05-31"), 19_800)
+                .expect("report")
+        })
+    });
+    // What the kept totals save: the same year, its rows tallied (as `till check` does).
+    g.bench_function("report: the whole year, from its rows", |b| {
+        b.iter(|| {
+            j.report_range_from(day("2025-11-25"), day("2026-11-24"), 0, Source::Rows)
+                .expect("report")
+        })
+    });
+    // What keeping them costs each payment: journaled, then its outcome recorded.
+    let mut w = Journal::open(dir.path()).expect("opens");
+    let mut n = 0u64;
+    g.bench_function("write: a sale journaled and approved", |b| {
+        b.iter(|| {
+            n += 1;
+            let order_no = format!("L01-BENCH-{n:06}");
+            w.begin(&NewTxn {
+                order_no: order_no.clone(),
+                request_id: format!("r{n}"),
+                kind: TxnKind::Trans(TransType::Sale),
+                amount: Money::from_minor(1234, 2).expect("an amount"),
+                tip: None,
+                cashback: None,
+                currency: "USD".into(),
+                orig_order_no: None,
+                lane: "L01".into(),
+                scenario: None,
+            })
+            .expect("journaled");
+            let rec = OutcomeRecord {
+                state: TxnState::Approved,
+                brand: Some("VISA".into()),
+                ..OutcomeRecord::default()
+            };
+            w.record_outcome(&order_no, &rec, "bench")
+                .expect("recorded")
+        })
+    });
+    drop(w);
     // What the screen reads before its first frame, on a fresh journal and on this one.
     let fresh = tempfile::tempdir().expect("temp dir");
     drop(

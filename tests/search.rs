@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use till::journal::generate::{Spec, generate};
-use till::journal::{Aftermath, Journal, JournalError, Search, TxnKind, TxnRow, TxnState};
+use till::journal::{Aftermath, Journal, JournalError, Search, Source, TxnKind, TxnRow, TxnState};
 use till::money::format_minor;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -386,6 +386,13 @@ fn an_archive_interrupted_after_the_copy_finishes_without_duplicates() {
         ids(&before),
         "search never shows a row twice"
     );
+    // Nor does a report count a batch twice, from totals or rows.
+    for (from, to) in periods() {
+        let want = a.report_range(from, to, 0).unwrap();
+        assert_eq!(b.report_range(from, to, 0).unwrap(), want);
+        let rows = b.report_range_from(from, to, 0, Source::Rows).unwrap();
+        assert_eq!(rows, want);
+    }
     let again = b.archive("2026-03-01T00:00:00Z").unwrap();
     assert_eq!(again.batches, first.batches);
     assert_eq!(again.rows, first.rows, "the delete finishes");
@@ -416,6 +423,164 @@ fn an_archive_interrupted_after_the_copy_finishes_without_duplicates() {
         );
         assert_eq!(audits(f), audits(&dir.path().join("b").join(name)));
     }
+}
+
+/// Every period the tests ask of the kept totals, each compared with its rows tallied.
+fn periods() -> Vec<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    vec![
+        (None, None),
+        (d("2026-03-07"), d("2026-03-07")),
+        (d("2026-05-03"), d("2026-05-09")),
+        (d("2026-02-01"), d("2026-02-28")),
+        (d("2025-07-01"), d("2026-11-24")),
+        (None, d("2026-04-15")),
+        (d("2026-02-28"), None),
+    ]
+}
+
+fn totals_agree(j: &Journal, offsets: &[i32]) {
+    for &offset in offsets {
+        for (from, to) in periods() {
+            let kept = j
+                .report_range_from(from, to, offset, Source::Totals)
+                .unwrap();
+            let rows = j.report_range_from(from, to, offset, Source::Rows).unwrap();
+            assert_eq!(kept, rows, "{from:?}..{to:?} at {offset}");
+        }
+    }
+}
+
+#[test]
+fn kept_totals_say_what_the_rows_say_for_any_period_and_zone() {
+    let (path, every) = shared();
+    let j = Journal::open(path).unwrap();
+    // Whole hours either side, India (+5:30) and Nepal (+5:45): every one starts its
+    // days on a quarter hour. The last is not a real zone: the report tallies rows.
+    totals_agree(
+        &j,
+        &[0, 10 * 3600, -5 * 3600, 19_800, 20_700, 7 * 3600 + 1234],
+    );
+    let year = j.report_range(None, None, 0).unwrap();
+    assert_eq!(year.rows, every.len());
+    assert_eq!(year.per_hour.len(), 24);
+}
+
+fn sale(order: &str, minor: i64, kind: &str, orig: Option<&str>) -> till::journal::NewTxn {
+    till::journal::NewTxn {
+        order_no: order.into(),
+        request_id: format!("r-{order}"),
+        kind: TxnKind::from_name(kind).unwrap(),
+        amount: till::money::Money::from_minor(minor, 2).unwrap(),
+        tip: None,
+        cashback: None,
+        currency: "USD".into(),
+        orig_order_no: orig.map(String::from),
+        lane: "L01".into(),
+        scenario: None,
+    }
+}
+
+fn approve(j: &mut Journal, txn: &till::journal::NewTxn) {
+    j.begin(txn).unwrap();
+    let rec = till::journal::OutcomeRecord {
+        state: TxnState::Approved,
+        brand: Some("VISA".into()),
+        ..Default::default()
+    };
+    j.record_outcome(&txn.order_no, &rec, "test").unwrap();
+}
+
+fn dirty(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM tally_dirty", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn kept_totals_follow_every_write_an_archive_and_a_repair() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = two_years(dir.path());
+    let file = dir.path().join("till.db");
+    let mut j = Journal::open(dir.path()).unwrap();
+    let old = before
+        .iter()
+        .find(|r| r.kind.is_sale() && r.state == TxnState::Approved && r.tip.is_none())
+        .unwrap();
+    let its_day = Some(local_day(old, 0));
+    let day_before = j.report_range(its_day, its_day, 0).unwrap();
+    // A tip adjustment written today changes the old sale's day (its tip), then a
+    // void gives the sale and its tip back today, and a refund of another sale.
+    approve(
+        &mut j,
+        &sale("L01-T-1", 700, "tip-adjust", Some(&old.order_no)),
+    );
+    let day_after = j.report_range(its_day, its_day, 0).unwrap();
+    let tips = |r: &till::journal::RangeReport| {
+        r.per_kind
+            .iter()
+            .find(|g| g.name == "tips")
+            .map_or(0, |g| g.sum_minor)
+    };
+    assert_eq!(tips(&day_after), tips(&day_before) + 700);
+    assert_eq!(day_after.net_minor, day_before.net_minor + 700);
+    approve(
+        &mut j,
+        &sale("L01-V-1", old.amount.minor(), "void", Some(&old.order_no)),
+    );
+    let other = before
+        .iter()
+        .rev()
+        .find(|r| r.kind.is_sale() && r.state == TxnState::Approved)
+        .unwrap();
+    approve(
+        &mut j,
+        &sale("L01-R-1", 100, "refund", Some(&other.order_no)),
+    );
+    // A row resolved by a supervisor.
+    j.begin(&sale("L01-S-1", 4321, "sale", None)).unwrap();
+    j.override_state("L01-S-1", TxnState::Approved, "customer's receipt", "sup")
+        .unwrap();
+    assert_eq!(dirty(&file), 0, "every write tallied what it changed");
+    assert_eq!(
+        j.report_range(None, None, 0).unwrap().rows,
+        before.len() + 4
+    );
+    totals_agree(&j, &[0, 3600]);
+
+    // Archived, the totals move with the rows; the archives keep theirs.
+    let done = j.archive("2026-05-01T00:00:00Z").unwrap();
+    assert!(done.rows > 1_000, "{done:?}");
+    for f in &done.files {
+        assert_eq!(dirty(f), 0, "{}", f.display());
+    }
+    assert_eq!(dirty(&file), 0);
+    totals_agree(&j, &[0, -3 * 3600]);
+
+    // Totals that drifted from their rows are found by `check_totals`, tallied again.
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute("UPDATE tally_day SET sum_minor = sum_minor + 1", [])
+        .unwrap();
+    assert!(!j.check_totals().unwrap());
+    assert!(j.check_totals().unwrap());
+    totals_agree(&j, &[0]);
+
+    // A file whose totals were never kept (as an older release left it) gets them
+    // on its first open.
+    drop(j);
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch(
+            "DELETE FROM tally_slot; DELETE FROM tally_day;
+             INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
+        )
+        .unwrap();
+    assert!(dirty(&file) > 100);
+    let j = Journal::open(dir.path()).unwrap();
+    assert_eq!(dirty(&file), 0);
+    totals_agree(&j, &[0]);
 }
 
 mod cli {

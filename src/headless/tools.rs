@@ -47,7 +47,7 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
             json: json!({"ok": true, "path": path, "problems": [], "note": "no journal yet"}),
         });
     }
-    let journal = match Journal::open_with(dir, Integrity::Always) {
+    let mut journal = match Journal::open_with(dir, Integrity::Always) {
         Ok(journal) => journal,
         Err(JournalError::Corrupt { path, detail }) => {
             let problems: Vec<&str> = detail.split("; ").collect();
@@ -62,10 +62,20 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
     };
     let archives = journal.check_archives().map_err(journal_failure)?;
     if archives.is_empty() {
+        // The report totals are checked once every file is known sound.
+        let agreed = journal.check_totals().map_err(journal_failure)?;
+        let (totals, said) = if agreed {
+            ("ok", "")
+        } else {
+            (
+                "tallied again",
+                "; report totals disagreed with the rows and were tallied again",
+            )
+        };
         return Ok(Report {
             exit: Exit::Ok,
-            human: format!("journal {}: ok", path.display()),
-            json: json!({"ok": true, "path": path, "problems": []}),
+            human: format!("journal {}: ok{said}", path.display()),
+            json: json!({"ok": true, "path": path, "problems": [], "totals": totals}),
         });
     }
     let problems: Vec<String> = archives

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{COLUMNS, FILE_NAME, Journal, JournalError, schema};
+use super::{COLUMNS, FILE_NAME, Journal, JournalError, rollup, schema};
 
 /// A yearly archive file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,14 +49,62 @@ fn year_of(name: &str) -> Option<i32> {
 impl ArchiveFile {
     /// A read-only connection: searches never write an archive.
     pub(super) fn connect(&self) -> Result<Connection, JournalError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| super::classify(&self.path, e))?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        Ok(conn)
+        read_only(&self.path)
     }
+}
+
+pub(super) fn read_only(path: &Path) -> Result<Connection, JournalError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| super::classify(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// The archive files in `dir`, newest year first.
+pub(super) fn files_in(dir: &Path) -> Result<Vec<ArchiveFile>, JournalError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| JournalError::Open {
+        path: dir.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    let mut files: Vec<ArchiveFile> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let year = year_of(e.file_name().to_str()?)?;
+            Some(ArchiveFile {
+                year,
+                path: e.path(),
+            })
+        })
+        .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.year));
+    Ok(files)
+}
+
+/// Brings an archive to this release's schema and tallies what its totals lack
+/// (all of them, for one an older release wrote).
+fn upgrade(path: &Path) -> Result<(), JournalError> {
+    tally(path, false)
+}
+
+/// Tallies every total of an archive again.
+pub(super) fn retally(path: &Path) -> Result<(), JournalError> {
+    tally(path, true)
+}
+
+fn tally(path: &Path, all: bool) -> Result<(), JournalError> {
+    let mut conn = Connection::open(path).map_err(|e| super::classify(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    schema::migrate(&mut conn)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if all {
+        rollup::forget(&tx)?;
+    }
+    rollup::refresh(&tx, path)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Creates an archive under a temporary name and names it only when its schema is
@@ -86,23 +134,7 @@ fn create(path: &Path) -> Result<(), JournalError> {
 impl Journal {
     /// The archive files beside the journal, newest year first.
     pub fn archives(&self) -> Result<Vec<ArchiveFile>, JournalError> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let entries = std::fs::read_dir(dir).map_err(|e| JournalError::Open {
-            path: dir.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-        let mut files: Vec<ArchiveFile> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let year = year_of(e.file_name().to_str()?)?;
-                Some(ArchiveFile {
-                    year,
-                    path: e.path(),
-                })
-            })
-            .collect();
-        files.sort_by_key(|f| std::cmp::Reverse(f.year));
-        Ok(files)
+        files_in(self.path.parent().unwrap_or(Path::new(".")))
     }
 
     /// SQLite's integrity check of every archive: the files with problems, and these.
@@ -122,7 +154,16 @@ impl Journal {
 
     /// Moves every closed batch that closed before `closed_before` (RFC 3339, UTC)
     /// and holds no unresolved row into its year's archive. The open batch never moves.
+    /// Archives an older release wrote, or whose last run stopped half-way, get their
+    /// totals first, so reports read them again instead of their rows.
     pub fn archive(&mut self, closed_before: &str) -> Result<Archived, JournalError> {
+        for a in self.archives()? {
+            let conn = a.connect()?;
+            if !rollup::fresh(&conn)? {
+                drop(conn);
+                upgrade(&a.path)?;
+            }
+        }
         let mut stmt = self.conn.prepare(
             "SELECT b.number, CAST(substr(b.closed_at, 1, 4) AS INTEGER) FROM batch b
              WHERE b.closed_at IS NOT NULL AND b.closed_at < ?1
@@ -162,12 +203,6 @@ impl Journal {
         if !path.exists() {
             create(path)?;
         }
-        {
-            // An archive written by an older release gets this one's schema first.
-            let mut conn = Connection::open(path).map_err(|e| super::classify(path, e))?;
-            conn.busy_timeout(Duration::from_secs(5))?;
-            schema::migrate(&mut conn)?;
-        }
         // Batch numbers are integers from the journal itself: safe to inline.
         let list = numbers
             .iter()
@@ -182,6 +217,8 @@ impl Journal {
         let detached = self.conn.execute_batch("DETACH DATABASE arc");
         let moved = moved?;
         detached?;
+        // The copied rows marked their quarter hours in the archive dirty.
+        upgrade(path)?;
         Ok(moved)
     }
 
@@ -226,6 +263,7 @@ impl Journal {
             ),
             [],
         )?;
+        rollup::refresh(&tx, &self.path)?;
         tx.commit()?;
         Ok(rows as i64)
     }

@@ -203,6 +203,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
             )?;
         }
     }
+    super::rollup::refresh(&tx, &journal.path)?;
     tx.commit()?;
     Ok(journal)
 }

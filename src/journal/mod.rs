@@ -10,6 +10,7 @@ pub mod generate;
 mod marker;
 mod outbox;
 mod report;
+pub mod rollup;
 pub mod rules;
 mod schema;
 mod search;
@@ -21,8 +22,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 pub use aftermath::Aftermath;
 pub use archive::{ArchiveFile, Archived};
-pub use outbox::{AuditLine, Outgoing};
-pub use report::{BatchReport, Group, LineKind, RangeReport};
+pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
+pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
 pub use search::{Page, Search, Term, parse_term};
 
 use crate::ecr::TransType;
@@ -445,6 +446,14 @@ impl Journal {
             JournalError::Sql(e) => classify(&path, e),
             other => other,
         })?;
+        if !rollup::fresh(&self.conn)? {
+            // Totals an older release never kept (once, on the first open after an
+            // upgrade), or ones a failed tally left behind.
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            commit(tx, &self.path)?;
+        }
         self.identity =
             self.conn
                 .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
@@ -501,7 +510,7 @@ impl Journal {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let batch = open_batch_in(&tx)?;
         let id = insert_pending(&tx, txn, batch, JOURNALED)?;
-        tx.commit()?;
+        commit(tx, &self.path)?;
         Ok(id)
     }
 
@@ -604,7 +613,7 @@ impl Journal {
             )
             .map_err(JournalError::from)?;
         }
-        tx.commit().map_err(JournalError::from)?;
+        commit(tx, &self.path)?;
         Ok(self.get(&order_no)?)
     }
 
@@ -677,7 +686,7 @@ impl Journal {
         if current != rec.state {
             audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
         }
-        tx.commit()?;
+        commit(tx, &self.path)?;
         self.get(order_no)
     }
 
@@ -733,7 +742,7 @@ impl Journal {
             let reply = serde_json::json!({ "settled_by_hand": who, "note": note }).to_string();
             close_batch_in(&tx, &reply)?;
         }
-        tx.commit()?;
+        commit(tx, &self.path)?;
         self.get(order_no)
     }
 
@@ -879,6 +888,22 @@ impl Journal {
     pub fn follow_ups(&self, orig_order_no: &str) -> Result<Vec<TxnRow>, JournalError> {
         self.select("WHERE orig_order_no = ?1 ORDER BY id", [orig_order_no])
     }
+}
+
+/// Commits a write, first tallying again the quarter hours whose totals it changed
+/// (see `rollup`). Tallying may fail (an unreadable archive holds an original): the
+/// write still commits, its quarter hours stay dirty, and reports read their rows.
+fn commit(mut tx: rusqlite::Transaction, path: &Path) -> Result<(), JournalError> {
+    let sp = tx.savepoint()?;
+    match rollup::refresh(&sp, path) {
+        Ok(_) => sp.commit()?,
+        Err(e) => {
+            drop(sp);
+            tracing::warn!("report totals left to tally later: {e}");
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Builds a new journal under a temporary name and gives it its real name only when it

@@ -19,6 +19,28 @@ pub struct AuditLine {
     pub why: String,
 }
 
+/// A line of a quarter hour's totals (see `rollup`), as a store copies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TallyLine {
+    pub slot: i64,
+    pub batch: i64,
+    /// `rows`, `net`, `lane`, `kind` or `brand`.
+    pub dim: String,
+    pub name: String,
+    pub count: i64,
+    pub sum_minor: i64,
+}
+
+/// The quarter hours whose totals changed since the store last took them, up to
+/// `last_seq`, with their lines as they are now (a store replaces its lines of each).
+#[derive(Clone, Debug, Default)]
+pub struct OutgoingTotals {
+    pub last_seq: Option<i64>,
+    /// (slot, batch) of each quarter hour.
+    pub slots: Vec<(i64, i64)>,
+    pub lines: Vec<TallyLine>,
+}
+
 /// What the outbox holds up to `last_seq`, read as it is now.
 #[derive(Clone, Debug, Default)]
 pub struct Outgoing {
@@ -44,7 +66,9 @@ impl Journal {
             tx.execute_batch(
                 "INSERT INTO meta (key, value) VALUES ('outbox', 'on');
                  INSERT OR REPLACE INTO outbox (tbl, row_id) SELECT 'txn', id FROM txn ORDER BY id;
-                 INSERT OR REPLACE INTO outbox (tbl, row_id) SELECT 'audit', id FROM audit ORDER BY id;",
+                 INSERT OR REPLACE INTO outbox (tbl, row_id) SELECT 'audit', id FROM audit ORDER BY id;
+                 INSERT OR REPLACE INTO tally_outbox (slot, batch)
+                    SELECT slot, batch FROM tally_slot WHERE dim = 'rows' ORDER BY slot, batch;",
             )?;
         }
         tx.commit()?;
@@ -111,10 +135,56 @@ impl Journal {
         Ok(())
     }
 
-    /// How many changes wait for the store.
-    pub fn outbox_len(&self) -> Result<i64, JournalError> {
-        Ok(self
+    /// The oldest `limit` quarter hours whose totals changed, with their lines.
+    pub fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = self
             .conn
-            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?)
+            .prepare("SELECT seq, slot, batch FROM tally_outbox ORDER BY seq LIMIT ?1")?;
+        let entries = stmt
+            .query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<(i64, i64, i64)>, _>>()?;
+        let mut lines = self.conn.prepare(&format!(
+            "SELECT dim, name, count, sum_minor FROM tally_slot
+             WHERE dim IN ({}) AND slot = ?1 AND batch = ?2",
+            super::rollup::DIMS
+        ))?;
+        let mut out = OutgoingTotals {
+            last_seq: entries.last().map(|e| e.0),
+            ..OutgoingTotals::default()
+        };
+        for (_, slot, batch) in entries {
+            out.slots.push((slot, batch));
+            let found = lines.query_map([slot, batch], |r| {
+                Ok(TallyLine {
+                    slot,
+                    batch,
+                    dim: r.get(0)?,
+                    name: r.get(1)?,
+                    count: r.get(2)?,
+                    sum_minor: r.get(3)?,
+                })
+            })?;
+            for line in found {
+                out.lines.push(line?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The store has committed the totals up to `last_seq`.
+    pub fn totals_done(&self, last_seq: i64) -> Result<(), JournalError> {
+        self.conn
+            .execute("DELETE FROM tally_outbox WHERE seq <= ?1", [last_seq])?;
+        Ok(())
+    }
+
+    /// How many changes wait for the store: rows, audit lines and quarter hours' totals.
+    pub fn outbox_len(&self) -> Result<i64, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM tally_outbox)",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }

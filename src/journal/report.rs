@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{Journal, JournalError, TxnKind, TxnRow, TxnState, search};
+use super::{Journal, JournalError, TxnKind, TxnRow, TxnState, rollup, search};
 use crate::ecr::TransType as T;
 use crate::money::format_minor;
 
@@ -49,13 +49,13 @@ impl BatchReport {
     }
 
     pub fn of(batch: i64, rows: &[TxnRow]) -> BatchReport {
-        let mut tally = Tally::default();
-        tally.add_all(rows, &[], 0);
+        let mut sums = Sums::default();
+        sums.add_all(rows, &[], 0);
         BatchReport {
             batch,
-            per_kind: tally.kinds.into_values().collect(),
-            per_brand: tally.brands.into_values().collect(),
-            net_minor: tally.net,
+            per_kind: sums.kinds.into_groups(),
+            per_brand: sums.brands.into_groups(),
+            net_minor: sums.net,
         }
     }
 }
@@ -79,7 +79,7 @@ pub struct RangeReport {
 
 impl RangeReport {
     /// `rows`: the period's rows; `context`: rows outside it that they refer to
-    /// (the original of a void or refund, and its tip adjustments), not counted.
+    /// (see `context`), not counted.
     pub fn of(
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
@@ -87,17 +87,25 @@ impl RangeReport {
         context: &[TxnRow],
         utc_offset_secs: i32,
     ) -> RangeReport {
-        let mut tally = Tally::default();
-        tally.add_all(rows, context, utc_offset_secs);
+        let mut sums = Sums::default();
+        sums.add_all(rows, context, utc_offset_secs);
+        RangeReport::from_sums(from, to, sums)
+    }
+
+    pub(super) fn from_sums(
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        s: Sums,
+    ) -> RangeReport {
         RangeReport {
             from,
             to,
-            rows: rows.len(),
-            per_lane: tally.lanes.into_values().collect(),
-            per_kind: tally.kinds.into_values().collect(),
-            per_brand: tally.brands.into_values().collect(),
-            per_hour: tally.hours.into_values().collect(),
-            net_minor: tally.net,
+            rows: usize::try_from(s.rows).unwrap_or(0),
+            per_lane: s.lanes.into_groups(),
+            per_kind: s.kinds.into_groups(),
+            per_brand: s.brands.into_groups(),
+            per_hour: s.hours.into_groups(),
+            net_minor: s.net,
         }
     }
 
@@ -135,40 +143,96 @@ fn group_lines(
     out
 }
 
-fn bump<K: Ord>(map: &mut BTreeMap<K, Group>, key: K, name: &str, sum: i64) {
-    let g = map.entry(key).or_insert_with(|| Group {
-        name: name.to_string(),
-        ..Group::default()
-    });
-    g.count += 1;
-    g.sum_minor += sum;
-}
+/// A report's section: groups in key order.
+#[derive(Debug)]
+pub(super) struct Groups<K: Ord>(BTreeMap<K, Group>);
 
-/// `bump` for groups named by their key, allocating only for a new group: a year of
-/// rows has a handful of lanes and brands.
-fn bump_named(map: &mut BTreeMap<String, Group>, name: &str, sum: i64) {
-    match map.get_mut(name) {
-        Some(g) => {
-            g.count += 1;
-            g.sum_minor += sum;
-        }
-        None => bump(map, name.to_string(), name, sum),
+impl<K: Ord> Default for Groups<K> {
+    fn default() -> Self {
+        Groups(BTreeMap::new())
     }
 }
 
-/// The running totals. Originals and tip adjustments are looked up by order number,
-/// so a year of rows costs one pass, not a search per row.
-#[derive(Default)]
-struct Tally {
-    kinds: BTreeMap<&'static str, Group>,
-    brands: BTreeMap<String, Group>,
-    lanes: BTreeMap<String, Group>,
-    hours: BTreeMap<u32, Group>,
-    net: i64,
+impl<K: Ord> Groups<K> {
+    pub(super) fn add(&mut self, key: K, name: &str, count: i64, sum: i64) {
+        let g = self.0.entry(key).or_insert_with(|| Group {
+            name: name.to_string(),
+            ..Group::default()
+        });
+        g.count += count;
+        g.sum_minor += sum;
+    }
+
+    pub(super) fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.0.values()
+    }
+
+    fn into_groups(self) -> Vec<Group> {
+        self.0.into_values().collect()
+    }
 }
 
-impl Tally {
-    fn add_all(&mut self, rows: &[TxnRow], context: &[TxnRow], utc_offset_secs: i32) {
+impl Groups<u32> {
+    pub(super) fn add_hour(&mut self, hour: u32, count: i64, sum: i64) {
+        match self.0.get_mut(&hour) {
+            Some(g) => {
+                g.count += count;
+                g.sum_minor += sum;
+            }
+            None => self.add(hour, &format!("{hour:02}"), count, sum),
+        }
+    }
+}
+
+impl Groups<String> {
+    /// `add` for groups named by their key, allocating only for a new group: a year
+    /// of rows has a handful of lanes and brands.
+    pub(super) fn add_named(&mut self, name: &str, count: i64, sum: i64) {
+        match self.0.get_mut(name) {
+            Some(g) => {
+                g.count += count;
+                g.sum_minor += sum;
+            }
+            None => self.add(name.to_string(), name, count, sum),
+        }
+    }
+}
+
+/// A period's totals, summed from quarter hours' totals and from rows alike.
+#[derive(Default)]
+pub(super) struct Sums {
+    /// Rows of every state.
+    pub rows: i64,
+    pub lanes: Groups<String>,
+    pub kinds: Groups<String>,
+    pub brands: Groups<String>,
+    /// By local hour of day.
+    pub hours: Groups<u32>,
+    pub net: i64,
+}
+
+impl Sums {
+    pub(super) fn absorb(&mut self, other: Sums) {
+        self.rows += other.rows;
+        self.net += other.net;
+        for (mine, theirs) in [
+            (&mut self.lanes, other.lanes),
+            (&mut self.kinds, other.kinds),
+            (&mut self.brands, other.brands),
+        ] {
+            for g in theirs.into_groups() {
+                mine.add_named(&g.name, g.count, g.sum_minor);
+            }
+        }
+        for (hour, g) in other.hours.0 {
+            self.hours.add_hour(hour, g.count, g.sum_minor);
+        }
+    }
+
+    /// Counts `rows` (see `RangeReport::of`). Originals and tip adjustments are looked
+    /// up by order number, so a year of rows costs one pass, not a search per row.
+    pub(super) fn add_all(&mut self, rows: &[TxnRow], context: &[TxnRow], utc_offset_secs: i32) {
+        self.rows += rows.len() as i64;
         let approved = || {
             rows.iter()
                 .chain(context)
@@ -201,15 +265,9 @@ impl Tally {
         };
         for r in rows.iter().filter(|r| r.state == TxnState::Approved) {
             let moved = self.add(r, orig_of(r), &tip_of);
-            bump_named(&mut self.lanes, &r.lane, moved);
+            self.lanes.add_named(&r.lane, 1, moved);
             if let Some(hour) = local_hour(&r.created_at, utc_offset_secs) {
-                match self.hours.get_mut(&hour) {
-                    Some(g) => {
-                        g.count += 1;
-                        g.sum_minor += moved;
-                    }
-                    None => bump(&mut self.hours, hour, &format!("{hour:02}"), moved),
-                }
+                self.hours.add_hour(hour, 1, moved);
             }
         }
     }
@@ -218,30 +276,30 @@ impl Tally {
     fn add(&mut self, r: &TxnRow, orig: Option<&TxnRow>, tip_of: &dyn Fn(&TxnRow) -> i64) -> i64 {
         let amount = r.amount.minor();
         let kinds = &mut self.kinds;
-        let brand_net = |brands: &mut BTreeMap<String, Group>, row: &TxnRow, sum: i64| {
-            bump_named(brands, row.brand.as_deref().unwrap_or("unknown"), sum);
+        let brand_net = |brands: &mut Groups<String>, row: &TxnRow, sum: i64| {
+            brands.add_named(row.brand.as_deref().unwrap_or("unknown"), 1, sum);
         };
         let moved = match r.kind {
             TxnKind::Trans(T::Sale | T::CashbackSale) => {
                 let tip = tip_of(r);
                 let cashback = r.cashback.map_or(0, |c| c.minor());
-                bump(kinds, r.kind.name(), r.kind.name(), amount);
+                kinds.add_named(r.kind.name(), 1, amount);
                 if tip > 0 {
-                    bump(kinds, "tips", "tips", tip);
+                    kinds.add_named("tips", 1, tip);
                 }
                 if cashback > 0 {
-                    bump(kinds, "cash-back", "cash-back", cashback);
+                    kinds.add_named("cash-back", 1, cashback);
                 }
                 brand_net(&mut self.brands, r, amount + tip + cashback);
                 amount + tip + cashback
             }
             TxnKind::Trans(T::Completion) => {
-                bump(kinds, r.kind.name(), r.kind.name(), amount);
+                kinds.add_named(r.kind.name(), 1, amount);
                 brand_net(&mut self.brands, r, amount);
                 amount
             }
             TxnKind::Trans(T::Refund | T::CompletionRefund) => {
-                bump(kinds, r.kind.name(), r.kind.name(), amount);
+                kinds.add_named(r.kind.name(), 1, amount);
                 // An unreferenced refund names its card's brand itself.
                 brand_net(&mut self.brands, orig.unwrap_or(r), -amount);
                 -amount
@@ -258,18 +316,18 @@ impl Tally {
                     };
                     sign * (base + tip_of(o))
                 });
-                bump(kinds, r.kind.name(), r.kind.name(), undone);
+                kinds.add_named(r.kind.name(), 1, undone);
                 if let Some(o) = orig {
                     brand_net(&mut self.brands, o, -undone);
                 }
                 -undone
             }
             TxnKind::Trans(T::PreAuth | T::PreAuthCancel) => {
-                bump(kinds, r.kind.name(), r.kind.name(), amount);
+                kinds.add_named(r.kind.name(), 1, amount);
                 0
             }
             TxnKind::TipAdjust => {
-                bump(kinds, "tip-adjust", "tip-adjust", amount);
+                kinds.add_named("tip-adjust", 1, amount);
                 0
             }
             TxnKind::BatchClose => 0,
@@ -295,7 +353,7 @@ const REPORT_COLUMNS: &str = "id, order_no, '', kind, state, amount_minor, tip_m
     currency, exponent, orig_order_no, lane, NULL, batch, created_at, NULL, '', \
     NULL, NULL, NULL, NULL, brand, NULL, NULL, NULL, NULL, NULL, asked_minor, via, NULL";
 
-fn report_rows(
+pub(super) fn report_rows(
     conn: &rusqlite::Connection,
     where_sql: &str,
     args: impl rusqlite::Params,
@@ -308,16 +366,87 @@ fn report_rows(
     raws.into_iter().map(TryInto::try_into).collect()
 }
 
+/// The rows outside `rows` that their totals depend on, from any of `conns`: the
+/// originals of voids, refunds and tip adjustments, and the tip adjustments of those
+/// originals and of the sales among `rows` (a sale's tip is its latest, whenever made).
+pub(super) fn context(
+    conns: &[&rusqlite::Connection],
+    rows: &[TxnRow],
+) -> Result<Vec<TxnRow>, JournalError> {
+    let inside: HashSet<&str> = rows.iter().map(|r| r.order_no.as_str()).collect();
+    let mut origs: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.orig_order_no.as_deref())
+        .filter(|o| !inside.contains(o))
+        .collect();
+    origs.sort_unstable();
+    origs.dedup();
+    let sales: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.state == TxnState::Approved && r.kind.is_sale())
+        .map(|r| r.order_no.as_str())
+        .collect();
+    let mut found = Vec::new();
+    for &conn in conns {
+        for chunk in origs.chunks(400) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            found.extend(report_rows(
+                conn,
+                // One index per half, ids united (SQLite would scan for an OR);
+                // `+kind`: the follow-up index, not every tip adjustment.
+                &format!(
+                    "WHERE id IN (SELECT id FROM txn WHERE order_no IN ({marks}) UNION ALL
+                     SELECT id FROM txn WHERE orig_order_no IN ({marks}) AND +kind = 'tip-adjust')"
+                ),
+                rusqlite::params_from_iter(chunk.iter().chain(chunk)),
+            )?);
+        }
+        for chunk in sales.chunks(400) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            found.extend(report_rows(
+                conn,
+                &format!("WHERE orig_order_no IN ({marks}) AND +kind = 'tip-adjust'"),
+                rusqlite::params_from_iter(chunk),
+            )?);
+        }
+    }
+    found.retain(|r| !inside.contains(r.order_no.as_str()));
+    // A row is in two files only after an archive run stopped half-way.
+    found.sort_by_key(|r| r.id);
+    found.dedup_by_key(|r| r.id);
+    Ok(found)
+}
+
+/// Where a range report's totals come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The quarter-hour totals each file keeps, where they are up to date.
+    Totals,
+    /// Every row of the period, tallied now.
+    Rows,
+}
+
 impl Journal {
     /// Totals over inclusive local dates (`None`: unbounded), across every batch of
-    /// the journal and its archives.
+    /// the journal and its archives: from the files' quarter-hour totals (`rollup`),
+    /// or from the rows of a file whose totals are not up to date.
     pub fn report_range(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         utc_offset_secs: i32,
     ) -> Result<RangeReport, JournalError> {
-        let window = search::window(from, to, utc_offset_secs);
+        self.report_range_from(from, to, utc_offset_secs, Source::Totals)
+    }
+
+    /// `report_range`, choosing where the totals come from.
+    pub fn report_range_from(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        utc_offset_secs: i32,
+        source: Source,
+    ) -> Result<RangeReport, JournalError> {
         let opened = self
             .archives()?
             .iter()
@@ -325,54 +454,77 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()?;
         let conns: Vec<&rusqlite::Connection> =
             std::iter::once(&self.conn).chain(&opened).collect();
+        let slots = match source {
+            Source::Totals => rollup::slots_of(from, to, utc_offset_secs),
+            Source::Rows => None,
+        };
+        let window = search::window(from, to, utc_offset_secs);
+        let mut sums = Sums::default();
+        // A batch is in two files only after an archive run stopped half-way: the
+        // first file that has it counts it.
+        let mut counted: HashSet<i64> = HashSet::new();
         let mut rows = Vec::new();
         for &conn in &conns {
-            match &window {
-                None => rows.extend(report_rows(conn, "", [])?),
-                Some((start, end)) => {
-                    if let Some((first, last)) = search::id_bounds(conn, start, end)? {
-                        rows.extend(report_rows(
-                            conn,
-                            "WHERE id BETWEEN ?1 AND ?2 AND +created_at >= ?3 AND +created_at < ?4",
-                            rusqlite::params![first, last, start, end],
-                        )?);
-                    }
+            match slots {
+                Some(slots) if rollup::fresh(conn)? => {
+                    let (part, batches) = rollup::read(conn, slots, utc_offset_secs, &counted)?;
+                    sums.absorb(part);
+                    counted.extend(batches);
+                }
+                _ => {
+                    let mut here = window_rows(conn, window.as_ref())?;
+                    here.retain(|r| !counted.contains(&r.batch));
+                    counted.extend(here.iter().map(|r| r.batch));
+                    rows.extend(here);
                 }
             }
         }
-        if conns.len() > 1 {
-            // A row is in two files only after an archive run stopped half-way. (Rows
-            // are large: with the journal alone, they are not moved about for nothing.)
-            rows.sort_by_key(|r| r.id);
-            rows.dedup_by_key(|r| r.id);
+        if !rows.is_empty() {
+            let context = context(&conns, &rows)?;
+            sums.add_all(&rows, &context, utc_offset_secs);
         }
-        // The originals of voids and refunds from before the period, and their tips.
-        let inside: HashSet<&str> = rows.iter().map(|r| r.order_no.as_str()).collect();
-        let mut missing: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.orig_order_no.as_deref())
-            .filter(|o| !inside.contains(o))
-            .map(String::from)
-            .collect();
-        missing.sort_unstable();
-        missing.dedup();
-        let mut context = Vec::new();
-        for &conn in &conns {
-            for chunk in missing.chunks(400) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                context.extend(report_rows(
-                    conn,
-                    // One index per half, ids united (SQLite would scan for an OR);
-                    // `+kind`: the follow-up index, not every tip adjustment.
-                    &format!(
-                        "WHERE id IN (SELECT id FROM txn WHERE order_no IN ({marks}) UNION ALL
-                         SELECT id FROM txn WHERE orig_order_no IN ({marks}) AND +kind = 'tip-adjust')"
-                    ),
-                    rusqlite::params_from_iter(chunk.iter().chain(chunk)),
-                )?);
-            }
+        Ok(RangeReport::from_sums(from, to, sums))
+    }
+}
+
+/// A file's rows written in the window `[start, end)` (all when None).
+fn window_rows(
+    conn: &rusqlite::Connection,
+    window: Option<&(String, String)>,
+) -> Result<Vec<TxnRow>, JournalError> {
+    match window {
+        None => report_rows(conn, "", []),
+        Some((start, end)) => match search::id_bounds(conn, start, end)? {
+            Some((first, last)) => report_rows(
+                conn,
+                "WHERE id BETWEEN ?1 AND ?2 AND +created_at >= ?3 AND +created_at < ?4",
+                rusqlite::params![first, last, start, end],
+            ),
+            None => Ok(Vec::new()),
+        },
+    }
+}
+
+impl Journal {
+    /// Whether the totals the journal and its archives keep say what their rows say,
+    /// over all time. When they do not, every total is tallied again from the rows
+    /// (the archives' too) and the answer is false.
+    pub fn check_totals(&mut self) -> Result<bool, JournalError> {
+        let kept = self.report_range_from(None, None, 0, Source::Totals)?;
+        let rows = self.report_range_from(None, None, 0, Source::Rows)?;
+        if kept == rows {
+            return Ok(true);
         }
-        context.retain(|r| !inside.contains(r.order_no.as_str()));
-        Ok(RangeReport::of(from, to, &rows, &context, utc_offset_secs))
+        tracing::warn!("report totals disagreed with the rows: tallying them again");
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        rollup::forget(&tx)?;
+        rollup::refresh(&tx, &self.path)?;
+        tx.commit()?;
+        for a in self.archives()? {
+            super::archive::retally(&a.path)?;
+        }
+        Ok(false)
     }
 }

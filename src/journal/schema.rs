@@ -119,7 +119,65 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE txn ADD COLUMN via TEXT;
     ALTER TABLE txn ADD COLUMN terminal_sn TEXT;
     ",
+    // v6: the report's totals per quarter hour and per day of each batch (see
+    // `rollup`), marked dirty by triggers when a row they count changes. Every quarter
+    // hour that has rows starts dirty, so the first open tallies an existing file. A
+    // store copies a quarter hour's totals again once they change (`tally_outbox`).
+    "
+    ALTER TABLE txn ADD COLUMN slot INTEGER GENERATED ALWAYS AS (
+        CAST(strftime('%s', substr(created_at, 1, 19)) AS INTEGER) / 900) VIRTUAL;
+    CREATE INDEX txn_slot ON txn(slot, batch);
+    CREATE TABLE tally_slot (
+        dim        TEXT NOT NULL,
+        slot       INTEGER NOT NULL,
+        batch      INTEGER NOT NULL,
+        name       TEXT NOT NULL,
+        count      INTEGER NOT NULL,
+        sum_minor  INTEGER NOT NULL,
+        PRIMARY KEY (dim, slot, batch, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE tally_day (
+        day        INTEGER NOT NULL,
+        batch      INTEGER NOT NULL,
+        dim        TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        count      INTEGER NOT NULL,
+        sum_minor  INTEGER NOT NULL,
+        PRIMARY KEY (day, batch, dim, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE tally_dirty (
+        slot   INTEGER NOT NULL,
+        batch  INTEGER NOT NULL,
+        PRIMARY KEY (slot, batch)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER tally_txn_insert AFTER INSERT ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty (slot, batch)
+            SELECT slot, batch FROM txn WHERE id = NEW.id OR order_no = NEW.orig_order_no
+                OR orig_order_no = NEW.order_no OR orig_order_no = NEW.orig_order_no;
+    END;
+    CREATE TRIGGER tally_txn_update AFTER UPDATE OF
+        order_no, kind, state, amount_minor, tip_minor, cashback_minor, orig_order_no, lane,
+        batch, created_at, brand ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty (slot, batch) VALUES (OLD.slot, OLD.batch);
+        INSERT OR IGNORE INTO tally_dirty (slot, batch)
+            SELECT slot, batch FROM txn WHERE id = NEW.id OR order_no = NEW.orig_order_no
+                OR orig_order_no = NEW.order_no OR orig_order_no = NEW.orig_order_no;
+    END;
+    CREATE TRIGGER tally_txn_delete AFTER DELETE ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty (slot, batch) VALUES (OLD.slot, OLD.batch);
+    END;
+    INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;
+    CREATE TABLE tally_outbox (
+        seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+        slot   INTEGER NOT NULL,
+        batch  INTEGER NOT NULL,
+        UNIQUE (slot, batch)
+    );
+    ",
 ];
+
+/// The first version with the report's totals (`rollup`).
+pub const TALLIES: i64 = 6;
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
 

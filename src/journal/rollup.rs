@@ -1,0 +1,260 @@
+//! Totals kept beside the rows, so that a report over a year reads a few thousand
+//! totals instead of a million rows.
+//!
+//! Each quarter hour (UTC, the generated column `txn.slot`) of each batch keeps the
+//! report's own tally of its rows (`tally_slot`), and each UTC day the sum of its
+//! quarter hours (`tally_day`). Quarter hours, because every time zone's day and hour
+//! start on one; days, so a long period reads one total per day and quarter hours only
+//! at its two ends and for the hours of the day.
+//!
+//! A change to a row marks dirty the quarter hours whose tally it can move (triggers,
+//! so no write path can forget): its own, its original's (a tip adjustment changes the
+//! sale's tip) and those of the rows that refer to either (a void gives back its sale's
+//! tip; a refund is counted under its sale's brand). Every write tallies the dirty
+//! quarter hours again before it commits. A file with dirty quarter hours left (one
+//! written by an older release, or an archive whose copy stopped half-way) is not
+//! trusted: the report tallies its rows instead.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{NaiveDate, NaiveTime};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+use super::report::{Sums, context, report_rows};
+use super::{FILE_NAME, JournalError, archive};
+
+pub const SLOT_SECS: i64 = 900;
+pub const SLOTS_PER_DAY: i64 = 96;
+
+/// `rows`: every row of the quarter hour; `net`: its approved rows and what they moved.
+pub(super) const DIMS: &str = "'rows', 'net', 'lane', 'kind', 'brand'";
+
+/// Whether the file's totals can be read as they are.
+pub(super) fn fresh(conn: &Connection) -> Result<bool, JournalError> {
+    if super::schema::version(conn)? < super::schema::TALLIES {
+        return Ok(false);
+    }
+    let dirty: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM tally_dirty)", [], |r| {
+        r.get(0)
+    })?;
+    Ok(!dirty)
+}
+
+/// Drops every total of the file and marks every quarter hour with rows dirty, for
+/// `refresh` to tally them all again.
+pub(super) fn forget(conn: &Connection) -> Result<(), JournalError> {
+    conn.execute_batch(
+        "DELETE FROM tally_slot; DELETE FROM tally_day;
+         INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
+    )?;
+    Ok(())
+}
+
+/// The journal and archive files beside `own`, apart from it: where the originals of
+/// its rows may be.
+fn others(own: &Path) -> Result<Vec<PathBuf>, JournalError> {
+    let dir = own.parent().unwrap_or(Path::new("."));
+    let live = dir.join(FILE_NAME);
+    let mut files: Vec<PathBuf> = archive::files_in(dir)?
+        .into_iter()
+        .map(|a| a.path)
+        .collect();
+    files.insert(0, live);
+    files.retain(|p| p != own);
+    Ok(files)
+}
+
+/// Tallies every dirty quarter hour of the file at `own` (open as `conn`, inside the
+/// caller's write transaction) again. Returns how many there were.
+pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalError> {
+    let dirty: Vec<(i64, i64)> = {
+        let mut stmt = conn.prepare_cached("SELECT slot, batch FROM tally_dirty")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    if dirty.is_empty() {
+        return Ok(0);
+    }
+    // The other files, opened once, for the originals and tip adjustments of the rows.
+    let mut opened: Option<Vec<Connection>> = None;
+    let mut days = BTreeSet::new();
+    for &(slot, batch) in &dirty {
+        let rows = report_rows(conn, "WHERE slot = ?1 AND batch = ?2", params![slot, batch])?;
+        let others = match (&mut opened, rows.is_empty()) {
+            (Some(o), _) => &o[..],
+            (None, false) => {
+                let conns = others(own)?
+                    .iter()
+                    .filter(|p| p.exists())
+                    .map(|p| archive::read_only(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                &opened.insert(conns)[..]
+            }
+            (None, true) => &[],
+        };
+        let conns: Vec<&Connection> = std::iter::once(conn).chain(others).collect();
+        let ctx = context(&conns, &rows)?;
+        let mut sums = Sums::default();
+        sums.add_all(&rows, &ctx, 0);
+        write_slot(conn, slot, batch, &sums)?;
+        days.insert((slot.div_euclid(SLOTS_PER_DAY), batch));
+    }
+    for (day, batch) in days {
+        conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
+            .execute(params![day, batch])?;
+        conn.prepare_cached(&format!(
+            "INSERT INTO tally_day (day, batch, dim, name, count, sum_minor)
+             SELECT ?1, ?2, dim, name, sum(count), sum(sum_minor) FROM tally_slot
+             WHERE dim IN ({DIMS}) AND slot >= ?1 * {SLOTS_PER_DAY} AND slot < (?1 + 1) * {SLOTS_PER_DAY}
+               AND batch = ?2
+             GROUP BY dim, name"
+        ))?
+        .execute(params![day, batch])?;
+    }
+    conn.execute("DELETE FROM tally_dirty", [])?;
+    Ok(dirty.len())
+}
+
+fn write_slot(conn: &Connection, slot: i64, batch: i64, sums: &Sums) -> Result<(), JournalError> {
+    conn.prepare_cached(&format!(
+        "DELETE FROM tally_slot WHERE dim IN ({DIMS}) AND slot = ?1 AND batch = ?2"
+    ))?
+    .execute(params![slot, batch])?;
+    if sums.rows == 0 {
+        // Emptied by an archive run: the store keeps what it copied.
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO tally_outbox (slot, batch)
+         SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')",
+    )?
+    .execute(params![slot, batch])?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO tally_slot (dim, slot, batch, name, count, sum_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    insert.execute(params!["rows", slot, batch, "", sums.rows, 0])?;
+    let approved: i64 = sums.lanes.groups().map(|g| g.count).sum();
+    insert.execute(params!["net", slot, batch, "", approved, sums.net])?;
+    for (dim, groups) in [
+        ("lane", &sums.lanes),
+        ("kind", &sums.kinds),
+        ("brand", &sums.brands),
+    ] {
+        for g in groups.groups() {
+            insert.execute(params![dim, slot, batch, g.name, g.count, g.sum_minor])?;
+        }
+    }
+    Ok(())
+}
+
+/// How the quarter hours `[first, end)` are read: the UTC days `days` whole from
+/// their totals, and the quarter hours `ends` before and after them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spans {
+    pub days: Option<(i64, i64)>,
+    pub ends: Vec<(i64, i64)>,
+}
+
+pub fn spans((first, end): (i64, i64)) -> Spans {
+    let first_day =
+        first.div_euclid(SLOTS_PER_DAY) + i64::from(first.rem_euclid(SLOTS_PER_DAY) != 0);
+    let end_day = end.div_euclid(SLOTS_PER_DAY);
+    let ends = if first_day < end_day {
+        vec![
+            (first, first_day * SLOTS_PER_DAY),
+            (end_day * SLOTS_PER_DAY, end),
+        ]
+    } else {
+        vec![(first, end)]
+    };
+    Spans {
+        days: (first_day < end_day).then_some((first_day, end_day)),
+        ends: ends.into_iter().filter(|(a, b)| a < b).collect(),
+    }
+}
+
+/// The quarter hours `[first, end)` of a period of local dates, or None when the
+/// zone's offset is not whole quarter hours (its days do not start on one).
+pub fn slots_of(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    utc_offset_secs: i32,
+) -> Option<(i64, i64)> {
+    let offset = i64::from(utc_offset_secs);
+    if offset % SLOT_SECS != 0 {
+        return None;
+    }
+    let slot =
+        |d: NaiveDate| (d.and_time(NaiveTime::MIN).and_utc().timestamp() - offset) / SLOT_SECS;
+    let first = from.map_or(0, slot);
+    let end = to.and_then(|d| d.succ_opt()).map_or(i64::MAX / 2, slot);
+    Some((first, end))
+}
+
+/// What the totals of one file say of the quarter hours `[first, end)`, leaving out
+/// the batches in `skip` (counted from another file); and the batches counted here.
+pub(super) fn read(
+    conn: &Connection,
+    (first, end): (i64, i64),
+    utc_offset_secs: i32,
+    skip: &HashSet<i64>,
+) -> Result<(Sums, HashSet<i64>), JournalError> {
+    let mut sums = Sums::default();
+    let mut counted = HashSet::new();
+    // The hours, and the net, from every quarter hour.
+    let mut stmt = conn.prepare_cached(
+        "SELECT slot, batch, count, sum_minor FROM tally_slot
+         WHERE dim = 'net' AND slot >= ?1 AND slot < ?2",
+    )?;
+    let mut rows = stmt.query(params![first, end])?;
+    while let Some(r) = rows.next()? {
+        let (slot, batch): (i64, i64) = (r.get(0)?, r.get(1)?);
+        if skip.contains(&batch) {
+            continue;
+        }
+        counted.insert(batch);
+        let (count, sum): (i64, i64) = (r.get(2)?, r.get(3)?);
+        sums.net += sum;
+        if count > 0 {
+            // Only approved rows make an hour, as when rows are tallied.
+            let local = slot * SLOT_SECS + i64::from(utc_offset_secs);
+            let hour = u32::try_from(local.div_euclid(3600).rem_euclid(24)).unwrap_or(0);
+            sums.hours.add_hour(hour, count, sum);
+        }
+    }
+    // The groups: whole UTC days from their totals, the ends from their quarter hours.
+    let spans = spans((first, end));
+    const DAYS: &str = "SELECT batch, dim, name, count, sum_minor FROM tally_day
+         WHERE day >= ?1 AND day < ?2 AND dim != 'net'";
+    const ENDS: &str = "SELECT batch, dim, name, count, sum_minor FROM tally_slot
+         WHERE dim IN ('rows', 'lane', 'kind', 'brand') AND slot >= ?1 AND slot < ?2";
+    let parts = spans
+        .days
+        .map(|(a, b)| (DAYS, a, b))
+        .into_iter()
+        .chain(spans.ends.into_iter().map(|(a, b)| (ENDS, a, b)));
+    for (sql, a, b) in parts {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![a, b])?;
+        while let Some(r) = rows.next()? {
+            let batch: i64 = r.get(0)?;
+            if skip.contains(&batch) {
+                continue;
+            }
+            let (count, sum): (i64, i64) = (r.get(3)?, r.get(4)?);
+            let dim = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let name = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            match dim {
+                "rows" => sums.rows += count,
+                "lane" => sums.lanes.add_named(name, count, sum),
+                "kind" => sums.kinds.add_named(name, count, sum),
+                "brand" => sums.brands.add_named(name, count, sum),
+                _ => {}
+            }
+        }
+    }
+    Ok((sums, counted))
+}
