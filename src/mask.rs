@@ -50,6 +50,13 @@ pub fn outside_line(text: &str) -> String {
     mask_pans_owned(line)
 }
 
+/// The last four characters of a masked card number (all of a shorter one): what a
+/// screen shows and a search matches.
+pub fn last_four(card: &str) -> String {
+    let start = card.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+    card[start..].to_string()
+}
+
 /// Masks a value known to be a card number: all but the first 6 and last 4 digits.
 pub fn mask_card_no(text: &str) -> String {
     let digits = text.bytes().filter(u8::is_ascii_digit).count();

@@ -257,6 +257,31 @@ async fn a_copy_killed_mid_way_and_done_again_holds_each_row_once() {
         20_000
     );
     assert_eq!(count(&pg, "SELECT count(*) FROM audit").await, audit_lines);
+    // The store's totals are the lane's own, whatever the kill cut short.
+    for period in [
+        ["--from", "2025-12-01", "--to", "2026-03-31"],
+        ["--from", "2026-01-17", "--to", "2026-01-17"],
+        ["--from", "2026-01-09", "--to", "2026-02-13"],
+    ] {
+        let lane = run(
+            till_at(dir.path(), "127.0.0.1:9", "L01", &pg),
+            &[&["report", "--json"][..], &period[..]].concat(),
+        )
+        .await;
+        let store = run(
+            till_at(dir.path(), "127.0.0.1:9", "L01", &pg),
+            &[&["store", "report", "--json"][..], &period[..]].concat(),
+        )
+        .await;
+        assert_eq!(lane.code, 0, "{}", lane.stderr);
+        assert_eq!(store.code, 0, "{}", store.stderr);
+        assert!(
+            lane.json()["rows"].as_u64().unwrap() > 100,
+            "{}",
+            lane.stdout
+        );
+        assert_eq!(store.json(), lane.json(), "{period:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,13 @@
-//! What the store answers: totals over a period across lanes (by the journal's own
-//! report rules, on the rows copied here), and each lane's last copy.
+//! What the store answers: totals over a period across lanes (the totals each lane's
+//! journal keeps, copied here), rows of every lane, and each lane's last copy.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_postgres::Row;
 
 use super::{Store, StoreError};
-use crate::journal::{RangeReport, Term, TxnKind, TxnRow, TxnState, Via, parse_term};
+use crate::journal::{
+    Group, RangeReport, Term, TxnKind, TxnRow, TxnState, Via, parse_term, rollup,
+};
 use crate::money::Money;
 
 const COLUMNS: &str = "id, order_no, kind, state, amount_minor, asked_minor, tip_minor, \
@@ -73,64 +75,101 @@ fn txn_row(r: &Row) -> Result<TxnRow, StoreError> {
     })
 }
 
+fn group(name: String, count: i64, sum_minor: i64) -> Group {
+    Group {
+        name,
+        count,
+        sum_minor,
+    }
+}
+
 /// The UTC instant a local date starts at.
 fn start_of(day: NaiveDate, utc_offset_secs: i32) -> DateTime<Utc> {
     let local = day.and_time(chrono::NaiveTime::MIN);
     (local - chrono::Duration::seconds(i64::from(utc_offset_secs))).and_utc()
 }
 
+/// The hours of the day and the net of the quarter hours `[$1, $2)`, `$3` the offset.
+const HOURS: &str = "
+    SELECT (((slot * 900 + $3) / 3600) % 24)::int, sum(count)::bigint, sum(sum_minor)::bigint
+    FROM tally_slot WHERE dim = 'net' AND slot >= $1 AND slot < $2
+    GROUP BY 1";
+
+/// The groups: UTC days `[$1, $2)` whole, and the quarter hours `[$3, $4)` and `[$5, $6)`.
+const GROUPS: &str = "
+    SELECT dim, name, sum(count)::bigint, sum(sum_minor)::bigint FROM (
+        SELECT dim, name, count, sum_minor FROM tally_day
+        WHERE day >= $1 AND day < $2 AND dim <> 'net'
+        UNION ALL
+        SELECT dim, name, count, sum_minor FROM tally_slot
+        WHERE dim IN ('rows', 'lane', 'kind', 'brand') AND slot >= $3 AND slot < $4
+        UNION ALL
+        SELECT dim, name, count, sum_minor FROM tally_slot
+        WHERE dim IN ('rows', 'lane', 'kind', 'brand') AND slot >= $5 AND slot < $6
+    ) t GROUP BY dim, name";
+
 impl Store {
-    /// Totals over inclusive local dates across every lane copied here.
+    /// Totals over inclusive local dates across every lane copied here, from the
+    /// quarter-hour totals each lane's journal keeps and copies: the same numbers as
+    /// each lane's own report, summed.
     pub async fn report(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         utc_offset_secs: i32,
     ) -> Result<RangeReport, StoreError> {
+        let Some(slots) = rollup::slots_of(from, to, utc_offset_secs) else {
+            return Err(StoreError::Row(format!(
+                "a UTC offset of {utc_offset_secs} s is not whole quarter hours: the store keeps totals per quarter hour"
+            )));
+        };
+        let spans = rollup::spans(slots);
+        let (days, ends) = (spans.days.unwrap_or((0, 0)), &spans.ends);
+        let end = |i: usize| ends.get(i).copied().unwrap_or((0, 0));
         let client = self.client().await?;
-        let start = from.map(|d| start_of(d, utc_offset_secs));
-        let end = to
-            .and_then(|d| d.succ_opt())
-            .map(|d| start_of(d, utc_offset_secs));
-        let rows = client
+        let offset = i64::from(utc_offset_secs);
+        let hours = client.query(HOURS, &[&slots.0, &slots.1, &offset]).await?;
+        let groups = client
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM txn
-                     WHERE ($1::timestamptz IS NULL OR created_at >= $1)
-                       AND ($2::timestamptz IS NULL OR created_at < $2)
-                     ORDER BY created_at, order_no"
-                ),
-                &[&start, &end],
+                GROUPS,
+                &[&days.0, &days.1, &end(0).0, &end(0).1, &end(1).0, &end(1).1],
             )
-            .await?
-            .iter()
-            .map(txn_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        // The originals of voids and refunds from before the period, and their tips:
-        // the journal's rules need them to say what a void took back.
-        let inside: std::collections::HashSet<&str> =
-            rows.iter().map(|r| r.order_no.as_str()).collect();
-        let missing: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.orig_order_no.clone())
-            .filter(|o| !inside.contains(o.as_str()))
-            .collect();
-        let context = client
-            .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM txn WHERE order_no = ANY($1) OR orig_order_no = ANY($1)"
-                ),
-                &[&missing],
-            )
-            .await?
-            .iter()
-            .map(txn_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        let context: Vec<TxnRow> = context
-            .into_iter()
-            .filter(|r| !inside.contains(r.order_no.as_str()))
-            .collect();
-        Ok(RangeReport::of(from, to, &rows, &context, utc_offset_secs))
+            .await?;
+        let mut report = RangeReport {
+            from,
+            to,
+            ..RangeReport::default()
+        };
+        for r in &hours {
+            let (hour, count, sum): (i32, i64, i64) = (r.get(0), r.get(1), r.get(2));
+            report.net_minor += sum;
+            if count > 0 {
+                report
+                    .per_hour
+                    .push(group(format!("{hour:02}"), count, sum));
+            }
+        }
+        for r in &groups {
+            let (dim, name, count, sum): (&str, String, i64, i64) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            match dim {
+                "rows" => report.rows += usize::try_from(count).unwrap_or(0),
+                "lane" => report.per_lane.push(group(name, count, sum)),
+                "kind" => report.per_kind.push(group(name, count, sum)),
+                "brand" => report.per_brand.push(group(name, count, sum)),
+                _ => {}
+            }
+        }
+        // In the journal's order (byte order of names), not the database's collation.
+        for groups in [
+            &mut report.per_hour,
+            &mut report.per_lane,
+            &mut report.per_kind,
+            &mut report.per_brand,
+        ] {
+            groups.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        Ok(report)
     }
 
     /// Rows of every lane matching `text`, read term by term as the lane's own journal

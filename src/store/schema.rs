@@ -77,6 +77,31 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE txn ADD COLUMN via text NOT NULL DEFAULT 'lan';
     ALTER TABLE txn ADD COLUMN terminal_sn text;
     ",
+    // v3: each lane's report totals per quarter hour and day of each batch, as its
+    // journal keeps them (`journal::rollup`), so a report across lanes reads totals.
+    "
+    CREATE TABLE tally_slot (
+        journal    text NOT NULL,
+        dim        text NOT NULL,
+        slot       bigint NOT NULL,
+        batch      bigint NOT NULL,
+        name       text NOT NULL,
+        count      bigint NOT NULL,
+        sum_minor  bigint NOT NULL,
+        PRIMARY KEY (dim, slot, journal, batch, name)
+    );
+    CREATE INDEX tally_slot_of ON tally_slot (journal, slot, batch);
+    CREATE TABLE tally_day (
+        journal    text NOT NULL,
+        day        bigint NOT NULL,
+        batch      bigint NOT NULL,
+        dim        text NOT NULL,
+        name       text NOT NULL,
+        count      bigint NOT NULL,
+        sum_minor  bigint NOT NULL,
+        PRIMARY KEY (day, journal, batch, dim, name)
+    );
+    ",
 ];
 
 const KNOWN: i32 = MIGRATIONS.len() as i32;

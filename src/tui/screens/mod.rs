@@ -332,7 +332,7 @@ pub fn rows_table<'a>(
             if wide {
                 cells.push(r.brand.clone().unwrap_or_default());
             }
-            cells.push(last_four(r.card.as_deref()));
+            cells.push(crate::mask::last_four(r.card.as_deref().unwrap_or("")));
             cells.push(since);
             Row::new(cells).style(style)
         })
@@ -385,11 +385,4 @@ fn since_short(a: &Aftermath) -> String {
         Aftermath::Completed(m) => format!("done {m}"),
         Aftermath::Unresolved(_) => "unres.".into(),
     }
-}
-
-/// The last four digits of a masked card number.
-fn last_four(card: Option<&str>) -> String {
-    let card = card.unwrap_or("");
-    let start = card.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
-    card[start..].to_string()
 }
