@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use crate::ecr::{Answer, Direction};
-pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target};
+pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target, located};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
 use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans, mask_pans_owned};
@@ -291,8 +291,8 @@ impl Link {
     pub async fn handle(&mut self, wake: Wake) {
         match wake {
             Wake::Connected(Ok((ws, endpoint))) => {
-                if let Target::Serial(serial) = &self.cfg.target {
-                    let (serial, address) = (serial.clone(), endpoint.url());
+                if let Some(serial) = self.cfg.target.serial() {
+                    let (serial, address) = (serial.to_string(), endpoint.url());
                     self.emit(LinkEvent::Located { serial, address });
                 }
                 self.on_connected(ws).await
@@ -715,13 +715,13 @@ impl Link {
 pub async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
     match &cfg.target {
         Target::Address(endpoint) => Ok(endpoint.clone()),
-        Target::Serial(serial) => {
+        Target::Serial { serial, path } => {
             let found =
                 crate::discover::find_terminal(cfg.mdns_interface, serial, cfg.connect_timeout)
                     .await
                     .map_err(|e| ConnectError::Discover(serial.clone(), e))?
                     .ok_or_else(|| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))?;
-            Endpoint::parse(&found.address)
+            located(&found.address, path)
                 .map_err(|_| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))
         }
     }

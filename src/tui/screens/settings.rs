@@ -55,7 +55,7 @@ pub const FOUND_KEYS: &[Key] = &[
 fn about(key: &str) -> &'static str {
     match key {
         "url" => {
-            "the terminal's address as shown on its screen (ws://IP:PORT or IP), or sn:SERIAL (Ctrl-F finds them)"
+            "the terminal's address as shown on its screen (ws://IP:PORT or IP), or sn:SERIAL[/path] (Ctrl-F finds them)"
         }
         "app_id" => "the ECR Hub app id the terminal was set up with",
         "lane" => "this register's lane, 1 to 8 letters or digits (applies on the next start)",
