@@ -350,7 +350,6 @@ impl Link {
         Ok(request_id)
     }
 
-    /// Closes the connection politely and stops reconnecting.
     /// A technician asks: try to connect now instead of after the backoff.
     pub fn retry_now(&mut self) {
         if let Conn::Down { retry_at } = &mut self.conn {
@@ -358,11 +357,29 @@ impl Link {
         }
     }
 
-    pub async fn close(&mut self) {
-        self.fail_pending("till is shutting down");
+    /// Drops the connection, and what waited on it, and connects to `target` instead
+    /// (a `sn:` target is looked up afresh). The owner decides whether that is safe.
+    pub async fn retarget(&mut self, target: Target) {
+        self.hang_up().await;
+        self.fail_pending("the lane moved to another terminal");
+        self.cfg.target = target;
+        if !matches!(self.conn, Conn::Closed) {
+            self.failures = 0;
+            self.start_connecting();
+        }
+    }
+
+    /// Closes a live socket politely, waiting a second at most.
+    async fn hang_up(&mut self) {
         if let Conn::Up { ws, .. } = &mut self.conn {
             let _ = tokio::time::timeout(Duration::from_secs(1), Ws::close(ws, None)).await;
         }
+    }
+
+    /// Closes the connection politely and stops reconnecting.
+    pub async fn close(&mut self) {
+        self.fail_pending("till is shutting down");
+        self.hang_up().await;
         self.conn = Conn::Closed;
         self.emit(LinkEvent::State(LinkState::Closed));
     }

@@ -398,6 +398,9 @@ pub struct WireLine {
 pub struct LinkView {
     pub state: String,
     pub up: bool,
+    /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
+    pub target: String,
+    /// Where it is: the target, or for a serial where it was found.
     pub address: String,
     pub device: DeviceInfo,
     /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
@@ -577,6 +580,7 @@ impl Model {
             result: None,
             link: LinkView {
                 state: "connecting".into(),
+                target: address.to_string(),
                 address: address.to_string(),
                 ..LinkView::default()
             },

@@ -493,6 +493,17 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             false,
         )),
         LinkNews::Closed => Some(("closed".to_string(), false)),
+        LinkNews::Target(target) => {
+            // Another terminal: what the old one said of itself no longer applies.
+            m.link = LinkView {
+                target: target.clone(),
+                address: target.clone(),
+                reconnects: m.link.reconnects,
+                history: std::mem::take(&mut m.link.history),
+                ..LinkView::default()
+            };
+            Some((format!("connecting to {target}"), false))
+        }
         LinkNews::Device(device) => {
             m.link.device = device;
             None
