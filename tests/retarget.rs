@@ -1,12 +1,14 @@
 //! Moving a running lane to another terminal (`Command::Retarget`), over loopback with
-//! two simulators: the next sale goes to the new one, and the lane refuses to move
-//! while a payment is in flight or unresolved.
+//! two simulators: the next sale goes to the new one (through the lane, and through the
+//! Settings screen of the real binary), and the lane refuses to move while a payment is
+//! in flight or unresolved.
 
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
+use common::pty::Screen;
 use common::*;
 use till::discover::{self, terminal_advert};
 use till::ecr::PayScenario;
@@ -32,18 +34,75 @@ fn serial(tag: &str) -> String {
     format!("R{}{tag}", std::process::id())
 }
 
+/// A simulator with a ledger of its own, advertised by mDNS on loopback as `serial`.
+async fn advertised_sim(
+    dir: &std::path::Path,
+    serial: &str,
+) -> (till::sim::SimHandle, discover::Advertisement) {
+    let sim = start_sim(dir, Faults::default(), 0).await;
+    let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, sim.addr().port());
+    let advert = terminal_advert(serial, at, "till sim", "test");
+    let ad = discover::advertise(Ipv4Addr::LOCALHOST, advert).unwrap();
+    (sim, ad)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_picked_on_the_settings_screen_takes_the_next_sale() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = start_sim(dir.path(), Faults::default(), 0).await;
+    let b_dir = tempfile::tempdir().unwrap();
+    let serial = serial("PTY");
+    let (b, _ad) = advertised_sim(b_dir.path(), &serial).await;
+    let mut s = Screen::start(dir.path(), &a.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[21~"); // F10
+    s.wait_for("receipt").await;
+    s.keys("\x06"); // Ctrl-F
+    s.wait_for("terminals found").await;
+    s.wait_for(&serial).await;
+    // Other tests may advertise terminals too: B is picked by its row in the list.
+    let screen = s.contents();
+    let rows: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("terminals found"))
+        .filter(|l| l.contains("ws://"))
+        .collect();
+    let at = rows.iter().position(|l| l.contains(&serial)).unwrap();
+    s.keys(&"\x1b[B".repeat(at));
+    s.wait_until(|screen| {
+        screen
+            .lines()
+            .any(|l| l.contains('>') && l.contains(&serial))
+    })
+    .await;
+    s.keys("\r");
+    s.wait_for("Enter saves it").await;
+    s.keys("\r");
+    s.wait_for("apply now").await;
+    let b_at = format!("ws://{}/", b.addr());
+    s.wait_for(&format!("UP sn:{serial} {b_at}")).await;
+    let file = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(file.contains(&format!("url = \"sn:{serial}\"")), "{file}");
+
+    s.keys("\x1b[12~"); // F2
+    s.keys("500\r");
+    s.wait_for("APPROVED").await;
+    assert_eq!(b.stats().orders_received.len(), 1, "{:?}", b.stats());
+    assert!(a.stats().orders_received.is_empty(), "{:?}", a.stats());
+    s.keys(" \x1b[20~"); // F9
+    s.wait_for(&format!("sn:{serial} {b_at}")).await;
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_retargeted_lane_sends_the_next_sale_to_the_new_terminal() {
     let mut rig = Rig::new(Faults::default()).await;
     let other_dir = tempfile::tempdir().unwrap();
-    let b = start_sim(other_dir.path(), Faults::default(), 0).await;
     let serial = serial("B");
-    let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, b.addr().port());
-    let _ad = discover::advertise(
-        Ipv4Addr::LOCALHOST,
-        terminal_advert(&serial, at, "till sim", "test"),
-    )
-    .unwrap();
+    let (b, _ad) = advertised_sim(other_dir.path(), &serial).await;
 
     let target = Target::parse(&format!("sn:{serial}")).unwrap();
     rig.lane

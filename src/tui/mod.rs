@@ -267,18 +267,22 @@ impl App {
                     }
                     Effect::SaveSettings(values) => match save_settings(config, &values) {
                         Ok(saved) => {
-                            // What a sale reads as it starts applies at once; what the
-                            // lane and the link were started with, on the next start.
+                            // What a sale reads as it starts applies at once, and a new
+                            // url moves the lane; what the lane was started with
+                            // otherwise, on the next start.
                             let (picked, warning) = theme_for(&saved.theme.value);
                             theme = picked;
                             lane.set_sale_defaults(saved.sale_options()).await;
                             m.confirm_above = Some(saved.confirm_above());
                             m.notice = Some(warning.unwrap_or_else(|| {
                                 format!(
-                                    "saved to {}; the theme, confirm_above and the terminal options apply now, the rest on the next start",
+                                    "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
                                     saved.file.as_deref().unwrap_or(Path::new("?")).display()
                                 )
                             }));
+                            if let Some(target) = moved_to(&saved, m) {
+                                run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
+                            }
                         }
                         Err(e) => m.notice = Some(e),
                     },
@@ -451,6 +455,9 @@ fn run_effect(
             let _ = tx.send(Msg::Closed(lane.close_order(order).await));
         })),
         Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
+        Effect::Retarget(target) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
+        })),
         Effect::Raw(text) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::RawSent(lane.raw(text).await));
         })),
@@ -491,6 +498,13 @@ fn run_effect(
         // The loop runs these itself: they need the config, or change the theme.
         Effect::SaveSettings(_) | Effect::Checkup | Effect::FindTerminals | Effect::Quit => {}
     }
+}
+
+/// The terminal a saved config names, when it is not the one the lane talks to.
+fn moved_to(saved: &Config, m: &Model) -> Option<lane::Target> {
+    let url = saved.url.value.as_deref()?;
+    let target = lane::Target::parse(url).ok()?;
+    (target.to_string() != m.link.target).then_some(target)
 }
 
 /// Writes the settings screen's values into the config file, keeping other keys, and

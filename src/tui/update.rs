@@ -10,7 +10,7 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step};
+use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step, Target};
 use crate::money::Money;
 
 /// An original order and what of it can still be refunded.
@@ -29,6 +29,8 @@ pub enum Msg {
     Closed(Result<Answer, Refusal>),
     RawSent(Result<Option<Answer>, Refusal>),
     Resolved(Result<TxnRow, Refusal>),
+    /// The lane's answer to `Effect::Retarget`.
+    Retargeted(Result<(), Refusal>),
     /// The original of a refund looked up in the journal, with what is refundable.
     Found(Box<Result<Option<Refundable>, String>>),
     Data(Box<JournalData>),
@@ -87,6 +89,8 @@ pub enum Effect {
     Candidates,
     /// A down link tries again now.
     Reconnect,
+    /// The lane connects to this terminal now (the url saved changed).
+    Retarget(Target),
     /// Check the way to the terminal step by step (Diagnostics).
     Checkup,
     /// Look for terminals by mDNS (Settings).
@@ -253,6 +257,14 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Terminals(found) => {
             crate::tui::screens::settings::found(m, found);
+            vec![]
+        }
+        Msg::Retargeted(Ok(())) => vec![],
+        Msg::Retargeted(Err(refusal)) => {
+            m.notice = Some(format!(
+                "saved, but the lane stays on {}: {refusal}; save again once it is settled",
+                m.link.target
+            ));
             vec![]
         }
         Msg::Tick => vec![],
@@ -1006,6 +1018,30 @@ mod tests {
         };
         update(&mut m, Msg::Lane(Event::Link(news)));
         assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
+    fn a_lane_moved_to_another_terminal_forgets_the_old_one_and_a_refusal_says_why() {
+        let mut m = model();
+        let open = Refusal::OpenPayment("L01-1124-000001".into());
+        update(&mut m, Msg::Retargeted(Err(open)));
+        let notice = m.notice.clone().unwrap_or_default();
+        assert!(
+            notice.starts_with("saved, but the lane stays on 127.0.0.1:35779: finish or resolve the open payment first (L01-1124-000001)"),
+            "{notice}"
+        );
+
+        m.link.device.device_sn = Some("OLD1".into());
+        m.link.rtts_us.push_back(900);
+        let moved = LinkNews::Target("sn:NEW2".into());
+        update(&mut m, Msg::Lane(Event::Link(moved)));
+        assert_eq!(
+            (m.link.target.as_str(), m.link.address.as_str()),
+            ("sn:NEW2", "sn:NEW2")
+        );
+        assert_eq!(m.link.device.device_sn, None);
+        assert!(m.link.rtts_us.is_empty() && !m.link.up);
+        assert_eq!(m.link.state, "connecting to sn:NEW2");
     }
 
     #[test]
