@@ -217,6 +217,8 @@ impl Drop for Open {
 
 async fn connection(tcp: TcpStream, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     let _ = tcp.set_nodelay(true);
+    // The callback's error type is the library's own (an HTTP response).
+    #[allow(clippy::result_large_err)]
     let note_path = |request: &Upgrade, response: Response| {
         lock(&shared.stats).last_path = Some(request.uri().path().to_string());
         Ok(response)

@@ -10,6 +10,7 @@ pub mod field;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
+pub mod pairing;
 pub mod reads;
 pub mod screens;
 #[cfg(test)]
@@ -37,6 +38,7 @@ use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
 use model::{Model, Setting};
+use pairing::PairingTask;
 use reads::{read_candidates, read_data, read_journal};
 use theme::Theme;
 use update::{Effect, Msg, update};
@@ -218,6 +220,8 @@ impl App {
         let copier = store_copier(config, msg_tx.clone());
         // The store the journal search also asks, connected on first use.
         let store = Arc::new(tokio::sync::OnceCell::new());
+        // The Settings screen's pairing server, while it runs.
+        let mut pairing: Option<PairingTask> = None;
         let mut dirty = true;
         loop {
             if dirty && !m.hangup {
@@ -299,6 +303,20 @@ impl App {
                             crate::checkup::network(&target, &mut steps).await;
                             let _ = tx.send(Msg::Checkup(steps));
                         });
+                    }
+                    Effect::StartPairing => {
+                        pairing = Some(PairingTask::start(
+                            config.mdns_interface(),
+                            crate::pair::default_name(&config.lane.value),
+                            config.save_path(),
+                            msg_tx.clone(),
+                        ));
+                    }
+                    Effect::StopPairing => pairing = None,
+                    Effect::AnswerPair(accept) => {
+                        if let Some(pairing) = &pairing {
+                            pairing.answer(accept);
+                        }
                     }
                     Effect::FindTerminals => {
                         let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
@@ -495,8 +513,15 @@ fn run_effect(
         Effect::Refresh => {
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
-        // The loop runs these itself: they need the config, or change the theme.
-        Effect::SaveSettings(_) | Effect::Checkup | Effect::FindTerminals | Effect::Quit => {}
+        // The loop runs these itself: they need the config, change the theme, or hold
+        // the pairing server.
+        Effect::SaveSettings(_)
+        | Effect::Checkup
+        | Effect::FindTerminals
+        | Effect::StartPairing
+        | Effect::StopPairing
+        | Effect::AnswerPair(_)
+        | Effect::Quit => {}
     }
 }
 

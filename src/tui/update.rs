@@ -57,6 +57,8 @@ pub enum Msg {
     Checkup(Vec<Check>),
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
     Terminals(Result<Vec<crate::discover::Terminal>, String>),
+    /// What the Settings screen's pairing server has to say.
+    Pair(super::pairing::PairNews),
     /// Once a second while something shows elapsed time.
     Tick,
     /// SIGHUP or SIGTERM: the session is gone.
@@ -95,6 +97,11 @@ pub enum Effect {
     Checkup,
     /// Look for terminals by mDNS (Settings).
     FindTerminals,
+    /// Run the register's pairing server in the background (Settings).
+    StartPairing,
+    StopPairing,
+    /// The cashier's word on the terminal that asks to pair: accept or refuse.
+    AnswerPair(bool),
     SaveSettings(Vec<(&'static str, Saved)>),
     Quit,
 }
@@ -259,6 +266,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             crate::tui::screens::settings::found(m, found);
             vec![]
         }
+        Msg::Pair(news) => crate::tui::screens::settings::pair_news(m, news),
         Msg::Retargeted(Ok(())) => vec![],
         Msg::Retargeted(Err(refusal)) => {
             m.notice = Some(format!(
@@ -713,6 +721,18 @@ pub(super) fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
+    // Pairing lives on the Settings screen: leaving it stops the wait (a terminal
+    // already accepted is still saved and told).
+    let mut effects = Vec::new();
+    if screen != ScreenId::Settings
+        && matches!(
+            m.settings.pairing,
+            Pairing::Waiting { .. } | Pairing::Asks { .. }
+        )
+    {
+        m.settings.pairing = Pairing::Off;
+        effects.push(Effect::StopPairing);
+    }
     m.screen = screen;
     m.modal = None;
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
@@ -721,12 +741,13 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
             m.query.order.prefill(&newest.order_no);
         }
     }
-    match screen {
-        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund => {
-            vec![Effect::Refresh]
-        }
-        _ => vec![],
+    if matches!(
+        screen,
+        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund
+    ) {
+        effects.push(Effect::Refresh);
     }
+    effects
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -1913,6 +1934,98 @@ mod tests {
         assert_eq!(m.settings.finding, Finding::Off);
         assert!(m.modal.is_none(), "Esc closed the list, not the screen");
         assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+    }
+
+    #[test]
+    fn settings_pairing_asks_y_or_n_and_an_accepted_terminal_becomes_the_url_and_the_lane_moves() {
+        use crate::tui::pairing::PairNews;
+        let mut m = model();
+        m.settings.fields = vec![
+            Setting::text("url", "192.168.1.20", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        m.settings.focus = 1;
+        update(&mut m, key(KeyCode::F(10)));
+        let ctrl_p = || Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+        assert_eq!(update(&mut m, ctrl_p()), vec![Effect::StartPairing]);
+        assert_eq!(m.settings.pairing, Pairing::Waiting { at: None });
+        let at = "ws://127.0.0.1:4000".to_string();
+        update(&mut m, Msg::Pair(PairNews::Waiting { at: at.clone() }));
+        // Keys other than Esc, y and n do nothing while pairing; y before anyone asks
+        // answers nothing.
+        assert!(type_str(&mut m, "xy").is_empty());
+        assert_eq!(m.settings.fields[1].saved(), Saved::Text("L01".into()));
+
+        let asks = |name: &str| {
+            Msg::Pair(PairNews::Asks {
+                name: name.into(),
+                address: "ws://10.0.0.7:35779".into(),
+            })
+        };
+        update(&mut m, asks("Back office"));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('n'))),
+            vec![Effect::AnswerPair(false)]
+        );
+        assert_eq!(
+            m.settings.pairing,
+            Pairing::Waiting {
+                at: Some(at.clone())
+            }
+        );
+        update(
+            &mut m,
+            Msg::Pair(PairNews::Refused {
+                name: "Back office".into(),
+            }),
+        );
+        assert!(
+            m.settings
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .contains("refused Back office")
+        );
+
+        update(&mut m, asks("Front desk"));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('y'))),
+            vec![Effect::AnswerPair(true)]
+        );
+        assert!(
+            update(&mut m, key(KeyCode::Esc)).is_empty(),
+            "not stopped while it is saved and told"
+        );
+        let paired = PairNews::Paired {
+            name: "Front desk".into(),
+            url: "sn:SNB2".into(),
+            told: true,
+        };
+        let fx = update(&mut m, Msg::Pair(paired));
+        let moved = crate::lane::Target::parse("sn:SNB2").expect("a target");
+        assert_eq!(fx, vec![Effect::Retarget(moved)]);
+        assert_eq!(m.settings.pairing, Pairing::Off);
+        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        assert_eq!(m.settings.focus, 0);
+
+        // Esc stops a wait; a word the stopped server sent before is ignored; so does
+        // leaving the screen.
+        update(&mut m, ctrl_p());
+        assert_eq!(update(&mut m, key(KeyCode::Esc)), vec![Effect::StopPairing]);
+        assert!(update(&mut m, asks("Late")).is_empty());
+        assert_eq!(m.settings.pairing, Pairing::Off);
+        update(&mut m, ctrl_p());
+        assert_eq!(
+            update(&mut m, key(KeyCode::F(2))),
+            vec![Effect::StopPairing]
+        );
+        assert_eq!(m.settings.pairing, Pairing::Off);
+
+        // No pairing in the demo: nothing it pairs with would be kept.
+        update(&mut m, key(KeyCode::F(10)));
+        m.demo = true;
+        assert!(update(&mut m, ctrl_p()).is_empty());
+        assert_eq!(m.settings.pairing, Pairing::Off);
     }
 
     #[test]
