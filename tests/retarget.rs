@@ -91,6 +91,11 @@ async fn a_terminal_picked_on_the_settings_screen_takes_the_next_sale() {
     assert!(a.stats().orders_received.is_empty(), "{:?}", a.stats());
     s.keys(" \x1b[20~"); // F9
     s.wait_for(&format!("sn:{serial} {b_at}")).await;
+    // The check-up looks at the terminal the lane talks to now.
+    s.keys("t");
+    s.wait_for(&format!("sn:{serial} (saved on the Settings screen)"))
+        .await;
+    s.wait_for("[ ok ] websocket upgrade").await;
     s.keys("\x03");
     assert_eq!(s.exit_code().await, 0);
     a.shutdown().await;

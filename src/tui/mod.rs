@@ -297,7 +297,7 @@ impl App {
                         run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
                     }
                     Effect::Checkup => {
-                        let (target, tx) = (config.checkup_target(), msg_tx.clone());
+                        let (target, tx) = (checkup_target(config, m), msg_tx.clone());
                         tokio::spawn(async move {
                             let mut steps = Vec::new();
                             crate::checkup::network(&target, &mut steps).await;
@@ -523,6 +523,21 @@ fn run_effect(
         | Effect::AnswerPair(_)
         | Effect::Quit => {}
     }
+}
+
+/// What the check-up looks at: the terminal the lane talks to now, which Settings may
+/// have changed since the start.
+fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
+    let mut reach = config.checkup_target();
+    let configured = reach
+        .url
+        .as_deref()
+        .and_then(|u| lane::Target::parse(u).ok());
+    if configured.is_none_or(|t| t.to_string() != m.link.target) {
+        reach.url = Some(m.link.target.clone());
+        reach.source = "saved on the Settings screen".into();
+    }
+    reach
 }
 
 /// The terminal a saved config names, when it is not the one the lane talks to.
