@@ -90,9 +90,13 @@ pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
             );
             endpoint
         }
-        Ok(Target::Serial(serial)) => {
-            pass(steps, "address", format!("sn:{serial} ({})", reach.source));
-            match discovery(reach, &serial).await {
+        Ok(Target::Serial { serial, path }) => {
+            pass(
+                steps,
+                "address",
+                format!("sn:{serial}{path} ({})", reach.source),
+            );
+            match discovery(reach, &serial, &path).await {
                 Ok(endpoint) => {
                     pass(
                         steps,
@@ -271,7 +275,7 @@ pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
 }
 
 /// Where mDNS finds the serial, or what failed and what to do about it.
-async fn discovery(reach: &Reach, serial: &str) -> Result<Endpoint, (String, String)> {
+async fn discovery(reach: &Reach, serial: &str, path: &str) -> Result<Endpoint, (String, String)> {
     let interface = reach.mdns_interface;
     let wait = reach
         .connect_timeout
@@ -280,7 +284,7 @@ async fn discovery(reach: &Reach, serial: &str) -> Result<Endpoint, (String, Str
         "`till discover` lists the terminals that answer; mDNS runs on {interface} (mdns_interface): at a lane that is the register's address on the terminal's network"
     );
     match crate::discover::find_terminal(interface, serial, wait).await {
-        Ok(Some(found)) => Endpoint::parse(&found.address).map_err(|e| {
+        Ok(Some(found)) => crate::link::located(&found.address, path).map_err(|e| {
             (
                 format!("serial {serial} advertises an unusable address: {e}"),
                 look_around.clone(),

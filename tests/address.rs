@@ -1,6 +1,6 @@
 //! Terminal addresses as a cashier or technician types them.
 
-use till::link::{AddressError, Endpoint};
+use till::link::{AddressError, Endpoint, Target, located};
 
 #[test]
 fn accepts_host_host_port_and_urls() {
@@ -44,4 +44,35 @@ fn rejects_nonsense_clearly() {
         Err(AddressError::Host(_))
     ));
     assert!(matches!(Endpoint::parse("a b"), Err(AddressError::Host(_))));
+}
+
+#[test]
+fn a_serial_may_carry_the_websocket_path_used_where_it_is_found() {
+    let t = Target::parse(" SN:WPYB002248000123/mac_address=aa:bb:cc ").unwrap();
+    assert_eq!(
+        t,
+        Target::Serial {
+            serial: "WPYB002248000123".into(),
+            path: "/mac_address=aa:bb:cc".into()
+        }
+    );
+    assert_eq!(t.serial(), Some("WPYB002248000123"));
+    assert_eq!(t.to_string(), "sn:WPYB002248000123/mac_address=aa:bb:cc");
+    assert_eq!(Target::parse(&t.to_string()), Ok(t));
+    let plain = Target::parse("sn:ABC").unwrap();
+    assert_eq!(plain.to_string(), "sn:ABC");
+    assert_eq!(
+        located("ws://10.0.0.5:35779", "/mac_address=aa").map(|e| e.url()),
+        Ok("ws://10.0.0.5:35779/mac_address=aa".to_string())
+    );
+    assert_eq!(
+        located("ws://10.0.0.5:35779", "").map(|e| e.url()),
+        Ok("ws://10.0.0.5:35779/".to_string())
+    );
+    for bad in ["sn:", "sn:/x", "sn:a.b/x", "sn:AB/a b"] {
+        assert!(
+            matches!(Target::parse(bad), Err(AddressError::Serial(_))),
+            "{bad}"
+        );
+    }
 }

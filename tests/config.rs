@@ -60,7 +60,13 @@ fn the_mdns_interface_layers_like_every_key_and_a_bad_one_is_named() {
     let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
     assert_eq!(cfg.mdns_interface.source, Source::File(file.clone()));
     let link = cfg.link().unwrap();
-    assert_eq!(link.target, Target::Serial("WPYB002248000123".into()));
+    assert_eq!(
+        link.target,
+        Target::Serial {
+            serial: "WPYB002248000123".into(),
+            path: String::new()
+        }
+    );
     assert_eq!(link.mdns_interface, Ipv4Addr::LOCALHOST);
 
     let env = env_of(&[("TILL_MDNS_INTERFACE", "127.0.0.2")]);
@@ -90,7 +96,7 @@ fn a_bad_serial_after_sn_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.toml");
     std::fs::write(&file, "").unwrap();
-    for bad in ["sn:", "sn:has space", "sn:a.b"] {
+    for bad in ["sn:", "sn:has space", "sn:a.b", "sn:/path", "sn:AB/a b"] {
         let flags = Overrides {
             url: Some(bad.into()),
             app_id: Some("app".into()),

@@ -175,7 +175,10 @@ async fn a_lane_by_serial_finds_the_terminal_again_on_another_port() {
     let serial = serial("MOVE");
     let (sim, ad) = advertised_sim(dir.path(), &serial).await;
     let first = format!("ws://{}/", sim.addr());
-    let target = till::link::Target::Serial(serial.clone());
+    let target = till::link::Target::Serial {
+        serial: serial.clone(),
+        path: String::new(),
+    };
     let mut rig = common::Rig::with(dir, sim, |s| s.link.target = target).await;
 
     // Mid-shift the terminal goes away and comes back on another port.
@@ -208,4 +211,17 @@ async fn a_lane_by_serial_finds_the_terminal_again_on_another_port() {
         .expect("accepted");
     let row = rig.done(&order).await;
     assert_eq!(row.state, till::journal::TxnState::Approved);
+}
+
+#[tokio::test]
+async fn a_lane_by_serial_connects_on_the_path_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let serial = serial("PATH");
+    let (sim, _ad) = advertised_sim(dir.path(), &serial).await;
+    let target = till::link::Target::parse(&format!("sn:{serial}/mac_address=aa:bb:cc")).unwrap();
+    let rig = common::Rig::with(dir, sim, |s| s.link.target = target).await;
+    assert_eq!(
+        rig.sim.stats().last_path.as_deref(),
+        Some("/mac_address=aa:bb:cc")
+    );
 }

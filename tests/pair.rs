@@ -1,6 +1,7 @@
 //! Terminal-initiated pairing over loopback only: `till pair` (the register) and
 //! `till sim --pair` (the terminal) as real processes; frames sent by hand for unpair
-//! and malformed input; `till unpair` to a simulator.
+//! and malformed input; `till unpair` to a simulator; pairing from the Settings screen
+//! of the real binary in a pseudo-terminal.
 
 mod common;
 
@@ -11,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
+use till::discover::{self, terminal_advert};
 use till::pair::terminal::{ask, find_register};
 
 const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
@@ -262,4 +264,74 @@ async fn till_unpair_asks_the_configured_terminal() {
     let json = run.json();
     assert_eq!(json["topic"], "ecrhub.unpair");
     assert_eq!(json["response_code"], "000");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = common::start_sim(dir.path(), till::sim::Faults::default(), 0).await;
+    // The terminal that pairs: a simulator advertising its serial, in a dir of its own.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = common::start_sim(b_dir.path(), till::sim::Faults::default(), 0).await;
+    let serial = format!("SNSCREEN{}", std::process::id());
+    let b_port = b.addr().port();
+    let advert = terminal_advert(
+        &serial,
+        std::net::SocketAddrV4::new(LOOPBACK, b_port),
+        "sim",
+        "1",
+    );
+    let _ad = discover::advertise(LOOPBACK, advert).unwrap();
+    // The register's name is till-LANE: a lane no other test process uses.
+    let lane = format!("P{}", std::process::id() % 10_000_000);
+    let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
+    let mut s = common::pty::Screen::start_with(dir.path(), &a.url(), &config, &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[21~"); // F10
+    s.wait_for("receipt").await;
+    s.keys("\x10"); // Ctrl-P
+    s.wait_for("waiting for a terminal to pair").await;
+    let at = register_address(&format!("till-{lane}")).await;
+
+    // One terminal is refused: 001, and the wait goes on.
+    let asking = tokio::spawn({
+        let at = at.clone();
+        async move { ask(&at, &pair_frame("ecrhub.pair", 40997), common::WAIT).await }
+    });
+    s.wait_for("Front 4111 11** **** 1111 at ws://127.0.0.1:40997 asks to pair")
+        .await;
+    s.keys("n");
+    let answer = asking.await.unwrap().unwrap();
+    assert_eq!(answer["response_code"], "001");
+    s.wait_for("refused Front").await;
+    s.wait_for("waiting for a terminal to pair").await;
+
+    // The next is accepted: 000, saved by serial, and the lane connects to it.
+    let asking =
+        tokio::spawn(
+            async move { ask(&at, &pair_frame("ecrhub.pair", b_port), common::WAIT).await },
+        );
+    s.wait_for(&format!("at ws://127.0.0.1:{b_port} asks to pair"))
+        .await;
+    s.keys("y");
+    let answer = asking.await.unwrap().unwrap();
+    assert_eq!(answer["response_code"], "000");
+    s.wait_for(&format!(
+        "paired with Front 4111 11** **** 1111: url = sn:{serial}"
+    ))
+    .await;
+    s.wait_for(&format!("UP sn:{serial} ws://127.0.0.1:{b_port}/"))
+        .await;
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(text.contains(&format!("url = \"sn:{serial}\"")), "{text}");
+
+    s.keys("\x1b[12~"); // F2
+    s.keys("500\r");
+    s.wait_for("APPROVED").await;
+    assert_eq!(b.stats().orders_received.len(), 1, "{:?}", b.stats());
+    assert!(a.stats().orders_received.is_empty(), "{:?}", a.stats());
+    s.keys(" \x03");
+    assert_eq!(s.exit_code().await, 0);
+    a.shutdown().await;
+    b.shutdown().await;
 }

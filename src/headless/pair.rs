@@ -11,10 +11,10 @@ use tokio::time::Instant;
 use super::output::{Report, to_stderr};
 use super::{Exit, Failure};
 use crate::cli::PairArgs;
-use crate::config::{Config, Saved, save_keys};
+use crate::config::Config;
 use crate::link::Target;
 use crate::mask::outside_line as shown;
-use crate::pair::register::{Answer, Incoming, Server};
+use crate::pair::register::{Answer, Incoming, Server, keep};
 use crate::pair::{ACCEPT, Device, Kind, REFUSE, Request};
 
 #[derive(Clone, Copy)]
@@ -26,7 +26,7 @@ enum Decide {
 
 /// This register's name on the terminal's list: given, else `till-LANE`.
 fn register_name(config: &Config, given: Option<String>) -> String {
-    given.unwrap_or_else(|| format!("till-{}", config.lane.value))
+    given.unwrap_or_else(|| crate::pair::default_name(&config.lane.value))
 }
 
 pub async fn pair(config: &Config, args: PairArgs) -> Result<Report, Failure> {
@@ -100,10 +100,6 @@ fn terminal_json(device: &Device) -> Value {
     })
 }
 
-/// How long an accepted terminal's serial is looked for (it is on the same network,
-/// and answers at once if it advertises at all).
-const SERIAL_WAIT: Duration = Duration::from_secs(2);
-
 async fn paired(
     config: &Config,
     request: &Request,
@@ -135,25 +131,15 @@ async fn paired(
             json,
         });
     }
-    // Saved before the terminal hears yes, so it never thinks itself paired with a
-    // register that did not keep it. The pair request names an address, not a serial:
-    // the terminal advertising that address is asked for its serial, and `sn:SERIAL` is
-    // saved, which DHCP cannot move; a terminal that does not answer is kept by address.
-    let url = match crate::discover::serial_at(config.mdns_interface(), &address, SERIAL_WAIT).await
-    {
-        Ok(Some(serial)) => format!("sn:{serial}"),
-        _ => address.clone(),
+    // Saved before the terminal hears yes (see `keep`).
+    let saved = match config.save_path() {
+        Some(path) => keep(config.mdns_interface(), &path, device)
+            .await
+            .map(|url| (url, path)),
+        None => Err("no config directory to save to".to_string()),
     };
-    let saved = config
-        .save_path()
-        .ok_or_else(|| "no config directory to save to".to_string())
-        .and_then(|path| {
-            save_keys(&path, &[("url", Saved::Text(url.clone()))])
-                .map(|()| path)
-                .map_err(|e| e.to_string())
-        });
-    let path = match saved {
-        Ok(path) => path,
+    let (url, path) = match saved {
+        Ok(saved) => saved,
         Err(e) => {
             answer.send(REFUSE).await;
             return Err(Failure::new(

@@ -516,7 +516,7 @@ fn refusal_failure(r: Refusal) -> Failure {
         Refusal::NotConnected | Refusal::Busy(_) | Refusal::Journal(_) | Refusal::ShuttingDown => {
             Exit::Unreachable
         }
-        Refusal::Unresolved { .. } => Exit::Unknown,
+        Refusal::Unresolved { .. } | Refusal::OpenPayment(_) => Exit::Unknown,
         Refusal::PossibleDuplicate { .. } => Exit::Usage,
         Refusal::Invalid(_) => Exit::Usage,
     };

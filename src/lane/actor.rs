@@ -21,7 +21,7 @@ use crate::journal::{
     Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via, rules,
 };
 use crate::link::{
-    Answer, Direction, Link, LinkEvent, LinkState, SendError, backoff, new_request_id,
+    Answer, Direction, Link, LinkEvent, LinkState, SendError, Target, backoff, new_request_id,
 };
 use crate::mask::mask_frame;
 use crate::money::Money;
@@ -128,6 +128,12 @@ impl LaneHandle {
 
     pub async fn reconnect(&self) {
         let _ = self.tx.send(Command::Reconnect).await;
+    }
+
+    /// Connects the lane to another terminal, unless a payment is open (see
+    /// `Command::Retarget`).
+    pub async fn retarget(&self, target: Target) -> Result<(), Refusal> {
+        self.ask(|reply| Command::Retarget { target, reply }).await
     }
 
     pub async fn set_sale_defaults(&self, defaults: SaleOptions) {
@@ -349,6 +355,10 @@ impl Actor {
                     .await;
             }
             Command::Reconnect => self.link.retry_now(),
+            Command::Retarget { target, reply } => {
+                let result = self.retarget(target).await;
+                let _ = reply.send(result);
+            }
             Command::SaleDefaults(defaults) => self.settings.sale_defaults = defaults,
             Command::Recover => {
                 for r in self.resolving.values_mut() {
@@ -379,6 +389,35 @@ impl Actor {
             Command::Raw { text, reply } => self.raw(text, reply).await,
             Command::Shutdown => self.shutdown_since = Some(Instant::now()),
         }
+    }
+
+    /// Moves the link to `target`, unless a payment is open: a row in flight or
+    /// unresolved is settled by querying the terminal that took it, so the lane stays
+    /// with that terminal until then.
+    async fn retarget(&mut self, target: Target) -> Result<(), Refusal> {
+        if self.shutdown_since.is_some() {
+            return Err(Refusal::ShuttingDown);
+        }
+        let mut open: Vec<String> = self.paying().map(String::from).into_iter().collect();
+        let unresolved = self
+            .journal
+            .unresolved_on(&self.settings.lane_id)
+            .map_err(journal_refusal)?;
+        for row in unresolved {
+            if !open.contains(&row.order_no) {
+                open.push(row.order_no);
+            }
+        }
+        if !open.is_empty() {
+            return Err(Refusal::OpenPayment(open.join(", ")));
+        }
+        tracing::info!(from = %self.settings.link.target, to = %target, "lane retargeted");
+        // The old terminal's serial must not name the new one to the cloud.
+        self.device_sn = None;
+        self.settings.link.target = target.clone();
+        self.emit(Event::Link(LinkNews::Target(target.to_string())));
+        self.link.retarget(target).await;
+        Ok(())
     }
 
     /// Sends a request a person asked for and remembers why, keyed by its request id.

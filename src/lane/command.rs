@@ -8,7 +8,7 @@ use super::options::SaleOptions;
 use crate::cloud::CloudSettings;
 use crate::ecr::{Answer, DeviceInfo, Direction, Operation, Order, PayScenario, Reply, TransType};
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState, Via};
-use crate::link::LinkConfig;
+use crate::link::{LinkConfig, Target};
 use crate::money::Money;
 
 #[derive(Clone, Debug)]
@@ -253,6 +253,10 @@ pub enum Refusal {
     Journal(String),
     #[error("till is shutting down")]
     ShuttingDown,
+    #[error(
+        "finish or resolve the open payment first ({0}): it is settled by asking the terminal that took it"
+    )]
+    OpenPayment(String),
 }
 
 /// Answer to a query asked by a person: the terminal's words beside the journal's row.
@@ -292,6 +296,13 @@ pub enum Command {
     Recover,
     /// A down link tries again now instead of after its backoff.
     Reconnect,
+    /// Drop the terminal's connection and connect to this one instead. Refused while a
+    /// payment is in flight or a row is unresolved: only the terminal that took a
+    /// payment can say what became of it.
+    Retarget {
+        target: Target,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
     /// New lane defaults of the terminal's options, for payments started from now on.
     SaleDefaults(SaleOptions),
     /// Supervisor override of an unresolved row.
@@ -325,6 +336,9 @@ pub enum LinkNews {
     },
     /// Closed for good (the lane is stopping).
     Closed,
+    /// The lane now talks to this terminal (an address or `sn:SERIAL`), not the one
+    /// before: what was known of that one no longer applies.
+    Target(String),
     /// A terminal configured by serial was found at this address (each connect).
     Located {
         serial: String,

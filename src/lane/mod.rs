@@ -11,6 +11,8 @@ mod options;
 mod owner;
 
 pub use crate::journal::Via;
+/// Which terminal the lane talks to, as `Command::Retarget` takes it.
+pub use crate::link::Target;
 pub use actor::{LaneHandle, spawn};
 pub use command::{
     Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route, Settings, Step,

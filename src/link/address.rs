@@ -1,5 +1,5 @@
 //! Where the terminal is: what a cashier types (`192.168.1.20`, `pos-7:35779`,
-//! `ws://192.168.1.20:35779/path`) turned into one WebSocket URL.
+//! `ws://192.168.1.20:35779/path`, `sn:SERIAL/path`) turned into one WebSocket URL.
 
 use std::fmt;
 
@@ -24,17 +24,23 @@ pub enum AddressError {
     #[error("'{0}' is not a host name or IP address")]
     Host(String),
     #[error(
-        "'{0}': after sn: comes the terminal's serial, 1 to 63 letters, digits, - or _ (e.g. sn:WPYB002248000123)"
+        "'{0}': after sn: comes the terminal's serial, 1 to 63 letters, digits, - or _, then an optional /path (e.g. sn:WPYB002248000123)"
     )]
     Serial(String),
 }
 
-/// What `url` names: the terminal's address, or (`sn:SERIAL`) its serial, looked up
-/// by mDNS at every connect so that a terminal DHCP moved is found again.
+/// What `url` names: the terminal's address, or (`sn:SERIAL[/path]`) its serial, looked
+/// up by mDNS at every connect so that a terminal DHCP moved is found again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     Address(Endpoint),
-    Serial(String),
+    Serial {
+        serial: String,
+        /// The WebSocket path at the address found (empty or from `/`): mDNS gives
+        /// only address and port, and a terminal may want a path (the Android SDK
+        /// connects to `/mac_address=<register MAC>`).
+        path: String,
+    },
 }
 
 impl Target {
@@ -42,9 +48,13 @@ impl Target {
         let trimmed = input.trim();
         match trimmed.get(..3) {
             Some(prefix) if prefix.eq_ignore_ascii_case("sn:") => {
-                let serial = &trimmed[3..];
-                if crate::discover::valid_serial(serial) {
-                    Ok(Target::Serial(serial.to_string()))
+                let rest = &trimmed[3..];
+                let (serial, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                if crate::discover::valid_serial(serial) && !path.contains(char::is_whitespace) {
+                    Ok(Target::Serial {
+                        serial: serial.to_string(),
+                        path: path.to_string(),
+                    })
                 } else {
                     Err(AddressError::Serial(input.to_string()))
                 }
@@ -52,6 +62,22 @@ impl Target {
             _ => Endpoint::parse(input).map(Target::Address),
         }
     }
+
+    /// The serial a `sn:` target looks up.
+    pub fn serial(&self) -> Option<&str> {
+        match self {
+            Target::Address(_) => None,
+            Target::Serial { serial, .. } => Some(serial),
+        }
+    }
+}
+
+/// Where a serial looked up by mDNS is: the address it advertises (`ws://ip:port`)
+/// with the target's own path.
+pub fn located(address: &str, path: &str) -> Result<Endpoint, AddressError> {
+    let mut endpoint = Endpoint::parse(address)?;
+    endpoint.path = path.to_string();
+    Ok(endpoint)
 }
 
 impl From<Endpoint> for Target {
@@ -64,7 +90,7 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Address(endpoint) => endpoint.fmt(f),
-            Target::Serial(serial) => write!(f, "sn:{serial}"),
+            Target::Serial { serial, path } => write!(f, "sn:{serial}{path}"),
         }
     }
 }

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use crate::ecr::{Answer, Direction};
-pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target};
+pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target, located};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
 use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans, mask_pans_owned};
@@ -291,8 +291,8 @@ impl Link {
     pub async fn handle(&mut self, wake: Wake) {
         match wake {
             Wake::Connected(Ok((ws, endpoint))) => {
-                if let Target::Serial(serial) = &self.cfg.target {
-                    let (serial, address) = (serial.clone(), endpoint.url());
+                if let Some(serial) = self.cfg.target.serial() {
+                    let (serial, address) = (serial.to_string(), endpoint.url());
                     self.emit(LinkEvent::Located { serial, address });
                 }
                 self.on_connected(ws).await
@@ -350,7 +350,6 @@ impl Link {
         Ok(request_id)
     }
 
-    /// Closes the connection politely and stops reconnecting.
     /// A technician asks: try to connect now instead of after the backoff.
     pub fn retry_now(&mut self) {
         if let Conn::Down { retry_at } = &mut self.conn {
@@ -358,11 +357,29 @@ impl Link {
         }
     }
 
-    pub async fn close(&mut self) {
-        self.fail_pending("till is shutting down");
+    /// Drops the connection, and what waited on it, and connects to `target` instead
+    /// (a `sn:` target is looked up afresh). The owner decides whether that is safe.
+    pub async fn retarget(&mut self, target: Target) {
+        self.hang_up().await;
+        self.fail_pending("the lane moved to another terminal");
+        self.cfg.target = target;
+        if !matches!(self.conn, Conn::Closed) {
+            self.failures = 0;
+            self.start_connecting();
+        }
+    }
+
+    /// Closes a live socket politely, waiting a second at most.
+    async fn hang_up(&mut self) {
         if let Conn::Up { ws, .. } = &mut self.conn {
             let _ = tokio::time::timeout(Duration::from_secs(1), Ws::close(ws, None)).await;
         }
+    }
+
+    /// Closes the connection politely and stops reconnecting.
+    pub async fn close(&mut self) {
+        self.fail_pending("till is shutting down");
+        self.hang_up().await;
         self.conn = Conn::Closed;
         self.emit(LinkEvent::State(LinkState::Closed));
     }
@@ -715,13 +732,13 @@ impl Link {
 pub async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
     match &cfg.target {
         Target::Address(endpoint) => Ok(endpoint.clone()),
-        Target::Serial(serial) => {
+        Target::Serial { serial, path } => {
             let found =
                 crate::discover::find_terminal(cfg.mdns_interface, serial, cfg.connect_timeout)
                     .await
                     .map_err(|e| ConnectError::Discover(serial.clone(), e))?
                     .ok_or_else(|| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))?;
-            Endpoint::parse(&found.address)
+            located(&found.address, path)
                 .map_err(|_| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))
         }
     }

@@ -42,6 +42,11 @@ pub fn check_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// This register's name on a terminal's list unless one is given: `till-LANE`.
+pub fn default_name(lane: &str) -> String {
+    format!("till-{lane}")
+}
+
 /// The advert of a register: instance `{name}_{millis}` (the vendor's form, unique per
 /// start), TXT one JSON object saying where its pairing server listens.
 pub fn register_advert(name: &str, addr: SocketAddrV4, mac: &str, millis: i64) -> Advert {

@@ -4,6 +4,8 @@
 //! refusal that says why, reported, and the connection goes on.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::Path;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -12,7 +14,8 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::{Frame, Request, malformed_answer, parse, register_advert};
+use super::{Device, Frame, Request, malformed_answer, parse, register_advert};
+use crate::config::{Saved, save_keys};
 use crate::discover::{Advertisement, DiscoverError, advertise};
 
 /// Pair frames are small: anything larger is not one.
@@ -114,6 +117,26 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.connections.abort();
     }
+}
+
+/// How long an accepted terminal's serial is looked for (it is on the same network,
+/// and answers at once if it advertises at all).
+const SERIAL_WAIT: Duration = Duration::from_secs(2);
+
+/// Keeps an accepted terminal as `url` in the config file at `path`, and returns the
+/// url saved. The pair request names an address, not a serial: the terminal
+/// advertising that address is asked for its serial by mDNS on `interface`, and
+/// `sn:SERIAL` is saved, which DHCP cannot move; one that does not answer is kept by
+/// address. Call it before the terminal hears yes, so that it never thinks itself
+/// paired with a register that did not keep it.
+pub async fn keep(interface: Ipv4Addr, path: &Path, device: &Device) -> Result<String, String> {
+    let address = device.address();
+    let url = match crate::discover::serial_at(interface, &address, SERIAL_WAIT).await {
+        Ok(Some(serial)) => format!("sn:{serial}"),
+        _ => address,
+    };
+    save_keys(path, &[("url", Saved::Text(url.clone()))]).map_err(|e| e.to_string())?;
+    Ok(url)
 }
 
 async fn accept(listener: TcpListener, tx: mpsc::Sender<Incoming>) {

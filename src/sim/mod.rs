@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request as Upgrade, Response};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -94,6 +95,9 @@ pub struct SimStats {
     pub last_order: Option<Value>,
     pub pings_sent: usize,
     pub pongs_received: usize,
+    /// The path of the newest WebSocket upgrade (a terminal may tell registers apart
+    /// by it).
+    pub last_path: Option<String>,
 }
 
 struct Shared {
@@ -213,7 +217,13 @@ impl Drop for Open {
 
 async fn connection(tcp: TcpStream, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     let _ = tcp.set_nodelay(true);
-    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+    // The callback's error type is the library's own (an HTTP response).
+    #[allow(clippy::result_large_err)]
+    let note_path = |request: &Upgrade, response: Response| {
+        lock(&shared.stats).last_path = Some(request.uri().path().to_string());
+        Ok(response)
+    };
+    let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, note_path).await else {
         return;
     };
     let _open = Open::new(shared.clone());

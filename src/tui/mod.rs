@@ -10,6 +10,7 @@ pub mod field;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
+pub mod pairing;
 pub mod reads;
 pub mod screens;
 #[cfg(test)]
@@ -37,6 +38,7 @@ use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
 use model::{Model, Setting};
+use pairing::PairingTask;
 use reads::{read_candidates, read_data, read_journal};
 use theme::Theme;
 use update::{Effect, Msg, update};
@@ -218,6 +220,8 @@ impl App {
         let copier = store_copier(config, msg_tx.clone());
         // The store the journal search also asks, connected on first use.
         let store = Arc::new(tokio::sync::OnceCell::new());
+        // The Settings screen's pairing server, while it runs.
+        let mut pairing: Option<PairingTask> = None;
         let mut dirty = true;
         loop {
             if dirty && !m.hangup {
@@ -267,18 +271,22 @@ impl App {
                     }
                     Effect::SaveSettings(values) => match save_settings(config, &values) {
                         Ok(saved) => {
-                            // What a sale reads as it starts applies at once; what the
-                            // lane and the link were started with, on the next start.
+                            // What a sale reads as it starts applies at once, and a new
+                            // url moves the lane; what the lane was started with
+                            // otherwise, on the next start.
                             let (picked, warning) = theme_for(&saved.theme.value);
                             theme = picked;
                             lane.set_sale_defaults(saved.sale_options()).await;
                             m.confirm_above = Some(saved.confirm_above());
                             m.notice = Some(warning.unwrap_or_else(|| {
                                 format!(
-                                    "saved to {}; the theme, confirm_above and the terminal options apply now, the rest on the next start",
+                                    "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
                                     saved.file.as_deref().unwrap_or(Path::new("?")).display()
                                 )
                             }));
+                            if let Some(target) = moved_to(&saved, m) {
+                                run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
+                            }
                         }
                         Err(e) => m.notice = Some(e),
                     },
@@ -289,12 +297,26 @@ impl App {
                         run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
                     }
                     Effect::Checkup => {
-                        let (target, tx) = (config.checkup_target(), msg_tx.clone());
+                        let (target, tx) = (checkup_target(config, m), msg_tx.clone());
                         tokio::spawn(async move {
                             let mut steps = Vec::new();
                             crate::checkup::network(&target, &mut steps).await;
                             let _ = tx.send(Msg::Checkup(steps));
                         });
+                    }
+                    Effect::StartPairing => {
+                        pairing = Some(PairingTask::start(
+                            config.mdns_interface(),
+                            crate::pair::default_name(&config.lane.value),
+                            config.save_path(),
+                            msg_tx.clone(),
+                        ));
+                    }
+                    Effect::StopPairing => pairing = None,
+                    Effect::AnswerPair(accept) => {
+                        if let Some(pairing) = &pairing {
+                            pairing.answer(accept);
+                        }
                     }
                     Effect::FindTerminals => {
                         let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
@@ -451,6 +473,9 @@ fn run_effect(
             let _ = tx.send(Msg::Closed(lane.close_order(order).await));
         })),
         Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
+        Effect::Retarget(target) => drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
+        })),
         Effect::Raw(text) => drop(tokio::spawn(async move {
             let _ = tx.send(Msg::RawSent(lane.raw(text).await));
         })),
@@ -488,9 +513,38 @@ fn run_effect(
         Effect::Refresh => {
             let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
         }
-        // The loop runs these itself: they need the config, or change the theme.
-        Effect::SaveSettings(_) | Effect::Checkup | Effect::FindTerminals | Effect::Quit => {}
+        // The loop runs these itself: they need the config, change the theme, or hold
+        // the pairing server.
+        Effect::SaveSettings(_)
+        | Effect::Checkup
+        | Effect::FindTerminals
+        | Effect::StartPairing
+        | Effect::StopPairing
+        | Effect::AnswerPair(_)
+        | Effect::Quit => {}
     }
+}
+
+/// What the check-up looks at: the terminal the lane talks to now, which Settings may
+/// have changed since the start.
+fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
+    let mut reach = config.checkup_target();
+    let configured = reach
+        .url
+        .as_deref()
+        .and_then(|u| lane::Target::parse(u).ok());
+    if configured.is_none_or(|t| t.to_string() != m.link.target) {
+        reach.url = Some(m.link.target.clone());
+        reach.source = "saved on the Settings screen".into();
+    }
+    reach
+}
+
+/// The terminal a saved config names, when it is not the one the lane talks to.
+fn moved_to(saved: &Config, m: &Model) -> Option<lane::Target> {
+    let url = saved.url.value.as_deref()?;
+    let target = lane::Target::parse(url).ok()?;
+    (target.to_string() != m.link.target).then_some(target)
 }
 
 /// Writes the settings screen's values into the config file, keeping other keys, and

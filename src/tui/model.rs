@@ -297,6 +297,36 @@ pub struct SettingsForm {
     pub message: Option<String>,
     /// Terminals looked for by mDNS, to pick one as `url`.
     pub finding: Finding,
+    /// Terminal-initiated pairing (Ctrl-P), while it runs.
+    pub pairing: Pairing,
+}
+
+/// The Settings screen's pairing: the register's pairing server runs in the background
+/// for as long as this is not `Off`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Pairing {
+    #[default]
+    Off,
+    /// Waiting for a terminal to ask; `at` is where the server listens, once it does.
+    Waiting { at: Option<String> },
+    /// A terminal asks to pair: y accepts, n refuses.
+    Asks {
+        at: Option<String>,
+        name: String,
+        address: String,
+    },
+    /// Accepted: the terminal is being saved, then told yes.
+    Keeping { name: String },
+}
+
+impl Pairing {
+    /// Where the pairing server listens, when known.
+    pub fn at(&self) -> Option<String> {
+        match self {
+            Pairing::Waiting { at } | Pairing::Asks { at, .. } => at.clone(),
+            Pairing::Off | Pairing::Keeping { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -398,6 +428,9 @@ pub struct WireLine {
 pub struct LinkView {
     pub state: String,
     pub up: bool,
+    /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
+    pub target: String,
+    /// Where it is: the target, or for a serial where it was found.
     pub address: String,
     pub device: DeviceInfo,
     /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
@@ -577,6 +610,7 @@ impl Model {
             result: None,
             link: LinkView {
                 state: "connecting".into(),
+                target: address.to_string(),
                 address: address.to_string(),
                 ..LinkView::default()
             },

@@ -312,6 +312,16 @@ fn other_screens() {
     };
     assert_snapshot!("settings_terminals_found", snap(&settings));
 
+    // A terminal asks to pair: its name (outside text, masked) and address, y or n.
+    settings.settings.finding = Finding::Off;
+    settings.settings.pairing = Pairing::Asks {
+        at: Some("ws://192.168.1.5:41234".into()),
+        name: "Front 4111 11** **** 1111".into(),
+        address: "ws://192.168.1.20:35779".into(),
+    };
+    settings.settings.message = Some("refused Back office; the config is unchanged".into());
+    assert_snapshot!("settings_pair_asks", snap(&settings));
+
     assert_snapshot!("help", snap(&on(ScreenId::Help)));
 }
 
@@ -445,6 +455,34 @@ fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
                 "{screen:?} at {w}x{h}:\n{small}"
             );
         }
+    }
+}
+
+#[test]
+fn the_pair_prompt_fits_the_settings_screens_smallest_size() {
+    let mut m = on(ScreenId::Settings);
+    m.notice = None;
+    m.settings.fields = settings_fields();
+    m.settings.pairing = Pairing::Asks {
+        at: Some("ws://192.168.100.105:41234".into()),
+        name: "Front desk of the second floor".into(),
+        address: "ws://192.168.100.120:35779".into(),
+    };
+    m.settings.message = Some("refused Back office; the config is unchanged".into());
+    let (w, h) = super::screens::min_size(ScreenId::Settings);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    terminal
+        .draw(|f| view(f, &m, &Theme::mono()))
+        .expect("draws");
+    let screen = text(terminal.backend().buffer());
+    for part in [
+        "asks to pair",
+        "ws://192.168.100.120:35779",
+        "y yes, n no",
+        "refused Back office",
+        "y pair with it · n refuse · Esc stop pairing",
+    ] {
+        assert!(screen.contains(part), "{part} at {w}x{h}:\n{screen}");
     }
 }
 

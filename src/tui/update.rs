@@ -10,7 +10,7 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step};
+use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step, Target};
 use crate::money::Money;
 
 /// An original order and what of it can still be refunded.
@@ -29,6 +29,8 @@ pub enum Msg {
     Closed(Result<Answer, Refusal>),
     RawSent(Result<Option<Answer>, Refusal>),
     Resolved(Result<TxnRow, Refusal>),
+    /// The lane's answer to `Effect::Retarget`.
+    Retargeted(Result<(), Refusal>),
     /// The original of a refund looked up in the journal, with what is refundable.
     Found(Box<Result<Option<Refundable>, String>>),
     Data(Box<JournalData>),
@@ -55,6 +57,8 @@ pub enum Msg {
     Checkup(Vec<Check>),
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
     Terminals(Result<Vec<crate::discover::Terminal>, String>),
+    /// What the Settings screen's pairing server has to say.
+    Pair(super::pairing::PairNews),
     /// Once a second while something shows elapsed time.
     Tick,
     /// SIGHUP or SIGTERM: the session is gone.
@@ -87,10 +91,17 @@ pub enum Effect {
     Candidates,
     /// A down link tries again now.
     Reconnect,
+    /// The lane connects to this terminal now (the url saved changed).
+    Retarget(Target),
     /// Check the way to the terminal step by step (Diagnostics).
     Checkup,
     /// Look for terminals by mDNS (Settings).
     FindTerminals,
+    /// Run the register's pairing server in the background (Settings).
+    StartPairing,
+    StopPairing,
+    /// The cashier's word on the terminal that asks to pair: accept or refuse.
+    AnswerPair(bool),
     SaveSettings(Vec<(&'static str, Saved)>),
     Quit,
 }
@@ -253,6 +264,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Terminals(found) => {
             crate::tui::screens::settings::found(m, found);
+            vec![]
+        }
+        Msg::Pair(news) => crate::tui::screens::settings::pair_news(m, news),
+        Msg::Retargeted(Ok(())) => vec![],
+        Msg::Retargeted(Err(refusal)) => {
+            m.notice = Some(format!(
+                "saved, but the lane stays on {}: {refusal}; save again once it is settled",
+                m.link.target
+            ));
             vec![]
         }
         Msg::Tick => vec![],
@@ -493,6 +513,17 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             false,
         )),
         LinkNews::Closed => Some(("closed".to_string(), false)),
+        LinkNews::Target(target) => {
+            // Another terminal: what the old one said of itself no longer applies.
+            m.link = LinkView {
+                target: target.clone(),
+                address: target.clone(),
+                reconnects: m.link.reconnects,
+                history: std::mem::take(&mut m.link.history),
+                ..LinkView::default()
+            };
+            Some((format!("connecting to {target}"), false))
+        }
         LinkNews::Device(device) => {
             m.link.device = device;
             None
@@ -690,6 +721,18 @@ pub(super) fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
+    // Pairing lives on the Settings screen: leaving it stops the wait (a terminal
+    // already accepted is still saved and told).
+    let mut effects = Vec::new();
+    if screen != ScreenId::Settings
+        && matches!(
+            m.settings.pairing,
+            Pairing::Waiting { .. } | Pairing::Asks { .. }
+        )
+    {
+        m.settings.pairing = Pairing::Off;
+        effects.push(Effect::StopPairing);
+    }
     m.screen = screen;
     m.modal = None;
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
@@ -698,12 +741,13 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
             m.query.order.prefill(&newest.order_no);
         }
     }
-    match screen {
-        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund => {
-            vec![Effect::Refresh]
-        }
-        _ => vec![],
+    if matches!(
+        screen,
+        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund
+    ) {
+        effects.push(Effect::Refresh);
     }
+    effects
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -995,6 +1039,30 @@ mod tests {
         };
         update(&mut m, Msg::Lane(Event::Link(news)));
         assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
+    fn a_lane_moved_to_another_terminal_forgets_the_old_one_and_a_refusal_says_why() {
+        let mut m = model();
+        let open = Refusal::OpenPayment("L01-1124-000001".into());
+        update(&mut m, Msg::Retargeted(Err(open)));
+        let notice = m.notice.clone().unwrap_or_default();
+        assert!(
+            notice.starts_with("saved, but the lane stays on 127.0.0.1:35779: finish or resolve the open payment first (L01-1124-000001)"),
+            "{notice}"
+        );
+
+        m.link.device.device_sn = Some("OLD1".into());
+        m.link.rtts_us.push_back(900);
+        let moved = LinkNews::Target("sn:NEW2".into());
+        update(&mut m, Msg::Lane(Event::Link(moved)));
+        assert_eq!(
+            (m.link.target.as_str(), m.link.address.as_str()),
+            ("sn:NEW2", "sn:NEW2")
+        );
+        assert_eq!(m.link.device.device_sn, None);
+        assert!(m.link.rtts_us.is_empty() && !m.link.up);
+        assert_eq!(m.link.state, "connecting to sn:NEW2");
     }
 
     #[test]
@@ -1866,6 +1934,98 @@ mod tests {
         assert_eq!(m.settings.finding, Finding::Off);
         assert!(m.modal.is_none(), "Esc closed the list, not the screen");
         assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+    }
+
+    #[test]
+    fn settings_pairing_asks_y_or_n_and_an_accepted_terminal_becomes_the_url_and_the_lane_moves() {
+        use crate::tui::pairing::PairNews;
+        let mut m = model();
+        m.settings.fields = vec![
+            Setting::text("url", "192.168.1.20", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        m.settings.focus = 1;
+        update(&mut m, key(KeyCode::F(10)));
+        let ctrl_p = || Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+        assert_eq!(update(&mut m, ctrl_p()), vec![Effect::StartPairing]);
+        assert_eq!(m.settings.pairing, Pairing::Waiting { at: None });
+        let at = "ws://127.0.0.1:4000".to_string();
+        update(&mut m, Msg::Pair(PairNews::Waiting { at: at.clone() }));
+        // Keys other than Esc, y and n do nothing while pairing; y before anyone asks
+        // answers nothing.
+        assert!(type_str(&mut m, "xy").is_empty());
+        assert_eq!(m.settings.fields[1].saved(), Saved::Text("L01".into()));
+
+        let asks = |name: &str| {
+            Msg::Pair(PairNews::Asks {
+                name: name.into(),
+                address: "ws://10.0.0.7:35779".into(),
+            })
+        };
+        update(&mut m, asks("Back office"));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('n'))),
+            vec![Effect::AnswerPair(false)]
+        );
+        assert_eq!(
+            m.settings.pairing,
+            Pairing::Waiting {
+                at: Some(at.clone())
+            }
+        );
+        update(
+            &mut m,
+            Msg::Pair(PairNews::Refused {
+                name: "Back office".into(),
+            }),
+        );
+        assert!(
+            m.settings
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .contains("refused Back office")
+        );
+
+        update(&mut m, asks("Front desk"));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Char('y'))),
+            vec![Effect::AnswerPair(true)]
+        );
+        assert!(
+            update(&mut m, key(KeyCode::Esc)).is_empty(),
+            "not stopped while it is saved and told"
+        );
+        let paired = PairNews::Paired {
+            name: "Front desk".into(),
+            url: "sn:SNB2".into(),
+            told: true,
+        };
+        let fx = update(&mut m, Msg::Pair(paired));
+        let moved = crate::lane::Target::parse("sn:SNB2").expect("a target");
+        assert_eq!(fx, vec![Effect::Retarget(moved)]);
+        assert_eq!(m.settings.pairing, Pairing::Off);
+        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        assert_eq!(m.settings.focus, 0);
+
+        // Esc stops a wait; a word the stopped server sent before is ignored; so does
+        // leaving the screen.
+        update(&mut m, ctrl_p());
+        assert_eq!(update(&mut m, key(KeyCode::Esc)), vec![Effect::StopPairing]);
+        assert!(update(&mut m, asks("Late")).is_empty());
+        assert_eq!(m.settings.pairing, Pairing::Off);
+        update(&mut m, ctrl_p());
+        assert_eq!(
+            update(&mut m, key(KeyCode::F(2))),
+            vec![Effect::StopPairing]
+        );
+        assert_eq!(m.settings.pairing, Pairing::Off);
+
+        // No pairing in the demo: nothing it pairs with would be kept.
+        update(&mut m, key(KeyCode::F(10)));
+        m.demo = true;
+        assert!(update(&mut m, ctrl_p()).is_empty());
+        assert_eq!(m.settings.pairing, Pairing::Off);
     }
 
     #[test]

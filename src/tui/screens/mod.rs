@@ -169,9 +169,13 @@ pub struct Key {
 pub fn keys(m: &Model) -> &'static [Key] {
     match m.screen {
         ScreenId::Journal if m.journal.searching => journal::SEARCH_KEYS,
-        ScreenId::Settings if matches!(m.settings.finding, Finding::Found { .. }) => {
-            settings::FOUND_KEYS
-        }
+        ScreenId::Settings => match (&m.settings.pairing, &m.settings.finding) {
+            (Pairing::Asks { .. }, _) => settings::ASKED_KEYS,
+            (Pairing::Waiting { .. }, _) => settings::PAIRING_KEYS,
+            (Pairing::Keeping { .. }, _) => &[],
+            (Pairing::Off, Finding::Found { .. }) => settings::FOUND_KEYS,
+            (Pairing::Off, _) => settings::KEYS,
+        },
         screen => keys_of(screen, m.tip.editing),
     }
 }

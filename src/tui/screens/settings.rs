@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::*;
+use crate::lane::Target;
 use crate::tui::model::*;
+use crate::tui::pairing::PairNews;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
 
@@ -33,7 +35,33 @@ pub const KEYS: &[Key] = &[
         keys: "Ctrl-F",
         does: "find terminals",
     },
+    Key {
+        keys: "Ctrl-P",
+        does: "pair",
+    },
 ];
+
+/// The keys while a terminal asks to pair.
+pub const ASKED_KEYS: &[Key] = &[
+    Key {
+        keys: "y",
+        does: "pair with it",
+    },
+    Key {
+        keys: "n",
+        does: "refuse",
+    },
+    Key {
+        keys: "Esc",
+        does: "stop pairing",
+    },
+];
+
+/// The keys while pairing waits for a terminal.
+pub const PAIRING_KEYS: &[Key] = &[Key {
+    keys: "Esc",
+    does: "stop pairing",
+}];
 
 /// The keys while the terminals found are listed.
 pub const FOUND_KEYS: &[Key] = &[
@@ -55,7 +83,7 @@ pub const FOUND_KEYS: &[Key] = &[
 fn about(key: &str) -> &'static str {
     match key {
         "url" => {
-            "the terminal's address as shown on its screen (ws://IP:PORT or IP), or sn:SERIAL (Ctrl-F finds them)"
+            "the terminal's address as shown on its screen (ws://IP:PORT or IP), or sn:SERIAL[/path] (Ctrl-F finds them)"
         }
         "app_id" => "the ECR Hub app id the terminal was set up with",
         "lane" => "this register's lane, 1 to 8 letters or digits (applies on the next start)",
@@ -71,6 +99,20 @@ fn about(key: &str) -> &'static str {
 }
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.settings.pairing != Pairing::Off {
+        return pairing_key(&mut m.settings, key);
+    }
+    if key.code == KeyCode::Char('p') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        let s = &mut m.settings;
+        if m.demo {
+            s.message = Some("demo mode: no pairing (the demo terminal is temporary)".into());
+            return vec![];
+        }
+        s.finding = Finding::Off;
+        s.pairing = Pairing::Waiting { at: None };
+        s.message = None;
+        return vec![Effect::StartPairing];
+    }
     let s = &mut m.settings;
     if let Finding::Found { terminals, at } = &mut s.finding {
         match key.code {
@@ -140,6 +182,78 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// While pairing runs the screen is about it alone: y or n for a terminal that asks,
+/// Esc stops the wait.
+fn pairing_key(s: &mut SettingsForm, key: KeyEvent) -> Vec<Effect> {
+    match (&s.pairing, key.code) {
+        // Saving it and telling it yes takes a moment; stopping halfway could leave
+        // the terminal saved but never told.
+        (Pairing::Keeping { .. }, _) => vec![],
+        (Pairing::Asks { name, .. }, KeyCode::Char('y' | 'Y')) => {
+            s.pairing = Pairing::Keeping { name: name.clone() };
+            vec![Effect::AnswerPair(true)]
+        }
+        (Pairing::Asks { at, .. }, KeyCode::Char('n' | 'N')) => {
+            s.pairing = Pairing::Waiting { at: at.clone() };
+            vec![Effect::AnswerPair(false)]
+        }
+        (_, KeyCode::Esc) => {
+            s.pairing = Pairing::Off;
+            s.message = Some("pairing stopped".into());
+            vec![Effect::StopPairing]
+        }
+        _ => vec![],
+    }
+}
+
+/// What the pairing server said. An accepted terminal is already saved as `url`: the
+/// form shows it and the lane moves to it.
+pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
+    let s = &mut m.settings;
+    // Stopped: a word the server sent before it stopped is old news.
+    if s.pairing == Pairing::Off {
+        return vec![];
+    }
+    match news {
+        PairNews::Waiting { at } => s.pairing = Pairing::Waiting { at: Some(at) },
+        PairNews::Asks { name, address } => {
+            let at = s.pairing.at();
+            s.pairing = Pairing::Asks { at, name, address };
+        }
+        PairNews::Refused { name } => {
+            s.message = Some(format!("refused {name}; the config is unchanged"));
+        }
+        PairNews::Unpaired { name, address } => {
+            s.message = Some(format!(
+                "terminal {name} at {address} unpaired from this register; url is unchanged"
+            ));
+        }
+        PairNews::Malformed(error) => {
+            s.message = Some(format!("refused a malformed pairing frame from {error}"));
+        }
+        PairNews::Failed(why) => {
+            s.pairing = Pairing::Off;
+            s.message = Some(format!("pairing stopped: {why}"));
+        }
+        PairNews::Paired { name, url, told } => {
+            s.pairing = Pairing::Off;
+            use_as_url(s, &url);
+            s.message = Some(if told {
+                format!("paired with {name}: url = {url} saved; connecting to it")
+            } else {
+                format!(
+                    "url = {url} saved, but {name} left before it heard yes: pair again from the terminal"
+                )
+            });
+            return Target::parse(&url)
+                .map(Effect::Retarget)
+                .into_iter()
+                .collect();
+        }
+    }
+    vec![]
+}
+
 /// Sets the url setting to `url` and focuses it; saving is left to the cashier.
 fn use_as_url(s: &mut SettingsForm, url: &str) {
     let Some(i) = s.fields.iter().position(|f| f.key == "url") else {
@@ -173,6 +287,9 @@ pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let s = &m.settings;
+    if s.pairing != Pairing::Off {
+        return draw_pairing(frame, area, m, theme);
+    }
     let mut lines = vec![Line::from("")];
     for (i, setting) in s.fields.iter().enumerate() {
         let focused = i == s.focus;
@@ -229,6 +346,57 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         }
     }
     if let Some(msg) = &s.message {
+        lines.push(Line::from(Span::styled(format!(" {msg}"), theme.warning)));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
+}
+
+/// Pairing in place of the settings, so that it fits the screen's smallest size.
+fn draw_pairing(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    let s = &m.settings;
+    let name = crate::pair::default_name(&m.lane_id);
+    let muted = |text: String| Line::from(Span::styled(text, theme.muted));
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(Span::styled(
+            " Pair with a terminal (WLAN mode)",
+            theme.title,
+        )),
+        muted(format!(
+            " this register is {name}: start pairing on the terminal and pick it there"
+        )),
+        muted(match s.pairing.at() {
+            Some(at) => format!(" listening at {at}, advertised by mDNS"),
+            None => " starting the pairing server…".to_string(),
+        }),
+        Line::from(""),
+    ];
+    match &s.pairing {
+        Pairing::Off => {}
+        Pairing::Waiting { .. } => lines.push(Line::from(Span::styled(
+            " waiting for a terminal to pair…",
+            theme.text,
+        ))),
+        Pairing::Asks { name, address, .. } => {
+            lines.push(Line::from(Span::styled(
+                format!(" terminal {name} at {address} asks to pair"),
+                theme.focus,
+            )));
+            lines.push(Line::from(Span::styled(
+                " pair with it? y yes, n no",
+                theme.text,
+            )));
+        }
+        Pairing::Keeping { name } => lines.push(Line::from(Span::styled(
+            format!(" pairing with {name}: saving it as url and telling it yes…"),
+            theme.text,
+        ))),
+    }
+    if let Some(msg) = &s.message {
+        lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(format!(" {msg}"), theme.warning)));
     }
     frame.render_widget(

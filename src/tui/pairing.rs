@@ -1,0 +1,139 @@
+//! The Settings screen's pairing (Ctrl-P): `till pair`'s server (`pair::register`) run in
+//! the background while the screen shows it. What comes in reaches the screen as
+//! `Msg::Pair`; the cashier's y or n comes back through `PairingTask::answer`.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use super::update::Msg;
+use crate::pair::register::{Incoming, Server, keep};
+use crate::pair::{ACCEPT, Kind, REFUSE};
+
+/// What the pairing server has to tell the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PairNews {
+    /// Listening at `at` (`ws://ip:port`), advertised by mDNS.
+    Waiting { at: String },
+    /// A terminal asks to pair: the cashier says y or n.
+    Asks { name: String, address: String },
+    /// Accepted and saved as `url`; `told` is false when the terminal left before the
+    /// answer reached it. Pairing is over.
+    Paired {
+        name: String,
+        url: String,
+        told: bool,
+    },
+    /// Refused as the cashier said; the wait goes on.
+    Refused { name: String },
+    /// A terminal unpaired (always answered 000; the config is left as it is).
+    Unpaired { name: String, address: String },
+    /// A frame that could not be read was refused with the reason; the wait goes on.
+    Malformed(String),
+    /// Pairing is over without a terminal: why.
+    Failed(String),
+}
+
+/// The pairing server while it runs; dropping this stops it and withdraws the advert.
+pub struct PairingTask {
+    task: tokio::task::JoinHandle<()>,
+    decisions: mpsc::Sender<bool>,
+}
+
+impl PairingTask {
+    /// Serves as register `name` on `interface`; an accepted terminal is saved into the
+    /// config file at `config_file`.
+    pub fn start(
+        interface: Ipv4Addr,
+        name: String,
+        config_file: Option<PathBuf>,
+        tx: mpsc::UnboundedSender<Msg>,
+    ) -> PairingTask {
+        let (decisions, decided) = mpsc::channel(1);
+        let task = tokio::spawn(async move {
+            let end = serve(interface, &name, config_file, &tx, decided).await;
+            let _ = tx.send(Msg::Pair(end));
+        });
+        PairingTask { task, decisions }
+    }
+
+    /// The cashier's word on the terminal that asks.
+    pub fn answer(&self, accept: bool) {
+        let _ = self.decisions.try_send(accept);
+    }
+}
+
+impl Drop for PairingTask {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Answers pair requests until one is accepted; returns the last word.
+async fn serve(
+    interface: Ipv4Addr,
+    name: &str,
+    config_file: Option<PathBuf>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    mut decided: mpsc::Receiver<bool>,
+) -> PairNews {
+    let say = |news| {
+        let _ = tx.send(Msg::Pair(news));
+    };
+    let Some(path) = config_file else {
+        return PairNews::Failed("no config directory to save a terminal to".into());
+    };
+    // The register's MAC address is not known to till: advertised empty, as by `till pair`.
+    let mut server = match Server::start(interface, 0, name, "", crate::link::now_ms()).await {
+        Ok(server) => server,
+        Err(e) => return PairNews::Failed(e.to_string()),
+    };
+    say(PairNews::Waiting {
+        at: format!("ws://{}", server.addr()),
+    });
+    loop {
+        let (request, answer) = match server.next().await {
+            None => return PairNews::Failed("the pairing server stopped".into()),
+            Some(Incoming::Malformed { from, error }) => {
+                say(PairNews::Malformed(format!("{from}: {error}")));
+                continue;
+            }
+            Some(Incoming::Request {
+                request, answer, ..
+            }) => (request, answer),
+        };
+        let (name, address) = (request.device.shown_name(), request.device.address());
+        if request.kind == Kind::Unpair {
+            answer.send(ACCEPT).await;
+            say(PairNews::Unpaired { name, address });
+            continue;
+        }
+        // Only a word given while this terminal is on screen answers it.
+        while decided.try_recv().is_ok() {}
+        say(PairNews::Asks {
+            name: name.clone(),
+            address,
+        });
+        let Some(accepted) = decided.recv().await else {
+            return PairNews::Failed("pairing was stopped".into());
+        };
+        if !accepted {
+            answer.send(REFUSE).await;
+            say(PairNews::Refused { name });
+            continue;
+        }
+        return match keep(interface, &path, &request.device).await {
+            Ok(url) => {
+                let told = answer.send(ACCEPT).await;
+                PairNews::Paired { name, url, told }
+            }
+            Err(e) => {
+                answer.send(REFUSE).await;
+                PairNews::Failed(format!(
+                    "refused {name}: its address could not be saved: {e}"
+                ))
+            }
+        };
+    }
+}
