@@ -15,7 +15,7 @@
 //! written by an older release, or an archive whose copy stopped half-way) is not
 //! trusted: the report tallies its rows instead.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveTime};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, params};
 
 use super::report::{Sums, context, report_rows};
-use super::{FILE_NAME, JournalError, archive};
+use super::{FILE_NAME, JournalError, TxnKind, TxnRow, TxnState, archive};
 
 pub const SLOT_SECS: i64 = 900;
 pub const SLOTS_PER_DAY: i64 = 96;
@@ -80,8 +80,20 @@ pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalErr
     // The other files, opened once, for the originals and tip adjustments of the rows.
     let mut opened: Option<Vec<Connection>> = None;
     let mut days = BTreeSet::new();
-    for &(slot, batch) in &dirty {
-        let rows = report_rows(conn, "WHERE slot = ?1 AND batch = ?2", params![slot, batch])?;
+    // Quarter hours in chunks, their context looked up once per chunk: tallying a
+    // whole file (after an upgrade) costs about what reading it does.
+    for chunk in dirty.chunks(256) {
+        let mut rows = Vec::new();
+        let mut spans = Vec::with_capacity(chunk.len());
+        for &(slot, batch) in chunk {
+            let start = rows.len();
+            rows.extend(report_rows(
+                conn,
+                "WHERE created_at >= ?1 AND created_at < ?2 AND batch = ?3",
+                params![time_of(slot), time_of(slot + 1), batch],
+            )?);
+            spans.push(((slot, batch), start..rows.len()));
+        }
         let others = match (&mut opened, rows.is_empty()) {
             (Some(o), _) => &o[..],
             (None, false) => {
@@ -95,11 +107,15 @@ pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalErr
             (None, true) => &[],
         };
         let conns: Vec<&Connection> = std::iter::once(conn).chain(others).collect();
-        let ctx = context(&conns, &rows)?;
-        let mut sums = Sums::default();
-        sums.add_all(&rows, &ctx, 0);
-        write_slot(conn, slot, batch, &sums)?;
-        days.insert((slot.div_euclid(SLOTS_PER_DAY), batch));
+        let outside = context(&conns, &rows)?;
+        let pool = Pool::of(rows.iter().chain(&outside));
+        for ((slot, batch), range) in spans {
+            let mine = &rows[range];
+            let mut sums = Sums::default();
+            sums.add_all(mine, &pool.context_of(mine), 0);
+            write_slot(conn, slot, batch, &sums)?;
+            days.insert((slot.div_euclid(SLOTS_PER_DAY), batch));
+        }
     }
     for (day, batch) in days {
         conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
@@ -115,6 +131,49 @@ pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalErr
     }
     conn.execute("DELETE FROM tally_dirty", [])?;
     Ok(dirty.len())
+}
+
+/// Rows by order number, and tip adjustments by the sale they adjust: a chunk's rows
+/// and their context, for one quarter hour to take what `context` would give it.
+struct Pool<'a> {
+    by_order: HashMap<&'a str, &'a TxnRow>,
+    tips: HashMap<&'a str, Vec<&'a TxnRow>>,
+}
+
+impl<'a> Pool<'a> {
+    fn of(rows: impl Iterator<Item = &'a TxnRow>) -> Pool<'a> {
+        let mut pool = Pool {
+            by_order: HashMap::new(),
+            tips: HashMap::new(),
+        };
+        for r in rows {
+            pool.by_order.insert(&r.order_no, r);
+            if let (TxnKind::TipAdjust, Some(sale)) = (r.kind, r.orig_order_no.as_deref()) {
+                pool.tips.entry(sale).or_default().push(r);
+            }
+        }
+        pool
+    }
+
+    /// What `context` says for `rows`.
+    fn context_of(&self, rows: &[TxnRow]) -> Vec<TxnRow> {
+        let inside: HashSet<&str> = rows.iter().map(|r| r.order_no.as_str()).collect();
+        let tips_of = |order: &str| self.tips.get(order).into_iter().flatten().copied();
+        let mut found: Vec<&TxnRow> = Vec::new();
+        for r in rows {
+            if let Some(orig) = r.orig_order_no.as_deref().filter(|o| !inside.contains(o)) {
+                found.extend(self.by_order.get(orig).copied());
+                found.extend(tips_of(orig));
+            }
+            if r.state == TxnState::Approved && r.kind.is_sale() {
+                found.extend(tips_of(&r.order_no));
+            }
+        }
+        found.retain(|r| !inside.contains(r.order_no.as_str()));
+        found.sort_by_key(|r| r.id);
+        found.dedup_by_key(|r| r.id);
+        found.into_iter().cloned().collect()
+    }
 }
 
 fn write_slot(conn: &Connection, slot: i64, batch: i64, sums: &Sums) -> Result<(), JournalError> {
@@ -148,6 +207,14 @@ fn write_slot(conn: &Connection, slot: i64, batch: i64, sums: &Sums) -> Result<(
         }
     }
     Ok(())
+}
+
+/// When a quarter hour starts, written as the journal writes times.
+fn time_of(slot: i64) -> String {
+    chrono::DateTime::from_timestamp(slot * SLOT_SECS, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 /// How the quarter hours `[first, end)` are read: the UTC days `days` whole from
