@@ -391,3 +391,76 @@ async fn the_journal_search_finds_a_payment_of_another_lane_in_the_store() {
     sim.shutdown().await;
     sim_there.shutdown().await;
 }
+
+/// A CA's certificate, and a certificate for 127.0.0.1 it signed with that
+/// certificate's key, all PEM.
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (ca_pem, cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_store_is_reached_only_through_the_ca_the_url_names() {
+    let pg = Pg::start();
+    let (ca, cert, key) = certificates();
+    pg.enable_tls(&cert, &key);
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    std::fs::write(dir.path().join("ca.pem"), ca).unwrap();
+    std::fs::write(dir.path().join("other.pem"), certificates().0).unwrap();
+    let url = |ca: &str| {
+        let ca = dir.path().join(ca);
+        format!("{}?sslmode=require&sslrootcert={}", pg.url(), ca.display())
+    };
+    let lane = |store_url: String| {
+        let mut cmd = till_at(dir.path(), &sim.url(), "L01", &pg);
+        cmd.env("TILL_STORE_URL", store_url);
+        cmd
+    };
+    let sale = run(lane(url("ca.pem")), &["sale", "3.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let sync = run(lane(url("ca.pem")), &["store", "sync", "--json"]).await;
+    assert_eq!(sync.code, 0, "{}", sync.stderr);
+    assert_eq!(sync.json()["rows"], 1, "{}", sync.stdout);
+    // The server saw the store's own connection encrypted.
+    let store = till::store::Store::open(&till::store::StoreUrl::parse(&url("ca.pem")).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.status().await.unwrap().len(), 1);
+    let encrypted = count(
+        &pg,
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE s.ssl AND a.usename = 'till'",
+    )
+    .await;
+    assert!(encrypted >= 1, "{encrypted}");
+
+    // Another CA, or the web's roots: the server is not trusted, nothing is copied,
+    // and the sale waits in the outbox.
+    let sale = run(lane(url("ca.pem")), &["sale", "4.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    for store_url in [url("other.pem"), format!("{}?sslmode=require", pg.url())] {
+        let refused = run(lane(store_url), &["store", "sync", "--json"]).await;
+        assert_ne!(refused.code, 0, "{}", refused.stdout);
+        assert!(
+            refused.stderr.contains("certificate"),
+            "says why: {}",
+            refused.stderr
+        );
+    }
+    assert_eq!(count(&pg, "SELECT count(*) FROM txn").await, 1);
+    let again = run(lane(url("ca.pem")), &["store", "sync", "--json"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(count(&pg, "SELECT count(*) FROM txn").await, 2);
+    sim.shutdown().await;
+}

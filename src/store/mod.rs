@@ -58,7 +58,7 @@ impl Store {
             SslMode::Disable | SslMode::Prefer => {
                 Manager::from_config(config, tokio_postgres::NoTls, manager_config)
             }
-            _ => Manager::from_config(config, tls()?, manager_config),
+            _ => Manager::from_config(config, tls(url.root_cert())?, manager_config),
         };
         let pool = Pool::builder(manager)
             .max_size(4)
@@ -78,16 +78,47 @@ impl Store {
         self.pool.get().await.map_err(|e| StoreError::Unreachable {
             url: self.shown.clone(),
             why: match e {
-                deadpool_postgres::PoolError::Backend(e) => e.to_string(),
+                deadpool_postgres::PoolError::Backend(e) => with_causes(&e),
                 other => other.to_string(),
             },
         })
     }
 }
 
-/// TLS with the web's root certificates, as a hosted PostgreSQL presents.
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+/// An error and what caused it ("error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer"): the first alone rarely says what to fix.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
+/// TLS that verifies the server's certificate and name: against the web's root
+/// certificates, as a hosted PostgreSQL presents, or only the CA the URL names.
+fn tls(
+    root_cert: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let roots = match root_cert {
+        None => rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let bad = |e: &dyn std::fmt::Display| {
+                StoreError::Url(format!("sslrootcert {}: {e}", path.display()))
+            };
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+                roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(bad(&"no certificate in the file"));
+            }
+            roots
+        }
+    };
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

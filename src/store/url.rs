@@ -1,13 +1,17 @@
 //! The store's address: a PostgreSQL URL, checked when the config loads and never
 //! shown with its password.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+use tokio_postgres::config::SslMode;
 
 /// A checked `postgres://` (or `postgresql://`) URL.
 #[derive(Clone)]
 pub struct StoreUrl {
     text: String,
     config: tokio_postgres::Config,
+    root_cert: Option<PathBuf>,
 }
 
 /// Shows the URL without its password.
@@ -26,16 +30,31 @@ impl StoreUrl {
                 StoreUrl::shown(text)
             ));
         }
-        let config = tokio_postgres::Config::from_str(text)
+        // libpq's `sslrootcert` (a private CA's PEM file) is till's to read: the
+        // client library knows no such option.
+        let (rest, root_cert) = take_param(text, "sslrootcert");
+        let config = tokio_postgres::Config::from_str(&rest)
             .map_err(|e| format!("'{}': {e}", StoreUrl::shown(text)))?;
+        if root_cert.is_some() && config.get_ssl_mode() != SslMode::Require {
+            return Err(format!(
+                "'{}': sslrootcert needs sslmode=require",
+                StoreUrl::shown(text)
+            ));
+        }
         Ok(StoreUrl {
             text: text.to_string(),
             config,
+            root_cert: root_cert.map(PathBuf::from),
         })
     }
 
     pub fn config(&self) -> &tokio_postgres::Config {
         &self.config
+    }
+
+    /// The CA that signs the server's certificate, when not one the web trusts.
+    pub fn root_cert(&self) -> Option<&Path> {
+        self.root_cert.as_deref()
     }
 
     /// The URL as it may be shown and logged: the password replaced by `***`.
@@ -58,6 +77,30 @@ impl StoreUrl {
     }
 }
 
+/// The URL without the query parameter `name`, and its value.
+fn take_param(url: &str, name: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut value = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.split_once('=') {
+            Some((key, v)) if key == name => {
+                value = Some(v.to_string());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let rest = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (rest, value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +120,19 @@ mod tests {
         }
         let e = StoreUrl::parse("http://till:s3cret@host/db").expect_err("scheme");
         assert!(!e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn a_private_ca_is_named_by_sslrootcert_with_sslmode_require() {
+        let url = StoreUrl::parse(
+            "postgres://till@db:5432/store?sslmode=require&sslrootcert=/etc/till/ca.pem",
+        )
+        .expect("parses");
+        assert_eq!(url.root_cert(), Some(Path::new("/etc/till/ca.pem")));
+        assert_eq!(url.config().get_ssl_mode(), SslMode::Require);
+        let e = StoreUrl::parse("postgres://till@db/store?sslrootcert=/ca.pem").expect_err("mode");
+        assert!(e.contains("sslmode=require"), "{e}");
+        let plain = StoreUrl::parse("postgres://till@db/store").expect("parses");
+        assert_eq!(plain.root_cert(), None);
     }
 }

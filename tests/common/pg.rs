@@ -45,6 +45,15 @@ fn root() -> bool {
         .unwrap_or(false)
 }
 
+/// The user the server runs as when the tests run as root.
+fn postgres_uid() -> u32 {
+    let out = Command::new("id")
+        .args(["-u", "postgres"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
 impl Pg {
     pub fn start() -> Pg {
         let dir = tempfile::Builder::new()
@@ -52,12 +61,7 @@ impl Pg {
             .tempdir()
             .unwrap();
         if root() {
-            let uid = Command::new("id")
-                .args(["-u", "postgres"])
-                .output()
-                .unwrap();
-            let uid: u32 = String::from_utf8_lossy(&uid.stdout).trim().parse().unwrap();
-            std::os::unix::fs::chown(dir.path(), Some(uid), None).unwrap();
+            std::os::unix::fs::chown(dir.path(), Some(postgres_uid()), None).unwrap();
         }
         let pg = Pg {
             bin: bin_dir(),
@@ -131,6 +135,29 @@ impl Pg {
                 "start",
             ],
         );
+    }
+
+    /// Restarts the server with TLS on (plain connections still taken), presenting
+    /// `cert_pem` with its key.
+    pub fn enable_tls(&self, cert_pem: &str, key_pem: &str) {
+        let data = self.data();
+        let (cert, key) = (data.join("server.crt"), data.join("server.key"));
+        std::fs::write(&cert, cert_pem).unwrap();
+        std::fs::write(&key, key_pem).unwrap();
+        // The server refuses a key anyone else may read.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        if root() {
+            for file in [&cert, &key] {
+                std::os::unix::fs::chown(file, Some(postgres_uid()), None).unwrap();
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).unwrap();
+        self.down();
+        self.up();
     }
 
     /// Stops the server at once, as a crash or a pulled cable would.
