@@ -169,6 +169,11 @@ impl SimHandle {
         lock(&self.shared.stats).clone()
     }
 
+    /// The serial the terminal reports about itself (`ecrhub.init`).
+    pub fn set_serial(&self, serial: &str) {
+        lock(&self.shared.terminal).device_sn = serial.to_string();
+    }
+
     /// Closes the listener and every connection and waits for them.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -682,6 +687,8 @@ pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()>
     let addr = SocketAddrV4::new(ip, sim.addr().port());
     let _advertisement = match &args.advertise {
         Some(serial) => {
+            // A terminal advertises its own serial: the one it reports too.
+            sim.set_serial(serial);
             let advert = crate::discover::terminal_advert(
                 serial,
                 addr,
