@@ -477,7 +477,8 @@ pub enum Cmd {
         after_help = "Examples:\n  till report --batch 3\n  till report --from 2026-11-01 --to 2026-11-30 --csv"
     )]
     Report {
-        /// `open` or a batch number (the default).
+        /// `open` (the default), a batch number, or a range of them (`120..130`:
+        /// totals per lane, kind, brand and hour, as over dates).
         #[arg(long, conflicts_with_all = ["from", "to"])]
         batch: Option<String>,
         /// First local date, YYYY-MM-DD (inclusive).

@@ -452,6 +452,38 @@ fn totals_agree(j: &Journal, offsets: &[i32]) {
 }
 
 #[test]
+fn a_range_of_batches_counts_as_its_batch_reports_do() {
+    let (path, every) = shared();
+    let j = Journal::open(path).unwrap();
+    for (first, last) in [(1, 1), (10, 20), (250, 301)] {
+        let kept = j.report_batches((first, last), 0, Source::Totals).unwrap();
+        let rows = j.report_batches((first, last), 0, Source::Rows).unwrap();
+        assert_eq!(kept, rows, "{first}..{last}");
+        let want = every
+            .iter()
+            .filter(|r| (first..=last).contains(&r.batch))
+            .count();
+        assert_eq!(kept.rows, want);
+        for kind in ["sale", "refund", "completion", "pre-auth"] {
+            let (mut count, mut sum) = (0, 0);
+            for b in first..=last.min(300) {
+                let rep = j.report(till::journal::BatchSel::Number(b)).unwrap();
+                if let Some(g) = rep.per_kind.iter().find(|g| g.name == kind) {
+                    count += g.count;
+                    sum += g.sum_minor;
+                }
+            }
+            let got = kept.per_kind.iter().find(|g| g.name == kind);
+            assert_eq!(
+                got.map_or((0, 0), |g| (g.count, g.sum_minor)),
+                (count, sum),
+                "{kind} in {first}..{last}"
+            );
+        }
+    }
+}
+
+#[test]
 fn kept_totals_say_what_the_rows_say_for_any_period_and_zone() {
     let (path, every) = shared();
     let j = Journal::open(path).unwrap();
@@ -752,6 +784,17 @@ mod cli {
         assert!(csv.stdout.starts_with("group,name,count,sum\n"));
         for group in ["lane,L01", "kind,sale", "hour,"] {
             assert!(csv.stdout.contains(group), "{group}: {}", csv.stdout);
+        }
+        // A range of batches, as over dates.
+        let batches = run(t(), &["report", "--batch", "3..5", "--json"]).await;
+        assert_eq!(batches.code, 0, "{}", batches.stderr);
+        let b = batches.json();
+        assert_eq!(b["batches"]["first"], 3, "{b}");
+        let in_them = every.iter().filter(|r| (3..=5).contains(&r.batch)).count();
+        assert_eq!(b["rows"].as_u64().unwrap() as usize, in_them);
+        for bad in ["5..3", "3..x"] {
+            let refused = run(t(), &["report", "--batch", bad]).await;
+            assert_eq!(refused.code, 2, "{bad}: {}", refused.stdout);
         }
 
         let out = run(t(), &["archive", "--older-than", "30", "--json"]).await;

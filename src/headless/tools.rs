@@ -11,7 +11,9 @@ use crate::config::Config;
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 
 use crate::cli::HistorySearch;
-use crate::journal::{BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search};
+use crate::journal::{
+    BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search, Source,
+};
 use crate::money::format_minor;
 
 pub fn config(config: &Config) -> Report {
@@ -280,6 +282,27 @@ pub fn report(
     if from.is_some() || to.is_some() {
         return range_report(journal, config, from, to, csv);
     }
+    if let Some((first, last)) = batch.and_then(|b| b.split_once("..")) {
+        let number = |text: &str| {
+            text.trim().parse::<i64>().map_err(|_| {
+                Failure::new(
+                    Exit::Usage,
+                    format!("--batch '{first}..{last}': use two batch numbers, as 120..130"),
+                )
+            })
+        };
+        let (first, last) = (number(first)?, number(last)?);
+        if first > last {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!("--batch {first}..{last}: the first batch is after the last"),
+            ));
+        }
+        let r = journal
+            .report_batches((first, last), utc_offset_on(None), Source::Totals)
+            .map_err(journal_failure)?;
+        return Ok(range_output(&r, config, csv));
+    }
     let report = journal
         .report(batch_sel(batch.unwrap_or("open"))?)
         .map_err(journal_failure)?;
@@ -349,12 +372,15 @@ pub fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
         ));
         out
     } else {
-        let mut out = format!(
-            "report {} to {} ({} rows)\n",
-            day(from).unwrap_or_else(|| "the first row".into()),
-            day(to).unwrap_or_else(|| "the last row".into()),
-            r.rows
-        );
+        let mut out = match r.batches {
+            Some((first, last)) => format!("report batches {first} to {last} ({} rows)\n", r.rows),
+            None => format!(
+                "report {} to {} ({} rows)\n",
+                day(from).unwrap_or_else(|| "the first row".into()),
+                day(to).unwrap_or_else(|| "the last row".into()),
+                r.rows
+            ),
+        };
         for (_, line) in r.lines(exponent, &config.currency.value) {
             out.push_str(&line);
             out.push('\n');
@@ -368,6 +394,9 @@ pub fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
         "net": format_minor(r.net_minor, exponent),
         "currency": config.currency.value,
     });
+    if let Some((first, last)) = r.batches {
+        json["batches"] = json!({"first": first, "last": last});
+    }
     for (group, groups) in sections {
         json[format!("per_{group}")] = groups
             .iter()

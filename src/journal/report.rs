@@ -67,6 +67,8 @@ impl BatchReport {
 pub struct RangeReport {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The batches `first` to `last` (inclusive), when the period is batches.
+    pub batches: Option<(i64, i64)>,
     /// Rows in the period, of every state.
     pub rows: usize,
     pub per_lane: Vec<Group>,
@@ -78,20 +80,6 @@ pub struct RangeReport {
 }
 
 impl RangeReport {
-    /// `rows`: the period's rows; `context`: rows outside it that they refer to
-    /// (see `context`), not counted.
-    pub fn of(
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        rows: &[TxnRow],
-        context: &[TxnRow],
-        utc_offset_secs: i32,
-    ) -> RangeReport {
-        let mut sums = Sums::default();
-        sums.add_all(rows, context, utc_offset_secs);
-        RangeReport::from_sums(from, to, sums)
-    }
-
     pub(super) fn from_sums(
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
@@ -100,6 +88,7 @@ impl RangeReport {
         RangeReport {
             from,
             to,
+            batches: None,
             rows: usize::try_from(s.rows).unwrap_or(0),
             per_lane: s.lanes.into_groups(),
             per_kind: s.kinds.into_groups(),
@@ -229,7 +218,7 @@ impl Sums {
         }
     }
 
-    /// Counts `rows` (see `RangeReport::of`). Originals and tip adjustments are looked
+    /// Counts `rows`, with `context` (see `context`) not counted. Originals and tip adjustments are looked
     /// up by order number, so a year of rows costs one pass, not a search per row.
     pub(super) fn add_all(&mut self, rows: &[TxnRow], context: &[TxnRow], utc_offset_secs: i32) {
         self.rows += rows.len() as i64;
@@ -462,6 +451,28 @@ impl Journal {
         utc_offset_secs: i32,
         source: Source,
     ) -> Result<RangeReport, JournalError> {
+        self.range(from, to, None, utc_offset_secs, source)
+    }
+
+    /// Totals over the batches `first` to `last` (inclusive), of the journal and its
+    /// archives; hours are local at `utc_offset_secs`.
+    pub fn report_batches(
+        &self,
+        (first, last): (i64, i64),
+        utc_offset_secs: i32,
+        source: Source,
+    ) -> Result<RangeReport, JournalError> {
+        self.range(None, None, Some((first, last)), utc_offset_secs, source)
+    }
+
+    fn range(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        batches: Option<(i64, i64)>,
+        utc_offset_secs: i32,
+        source: Source,
+    ) -> Result<RangeReport, JournalError> {
         let opened = self
             .archives()?
             .iter()
@@ -482,12 +493,13 @@ impl Journal {
         for &conn in &conns {
             match slots {
                 Some(slots) if rollup::fresh(conn)? => {
-                    let (part, batches) = rollup::read(conn, slots, utc_offset_secs, &counted)?;
+                    let (part, found) =
+                        rollup::read(conn, slots, batches, utc_offset_secs, &counted)?;
                     sums.absorb(part);
-                    counted.extend(batches);
+                    counted.extend(found);
                 }
                 _ => {
-                    let mut here = window_rows(conn, window.as_ref())?;
+                    let mut here = period_rows(conn, window.as_ref(), batches)?;
                     here.retain(|r| !counted.contains(&r.batch));
                     counted.extend(here.iter().map(|r| r.batch));
                     rows.extend(here);
@@ -498,15 +510,27 @@ impl Journal {
             let context = context(&conns, &rows)?;
             sums.add_all(&rows, &context, utc_offset_secs);
         }
-        Ok(RangeReport::from_sums(from, to, sums))
+        Ok(RangeReport {
+            batches,
+            ..RangeReport::from_sums(from, to, sums)
+        })
     }
 }
 
-/// A file's rows written in the window `[start, end)` (all when None).
-fn window_rows(
+/// A file's rows written in the window `[start, end)` (all when None), or of the
+/// batches `first` to `last`.
+fn period_rows(
     conn: &rusqlite::Connection,
     window: Option<&(String, String)>,
+    batches: Option<(i64, i64)>,
 ) -> Result<Vec<TxnRow>, JournalError> {
+    if let Some((first, last)) = batches {
+        return report_rows(
+            conn,
+            "WHERE batch BETWEEN ?1 AND ?2",
+            rusqlite::params![first, last],
+        );
+    }
     match window {
         None => report_rows(conn, "", []),
         Some((start, end)) => match search::id_bounds(conn, start, end)? {

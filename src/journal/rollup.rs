@@ -89,7 +89,8 @@ pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalErr
             let start = rows.len();
             rows.extend(report_rows(
                 conn,
-                "WHERE created_at >= ?1 AND created_at < ?2 AND batch = ?3",
+                // `+batch`: the time index, not every row of the batch.
+                "WHERE created_at >= ?1 AND created_at < ?2 AND +batch = ?3",
                 params![time_of(slot), time_of(slot + 1), batch],
             )?);
             spans.push(((slot, batch), start..rows.len()));
@@ -261,14 +262,19 @@ pub fn slots_of(
     Some((first, end))
 }
 
-/// What the totals of one file say of the quarter hours `[first, end)`, leaving out
-/// the batches in `skip` (counted from another file); and the batches counted here.
+/// What the totals of one file say of the quarter hours `[first, end)` of the batches
+/// `batches` (all when None), leaving out the batches in `skip` (counted from another
+/// file); and the batches counted here.
 pub(super) fn read(
     conn: &Connection,
     (first, end): (i64, i64),
+    batches: Option<(i64, i64)>,
     utc_offset_secs: i32,
     skip: &HashSet<i64>,
 ) -> Result<(Sums, HashSet<i64>), JournalError> {
+    let wanted = |batch: i64| {
+        !skip.contains(&batch) && batches.is_none_or(|(lo, hi)| (lo..=hi).contains(&batch))
+    };
     let mut sums = Sums::default();
     let mut counted = HashSet::new();
     // The hours, and the net, from every quarter hour.
@@ -279,7 +285,7 @@ pub(super) fn read(
     let mut rows = stmt.query(params![first, end])?;
     while let Some(r) = rows.next()? {
         let (slot, batch): (i64, i64) = (r.get(0)?, r.get(1)?);
-        if skip.contains(&batch) {
+        if !wanted(batch) {
             continue;
         }
         counted.insert(batch);
@@ -308,7 +314,7 @@ pub(super) fn read(
         let mut rows = stmt.query(params![a, b])?;
         while let Some(r) = rows.next()? {
             let batch: i64 = r.get(0)?;
-            if skip.contains(&batch) {
+            if !wanted(batch) {
                 continue;
             }
             let (count, sum): (i64, i64) = (r.get(3)?, r.get(4)?);
