@@ -28,6 +28,31 @@ fn day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// One sale journaled as pending and then approved: a payment's two writes.
+fn write_sale(w: &mut Journal) {
+    let order_no = format!("L01-BENCH-{:012}", fastrand::u64(..));
+    w.begin(&NewTxn {
+        order_no: order_no.clone(),
+        request_id: order_no.clone(),
+        kind: TxnKind::Trans(TransType::Sale),
+        amount: Money::from_minor(1234, 2).expect("an amount"),
+        tip: None,
+        cashback: None,
+        currency: "USD".into(),
+        orig_order_no: None,
+        lane: "L01".into(),
+        scenario: None,
+    })
+    .expect("journaled");
+    let rec = OutcomeRecord {
+        state: TxnState::Approved,
+        brand: Some("VISA".into()),
+        ..OutcomeRecord::default()
+    };
+    w.record_outcome(&order_no, &rec, "bench")
+        .expect("recorded");
+}
+
 fn journal(c: &mut Criterion) {
     let rows: usize = std::env::var("JOURNAL_BENCH_ROWS")
         .ok()
@@ -170,32 +195,8 @@ fn journal(c: &mut Criterion) {
     });
     // What keeping them costs each payment: journaled, then its outcome recorded.
     let mut w = Journal::open(dir.path()).expect("opens");
-    let mut n = 0u64;
     g.bench_function("write: a sale journaled and approved", |b| {
-        b.iter(|| {
-            n += 1;
-            let order_no = format!("L01-BENCH-{n:06}");
-            w.begin(&NewTxn {
-                order_no: order_no.clone(),
-                request_id: format!("r{n}"),
-                kind: TxnKind::Trans(TransType::Sale),
-                amount: Money::from_minor(1234, 2).expect("an amount"),
-                tip: None,
-                cashback: None,
-                currency: "USD".into(),
-                orig_order_no: None,
-                lane: "L01".into(),
-                scenario: None,
-            })
-            .expect("journaled");
-            let rec = OutcomeRecord {
-                state: TxnState::Approved,
-                brand: Some("VISA".into()),
-                ..OutcomeRecord::default()
-            };
-            w.record_outcome(&order_no, &rec, "bench")
-                .expect("recorded")
-        })
+        b.iter(|| write_sale(&mut w))
     });
     drop(w);
     // What the screen reads before its first frame, on a fresh journal and on this one.
@@ -215,6 +216,26 @@ fn journal(c: &mut Criterion) {
         .expect("generated"),
     );
     let model = Model::new("L01", "USD", 2, "127.0.0.1:35779", false);
+    // The same write on the fresh journal, with the totals kept and without (the
+    // triggers that mark them dropped): the cost of keeping them apart from the rest.
+    let kept = tempfile::tempdir().expect("temp dir");
+    let mut w = Journal::open(kept.path()).expect("opens");
+    g.bench_function("write: a sale, fresh journal", |b| {
+        b.iter(|| write_sale(&mut w))
+    });
+    let bare = tempfile::tempdir().expect("temp dir");
+    let mut w = Journal::open(bare.path()).expect("opens");
+    rusqlite::Connection::open(bare.path().join("till.db"))
+        .and_then(|c| {
+            c.execute_batch(
+                "DROP TRIGGER tally_txn_insert; DROP TRIGGER tally_txn_update; DROP TRIGGER tally_txn_delete;",
+            )
+        })
+        .expect("triggers dropped");
+    g.bench_function("write: a sale, fresh journal, no totals kept", |b| {
+        b.iter(|| write_sale(&mut w))
+    });
+    drop(w);
     for (name, path) in [
         ("screen start: open and first read, 10 rows", fresh.path()),
         (
@@ -227,6 +248,23 @@ fn journal(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // Once, not sampled: the first open after an upgrade from a journal without totals
+    // tallies every quarter hour of the year.
+    rusqlite::Connection::open(dir.path().join("till.db"))
+        .and_then(|c| {
+            c.execute_batch(
+                "DELETE FROM tally_slot; DELETE FROM tally_day;
+                 INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
+            )
+        })
+        .expect("totals forgotten");
+    let started = std::time::Instant::now();
+    drop(Journal::open(dir.path()).expect("opens"));
+    eprintln!(
+        "first open after an upgrade: every total tallied in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 criterion_group!(benches, journal);

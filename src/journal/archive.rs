@@ -98,13 +98,10 @@ fn tally(path: &Path, all: bool) -> Result<(), JournalError> {
     let mut conn = Connection::open(path).map_err(|e| super::classify(path, e))?;
     conn.busy_timeout(Duration::from_secs(5))?;
     schema::migrate(&mut conn)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if all {
-        rollup::forget(&tx)?;
+        rollup::forget(&conn)?;
     }
-    rollup::refresh(&tx, path)?;
-    tx.commit()?;
-    Ok(())
+    rollup::refresh_all(&mut conn, path)
 }
 
 /// Creates an archive under a temporary name and names it only when its schema is
@@ -217,7 +214,9 @@ impl Journal {
         let detached = self.conn.execute_batch("DETACH DATABASE arc");
         let moved = moved?;
         detached?;
-        // The copied rows marked their quarter hours in the archive dirty.
+        // The rows that left emptied their quarter hours here; the copies marked theirs
+        // in the archive dirty.
+        rollup::refresh_all(&mut self.conn, &self.path)?;
         upgrade(path)?;
         Ok(moved)
     }
@@ -263,7 +262,6 @@ impl Journal {
             ),
             [],
         )?;
-        rollup::refresh(&tx, &self.path)?;
         tx.commit()?;
         Ok(rows as i64)
     }

@@ -203,7 +203,7 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
             )?;
         }
     }
-    super::rollup::refresh(&tx, &journal.path)?;
     tx.commit()?;
+    super::rollup::refresh_all(&mut journal.conn, &journal.path)?;
     Ok(journal)
 }

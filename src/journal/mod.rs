@@ -448,11 +448,11 @@ impl Journal {
         })?;
         if !rollup::fresh(&self.conn)? {
             // Totals an older release never kept (once, on the first open after an
-            // upgrade), or ones a failed tally left behind.
-            let tx = self
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            commit(tx, &self.path)?;
+            // upgrade: about 45 s at a million rows), or ones a failed tally left.
+            tracing::info!("tallying the journal's report totals");
+            if let Err(e) = rollup::refresh_all(&mut self.conn, &self.path) {
+                tracing::warn!("report totals left to tally later: {e}");
+            }
         }
         self.identity =
             self.conn
@@ -895,7 +895,7 @@ impl Journal {
 /// write still commits, its quarter hours stay dirty, and reports read their rows.
 fn commit(mut tx: rusqlite::Transaction, path: &Path) -> Result<(), JournalError> {
     let sp = tx.savepoint()?;
-    match rollup::refresh(&sp, path) {
+    match rollup::refresh_own(&sp, path) {
         Ok(_) => sp.commit()?,
         Err(e) => {
             drop(sp);

@@ -555,12 +555,8 @@ impl Journal {
             return Ok(true);
         }
         tracing::warn!("report totals disagreed with the rows: tallying them again");
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        rollup::forget(&tx)?;
-        rollup::refresh(&tx, &self.path)?;
-        tx.commit()?;
+        rollup::forget(&self.conn)?;
+        rollup::refresh_all(&mut self.conn, &self.path)?;
         for a in self.archives()? {
             super::archive::retally(&a.path)?;
         }

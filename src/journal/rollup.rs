@@ -66,12 +66,47 @@ fn others(own: &Path) -> Result<Vec<PathBuf>, JournalError> {
     Ok(files)
 }
 
-/// Tallies every dirty quarter hour of the file at `own` (open as `conn`, inside the
-/// caller's write transaction) again. Returns how many there were.
-pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalError> {
+/// The most dirty quarter hours a write tallies before it commits: its own few. More
+/// are a backlog (an upgrade's) that the next open tallies, in turns; a payment's
+/// write never waits for it.
+const WRITE_LIMIT: i64 = 64;
+
+/// How many quarter hours one turn of `refresh_all` tallies in a write transaction.
+const TURN: i64 = 512;
+
+/// Tallies the dirty quarter hours a write left, inside its transaction, unless they
+/// are a backlog. Returns how many it tallied.
+pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<i64, JournalError> {
+    let dirty: i64 = conn.query_row(
+        "SELECT count(*) FROM (SELECT 1 FROM tally_dirty LIMIT ?1)",
+        [WRITE_LIMIT + 1],
+        |r| r.get(0),
+    )?;
+    if dirty > WRITE_LIMIT {
+        return Ok(0);
+    }
+    refresh(conn, own, WRITE_LIMIT)
+}
+
+/// Tallies every dirty quarter hour of the file at `own`, a turn of `TURN` per write
+/// transaction, so another process that writes waits at most one turn.
+pub(super) fn refresh_all(conn: &mut Connection, own: &Path) -> Result<(), JournalError> {
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done = refresh(&tx, own, TURN)?;
+        tx.commit()?;
+        if done < TURN {
+            return Ok(());
+        }
+    }
+}
+
+/// Tallies up to `limit` dirty quarter hours of the file at `own` (open as `conn`,
+/// inside the caller's write transaction) again. Returns how many it tallied.
+fn refresh(conn: &Connection, own: &Path, limit: i64) -> Result<i64, JournalError> {
     let dirty: Vec<(i64, i64)> = {
-        let mut stmt = conn.prepare_cached("SELECT slot, batch FROM tally_dirty")?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        let mut stmt = conn.prepare_cached("SELECT slot, batch FROM tally_dirty LIMIT ?1")?;
+        stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
     if dirty.is_empty() {
@@ -130,8 +165,12 @@ pub(super) fn refresh(conn: &Connection, own: &Path) -> Result<usize, JournalErr
         ))?
         .execute(params![day, batch])?;
     }
-    conn.execute("DELETE FROM tally_dirty", [])?;
-    Ok(dirty.len())
+    let mut clean =
+        conn.prepare_cached("DELETE FROM tally_dirty WHERE slot = ?1 AND batch = ?2")?;
+    for (slot, batch) in &dirty {
+        clean.execute([slot, batch])?;
+    }
+    Ok(dirty.len() as i64)
 }
 
 /// Rows by order number, and tip adjustments by the sale they adjust: a chunk's rows
