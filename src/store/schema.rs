@@ -91,6 +91,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (dim, slot, journal, batch, name)
     );
     CREATE INDEX tally_slot_of ON tally_slot (journal, slot, batch);
+    -- The hours of a long period read only this: one line per quarter hour and lane.
+    CREATE INDEX tally_slot_net ON tally_slot (slot) INCLUDE (count, sum_minor)
+        WHERE dim = 'net';
     CREATE TABLE tally_day (
         journal    text NOT NULL,
         day        bigint NOT NULL,
