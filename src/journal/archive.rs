@@ -99,7 +99,7 @@ fn tally(path: &Path, all: bool) -> Result<(), JournalError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     schema::migrate(&mut conn)?;
     if all {
-        rollup::forget(&conn)?;
+        rollup::forget(&mut conn)?;
     }
     rollup::refresh_all(&mut conn, path)
 }

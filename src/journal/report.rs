@@ -555,7 +555,7 @@ impl Journal {
             return Ok(true);
         }
         tracing::warn!("report totals disagreed with the rows: tallying them again");
-        rollup::forget(&self.conn)?;
+        rollup::forget(&mut self.conn)?;
         rollup::refresh_all(&mut self.conn, &self.path)?;
         for a in self.archives()? {
             super::archive::retally(&a.path)?;

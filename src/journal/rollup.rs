@@ -16,11 +16,10 @@
 //! trusted: the report tallies its rows instead.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-
-use chrono::{NaiveDate, NaiveTime};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, params};
+use chrono::{NaiveDate, NaiveTime};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::report::{Sums, context, report_rows};
 use super::{FILE_NAME, JournalError, TxnKind, TxnRow, TxnState, archive};
@@ -42,13 +41,15 @@ pub(super) fn fresh(conn: &Connection) -> Result<bool, JournalError> {
     Ok(!dirty)
 }
 
-/// Drops every total of the file and marks every quarter hour with rows dirty, for
-/// `refresh` to tally them all again.
-pub(super) fn forget(conn: &Connection) -> Result<(), JournalError> {
-    conn.execute_batch(
+/// Drops every total of the file and marks every quarter hour with rows dirty, at
+/// once, for `refresh_all` to tally them all again.
+pub(super) fn forget(conn: &mut Connection) -> Result<(), JournalError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
         "DELETE FROM tally_slot; DELETE FROM tally_day;
          INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
     )?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -92,7 +93,7 @@ pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<i64, JournalE
 /// transaction, so another process that writes waits at most one turn.
 pub(super) fn refresh_all(conn: &mut Connection, own: &Path) -> Result<(), JournalError> {
     loop {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let done = refresh(&tx, own, TURN)?;
         tx.commit()?;
         if done < TURN {
