@@ -335,3 +335,34 @@ async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal()
     a.shutdown().await;
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_pairing_while_a_terminal_asks_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = common::start_sim(dir.path(), till::sim::Faults::default(), 0).await;
+    let lane = format!("Q{}", std::process::id() % 10_000_000);
+    let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
+    let mut s = common::pty::Screen::start_with(dir.path(), &sim.url(), &config, &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[21~"); // F10
+    s.wait_for("receipt").await;
+    s.keys("\x10"); // Ctrl-P
+    s.wait_for("waiting for a terminal to pair").await;
+    let at = register_address(&format!("till-{lane}")).await;
+    let asking =
+        tokio::spawn(
+            async move { ask(&at, &pair_frame("ecrhub.pair", 40996), common::WAIT).await },
+        );
+    s.wait_for("at ws://127.0.0.1:40996 asks to pair").await;
+    s.keys("\x1b");
+    // The terminal hears no rather than a dropped connection, and nothing is saved.
+    let answer = asking.await.unwrap().unwrap();
+    assert_eq!(answer["response_code"], "001");
+    s.wait_for("pairing stopped; Front 4111 11** **** 1111 was refused")
+        .await;
+    let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    assert!(!text.contains("40996"), "{text}");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

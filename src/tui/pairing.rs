@@ -1,9 +1,12 @@
 //! The Settings screen's pairing (Ctrl-P): `till pair`'s server (`pair::register`) run in
 //! the background while the screen shows it. What comes in reaches the screen as
 //! `Msg::Pair`; the cashier's y or n comes back through `PairingTask::answer`.
+//! Dropping the task stops the server, and a terminal that was asking hears 001
+//! rather than a closed connection.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -35,9 +38,9 @@ pub enum PairNews {
     Failed(String),
 }
 
-/// The pairing server while it runs; dropping this stops it and withdraws the advert.
+/// The pairing server while it runs; dropping this closes `decisions`, on which the
+/// server refuses a terminal that asks, stops and withdraws the advert.
 pub struct PairingTask {
-    task: tokio::task::JoinHandle<()>,
     decisions: mpsc::Sender<bool>,
 }
 
@@ -51,11 +54,13 @@ impl PairingTask {
         tx: mpsc::UnboundedSender<Msg>,
     ) -> PairingTask {
         let (decisions, decided) = mpsc::channel(1);
-        let task = tokio::spawn(async move {
-            let end = serve(interface, &name, config_file, &tx, decided).await;
-            let _ = tx.send(Msg::Pair(end));
+        tokio::spawn(async move {
+            // Stopped by the screen: it has already said so.
+            if let Some(end) = serve(interface, &name, config_file, &tx, decided).await {
+                let _ = tx.send(Msg::Pair(end));
+            }
         });
-        PairingTask { task, decisions }
+        PairingTask { decisions }
     }
 
     /// The cashier's word on the terminal that asks.
@@ -64,37 +69,45 @@ impl PairingTask {
     }
 }
 
-impl Drop for PairingTask {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+/// How long a stopping server gives a terminal to take its refusal.
+const LAST_WORD: Duration = Duration::from_secs(2);
 
-/// Answers pair requests until one is accepted; returns the last word.
+/// Answers pair requests until one is accepted; returns the last word, or None when the
+/// screen stopped it.
 async fn serve(
     interface: Ipv4Addr,
     name: &str,
     config_file: Option<PathBuf>,
     tx: &mpsc::UnboundedSender<Msg>,
     mut decided: mpsc::Receiver<bool>,
-) -> PairNews {
+) -> Option<PairNews> {
     let say = |news| {
         let _ = tx.send(Msg::Pair(news));
     };
     let Some(path) = config_file else {
-        return PairNews::Failed("no config directory to save a terminal to".into());
+        return Some(PairNews::Failed(
+            "no config directory to save a terminal to".into(),
+        ));
     };
     // The register's MAC address is not known to till: advertised empty, as by `till pair`.
     let mut server = match Server::start(interface, 0, name, "", crate::link::now_ms()).await {
         Ok(server) => server,
-        Err(e) => return PairNews::Failed(e.to_string()),
+        Err(e) => return Some(PairNews::Failed(e.to_string())),
     };
     say(PairNews::Waiting {
         at: format!("ws://{}", server.addr()),
     });
     loop {
-        let (request, answer) = match server.next().await {
-            None => return PairNews::Failed("the pairing server stopped".into()),
+        let incoming = tokio::select! {
+            incoming = server.next() => incoming,
+            // A word with no terminal asking is stray; no senders left is the stop.
+            word = decided.recv() => match word {
+                Some(_) => continue,
+                None => return None,
+            },
+        };
+        let (request, answer) = match incoming {
+            None => return Some(PairNews::Failed("the pairing server stopped".into())),
             Some(Incoming::Malformed { from, error }) => {
                 say(PairNews::Malformed(format!("{from}: {error}")));
                 continue;
@@ -116,14 +129,15 @@ async fn serve(
             address,
         });
         let Some(accepted) = decided.recv().await else {
-            return PairNews::Failed("pairing was stopped".into());
+            let _ = tokio::time::timeout(LAST_WORD, answer.send(REFUSE)).await;
+            return None;
         };
         if !accepted {
             answer.send(REFUSE).await;
             say(PairNews::Refused { name });
             continue;
         }
-        return match keep(interface, &path, &request.device).await {
+        return Some(match keep(interface, &path, &request.device).await {
             Ok(url) => {
                 let told = answer.send(ACCEPT).await;
                 PairNews::Paired { name, url, told }
@@ -134,6 +148,6 @@ async fn serve(
                     "refused {name}: its address could not be saved: {e}"
                 ))
             }
-        };
+        });
     }
 }

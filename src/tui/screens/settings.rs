@@ -197,9 +197,12 @@ fn pairing_key(s: &mut SettingsForm, key: KeyEvent) -> Vec<Effect> {
             s.pairing = Pairing::Waiting { at: at.clone() };
             vec![Effect::AnswerPair(false)]
         }
-        (_, KeyCode::Esc) => {
+        (pairing, KeyCode::Esc) => {
+            s.message = Some(match pairing {
+                Pairing::Asks { name, .. } => format!("pairing stopped; {name} was refused"),
+                _ => "pairing stopped".into(),
+            });
             s.pairing = Pairing::Off;
-            s.message = Some("pairing stopped".into());
             vec![Effect::StopPairing]
         }
         _ => vec![],
