@@ -590,6 +590,31 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     assert_eq!(dirty(&file), 0);
     totals_agree(&j, &[0, -3 * 3600]);
 
+    // A void and a refund written today of payments now archived: their write finds
+    // the originals in the archive (a void gives back what its original took).
+    let mut archived = before.iter().filter(|r| {
+        r.created_at.as_str() < "2026-05-01"
+            && r.kind.is_sale()
+            && r.state == TxnState::Approved
+            && r.order_no != old.order_no
+    });
+    let (voided, refunded) = (archived.next().unwrap(), archived.next().unwrap());
+    approve(
+        &mut j,
+        &sale(
+            "L01-V-2",
+            voided.amount.minor(),
+            "void",
+            Some(&voided.order_no),
+        ),
+    );
+    approve(
+        &mut j,
+        &sale("L01-R-2", 100, "refund", Some(&refunded.order_no)),
+    );
+    assert_eq!(dirty(&file), 0);
+    totals_agree(&j, &[0, -3 * 3600]);
+
     // Totals that drifted from their rows are found by `check_totals`, tallied again.
     rusqlite::Connection::open(&file)
         .unwrap()

@@ -131,20 +131,24 @@ fn refresh(conn: &Connection, own: &Path, limit: i64) -> Result<i64, JournalErro
             )?);
             spans.push(((slot, batch), start..rows.len()));
         }
-        let others = match (&mut opened, rows.is_empty()) {
-            (Some(o), _) => &o[..],
-            (None, false) => {
-                let conns = others(own)?
-                    .iter()
-                    .filter(|p| p.exists())
-                    .map(|p| archive::read_only(p))
-                    .collect::<Result<Vec<_>, _>>()?;
-                &opened.insert(conns)[..]
-            }
-            (None, true) => &[],
-        };
-        let conns: Vec<&Connection> = std::iter::once(conn).chain(others).collect();
-        let outside = context(&conns, &rows)?;
+        // A write's few rows of the live file find their context in it, unless one
+        // refunds or voids a payment since archived: the archives are opened only then.
+        let mut outside = context(&[conn], &rows)?;
+        if !rows.is_empty() && (opened.is_some() || !all_found(own, &rows, &outside)) {
+            let others = match &mut opened {
+                Some(o) => &o[..],
+                None => {
+                    let conns = others(own)?
+                        .iter()
+                        .filter(|p| p.exists())
+                        .map(|p| archive::read_only(p))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    &opened.insert(conns)[..]
+                }
+            };
+            let conns: Vec<&Connection> = std::iter::once(conn).chain(others).collect();
+            outside = context(&conns, &rows)?;
+        }
         let pool = Pool::of(rows.iter().chain(&outside));
         for ((slot, batch), range) in spans {
             let mine = &rows[range];
@@ -172,6 +176,24 @@ fn refresh(conn: &Connection, own: &Path, limit: i64) -> Result<i64, JournalErro
         clean.execute([slot, batch])?;
     }
     Ok(dirty.len() as i64)
+}
+
+/// Whether `own`, the live file, holds all the context of `rows`: every original they
+/// name is among them or in `found`. The tip adjustments of a payment in the live file
+/// are there too, being later; an archive's may not be, so an archive always looks
+/// further.
+fn all_found(own: &Path, rows: &[TxnRow], found: &[TxnRow]) -> bool {
+    if own.file_name() != Some(std::ffi::OsStr::new(FILE_NAME)) {
+        return false;
+    }
+    let known: HashSet<&str> = rows
+        .iter()
+        .chain(found)
+        .map(|r| r.order_no.as_str())
+        .collect();
+    rows.iter()
+        .filter_map(|r| r.orig_order_no.as_deref())
+        .all(|o| known.contains(o))
 }
 
 /// Rows by order number, and tip adjustments by the sale they adjust: a chunk's rows
