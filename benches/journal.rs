@@ -282,7 +282,7 @@ fn journal(c: &mut Criterion) {
     g.finish();
 
     // Once, not sampled: the first open after an upgrade from a journal without totals
-    // tallies every quarter hour of the year.
+    // returns at once and every quarter hour of the year is tallied behind it.
     rusqlite::Connection::open(dir.path().join("till.db"))
         .and_then(|c| {
             c.execute_batch(
@@ -292,9 +292,12 @@ fn journal(c: &mut Criterion) {
         })
         .expect("totals forgotten");
     let started = Instant::now();
-    drop(Journal::open(dir.path()).expect("opens"));
+    let mut j = Journal::open(dir.path()).expect("opens");
+    let opened = started.elapsed();
+    j.tally_totals().expect("tallied");
     eprintln!(
-        "first open after an upgrade: every total tallied in {:.1} s",
+        "first open after an upgrade: open {:.1} ms, every total tallied (behind it) in {:.1} s",
+        opened.as_secs_f64() * 1e3,
         started.elapsed().as_secs_f64()
     );
 }

@@ -545,6 +545,12 @@ fn period_rows(
 }
 
 impl Journal {
+    /// Tallies now every quarter hour whose totals are not up to date, which the open
+    /// that found them otherwise leaves to a thread of its own.
+    pub fn tally_totals(&mut self) -> Result<(), JournalError> {
+        rollup::refresh_all(&mut self.conn, &self.path)
+    }
+
     /// Whether the totals the journal and its archives keep say what their rows say,
     /// over all time. When they do not, every total is tallied again from the rows
     /// (the archives' too) and the answer is false.

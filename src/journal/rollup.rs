@@ -17,6 +17,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -100,6 +102,36 @@ pub(super) fn refresh_all(conn: &mut Connection, own: &Path) -> Result<(), Journ
             return Ok(());
         }
     }
+}
+
+/// Tallies the backlog of the file at `own` on a thread of its own, with a connection
+/// of its own, a turn at a time: whoever opened the journal goes on at once, and a
+/// report meanwhile tallies the rows of a file whose totals are behind. One such
+/// thread per file in a process; a process that exits first leaves the rest to the
+/// next open.
+pub(super) fn tally_behind(own: &Path) {
+    static RUNNING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    let own = own.to_path_buf();
+    let first = RUNNING.lock().is_ok_and(|mut r| r.insert(own.clone()));
+    if !first {
+        return;
+    }
+    std::thread::spawn(move || {
+        tracing::info!("tallying the journal's report totals");
+        let tallied = Connection::open(&own)
+            .map_err(JournalError::from)
+            .and_then(|mut conn| {
+                conn.busy_timeout(Duration::from_secs(5))?;
+                refresh_all(&mut conn, &own)
+            });
+        match tallied {
+            Ok(()) => tracing::info!("report totals tallied"),
+            Err(e) => tracing::warn!("report totals left to tally later: {e}"),
+        }
+        if let Ok(mut r) = RUNNING.lock() {
+            r.remove(&own);
+        }
+    });
 }
 
 /// Tallies up to `limit` dirty quarter hours of the file at `own` (open as `conn`,
