@@ -82,6 +82,23 @@ fn timed_writes(w: &mut Journal, db: &Path, iters: u64) -> Duration {
     spent
 }
 
+/// `till ARGS` on the journal in `data`, from the release build beside this benchmark.
+fn run_till(data: &Path, home: &Path, args: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("TILL_CONFIG", home.join("config.toml"))
+        .env("TILL_DATA_DIR", data)
+        .output()
+        .expect("till runs");
+    assert!(
+        out.status.success(),
+        "till {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn journal(c: &mut Criterion) {
     let rows: usize = std::env::var("JOURNAL_BENCH_ROWS")
         .ok()
@@ -278,6 +295,32 @@ fn journal(c: &mut Criterion) {
         g.bench_function(name, |b| {
             b.iter(|| read_data(&Journal::open(path).expect("opens"), &model))
         });
+    }
+    // The real binary, exec to exit, as a cashier or a script runs it: the commands
+    // that read the journal, on the fresh one and on this one.
+    let home = tempfile::tempdir().expect("temp dir");
+    std::fs::write(home.path().join("config.toml"), "").expect("config written");
+    for (name, args) in [
+        ("history", &["history", "--json"][..]),
+        ("history --search", &["history", "--search", "42", "--json"]),
+        ("report", &["report", "--json"]),
+        (
+            "report over a year",
+            &[
+                "report",
+                "--from",
+                "2025-11-25",
+                "--to",
+                "2026-11-24",
+                "--json",
+            ],
+        ),
+    ] {
+        for (size, data) in [("10 rows", fresh.path()), ("this journal", dir.path())] {
+            g.bench_function(format!("till {name}: {size}"), |b| {
+                b.iter(|| run_till(data, home.path(), args))
+            });
+        }
     }
     g.finish();
 

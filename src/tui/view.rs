@@ -115,7 +115,6 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(right).style(theme.status_bar), r);
 }
 
-/// A round trip in words: microseconds under a millisecond, else milliseconds.
 /// The keys of what has the keyboard now, in words.
 pub fn footer_text(m: &Model) -> String {
     if let Some(f) = &m.flight {
