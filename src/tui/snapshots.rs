@@ -292,6 +292,10 @@ fn other_screens() {
     settings.settings.fields = settings_fields();
     settings.settings.focus = 2;
     assert_snapshot!("settings", snap(&settings));
+    // The url's help wraps at 80 columns, its second line as far in as the first.
+    settings.settings.focus = 0;
+    assert_snapshot!("settings_url_help", snap(&settings));
+    settings.settings.focus = 2;
 
     settings.settings.finding = Finding::Found {
         terminals: vec![

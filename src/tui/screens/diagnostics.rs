@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Borders, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
 use super::*;
 use crate::checkup::Check;
@@ -185,18 +185,18 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
 fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![if m.link.up {
         Line::from(Span::styled(
-            " verdict: the terminal answers; it can take payments",
+            "verdict: the terminal answers; it can take payments",
             theme.approved,
         ))
     } else {
         Line::from(Span::styled(
-            " verdict: no link. fix: ECR Hub on (Settings > General > ECR Hub > WLAN/LAN)? address right? same network? t checks step by step, r reconnects",
+            "verdict: no link. fix: ECR Hub on (Settings > General > ECR Hub > WLAN/LAN)? address right? same network? t checks step by step, r reconnects",
             theme.warning,
         ))
     }];
     if m.diag.checkup == Checkup::Running {
         lines.push(Line::from(Span::styled(
-            " checking the way to the terminal…",
+            "checking the way to the terminal…",
             theme.muted,
         )));
     }
@@ -207,12 +207,12 @@ fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
             ("[FAIL]", theme.error)
         };
         lines.push(Line::from(Span::styled(
-            format!(" {mark} {:<17} {}", step.name, step.detail),
+            format!("{mark} {:<17} {}", step.name, step.detail),
             style,
         )));
         if let Some(fix) = step.fix {
             lines.push(Line::from(Span::styled(
-                format!("        fix: {fix}"),
+                format!("       fix: {fix}"),
                 theme.warning,
             )));
         }
@@ -222,8 +222,9 @@ fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let verdict_text = verdict_lines(m, theme);
-    // Wrapped, each line takes its width's worth of rows; the log keeps at least 4.
-    let width = usize::from(area.width.max(1));
+    // Wrapped one column in, each line takes its width's worth of rows; the log keeps
+    // at least 4.
+    let width = usize::from(area.width.saturating_sub(1).max(1));
     let rows: usize = verdict_text
         .iter()
         .map(|l| l.width().max(1).div_ceil(width))
@@ -238,7 +239,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(verdict_text).wrap(Wrap { trim: false }),
+        Paragraph::new(verdict_text)
+            .block(Block::new().padding(Padding::left(1)))
+            .wrap(Wrap { trim: false }),
         verdict,
     );
     let [left, right] =
@@ -304,7 +307,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         .take(usize::from(history.height))
         .map(|h| Line::from(Span::styled(h.clone(), theme.muted)))
         .collect();
-    frame.render_widget(Paragraph::new(hist), history);
+    // A column apart from the figures on the left, which may fill theirs.
+    frame.render_widget(
+        Paragraph::new(hist).block(Block::new().padding(Padding::left(1))),
+        history,
+    );
 
     let [list, pretty] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(log);

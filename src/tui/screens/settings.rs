@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::*;
 use crate::lane::Target;
@@ -305,7 +305,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         };
         lines.push(Line::from(vec![
             Span::styled(
-                format!(" {:<20}", setting.key),
+                format!("{:<20}", setting.key),
                 if focused { theme.focus } else { theme.text },
             ),
             Span::styled(format!(" {value}"), theme.input),
@@ -313,19 +313,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     }
     lines.push(Line::from(""));
     if let Some(setting) = s.fields.get(s.focus) {
-        lines.push(Line::from(Span::styled(
-            format!(" {}", about(setting.key)),
-            theme.muted,
-        )));
+        lines.push(Line::from(Span::styled(about(setting.key), theme.muted)));
     }
     match &s.finding {
         Finding::Off => {}
         Finding::Looking => lines.push(Line::from(Span::styled(
-            " looking for terminals by mDNS…",
+            "looking for terminals by mDNS…",
             theme.muted,
         ))),
         Finding::Found { terminals, at } => {
-            lines.push(Line::from(Span::styled(" terminals found:", theme.text)));
+            lines.push(Line::from(Span::styled("terminals found:", theme.text)));
             for (i, t) in terminals.iter().enumerate() {
                 let app = [t.app_name.as_deref(), t.app_version.as_deref()]
                     .into_iter()
@@ -338,7 +335,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 };
                 lines.push(Line::from(Span::styled(
                     format!(
-                        " {mark} {:<20} {:<22} {}",
+                        "{mark} {:<20} {:<22} {}",
                         crate::mask::outside_line(&t.serial),
                         t.address,
                         crate::mask::outside_line(&app)
@@ -349,12 +346,9 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         }
     }
     if let Some(msg) = &s.message {
-        lines.push(Line::from(Span::styled(format!(" {msg}"), theme.warning)));
+        lines.push(Line::from(Span::styled(msg.as_str(), theme.warning)));
     }
-    frame.render_widget(
-        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
-        area,
-    );
+    frame.render_widget(text(lines), area);
 }
 
 /// Pairing in place of the settings, so that it fits the screen's smallest size.
@@ -365,45 +359,49 @@ fn draw_pairing(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let mut lines = vec![
         Line::from(""),
         Line::from(Span::styled(
-            " Pair with a terminal (WLAN mode)",
+            "Pair with a terminal (WLAN mode)",
             theme.title,
         )),
         muted(format!(
-            " this register is {name}: start pairing on the terminal and pick it there"
+            "this register is {name}: start pairing on the terminal and pick it there"
         )),
         muted(match s.pairing.at() {
-            Some(at) => format!(" listening at {at}, advertised by mDNS"),
-            None => " starting the pairing server…".to_string(),
+            Some(at) => format!("listening at {at}, advertised by mDNS"),
+            None => "starting the pairing server…".to_string(),
         }),
         Line::from(""),
     ];
     match &s.pairing {
         Pairing::Off => {}
         Pairing::Waiting { .. } => lines.push(Line::from(Span::styled(
-            " waiting for a terminal to pair…",
+            "waiting for a terminal to pair…",
             theme.text,
         ))),
         Pairing::Asks { name, address, .. } => {
             lines.push(Line::from(Span::styled(
-                format!(" terminal {name} at {address} asks to pair"),
+                format!("terminal {name} at {address} asks to pair"),
                 theme.focus,
             )));
             lines.push(Line::from(Span::styled(
-                " pair with it? y yes, n no",
+                "pair with it? y yes, n no",
                 theme.text,
             )));
         }
         Pairing::Keeping { name } => lines.push(Line::from(Span::styled(
-            format!(" pairing with {name}: saving it as url and telling it yes…"),
+            format!("pairing with {name}: saving it as url and telling it yes…"),
             theme.text,
         ))),
     }
     if let Some(msg) = &s.message {
         lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(format!(" {msg}"), theme.warning)));
+        lines.push(Line::from(Span::styled(msg.as_str(), theme.warning)));
     }
-    frame.render_widget(
-        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
-        area,
-    );
+    frame.render_widget(text(lines), area);
+}
+
+/// The screen's lines one column in from the border, wrapped lines too.
+fn text(lines: Vec<Line<'_>>) -> Paragraph<'_> {
+    Paragraph::new(lines)
+        .block(Block::new().padding(Padding::left(1)))
+        .wrap(ratatui::widgets::Wrap { trim: false })
 }
