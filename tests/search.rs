@@ -759,6 +759,47 @@ mod cli {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commands_that_exit_while_a_backlog_is_tallied_say_the_same_and_leave_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        data_dir(dir.path());
+        let t = || till(dir.path(), "127.0.0.1:9", QUICK);
+        let year = [
+            "report",
+            "--from",
+            "2001-01-01",
+            "--to",
+            "2001-12-31",
+            "--json",
+        ];
+        let kept = run(t(), &year).await;
+        assert_eq!(kept.code, 0, "{}", kept.stderr);
+        // As an older release leaves it: no totals, every quarter hour to tally.
+        let data = dir.path().join("data");
+        let file = data.join("till.db");
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute_batch(
+                "DELETE FROM tally_slot; DELETE FROM tally_day;
+                 INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
+            )
+            .unwrap();
+        assert!(dirty(&file) > 1_000);
+        // Each command leaves the backlog to a thread of its own and exits when its own
+        // work is done, here in the middle of the thread's first turn (which is rolled
+        // back): what it says never changes, and nothing is half tallied.
+        for _ in 0..4 {
+            let r = run(t(), &year).await;
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            assert_eq!(r.json(), kept.json());
+        }
+        let mut j = Journal::open(&data).unwrap();
+        j.tally_totals().unwrap();
+        assert_eq!(dirty(&file), 0);
+        assert_eq!(run(t(), &year).await.json(), kept.json());
+        totals_agree(&j, &[0, 3600]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn report_over_dates_and_archive_through_the_binary() {
         let dir = tempfile::tempdir().unwrap();
         let every = data_dir(dir.path());
