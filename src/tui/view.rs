@@ -21,19 +21,22 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
         too_small(frame, area, m, (width, height), theme);
         return;
     }
-    // The key line wraps rather than being cut: every key it names can be read.
-    // So does a notice, up to two lines.
-    let keys = footer_text(m);
-    let rows = |text: &str, most: u16| {
-        u16::try_from(text.chars().count().div_ceil(usize::from(area.width)))
-            .unwrap_or(most)
-            .clamp(1, most)
-    };
+    // The key line wraps between keys rather than being cut: every key it names can
+    // be read. A notice wraps too, up to two lines.
+    let keys = screens::wrap_keys(&footer_text(m), usize::from(area.width));
+    let notice_rows = m
+        .notice
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .count()
+        .div_ceil(usize::from(area.width));
+    let rows = |n: usize, most: u16| u16::try_from(n).unwrap_or(most).clamp(1, most);
     let [status, body, notice, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(rows(m.notice.as_deref().unwrap_or(""), 2)),
-        Constraint::Length(rows(&keys, 3)),
+        Constraint::Length(rows(notice_rows, 2)),
+        Constraint::Length(rows(keys.len(), 3)),
     ])
     .areas(area);
     status_bar(frame, status, m, theme);
@@ -61,10 +64,11 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
             notice,
         );
     }
-    frame.render_widget(
-        Paragraph::new(Span::styled(keys, theme.key_hint)).wrap(Wrap { trim: true }),
-        footer,
-    );
+    let keys: Vec<Line> = keys
+        .into_iter()
+        .map(|k| Line::from(Span::styled(k, theme.key_hint)))
+        .collect();
+    frame.render_widget(Paragraph::new(keys).wrap(Wrap { trim: true }), footer);
     if m.flight.is_some() {
         flight_overlay(frame, body, m, theme);
     }

@@ -24,20 +24,32 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
+/// Columns before a screen's keys: " F10 c " and the title.
+const LEAD: usize = 19;
+
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut lines = vec![Line::from(Span::styled(
         " Screens: F1-F10, or Esc then the letter (for SSH clients without F-keys)",
         theme.title,
     ))];
+    // Each screen's keys wrap under themselves, not under its name.
+    let width = usize::from(area.width).saturating_sub(LEAD + 1).max(10);
     for s in ScreenId::ALL {
+        let mut keys = wrap_keys(&key_line(keys_of(s, false)), width).into_iter();
         lines.push(Line::from(vec![
             Span::styled(
                 format!(" F{:<2} {} ", s.f_key(), s.letter()),
                 theme.key_hint,
             ),
             Span::styled(format!("{:<12}", s.title()), theme.text),
-            Span::styled(key_line(keys_of(s, false)), theme.muted),
+            Span::styled(keys.next().unwrap_or_default(), theme.muted),
         ]));
+        for more in keys {
+            lines.push(Line::from(Span::styled(
+                format!("{:LEAD$}{more}", ""),
+                theme.muted,
+            )));
+        }
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(

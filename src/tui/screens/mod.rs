@@ -207,6 +207,25 @@ pub fn key_line(keys: &[Key]) -> String {
         .join(" · ")
 }
 
+/// A key line in lines of at most `width` columns, broken between its keys (a line
+/// break stands for the " · " between two); a key longer than that has a line of its own.
+pub fn wrap_keys(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for key in text.split(" · ") {
+        let longer = format!("{line} · {key}");
+        if line.is_empty() {
+            line = key.to_string();
+        } else if Span::raw(longer.as_str()).width() > width {
+            lines.push(std::mem::replace(&mut line, key.to_string()));
+        } else {
+            line = longer;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// A time the journal wrote (UTC, RFC 3339) in the register's local time, as `format`
 /// says; as stored when it cannot be read.
 pub fn local_time(m: &Model, rfc3339: &str, format: &str) -> String {
@@ -388,5 +407,23 @@ fn since_short(a: &Aftermath) -> String {
         Aftermath::TipAdjusted(m) => format!("tip {m}"),
         Aftermath::Completed(m) => format!("done {m}"),
         Aftermath::Unresolved(_) => "unres.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_keys;
+
+    #[test]
+    fn keys_wrap_between_keys_and_a_long_one_stands_alone() {
+        assert_eq!(
+            wrap_keys("↑/↓ frame · i console · Enter send", 22),
+            ["↑/↓ frame · i console", "Enter send"]
+        );
+        assert_eq!(
+            wrap_keys("a · a very long key · b", 5),
+            ["a", "a very long key", "b"]
+        );
+        assert_eq!(wrap_keys("", 5), [""]);
     }
 }
