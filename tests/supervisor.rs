@@ -337,6 +337,17 @@ fn saving_keys_keeps_comments_and_refuses_a_broken_file() {
 
 /// The rows of the journal, and what the simulator has seen: both unchanged by a
 /// command refused for its PIN.
+/// What five minutes would do to a lock of PIN entry: it ends.
+fn lock_ended(dir: &Path) {
+    rusqlite::Connection::open(dir.join("data/till.db"))
+        .unwrap()
+        .execute(
+            "UPDATE meta SET value = '2000-01-01T00:00:00+00:00' WHERE key = 'pin_locked_until'",
+            [],
+        )
+        .unwrap();
+}
+
 fn untouched(dir: &Path, sim: &till::sim::SimHandle) -> (usize, usize, usize) {
     let journal = Journal::open(&dir.join("data")).unwrap();
     let stats = sim.stats();
@@ -439,6 +450,22 @@ async fn voids_refunds_and_batch_close_ask_for_the_pin() {
         !log.contains(WRONG),
         "the PIN itself is never logged: {log}"
     );
+
+    // Eight wrong PINs: the fifth locked PIN entry for every process on the lane, and
+    // until the lock ends not even the right PIN is taken.
+    let before = untouched(d, &sim);
+    let locked = run(t(), &["void", &small, "--pin", PIN]).await;
+    assert_eq!(locked.code, 2, "{}", locked.stderr);
+    assert!(
+        locked
+            .stderr
+            .contains("5 wrong supervisor PINs in a row have locked PIN entry until")
+            && locked.stderr.contains("nothing was sent"),
+        "{}",
+        locked.stderr
+    );
+    assert_eq!(untouched(d, &sim), before, "nothing journaled or sent");
+    lock_ended(d);
 
     // The right PIN, from the flag or the environment: done, and the audit says so.
     let void = run(t(), &["void", &small, "--pin", PIN, "--json"]).await;
@@ -549,4 +576,82 @@ async fn an_override_asks_for_the_pin_and_its_audit_line_says_it_was_given() {
 fn closed_port_url() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("127.0.0.1:{}", l.local_addr().unwrap().port())
+}
+
+/// The screen at the PIN prompt of a void of `order`.
+async fn void_on_screen(d: &Path, url: &str, config: &str, order: &str) -> pty::Screen {
+    let mut s = pty::Screen::start_with(d, url, config, &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[14~"); // F4
+    s.wait_for("F4 Void").await;
+    s.keys(&order[order.len() - 6..]);
+    s.keys("\r");
+    s.wait_for("Void sale 20.00").await;
+    s.keys("y");
+    s.wait_for("needs the supervisor's PIN").await;
+    s
+}
+
+async fn leave(mut s: pty::Screen) {
+    s.keys("\x1b");
+    s.wait_for("not done without the supervisor's PIN").await;
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_pins_lock_pin_entry_for_the_screen_and_the_command_line_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sim = start_sim(d, Faults::default(), 0).await;
+    let url = sim.url();
+    let config = format!(
+        "{QUICK}supervisor_pin_hash = \"{}\"\n",
+        hash_pin(PIN).unwrap().as_str()
+    );
+    let t = || till(d, &url, &config);
+    let sale = run(t(), &["sale", "20.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}", sale.stderr);
+    let order = order_of(&sale);
+
+    // Five wrong PINs on the screen lock it, and the command line with it.
+    let mut s = void_on_screen(d, &url, &config, &order).await;
+    for _ in 0..5 {
+        s.keys(WRONG);
+        s.keys("\r");
+    }
+    s.wait_for("5 wrong PINs in a row: locked until").await;
+    leave(s).await;
+    let locked = run(t(), &["void", &order, "--pin", PIN]).await;
+    assert_eq!(locked.code, 2, "{}", locked.stderr);
+    assert!(
+        locked.stderr.contains("have locked PIN entry until"),
+        "{}",
+        locked.stderr
+    );
+
+    // Once it ends, five wrong ones on the command line lock the screen's prompt: the
+    // right PIN is not tried there.
+    lock_ended(d);
+    for tries in 1..=5 {
+        let wrong = run(t(), &["void", &order, "--pin", WRONG]).await;
+        assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+        assert_eq!(
+            wrong.stderr.contains("have locked PIN entry"),
+            tries == 5,
+            "{}",
+            wrong.stderr
+        );
+    }
+    let mut s = void_on_screen(d, &url, &config, &order).await;
+    s.keys(PIN);
+    s.keys("\r");
+    s.wait_for("5 wrong PINs in a row: locked until").await;
+    leave(s).await;
+    assert_eq!(
+        sim.stats().orders_received.len(),
+        1,
+        "only the sale was sent"
+    );
+    sim.shutdown().await;
 }

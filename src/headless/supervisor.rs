@@ -5,12 +5,14 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
+use chrono::{DateTime, Local, Utc};
 use serde_json::json;
 
 use super::output::Report;
 use super::{Exit, Failure};
 use crate::cli::{ConfigCmd, Global};
 use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
+use crate::journal::pin_lock::TRIES;
 use crate::supervisor::{Act, PinHash, hash_pin, needs_pin, verify};
 
 const KEY: &str = "supervisor_pin_hash";
@@ -18,7 +20,8 @@ const KEY: &str = "supervisor_pin_hash";
 /// Whether `act` went ahead on the supervisor's PIN: false when it needs none, true
 /// when `given` (or the PIN typed at the prompt) is right. A PIN that is needed and
 /// missing or wrong is a usage error (exit 2), before anything is done; a wrong one is
-/// logged, never the PIN itself.
+/// logged, never the PIN itself, and counted in the journal: while wrong ones have
+/// locked PIN entry (`journal::pin_lock`), no PIN is taken.
 pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool, Failure> {
     let policy = config.supervisor()?;
     let (Some(why), Some(hash)) = (needs_pin(act, &policy), &policy.pin) else {
@@ -28,6 +31,16 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
         Act::Override => "nothing was changed",
         Act::Payment { .. } => "nothing was sent",
     };
+    let journal = super::open_journal(config)?;
+    let counted = |e: crate::journal::JournalError| {
+        Failure::new(
+            Exit::Unreachable,
+            format!("cannot count supervisor PINs in the journal: {e}; {nothing}"),
+        )
+    };
+    if let Some(until) = journal.pin_locked(Utc::now()).map_err(counted)? {
+        return Err(Failure::new(Exit::Usage, locked(why, until, nothing)));
+    }
     let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
         Some(pin) => pin.to_string(),
         None if std::io::stdin().is_terminal() => {
@@ -56,15 +69,28 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
             ));
         }
     };
-    if !verify(hash, &pin) {
+    let right = verify(hash, &pin);
+    let lock = journal.pin_tried(right, Utc::now()).map_err(counted)?;
+    if !right {
         tracing::warn!(act = %why, "wrong supervisor PIN: refused");
         return Err(Failure::new(
             Exit::Usage,
-            format!("wrong supervisor PIN for {why}: refused; {nothing}"),
+            match lock {
+                Some(until) => format!("wrong supervisor PIN: {}", locked(why, until, nothing)),
+                None => format!("wrong supervisor PIN for {why}: refused; {nothing}"),
+            },
         ));
     }
     tracing::info!(act = %why, "supervisor PIN given");
     Ok(true)
+}
+
+/// Why no PIN is taken until `until`.
+fn locked(why: impl std::fmt::Display, until: DateTime<Utc>, nothing: &str) -> String {
+    format!(
+        "{TRIES} wrong supervisor PINs in a row have locked PIN entry until {}; {why} refused; {nothing}",
+        until.with_timezone(&Local).format("%H:%M:%S")
+    )
 }
 
 /// `till config set-pin` and `till config clear-pin`. They work on the config file

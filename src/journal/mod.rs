@@ -9,6 +9,7 @@ mod archive;
 pub mod generate;
 mod marker;
 mod outbox;
+pub mod pin_lock;
 mod report;
 pub mod rollup;
 pub mod rules;

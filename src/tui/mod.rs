@@ -122,6 +122,9 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.confirm_above = Some(config.confirm_above());
     model.cloud = config.cloud.is_configured();
     model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
+    model.pin_locked_until = reader
+        .pin_locked(chrono::Utc::now())
+        .map_err(|e| e.to_string())?;
     model.settings.fields =
         settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
 
@@ -515,6 +518,19 @@ fn run_effect(
         }
         // The loop runs these itself: they need the config, change the theme, or hold
         // the pairing server.
+        Effect::PinTried(right) => {
+            // Counted where every process on the lane sees it; the lock, whoever set it.
+            let lock = reader
+                .pin_tried(right, chrono::Utc::now())
+                .and_then(|lock| match lock {
+                    Some(until) => Ok(Some(until)),
+                    None => reader.pin_locked(chrono::Utc::now()),
+                });
+            match lock {
+                Ok(lock) => drop(tx.send(Msg::PinLock(lock))),
+                Err(e) => tracing::warn!("supervisor PIN not counted: {e}"),
+            }
+        }
         Effect::SaveSettings(_)
         | Effect::Checkup
         | Effect::FindTerminals

@@ -567,6 +567,8 @@ pub struct Model {
     pub confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
     pub supervisor: crate::supervisor::Policy,
+    /// Until when wrong PINs have locked PIN entry (`journal::pin_lock`), as last read.
+    pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
     /// What the last copy to the store did, when a store is configured.
@@ -624,6 +626,7 @@ impl Model {
             utc_offset: chrono::Utc.fix(),
             confirm_above: None,
             supervisor: crate::supervisor::Policy::default(),
+            pin_locked_until: None,
             notice: None,
             store: None,
             cloud: false,

@@ -43,6 +43,8 @@ pub enum Msg {
     },
     /// The audit trail of the row in detail.
     Audit(Vec<crate::journal::AuditRow>),
+    /// The lock of PIN entry after a PIN was counted (`Effect::PinTried`).
+    PinLock(Option<chrono::DateTime<chrono::Utc>>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
@@ -103,6 +105,8 @@ pub enum Effect {
     /// The cashier's word on the terminal that asks to pair: accept or refuse.
     AnswerPair(bool),
     SaveSettings(Vec<(&'static str, Saved)>),
+    /// Count a supervisor PIN in the journal: right (true) or wrong.
+    PinTried(bool),
     Quit,
 }
 
@@ -273,6 +277,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 "saved, but the lane stays on {}: {refusal}; save again once it is settled",
                 m.link.target
             ));
+            vec![]
+        }
+        Msg::PinLock(lock) => {
+            m.pin_locked_until = lock;
+            if let (Some(until), Some(Modal::Pin { error, .. })) = (lock, &mut m.modal) {
+                *error = Some(pin_locked(m.utc_offset, until));
+            }
             vec![]
         }
         Msg::Tick => vec![],
@@ -780,6 +791,16 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 vec![]
             }
             KeyCode::Enter => {
+                // Locked by wrong PINs (here or in another process): none is tried.
+                if let Some(until) = m.pin_locked_until.filter(|u| *u > chrono::Utc::now()) {
+                    m.modal = Some(Modal::Pin {
+                        then,
+                        why,
+                        pin: TextField::with_max(12),
+                        error: Some(pin_locked(m.utc_offset, until)),
+                    });
+                    return vec![];
+                }
                 let given = m
                     .supervisor
                     .pin
@@ -793,16 +814,18 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         pin: TextField::with_max(12),
                         error: Some("wrong PIN".into()),
                     });
-                    return vec![];
+                    return vec![Effect::PinTried(false)];
                 }
-                match then {
+                let mut effects = vec![Effect::PinTried(true)];
+                effects.extend(match then {
                     PinFor::Pay(req) => fly(m, req, true),
                     PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
                         order_no,
                         to,
                         note: format!("{note} (supervisor PIN given)"),
                     }],
-                }
+                });
+                effects
             }
             _ => {
                 if matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
@@ -1003,6 +1026,15 @@ pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
         _ => return false,
     };
     true
+}
+
+/// What the PIN prompt says while wrong PINs have locked PIN entry.
+fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "{} wrong PINs in a row: locked until {}",
+        crate::journal::pin_lock::TRIES,
+        until.with_timezone(&offset).format("%H:%M:%S")
+    )
 }
 
 #[cfg(test)]
@@ -2039,16 +2071,33 @@ mod tests {
         assert!(start(&mut m, void.clone()).is_empty());
         assert!(matches!(m.modal, Some(Modal::Pin { .. })));
         type_str(&mut m, "1111");
-        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::PinTried(false)]
+        );
         assert!(
             matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e == "wrong PIN"),
             "{:?}",
             m.modal
         );
+        // The journal counted the fifth wrong one: PIN entry is locked, and while it is
+        // not even the right PIN is tried.
+        let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+        update(&mut m, Msg::PinLock(Some(until)));
+        let says_locked = |m: &Model| {
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
+                if e.starts_with("5 wrong PINs in a row: locked until"))
+        };
+        assert!(says_locked(&m), "{:?}", m.modal);
+        type_str(&mut m, "2468");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(says_locked(&m), "{:?}", m.modal);
+        // Once it has ended, the right PIN clears the count and the void goes ahead.
+        m.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
         type_str(&mut m, "2468");
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::PaySupervised(void)]
+            vec![Effect::PinTried(true), Effect::PaySupervised(void)]
         );
         // A sale never asks.
         let mut m = model();
@@ -2069,7 +2118,7 @@ mod tests {
         type_str(&mut m, "2468");
         let fx = update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(fx.as_slice(), [Effect::Resolve { note, .. }] if note == "no receipt (supervisor PIN given)"),
+            matches!(fx.as_slice(), [Effect::PinTried(true), Effect::Resolve { note, .. }] if note == "no receipt (supervisor PIN given)"),
             "{fx:?}"
         );
     }
