@@ -266,6 +266,26 @@ async fn till_unpair_asks_the_configured_terminal() {
     assert_eq!(json["response_code"], "000");
 }
 
+/// The screen on terminal `url` pairing from its Settings screen, and the address of its
+/// pairing server. Its lane, and so the register's name till-LANE, is `tag` and this
+/// process's id: no other test process uses it.
+async fn pairing_screen(
+    dir: &std::path::Path,
+    url: &str,
+    tag: &str,
+) -> (common::pty::Screen, String) {
+    let lane = format!("{tag}{}", std::process::id() % 10_000_000);
+    let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
+    let mut s = common::pty::Screen::start_with(dir, url, &config, &[]);
+    s.wait_for("UP").await;
+    s.keys("\x1b[21~"); // F10
+    s.wait_for("receipt").await;
+    s.keys("\x10"); // Ctrl-P
+    s.wait_for("waiting for a terminal to pair").await;
+    let at = register_address(&format!("till-{lane}")).await;
+    (s, at)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal() {
     let dir = tempfile::tempdir().unwrap();
@@ -282,16 +302,7 @@ async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal()
         "1",
     );
     let _ad = discover::advertise(LOOPBACK, advert).unwrap();
-    // The register's name is till-LANE: a lane no other test process uses.
-    let lane = format!("P{}", std::process::id() % 10_000_000);
-    let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
-    let mut s = common::pty::Screen::start_with(dir.path(), &a.url(), &config, &[]);
-    s.wait_for("UP").await;
-    s.keys("\x1b[21~"); // F10
-    s.wait_for("receipt").await;
-    s.keys("\x10"); // Ctrl-P
-    s.wait_for("waiting for a terminal to pair").await;
-    let at = register_address(&format!("till-{lane}")).await;
+    let (mut s, at) = pairing_screen(dir.path(), &a.url(), "P").await;
 
     // One terminal is refused: 001, and the wait goes on.
     let asking = tokio::spawn({
@@ -340,15 +351,7 @@ async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal()
 async fn leaving_pairing_while_a_terminal_asks_refuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let sim = common::start_sim(dir.path(), till::sim::Faults::default(), 0).await;
-    let lane = format!("Q{}", std::process::id() % 10_000_000);
-    let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
-    let mut s = common::pty::Screen::start_with(dir.path(), &sim.url(), &config, &[]);
-    s.wait_for("UP").await;
-    s.keys("\x1b[21~"); // F10
-    s.wait_for("receipt").await;
-    s.keys("\x10"); // Ctrl-P
-    s.wait_for("waiting for a terminal to pair").await;
-    let at = register_address(&format!("till-{lane}")).await;
+    let (mut s, at) = pairing_screen(dir.path(), &sim.url(), "Q").await;
     let asking =
         tokio::spawn(
             async move { ask(&at, &pair_frame("ecrhub.pair", 40996), common::WAIT).await },

@@ -530,6 +530,18 @@ fn dirty(path: &Path) -> i64 {
         .unwrap()
 }
 
+/// The file at `path` as an older release leaves it: no totals kept, every quarter hour
+/// with rows to tally.
+fn forget_totals(path: &Path) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(
+            "DELETE FROM tally_slot; DELETE FROM tally_day;
+             INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
+        )
+        .unwrap();
+}
+
 #[test]
 fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     let dir = tempfile::tempdir().unwrap();
@@ -627,13 +639,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     // A file whose totals were never kept (as an older release left it): a payment's
     // write does not wait for the backlog, reports read the rows meanwhile, and the
     // next open tallies everything.
-    rusqlite::Connection::open(&file)
-        .unwrap()
-        .execute_batch(
-            "DELETE FROM tally_slot; DELETE FROM tally_day;
-             INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
-        )
-        .unwrap();
+    forget_totals(&file);
     let backlog = dirty(&file);
     assert!(backlog > 100);
     approve(&mut j, &sale("L01-S-2", 555, "sale", None));
@@ -776,13 +782,7 @@ mod cli {
         // As an older release leaves it: no totals, every quarter hour to tally.
         let data = dir.path().join("data");
         let file = data.join("till.db");
-        rusqlite::Connection::open(&file)
-            .unwrap()
-            .execute_batch(
-                "DELETE FROM tally_slot; DELETE FROM tally_day;
-                 INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
-            )
-            .unwrap();
+        forget_totals(&file);
         assert!(dirty(&file) > 1_000);
         // Each command leaves the backlog to a thread of its own and exits when its own
         // work is done, here in the middle of the thread's first turn (which is rolled
