@@ -99,7 +99,7 @@ impl Reply {
         };
         Ok(Reply {
             topic: text_of(&top, "topic"),
-            request_id: text_of(&top, "request_id").or_else(|| text_of(&top, "msg_id")),
+            request_id: request_id_in(&top),
             response_code: text_of(&top, "response_code"),
             response_msg: text_of(&top, "response_msg")
                 .or_else(|| text_of(&top, "msg"))
@@ -171,6 +171,11 @@ impl BizData {
 
 /// A field as text: strings as they are, numbers as their literal (never through f64),
 /// booleans as "true"/"false". Empty strings, null, objects and arrays count as absent.
+/// A frame's `request_id`, or the legacy `msg_id`.
+pub fn request_id_in(top: &Map<String, Value>) -> Option<String> {
+    text_of(top, "request_id").or_else(|| text_of(top, "msg_id"))
+}
+
 fn text_of(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
         Value::String(s) if s.is_empty() => None,

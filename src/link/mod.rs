@@ -501,7 +501,16 @@ impl Link {
 
     fn on_text(&mut self, text: &str) {
         // One parse serves the wire log and the decoder; both see the masked frame.
-        let parsed = serde_json::from_str::<serde_json::Value>(text).map(mask_json);
+        let value = serde_json::from_str::<serde_json::Value>(text);
+        // Matching alone reads the request id as sent: a random one (a UUID) can hold
+        // a digit run that masks like a card number, and its reply would match nothing.
+        // It is only looked up among the ids this link made, never kept or shown.
+        let sent_id = value
+            .as_ref()
+            .ok()
+            .and_then(serde_json::Value::as_object)
+            .and_then(crate::ecr::reply::request_id_in);
+        let parsed = value.map(mask_json);
         let masked = match &parsed {
             Ok(value) => value.to_string(),
             Err(_) => mask_frame(text),
@@ -533,7 +542,7 @@ impl Link {
             tracing::debug!("the terminal's own heartbeat: not an answer");
             return;
         }
-        match self.match_pending(&reply) {
+        match self.match_pending(&reply, sent_id.as_deref()) {
             Some(id) => {
                 if let Some(p) = self.pending.remove(&id) {
                     let why = format!(
@@ -567,10 +576,11 @@ impl Link {
         masked.replace(&self.cfg.app_id, &mask_app_id(&self.cfg.app_id))
     }
 
-    /// By `request_id`; only when the reply has none, by topic and `merchant_order_no`.
-    fn match_pending(&self, reply: &Reply) -> Option<String> {
-        if let Some(id) = &reply.request_id {
-            return self.pending.contains_key(id).then(|| id.clone());
+    /// By `request_id` (`sent_id`, as the terminal sent it, unmasked); only when the
+    /// reply has none, by topic and `merchant_order_no`.
+    fn match_pending(&self, reply: &Reply, sent_id: Option<&str>) -> Option<String> {
+        if let Some(id) = sent_id.or(reply.request_id.as_deref()) {
+            return self.pending.contains_key(id).then(|| id.to_string());
         }
         let topic = reply.topic.as_deref().and_then(Topic::parse)?;
         let order = reply.biz.merchant_order_no.as_deref();

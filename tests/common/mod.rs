@@ -17,11 +17,25 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use till::journal::{BatchSel, Journal, TxnRow, TxnState};
 use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, Settings};
-use till::link::{Endpoint, LinkConfig};
+use till::link::{Endpoint, Link, LinkConfig, LinkEvent};
 use till::sim::{Faults, Sim, SimConfig, SimHandle, net_by_order, read_ledger};
 
 /// Generous: these machines are shared and slow; nothing here measures time.
 pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Drives a bare `Link` until it emits an event `want` takes.
+pub async fn next_event(link: &mut Link, mut want: impl FnMut(&LinkEvent) -> bool) -> LinkEvent {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Some(e) = link.take_events().find(|e| want(e)) {
+            return e;
+        }
+        let wake = tokio::time::timeout_at(deadline, link.wait())
+            .await
+            .expect("the awaited link event came in time");
+        link.handle(wake).await;
+    }
+}
 
 pub struct Rig {
     pub dir: TempDir,
