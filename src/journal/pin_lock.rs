@@ -5,7 +5,7 @@
 //! days, not minutes.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Journal, JournalError};
 
@@ -18,22 +18,12 @@ pub const LOCK_SECS: i64 = 300;
 impl Journal {
     /// Until when PIN entry is locked, if it still is at `now`.
     pub fn pin_locked(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError> {
-        let until: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'pin_locked_until'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(until
-            .and_then(|u| DateTime::parse_from_rfc3339(&u).ok())
-            .map(|u| u.with_timezone(&Utc))
-            .filter(|u| *u > now))
+        locked_at(&self.conn, now)
     }
 
     /// Books a PIN tried at `now`: a right one clears the count of wrong ones, a wrong
-    /// one adds to it and every `TRIES`th locks PIN entry. Returns the lock in force.
+    /// one adds to it and every `TRIES`th locks PIN entry. Returns the lock in force,
+    /// whichever process set it.
     pub fn pin_tried(
         &self,
         right: bool,
@@ -50,7 +40,7 @@ impl Journal {
         };
         let lock = if right {
             set("pin_failures", "0".into())?;
-            None
+            locked_at(&tx, now)?
         } else {
             let failures: i64 = tx
                 .query_row(
@@ -68,12 +58,26 @@ impl Journal {
                 Some(until)
             } else {
                 set("pin_failures", failures.to_string())?;
-                None
+                locked_at(&tx, now)?
             }
         };
         tx.commit()?;
         Ok(lock)
     }
+}
+
+fn locked_at(conn: &Connection, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, JournalError> {
+    let until: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'pin_locked_until'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(until
+        .and_then(|u| DateTime::parse_from_rfc3339(&u).ok())
+        .map(|u| u.with_timezone(&Utc))
+        .filter(|u| *u > now))
 }
 
 #[cfg(test)]

@@ -55,6 +55,15 @@ pub(super) fn forget(conn: &mut Connection) -> Result<(), JournalError> {
     Ok(())
 }
 
+/// The files `others` names that exist, opened to read.
+fn open_others(own: &Path) -> Result<Vec<Connection>, JournalError> {
+    others(own)?
+        .iter()
+        .filter(|p| p.exists())
+        .map(|p| archive::read_only(p))
+        .collect()
+}
+
 /// The journal and archive files beside `own`, apart from it: where the originals of
 /// its rows may be.
 fn others(own: &Path) -> Result<Vec<PathBuf>, JournalError> {
@@ -167,18 +176,12 @@ fn refresh(conn: &Connection, own: &Path, limit: i64) -> Result<i64, JournalErro
         // refunds or voids a payment since archived: the archives are opened only then.
         let mut outside = context(&[conn], &rows)?;
         if !rows.is_empty() && (opened.is_some() || !all_found(own, &rows, &outside)) {
-            let others = match &mut opened {
-                Some(o) => &o[..],
-                None => {
-                    let conns = others(own)?
-                        .iter()
-                        .filter(|p| p.exists())
-                        .map(|p| archive::read_only(p))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    &opened.insert(conns)[..]
-                }
-            };
-            let conns: Vec<&Connection> = std::iter::once(conn).chain(others).collect();
+            if opened.is_none() {
+                opened = Some(open_others(own)?);
+            }
+            let conns: Vec<&Connection> = std::iter::once(conn)
+                .chain(opened.iter().flatten())
+                .collect();
             outside = context(&conns, &rows)?;
         }
         let pool = Pool::of(rows.iter().chain(&outside));

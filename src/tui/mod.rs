@@ -520,13 +520,7 @@ fn run_effect(
         // the pairing server.
         Effect::PinTried(right) => {
             // Counted where every process on the lane sees it; the lock, whoever set it.
-            let lock = reader
-                .pin_tried(right, chrono::Utc::now())
-                .and_then(|lock| match lock {
-                    Some(until) => Ok(Some(until)),
-                    None => reader.pin_locked(chrono::Utc::now()),
-                });
-            match lock {
+            match reader.pin_tried(right, chrono::Utc::now()) {
                 Ok(lock) => drop(tx.send(Msg::PinLock(lock))),
                 Err(e) => tracing::warn!("supervisor PIN not counted: {e}"),
             }

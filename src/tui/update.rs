@@ -792,29 +792,27 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Enter => {
                 // Locked by wrong PINs (here or in another process): none is tried.
-                if let Some(until) = m.pin_locked_until.filter(|u| *u > chrono::Utc::now()) {
-                    m.modal = Some(Modal::Pin {
-                        then,
-                        why,
-                        pin: TextField::with_max(12),
-                        error: Some(pin_locked(m.utc_offset, until)),
-                    });
-                    return vec![];
-                }
-                let given = m
-                    .supervisor
-                    .pin
-                    .as_ref()
-                    .is_some_and(|hash| crate::supervisor::verify(hash, &pin.text));
+                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let given = locked.is_none()
+                    && m.supervisor
+                        .pin
+                        .as_ref()
+                        .is_some_and(|hash| crate::supervisor::verify(hash, &pin.text));
                 if !given {
-                    tracing::warn!("a wrong supervisor PIN was typed for {why}");
+                    let (error, effects) = match locked {
+                        Some(until) => (pin_locked(m.utc_offset, until), vec![]),
+                        None => {
+                            tracing::warn!("a wrong supervisor PIN was typed for {why}");
+                            ("wrong PIN".to_string(), vec![Effect::PinTried(false)])
+                        }
+                    };
                     m.modal = Some(Modal::Pin {
                         then,
                         why,
                         pin: TextField::with_max(12),
-                        error: Some("wrong PIN".into()),
+                        error: Some(error),
                     });
-                    return vec![Effect::PinTried(false)];
+                    return effects;
                 }
                 let mut effects = vec![Effect::PinTried(true)];
                 effects.extend(match then {
