@@ -160,12 +160,19 @@ fn overrides_need_a_note_and_an_unresolved_row() {
         ..OutcomeRecord::default()
     };
     j.record_outcome("U1", &unknown, "link lost").unwrap();
+    assert!(
+        matches!(
+            j.override_state("U1", TxnState::Approved, "it went through", "sup", "L02"),
+            Err(JournalError::OtherLane { ref lane, .. }) if lane == "L01"
+        ),
+        "another lane's row is not this lane's to settle"
+    );
     assert!(matches!(
-        j.override_state("U1", TxnState::Approved, "  ", "sup"),
+        j.override_state("U1", TxnState::Approved, "  ", "sup", "L01"),
         Err(JournalError::Invalid(_))
     ));
     assert!(matches!(
-        j.override_state("U1", TxnState::Unknown, "x", "sup"),
+        j.override_state("U1", TxnState::Unknown, "x", "sup", "L01"),
         Err(JournalError::Invalid(_))
     ));
     let row = j
@@ -174,6 +181,7 @@ fn overrides_need_a_note_and_an_unresolved_row() {
             TxnState::Declined,
             "terminal replaced",
             "supervisor:ann",
+            "L01",
         )
         .unwrap();
     assert_eq!(row.state, TxnState::Declined);
@@ -185,7 +193,7 @@ fn overrides_need_a_note_and_an_unresolved_row() {
     );
     assert!(last.why.contains("terminal replaced"));
     assert!(
-        j.override_state("U1", TxnState::Approved, "again", "sup")
+        j.override_state("U1", TxnState::Approved, "again", "sup", "L01")
             .is_err(),
         "final rows stay final"
     );

@@ -584,8 +584,14 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     );
     // A row resolved by a supervisor.
     j.begin(&sale("L01-S-1", 4321, "sale", None)).unwrap();
-    j.override_state("L01-S-1", TxnState::Approved, "customer's receipt", "sup")
-        .unwrap();
+    j.override_state(
+        "L01-S-1",
+        TxnState::Approved,
+        "customer's receipt",
+        "sup",
+        "L01",
+    )
+    .unwrap();
     assert_eq!(dirty(&file), 0, "every write tallied what it changed");
     assert_eq!(
         j.report_range(None, None, 0).unwrap().rows,

@@ -1,6 +1,7 @@
 //! What the headless commands print: a human text or exactly one JSON object on
 //! stdout, progress on stderr (a spinner on a terminal, plain lines otherwise).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -262,19 +263,26 @@ pub fn answer_report(what: &str, answer: &Answer) -> Report {
     }
 }
 
-pub fn recover_report(unresolved: &[String]) -> Report {
+pub fn recover_report(unresolved: &[String], why: &BTreeMap<String, String>) -> Report {
     if unresolved.is_empty() {
-        Report {
+        return Report {
             exit: Exit::Ok,
             human: "nothing unresolved".into(),
             json: json!({"unresolved": []}),
-        }
-    } else {
-        Report {
-            exit: Exit::Unknown,
-            human: format!("still unresolved: {}", unresolved.join(", ")),
-            json: json!({"unresolved": unresolved}),
-        }
+        };
+    }
+    let why: BTreeMap<&String, &String> = unresolved
+        .iter()
+        .filter_map(|o| why.get(o).map(|w| (o, w)))
+        .collect();
+    let mut human = format!("still unresolved: {}", unresolved.join(", "));
+    for (order, w) in &why {
+        human.push_str(&format!("\n  {order}: {w}"));
+    }
+    Report {
+        exit: Exit::Unknown,
+        human,
+        json: json!({"unresolved": unresolved, "why": why}),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Commands that go through the lane actor: payments, queries, recovery, the raw
 //! console.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -12,7 +13,9 @@ use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no};
-use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Via};
+use crate::lane::{
+    self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
+};
 use crate::money::Money;
 use crate::supervisor::Act;
 
@@ -174,6 +177,7 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         events,
         progress: Progress::new(),
         unresolved: Vec::new(),
+        why: BTreeMap::new(),
         resolving: Vec::new(),
         forced: false,
         route,
@@ -206,7 +210,10 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 Action::Close(order) => session.close(order).await,
                 Action::Recover => {
                     session.recovered(resolve_wait).await;
-                    Ok(super::output::recover_report(&session.unresolved))
+                    Ok(super::output::recover_report(
+                        &session.unresolved,
+                        &session.why,
+                    ))
                 }
                 Action::Send(json) => session.send(json).await,
                 Action::Unpair(json) => {
@@ -267,6 +274,8 @@ struct Session {
     events: UnboundedReceiver<Event>,
     progress: Progress,
     unresolved: Vec<String>,
+    /// The last word on why each unresolved order is not settled yet.
+    why: BTreeMap<String, String>,
     /// The unresolved orders the lane is settling by query.
     resolving: Vec<String>,
     /// A second signal stopped the wait for a payment's answer.
@@ -287,7 +296,12 @@ impl Session {
                 self.unresolved = orders.clone();
                 self.resolving = by_query.clone();
             }
-            Event::Progress { order_no, step } => self.progress.say(&format!("{order_no}: {step}")),
+            Event::Progress { order_no, step } => {
+                if let Step::Unknown { why } | Step::StillUnknown { why, .. } = step {
+                    self.why.insert(order_no.clone(), why.clone());
+                }
+                self.progress.say(&format!("{order_no}: {step}"))
+            }
             Event::Link(LinkNews::Down { reason, .. }) => {
                 self.progress.say(&format!("link down: {reason}"))
             }
@@ -302,7 +316,17 @@ impl Session {
         self.progress.say("connecting to the terminal");
         loop {
             match self.next(until).await {
-                Some(Event::Link(LinkNews::Connected)) => return Ok(()),
+                Some(Event::Link(LinkNews::Connected)) => {
+                    // A payment records the serial the terminal gives in answer to init
+                    // (only that terminal settles it): wait a moment for it.
+                    let said = Instant::now() + Duration::from_secs(3);
+                    while let Some(e) = self.next(said.min(until)).await {
+                        if matches!(e, Event::Link(LinkNews::Device(_) | LinkNews::Down { .. })) {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
                 Some(Event::Link(LinkNews::Down { reason, .. })) => {
                     return Err(Failure::new(
                         Exit::Unreachable,
@@ -468,7 +492,7 @@ fn resolve(
         false => format!("supervisor:{who}"),
     };
     let row = journal
-        .override_state(order, to, note, &who)
+        .override_state(order, to, note, &who, &config.lane.value)
         .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
     Ok(Report {
         exit: Exit::Ok,

@@ -8,6 +8,7 @@ mod archive;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod generate;
 mod marker;
+mod numbering;
 mod outbox;
 pub mod pin_lock;
 mod report;
@@ -81,6 +82,10 @@ pub enum JournalError {
     },
     #[error("order {0} is not in the journal")]
     NotFound(String),
+    #[error(
+        "order {order_no} belongs to lane {lane}; only lane {lane}'s till settles it (its customer may be at its terminal): run it there, or with --lane {lane} once that till has finished"
+    )]
+    OtherLane { order_no: String, lane: String },
     #[error("order {0} is already in the journal")]
     Duplicate(String),
     #[error(
@@ -308,8 +313,12 @@ pub struct BatchInfo {
 pub struct Journal {
     conn: Connection,
     path: PathBuf,
-    /// Created once with the file; part of every order number it hands out.
+    /// Created once with the file; keys its rows in the store (order numbers carry
+    /// the numbering identity, which is this one until it first changes).
     identity: String,
+    /// The numbering identity this open replaced (old, new): the journal went back in
+    /// time or moved to another machine.
+    renumbered: Option<(String, String)>,
     /// Says to the next opener that this process is still using the journal.
     _marker: Option<marker::Marker>,
 }
@@ -398,6 +407,7 @@ impl Journal {
             conn,
             path,
             identity: String::new(),
+            renumbered: None,
             _marker: None,
         };
         journal.check_and_prepare(integrity)?;
@@ -458,6 +468,11 @@ impl Journal {
                 .query_row("SELECT value FROM meta WHERE key = 'identity'", [], |r| {
                     r.get(0)
                 })?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.renumbered = numbering::check(&tx, &self.path, new_identity)?;
+        tx.commit()?;
         let marked = marker::Marker::register(&path).map_err(|e| {
             let detail = format!("cannot mark it open: {e}");
             match e.kind() {
@@ -478,6 +493,18 @@ impl Journal {
         &self.identity
     }
 
+    /// The identity new order numbers use (the journal's own until it went back in
+    /// time or moved to another machine; see `numbering`).
+    pub fn numbering(&self) -> Result<String, JournalError> {
+        Ok(numbering::counter(&self.conn)?.numbering)
+    }
+
+    /// Old and new numbering identity, when this open found the journal restored from
+    /// a copy or moved to another machine and gave it a new one.
+    pub fn renumbered(&self) -> Option<&(String, String)> {
+        self.renumbered.as_ref()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -487,16 +514,17 @@ impl Journal {
         open_batch_in(&self.conn)
     }
 
-    /// A new order number, `L01-KQXRT-1124-000042`: lane id, the journal's identity,
-    /// month and day, and a per-lane sequence kept in the journal. Unique without the
-    /// clock: the sequence never resets, the lane keeps lanes sharing a store apart and
-    /// the identity keeps a journal started afresh apart from the one before it.
+    /// A new order number, `L01-KQXRT-1124-000042`: lane id, the journal's numbering
+    /// identity, month and day, and a per-lane sequence kept in the journal. Unique
+    /// without the clock: the sequence never resets, the lane keeps lanes sharing a store
+    /// apart and the identity keeps a journal started afresh, restored from a copy or
+    /// moved to another machine apart from the one before it (see `numbering`).
     pub fn next_order_no(&mut self, lane: &str) -> Result<String, JournalError> {
         let lane = check_lane(lane)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let order_no = next_order_no_in(&tx, &lane, &self.identity)?;
+        let order_no = next_order_no_in(&tx, &lane, &self.path)?;
         tx.commit()?;
         Ok(order_no)
     }
@@ -586,7 +614,7 @@ impl Journal {
                 amount
             }
         };
-        let order_no = next_order_no_in(&tx, &lane, &self.identity)?;
+        let order_no = next_order_no_in(&tx, &lane, &self.path)?;
         let txn = NewTxn {
             order_no: order_no.clone(),
             request_id: req.request_id.clone(),
@@ -605,7 +633,7 @@ impl Journal {
             JOURNALED.to_string()
         };
         insert_pending(&tx, &txn, batch, &why)?;
-        if req.via == Via::Cloud {
+        if req.via == Via::Cloud || req.terminal_sn.is_some() {
             tx.execute(
                 "UPDATE txn SET via = ?1, terminal_sn = ?2 WHERE order_no = ?3",
                 params![req.via.name(), req.terminal_sn, order_no],
@@ -689,13 +717,16 @@ impl Journal {
         self.get(order_no)
     }
 
-    /// A supervisor's decision for a row the terminal can no longer answer for.
+    /// A supervisor's decision for a row the terminal can no longer answer for, made on
+    /// `lane`: only the lane that wrote a row settles it (another lane's customer may be
+    /// at its terminal right now).
     pub fn override_state(
         &mut self,
         order_no: &str,
         to: TxnState,
         note: &str,
         who: &str,
+        lane: &str,
     ) -> Result<TxnRow, JournalError> {
         let note = note.trim();
         if note.is_empty() {
@@ -712,6 +743,17 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = state_of(&tx, order_no)?;
+        let owner: String = tx.query_row(
+            "SELECT lane FROM txn WHERE order_no = ?1",
+            [order_no],
+            |r| r.get(0),
+        )?;
+        if !owner.eq_ignore_ascii_case(lane.trim()) {
+            return Err(JournalError::OtherLane {
+                order_no: order_no.to_string(),
+                lane: owner,
+            });
+        }
         if current.is_final() {
             return Err(JournalError::Invalid(format!(
                 "order {order_no} is already {}; only unresolved rows can be overridden",
@@ -983,7 +1025,8 @@ pub struct Request {
     /// A supervisor gave the PIN for it: the audit line that journals it says so.
     pub supervisor: bool,
     pub via: Via,
-    /// The terminal a cloud request names.
+    /// The terminal a cloud request names; over the LAN, the serial the terminal on
+    /// the line reported (only that terminal settles the row).
     pub terminal_sn: Option<String>,
 }
 
@@ -1025,8 +1068,9 @@ pub fn check_lane(lane: &str) -> Result<String, JournalError> {
 fn next_order_no_in(
     tx: &rusqlite::Transaction,
     lane: &str,
-    identity: &str,
+    journal: &Path,
 ) -> Result<String, JournalError> {
+    let identity = numbering::count_one(tx, journal)?;
     let next: i64 = tx
         .query_row("SELECT next FROM order_seq WHERE lane = ?1", [lane], |r| {
             r.get(0)

@@ -167,6 +167,7 @@ pub fn spawn(
         cloud,
         cloud_calls: JoinSet::new(),
         device_sn: None,
+        link_sn: None,
         events,
         inflight: HashMap::new(),
         resolving: BTreeMap::new(),
@@ -230,6 +231,9 @@ struct Actor {
     cloud_calls: JoinSet<Answer>,
     /// The serial the terminal reported over the LAN (the cloud's default terminal).
     device_sn: Option<String>,
+    /// The serial of the terminal on the line now: known once this connection's
+    /// `ecrhub.init` is answered. Only the terminal that took a payment settles it.
+    link_sn: Option<String>,
     events: mpsc::UnboundedSender<Event>,
     inflight: HashMap<String, Inflight>,
     resolving: BTreeMap<String, Resolving>,
@@ -374,7 +378,7 @@ impl Actor {
             } => {
                 let result = self
                     .journal
-                    .override_state(&order_no, to, &note, "supervisor")
+                    .override_state(&order_no, to, &note, "supervisor", &self.settings.lane_id)
                     .map_err(|e| Refusal::Invalid(e.to_string()));
                 if let Ok(row) = &result {
                     self.resolving.remove(&order_no);
@@ -531,10 +535,11 @@ impl Actor {
             duplicate_window: (!force).then_some(self.settings.duplicate_window),
             supervisor,
             via: route.via(),
-            terminal_sn: terminal.as_ref().map(|t| match t {
-                Terminal::One(sn) => sn.clone(),
-                Terminal::All => "all".into(),
-            }),
+            terminal_sn: match &terminal {
+                Some(Terminal::One(sn)) => Some(sn.clone()),
+                Some(Terminal::All) => Some("all".into()),
+                None => self.link_sn.clone(),
+            },
         });
         let row = match admitted {
             Ok(row) => row,
@@ -759,6 +764,11 @@ impl Actor {
             if via == Via::Lan && !self.link.is_up() {
                 continue;
             }
+            if let Some(why) = self.other_terminal(&order_no) {
+                // Another device's "not found" or approval says nothing of this row.
+                self.retry_later(&order_no, why);
+                continue;
+            }
             let request_id = new_request_id();
             let op = Operation::Query {
                 order_no: self.query_target(&order_no),
@@ -792,6 +802,24 @@ impl Actor {
                 self.inflight.remove(&request_id);
                 self.retry_later(&order_no, why);
             }
+        }
+    }
+
+    /// Why the terminal on the line now may not settle `order_no`: the row went over
+    /// the LAN to a terminal that reported another serial (a replacement, another
+    /// device at the address, a second device advertising the serial), or this
+    /// connection's terminal has not said its serial yet. None when it may.
+    fn other_terminal(&self, order_no: &str) -> Option<String> {
+        let row = self.journal.find(order_no).ok().flatten()?;
+        let took = row.terminal_sn.filter(|_| row.via == Via::Lan)?;
+        match &self.link_sn {
+            Some(now) if *now == took => None,
+            Some(now) => Some(format!(
+                "terminal changed: SN {took} -> SN {now}; only SN {took}, or a supervisor by hand, can settle this payment"
+            )),
+            None => Some(format!(
+                "waiting for the terminal to say its serial; only SN {took} can settle this payment"
+            )),
         }
     }
 
@@ -853,6 +881,8 @@ impl Actor {
                     }
                 }
                 LinkEvent::State(LinkState::Connected) => {
+                    // Which terminal answers is known once it answers init.
+                    self.link_sn = None;
                     // Resolve as soon as the link allows.
                     for r in self.resolving.values_mut() {
                         r.next_at = Instant::now();
@@ -860,15 +890,25 @@ impl Actor {
                     LinkNews::Connected
                 }
                 LinkEvent::State(LinkState::Connecting { attempt }) => {
+                    self.link_sn = None;
                     LinkNews::Connecting { attempt }
                 }
                 LinkEvent::State(LinkState::Down { reason, retry_in }) => {
+                    self.link_sn = None;
                     LinkNews::Down { reason, retry_in }
                 }
-                LinkEvent::State(LinkState::Closed) => LinkNews::Closed,
+                LinkEvent::State(LinkState::Closed) => {
+                    self.link_sn = None;
+                    LinkNews::Closed
+                }
                 LinkEvent::Device(device) => {
                     if device.device_sn.is_some() {
                         self.device_sn = device.device_sn.clone();
+                    }
+                    self.link_sn = device.device_sn.clone();
+                    // Rows waiting for their own terminal may be asked now.
+                    for r in self.resolving.values_mut() {
+                        r.next_at = Instant::now();
                     }
                     LinkNews::Device(device)
                 }
@@ -892,6 +932,7 @@ impl Actor {
                 // Checked against the number on the wire: a tip adjustment is sent
                 // under its sale's number, a batch close under none.
                 let (outcome, why) = match (&answer.reply, &answer.order_no) {
+                    _ if let Some(why) = self.other_terminal(&order_no) => (Outcome::Unknown, why),
                     (Some(reply), Some(wire_no)) if names_other_order(reply, wire_no) => (
                         Outcome::Unknown,
                         format!(
@@ -970,6 +1011,7 @@ impl Actor {
     ) {
         let target = self.query_target(order_no);
         let verdict = match (reply, self.tip_row(order_no)) {
+            _ if let Some(why) = self.other_terminal(order_no) => QueryVerdict::Undetermined(why),
             (Some(reply), _) if names_other_order(reply, &target) => {
                 QueryVerdict::Undetermined(format!(
                     "the query answer names order {}, not {target}",
@@ -1015,6 +1057,8 @@ impl Actor {
             Ok(Some(row)) if matches!(row.state, TxnState::Pending | TxnState::Unknown)
                 && row.lane.eq_ignore_ascii_case(&self.settings.lane_id)
         );
+        // Another device's word on a row is no word at all.
+        let unresolved = unresolved && self.other_terminal(&order_no).is_none();
         if !unresolved || self.paying() == Some(order_no.as_str()) {
             return;
         }

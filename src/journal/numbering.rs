@@ -1,0 +1,197 @@
+//! Order numbers are never reused, even by a journal that went back in time.
+//!
+//! A journal restored from a copy (or copied to another register) would hand out
+//! numbers its terminal already knows, and a query on such a number answers for the old
+//! payment. So every number issued is also counted in a mark kept beside the journal
+//! file (`till.db.issued`), outside it: one line per numbering identity, with how many
+//! numbers the journal had issued under it and the machine that issued them. A journal
+//! that has issued fewer numbers than its mark says (restored), whose mark names
+//! another machine (copied), or that has issued numbers with no mark at all (copied
+//! without it, or written by an older release) gets a new numbering identity before its
+//! next number. A new identity is always safe: it only changes the letters of numbers
+//! not yet issued.
+//!
+//! The numbering identity is apart from the journal's own identity, which keys its rows
+//! in the store and stays the same.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, Transaction};
+
+use super::JournalError;
+
+/// How the journal counts what it issued: `numbering` and `issued` in `meta`.
+pub struct Counter {
+    pub numbering: String,
+    pub issued: i64,
+}
+
+/// Reads the numbering identity (the journal's identity until it first changes) and
+/// how many numbers were issued, inside the caller's transaction.
+pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
+    let get = |key: &str| -> Result<Option<String>, rusqlite::Error> {
+        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+    };
+    let numbering = match get("numbering")? {
+        Some(n) => n,
+        None => get("identity")?.unwrap_or_default(),
+    };
+    let issued = get("issued")?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(Counter { numbering, issued })
+}
+
+/// Counts one more number issued under `numbering`, in the journal and in the mark.
+/// Runs inside the write transaction that takes the number: the database's write lock
+/// orders every process's marks, and the mark is durable before the number can be sent.
+pub fn count_one(tx: &Transaction, journal: &Path) -> Result<String, JournalError> {
+    let Counter { numbering, issued } = counter(tx)?;
+    let issued = issued + 1;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('issued', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [issued.to_string()],
+    )?;
+    let mut marks = Marks::read(journal);
+    marks.set(&numbering, issued);
+    marks.write(journal).map_err(|e| mark_error(journal, &e))?;
+    Ok(numbering)
+}
+
+/// On open: a journal that went back in time, or moved to another machine, gets a new
+/// numbering identity. Returns the old and the new identity when it changed.
+pub fn check(
+    tx: &Transaction,
+    journal: &Path,
+    new_identity: impl Fn() -> String,
+) -> Result<Option<(String, String)>, JournalError> {
+    let Counter { numbering, issued } = counter(tx)?;
+    let mut marks = Marks::read(journal);
+    let stale = match marks.get(&numbering) {
+        Some(mark) => mark.issued > issued || mark.machine != machine_id(),
+        None => issued > 0,
+    };
+    if !stale {
+        if marks.get(&numbering).is_none() {
+            // A new journal: marked from its first open.
+            marks.set(&numbering, issued);
+            marks.write(journal).map_err(|e| mark_error(journal, &e))?;
+        }
+        return Ok(None);
+    }
+    let fresh = std::iter::repeat_with(new_identity)
+        .find(|id| *id != numbering && marks.get(id).is_none())
+        .unwrap_or_default();
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('numbering', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [&fresh],
+    )?;
+    marks.set(&fresh, issued);
+    marks.write(journal).map_err(|e| mark_error(journal, &e))?;
+    tracing::warn!(
+        old = %numbering, new = %fresh, issued,
+        "the journal went back in time or moved: new order numbers use a new identity"
+    );
+    Ok(Some((numbering, fresh)))
+}
+
+fn mark_error(journal: &Path, e: &std::io::Error) -> JournalError {
+    let path = mark_path(journal);
+    let detail = format!("cannot write {}: {e}", path.display());
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            JournalError::ReadOnly {
+                path: journal.to_path_buf(),
+                detail,
+            }
+        }
+        _ => JournalError::Open {
+            path: journal.to_path_buf(),
+            detail,
+        },
+    }
+}
+
+pub fn mark_path(journal: &Path) -> PathBuf {
+    let mut name = journal.as_os_str().to_owned();
+    name.push(".issued");
+    PathBuf::from(name)
+}
+
+/// This machine, so a data dir copied whole to another register is told apart.
+fn machine_id() -> String {
+    [
+        "/etc/machine-id",
+        "/var/lib/dbus/machine-id",
+        "/proc/sys/kernel/hostname",
+    ]
+    .iter()
+    .find_map(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+    })
+    .unwrap_or_else(|| "unknown".into())
+}
+
+struct Mark {
+    numbering: String,
+    issued: i64,
+    machine: String,
+}
+
+/// The mark file: `numbering issued machine`, a line each. A line that does not read
+/// is left out, which at worst gives the journal a new identity: never a reused number.
+struct Marks(Vec<Mark>);
+
+impl Marks {
+    fn read(journal: &Path) -> Marks {
+        let text = std::fs::read_to_string(mark_path(journal)).unwrap_or_default();
+        Marks(
+            text.lines()
+                .filter_map(|line| {
+                    let mut words = line.split_whitespace();
+                    let (n, i, m) = (words.next()?, words.next()?, words.next()?);
+                    Some(Mark {
+                        numbering: n.to_string(),
+                        issued: i.parse().ok()?,
+                        machine: m.to_string(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, numbering: &str) -> Option<&Mark> {
+        self.0.iter().find(|m| m.numbering == numbering)
+    }
+
+    fn set(&mut self, numbering: &str, issued: i64) {
+        let machine = machine_id();
+        match self.0.iter_mut().find(|m| m.numbering == numbering) {
+            Some(m) => {
+                m.issued = m.issued.max(issued);
+                m.machine = machine;
+            }
+            None => self.0.push(Mark {
+                numbering: numbering.to_string(),
+                issued,
+                machine,
+            }),
+        }
+    }
+
+    /// Rewritten in place and synced. A torn write only loses lines (see `Marks`).
+    fn write(&self, journal: &Path) -> std::io::Result<()> {
+        let mut text = String::new();
+        for m in &self.0 {
+            text.push_str(&format!("{} {} {}\n", m.numbering, m.issued, m.machine));
+        }
+        let mut file = std::fs::File::create(mark_path(journal))?;
+        file.write_all(text.as_bytes())?;
+        file.sync_data()
+    }
+}
