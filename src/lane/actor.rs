@@ -168,6 +168,7 @@ pub fn spawn(
         cloud_calls: JoinSet::new(),
         device_sn: None,
         link_sn: None,
+        identified: false,
         events,
         inflight: HashMap::new(),
         resolving: BTreeMap::new(),
@@ -234,6 +235,8 @@ struct Actor {
     /// The serial of the terminal on the line now: known once this connection's
     /// `ecrhub.init` is answered. Only the terminal that took a payment settles it.
     link_sn: Option<String>,
+    /// This connection's terminal answered init (with its serial, if it has one).
+    identified: bool,
     events: mpsc::UnboundedSender<Event>,
     inflight: HashMap<String, Inflight>,
     resolving: BTreeMap<String, Resolving>,
@@ -512,6 +515,11 @@ impl Actor {
         if route == Route::Lan && !self.link.is_up() {
             // Rows an earlier run left unknown are taken up as soon as the link is back.
             self.resume_unresolved();
+            return Err(Refusal::NotConnected);
+        }
+        if route == Route::Lan && !self.identified {
+            // A row names the terminal that takes it; until init is answered that is
+            // not known (a few milliseconds after each connect).
             return Err(Refusal::NotConnected);
         }
         let req = self.for_original(req.with_defaults(&self.settings.sale_defaults));
@@ -882,7 +890,7 @@ impl Actor {
                 }
                 LinkEvent::State(LinkState::Connected) => {
                     // Which terminal answers is known once it answers init.
-                    self.link_sn = None;
+                    (self.link_sn, self.identified) = (None, false);
                     // Resolve as soon as the link allows.
                     for r in self.resolving.values_mut() {
                         r.next_at = Instant::now();
@@ -890,22 +898,22 @@ impl Actor {
                     LinkNews::Connected
                 }
                 LinkEvent::State(LinkState::Connecting { attempt }) => {
-                    self.link_sn = None;
+                    (self.link_sn, self.identified) = (None, false);
                     LinkNews::Connecting { attempt }
                 }
                 LinkEvent::State(LinkState::Down { reason, retry_in }) => {
-                    self.link_sn = None;
+                    (self.link_sn, self.identified) = (None, false);
                     LinkNews::Down { reason, retry_in }
                 }
                 LinkEvent::State(LinkState::Closed) => {
-                    self.link_sn = None;
+                    (self.link_sn, self.identified) = (None, false);
                     LinkNews::Closed
                 }
                 LinkEvent::Device(device) => {
                     if device.device_sn.is_some() {
                         self.device_sn = device.device_sn.clone();
                     }
-                    self.link_sn = device.device_sn.clone();
+                    (self.link_sn, self.identified) = (device.device_sn.clone(), true);
                     // Rows waiting for their own terminal may be asked now.
                     for r in self.resolving.values_mut() {
                         r.next_at = Instant::now();

@@ -120,8 +120,9 @@ impl Rig {
         }
     }
 
+    /// Up and identified: the terminal answered init, so a payment may go.
     pub async fn wait_link_up(&mut self) {
-        self.wait_for(|e| matches!(e, Event::Link(LinkNews::Connected)))
+        self.wait_for(|e| matches!(e, Event::Link(LinkNews::Device(_))))
             .await;
     }
 
