@@ -72,11 +72,13 @@ fn nothing_is_given_back_twice_and_nothing_moves_for_nothing() {
         let why = refused(&mut j, req(TxnKind::Trans(kind), Some(0), None));
         assert!(why.contains("moves no money"), "{why}");
     }
-    // A partial refund, then no void (14.00 back on a 10.00 charge).
+    // What is refundable follows the tip in force.
+    book(&mut j, tip(200), TxnState::Approved);
+    // A partial refund, then no void (14.00 back on a 10.00 charge), and the tip is
+    // fixed: refunds never exceed what moved.
     book(&mut j, refund(600), TxnState::Approved);
     assert!(refused(&mut j, void()).contains("can no longer be voided"));
-    // A tip may still change; what is refundable follows it.
-    book(&mut j, tip(200), TxnState::Approved);
+    assert!(refused(&mut j, tip(100)).contains("has a refund"));
     assert!(refused(&mut j, refund(700)).contains("at most 6.00"));
     book(&mut j, refund(600), TxnState::Approved);
     assert!(refused(&mut j, refund(1)).contains("at most 0.00"));

@@ -11,7 +11,7 @@ use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType};
-use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no};
+use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Via};
 use crate::money::Money;
 use crate::supervisor::Act;
@@ -62,20 +62,26 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             sale,
             terminal,
             ..
-        } => Action::Pay(PayRequest::Sale {
-            amount: amount(&a)?,
-            tip: optional(&tip)?,
-            cashback: optional(&cashback)?,
-            scenario: match scenario {
+        } => {
+            let scenario = match scenario {
                 Scenario::Card => PayScenario::Card,
                 Scenario::Qr => PayScenario::CustomerScansQr,
                 Scenario::MerchantQr => PayScenario::MerchantScansQr,
-            },
-            force,
-            options: sale
-                .options(&terminal)
-                .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
-        }),
+            };
+            let cashback = optional(&cashback)?;
+            // Told before the lane is taken; the journal's admission checks it again.
+            rules::check_sale(scenario, cashback).map_err(|e| Failure::new(Exit::Usage, e))?;
+            Action::Pay(PayRequest::Sale {
+                amount: amount(&a)?,
+                tip: optional(&tip)?,
+                cashback,
+                scenario,
+                force,
+                options: sale
+                    .options(&terminal)
+                    .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
+            })
+        }
         Cmd::Refund {
             amount: a,
             orig,

@@ -27,7 +27,7 @@ pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
 pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
 pub use search::{Page, Search, Term, parse_term};
 
-use crate::ecr::TransType;
+use crate::ecr::{PayScenario, TransType};
 use crate::mask::{mask_card_no, mask_frame, mask_pans};
 use crate::money::Money;
 
@@ -534,10 +534,15 @@ impl Journal {
                 unresolved.into_iter().map(|r| r.order_no).collect(),
             ));
         }
-        let is_sale = matches!(
-            req.kind,
-            TxnKind::Trans(TransType::Sale | TransType::CashbackSale)
-        );
+        let is_sale = req.kind.is_sale();
+        if is_sale {
+            let scenario = match req.scenario.as_deref() {
+                None => PayScenario::Card,
+                Some(wire) => PayScenario::from_wire(wire)
+                    .ok_or_else(|| Refused::Rule(format!("'{wire}' is not a way to pay")))?,
+            };
+            rules::check_sale(scenario, req.cashback).map_err(Refused::Rule)?;
+        }
         if let (true, Some(window), Some(amount)) = (is_sale, req.duplicate_window, req.amount) {
             let since = chrono::Duration::from_std(window)
                 .ok()
