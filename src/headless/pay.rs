@@ -500,7 +500,12 @@ fn txn_report(
     };
     let mut json = row_json(row, config);
     let mut human = row_human(row);
-    if row.state == TxnState::Unknown || row.state == TxnState::Pending {
+    if rules::needs_person(row) {
+        human.push_str(&format!(
+            "\nthe terminal approved it, but its amount cannot be read: check the receipt, then settle it with `till resolve {} --as approved|declined --note ...`",
+            row.order_no
+        ));
+    } else if row.state == TxnState::Unknown || row.state == TxnState::Pending {
         human.push_str("\noutcome unknown: left unresolved; `till recover` finishes it when the terminal answers");
     }
     if row.kind == TxnKind::BatchClose {

@@ -105,6 +105,21 @@ pub fn check_sale(scenario: PayScenario, cashback: Option<Money>) -> Result<(), 
     Ok(())
 }
 
+/// The words a row is booked with when the terminal approved it for an amount that
+/// does not read as money: it stays unknown until a person settles it.
+pub const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
+
+/// Whether no query can settle `row` and a person must (`till resolve`): the terminal
+/// approved it, for an amount nobody can read. For what screens and commands say only;
+/// the lane decides from the terminal's answer, not from these words.
+pub fn needs_person(row: &TxnRow) -> bool {
+    row.state == TxnState::Unknown
+        && row
+            .response_msg
+            .as_deref()
+            .is_some_and(|m| m.starts_with(AMOUNT_UNREADABLE))
+}
+
 /// Whether a request of this kind names an amount on the wire (and so may be approved
 /// for another amount than it asked).
 pub fn asks_amount(kind: TxnKind) -> bool {
