@@ -192,6 +192,27 @@ fn unresolved_rows_of_the_lane_and_duplicates_stop_new_money() {
 }
 
 #[test]
+fn a_tip_changes_one_adjustment_at_a_time_across_lanes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let mut tipped = req(TxnKind::Trans(T::Sale), Some(1000), None);
+    tipped.tip = Some(m(500));
+    let s = book(&mut j, tipped, TxnState::Approved);
+    let on_lane = |kind, amount, lane: &str| {
+        let mut r = req(kind, Some(amount), Some(&s.order_no));
+        r.lane = lane.into();
+        r
+    };
+    // Lane L01's cut of the tip to 1.00 is not known yet.
+    let first = j.admit(&on_lane(TxnKind::TipAdjust, 100, "L01")).unwrap();
+    let why = refused(&mut j, on_lane(TxnKind::TipAdjust, 300, "L02"));
+    assert!(why.contains(&first.order_no), "{why}");
+    // Nor can L02 refund the 4.00 of the tip the sale may no longer hold.
+    let why = refused(&mut j, on_lane(TxnKind::Trans(T::Refund), 1101, "L02"));
+    assert!(why.contains("at most 11.00"), "{why}");
+}
+
+#[test]
 fn a_journal_started_afresh_never_reuses_an_order_number() {
     let dir = tempfile::tempdir().unwrap();
     let mut seen = std::collections::HashSet::new();
