@@ -12,7 +12,7 @@ fn sale(t: &mut Terminal, order: &str, amount: &str) -> (Answer, Vec<LedgerEntry
         json!({"trans_type": "1", "merchant_order_no": order, "order_amount": amount}),
     ))
     .unwrap();
-    t.finish_order(order, Some(51))
+    t.finish_order(order, Some(51), None)
 }
 
 #[test]
