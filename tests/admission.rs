@@ -72,11 +72,13 @@ fn nothing_is_given_back_twice_and_nothing_moves_for_nothing() {
         let why = refused(&mut j, req(TxnKind::Trans(kind), Some(0), None));
         assert!(why.contains("moves no money"), "{why}");
     }
-    // A partial refund, then no void (14.00 back on a 10.00 charge).
+    // What is refundable follows the tip in force.
+    book(&mut j, tip(200), TxnState::Approved);
+    // A partial refund, then no void (14.00 back on a 10.00 charge), and the tip is
+    // fixed: refunds never exceed what moved.
     book(&mut j, refund(600), TxnState::Approved);
     assert!(refused(&mut j, void()).contains("can no longer be voided"));
-    // A tip may still change; what is refundable follows it.
-    book(&mut j, tip(200), TxnState::Approved);
+    assert!(refused(&mut j, tip(100)).contains("has a refund"));
     assert!(refused(&mut j, refund(700)).contains("at most 6.00"));
     book(&mut j, refund(600), TxnState::Approved);
     assert!(refused(&mut j, refund(1)).contains("at most 0.00"));
@@ -187,6 +189,27 @@ fn unresolved_rows_of_the_lane_and_duplicates_stop_new_money() {
     other_lane.lane = "L02".into();
     let row = j.admit(&other_lane).unwrap();
     assert!(row.order_no.starts_with("L02-"), "{}", row.order_no);
+}
+
+#[test]
+fn a_tip_changes_one_adjustment_at_a_time_across_lanes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let mut tipped = req(TxnKind::Trans(T::Sale), Some(1000), None);
+    tipped.tip = Some(m(500));
+    let s = book(&mut j, tipped, TxnState::Approved);
+    let on_lane = |kind, amount, lane: &str| {
+        let mut r = req(kind, Some(amount), Some(&s.order_no));
+        r.lane = lane.into();
+        r
+    };
+    // Lane L01's cut of the tip to 1.00 is not known yet.
+    let first = j.admit(&on_lane(TxnKind::TipAdjust, 100, "L01")).unwrap();
+    let why = refused(&mut j, on_lane(TxnKind::TipAdjust, 300, "L02"));
+    assert!(why.contains(&first.order_no), "{why}");
+    // Nor can L02 refund the 4.00 of the tip the sale may no longer hold.
+    let why = refused(&mut j, on_lane(TxnKind::Trans(T::Refund), 1101, "L02"));
+    assert!(why.contains("at most 11.00"), "{why}");
 }
 
 #[test]

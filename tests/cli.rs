@@ -84,7 +84,15 @@ async fn payments_and_their_exit_codes() {
     assert_eq!(over.code, 2, "{}", over.stderr);
     let unref = run(t(), &["refund", "3.00"]).await;
     assert_eq!(unref.code, 0, "{}", unref.stderr);
-    let tip = run(t(), &["tip", &order, "2.50", "--json"]).await;
+    // A refunded sale's tip is fixed; an untouched one's may change.
+    let refunded_tip = run(t(), &["tip", &order, "2.50"]).await;
+    assert_eq!(refunded_tip.code, 2, "{}", refunded_tip.stderr);
+    assert!(refunded_tip.stderr.contains("has a refund"));
+    let forced_order = forced.json()["merchant_order_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tip = run(t(), &["tip", &forced_order, "2.50", "--json"]).await;
     assert_eq!(tip.code, 0, "{}", tip.stderr);
     assert_eq!(tip.json()["kind"], "tip-adjust");
 

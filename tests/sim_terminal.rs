@@ -12,7 +12,7 @@ fn sale(t: &mut Terminal, order: &str, amount: &str) -> (Answer, Vec<LedgerEntry
         json!({"trans_type": "1", "merchant_order_no": order, "order_amount": amount}),
     ))
     .unwrap();
-    t.finish_order(order, Some(51))
+    t.finish_order(order, Some(51), None)
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn sale_then_query_void_and_refund_rules() {
     assert!(over.is_err());
     t.begin_order(&biz(json!({"trans_type": "3", "merchant_order_no": "R2", "order_amount": "2.34", "orig_merchant_order_no": "A1"})))
         .unwrap();
-    let (a, ledger) = t.finish_order("R2", None);
+    let (a, ledger) = t.finish_order("R2", None, None);
     assert!(a.is_ok());
     assert_eq!(ledger[0].amount_minor, -234);
     // Partly refunded: no void, which would give back more than was charged.
@@ -41,7 +41,7 @@ fn sale_then_query_void_and_refund_rules() {
     // Void an untouched sale: the whole amount goes back.
     sale(&mut t, "A2", "12.34");
     void(&mut t, "V1", "A2").unwrap();
-    let (_, ledger) = t.finish_order("V1", None);
+    let (_, ledger) = t.finish_order("V1", None, None);
     assert_eq!(ledger[0].amount_minor, -1234);
     let q = t.query(&biz(json!({"merchant_order_no": "A2"})));
     assert_eq!(q.biz.unwrap()["trans_status"], "3");
@@ -87,7 +87,7 @@ fn close_aborts_a_flow_in_progress() {
         "0"
     );
     assert!(t.close(&biz(json!({"merchant_order_no": "C1"}))).is_ok());
-    let (a, ledger) = t.finish_order("C1", None);
+    let (a, ledger) = t.finish_order("C1", None, None);
     assert_eq!(a.code, "110");
     assert_eq!(a.biz, Some(Value::String(String::new())));
     assert!(ledger.is_empty());
@@ -114,11 +114,11 @@ fn tips_preauth_and_batch_close() {
         json!({"trans_type": "4", "merchant_order_no": "P1", "order_amount": "50.00"}),
     ))
     .unwrap();
-    let (_, ledger) = t.finish_order("P1", None);
+    let (_, ledger) = t.finish_order("P1", None, None);
     assert_eq!(ledger[0].amount_minor, 0);
     t.begin_order(&biz(json!({"trans_type": "6", "merchant_order_no": "P2", "order_amount": "45.00", "orig_merchant_order_no": "P1"})))
         .unwrap();
-    let (_, ledger) = t.finish_order("P2", None);
+    let (_, ledger) = t.finish_order("P2", None, None);
     assert_eq!(ledger[0].amount_minor, 4500);
     let closed = t.batch_close();
     assert_eq!(closed.biz.unwrap()["sale_count"], "2");

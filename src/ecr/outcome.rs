@@ -144,32 +144,72 @@ pub fn query_verdict(reply: &Reply) -> QueryVerdict {
 }
 
 /// What a query of the original sale says about a tip adjustment of it. The adjustment
-/// has no order of its own on the wire, so the sale's tip tells: the requested tip in
-/// force means it went through.
+/// has no order of its own on the wire, so the sale's `tip_amount` tells: the tip asked
+/// for means it went through. Another tip means it did not: the terminal applies an
+/// adjustment at once (there is no card flow), and the lane lets no other change of
+/// that tip go out while this one is unknown (`rules::check`), so the tip it answers is
+/// the one in force before. A sale answered without `tip_amount` says nothing either
+/// way (a terminal may leave it out, or send it only when not zero): unknown.
 pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
     match query_verdict(reply) {
-        QueryVerdict::Moved => {
-            let in_force = match reply.biz.tip_amount.as_deref() {
-                None => Ok(Money::zero(tip.exponent())),
-                Some(text) => Money::parse(text, tip.exponent()),
-            };
-            match in_force {
+        QueryVerdict::Moved => match reply.biz.tip_amount.as_deref() {
+            None => QueryVerdict::Undetermined(
+                "the sale's query answer carries no tip_amount: whether the tip changed is not known".into(),
+            ),
+            Some(text) => match Money::parse(text, tip.exponent()) {
                 Ok(t) if t == tip => QueryVerdict::Moved,
                 Ok(_) => QueryVerdict::NotMoved,
                 Err(e) => QueryVerdict::Undetermined(format!("tip_amount unreadable: {e}")),
-            }
-        }
+            },
+        },
         // The sale was never completed: no tip on it can have moved.
         other => other,
     }
 }
 
+/// An amount field of an approval that does not read as money of the currency
+/// ("5,00", "-10.00", "abc"): it is not the amount asked, a person must look.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The field, e.g. `order_amount`.
+    pub field: &'static str,
+    /// Its text as it came, cut short.
+    pub text: String,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} '{}'", self.field, self.text)
+    }
+}
+
+fn unreadable(field: &'static str, text: &str) -> Unreadable {
+    Unreadable {
+        field,
+        text: text.chars().take(24).collect(),
+    }
+}
+
 /// The amount an approving reply says moved, when it says one that differs from the
-/// amount asked. An amount that cannot be read leaves the asked amount booked.
-pub fn moved_amount(reply: &Reply, asked: Money) -> Option<Money> {
-    match reply.biz.amount(asked.exponent()) {
-        Some(Ok(moved)) if moved != asked => Some(moved),
-        _ => None,
+/// amount asked.
+pub fn moved_amount(reply: &Reply, asked: Money) -> Result<Option<Money>, Unreadable> {
+    let Some((field, text)) = reply.biz.amount_text() else {
+        return Ok(None);
+    };
+    match Money::parse(&text, asked.exponent()) {
+        Ok(moved) => Ok((moved != asked).then_some(moved)),
+        Err(_) => Err(unreadable(field, &text)),
+    }
+}
+
+/// The tip an approving reply says moved (a customer may add one on the terminal's
+/// screen), when it names one.
+pub fn moved_tip(reply: &Reply, exponent: u8) -> Result<Option<Money>, Unreadable> {
+    match reply.biz.tip_amount.as_deref() {
+        None => Ok(None),
+        Some(text) => Money::parse(text, exponent)
+            .map(Some)
+            .map_err(|_| unreadable("tip_amount", text)),
     }
 }
 
@@ -358,9 +398,15 @@ mod tests {
             tip_verdict(&sale(Some("1.00")), tip),
             QueryVerdict::NotMoved
         );
-        assert_eq!(tip_verdict(&sale(None), tip), QueryVerdict::NotMoved);
+        // No tip_amount: the adjustment may or may not have happened.
+        for asked in [tip, Money::zero(2)] {
+            assert!(matches!(
+                tip_verdict(&sale(None), asked),
+                QueryVerdict::Undetermined(_)
+            ));
+        }
         assert_eq!(
-            tip_verdict(&sale(None), Money::zero(2)),
+            tip_verdict(&sale(Some("0.00")), Money::zero(2)),
             QueryVerdict::Moved
         );
         assert_eq!(
@@ -381,13 +427,21 @@ mod tests {
     fn the_amount_that_moved_and_whose_answer_it_is() {
         let asked = Money::from_minor(1000, 2).expect("amount");
         let mut r = reply(Some("0"), "", Some("2"));
-        assert_eq!(moved_amount(&r, asked), None, "no amount: as asked");
+        assert_eq!(moved_amount(&r, asked), Ok(None), "no amount: as asked");
         r.biz.order_amount = Some("10.00".into());
-        assert_eq!(moved_amount(&r, asked), None);
+        assert_eq!(moved_amount(&r, asked), Ok(None));
         r.biz.order_amount = Some("5.00".into());
-        assert_eq!(moved_amount(&r, asked), Money::from_minor(500, 2).ok());
-        r.biz.order_amount = Some("five".into());
-        assert_eq!(moved_amount(&r, asked), None, "unreadable: as asked");
+        assert_eq!(moved_amount(&r, asked), Ok(Money::from_minor(500, 2).ok()));
+        for text in ["5,00", "-10.00", "abc", "5.001"] {
+            r.biz.order_amount = Some(text.into());
+            let e = moved_amount(&r, asked).expect_err("never the amount asked");
+            assert_eq!(e.to_string(), format!("order_amount '{text}'"));
+        }
+        assert_eq!(moved_tip(&r, 2), Ok(None));
+        r.biz.tip_amount = Some("2.00".into());
+        assert_eq!(moved_tip(&r, 2), Ok(Money::from_minor(200, 2).ok()));
+        r.biz.tip_amount = Some("2,00".into());
+        assert!(moved_tip(&r, 2).is_err());
 
         assert!(!names_other_order(&r, "L01-A"), "names none");
         r.biz.merchant_order_no = Some("L01-A".into());

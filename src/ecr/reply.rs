@@ -162,10 +162,15 @@ impl BizData {
     /// `order_amount` (or `trans_amount`, which some builds send instead) in minor
     /// units of a currency with `exponent` decimals.
     pub fn amount(&self, exponent: u8) -> Option<Result<Money, MoneyError>> {
-        self.order_amount
-            .clone()
-            .or_else(|| text_of(&self.all, "trans_amount"))
-            .map(|a| Money::parse(&a, exponent))
+        self.amount_text().map(|(_, a)| Money::parse(&a, exponent))
+    }
+
+    /// The field `amount` reads and its text as it came.
+    pub fn amount_text(&self) -> Option<(&'static str, String)> {
+        match &self.order_amount {
+            Some(a) => Some(("order_amount", a.clone())),
+            None => text_of(&self.all, "trans_amount").map(|a| ("trans_amount", a)),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::Answer;
-use crate::journal::{BatchReport, TxnRow};
+use crate::journal::{BatchReport, TxnRow, rules};
 use crate::lane::QueryResult;
 use crate::mask::mask_pans;
 use crate::money::format_minor;
@@ -112,6 +112,7 @@ pub fn row_json(row: &TxnRow, config: &Config) -> Value {
         "asked": row.asked.to_string(),
         "partial": row.is_partial(),
         "note": row.partial_note(),
+        "needs_person": rules::needs_person(row),
         "tip": row.tip.map(|t| t.to_string()),
         "cashback": row.cashback.map(|c| c.to_string()),
         "currency": row.currency,

@@ -12,7 +12,7 @@ use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType};
-use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no};
+use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
     self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
 };
@@ -65,20 +65,26 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             sale,
             terminal,
             ..
-        } => Action::Pay(PayRequest::Sale {
-            amount: amount(&a)?,
-            tip: optional(&tip)?,
-            cashback: optional(&cashback)?,
-            scenario: match scenario {
+        } => {
+            let scenario = match scenario {
                 Scenario::Card => PayScenario::Card,
                 Scenario::Qr => PayScenario::CustomerScansQr,
                 Scenario::MerchantQr => PayScenario::MerchantScansQr,
-            },
-            force,
-            options: sale
-                .options(&terminal)
-                .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
-        }),
+            };
+            let cashback = optional(&cashback)?;
+            // Told before the lane is taken; the journal's admission checks it again.
+            rules::check_sale(scenario, cashback).map_err(|e| Failure::new(Exit::Usage, e))?;
+            Action::Pay(PayRequest::Sale {
+                amount: amount(&a)?,
+                tip: optional(&tip)?,
+                cashback,
+                scenario,
+                force,
+                options: sale
+                    .options(&terminal)
+                    .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?,
+            })
+        }
         Cmd::Refund {
             amount: a,
             orig,
@@ -518,7 +524,12 @@ fn txn_report(
     };
     let mut json = row_json(row, config);
     let mut human = row_human(row);
-    if row.state == TxnState::Unknown || row.state == TxnState::Pending {
+    if rules::needs_person(row) {
+        human.push_str(&format!(
+            "\nthe terminal approved it, but its amount cannot be read: check the receipt, then settle it with `till resolve {} --as approved|declined --note ...`",
+            row.order_no
+        ));
+    } else if row.state == TxnState::Unknown || row.state == TxnState::Pending {
         human.push_str("\noutcome unknown: left unresolved; `till recover` finishes it when the terminal answers");
     }
     if row.kind == TxnKind::BatchClose {

@@ -7,7 +7,7 @@ use std::fmt;
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use super::{Journal, JournalError, TxnKind, TxnState};
+use super::{Journal, JournalError, TxnKind, TxnRow, TxnState};
 use crate::ecr::TransType as T;
 use crate::money::Money;
 
@@ -21,8 +21,9 @@ pub enum Aftermath {
     TipAdjusted(Money),
     /// A pre-auth completed for this amount.
     Completed(Money),
-    /// A follow-up whose outcome is not known yet.
-    Unresolved(TxnKind),
+    /// A follow-up whose outcome is not known yet, and the amount it asked (a tip
+    /// adjustment's: the tip it asked for).
+    Unresolved(TxnKind, Money),
 }
 
 impl fmt::Display for Aftermath {
@@ -32,7 +33,7 @@ impl fmt::Display for Aftermath {
             Aftermath::Voided => write!(f, "voided"),
             Aftermath::TipAdjusted(m) => write!(f, "tip adjusted to {m}"),
             Aftermath::Completed(m) => write!(f, "completed {m}"),
-            Aftermath::Unresolved(k) => write!(f, "{} unresolved", k.name()),
+            Aftermath::Unresolved(k, _) => write!(f, "{} unresolved", k.name()),
         }
     }
 }
@@ -87,43 +88,60 @@ impl Journal {
         for archive in self.archives()? {
             found.extend(follow_ups_in(&archive.connect()?, order_nos)?);
         }
-        // Oldest first, so the latest tip adjustment is the one that stays.
-        found.sort_by_key(|f| f.0);
-        // In both only after an archive run stopped between copy and delete.
-        found.dedup_by_key(|f| f.0);
-        let mut out: HashMap<String, Vec<Aftermath>> = HashMap::new();
-        for (_, orig, kind, state, amount) in found {
-            let list = out.entry(orig).or_default();
-            if state != TxnState::Approved {
-                list.push(Aftermath::Unresolved(kind));
-                continue;
-            }
-            let item = match kind {
-                TxnKind::Trans(T::Refund | T::CompletionRefund) => {
-                    let before = list
-                        .iter()
-                        .position(|a| matches!(a, Aftermath::Refunded(_)));
-                    if let Some(i) = before {
-                        if let Aftermath::Refunded(sum) = list[i] {
-                            list[i] = Aftermath::Refunded(sum.checked_add(amount).unwrap_or(sum));
-                        }
-                        continue;
-                    }
-                    Aftermath::Refunded(amount)
-                }
-                TxnKind::Trans(T::Void | T::CompletionCancel | T::PreAuthCancel) => {
-                    Aftermath::Voided
-                }
-                TxnKind::TipAdjust => {
-                    list.retain(|a| !matches!(a, Aftermath::TipAdjusted(_)));
-                    Aftermath::TipAdjusted(amount)
-                }
-                TxnKind::Trans(T::Completion) => Aftermath::Completed(amount),
-                _ => continue,
-            };
-            list.push(item);
-        }
-        out.retain(|_, v| !v.is_empty());
-        Ok(out)
+        Ok(fold(found))
     }
+}
+
+impl Aftermath {
+    /// What `rows` (any rows; those naming `orig_order_no` count) did to that order:
+    /// the same summary a page's reads give, so `rules` judges both alike.
+    pub fn of_rows(orig_order_no: &str, rows: &[TxnRow]) -> Vec<Aftermath> {
+        let found = rows
+            .iter()
+            .filter(|r| r.orig_order_no.as_deref() == Some(orig_order_no))
+            .filter(|r| r.state != TxnState::Declined)
+            .map(|r| (r.id, orig_order_no.to_string(), r.kind, r.state, r.amount))
+            .collect();
+        fold(found).remove(orig_order_no).unwrap_or_default()
+    }
+}
+
+/// Follow-ups (approved or unresolved) summed up per order they follow.
+fn fold(mut found: Vec<FollowUp>) -> HashMap<String, Vec<Aftermath>> {
+    // Oldest first, so the latest tip adjustment is the one that stays.
+    found.sort_by_key(|f| f.0);
+    // In both only after an archive run stopped between copy and delete.
+    found.dedup_by_key(|f| f.0);
+    let mut out: HashMap<String, Vec<Aftermath>> = HashMap::new();
+    for (_, orig, kind, state, amount) in found {
+        let list = out.entry(orig).or_default();
+        if state != TxnState::Approved {
+            list.push(Aftermath::Unresolved(kind, amount));
+            continue;
+        }
+        let item = match kind {
+            TxnKind::Trans(T::Refund | T::CompletionRefund) => {
+                let before = list
+                    .iter()
+                    .position(|a| matches!(a, Aftermath::Refunded(_)));
+                if let Some(i) = before {
+                    if let Aftermath::Refunded(sum) = list[i] {
+                        list[i] = Aftermath::Refunded(sum.checked_add(amount).unwrap_or(sum));
+                    }
+                    continue;
+                }
+                Aftermath::Refunded(amount)
+            }
+            TxnKind::Trans(T::Void | T::CompletionCancel | T::PreAuthCancel) => Aftermath::Voided,
+            TxnKind::TipAdjust => {
+                list.retain(|a| !matches!(a, Aftermath::TipAdjusted(_)));
+                Aftermath::TipAdjusted(amount)
+            }
+            TxnKind::Trans(T::Completion) => Aftermath::Completed(amount),
+            _ => continue,
+        };
+        list.push(item);
+    }
+    out.retain(|_, v| !v.is_empty());
+    out
 }

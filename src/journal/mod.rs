@@ -28,7 +28,7 @@ pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
 pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
 pub use search::{Page, Search, Term, parse_term};
 
-use crate::ecr::TransType;
+use crate::ecr::{PayScenario, TransType};
 use crate::mask::{mask_card_no, mask_frame, mask_pans};
 use crate::money::Money;
 
@@ -210,6 +210,9 @@ pub struct OutcomeRecord {
     pub state: TxnState,
     /// The amount the terminal says moved, when it says one.
     pub amount: Option<Money>,
+    /// The tip the terminal says moved (one a customer added on its screen), when it
+    /// says one.
+    pub tip: Option<Money>,
     pub response_code: Option<String>,
     pub response_msg: Option<String>,
     pub trans_no: Option<String>,
@@ -562,10 +565,15 @@ impl Journal {
                 unresolved.into_iter().map(|r| r.order_no).collect(),
             ));
         }
-        let is_sale = matches!(
-            req.kind,
-            TxnKind::Trans(TransType::Sale | TransType::CashbackSale)
-        );
+        let is_sale = req.kind.is_sale();
+        if is_sale {
+            let scenario = match req.scenario.as_deref() {
+                None => PayScenario::Card,
+                Some(wire) => PayScenario::from_wire(wire)
+                    .ok_or_else(|| Refused::Rule(format!("'{wire}' is not a way to pay")))?,
+            };
+            rules::check_sale(scenario, req.cashback).map_err(Refused::Rule)?;
+        }
         if let (true, Some(window), Some(amount)) = (is_sale, req.duplicate_window, req.amount) {
             let since = chrono::Duration::from_std(window)
                 .ok()
@@ -691,7 +699,7 @@ impl Journal {
                 trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
                 brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
                 ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
-                amount_minor = COALESCE(?14, amount_minor)
+                amount_minor = COALESCE(?14, amount_minor), tip_minor = COALESCE(?15, tip_minor)
              WHERE order_no = ?13",
             params![
                 rec.state.name(),
@@ -708,9 +716,12 @@ impl Journal {
                 rec.raw.as_deref().map(mask_frame),
                 order_no,
                 rec.amount.map(Money::minor),
+                rec.tip.map(Money::minor),
             ],
         )?;
-        if current != rec.state {
+        // Unknown again for a new reason (an approval whose amount cannot be read) is
+        // worth a line too.
+        if current != rec.state || rec.state == TxnState::Unknown {
             audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
         }
         commit(tx, &self.path)?;

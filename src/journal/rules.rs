@@ -5,8 +5,8 @@
 //! A follow-up "counts" once it is approved or still unresolved: a refund whose answer
 //! is unknown may have moved money, so it uses up what is refundable until it is known.
 
-use super::{TxnKind, TxnRow, TxnState};
-use crate::ecr::TransType as T;
+use super::{Aftermath, TxnKind, TxnRow, TxnState};
+use crate::ecr::{PayScenario, TransType as T};
 use crate::money::Money;
 
 /// A follow-up that may have happened: approved, or not known yet.
@@ -42,32 +42,82 @@ pub fn refund_kind(orig: TxnKind) -> Option<T> {
 
 /// The tip in force on a sale: its latest approved adjustment, else its own tip.
 pub fn effective_tip(sale: &TxnRow, rows: &[TxnRow]) -> i64 {
-    rows.iter()
-        .filter(|r| r.kind == TxnKind::TipAdjust && r.state == TxnState::Approved)
-        .filter(|r| r.orig_order_no.as_deref() == Some(&sale.order_no))
-        .max_by_key(|r| r.id)
-        .map(|r| r.amount.minor())
-        .or(sale.tip.map(|t| t.minor()))
+    tip_in_force(sale, &Aftermath::of_rows(&sale.order_no, rows))
+}
+
+fn tip_in_force(sale: &TxnRow, after: &[Aftermath]) -> i64 {
+    after
+        .iter()
+        .find_map(|a| match a {
+            Aftermath::TipAdjusted(t) => Some(t.minor()),
+            _ => None,
+        })
+        .or(sale.tip.map(Money::minor))
         .unwrap_or(0)
 }
 
 /// What of `orig` can still be refunded: the amount that moved and the tip in force,
 /// less every refund that counts; nothing once voided or if it never moved money.
 pub fn refundable(orig: &TxnRow, rows: &[TxnRow]) -> Money {
+    refundable_after(orig, &Aftermath::of_rows(&orig.order_no, rows))
+}
+
+/// `refundable`, from what happened to `orig` since (a page's `Journal::aftermath`).
+/// A tip adjustment not known yet may lower the tip: until it is known the lower of
+/// the two tips is what can be given back, so refunds never exceed what moved.
+pub fn refundable_after(orig: &TxnRow, after: &[Aftermath]) -> Money {
     let zero = Money::zero(orig.amount.exponent());
     if orig.state != TxnState::Approved || refund_kind(orig.kind).is_none() {
         return zero;
     }
     let mut refunded = 0;
-    for r in follow_ups(orig, rows) {
-        match r.kind {
-            TxnKind::Trans(T::Void | T::CompletionCancel) => return zero,
-            TxnKind::Trans(T::Refund | T::CompletionRefund) => refunded += r.amount.minor(),
+    let mut tip = tip_in_force(orig, after);
+    for a in after {
+        match a {
+            Aftermath::Voided
+            | Aftermath::Unresolved(TxnKind::Trans(T::Void | T::CompletionCancel), _) => {
+                return zero;
+            }
+            Aftermath::Refunded(m)
+            | Aftermath::Unresolved(TxnKind::Trans(T::Refund | T::CompletionRefund), m) => {
+                refunded += m.minor()
+            }
+            Aftermath::Unresolved(TxnKind::TipAdjust, asked) => tip = tip.min(asked.minor()),
             _ => {}
         }
     }
-    let left = (orig.amount.minor() + effective_tip(orig, rows) - refunded).max(0);
+    let left = (orig.amount.minor() + tip - refunded).max(0);
     Money::from_minor(left, orig.amount.exponent()).unwrap_or(zero)
+}
+
+/// Whether a pre-auth can still be completed: approved, and nothing (completion or
+/// cancel, approved or unresolved) has happened to it since.
+pub fn completable_after(orig: &TxnRow, after: &[Aftermath]) -> bool {
+    orig.state == TxnState::Approved && orig.kind == TxnKind::Trans(T::PreAuth) && after.is_empty()
+}
+
+/// Why a sale cannot go as asked: cash-back is cash handed over against a card
+/// payment; a QR payment has no card to take it from.
+pub fn check_sale(scenario: PayScenario, cashback: Option<Money>) -> Result<(), String> {
+    if cashback.is_some_and(|c| !c.is_zero()) && scenario != PayScenario::Card {
+        return Err("cash-back only on card: pay by card, or take the cash-back off".to_string());
+    }
+    Ok(())
+}
+
+/// The words a row is booked with when the terminal approved it for an amount that
+/// does not read as money: it stays unknown until a person settles it.
+pub const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
+
+/// Whether no query can settle `row` and a person must (`till resolve`): the terminal
+/// approved it, for an amount nobody can read. For what screens and commands say only;
+/// the lane decides from the terminal's answer, not from these words.
+pub fn needs_person(row: &TxnRow) -> bool {
+    row.state == TxnState::Unknown
+        && row
+            .response_msg
+            .as_deref()
+            .is_some_and(|m| m.starts_with(AMOUNT_UNREADABLE))
 }
 
 /// Whether a request of this kind names an amount on the wire (and so may be approved
@@ -120,7 +170,7 @@ pub fn check(
         ));
     }
     let settled_in = (orig.batch != open_batch).then_some(orig.batch);
-    let mut later = follow_ups(orig, rows);
+    let later: Vec<&TxnRow> = follow_ups(orig, rows).collect();
     match kind {
         // A void or cancel gives back an untouched payment of the open batch.
         TxnKind::Trans(T::Void | T::PreAuthCancel | T::CompletionCancel) => {
@@ -129,7 +179,7 @@ pub fn check(
                     "order {name} was settled with batch {batch}; refund it instead"
                 ));
             }
-            if let Some(r) = later.find(|r| r.kind != TxnKind::TipAdjust) {
+            if let Some(r) = later.iter().find(|r| r.kind != TxnKind::TipAdjust) {
                 return Err(format!(
                     "order {name} already has a {} ({}); it can no longer be voided",
                     r.kind.name(),
@@ -143,15 +193,36 @@ pub fn check(
                     "order {name} was settled with batch {batch}; its tip can no longer change"
                 ));
             }
-            if let Some(r) = later.find(|r| r.kind == TxnKind::Trans(T::Void)) {
+            if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Void)) {
                 return Err(format!(
                     "order {name} already has a void ({}); its tip can no longer change",
                     r.order_no
                 ));
             }
+            // A refund gave back part of the tip in force: changing the tip now would
+            // give back more than moved (a cut) or charge a refunded sale again (a rise).
+            if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Refund)) {
+                return Err(format!(
+                    "order {name} has a refund ({}); its tip can no longer change",
+                    r.order_no
+                ));
+            }
+            // Until the terminal says which tip is in force, a second change could
+            // not be judged against it (nor its own lost answer).
+            if let Some(r) = later
+                .iter()
+                .find(|r| r.kind == TxnKind::TipAdjust && r.state != TxnState::Approved)
+            {
+                return Err(format!(
+                    "order {name} has a tip adjustment not known yet ({}); its tip can change once that is settled",
+                    r.order_no
+                ));
+            }
         }
         TxnKind::Trans(T::Completion) => {
-            if let Some(r) = later.next() {
+            if !completable_after(orig, &Aftermath::of_rows(name, rows))
+                && let Some(r) = later.first()
+            {
                 return Err(format!(
                     "pre-auth {name} already has a {} ({})",
                     r.kind.name(),
@@ -201,4 +272,143 @@ pub fn may_tip(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
         open_batch,
     )
     .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(minor: i64) -> Money {
+        Money::from_minor(minor, 2).expect("amount")
+    }
+
+    fn row(id: i64, kind: TxnKind, state: TxnState, minor: i64, orig: Option<&str>) -> TxnRow {
+        TxnRow {
+            id,
+            order_no: format!("L01-{id}"),
+            request_id: String::new(),
+            kind,
+            state,
+            amount: m(minor),
+            asked: m(minor),
+            tip: None,
+            cashback: None,
+            currency: "USD".into(),
+            orig_order_no: orig.map(String::from),
+            lane: "L01".into(),
+            scenario: None,
+            batch: 1,
+            created_at: String::new(),
+            sent_at: None,
+            updated_at: String::new(),
+            response_code: None,
+            response_msg: None,
+            trans_no: None,
+            trans_status: None,
+            brand: None,
+            card: None,
+            auth_code: None,
+            ref_no: None,
+            entry_mode: None,
+            raw: None,
+            via: super::super::Via::Lan,
+            terminal_sn: None,
+        }
+    }
+
+    /// A 10.00 sale with a 5.00 tip, approved, in batch 1.
+    fn tipped_sale() -> TxnRow {
+        let mut s = row(1, TxnKind::Trans(T::Sale), TxnState::Approved, 1000, None);
+        s.tip = Some(m(500));
+        s
+    }
+
+    fn follow(id: i64, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
+        row(id, kind, state, minor, Some("L01-1"))
+    }
+
+    #[test]
+    fn rules_refuse_a_tip_change_once_a_refund_counts() {
+        let sale = tipped_sale();
+        for state in [TxnState::Approved, TxnState::Unknown, TxnState::Pending] {
+            let rows = [follow(2, TxnKind::Trans(T::Refund), state, 1500)];
+            for tip in [100, 900] {
+                let why = check(TxnKind::TipAdjust, m(tip), &sale, &rows, 1)
+                    .expect_err("a refunded sale's tip is fixed");
+                assert_eq!(
+                    why,
+                    "order L01-1 has a refund (L01-2); its tip can no longer change"
+                );
+            }
+            assert!(!may_tip(&sale, &rows, 1));
+        }
+        // A declined refund gave nothing back.
+        let rows = [follow(
+            2,
+            TxnKind::Trans(T::Refund),
+            TxnState::Declined,
+            1500,
+        )];
+        assert!(check(TxnKind::TipAdjust, m(100), &sale, &rows, 1).is_ok());
+    }
+
+    #[test]
+    fn rules_take_one_tip_change_at_a_time() {
+        let sale = tipped_sale();
+        let rows = [follow(2, TxnKind::TipAdjust, TxnState::Unknown, 100)];
+        let why = check(TxnKind::TipAdjust, m(200), &sale, &rows, 1).expect_err("one at a time");
+        assert!(
+            why.contains("tip adjustment not known yet (L01-2)"),
+            "{why}"
+        );
+        let rows = [follow(2, TxnKind::TipAdjust, TxnState::Approved, 100)];
+        assert!(check(TxnKind::TipAdjust, m(200), &sale, &rows, 1).is_ok());
+    }
+
+    #[test]
+    fn rules_refund_at_most_the_lower_tip_while_an_adjustment_is_unknown() {
+        let sale = tipped_sale();
+        assert_eq!(refundable(&sale, &[]), m(1500));
+        // Cut to 1.00 or not: until known, 11.00 is all that surely moved.
+        let rows = [follow(2, TxnKind::TipAdjust, TxnState::Unknown, 100)];
+        assert_eq!(refundable(&sale, &rows), m(1100));
+        // Raised to 9.00 or not: 15.00 surely moved.
+        let rows = [follow(2, TxnKind::TipAdjust, TxnState::Unknown, 900)];
+        assert_eq!(refundable(&sale, &rows), m(1500));
+        let rows = [
+            follow(2, TxnKind::TipAdjust, TxnState::Approved, 900),
+            follow(3, TxnKind::Trans(T::Refund), TxnState::Unknown, 400),
+        ];
+        assert_eq!(refundable(&sale, &rows), m(1500));
+        assert_eq!(effective_tip(&sale, &rows), 900);
+        let rows = [follow(2, TxnKind::Trans(T::Void), TxnState::Unknown, 1500)];
+        assert_eq!(refundable(&sale, &rows), m(0));
+    }
+
+    #[test]
+    fn rules_screens_and_lane_agree_on_what_is_left() {
+        let sale = tipped_sale();
+        let rows = [
+            follow(2, TxnKind::TipAdjust, TxnState::Approved, 200),
+            follow(3, TxnKind::Trans(T::Refund), TxnState::Approved, 300),
+            follow(4, TxnKind::Trans(T::Refund), TxnState::Unknown, 100),
+            follow(5, TxnKind::Trans(T::Refund), TxnState::Declined, 700),
+        ];
+        let after = Aftermath::of_rows(&sale.order_no, &rows);
+        assert_eq!(refundable_after(&sale, &after), m(800));
+        assert_eq!(refundable(&sale, &rows), m(800));
+        assert!(check(TxnKind::Trans(T::Refund), m(800), &sale, &rows, 1).is_ok());
+        assert!(check(TxnKind::Trans(T::Refund), m(801), &sale, &rows, 1).is_err());
+    }
+
+    #[test]
+    fn rules_give_cash_back_on_card_only() {
+        assert!(check_sale(PayScenario::Card, Some(m(2000))).is_ok());
+        assert!(check_sale(PayScenario::CustomerScansQr, None).is_ok());
+        assert!(check_sale(PayScenario::CustomerScansQr, Some(m(0))).is_ok());
+        for qr in [PayScenario::CustomerScansQr, PayScenario::MerchantScansQr] {
+            let why = check_sale(qr, Some(m(2000))).expect_err("no cash-back on QR");
+            assert!(why.starts_with("cash-back only on card"), "{why}");
+        }
+    }
 }

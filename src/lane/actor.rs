@@ -14,8 +14,8 @@ use super::options::SaleOptions;
 use super::owner::LaneOwner;
 use crate::cloud::{CloudClient, Terminal, system_clock};
 use crate::ecr::{
-    Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, names_other_order,
-    outcome_for, query_verdict, tip_verdict,
+    Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, moved_tip,
+    names_other_order, outcome_for, query_verdict, tip_verdict,
 };
 use crate::journal::{
     Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via, rules,
@@ -314,9 +314,10 @@ impl Actor {
     fn emit_unresolved(&self) {
         match self.journal.unresolved_on(&self.settings.lane_id) {
             Ok(rows) => {
+                // Not those left for a person (see `final_record`).
                 let by_query = rows
                     .iter()
-                    .filter(|r| resolvable_by_query(&r.kind))
+                    .filter(|r| self.resolving.contains_key(&r.order_no))
                     .map(|r| r.order_no.clone())
                     .collect();
                 let orders = rows.into_iter().map(|r| r.order_no).collect();
@@ -1096,7 +1097,10 @@ impl Actor {
     }
 
     /// What a final answer records; an approval books the amount the terminal says
-    /// moved, which may differ from the amount asked (a partial approval).
+    /// moved, which may differ from the amount asked (a partial approval), and the tip
+    /// it says moved (a customer may add one on its screen). An approval whose amount
+    /// cannot be read is booked unknown, never as the amount asked, and is not queried
+    /// again (`record`): the terminal would answer the same, so a person settles it.
     fn final_record(
         &self,
         order_no: &str,
@@ -1108,15 +1112,35 @@ impl Actor {
         if state == TxnState::Approved
             && let Some(reply) = reply
             && let Ok(Some(row)) = self.journal.find(order_no)
-            && rules::asks_amount(row.kind)
         {
-            rec.amount = moved_amount(reply, row.asked);
+            let amount = match rules::asks_amount(row.kind) {
+                true => moved_amount(reply, row.asked),
+                false => Ok(None),
+            };
+            let tip = match row.kind.is_sale() {
+                // A zero tip where none was asked is no news.
+                true => moved_tip(reply, row.asked.exponent())
+                    .map(|t| t.filter(|t| !t.is_zero() || row.tip.is_some())),
+                false => Ok(None),
+            };
+            match (amount, tip) {
+                (Ok(amount), Ok(tip)) => (rec.amount, rec.tip) = (amount, tip),
+                (Err(e), _) | (_, Err(e)) => {
+                    rec.state = TxnState::Unknown;
+                    rec.response_msg = Some(format!("{}: {e}", rules::AMOUNT_UNREADABLE));
+                }
+            }
         }
         rec
     }
 
-    /// Writes a final state and tells the world.
+    /// Writes a final state (or what `final_record` left unknown for a person) and
+    /// tells the world.
     fn record(&mut self, order_no: &str, rec: &OutcomeRecord, why: &str, reply: Option<Reply>) {
+        let why = match rec.state {
+            TxnState::Unknown => rec.response_msg.as_deref().unwrap_or(why),
+            _ => why,
+        };
         match self.journal.record_outcome(order_no, rec, why) {
             Ok(row) => {
                 tracing::info!(%order_no, state = row.state.name(), %why, "outcome recorded");
@@ -1201,6 +1225,7 @@ fn record_of(state: TxnState, reply: Option<&Reply>, raw: Option<String>) -> Out
     OutcomeRecord {
         state,
         amount: None,
+        tip: None,
         response_code: reply.response_code.clone(),
         response_msg: Some(reply.message().to_string()).filter(|m| !m.is_empty()),
         trans_no: biz.trans_no.clone(),

@@ -54,6 +54,14 @@ pub struct Faults {
     /// Close the connection with this reason (a close frame, at most 123 bytes) right
     /// after a pay.order arrives; the payment still completes and its money moves.
     pub close_after_order: Option<String>,
+    /// On a sale sent with `on_screen_tip`, the customer picks this tip (minor units)
+    /// on the terminal's screen: it moves, and answers name it in `tip_amount`.
+    pub on_screen_tip_minor: Option<i64>,
+    /// Approvals and query answers carry this text as `order_amount` instead of the
+    /// amount (e.g. "5,00"); the money still moves as asked.
+    pub amount_text: Option<String>,
+    /// Query answers leave out `tip_amount`.
+    pub query_omits_tip: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -410,7 +418,11 @@ async fn card_flow(
     let hold = lock(&shared.faults).hold.unwrap_or_default();
     tokio::time::sleep(shared.cfg.card_delay + hold).await;
     let faults = lock(&shared.faults).clone();
-    let (answer, ledger) = lock(&shared.terminal).finish_order(&order_no, faults.decline_cents);
+    let (answer, ledger) = lock(&shared.terminal).finish_order(
+        &order_no,
+        faults.decline_cents,
+        faults.on_screen_tip_minor,
+    );
     write_ledger(&shared, &ledger);
     let frame = reply(&req, &topic, answer, &faults);
     if faults.noise_before_reply {
@@ -486,7 +498,17 @@ fn reply(req: &Map<String, Value>, topic: &str, answer: Answer, faults: &Faults)
         None => answer.msg,
     };
     env.insert("response_msg".into(), Value::String(msg));
-    if let Some(biz) = answer.biz {
+    if let Some(mut biz) = answer.biz {
+        if let Value::Object(map) = &mut biz {
+            if let Some(text) = &faults.amount_text
+                && map.contains_key("order_amount")
+            {
+                map.insert("order_amount".into(), Value::String(text.clone()));
+            }
+            if faults.query_omits_tip && Topic::parse(topic) == Some(Topic::PayQuery) {
+                map.remove("tip_amount");
+            }
+        }
         let biz = match biz {
             Value::Object(_) if faults.biz_data_as_string => Value::String(biz.to_string()),
             other => other,
@@ -600,6 +622,9 @@ pub struct SimArgs {
     /// Close the connection with this reason right after a pay.order arrives.
     #[arg(long)]
     pub close_after_order: Option<String>,
+    /// On a sale sent with on_screen_tip, the customer adds this tip (minor units).
+    #[arg(long, value_name = "MINOR")]
+    pub customer_tip: Option<i64>,
     /// Append money that really moved to this file (JSON lines).
     #[arg(long)]
     pub ledger: Option<PathBuf>,
@@ -659,6 +684,8 @@ impl SimArgs {
                 redeliver: self.redeliver,
                 reply_note: self.reply_note.clone(),
                 close_after_order: self.close_after_order.clone(),
+                on_screen_tip_minor: self.customer_tip,
+                ..Faults::default()
             },
             ledger: self.ledger.clone(),
             ping_every: (self.ping_secs > 0).then(|| Duration::from_secs(self.ping_secs)),

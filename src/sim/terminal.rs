@@ -84,6 +84,10 @@ struct Txn {
     consumed: i64,
     /// A cashier pressed cancel (pay.close) during the card flow.
     aborted: bool,
+    /// The register asked the terminal to offer the customer a tip.
+    on_screen_tip: bool,
+    /// Its tip was adjusted: answers name the tip even when it is zero.
+    tip_adjusted: bool,
     response: Option<(&'static str, String)>,
 }
 
@@ -241,6 +245,8 @@ impl Terminal {
                 batch: self.batch,
                 consumed: 0,
                 aborted: false,
+                on_screen_tip: on_screen_tip(biz),
+                tip_adjusted: false,
                 response: None,
             },
         );
@@ -248,11 +254,20 @@ impl Terminal {
     }
 
     /// Ends the card flow: approved, declined by the rule, or cancelled by a close.
+    /// On a sale that offered the customer a tip, `customer_tip` is the one they chose
+    /// on the screen (it replaces any tip the register sent).
     pub fn finish_order(
         &mut self,
         order_no: &str,
         decline_cents: Option<u32>,
+        customer_tip: Option<i64>,
     ) -> (Answer, Vec<LedgerEntry>) {
+        if let Some(t) = self.txns.get_mut(order_no)
+            && let Some(tip) = customer_tip.filter(|_| t.on_screen_tip)
+            && matches!(t.trans_type, TransType::Sale | TransType::CashbackSale)
+        {
+            t.tip = tip;
+        }
         let Some(txn) = self.txns.get(order_no).cloned() else {
             return (Answer::err("107", "Order does not exist"), vec![]);
         };
@@ -366,7 +381,7 @@ impl Terminal {
             let mut put = |k: &str, v: String| {
                 map.insert(k.to_string(), Value::String(v));
             };
-            if t.tip > 0 {
+            if t.tip > 0 || t.tip_adjusted {
                 put("tip_amount", self.fmt(t.tip));
             }
             if t.cashback > 0 {
@@ -432,6 +447,7 @@ impl Terminal {
         }
         let delta = tip - t.tip;
         t.tip = tip;
+        t.tip_adjusted = true;
         let entry = LedgerEntry {
             merchant_order_no: order_no.clone(),
             trans_type: "tip-adjust".into(),
@@ -473,6 +489,16 @@ impl Terminal {
         }));
         self.batch += 1;
         answer
+    }
+}
+
+/// Whether a request asks the terminal to offer a tip: `on_screen_tip` true, as a
+/// boolean or as text.
+fn on_screen_tip(biz: &Map<String, Value>) -> bool {
+    match biz.get("on_screen_tip") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
     }
 }
 

@@ -62,21 +62,13 @@ pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>
             .take(CANDIDATES)
             .collect()
     };
-    let voided = |after: &[Aftermath]| after.contains(&Aftermath::Voided);
     let refundable = find(&m.refund.orig.text, None, &|r, after| {
-        let refunded: i64 = after
-            .iter()
-            .map(|a| match a {
-                Aftermath::Refunded(sum) => sum.minor(),
-                _ => 0,
-            })
-            .sum();
-        rules::refund_kind(r.kind).is_some() && !voided(after) && refunded < r.amount.minor()
+        !rules::refundable_after(r, after).is_zero()
     });
     let completable = find(
         &m.sale.orig.text,
         Some(TxnKind::Trans(TransType::PreAuth)),
-        &|_, after| !voided(after) && !after.iter().any(|a| matches!(a, Aftermath::Completed(_))),
+        &rules::completable_after,
     );
     (refundable, completable)
 }

@@ -1347,7 +1347,7 @@ mod tests {
                 .error
                 .as_deref()
                 .unwrap()
-                .contains("cash-back needs a card")
+                .contains("cash-back only on card")
         );
     }
 

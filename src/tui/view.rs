@@ -324,7 +324,12 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     {
         lines.push(Line::from(Span::styled(msg.as_str(), theme.muted)));
     }
-    if matches!(row.state, TxnState::Unknown | TxnState::Pending) {
+    if crate::journal::rules::needs_person(row) {
+        lines.push(Line::from(Span::styled(
+            "Do not charge again: check the receipt; a supervisor settles it (till resolve)",
+            theme.warning,
+        )));
+    } else if matches!(row.state, TxnState::Unknown | TxnState::Pending) {
         lines.push(Line::from(Span::styled(
             "Do not charge again: check the terminal's screen or receipt; till keeps asking",
             theme.warning,

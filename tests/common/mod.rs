@@ -15,6 +15,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use till::ecr::DeviceInfo;
 use till::journal::{BatchSel, Journal, TxnRow, TxnState};
 use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, Settings};
 use till::link::{Endpoint, Link, LinkConfig, LinkEvent};
@@ -43,6 +44,8 @@ pub struct Rig {
     pub lane: LaneHandle,
     pub events: UnboundedReceiver<Event>,
     pub task: tokio::task::JoinHandle<()>,
+    /// What the terminal said of itself at init.
+    pub device: Option<DeviceInfo>,
 }
 
 pub fn ledger_path(dir: &Path) -> PathBuf {
@@ -102,6 +105,7 @@ impl Rig {
             lane,
             events,
             task,
+            device: None,
         };
         rig.wait_link_up().await;
         rig
@@ -122,8 +126,12 @@ impl Rig {
 
     /// Up and identified: the terminal answered init, so a payment may go.
     pub async fn wait_link_up(&mut self) {
-        self.wait_for(|e| matches!(e, Event::Link(LinkNews::Device(_))))
+        let said = self
+            .wait_for(|e| matches!(e, Event::Link(LinkNews::Device(_))))
             .await;
+        if let Event::Link(LinkNews::Device(device)) = said {
+            self.device = Some(device);
+        }
     }
 
     /// Waits for the final row of an order.

@@ -406,7 +406,7 @@ fn since_short(a: &Aftermath) -> String {
         Aftermath::Voided => "voided".into(),
         Aftermath::TipAdjusted(m) => format!("tip {m}"),
         Aftermath::Completed(m) => format!("done {m}"),
-        Aftermath::Unresolved(_) => "unres.".into(),
+        Aftermath::Unresolved(..) => "unres.".into(),
     }
 }
 

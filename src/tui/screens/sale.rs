@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::*;
 use crate::ecr::{PayScenario, TransType};
+use crate::journal::rules;
 use crate::lane::PayRequest;
 use crate::money::{Money, format_minor};
 use crate::tui::model::*;
@@ -118,8 +119,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         return vec![];
     };
     let cashback = f.cashback.money(exp);
-    if cashback.is_some() && f.scenario != PayScenario::Card {
-        f.error = Some("cash-back needs a card: pick Card, or clear the cash-back".into());
+    if let Err(why) = rules::check_sale(f.scenario, cashback) {
+        f.error = Some(why);
         f.focus = SaleField::Cashback;
         return vec![];
     }
