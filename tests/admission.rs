@@ -148,7 +148,12 @@ fn settled_sales_are_refunded_not_voided_or_tipped() {
     let dir = tempfile::tempdir().unwrap();
     let mut j = Journal::open(dir.path()).unwrap();
     let s = sale(&mut j, 1000);
-    j.close_batch("{}").unwrap();
+    let close = book(
+        &mut j,
+        req(TxnKind::BatchClose, None, None),
+        TxnState::Approved,
+    );
+    j.close_batch(&close.order_no, "{}").unwrap();
     let on = |kind, amount| req(kind, amount, Some(&s.order_no));
     assert!(refused(&mut j, on(TxnKind::Trans(T::Void), None)).contains("settled with batch 1"));
     assert!(refused(&mut j, on(TxnKind::TipAdjust, Some(100))).contains("settled with batch 1"));

@@ -235,7 +235,7 @@ fn reports_refundable_amounts_and_batches() {
     assert_eq!(j.refundable("S4").unwrap(), Some(m(0)), "declined");
     assert_eq!(j.refundable("NOPE").unwrap(), None);
 
-    let report = j.report(BatchSel::Open).unwrap();
+    let report = j.report(BatchSel::Open("L01")).unwrap();
     let kind = |name: &str| {
         report
             .per_kind
@@ -261,10 +261,17 @@ fn reports_refundable_amounts_and_batches() {
     assert_eq!(brand("Mastercard"), Some(0));
     assert_eq!(brand("Visa"), Some(3400));
 
-    let closed = j.close_batch(r#"{"biz_data":{"batch_no":"1"}}"#).unwrap();
+    let settled = OutcomeRecord {
+        state: TxnState::Approved,
+        ..OutcomeRecord::default()
+    };
+    record(&mut j, new("B1", TxnKind::BatchClose, 0, None), &settled);
+    let closed = j
+        .close_batch("B1", r#"{"biz_data":{"batch_no":"1"}}"#)
+        .unwrap();
     assert_eq!(closed.net_minor, 3400);
-    assert!(j.rows(BatchSel::Open).unwrap().is_empty());
-    assert_eq!(j.rows(BatchSel::Number(1)).unwrap().len(), 8);
+    assert!(j.rows(BatchSel::Open("L01")).unwrap().is_empty());
+    assert_eq!(j.rows(BatchSel::Number(1)).unwrap().len(), 9);
     let batches = j.batches().unwrap();
     assert_eq!(batches.len(), 2);
     assert!(batches[1].closed_at.is_some() && batches[0].closed_at.is_none());

@@ -128,7 +128,7 @@ async fn a_hangup_mid_sale_waits_for_the_answer_and_records_it() {
     signal(&s, "-HUP");
     assert_eq!(s.exit_code().await, 0);
     let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
-    let rows = journal.rows(till::journal::BatchSel::Open).unwrap();
+    let rows = journal.rows(till::journal::BatchSel::Open("L01")).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0].state,
