@@ -161,7 +161,8 @@ async fn the_cli_and_the_screen_share_one_journal() {
         .unwrap()
         .to_string();
 
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    // The command line's lane: the batch is the lane's.
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("TILL_LANE", "C01")]);
     s.wait_for("UP").await;
     s.keys("\x1bOQ"); // F2
     s.keys("4466\r");
