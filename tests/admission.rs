@@ -150,7 +150,12 @@ fn settled_sales_are_refunded_not_voided_or_tipped() {
     let dir = tempfile::tempdir().unwrap();
     let mut j = Journal::open(dir.path()).unwrap();
     let s = sale(&mut j, 1000);
-    j.close_batch("{}").unwrap();
+    let close = book(
+        &mut j,
+        req(TxnKind::BatchClose, None, None),
+        TxnState::Approved,
+    );
+    j.close_batch(&close.order_no, "{}").unwrap();
     let on = |kind, amount| req(kind, amount, Some(&s.order_no));
     assert!(refused(&mut j, on(TxnKind::Trans(T::Void), None)).contains("settled with batch 1"));
     assert!(refused(&mut j, on(TxnKind::TipAdjust, Some(100))).contains("settled with batch 1"));
@@ -312,4 +317,59 @@ fn an_original_never_seen_is_allowed_through_the_cloud_only() {
         ..req(TxnKind::Trans(T::Refund), Some(100), Some("X9-ELSEWHERE-2"))
     });
     assert!(matches!(next, Err(Refused::Unresolved(_))), "{next:?}");
+}
+
+#[test]
+fn a_lanes_close_settles_its_own_batch_and_a_close_of_every_terminal_settles_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let on = |lane: &str, r: Request| Request {
+        lane: lane.into(),
+        ..r
+    };
+    let sale_on = |j: &mut Journal, lane, minor| {
+        book(
+            j,
+            on(lane, req(TxnKind::Trans(T::Sale), Some(minor), None)),
+            TxnState::Approved,
+        )
+    };
+    sale_on(&mut j, "L01", 1000);
+    let theirs = sale_on(&mut j, "L02", 2000);
+    let close = book(
+        &mut j,
+        on("L01", req(TxnKind::BatchClose, None, None)),
+        TxnState::Approved,
+    );
+    assert_eq!(
+        j.close_batch(&close.order_no, "{}").unwrap().net_minor,
+        1000
+    );
+    // L02's sale is still in its lane's open batch: voided, not refunded.
+    assert_eq!(j.open_batch("L02").unwrap(), theirs.batch);
+    let void = on(
+        "L02",
+        req(TxnKind::Trans(T::Void), None, Some(&theirs.order_no)),
+    );
+    book(&mut j, void, TxnState::Approved);
+
+    // Every terminal's batch closed through the cloud closes every lane's.
+    sale_on(&mut j, "L01", 500);
+    let all = Request {
+        via: Via::Cloud,
+        terminal_sn: Some("all".into()),
+        ..on("L01", req(TxnKind::BatchClose, None, None))
+    };
+    let all = book(&mut j, all, TxnState::Approved);
+    assert_eq!(j.close_batch(&all.order_no, "{}").unwrap().net_minor, 500);
+    let theirs_closed = j
+        .batches()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.number == theirs.batch)
+        .unwrap();
+    assert!(theirs_closed.closed_at.is_some());
+    let (totals, _) = j.batch_close_record(theirs.batch).unwrap().unwrap();
+    assert!(totals.contains("\"net_minor\":0"), "{totals}");
+    assert_ne!(j.open_batch("L02").unwrap(), theirs.batch);
 }

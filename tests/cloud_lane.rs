@@ -231,7 +231,7 @@ async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     assert_eq!(gateway.methods_asked(), ["order.refund.submit"]);
     let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
     let row = journal
-        .rows(till::journal::BatchSel::Open)
+        .rows(till::journal::BatchSel::Open("L01"))
         .unwrap()
         .into_iter()
         .find(|r| r.orig_order_no.as_deref() == Some("X9-ELSEWHERE-7"))

@@ -243,7 +243,7 @@ fn reports_refundable_amounts_and_batches() {
     assert_eq!(j.refundable("S4").unwrap(), Some(m(0)), "declined");
     assert_eq!(j.refundable("NOPE").unwrap(), None);
 
-    let report = j.report(BatchSel::Open).unwrap();
+    let report = j.report(BatchSel::Open("L01")).unwrap();
     let kind = |name: &str| {
         report
             .per_kind
@@ -269,10 +269,17 @@ fn reports_refundable_amounts_and_batches() {
     assert_eq!(brand("Mastercard"), Some(0));
     assert_eq!(brand("Visa"), Some(3400));
 
-    let closed = j.close_batch(r#"{"biz_data":{"batch_no":"1"}}"#).unwrap();
+    let settled = OutcomeRecord {
+        state: TxnState::Approved,
+        ..OutcomeRecord::default()
+    };
+    record(&mut j, new("B1", TxnKind::BatchClose, 0, None), &settled);
+    let closed = j
+        .close_batch("B1", r#"{"biz_data":{"batch_no":"1"}}"#)
+        .unwrap();
     assert_eq!(closed.net_minor, 3400);
-    assert!(j.rows(BatchSel::Open).unwrap().is_empty());
-    assert_eq!(j.rows(BatchSel::Number(1)).unwrap().len(), 8);
+    assert!(j.rows(BatchSel::Open("L01")).unwrap().is_empty());
+    assert_eq!(j.rows(BatchSel::Number(1)).unwrap().len(), 9);
     let batches = j.batches().unwrap();
     assert_eq!(batches.len(), 2);
     assert!(batches[1].closed_at.is_some() && batches[0].closed_at.is_none());
@@ -300,4 +307,104 @@ fn wal_and_full_sync_are_in_force_and_newer_files_are_refused() {
         matches!(err, JournalError::TooNew { found: 99, .. }),
         "{err}"
     );
+}
+
+/// Leaves the journal in `dir` as a release before batches were per lane left it: one
+/// closed batch 1 holding `settled` (every lane's), one open batch 2 holding the rest
+/// (none, maybe), no lane on batches, schema v6.
+fn as_older_release(dir: &std::path::Path, settled: &[&str]) {
+    let conn = rusqlite::Connection::open(dir.join("till.db")).unwrap();
+    let settled = settled
+        .iter()
+        .map(|o| format!("'{o}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    conn.execute_batch(&format!(
+        "DROP INDEX batch_open_lane;
+         DELETE FROM batch;
+         INSERT INTO batch (number, opened_at, closed_at, journal_totals, terminal_reply)
+            VALUES (1, '2026-01-01T00:00:00.000Z', '2026-01-01T10:00:00.000Z', '{{}}', '{{}}');
+         INSERT INTO batch (number, opened_at) VALUES (2, '2026-01-01T10:00:00.000Z');
+         UPDATE txn SET batch = CASE WHEN order_no IN ({settled}) THEN 1 ELSE 2 END;
+         ALTER TABLE batch DROP COLUMN lane;
+         PRAGMA user_version = 6;"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn an_older_journal_splits_its_open_batch_per_lane_and_keeps_closed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let sale = |order: &str, lane: &str, minor| NewTxn {
+        lane: lane.into(),
+        ..new(order, TxnKind::Trans(TransType::Sale), minor, None)
+    };
+    for (order, lane, minor) in [
+        ("OLD-1", "L01", 700),
+        ("OLD-2", "L02", 300),
+        // L02's row comes first in the open batch: L02 keeps its number.
+        ("NEW-2", "L02", 2000),
+        ("NEW-1", "L01", 1000),
+        ("NEW-3", "L02", 500),
+    ] {
+        record(&mut j, sale(order, lane, minor), &approved("Visa"));
+    }
+    drop(j);
+    as_older_release(dir.path(), &["OLD-1", "OLD-2"]);
+
+    let mut j = Journal::open(dir.path()).unwrap();
+    let batches: Vec<_> = j
+        .batches()
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.number, b.lane, b.closed_at.is_some(), b.count))
+        .collect();
+    assert_eq!(
+        batches,
+        [
+            (3, Some("L01".to_string()), false, 1),
+            (2, Some("L02".to_string()), false, 2),
+            (1, None, true, 2),
+        ]
+    );
+    assert_eq!(j.open_batch("L02").unwrap(), 2);
+    assert_eq!(j.open_batch("L01").unwrap(), 3);
+    assert_eq!(j.report(BatchSel::Number(1)).unwrap().net_minor, 1000);
+    assert_eq!(j.report(BatchSel::Open("L01")).unwrap().net_minor, 1000);
+    assert_eq!(j.report(BatchSel::Open("L02")).unwrap().net_minor, 2500);
+    // The totals kept per batch follow the rows that moved.
+    let kept = |j: &Journal, n| {
+        j.report_batches((n, n), 0, till::journal::Source::Totals)
+            .unwrap()
+    };
+    assert_eq!(kept(&j, 2).net_minor, 2500);
+    assert_eq!(kept(&j, 3).net_minor, 1000);
+
+    // L01's close closes L01's batch only; the next batch number is the journal's next.
+    let settled = OutcomeRecord {
+        state: TxnState::Approved,
+        ..OutcomeRecord::default()
+    };
+    record(
+        &mut j,
+        NewTxn {
+            lane: "L01".into(),
+            ..new("CLOSE-1", TxnKind::BatchClose, 0, None)
+        },
+        &settled,
+    );
+    assert_eq!(j.close_batch("CLOSE-1", "{}").unwrap().net_minor, 1000);
+    assert_eq!(j.open_batch("L01").unwrap(), 4);
+    assert_eq!(j.rows(BatchSel::Open("L02")).unwrap().len(), 2);
+
+    // An older journal whose open batch is empty: each lane opens its own when asked.
+    let empty = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(empty.path()).unwrap();
+    record(&mut j, sale("OLD-9", "L01", 100), &approved("Visa"));
+    drop(j);
+    as_older_release(empty.path(), &["OLD-9"]);
+    let j = Journal::open(empty.path()).unwrap();
+    assert_eq!(j.batches().unwrap().len(), 1);
+    assert_eq!(j.open_batch("L02").unwrap(), 2);
 }

@@ -228,7 +228,7 @@ async fn every_topic_against_the_simulator() {
     assert_eq!(rig.done(&b).await.state, TxnState::Approved);
     assert_eq!(
         rig.journal()
-            .rows(till::journal::BatchSel::Open)
+            .rows(till::journal::BatchSel::Open("T01"))
             .unwrap()
             .len(),
         0

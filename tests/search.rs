@@ -971,3 +971,16 @@ fn a_range_report_counts_as_the_batch_reports_do() {
         .count();
     assert_eq!(day.rows, want);
 }
+
+#[test]
+fn a_batch_opened_after_an_archive_is_numbered_above_the_archived_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = generate(
+        dir.path(),
+        &spec(200, 4, "2025-07-01T00:00:00Z", "2025-08-01T00:00:00Z"),
+    )
+    .unwrap();
+    let done = j.archive("2026-01-01T00:00:00Z").unwrap();
+    assert_eq!(done.batches, [1, 2, 3, 4]);
+    assert_eq!(j.open_batch("L01").unwrap(), 5);
+}

@@ -79,7 +79,7 @@ async fn a_batch_close_settled_by_hand_closes_the_journals_batch() {
     let batches = j.batches().unwrap();
     assert_eq!(batches.len(), 2, "{batches:?}");
     assert!(batches[1].closed_at.is_some(), "batch 1 closed");
-    assert!(j.rows(BatchSel::Open).unwrap().is_empty());
+    assert!(j.rows(BatchSel::Open("C01")).unwrap().is_empty());
     let (totals, reply) = j.batch_close_record(1).unwrap().unwrap();
     assert!(totals.contains("500"), "{totals}");
     assert!(reply.contains("settled_by_hand"), "{reply}");

@@ -580,7 +580,8 @@ fn closed_port_url() -> String {
 
 /// The screen at the PIN prompt of a void of `order`.
 async fn void_on_screen(d: &Path, url: &str, config: &str, order: &str) -> pty::Screen {
-    let mut s = pty::Screen::start_with(d, url, config, &[]);
+    // On the command line's lane: the Void screen offers its own lane's batch only.
+    let mut s = pty::Screen::start_with(d, url, config, &[("TILL_LANE", "C01")]);
     s.wait_for("UP").await;
     s.keys("\x1b[14~"); // F4
     s.wait_for("F4 Void").await;

@@ -128,7 +128,7 @@ async fn a_hangup_mid_sale_waits_for_the_answer_and_records_it() {
     signal(&s, "-HUP");
     assert_eq!(s.exit_code().await, 0);
     let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
-    let rows = journal.rows(till::journal::BatchSel::Open).unwrap();
+    let rows = journal.rows(till::journal::BatchSel::Open("L01")).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         rows[0].state,
@@ -161,7 +161,8 @@ async fn the_cli_and_the_screen_share_one_journal() {
         .unwrap()
         .to_string();
 
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    // The command line's lane: the batch is the lane's.
+    let mut s = Screen::start(dir.path(), &sim.url(), &[("TILL_LANE", "C01")]);
     s.wait_for("UP").await;
     s.keys("\x1bOQ"); // F2
     s.keys("4466\r");

@@ -2,7 +2,8 @@
 //! selling while another command runs. One owns the lane at a time; the other waits
 //! for it (saying so) or gives up without touching the owner's rows; the decision that
 //! money may move is made where the row is journaled. The simulator's ledger says
-//! what money really moved.
+//! what money really moved. Last, two lanes with a terminal each on one data dir: each
+//! closes its own batch.
 
 mod common;
 
@@ -283,4 +284,86 @@ async fn killed_owner_after_sending_is_settled_by_the_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_owner_after_the_answer_is_settled_by_the_next() {
     waiting_till_takes_over_after_kill_at("after-reply", true).await;
+}
+
+/// The net a simulated terminal's ledger says moved.
+fn ledger_net(sim_dir: &std::path::Path) -> i64 {
+    till::sim::net_by_order(&read_ledger(&ledger_path(sim_dir)).unwrap())
+        .values()
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lane_closes_its_own_batch_and_reports_its_own_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dir_1, dir_2) = (dir.path().join("sim-l01"), dir.path().join("sim-l02"));
+    std::fs::create_dir_all(&dir_1).unwrap();
+    std::fs::create_dir_all(&dir_2).unwrap();
+    let sim_1 = start_sim(&dir_1, Faults::default(), 0).await;
+    let sim_2 = start_sim(&dir_2, Faults::default(), 0).await;
+    let (url_1, url_2) = (sim_1.url(), sim_2.url());
+    let l01 = || {
+        let mut cmd = till(dir.path(), &url_1, QUICK);
+        cmd.env("TILL_LANE", "L01");
+        cmd
+    };
+    let l02 = || {
+        let mut cmd = till(dir.path(), &url_2, QUICK);
+        cmd.env("TILL_LANE", "L02");
+        cmd
+    };
+    let order = |out: &Run| {
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        out.json()["merchant_order_no"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    order(&run(l01(), &["sale", "10.00", "--json"]).await);
+    let tipped = order(&run(l02(), &["sale", "20.00", "--json"]).await);
+    let voided = order(&run(l02(), &["sale", "5.00", "--json"]).await);
+
+    // L01 settles its terminal: its batch holds its own sale only.
+    let close_1 = run(l01(), &["batch-close", "--json"]).await;
+    assert_eq!(close_1.code, 0, "{}\n{}", close_1.stdout, close_1.stderr);
+    let totals_1 = &close_1.json()["journal_totals"];
+    assert_eq!(totals_1["net"], "10.00", "{totals_1}");
+    assert_eq!(ledger_net(&dir_1), 1000);
+    assert_eq!(close_1.json()["terminal_reply"]["sale_amount"], "10.00");
+    let batch_1 = totals_1["batch"].as_i64().unwrap();
+
+    // L02's sales are still in its open batch, on its terminal and in the journal.
+    let tip = run(l02(), &["tip", &tipped, "2.00", "--json"]).await;
+    assert_eq!(tip.code, 0, "{}\n{}", tip.stdout, tip.stderr);
+    let void = run(l02(), &["void", &voided, "--json"]).await;
+    assert_eq!(void.code, 0, "{}\n{}", void.stdout, void.stderr);
+    let open_2 = run(l02(), &["report", "--json"]).await;
+    assert_eq!(open_2.code, 0, "{}", open_2.stderr);
+    assert_eq!(open_2.json()["net"], "22.00", "{}", open_2.stdout);
+    assert_eq!(ledger_net(&dir_2), 2200);
+
+    let close_2 = run(l02(), &["batch-close", "--json"]).await;
+    assert_eq!(close_2.code, 0, "{}\n{}", close_2.stdout, close_2.stderr);
+    let totals_2 = &close_2.json()["journal_totals"];
+    assert_eq!(totals_2["net"], "22.00", "{totals_2}");
+    assert_ne!(totals_2["batch"], batch_1);
+
+    // Each closed batch reports its own lane, read from either lane.
+    let report_1 = run(
+        l02(),
+        &["report", "--batch", &batch_1.to_string(), "--json"],
+    )
+    .await;
+    assert_eq!(report_1.json()["net"], "10.00", "{}", report_1.stdout);
+    let journal = Journal::open(&dir.path().join("data")).unwrap();
+    let lanes: Vec<_> = journal
+        .batches()
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.closed_at.is_some())
+        .map(|b| b.lane)
+        .collect();
+    assert_eq!(lanes, [Some("L02".to_string()), Some("L01".to_string())]);
+    sim_1.shutdown().await;
+    sim_2.shutdown().await;
 }

@@ -126,9 +126,10 @@ pub async fn discover(config: &Config, wait: Duration) -> Result<Report, Failure
     })
 }
 
-fn batch_sel(text: &str) -> Result<BatchSel, Failure> {
+/// `open` (the lane's open batch) or a batch number.
+fn batch_sel<'a>(text: &str, config: &'a Config) -> Result<BatchSel<'a>, Failure> {
     if text == "open" {
-        return Ok(BatchSel::Open);
+        return Ok(BatchSel::Open(&config.lane.value));
     }
     text.parse::<i64>().map(BatchSel::Number).map_err(|_| {
         Failure::new(
@@ -185,7 +186,7 @@ pub fn history(
             .map_err(search_failure)?;
         (page.rows, page.next)
     } else {
-        let sel = batch_sel(batch.unwrap_or("open"))?;
+        let sel = batch_sel(batch.unwrap_or("open"), config)?;
         (journal.rows(sel).map_err(journal_failure)?, None)
     };
     let order_nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
@@ -304,7 +305,7 @@ pub fn report(
         return Ok(range_output(&r, config, csv));
     }
     let report = journal
-        .report(batch_sel(batch.unwrap_or("open"))?)
+        .report(batch_sel(batch.unwrap_or("open"), config)?)
         .map_err(journal_failure)?;
     let human = if csv {
         let mut out = String::from("group,name,count,sum\n");

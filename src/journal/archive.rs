@@ -248,6 +248,13 @@ impl Journal {
              ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
             [],
         )?;
+        // A lane's open batch can be older than batches archived: new batch numbers
+        // go above these too (see `open_batch_in`).
+        tx.execute(
+            "INSERT INTO meta (key, value) SELECT 'archived_max_batch', MAX(number) FROM arc.batch WHERE true
+             ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [],
+        )?;
         tx.execute(
             &format!(
                 "DELETE FROM main.audit AS a WHERE a.order_no IN ({of_batches})

@@ -1,7 +1,8 @@
 //! A realistic journal written fast, for tests and benchmarks: `rows` rows spread
-//! evenly in time over `batches` closed batches (each ending in its batch close) and
-//! an empty open batch, mixing kinds, states, brands, lanes and cards the way a busy
-//! lane does, in one transaction with prepared statements. Deterministic per seed;
+//! evenly in time over `batches` closed batches (each ending in its batch close, every
+//! lane's rows together, as closed before batches were per lane; a lane opens its own
+//! batch when it first needs one), mixing kinds, states, brands, lanes and cards the
+//! way a busy lane does, in one transaction with prepared statements. Deterministic per seed;
 //! times are given, never read from the clock.
 
 use std::path::Path;
@@ -14,7 +15,7 @@ use super::{Journal, JournalError};
 #[derive(Clone, Debug)]
 pub struct Spec {
     pub rows: usize,
-    /// Closed batches; an open, empty one follows them.
+    /// Closed batches; the lanes open theirs after them.
     pub batches: usize,
     /// The first row's time; the rest follow evenly up to `end`.
     pub start: DateTime<Utc>,
@@ -54,7 +55,6 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
     let batches = spec.batches.clamp(1, rows);
     let span = (spec.end - spec.start).num_milliseconds().max(1);
     let tx = journal.conn.transaction()?;
-    tx.execute("DELETE FROM batch", [])?;
     {
         let mut txn = tx.prepare(
             "INSERT INTO txn (order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
@@ -191,10 +191,6 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
                 opened = closed;
             }
         }
-        tx.execute(
-            "INSERT INTO batch (number, opened_at) VALUES (?1, ?2)",
-            params![batches as i64 + 1, opened],
-        )?;
         for (ix, next) in seq.iter().enumerate() {
             tx.execute(
                 "INSERT INTO order_seq (lane, next) VALUES (?1, ?2)

@@ -299,15 +299,18 @@ pub struct AuditRow {
     pub why: String,
 }
 
+/// A batch: the open one of a lane, or one by its number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchSel {
-    Open,
+pub enum BatchSel<'a> {
+    Open(&'a str),
     Number(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchInfo {
     pub number: i64,
+    /// None: a batch closed before batches were per lane, holding every lane's rows.
+    pub lane: Option<String>,
     pub opened_at: String,
     pub closed_at: Option<String>,
     pub count: i64,
@@ -512,9 +515,16 @@ impl Journal {
         &self.path
     }
 
-    /// The number of the batch new rows go into.
-    pub fn open_batch(&self) -> Result<i64, JournalError> {
-        open_batch_in(&self.conn)
+    /// The number of the batch the lane's new rows go into. A lane that has none yet
+    /// (new, or last used before batches were per lane) opens one now.
+    pub fn open_batch(&self, lane: &str) -> Result<i64, JournalError> {
+        if let Some(number) = open_batch_of(&self.conn, lane)? {
+            return Ok(number);
+        }
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let number = open_batch_in(&tx, lane)?;
+        tx.commit()?;
+        Ok(number)
     }
 
     /// A new order number, `L01-KQXRT-1124-000042`: lane id, the journal's numbering
@@ -538,7 +548,7 @@ impl Journal {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let batch = open_batch_in(&tx)?;
+        let batch = open_batch_in(&tx, &txn.lane)?;
         let id = insert_pending(&tx, txn, batch, JOURNALED)?;
         commit(tx, &self.path)?;
         Ok(id)
@@ -593,7 +603,7 @@ impl Journal {
                 });
             }
         }
-        let batch = open_batch_in(&tx)?;
+        let batch = open_batch_in(&tx, &lane)?;
         let zero = Money::zero(req.exponent);
         let orig = match req.orig_order_no.as_deref() {
             Some(orig_no) => select(&tx, "WHERE order_no = ?1", [orig_no])?
@@ -613,7 +623,9 @@ impl Journal {
                 let related = select(&tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
                 // A void or cancel gives back what the original moved.
                 let amount = req.amount.unwrap_or(orig.amount);
-                rules::check(req.kind, amount, &orig, &related, batch).map_err(Refused::Rule)?;
+                // Whether the original is settled is up to its own lane's batch.
+                let its_open = open_batch_in(&tx, &orig.lane)?;
+                rules::check(req.kind, amount, &orig, &related, its_open).map_err(Refused::Rule)?;
                 amount
             }
             _ => {
@@ -792,7 +804,7 @@ impl Journal {
             // The terminal settled: the journal's batch closes with it, as if it had
             // answered, so its totals and what may be voided follow the terminal.
             let reply = serde_json::json!({ "settled_by_hand": who, "note": note }).to_string();
-            close_batch_in(&tx, &reply)?;
+            settle_in(&tx, order_no, &reply)?;
         }
         commit(tx, &self.path)?;
         self.get(order_no)
@@ -850,7 +862,7 @@ impl Journal {
 
     fn batch_number(&self, sel: BatchSel) -> Result<i64, JournalError> {
         match sel {
-            BatchSel::Open => self.open_batch(),
+            BatchSel::Open(lane) => self.open_batch(lane),
             BatchSel::Number(n) => {
                 let exists: Option<i64> = self
                     .conn
@@ -878,7 +890,8 @@ impl Journal {
     /// Every batch, newest first.
     pub fn batches(&self) -> Result<Vec<BatchInfo>, JournalError> {
         let mut stmt = self.conn.prepare(
-            "SELECT b.number, b.opened_at, b.closed_at, (SELECT COUNT(*) FROM txn t WHERE t.batch = b.number)
+            "SELECT b.number, b.opened_at, b.closed_at, (SELECT COUNT(*) FROM txn t WHERE t.batch = b.number),
+                b.lane
              FROM batch b ORDER BY b.number DESC",
         )?;
         let rows = stmt
@@ -888,6 +901,7 @@ impl Journal {
                     opened_at: r.get(1)?,
                     closed_at: r.get(2)?,
                     count: r.get(3)?,
+                    lane: r.get(4)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -900,13 +914,18 @@ impl Journal {
         Ok(BatchReport::of(batch, &rows))
     }
 
-    /// Closes the open batch after the terminal approved a batch close: stores the
-    /// journal's own totals beside the terminal's reply and opens the next batch.
-    pub fn close_batch(&mut self, terminal_reply: &str) -> Result<BatchReport, JournalError> {
+    /// Closes what the approved batch close `order_no` settled (see `settle_in`) after
+    /// the terminal answered: stores the journal's own totals beside the terminal's
+    /// reply and opens the lane's next batch. The report is of the row's lane.
+    pub fn close_batch(
+        &mut self,
+        order_no: &str,
+        terminal_reply: &str,
+    ) -> Result<BatchReport, JournalError> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let report = close_batch_in(&tx, terminal_reply)?;
+        let report = settle_in(&tx, order_no, terminal_reply)?;
         tx.commit()?;
         Ok(report)
     }
@@ -985,8 +1004,8 @@ fn create(dir: &Path, path: &Path) -> Result<(), JournalError> {
     named
 }
 
-/// WAL with synchronous FULL, the schema, the identity and an open batch: what every
-/// journal needs before its first row.
+/// WAL with synchronous FULL, the schema and the identity: what every journal needs
+/// before its first row (each lane opens its batch when it first needs one).
 fn prepare(conn: &mut Connection) -> Result<(), JournalError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -1005,12 +1024,6 @@ fn prepare(conn: &mut Connection) -> Result<(), JournalError> {
     tx.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('identity', ?1)",
         [new_identity()],
-    )?;
-    tx.execute(
-        "INSERT INTO batch (number, opened_at)
-         SELECT next, ?1 FROM (SELECT COALESCE(MAX(number), 0) + 1 AS next FROM batch)
-         WHERE NOT EXISTS (SELECT 1 FROM batch WHERE closed_at IS NULL)",
-        [now()],
     )?;
     tx.commit()?;
     Ok(())
@@ -1096,12 +1109,31 @@ fn next_order_no_in(
     Ok(format!("{lane}-{identity}-{day}-{next:06}"))
 }
 
-fn open_batch_in(conn: &Connection) -> Result<i64, JournalError> {
-    Ok(conn.query_row(
-        "SELECT number FROM batch WHERE closed_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?)
+/// The lane's open batch, if it has one.
+fn open_batch_of(conn: &Connection, lane: &str) -> Result<Option<i64>, JournalError> {
+    Ok(conn
+        .query_row(
+            "SELECT number FROM batch WHERE closed_at IS NULL AND lane = ?1",
+            [lane.trim().to_ascii_uppercase()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The lane's open batch, opened (inside the caller's write transaction) when it has
+/// none. Batch numbers are one sequence across lanes, above every batch archived.
+fn open_batch_in(tx: &rusqlite::Transaction, lane: &str) -> Result<i64, JournalError> {
+    if let Some(number) = open_batch_of(tx, lane)? {
+        return Ok(number);
+    }
+    tx.execute(
+        "INSERT INTO batch (number, opened_at, lane)
+         VALUES (1 + MAX(COALESCE((SELECT MAX(number) FROM batch), 0),
+                         COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_max_batch'), 0)),
+                 ?1, ?2)",
+        params![now(), lane.trim().to_ascii_uppercase()],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// The audit line of a row as it is journaled.
@@ -1182,23 +1214,54 @@ pub fn secs_since(rfc3339: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn close_batch_in(
+/// Closes what an approved batch close settled: the open batch of its lane, so the
+/// totals compare with that lane's terminal. A close of every terminal's batch through
+/// the cloud (`terminal_sn` "all") settled the terminals of the other lanes too: every
+/// open batch of the journal closes, each with its own lane's totals. Returns the
+/// report of the row's own lane.
+fn settle_in(
     tx: &rusqlite::Transaction,
+    order_no: &str,
     terminal_reply: &str,
 ) -> Result<BatchReport, JournalError> {
-    let batch = open_batch_in(tx)?;
+    let row = select(tx, "WHERE order_no = ?1", [order_no])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
+    if row.kind != TxnKind::BatchClose || row.state != TxnState::Approved {
+        return Err(JournalError::Invalid(format!(
+            "order {order_no} is no approved batch close"
+        )));
+    }
+    let report = close_batch_in(tx, &row.lane, terminal_reply)?;
+    if row.via == Via::Cloud && row.terminal_sn.as_deref() == Some("all") {
+        let others: Vec<String> = tx
+            .prepare("SELECT lane FROM batch WHERE closed_at IS NULL AND lane <> ?1")?
+            .query_map([row.lane.to_ascii_uppercase()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for lane in others {
+            close_batch_in(tx, &lane, terminal_reply)?;
+        }
+    }
+    Ok(report)
+}
+
+/// Closes the lane's open batch with its totals and the terminal's reply, and opens
+/// its next one.
+fn close_batch_in(
+    tx: &rusqlite::Transaction,
+    lane: &str,
+    terminal_reply: &str,
+) -> Result<BatchReport, JournalError> {
+    let batch = open_batch_in(tx, lane)?;
     let rows = select(tx, "WHERE batch = ?1 ORDER BY id", [batch])?;
     let report = BatchReport::of(batch, &rows);
     let totals = serde_json::to_string(&report).unwrap_or_default();
-    let at = now();
     tx.execute(
         "UPDATE batch SET closed_at = ?1, journal_totals = ?2, terminal_reply = ?3 WHERE number = ?4",
-        params![at, totals, mask_frame(terminal_reply), batch],
+        params![now(), totals, mask_frame(terminal_reply), batch],
     )?;
-    tx.execute(
-        "INSERT INTO batch (number, opened_at) VALUES (?1, ?2)",
-        params![batch + 1, at],
-    )?;
+    open_batch_in(tx, lane)?;
     Ok(report)
 }
 

@@ -175,6 +175,28 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (slot, batch)
     );
     ",
+    // v7: batches are per lane, numbered from one sequence across lanes. Closed batches
+    // keep no lane (NULL: every lane's rows, as they were settled). The one open batch
+    // is split: the lane of its first row keeps its number, each other lane gets the
+    // next numbers (in the order of its first row) with the same opening time, and its
+    // rows move there (the tally triggers mark their totals to count again, the outbox
+    // copies them again). An open batch without rows is dropped: a lane opens its own
+    // when it first needs one.
+    "
+    ALTER TABLE batch ADD COLUMN lane TEXT;
+    UPDATE batch SET lane = (SELECT upper(t.lane) FROM txn t WHERE t.batch = batch.number ORDER BY t.id LIMIT 1)
+        WHERE closed_at IS NULL;
+    INSERT INTO batch (number, opened_at, lane)
+        SELECT (SELECT MAX(number) FROM batch) + row_number() OVER (ORDER BY MIN(t.id)),
+               b.opened_at, upper(t.lane)
+        FROM txn t JOIN batch b ON b.number = t.batch AND b.closed_at IS NULL
+        WHERE upper(t.lane) <> b.lane
+        GROUP BY upper(t.lane);
+    UPDATE txn SET batch = (SELECT b.number FROM batch b WHERE b.closed_at IS NULL AND b.lane = upper(txn.lane))
+        WHERE batch IN (SELECT number FROM batch WHERE closed_at IS NULL);
+    DELETE FROM batch WHERE closed_at IS NULL AND lane IS NULL;
+    CREATE UNIQUE INDEX batch_open_lane ON batch(lane) WHERE closed_at IS NULL;
+    ",
 ];
 
 /// The first version with the report's totals (`rollup`).

@@ -10,9 +10,16 @@ use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnS
 pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
     let mut data = JournalData::default();
     let mut read = || -> Result<(), crate::journal::JournalError> {
-        data.open_rows = reader.rows(BatchSel::Open)?;
-        data.open_report = Some(reader.report(BatchSel::Open)?);
+        let lane = BatchSel::Open(&m.lane_id);
+        data.open_rows = reader.rows(lane)?;
+        data.open_report = Some(reader.report(lane)?);
+        // This lane's batches, and those closed before batches were per lane.
         data.batches = reader.batches()?;
+        data.batches.retain(|b| {
+            b.lane
+                .as_deref()
+                .is_none_or(|l| l.eq_ignore_ascii_case(&m.lane_id))
+        });
         if let Some(i) = m.batch.viewing {
             let closed: Vec<_> = data
                 .batches
