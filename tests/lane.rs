@@ -523,7 +523,7 @@ async fn websocket_pings_are_answered_while_idle() {
     })
     .await
     .unwrap();
-    let mut rig = Rig::with(dir, sim, |s| {
+    let rig = Rig::with(dir, sim, |s| {
         s.link.heartbeat_every = Duration::from_secs(60)
     })
     .await;

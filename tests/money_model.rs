@@ -9,6 +9,7 @@
 //!   that terminal is unresolved), and every final row agrees with that terminal;
 //! - refunds of an original never exceed what it captured plus its tip in force;
 //! - no order number is sent twice, to any terminal;
+//! - batches are per lane: a lane's batch holds its own rows only;
 //! - no row is settled by another terminal or lane (a row agrees with the terminal it
 //!   was sent to, and each lane's rows are its own).
 //!
@@ -26,7 +27,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use common::fast_settings;
 use till::ecr::{PayScenario, TransType};
-use till::journal::{BatchReport, Journal, TxnKind, TxnRow, TxnState, rules};
+use till::journal::{BatchReport, BatchSel, Journal, TxnKind, TxnRow, TxnState, rules};
 use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, PayRequest, SaleOptions};
 use till::money::Money;
 use till::sim::{Faults, LedgerEntry, Sim, SimConfig, SimHandle, read_ledger};
@@ -605,6 +606,34 @@ impl World {
                 ),
                 _ => {}
             }
+        }
+        // Batches are per lane: a lane's batch holds only its own rows, and a lane's
+        // close never closed another lane's batch.
+        for b in journal.batches().unwrap() {
+            let Some(lane) = &b.lane else { continue };
+            for row in journal.rows(BatchSel::Number(b.number)).unwrap() {
+                assert_eq!(
+                    &row.lane, lane,
+                    "step {step}: {} is in lane {lane}'s batch {}",
+                    row.order_no, b.number
+                );
+            }
+        }
+        for lane in LANES {
+            let open = journal.rows(BatchSel::Open(lane)).unwrap();
+            let closes = open
+                .iter()
+                .filter(|r| r.kind == TxnKind::BatchClose && r.state == TxnState::Approved)
+                .count();
+            assert_eq!(
+                closes,
+                0,
+                "step {step}: lane {lane}'s open batch holds its own close: {:?} {:?}",
+                journal.batches().unwrap(),
+                open.iter()
+                    .map(|r| (&r.order_no, r.kind, r.state, r.batch))
+                    .collect::<Vec<_>>()
+            );
         }
         // Per terminal, the journal's net equals its ledger, once nothing is open.
         for (t, terminal) in self.terminals.iter().enumerate() {

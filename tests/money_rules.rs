@@ -53,7 +53,11 @@ fn tip(orig: &TxnRow, minor: i64) -> PayRequest {
 fn nets(rig: &Rig) -> (i64, i64) {
     let ledger = read_ledger(&ledger_path(rig.dir.path())).unwrap();
     let terminal = net_by_order(&ledger).values().sum();
-    let journal = rig.journal().report(BatchSel::Open).unwrap().net_minor;
+    let journal = rig
+        .journal()
+        .report(BatchSel::Open("T01"))
+        .unwrap()
+        .net_minor;
     (terminal, journal)
 }
 

@@ -736,6 +736,18 @@ impl Journal {
         if current != rec.state || rec.state == TxnState::Unknown {
             audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
         }
+        if rec.state == TxnState::Approved {
+            let kind: String = tx.query_row(
+                "SELECT kind FROM txn WHERE order_no = ?1",
+                [order_no],
+                |r| r.get(0),
+            )?;
+            if kind == TxnKind::BatchClose.name() {
+                // The terminal settled: the batch closes with the approval, in one
+                // transaction, so no crash leaves an approved close beside an open batch.
+                settle_in(&tx, order_no, rec.raw.as_deref().unwrap_or("{}"))?;
+            }
+        }
         commit(tx, &self.path)?;
         self.get(order_no)
     }
@@ -1232,6 +1244,16 @@ fn settle_in(
         return Err(JournalError::Invalid(format!(
             "order {order_no} is no approved batch close"
         )));
+    }
+    let closed: bool = tx.query_row(
+        "SELECT closed_at IS NOT NULL FROM batch WHERE number = ?1",
+        [row.batch],
+        |r| r.get(0),
+    )?;
+    if closed {
+        // Settled already, with the approval itself: the same report again.
+        let rows = select(tx, "WHERE batch = ?1 ORDER BY id", [row.batch])?;
+        return Ok(BatchReport::of(row.batch, &rows));
     }
     let report = close_batch_in(tx, &row.lane, terminal_reply)?;
     if row.via == Via::Cloud && row.terminal_sn.as_deref() == Some("all") {

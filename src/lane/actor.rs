@@ -1145,7 +1145,7 @@ impl Actor {
             Ok(row) => {
                 tracing::info!(%order_no, state = row.state.name(), %why, "outcome recorded");
                 if row.kind == TxnKind::BatchClose && row.state == TxnState::Approved {
-                    self.close_batch(order_no, rec.raw.as_deref().unwrap_or("{}"));
+                    self.batch_closed(order_no);
                 }
                 let was_resolving = self.resolving.remove(order_no).is_some();
                 self.emit(Event::Done {
@@ -1166,9 +1166,10 @@ impl Actor {
         }
     }
 
-    /// The terminal settled the batch: the journal closes its own beside it.
-    fn close_batch(&mut self, order_no: &str, terminal_reply: &str) {
-        match self.journal.close_batch(order_no, terminal_reply) {
+    /// The terminal settled the batch and the journal closed its own with the approval:
+    /// its totals go out.
+    fn batch_closed(&mut self, order_no: &str) {
+        match self.journal.close_batch(order_no, "{}") {
             Ok(report) => self.emit(Event::BatchClosed { report }),
             Err(e) => {
                 tracing::error!("closing the batch in the journal: {e}");
