@@ -9,7 +9,7 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::mask::mask_pans;
+use crate::mask::mask_line;
 
 /// Starts file logging; the guard flushes on drop, so keep it for the process's life.
 /// A data dir that cannot be written is not fatal for logging: the journal's own open
@@ -42,7 +42,8 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
 
 /// The last guard before the file: every formatted line has its card numbers masked,
 /// whatever a log call forgot to mask (the formatter hands over one whole event per
-/// write, so a number is never split between two writes).
+/// write, so a number is never split between two writes). A frame logged whole is masked
+/// field by field, as in the wire log, so its references keep their digits.
 pub struct Masking<M>(pub M);
 
 impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Masking<M> {
@@ -58,7 +59,7 @@ pub struct MaskingWriter<W>(W);
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.0.write_all(mask_pans(&text).as_bytes())?;
+        self.0.write_all(mask_line(&text).as_bytes())?;
         Ok(buf.len())
     }
 

@@ -29,7 +29,7 @@ pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
 pub use search::{Page, Search, Term, parse_term};
 
 use crate::ecr::{PayScenario, TransType};
-use crate::mask::{mask_card_no, mask_frame, mask_pans};
+use crate::mask::{mask_card_no, mask_frame, mask_pans, mask_reference};
 use crate::money::Money;
 
 pub const FILE_NAME: &str = "till.db";
@@ -705,6 +705,10 @@ impl Journal {
             });
         }
         let masked = |v: &Option<String>| v.as_deref().map(|s| mask_pans(s).into_owned());
+        // References keep their digits (reconciliation needs them) unless a card number
+        // by issuer range is in them; the decoder masked them so already, this holds
+        // whatever the caller passed.
+        let reference = |v: &Option<String>| v.as_deref().map(|s| mask_reference(s).into_owned());
         tx.execute(
             "UPDATE txn SET state = ?1, updated_at = ?2,
                 response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
@@ -718,12 +722,12 @@ impl Journal {
                 now(),
                 rec.response_code,
                 masked(&rec.response_msg),
-                rec.trans_no,
+                reference(&rec.trans_no),
                 rec.trans_status,
                 rec.brand,
                 rec.card.as_deref().map(mask_card_no),
-                rec.auth_code,
-                rec.ref_no,
+                reference(&rec.auth_code),
+                reference(&rec.ref_no),
                 rec.entry_mode,
                 rec.raw.as_deref().map(mask_frame),
                 order_no,

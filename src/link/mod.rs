@@ -25,7 +25,7 @@ pub use crate::ecr::{Answer, Direction};
 pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target, located};
 
 use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
-use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans, mask_pans_owned};
+use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans_owned};
 
 type Ws = WebSocketStream<TcpStream>;
 type Connecting = Pin<Box<dyn Future<Output = Result<(Box<Ws>, Endpoint), ConnectError>> + Send>>;
@@ -229,6 +229,8 @@ impl Link {
     /// Every event leaves the link through here, and every text in it is masked: a
     /// close reason, an error or a terminal's message may carry a card number in any
     /// spelling, and these texts reach the screen, stderr, the journal and the log.
+    /// Frames are masked field by field (`mask_frame`), so references and our own ids
+    /// and timestamps keep their digits; free text by the PCI rule.
     fn emit(&mut self, event: LinkEvent) {
         let event = match event {
             LinkEvent::State(LinkState::Down { reason, retry_in }) => {
@@ -239,20 +241,20 @@ impl Link {
             }
             LinkEvent::Wire { dir, text } => LinkEvent::Wire {
                 dir,
-                text: mask_pans_owned(text),
+                text: mask_frame(&text),
             },
             LinkEvent::Answer(mut answer) => {
                 answer.why = mask_pans_owned(std::mem::take(&mut answer.why));
-                answer.raw = answer.raw.map(mask_pans_owned);
+                answer.raw = answer.raw.as_deref().map(mask_frame);
                 LinkEvent::Answer(answer)
             }
             LinkEvent::Stray { reply, raw, why } => LinkEvent::Stray {
                 reply,
-                raw: mask_pans_owned(raw),
+                raw: mask_frame(&raw),
                 why: mask_pans_owned(why),
             },
             LinkEvent::Malformed { text, error } => LinkEvent::Malformed {
-                text: mask_pans_owned(text),
+                text: mask_frame(&text),
                 error: mask_pans_owned(error),
             },
             other @ (LinkEvent::State(_)
@@ -672,9 +674,10 @@ impl Link {
             purpose,
             timeout,
         );
-        // Our own envelopes carry no card fields, but an order number a person typed or a
-        // timestamp can still be a Luhn-valid run: the text rule masks those.
-        let log_text = mask_pans(&frame).into_owned();
+        // Our own envelopes carry no card fields; masked field by field, our request id,
+        // timestamp and order number keep their digits and free text (a description a
+        // person typed) is masked by the PCI rule.
+        let log_text = mask_frame(&frame);
         let sent = self.send_text(frame, Some(log_text)).await;
         if let Err(SendError::NotConnected) = sent {
             self.pending.remove(request_id);

@@ -33,7 +33,28 @@ pub const MASKED_CARD: &str = "411111******1111";
 pub const PAN: &str = "4111111111111111";
 pub const PAN_SPACED: &str = "4111 1111 1111 1111";
 pub const PAN_DASHED: &str = "4111-1111-1111-1111";
-/// The `timestamp` of every frame when card numbers are not being planted.
+/// `PAN` in every spelling a card number may take in free text: separators of every
+/// kind and count, percent-encoded, and digits of other scripts (`every_spelling`).
+pub const PAN_SPELLINGS: [&str; 16] = [
+    "4111  1111   1111    1111",
+    "4111\u{a0}1111\u{a0}1111\u{a0}1111",
+    "4111\u{2009}1111\u{202f}1111\u{3000}1111",
+    "4111\u{200b}1111\u{2007}1111\u{205f}1111",
+    "4111\t1111\t1111\t1111",
+    "4111.1111.1111.1111",
+    "4111 - 1111 - 1111 - 1111",
+    "4111\u{2013}1111\u{2014}1111\u{2212}1111",
+    "4111%201111%201111%201111",
+    "4111+1111+1111+1111",
+    "４１１１１１１１１１１１１１１１",
+    "４１１１　１１１１　１１１１　１１１１",
+    "٤١١١ ١١١١ ١١١١ ١١١١",
+    "४१११-११११-११११-११११",
+    "𝟒𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏",
+    "4１1١ 1111.1111-1111",
+];
+/// The `timestamp` of every frame when card numbers are not being planted (it passes
+/// the Luhn check, as a real epoch does one time in ten).
 pub const PLAIN_TIMESTAMP: &str = "1764000000000";
 /// The `timestamp` under `pans_everywhere`: 16 digits that pass the Luhn check.
 pub const LUHN_TIMESTAMP: &str = "1700000000000001";
@@ -52,6 +73,12 @@ pub struct Switches {
     /// other fields, a key named by a PAN, a Luhn-valid `timestamp`, close reasons
     /// and malformed frames.
     pub pans_everywhere: bool,
+    /// `PAN_SPELLINGS` in the free text of every answer: `response_msg`, and `msg`,
+    /// `merchant_name` and `description` in `biz_data`.
+    pub every_spelling: bool,
+    /// The `trans_no` of every order answer (its `ref_no` is "REF" and it), in place of
+    /// the terminal's own count.
+    pub trans_no: Option<String>,
     /// pay.order answers "0" with this `trans_status`; money moves only for "2".
     pub trans_status: Option<String>,
     /// pay.order answers leave `trans_status` out (what really happened is still
@@ -750,7 +777,6 @@ fn envelope(
     if sw.pans_everywhere {
         msg = format!("{msg} (card {PAN_SPACED})");
     }
-    env.insert("response_msg".into(), msg.into());
     let mut biz = answer.biz;
     if sw.pans_everywhere {
         let b = biz.get_or_insert_with(Map::new);
@@ -759,6 +785,21 @@ fn envelope(
         b.insert("msg".into(), format!("paid with {PAN_DASHED}").into());
         b.insert(PAN.into(), "a key that is a card number".into());
         env.insert(PAN.into(), PAN_DASHED.into());
+    }
+    if sw.every_spelling {
+        let all = PAN_SPELLINGS.join(" / ");
+        msg = format!("{msg} (cards {all})");
+        let b = biz.get_or_insert_with(Map::new);
+        b.insert("msg".into(), format!("paid with {all}").into());
+        b.insert("merchant_name".into(), format!("Shop {all}").into());
+        b.insert("description".into(), all.into());
+    }
+    env.insert("response_msg".into(), msg.into());
+    if let (Some(trans_no), Some(b)) = (&sw.trans_no, biz.as_mut())
+        && b.contains_key("trans_no")
+    {
+        b.insert("trans_no".into(), trans_no.clone().into());
+        b.insert("ref_no".into(), format!("REF{trans_no}").into());
     }
     if sw.biz_data_empty_string {
         env.insert("biz_data".into(), "".into());
