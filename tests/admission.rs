@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use till::ecr::TransType as T;
 use till::journal::{
-    Journal, JournalError, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via,
+    GatewayOriginal, Journal, JournalError, OutcomeRecord, Refused, Request, TxnKind, TxnRow,
+    TxnState, Via,
 };
 use till::money::Money;
 
@@ -30,6 +31,7 @@ fn req(kind: TxnKind, amount: Option<i64>, orig: Option<&str>) -> Request {
         supervisor: false,
         via: Via::Lan,
         terminal_sn: None,
+        original: None,
     }
 }
 
@@ -302,12 +304,28 @@ fn an_original_never_seen_is_allowed_through_the_cloud_only() {
         matches!(lan, Err(Refused::Rule(ref e)) if e.contains("--via cloud")),
         "{lan:?}"
     );
+    // Through the cloud, only with what the gateway said the original captured.
     let cloud = Request {
         via: Via::Cloud,
         terminal_sn: Some("SN-OTHER".into()),
         ..req(TxnKind::Trans(T::Void), None, Some("X9-ELSEWHERE-1"))
     };
+    let unasked = j.admit(&cloud);
+    assert!(
+        matches!(unasked, Err(Refused::Rule(ref e)) if e.contains("gateway was not asked")),
+        "{unasked:?}"
+    );
+    let cloud = Request {
+        original: Some(GatewayOriginal {
+            kind: TxnKind::Trans(T::Sale),
+            amount: Money::from_minor(900, 2).unwrap(),
+            tip: None,
+            terminal_sn: Some("SN-OTHER".into()),
+        }),
+        ..cloud
+    };
     let row = j.admit(&cloud).unwrap();
+    assert_eq!(row.amount, Money::from_minor(900, 2).unwrap());
     assert_eq!(row.via, Via::Cloud);
     assert_eq!(row.terminal_sn.as_deref(), Some("SN-OTHER"));
     assert_eq!(row.orig_order_no.as_deref(), Some("X9-ELSEWHERE-1"));

@@ -34,6 +34,17 @@ fn refund(orig: &str, minor: i64) -> PayRequest {
     }
 }
 
+fn cloud_sale(minor: i64) -> PayRequest {
+    PayRequest::Sale {
+        amount: usd(minor),
+        tip: None,
+        cashback: None,
+        scenario: till::ecr::PayScenario::Card,
+        force: false,
+        options: SaleOptions::default(),
+    }
+}
+
 fn void(orig: &str) -> PayRequest {
     PayRequest::Void {
         orig: orig.into(),
@@ -44,6 +55,7 @@ fn void(orig: &str) -> PayRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_of_another_terminals_order_goes_through_the_cloud() {
     let (mut rig, gateway) = rig(CloudFaults::default()).await;
+    gateway.paid_elsewhere("X9-ELSEWHERE-1", "10.00", "SN-OTHER");
     // Over the LAN the journal must know the original.
     let lan = rig.lane.pay(refund("X9-ELSEWHERE-1", 300)).await;
     assert!(matches!(lan, Err(Refusal::Invalid(ref e)) if e.contains("not in the journal")));
@@ -59,23 +71,19 @@ async fn a_refund_of_another_terminals_order_goes_through_the_cloud() {
     assert_eq!(row.card.as_deref(), Some("476173******0010"));
     let raw = row.raw.unwrap_or_default();
     assert!(!raw.contains("4761739001010010"), "{raw}");
-    assert_eq!(gateway.methods_asked(), ["order.refund.submit"]);
+    // What the original captured was asked first.
+    assert_eq!(
+        gateway.methods_asked(),
+        ["order.query", "order.refund.submit"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_pushed_through_the_cloud_is_settled_by_query() {
     let (mut rig, gateway) = rig(CloudFaults::default()).await;
-    let sale = PayRequest::Sale {
-        amount: usd(1234),
-        tip: None,
-        cashback: None,
-        scenario: till::ecr::PayScenario::Card,
-        force: false,
-        options: SaleOptions::default(),
-    };
     let order = rig
         .lane
-        .pay_routed(sale, Route::Cloud, false)
+        .pay_routed(cloud_sale(1234), Route::Cloud, false)
         .await
         .unwrap();
     let row = rig.done(&order).await;
@@ -92,6 +100,7 @@ async fn a_timeout_is_resolved_by_a_signed_query() {
         ..CloudFaults::default()
     })
     .await;
+    gateway.paid_elsewhere("X9-ELSEWHERE-2", "7.00", "SN-OTHER");
     let order = rig
         .lane
         .pay_routed(void("X9-ELSEWHERE-2"), Route::Cloud, false)
@@ -106,24 +115,31 @@ async fn a_timeout_is_resolved_by_a_signed_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_answer_is_never_booked_approved() {
-    let (mut rig, gateway) = rig(CloudFaults {
+    let (mut rig, gateway) = rig(CloudFaults::default()).await;
+    let sale = rig
+        .lane
+        .pay_routed(cloud_sale(1500), Route::Cloud, false)
+        .await
+        .unwrap();
+    assert_eq!(rig.done(&sale).await.state, TxnState::Approved);
+    gateway.set_faults(CloudFaults {
         bad_signature: true,
         also_queries: true,
         ..CloudFaults::default()
-    })
-    .await;
+    });
     let order = rig
         .lane
-        .pay_routed(refund("X9-ELSEWHERE-3", 500), Route::Cloud, false)
+        .pay_routed(refund(&sale, 500), Route::Cloud, false)
         .await
         .unwrap();
     // Several tampered query answers later, still unknown: and nothing new may start.
-    common::eventually(|| gateway.methods_asked().len() >= 4).await;
+    let asked = gateway.methods_asked().len();
+    common::eventually(|| gateway.methods_asked().len() >= asked + 3).await;
     let row = rig.journal().find(&order).unwrap().unwrap();
     assert_eq!(row.state, TxnState::Unknown);
     let next = rig
         .lane
-        .pay_routed(refund("X9-ELSEWHERE-4", 100), Route::Cloud, false)
+        .pay_routed(refund(&sale, 100), Route::Cloud, false)
         .await;
     assert!(matches!(next, Err(Refusal::Unresolved { .. })), "{next:?}");
     // A gateway that signs again settles it.
@@ -136,6 +152,7 @@ async fn a_tampered_answer_is_never_booked_approved() {
 async fn the_command_line_goes_via_cloud() {
     let gateway = start_gateway_at(CloudFaults::default(), system_clock()).await;
     let dir = tempfile::tempdir().unwrap();
+    gateway.paid_elsewhere("X9-ELSEWHERE-9", "20.00", "SN-OTHER");
     let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
     // No terminal on the LAN at all: the cloud needs none with a configured serial.
     let till = |args: &[&str]| {
@@ -186,8 +203,9 @@ async fn the_command_line_goes_via_cloud() {
     assert_eq!(usage.code, 2, "{}", usage.stderr);
     assert_eq!(
         gateway.methods_asked(),
-        // Doctor's probe first.
+        // Doctor's probe first, then the original the refund names.
         [
+            "order.query",
             "order.query",
             "order.refund.submit",
             "order.query",
@@ -212,6 +230,7 @@ async fn the_command_line_goes_via_cloud() {
 async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     let gateway = start_gateway_at(CloudFaults::default(), system_clock()).await;
     let dir = tempfile::tempdir().unwrap();
+    gateway.paid_elsewhere("X9-ELSEWHERE-7", "9.00", "SN-OTHER");
     let sim = common::start_sim(dir.path(), till::sim::Faults::default(), 0).await;
     let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
     let mut s = common::pty::Screen::start_with(dir.path(), &sim.url(), &config, &[]);
@@ -228,7 +247,10 @@ async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     s.wait_for("APPROVED").await;
     s.keys(" \x03");
     assert_eq!(s.exit_code().await, 0);
-    assert_eq!(gateway.methods_asked(), ["order.refund.submit"]);
+    assert_eq!(
+        gateway.methods_asked(),
+        ["order.query", "order.refund.submit"]
+    );
     let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
     let row = journal
         .rows(till::journal::BatchSel::Open("L01"))
@@ -239,4 +261,108 @@ async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     assert_eq!(row.via, till::journal::Via::Cloud);
     assert_eq!(row.state, till::journal::TxnState::Approved);
     sim.shutdown().await;
+}
+
+/// Issue 19, case 9: a cloud follow-up of an order this journal does not hold is judged
+/// against what the gateway says the original captured, before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloud_follow_up_of_an_order_the_journal_lacks_asks_the_gateway_first() {
+    let (mut rig, gateway) = rig(CloudFaults::default()).await;
+    gateway.paid_elsewhere("X9-OTHER-1", "10.00", "SN-OTHER");
+    gateway.paid_elsewhere("X9-OTHER-2", "4.00", "SN-OTHER");
+    let refused = |r: Result<String, Refusal>, words: &str| match r {
+        Err(Refusal::Invalid(why)) => assert!(why.contains(words), "{why}"),
+        other => panic!("expected a refusal saying '{words}', got {other:?}"),
+    };
+
+    // More than the original captured: refused, and nothing but the query went out.
+    let over = rig
+        .lane
+        .pay_routed(refund("X9-OTHER-1", 1200), Route::Cloud, false)
+        .await;
+    refused(over, "at most 10.00");
+    assert_eq!(gateway.methods_asked(), ["order.query"]);
+
+    // What is left shrinks with each refund this journal took from it.
+    let first = rig
+        .lane
+        .pay_routed(refund("X9-OTHER-1", 600), Route::Cloud, false)
+        .await
+        .unwrap();
+    assert_eq!(rig.done(&first).await.state, TxnState::Approved);
+    let again = rig
+        .lane
+        .pay_routed(refund("X9-OTHER-1", 500), Route::Cloud, false)
+        .await;
+    refused(again, "at most 4.00");
+    let rest = rig
+        .lane
+        .pay_routed(refund("X9-OTHER-1", 400), Route::Cloud, false)
+        .await
+        .unwrap();
+    assert_eq!(rig.done(&rest).await.state, TxnState::Approved);
+
+    // An order the gateway never saw moves nothing.
+    let unknown = rig
+        .lane
+        .pay_routed(refund("X9-NOBODY", 100), Route::Cloud, false)
+        .await;
+    refused(unknown, "knows of no money moved");
+
+    // A void gives back the whole original, once.
+    let voided = rig
+        .lane
+        .pay_routed(void("X9-OTHER-2"), Route::Cloud, false)
+        .await
+        .unwrap();
+    let row = rig.done(&voided).await;
+    assert_eq!(row.state, TxnState::Approved);
+    assert_eq!(row.amount, usd(400));
+    let twice = rig
+        .lane
+        .pay_routed(void("X9-OTHER-2"), Route::Cloud, false)
+        .await;
+    refused(twice, "already has a void");
+
+    let sent: Vec<String> = gateway
+        .methods_asked()
+        .into_iter()
+        .filter(|m| m != "order.query")
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "order.refund.submit",
+            "order.refund.submit",
+            "order.revoker"
+        ]
+    );
+}
+
+/// The gateway answers for originals this till never saw at all; while it is
+/// unreachable, no follow-up of one goes out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_cloud_follow_up_of_an_unknown_original_goes_out_while_the_gateway_cannot_say() {
+    let (rig, gateway) = rig(CloudFaults {
+        server_error: true,
+        also_queries: true,
+        ..CloudFaults::default()
+    })
+    .await;
+    gateway.paid_elsewhere("X9-OTHER-3", "10.00", "SN-OTHER");
+    let r = rig
+        .lane
+        .pay_routed(refund("X9-OTHER-3", 100), Route::Cloud, false)
+        .await;
+    assert!(
+        matches!(&r, Err(Refusal::Invalid(why)) if why.contains("could not say")),
+        "{r:?}"
+    );
+    assert_eq!(gateway.methods_asked(), ["order.query"]);
+    assert!(
+        rig.journal()
+            .rows(till::journal::BatchSel::Open("L01"))
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -512,6 +512,7 @@ async fn an_override_asks_for_the_pin_and_its_audit_line_says_it_was_given() {
             supervisor: false,
             via: till::journal::Via::Lan,
             terminal_sn: None,
+            original: None,
         })
         .unwrap();
     drop(journal);

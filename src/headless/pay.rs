@@ -553,7 +553,7 @@ fn refusal_failure(r: Refusal) -> Failure {
         }
         Refusal::Unresolved { .. } | Refusal::OpenPayment(_) => Exit::Unknown,
         Refusal::PossibleDuplicate { .. } => Exit::Usage,
-        Refusal::Invalid(_) => Exit::Usage,
+        Refusal::Invalid(_) | Refusal::AskGateway(_) => Exit::Usage,
     };
     let message = match &r {
         Refusal::PossibleDuplicate {

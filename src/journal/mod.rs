@@ -611,12 +611,24 @@ impl Journal {
                 .next(),
             None => None,
         };
+        // Through the cloud the original may live on another terminal: the rules judge
+        // against what the gateway said it captured, and this journal's follow-ups of it.
+        let orig = match (orig, &req.original) {
+            (None, Some(g)) if req.via == Via::Cloud => {
+                let orig_no = req.orig_order_no.as_deref().unwrap_or_default();
+                Some(g.as_row(orig_no, &lane, batch))
+            }
+            (orig, _) => orig,
+        };
         let amount = match (req.orig_order_no.as_deref(), orig) {
-            // Through the cloud the original may live on another terminal, and the
-            // gateway decides what may be done to it (the last arm).
             (Some(orig_no), None) if req.via == Via::Lan => {
                 return Err(Refused::Rule(format!(
                     "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
+                )));
+            }
+            (Some(orig_no), None) => {
+                return Err(Refused::Rule(format!(
+                    "order {orig_no} is not in the journal, and the gateway was not asked what it captured"
                 )));
             }
             (Some(orig_no), Some(orig)) => {
@@ -1068,6 +1080,58 @@ pub struct Request {
     /// The terminal a cloud request names; over the LAN, the serial the terminal on
     /// the line reported (only that terminal settles the row).
     pub terminal_sn: Option<String>,
+    /// What the gateway said of an original the journal does not hold (a cloud
+    /// follow-up of another terminal's payment): the rules judge against it.
+    pub original: Option<GatewayOriginal>,
+}
+
+/// An original as the gateway's signed query answered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayOriginal {
+    pub kind: TxnKind,
+    /// What it captured, tip apart.
+    pub amount: Money,
+    /// The tip in force, when the gateway named one.
+    pub tip: Option<Money>,
+    pub terminal_sn: Option<String>,
+}
+
+impl GatewayOriginal {
+    /// The original as a row of this lane's open batch, for the rules: the gateway
+    /// said it was approved, and whether its batch is settled is the gateway's to say.
+    fn as_row(&self, order_no: &str, lane: &str, batch: i64) -> TxnRow {
+        TxnRow {
+            id: 0,
+            order_no: order_no.to_string(),
+            request_id: String::new(),
+            kind: self.kind,
+            state: TxnState::Approved,
+            amount: self.amount,
+            asked: self.amount,
+            tip: self.tip,
+            cashback: None,
+            currency: String::new(),
+            orig_order_no: None,
+            lane: lane.to_string(),
+            scenario: None,
+            batch,
+            created_at: String::new(),
+            sent_at: None,
+            updated_at: String::new(),
+            response_code: None,
+            response_msg: None,
+            trans_no: None,
+            trans_status: None,
+            brand: None,
+            card: None,
+            auth_code: None,
+            ref_no: None,
+            entry_mode: None,
+            raw: None,
+            via: Via::Cloud,
+            terminal_sn: self.terminal_sn.clone(),
+        }
+    }
 }
 
 /// Why `admit` journaled nothing.

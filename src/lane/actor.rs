@@ -11,6 +11,7 @@ use super::command::{
     Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route, Settings, Step,
 };
 use super::options::SaleOptions;
+use super::original;
 use super::owner::LaneOwner;
 use crate::cloud::{CloudClient, Terminal, system_clock};
 use crate::ecr::{
@@ -18,7 +19,8 @@ use crate::ecr::{
     names_other_order, outcome_for, query_verdict, tip_verdict,
 };
 use crate::journal::{
-    Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via, rules,
+    GatewayOriginal, Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via,
+    rules,
 };
 use crate::link::{
     Answer, Direction, Link, LinkEvent, LinkState, SendError, Target, backoff, new_request_id,
@@ -63,10 +65,30 @@ impl LaneHandle {
         route: Route,
         supervisor: bool,
     ) -> Result<String, Refusal> {
+        let first = self
+            .ask(|reply| Command::Pay {
+                req: req.clone(),
+                route,
+                supervisor,
+                original: None,
+                reply,
+            })
+            .await;
+        let Err(Refusal::AskGateway(orig_no)) = first else {
+            return first;
+        };
+        // Another terminal's payment: what the gateway says it captured bounds what
+        // may be given back.
+        let answer = self
+            .query_via(orig_no, Via::Cloud)
+            .await?
+            .answer
+            .ok_or_else(|| Refusal::Invalid("the gateway gave no answer".into()))?;
         self.ask(|reply| Command::Pay {
             req,
             route,
             supervisor,
+            original: Some(Box::new(answer)),
             reply,
         })
         .await
@@ -333,9 +355,10 @@ impl Actor {
                 req,
                 route,
                 supervisor,
+                original,
                 reply,
             } => {
-                let result = self.pay(req, route, supervisor).await;
+                let result = self.pay(req, route, supervisor, original).await;
                 let _ = reply.send(result);
             }
             Command::Query {
@@ -495,6 +518,7 @@ impl Actor {
         req: PayRequest,
         route: Route,
         supervisor: bool,
+        original: Option<Box<Answer>>,
     ) -> Result<String, Refusal> {
         if self.shutdown_since.is_some() {
             return Err(Refusal::ShuttingDown);
@@ -523,7 +547,11 @@ impl Actor {
             // not known (a few milliseconds after each connect).
             return Err(Refusal::NotConnected);
         }
-        let req = self.for_original(req.with_defaults(&self.settings.sale_defaults));
+        let original = self.gateway_original(&req, route, original)?;
+        let req = self.for_original(
+            req.with_defaults(&self.settings.sale_defaults),
+            original.as_ref(),
+        );
         let request_id = new_request_id();
         let (amount, tip, cashback) = amounts(&req);
         let force = matches!(req, PayRequest::Sale { force: true, .. });
@@ -549,6 +577,7 @@ impl Actor {
                 Some(Terminal::All) => Some("all".into()),
                 None => self.link_sn.clone(),
             },
+            original,
         });
         let row = match admitted {
             Ok(row) => row,
@@ -682,16 +711,39 @@ impl Actor {
         self.on_answer(answer);
     }
 
+    /// What the gateway said of the original of a cloud follow-up the journal does not
+    /// hold; `AskGateway` sends the handle to ask it first.
+    fn gateway_original(
+        &self,
+        req: &PayRequest,
+        route: Route,
+        answer: Option<Box<Answer>>,
+    ) -> Result<Option<GatewayOriginal>, Refusal> {
+        let Some(orig_no) = req.orig() else {
+            return Ok(None);
+        };
+        if route != Route::Cloud || matches!(self.journal.find(orig_no), Ok(Some(_))) {
+            return Ok(None);
+        }
+        match answer {
+            None => Err(Refusal::AskGateway(orig_no.to_string())),
+            Some(answer) => original::read(orig_no, &answer, self.settings.exponent)
+                .map(Some)
+                .map_err(Refusal::Invalid),
+        }
+    }
+
     /// Names a void or refund the way the terminal knows it for the original's kind: a
     /// void of a pre-auth is a pre-auth cancel, of a completion a completion cancel; a
     /// refund of a completion is a completion refund. Cashiers and scripts need not
     /// know the difference. Those go without terminal options (the protocol lists them
     /// for sale, refund and void only).
-    fn for_original(&self, req: PayRequest) -> PayRequest {
+    fn for_original(&self, req: PayRequest, original: Option<&GatewayOriginal>) -> PayRequest {
         let Some(kind) = req
             .orig()
             .and_then(|o| self.journal.find(o).ok().flatten())
             .map(|r| r.kind)
+            .or(original.map(|o| o.kind))
         else {
             return req;
         };

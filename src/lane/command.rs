@@ -257,6 +257,10 @@ pub enum Refusal {
         "finish or resolve the open payment first ({0}): it is settled by asking the terminal that took it"
     )]
     OpenPayment(String),
+    /// Between the handle and the actor only: a cloud follow-up names an original the
+    /// journal does not hold, so the gateway is asked about it first.
+    #[error("order {0} is not in the journal: the gateway must be asked about it first")]
+    AskGateway(String),
 }
 
 /// Answer to a query asked by a person: the terminal's words beside the journal's row.
@@ -274,6 +278,9 @@ pub enum Command {
         route: Route,
         /// A supervisor gave the PIN for it (recorded in the audit trail).
         supervisor: bool,
+        /// The gateway's answer to a query of the original, when the journal does not
+        /// hold it (see `Refusal::AskGateway`).
+        original: Option<Box<Answer>>,
         reply: oneshot::Sender<Result<String, Refusal>>,
     },
     /// Ask the terminal about any order.

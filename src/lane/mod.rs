@@ -8,6 +8,7 @@
 mod actor;
 mod command;
 mod options;
+mod original;
 mod owner;
 
 pub use crate::journal::Via;

@@ -2,7 +2,9 @@
 //! methods, requests checked against the app's public key and the 15-minute window,
 //! answers signed with the gateway's key, and fault switches for what a real gateway
 //! or the network between can do wrong. It plays the merchant's whole fleet: any
-//! terminal serial is one of its terminals, any original order one they paid.
+//! terminal serial is one of its terminals; the orders other terminals paid are those
+//! given with `paid_elsewhere` (`--paid ORDER=AMOUNT`), and a follow-up of an order it
+//! never saw is refused, as a real gateway would.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -22,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use crate::cloud::methods::{Methods, PAY_CLOSE, PAY_ORDER, QUERY};
 use crate::cloud::{AppKey, Clock, SKEW_LIMIT_MS, sign};
+use crate::money::Money;
 
 /// What the gateway does wrong. Money-moving methods only, unless `also_queries`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,6 +69,19 @@ pub struct CloudSimArgs {
     /// The cloud faults hit order.query too.
     #[arg(long)]
     pub also_queries: bool,
+    /// An order another terminal (SN-OTHER) paid, e.g. `X9-1=12.00`, to refund, void
+    /// or tip through the cloud by hand. Repeatable.
+    #[arg(long = "paid", value_name = "ORDER=AMOUNT", value_parser = parse_paid)]
+    pub paid: Vec<(String, String)>,
+}
+
+fn parse_paid(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((order, amount)) if !order.is_empty() && !amount.is_empty() => {
+            Ok((order.to_string(), amount.to_string()))
+        }
+        _ => Err(format!("'{text}' is not ORDER=AMOUNT")),
+    }
 }
 
 impl CloudSimArgs {
@@ -150,6 +166,23 @@ impl CloudSim {
     /// The methods asked so far.
     pub fn methods_asked(&self) -> Vec<String> {
         self.state.lock().map(|s| s.log.clone()).unwrap_or_default()
+    }
+
+    /// A sale another terminal of the fleet took: approved, `amount` a decimal string.
+    pub fn paid_elsewhere(&self, order_no: &str, amount: &str, terminal_sn: &str) {
+        let mut fields = Map::new();
+        fields.insert("trans_type".into(), "1".into());
+        fields.insert("order_amount".into(), amount.into());
+        fields.insert("terminal_sn".into(), terminal_sn.into());
+        if let Ok(mut state) = self.state.lock() {
+            state.orders.insert(
+                order_no.to_string(),
+                Order {
+                    fields,
+                    status: "2",
+                },
+            );
+        }
     }
 
     /// The gateway's status of an order, if it knows it.
@@ -310,6 +343,11 @@ impl Gateway {
                     // The same number again answers what is known, never pays twice.
                     return self.ok(describe(&order_no, known));
                 }
+                if method != PAY_ORDER
+                    && let Err(why) = follow_up_allowed(&state.orders, fields, method == m.refund)
+                {
+                    return self.error("40005", &why);
+                }
                 // A sale waits for the card on the terminal; a referenced refund or void
                 // completes at once unless the fault says otherwise.
                 let status = if method == PAY_ORDER || slow {
@@ -355,11 +393,9 @@ impl Gateway {
                     return self.error("40004", "merchant_order_no is required");
                 };
                 let tip = fields.get("tip_adjustment_amount").cloned();
-                // An original paid on a terminal this gateway has not told us about.
-                let order = state.orders.entry(order_no.clone()).or_insert(Order {
-                    fields: Map::new(),
-                    status: "2",
-                });
+                let Some(order) = state.orders.get_mut(&order_no) else {
+                    return self.error("107", "order not found");
+                };
                 if let Some(tip) = tip {
                     order.fields.insert("tip_amount".into(), tip);
                 }
@@ -381,6 +417,42 @@ impl Gateway {
             _ => self.error("40003", "unknown method"),
         }
     }
+}
+
+/// A refund or void names an approved order of the fleet; refunds give back at most
+/// what it captured plus its tip, counting the refunds already taken from it.
+fn follow_up_allowed(
+    orders: &HashMap<String, Order>,
+    fields: &Map<String, Value>,
+    refund: bool,
+) -> Result<(), String> {
+    let orig_no = str_of(fields, "orig_merchant_order_no").unwrap_or_default();
+    let orig = orders
+        .get(&orig_no)
+        .filter(|o| o.status == "2")
+        .ok_or_else(|| format!("original order {orig_no} not found"))?;
+    if !refund {
+        return Ok(());
+    }
+    let minor = |o: &Order, key: &str| {
+        str_of(&o.fields, key)
+            .and_then(|t| Money::parse(&t, 2).ok())
+            .map_or(0, |m| m.minor())
+    };
+    let taken: i64 = orders
+        .values()
+        .filter(|o| str_of(&o.fields, "orig_merchant_order_no").as_deref() == Some(&orig_no))
+        .filter(|o| str_of(&o.fields, "trans_type").as_deref() == Some("3"))
+        .filter(|o| !matches!(o.status, "1" | "3"))
+        .map(|o| minor(o, "order_amount"))
+        .sum();
+    let asked = str_of(fields, "order_amount")
+        .and_then(|t| Money::parse(&t, 2).ok())
+        .map_or(0, |m| m.minor());
+    if taken + asked > minor(orig, "order_amount") + minor(orig, "tip_amount") {
+        return Err(format!("refund exceeds what order {orig_no} captured"));
+    }
+    Ok(())
 }
 
 /// A query moves an order on: created, then paying, then completed (declined for
@@ -448,6 +520,9 @@ pub async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
         args.faults(),
     )
     .await?;
+    for (order_no, amount) in &args.paid {
+        sim.paid_elsewhere(order_no, amount, "SN-OTHER");
+    }
     eprintln!(
         "till sim: simulated cloud gateway listening on {} (Ctrl-C to stop)",
         sim.url()
