@@ -1,6 +1,7 @@
 //! Masking keeps references: over 100,000 generated references of the shapes processors
-//! use, the fraction masked in a reference field (target < 0.1%) beside the fraction the
-//! PCI rule alone would mask, per shape; then the time to mask a frame.
+//! use, the fraction masked in a reply's reference field (target < 0.1%), in a frame that
+//! names the transaction's day as replies do and in one that names no day, beside the
+//! fraction the PCI rule alone would mask, per shape; then the time to mask a frame.
 //! `cargo bench --bench mask` (`MASK_BENCH_REFS` changes the count).
 
 use std::hint::black_box;
@@ -31,19 +32,14 @@ fn date(rng: &mut fastrand::Rng) -> (u32, u32, u32) {
     (rng.u32(2024..=2027), rng.u32(1..=12), rng.u32(1..=28))
 }
 
-fn reference(rng: &mut fastrand::Rng, shape: usize) -> String {
+/// A reference and the day of its transaction.
+fn reference(rng: &mut fastrand::Rng, shape: usize) -> (String, (u32, u32, u32)) {
     let len = rng.usize(12..=19);
-    match shape {
-        0 => {
-            let (y, m, d) = date(rng);
-            format!("{y:04}{m:02}{d:02}{}", digits(rng, len - 8))
-        }
-        1 => {
-            let (y, m, d) = date(rng);
-            format!("{:02}{m:02}{d:02}{}", y % 100, digits(rng, len - 6))
-        }
+    let (y, m, d) = date(rng);
+    let text = match shape {
+        0 => format!("{y:04}{m:02}{d:02}{}", digits(rng, len - 8)),
+        1 => format!("{:02}{m:02}{d:02}{}", y % 100, digits(rng, len - 6)),
         2 => {
-            let (y, m, d) = date(rng);
             let len = rng.usize(14..=19);
             let (h, min, s) = (rng.u32(..24), rng.u32(..60), rng.u32(..60));
             format!(
@@ -55,17 +51,15 @@ fn reference(rng: &mut fastrand::Rng, shape: usize) -> String {
             let count = rng.u64(1..1_000_000_000);
             format!("{count:0len$}")
         }
-        _ => {
-            let (y, _, _) = date(rng);
-            format!(
-                "{}{:03}{:02}{:06}",
-                y % 10,
-                rng.u32(1..=366),
-                rng.u32(..24),
-                rng.u32(..1_000_000)
-            )
-        }
-    }
+        _ => format!(
+            "{}{:03}{:02}{:06}",
+            y % 10,
+            rng.u32(1..=366),
+            rng.u32(..24),
+            rng.u32(..1_000_000)
+        ),
+    };
+    (text, (y, m, d))
 }
 
 fn pick_shape(rng: &mut fastrand::Rng) -> usize {
@@ -80,9 +74,14 @@ fn pick_shape(rng: &mut fastrand::Rng) -> usize {
     0
 }
 
-/// Whether `reference` came out of a frame's `trans_no` changed.
-fn masked_as_reference(reference: &str) -> bool {
-    let frame = json!({"topic": "ecrhub.pay.order", "biz_data": {"trans_no": reference}});
+/// Whether `reference` came out of a reply's `trans_no` changed; the reply names the
+/// transaction's day in `trans_end_time` when `day` is given.
+fn masked_as_reference(reference: &str, day: Option<(u32, u32, u32)>) -> bool {
+    let mut biz = json!({"trans_no": reference, "trans_status": "2"});
+    if let Some((y, m, d)) = day {
+        biz["trans_end_time"] = format!("{y:04}-{m:02}-{d:02} 12:00:00").into();
+    }
+    let frame = json!({"topic": "ecrhub.pay.order", "biz_data": biz});
     let masked = mask_frame(&frame.to_string());
     !masked.contains(&format!(r#""trans_no":"{reference}""#))
 }
@@ -97,56 +96,53 @@ fn fractions() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let mut rng = fastrand::Rng::with_seed(20261203);
-    // Per shape: generated, masked in a reference field, masked by the PCI rule alone.
-    let mut tally = [(0usize, 0usize, 0usize); SHAPES.len()];
-    let mut random = (0usize, 0usize, 0usize);
+    // Per shape: generated; masked in a reply naming its day; in one naming no day;
+    // by the PCI rule alone.
+    let mut tally = [[0usize; 4]; SHAPES.len()];
+    let mut random = [0usize; 4];
+    let count_one = |t: &mut [usize; 4], r: &str, day| {
+        t[0] += 1;
+        t[1] += usize::from(masked_as_reference(r, Some(day)));
+        t[2] += usize::from(masked_as_reference(r, None));
+        t[3] += usize::from(mask_pans(r) != r);
+    };
     for _ in 0..count {
         let shape = pick_shape(&mut rng);
-        let r = reference(&mut rng, shape);
-        let t = &mut tally[shape];
-        t.0 += 1;
-        t.1 += usize::from(masked_as_reference(&r));
-        t.2 += usize::from(mask_pans(&r) != r);
+        let (r, day) = reference(&mut rng, shape);
+        count_one(&mut tally[shape], &r, day);
     }
     // Outside the mix: numbers with no structure at all, to show what the issuer table
     // costs when nothing in front says "reference".
     for _ in 0..count / 10 {
         let len = rng.usize(12..=19);
         let r = format!("{}{}", rng.u8(1..10), digits(&mut rng, len - 1));
-        random.0 += 1;
-        random.1 += usize::from(masked_as_reference(&r));
-        random.2 += usize::from(mask_pans(&r) != r);
+        count_one(&mut random, &r, date(&mut rng));
     }
-    let all = tally
-        .iter()
-        .fold((0, 0, 0), |a, t| (a.0 + t.0, a.1 + t.1, a.2 + t.2));
-    println!("references in a reference field (trans_no), {count} generated");
-    println!(
-        "{:<34} {:>7} {:>16} {:>16}",
-        "shape", "count", "masked now", "PCI rule alone"
-    );
-    for ((name, _), t) in SHAPES.iter().zip(tally) {
+    let mut all = [0usize; 4];
+    for t in &tally {
+        for (a, n) in all.iter_mut().zip(t) {
+            *a += n;
+        }
+    }
+    println!("references in a reply's reference field (trans_no), {count} generated");
+    let row = |name: &str, t: &[usize; 4]| {
         println!(
-            "{name:<34} {:>7} {:>16} {:>16}",
-            t.0,
-            pct(t.1, t.0),
-            pct(t.2, t.0)
+            "{name:<34} {:>7} {:>14} {:>14} {:>14}",
+            t[0],
+            pct(t[1], t[0]),
+            pct(t[2], t[0]),
+            pct(t[3], t[0])
         );
+    };
+    println!(
+        "{:<34} {:>7} {:>14} {:>14} {:>14}",
+        "shape", "count", "day named", "no day", "PCI rule alone"
+    );
+    for ((name, _), t) in SHAPES.iter().zip(&tally) {
+        row(name, t);
     }
-    println!(
-        "{:<34} {:>7} {:>16} {:>16}",
-        "the mix",
-        all.0,
-        pct(all.1, all.0),
-        pct(all.2, all.0)
-    );
-    println!(
-        "{:<34} {:>7} {:>16} {:>16}",
-        "(no structure, not in the mix)",
-        random.0,
-        pct(random.1, random.0),
-        pct(random.2, random.0)
-    );
+    row("the mix", &all);
+    row("(no structure, not in the mix)", &random);
 }
 
 fn bench(c: &mut Criterion) {

@@ -9,7 +9,10 @@
 //!   `REFERENCE_KEYS`): keep their digits, unless a card number *by issuer range* is in
 //!   them (Luhn-valid and a real network prefix and length, see `ISSUERS`). A processor's
 //!   16-digit transaction number passes Luhn one time in ten: the plain PCI rule would
-//!   destroy the number reconciliation needs.
+//!   destroy the number reconciliation needs. In a frame, a reference led by a day the
+//!   frame itself names (`trans_end_time` and other date or time fields, as YYYYMMDD or
+//!   YYMMDD) is a reference: processors number by the transaction's day, and a
+//!   YYMMDD lead of 22 to 27 would otherwise read as Mastercard's 2-series.
 //! - **Everything else** (free text, unknown fields, key names, text that is not JSON):
 //!   the PCI rule, any run of 13 to 19 digits passing Luhn.
 //!
@@ -234,16 +237,75 @@ pub fn mask_card_no(text: &str) -> String {
 /// (`rule_for`); under a card key everything is a card. Key names are text: a key can
 /// be a card number too.
 pub fn mask_json(value: Value) -> Value {
-    mask_value(value, Rule::Text)
+    let mut days = Vec::new();
+    frame_days(&value, &mut days);
+    mask_value(value, Rule::Text, &days)
 }
 
-fn mask_value(value: Value, rule: Rule) -> Value {
+/// A day as its eight digit values, YYYYMMDD.
+type Day = [u8; 8];
+
+/// The days the date and time fields of a frame name (`trans_end_time`,
+/// `create_date`, ...): `2026-12-03 10:00:00`, `2026/12/03`, `20261203100000`.
+fn frame_days(value: &Value, days: &mut Vec<Day>) {
     match value {
-        Value::String(s) => Value::String(mask_string(s, rule)),
-        Value::Number(n) => mask_number(n, rule),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| mask_value(v, rule)).collect())
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = k.to_ascii_lowercase();
+                match v {
+                    Value::String(text) if key.contains("time") || key.contains("date") => {
+                        days.extend(day_of(text));
+                    }
+                    other => frame_days(other, days),
+                }
+            }
         }
+        Value::Array(items) => items.iter().for_each(|v| frame_days(v, days)),
+        _ => {}
+    }
+}
+
+/// The day `text` begins with, its date's separators skipped.
+fn day_of(text: &str) -> Option<Day> {
+    let mut day = [0u8; 8];
+    let mut n = 0;
+    for c in text.chars().take(10) {
+        match c {
+            '0'..='9' if n < 8 => {
+                day[n] = c as u8 - b'0';
+                n += 1;
+            }
+            '-' | '/' | '.' if n == 4 || n == 6 => {}
+            _ => break,
+        }
+    }
+    // This century only: a made-up "date" such as 4111-11-11 must not shield the card
+    // number it spells.
+    let month = day[4] * 10 + day[5];
+    let date = day[6] * 10 + day[7];
+    let plausible = day[..2] == [2, 0] && (1..=12).contains(&month) && (1..=31).contains(&date);
+    (n == 8 && plausible).then_some(day)
+}
+
+/// A card number by issuer range in a reference field, unless led by a day its frame
+/// names (YYYYMMDD or YYMMDD).
+fn reference_card(digits: &[u8], days: &[Day]) -> bool {
+    issuer_card(digits)
+        && !days
+            .iter()
+            .any(|d| digits.starts_with(d) || digits.starts_with(&d[2..]))
+}
+
+fn mask_value(value: Value, rule: Rule, days: &[Day]) -> Value {
+    match value {
+        Value::String(s) => Value::String(mask_string(s, rule, days)),
+        Value::Number(n) => mask_number(n, rule, days),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| mask_value(v, rule, days))
+                .collect(),
+        ),
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
@@ -251,7 +313,7 @@ fn mask_value(value: Value, rule: Rule) -> Value {
                         Rule::Card => Rule::Card,
                         _ => rule_for(&k),
                     };
-                    (mask_pans_owned(k), mask_value(v, inner))
+                    (mask_pans_owned(k), mask_value(v, inner, days))
                 })
                 .collect(),
         ),
@@ -259,8 +321,8 @@ fn mask_value(value: Value, rule: Rule) -> Value {
     }
 }
 
-/// `text` masked by `rule`.
-fn mask_by(text: &str, rule: Rule) -> Cow<'_, str> {
+/// `text` masked by `rule`, in a frame naming `days`.
+fn mask_by<'a>(text: &'a str, rule: Rule, days: &[Day]) -> Cow<'a, str> {
     match rule {
         Rule::Card => {
             let masked = mask_card_no(text);
@@ -270,29 +332,31 @@ fn mask_by(text: &str, rule: Rule) -> Cow<'_, str> {
                 Cow::Owned(masked)
             }
         }
-        Rule::Reference => mask_reference(text),
+        Rule::Reference => mask_runs(text, |digits| reference_card(digits, days)),
         Rule::Text => mask_pans(text),
     }
 }
 
-fn mask_number(n: serde_json::Number, rule: Rule) -> Value {
+fn mask_number(n: serde_json::Number, rule: Rule, days: &[Day]) -> Value {
     let literal = n.to_string();
-    match mask_by(&literal, rule) {
+    match mask_by(&literal, rule, days) {
         Cow::Borrowed(_) => Value::Number(n),
         Cow::Owned(masked) => Value::String(masked),
     }
 }
 
 /// A string value; one that holds JSON (a terminal may send `biz_data` serialized into
-/// a string) is masked as JSON, so its keys decide too.
-fn mask_string(s: String, rule: Rule) -> String {
+/// a string) is masked as JSON, so its keys decide too, and its days count.
+fn mask_string(s: String, rule: Rule, days: &[Day]) -> String {
     let trimmed = s.trim_start();
     let looks_like_json = trimmed.starts_with('{') || trimmed.starts_with('[');
     if let Some(inner) = looks_like_json
         .then(|| serde_json::from_str::<Value>(&s).ok())
         .flatten()
     {
-        let masked = mask_value(inner.clone(), rule);
+        let mut days = days.to_vec();
+        frame_days(&inner, &mut days);
+        let masked = mask_value(inner.clone(), rule, &days);
         // Unchanged: the text keeps its own spelling.
         return if masked == inner {
             s
@@ -300,7 +364,7 @@ fn mask_string(s: String, rule: Rule) -> String {
             masked.to_string()
         };
     }
-    match mask_by(&s, rule) {
+    match mask_by(&s, rule, days) {
         Cow::Borrowed(_) => s,
         Cow::Owned(masked) => masked,
     }
@@ -607,6 +671,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
 
     #[test]
     fn masks_luhn_valid_runs_only() {
@@ -626,6 +691,32 @@ mod tests {
             "a 411111******1111 b 555555******4444"
         );
         assert!(matches!(mask_pans("no digits"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_reference_led_by_its_frames_day_keeps_its_digits() {
+        // 2612030000000003 passes Luhn and lies in Mastercard's 2-series.
+        let reference = "2612030000000003";
+        assert!(is_issuer_card_number(reference));
+        let alone = json!({"biz_data": {"trans_no": reference}});
+        assert!(!mask_json(alone).to_string().contains(reference));
+        for when in ["2026-12-03 10:11:12", "20261203101112", "2026/12/03"] {
+            let frame = json!({"biz_data": {"trans_no": reference, "trans_end_time": when}});
+            assert!(mask_json(frame).to_string().contains(reference), "{when}");
+        }
+        // Another day, a date that is no date, or a card field: masked all the same.
+        for when in ["2026-12-04 10:11:12", "2612-03-00", "4111-11-11"] {
+            let frame = json!({"biz_data": {"trans_no": reference, "trans_end_time": when}});
+            assert!(!mask_json(frame).to_string().contains(reference), "{when}");
+        }
+        let card = json!({"card_no": reference, "trans_end_time": "2026-12-03"});
+        assert!(!mask_json(card).to_string().contains(reference));
+        let visa = json!({"trans_no": "4111111111111111", "trans_end_time": "4111-11-11"});
+        assert!(!mask_json(visa).to_string().contains("4111111111111111"));
+        // In biz_data sent as a string, its own days count.
+        let inner = json!({"trans_no": reference, "trans_end_time": "2026-12-03"}).to_string();
+        let frame = json!({"biz_data": inner});
+        assert!(mask_json(frame).to_string().contains(reference));
     }
 
     #[test]
