@@ -108,23 +108,7 @@ async fn one_lane_never_settles_another_lanes_payment() {
     let mut cmd = till(dir.path(), &url, QUICK);
     cmd.env("TILL_LANE", "L02");
     let config = dir.path().join("config.toml");
-    let (mut child, order) = {
-        use tokio::io::AsyncBufReadExt;
-        cmd.env("TILL_PAUSE_AT", "after-send")
-            .args(["sale", "25.00", "--json"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("paused at after-send") {
-                break;
-            }
-        }
-        let journal = Journal::open(&dir.path().join("data")).unwrap();
-        let order = journal.unresolved().unwrap()[0].order_no.clone();
-        (child, order)
-    };
+    let (mut child, order) = frozen_sale_by(cmd, dir.path(), "after-send", "25.00").await;
     assert!(config.exists());
     // Lane C01's supervisor tries to settle it by hand.
     let r = run(

@@ -295,8 +295,17 @@ pub async fn frozen_sale(
     point: &str,
     amount: &str,
 ) -> (tokio::process::Child, String) {
+    frozen_sale_by(till(dir, url, QUICK), dir, point, amount).await
+}
+
+/// `frozen_sale` by a till set up by the caller (another lane, say).
+pub async fn frozen_sale_by(
+    mut cmd: tokio::process::Command,
+    dir: &Path,
+    point: &str,
+    amount: &str,
+) -> (tokio::process::Child, String) {
     use tokio::io::AsyncBufReadExt;
-    let mut cmd = till(dir, url, QUICK);
     cmd.env("TILL_PAUSE_AT", point)
         .args(["sale", amount, "--json"])
         .stdout(std::process::Stdio::null())
