@@ -567,6 +567,12 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// It only reads the journal: on a data dir that does not exist it creates nothing
+    /// (no log either) and says there is no journal.
+    pub fn only_reads(&self) -> bool {
+        matches!(self, Cmd::History { .. } | Cmd::Report { .. })
+    }
+
     /// Which way the command goes (`--via`, `--all-terminals`).
     pub fn route(&self) -> crate::lane::Route {
         use crate::lane::Route;
@@ -657,7 +663,7 @@ pub struct HistorySearch {
     /// pending, approved, declined or unknown.
     #[arg(long, value_parser = parse_state)]
     pub state: Option<TxnState>,
-    /// Rows per page, newest first.
+    /// Rows per page, newest first (a search's and a batch's alike).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
     /// Only rows older than this cursor: the `next` a page printed.
@@ -672,7 +678,6 @@ impl HistorySearch {
             || self.to.is_some()
             || self.kind.is_some()
             || self.state.is_some()
-            || self.before.is_some()
     }
 }
 

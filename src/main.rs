@@ -73,7 +73,11 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e.into()),
             };
-            let _log = till::logging::init(&config.data_dir.value, cli.global.verbose);
+            let nowhere =
+                command.as_ref().is_some_and(Cmd::only_reads) && !config.data_dir.value.exists();
+            let _log = (!nowhere)
+                .then(|| till::logging::init(&config.data_dir.value, cli.global.verbose))
+                .flatten();
             match command {
                 Some(command) => runtime.block_on(headless::run(&cli.global, &config, command)),
                 None => till::tui::run(&runtime, &cli, config),

@@ -881,3 +881,90 @@ fn closed_port_url() -> String {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("127.0.0.1:{}", l.local_addr().unwrap().port())
 }
+
+/// Issue 20, the command line: an unknown order is "not found", every failure names a
+/// stable `code`, `--limit` pages a batch too, and a read-only command on a data dir
+/// without a journal says so and creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_carry_a_code_and_read_only_commands_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    let code_of = |r: &Run| r.json()["code"].as_str().unwrap_or_default().to_string();
+
+    // Nowhere to read from: exit 4, and the mistyped dir is not made.
+    let nowhere = dir.path().join("mistyped");
+    for args in [&["history", "--json"][..], &["report", "--json"][..]] {
+        let mut cmd = t();
+        cmd.env("TILL_DATA_DIR", &nowhere);
+        let r = run(cmd, args).await;
+        assert_eq!(r.code, 4, "{args:?}: {}", r.stdout);
+        assert_eq!(code_of(&r), "no_journal", "{}", r.stdout);
+        assert!(!nowhere.exists(), "{args:?} created {}", nowhere.display());
+    }
+
+    let mut orders = Vec::new();
+    for amount in ["1.00", "2.00", "3.00"] {
+        let r = run(t(), &["sale", amount, "--json"]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        orders.push(r.json()["merchant_order_no"].as_str().unwrap().to_string());
+    }
+
+    // A sale of the same amount just approved: a duplicate, said so.
+    let again = run(t(), &["sale", "3.00", "--json"]).await;
+    assert_eq!(again.code, 2, "{}", again.stdout);
+    assert_eq!(code_of(&again), "duplicate");
+
+    // An order no one knows.
+    let unknown = run(t(), &["query", "C01-NOBODY-000999", "--json"]).await;
+    assert_eq!(unknown.code, 2, "{}\n{}", unknown.stdout, unknown.stderr);
+    assert_eq!(code_of(&unknown), "not_found");
+    assert!(
+        unknown.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
+    // A known one is still answered.
+    let known = run(t(), &["query", &orders[0], "--json"]).await;
+    assert_eq!(known.code, 0, "{}", known.stderr);
+
+    // A batch that does not exist.
+    let batch = run(t(), &["history", "--batch", "7", "--json"]).await;
+    assert_eq!(batch.code, 2, "{}", batch.stdout);
+    assert_eq!(code_of(&batch), "not_found");
+
+    // --limit pages the open batch: the newest two, then the rest by the cursor.
+    let first = run(t(), &["history", "--limit", "2", "--json"]).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let shown = |r: &Run| -> Vec<String> {
+        r.json()["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["merchant_order_no"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(shown(&first), [orders[2].clone(), orders[1].clone()]);
+    let next = first.json()["next"].as_i64().expect("a cursor to the rest");
+    let rest = run(
+        t(),
+        &[
+            "history",
+            "--limit",
+            "2",
+            "--before",
+            &next.to_string(),
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(shown(&rest), orders[..1]);
+    assert!(rest.json()["next"].is_null());
+
+    // A usage error names its code too.
+    let usage = run(t(), &["sale", "abc", "--json"]).await;
+    assert_eq!(usage.code, 2);
+    assert_eq!(code_of(&usage), "usage");
+}

@@ -747,9 +747,17 @@ mod cli {
         );
 
         // The batch selection still works.
-        let b = run(t(), &["history", "--batch", "2", "--json"]).await;
         let n = every.iter().filter(|r| r.batch == 2).count();
+        let b = run(
+            t(),
+            &["history", "--batch", "2", "--limit", "10000", "--json"],
+        )
+        .await;
         assert_eq!(b.json()["rows"].as_array().unwrap().len(), n);
+        // A page at a time by default.
+        let b = run(t(), &["history", "--batch", "2", "--json"]).await;
+        assert_eq!(b.json()["rows"].as_array().unwrap().len(), n.min(50));
+        assert_eq!(b.json()["next"].is_null(), n <= 50);
 
         for (args, word) in [
             (

@@ -8,8 +8,8 @@ pub mod topic;
 
 pub use answer::{Answer, Direction};
 pub use outcome::{
-    Outcome, QueryVerdict, Unreadable, moved_amount, moved_tip, names_other_order, outcome,
-    outcome_for, query_verdict, tip_verdict,
+    Outcome, QueryVerdict, Unreadable, is_not_found, moved_amount, moved_tip, names_other_order,
+    outcome, outcome_for, query_verdict, tip_verdict,
 };
 pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
 pub use request::{Operation, Order, OrderOptions, Request};

@@ -116,10 +116,16 @@ pub enum QueryVerdict {
     Undetermined(String),
 }
 
+/// Whether a query's answer says the terminal never saw the order.
+pub fn is_not_found(reply: &Reply) -> bool {
+    let code = reply.response_code.as_deref().map(str::trim);
+    code.is_some_and(|c| NOT_FOUND_CODES.contains(&c))
+}
+
 /// By the code (not found) and `trans_status` only: message text never decides.
 pub fn query_verdict(reply: &Reply) -> QueryVerdict {
     let code = reply.response_code.as_deref().map(str::trim);
-    if code.is_some_and(|c| NOT_FOUND_CODES.contains(&c)) {
+    if is_not_found(reply) {
         return QueryVerdict::NotMoved;
     }
     if envelope(reply) != Some(true) {

@@ -63,15 +63,79 @@ impl From<Exit> for ExitCode {
 #[derive(Debug)]
 pub struct Failure {
     pub exit: Exit,
+    pub code: Code,
     pub message: String,
 }
 
+/// What went wrong, as a script reads it: the `code` of a failure's JSON. Stable: a
+/// code once given keeps its name and meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// Bad arguments, or a request the rules refuse.
+    Usage,
+    /// The order, batch or row asked about does not exist.
+    NotFound,
+    /// A sale of the same amount was just approved: confirm with `--force`.
+    Duplicate,
+    /// The action needs the supervisor PIN.
+    PinRequired,
+    /// The supervisor PIN given is wrong.
+    PinWrong,
+    /// Too many wrong PINs: try again later.
+    Locked,
+    /// The data dir holds no journal (a mistyped `--data-dir`?).
+    NoJournal,
+    /// The terminal, the gateway, the store, the config or the data dir cannot be used.
+    Unreachable,
+    /// Another till holds the lane.
+    LaneBusy,
+    /// The outcome is not known yet.
+    Unknown,
+    /// A signal stopped the command before anything was sent.
+    Interrupted,
+}
+
+impl Code {
+    /// The code of a failure with this exit that says no more.
+    pub fn usual(exit: Exit) -> Code {
+        match exit {
+            Exit::Usage => Code::Usage,
+            Exit::Unknown => Code::Unknown,
+            Exit::Interrupted => Code::Interrupted,
+            Exit::Ok | Exit::Declined | Exit::Unreachable => Code::Unreachable,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Usage => "usage",
+            Code::NotFound => "not_found",
+            Code::Duplicate => "duplicate",
+            Code::PinRequired => "pin_required",
+            Code::PinWrong => "pin_wrong",
+            Code::Locked => "locked",
+            Code::NoJournal => "no_journal",
+            Code::Unreachable => "unreachable",
+            Code::LaneBusy => "lane_busy",
+            Code::Unknown => "unknown",
+            Code::Interrupted => "interrupted",
+        }
+    }
+}
+
 impl Failure {
+    /// A failure whose code is the usual one for its exit.
     pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
         Failure {
             exit,
+            code: Code::usual(exit),
             message: message.into(),
         }
+    }
+
+    /// The same failure, said more precisely.
+    pub fn code(self, code: Code) -> Failure {
+        Failure { code, ..self }
     }
 }
 
@@ -119,7 +183,7 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Config { action: None } => Ok(tools::config(config)),
         Cmd::Check => tools::check(config),
         Cmd::History { batch, search, csv } => tools::history(
-            &open_journal(config)?,
+            &existing_journal(config)?,
             config,
             batch.as_deref(),
             &search,
@@ -131,7 +195,7 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             to,
             csv,
         } => tools::report(
-            &open_journal(config)?,
+            &existing_journal(config)?,
             config,
             batch.as_deref(),
             from,
@@ -140,7 +204,7 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         ),
         Cmd::Store { action } => store::run(config, action).await,
         Cmd::Archive { older_than } => {
-            tools::archive(&mut open_journal(config)?, config, older_than)
+            tools::archive(&mut existing_journal(config)?, config, older_than)
         }
         // They open a socket of their own: only while no other till holds the lane.
         Cmd::Ping { count } => {
@@ -177,7 +241,8 @@ pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<La
         OwnerError::Busy { .. } => Failure::new(
             Exit::Unreachable,
             format!("{e}: nothing was done; try again when it has finished, or use the till that holds the lane"),
-        ),
+        )
+        .code(Code::LaneBusy),
         OwnerError::Io { .. } => Failure::new(Exit::Unreachable, e.to_string()),
     })
 }
@@ -185,4 +250,21 @@ pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<La
 pub fn open_journal(config: &Config) -> Result<Journal, Failure> {
     Journal::open(&config.data_dir.value)
         .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))
+}
+
+/// The journal for a command that only reads it: a data dir without one (a mistyped
+/// `--data-dir`) is said so, and nothing is created there.
+pub fn existing_journal(config: &Config) -> Result<Journal, Failure> {
+    let path = config.data_dir.value.join(crate::journal::FILE_NAME);
+    if !path.exists() {
+        return Err(Failure::new(
+            Exit::Unreachable,
+            format!(
+                "no journal at {}: nothing to read (is --data-dir right?)",
+                path.display()
+            ),
+        )
+        .code(Code::NoJournal));
+    }
+    open_journal(config)
 }

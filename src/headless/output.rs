@@ -34,7 +34,11 @@ impl Report {
 
 /// The one JSON object a failed command prints on stdout under `--json`.
 pub fn failure_json(failure: &Failure) -> Value {
-    json!({"error": mask_pans(&failure.message), "exit_code": failure.exit as u8})
+    json!({
+        "error": mask_pans(&failure.message),
+        "code": failure.code.name(),
+        "exit_code": failure.exit as u8,
+    })
 }
 
 /// A failure: one JSON object on stdout under `--json`, and the message on stderr.

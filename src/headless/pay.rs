@@ -8,10 +8,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::output::{Progress, Report, row_human, row_json};
 use super::signals::Signals;
-use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane};
+use super::{BRIEF_LANE_WAIT, Code, Exit, Failure, open_journal, take_lane};
 use crate::cli::{Cmd, ResolveAs, Scenario};
 use crate::config::Config;
-use crate::ecr::{Direction, PayScenario, TransType};
+use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
     self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
@@ -447,6 +447,19 @@ impl Session {
             .query_via(order.clone(), self.route.via())
             .await
             .map_err(refusal_failure)?;
+        let unheard_of = result.row.is_none()
+            && result
+                .answer
+                .as_ref()
+                .and_then(|a| a.reply.as_ref())
+                .is_some_and(is_not_found);
+        if unheard_of {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!("order {order} not found: neither the terminal nor the journal knows it"),
+            )
+            .code(Code::NotFound));
+        }
         Ok(super::output::query_report(&order, &result, config))
     }
 
@@ -555,6 +568,11 @@ fn refusal_failure(r: Refusal) -> Failure {
         Refusal::PossibleDuplicate { .. } => Exit::Usage,
         Refusal::Invalid(_) | Refusal::AskGateway(_) => Exit::Usage,
     };
+    let code = match &r {
+        Refusal::PossibleDuplicate { .. } => Code::Duplicate,
+        Refusal::Busy(_) => Code::LaneBusy,
+        _ => Code::usual(exit),
+    };
     let message = match &r {
         Refusal::PossibleDuplicate {
             amount,
@@ -565,5 +583,5 @@ fn refusal_failure(r: Refusal) -> Failure {
         ),
         other => other.to_string(),
     };
-    Failure::new(exit, message)
+    Failure::new(exit, message).code(code)
 }

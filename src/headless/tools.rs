@@ -6,13 +6,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::output::{Report, batch_human, batch_json, row_json};
-use super::{Exit, Failure};
+use super::{Code, Exit, Failure};
 use crate::config::Config;
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 
 use crate::cli::HistorySearch;
 use crate::journal::{
-    BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search, Source,
+    BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search, Source, TxnRow,
 };
 use crate::money::format_minor;
 
@@ -187,7 +187,19 @@ pub fn history(
         (page.rows, page.next)
     } else {
         let sel = batch_sel(batch.unwrap_or("open"), config)?;
-        (journal.rows(sel).map_err(journal_failure)?, None)
+        if let BatchSel::Number(n) = sel
+            && !journal
+                .batches()
+                .map_err(journal_failure)?
+                .iter()
+                .any(|b| b.number == n)
+        {
+            return Err(
+                Failure::new(Exit::Usage, format!("batch {n} not found")).code(Code::NotFound)
+            );
+        }
+        let rows = journal.rows(sel).map_err(journal_failure)?;
+        page(rows, query.before, query.limit as usize)
     };
     let order_nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
     let after = journal.aftermath(&order_nos).map_err(journal_failure)?;
@@ -258,6 +270,19 @@ pub fn history(
         human,
         json,
     })
+}
+
+/// The newest `limit` of a batch's rows (newest first) older than `before`, and the
+/// cursor to the rest when there is more.
+fn page(rows: Vec<TxnRow>, before: Option<i64>, limit: usize) -> (Vec<TxnRow>, Option<i64>) {
+    let mut rows: Vec<TxnRow> = rows
+        .into_iter()
+        .filter(|r| before.is_none_or(|b| r.id < b))
+        .collect();
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = more.then(|| rows.last().map(|r| r.id)).flatten();
+    (rows, next)
 }
 
 /// Groups as CSV lines `group,name,count,sum`.
