@@ -459,6 +459,13 @@ pub enum Cmd {
     },
     /// Check the journal's integrity (SQLite quick_check); exit 4 when it is corrupt.
     Check,
+    /// Every lane of the data dir: who holds it, unresolved rows, today's count and net,
+    /// the last terminal seen, rows waiting for the store.
+    Status {
+        /// Look again every two seconds until Ctrl-C (under --json, one object a line).
+        #[arg(long)]
+        watch: bool,
+    },
     /// Journal rows: the open batch, one batch, or a search over every batch and the archives.
     #[command(
         after_help = "Search terms: an order number or its last digits (000042), a card's last four, an amount (12.34), an auth code, a date (2026-11-25) or a range (2026-11-01..2026-11-25); several terms must all match, and a term that reads several ways (1234) matches any of them.\nExamples:\n  till history --batch 3 --csv\n  till history --search 000042\n  till history --search \"4242 12.34\" --from 2026-11-01 --to 2026-11-25 --json\n  till history --kind refund --limit 20 --before 81234   # the page after the one whose next was 81234"
@@ -570,7 +577,10 @@ impl Cmd {
     /// It only reads the journal: on a data dir that does not exist it creates nothing
     /// (no log either) and says there is no journal.
     pub fn only_reads(&self) -> bool {
-        matches!(self, Cmd::History { .. } | Cmd::Report { .. })
+        matches!(
+            self,
+            Cmd::History { .. } | Cmd::Report { .. } | Cmd::Status { .. }
+        )
     }
 
     /// Which way the command goes (`--via`, `--all-terminals`).

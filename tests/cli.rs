@@ -968,3 +968,63 @@ async fn failures_carry_a_code_and_read_only_commands_create_nothing() {
     assert_eq!(usage.code, 2);
     assert_eq!(code_of(&usage), "usage");
 }
+
+/// Issue 22, monitoring: `till status` shows every lane of a data dir (who holds it,
+/// unresolved rows, today's net) without taking any lane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_every_lane_without_taking_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    for amount in ["1.00", "2.00"] {
+        let r = run(t(), &["sale", amount, "--json"]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    // Lane L02's till is stopped with its customer at the terminal.
+    let mut l02 = t();
+    l02.env("TILL_LANE", "L02");
+    let (mut child, order) = frozen_sale_by(l02, dir.path(), "after-send", "4.00").await;
+
+    let status = run(t(), &["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let lanes = status.json()["lanes"].as_array().unwrap().clone();
+    let lane = |name: &str| {
+        lanes
+            .iter()
+            .find(|l| l["lane"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no lane {name}: {lanes:?}"))
+    };
+    let c01 = lane("C01");
+    assert!(c01["held_by"].is_null(), "{c01}");
+    assert_eq!(c01["today"]["net"], "3.00", "{c01}");
+    assert_eq!(c01["unresolved"], json!([]));
+    let l02 = lane("L02");
+    assert!(
+        l02["held_by"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("till sale"),
+        "{l02}"
+    );
+    assert_eq!(l02["unresolved"], json!([order]));
+    let human = run(t(), &["status"]).await;
+    assert!(
+        human.stdout.contains("lane L02  held by till sale"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains(&order), "{}", human.stdout);
+    child.kill().await.unwrap();
+    // Free again once its till is gone; status took no lane while it looked.
+    let status = run(t(), &["status", "--json"]).await;
+    let l02 = status.json()["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lane"] == "L02")
+        .cloned()
+        .unwrap();
+    assert!(l02["held_by"].is_null(), "{l02}");
+}

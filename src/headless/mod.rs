@@ -7,6 +7,7 @@ mod output;
 mod pair;
 mod pay;
 mod signals;
+mod status;
 mod store;
 mod supervisor;
 mod tools;
@@ -148,7 +149,7 @@ impl From<ConfigError> for Failure {
 /// Runs one headless command to its end and says how it went.
 pub async fn run(global: &Global, config: &Config, cmd: Cmd) -> ExitCode {
     let json = global.json;
-    let result = dispatch(config, cmd).await;
+    let result = dispatch(config, cmd, json).await;
     let exit = match result {
         Ok(report) => {
             report.print(json);
@@ -178,7 +179,7 @@ pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
     exit.into()
 }
 
-async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
+async fn dispatch(config: &Config, cmd: Cmd, json: bool) -> Result<Report, Failure> {
     match cmd {
         Cmd::Config { action: None } => Ok(tools::config(config)),
         Cmd::Check => tools::check(config),
@@ -202,6 +203,8 @@ async fn dispatch(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
             to,
             csv,
         ),
+        Cmd::Status { watch: false } => status::status(config),
+        Cmd::Status { watch: true } => status::watch(config, json).await,
         Cmd::Store { action } => store::run(config, action).await,
         Cmd::Archive { older_than } => {
             tools::archive(&mut existing_journal(config)?, config, older_than)

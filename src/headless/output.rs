@@ -22,7 +22,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The end of a command that printed as it went: nothing more to print.
+    pub fn printed(exit: Exit) -> Report {
+        Report {
+            exit,
+            human: String::new(),
+            json: Value::Null,
+        }
+    }
+
     pub fn print(&self, json: bool) {
+        if self.json.is_null() && self.human.is_empty() {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = if json {
             writeln!(out, "{}", self.json)

@@ -100,6 +100,43 @@ impl LaneOwner {
     pub fn lane(&self) -> &str {
         &self.lane
     }
+
+    /// Who holds `lane` now, or None when it is free, without taking it (a shared lock
+    /// tried and let go at once; a till taking the lane in that instant waits for it).
+    pub fn holder(dir: &Path, lane: &str) -> Option<String> {
+        let path = dir
+            .join("lanes")
+            .join(format!("{}.lock", lane.trim().to_ascii_uppercase()));
+        let mut file = File::open(path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(_) => {
+                let holder = read_holder(&mut file);
+                let holder = holder.trim();
+                Some(if holder.is_empty() {
+                    "another till process".into()
+                } else {
+                    holder.to_string()
+                })
+            }
+        }
+    }
+
+    /// The lanes that have had an owner in `dir`.
+    pub fn known(dir: &Path) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(dir.join("lanes")) else {
+            return Vec::new();
+        };
+        let mut lanes: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                name.strip_suffix(".lock").map(str::to_string)
+            })
+            .collect();
+        lanes.sort();
+        lanes
+    }
 }
 
 /// What the owner wrote about itself. It writes just after taking the lock, so a
