@@ -18,6 +18,7 @@ use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
 use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
+use crate::supervisor::tries::Tries;
 use crate::supervisor::{PinHash, Policy};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
@@ -499,7 +500,16 @@ impl Config {
             })?),
             None => None,
         };
-        Ok(Policy { pin, refund_above })
+        // The hash is read from a file only; its wrong tries are counted beside it.
+        let tries = match &hash.source {
+            Source::File(path) => Some(Tries::beside(path)),
+            _ => None,
+        };
+        Ok(Policy {
+            pin,
+            refund_above,
+            tries,
+        })
     }
 
     /// Amounts above this ask the cashier before they go to the terminal.

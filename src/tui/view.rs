@@ -376,7 +376,11 @@ fn terminal_totals(row: &TxnRow) -> String {
 fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &Theme) {
     let (title, lines): (&str, Vec<Line>) = match modal {
         Modal::Pin {
-            why, pin, error, ..
+            why,
+            pin,
+            error,
+            checking,
+            ..
         } => {
             let mut lines = vec![
                 Line::from(format!("{why} needs the supervisor's PIN.")),
@@ -385,7 +389,9 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
                     theme.input,
                 )),
             ];
-            if let Some(e) = error {
+            if *checking {
+                lines.push(Line::from("checking…"));
+            } else if let Some(e) = error {
                 lines.push(Line::from(Span::styled(e.as_str(), theme.error)));
             }
             lines.push(Line::from(Span::styled(
