@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::cloud::{cloud_table, fixture};
 use common::pg::Pg;
 use common::*;
