@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::mask::mask_line;
+use crate::visible::visible_lines;
 
 /// Starts file logging; the guard flushes on drop, so keep it for the process's life.
 /// A data dir that cannot be written is not fatal for logging: the journal's own open
@@ -40,9 +41,11 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
     Some(guard)
 }
 
-/// The last guard before the file: every formatted line has its card numbers masked,
-/// whatever a log call forgot to mask (the formatter hands over one whole event per
-/// write, so a number is never split between two writes). A frame logged whole is masked
+/// The last guard before the file: every formatted line has its card numbers masked
+/// and its control characters shown as escapes (`crate::visible`: a log read with
+/// `cat` or `tail -f` runs no escape sequence from a terminal), whatever a log call
+/// forgot (the formatter hands over one whole event per write, so a number is never
+/// split between two writes). A frame logged whole is masked
 /// field by field, as in the wire log, so its references keep their digits.
 pub struct Masking<M>(pub M);
 
@@ -59,7 +62,8 @@ pub struct MaskingWriter<W>(W);
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.0.write_all(mask_line(&text).as_bytes())?;
+        let masked = mask_line(&text);
+        self.0.write_all(visible_lines(&masked).as_bytes())?;
         Ok(buf.len())
     }
 

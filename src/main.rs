@@ -92,7 +92,10 @@ fn refused(e: &clap::Error, json: bool) -> ExitCode {
     }
     if json {
         let failure = Failure::new(Exit::Usage, headless::usage_message(e));
-        println!("{}", headless::failure_json(&failure));
+        println!(
+            "{}",
+            till::visible::json_text(&headless::failure_json(&failure))
+        );
     }
     let _ = e.print();
     Exit::Usage.into()

@@ -47,7 +47,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, cli: &Cli, config: Config) -> Exit
     match runtime.block_on(run_async(cli, config)) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("till: {message}");
+            eprintln!("till: {}", crate::visible::visible_lines(&message));
             Exit::Unreachable.into()
         }
     }
