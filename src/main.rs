@@ -63,17 +63,20 @@ fn main() -> ExitCode {
                 action: Some(action),
             }) = command
             {
-                let _log = loaded
-                    .as_ref()
-                    .ok()
-                    .and_then(|c| till::logging::init(&c.data_dir.value, cli.global.verbose));
+                let _log = loaded.as_ref().ok().and_then(|c| {
+                    till::logging::init(&c.data_dir.value, cli.global.verbose, c.log_limits())
+                });
                 return headless::config_file(&cli.global, action);
             }
             let config = match loaded {
                 Ok(config) => config,
                 Err(e) => return fail(e.into()),
             };
-            let _log = till::logging::init(&config.data_dir.value, cli.global.verbose);
+            let _log = till::logging::init(
+                &config.data_dir.value,
+                cli.global.verbose,
+                config.log_limits(),
+            );
             match command {
                 Some(command) => runtime.block_on(headless::run(&cli.global, &config, command)),
                 None => till::tui::run(&runtime, &cli, config),

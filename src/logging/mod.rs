@@ -1,7 +1,11 @@
-//! Logs go through `tracing` to a daily-rotated file in the data dir, never to the
-//! terminal the cashier looks at. Frames are masked before they are logged; the
+//! Logs go through `tracing` to a file a day in the data dir's `logs/`, never to the
+//! terminal the cashier looks at, in a directory bounded by size and age (`dir`).
+//! Frames are masked before they are logged, and logged up to `FRAME_BYTES`; the
 //! WebSocket library, which logs raw payloads at trace level, is capped at info.
 
+pub mod dir;
+
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
@@ -11,21 +15,21 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::mask::mask_line;
 use crate::visible::visible_lines;
+pub use dir::Limits;
+
+/// How much of a frame a log line holds: its start, and its length.
+pub const FRAME_BYTES: usize = 2048;
+
+/// Any one log line at most (a line is cut there, its length said).
+const LINE_BYTES: usize = 16 * 1024;
 
 /// Starts file logging; the guard flushes on drop, so keep it for the process's life.
 /// A data dir that cannot be written is not fatal for logging: the journal's own open
 /// reports that clearly.
-pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
-    let dir = data_dir.join("logs");
-    std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("till")
-        .filename_suffix("log")
-        .max_log_files(30)
-        .build(&dir)
-        .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+pub fn init(data_dir: &Path, verbose: u8, limits: Limits) -> Option<WorkerGuard> {
+    let files =
+        dir::LogDir::open(&data_dir.join("logs"), limits, Box::new(chrono::Utc::now)).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(files);
     let level = match verbose {
         0 => "info",
         1 => "debug",
@@ -39,6 +43,18 @@ pub fn init(data_dir: &Path, verbose: u8) -> Option<WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// `text` up to `max` bytes (cut at a character), and then its whole length.
+pub fn capped(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len()))
 }
 
 /// The last guard before the file: every formatted line has its card numbers masked
@@ -63,7 +79,11 @@ impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
         let masked = mask_line(&text);
-        self.0.write_all(visible_lines(&masked).as_bytes())?;
+        let shown = visible_lines(&masked);
+        match capped(shown.trim_end_matches('\n'), LINE_BYTES) {
+            Cow::Borrowed(_) => self.0.write_all(shown.as_bytes())?,
+            Cow::Owned(cut) => self.0.write_all(format!("{cut}\n").as_bytes())?,
+        }
         Ok(buf.len())
     }
 
@@ -75,6 +95,24 @@ impl<W: Write> Write for MaskingWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_at_a_character_and_says_its_length() {
+        assert_eq!(capped("short", 10), "short");
+        assert_eq!(capped("ééééé", 5), "éé… (10 bytes in all)");
+        let mut file = Vec::new();
+        let mut writer = MaskingWriter(&mut file);
+        writer
+            .write_all(format!("{}\n", "x".repeat(100_000)).as_bytes())
+            .unwrap();
+        let written = String::from_utf8(file).unwrap();
+        assert!(written.len() < LINE_BYTES + 100, "{}", written.len());
+        assert!(
+            written.ends_with("… (100000 bytes in all)\n"),
+            "{}",
+            &written[LINE_BYTES - 10..]
+        );
+    }
 
     #[test]
     fn log_lines_are_masked_on_their_way_to_the_file() {
