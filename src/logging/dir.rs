@@ -132,21 +132,25 @@ impl LogDir {
                 day: today,
                 part: f.part + 1,
             }),
-            // A new day, or the start: after the last part already written today.
+            // A new day, or the start: today's last part while it has room (every
+            // command of the day adds to one file), else the one after it.
             _ => Some(
-                self.files()?
+                match self
+                    .files()?
                     .into_iter()
-                    .map(|(f, _)| f)
-                    .filter(|f| f.day == today)
+                    .filter(|(f, _)| f.day == today)
                     .max()
-                    .map(|f| LogFile {
+                {
+                    Some((f, size)) if size + len <= self.part_bytes() => f,
+                    Some((f, _)) => LogFile {
                         day: today,
                         part: f.part + 1,
-                    })
-                    .unwrap_or(LogFile {
+                    },
+                    None => LogFile {
                         day: today,
                         part: 0,
-                    }),
+                    },
+                },
             ),
         };
         if let Some(file) = next {
@@ -267,6 +271,13 @@ mod tests {
             ["notes.txt", "till.2026-11-20.log", "till.2026-12-01.log"]
         );
         log.write_all(b"today\n").unwrap();
+        // Another process the same day writes on in the same file.
+        let again = LogDir::open(dir.path(), limits, Box::new(|| at("2026-12-03T11:00:00Z")));
+        again.unwrap().write_all(b"today again\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("till.2026-12-03.log")).unwrap(),
+            "today\ntoday again\n"
+        );
         // The next day's line opens the next day's file; a week on, the oldest goes.
         *clock.lock().unwrap() = at("2026-12-21T00:00:01Z");
         log.write_all(b"later\n").unwrap();

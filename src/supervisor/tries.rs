@@ -76,7 +76,9 @@ impl Tries {
         if !self.path.exists() {
             return Ok(None);
         }
-        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        // Read-write, though it only reads: a check killed mid-write left a journal
+        // only a writer can roll back.
+        let conn = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(|e| self.error(e))?;
         conn.busy_timeout(WAIT).map_err(|e| self.error(e))?;
         let state = read(&conn).map_err(|e| self.error(e))?;
