@@ -18,6 +18,7 @@ use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
 use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
+use crate::supervisor::tries::Tries;
 use crate::supervisor::{PinHash, Policy};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
@@ -29,6 +30,10 @@ pub const CARD_FLOW_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const DUPLICATE_WINDOW_SECS: RangeInclusive<u64> = 0..=86400;
 /// `archive_after_days`: at least a day, at most a century.
 pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
+/// `log_max_mb`: the log directory's size cap, in MiB.
+pub const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
+/// `log_keep_days`: how long a day's log file is kept.
+pub const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
 
 /// Where a value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +94,9 @@ pub struct FileConfig {
     pub duplicate_window_secs: Option<u64>,
     /// `till archive` moves closed batches older than this many days.
     pub archive_after_days: Option<u64>,
+    /// The log directory's size cap (MiB) and how many days a log file is kept.
+    pub log_max_mb: Option<u64>,
+    pub log_keep_days: Option<u64>,
     /// The lane's terminal options, under what a sale, refund or void sets itself.
     pub on_screen_tip: Option<bool>,
     pub on_screen_signature: Option<bool>,
@@ -153,6 +161,8 @@ pub struct Config {
     pub card_flow_timeout_secs: Sourced<u64>,
     pub duplicate_window_secs: Sourced<u64>,
     pub archive_after_days: Sourced<u64>,
+    pub log_max_mb: Sourced<u64>,
+    pub log_keep_days: Sourced<u64>,
     /// The lane's terminal options (None: the terminal's own setting).
     pub on_screen_tip: Sourced<Option<bool>>,
     pub on_screen_signature: Sourced<Option<bool>>,
@@ -270,6 +280,8 @@ impl Config {
             duplicate_window_secs: Sourced::default(120),
             // Over a year: this year's and last year's refunds still find their sale.
             archive_after_days: Sourced::default(400),
+            log_max_mb: Sourced::default(100),
+            log_keep_days: Sourced::default(30),
             on_screen_tip: Sourced::default(None),
             on_screen_signature: Sourced::default(None),
             confirm_on_terminal: Sourced::default(None),
@@ -303,6 +315,8 @@ impl Config {
             .set(f.duplicate_window_secs, src.clone());
         self.archive_after_days
             .set(f.archive_after_days, src.clone());
+        self.log_max_mb.set(f.log_max_mb, src.clone());
+        self.log_keep_days.set(f.log_keep_days, src.clone());
         self.on_screen_tip
             .set(f.on_screen_tip.map(Some), src.clone());
         self.on_screen_signature
@@ -374,15 +388,25 @@ impl Config {
             )));
         }
         self.supervisor_in(file_text)?;
-        let days = &self.archive_after_days;
-        if !ARCHIVE_AFTER_DAYS.contains(&days.value) {
-            return Err(ConfigError::Invalid(format!(
-                "archive_after_days = {} ({}) is out of range: use {} to {} days",
-                days.value,
-                origin(&days.source, file_text, "archive_after_days"),
-                ARCHIVE_AFTER_DAYS.start(),
-                ARCHIVE_AFTER_DAYS.end()
-            )));
+        for (key, value, range, unit) in [
+            (
+                "archive_after_days",
+                &self.archive_after_days,
+                ARCHIVE_AFTER_DAYS,
+                "days",
+            ),
+            ("log_max_mb", &self.log_max_mb, LOG_MAX_MB, "MiB"),
+            ("log_keep_days", &self.log_keep_days, LOG_KEEP_DAYS, "days"),
+        ] {
+            if !range.contains(&value.value) {
+                return Err(ConfigError::Invalid(format!(
+                    "{key} = {} ({}) is out of range: use {} to {} {unit}",
+                    value.value,
+                    origin(&value.source, file_text, key),
+                    range.start(),
+                    range.end()
+                )));
+            }
         }
         if let Some(url) = &self.store_url.value
             && let Err(e) = crate::store::StoreUrl::parse(url)
@@ -499,7 +523,16 @@ impl Config {
             })?),
             None => None,
         };
-        Ok(Policy { pin, refund_above })
+        // The hash is read from a file only; its wrong tries are counted beside it.
+        let tries = match &hash.source {
+            Source::File(path) => Some(Tries::beside(path)),
+            _ => None,
+        };
+        Ok(Policy {
+            pin,
+            refund_above,
+            tries,
+        })
     }
 
     /// Amounts above this ask the cashier before they go to the terminal.
@@ -507,6 +540,22 @@ impl Config {
         // Checked when the config was loaded.
         Money::parse(&self.confirm_above.value, self.exponent())
             .unwrap_or_else(|_| Money::zero(self.exponent()))
+    }
+
+    /// The log directory's limits (checked by `load`; clamped for a Config made since).
+    pub fn log_limits(&self) -> crate::logging::Limits {
+        let mb = self
+            .log_max_mb
+            .value
+            .clamp(*LOG_MAX_MB.start(), *LOG_MAX_MB.end());
+        let days = self
+            .log_keep_days
+            .value
+            .clamp(*LOG_KEEP_DAYS.start(), *LOG_KEEP_DAYS.end());
+        crate::logging::Limits {
+            max_bytes: mb * 1024 * 1024,
+            keep_days: u32::try_from(days).unwrap_or(u32::MAX),
+        }
     }
 
     /// The lane's settings, in one place for the screen and the command line.
@@ -658,6 +707,16 @@ impl Config {
                 "archive_after_days",
                 self.archive_after_days.value.to_string(),
                 &self.archive_after_days.source,
+            ),
+            row(
+                "log_max_mb",
+                self.log_max_mb.value.to_string(),
+                &self.log_max_mb.source,
+            ),
+            row(
+                "log_keep_days",
+                self.log_keep_days.value.to_string(),
+                &self.log_keep_days.source,
             ),
             row(
                 "on_screen_tip",

@@ -24,3 +24,4 @@ pub mod sim;
 pub mod store;
 pub mod supervisor;
 pub mod tui;
+pub mod visible;

@@ -63,10 +63,9 @@ fn main() -> ExitCode {
                 action: Some(action),
             }) = command
             {
-                let _log = loaded
-                    .as_ref()
-                    .ok()
-                    .and_then(|c| till::logging::init(&c.data_dir.value, cli.global.verbose));
+                let _log = loaded.as_ref().ok().and_then(|c| {
+                    till::logging::init(&c.data_dir.value, cli.global.verbose, c.log_limits())
+                });
                 return headless::config_file(&cli.global, action);
             }
             let config = match loaded {
@@ -76,7 +75,13 @@ fn main() -> ExitCode {
             let nowhere =
                 command.as_ref().is_some_and(Cmd::only_reads) && !config.data_dir.value.exists();
             let _log = (!nowhere)
-                .then(|| till::logging::init(&config.data_dir.value, cli.global.verbose))
+                .then(|| {
+                    till::logging::init(
+                        &config.data_dir.value,
+                        cli.global.verbose,
+                        config.log_limits(),
+                    )
+                })
                 .flatten();
             match command {
                 Some(command) => runtime.block_on(headless::run(&cli.global, &config, command)),
@@ -96,7 +101,10 @@ fn refused(e: &clap::Error, json: bool) -> ExitCode {
     }
     if json {
         let failure = Failure::new(Exit::Usage, headless::usage_message(e));
-        println!("{}", headless::failure_json(&failure));
+        println!(
+            "{}",
+            till::visible::json_text(&headless::failure_json(&failure))
+        );
     }
     let _ = e.print();
     Exit::Usage.into()

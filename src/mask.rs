@@ -192,15 +192,11 @@ pub fn mask_reference(text: &str) -> Cow<'_, str> {
 }
 
 /// Text from outside (a terminal's name, an app name) as shown to a person: card
-/// numbers masked, control characters (escape sequences) made `?`, at most 64
-/// characters.
+/// numbers masked, control characters (escape sequences) shown as escapes
+/// (`crate::visible`), at most 64 characters.
 pub fn outside_line(text: &str) -> String {
-    let line: String = text
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .take(64)
-        .collect();
-    mask_pans_owned(line)
+    let line: String = text.chars().take(64).collect();
+    crate::visible::visible(&mask_pans_owned(line)).into_owned()
 }
 
 /// The last four characters of a masked card number (all of a shorter one): what a

@@ -82,6 +82,9 @@ async fn set_pin_and_clear_pin_keep_the_rest_of_the_file() {
         ("123\n123\n", "4 to 12 digits"),
         ("12ab\n12ab\n", "4 to 12 digits"),
         ("2468\n", "twice"),
+        // The length is checked at the first entry, before the second is asked for.
+        ("123\n", "4 to 12 digits"),
+        ("1234567890123\n", "4 to 12 digits"),
     ] {
         let out = run_with_stdin(as_is(d, &url), &["config", "set-pin"], input).await;
         assert_eq!(out.code, 2, "{input:?}: {}", out.stderr);
@@ -335,19 +338,26 @@ fn saving_keys_keeps_comments_and_refuses_a_broken_file() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "url = [\n");
 }
 
-/// The rows of the journal, and what the simulator has seen: both unchanged by a
-/// command refused for its PIN.
 /// What five minutes would do to a lock of PIN entry: it ends.
 fn lock_ended(dir: &Path) {
-    rusqlite::Connection::open(dir.join("data/till.db"))
+    rusqlite::Connection::open(dir.join("config.toml.pin-tries"))
         .unwrap()
         .execute(
-            "UPDATE meta SET value = '2000-01-01T00:00:00+00:00' WHERE key = 'pin_locked_until'",
+            "UPDATE tries SET locked_until = '2000-01-01T00:00:00+00:00'",
             [],
         )
         .unwrap();
 }
 
+/// Wrong PINs in a row counted beside the config file (0 again once they lock).
+fn wrong_in_a_row(dir: &Path) -> i64 {
+    rusqlite::Connection::open(dir.join("config.toml.pin-tries"))
+        .and_then(|c| c.query_row("SELECT failures FROM tries", [], |r| r.get(0)))
+        .unwrap_or(-1)
+}
+
+/// The rows of the journal, and what the simulator has seen: both unchanged by a
+/// command refused for its PIN.
 fn untouched(dir: &Path, sim: &till::sim::SimHandle) -> (usize, usize, usize) {
     let journal = Journal::open(&dir.join("data")).unwrap();
     let stats = sim.stats();
@@ -429,7 +439,22 @@ async fn voids_refunds_and_batch_close_ask_for_the_pin() {
         let json = run(t(), &[args, &["--json"]].concat()).await;
         assert_eq!(json.code, 2, "{args:?}: {}", json.stderr);
         assert_eq!(json.json()["exit_code"], 2);
-        let wrong = run(t(), &[args, &["--pin", WRONG]].concat()).await;
+        // Before the wrong tries below lock PIN entry, a missing PIN is said so.
+        if args[0] == "void" {
+            assert_eq!(json.json()["code"], "pin_required", "{}", json.stdout);
+        }
+        let wrong = run(t(), &[args, &["--pin", WRONG, "--json"]].concat()).await;
+        // The fifth wrong one locks PIN entry (see below).
+        let code = wrong.json()["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let first = args[0] == "void";
+        assert!(
+            code == "pin_wrong" || (!first && code == "locked"),
+            "{}",
+            wrong.stdout
+        );
         assert_eq!(wrong.code, 2, "{args:?}: {}", wrong.stderr);
         assert!(
             wrong.stderr.contains("wrong supervisor PIN"),
@@ -456,6 +481,13 @@ async fn voids_refunds_and_batch_close_ask_for_the_pin() {
     let before = untouched(d, &sim);
     let locked = run(t(), &["void", &small, "--pin", PIN]).await;
     assert_eq!(locked.code, 2, "{}", locked.stderr);
+    let locked_json = run(t(), &["void", &small, "--pin", PIN, "--json"]).await;
+    assert_eq!(
+        locked_json.json()["code"],
+        "locked",
+        "{}",
+        locked_json.stdout
+    );
     assert!(
         locked
             .stderr
@@ -618,9 +650,12 @@ async fn wrong_pins_lock_pin_entry_for_the_screen_and_the_command_line_alike() {
 
     // Five wrong PINs on the screen lock it, and the command line with it.
     let mut s = void_on_screen(d, &url, &config, &order).await;
-    for _ in 0..5 {
+    for tried in 1..=5 {
         s.keys(WRONG);
         s.keys("\r");
+        // One at a time: keys typed while a PIN is checked are not taken.
+        assert!(eventually(|| wrong_in_a_row(d) == tried % 5).await);
+        s.wait_until(|c| !c.contains("checking…")).await;
     }
     s.wait_for("5 wrong PINs in a row: locked until").await;
     leave(s).await;

@@ -14,6 +14,7 @@ use crate::journal::{BatchReport, TxnRow, rules};
 use crate::lane::QueryResult;
 use crate::mask::mask_pans;
 use crate::money::format_minor;
+use crate::visible::{json_text, visible_lines};
 
 pub struct Report {
     pub exit: Exit,
@@ -31,15 +32,16 @@ impl Report {
         }
     }
 
+    /// Either may quote the terminal: its escape sequences are shown, never acted on.
     pub fn print(&self, json: bool) {
         if self.json.is_null() && self.human.is_empty() {
             return;
         }
         let mut out = std::io::stdout().lock();
         let _ = if json {
-            writeln!(out, "{}", self.json)
+            writeln!(out, "{}", json_text(&self.json))
         } else {
-            writeln!(out, "{}", self.human.trim_end())
+            writeln!(out, "{}", visible_lines(self.human.trim_end()))
         };
     }
 }
@@ -57,15 +59,22 @@ pub fn failure_json(failure: &Failure) -> Value {
 /// Its text may quote the terminal (a close reason, a message): card numbers masked.
 pub fn print_failure(failure: &Failure, json: bool) {
     if json {
-        let _ = writeln!(std::io::stdout(), "{}", failure_json(failure));
+        let _ = writeln!(std::io::stdout(), "{}", json_text(&failure_json(failure)));
     }
     to_stderr(format_args!("till: {}\n", mask_pans(&failure.message)));
 }
 
 /// Writes to stderr, and carries on when it cannot: after a hangup (a dropped SSH
-/// session) the terminal is gone, and a payment's answer must still be booked.
+/// session) the terminal is gone, and a payment's answer must still be booked. The
+/// text may quote the terminal: its escape sequences are shown, never acted on.
 pub fn to_stderr(text: std::fmt::Arguments) {
-    let _ = std::io::stderr().write_fmt(text);
+    let text = text.to_string();
+    let _ = std::io::stderr().write_all(visible_lines(&text).as_bytes());
+}
+
+/// Our own cursor control on stderr (the spinner's line), never text from outside.
+fn control_stderr(sequence: &str) {
+    let _ = std::io::stderr().write_all(sequence.as_bytes());
 }
 
 /// Progress on stderr while waiting for the terminal.
@@ -86,8 +95,10 @@ impl Progress {
 
     pub fn say(&mut self, message: &str) {
         let secs = self.started.elapsed().as_secs();
-        let clear = if self.tty { "\r\x1b[2K" } else { "" };
-        to_stderr(format_args!("{clear}[{secs:>3}s] {}\n", mask_pans(message)));
+        if self.tty {
+            control_stderr("\r\x1b[2K");
+        }
+        to_stderr(format_args!("[{secs:>3}s] {}\n", mask_pans(message)));
     }
 
     /// Redraws the spinner line on a terminal; silent otherwise.
@@ -98,8 +109,9 @@ impl Progress {
         const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
         self.spinner = (self.spinner + 1) % FRAMES.len();
         let secs = self.started.elapsed().as_secs();
+        control_stderr("\r\x1b[2K");
         to_stderr(format_args!(
-            "\r\x1b[2K{} waiting on the terminal… {secs}s",
+            "{} waiting on the terminal… {secs}s",
             FRAMES[self.spinner]
         ));
         let _ = std::io::stderr().flush();
@@ -109,7 +121,7 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         if self.tty {
-            to_stderr(format_args!("\r\x1b[2K"));
+            control_stderr("\r\x1b[2K");
         }
     }
 }

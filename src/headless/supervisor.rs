@@ -9,37 +9,31 @@ use chrono::{DateTime, Local, Utc};
 use serde_json::json;
 
 use super::output::Report;
-use super::{Exit, Failure};
+use super::{Code, Exit, Failure};
 use crate::cli::{ConfigCmd, Global};
 use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
-use crate::journal::pin_lock::TRIES;
-use crate::supervisor::{Act, PinHash, hash_pin, needs_pin, verify};
+use crate::supervisor::tries::{Checked, TRIES, Tries, TriesError};
+use crate::supervisor::{Act, PinHash, check_new_pin, hash_pin, needs_pin};
 
 const KEY: &str = "supervisor_pin_hash";
 
 /// Whether `act` went ahead on the supervisor's PIN: false when it needs none, true
 /// when `given` (or the PIN typed at the prompt) is right. A PIN that is needed and
 /// missing or wrong is a usage error (exit 2), before anything is done; a wrong one is
-/// logged, never the PIN itself, and counted in the journal: while wrong ones have
-/// locked PIN entry (`journal::pin_lock`), no PIN is taken.
+/// logged, never the PIN itself, and counted beside the config file: while wrong ones
+/// have locked PIN entry (`supervisor::tries`), no PIN is checked.
 pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool, Failure> {
     let policy = config.supervisor()?;
-    let (Some(why), Some(hash)) = (needs_pin(act, &policy), &policy.pin) else {
+    let Some(why) = needs_pin(act, &policy) else {
         return Ok(false);
     };
     let nothing = match act {
         Act::Override => "nothing was changed",
         Act::Payment { .. } => "nothing was sent",
     };
-    let journal = super::open_journal(config)?;
-    let counted = |e: crate::journal::JournalError| {
-        Failure::new(
-            Exit::Unreachable,
-            format!("cannot count supervisor PINs in the journal: {e}; {nothing}"),
-        )
-    };
-    if let Some(until) = journal.pin_locked(Utc::now()).map_err(counted)? {
-        return Err(Failure::new(Exit::Usage, locked(why, until, nothing)));
+    let counted = |e: TriesError| Failure::new(Exit::Unreachable, format!("{e}; {nothing}"));
+    if let Some(until) = policy.locked(Utc::now()).map_err(counted)? {
+        return Err(Failure::new(Exit::Usage, locked(why, until, nothing)).code(Code::Locked));
     }
     let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
         Some(pin) => pin.to_string(),
@@ -66,23 +60,39 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
                 format!(
                     "{why} needs the supervisor PIN: give --pin or TILL_SUPERVISOR_PIN; {nothing}"
                 ),
-            ));
+            )
+            .code(Code::PinRequired));
         }
     };
-    let right = verify(hash, &pin);
-    let lock = journal.pin_tried(right, Utc::now()).map_err(counted)?;
-    if !right {
-        tracing::warn!(act = %why, "wrong supervisor PIN: refused");
-        return Err(Failure::new(
-            Exit::Usage,
-            match lock {
-                Some(until) => format!("wrong supervisor PIN: {}", locked(why, until, nothing)),
-                None => format!("wrong supervisor PIN for {why}: refused; {nothing}"),
-            },
-        ));
-    }
+    refused(
+        policy.check(&pin, Utc::now()).map_err(counted)?,
+        &why,
+        nothing,
+    )?;
     tracing::info!(act = %why, "supervisor PIN given");
     Ok(true)
+}
+
+/// A PIN that was not taken, as a usage error (exit 2); a wrong one is logged.
+fn refused(checked: Checked, why: &dyn std::fmt::Display, nothing: &str) -> Result<(), Failure> {
+    let (code, message) = match checked {
+        Checked::Right => return Ok(()),
+        Checked::Locked(until) => (Code::Locked, locked(why, until, nothing)),
+        Checked::Wrong(lock) => {
+            tracing::warn!(act = %why, "wrong supervisor PIN: refused");
+            match lock {
+                Some(until) => (
+                    Code::Locked,
+                    format!("wrong supervisor PIN: {}", locked(why, until, nothing)),
+                ),
+                None => (
+                    Code::PinWrong,
+                    format!("wrong supervisor PIN for {why}: refused; {nothing}"),
+                ),
+            }
+        }
+    };
+    Err(Failure::new(Exit::Usage, message).code(code))
 }
 
 /// Why no PIN is taken until `until`.
@@ -109,7 +119,7 @@ pub fn config_pin(global: &Global, action: ConfigCmd) -> Result<Report, Failure>
         ConfigCmd::ClearPin { current } => (current.current_pin.as_deref(), false),
     };
     if let Some(hash) = hash_in(&path)? {
-        check_current(&hash, current, set)?;
+        check_current(&path, &hash, current, set)?;
     }
     let (value, word) = if set {
         let hash = hash_pin(&new_pin()?).map_err(|e| Failure::new(Exit::Usage, e))?;
@@ -153,9 +163,21 @@ fn hash_in(path: &Path) -> Result<Option<PinHash>, Failure> {
         .and_then(|text| PinHash::parse(text).ok()))
 }
 
-/// Changing or removing a PIN that is set takes that PIN.
-fn check_current(hash: &PinHash, given: Option<&str>, set: bool) -> Result<(), Failure> {
+/// Changing or removing a PIN that is set takes that PIN, counted as every PIN is.
+fn check_current(
+    path: &Path,
+    hash: &PinHash,
+    given: Option<&str>,
+    set: bool,
+) -> Result<(), Failure> {
     let what = if set { "changing" } else { "clearing" };
+    let why = format!("{what} the supervisor PIN");
+    let nothing = "nothing was changed";
+    let tries = Tries::beside(path);
+    let counted = |e: TriesError| Failure::new(Exit::Unreachable, format!("{e}; {nothing}"));
+    if let Some(until) = tries.locked(Utc::now()).map_err(counted)? {
+        return Err(Failure::new(Exit::Usage, locked(&why, until, nothing)).code(Code::Locked));
+    }
     let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
         Some(pin) => pin.to_string(),
         None if std::io::stdin().is_terminal() => {
@@ -166,19 +188,17 @@ fn check_current(hash: &PinHash, given: Option<&str>, set: bool) -> Result<(), F
             return Err(Failure::new(
                 Exit::Usage,
                 format!(
-                    "{what} the supervisor PIN takes the current one: give --current-pin or TILL_SUPERVISOR_PIN; nothing was changed"
+                    "{why} takes the current one: give --current-pin or TILL_SUPERVISOR_PIN; {nothing}"
                 ),
-            ));
+            )
+            .code(Code::PinRequired));
         }
     };
-    if !verify(hash, &pin) {
-        tracing::warn!("wrong supervisor PIN for {what} it: refused");
-        return Err(Failure::new(
-            Exit::Usage,
-            format!("wrong supervisor PIN for {what} it: refused; nothing was changed"),
-        ));
-    }
-    Ok(())
+    refused(
+        tries.check(hash, &pin, Utc::now()).map_err(counted)?,
+        &why,
+        nothing,
+    )
 }
 
 /// The new PIN, typed twice without echo on a terminal, else the first two lines of
@@ -190,10 +210,9 @@ fn new_pin() -> Result<String, Failure> {
             rpassword::prompt_password(prompt)
                 .map_err(|e| usage(format!("cannot read the PIN: {e}")))
         };
-        (
-            read("New supervisor PIN (4 to 12 digits): ")?,
-            read("The same PIN again: ")?,
-        )
+        let first = read("New supervisor PIN (4 to 12 digits): ")?;
+        check_new_pin(&first).map_err(|e| usage(format!("{e}; nothing was changed")))?;
+        (first, read("The same PIN again: ")?)
     } else {
         let mut lines = std::io::stdin().lock().lines();
         let mut next = || match lines.next() {
@@ -203,7 +222,9 @@ fn new_pin() -> Result<String, Failure> {
                 "give the new PIN twice, one line each, on stdin; nothing was changed".into(),
             )),
         };
-        (next()?, next()?)
+        let first = next()?;
+        check_new_pin(&first).map_err(|e| usage(format!("{e}; nothing was changed")))?;
+        (first, next()?)
     };
     if first.trim() != second.trim() {
         return Err(usage(

@@ -54,6 +54,7 @@ impl ArchiveFile {
 }
 
 pub(super) fn read_only(path: &Path) -> Result<Connection, JournalError> {
+    roll_back_hot_journal(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -61,6 +62,30 @@ pub(super) fn read_only(path: &Path) -> Result<Connection, JournalError> {
     .map_err(|e| super::classify(path, e))?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// An archive whose writer was killed mid-transaction keeps a hot rollback journal
+/// beside it, which a read-only connection cannot roll back ("attempt to write a
+/// readonly database"). A read-write connection rolls it back on its first read, as
+/// SQLite does whenever no writer holds the file; a journal another process is still
+/// writing is left alone by SQLite's own locks.
+fn roll_back_hot_journal(path: &Path) -> Result<(), JournalError> {
+    let mut journal = path.as_os_str().to_os_string();
+    journal.push("-journal");
+    if !Path::new(&journal).exists() {
+        return Ok(());
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| super::classify(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| super::classify(path, e))?;
+    Ok(())
 }
 
 /// The archive files in `dir`, newest year first.

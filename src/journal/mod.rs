@@ -10,7 +10,6 @@ pub mod generate;
 mod marker;
 mod numbering;
 mod outbox;
-pub mod pin_lock;
 mod report;
 pub mod rollup;
 pub mod rules;

@@ -570,12 +570,17 @@ impl Link {
         }
     }
 
-    /// A masked frame fit for the log file: the app id partly masked too.
+    /// A masked frame fit for the log file: the app id partly masked too, and only its
+    /// first `FRAME_BYTES` with its length, so frames from the network cannot fill the
+    /// disk.
     fn for_log(&self, masked: &str) -> String {
-        if self.cfg.app_id.is_empty() {
-            return masked.to_string();
-        }
-        masked.replace(&self.cfg.app_id, &mask_app_id(&self.cfg.app_id))
+        let masked = match self.cfg.app_id.is_empty() {
+            true => std::borrow::Cow::Borrowed(masked),
+            false => masked
+                .replace(&self.cfg.app_id, &mask_app_id(&self.cfg.app_id))
+                .into(),
+        };
+        crate::logging::capped(&masked, crate::logging::FRAME_BYTES).into_owned()
     }
 
     /// By `request_id` (`sent_id`, as the terminal sent it, unmasked); only when the

@@ -339,7 +339,7 @@ mod tests {
     fn outside_names_are_masked_and_kept_to_one_line() {
         let mut d = request(PAIR).device;
         d.alias_name = "till 4111 1111 1111 1111\x1b[2J".into();
-        assert_eq!(d.shown_name(), "till 4111 11** **** 1111?[2J");
+        assert_eq!(d.shown_name(), "till 4111 11** **** 1111\\x1b[2J");
     }
 
     #[test]

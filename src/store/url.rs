@@ -62,19 +62,87 @@ impl StoreUrl {
         StoreUrl::shown(&self.text)
     }
 
-    /// Any URL text with the password (between `user:` and `@`) replaced by `***`.
+    /// Any store URL text with every password replaced by `***`: the one between
+    /// `user:` and `@`, and the value of any parameter whose name holds "password"
+    /// (`?password=`, `sslpassword=`, percent-encoded or in any case). Text that is not
+    /// a URL is not shown at all when it names a password. A text too broken to tell
+    /// shows less, never more.
     pub fn shown(text: &str) -> String {
-        let Some((scheme, rest)) = text.split_once("://") else {
-            return text.to_string();
-        };
-        match rest.rsplit_once('@') {
-            Some((credentials, host)) => match credentials.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-                None => text.to_string(),
-            },
-            None => text.to_string(),
+        // libpq's `key = value` form may space its pairs any way: not picked apart.
+        if !text.contains("://") && decoded(text).to_lowercase().contains("password") {
+            return "(not shown: it holds a password)".into();
+        }
+        let text = hide_user_password(text);
+        // Parameters, in a URL's query or libpq's space-separated form.
+        let mut out = String::with_capacity(text.len());
+        let mut pair = String::new();
+        for c in text.chars() {
+            if matches!(c, '?' | '&' | ' ') {
+                out.push_str(&hide_password_pair(&pair));
+                out.push(c);
+                pair.clear();
+            } else {
+                pair.push(c);
+            }
+        }
+        out.push_str(&hide_password_pair(&pair));
+        out
+    }
+}
+
+/// `scheme://user:password@host…` with the password replaced by `***`. The credentials
+/// end at the last `@` before the path, or, with none there, the last `@` of all: a
+/// password may hold `/`, `?`, `#` or `@` unencoded, and showing too little is safe.
+fn hide_user_password(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let path_at = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..path_at].rfind('@').or_else(|| rest.rfind('@')) else {
+        return text.to_string();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => text.to_string(),
+    }
+}
+
+/// `key=value` with the value replaced by `***` when the key names a password.
+fn hide_password_pair(pair: &str) -> String {
+    match pair.split_once('=') {
+        Some((key, _)) if decoded(key).to_lowercase().contains("password") => {
+            format!("{key}=***")
+        }
+        _ => pair.to_string(),
+    }
+}
+
+/// A URL's percent-encoding undone, as far as it reads.
+fn decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
         }
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The URL without the query parameter `name`, and its value.
@@ -119,6 +187,55 @@ mod tests {
             assert!(!e.is_empty(), "{bad}");
         }
         let e = StoreUrl::parse("http://till:s3cret@host/db").expect_err("scheme");
+        assert!(!e.contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn every_spelling_of_a_password_is_hidden() {
+        for (url, shown) in [
+            (
+                "postgres://till:s3cret@db:5432/store?sslmode=require",
+                "postgres://till:***@db:5432/store?sslmode=require",
+            ),
+            (
+                "postgres://till@db/store?password=s3cret",
+                "postgres://till@db/store?password=***",
+            ),
+            (
+                "postgresql://db/store?sslmode=disable&PASSWORD=s3cret&application_name=x",
+                "postgresql://db/store?sslmode=disable&PASSWORD=***&application_name=x",
+            ),
+            (
+                "postgres://db/store?p%61ssword=s3cret",
+                "postgres://db/store?p%61ssword=***",
+            ),
+            (
+                "postgres://till:s3c?r@t@db/store?sslpassword=s3cret",
+                "postgres://till:***@db/store?sslpassword=***",
+            ),
+            (
+                "host=db user=till password = s3cret",
+                "(not shown: it holds a password)",
+            ),
+            ("host=db user=till", "host=db user=till"),
+            ("postgres://db/store", "postgres://db/store"),
+            (
+                "postgres://till:a/b@db/store",
+                "postgres://till:***@db/store",
+            ),
+            (
+                "postgres://db/store?application_name=a@b&password=s3cret",
+                "postgres://db/store?application_name=a@b&password=***",
+            ),
+        ] {
+            assert_eq!(StoreUrl::shown(url), shown, "{url}");
+        }
+        let parsed =
+            StoreUrl::parse("postgres://till@127.0.0.1/store?password=s3cret").expect("parses");
+        assert!(!format!("{parsed:?}").contains("s3cret"));
+        let e = StoreUrl::parse("host=db password=s3cret").expect_err("not a URL");
+        assert!(!e.contains("s3cret"), "{e}");
+        let e = StoreUrl::parse("postgres://db/store?password=s3cret&port=x").expect_err("port");
         assert!(!e.contains("s3cret"), "{e}");
     }
 

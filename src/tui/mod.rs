@@ -47,7 +47,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, cli: &Cli, config: Config) -> Exit
     match runtime.block_on(run_async(cli, config)) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("till: {message}");
+            eprintln!("till: {}", crate::visible::visible_lines(&message));
             Exit::Unreachable.into()
         }
     }
@@ -122,9 +122,14 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     model.confirm_above = Some(config.confirm_above());
     model.cloud = config.cloud.is_configured();
     model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
-    model.pin_locked_until = reader
-        .pin_locked(chrono::Utc::now())
-        .map_err(|e| e.to_string())?;
+    // What a check would say anyway; read here only to say it before a PIN is typed.
+    model.pin_locked_until = model
+        .supervisor
+        .locked(chrono::Utc::now())
+        .unwrap_or_else(|e| {
+            tracing::warn!("{e}");
+            None
+        });
     model.settings.fields =
         settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
 
@@ -518,12 +523,14 @@ fn run_effect(
         }
         // The loop runs these itself: they need the config, change the theme, or hold
         // the pairing server.
-        Effect::PinTried(right) => {
-            // Counted where every process on the lane sees it; the lock, whoever set it.
-            match reader.pin_tried(right, chrono::Utc::now()) {
-                Ok(lock) => drop(tx.send(Msg::PinLock(lock))),
-                Err(e) => tracing::warn!("supervisor PIN not counted: {e}"),
-            }
+        Effect::CheckPin(pin) => {
+            // Checked and counted where every process taking this PIN sees it; it may
+            // wait for the others, so not on the loop.
+            let policy = m.supervisor.clone();
+            drop(tokio::task::spawn_blocking(move || {
+                let checked = policy.check(&pin.0, chrono::Utc::now());
+                let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
+            }))
         }
         Effect::SaveSettings(_)
         | Effect::Checkup

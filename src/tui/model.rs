@@ -498,6 +498,8 @@ pub enum Modal {
         why: String,
         pin: TextField,
         error: Option<String>,
+        /// A PIN is being checked (`Effect::CheckPin`): Enter waits for its answer.
+        checking: bool,
     },
     /// A supervisor override needs a note.
     Override {
@@ -567,7 +569,7 @@ pub struct Model {
     pub confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
     pub supervisor: crate::supervisor::Policy,
-    /// Until when wrong PINs have locked PIN entry (`journal::pin_lock`), as last read.
+    /// Until when wrong PINs have locked PIN entry (`supervisor::tries`), as last read.
     pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,

@@ -43,8 +43,8 @@ pub enum Msg {
     },
     /// The audit trail of the row in detail.
     Audit(Vec<crate::journal::AuditRow>),
-    /// The lock of PIN entry after a PIN was counted (`Effect::PinTried`).
-    PinLock(Option<chrono::DateTime<chrono::Utc>>),
+    /// What the PIN checked by `Effect::CheckPin` came to, or why it was not checked.
+    PinChecked(Result<crate::supervisor::tries::Checked, String>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
@@ -105,8 +105,9 @@ pub enum Effect {
     /// The cashier's word on the terminal that asks to pair: accept or refuse.
     AnswerPair(bool),
     SaveSettings(Vec<(&'static str, Saved)>),
-    /// Count a supervisor PIN in the journal: right (true) or wrong.
-    PinTried(bool),
+    /// Check the supervisor PIN typed, counted beside the config file (it waits for
+    /// every other process checking one).
+    CheckPin(crate::supervisor::TypedPin),
     Quit,
 }
 
@@ -279,13 +280,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             ));
             vec![]
         }
-        Msg::PinLock(lock) => {
-            m.pin_locked_until = lock;
-            if let (Some(until), Some(Modal::Pin { error, .. })) = (lock, &mut m.modal) {
-                *error = Some(pin_locked(m.utc_offset, until));
-            }
-            vec![]
-        }
+        Msg::PinChecked(checked) => pin_checked(m, checked),
         Msg::Tick => vec![],
         Msg::Hangup => {
             m.hangup = true;
@@ -784,50 +779,51 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => vec![],
         },
         Modal::Pin {
-            then, why, mut pin, ..
+            then,
+            why,
+            mut pin,
+            error,
+            checking,
         } => match key.code {
             KeyCode::Esc => {
                 m.notice = Some(format!("{why}: not done without the supervisor's PIN"));
                 vec![]
             }
+            KeyCode::Enter if checking || pin.text.is_empty() => {
+                m.modal = Some(Modal::Pin {
+                    then,
+                    why,
+                    pin,
+                    error,
+                    checking,
+                });
+                vec![]
+            }
             KeyCode::Enter => {
                 // Locked by wrong PINs (here or in another process): none is tried.
                 let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-                let given = locked.is_none()
-                    && m.supervisor
-                        .pin
-                        .as_ref()
-                        .is_some_and(|hash| crate::supervisor::verify(hash, &pin.text));
-                if !given {
-                    let (error, effects) = match locked {
-                        Some(until) => (pin_locked(m.utc_offset, until), vec![]),
-                        None => {
-                            tracing::warn!("a wrong supervisor PIN was typed for {why}");
-                            ("wrong PIN".to_string(), vec![Effect::PinTried(false)])
-                        }
-                    };
-                    m.modal = Some(Modal::Pin {
-                        then,
-                        why,
-                        pin: TextField::with_max(12),
-                        error: Some(error),
-                    });
-                    return effects;
-                }
-                let mut effects = vec![Effect::PinTried(true)];
-                effects.extend(match then {
-                    PinFor::Pay(req) => fly(m, req, true),
-                    PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
-                        order_no,
-                        to,
-                        note: format!("{note} (supervisor PIN given)"),
-                    }],
+                let (error, checking, effects) = match locked {
+                    Some(until) => (Some(pin_locked(m.utc_offset, until)), false, vec![]),
+                    None => (
+                        None,
+                        true,
+                        vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.text))],
+                    ),
+                };
+                m.modal = Some(Modal::Pin {
+                    then,
+                    why,
+                    pin: TextField::with_max(12),
+                    error,
+                    checking,
                 });
                 effects
             }
             _ => {
-                if matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-                    || !matches!(key.code, KeyCode::Char(_))
+                // Keys typed while a PIN is checked are not taken for the next one.
+                if !checking
+                    && (matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
+                        || !matches!(key.code, KeyCode::Char(_)))
                 {
                     pin.edit(key);
                 }
@@ -836,6 +832,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     why,
                     pin,
                     error: None,
+                    checking,
                 });
                 vec![]
             }
@@ -933,6 +930,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         why: why.to_string(),
                         pin: TextField::with_max(12),
                         error: None,
+                        checking: false,
                     });
                     return vec![];
                 }
@@ -979,6 +977,7 @@ pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
             why: why.to_string(),
             pin: TextField::with_max(12),
             error: None,
+            checking: false,
         });
         return vec![];
     }
@@ -1026,11 +1025,64 @@ pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
     true
 }
 
+/// The answer to `Effect::CheckPin`: the act the PIN was asked for goes ahead when it
+/// was right, and the dialog is still up (Esc meanwhile: nothing is done).
+fn pin_checked(
+    m: &mut Model,
+    checked: Result<crate::supervisor::tries::Checked, String>,
+) -> Vec<Effect> {
+    use crate::supervisor::tries::Checked;
+    let Some(Modal::Pin {
+        then,
+        why,
+        pin,
+        checking: true,
+        ..
+    }) = m.modal.take()
+    else {
+        return vec![];
+    };
+    let error = match checked {
+        Ok(Checked::Right) => {
+            m.pin_locked_until = None;
+            return match then {
+                PinFor::Pay(req) => fly(m, req, true),
+                PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
+                    order_no,
+                    to,
+                    note: format!("{note} (supervisor PIN given)"),
+                }],
+            };
+        }
+        Ok(Checked::Wrong(lock)) => {
+            tracing::warn!("a wrong supervisor PIN was typed for {why}");
+            m.pin_locked_until = lock;
+            match lock {
+                Some(until) => pin_locked(m.utc_offset, until),
+                None => "wrong PIN".to_string(),
+            }
+        }
+        Ok(Checked::Locked(until)) => {
+            m.pin_locked_until = Some(until);
+            pin_locked(m.utc_offset, until)
+        }
+        Err(e) => format!("the PIN cannot be checked: {e}"),
+    };
+    m.modal = Some(Modal::Pin {
+        then,
+        why,
+        pin,
+        error: Some(error),
+        checking: false,
+    });
+    vec![]
+}
+
 /// What the PIN prompt says while wrong PINs have locked PIN entry.
 fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{} wrong PINs in a row: locked until {}",
-        crate::journal::pin_lock::TRIES,
+        crate::supervisor::tries::TRIES,
         until.with_timezone(&offset).format("%H:%M:%S")
     )
 }
@@ -2060,6 +2112,7 @@ mod tests {
 
     #[test]
     fn voids_and_overrides_ask_for_the_supervisors_pin_when_one_is_set() {
+        use crate::supervisor::tries::Checked;
         let mut m = model();
         m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         let void = PayRequest::Void {
@@ -2068,20 +2121,25 @@ mod tests {
         };
         assert!(start(&mut m, void.clone()).is_empty());
         assert!(matches!(m.modal, Some(Modal::Pin { .. })));
+        // The PIN typed goes to be checked and counted; Enter waits for the answer.
+        let typed = |pin: &str| vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.into()))];
         type_str(&mut m, "1111");
-        assert_eq!(
-            update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::PinTried(false)]
-        );
+        assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("1111"));
+        type_str(&mut m, "2468");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Wrong(None)))).is_empty());
+        assert!(matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e == "wrong PIN"),
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), checking: false, .. }) if e == "wrong PIN"),
             "{:?}",
             m.modal
         );
-        // The journal counted the fifth wrong one: PIN entry is locked, and while it is
-        // not even the right PIN is tried.
+        // The fifth wrong one locked PIN entry: while it lasts not even the right PIN
+        // goes to be checked.
         let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
-        update(&mut m, Msg::PinLock(Some(until)));
+        type_str(&mut m, "1111");
+        assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("1111"));
+        update(&mut m, Msg::PinChecked(Ok(Checked::Wrong(Some(until)))));
         let says_locked = |m: &Model| {
             matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
                 if e.starts_with("5 wrong PINs in a row: locked until"))
@@ -2090,13 +2148,34 @@ mod tests {
         type_str(&mut m, "2468");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(says_locked(&m), "{:?}", m.modal);
-        // Once it has ended, the right PIN clears the count and the void goes ahead.
+        // A lock another process set, found when checking, says the same.
+        m.pin_locked_until = None;
+        type_str(&mut m, "2468");
+        assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
+        update(&mut m, Msg::PinChecked(Ok(Checked::Locked(until))));
+        assert!(says_locked(&m), "{:?}", m.modal);
+        // Once it has ended, the right PIN lets the void go ahead.
         m.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
         type_str(&mut m, "2468");
+        assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         assert_eq!(
-            update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::PinTried(true), Effect::PaySupervised(void)]
+            update(&mut m, Msg::PinChecked(Ok(Checked::Right))),
+            vec![Effect::PaySupervised(void.clone())]
         );
+        // A PIN that cannot be counted is not taken; an answer after Esc does nothing.
+        assert!(start(&mut m, void.clone()).is_empty());
+        type_str(&mut m, "2468");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, Msg::PinChecked(Err("read-only".into())));
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e.contains("cannot be checked")),
+            "{:?}",
+            m.modal
+        );
+        type_str(&mut m, "2468");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, key(KeyCode::Esc));
+        assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Right))).is_empty());
         // A sale never asks.
         let mut m = model();
         m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
@@ -2114,9 +2193,10 @@ mod tests {
         type_str(&mut m, "no receipt");
         update(&mut m, key(KeyCode::Enter));
         type_str(&mut m, "2468");
-        let fx = update(&mut m, key(KeyCode::Enter));
+        assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
+        let fx = update(&mut m, Msg::PinChecked(Ok(Checked::Right)));
         assert!(
-            matches!(fx.as_slice(), [Effect::PinTried(true), Effect::Resolve { note, .. }] if note == "no receipt (supervisor PIN given)"),
+            matches!(fx.as_slice(), [Effect::Resolve { note, .. }] if note == "no receipt (supervisor PIN given)"),
             "{fx:?}"
         );
     }

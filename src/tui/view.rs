@@ -1,6 +1,7 @@
 //! The frame: status bar, the current screen, footer keys, and whatever sits on top
 //! (the in-flight overlay, a result, a dialog). Pure: reads the model, never changes it.
 
+use crate::visible::visible;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -60,7 +61,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     }
     if let Some(text) = &m.notice {
         frame.render_widget(
-            Paragraph::new(Span::styled(text.as_str(), theme.warning)).wrap(Wrap { trim: true }),
+            Paragraph::new(Span::styled(visible(text), theme.warning)).wrap(Wrap { trim: true }),
             notice,
         );
     }
@@ -210,7 +211,7 @@ fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Line::from(""),
     ];
     for p in f.progress.iter().rev().take(4).rev() {
-        lines.push(Line::from(Span::styled(p.as_str(), theme.muted)));
+        lines.push(Line::from(Span::styled(visible(p), theme.muted)));
     }
     let block = theme
         .block()
@@ -322,7 +323,7 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     if row.state != TxnState::Approved
         && let Some(msg) = &row.response_msg
     {
-        lines.push(Line::from(Span::styled(msg.as_str(), theme.muted)));
+        lines.push(Line::from(Span::styled(visible(msg), theme.muted)));
     }
     if crate::journal::rules::needs_person(row) {
         lines.push(Line::from(Span::styled(
@@ -376,7 +377,11 @@ fn terminal_totals(row: &TxnRow) -> String {
 fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &Theme) {
     let (title, lines): (&str, Vec<Line>) = match modal {
         Modal::Pin {
-            why, pin, error, ..
+            why,
+            pin,
+            error,
+            checking,
+            ..
         } => {
             let mut lines = vec![
                 Line::from(format!("{why} needs the supervisor's PIN.")),
@@ -385,7 +390,9 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
                     theme.input,
                 )),
             ];
-            if let Some(e) = error {
+            if *checking {
+                lines.push(Line::from("checking…"));
+            } else if let Some(e) = error {
                 lines.push(Line::from(Span::styled(e.as_str(), theme.error)));
             }
             lines.push(Line::from(Span::styled(

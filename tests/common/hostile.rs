@@ -88,6 +88,9 @@ pub struct Switches {
     pub partial_minor: Option<i64>,
     /// `response_msg` of every answer.
     pub message: Option<String>,
+    /// Before pay.order is answered: this many unsolicited frames of about this many
+    /// bytes each, every other one malformed.
+    pub flood: Option<(usize, usize)>,
     /// The card flow takes this long before pay.order is answered (and booked).
     pub delay_ms: u64,
     /// pay.order is answered only at `release()`, and booked then. With `delay_ms` as
@@ -736,6 +739,22 @@ fn outgoing(req: &Map<String, Value>, topic: &str, answer: Answer, sw: &Switches
     }
     if sw.malformed_first {
         frames.push(Out::Text(malformed_frame(sw)));
+    }
+    if let Some((count, bytes)) = sw.flood.filter(|_| topic == PAY_ORDER) {
+        for i in 0..count {
+            let pad = "x".repeat(bytes);
+            frames.push(Out::Text(if i % 2 == 0 {
+                json!({
+                    "topic": PAY_ORDER,
+                    "response_code": "0",
+                    "response_msg": pad,
+                    "biz_data": {"merchant_order_no": OTHER_ORDER_NO, "trans_status": "2"},
+                })
+                .to_string()
+            } else {
+                format!("{{\"topic\": \"{PAY_ORDER}\", \"pad\": \"{pad}\"")
+            }));
+        }
     }
     let frame = envelope(req, topic, answer, sw, !sw.no_request_id);
     if sw.answer_twice && topic == PAY_ORDER {

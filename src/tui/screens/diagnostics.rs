@@ -150,7 +150,7 @@ fn wire_summary(w: &WireLine) -> String {
             )
         })
         .unwrap_or_else(|| format!("(not JSON) {}", w.text));
-    format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))
+    crate::visible::visible(&format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))).into_owned()
 }
 
 /// The steps the check-up found, then what the lane's own link shows of the session
@@ -373,7 +373,10 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Span::styled(m.diag.console.shown(focused), theme.input),
     ])];
     if let Some(r) = &m.diag.console_result {
-        console_lines.push(Line::from(Span::styled(format!(" {r}"), theme.muted)));
+        console_lines.push(Line::from(Span::styled(
+            crate::visible::visible(&format!(" {r}")).into_owned(),
+            theme.muted,
+        )));
     }
     frame.render_widget(Paragraph::new(console_lines), console);
 }

@@ -1,5 +1,6 @@
 //! The Journal screen: history across batches, a row's detail and audit trail, and what may be done to it.
 
+use crate::visible::visible;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -324,7 +325,12 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("trans no", opt(&row.trans_no)),
         (
             "terminal",
-            format!("{} {}", opt(&row.response_code), opt(&row.response_msg)),
+            visible(&format!(
+                "{} {}",
+                opt(&row.response_code),
+                opt(&row.response_msg)
+            ))
+            .into_owned(),
         ),
         ("lane / batch", format!("{} / {}", row.lane, row.batch)),
         (
@@ -357,7 +363,10 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
                     theme.muted,
                 ),
                 Span::raw(format!("{} ", a.to)),
-                Span::styled(format!("{} ({})", a.why, a.who), theme.muted),
+                Span::styled(
+                    visible(&format!("{} ({})", a.why, a.who)).into_owned(),
+                    theme.muted,
+                ),
             ])
         })
         .collect();

@@ -1,5 +1,6 @@
 //! The Query screen: the terminal's answer about any order beside the journal's row.
 
+use crate::visible::visible;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -73,11 +74,14 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let mut terminal = Vec::new();
     match r.answer.as_ref().and_then(|a| a.reply.as_ref()) {
         Some(reply) => {
-            terminal.push(Line::from(format!(
-                "{} {}",
-                reply.response_code.as_deref().unwrap_or("-"),
-                reply.message()
-            )));
+            terminal.push(Line::from(
+                visible(&format!(
+                    "{} {}",
+                    reply.response_code.as_deref().unwrap_or("-"),
+                    reply.message()
+                ))
+                .into_owned(),
+            ));
             if let Some(s) = &reply.biz.trans_status {
                 terminal.push(Line::from(format!(
                     "status {s} ({})",
@@ -92,14 +96,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 ("trans no", &reply.biz.trans_no),
             ] {
                 if let Some(v) = v {
-                    terminal.push(Line::from(format!("{k}: {v}")));
+                    terminal.push(Line::from(visible(&format!("{k}: {v}")).into_owned()));
                 }
             }
         }
-        None => terminal.push(Line::from(format!(
-            "no answer: {}",
-            r.answer.as_ref().map(|a| a.why.as_str()).unwrap_or("-")
-        ))),
+        None => terminal.push(Line::from(
+            visible(&format!(
+                "no answer: {}",
+                r.answer.as_ref().map(|a| a.why.as_str()).unwrap_or("-")
+            ))
+            .into_owned(),
+        )),
     }
     let journal = match &r.row {
         Some(row) => vec![

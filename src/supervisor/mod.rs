@@ -5,6 +5,8 @@
 //! (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`); a PIN is checked with argon2's own
 //! verification, which compares in constant time. No PIN is ever stored or logged.
 
+pub mod tries;
+
 use std::fmt;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -66,6 +68,16 @@ impl fmt::Debug for PinHash {
     }
 }
 
+/// A PIN as typed, on its way to be checked: never printed, not even in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TypedPin(pub String);
+
+impl fmt::Debug for TypedPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TypedPin(..)")
+    }
+}
+
 /// What the config says about supervisor PINs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -74,6 +86,37 @@ pub struct Policy {
     /// A referenced refund of more than this needs the PIN too. None: only the
     /// unreferenced ones (and voids, cancels, overrides and batch closes).
     pub refund_above: Option<Money>,
+    /// Where wrong PINs are counted: beside the file that holds the hash.
+    pub tries: Option<tries::Tries>,
+}
+
+impl Policy {
+    /// Checks and counts `pin` (see `tries`). A PIN with nowhere to count its wrong
+    /// tries is never checked.
+    pub fn check(
+        &self,
+        pin: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<tries::Checked, tries::TriesError> {
+        match (&self.pin, &self.tries) {
+            (Some(hash), Some(tries)) => tries.check(hash, pin, now),
+            _ => Err(tries::TriesError {
+                path: Default::default(),
+                detail: "no config file holds the PIN".into(),
+            }),
+        }
+    }
+
+    /// Until when wrong PINs have locked PIN entry, if they have at `now`.
+    pub fn locked(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, tries::TriesError> {
+        match &self.tries {
+            Some(tries) => tries.locked(now),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Something a cashier asks for, as far as the PIN is concerned.
@@ -218,10 +261,12 @@ mod tests {
         let plain = Policy {
             pin: Some(hash.clone()),
             refund_above: None,
+            tries: None,
         };
         let above_50 = Policy {
             pin: Some(hash),
             refund_above: Some(m(5000)),
+            tries: None,
         };
         let t = TxnKind::Trans;
         let refund = t(TransType::Refund);
@@ -268,6 +313,7 @@ mod tests {
         let none = Policy {
             pin: None,
             refund_above: Some(m(0)),
+            tries: None,
         };
         assert_eq!(needs_pin(&pay(refund, Some(100), false), &none), None);
         assert_eq!(needs_pin(&Act::Override, &none), None);
