@@ -15,6 +15,7 @@ use std::time::Instant;
 use proptest::test_runner::{Config, TestError, TestRunner};
 
 static STEPS: AtomicUsize = AtomicUsize::new(0);
+static CASES: AtomicUsize = AtomicUsize::new(0);
 
 fn main() {
     let args: Vec<usize> = std::env::args()
@@ -24,6 +25,18 @@ fn main() {
     let cases = args.first().copied().unwrap_or(20_000).max(1);
     let threads = args.get(1).copied().unwrap_or(4).max(1);
     let started = Instant::now();
+    // A line a minute: a long soak stopped early still says how far it got.
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            println!(
+                "money soak: {} of {cases} cases, {} steps, {:.0} s, no failure so far",
+                CASES.load(Ordering::Relaxed),
+                STEPS.load(Ordering::Relaxed),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    });
     let runs: Vec<_> = (0..threads)
         .map(|t| {
             let share = cases / threads + usize::from(t < cases % threads);
@@ -65,6 +78,7 @@ fn soak(cases: usize) -> Result<(), String> {
         .run(&model::ops(), |ops| {
             model::run_case(&ops);
             STEPS.fetch_add(ops.len(), Ordering::Relaxed);
+            CASES.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })
         .map_err(|e| match e {
