@@ -329,8 +329,8 @@ fn journal(c: &mut Criterion) {
     rusqlite::Connection::open(dir.path().join("till.db"))
         .and_then(|c| {
             c.execute_batch(
-                "DELETE FROM tally_slot; DELETE FROM tally_day;
-                 INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
+                "DELETE FROM tally_slot; DELETE FROM tally_day; DELETE FROM tally_row;
+                 INSERT OR IGNORE INTO tally_dirty_row (id) SELECT id FROM txn;",
             )
         })
         .expect("totals forgotten");

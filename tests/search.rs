@@ -526,18 +526,17 @@ fn approve(j: &mut Journal, txn: &till::journal::NewTxn) {
 fn dirty(path: &Path) -> i64 {
     rusqlite::Connection::open(path)
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM tally_dirty", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0))
         .unwrap()
 }
 
-/// The file at `path` as an older release leaves it: no totals kept, every quarter hour
-/// with rows to tally.
+/// The file at `path` as an upgrade leaves it: no totals kept, every row to tally.
 fn forget_totals(path: &Path) {
     rusqlite::Connection::open(path)
         .unwrap()
         .execute_batch(
-            "DELETE FROM tally_slot; DELETE FROM tally_day;
-             INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
+            "DELETE FROM tally_slot; DELETE FROM tally_day; DELETE FROM tally_row;
+             INSERT OR IGNORE INTO tally_dirty_row SELECT id FROM txn;",
         )
         .unwrap();
 }
@@ -649,7 +648,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     let backlog = dirty(&file);
     assert!(backlog > 100);
     approve(&mut j, &sale("L01-S-2", 555, "sale", None));
-    // (Today's quarter hour may be in the backlog already.)
+    // (The write's own rows wait with the backlog.)
     assert!(dirty(&file) >= backlog, "the write left the backlog alone");
     totals_agree(&j, &[0]);
     drop(j);

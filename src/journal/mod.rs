@@ -654,21 +654,18 @@ impl Journal {
         };
         insert_pending(&tx, &txn, batch, &why)?;
         if req.via == Via::Cloud || req.terminal_sn.is_some() {
-            tx.execute(
-                "UPDATE txn SET via = ?1, terminal_sn = ?2 WHERE order_no = ?3",
-                params![req.via.name(), req.terminal_sn, order_no],
-            )
-            .map_err(JournalError::from)?;
+            tx.prepare_cached("UPDATE txn SET via = ?1, terminal_sn = ?2 WHERE order_no = ?3")?
+                .execute(params![req.via.name(), req.terminal_sn, order_no])
+                .map_err(JournalError::from)?;
         }
         commit(tx, &self.path)?;
         Ok(self.get(&order_no)?)
     }
 
     pub fn mark_sent(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
-        self.conn.execute(
-            "UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3",
-            params![now(), request_id, order_no],
-        )?;
+        self.conn
+            .prepare_cached("UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3")?
+            .execute(params![now(), request_id, order_no])?;
         Ok(())
     }
 
@@ -709,14 +706,14 @@ impl Journal {
         // by issuer range is in them; the decoder masked them so already, this holds
         // whatever the caller passed.
         let reference = |v: &Option<String>| v.as_deref().map(|s| mask_reference(s).into_owned());
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE txn SET state = ?1, updated_at = ?2,
                 response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
                 trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
                 brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
                 ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
                 amount_minor = COALESCE(?14, amount_minor), tip_minor = COALESCE(?15, tip_minor)
-             WHERE order_no = ?13",
+             WHERE order_no = ?13")?.execute(
             params![
                 rec.state.name(),
                 now(),
@@ -741,11 +738,9 @@ impl Journal {
             audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
         }
         if rec.state == TxnState::Approved {
-            let kind: String = tx.query_row(
-                "SELECT kind FROM txn WHERE order_no = ?1",
-                [order_no],
-                |r| r.get(0),
-            )?;
+            let kind: String = tx
+                .prepare_cached("SELECT kind FROM txn WHERE order_no = ?1")?
+                .query_row([order_no], |r| r.get(0))?;
             if kind == TxnKind::BatchClose.name() {
                 // The terminal settled: the batch closes with the approval, in one
                 // transaction, so no crash leaves an approved close beside an open batch.
@@ -833,7 +828,11 @@ impl Journal {
 
     pub fn find(&self, order_no: &str) -> Result<Option<TxnRow>, JournalError> {
         let sql = format!("SELECT {COLUMNS} FROM txn WHERE order_no = ?1");
-        let row = self.conn.query_row(&sql, [order_no], raw_row).optional()?;
+        let row = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([order_no], raw_row)
+            .optional()?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -1024,6 +1023,8 @@ fn create(dir: &Path, path: &Path) -> Result<(), JournalError> {
 /// before its first row (each lane opens its batch when it first needs one).
 fn prepare(conn: &mut Connection) -> Result<(), JournalError> {
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Every statement of the write path parsed once per connection (about 40).
+    conn.set_prepared_statement_cache_capacity(128);
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     // NORMAL can lose committed rows on power loss; a payment journal may not.
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -1112,13 +1113,12 @@ fn next_order_no_in(
 ) -> Result<String, JournalError> {
     let identity = numbering::count_one(tx, journal)?;
     let next: i64 = tx
-        .query_row("SELECT next FROM order_seq WHERE lane = ?1", [lane], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT next FROM order_seq WHERE lane = ?1")?
+        .query_row([lane], |r| r.get(0))
         .optional()?
         .unwrap_or(1);
-    tx.execute(
-        "INSERT INTO order_seq (lane, next) VALUES (?1, ?2) ON CONFLICT(lane) DO UPDATE SET next = excluded.next",
+    tx.prepare_cached(
+        "INSERT INTO order_seq (lane, next) VALUES (?1, ?2) ON CONFLICT(lane) DO UPDATE SET next = excluded.next")?.execute(
         params![lane, next + 1],
     )?;
     let day = chrono::Local::now().format("%m%d");
@@ -1128,11 +1128,8 @@ fn next_order_no_in(
 /// The lane's open batch, if it has one.
 fn open_batch_of(conn: &Connection, lane: &str) -> Result<Option<i64>, JournalError> {
     Ok(conn
-        .query_row(
-            "SELECT number FROM batch WHERE closed_at IS NULL AND lane = ?1",
-            [lane.trim().to_ascii_uppercase()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT number FROM batch WHERE closed_at IS NULL AND lane = ?1")?
+        .query_row([lane.trim().to_ascii_uppercase()], |r| r.get(0))
         .optional()?)
 }
 
@@ -1142,11 +1139,11 @@ fn open_batch_in(tx: &rusqlite::Transaction, lane: &str) -> Result<i64, JournalE
     if let Some(number) = open_batch_of(tx, lane)? {
         return Ok(number);
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO batch (number, opened_at, lane)
          VALUES (1 + MAX(COALESCE((SELECT MAX(number) FROM batch), 0),
                          COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_max_batch'), 0)),
-                 ?1, ?2)",
+                 ?1, ?2)")?.execute(
         params![now(), lane.trim().to_ascii_uppercase()],
     )?;
     Ok(tx.last_insert_rowid())
@@ -1170,13 +1167,13 @@ fn insert_pending(
             txn.order_no
         )));
     }
-    let inserted = tx.execute(
+    let inserted = tx.prepare_cached(
         // Above every id handed out, archived ones too (see `archive`).
         "INSERT INTO txn (id, order_no, request_id, kind, state, amount_minor, asked_minor, tip_minor,
             cashback_minor, currency, exponent, orig_order_no, lane, scenario, batch, created_at, updated_at)
          VALUES (1 + MAX(COALESCE((SELECT MAX(id) FROM txn), 0),
                          COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'archived_max_id'), 0)),
-                 ?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                 ?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)")?.execute(
         params![
             txn.order_no,
             txn.request_id,
@@ -1212,7 +1209,7 @@ fn select(
     args: impl rusqlite::Params,
 ) -> Result<Vec<TxnRow>, JournalError> {
     let sql = format!("SELECT {COLUMNS} FROM txn {where_sql}");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let raws = stmt
         .query_map(args, raw_row)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -1315,11 +1312,8 @@ fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
 
 fn state_of(tx: &rusqlite::Transaction, order_no: &str) -> Result<TxnState, JournalError> {
     let state: Option<String> = tx
-        .query_row(
-            "SELECT state FROM txn WHERE order_no = ?1",
-            [order_no],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT state FROM txn WHERE order_no = ?1")?
+        .query_row([order_no], |r| r.get(0))
         .optional()?;
     let state = state.ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
     TxnState::from_name(&state)
@@ -1334,8 +1328,8 @@ fn audit(
     to: TxnState,
     why: &str,
 ) -> Result<(), JournalError> {
-    tx.execute(
-        "INSERT INTO audit (order_no, at, who, from_state, to_state, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    tx.prepare_cached(
+        "INSERT INTO audit (order_no, at, who, from_state, to_state, why) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
         params![order_no, now(), who, from.map(TxnState::name), to.name(), mask_pans(why)],
     )?;
     Ok(())

@@ -31,7 +31,8 @@ pub struct Counter {
 /// how many numbers were issued, inside the caller's transaction.
 pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
     let get = |key: &str| -> Result<Option<String>, rusqlite::Error> {
-        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
             .optional()
     };
     let numbering = match get("numbering")? {
@@ -48,11 +49,11 @@ pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
 pub fn count_one(tx: &Transaction, journal: &Path) -> Result<String, JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let issued = issued + 1;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('issued', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [issued.to_string()],
-    )?;
+    )?
+    .execute([issued.to_string()])?;
     let mut marks = Marks::read(journal);
     marks.set(&numbering, issued);
     marks.write(journal).map_err(|e| mark_error(journal, &e))?;
