@@ -530,6 +530,21 @@ fn dirty(path: &Path) -> i64 {
         .unwrap()
 }
 
+/// The rows per batch the journal lists (from its kept totals) are its rows.
+fn batch_counts_agree(j: &Journal, path: &Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for b in j.batches().unwrap() {
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM txn WHERE batch = ?1",
+                [b.number],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(b.count, rows, "batch {}", b.number);
+    }
+}
+
 /// The file at `path` as an upgrade leaves it: no totals kept, every row to tally.
 fn forget_totals(path: &Path) {
     rusqlite::Connection::open(path)
@@ -592,6 +607,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     )
     .unwrap();
     assert_eq!(dirty(&file), 0, "every write tallied what it changed");
+    batch_counts_agree(&j, &file);
     assert_eq!(
         j.report_range(None, None, 0).unwrap().rows,
         before.len() + 4
@@ -606,6 +622,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     }
     assert_eq!(dirty(&file), 0);
     totals_agree(&j, &[0, -3 * 3600]);
+    batch_counts_agree(&j, &file);
 
     // A void and a refund written today of payments now archived: their write finds
     // the originals in the archive (a void gives back what its original took).

@@ -264,6 +264,15 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
 /// Applies the migrations the file lacks, all in one transaction: a new journal's
 /// schema costs one durable commit, and an upgrade is whole or not at all.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+    migrate_then(conn, |_| Ok(()))
+}
+
+/// `migrate`, then `then` in the same transaction when there was anything to apply.
+/// Returns the version found before.
+pub fn migrate_then(
+    conn: &mut Connection,
+    then: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<()>,
+) -> rusqlite::Result<i64> {
     let found = version(conn)?;
     if found >= CURRENT {
         return Ok(found);
@@ -278,6 +287,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "user_version", CURRENT)?;
+    then(&tx)?;
     tx.commit()?;
     Ok(found)
 }
