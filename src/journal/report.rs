@@ -218,12 +218,17 @@ impl Sums {
     pub(super) fn add_all(&mut self, rows: &[TxnRow], context: &[TxnRow], utc_offset_secs: i32) {
         self.rows += rows.len() as i64;
         each_move(rows, context, |r, moved| {
-            self.count(r, &moved);
-            self.lanes.add_named(&r.lane, 1, moved.net);
-            if let Some(hour) = local_hour(&r.created_at, utc_offset_secs) {
-                self.hours.add_hour(hour, 1, moved.net);
-            }
+            self.add_moved(r, &moved, utc_offset_secs)
         });
+    }
+
+    /// Counts what one approved row moved, on every line it counts on.
+    fn add_moved(&mut self, r: &TxnRow, moved: &Moved, utc_offset_secs: i32) {
+        self.count(r, moved);
+        self.lanes.add_named(&r.lane, 1, moved.net);
+        if let Some(hour) = local_hour(&r.created_at, utc_offset_secs) {
+            self.hours.add_hour(hour, 1, moved.net);
+        }
     }
 
     /// Counts what one approved row moved on its kind's and brand's lines and the net.
@@ -520,8 +525,8 @@ impl Journal {
         // A batch is in two files only after an archive run stopped half-way: the
         // first file that has it counts it.
         let mut counted: HashSet<i64> = HashSet::new();
-        let mut rows = Vec::new();
-        for &conn in &conns {
+        let mut tips = None;
+        for (i, &conn) in conns.iter().enumerate() {
             match slots {
                 Some(slots) if rollup::fresh(conn)? => {
                     let (part, found) =
@@ -530,16 +535,24 @@ impl Journal {
                     counted.extend(found);
                 }
                 _ => {
-                    let mut here = period_rows(conn, window.as_ref(), batches)?;
-                    here.retain(|r| !counted.contains(&r.batch));
-                    counted.extend(here.iter().map(|r| r.batch));
-                    rows.extend(here);
+                    if tips.is_none() {
+                        tips = Some(approved_tips(&conns)?);
+                    }
+                    // Originals are looked for in this file first.
+                    let mut order = conns.clone();
+                    order.swap(0, i);
+                    let found = tally_rows(
+                        &order,
+                        window.as_ref(),
+                        batches,
+                        utc_offset_secs,
+                        &counted,
+                        tips.as_ref().unwrap_or(&HashMap::new()),
+                        &mut sums,
+                    )?;
+                    counted.extend(found);
                 }
             }
-        }
-        if !rows.is_empty() {
-            let context = context(&conns, &rows)?;
-            sums.add_all(&rows, &context, utc_offset_secs);
         }
         Ok(RangeReport {
             batches,
@@ -548,31 +561,100 @@ impl Journal {
     }
 }
 
-/// A file's rows written in the window `[start, end)` (all when None), or of the
-/// batches `first` to `last`.
-fn period_rows(
-    conn: &rusqlite::Connection,
+/// The latest approved tip adjustment of every sale, from every file: sale's order
+/// number to (id, tip). A few in a hundred rows, so a year of them fits in a few MB.
+fn approved_tips(
+    conns: &[&rusqlite::Connection],
+) -> Result<HashMap<String, (i64, i64)>, JournalError> {
+    let mut tips: HashMap<String, (i64, i64)> = HashMap::new();
+    for conn in conns {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, orig_order_no, amount_minor FROM txn
+             WHERE kind = 'tip-adjust' AND +state = 'approved' AND orig_order_no IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, sale, tip): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let latest = tips.entry(sale).or_insert((id, tip));
+            if id > latest.0 {
+                *latest = (id, tip);
+            }
+        }
+    }
+    Ok(tips)
+}
+
+/// Tallies into `sums`, a row at a time, the rows of `conns[0]` written in the window
+/// `[start, end)` (all when None) or of the batches `first` to `last`, leaving out the
+/// batches in `skip`; each original is looked up in `conns` in order, tips in `tips`.
+/// Memory stays flat however many rows there are. Returns the batches it counted.
+fn tally_rows(
+    conns: &[&rusqlite::Connection],
     window: Option<&(String, String)>,
     batches: Option<(i64, i64)>,
-) -> Result<Vec<TxnRow>, JournalError> {
-    if let Some((first, last)) = batches {
-        return report_rows(
-            conn,
+    utc_offset_secs: i32,
+    skip: &HashSet<i64>,
+    tips: &HashMap<String, (i64, i64)>,
+    sums: &mut Sums,
+) -> Result<HashSet<i64>, JournalError> {
+    let mut counted = HashSet::new();
+    let Some(&conn) = conns.first() else {
+        return Ok(counted);
+    };
+    let (where_sql, args): (&str, Vec<rusqlite::types::Value>) = match (batches, window) {
+        (Some((first, last)), _) => (
             "WHERE batch BETWEEN ?1 AND ?2",
-            rusqlite::params![first, last],
-        );
-    }
-    match window {
-        None => report_rows(conn, "", []),
-        Some((start, end)) => match search::id_bounds(conn, start, end)? {
-            Some((first, last)) => report_rows(
-                conn,
+            vec![first.into(), last.into()],
+        ),
+        (None, None) => ("", vec![]),
+        (None, Some((start, end))) => match search::id_bounds(conn, start, end)? {
+            Some((first, last)) => (
                 "WHERE id BETWEEN ?1 AND ?2 AND +created_at >= ?3 AND +created_at < ?4",
-                rusqlite::params![first, last, start, end],
+                vec![
+                    first.into(),
+                    last.into(),
+                    start.clone().into(),
+                    end.clone().into(),
+                ],
             ),
-            None => Ok(Vec::new()),
+            None => return Ok(counted),
         },
+    };
+    let tip_of = |sale: &TxnRow| {
+        tips.get(sale.order_no.as_str())
+            .map(|t| t.1)
+            .or(sale.tip.map(|t| t.minor()))
+            .unwrap_or(0)
+    };
+    let original = |order_no: &str| -> Result<Option<TxnRow>, JournalError> {
+        for c in conns {
+            let found = report_rows(c, "WHERE order_no = ?1 AND +state = 'approved'", [order_no])?;
+            if let Some(row) = found.into_iter().next() {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    };
+    let mut stmt = conn.prepare(&format!("SELECT {REPORT_COLUMNS} FROM txn {where_sql}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        let row: TxnRow = super::raw_row(r)?.try_into()?;
+        if skip.contains(&row.batch) {
+            continue;
+        }
+        counted.insert(row.batch);
+        sums.rows += 1;
+        if row.state != TxnState::Approved {
+            continue;
+        }
+        let orig = match row.orig_order_no.as_deref() {
+            Some(o) => original(o)?,
+            None => None,
+        };
+        let moved = moved(&row, orig.as_ref(), &tip_of);
+        sums.add_moved(&row, &moved, utc_offset_secs);
     }
+    Ok(counted)
 }
 
 impl Journal {
