@@ -537,8 +537,9 @@ impl Journal {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let order_no = next_order_no_in(&tx, &lane, &self.path)?;
+        let (order_no, mark) = next_order_no_in(&tx, &lane, &self.path)?;
         tx.commit()?;
+        mark.wait()?;
         Ok(order_no)
     }
 
@@ -634,7 +635,7 @@ impl Journal {
                 amount
             }
         };
-        let order_no = next_order_no_in(&tx, &lane, &self.path)?;
+        let (order_no, mark) = next_order_no_in(&tx, &lane, &self.path)?;
         let txn = NewTxn {
             order_no: order_no.clone(),
             request_id: req.request_id.clone(),
@@ -659,6 +660,8 @@ impl Journal {
                 .map_err(JournalError::from)?;
         }
         commit(tx, &self.path)?;
+        // The number is not returned, so not sent, before its mark is durable.
+        mark.wait()?;
         Ok(self.get(&order_no)?)
     }
 
@@ -1126,12 +1129,14 @@ pub fn check_lane(lane: &str) -> Result<String, JournalError> {
     Ok(lane)
 }
 
+/// A new order number, inside the caller's write transaction, and its numbering mark
+/// on its way to the disk (see `numbering::count_one`).
 fn next_order_no_in(
     tx: &rusqlite::Transaction,
     lane: &str,
     journal: &Path,
-) -> Result<String, JournalError> {
-    let identity = numbering::count_one(tx, journal)?;
+) -> Result<(String, numbering::Syncing), JournalError> {
+    let (identity, mark) = numbering::count_one(tx, journal)?;
     let next: i64 = tx
         .prepare_cached("SELECT next FROM order_seq WHERE lane = ?1")?
         .query_row([lane], |r| r.get(0))
@@ -1142,7 +1147,7 @@ fn next_order_no_in(
         params![lane, next + 1],
     )?;
     let day = chrono::Local::now().format("%m%d");
-    Ok(format!("{lane}-{identity}-{day}-{next:06}"))
+    Ok((format!("{lane}-{identity}-{day}-{next:06}"), mark))
 }
 
 /// The lane's open batch, if it has one.
