@@ -99,6 +99,42 @@ fn run_till(data: &Path, home: &Path, args: &[&str]) {
     );
 }
 
+/// What any report over the rows must at least read: every row, grouped.
+const FLOOR_GROUP_BY: &str = "SELECT lane, kind, state, brand, count(*), sum(amount_minor),
+    sum(tip_minor), sum(cashback_minor) FROM txn GROUP BY lane, kind, state, brand";
+
+fn check_floor(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("opens");
+    let ok: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .expect("quick_check");
+    assert_eq!(ok, "ok");
+    let mut stmt = conn.prepare(FLOOR_GROUP_BY).expect("prepares");
+    let mut rows = stmt.query([]).expect("groups");
+    while let Some(r) = rows.next().expect("a group") {
+        std::hint::black_box(r.get::<_, i64>(4).expect("a count"));
+    }
+}
+
+/// The peak resident memory of `cmd` as `/usr/bin/time` reports it (GNU time's %M).
+fn peak_kb(cmd: &[String], data: &Path, home: &Path) -> String {
+    let out = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .args(cmd)
+        .env("HOME", home)
+        .env("TILL_CONFIG", home.join("config.toml"))
+        .env("TILL_DATA_DIR", data)
+        .output();
+    match out {
+        Ok(out) => String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .map_or_else(|| "?".into(), |kb| format!("{kb} kB")),
+        Err(e) => format!("not measured (/usr/bin/time: {e})"),
+    }
+}
+
 fn journal(c: &mut Criterion) {
     let rows: usize = std::env::var("JOURNAL_BENCH_ROWS")
         .ok()
@@ -322,15 +358,48 @@ fn journal(c: &mut Criterion) {
             });
         }
     }
+    // `till check` (integrity check, then every total against the rows, a row at a
+    // time) beside its floor: SQLite's quick_check and one streaming GROUP BY over
+    // the rows, in this process.
+    let db = dir.path().join("till.db");
+    g.bench_function("till check: this journal", |b| {
+        b.iter(|| run_till(dir.path(), home.path(), &["check", "--json"]))
+    });
+    g.bench_function("floor: quick_check + GROUP BY over the rows", |b| {
+        b.iter(|| check_floor(&db))
+    });
     g.finish();
+    for (name, cmd) in [
+        (
+            "till check",
+            vec![
+                env!("CARGO_BIN_EXE_till").to_string(),
+                "check".into(),
+                "--json".into(),
+            ],
+        ),
+        (
+            "sqlite3: quick_check + GROUP BY",
+            vec![
+                "sqlite3".into(),
+                db.to_string_lossy().into_owned(),
+                format!("PRAGMA quick_check; {FLOOR_GROUP_BY}"),
+            ],
+        ),
+    ] {
+        eprintln!(
+            "peak resident memory, {name}: {}",
+            peak_kb(&cmd, dir.path(), home.path())
+        );
+    }
 
     // Once, not sampled: the first open after an upgrade from a journal without totals
     // returns at once and every quarter hour of the year is tallied behind it.
     rusqlite::Connection::open(dir.path().join("till.db"))
         .and_then(|c| {
             c.execute_batch(
-                "DELETE FROM tally_slot; DELETE FROM tally_day;
-                 INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
+                "DELETE FROM tally_slot; DELETE FROM tally_day; DELETE FROM tally_row;
+                 INSERT OR IGNORE INTO tally_dirty_row (id) SELECT id FROM txn;",
             )
         })
         .expect("totals forgotten");

@@ -526,18 +526,32 @@ fn approve(j: &mut Journal, txn: &till::journal::NewTxn) {
 fn dirty(path: &Path) -> i64 {
     rusqlite::Connection::open(path)
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM tally_dirty", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0))
         .unwrap()
 }
 
-/// The file at `path` as an older release leaves it: no totals kept, every quarter hour
-/// with rows to tally.
+/// The rows per batch the journal lists (from its kept totals) are its rows.
+fn batch_counts_agree(j: &Journal, path: &Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for b in j.batches().unwrap() {
+        let rows: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM txn WHERE batch = ?1",
+                [b.number],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(b.count, rows, "batch {}", b.number);
+    }
+}
+
+/// The file at `path` as an upgrade leaves it: no totals kept, every row to tally.
 fn forget_totals(path: &Path) {
     rusqlite::Connection::open(path)
         .unwrap()
         .execute_batch(
-            "DELETE FROM tally_slot; DELETE FROM tally_day;
-             INSERT OR IGNORE INTO tally_dirty SELECT slot, batch FROM txn;",
+            "DELETE FROM tally_slot; DELETE FROM tally_day; DELETE FROM tally_row;
+             INSERT OR IGNORE INTO tally_dirty_row SELECT id FROM txn;",
         )
         .unwrap();
 }
@@ -593,6 +607,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     )
     .unwrap();
     assert_eq!(dirty(&file), 0, "every write tallied what it changed");
+    batch_counts_agree(&j, &file);
     assert_eq!(
         j.report_range(None, None, 0).unwrap().rows,
         before.len() + 4
@@ -607,6 +622,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     }
     assert_eq!(dirty(&file), 0);
     totals_agree(&j, &[0, -3 * 3600]);
+    batch_counts_agree(&j, &file);
 
     // A void and a refund written today of payments now archived: their write finds
     // the originals in the archive (a void gives back what its original took).
@@ -649,7 +665,7 @@ fn kept_totals_follow_every_write_an_archive_and_a_repair() {
     let backlog = dirty(&file);
     assert!(backlog > 100);
     approve(&mut j, &sale("L01-S-2", 555, "sale", None));
-    // (Today's quarter hour may be in the backlog already.)
+    // (The write's own rows wait with the backlog.)
     assert!(dirty(&file) >= backlog, "the write left the backlog alone");
     totals_agree(&j, &[0]);
     drop(j);

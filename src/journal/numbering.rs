@@ -31,7 +31,8 @@ pub struct Counter {
 /// how many numbers were issued, inside the caller's transaction.
 pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
     let get = |key: &str| -> Result<Option<String>, rusqlite::Error> {
-        tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
             .optional()
     };
     let numbering = match get("numbering")? {
@@ -42,21 +43,51 @@ pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
     Ok(Counter { numbering, issued })
 }
 
+/// A mark written and on its way to the disk, synced on a thread of its own while the
+/// transaction that takes the number commits: the two syncs overlap instead of
+/// following each other. `wait` returns once the mark is durable.
+pub struct Syncing {
+    journal: PathBuf,
+    sync: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl Syncing {
+    pub fn wait(self) -> Result<(), JournalError> {
+        let done = self
+            .sync
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the mark's sync panicked")));
+        done.map_err(|e| mark_error(&self.journal, &e))
+    }
+}
+
 /// Counts one more number issued under `numbering`, in the journal and in the mark.
 /// Runs inside the write transaction that takes the number: the database's write lock
-/// orders every process's marks, and the mark is durable before the number can be sent.
-pub fn count_one(tx: &Transaction, journal: &Path) -> Result<String, JournalError> {
+/// orders every process's marks. The mark is durable before the number can be sent:
+/// the caller waits for `Syncing` after its commit and before it returns the number.
+/// (A commit that fails after the mark was written leaves the mark ahead of the
+/// journal, which at worst gives it a new identity: never a reused number.)
+pub fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let issued = issued + 1;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('issued', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [issued.to_string()],
-    )?;
+    )?
+    .execute([issued.to_string()])?;
     let mut marks = Marks::read(journal);
     marks.set(&numbering, issued);
-    marks.write(journal).map_err(|e| mark_error(journal, &e))?;
-    Ok(numbering)
+    let file = marks
+        .write_unsynced(journal)
+        .map_err(|e| mark_error(journal, &e))?;
+    let sync = std::thread::spawn(move || file.sync_data());
+    Ok((
+        numbering,
+        Syncing {
+            journal: journal.to_path_buf(),
+            sync,
+        },
+    ))
 }
 
 /// On open: a journal that went back in time, or moved to another machine, gets a new
@@ -186,12 +217,17 @@ impl Marks {
 
     /// Rewritten in place and synced. A torn write only loses lines (see `Marks`).
     fn write(&self, journal: &Path) -> std::io::Result<()> {
+        self.write_unsynced(journal)?.sync_data()
+    }
+
+    /// Rewritten in place; the file, for the caller to sync.
+    fn write_unsynced(&self, journal: &Path) -> std::io::Result<std::fs::File> {
         let mut text = String::new();
         for m in &self.0 {
             text.push_str(&format!("{} {} {}\n", m.numbering, m.issued, m.machine));
         }
         let mut file = std::fs::File::create(mark_path(journal))?;
         file.write_all(text.as_bytes())?;
-        file.sync_data()
+        Ok(file)
     }
 }

@@ -152,10 +152,6 @@ impl<K: Ord> Groups<K> {
         g.sum_minor += sum;
     }
 
-    pub(super) fn groups(&self) -> impl Iterator<Item = &Group> {
-        self.0.values()
-    }
-
     fn into_groups(self) -> Vec<Group> {
         self.0.into_values().collect()
     }
@@ -218,112 +214,152 @@ impl Sums {
         }
     }
 
-    /// Counts `rows`, with `context` (see `context`) not counted. Originals and tip adjustments are looked
-    /// up by order number, so a year of rows costs one pass, not a search per row.
+    /// Counts `rows`, with `context` (see `context`) not counted.
     pub(super) fn add_all(&mut self, rows: &[TxnRow], context: &[TxnRow], utc_offset_secs: i32) {
         self.rows += rows.len() as i64;
-        let approved = || {
-            rows.iter()
-                .chain(context)
-                .filter(|r| r.state == TxnState::Approved)
-        };
-        let by_order: HashMap<&str, &TxnRow> =
-            approved().map(|r| (r.order_no.as_str(), r)).collect();
-        // The latest approved tip adjustment of each sale.
-        let mut tips: HashMap<&str, &TxnRow> = HashMap::new();
-        for r in approved().filter(|r| r.kind == TxnKind::TipAdjust) {
-            if let Some(sale) = r.orig_order_no.as_deref() {
-                let latest = tips.entry(sale).or_insert(r);
-                if r.id > latest.id {
-                    *latest = r;
-                }
-            }
-        }
-        // What `rules::effective_tip` says, from the index.
-        let tip_of = |sale: &TxnRow| {
-            tips.get(sale.order_no.as_str())
-                .map(|t| t.amount.minor())
-                .or(sale.tip.map(|t| t.minor()))
-                .unwrap_or(0)
-        };
-        let orig_of = |r: &TxnRow| {
-            r.orig_order_no
-                .as_deref()
-                .and_then(|o| by_order.get(o))
-                .copied()
-        };
-        for r in rows.iter().filter(|r| r.state == TxnState::Approved) {
-            let moved = self.add(r, orig_of(r), &tip_of);
-            self.lanes.add_named(&r.lane, 1, moved);
-            if let Some(hour) = local_hour(&r.created_at, utc_offset_secs) {
-                self.hours.add_hour(hour, 1, moved);
-            }
+        each_move(rows, context, |r, moved| {
+            self.add_moved(r, &moved, utc_offset_secs)
+        });
+    }
+
+    /// Counts what one approved row moved, on every line it counts on.
+    fn add_moved(&mut self, r: &TxnRow, moved: &Moved, utc_offset_secs: i32) {
+        self.count(r, moved);
+        self.lanes.add_named(&r.lane, 1, moved.net);
+        if let Some(hour) = local_hour(&r.created_at, utc_offset_secs) {
+            self.hours.add_hour(hour, 1, moved.net);
         }
     }
 
-    /// Counts one approved row; returns the net it moved.
-    fn add(&mut self, r: &TxnRow, orig: Option<&TxnRow>, tip_of: &dyn Fn(&TxnRow) -> i64) -> i64 {
-        let amount = r.amount.minor();
-        let kinds = &mut self.kinds;
-        let brand_net = |brands: &mut Groups<String>, row: &TxnRow, sum: i64| {
-            brands.add_named(row.brand.as_deref().unwrap_or("unknown"), 1, sum);
-        };
-        let moved = match r.kind {
-            TxnKind::Trans(T::Sale | T::CashbackSale) => {
-                let tip = tip_of(r);
-                let cashback = r.cashback.map_or(0, |c| c.minor());
-                kinds.add_named(r.kind.name(), 1, amount);
-                if tip > 0 {
-                    kinds.add_named("tips", 1, tip);
-                }
-                if cashback > 0 {
-                    kinds.add_named("cash-back", 1, cashback);
-                }
-                brand_net(&mut self.brands, r, amount + tip + cashback);
-                amount + tip + cashback
-            }
-            TxnKind::Trans(T::Completion) => {
-                kinds.add_named(r.kind.name(), 1, amount);
-                brand_net(&mut self.brands, r, amount);
-                amount
-            }
-            TxnKind::Trans(T::Refund | T::CompletionRefund) => {
-                kinds.add_named(r.kind.name(), 1, amount);
-                // An unreferenced refund names its card's brand itself.
-                brand_net(&mut self.brands, orig.unwrap_or(r), -amount);
-                -amount
-            }
-            TxnKind::Trans(T::Void | T::CompletionCancel) => {
-                // The money of the original goes back: its amount, tip, cash-back.
-                let undone = orig.map_or(0, |o| {
-                    let base = o.amount.minor() + o.cashback.map_or(0, |c| c.minor());
-                    let sign = if matches!(o.kind, TxnKind::Trans(T::Refund | T::CompletionRefund))
-                    {
-                        -1
-                    } else {
-                        1
-                    };
-                    sign * (base + tip_of(o))
-                });
-                kinds.add_named(r.kind.name(), 1, undone);
-                if let Some(o) = orig {
-                    brand_net(&mut self.brands, o, -undone);
-                }
-                -undone
-            }
-            TxnKind::Trans(T::PreAuth | T::PreAuthCancel) => {
-                kinds.add_named(r.kind.name(), 1, amount);
-                0
-            }
-            TxnKind::TipAdjust => {
-                kinds.add_named("tip-adjust", 1, amount);
-                0
-            }
-            TxnKind::BatchClose => 0,
-        };
+    /// Counts what one approved row moved on its kind's and brand's lines and the net.
+    fn count(&mut self, r: &TxnRow, moved: &Moved) {
+        if let Some(sum) = moved.kind_sum {
+            self.kinds.add_named(r.kind.name(), 1, sum);
+        }
+        if moved.tip > 0 {
+            self.kinds.add_named("tips", 1, moved.tip);
+        }
+        if moved.cashback > 0 {
+            self.kinds.add_named("cash-back", 1, moved.cashback);
+        }
+        if let Some((brand, sum)) = moved.brand {
+            self.brands.add_named(brand, 1, sum);
+        }
         // A voided sale still shows as a sale; its void row takes its money back.
-        self.net += moved;
-        moved
+        self.net += moved.net;
+    }
+}
+
+/// What one approved row counts for: the sum on its kind's line (none for a batch
+/// close), a sale's tip and cash-back lines, its brand's line and the net it moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Moved<'a> {
+    pub kind_sum: Option<i64>,
+    pub tip: i64,
+    pub cashback: i64,
+    pub brand: Option<(&'a str, i64)>,
+    pub net: i64,
+}
+
+/// Calls `f` with what each approved row of `rows` moved, its original and tip
+/// adjustments looked up among `rows` and `context` by order number: a year of rows
+/// costs one pass, not a search per row.
+pub(super) fn each_move<'a>(
+    rows: &'a [TxnRow],
+    context: &'a [TxnRow],
+    mut f: impl FnMut(&'a TxnRow, Moved<'a>),
+) {
+    let approved = || {
+        rows.iter()
+            .chain(context)
+            .filter(|r| r.state == TxnState::Approved)
+    };
+    let by_order: HashMap<&str, &TxnRow> = approved().map(|r| (r.order_no.as_str(), r)).collect();
+    // The latest approved tip adjustment of each sale.
+    let mut tips: HashMap<&str, &TxnRow> = HashMap::new();
+    for r in approved().filter(|r| r.kind == TxnKind::TipAdjust) {
+        if let Some(sale) = r.orig_order_no.as_deref() {
+            let latest = tips.entry(sale).or_insert(r);
+            if r.id > latest.id {
+                *latest = r;
+            }
+        }
+    }
+    // What `rules::effective_tip` says, from the index.
+    let tip_of = |sale: &TxnRow| {
+        tips.get(sale.order_no.as_str())
+            .map(|t| t.amount.minor())
+            .or(sale.tip.map(|t| t.minor()))
+            .unwrap_or(0)
+    };
+    for r in rows.iter().filter(|r| r.state == TxnState::Approved) {
+        let orig = r
+            .orig_order_no
+            .as_deref()
+            .and_then(|o| by_order.get(o))
+            .copied();
+        f(r, moved(r, orig, &tip_of));
+    }
+}
+
+/// What one approved row moved, given its original (approved, when there is one).
+fn moved<'a>(
+    r: &'a TxnRow,
+    orig: Option<&'a TxnRow>,
+    tip_of: &dyn Fn(&TxnRow) -> i64,
+) -> Moved<'a> {
+    let amount = r.amount.minor();
+    let brand_of =
+        |row: &'a TxnRow, sum: i64| Some((row.brand.as_deref().unwrap_or("unknown"), sum));
+    match r.kind {
+        TxnKind::Trans(T::Sale | T::CashbackSale) => {
+            let tip = tip_of(r);
+            let cashback = r.cashback.map_or(0, |c| c.minor());
+            let net = amount + tip + cashback;
+            Moved {
+                kind_sum: Some(amount),
+                tip,
+                cashback,
+                brand: brand_of(r, net),
+                net,
+            }
+        }
+        TxnKind::Trans(T::Completion) => Moved {
+            kind_sum: Some(amount),
+            brand: brand_of(r, amount),
+            net: amount,
+            ..Moved::default()
+        },
+        // An unreferenced refund names its card's brand itself.
+        TxnKind::Trans(T::Refund | T::CompletionRefund) => Moved {
+            kind_sum: Some(amount),
+            brand: brand_of(orig.unwrap_or(r), -amount),
+            net: -amount,
+            ..Moved::default()
+        },
+        TxnKind::Trans(T::Void | T::CompletionCancel) => {
+            // The money of the original goes back: its amount, tip, cash-back.
+            let undone = orig.map_or(0, |o| {
+                let base = o.amount.minor() + o.cashback.map_or(0, |c| c.minor());
+                let sign = if matches!(o.kind, TxnKind::Trans(T::Refund | T::CompletionRefund)) {
+                    -1
+                } else {
+                    1
+                };
+                sign * (base + tip_of(o))
+            });
+            Moved {
+                kind_sum: Some(undone),
+                brand: orig.and_then(|o| brand_of(o, -undone)),
+                net: -undone,
+                ..Moved::default()
+            }
+        }
+        TxnKind::Trans(T::PreAuth | T::PreAuthCancel) | TxnKind::TipAdjust => Moved {
+            kind_sum: Some(amount),
+            ..Moved::default()
+        },
+        TxnKind::BatchClose => Moved::default(),
     }
 }
 
@@ -338,7 +374,7 @@ fn local_hour(rfc3339: &str, utc_offset_secs: i32) -> Option<u32> {
 
 /// The columns a report reads, in `COLUMNS` order; the rest (the reply frame, the
 /// terminal's text) stay on disk, which makes a year of rows several times cheaper.
-const REPORT_COLUMNS: &str = "id, order_no, '', kind, state, amount_minor, tip_minor, cashback_minor, \
+pub(super) const REPORT_COLUMNS: &str = "id, order_no, '', kind, state, amount_minor, tip_minor, cashback_minor, \
     currency, exponent, orig_order_no, lane, NULL, batch, created_at, NULL, '', \
     NULL, NULL, NULL, NULL, brand, NULL, NULL, NULL, NULL, NULL, asked_minor, via, NULL";
 
@@ -489,8 +525,8 @@ impl Journal {
         // A batch is in two files only after an archive run stopped half-way: the
         // first file that has it counts it.
         let mut counted: HashSet<i64> = HashSet::new();
-        let mut rows = Vec::new();
-        for &conn in &conns {
+        let mut tips = None;
+        for (i, &conn) in conns.iter().enumerate() {
             match slots {
                 Some(slots) if rollup::fresh(conn)? => {
                     let (part, found) =
@@ -499,16 +535,24 @@ impl Journal {
                     counted.extend(found);
                 }
                 _ => {
-                    let mut here = period_rows(conn, window.as_ref(), batches)?;
-                    here.retain(|r| !counted.contains(&r.batch));
-                    counted.extend(here.iter().map(|r| r.batch));
-                    rows.extend(here);
+                    if tips.is_none() {
+                        tips = Some(approved_tips(&conns)?);
+                    }
+                    // Originals are looked for in this file first.
+                    let mut order = conns.clone();
+                    order.swap(0, i);
+                    let found = tally_rows(
+                        &order,
+                        window.as_ref(),
+                        batches,
+                        utc_offset_secs,
+                        &counted,
+                        tips.as_ref().unwrap_or(&HashMap::new()),
+                        &mut sums,
+                    )?;
+                    counted.extend(found);
                 }
             }
-        }
-        if !rows.is_empty() {
-            let context = context(&conns, &rows)?;
-            sums.add_all(&rows, &context, utc_offset_secs);
         }
         Ok(RangeReport {
             batches,
@@ -517,31 +561,100 @@ impl Journal {
     }
 }
 
-/// A file's rows written in the window `[start, end)` (all when None), or of the
-/// batches `first` to `last`.
-fn period_rows(
-    conn: &rusqlite::Connection,
+/// The latest approved tip adjustment of every sale, from every file: sale's order
+/// number to (id, tip). A few in a hundred rows, so a year of them fits in a few MB.
+fn approved_tips(
+    conns: &[&rusqlite::Connection],
+) -> Result<HashMap<String, (i64, i64)>, JournalError> {
+    let mut tips: HashMap<String, (i64, i64)> = HashMap::new();
+    for conn in conns {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, orig_order_no, amount_minor FROM txn
+             WHERE kind = 'tip-adjust' AND +state = 'approved' AND orig_order_no IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, sale, tip): (i64, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let latest = tips.entry(sale).or_insert((id, tip));
+            if id > latest.0 {
+                *latest = (id, tip);
+            }
+        }
+    }
+    Ok(tips)
+}
+
+/// Tallies into `sums`, a row at a time, the rows of `conns[0]` written in the window
+/// `[start, end)` (all when None) or of the batches `first` to `last`, leaving out the
+/// batches in `skip`; each original is looked up in `conns` in order, tips in `tips`.
+/// Memory stays flat however many rows there are. Returns the batches it counted.
+fn tally_rows(
+    conns: &[&rusqlite::Connection],
     window: Option<&(String, String)>,
     batches: Option<(i64, i64)>,
-) -> Result<Vec<TxnRow>, JournalError> {
-    if let Some((first, last)) = batches {
-        return report_rows(
-            conn,
+    utc_offset_secs: i32,
+    skip: &HashSet<i64>,
+    tips: &HashMap<String, (i64, i64)>,
+    sums: &mut Sums,
+) -> Result<HashSet<i64>, JournalError> {
+    let mut counted = HashSet::new();
+    let Some(&conn) = conns.first() else {
+        return Ok(counted);
+    };
+    let (where_sql, args): (&str, Vec<rusqlite::types::Value>) = match (batches, window) {
+        (Some((first, last)), _) => (
             "WHERE batch BETWEEN ?1 AND ?2",
-            rusqlite::params![first, last],
-        );
-    }
-    match window {
-        None => report_rows(conn, "", []),
-        Some((start, end)) => match search::id_bounds(conn, start, end)? {
-            Some((first, last)) => report_rows(
-                conn,
+            vec![first.into(), last.into()],
+        ),
+        (None, None) => ("", vec![]),
+        (None, Some((start, end))) => match search::id_bounds(conn, start, end)? {
+            Some((first, last)) => (
                 "WHERE id BETWEEN ?1 AND ?2 AND +created_at >= ?3 AND +created_at < ?4",
-                rusqlite::params![first, last, start, end],
+                vec![
+                    first.into(),
+                    last.into(),
+                    start.clone().into(),
+                    end.clone().into(),
+                ],
             ),
-            None => Ok(Vec::new()),
+            None => return Ok(counted),
         },
+    };
+    let tip_of = |sale: &TxnRow| {
+        tips.get(sale.order_no.as_str())
+            .map(|t| t.1)
+            .or(sale.tip.map(|t| t.minor()))
+            .unwrap_or(0)
+    };
+    let original = |order_no: &str| -> Result<Option<TxnRow>, JournalError> {
+        for c in conns {
+            let found = report_rows(c, "WHERE order_no = ?1 AND +state = 'approved'", [order_no])?;
+            if let Some(row) = found.into_iter().next() {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    };
+    let mut stmt = conn.prepare(&format!("SELECT {REPORT_COLUMNS} FROM txn {where_sql}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    while let Some(r) = rows.next()? {
+        let row: TxnRow = super::raw_row(r)?.try_into()?;
+        if skip.contains(&row.batch) {
+            continue;
+        }
+        counted.insert(row.batch);
+        sums.rows += 1;
+        if row.state != TxnState::Approved {
+            continue;
+        }
+        let orig = match row.orig_order_no.as_deref() {
+            Some(o) => original(o)?,
+            None => None,
+        };
+        let moved = moved(&row, orig.as_ref(), &tip_of);
+        sums.add_moved(&row, &moved, utc_offset_secs);
     }
+    Ok(counted)
 }
 
 impl Journal {

@@ -7,24 +7,27 @@
 //! start on one; days, so a long period reads one total per day and quarter hours only
 //! at its two ends and for the hours of the day.
 //!
-//! A change to a row marks dirty the quarter hours whose tally it can move (triggers,
-//! so no write path can forget): its own, its original's (a tip adjustment changes the
-//! sale's tip) and those of the rows that refer to either (a void gives back its sale's
-//! tip; a refund is counted under its sale's brand). Every write tallies the dirty
-//! quarter hours again before it commits. A file with dirty quarter hours left (one
-//! written by an older release, or an archive whose copy stopped half-way) is not
-//! trusted: the report tallies its rows instead.
+//! The totals are kept by adding and subtracting: each row's share of them (what it
+//! counts for, `tally_row`) is kept beside it. A change to a row marks dirty the rows
+//! whose share it can move (triggers, so no write path can forget): itself, its
+//! original (a tip adjustment changes the sale's tip) and the rows that refer to
+//! either (a void gives back its sale's tip; a refund is counted under its sale's
+//! brand). Before a write commits, the old shares of its dirty rows are taken from the
+//! totals and their new ones added, so a write costs what it changed, whatever its
+//! quarter hour holds. A file with dirty rows left (one written by an older release,
+//! or an archive whose copy stopped half-way) is not trusted: the report tallies its
+//! rows instead.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveTime};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::report::{Sums, context, report_rows};
-use super::{FILE_NAME, JournalError, TxnKind, TxnRow, TxnState, archive};
+use super::report::{Moved, Sums, context, each_move};
+use super::{FILE_NAME, JournalError, TxnRow, archive};
 
 pub const SLOT_SECS: i64 = 900;
 pub const SLOTS_PER_DAY: i64 = 96;
@@ -34,22 +37,22 @@ pub(super) const DIMS: &str = "'rows', 'net', 'lane', 'kind', 'brand'";
 
 /// Whether the file's totals can be read as they are.
 pub(super) fn fresh(conn: &Connection) -> Result<bool, JournalError> {
-    if super::schema::version(conn)? < super::schema::TALLIES {
+    if super::schema::version(conn)? < super::schema::SHARES {
         return Ok(false);
     }
-    let dirty: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM tally_dirty)", [], |r| {
-        r.get(0)
-    })?;
+    let dirty: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM tally_dirty_row)")?
+        .query_row([], |r| r.get(0))?;
     Ok(!dirty)
 }
 
-/// Drops every total of the file and marks every quarter hour with rows dirty, at
-/// once, for `refresh_all` to tally them all again.
+/// Drops every total of the file and marks every row dirty, at once, for
+/// `refresh_all` to tally them all again.
 pub(super) fn forget(conn: &mut Connection) -> Result<(), JournalError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
-        "DELETE FROM tally_slot; DELETE FROM tally_day;
-         INSERT OR IGNORE INTO tally_dirty (slot, batch) SELECT slot, batch FROM txn;",
+        "DELETE FROM tally_slot; DELETE FROM tally_day; DELETE FROM tally_row;
+         INSERT OR IGNORE INTO tally_dirty_row (id) SELECT id FROM txn;",
     )?;
     tx.commit()?;
     Ok(())
@@ -78,34 +81,31 @@ fn others(own: &Path) -> Result<Vec<PathBuf>, JournalError> {
     Ok(files)
 }
 
-/// The most dirty quarter hours a write tallies before it commits: its own few. More
-/// are a backlog (an upgrade's) that the next open tallies, in turns; a payment's
-/// write never waits for it.
-const WRITE_LIMIT: i64 = 64;
+/// The most dirty rows a write tallies before it commits: its own few. More are a
+/// backlog (an upgrade's) that the next open tallies, in turns; a payment's write never
+/// waits for it.
+const WRITE_LIMIT: usize = 256;
 
-/// How many quarter hours one turn of `refresh_all` tallies in a write transaction.
-const TURN: i64 = 512;
+/// How many dirty rows one turn of `refresh_all` tallies in a write transaction.
+const TURN: usize = 4096;
 
-/// Tallies the dirty quarter hours a write left, inside its transaction, unless they
-/// are a backlog. Returns how many it tallied.
-pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<i64, JournalError> {
-    let dirty: i64 = conn.query_row(
-        "SELECT count(*) FROM (SELECT 1 FROM tally_dirty LIMIT ?1)",
-        [WRITE_LIMIT + 1],
-        |r| r.get(0),
-    )?;
-    if dirty > WRITE_LIMIT {
+/// Tallies the dirty rows a write left, inside its transaction, unless they are a
+/// backlog. Returns how many it tallied.
+pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<usize, JournalError> {
+    let ids = dirty(conn, WRITE_LIMIT + 1)?;
+    if ids.len() > WRITE_LIMIT {
         return Ok(0);
     }
-    refresh(conn, own, WRITE_LIMIT)
+    refresh(conn, own, &ids)
 }
 
-/// Tallies every dirty quarter hour of the file at `own`, a turn of `TURN` per write
+/// Tallies every dirty row of the file at `own`, a turn of `TURN` per write
 /// transaction, so another process that writes waits at most one turn.
 pub(super) fn refresh_all(conn: &mut Connection, own: &Path) -> Result<(), JournalError> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done = refresh(&tx, own, TURN)?;
+        let ids = dirty(&tx, TURN)?;
+        let done = refresh(&tx, own, &ids)?;
         tx.commit()?;
         if done < TURN {
             return Ok(());
@@ -143,74 +143,112 @@ pub(super) fn tally_behind(own: &Path) {
     });
 }
 
-/// Tallies up to `limit` dirty quarter hours of the file at `own` (open as `conn`,
-/// inside the caller's write transaction) again. Returns how many it tallied.
-fn refresh(conn: &Connection, own: &Path, limit: i64) -> Result<i64, JournalError> {
-    let dirty: Vec<(i64, i64)> = {
-        let mut stmt = conn.prepare_cached("SELECT slot, batch FROM tally_dirty LIMIT ?1")?;
-        stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?
-    };
-    if dirty.is_empty() {
+/// The first `limit` dirty rows, oldest first.
+fn dirty(conn: &Connection, limit: usize) -> Result<Vec<i64>, JournalError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached("SELECT id FROM tally_dirty_row ORDER BY id LIMIT ?1")?;
+    let ids = stmt
+        .query_map([limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(ids)
+}
+
+/// Takes the old shares of the rows `ids` (of the file at `own`, open as `conn`,
+/// inside the caller's write transaction) from the totals and adds their new ones.
+/// Returns how many rows it tallied.
+fn refresh(conn: &Connection, own: &Path, ids: &[i64]) -> Result<usize, JournalError> {
+    if ids.is_empty() {
         return Ok(0);
     }
-    // The other files, opened once, for the originals and tip adjustments of the rows.
-    let mut opened: Option<Vec<Connection>> = None;
-    let mut days = BTreeSet::new();
-    // Quarter hours in chunks, their context looked up once per chunk: tallying a
-    // whole file (after an upgrade) costs about what reading it does.
-    for chunk in dirty.chunks(256) {
-        let mut rows = Vec::new();
-        let mut spans = Vec::with_capacity(chunk.len());
-        for &(slot, batch) in chunk {
-            let start = rows.len();
-            rows.extend(report_rows(
-                conn,
-                // `+batch`: the time index, not every row of the batch.
-                "WHERE created_at >= ?1 AND created_at < ?2 AND +batch = ?3",
-                params![time_of(slot), time_of(slot + 1), batch],
-            )?);
-            spans.push(((slot, batch), start..rows.len()));
-        }
-        // A write's few rows of the live file find their context in it, unless one
-        // refunds or voids a payment since archived: the archives are opened only then.
-        let mut outside = context(&[conn], &rows)?;
-        if !rows.is_empty() && (opened.is_some() || !all_found(own, &rows, &outside)) {
-            if opened.is_none() {
-                opened = Some(open_others(own)?);
-            }
-            let conns: Vec<&Connection> = std::iter::once(conn)
-                .chain(opened.iter().flatten())
-                .collect();
-            outside = context(&conns, &rows)?;
-        }
-        let pool = Pool::of(rows.iter().chain(&outside));
-        for ((slot, batch), range) in spans {
-            let mine = &rows[range];
-            let mut sums = Sums::default();
-            sums.add_all(mine, &pool.context_of(mine), 0);
-            write_slot(conn, slot, batch, &sums)?;
-            days.insert((slot.div_euclid(SLOTS_PER_DAY), batch));
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut slots = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(400) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {}, slot FROM txn WHERE id IN ({marks})",
+            super::report::REPORT_COLUMNS
+        ))?;
+        let mut found = stmt.query(rusqlite::params_from_iter(chunk))?;
+        while let Some(r) = found.next()? {
+            let row: TxnRow = super::raw_row(r)?.try_into()?;
+            slots.insert(row.id, r.get::<_, i64>(30)?);
+            rows.push(row);
         }
     }
-    for (day, batch) in days {
-        conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
-            .execute(params![day, batch])?;
-        conn.prepare_cached(&format!(
-            "INSERT INTO tally_day (day, batch, dim, name, count, sum_minor)
-             SELECT ?1, ?2, dim, name, sum(count), sum(sum_minor) FROM tally_slot
-             WHERE dim IN ({DIMS}) AND slot >= ?1 * {SLOTS_PER_DAY} AND slot < (?1 + 1) * {SLOTS_PER_DAY}
-               AND batch = ?2
-             GROUP BY dim, name"
-        ))?
-        .execute(params![day, batch])?;
+    // A write's few rows of the live file find their context in it, unless one
+    // refunds or voids a payment since archived: the archives are opened only then.
+    let mut outside = context(&[conn], &rows)?;
+    if !rows.is_empty() && !all_found(own, &rows, &outside) {
+        let opened = open_others(own)?;
+        let conns: Vec<&Connection> = std::iter::once(conn).chain(&opened).collect();
+        outside = context(&conns, &rows)?;
     }
-    let mut clean =
-        conn.prepare_cached("DELETE FROM tally_dirty WHERE slot = ?1 AND batch = ?2")?;
-    for (slot, batch) in &dirty {
-        clean.execute([slot, batch])?;
+    let mut moves: HashMap<i64, Moved> = HashMap::with_capacity(rows.len());
+    each_move(&rows, &outside, |r, m| {
+        moves.insert(r.id, m);
+    });
+    let mut delta = Delta::default();
+    let mut stored = conn.prepare_cached(
+        "SELECT slot, batch, lane, kind, approved, net, kind_sum, tip, cashback, brand, brand_sum
+         FROM tally_row WHERE id = ?1",
+    )?;
+    for &id in ids {
+        let old = stored
+            .query_row([id], |r| {
+                Ok(Share {
+                    slot: r.get(0)?,
+                    batch: r.get(1)?,
+                    lane: r.get(2)?,
+                    kind: r.get(3)?,
+                    approved: r.get(4)?,
+                    net: r.get(5)?,
+                    kind_sum: r.get(6)?,
+                    tip: r.get(7)?,
+                    cashback: r.get(8)?,
+                    brand: r.get(9)?,
+                    brand_sum: r.get(10)?,
+                })
+            })
+            .optional()?;
+        if let Some(old) = old {
+            delta.count(&old, -1);
+        }
     }
-    Ok(dirty.len() as i64)
+    let mut keep = conn.prepare_cached(
+        "INSERT OR REPLACE INTO tally_row
+            (id, slot, batch, lane, kind, approved, net, kind_sum, tip, cashback, brand, brand_sum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    let mut present = HashSet::with_capacity(rows.len());
+    for r in &rows {
+        let share = Share::of(r, slots[&r.id], moves.get(&r.id));
+        delta.count(&share, 1);
+        keep.execute(params![
+            r.id,
+            share.slot,
+            share.batch,
+            share.lane,
+            share.kind,
+            share.approved,
+            share.net,
+            share.kind_sum,
+            share.tip,
+            share.cashback,
+            share.brand,
+            share.brand_sum
+        ])?;
+        present.insert(r.id);
+    }
+    let mut gone = conn.prepare_cached("DELETE FROM tally_row WHERE id = ?1")?;
+    let mut clean = conn.prepare_cached("DELETE FROM tally_dirty_row WHERE id = ?1")?;
+    for id in ids {
+        if !present.contains(id) {
+            gone.execute([id])?;
+        }
+        clean.execute([id])?;
+    }
+    delta.apply(conn)?;
+    Ok(ids.len())
 }
 
 /// Whether `own`, the live file, holds all the context of `rows`: every original they
@@ -231,88 +269,172 @@ fn all_found(own: &Path, rows: &[TxnRow], found: &[TxnRow]) -> bool {
         .all(|o| known.contains(o))
 }
 
-/// Rows by order number, and tip adjustments by the sale they adjust: a chunk's rows
-/// and their context, for one quarter hour to take what `context` would give it.
-struct Pool<'a> {
-    by_order: HashMap<&'a str, &'a TxnRow>,
-    tips: HashMap<&'a str, Vec<&'a TxnRow>>,
+/// One row's share of its quarter hour's totals: a row of every state; an approved
+/// row also what it moved (`report::Moved`) on its lane's, kind's and brand's lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Share {
+    slot: i64,
+    batch: i64,
+    lane: String,
+    kind: String,
+    approved: bool,
+    net: i64,
+    kind_sum: Option<i64>,
+    tip: i64,
+    cashback: i64,
+    brand: Option<String>,
+    brand_sum: i64,
 }
 
-impl<'a> Pool<'a> {
-    fn of(rows: impl Iterator<Item = &'a TxnRow>) -> Pool<'a> {
-        let mut pool = Pool {
-            by_order: HashMap::new(),
-            tips: HashMap::new(),
+impl Share {
+    fn of(r: &TxnRow, slot: i64, moved: Option<&Moved>) -> Share {
+        let m = moved.copied().unwrap_or_default();
+        Share {
+            slot,
+            batch: r.batch,
+            lane: r.lane.clone(),
+            kind: r.kind.name().to_string(),
+            approved: moved.is_some(),
+            net: m.net,
+            kind_sum: m.kind_sum,
+            tip: m.tip,
+            cashback: m.cashback,
+            brand: m.brand.map(|(b, _)| b.to_string()),
+            brand_sum: m.brand.map_or(0, |(_, s)| s),
+        }
+    }
+
+    /// The lines of the quarter hour's totals it counts on: (dim, name, count, sum).
+    fn lines(&self) -> Vec<(&'static str, &str, i64, i64)> {
+        let mut out = vec![
+            ("rows", "", 1, 0),
+            ("net", "", i64::from(self.approved), self.net),
+        ];
+        if !self.approved {
+            return out;
+        }
+        out.push(("lane", &self.lane, 1, self.net));
+        if let Some(sum) = self.kind_sum {
+            out.push(("kind", &self.kind, 1, sum));
+        }
+        if self.tip > 0 {
+            out.push(("kind", "tips", 1, self.tip));
+        }
+        if self.cashback > 0 {
+            out.push(("kind", "cash-back", 1, self.cashback));
+        }
+        if let Some(brand) = &self.brand {
+            out.push(("brand", brand, 1, self.brand_sum));
+        }
+        out
+    }
+}
+
+/// What a write changes in the totals: per quarter hour, batch, dim and name, the
+/// count and sum to add.
+#[derive(Default)]
+struct Delta(BTreeMap<(i64, i64, &'static str, String), (i64, i64)>);
+
+impl Delta {
+    /// Adds a share's lines (`sign` 1) or takes them away (-1).
+    fn count(&mut self, share: &Share, sign: i64) {
+        for (dim, name, count, sum) in share.lines() {
+            let d = self
+                .0
+                .entry((share.slot, share.batch, dim, name.to_string()))
+                .or_default();
+            d.0 += sign * count;
+            d.1 += sign * sum;
+        }
+    }
+
+    /// Writes the changes into the quarter hours' and days' totals. A line whose count
+    /// drops to zero goes (the net stays while its quarter hour has rows); a quarter
+    /// hour or day left without rows goes whole. A quarter hour that still has rows is
+    /// queued for the store.
+    fn apply(self, conn: &Connection) -> Result<(), JournalError> {
+        let mut slot_add = conn.prepare_cached(
+            "INSERT INTO tally_slot (dim, slot, batch, name, count, sum_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dim, slot, batch, name)
+             DO UPDATE SET count = count + excluded.count, sum_minor = sum_minor + excluded.sum_minor",
+        )?;
+        let mut day_add = conn.prepare_cached(
+            "INSERT INTO tally_day (day, batch, dim, name, count, sum_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (day, batch, dim, name)
+             DO UPDATE SET count = count + excluded.count, sum_minor = sum_minor + excluded.sum_minor",
+        )?;
+        // Quarter hours and days written, and whether a count of theirs went down.
+        let mut slots: BTreeMap<(i64, i64), bool> = BTreeMap::new();
+        let mut days: BTreeMap<(i64, i64), bool> = BTreeMap::new();
+        let mut by_day: BTreeMap<(i64, i64, &str, String), (i64, i64)> = BTreeMap::new();
+        for ((slot, batch, dim, name), (count, sum)) in self.0 {
+            if (count, sum) == (0, 0) && dim != "net" {
+                continue;
+            }
+            slot_add.execute(params![dim, slot, batch, name, count, sum])?;
+            *slots.entry((slot, batch)).or_default() |= count < 0;
+            let day = slot.div_euclid(SLOTS_PER_DAY);
+            let d = by_day.entry((day, batch, dim, name)).or_default();
+            d.0 += count;
+            d.1 += sum;
+        }
+        for ((day, batch, dim, name), (count, sum)) in by_day {
+            day_add.execute(params![day, batch, dim, name, count, sum])?;
+            *days.entry((day, batch)).or_default() |= count < 0;
+        }
+        let rows_of_slot = |slot: i64, batch: i64| -> Result<i64, JournalError> {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT count FROM tally_slot WHERE dim = 'rows' AND slot = ?1 AND batch = ?2 AND name = ''",
+                )?
+                .query_row([slot, batch], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0))
         };
-        for r in rows {
-            pool.by_order.insert(&r.order_no, r);
-            if let (TxnKind::TipAdjust, Some(sale)) = (r.kind, r.orig_order_no.as_deref()) {
-                pool.tips.entry(sale).or_default().push(r);
+        for ((slot, batch), fell) in slots {
+            if fell && rows_of_slot(slot, batch)? == 0 {
+                // Emptied by an archive run: the store keeps what it copied.
+                conn.prepare_cached(&format!(
+                    "DELETE FROM tally_slot WHERE dim IN ({DIMS}) AND slot = ?1 AND batch = ?2"
+                ))?
+                .execute([slot, batch])?;
+                continue;
+            }
+            if fell {
+                conn.prepare_cached(
+                    "DELETE FROM tally_slot WHERE dim IN ('lane', 'kind', 'brand')
+                     AND slot = ?1 AND batch = ?2 AND count = 0",
+                )?
+                .execute([slot, batch])?;
+            }
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO tally_outbox (slot, batch)
+                 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')",
+            )?
+            .execute([slot, batch])?;
+        }
+        for (day, batch) in days.into_iter().filter(|(_, fell)| *fell).map(|(k, _)| k) {
+            let rows: i64 = conn
+                .prepare_cached(
+                    "SELECT count FROM tally_day WHERE day = ?1 AND batch = ?2 AND dim = 'rows' AND name = ''",
+                )?
+                .query_row([day, batch], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            if rows == 0 {
+                conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
+                    .execute([day, batch])?;
+            } else {
+                conn.prepare_cached(
+                    "DELETE FROM tally_day WHERE day = ?1 AND batch = ?2 AND count = 0 AND dim <> 'net'",
+                )?
+                .execute([day, batch])?;
             }
         }
-        pool
+        Ok(())
     }
-
-    /// What `context` says for `rows`.
-    fn context_of(&self, rows: &[TxnRow]) -> Vec<TxnRow> {
-        let inside: HashSet<&str> = rows.iter().map(|r| r.order_no.as_str()).collect();
-        let tips_of = |order: &str| self.tips.get(order).into_iter().flatten().copied();
-        let mut found: Vec<&TxnRow> = Vec::new();
-        for r in rows {
-            if let Some(orig) = r.orig_order_no.as_deref().filter(|o| !inside.contains(o)) {
-                found.extend(self.by_order.get(orig).copied());
-                found.extend(tips_of(orig));
-            }
-            if r.state == TxnState::Approved && r.kind.is_sale() {
-                found.extend(tips_of(&r.order_no));
-            }
-        }
-        found.retain(|r| !inside.contains(r.order_no.as_str()));
-        found.sort_by_key(|r| r.id);
-        found.dedup_by_key(|r| r.id);
-        found.into_iter().cloned().collect()
-    }
-}
-
-fn write_slot(conn: &Connection, slot: i64, batch: i64, sums: &Sums) -> Result<(), JournalError> {
-    conn.prepare_cached(&format!(
-        "DELETE FROM tally_slot WHERE dim IN ({DIMS}) AND slot = ?1 AND batch = ?2"
-    ))?
-    .execute(params![slot, batch])?;
-    if sums.rows == 0 {
-        // Emptied by an archive run: the store keeps what it copied.
-        return Ok(());
-    }
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO tally_outbox (slot, batch)
-         SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')",
-    )?
-    .execute(params![slot, batch])?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO tally_slot (dim, slot, batch, name, count, sum_minor)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    insert.execute(params!["rows", slot, batch, "", sums.rows, 0])?;
-    let approved: i64 = sums.lanes.groups().map(|g| g.count).sum();
-    insert.execute(params!["net", slot, batch, "", approved, sums.net])?;
-    for (dim, groups) in [
-        ("lane", &sums.lanes),
-        ("kind", &sums.kinds),
-        ("brand", &sums.brands),
-    ] {
-        for g in groups.groups() {
-            insert.execute(params![dim, slot, batch, g.name, g.count, g.sum_minor])?;
-        }
-    }
-    Ok(())
-}
-
-/// When a quarter hour starts, written as the journal writes times.
-fn time_of(slot: i64) -> String {
-    chrono::DateTime::from_timestamp(slot * SLOT_SECS, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
 }
 
 /// How the quarter hours `[first, end)` are read: the UTC days `days` whole from

@@ -197,10 +197,62 @@ const MIGRATIONS: &[&str] = &[
     DELETE FROM batch WHERE closed_at IS NULL AND lane IS NULL;
     CREATE UNIQUE INDEX batch_open_lane ON batch(lane) WHERE closed_at IS NULL;
     ",
+    // v8: totals kept by adding and subtracting (see `rollup`): each row's share of
+    // its quarter hour's totals is kept beside it (`tally_row`), and triggers mark the
+    // rows whose share a change can move (`tally_dirty_row`) instead of whole quarter
+    // hours. Every total is tallied again, once, from the rows, shares with them.
+    // (Written to run again over its own result, as a file put back to an older
+    // version says it must.)
+    "
+    DROP TRIGGER IF EXISTS tally_txn_insert;
+    DROP TRIGGER IF EXISTS tally_txn_update;
+    DROP TRIGGER IF EXISTS tally_txn_delete;
+    DROP TABLE IF EXISTS tally_dirty;
+    CREATE TABLE IF NOT EXISTS tally_row (
+        id         INTEGER PRIMARY KEY,
+        slot       INTEGER NOT NULL,
+        batch      INTEGER NOT NULL,
+        lane       TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        approved   INTEGER NOT NULL,
+        net        INTEGER NOT NULL,
+        kind_sum   INTEGER,
+        tip        INTEGER NOT NULL,
+        cashback   INTEGER NOT NULL,
+        brand      TEXT,
+        brand_sum  INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS tally_dirty_row (id INTEGER PRIMARY KEY);
+    CREATE TRIGGER tally_txn_insert AFTER INSERT ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty_row (id)
+            SELECT NEW.id
+            UNION SELECT id FROM txn WHERE order_no = NEW.orig_order_no
+            UNION SELECT id FROM txn WHERE orig_order_no IN (NEW.order_no, NEW.orig_order_no);
+    END;
+    CREATE TRIGGER tally_txn_update AFTER UPDATE OF
+        order_no, kind, state, amount_minor, tip_minor, cashback_minor, orig_order_no, lane,
+        batch, created_at, brand ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty_row (id)
+            SELECT NEW.id
+            UNION SELECT id FROM txn WHERE order_no IN (NEW.orig_order_no, OLD.orig_order_no)
+            UNION SELECT id FROM txn
+                WHERE orig_order_no IN (NEW.order_no, OLD.order_no, NEW.orig_order_no, OLD.orig_order_no);
+    END;
+    CREATE TRIGGER tally_txn_delete AFTER DELETE ON txn BEGIN
+        INSERT OR IGNORE INTO tally_dirty_row (id)
+            SELECT OLD.id
+            UNION SELECT id FROM txn WHERE order_no = OLD.orig_order_no
+            UNION SELECT id FROM txn WHERE orig_order_no IN (OLD.order_no, OLD.orig_order_no);
+    END;
+    DELETE FROM tally_slot;
+    DELETE FROM tally_day;
+    DELETE FROM tally_row;
+    INSERT OR IGNORE INTO tally_dirty_row (id) SELECT id FROM txn;
+    ",
 ];
 
-/// The first version with the report's totals (`rollup`).
-pub const TALLIES: i64 = 6;
+/// The first version that keeps each row's share of the totals (`rollup`).
+pub const SHARES: i64 = 8;
 
 pub const CURRENT: i64 = MIGRATIONS.len() as i64;
 
@@ -209,18 +261,33 @@ pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
-/// Applies the migrations the file lacks. Returns the version found before.
+/// Applies the migrations the file lacks, all in one transaction: a new journal's
+/// schema costs one durable commit, and an upgrade is whole or not at all.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+    migrate_then(conn, |_| Ok(()))
+}
+
+/// `migrate`, then `then` in the same transaction when there was anything to apply.
+/// Returns the version found before.
+pub fn migrate_then(
+    conn: &mut Connection,
+    then: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<()>,
+) -> rusqlite::Result<i64> {
     let found = version(conn)?;
-    for (i, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(found).unwrap_or(0))
-    {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
+    if found >= CURRENT {
+        return Ok(found);
     }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    // Another process may have upgraded it meanwhile.
+    let found = version(&tx)?;
+    if found >= CURRENT {
+        return Ok(found);
+    }
+    for sql in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", CURRENT)?;
+    then(&tx)?;
+    tx.commit()?;
     Ok(found)
 }
