@@ -59,7 +59,7 @@ pub struct Global {
     pub mdns_interface: Option<String>,
     /// The store's PostgreSQL URL, where every lane's rows are copied [env: TILL_STORE_URL].
     #[arg(long, global = true, value_name = "URL")]
-    pub store_url: Option<String>,
+    pub store_url: Option<crate::store::UrlText>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub json: bool,

@@ -18,6 +18,7 @@ use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
 use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
+use crate::store::UrlText;
 use crate::supervisor::tries::Tries;
 use crate::supervisor::{PinHash, Policy};
 
@@ -112,7 +113,7 @@ pub struct FileConfig {
     /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
     pub mdns_interface: Option<String>,
     /// The store's PostgreSQL URL (`postgres://…`): every lane's rows in one place.
-    pub store_url: Option<String>,
+    pub store_url: Option<UrlText>,
     /// The vendor's cloud Open API (optional).
     pub cloud: Option<CloudFile>,
 }
@@ -142,7 +143,7 @@ pub struct Overrides {
     pub theme: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub mdns_interface: Option<String>,
-    pub store_url: Option<String>,
+    pub store_url: Option<UrlText>,
     pub cloud: CloudFlags,
 }
 
@@ -176,7 +177,7 @@ pub struct Config {
     /// Checked by `load`; see `mdns_interface()`.
     pub mdns_interface: Sourced<String>,
     /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
-    pub store_url: Sourced<Option<String>>,
+    pub store_url: Sourced<Option<UrlText>>,
     /// `[cloud]`; its keys are read by `load`.
     pub cloud: CloudConfig,
 }
@@ -350,7 +351,7 @@ impl Config {
             Source::Env("TILL_MDNS_INTERFACE"),
         );
         self.store_url.set(
-            env("TILL_STORE_URL").map(Some),
+            env("TILL_STORE_URL").map(|u| Some(UrlText::new(u))),
             Source::Env("TILL_STORE_URL"),
         );
         self.cloud.apply_env(env);

@@ -15,7 +15,7 @@ use tokio_postgres::config::SslMode;
 
 pub use report::LaneStatus;
 pub use sync::{Synced, sync};
-pub use url::StoreUrl;
+pub use url::{StoreUrl, UrlText};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

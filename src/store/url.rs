@@ -6,6 +6,39 @@ use std::str::FromStr;
 
 use tokio_postgres::config::SslMode;
 
+/// A store URL as given (file, environment or flag), before it is checked: `Debug`
+/// shows it without its password, so no log line, panic or error that prints a config
+/// can show it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct UrlText(String);
+
+impl UrlText {
+    pub fn new(text: impl Into<String>) -> UrlText {
+        UrlText(text.into())
+    }
+}
+
+impl std::ops::Deref for UrlText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UrlText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", StoreUrl::shown(&self.0))
+    }
+}
+
+impl std::str::FromStr for UrlText {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<UrlText, Self::Err> {
+        Ok(UrlText::new(text))
+    }
+}
+
 /// A checked `postgres://` (or `postgresql://`) URL.
 #[derive(Clone)]
 pub struct StoreUrl {
@@ -237,6 +270,8 @@ mod tests {
         assert!(!e.contains("s3cret"), "{e}");
         let e = StoreUrl::parse("postgres://db/store?password=s3cret&port=x").expect_err("port");
         assert!(!e.contains("s3cret"), "{e}");
+        let given = UrlText::new("postgres://till:s3cret@db/store?password=s3cret");
+        assert!(!format!("{given:?}").contains("s3cret"), "{given:?}");
     }
 
     #[test]
