@@ -200,7 +200,7 @@ impl CentsField {
 
     pub fn display(&self, exponent: u8) -> String {
         Money::from_minor(self.minor(exponent), exponent)
-            .map(|m| m.to_string())
+            .map(|m| m.grouped())
             .unwrap_or_default()
     }
 }

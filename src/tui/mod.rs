@@ -241,8 +241,10 @@ impl App {
                     // The keyboard is gone: treat it like a hang-up.
                     Some(Err(_)) | None => Msg::Hangup,
                 },
-                event = events.recv() => match event {
+                event = events.recv(), if !lane_gone => match event {
                     Some(event) => Msg::Lane(event),
+                    // An answer that came while quitting stays up until a key.
+                    None if m.closing => { lane_gone = true; continue }
                     None => { lane_gone = true; break }
                 },
                 Some(msg) = msgs.recv() => msg,
@@ -254,6 +256,7 @@ impl App {
                     if let Err(e) = joined {
                         return Err(format!("the lane stopped unexpectedly: {e}"));
                     }
+                    if m.closing { continue }
                     break;
                 }
             };
@@ -486,13 +489,7 @@ fn run_effect(
             let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
         })),
         Effect::Lookup(order) => {
-            let found = reader
-                .find(&order)
-                .and_then(|row| match row {
-                    Some(row) => Ok(Some((row, reader.refundable(&order)?))),
-                    None => Ok(None),
-                })
-                .map_err(|e| e.to_string());
+            let found = reads::read_original(reader, m, &order);
             let _ = tx.send(Msg::Found(Box::new(found)));
         }
         Effect::LoadAudit(order) => {

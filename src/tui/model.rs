@@ -203,6 +203,9 @@ pub struct PickList {
     pub selected: usize,
     pub narrow: TextField,
     pub error: Option<String>,
+    /// Just opened: the selection stays on the newest row until the journal's rows as
+    /// of the opening come (then it follows its row).
+    pub fresh: bool,
 }
 
 /// Whether `row` is one the cashier means by `typed`: digits that end its order number
@@ -246,6 +249,8 @@ pub struct BatchScreen {
 #[derive(Clone, Debug, Default)]
 pub struct JournalScreen {
     pub selected: usize,
+    /// Just opened: as `PickList::fresh`.
+    pub fresh: bool,
     /// What to look for across the whole journal (see `journal_search`).
     pub search: TextField,
     pub searching: bool,
@@ -578,6 +583,10 @@ pub struct Model {
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
     pub via_cloud: bool,
     pub quit: bool,
+    /// Quit was asked while a payment was in flight: its answer is shown before closing.
+    pub quit_after_answer: bool,
+    /// The lane has stopped and the last answer shows: the next key closes the screen.
+    pub closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
 }
@@ -632,6 +641,8 @@ impl Model {
             cloud: false,
             via_cloud: false,
             quit: false,
+            quit_after_answer: false,
+            closing: false,
             hangup: false,
         }
     }

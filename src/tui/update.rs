@@ -182,13 +182,24 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Found(result) => {
             match *result {
                 Ok(Some(found)) => {
+                    // The order found, in full: what the request will carry.
+                    m.refund.orig.set(&found.0.order_no);
                     m.refund.error = None;
-                    // Refund all by default; the cashier can type a smaller amount.
-                    if let Some(left) = found.1.filter(|l| !l.is_zero()) {
-                        m.refund.amount = CentsField::prefill(left.minor());
+                    match found.1 {
+                        // Refund all by default; the cashier can type a smaller amount.
+                        Some(left) if !left.is_zero() => {
+                            m.refund.amount = CentsField::prefill(left.minor());
+                            m.refund.focus = RefundField::Amount;
+                        }
+                        Some(_) => {
+                            m.refund.error = Some(format!(
+                                "nothing is left to refund of {} (refunded or voided in full)",
+                                found.0.order_no
+                            ));
+                        }
+                        None => m.refund.focus = RefundField::Amount,
                     }
                     m.refund.found = Some(found);
-                    m.refund.focus = RefundField::Amount;
                 }
                 // Paid on another terminal: the cloud's gateway knows it, this journal
                 // does not.
@@ -223,10 +234,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Data(data) => {
             keeping_selections(m, |m| m.data = *data);
+            // The rows as of the opening are in: from now on a selection follows its row.
+            m.void.fresh = false;
+            m.tip.pick.fresh = false;
+            m.journal.fresh = false;
             vec![]
         }
         Msg::Journal(page) => {
             keeping_selections(m, |m| m.data.journal = *page);
+            m.journal.fresh = false;
             vec![]
         }
         Msg::Candidates {
@@ -289,6 +305,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Tick => vec![],
         Msg::Hangup => {
             m.hangup = true;
+            m.quit |= m.closing;
             vec![Effect::Quit]
         }
     }
@@ -302,7 +319,7 @@ fn batch_verdict(
     exponent: u8,
     currency: &str,
 ) -> String {
-    let journal = crate::money::format_minor(net_minor, exponent);
+    let journal = crate::money::grouped_minor(net_minor, exponent);
     let total = reply.biz.all.iter().find_map(|(k, v)| {
         let key = k.to_ascii_lowercase();
         let text = v
@@ -316,10 +333,14 @@ fn batch_verdict(
     });
     match total {
         Some((_, t)) if t.minor() == net_minor => {
-            format!("the terminal's total {t} {currency} matches the journal")
+            format!(
+                "the terminal's total {} {currency} matches the journal",
+                t.grouped()
+            )
         }
         Some((key, t)) => format!(
-            "the terminal's {key} {t} {currency} DIFFERS from the journal's NET {journal}: check its settlement report"
+            "the terminal's {key} {} {currency} DIFFERS from the journal's NET {journal}: check its settlement report",
+            t.grouped()
         ),
         None => format!(
             "the terminal's reply has no total: check its settlement report against NET {journal}"
@@ -361,13 +382,15 @@ fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
         rows.iter()
             .position(|r| Some(&r.order_no) == order.as_ref())
     };
-    if let Some(i) = find(m.voidable(), &void) {
+    // A list just opened shows its newest row; one the cashier looks at keeps its row.
+    let follow = |fresh: bool, found: Option<usize>| if fresh { Some(0) } else { found };
+    if let Some(i) = follow(m.void.fresh, find(m.voidable(), &void)) {
         m.void.selected = i;
     }
-    if let Some(i) = find(m.tippable(), &tip) {
+    if let Some(i) = follow(m.tip.pick.fresh, find(m.tippable(), &tip)) {
         m.tip.pick.selected = i;
     }
-    if let Some(i) = find(m.journal_rows(), &journal) {
+    if let Some(i) = follow(m.journal.fresh, find(m.journal_rows(), &journal)) {
         m.journal.selected = i;
     }
     // A candidate picked under an order field stays picked only while it is offered.
@@ -470,9 +493,23 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .is_some_and(|r| r.order_no == row.order_no);
             if mine {
                 m.flight = None;
-                // A declined sale stays in the form, to be charged again on another card.
-                if !(row.state == TxnState::Declined && m.screen == ScreenId::Sale) {
+                // A declined sale stays in the form, to be charged again on another card;
+                // the first digit typed starts another sale instead.
+                if row.state == TxnState::Declined && m.screen == ScreenId::Sale {
+                    for field in [&mut m.sale.amount, &mut m.sale.tip, &mut m.sale.cashback] {
+                        field.prefilled = !field.is_empty();
+                    }
+                } else {
                     clear_form(m);
+                }
+                // A question the answer made moot goes, saying why.
+                if let Some(Modal::Confirm {
+                    then: Confirmed::CancelOnTerminal,
+                    ..
+                }) = &m.modal
+                {
+                    m.modal = None;
+                    m.notice = Some(too_late(&row));
                 }
                 m.result = Some(*row);
             } else if showing {
@@ -493,7 +530,7 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             m.batch.last_close = Some(format!(
                 "batch {} closed: net {}",
                 report.batch,
-                crate::money::format_minor(report.net_minor, m.exponent)
+                crate::money::grouped_minor(report.net_minor, m.exponent)
             ));
             vec![Effect::Refresh]
         }
@@ -506,9 +543,30 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![]
         }
         Event::Stopped => {
-            m.quit = true;
+            // The answer that came while quitting is read before the screen goes.
+            if m.quit_after_answer && m.result.is_some() && !m.hangup {
+                m.closing = true;
+                m.notice = Some("the terminal has answered: any key closes till".into());
+            } else {
+                m.quit = true;
+            }
             vec![]
         }
+    }
+}
+
+/// Why a cancel asked for too late was not sent.
+fn too_late(row: &TxnRow) -> String {
+    match row.state {
+        TxnState::Approved => format!(
+            "too late to cancel: {} approved; void it instead (F4)?",
+            row.order_no
+        ),
+        state => format!(
+            "no cancel sent: the terminal answered first ({} {})",
+            row.order_no,
+            state.name()
+        ),
     }
 }
 
@@ -617,6 +675,10 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.closing {
+        m.quit = true;
+        return vec![];
+    }
     if ctrl(&key, 'c') {
         if m.flight.is_some() {
             m.modal = Some(Modal::Confirm {
@@ -744,6 +806,10 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
         m.settings.pairing = Pairing::Off;
         effects.push(Effect::StopPairing);
     }
+    if screen != m.screen {
+        leave(m);
+        open(m, screen);
+    }
     m.screen = screen;
     m.modal = None;
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
@@ -759,6 +825,41 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
         effects.push(Effect::Refresh);
     }
     effects
+}
+
+/// Leaving a screen half-way drops what was typed on it: the next visit (the next
+/// customer, perhaps) starts from an empty form.
+fn leave(m: &mut Model) {
+    match m.screen {
+        ScreenId::Void => m.void = PickList::default(),
+        ScreenId::Query => {
+            m.query = QueryForm {
+                order: TextField::order_no(),
+                ..QueryForm::default()
+            }
+        }
+        ScreenId::Journal => {
+            m.journal = JournalScreen {
+                search: TextField::with_max(80),
+                ..JournalScreen::default()
+            }
+        }
+        ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => clear_form(m),
+        ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics | ScreenId::Settings => {}
+    }
+}
+
+/// A list opens on its newest row.
+fn open(m: &mut Model, screen: ScreenId) {
+    match screen {
+        ScreenId::Void => m.void.fresh = true,
+        ScreenId::Tip => m.tip.pick.fresh = true,
+        ScreenId::Journal => m.journal.fresh = true,
+        _ => return,
+    }
+    m.void.selected = 0;
+    m.tip.pick.selected = 0;
+    m.journal.selected = 0;
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -895,6 +996,17 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     clear_form(m);
                     m.sale.error = Some("not charged".into());
                 }
+                // The answer taken is said, Enter's above all: it is not yes.
+                let enter = if key.code == KeyCode::Enter {
+                    "Enter is no: "
+                } else {
+                    ""
+                };
+                m.notice = Some(match then {
+                    Confirmed::Pay(_) => format!("{enter}nothing sent (only y says yes)"),
+                    Confirmed::CancelOnTerminal => format!("{enter}no cancel asked"),
+                    Confirmed::Quit => format!("{enter}till stays open"),
+                });
                 // An F-key answers no and goes to its screen.
                 if let KeyCode::F(_) = key.code {
                     return on_key(m, key);
@@ -966,7 +1078,10 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
             }
             None => vec![],
         },
-        Confirmed::Quit => vec![Effect::Quit],
+        Confirmed::Quit => {
+            m.quit_after_answer = m.flight.is_some();
+            vec![Effect::Quit]
+        }
     }
 }
 
@@ -1372,6 +1487,282 @@ mod tests {
         assert_eq!(m.voidable()[m.void.selected].order_no, "A");
     }
 
+    /// The journal's rows as the lane would send them after a change: newest first.
+    fn open_rows(orders: &[(&str, i64)]) -> Msg {
+        let rows: Vec<TxnRow> = orders
+            .iter()
+            .map(|(o, minor)| {
+                row(
+                    o,
+                    TxnKind::Trans(TransType::Sale),
+                    TxnState::Approved,
+                    *minor,
+                )
+            })
+            .collect();
+        let mut data = JournalData {
+            open_rows: rows.clone(),
+            ..JournalData::default()
+        };
+        data.journal.page.rows = rows;
+        Msg::Data(Box::new(data))
+    }
+
+    #[test]
+    fn every_list_opens_on_the_newest_row_and_the_confirmation_names_what_the_request_carries() {
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        // A first visit to each list, then three sales made on the Sale screen.
+        for screen in [
+            ScreenId::Void,
+            ScreenId::Tip,
+            ScreenId::Journal,
+            ScreenId::Sale,
+        ] {
+            switch(&mut m, screen);
+            update(&mut m, open_rows(&[("L01-1", 1100)]));
+        }
+        update(
+            &mut m,
+            open_rows(&[
+                ("L01-4", 4400),
+                ("L01-3", 3300),
+                ("L01-2", 2200),
+                ("L01-1", 1100),
+            ]),
+        );
+        // F4 Enter: the newest sale, named in full; y sends exactly that one.
+        update(&mut m, key(KeyCode::F(4)));
+        update(
+            &mut m,
+            open_rows(&[
+                ("L01-4", 4400),
+                ("L01-3", 3300),
+                ("L01-2", 2200),
+                ("L01-1", 1100),
+            ]),
+        );
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(question, "Void sale 44.00 USD, card …3919, order L01-4?");
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Pay(PayRequest::Void { orig, .. })] if orig == "L01-4"),
+            "{fx:?}"
+        );
+        // A list opened before the journal's rows come still opens on the newest.
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        switch(&mut m, ScreenId::Tip);
+        update(&mut m, key(KeyCode::Down));
+        switch(&mut m, ScreenId::Sale);
+        switch(&mut m, ScreenId::Tip);
+        update(&mut m, open_rows(&[("L01-2", 2200), ("L01-1", 1100)]));
+        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-2");
+        // While the screen is open the selection follows its row.
+        update(&mut m, key(KeyCode::Down));
+        update(
+            &mut m,
+            open_rows(&[("L01-3", 3300), ("L01-2", 2200), ("L01-1", 1100)]),
+        );
+        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-1");
+        update(&mut m, key(KeyCode::Enter));
+        type_str(&mut m, "150");
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(
+            question,
+            "Set the tip of sale 11.00 USD, card …3919, order L01-1 to 1.50 USD?"
+        );
+    }
+
+    #[test]
+    fn typed_digits_never_join_an_old_amount() {
+        // A declined sale stays; Esc, the menu back to Sale, and 8 0 0 0 is 80.00.
+        let mut m = model();
+        type_str(&mut m, "751");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "100");
+        update(&mut m, key(KeyCode::BackTab));
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::Char('s')));
+        assert_eq!(
+            m.sale.amount.display(2),
+            "7.51",
+            "still there to charge again"
+        );
+        type_str(&mut m, "8000");
+        assert_eq!(m.sale.amount.display(2), "80.00");
+        assert!(m.sale.tip.is_empty(), "the old sale's tip went with it");
+        // Leaving a screen half-way clears its form: a refund, a sale, a tip.
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        type_str(&mut m, "999");
+        update(&mut m, key(KeyCode::F(3)));
+        type_str(&mut m, "000001");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::F(2)));
+        assert!(m.sale.amount.is_empty(), "the sale typed before F3 is gone");
+        update(&mut m, key(KeyCode::F(3)));
+        assert!(m.refund.orig.text.is_empty() && m.refund.amount.is_empty());
+        update(&mut m, key(KeyCode::F(5)));
+        update(&mut m, key(KeyCode::Enter));
+        type_str(&mut m, "12");
+        update(&mut m, key(KeyCode::F(2)));
+        update(&mut m, key(KeyCode::F(5)));
+        assert!(!m.tip.editing && m.tip.tip.is_empty());
+    }
+
+    #[test]
+    fn quitting_mid_payment_shows_the_answer_before_closing() {
+        let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        let mut m = model();
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
+        update(&mut m, ctrl_c());
+        assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
+        let done = row(
+            "L01-A-1",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            500,
+        );
+        update(
+            &mut m,
+            Msg::Lane(Event::Done {
+                row: Box::new(done),
+                reply: None,
+            }),
+        );
+        update(&mut m, Msg::Lane(Event::Stopped));
+        assert!(!m.quit && m.closing, "the answer shows");
+        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Approved));
+        assert_eq!(crate::tui::view::footer_text(&m), "any key: close till");
+        update(&mut m, key(KeyCode::Char('x')));
+        assert!(m.quit);
+        // With nothing in flight Ctrl-C quits as soon as the lane stops.
+        let mut m = model();
+        update(&mut m, ctrl_c());
+        update(&mut m, Msg::Lane(Event::Stopped));
+        assert!(m.quit);
+    }
+
+    #[test]
+    fn a_cancel_question_the_answer_made_moot_closes_and_says_why() {
+        for (state, said) in [
+            (
+                TxnState::Approved,
+                "too late to cancel: L01-A-1 approved; void it instead",
+            ),
+            (
+                TxnState::Declined,
+                "no cancel sent: the terminal answered first",
+            ),
+        ] {
+            let mut m = model();
+            type_str(&mut m, "500");
+            update(&mut m, key(KeyCode::Enter));
+            update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
+            update(&mut m, key(KeyCode::Esc));
+            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            let done = row("L01-A-1", TxnKind::Trans(TransType::Sale), state, 500);
+            update(
+                &mut m,
+                Msg::Lane(Event::Done {
+                    row: Box::new(done),
+                    reply: None,
+                }),
+            );
+            assert!(m.modal.is_none(), "{state:?}");
+            assert!(
+                m.notice.as_deref().unwrap_or("").starts_with(said),
+                "{:?}",
+                m.notice
+            );
+            assert!(update(&mut m, key(KeyCode::Char('y'))).is_empty());
+        }
+    }
+
+    #[test]
+    fn enter_on_a_question_says_it_was_no_and_the_footer_says_what_enter_does() {
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        switch(&mut m, ScreenId::Void);
+        update(&mut m, key(KeyCode::Enter));
+        assert_eq!(
+            crate::tui::view::footer_text(&m),
+            "y yes · n no · Enter and Esc are no too"
+        );
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert_eq!(
+            m.notice.as_deref(),
+            Some("Enter is no: nothing sent (only y says yes)")
+        );
+        // After a decline the footer says that Enter charges again.
+        let mut m = model();
+        type_str(&mut m, "751");
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
+        assert!(
+            crate::tui::view::footer_text(&m).starts_with("Enter charge it again (another card)")
+        );
+    }
+
+    #[test]
+    fn picking_a_pre_auth_fills_its_number_and_amount() {
+        let mut m = model();
+        let auth = row(
+            "L01-P-7",
+            TxnKind::Trans(TransType::PreAuth),
+            TxnState::Approved,
+            8000,
+        );
+        update(
+            &mut m,
+            Msg::Candidates {
+                refundable: vec![],
+                completable: vec![auth],
+            },
+        );
+        for _ in 0..4 {
+            update(&mut m, key(KeyCode::Tab));
+        }
+        update(&mut m, key(KeyCode::Right));
+        update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.kind, SaleKind::Completion);
+        update(&mut m, key(KeyCode::BackTab));
+        assert_eq!(m.sale.focus, SaleField::Orig);
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(m.sale.orig.text, "L01-P-7");
+        assert_eq!(m.sale.amount.display(2), "80.00");
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, then, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(
+            question,
+            "Complete pre-auth 80.00 USD, card …3919, order L01-P-7 for 80.00 USD?"
+        );
+        assert!(matches!(
+            then,
+            Confirmed::Pay(PayRequest::FollowUp { orig, amount: Some(a), .. })
+                if orig == "L01-P-7" && a.minor() == 8000
+        ));
+        // Typing replaces the filled-in amount.
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::BackTab));
+        assert_eq!(m.sale.focus, SaleField::Amount);
+        type_str(&mut m, "75");
+        assert_eq!(m.sale.amount.display(2), "0.75");
+    }
+
     #[test]
     fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
         let mut m = model();
@@ -1501,7 +1892,7 @@ mod tests {
         let Some(Modal::Confirm { question, .. }) = &m.modal else {
             panic!("{:?}", m.modal)
         };
-        assert!(question.contains("more than 10000.00"), "{question}");
+        assert!(question.contains("more than 10,000.00"), "{question}");
         assert!(
             update(&mut m, key(KeyCode::Enter)).is_empty(),
             "Enter is no"

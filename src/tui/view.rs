@@ -131,7 +131,7 @@ pub fn footer_text(m: &Model) -> String {
     }
     match &m.modal {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
-        Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
+        Some(Modal::Confirm { .. }) => return "y yes · n no · Enter and Esc are no too".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
         Some(Modal::Pin { .. }) => return "digits PIN · Enter check · Esc cancel".into(),
         Some(Modal::SaleOptions) if m.sale.description.is_some() => {
@@ -143,8 +143,17 @@ pub fn footer_text(m: &Model) -> String {
         }
         None => {}
     }
-    if m.result.is_some() {
-        return "any key: next · F-key: go to that screen".into();
+    if m.closing {
+        return "any key: close till".into();
+    }
+    if let Some(row) = &m.result {
+        let declined_sale = row.state == TxnState::Declined && m.screen == ScreenId::Sale;
+        return if declined_sale && m.sale.typed() {
+            "Enter charge it again (another card) · digits a new amount · other keys: next"
+        } else {
+            "any key: next · F-key: go to that screen"
+        }
+        .into();
     }
     screens::key_line(screens::keys(m))
 }
@@ -255,19 +264,19 @@ fn money_lines(row: &TxnRow) -> Vec<String> {
     let mut lines = Vec::new();
     let extra: i64 = [tip, cashback].iter().flatten().map(|m| m.minor()).sum();
     if let Some(tip) = tip {
-        lines.push(format!("tip {tip}"));
+        lines.push(format!("tip {}", tip.grouped()));
     }
     if let Some(cash) = cashback {
-        lines.push(format!("cash-back {cash}"));
+        lines.push(format!("cash-back {}", cash.grouped()));
     }
     let exp = row.amount.exponent();
     lines.push(format!(
         "total {} {}",
-        crate::money::format_minor(row.amount.minor() + extra, exp),
+        crate::money::grouped_minor(row.amount.minor() + extra, exp),
         row.currency
     ));
     if let (Some(cash), TxnState::Approved) = (cashback, row.state) {
-        lines.push(format!("GIVE {cash} CASH"));
+        lines.push(format!("GIVE {} CASH", cash.grouped()));
     }
     lines
 }
@@ -289,7 +298,12 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     }
     lines.push(Line::from(Span::styled(format!("  {word}  "), style)));
     lines.push(Line::from(Span::styled(
-        format!("{} {} {}", row.kind.name(), row.amount, row.currency),
+        format!(
+            "{} {} {}",
+            row.kind.name(),
+            row.amount.grouped(),
+            row.currency
+        ),
         theme.amount,
     )));
     if let Some(note) = row.partial_note() {
@@ -454,7 +468,10 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
             vec![
                 Line::from(question.as_str()),
                 Line::from(""),
-                Line::from(Span::styled("y yes · n, Enter or Esc no", theme.key_hint)),
+                Line::from(Span::styled(
+                    "y yes · n no · Enter and Esc are no too",
+                    theme.key_hint,
+                )),
             ],
         ),
         Modal::Override {

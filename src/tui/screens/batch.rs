@@ -9,7 +9,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 use super::*;
 use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
 use crate::lane::PayRequest;
-use crate::money::format_minor;
+use crate::money::grouped_minor;
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -62,7 +62,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 .data
                 .open_report
                 .as_ref()
-                .map(|r| crate::money::format_minor(r.net_minor, m.exponent))
+                .map(|r| crate::money::grouped_minor(r.net_minor, m.exponent))
                 .unwrap_or_default();
             let open = open_pre_auths(&m.data.open_rows);
             let held = if open.is_empty() {
@@ -72,7 +72,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!(
                     " {} pre-auth(s) still open ({} {}): complete or cancel them first, or they stay open.",
                     open.len(),
-                    format_minor(sum, m.exponent),
+                    grouped_minor(sum, m.exponent),
                     m.currency
                 )
             };
@@ -173,7 +173,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let title = match report {
         Some(r) => format!(
             "{title}· NET {} {} ",
-            format_minor(r.net_minor, m.exponent),
+            grouped_minor(r.net_minor, m.exponent),
             m.currency
         ),
         None => title,

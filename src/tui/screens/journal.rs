@@ -110,6 +110,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
     let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
     if move_sel(&mut m.journal.selected, rows.len(), key.code) {
+        m.journal.fresh = false;
         return vec![];
     }
     let row = rows.get(m.journal.selected);
@@ -140,16 +141,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: row.order_no.clone(),
                 options: SaleOptions::default(),
             };
-            return confirm(
-                m,
-                format!(
-                    "Void {} {} (order {})?",
-                    row.kind.name(),
-                    row.amount,
-                    row.order_no
-                ),
-                req,
-            );
+            return confirm(m, format!("Void {}?", act_words(row, &m.currency)), req);
         }
         (KeyCode::Char('c'), Some(row)) => {
             m.sale = SaleForm {
@@ -276,7 +268,7 @@ fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
                 r.lane,
                 short_order(&r.order_no),
                 r.kind.name(),
-                r.amount,
+                r.amount.grouped(),
                 r.state.name(),
                 local_time(m, &r.created_at, "%Y-%m-%d %H:%M"),
             ))
@@ -301,15 +293,18 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("order", row.order_no.clone()),
         ("state", row.state.name().to_string()),
         ("kind", row.kind.name().to_string()),
-        ("amount", format!("{} {}", row.amount, row.currency)),
+        (
+            "amount",
+            format!("{} {}", row.amount.grouped(), row.currency),
+        ),
         (
             "tip",
-            row.tip.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            row.tip.map(|t| t.grouped()).unwrap_or_else(|| "-".into()),
         ),
         (
             "cash-back",
             row.cashback
-                .map(|t| t.to_string())
+                .map(|t| t.grouped())
                 .unwrap_or_else(|| "-".into()),
         ),
         ("original", opt(&row.orig_order_no)),

@@ -253,21 +253,21 @@ pub fn request_line(req: &PayRequest, m: &Model) -> String {
             cashback,
             ..
         } => {
-            let mut s = format!("SALE {amount} {cur}");
+            let mut s = format!("SALE {} {cur}", amount.grouped());
             if let Some(t) = tip {
-                s.push_str(&format!(" + tip {t}"));
+                s.push_str(&format!(" + tip {}", t.grouped()));
             }
             if let Some(c) = cashback {
-                s.push_str(&format!(" + cash-back {c}"));
+                s.push_str(&format!(" + cash-back {}", c.grouped()));
             }
             s
         }
         PayRequest::Refund { amount, orig, .. } => match orig {
-            Some(o) => format!("REFUND {amount} {cur} of {o}"),
-            None => format!("REFUND {amount} {cur} (card present)"),
+            Some(o) => format!("REFUND {} {cur} of {o}", amount.grouped()),
+            None => format!("REFUND {} {cur} (card present)", amount.grouped()),
         },
         PayRequest::Void { orig, .. } => format!("VOID {orig}"),
-        PayRequest::PreAuth { amount } => format!("PRE-AUTH {amount} {cur}"),
+        PayRequest::PreAuth { amount } => format!("PRE-AUTH {} {cur}", amount.grouped()),
         PayRequest::FollowUp {
             trans_type,
             orig,
@@ -275,9 +275,9 @@ pub fn request_line(req: &PayRequest, m: &Model) -> String {
         } => format!(
             "{} {} of {orig}",
             trans_type.name().to_uppercase(),
-            amount.map(|a| a.to_string()).unwrap_or_default()
+            amount.map(|a| a.grouped()).unwrap_or_default()
         ),
-        PayRequest::TipAdjust { orig, tip } => format!("TIP {tip} {cur} on {orig}"),
+        PayRequest::TipAdjust { orig, tip } => format!("TIP {} {cur} on {orig}", tip.grouped()),
         PayRequest::BatchClose => "BATCH CLOSE".into(),
     }
 }
@@ -294,12 +294,28 @@ pub fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
     }
 }
 
+/// A row as a confirmation names it: what, how much, the card's last four and the
+/// whole order number, so the cashier answers about exactly what the request carries.
+pub fn act_words(r: &TxnRow, currency: &str) -> String {
+    let card = r
+        .card
+        .as_deref()
+        .map(|c| format!(", card …{}", crate::mask::last_four(c)))
+        .unwrap_or_default();
+    format!(
+        "{} {} {currency}{card}, order {}",
+        r.kind.name(),
+        r.amount.grouped(),
+        r.order_no
+    )
+}
+
 pub fn row_summary(r: &TxnRow) -> String {
     format!(
         "{} {} {} {} {}",
         r.order_no,
         r.kind.name(),
-        r.amount,
+        r.amount.grouped(),
         r.brand.as_deref().unwrap_or(""),
         r.card.as_deref().unwrap_or("")
     )
@@ -347,10 +363,8 @@ pub fn rows_table<'a>(
                 order_of(r),
                 r.kind.name().to_string(),
                 r.state.name().to_string(),
-                r.amount.to_string(),
-                m.effective_tip(r)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
+                r.amount.grouped(),
+                m.effective_tip(r).map(|t| t.grouped()).unwrap_or_default(),
             ];
             if wide {
                 cells.push(r.brand.clone().unwrap_or_default());
@@ -402,10 +416,10 @@ pub fn since_text(m: &Model, order_no: &str, full: bool) -> Option<String> {
 /// What happened to a row since, in the few columns an 80-column table leaves.
 fn since_short(a: &Aftermath) -> String {
     match a {
-        Aftermath::Refunded(m) => format!("rf {m}"),
+        Aftermath::Refunded(m) => format!("rf {}", m.grouped()),
         Aftermath::Voided => "voided".into(),
-        Aftermath::TipAdjusted(m) => format!("tip {m}"),
-        Aftermath::Completed(m) => format!("done {m}"),
+        Aftermath::TipAdjusted(m) => format!("tip {}", m.grouped()),
+        Aftermath::Completed(m) => format!("done {}", m.grouped()),
         Aftermath::Unresolved(..) => "unres.".into(),
     }
 }

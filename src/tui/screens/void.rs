@@ -41,14 +41,10 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let rows: Vec<(String, String)> = m
         .voidable()
         .iter()
-        .map(|r| {
-            (
-                r.order_no.clone(),
-                format!("{} {}", r.kind.name(), r.amount),
-            )
-        })
+        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
         .collect();
     if move_sel(&mut m.void.selected, rows.len(), key.code) {
+        m.void.fresh = false;
         return vec![];
     }
     match key.code {
@@ -56,7 +52,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Enter => match rows.get(m.void.selected) {
             Some((order, what)) => confirm(
                 m,
-                format!("Void {what} (order {order})?"),
+                format!("Void {what}?"),
                 PayRequest::Void {
                     orig: order.clone(),
                     options: SaleOptions::default(),
