@@ -82,6 +82,8 @@ async fn set_pin_and_clear_pin_keep_the_rest_of_the_file() {
         ("123\n123\n", "4 to 12 digits"),
         ("12ab\n12ab\n", "4 to 12 digits"),
         ("2468\n", "twice"),
+        // The length is checked as typed, before it is asked again.
+        ("12\n", "4 to 12 digits"),
     ] {
         let out = run_with_stdin(as_is(d, &url), &["config", "set-pin"], input).await;
         assert_eq!(out.code, 2, "{input:?}: {}", out.stderr);

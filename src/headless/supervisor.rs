@@ -13,7 +13,7 @@ use super::{Exit, Failure};
 use crate::cli::{ConfigCmd, Global};
 use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
 use crate::journal::pin_lock::TRIES;
-use crate::supervisor::{Act, PinHash, hash_pin, needs_pin, verify};
+use crate::supervisor::{Act, PinHash, check_new_pin, hash_pin, needs_pin, verify};
 
 const KEY: &str = "supervisor_pin_hash";
 
@@ -185,13 +185,18 @@ fn check_current(hash: &PinHash, given: Option<&str>, set: bool) -> Result<(), F
 /// stdin; both the same.
 fn new_pin() -> Result<String, Failure> {
     let usage = |message: String| Failure::new(Exit::Usage, message);
+    // A PIN that cannot be one is refused as typed, before it is asked again.
+    let checked = |pin: String| {
+        check_new_pin(&pin).map_err(|e| usage(format!("{e}; nothing was changed")))?;
+        Ok::<_, Failure>(pin)
+    };
     let (first, second) = if std::io::stdin().is_terminal() {
         let read = |prompt: &str| {
             rpassword::prompt_password(prompt)
                 .map_err(|e| usage(format!("cannot read the PIN: {e}")))
         };
         (
-            read("New supervisor PIN (4 to 12 digits): ")?,
+            checked(read("New supervisor PIN (4 to 12 digits): ")?)?,
             read("The same PIN again: ")?,
         )
     } else {
@@ -203,7 +208,7 @@ fn new_pin() -> Result<String, Failure> {
                 "give the new PIN twice, one line each, on stdin; nothing was changed".into(),
             )),
         };
-        (next()?, next()?)
+        (checked(next()?)?, next()?)
     };
     if first.trim() != second.trim() {
         return Err(usage(

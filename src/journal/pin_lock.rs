@@ -21,6 +21,20 @@ impl Journal {
         locked_at(&self.conn, now)
     }
 
+    /// How many wrong PINs in a row are left before PIN entry locks.
+    pub fn pin_tries_left(&self) -> Result<i64, JournalError> {
+        let failures: i64 = self
+            .conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'pin_failures'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        Ok((TRIES - failures).max(0))
+    }
+
     /// Books a PIN tried at `now`: a right one clears the count of wrong ones, a wrong
     /// one adds to it and every `TRIES`th locks PIN entry. Returns the lock in force,
     /// whichever process set it.
@@ -94,10 +108,12 @@ mod tests {
         let j = Journal::open(dir.path()).unwrap();
         let t0 = at("2026-12-03T10:00:00Z");
         assert_eq!(j.pin_locked(t0).unwrap(), None);
+        assert_eq!(j.pin_tries_left().unwrap(), TRIES);
         // A right PIN in between starts the count again.
         for _ in 0..TRIES - 1 {
             assert_eq!(j.pin_tried(false, t0).unwrap(), None);
         }
+        assert_eq!(j.pin_tries_left().unwrap(), 1);
         assert_eq!(j.pin_tried(true, t0).unwrap(), None);
         for _ in 0..TRIES - 1 {
             assert_eq!(j.pin_tried(false, t0).unwrap(), None);

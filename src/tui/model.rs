@@ -351,6 +351,9 @@ pub enum Finding {
 pub struct Setting {
     pub key: &'static str,
     pub value: SettingValue,
+    /// What the screen opened with (the file's, or the command line's): only a value
+    /// the cashier changed is written.
+    pub initial: Saved,
 }
 
 #[derive(Clone, Debug)]
@@ -370,7 +373,20 @@ impl Setting {
         Setting {
             key,
             value: SettingValue::Text(field),
+            initial: Saved::Unset,
         }
+        .opened()
+    }
+
+    /// The value as it is now is the one it opened with.
+    fn opened(mut self) -> Setting {
+        self.initial = self.saved();
+        self
+    }
+
+    /// Whether the cashier changed it since it opened (or was last saved).
+    pub fn changed(&self) -> bool {
+        self.saved() != self.initial
     }
 
     /// A choice, at the one that saves `current` (else the first).
@@ -379,7 +395,9 @@ impl Setting {
         Setting {
             key,
             value: SettingValue::Choice { choices, at },
+            initial: Saved::Unset,
         }
+        .opened()
     }
 
     /// A lane default of the terminal's: on, off, or left to the terminal.
@@ -470,6 +488,10 @@ pub enum Confirmed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PinFor {
     Pay(PayRequest),
+    /// Saving the Settings screen's changed values.
+    Settings(Vec<(&'static str, Saved)>),
+    /// Letting a terminal pair (it becomes the lane's terminal).
+    Pairing,
     Resolve {
         order_no: String,
         to: crate::journal::TxnState,
@@ -583,6 +605,8 @@ pub struct Model {
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
     pub via_cloud: bool,
     pub quit: bool,
+    /// The window's columns and rows, for what pages by what shows.
+    pub size: (u16, u16),
     /// Quit was asked while a payment was in flight: its answer is shown before closing.
     pub quit_after_answer: bool,
     /// The lane has stopped and the last answer shows: the next key closes the screen.
@@ -641,10 +665,17 @@ impl Model {
             cloud: false,
             via_cloud: false,
             quit: false,
+            size: (80, 24),
             quit_after_answer: false,
             closing: false,
             hangup: false,
         }
+    }
+
+    /// How many rows of a list show at once in the window as it is: a page for
+    /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
+    pub fn list_rows(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(9)).max(1)
     }
 
     pub fn elapsed(&self) -> Option<Duration> {

@@ -43,8 +43,12 @@ pub enum Msg {
     },
     /// The audit trail of the row in detail.
     Audit(Vec<crate::journal::AuditRow>),
-    /// The lock of PIN entry after a PIN was counted (`Effect::PinTried`).
-    PinLock(Option<chrono::DateTime<chrono::Utc>>),
+    /// The lock of PIN entry after a PIN was counted (`Effect::PinTried`), and the
+    /// wrong PINs left before it locks.
+    PinLock {
+        lock: Option<chrono::DateTime<chrono::Utc>>,
+        tries_left: i64,
+    },
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
@@ -63,6 +67,8 @@ pub enum Msg {
     Pair(super::pairing::PairNews),
     /// Once a second while something shows elapsed time.
     Tick,
+    /// The window's new columns and rows.
+    Resize(u16, u16),
     /// SIGHUP or SIGTERM: the session is gone.
     Hangup,
 }
@@ -295,14 +301,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             ));
             vec![]
         }
-        Msg::PinLock(lock) => {
+        Msg::PinLock { lock, tries_left } => {
             m.pin_locked_until = lock;
-            if let (Some(until), Some(Modal::Pin { error, .. })) = (lock, &mut m.modal) {
-                *error = Some(pin_locked(m.utc_offset, until));
+            if let Some(Modal::Pin { error, .. }) = &mut m.modal {
+                match lock {
+                    Some(until) => *error = Some(pin_locked(m.utc_offset, until)),
+                    None if error.as_deref() == Some(WRONG_PIN) => {
+                        *error = Some(format!(
+                            "{WRONG_PIN}: {tries_left} more wrong and PIN entry locks for {} minutes",
+                            crate::journal::pin_lock::LOCK_SECS / 60
+                        ))
+                    }
+                    None => {}
+                }
             }
             vec![]
         }
         Msg::Tick => vec![],
+        Msg::Resize(w, h) => {
+            m.size = (w, h);
+            vec![]
+        }
         Msg::Hangup => {
             m.hangup = true;
             m.quit |= m.closing;
@@ -503,13 +522,25 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                     clear_form(m);
                 }
                 // A question the answer made moot goes, saying why.
-                if let Some(Modal::Confirm {
-                    then: Confirmed::CancelOnTerminal,
-                    ..
-                }) = &m.modal
-                {
-                    m.modal = None;
-                    m.notice = Some(too_late(&row));
+                match &m.modal {
+                    Some(Modal::Confirm {
+                        then: Confirmed::CancelOnTerminal,
+                        ..
+                    }) => {
+                        m.modal = None;
+                        m.notice = Some(too_late(&row));
+                    }
+                    Some(Modal::Confirm {
+                        then: Confirmed::Quit,
+                        ..
+                    }) => {
+                        m.modal = None;
+                        m.notice = Some(format!(
+                            "the terminal answered ({}): Ctrl-C quits now",
+                            row.state.name()
+                        ));
+                    }
+                    _ => {}
                 }
                 m.result = Some(*row);
             } else if showing {
@@ -904,7 +935,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         Some(until) => (pin_locked(m.utc_offset, until), vec![]),
                         None => {
                             tracing::warn!("a wrong supervisor PIN was typed for {why}");
-                            ("wrong PIN".to_string(), vec![Effect::PinTried(false)])
+                            (WRONG_PIN.to_string(), vec![Effect::PinTried(false)])
                         }
                     };
                     m.modal = Some(Modal::Pin {
@@ -918,6 +949,8 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 let mut effects = vec![Effect::PinTried(true)];
                 effects.extend(match then {
                     PinFor::Pay(req) => fly(m, req, true),
+                    PinFor::Settings(values) => vec![Effect::SaveSettings(values)],
+                    PinFor::Pairing => super::screens::settings::start_pairing(m),
                     PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
                         order_no,
                         to,
@@ -927,16 +960,22 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 effects
             }
             _ => {
-                if matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-                    || !matches!(key.code, KeyCode::Char(_))
+                // While locked no PIN is taken, so none is typed.
+                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let mut error = locked.map(|until| pin_locked(m.utc_offset, until));
+                if locked.is_none()
+                    && (matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
+                        || !matches!(key.code, KeyCode::Char(_)))
                 {
                     pin.edit(key);
+                } else if locked.is_none() {
+                    error = Some("the PIN takes digits".into());
                 }
                 m.modal = Some(Modal::Pin {
                     then,
                     why,
                     pin,
-                    error: None,
+                    error,
                 });
                 vec![]
             }
@@ -1036,16 +1075,12 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 };
                 let act = crate::supervisor::Act::Override;
                 if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-                    m.modal = Some(Modal::Pin {
-                        then: PinFor::Resolve {
-                            order_no,
-                            to,
-                            note: note.text,
-                        },
-                        why: why.to_string(),
-                        pin: TextField::with_max(12),
-                        error: None,
-                    });
+                    let then = PinFor::Resolve {
+                        order_no,
+                        to,
+                        note: note.text,
+                    };
+                    m.modal = Some(pin_modal(m, then, &why.to_string()));
                     return vec![];
                 }
                 vec![Effect::Resolve {
@@ -1089,12 +1124,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     let act = crate::supervisor::Act::of(&req);
     if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-        m.modal = Some(Modal::Pin {
-            then: PinFor::Pay(req),
-            why: why.to_string(),
-            pin: TextField::with_max(12),
-            error: None,
-        });
+        m.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
     fly(m, req, false)
@@ -1127,19 +1157,34 @@ pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<E
     vec![]
 }
 
-pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
+/// ↑/↓, Home/End, and PgUp/PgDn by `page` rows (what shows) in a list of `len`.
+pub(super) fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
     let last = len.saturating_sub(1);
     *sel = match key {
         KeyCode::Up => sel.saturating_sub(1),
         KeyCode::Down => (*sel + 1).min(last),
-        KeyCode::PageUp => sel.saturating_sub(10),
-        KeyCode::PageDown => (*sel + 10).min(last),
+        KeyCode::PageUp => sel.saturating_sub(page),
+        KeyCode::PageDown => (*sel + page).min(last),
         KeyCode::Home => 0,
         KeyCode::End => last,
         _ => return false,
     };
     true
 }
+
+/// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
+/// says so from the start.
+pub(super) fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
+    let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+    Modal::Pin {
+        then,
+        why: why.to_string(),
+        pin: TextField::with_max(12),
+        error: locked.map(|until| pin_locked(m.utc_offset, until)),
+    }
+}
+
+const WRONG_PIN: &str = "wrong PIN";
 
 /// What the PIN prompt says while wrong PINs have locked PIN entry.
 fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
@@ -1710,9 +1755,7 @@ mod tests {
         let mut m = model();
         type_str(&mut m, "751");
         charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
-        assert!(
-            crate::tui::view::footer_text(&m).starts_with("Enter charge it again (another card)")
-        );
+        assert!(crate::tui::view::footer_text(&m).starts_with("Enter charge again (another card)"));
     }
 
     #[test]
@@ -1761,6 +1804,58 @@ mod tests {
         assert_eq!(m.sale.focus, SaleField::Amount);
         type_str(&mut m, "75");
         assert_eq!(m.sale.amount.display(2), "0.75");
+    }
+
+    #[test]
+    fn settings_write_only_what_was_changed_and_behind_the_supervisors_pin() {
+        let mut m = model();
+        // url and app id as the command line gave them, a lane from the file.
+        m.settings.fields = vec![
+            Setting::text("url", "10.9.9.9", 200),
+            Setting::text("app_id", "one-off-app", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        update(&mut m, key(KeyCode::F(10)));
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert_eq!(
+            m.settings.message.as_deref(),
+            Some("nothing changed: nothing to save")
+        );
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "2");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L02".into())
+            )])]
+        );
+        // Once saved, the value is the one the screen has: Enter again saves nothing.
+        crate::tui::screens::settings::saved(&mut m, &[("lane", Saved::Text("L02".into()))]);
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        // With a PIN set, saving (and pairing) waits for it.
+        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        type_str(&mut m, "3");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
+            "{:?}",
+            m.modal
+        );
+        type_str(&mut m, "2468");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![
+                Effect::PinTried(true),
+                Effect::SaveSettings(vec![("lane", Saved::Text("L023".into()))])
+            ]
+        );
+        let ctrl_p = Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+        assert!(update(&mut m, ctrl_p).is_empty());
+        assert!(matches!(&m.modal, Some(Modal::Pin { .. })));
+        assert_eq!(m.settings.pairing, Pairing::Off);
     }
 
     #[test]
@@ -2064,7 +2159,23 @@ mod tests {
             update(&mut m, key(KeyCode::PageDown)).is_empty(),
             "no older page"
         );
-        assert!(m.notice.as_deref().unwrap_or("").contains("oldest page"));
+        assert!(m.notice.as_deref().unwrap_or("").contains("oldest"));
+        // PgDn moves by the rows that show (24 rows: 15) within the rows read.
+        let rows: Vec<TxnRow> = (0..40)
+            .map(|i| {
+                row(
+                    &format!("L01-{i}"),
+                    TxnKind::Trans(TransType::Sale),
+                    TxnState::Approved,
+                    100,
+                )
+            })
+            .collect();
+        m.data.journal.page.rows = rows;
+        assert!(update(&mut m, key(KeyCode::PageDown)).is_empty());
+        assert_eq!(m.journal.selected, m.list_rows());
+        assert_eq!(m.list_rows(), 15);
+        update(&mut m, key(KeyCode::End));
         m.data.journal.page.next = Some(500);
         assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
         assert_eq!(m.journal_search().before, Some(500));
@@ -2331,10 +2442,10 @@ mod tests {
         // The usual Enter saves it.
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![
-                ("url", Saved::Text("sn:SNB2".into())),
-                ("lane", Saved::Text("L01".into())),
-            ])]
+            vec![Effect::SaveSettings(vec![(
+                "url",
+                Saved::Text("sn:SNB2".into())
+            ),])]
         );
 
         // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
@@ -2469,17 +2580,45 @@ mod tests {
             "{:?}",
             m.modal
         );
+        // The journal counted it: the dialog says how many wrong ones are left.
+        update(
+            &mut m,
+            Msg::PinLock {
+                lock: None,
+                tries_left: 4,
+            },
+        );
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
+                if e == "wrong PIN: 4 more wrong and PIN entry locks for 5 minutes"),
+            "{:?}",
+            m.modal
+        );
         // The journal counted the fifth wrong one: PIN entry is locked, and while it is
-        // not even the right PIN is tried.
+        // not even the right PIN is tried, nor typed.
         let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
-        update(&mut m, Msg::PinLock(Some(until)));
+        update(
+            &mut m,
+            Msg::PinLock {
+                lock: Some(until),
+                tries_left: 5,
+            },
+        );
         let says_locked = |m: &Model| {
             matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
                 if e.starts_with("5 wrong PINs in a row: locked until"))
         };
         assert!(says_locked(&m), "{:?}", m.modal);
         type_str(&mut m, "2468");
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
+            "no digit taken while locked"
+        );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(says_locked(&m), "{:?}", m.modal);
+        // A dialog opened while locked says so at once.
+        update(&mut m, key(KeyCode::Esc));
+        assert!(start(&mut m, void.clone()).is_empty());
         assert!(says_locked(&m), "{:?}", m.modal);
         // Once it has ended, the right PIN clears the count and the void goes ahead.
         m.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
@@ -2777,8 +2916,13 @@ mod tests {
                 .contains("not saved")
         );
         let mut real = model();
-        real.settings.fields = vec![Setting::text("lane", "L02", 8)];
+        real.settings.fields = vec![Setting::text("lane", "L01", 8)];
         update(&mut real, key(KeyCode::F(10)));
+        update(
+            &mut real,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        type_str(&mut real, "L02");
         assert_eq!(
             update(&mut real, key(KeyCode::Enter)),
             vec![Effect::SaveSettings(vec![(

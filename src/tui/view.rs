@@ -149,7 +149,7 @@ pub fn footer_text(m: &Model) -> String {
     if let Some(row) = &m.result {
         let declined_sale = row.state == TxnState::Declined && m.screen == ScreenId::Sale;
         return if declined_sale && m.sale.typed() {
-            "Enter charge it again (another card) · digits a new amount · other keys: next"
+            "Enter charge again (another card) · digits a new amount · other keys: next"
         } else {
             "any key: next · F-key: go to that screen"
         }

@@ -60,7 +60,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     let len = wire_lines(m).len();
-    if move_sel(&mut m.diag.selected, len, key.code) {
+    let page = m.list_rows();
+    if move_sel(&mut m.diag.selected, len, page, key.code) {
         return vec![];
     }
     match key.code {

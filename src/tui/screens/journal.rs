@@ -80,39 +80,44 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => vec![],
         };
     }
+    // PgDn and PgUp page by what shows; past the rows read, the next read page.
+    let (len, page) = (m.journal_rows().len(), m.list_rows());
+    let last = len.saturating_sub(1);
     match key.code {
-        KeyCode::PageDown if !m.journal.detail => {
+        KeyCode::PageDown if !m.journal.detail && m.journal.selected >= last => {
             return match m.data.journal.page.next {
                 Some(cursor) => {
                     m.journal.pages.push(cursor);
                     m.journal.selected = 0;
+                    m.journal.fresh = true;
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("no older rows: this is the oldest page".into());
+                    m.notice = Some("no older rows: this is the oldest".into());
                     vec![]
                 }
             };
         }
-        KeyCode::PageUp if !m.journal.detail => {
+        KeyCode::PageUp if !m.journal.detail && m.journal.selected == 0 => {
             return match m.journal.pages.pop() {
                 Some(_) => {
-                    m.journal.selected = 0;
+                    m.journal.fresh = true;
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("this is the newest page".into());
+                    m.notice = Some("this is the newest".into());
                     vec![]
                 }
             };
         }
         _ => {}
     }
-    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
-    if move_sel(&mut m.journal.selected, rows.len(), key.code) {
+    if move_sel(&mut m.journal.selected, len, page, key.code) {
         m.journal.fresh = false;
         return vec![];
     }
+    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
+
     let row = rows.get(m.journal.selected);
     match (key.code, row) {
         (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,

@@ -85,7 +85,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if narrow_key(&mut m.tip.pick, key) {
         return vec![];
     }
-    if move_sel(&mut m.tip.pick.selected, rows.len(), key.code) {
+    let page = m.list_rows();
+    if move_sel(&mut m.tip.pick.selected, rows.len(), page, key.code) {
         m.tip.pick.fresh = false;
         return vec![];
     }

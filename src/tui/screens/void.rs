@@ -43,7 +43,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         .iter()
         .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
         .collect();
-    if move_sel(&mut m.void.selected, rows.len(), key.code) {
+    let page = m.list_rows();
+    if move_sel(&mut m.void.selected, rows.len(), page, key.code) {
         m.void.fresh = false;
         return vec![];
     }
