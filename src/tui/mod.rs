@@ -11,6 +11,8 @@ pub mod field;
 pub mod fixtures;
 pub mod model;
 pub mod pairing;
+#[cfg(test)]
+mod proptests;
 pub mod reads;
 pub mod screens;
 #[cfg(test)]

@@ -444,7 +444,11 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
         }) = request
         {
             m.modal = Some(Modal::Confirm {
-                question: format!("{refusal}. Charge this customer again?"),
+                question: format!(
+                    "{refusal}. Charge this customer {} {} again?",
+                    amount.grouped(),
+                    m.currency
+                ),
                 then: Confirmed::Pay(PayRequest::Sale {
                     amount,
                     tip,
