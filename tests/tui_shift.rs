@@ -184,6 +184,8 @@ async fn a_whole_shift_at_80x24_leaves_the_journal_agreeing_with_the_terminal() 
     s.wait_for("F7 Batch").await;
     s.keys("c");
     yes_to(&mut s, "Close").await;
+    s.wait_for("the terminal agrees: sales 16,").await;
+    s.wait_for("refunds 3, voids 2").await;
     outcome(&mut s, "APPROVED").await;
     s.wait_for("batch 1 closed").await;
     s.keys("\x03");

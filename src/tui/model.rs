@@ -242,8 +242,8 @@ pub struct BatchScreen {
     /// None: the open batch; Some(i): the i-th closed batch, newest first.
     pub viewing: Option<usize>,
     pub last_close: Option<String>,
-    /// The journal's NET of the batch just closed, to set beside the terminal's total.
-    pub closed_net: Option<i64>,
+    /// The journal's report of the batch just closed, to set beside the terminal's.
+    pub closed: Option<BatchReport>,
 }
 
 #[derive(Clone, Debug, Default)]

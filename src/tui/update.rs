@@ -330,43 +330,6 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// Whether the terminal's batch total agrees with the journal's NET. Terminals name
-/// their totals differently: any amount under a key that speaks of a net or a total.
-fn batch_verdict(
-    net_minor: i64,
-    reply: &crate::ecr::Reply,
-    exponent: u8,
-    currency: &str,
-) -> String {
-    let journal = crate::money::grouped_minor(net_minor, exponent);
-    let total = reply.biz.all.iter().find_map(|(k, v)| {
-        let key = k.to_ascii_lowercase();
-        let text = v
-            .as_str()
-            .map(String::from)
-            .or_else(|| v.as_number().map(|n| n.to_string()))?;
-        (!key.contains("count") && (key.contains("net") || key.contains("total")))
-            .then(|| Money::parse(&text, exponent).ok())
-            .flatten()
-            .map(|m| (k.clone(), m))
-    });
-    match total {
-        Some((_, t)) if t.minor() == net_minor => {
-            format!(
-                "the terminal's total {} {currency} matches the journal",
-                t.grouped()
-            )
-        }
-        Some((key, t)) => format!(
-            "the terminal's {key} {} {currency} DIFFERS from the journal's NET {journal}: check its settlement report",
-            t.grouped()
-        ),
-        None => format!(
-            "the terminal's reply has no total: check its settlement report against NET {journal}"
-        ),
-    }
-}
-
 /// The lane's default, then yes, then no.
 fn next_choice(choice: Option<bool>) -> Option<bool> {
     match choice {
@@ -499,9 +462,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
         Event::Done { row, reply } => {
             if row.kind == crate::journal::TxnKind::BatchClose
                 && row.state == TxnState::Approved
-                && let (Some(net), Some(reply)) = (m.batch.closed_net, reply)
+                && let (Some(report), Some(reply)) = (&m.batch.closed, reply)
             {
-                let verdict = batch_verdict(net, &reply, m.exponent, &m.currency);
+                let verdict =
+                    super::screens::batch::verdict(report, &reply, m.exponent, &m.currency);
                 if let Some(text) = &mut m.batch.last_close {
                     text.push_str(&format!(" · {verdict}"));
                 }
@@ -561,12 +525,13 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::BatchClosed { report } => {
-            m.batch.closed_net = Some(report.net_minor);
             m.batch.last_close = Some(format!(
-                "batch {} closed: net {}",
+                "batch {} closed: journal NET {} {}",
                 report.batch,
-                crate::money::grouped_minor(report.net_minor, m.exponent)
+                crate::money::grouped_minor(report.net_minor, m.exponent),
+                m.currency
             ));
+            m.batch.closed = Some(report);
             vec![Effect::Refresh]
         }
         Event::Unresolved { orders, .. } => {
@@ -1923,23 +1888,46 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_close_says_whether_the_terminal_agrees_with_the_journal() {
-        for (total, word) in [("34.00", "matches"), ("30.00", "DIFFERS"), ("", "no total")] {
+    fn a_batch_close_sets_the_terminals_totals_beside_the_journals_and_flags_a_mismatch() {
+        let sales = crate::journal::Group {
+            name: "sale".into(),
+            count: 128,
+            sum_minor: 2_122_413,
+        };
+        for (pairs, word) in [
+            (
+                vec![("total_amount", "21224.13")],
+                "the terminal agrees: total 21,224.13 USD",
+            ),
+            (
+                vec![("total_amount", "21000.00")],
+                "MISMATCH with the terminal: total: terminal 21,000.00 USD, journal 21,224.13, difference -224.13",
+            ),
+            (
+                vec![("sale_count", "0"), ("sale_amount", "0.00")],
+                "MISMATCH with the terminal: sales: terminal 0, journal 128, difference -128",
+            ),
+            (
+                vec![("sale_count", "128")],
+                "the terminal agrees: sales 128",
+            ),
+            (vec![], "the terminal's reply has nothing to compare"),
+        ] {
             let mut m = model();
             update(
                 &mut m,
                 Msg::Lane(Event::BatchClosed {
                     report: crate::journal::BatchReport {
                         batch: 1,
-                        net_minor: 3400,
+                        net_minor: 2_122_413,
+                        per_kind: vec![sales.clone()],
                         ..Default::default()
                     },
                 }),
             );
             let mut reply = crate::ecr::Reply::default();
-            reply.biz.all.insert("sale_count".into(), "3".into());
-            if !total.is_empty() {
-                reply.biz.all.insert("total_amount".into(), total.into());
+            for (k, v) in pairs {
+                reply.biz.all.insert(k.into(), v.into());
             }
             let close = row("L01-B", TxnKind::BatchClose, TxnState::Approved, 0);
             update(
@@ -1950,7 +1938,7 @@ mod tests {
                 }),
             );
             let said = m.batch.last_close.clone().unwrap_or_default();
-            assert!(said.contains(word), "{total}: {said}");
+            assert!(said.contains(word), "{said}");
         }
     }
 

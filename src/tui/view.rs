@@ -55,7 +55,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let inner = block.inner(body);
     frame.render_widget(block, body);
     match (&m.result, m.screen) {
-        (Some(row), _) => result_panel(frame, inner, row, theme),
+        (Some(row), _) => result_panel(frame, inner, row, m.batch.last_close.as_deref(), theme),
         _ => screens::body(frame, inner, m, theme),
     }
     if let Some(text) = &m.notice {
@@ -281,7 +281,8 @@ fn money_lines(row: &TxnRow) -> Vec<String> {
     lines
 }
 
-fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
+/// The outcome; a batch close's says how the terminal's totals compare (`closed`).
+fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str>, theme: &Theme) {
     let word = outcome_word(row);
     let style = outcome_style(row.state, theme);
     let mut lines: Vec<Line> = Vec::new();
@@ -297,15 +298,11 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
         }
     }
     lines.push(Line::from(Span::styled(format!("  {word}  "), style)));
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{} {} {}",
-            row.kind.name(),
-            row.amount.grouped(),
-            row.currency
-        ),
-        theme.amount,
-    )));
+    let what = match row.kind {
+        TxnKind::BatchClose => "batch close".to_string(),
+        kind => format!("{} {} {}", kind.name(), row.amount.grouped(), row.currency),
+    };
+    lines.push(Line::from(Span::styled(what, theme.amount)));
     if let Some(note) = row.partial_note() {
         lines.push(Line::from(Span::styled(note, theme.declined)));
     }
@@ -331,7 +328,13 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     }
     lines.push(Line::from(format!("order {}", row.order_no)));
     if row.kind == TxnKind::BatchClose {
-        lines.push(Line::from(terminal_totals(row)));
+        let said = closed.map_or_else(|| terminal_totals(row), String::from);
+        let style = if said.contains("MISMATCH") {
+            theme.warning
+        } else {
+            theme.text
+        };
+        lines.push(Line::from(Span::styled(said, style)));
     }
     if row.state != TxnState::Approved
         && let Some(msg) = &row.response_msg
