@@ -251,7 +251,8 @@ impl App {
                 let _ = terminal.draw(|frame| view::view(frame, m, &theme));
             }
             dirty = false;
-            let ticking = m.flight.is_some() || quitting;
+            // A down link's retry is counted down too.
+            let ticking = m.flight.is_some() || quitting || m.link.retry_at.is_some();
             let msg = tokio::select! {
                 key = keys.next(), if !m.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
@@ -354,7 +355,8 @@ impl App {
                         tokio::spawn(async move {
                             let mut steps = Vec::new();
                             crate::checkup::network(&target, &mut steps).await;
-                            let _ = tx.send(Msg::Checkup(steps));
+                            let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                            let _ = tx.send(Msg::Checkup { steps, at });
                         });
                     }
                     Effect::StartPairing => {

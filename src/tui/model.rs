@@ -284,6 +284,8 @@ pub struct DiagScreen {
     /// The wire log without heartbeats, to see the traffic that matters.
     pub hide_heartbeats: bool,
     pub checkup: Checkup,
+    /// When the check-up shown was made (local `HH:MM:SS`).
+    pub checked_at: Option<String>,
 }
 
 /// The step-by-step check of the way to the terminal, as far as it has gone.
@@ -461,6 +463,8 @@ pub struct LinkView {
     pub reconnects: u32,
     pub history: VecDeque<String>,
     pub connected_once: bool,
+    /// A down link's next attempt, counted down on screen.
+    pub retry_at: Option<Instant>,
 }
 
 /// A money-moving request between Enter and its final answer.

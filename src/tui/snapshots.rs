@@ -287,6 +287,27 @@ fn other_screens() {
         ),
     ]);
     assert_snapshot!("diagnostics_checkup", snap(&checked));
+    // A check-up that got further, with a long fix, at 80x24: the fix shows whole and
+    // the steps that passed share a line; it says when it was made.
+    checked.diag.checked_at = Some("12:00:05".into());
+    checked.diag.checkup = Checkup::Done(vec![
+        Check::pass("address", "ws://192.168.1.20:35779 (config file)".into()),
+        Check::pass("name resolution", "192.168.1.20 -> 192.168.1.20:35779".into()),
+        Check::pass("tcp connect", "192.168.1.20:35779 in 2 ms".into()),
+        Check::fail(
+            "websocket upgrade",
+            "the terminal closed the connection during the upgrade".into(),
+            "another register may hold the terminal's ECR Hub session: close it there, then restart the CodePay Register app and press r".into(),
+        ),
+    ]);
+    let shown = snap(&checked);
+    for whole in [
+        "check-up at 12:00:05",
+        "[ ok ] address, name resolution, tcp connect",
+        "then restart the CodePay Register app and press r",
+    ] {
+        assert!(shown.contains(whole), "{whole}:\n{shown}");
+    }
 
     let mut settings = on(ScreenId::Settings);
     settings.settings.fields = settings_fields();

@@ -59,8 +59,11 @@ pub enum Msg {
         text: String,
         found: Result<Vec<TxnRow>, String>,
     },
-    /// The Diagnostics check-up of the way to the terminal, done.
-    Checkup(Vec<Check>),
+    /// The Diagnostics check-up of the way to the terminal, done at `at` (local time).
+    Checkup {
+        steps: Vec<Check>,
+        at: String,
+    },
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
     Terminals(Result<Vec<crate::discover::Terminal>, String>),
     /// What the Settings screen's pairing server has to say.
@@ -284,8 +287,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Elsewhere { .. } => vec![],
-        Msg::Checkup(steps) => {
+        Msg::Checkup { steps, at } => {
             m.diag.checkup = Checkup::Done(steps);
+            m.diag.checked_at = Some(at);
             vec![]
         }
         Msg::Terminals(found) => {
@@ -577,10 +581,11 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             Some((format!("connecting (attempt {attempt})"), false))
         }
         LinkNews::Connected => Some(("connected".to_string(), true)),
-        LinkNews::Down { reason, retry_in } => Some((
-            format!("down: {reason}; retry in {:.1}s", retry_in.as_secs_f32()),
-            false,
-        )),
+        LinkNews::Down { reason, retry_in } => {
+            // The wait is counted down where it shows, not frozen in the text.
+            m.link.retry_at = Some(std::time::Instant::now() + retry_in);
+            Some((format!("down: {reason}"), false))
+        }
         LinkNews::Closed => Some(("closed".to_string(), false)),
         LinkNews::Target(target) => {
             // Another terminal: what the old one said of itself no longer applies.
@@ -625,6 +630,9 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
         }
     };
     if let Some((text, up)) = state {
+        if !text.starts_with("down:") {
+            m.link.retry_at = None;
+        }
         if up {
             if m.link.connected_once {
                 m.link.reconnects += 1;
@@ -1198,6 +1206,20 @@ mod tests {
         };
         update(&mut m, Msg::Lane(Event::Link(news)));
         assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
+    fn a_down_links_retry_is_counted_down_not_frozen_in_its_text() {
+        let mut m = model();
+        let down = LinkNews::Down {
+            reason: "no answer".into(),
+            retry_in: std::time::Duration::from_secs(15),
+        };
+        update(&mut m, Msg::Lane(Event::Link(down)));
+        assert_eq!(m.link.state, "down: no answer");
+        assert!(m.link.retry_at.is_some());
+        update(&mut m, Msg::Lane(Event::Link(LinkNews::Connected)));
+        assert!(m.link.retry_at.is_none());
     }
 
     #[test]
@@ -2388,7 +2410,14 @@ mod tests {
             "refused".into(),
             "ECR Hub on".into(),
         )];
-        update(&mut m, Msg::Checkup(found.clone()));
+        update(
+            &mut m,
+            Msg::Checkup {
+                steps: found.clone(),
+                at: "12:00:05".into(),
+            },
+        );
+        assert_eq!(m.diag.checked_at.as_deref(), Some("12:00:05"));
         assert_eq!(m.diag.checkup, Checkup::Done(found));
         assert_eq!(
             update(&mut m, key(KeyCode::Char('t'))),
