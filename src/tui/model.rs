@@ -9,9 +9,7 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
-use crate::journal::{
-    Aftermath, BatchInfo, BatchReport, Page, Search, TxnKind, TxnRow, TxnState, rules,
-};
+use crate::journal::{Aftermath, BatchInfo, BatchReport, Page, Search, TxnRow, rules};
 use crate::lane::{PayRequest, QueryResult, Route};
 use crate::money::Money;
 
@@ -206,19 +204,6 @@ pub struct PickList {
     /// Just opened: the selection stays on the newest row until the journal's rows as
     /// of the opening come (then it follows its row).
     pub fresh: bool,
-}
-
-/// Whether `row` is one the cashier means by `typed`: digits that end its order number
-/// or are its card's last four, or an amount it starts with (`12.3` finds 12.34).
-pub fn narrows_to(row: &TxnRow, typed: &str) -> bool {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        return true;
-    }
-    let last4 = row.card.as_deref().is_some_and(|c| c.ends_with(typed));
-    let order = row.order_no.ends_with(typed);
-    let amount = row.amount.to_string().starts_with(typed);
-    last4 || order || amount
 }
 
 #[derive(Clone, Debug, Default)]
@@ -693,7 +678,7 @@ impl Model {
         // Every row listed is of the open batch, so its own batch is the open one.
         rows.iter()
             .filter(|r| rules::may_void(r, rows, r.batch))
-            .filter(|r| narrows_to(r, &self.void.narrow.text))
+            .filter(|r| self.narrows_to(r, &self.void.narrow.text))
             .collect()
     }
 
@@ -703,8 +688,25 @@ impl Model {
         let rows = &self.data.open_rows;
         rows.iter()
             .filter(|r| rules::may_tip(r, rows, r.batch))
-            .filter(|r| narrows_to(r, &self.tip.pick.narrow.text))
+            .filter(|r| self.narrows_to(r, &self.tip.pick.narrow.text))
             .collect()
+    }
+
+    /// Whether `row` is one the cashier means by `typed`, read as every search reads
+    /// it (`journal::search`): the end of its order number, its card's last four, its
+    /// amount (`12.34`), an auth code, a date, a kind or state. Nothing matches a term
+    /// that reads no way (`narrow_error` says why).
+    pub fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
+        let offset = self.utc_offset.local_minus_utc();
+        crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
+    }
+
+    /// Why what is typed in a find field reads no way, if it does not.
+    pub fn narrow_error(&self, typed: &str) -> Option<String> {
+        typed
+            .split_whitespace()
+            .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
+            .map(|e| e.to_string())
     }
 
     /// The tip in force on a sale: its latest approved adjustment, else its own.
@@ -734,26 +736,14 @@ impl Model {
     /// The journal screen's search: the words typed (a kind or a state by name, the
     /// rest as `journal::Search` reads them), the page being looked at.
     pub fn journal_search(&self) -> Search {
-        let mut search = Search {
+        Search {
+            text: self.journal.search.text.trim().to_string(),
             utc_offset_secs: self.utc_offset.local_minus_utc(),
             exponent: self.exponent,
             before: self.journal.pages.last().copied(),
             limit: JOURNAL_PAGE,
             ..Search::default()
-        };
-        let mut rest = Vec::new();
-        for word in self.journal.search.text.split_whitespace() {
-            let lower = word.to_lowercase();
-            if let Some(kind) = TxnKind::from_name(&lower) {
-                search.kind = Some(kind);
-            } else if let Some(state) = TxnState::from_name(&lower) {
-                search.state = Some(state);
-            } else {
-                rest.push(word);
-            }
         }
-        search.text = rest.join(" ");
-        search
     }
 }
 

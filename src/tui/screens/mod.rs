@@ -80,7 +80,8 @@ pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
     use crossterm::event::{KeyCode, KeyModifiers};
     let for_field = match key.code {
         KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => c != 'c',
-        KeyCode::Char(c) => c.is_ascii_digit() || c == '.',
+        // The find takes what any search takes: digits, a point, dates, letters.
+        KeyCode::Char(c) => !c.is_control(),
         KeyCode::Backspace | KeyCode::Delete => true,
         KeyCode::Esc => !pick.narrow.text.is_empty(),
         _ => false,
@@ -104,7 +105,7 @@ pub fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
         Span::styled(" find: ", theme.muted),
         Span::styled(pick.narrow.shown(true), theme.input),
         Span::styled(
-            "  (end of the order number, last four or amount)",
+            "  (order's end, last four, 12.34, auth code, date)",
             theme.muted,
         ),
     ])

@@ -140,13 +140,16 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         f.focus = SaleField::Amount;
         return vec![];
     };
-    let cashback = f.cashback.money(exp);
+    // Tip and cash-back go with a sale only: a pre-auth or a completion neither sends
+    // nor asks about what their hidden fields may hold.
+    let sale = f.kind == SaleKind::Sale;
+    let cashback = f.cashback.money(exp).filter(|_| sale);
     if let Err(why) = rules::check_sale(f.scenario, cashback) {
         f.error = Some(why);
         f.focus = SaleField::Cashback;
         return vec![];
     }
-    let tip = f.tip.money(exp);
+    let tip = f.tip.money(exp).filter(|_| sale);
     let req = match f.kind {
         SaleKind::Sale => PayRequest::Sale {
             amount,

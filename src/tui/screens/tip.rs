@@ -114,12 +114,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.tip.pick, theme)), find);
     let rows = m.tippable();
     if rows.is_empty() {
-        let none = if m.tip.pick.narrow.text.is_empty() {
-            " No approved sale in the open batch."
-        } else {
-            " No sale whose tip can change matches."
+        let none = match m.narrow_error(&m.tip.pick.narrow.text) {
+            Some(e) => format!(" {e}"),
+            None if m.tip.pick.narrow.text.is_empty() => {
+                " No approved sale in the open batch.".into()
+            }
+            None => " No sale whose tip can change matches.".into(),
         };
-        frame.render_widget(Paragraph::new(none), list);
+        frame.render_widget(
+            Paragraph::new(none).wrap(ratatui::widgets::Wrap { trim: false }),
+            list,
+        );
     } else {
         frame.render_widget(
             rows_table(m, &rows, Some(m.tip.pick.selected), theme, list),

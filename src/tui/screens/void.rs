@@ -78,12 +78,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.void, theme)), find);
     let rows = m.voidable();
     if rows.is_empty() {
-        let none = if m.void.narrow.text.is_empty() {
-            " Nothing in the open batch can be voided."
-        } else {
-            " Nothing that can be voided matches."
+        let none = match m.narrow_error(&m.void.narrow.text) {
+            Some(e) => format!(" {e}"),
+            None if m.void.narrow.text.is_empty() => {
+                " Nothing in the open batch can be voided.".into()
+            }
+            None => " Nothing that can be voided matches.".into(),
         };
-        frame.render_widget(Paragraph::new(none), list);
+        frame.render_widget(
+            Paragraph::new(none).wrap(ratatui::widgets::Wrap { trim: false }),
+            list,
+        );
     } else {
         frame.render_widget(
             rows_table(m, &rows, Some(m.void.selected), theme, list),
