@@ -125,7 +125,7 @@ async fn a_whole_shift_at_80x24_leaves_the_journal_agreeing_with_the_terminal() 
     s.keys(F4);
     s.wait_for("F4 Void").await;
     s.keys("100.00");
-    narrowed(&s, &["45.00", "5.05", "33.00", "12.34", "8.00"]).await;
+    narrowed(&s, &["45.00", "5.05", "33.00", "8.00"]).await;
     s.keys("\r");
     yes_to(&mut s, "Void sale 100.00 USD").await;
     outcome(&mut s, "APPROVED").await;
@@ -141,7 +141,7 @@ async fn a_whole_shift_at_80x24_leaves_the_journal_agreeing_with_the_terminal() 
     s.keys(F5);
     s.wait_for("F5 Tip adjust").await;
     s.keys("45.00");
-    narrowed(&s, &["8.00", "33.00", "12.34", "20.00", "5.05"]).await;
+    narrowed(&s, &["8.00", "33.00", "20.00", "5.05"]).await;
     s.keys("\r");
     s.wait_for("New tip").await;
     s.keys("450\r");
