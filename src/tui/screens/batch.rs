@@ -207,7 +207,7 @@ fn plain(kind: &str) -> Option<(&str, bool)> {
 /// going back shown as taken off, tip changes counted inside the tips), per card brand,
 /// and the NET.
 fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
-    let line = |a: &str, b: String, c: String| format!(" {a:<30}{b:>6}{c:>16}");
+    let line = |a: &str, b: String, c: String| format!(" {a:<22}{b:>6}{c:>16}");
     let money = |minor: i64| grouped_minor(minor, m.exponent);
     let mut lines = vec![Line::from(Span::styled(
         line("", "count".into(), "amount".into()),

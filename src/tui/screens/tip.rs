@@ -19,7 +19,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// Picking a sale.
 pub const KEYS: &[Key] = &[
     Key {
-        keys: "digits",
+        keys: "type",
         does: "find",
     },
     Key {

@@ -17,7 +17,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {
-        keys: "digits",
+        keys: "type",
         does: "find",
     },
     Key {
