@@ -491,3 +491,37 @@ async fn a_pin_set_while_the_screen_is_open_is_asked_for_by_that_screen() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("1234\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // The end of the order number finds it; all of it is refunded.
+    s.keys("\x1bOR"); // F3
+    s.wait_for("payments to refund").await;
+    s.keys("000001\r");
+    s.wait_for("refundable: 12.34 USD").await;
+    s.keys("\r");
+    s.wait_for("Refund 12.34 USD of sale 12.34 USD").await;
+    s.keys("y");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // Asked again, it is in the journal: nothing is left of it, and the screen says so.
+    s.keys("\x1bOR");
+    s.wait_for("payments to refund").await;
+    s.keys("000001\r");
+    s.wait_for("nothing is left to refund of").await;
+    assert!(
+        !s.contents().contains("not in the journal"),
+        "{}",
+        s.contents()
+    );
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -199,7 +199,8 @@ fn link_text(m: &Model) -> String {
 fn verdict_lines(m: &Model, theme: &Theme, width: usize, rows: usize) -> Vec<Line<'static>> {
     let all = verdict_lines_all(m, theme, false);
     let used: usize = all.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
-    if used <= rows {
+    // Only a failed step's fix is worth the detail of the steps that passed.
+    if used <= rows || checkup_steps(m).iter().all(|s| s.ok) {
         all
     } else {
         verdict_lines_all(m, theme, true)
