@@ -10,6 +10,7 @@ pub mod field;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
+pub mod msg;
 pub mod pairing;
 #[cfg(test)]
 mod proptests;

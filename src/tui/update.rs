@@ -6,118 +6,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
-use crate::checkup::Check;
-use crate::config::Saved;
-use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step, Target};
-use crate::money::Money;
+use crate::lane::{Event, LinkNews, PayRequest, Refusal, Route, Step};
 
-/// An original order and what of it can still be refunded.
-pub type Refundable = (TxnRow, Option<Money>);
+pub use super::msg::{Effect, Msg, Refundable};
 
 /// What a cashier reads when an order number field is full.
 pub(super) const ORDER_FULL: &str = "order numbers have at most 32 characters";
-
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    Lane(Event),
-    /// The lane's answer to `Effect::Pay`: the order number, or why not.
-    Paid(Result<String, Refusal>),
-    Queried(Box<Result<QueryResult, Refusal>>),
-    Closed(Result<Answer, Refusal>),
-    RawSent(Result<Option<Answer>, Refusal>),
-    Resolved(Result<TxnRow, Refusal>),
-    /// The lane's answer to `Effect::Retarget`.
-    Retargeted(Result<(), Refusal>),
-    /// The original of a refund looked up in the journal, with what is refundable.
-    Found(Box<Result<Option<Refundable>, String>>),
-    Data(Box<JournalData>),
-    /// The journal screen's page, searched again.
-    Journal(Box<JournalPage>),
-    /// What a refund and a completion can take, read again.
-    Candidates {
-        refundable: Vec<TxnRow>,
-        completable: Vec<TxnRow>,
-    },
-    /// The audit trail of the row in detail.
-    Audit(Vec<crate::journal::AuditRow>),
-    /// The lock of PIN entry after a PIN was counted (`Effect::PinTried`), and the
-    /// wrong PINs left before it locks.
-    PinLock {
-        lock: Option<chrono::DateTime<chrono::Utc>>,
-        tries_left: i64,
-    },
-    /// A row to show as the result.
-    Row(Box<Option<TxnRow>>),
-    Notice(String),
-    /// What the last copy to the store did.
-    Store(String),
-    /// What the store found on other lanes for the journal search `text`.
-    Elsewhere {
-        text: String,
-        found: Result<Vec<TxnRow>, String>,
-    },
-    /// The Diagnostics check-up of the way to the terminal, done at `at` (local time).
-    Checkup {
-        steps: Vec<Check>,
-        at: String,
-    },
-    /// The terminals that answered the Settings screen's mDNS look, or why none could.
-    Terminals(Result<Vec<crate::discover::Terminal>, String>),
-    /// What the Settings screen's pairing server has to say.
-    Pair(super::pairing::PairNews),
-    /// Once a second while something shows elapsed time.
-    Tick,
-    /// The window's new columns and rows.
-    Resize(u16, u16),
-    /// SIGHUP or SIGTERM: the session is gone.
-    Hangup,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    Pay(PayRequest),
-    /// A request the supervisor's PIN was given for.
-    PaySupervised(PayRequest),
-    Query(String),
-    Close(String),
-    Raw(String),
-    Resolve {
-        order_no: String,
-        to: TxnState,
-        note: String,
-    },
-    Lookup(String),
-    /// Read a row's audit trail for the detail view.
-    LoadAudit(String),
-    /// Show a row's current state as the result (an outcome left unknown).
-    ShowRow(String),
-    /// Re-read the journal's rows and reports (the batch being browsed, if any).
-    Refresh,
-    /// Run the journal screen's search again (its text or page changed).
-    Search,
-    /// Read again what a refund or a completion can take (an order field changed).
-    Candidates,
-    /// A down link tries again now.
-    Reconnect,
-    /// The lane connects to this terminal now (the url saved changed).
-    Retarget(Target),
-    /// Check the way to the terminal step by step (Diagnostics).
-    Checkup,
-    /// Look for terminals by mDNS (Settings).
-    FindTerminals,
-    /// Run the register's pairing server in the background (Settings).
-    StartPairing,
-    StopPairing,
-    /// The cashier's word on the terminal that asks to pair: accept or refuse.
-    AnswerPair(bool),
-    SaveSettings(Vec<(&'static str, Saved)>),
-    /// Count a supervisor PIN in the journal: right (true) or wrong.
-    PinTried(bool),
-    Quit,
-}
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -1175,9 +1070,12 @@ fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkup::Check;
+    use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
     use crate::lane::SaleOptions;
+    use crate::money::Money;
     use crate::tui::fixtures::row;
 
     /// A screen whose lane is connected.
