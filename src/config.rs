@@ -376,6 +376,15 @@ impl Config {
             )));
         }
         self.currency.value = currency;
+        if let Some(app_id) = &self.app_id.value {
+            let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+            if app_id.is_empty() || app_id.len() > 64 || !app_id.chars().all(ok) {
+                return Err(ConfigError::Invalid(format!(
+                    "app_id ({}): use the app id the vendor issued, 1 to 64 letters, digits, '-', '_' or '.'",
+                    origin(&self.app_id.source, file_text, "app_id")
+                )));
+            }
+        }
         if let Err(e) = Money::parse(&self.confirm_above.value, self.exponent()) {
             let origin = match (&self.confirm_above.source, file_text) {
                 (Source::File(_), Some(text)) => line_of(text, "confirm_above")

@@ -145,6 +145,29 @@ pub fn format_minor(minor: i64, exponent: u8) -> String {
     Signed(minor, exponent).to_string()
 }
 
+/// A signed sum of minor units for people to read: thousands grouped with commas
+/// (`1,234,567.89`). Never for the wire or a file, which take `format_minor`.
+pub fn grouped_minor(minor: i64, exponent: u8) -> String {
+    let plain = format_minor(minor, exponent);
+    let (sign, rest) = plain.split_at(usize::from(plain.starts_with('-')));
+    let (whole, frac) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}{frac}")
+}
+
+impl Money {
+    /// The amount for people to read, thousands grouped (see `grouped_minor`).
+    pub fn grouped(self) -> String {
+        grouped_minor(self.minor, self.exponent)
+    }
+}
+
 fn fmt_minor(minor: i64, exponent: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();

@@ -385,3 +385,21 @@ fn the_amount_that_asks_first_is_checked_and_has_a_default() {
         "{text}"
     );
 }
+
+#[test]
+fn an_app_id_that_cannot_be_one_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    for bad in ["<your app id>", "", "two words"] {
+        std::fs::write(&file, format!("lane = \"L01\"\napp_id = \"{bad}\"\n")).unwrap();
+        let err = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap_err();
+        let said = err.to_string();
+        assert!(
+            said.contains("app_id") && said.contains("line 2"),
+            "{bad}: {said}"
+        );
+    }
+    std::fs::write(&file, "app_id = \"wz6012822ca2f1as78\"\n").unwrap();
+    let cfg = Config::load(Some(&file), &env_of(&[]), &Overrides::default()).unwrap();
+    assert_eq!(cfg.app_id.value.as_deref(), Some("wz6012822ca2f1as78"));
+}

@@ -67,6 +67,21 @@ fn formats_for_the_wire() {
 }
 
 #[test]
+fn amounts_for_people_group_their_thousands() {
+    use till::money::grouped_minor;
+    assert_eq!(grouped_minor(123_456_789, 2), "1,234,567.89");
+    assert_eq!(grouped_minor(-123_456_789, 2), "-1,234,567.89");
+    assert_eq!(grouped_minor(99_999, 2), "999.99");
+    assert_eq!(grouped_minor(100_000, 2), "1,000.00");
+    assert_eq!(grouped_minor(1_500_000, 0), "1,500,000");
+    assert_eq!(grouped_minor(5, 2), "0.05");
+    assert_eq!(
+        Money::from_minor(MAX_MINOR, 2).unwrap().grouped(),
+        "9,999,999,999.99"
+    );
+}
+
+#[test]
 fn arithmetic_is_checked() {
     let a = Money::from_minor(MAX_MINOR, 2).unwrap();
     let one = Money::from_minor(1, 2).unwrap();

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use till::journal::generate::{Spec, generate};
-use till::journal::{Aftermath, Journal, JournalError, Search, Source, TxnKind, TxnRow, TxnState};
+use till::journal::{
+    Aftermath, Journal, JournalError, Search, Source, TxnKind, TxnRow, TxnState, row_matches,
+};
 use till::money::format_minor;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -1007,4 +1009,43 @@ fn a_batch_opened_after_an_archive_is_numbered_above_the_archived_ones() {
     let done = j.archive("2026-01-01T00:00:00Z").unwrap();
     assert_eq!(done.batches, [1, 2, 3, 4]);
     assert_eq!(j.open_batch("L01").unwrap(), 5);
+}
+
+/// One grammar: a list in memory (the Void and Tip screens' narrowing) reads a search
+/// exactly as the journal's search does, kinds, states and what happened since
+/// included; a term that reads no way is a clear error in both.
+#[test]
+fn a_list_in_memory_reads_a_search_as_the_journal_does() {
+    let (path, every) = shared();
+    let j = Journal::open(path).unwrap();
+    let row = a_sale(every, 1234);
+    let orders: Vec<String> = every.iter().map(|r| r.order_no.clone()).collect();
+    let since = j.aftermath(&orders).unwrap();
+    let texts = [
+        format_minor(row.amount.minor(), 2),
+        last4(row).unwrap().to_string(),
+        tail(row).to_string(),
+        row.auth_code.clone().unwrap(),
+        "refund declined".to_string(),
+        "voided".to_string(),
+        "refunded sale".to_string(),
+    ];
+    for text in texts {
+        let found = ids(&all_pages(&j, &query(&text)));
+        let matched: Vec<i64> = every
+            .iter()
+            .filter(|r| {
+                let after = since.get(&r.order_no).map_or(&[][..], Vec::as_slice);
+                row_matches(r, after, &text, 2, 0).unwrap()
+            })
+            .map(|r| r.id)
+            .collect();
+        assert!(!found.is_empty(), "{text}: nothing found");
+        assert_eq!(found, matched, "{text}");
+    }
+    for bad in ["12.345", "2026-02-30"] {
+        let said = j.search(&query(bad)).unwrap_err().to_string();
+        assert!(said.contains(bad), "{said}");
+        assert!(row_matches(&every[0], &[], bad, 2, 0).is_err());
+    }
 }

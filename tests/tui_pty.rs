@@ -422,3 +422,106 @@ async fn the_journal_is_searched_and_a_refund_picks_its_original_from_a_list() {
     assert_eq!(s.exit_code().await, 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_mid_payment_shows_the_answer_before_closing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = till::sim::Sim::start(till::sim::SimConfig {
+        card_delay: Duration::from_secs(4),
+        ledger: Some(ledger_path(dir.path())),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("888\r");
+    s.wait_for("FOLLOW THE PROMPTS").await;
+    s.keys("\x03");
+    s.wait_for("Quit when the terminal has").await;
+    s.keys("y");
+    s.wait_for("APPROVED").await;
+    s.wait_for("any key: close till").await;
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "still open: the answer shows"
+    );
+    s.keys(" ");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pin_set_while_the_screen_is_open_is_asked_for_by_that_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("1100\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // Another shell sets a PIN in the same config file.
+    let config = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+    let mut set = till(dir.path(), &sim.url(), &config);
+    set.args(["config", "set-pin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = set.spawn().unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"2468\n2468\n").await.unwrap();
+    }
+    assert!(child.wait().await.unwrap().success());
+    s.wait_for("the config file changed").await;
+    // The void now waits for the PIN.
+    s.keys("\x1bOS"); // F4
+    s.wait_for("F4 Void").await;
+    s.keys("\r");
+    s.wait_for("Void sale 11.00 USD").await;
+    s.keys("y");
+    s.wait_for("needs the supervisor's PIN").await;
+    assert!(
+        sim.stats().orders_received.len() == 1,
+        "nothing sent without it"
+    );
+    s.keys("\x1b");
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
+    s.wait_for("UP").await;
+    s.keys("1234\r");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // The end of the order number finds it; all of it is refunded.
+    s.keys("\x1bOR"); // F3
+    s.wait_for("payments to refund").await;
+    s.keys("000001\r");
+    s.wait_for("refundable: 12.34 USD").await;
+    s.keys("\r");
+    s.wait_for("Refund 12.34 USD of sale 12.34 USD").await;
+    s.keys("y");
+    s.wait_for("APPROVED").await;
+    s.keys(" ");
+    // Asked again, it is in the journal: nothing is left of it, and the screen says so.
+    s.keys("\x1bOR");
+    s.wait_for("payments to refund").await;
+    s.keys("000001\r");
+    s.wait_for("nothing is left to refund of").await;
+    assert!(
+        !s.contents().contains("not in the journal"),
+        "{}",
+        s.contents()
+    );
+    s.keys("\x03");
+    assert_eq!(s.exit_code().await, 0);
+    sim.shutdown().await;
+}

@@ -78,7 +78,7 @@ fn refused(checked: Checked, why: &dyn std::fmt::Display, nothing: &str) -> Resu
     let (code, message) = match checked {
         Checked::Right => return Ok(()),
         Checked::Locked(until) => (Code::Locked, locked(why, until, nothing)),
-        Checked::Wrong(lock) => {
+        Checked::Wrong { lock, .. } => {
             tracing::warn!(act = %why, "wrong supervisor PIN: refused");
             match lock {
                 Some(until) => (

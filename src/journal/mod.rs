@@ -25,7 +25,7 @@ pub use aftermath::Aftermath;
 pub use archive::{ArchiveFile, Archived};
 pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
 pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
-pub use search::{Page, Search, Term, parse_term};
+pub use search::{Page, Search, Term, parse_term, row_matches};
 
 use crate::ecr::{PayScenario, TransType};
 use crate::mask::{mask_card_no, mask_frame, mask_pans, mask_reference};

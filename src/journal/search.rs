@@ -50,10 +50,25 @@ pub enum Term {
     Order(String),
     /// Letters and digits: an auth code.
     Word(String),
+    /// A kind by name (`refund`, `pre-auth`).
+    Kind(TxnKind),
+    /// A state by name (`approved`, `unknown`).
+    State(TxnState),
+    /// What happened to a row since, as the lists say it (`voided`, `refunded`,
+    /// `completed`): the kinds of approved follow-up that did it.
+    Since(&'static [&'static str]),
 }
 
 const HOW: &str = "search for an order number or its last digits (000042), a card's last four, \
-    an amount (12.34), an auth code, a date (2026-11-25) or a range (2026-11-01..2026-11-25)";
+    an amount (12.34), an auth code, a date (2026-11-25) or a range (2026-11-01..2026-11-25), \
+    a kind or a state (refund, approved) or what happened since (voided, refunded, completed)";
+
+/// The words for what happened to a row since, and the follow-ups that say it.
+const SINCE: [(&str, &[&str]); 3] = [
+    ("voided", &["void", "completion-cancel", "pre-auth-cancel"]),
+    ("refunded", &["refund", "completion-refund"]),
+    ("completed", &["completion"]),
+];
 
 fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
@@ -81,6 +96,16 @@ pub fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
             .map(|day| Term::Dates(day, day))
             .ok_or_else(|| JournalError::Invalid(format!("'{word}' is not a date (YYYY-MM-DD)")));
     }
+    let lower = word.to_ascii_lowercase();
+    if let Some(kind) = TxnKind::from_name(&lower) {
+        return Ok(Term::Kind(kind));
+    }
+    if let Some(state) = TxnState::from_name(&lower) {
+        return Ok(Term::State(state));
+    }
+    if let Some((_, kinds)) = SINCE.iter().find(|(w, _)| *w == lower) {
+        return Ok(Term::Since(kinds));
+    }
     if word.contains('.') {
         return Money::parse(word, exponent)
             .map(|m| Term::Amount(m.minor()))
@@ -97,6 +122,57 @@ pub fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
         return Ok(Term::Word(word.to_string()));
     }
     Err(bad())
+}
+
+/// Whether `row` answers every term of `text` as a journal search reads them, for a
+/// list already in memory (the Void and Tip screens' narrowing); `since` is what
+/// happened to it since. A term that reads no way is an error saying what is
+/// understood, as for a search.
+pub fn row_matches(
+    row: &TxnRow,
+    since: &[super::Aftermath],
+    text: &str,
+    exponent: u8,
+    utc_offset_secs: i32,
+) -> Result<bool, JournalError> {
+    use super::Aftermath as A;
+    let tail = |order: &str| order.rsplit('-').next().and_then(|t| t.parse::<i64>().ok());
+    let auth = |code: &str| {
+        row.auth_code
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(code))
+    };
+    let local_day = || {
+        chrono::DateTime::parse_from_rfc3339(&row.created_at)
+            .ok()
+            .map(|t| (t + chrono::Duration::seconds(i64::from(utc_offset_secs))).date_naive())
+    };
+    for word in text.split_whitespace() {
+        let hit = match parse_term(word, exponent)? {
+            Term::Dates(a, b) => local_day().is_some_and(|d| a <= d && d <= b),
+            Term::Amount(minor) => row.amount.minor() == minor,
+            Term::Digits(d) => {
+                let last4 = row.card.as_deref().map(crate::mask::last_four);
+                auth(&d)
+                    || d.parse::<i64>().ok() == tail(&row.order_no)
+                    || (d.len() == 4 && last4.as_deref() == Some(d.as_str()))
+            }
+            Term::Order(o) => row.order_no.ends_with(&o),
+            Term::Word(w) => auth(&w),
+            Term::Kind(kind) => row.kind == kind,
+            Term::State(state) => row.state == state,
+            Term::Since(kinds) => since.iter().any(|a| match a {
+                A::Voided => kinds.contains(&"void"),
+                A::Refunded(_) => kinds.contains(&"refund"),
+                A::Completed(_) => kinds.contains(&"completion"),
+                A::TipAdjusted(_) | A::Unresolved(..) => false,
+            }),
+        };
+        if !hit {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// A WHERE clause under construction: conditions joined by AND, and their values.
@@ -182,6 +258,15 @@ fn plan(q: &Search) -> Result<Plan, JournalError> {
                 }
             }
             Term::Word(w) => f.add("auth_code = ? COLLATE NOCASE", [text(&w)]),
+            Term::Kind(kind) => f.add("kind = ?", [text(kind.name())]),
+            Term::State(state) => f.add("state = ?", [text(state.name())]),
+            Term::Since(kinds) => f.add(
+                &format!(
+                    "order_no IN (SELECT orig_order_no FROM txn WHERE state = 'approved' AND kind IN ({}))",
+                    vec!["?"; kinds.len()].join(", ")
+                ),
+                kinds.iter().map(|k| text(k)),
+            ),
         }
     }
     if let Some(kind) = q.kind {

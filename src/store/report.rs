@@ -211,6 +211,15 @@ impl Store {
                 }
                 Term::Order(o) => format!("order_no LIKE {}", arg(Box::new(format!("%{o}")))),
                 Term::Word(w) => format!("lower(auth_code) = {}", arg(Box::new(w.to_lowercase()))),
+                Term::Kind(kind) => format!("kind = {}", arg(Box::new(kind.name().to_string()))),
+                Term::State(state) => format!("state = {}", arg(Box::new(state.name().to_string()))),
+                Term::Since(kinds) => {
+                    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+                    format!(
+                        "order_no IN (SELECT orig_order_no FROM txn WHERE state = 'approved' AND kind = ANY({}))",
+                        arg(Box::new(kinds))
+                    )
+                }
             });
         }
         let limit = arg(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));

@@ -33,8 +33,12 @@ pub struct Tries {
 pub enum Checked {
     /// The right PIN: the count of wrong ones starts again.
     Right,
-    /// A wrong PIN, counted; the lock it set, if it was the `TRIES`th.
-    Wrong(Option<DateTime<Utc>>),
+    /// A wrong PIN, counted: the lock it set, if it was the `TRIES`th, and how many
+    /// more wrong ones PIN entry takes before it locks.
+    Wrong {
+        lock: Option<DateTime<Utc>>,
+        left: i64,
+    },
     /// Not checked: PIN entry is locked until then.
     Locked(DateTime<Utc>),
 }
@@ -117,9 +121,17 @@ impl Tries {
             (Checked::Right, 0, None)
         } else if failures + 1 >= TRIES {
             let until = now + TimeDelta::seconds(LOCK_SECS);
-            (Checked::Wrong(Some(until)), 0, Some(until))
+            let wrong = Checked::Wrong {
+                lock: Some(until),
+                left: 0,
+            };
+            (wrong, 0, Some(until))
         } else {
-            (Checked::Wrong(None), failures + 1, None)
+            let wrong = Checked::Wrong {
+                lock: None,
+                left: TRIES - failures - 1,
+            };
+            (wrong, failures + 1, None)
         };
         tx.execute(
             "INSERT INTO tries (id, failures, locked_until) VALUES (1, ?1, ?2)
@@ -177,23 +189,32 @@ mod tests {
         let t0 = at("2026-12-03T10:00:00Z");
         assert_eq!(tries.locked(t0).unwrap(), None);
         // A right PIN in between starts the count again.
-        for _ in 0..TRIES - 1 {
+        for i in 1..TRIES {
             assert_eq!(
                 tries.check(&hash, "1111", t0).unwrap(),
-                Checked::Wrong(None)
+                Checked::Wrong {
+                    lock: None,
+                    left: TRIES - i
+                }
             );
         }
         assert_eq!(tries.check(&hash, "2468", t0).unwrap(), Checked::Right);
-        for _ in 0..TRIES - 1 {
+        for i in 1..TRIES {
             assert_eq!(
                 tries.check(&hash, "1111", t0).unwrap(),
-                Checked::Wrong(None)
+                Checked::Wrong {
+                    lock: None,
+                    left: TRIES - i
+                }
             );
         }
         let until = at("2026-12-03T10:05:00Z");
         assert_eq!(
             tries.check(&hash, "1111", t0).unwrap(),
-            Checked::Wrong(Some(until))
+            Checked::Wrong {
+                lock: Some(until),
+                left: 0
+            }
         );
         // The same file, read again, is locked; not even the right PIN is checked.
         let other = Tries::beside(&config);
@@ -205,15 +226,18 @@ mod tests {
         );
         assert_eq!(other.locked(until).unwrap(), None);
         // Then five more wrong ones lock it again.
-        for _ in 0..TRIES - 1 {
+        for i in 1..TRIES {
             assert_eq!(
                 other.check(&hash, "1111", until).unwrap(),
-                Checked::Wrong(None)
+                Checked::Wrong {
+                    lock: None,
+                    left: TRIES - i
+                }
             );
         }
         assert!(matches!(
             other.check(&hash, "1111", until).unwrap(),
-            Checked::Wrong(Some(_))
+            Checked::Wrong { lock: Some(_), .. }
         ));
     }
 

@@ -200,7 +200,7 @@ impl CentsField {
 
     pub fn display(&self, exponent: u8) -> String {
         Money::from_minor(self.minor(exponent), exponent)
-            .map(|m| m.to_string())
+            .map(|m| m.grouped())
             .unwrap_or_default()
     }
 }
@@ -211,6 +211,10 @@ impl CentsField {
     pub fn edit(&mut self, key: KeyEvent) -> Edit {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
+            // A filled-in amount is one whole: taking a digit off it would leave digits
+            // nobody typed for the next ones to join.
+            KeyCode::Backspace if self.prefilled => self.clear(),
+            KeyCode::Char('h') if ctrl && self.prefilled => self.clear(),
             KeyCode::Backspace => self.pop(),
             KeyCode::Char('h') if ctrl => self.pop(),
             KeyCode::Delete => self.clear(),

@@ -10,7 +10,10 @@ pub mod field;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod model;
+pub mod msg;
 pub mod pairing;
+#[cfg(test)]
+mod proptests;
 pub mod reads;
 pub mod screens;
 #[cfg(test)]
@@ -146,6 +149,13 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         task,
         reader,
         config,
+        reload: (!cli.demo).then(|| {
+            let (file, flags) = (cli.global.config.clone(), cli.global.overrides());
+            Box::new(move || {
+                Config::load(file.as_deref(), &crate::config::process_env, &flags)
+                    .map_err(|e| e.to_string())
+            }) as Box<dyn Fn() -> Result<Config, String>>
+        }),
     };
     let result = app.run(&mut terminal).await;
     ratatui::restore();
@@ -196,6 +206,9 @@ struct App {
     task: tokio::task::JoinHandle<()>,
     reader: Journal,
     config: Config,
+    /// The config as it loads now, layered as at the start (None in the demo, whose
+    /// terminal is its own): a change to the file applies without a restart.
+    reload: Option<Box<dyn Fn() -> Result<Config, String>>>,
 }
 
 impl App {
@@ -209,11 +222,15 @@ impl App {
             mut events,
             mut task,
             reader,
-            config,
+            mut config,
+            reload,
         } = self;
         let m = &mut model;
         let mut theme = theme;
-        let config = &config;
+        // The config file is looked at every few seconds; a change applies at once.
+        let mut watch = tokio::time::interval(CONFIG_EVERY);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut stamp = config_stamp(&config);
         let mut keys = EventStream::new();
         let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
         let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -225,11 +242,14 @@ impl App {
         let mut quitting = false;
         let mut lane_gone = false;
         let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
-        let copier = store_copier(config, msg_tx.clone());
+        let copier = store_copier(&config, msg_tx.clone());
         // The store the journal search also asks, connected on first use.
         let store = Arc::new(tokio::sync::OnceCell::new());
         // The Settings screen's pairing server, while it runs.
         let mut pairing: Option<PairingTask> = None;
+        if let Ok(size) = terminal.size() {
+            m.size = (size.width, size.height);
+        }
         let mut dirty = true;
         loop {
             if dirty && !m.hangup {
@@ -237,27 +257,55 @@ impl App {
                 let _ = terminal.draw(|frame| view::view(frame, m, &theme));
             }
             dirty = false;
-            let ticking = m.flight.is_some() || quitting;
+            // A down link's retry is counted down too.
+            let ticking = m.flight.is_some() || quitting || m.link.retry_at.is_some();
             let msg = tokio::select! {
                 key = keys.next(), if !m.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
-                    Some(Ok(TermEvent::Resize(..))) => { dirty = true; continue }
+                    Some(Ok(TermEvent::Resize(w, h))) => Msg::Resize(w, h),
                     Some(Ok(_)) => continue,
                     // The keyboard is gone: treat it like a hang-up.
                     Some(Err(_)) | None => Msg::Hangup,
                 },
-                event = events.recv() => match event {
+                event = events.recv(), if !lane_gone => match event {
                     Some(event) => Msg::Lane(event),
+                    // An answer that came while quitting stays up until a key.
+                    None if m.closing => { lane_gone = true; continue }
                     None => { lane_gone = true; break }
                 },
                 Some(msg) = msgs.recv() => msg,
                 _ = hangup.recv() => Msg::Hangup,
                 _ = terminate.recv() => Msg::Hangup,
                 _ = tick.tick(), if ticking => Msg::Tick,
+                _ = watch.tick(), if reload.is_some() => {
+                    let now = config_stamp(&config);
+                    if now == stamp { continue }
+                    stamp = now;
+                    match reload.as_ref().map(|load| load()) {
+                        Some(Ok(new)) => {
+                            theme = apply_config(m, &new, &lane).await.unwrap_or(theme);
+                            config = new;
+                        }
+                        Some(Err(e)) => {
+                            m.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
+                        }
+                        None => {}
+                    }
+                    dirty = true;
+                    continue
+                }
                 joined = &mut task, if !lane_gone => {
                     lane_gone = true;
                     if let Err(e) = joined {
                         return Err(format!("the lane stopped unexpectedly: {e}"));
+                    }
+                    // Its last words (the answer, then Stopped) may still be queued.
+                    while let Ok(event) = events.try_recv() {
+                        drop(update(m, Msg::Lane(event)));
+                    }
+                    if m.closing {
+                        dirty = true;
+                        continue;
                     }
                     break;
                 }
@@ -277,8 +325,11 @@ impl App {
                             lane.shutdown().await;
                         }
                     }
-                    Effect::SaveSettings(values) => match save_settings(config, &values) {
+                    Effect::SaveSettings(values) => match save_settings(&config, &values) {
                         Ok(saved) => {
+                            screens::settings::saved(m, &values);
+                            // Its own save is no news to the watch.
+                            stamp = config_stamp(&config);
                             // What a sale reads as it starts applies at once, and a new
                             // url moves the lane; what the lane was started with
                             // otherwise, on the next start.
@@ -292,7 +343,8 @@ impl App {
                                     saved.file.as_deref().unwrap_or(Path::new("?")).display()
                                 )
                             }));
-                            if let Some(target) = moved_to(&saved, m) {
+                            let url_changed = values.iter().any(|(k, _)| *k == "url");
+                            if let Some(target) = moved_to(&saved, m).filter(|_| url_changed) {
                                 run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
                             }
                         }
@@ -301,15 +353,16 @@ impl App {
                     Effect::Search => {
                         m.journal.elsewhere.clear();
                         m.journal.elsewhere_error = None;
-                        ask_the_store(config, &store, m, &msg_tx);
+                        ask_the_store(&config, &store, m, &msg_tx);
                         run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
                     }
                     Effect::Checkup => {
-                        let (target, tx) = (checkup_target(config, m), msg_tx.clone());
+                        let (target, tx) = (checkup_target(&config, m), msg_tx.clone());
                         tokio::spawn(async move {
                             let mut steps = Vec::new();
                             crate::checkup::network(&target, &mut steps).await;
-                            let _ = tx.send(Msg::Checkup(steps));
+                            let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                            let _ = tx.send(Msg::Checkup { steps, at });
                         });
                     }
                     Effect::StartPairing => {
@@ -348,6 +401,38 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// How often the screen looks whether its config file changed.
+const CONFIG_EVERY: Duration = Duration::from_secs(2);
+
+/// When the config file was last written, and its length: a change is news.
+fn config_stamp(config: &Config) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(config.save_path()?).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// A config that changed on disk applies now: the supervisor PIN and its rules,
+/// confirm_above, the cloud, the terminal options, the theme (returned when it loads)
+/// and the Settings screen's values (unless the cashier is editing them). The lane
+/// stays on its terminal: a new url applies when saved on the Settings screen.
+async fn apply_config(m: &mut Model, new: &Config, lane: &LaneHandle) -> Option<Theme> {
+    match new.supervisor() {
+        Ok(policy) => m.supervisor = policy,
+        Err(e) => m.notice = Some(e.to_string()),
+    }
+    m.confirm_above = Some(new.confirm_above());
+    m.cloud = new.cloud.is_configured();
+    lane.set_sale_defaults(new.sale_options()).await;
+    if !m.settings.fields.iter().any(|f| f.changed()) {
+        m.settings.fields = settings_fields(new, Theme::available(user_themes_dir().as_deref()));
+    }
+    m.notice = Some("the config file changed: its settings apply now".into());
+    let (theme, warning) = theme_for(&new.theme.value);
+    if warning.is_some() {
+        m.notice = warning;
+    }
+    Some(theme)
 }
 
 /// With a store configured, the journal search also asks it, for rows of other lanes
@@ -491,13 +576,7 @@ fn run_effect(
             let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
         })),
         Effect::Lookup(order) => {
-            let found = reader
-                .find(&order)
-                .and_then(|row| match row {
-                    Some(row) => Ok(Some((row, reader.refundable(&order)?))),
-                    None => Ok(None),
-                })
-                .map_err(|e| e.to_string());
+            let found = reads::read_original(reader, m, &order);
             let _ = tx.send(Msg::Found(Box::new(found)));
         }
         Effect::LoadAudit(order) => {

@@ -9,9 +9,7 @@ use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Direction;
 use crate::ecr::{DeviceInfo, PayScenario};
-use crate::journal::{
-    Aftermath, BatchInfo, BatchReport, Page, Search, TxnKind, TxnRow, TxnState, rules,
-};
+use crate::journal::{Aftermath, BatchInfo, BatchReport, Page, Search, TxnRow, rules};
 use crate::lane::{PayRequest, QueryResult, Route};
 use crate::money::Money;
 
@@ -203,19 +201,9 @@ pub struct PickList {
     pub selected: usize,
     pub narrow: TextField,
     pub error: Option<String>,
-}
-
-/// Whether `row` is one the cashier means by `typed`: digits that end its order number
-/// or are its card's last four, or an amount it starts with (`12.3` finds 12.34).
-pub fn narrows_to(row: &TxnRow, typed: &str) -> bool {
-    let typed = typed.trim();
-    if typed.is_empty() {
-        return true;
-    }
-    let last4 = row.card.as_deref().is_some_and(|c| c.ends_with(typed));
-    let order = row.order_no.ends_with(typed);
-    let amount = row.amount.to_string().starts_with(typed);
-    last4 || order || amount
+    /// Just opened: the selection stays on the newest row until the journal's rows as
+    /// of the opening come (then it follows its row).
+    pub fresh: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -239,13 +227,15 @@ pub struct BatchScreen {
     /// None: the open batch; Some(i): the i-th closed batch, newest first.
     pub viewing: Option<usize>,
     pub last_close: Option<String>,
-    /// The journal's NET of the batch just closed, to set beside the terminal's total.
-    pub closed_net: Option<i64>,
+    /// The journal's report of the batch just closed, to set beside the terminal's.
+    pub closed: Option<BatchReport>,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct JournalScreen {
     pub selected: usize,
+    /// Just opened: as `PickList::fresh`.
+    pub fresh: bool,
     /// What to look for across the whole journal (see `journal_search`).
     pub search: TextField,
     pub searching: bool,
@@ -279,6 +269,8 @@ pub struct DiagScreen {
     /// The wire log without heartbeats, to see the traffic that matters.
     pub hide_heartbeats: bool,
     pub checkup: Checkup,
+    /// When the check-up shown was made (local `HH:MM:SS`).
+    pub checked_at: Option<String>,
 }
 
 /// The step-by-step check of the way to the terminal, as far as it has gone.
@@ -346,6 +338,9 @@ pub enum Finding {
 pub struct Setting {
     pub key: &'static str,
     pub value: SettingValue,
+    /// What the screen opened with (the file's, or the command line's): only a value
+    /// the cashier changed is written.
+    pub initial: Saved,
 }
 
 #[derive(Clone, Debug)]
@@ -365,7 +360,20 @@ impl Setting {
         Setting {
             key,
             value: SettingValue::Text(field),
+            initial: Saved::Unset,
         }
+        .opened()
+    }
+
+    /// The value as it is now is the one it opened with.
+    fn opened(mut self) -> Setting {
+        self.initial = self.saved();
+        self
+    }
+
+    /// Whether the cashier changed it since it opened (or was last saved).
+    pub fn changed(&self) -> bool {
+        self.saved() != self.initial
     }
 
     /// A choice, at the one that saves `current` (else the first).
@@ -374,7 +382,9 @@ impl Setting {
         Setting {
             key,
             value: SettingValue::Choice { choices, at },
+            initial: Saved::Unset,
         }
+        .opened()
     }
 
     /// A lane default of the terminal's: on, off, or left to the terminal.
@@ -438,6 +448,8 @@ pub struct LinkView {
     pub reconnects: u32,
     pub history: VecDeque<String>,
     pub connected_once: bool,
+    /// A down link's next attempt, counted down on screen.
+    pub retry_at: Option<Instant>,
 }
 
 /// A money-moving request between Enter and its final answer.
@@ -465,6 +477,10 @@ pub enum Confirmed {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PinFor {
     Pay(PayRequest),
+    /// Saving the Settings screen's changed values.
+    Settings(Vec<(&'static str, Saved)>),
+    /// Letting a terminal pair (it becomes the lane's terminal).
+    Pairing,
     Resolve {
         order_no: String,
         to: crate::journal::TxnState,
@@ -580,6 +596,12 @@ pub struct Model {
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
     pub via_cloud: bool,
     pub quit: bool,
+    /// The window's columns and rows, for what pages by what shows.
+    pub size: (u16, u16),
+    /// Quit was asked while a payment was in flight: its answer is shown before closing.
+    pub quit_after_answer: bool,
+    /// The lane has stopped and the last answer shows: the next key closes the screen.
+    pub closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
 }
@@ -634,8 +656,17 @@ impl Model {
             cloud: false,
             via_cloud: false,
             quit: false,
+            size: (80, 24),
+            quit_after_answer: false,
+            closing: false,
             hangup: false,
         }
+    }
+
+    /// How many rows of a list show at once in the window as it is: a page for
+    /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
+    pub fn list_rows(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(9)).max(1)
     }
 
     pub fn elapsed(&self) -> Option<Duration> {
@@ -649,7 +680,7 @@ impl Model {
         // Every row listed is of the open batch, so its own batch is the open one.
         rows.iter()
             .filter(|r| rules::may_void(r, rows, r.batch))
-            .filter(|r| narrows_to(r, &self.void.narrow.text))
+            .filter(|r| self.narrows_to(r, &self.void.narrow.text))
             .collect()
     }
 
@@ -659,8 +690,25 @@ impl Model {
         let rows = &self.data.open_rows;
         rows.iter()
             .filter(|r| rules::may_tip(r, rows, r.batch))
-            .filter(|r| narrows_to(r, &self.tip.pick.narrow.text))
+            .filter(|r| self.narrows_to(r, &self.tip.pick.narrow.text))
             .collect()
+    }
+
+    /// Whether `row` is one the cashier means by `typed`, read as every search reads
+    /// it (`journal::search`): the end of its order number, its card's last four, its
+    /// amount (`12.34`), an auth code, a date, a kind or state. Nothing matches a term
+    /// that reads no way (`narrow_error` says why).
+    pub fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
+        let offset = self.utc_offset.local_minus_utc();
+        crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
+    }
+
+    /// Why what is typed in a find field reads no way, if it does not.
+    pub fn narrow_error(&self, typed: &str) -> Option<String> {
+        typed
+            .split_whitespace()
+            .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
+            .map(|e| e.to_string())
     }
 
     /// The tip in force on a sale: its latest approved adjustment, else its own.
@@ -690,26 +738,14 @@ impl Model {
     /// The journal screen's search: the words typed (a kind or a state by name, the
     /// rest as `journal::Search` reads them), the page being looked at.
     pub fn journal_search(&self) -> Search {
-        let mut search = Search {
+        Search {
+            text: self.journal.search.text.trim().to_string(),
             utc_offset_secs: self.utc_offset.local_minus_utc(),
             exponent: self.exponent,
             before: self.journal.pages.last().copied(),
             limit: JOURNAL_PAGE,
             ..Search::default()
-        };
-        let mut rest = Vec::new();
-        for word in self.journal.search.text.split_whitespace() {
-            let lower = word.to_lowercase();
-            if let Some(kind) = TxnKind::from_name(&lower) {
-                search.kind = Some(kind);
-            } else if let Some(state) = TxnState::from_name(&lower) {
-                search.state = Some(state);
-            } else {
-                rest.push(word);
-            }
         }
-        search.text = rest.join(" ");
-        search
     }
 }
 

@@ -80,6 +80,48 @@ pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>
     (refundable, completable)
 }
 
+/// The original a refund names, with what is left of it: the whole order number, or
+/// its end when exactly one payment that a refund could take has that end.
+pub fn read_original(
+    reader: &Journal,
+    m: &Model,
+    typed: &str,
+) -> Result<Option<(TxnRow, Option<crate::money::Money>)>, String> {
+    let typed = typed.trim().to_ascii_uppercase();
+    let row = match reader.find(&typed).map_err(|e| e.to_string())? {
+        Some(row) => Some(row),
+        None => {
+            let search = Search {
+                text: typed.clone(),
+                utc_offset_secs: m.utc_offset.local_minus_utc(),
+                exponent: m.exponent,
+                limit: 20,
+                ..Search::default()
+            };
+            // A term that does not read as an order's end finds no original.
+            let rows = reader.search(&search).map(|p| p.rows).unwrap_or_default();
+            let mut ends: Vec<TxnRow> = rows
+                .into_iter()
+                .filter(|r| r.order_no.ends_with(&typed) && rules::refund_kind(r.kind).is_some())
+                .collect();
+            match ends.len() {
+                0 => None,
+                1 => ends.pop(),
+                n => {
+                    return Err(format!(
+                        "{n} payments end in {typed}: type more of the order number, or pick one with ↓"
+                    ));
+                }
+            }
+        }
+    };
+    let Some(row) = row else { return Ok(None) };
+    let left = reader
+        .refundable(&row.order_no)
+        .map_err(|e| e.to_string())?;
+    Ok(Some((row, left)))
+}
+
 /// The journal screen's page as searched, with what happened to its rows since; a
 /// search that cannot be read keeps the rows shown and says why.
 pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {

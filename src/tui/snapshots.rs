@@ -287,6 +287,27 @@ fn other_screens() {
         ),
     ]);
     assert_snapshot!("diagnostics_checkup", snap(&checked));
+    // A check-up that got further, with a long fix, at 80x24: the fix shows whole and
+    // the steps that passed share a line; it says when it was made.
+    checked.diag.checked_at = Some("12:00:05".into());
+    checked.diag.checkup = Checkup::Done(vec![
+        Check::pass("address", "ws://192.168.1.20:35779 (config file)".into()),
+        Check::pass("name resolution", "192.168.1.20 -> 192.168.1.20:35779".into()),
+        Check::pass("tcp connect", "192.168.1.20:35779 in 2 ms".into()),
+        Check::fail(
+            "websocket upgrade",
+            "the terminal closed the connection during the upgrade".into(),
+            "another register may hold the terminal's ECR Hub session: close it there, then restart the CodePay Register app and press r".into(),
+        ),
+    ]);
+    let shown = snap(&checked);
+    for whole in [
+        "check-up at 12:00:05",
+        "[ ok ] address, name resolution, tcp connect",
+        "then restart the CodePay Register app and press r",
+    ] {
+        assert!(shown.contains(whole), "{whole}:\n{shown}");
+    }
 
     let mut settings = on(ScreenId::Settings);
     settings.settings.fields = settings_fields();
@@ -543,4 +564,51 @@ fn a_plain_console_gets_ascii_lines_and_letters() {
         "{screen}"
     );
     assert!(screen.contains("#### "), "the big word in #: {screen}");
+}
+
+/// At every supported size the lists keep an order's sequence (what the cashier types
+/// to find it) and every amount whole, thousands grouped.
+#[test]
+fn lists_keep_the_sequence_and_whole_amounts_at_every_size() {
+    let mut m = on(ScreenId::Journal);
+    let mut big = row(
+        "L01-KQXRT-1203-000042",
+        TxnKind::Trans(TransType::CompletionRefund),
+        TxnState::Approved,
+        123_456_789,
+    );
+    big.tip = Some(Money::from_minor(150_000, 2).unwrap_or(Money::zero(2)));
+    let mut small = row(
+        "L01-KQXRT-1203-000007",
+        TxnKind::Trans(TransType::Sale),
+        TxnState::Approved,
+        1100,
+    );
+    small.id = 2;
+    m.data.journal.page.rows = vec![big.clone(), small];
+    m.data.open_rows = m.data.journal.page.rows.clone();
+    for (w, h) in [(60, 16), (80, 24), (120, 40)] {
+        for screen in [ScreenId::Journal, ScreenId::Void] {
+            m.screen = screen;
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+            terminal
+                .draw(|f| view(f, &m, &Theme::mono()))
+                .expect("draws");
+            let shown = text(terminal.backend().buffer());
+            // Only the sale can be voided.
+            let marks: &[&str] = match screen {
+                ScreenId::Void => &["000007", "11.00"],
+                _ => &["000042", "000007", "1,234,567.89", "11.00"],
+            };
+            for mark in marks {
+                assert!(
+                    shown.contains(mark),
+                    "{screen:?} {w}x{h} lacks {mark}:\n{shown}"
+                );
+            }
+            if screen == ScreenId::Journal {
+                assert!(shown.contains("1,500.00"), "{w}x{h}:\n{shown}");
+            }
+        }
+    }
 }

@@ -6,110 +6,13 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
-use crate::checkup::Check;
-use crate::config::Saved;
-use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, QueryResult, Refusal, Route, Step, Target};
-use crate::money::Money;
+use crate::lane::{Event, LinkNews, PayRequest, Refusal, Route, Step};
 
-/// An original order and what of it can still be refunded.
-pub type Refundable = (TxnRow, Option<Money>);
+pub use super::msg::{Effect, Msg, Refundable};
 
 /// What a cashier reads when an order number field is full.
 pub(super) const ORDER_FULL: &str = "order numbers have at most 32 characters";
-
-#[derive(Debug)]
-pub enum Msg {
-    Key(KeyEvent),
-    Lane(Event),
-    /// The lane's answer to `Effect::Pay`: the order number, or why not.
-    Paid(Result<String, Refusal>),
-    Queried(Box<Result<QueryResult, Refusal>>),
-    Closed(Result<Answer, Refusal>),
-    RawSent(Result<Option<Answer>, Refusal>),
-    Resolved(Result<TxnRow, Refusal>),
-    /// The lane's answer to `Effect::Retarget`.
-    Retargeted(Result<(), Refusal>),
-    /// The original of a refund looked up in the journal, with what is refundable.
-    Found(Box<Result<Option<Refundable>, String>>),
-    Data(Box<JournalData>),
-    /// The journal screen's page, searched again.
-    Journal(Box<JournalPage>),
-    /// What a refund and a completion can take, read again.
-    Candidates {
-        refundable: Vec<TxnRow>,
-        completable: Vec<TxnRow>,
-    },
-    /// The audit trail of the row in detail.
-    Audit(Vec<crate::journal::AuditRow>),
-    /// What the PIN checked by `Effect::CheckPin` came to, or why it was not checked.
-    PinChecked(Result<crate::supervisor::tries::Checked, String>),
-    /// A row to show as the result.
-    Row(Box<Option<TxnRow>>),
-    Notice(String),
-    /// What the last copy to the store did.
-    Store(String),
-    /// What the store found on other lanes for the journal search `text`.
-    Elsewhere {
-        text: String,
-        found: Result<Vec<TxnRow>, String>,
-    },
-    /// The Diagnostics check-up of the way to the terminal, done.
-    Checkup(Vec<Check>),
-    /// The terminals that answered the Settings screen's mDNS look, or why none could.
-    Terminals(Result<Vec<crate::discover::Terminal>, String>),
-    /// What the Settings screen's pairing server has to say.
-    Pair(super::pairing::PairNews),
-    /// Once a second while something shows elapsed time.
-    Tick,
-    /// SIGHUP or SIGTERM: the session is gone.
-    Hangup,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    Pay(PayRequest),
-    /// A request the supervisor's PIN was given for.
-    PaySupervised(PayRequest),
-    Query(String),
-    Close(String),
-    Raw(String),
-    Resolve {
-        order_no: String,
-        to: TxnState,
-        note: String,
-    },
-    Lookup(String),
-    /// Read a row's audit trail for the detail view.
-    LoadAudit(String),
-    /// Show a row's current state as the result (an outcome left unknown).
-    ShowRow(String),
-    /// Re-read the journal's rows and reports (the batch being browsed, if any).
-    Refresh,
-    /// Run the journal screen's search again (its text or page changed).
-    Search,
-    /// Read again what a refund or a completion can take (an order field changed).
-    Candidates,
-    /// A down link tries again now.
-    Reconnect,
-    /// The lane connects to this terminal now (the url saved changed).
-    Retarget(Target),
-    /// Check the way to the terminal step by step (Diagnostics).
-    Checkup,
-    /// Look for terminals by mDNS (Settings).
-    FindTerminals,
-    /// Run the register's pairing server in the background (Settings).
-    StartPairing,
-    StopPairing,
-    /// The cashier's word on the terminal that asks to pair: accept or refuse.
-    AnswerPair(bool),
-    SaveSettings(Vec<(&'static str, Saved)>),
-    /// Check the supervisor PIN typed, counted beside the config file (it waits for
-    /// every other process checking one).
-    CheckPin(crate::supervisor::TypedPin),
-    Quit,
-}
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -183,13 +86,24 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Found(result) => {
             match *result {
                 Ok(Some(found)) => {
+                    // The order found, in full: what the request will carry.
+                    m.refund.orig.set(&found.0.order_no);
                     m.refund.error = None;
-                    // Refund all by default; the cashier can type a smaller amount.
-                    if let Some(left) = found.1.filter(|l| !l.is_zero()) {
-                        m.refund.amount = CentsField::prefill(left.minor());
+                    match found.1 {
+                        // Refund all by default; the cashier can type a smaller amount.
+                        Some(left) if !left.is_zero() => {
+                            m.refund.amount = CentsField::prefill(left.minor());
+                            m.refund.focus = RefundField::Amount;
+                        }
+                        Some(_) => {
+                            m.refund.error = Some(format!(
+                                "nothing is left to refund of {} (refunded or voided in full)",
+                                found.0.order_no
+                            ));
+                        }
+                        None => m.refund.focus = RefundField::Amount,
                     }
                     m.refund.found = Some(found);
-                    m.refund.focus = RefundField::Amount;
                 }
                 // Paid on another terminal: the cloud's gateway knows it, this journal
                 // does not.
@@ -224,10 +138,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Data(data) => {
             keeping_selections(m, |m| m.data = *data);
+            // The rows as of the opening are in: from now on a selection follows its row.
+            m.void.fresh = false;
+            m.tip.pick.fresh = false;
+            m.journal.fresh = false;
             vec![]
         }
         Msg::Journal(page) => {
             keeping_selections(m, |m| m.data.journal = *page);
+            m.journal.fresh = false;
             vec![]
         }
         Msg::Candidates {
@@ -263,8 +182,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Elsewhere { .. } => vec![],
-        Msg::Checkup(steps) => {
+        Msg::Checkup { steps, at } => {
             m.diag.checkup = Checkup::Done(steps);
+            m.diag.checked_at = Some(at);
             vec![]
         }
         Msg::Terminals(found) => {
@@ -282,43 +202,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::PinChecked(checked) => pin_checked(m, checked),
         Msg::Tick => vec![],
+        Msg::Resize(w, h) => {
+            m.size = (w, h);
+            vec![]
+        }
         Msg::Hangup => {
             m.hangup = true;
+            m.quit |= m.closing;
             vec![Effect::Quit]
         }
-    }
-}
-
-/// Whether the terminal's batch total agrees with the journal's NET. Terminals name
-/// their totals differently: any amount under a key that speaks of a net or a total.
-fn batch_verdict(
-    net_minor: i64,
-    reply: &crate::ecr::Reply,
-    exponent: u8,
-    currency: &str,
-) -> String {
-    let journal = crate::money::format_minor(net_minor, exponent);
-    let total = reply.biz.all.iter().find_map(|(k, v)| {
-        let key = k.to_ascii_lowercase();
-        let text = v
-            .as_str()
-            .map(String::from)
-            .or_else(|| v.as_number().map(|n| n.to_string()))?;
-        (!key.contains("count") && (key.contains("net") || key.contains("total")))
-            .then(|| Money::parse(&text, exponent).ok())
-            .flatten()
-            .map(|m| (k.clone(), m))
-    });
-    match total {
-        Some((_, t)) if t.minor() == net_minor => {
-            format!("the terminal's total {t} {currency} matches the journal")
-        }
-        Some((key, t)) => format!(
-            "the terminal's {key} {t} {currency} DIFFERS from the journal's NET {journal}: check its settlement report"
-        ),
-        None => format!(
-            "the terminal's reply has no total: check its settlement report against NET {journal}"
-        ),
     }
 }
 
@@ -356,13 +248,15 @@ fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
         rows.iter()
             .position(|r| Some(&r.order_no) == order.as_ref())
     };
-    if let Some(i) = find(m.voidable(), &void) {
+    // A list just opened shows its newest row; one the cashier looks at keeps its row.
+    let follow = |fresh: bool, found: Option<usize>| if fresh { Some(0) } else { found };
+    if let Some(i) = follow(m.void.fresh, find(m.voidable(), &void)) {
         m.void.selected = i;
     }
-    if let Some(i) = find(m.tippable(), &tip) {
+    if let Some(i) = follow(m.tip.pick.fresh, find(m.tippable(), &tip)) {
         m.tip.pick.selected = i;
     }
-    if let Some(i) = find(m.journal_rows(), &journal) {
+    if let Some(i) = follow(m.journal.fresh, find(m.journal_rows(), &journal)) {
         m.journal.selected = i;
     }
     // A candidate picked under an order field stays picked only while it is offered.
@@ -397,7 +291,11 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
         }) = request
         {
             m.modal = Some(Modal::Confirm {
-                question: format!("{refusal}. Charge this customer again?"),
+                question: format!(
+                    "{refusal}. Charge this customer {} {} again?",
+                    amount.grouped(),
+                    m.currency
+                ),
                 then: Confirmed::Pay(PayRequest::Sale {
                     amount,
                     tip,
@@ -448,9 +346,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
         Event::Done { row, reply } => {
             if row.kind == crate::journal::TxnKind::BatchClose
                 && row.state == TxnState::Approved
-                && let (Some(net), Some(reply)) = (m.batch.closed_net, reply)
+                && let (Some(report), Some(reply)) = (&m.batch.closed, reply)
             {
-                let verdict = batch_verdict(net, &reply, m.exponent, &m.currency);
+                let verdict =
+                    super::screens::batch::verdict(report, &reply, m.exponent, &m.currency);
                 if let Some(text) = &mut m.batch.last_close {
                     text.push_str(&format!(" · {verdict}"));
                 }
@@ -465,9 +364,35 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .is_some_and(|r| r.order_no == row.order_no);
             if mine {
                 m.flight = None;
-                // A declined sale stays in the form, to be charged again on another card.
-                if !(row.state == TxnState::Declined && m.screen == ScreenId::Sale) {
+                // A declined sale stays in the form, to be charged again on another card;
+                // the first digit typed starts another sale instead.
+                if row.state == TxnState::Declined && m.screen == ScreenId::Sale {
+                    for field in [&mut m.sale.amount, &mut m.sale.tip, &mut m.sale.cashback] {
+                        field.prefilled = !field.is_empty();
+                    }
+                } else {
                     clear_form(m);
+                }
+                // A question the answer made moot goes, saying why.
+                match &m.modal {
+                    Some(Modal::Confirm {
+                        then: Confirmed::CancelOnTerminal,
+                        ..
+                    }) => {
+                        m.modal = None;
+                        m.notice = Some(too_late(&row));
+                    }
+                    Some(Modal::Confirm {
+                        then: Confirmed::Quit,
+                        ..
+                    }) => {
+                        m.modal = None;
+                        m.notice = Some(format!(
+                            "the terminal answered ({}): Ctrl-C quits now",
+                            row.state.name()
+                        ));
+                    }
+                    _ => {}
                 }
                 m.result = Some(*row);
             } else if showing {
@@ -484,12 +409,13 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::BatchClosed { report } => {
-            m.batch.closed_net = Some(report.net_minor);
             m.batch.last_close = Some(format!(
-                "batch {} closed: net {}",
+                "batch {} closed: journal NET {} {}",
                 report.batch,
-                crate::money::format_minor(report.net_minor, m.exponent)
+                crate::money::grouped_minor(report.net_minor, m.exponent),
+                m.currency
             ));
+            m.batch.closed = Some(report);
             vec![Effect::Refresh]
         }
         Event::Unresolved { orders, .. } => {
@@ -501,9 +427,30 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![]
         }
         Event::Stopped => {
-            m.quit = true;
+            // The answer that came while quitting is read before the screen goes.
+            if m.quit_after_answer && m.result.is_some() && !m.hangup {
+                m.closing = true;
+                m.notice = Some("the terminal has answered: any key closes till".into());
+            } else {
+                m.quit = true;
+            }
             vec![]
         }
+    }
+}
+
+/// Why a cancel asked for too late was not sent.
+fn too_late(row: &TxnRow) -> String {
+    match row.state {
+        TxnState::Approved => format!(
+            "too late to cancel: {} approved; void it instead (F4)?",
+            row.order_no
+        ),
+        state => format!(
+            "no cancel sent: the terminal answered first ({} {})",
+            row.order_no,
+            state.name()
+        ),
     }
 }
 
@@ -514,10 +461,11 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
             Some((format!("connecting (attempt {attempt})"), false))
         }
         LinkNews::Connected => Some(("connected".to_string(), true)),
-        LinkNews::Down { reason, retry_in } => Some((
-            format!("down: {reason}; retry in {:.1}s", retry_in.as_secs_f32()),
-            false,
-        )),
+        LinkNews::Down { reason, retry_in } => {
+            // The wait is counted down where it shows, not frozen in the text.
+            m.link.retry_at = Some(std::time::Instant::now() + retry_in);
+            Some((format!("down: {reason}"), false))
+        }
         LinkNews::Closed => Some(("closed".to_string(), false)),
         LinkNews::Target(target) => {
             // Another terminal: what the old one said of itself no longer applies.
@@ -562,6 +510,9 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
         }
     };
     if let Some((text, up)) = state {
+        if !text.starts_with("down:") {
+            m.link.retry_at = None;
+        }
         if up {
             if m.link.connected_once {
                 m.link.reconnects += 1;
@@ -612,6 +563,10 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    if m.closing {
+        m.quit = true;
+        return vec![];
+    }
     if ctrl(&key, 'c') {
         if m.flight.is_some() {
             m.modal = Some(Modal::Confirm {
@@ -739,6 +694,10 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
         m.settings.pairing = Pairing::Off;
         effects.push(Effect::StopPairing);
     }
+    if screen != m.screen {
+        leave(m);
+        open(m, screen);
+    }
     m.screen = screen;
     m.modal = None;
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
@@ -754,6 +713,41 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
         effects.push(Effect::Refresh);
     }
     effects
+}
+
+/// Leaving a screen half-way drops what was typed on it: the next visit (the next
+/// customer, perhaps) starts from an empty form.
+fn leave(m: &mut Model) {
+    match m.screen {
+        ScreenId::Void => m.void = PickList::default(),
+        ScreenId::Query => {
+            m.query = QueryForm {
+                order: TextField::order_no(),
+                ..QueryForm::default()
+            }
+        }
+        ScreenId::Journal => {
+            m.journal = JournalScreen {
+                search: TextField::with_max(80),
+                ..JournalScreen::default()
+            }
+        }
+        ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => clear_form(m),
+        ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics | ScreenId::Settings => {}
+    }
+}
+
+/// A list opens on its newest row.
+fn open(m: &mut Model, screen: ScreenId) {
+    match screen {
+        ScreenId::Void => m.void.fresh = true,
+        ScreenId::Tip => m.tip.pick.fresh = true,
+        ScreenId::Journal => m.journal.fresh = true,
+        _ => return,
+    }
+    m.void.selected = 0;
+    m.tip.pick.selected = 0;
+    m.journal.selected = 0;
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -820,18 +814,23 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 effects
             }
             _ => {
-                // Keys typed while a PIN is checked are not taken for the next one.
+                // While a PIN is checked, or entry is locked, no digit is taken.
+                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let mut error = locked.map(|until| pin_locked(m.utc_offset, until));
                 if !checking
+                    && locked.is_none()
                     && (matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
                         || !matches!(key.code, KeyCode::Char(_)))
                 {
                     pin.edit(key);
+                } else if locked.is_none() && !checking {
+                    error = Some("the PIN takes digits".into());
                 }
                 m.modal = Some(Modal::Pin {
                     then,
                     why,
                     pin,
-                    error: None,
+                    error,
                     checking,
                 });
                 vec![]
@@ -892,6 +891,17 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     clear_form(m);
                     m.sale.error = Some("not charged".into());
                 }
+                // The answer taken is said, Enter's above all: it is not yes.
+                let enter = if key.code == KeyCode::Enter {
+                    "Enter is no: "
+                } else {
+                    ""
+                };
+                m.notice = Some(match then {
+                    Confirmed::Pay(_) => format!("{enter}nothing sent (only y says yes)"),
+                    Confirmed::CancelOnTerminal => format!("{enter}no cancel asked"),
+                    Confirmed::Quit => format!("{enter}till stays open"),
+                });
                 // An F-key answers no and goes to its screen.
                 if let KeyCode::F(_) = key.code {
                     return on_key(m, key);
@@ -921,17 +931,12 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 };
                 let act = crate::supervisor::Act::Override;
                 if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-                    m.modal = Some(Modal::Pin {
-                        then: PinFor::Resolve {
-                            order_no,
-                            to,
-                            note: note.text,
-                        },
-                        why: why.to_string(),
-                        pin: TextField::with_max(12),
-                        error: None,
-                        checking: false,
-                    });
+                    let then = PinFor::Resolve {
+                        order_no,
+                        to,
+                        note: note.text,
+                    };
+                    m.modal = Some(pin_modal(m, then, &why.to_string()));
                     return vec![];
                 }
                 vec![Effect::Resolve {
@@ -964,7 +969,10 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
             }
             None => vec![],
         },
-        Confirmed::Quit => vec![Effect::Quit],
+        Confirmed::Quit => {
+            m.quit_after_answer = m.flight.is_some();
+            vec![Effect::Quit]
+        }
     }
 }
 
@@ -972,13 +980,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     let act = crate::supervisor::Act::of(&req);
     if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-        m.modal = Some(Modal::Pin {
-            then: PinFor::Pay(req),
-            why: why.to_string(),
-            pin: TextField::with_max(12),
-            error: None,
-            checking: false,
-        });
+        m.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
     fly(m, req, false)
@@ -1011,13 +1013,14 @@ pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<E
     vec![]
 }
 
-pub(super) fn move_sel(sel: &mut usize, len: usize, key: KeyCode) -> bool {
+/// ↑/↓, Home/End, and PgUp/PgDn by `page` rows (what shows) in a list of `len`.
+pub(super) fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
     let last = len.saturating_sub(1);
     *sel = match key {
         KeyCode::Up => sel.saturating_sub(1),
         KeyCode::Down => (*sel + 1).min(last),
-        KeyCode::PageUp => sel.saturating_sub(10),
-        KeyCode::PageDown => (*sel + 10).min(last),
+        KeyCode::PageUp => sel.saturating_sub(page),
+        KeyCode::PageDown => (*sel + page).min(last),
         KeyCode::Home => 0,
         KeyCode::End => last,
         _ => return false,
@@ -1031,7 +1034,7 @@ fn pin_checked(
     m: &mut Model,
     checked: Result<crate::supervisor::tries::Checked, String>,
 ) -> Vec<Effect> {
-    use crate::supervisor::tries::Checked;
+    use crate::supervisor::tries::{Checked, LOCK_SECS};
     let Some(Modal::Pin {
         then,
         why,
@@ -1047,6 +1050,8 @@ fn pin_checked(
             m.pin_locked_until = None;
             return match then {
                 PinFor::Pay(req) => fly(m, req, true),
+                PinFor::Settings(values) => vec![Effect::SaveSettings(values)],
+                PinFor::Pairing => super::screens::settings::start_pairing(m),
                 PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
                     order_no,
                     to,
@@ -1054,12 +1059,15 @@ fn pin_checked(
                 }],
             };
         }
-        Ok(Checked::Wrong(lock)) => {
+        Ok(Checked::Wrong { lock, left }) => {
             tracing::warn!("a wrong supervisor PIN was typed for {why}");
             m.pin_locked_until = lock;
             match lock {
                 Some(until) => pin_locked(m.utc_offset, until),
-                None => "wrong PIN".to_string(),
+                None => format!(
+                    "wrong PIN: {left} more wrong and PIN entry locks for {} minutes",
+                    LOCK_SECS / 60
+                ),
             }
         }
         Ok(Checked::Locked(until)) => {
@@ -1078,6 +1086,19 @@ fn pin_checked(
     vec![]
 }
 
+/// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
+/// says so from the start.
+pub(super) fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
+    let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+    Modal::Pin {
+        then,
+        why: why.to_string(),
+        pin: TextField::with_max(12),
+        error: locked.map(|until| pin_locked(m.utc_offset, until)),
+        checking: false,
+    }
+}
+
 /// What the PIN prompt says while wrong PINs have locked PIN entry.
 fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
     format!(
@@ -1090,9 +1111,12 @@ fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checkup::Check;
+    use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
     use crate::lane::SaleOptions;
+    use crate::money::Money;
     use crate::tui::fixtures::row;
 
     /// A screen whose lane is connected.
@@ -1121,6 +1145,20 @@ mod tests {
         };
         update(&mut m, Msg::Lane(Event::Link(news)));
         assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
+    fn a_down_links_retry_is_counted_down_not_frozen_in_its_text() {
+        let mut m = model();
+        let down = LinkNews::Down {
+            reason: "no answer".into(),
+            retry_in: std::time::Duration::from_secs(15),
+        };
+        update(&mut m, Msg::Lane(Event::Link(down)));
+        assert_eq!(m.link.state, "down: no answer");
+        assert!(m.link.retry_at.is_some());
+        update(&mut m, Msg::Lane(Event::Link(LinkNews::Connected)));
+        assert!(m.link.retry_at.is_none());
     }
 
     #[test]
@@ -1424,6 +1462,339 @@ mod tests {
         assert_eq!(m.voidable()[m.void.selected].order_no, "A");
     }
 
+    /// The journal's rows as the lane would send them after a change: newest first.
+    fn open_rows(orders: &[(&str, i64)]) -> Msg {
+        let rows: Vec<TxnRow> = orders
+            .iter()
+            .map(|(o, minor)| {
+                row(
+                    o,
+                    TxnKind::Trans(TransType::Sale),
+                    TxnState::Approved,
+                    *minor,
+                )
+            })
+            .collect();
+        let mut data = JournalData {
+            open_rows: rows.clone(),
+            ..JournalData::default()
+        };
+        data.journal.page.rows = rows;
+        Msg::Data(Box::new(data))
+    }
+
+    #[test]
+    fn every_list_opens_on_the_newest_row_and_the_confirmation_names_what_the_request_carries() {
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        // A first visit to each list, then three sales made on the Sale screen.
+        for screen in [
+            ScreenId::Void,
+            ScreenId::Tip,
+            ScreenId::Journal,
+            ScreenId::Sale,
+        ] {
+            switch(&mut m, screen);
+            update(&mut m, open_rows(&[("L01-1", 1100)]));
+        }
+        update(
+            &mut m,
+            open_rows(&[
+                ("L01-4", 4400),
+                ("L01-3", 3300),
+                ("L01-2", 2200),
+                ("L01-1", 1100),
+            ]),
+        );
+        // F4 Enter: the newest sale, named in full; y sends exactly that one.
+        update(&mut m, key(KeyCode::F(4)));
+        update(
+            &mut m,
+            open_rows(&[
+                ("L01-4", 4400),
+                ("L01-3", 3300),
+                ("L01-2", 2200),
+                ("L01-1", 1100),
+            ]),
+        );
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(question, "Void sale 44.00 USD, card …3919, order L01-4?");
+        let fx = update(&mut m, key(KeyCode::Char('y')));
+        assert!(
+            matches!(fx.as_slice(), [Effect::Pay(PayRequest::Void { orig, .. })] if orig == "L01-4"),
+            "{fx:?}"
+        );
+        // A list opened before the journal's rows come still opens on the newest.
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        switch(&mut m, ScreenId::Tip);
+        update(&mut m, key(KeyCode::Down));
+        switch(&mut m, ScreenId::Sale);
+        switch(&mut m, ScreenId::Tip);
+        update(&mut m, open_rows(&[("L01-2", 2200), ("L01-1", 1100)]));
+        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-2");
+        // While the screen is open the selection follows its row.
+        update(&mut m, key(KeyCode::Down));
+        update(
+            &mut m,
+            open_rows(&[("L01-3", 3300), ("L01-2", 2200), ("L01-1", 1100)]),
+        );
+        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-1");
+        update(&mut m, key(KeyCode::Enter));
+        type_str(&mut m, "150");
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(
+            question,
+            "Set the tip of sale 11.00 USD, card …3919, order L01-1 to 1.50 USD?"
+        );
+    }
+
+    #[test]
+    fn typed_digits_never_join_an_old_amount() {
+        // A declined sale stays; Esc, the menu back to Sale, and 8 0 0 0 is 80.00.
+        let mut m = model();
+        type_str(&mut m, "751");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "100");
+        update(&mut m, key(KeyCode::BackTab));
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::Char('s')));
+        assert_eq!(
+            m.sale.amount.display(2),
+            "7.51",
+            "still there to charge again"
+        );
+        type_str(&mut m, "8000");
+        assert_eq!(m.sale.amount.display(2), "80.00");
+        assert!(m.sale.tip.is_empty(), "the old sale's tip went with it");
+        // Leaving a screen half-way clears its form: a refund, a sale, a tip.
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        type_str(&mut m, "999");
+        update(&mut m, key(KeyCode::F(3)));
+        type_str(&mut m, "000001");
+        update(&mut m, key(KeyCode::Tab));
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::F(2)));
+        assert!(m.sale.amount.is_empty(), "the sale typed before F3 is gone");
+        update(&mut m, key(KeyCode::F(3)));
+        assert!(m.refund.orig.text.is_empty() && m.refund.amount.is_empty());
+        update(&mut m, key(KeyCode::F(5)));
+        update(&mut m, key(KeyCode::Enter));
+        type_str(&mut m, "12");
+        update(&mut m, key(KeyCode::F(2)));
+        update(&mut m, key(KeyCode::F(5)));
+        assert!(!m.tip.editing && m.tip.tip.is_empty());
+    }
+
+    #[test]
+    fn quitting_mid_payment_shows_the_answer_before_closing() {
+        let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        let mut m = model();
+        type_str(&mut m, "500");
+        update(&mut m, key(KeyCode::Enter));
+        update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
+        update(&mut m, ctrl_c());
+        assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
+        let done = row(
+            "L01-A-1",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            500,
+        );
+        update(
+            &mut m,
+            Msg::Lane(Event::Done {
+                row: Box::new(done),
+                reply: None,
+            }),
+        );
+        update(&mut m, Msg::Lane(Event::Stopped));
+        assert!(!m.quit && m.closing, "the answer shows");
+        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Approved));
+        assert_eq!(crate::tui::view::footer_text(&m), "any key: close till");
+        update(&mut m, key(KeyCode::Char('x')));
+        assert!(m.quit);
+        // With nothing in flight Ctrl-C quits as soon as the lane stops.
+        let mut m = model();
+        update(&mut m, ctrl_c());
+        update(&mut m, Msg::Lane(Event::Stopped));
+        assert!(m.quit);
+    }
+
+    #[test]
+    fn a_cancel_question_the_answer_made_moot_closes_and_says_why() {
+        for (state, said) in [
+            (
+                TxnState::Approved,
+                "too late to cancel: L01-A-1 approved; void it instead",
+            ),
+            (
+                TxnState::Declined,
+                "no cancel sent: the terminal answered first",
+            ),
+        ] {
+            let mut m = model();
+            type_str(&mut m, "500");
+            update(&mut m, key(KeyCode::Enter));
+            update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
+            update(&mut m, key(KeyCode::Esc));
+            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            let done = row("L01-A-1", TxnKind::Trans(TransType::Sale), state, 500);
+            update(
+                &mut m,
+                Msg::Lane(Event::Done {
+                    row: Box::new(done),
+                    reply: None,
+                }),
+            );
+            assert!(m.modal.is_none(), "{state:?}");
+            assert!(
+                m.notice.as_deref().unwrap_or("").starts_with(said),
+                "{:?}",
+                m.notice
+            );
+            assert!(update(&mut m, key(KeyCode::Char('y'))).is_empty());
+        }
+    }
+
+    #[test]
+    fn enter_on_a_question_says_it_was_no_and_the_footer_says_what_enter_does() {
+        let mut m = model();
+        update(&mut m, open_rows(&[("L01-1", 1100)]));
+        switch(&mut m, ScreenId::Void);
+        update(&mut m, key(KeyCode::Enter));
+        assert_eq!(
+            crate::tui::view::footer_text(&m),
+            "y yes · n no · Enter and Esc are no too"
+        );
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert_eq!(
+            m.notice.as_deref(),
+            Some("Enter is no: nothing sent (only y says yes)")
+        );
+        // After a decline the footer says that Enter charges again.
+        let mut m = model();
+        type_str(&mut m, "751");
+        charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
+        assert!(crate::tui::view::footer_text(&m).starts_with("Enter charge again (another card)"));
+    }
+
+    #[test]
+    fn picking_a_pre_auth_fills_its_number_and_amount() {
+        let mut m = model();
+        let auth = row(
+            "L01-P-7",
+            TxnKind::Trans(TransType::PreAuth),
+            TxnState::Approved,
+            8000,
+        );
+        update(
+            &mut m,
+            Msg::Candidates {
+                refundable: vec![],
+                completable: vec![auth],
+            },
+        );
+        for _ in 0..4 {
+            update(&mut m, key(KeyCode::Tab));
+        }
+        update(&mut m, key(KeyCode::Right));
+        update(&mut m, key(KeyCode::Right));
+        assert_eq!(m.sale.kind, SaleKind::Completion);
+        update(&mut m, key(KeyCode::BackTab));
+        assert_eq!(m.sale.focus, SaleField::Orig);
+        update(&mut m, key(KeyCode::Down));
+        assert_eq!(m.sale.orig.text, "L01-P-7");
+        assert_eq!(m.sale.amount.display(2), "80.00");
+        update(&mut m, key(KeyCode::Enter));
+        let Some(Modal::Confirm { question, then, .. }) = &m.modal else {
+            panic!("{:?}", m.modal)
+        };
+        assert_eq!(
+            question,
+            "Complete pre-auth 80.00 USD, card …3919, order L01-P-7 for 80.00 USD?"
+        );
+        assert!(matches!(
+            then,
+            Confirmed::Pay(PayRequest::FollowUp { orig, amount: Some(a), .. })
+                if orig == "L01-P-7" && a.minor() == 8000
+        ));
+        // Typing replaces the filled-in amount.
+        update(&mut m, key(KeyCode::Esc));
+        update(&mut m, key(KeyCode::BackTab));
+        assert_eq!(m.sale.focus, SaleField::Amount);
+        type_str(&mut m, "75");
+        assert_eq!(m.sale.amount.display(2), "0.75");
+    }
+
+    #[test]
+    fn settings_write_only_what_was_changed_and_behind_the_supervisors_pin() {
+        let mut m = model();
+        // url and app id as the command line gave them, a lane from the file.
+        m.settings.fields = vec![
+            Setting::text("url", "10.9.9.9", 200),
+            Setting::text("app_id", "one-off-app", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        update(&mut m, key(KeyCode::F(10)));
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert_eq!(
+            m.settings.message.as_deref(),
+            Some("nothing changed: nothing to save")
+        );
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "2");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L02".into())
+            )])]
+        );
+        // Once saved, the value is the one the screen has: Enter again saves nothing.
+        crate::tui::screens::settings::saved(&mut m, &[("lane", Saved::Text("L02".into()))]);
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        // With a PIN set, saving (and pairing) waits for it.
+        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        type_str(&mut m, "3");
+        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
+            "{:?}",
+            m.modal
+        );
+        type_str(&mut m, "2468");
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::CheckPin(crate::supervisor::TypedPin("2468".into()))]
+        );
+        assert_eq!(
+            update(
+                &mut m,
+                Msg::PinChecked(Ok(crate::supervisor::tries::Checked::Right))
+            ),
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L023".into())
+            )])]
+        );
+        let ctrl_p = Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
+        assert!(update(&mut m, ctrl_p).is_empty());
+        assert!(matches!(&m.modal, Some(Modal::Pin { .. })));
+        assert_eq!(m.settings.pairing, Pairing::Off);
+    }
+
     #[test]
     fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
         let mut m = model();
@@ -1485,23 +1856,46 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_close_says_whether_the_terminal_agrees_with_the_journal() {
-        for (total, word) in [("34.00", "matches"), ("30.00", "DIFFERS"), ("", "no total")] {
+    fn a_batch_close_sets_the_terminals_totals_beside_the_journals_and_flags_a_mismatch() {
+        let sales = crate::journal::Group {
+            name: "sale".into(),
+            count: 128,
+            sum_minor: 2_122_413,
+        };
+        for (pairs, word) in [
+            (
+                vec![("total_amount", "21224.13")],
+                "the terminal agrees: total 21,224.13 USD",
+            ),
+            (
+                vec![("total_amount", "21000.00")],
+                "MISMATCH with the terminal: total: terminal 21,000.00 USD, journal 21,224.13, difference -224.13",
+            ),
+            (
+                vec![("sale_count", "0"), ("sale_amount", "0.00")],
+                "MISMATCH with the terminal: sales: terminal 0, journal 128, difference -128",
+            ),
+            (
+                vec![("sale_count", "128")],
+                "the terminal agrees: sales 128",
+            ),
+            (vec![], "the terminal's reply has nothing to compare"),
+        ] {
             let mut m = model();
             update(
                 &mut m,
                 Msg::Lane(Event::BatchClosed {
                     report: crate::journal::BatchReport {
                         batch: 1,
-                        net_minor: 3400,
+                        net_minor: 2_122_413,
+                        per_kind: vec![sales.clone()],
                         ..Default::default()
                     },
                 }),
             );
             let mut reply = crate::ecr::Reply::default();
-            reply.biz.all.insert("sale_count".into(), "3".into());
-            if !total.is_empty() {
-                reply.biz.all.insert("total_amount".into(), total.into());
+            for (k, v) in pairs {
+                reply.biz.all.insert(k.into(), v.into());
             }
             let close = row("L01-B", TxnKind::BatchClose, TxnState::Approved, 0);
             update(
@@ -1512,7 +1906,7 @@ mod tests {
                 }),
             );
             let said = m.batch.last_close.clone().unwrap_or_default();
-            assert!(said.contains(word), "{total}: {said}");
+            assert!(said.contains(word), "{said}");
         }
     }
 
@@ -1553,7 +1947,7 @@ mod tests {
         let Some(Modal::Confirm { question, .. }) = &m.modal else {
             panic!("{:?}", m.modal)
         };
-        assert!(question.contains("more than 10000.00"), "{question}");
+        assert!(question.contains("more than 10,000.00"), "{question}");
         assert!(
             update(&mut m, key(KeyCode::Enter)).is_empty(),
             "Enter is no"
@@ -1709,13 +2103,12 @@ mod tests {
         update(&mut m, key(KeyCode::F(8)));
         update(&mut m, key(KeyCode::Char('/')));
         assert!(m.journal.searching);
-        // Each change searches again from the newest page; kinds and states are words.
+        // Each change searches again from the newest page; kinds and states are words
+        // of the one grammar every search reads (`journal::search`).
         assert_eq!(type_str(&mut m, "42"), vec![Effect::Search, Effect::Search]);
         type_str(&mut m, " refund Approved 2026-11-01..2026-11-30");
         let search = m.journal_search();
-        assert_eq!(search.text, "42 2026-11-01..2026-11-30");
-        assert_eq!(search.kind, Some(TxnKind::Trans(TransType::Refund)));
-        assert_eq!(search.state, Some(TxnState::Approved));
+        assert_eq!(search.text, "42 refund Approved 2026-11-01..2026-11-30");
         assert_eq!(search.before, None);
         update(&mut m, key(KeyCode::Enter));
         assert!(!m.journal.searching);
@@ -1725,7 +2118,23 @@ mod tests {
             update(&mut m, key(KeyCode::PageDown)).is_empty(),
             "no older page"
         );
-        assert!(m.notice.as_deref().unwrap_or("").contains("oldest page"));
+        assert!(m.notice.as_deref().unwrap_or("").contains("oldest"));
+        // PgDn moves by the rows that show (24 rows: 15) within the rows read.
+        let rows: Vec<TxnRow> = (0..40)
+            .map(|i| {
+                row(
+                    &format!("L01-{i}"),
+                    TxnKind::Trans(TransType::Sale),
+                    TxnState::Approved,
+                    100,
+                )
+            })
+            .collect();
+        m.data.journal.page.rows = rows;
+        assert!(update(&mut m, key(KeyCode::PageDown)).is_empty());
+        assert_eq!(m.journal.selected, m.list_rows());
+        assert_eq!(m.list_rows(), 15);
+        update(&mut m, key(KeyCode::End));
         m.data.journal.page.next = Some(500);
         assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
         assert_eq!(m.journal_search().before, Some(500));
@@ -1764,16 +2173,21 @@ mod tests {
         update(&mut m, key(KeyCode::Esc));
         assert_eq!(m.void.narrow.text, "", "Esc clears what was typed first");
         assert!(m.modal.is_none());
-        type_str(&mut m, "45.");
+        // The words every search reads: an amount with its point, a kind, a state.
+        type_str(&mut m, "45.50");
         assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
         update(&mut m, key(KeyCode::Esc));
-        type_str(&mut m, "1");
-        assert_eq!(
-            m.voidable().len(),
-            3,
-            "1 ends an order, a card and starts 12.34"
+        type_str(&mut m, "sale approved");
+        assert_eq!(m.voidable().len(), 3);
+        update(&mut m, key(KeyCode::Esc));
+        // A term that reads no way matches nothing and says why.
+        type_str(&mut m, "12.345");
+        assert!(m.voidable().is_empty());
+        assert!(
+            m.narrow_error(&m.void.narrow.text)
+                .is_some_and(|e| e.contains("'12.345' is not understood"))
         );
-        update(&mut m, key(KeyCode::Backspace));
+        update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "0001");
         assert_eq!(
             orders(m.voidable()),
@@ -1790,7 +2204,7 @@ mod tests {
         let mut m2 = model();
         m2.data.open_rows = m.data.open_rows.clone();
         update(&mut m2, key(KeyCode::F(5)));
-        type_str(&mut m2, "12.3");
+        type_str(&mut m2, "12.34");
         assert_eq!(orders(m2.tippable()), ["L01-A-1125-000002"]);
         update(&mut m2, key(KeyCode::Enter));
         assert!(m2.tip.editing, "Enter takes the one found");
@@ -1946,7 +2360,14 @@ mod tests {
             "refused".into(),
             "ECR Hub on".into(),
         )];
-        update(&mut m, Msg::Checkup(found.clone()));
+        update(
+            &mut m,
+            Msg::Checkup {
+                steps: found.clone(),
+                at: "12:00:05".into(),
+            },
+        );
+        assert_eq!(m.diag.checked_at.as_deref(), Some("12:00:05"));
         assert_eq!(m.diag.checkup, Checkup::Done(found));
         assert_eq!(
             update(&mut m, key(KeyCode::Char('t'))),
@@ -1992,10 +2413,10 @@ mod tests {
         // The usual Enter saves it.
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![
-                ("url", Saved::Text("sn:SNB2".into())),
-                ("lane", Saved::Text("L01".into())),
-            ])]
+            vec![Effect::SaveSettings(vec![(
+                "url",
+                Saved::Text("sn:SNB2".into())
+            ),])]
         );
 
         // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
@@ -2127,29 +2548,49 @@ mod tests {
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("1111"));
         type_str(&mut m, "2468");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Wrong(None)))).is_empty());
+        let wrong = Checked::Wrong {
+            lock: None,
+            left: 4,
+        };
+        assert!(update(&mut m, Msg::PinChecked(Ok(wrong))).is_empty());
         assert!(matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
+        // It was counted: the dialog says how many wrong ones are left.
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), checking: false, .. }) if e == "wrong PIN"),
+            matches!(&m.modal, Some(Modal::Pin { error: Some(e), checking: false, .. })
+                if e == "wrong PIN: 4 more wrong and PIN entry locks for 5 minutes"),
             "{:?}",
             m.modal
         );
         // The fifth wrong one locked PIN entry: while it lasts not even the right PIN
-        // goes to be checked.
+        // goes to be checked, nor is typed.
         let until = chrono::Utc::now() + chrono::TimeDelta::hours(1);
         type_str(&mut m, "1111");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("1111"));
-        update(&mut m, Msg::PinChecked(Ok(Checked::Wrong(Some(until)))));
+        let locking = Checked::Wrong {
+            lock: Some(until),
+            left: 0,
+        };
+        update(&mut m, Msg::PinChecked(Ok(locking)));
         let says_locked = |m: &Model| {
             matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
                 if e.starts_with("5 wrong PINs in a row: locked until"))
         };
         assert!(says_locked(&m), "{:?}", m.modal);
         type_str(&mut m, "2468");
+        assert!(
+            matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
+            "no digit taken while locked"
+        );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
+        assert!(says_locked(&m), "{:?}", m.modal);
+        // A dialog opened while locked says so at once.
+        update(&mut m, key(KeyCode::Esc));
+        assert!(start(&mut m, void.clone()).is_empty());
         assert!(says_locked(&m), "{:?}", m.modal);
         // A lock another process set, found when checking, says the same.
         m.pin_locked_until = None;
+        update(&mut m, key(KeyCode::Esc));
+        assert!(start(&mut m, void.clone()).is_empty());
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         update(&mut m, Msg::PinChecked(Ok(Checked::Locked(until))));
@@ -2466,8 +2907,13 @@ mod tests {
                 .contains("not saved")
         );
         let mut real = model();
-        real.settings.fields = vec![Setting::text("lane", "L02", 8)];
+        real.settings.fields = vec![Setting::text("lane", "L01", 8)];
         update(&mut real, key(KeyCode::F(10)));
+        update(
+            &mut real,
+            Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+        );
+        type_str(&mut real, "L02");
         assert_eq!(
             update(&mut real, key(KeyCode::Enter)),
             vec![Effect::SaveSettings(vec![(

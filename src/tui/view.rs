@@ -56,7 +56,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let inner = block.inner(body);
     frame.render_widget(block, body);
     match (&m.result, m.screen) {
-        (Some(row), _) => result_panel(frame, inner, row, theme),
+        (Some(row), _) => result_panel(frame, inner, row, m.batch.last_close.as_deref(), theme),
         _ => screens::body(frame, inner, m, theme),
     }
     if let Some(text) = &m.notice {
@@ -132,7 +132,7 @@ pub fn footer_text(m: &Model) -> String {
     }
     match &m.modal {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
-        Some(Modal::Confirm { .. }) => return "y yes · n, Enter or Esc no".into(),
+        Some(Modal::Confirm { .. }) => return "y yes · n no · Enter and Esc are no too".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
         Some(Modal::Pin { .. }) => return "digits PIN · Enter check · Esc cancel".into(),
         Some(Modal::SaleOptions) if m.sale.description.is_some() => {
@@ -144,8 +144,17 @@ pub fn footer_text(m: &Model) -> String {
         }
         None => {}
     }
-    if m.result.is_some() {
-        return "any key: next · F-key: go to that screen".into();
+    if m.closing {
+        return "any key: close till".into();
+    }
+    if let Some(row) = &m.result {
+        let declined_sale = row.state == TxnState::Declined && m.screen == ScreenId::Sale;
+        return if declined_sale && m.sale.typed() {
+            "Enter charge again (another card) · digits a new amount · other keys: next"
+        } else {
+            "any key: next · F-key: go to that screen"
+        }
+        .into();
     }
     screens::key_line(screens::keys(m))
 }
@@ -256,24 +265,25 @@ fn money_lines(row: &TxnRow) -> Vec<String> {
     let mut lines = Vec::new();
     let extra: i64 = [tip, cashback].iter().flatten().map(|m| m.minor()).sum();
     if let Some(tip) = tip {
-        lines.push(format!("tip {tip}"));
+        lines.push(format!("tip {}", tip.grouped()));
     }
     if let Some(cash) = cashback {
-        lines.push(format!("cash-back {cash}"));
+        lines.push(format!("cash-back {}", cash.grouped()));
     }
     let exp = row.amount.exponent();
     lines.push(format!(
         "total {} {}",
-        crate::money::format_minor(row.amount.minor() + extra, exp),
+        crate::money::grouped_minor(row.amount.minor() + extra, exp),
         row.currency
     ));
     if let (Some(cash), TxnState::Approved) = (cashback, row.state) {
-        lines.push(format!("GIVE {cash} CASH"));
+        lines.push(format!("GIVE {} CASH", cash.grouped()));
     }
     lines
 }
 
-fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
+/// The outcome; a batch close's says how the terminal's totals compare (`closed`).
+fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str>, theme: &Theme) {
     let word = outcome_word(row);
     let style = outcome_style(row.state, theme);
     let mut lines: Vec<Line> = Vec::new();
@@ -289,10 +299,11 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
         }
     }
     lines.push(Line::from(Span::styled(format!("  {word}  "), style)));
-    lines.push(Line::from(Span::styled(
-        format!("{} {} {}", row.kind.name(), row.amount, row.currency),
-        theme.amount,
-    )));
+    let what = match row.kind {
+        TxnKind::BatchClose => "batch close".to_string(),
+        kind => format!("{} {} {}", kind.name(), row.amount.grouped(), row.currency),
+    };
+    lines.push(Line::from(Span::styled(what, theme.amount)));
     if let Some(note) = row.partial_note() {
         lines.push(Line::from(Span::styled(note, theme.declined)));
     }
@@ -318,7 +329,13 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, theme: &Theme) {
     }
     lines.push(Line::from(format!("order {}", row.order_no)));
     if row.kind == TxnKind::BatchClose {
-        lines.push(Line::from(terminal_totals(row)));
+        let said = closed.map_or_else(|| terminal_totals(row), String::from);
+        let style = if said.contains("MISMATCH") {
+            theme.warning
+        } else {
+            theme.text
+        };
+        lines.push(Line::from(Span::styled(said, style)));
     }
     if row.state != TxnState::Approved
         && let Some(msg) = &row.response_msg
@@ -461,7 +478,10 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
             vec![
                 Line::from(question.as_str()),
                 Line::from(""),
-                Line::from(Span::styled("y yes · n, Enter or Esc no", theme.key_hint)),
+                Line::from(Span::styled(
+                    "y yes · n no · Enter and Esc are no too",
+                    theme.key_hint,
+                )),
             ],
         ),
         Modal::Override {

@@ -453,7 +453,9 @@ impl World {
                     let _ = std::fs::remove_file(dir.join(format!("till.db{suffix}")));
                 }
                 std::fs::copy(&copy, dir.join("till.db")).unwrap();
-                for (t, (now, then)) in self.ledger_lengths().into_iter().zip(lengths).enumerate() {
+                // A terminal that came after the backup: all it moved is forgotten.
+                for (t, now) in self.ledger_lengths().into_iter().enumerate() {
+                    let then = lengths.get(t).copied().unwrap_or(0);
                     self.forgotten.extend((then..now).map(|i| (t, i)));
                 }
                 for lane in 0..2 {

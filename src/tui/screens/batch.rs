@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
 use super::*;
-use crate::journal::{BatchReport, LineKind, TxnKind, TxnRow};
+use crate::journal::{BatchReport, TxnKind, TxnRow};
 use crate::lane::PayRequest;
-use crate::money::format_minor;
+use crate::money::{Money, grouped_minor};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -62,7 +62,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 .data
                 .open_report
                 .as_ref()
-                .map(|r| crate::money::format_minor(r.net_minor, m.exponent))
+                .map(|r| crate::money::grouped_minor(r.net_minor, m.exponent))
                 .unwrap_or_default();
             let open = open_pre_auths(&m.data.open_rows);
             let held = if open.is_empty() {
@@ -72,7 +72,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!(
                     " {} pre-auth(s) still open ({} {}): complete or cancel them first, or they stay open.",
                     open.len(),
-                    format_minor(sum, m.exponent),
+                    grouped_minor(sum, m.exponent),
                     m.currency
                 )
             };
@@ -90,6 +90,90 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// The terminal's totals beside the journal's: its net or total against the NET, and
+/// its counts of sales, refunds and voids against the journal's; a difference is said
+/// as such, with how much.
+pub fn verdict(
+    journal: &BatchReport,
+    reply: &crate::ecr::Reply,
+    exponent: u8,
+    currency: &str,
+) -> String {
+    let said = |key: &str| {
+        let v = reply.biz.all.get(key)?;
+        v.as_str()
+            .map(String::from)
+            .or_else(|| v.as_number().map(|n| n.to_string()))
+    };
+    let counted = |kinds: &[&str]| -> i64 {
+        journal
+            .per_kind
+            .iter()
+            .filter(|g| kinds.contains(&g.name.as_str()))
+            .map(|g| g.count)
+            .sum()
+    };
+    let mut agree = Vec::new();
+    let mut differ = Vec::new();
+    // Terminals name their totals differently: an amount under a key of a net or total.
+    let total = reply.biz.all.keys().find_map(|k| {
+        let key = k.to_ascii_lowercase();
+        (!key.contains("count") && (key.contains("net") || key.contains("total")))
+            .then(|| said(k))
+            .flatten()
+            .and_then(|text| Money::parse(&text, exponent).ok())
+    });
+    if let Some(total) = total {
+        let net = grouped_minor(journal.net_minor, exponent);
+        if total.minor() == journal.net_minor {
+            agree.push(format!("total {net} {currency}"));
+        } else {
+            differ.push(format!(
+                "total: terminal {} {currency}, journal {net}, difference {}",
+                total.grouped(),
+                grouped_minor(total.minor() - journal.net_minor, exponent)
+            ));
+        }
+    }
+    for (key, word, kinds) in [
+        (
+            "sale_count",
+            "sales",
+            &["sale", "cashback-sale", "completion"][..],
+        ),
+        (
+            "refund_count",
+            "refunds",
+            &["refund", "completion-refund"][..],
+        ),
+        ("void_count", "voids", &["void", "completion-cancel"][..]),
+    ] {
+        let Some(theirs) = said(key).and_then(|t| t.trim().parse::<i64>().ok()) else {
+            continue;
+        };
+        let ours = counted(kinds);
+        if theirs == ours {
+            agree.push(format!("{word} {ours}"));
+        } else {
+            differ.push(format!(
+                "{word}: terminal {theirs}, journal {ours}, difference {}",
+                theirs - ours
+            ));
+        }
+    }
+    match (agree.is_empty(), differ.is_empty()) {
+        (true, true) => format!(
+            "the terminal's reply has nothing to compare: check its settlement report against NET {} {currency}",
+            grouped_minor(journal.net_minor, exponent)
+        ),
+        (_, true) => format!("the terminal agrees: {}", agree.join(", ")),
+        _ => format!(
+            "MISMATCH with the terminal: {}; check its settlement report",
+            differ.join("; ")
+        ),
+    }
+}
+
 /// Approved pre-auths with nothing done to them yet: money held, not settled.
 pub fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
     use crate::ecr::TransType as T;
@@ -99,16 +183,70 @@ pub fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
         .collect()
 }
 
+/// A kind of the report in plain words, and whether its money goes back (shown as
+/// taken off); `None` for what moves nothing and needs no line.
+fn plain(kind: &str) -> Option<(&str, bool)> {
+    Some(match kind {
+        "sale" => ("sales", false),
+        "cashback-sale" => ("sales with cash-back", false),
+        "cash-back" => ("cash given out", false),
+        "tips" => ("tips", false),
+        "completion" => ("completed pre-auths", false),
+        "refund" => ("refunds", true),
+        "completion-refund" => ("refunds of completions", true),
+        "void" => ("voids", true),
+        "completion-cancel" => ("cancelled completions", true),
+        "pre-auth" => ("pre-auths (held, not in NET)", false),
+        "pre-auth-cancel" => ("pre-auths released", false),
+        "batch-close" => return None,
+        other => (other, false),
+    })
+}
+
+/// The batch's totals as a cashier reads them: what moved per kind (one count, money
+/// going back shown as taken off, tip changes counted inside the tips), per card brand,
+/// and the NET.
 fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
-    report
-        .lines(m.exponent, &m.currency)
-        .into_iter()
-        .map(|(kind, text)| match kind {
-            LineKind::Heading => Line::from(Span::styled(text, theme.title)),
-            LineKind::Row => Line::from(text),
-            LineKind::Net => Line::from(Span::styled(text, theme.amount)),
-        })
-        .collect()
+    let line = |a: &str, b: String, c: String| format!(" {a:<22}{b:>6}{c:>16}");
+    let money = |minor: i64| grouped_minor(minor, m.exponent);
+    let mut lines = vec![Line::from(Span::styled(
+        line("", "count".into(), "amount".into()),
+        theme.title,
+    ))];
+    let mut tip_changes = 0;
+    for g in &report.per_kind {
+        if g.name == "tip-adjust" {
+            tip_changes += g.count;
+            continue;
+        }
+        let Some((name, back)) = plain(&g.name) else {
+            continue;
+        };
+        let sum = if back { -g.sum_minor } else { g.sum_minor };
+        lines.push(Line::from(line(name, g.count.to_string(), money(sum))));
+    }
+    if tip_changes > 0 {
+        lines.push(Line::from(Span::styled(
+            format!(" ({tip_changes} tip change(s): the tips above are the tips in force)"),
+            theme.muted,
+        )));
+    }
+    lines.push(Line::from(Span::styled(
+        line("by card brand", String::new(), String::new()),
+        theme.title,
+    )));
+    for g in &report.per_brand {
+        lines.push(Line::from(line(&g.name, String::new(), money(g.sum_minor))));
+    }
+    lines.push(Line::from(Span::styled(
+        format!(
+            "{} {}",
+            line("NET", String::new(), money(report.net_minor)),
+            m.currency
+        ),
+        theme.amount,
+    )));
+    lines
 }
 
 /// Approved sales per hour of the local day, for the bar chart.
@@ -164,16 +302,19 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         .unwrap_or_else(|| vec![Line::from(" no data")]);
     // The totals and their NET first; the chart only gets what room is left.
     let needed = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let said_rows = m.batch.last_close.as_deref().map_or(1, |t| {
+        t.chars().count().div_ceil(usize::from(area.width.max(1)))
+    });
     let [top, chart, msg] = Layout::vertical([
         Constraint::Length(needed),
         Constraint::Min(0),
-        Constraint::Length(1),
+        Constraint::Length(u16::try_from(said_rows.clamp(1, 3)).unwrap_or(1)),
     ])
     .areas(area);
     let title = match report {
         Some(r) => format!(
             "{title}· NET {} {} ",
-            format_minor(r.net_minor, m.exponent),
+            grouped_minor(r.net_minor, m.exponent),
             m.currency
         ),
         None => title,
@@ -214,7 +355,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     );
     if let Some(text) = &m.batch.last_close {
         frame.render_widget(
-            Paragraph::new(Span::styled(text.as_str(), theme.warning)),
+            Paragraph::new(Span::styled(text.as_str(), theme.warning))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
             msg,
         );
     }

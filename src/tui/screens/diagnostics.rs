@@ -60,7 +60,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     let len = wire_lines(m).len();
-    if move_sel(&mut m.diag.selected, len, key.code) {
+    let page = m.list_rows();
+    if move_sel(&mut m.diag.selected, len, page, key.code) {
         return vec![];
     }
     match key.code {
@@ -181,12 +182,42 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
     steps
 }
 
-/// The answer to "why won't it take payments?", first, with what to do about it.
-fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
+/// The link's state; a down link's next attempt counted down.
+fn link_text(m: &Model) -> String {
+    match m.link.retry_at.filter(|_| !m.link.up) {
+        Some(at) => match at.checked_duration_since(std::time::Instant::now()) {
+            Some(left) => format!("{}; retry in {}s", m.link.state, left.as_secs() + 1),
+            None => format!("{}; trying again", m.link.state),
+        },
+        None => m.link.state.clone(),
+    }
+}
+
+/// The answer to "why won't it take payments?", first, with what to do about it. In
+/// `rows` wrapped lines of `width`, the steps that passed share one line if need be,
+/// so that a failed step's fix always shows whole.
+fn verdict_lines(m: &Model, theme: &Theme, width: usize, rows: usize) -> Vec<Line<'static>> {
+    let all = verdict_lines_all(m, theme, false);
+    let used: usize = all.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    // Only a failed step's fix is worth the detail of the steps that passed.
+    if used <= rows || checkup_steps(m).iter().all(|s| s.ok) {
+        all
+    } else {
+        verdict_lines_all(m, theme, true)
+    }
+}
+
+fn verdict_lines_all(m: &Model, theme: &Theme, brief: bool) -> Vec<Line<'static>> {
     let mut lines = vec![if m.link.up {
         Line::from(Span::styled(
             "verdict: the terminal answers; it can take payments",
             theme.approved,
+        ))
+    } else if brief {
+        // The check-up below says where it stops and the fix: room for it whole.
+        Line::from(Span::styled(
+            "verdict: no link; the check-up says where it stops",
+            theme.warning,
         ))
     } else {
         Line::from(Span::styled(
@@ -200,7 +231,22 @@ fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
             theme.muted,
         )));
     }
-    for step in checkup_steps(m) {
+    let steps = checkup_steps(m);
+    if !steps.is_empty()
+        && let Some(at) = &m.diag.checked_at
+    {
+        lines.push(Line::from(Span::styled(
+            format!("check-up at {at} (t checks again):"),
+            theme.muted,
+        )));
+    }
+    if brief {
+        let passed: Vec<&str> = steps.iter().filter(|s| s.ok).map(|s| s.name).collect();
+        if !passed.is_empty() {
+            lines.push(Line::from(format!("[ ok ] {}", passed.join(", "))));
+        }
+    }
+    for step in steps.into_iter().filter(|s| !(brief && s.ok)) {
         let (mark, style) = if step.ok {
             ("[ ok ]", theme.text)
         } else {
@@ -221,15 +267,15 @@ fn verdict_lines(m: &Model, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let verdict_text = verdict_lines(m, theme);
     // Wrapped one column in, each line takes its width's worth of rows; the log keeps
     // at least 4.
     let width = usize::from(area.width.saturating_sub(1).max(1));
+    let most = area.height.saturating_sub(6 + 4 + 2);
+    let verdict_text = verdict_lines(m, theme, width, usize::from(most));
     let rows: usize = verdict_text
         .iter()
         .map(|l| l.width().max(1).div_ceil(width))
         .sum();
-    let most = area.height.saturating_sub(6 + 4 + 2);
     let verdict_rows = u16::try_from(rows).unwrap_or(u16::MAX).min(most.max(1));
     let [info, verdict, log, console] = Layout::vertical([
         Constraint::Length(6),
@@ -251,7 +297,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let rtt = |v: Option<&u64>| v.map(|v| rtt_text(*v)).unwrap_or_else(|| "-".into());
     let key = |k: &str| Span::styled(format!(" {k:<11}"), theme.muted);
     let lines = vec![
-        Line::from(vec![key("link"), Span::raw(m.link.state.clone())]),
+        Line::from(vec![key("link"), Span::raw(link_text(m))]),
         Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
         Line::from(vec![
             key("device"),
@@ -272,7 +318,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             key("rtt"),
             Span::raw(format!(
                 "last {} min {} max {}",
-                rtt(rtts.back()),
+                // A round trip is news only while the link is up.
+                rtt(rtts.back().filter(|_| m.link.up)),
                 rtt(rtts.iter().min()),
                 rtt(rtts.iter().max())
             )),

@@ -81,38 +81,44 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             _ => vec![],
         };
     }
+    // PgDn and PgUp page by what shows; past the rows read, the next read page.
+    let (len, page) = (m.journal_rows().len(), m.list_rows());
+    let last = len.saturating_sub(1);
     match key.code {
-        KeyCode::PageDown if !m.journal.detail => {
+        KeyCode::PageDown if !m.journal.detail && m.journal.selected >= last => {
             return match m.data.journal.page.next {
                 Some(cursor) => {
                     m.journal.pages.push(cursor);
                     m.journal.selected = 0;
+                    m.journal.fresh = true;
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("no older rows: this is the oldest page".into());
+                    m.notice = Some("no older rows: this is the oldest".into());
                     vec![]
                 }
             };
         }
-        KeyCode::PageUp if !m.journal.detail => {
+        KeyCode::PageUp if !m.journal.detail && m.journal.selected == 0 => {
             return match m.journal.pages.pop() {
                 Some(_) => {
-                    m.journal.selected = 0;
+                    m.journal.fresh = true;
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("this is the newest page".into());
+                    m.notice = Some("this is the newest".into());
                     vec![]
                 }
             };
         }
         _ => {}
     }
-    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
-    if move_sel(&mut m.journal.selected, rows.len(), key.code) {
+    if move_sel(&mut m.journal.selected, len, page, key.code) {
+        m.journal.fresh = false;
         return vec![];
     }
+    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
+
     let row = rows.get(m.journal.selected);
     match (key.code, row) {
         (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
@@ -141,16 +147,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: row.order_no.clone(),
                 options: SaleOptions::default(),
             };
-            return confirm(
-                m,
-                format!(
-                    "Void {} {} (order {})?",
-                    row.kind.name(),
-                    row.amount,
-                    row.order_no
-                ),
-                req,
-            );
+            return confirm(m, format!("Void {}?", act_words(row, &m.currency)), req);
         }
         (KeyCode::Char('c'), Some(row)) => {
             m.sale = SaleForm {
@@ -277,7 +274,7 @@ fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
                 r.lane,
                 short_order(&r.order_no),
                 r.kind.name(),
-                r.amount,
+                r.amount.grouped(),
                 r.state.name(),
                 local_time(m, &r.created_at, "%Y-%m-%d %H:%M"),
             ))
@@ -302,15 +299,18 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("order", row.order_no.clone()),
         ("state", row.state.name().to_string()),
         ("kind", row.kind.name().to_string()),
-        ("amount", format!("{} {}", row.amount, row.currency)),
+        (
+            "amount",
+            format!("{} {}", row.amount.grouped(), row.currency),
+        ),
         (
             "tip",
-            row.tip.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            row.tip.map(|t| t.grouped()).unwrap_or_else(|| "-".into()),
         ),
         (
             "cash-back",
             row.cashback
-                .map(|t| t.to_string())
+                .map(|t| t.grouped())
                 .unwrap_or_else(|| "-".into()),
         ),
         ("original", opt(&row.orig_order_no)),

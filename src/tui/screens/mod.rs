@@ -80,7 +80,8 @@ pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
     use crossterm::event::{KeyCode, KeyModifiers};
     let for_field = match key.code {
         KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => c != 'c',
-        KeyCode::Char(c) => c.is_ascii_digit() || c == '.',
+        // The find takes what any search takes: digits, a point, dates, letters.
+        KeyCode::Char(c) => !c.is_control(),
         KeyCode::Backspace | KeyCode::Delete => true,
         KeyCode::Esc => !pick.narrow.text.is_empty(),
         _ => false,
@@ -104,7 +105,7 @@ pub fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
         Span::styled(" find: ", theme.muted),
         Span::styled(pick.narrow.shown(true), theme.input),
         Span::styled(
-            "  (end of the order number, last four or amount)",
+            "  (order's end, last four, 12.34, auth code, date)",
             theme.muted,
         ),
     ])
@@ -253,21 +254,21 @@ pub fn request_line(req: &PayRequest, m: &Model) -> String {
             cashback,
             ..
         } => {
-            let mut s = format!("SALE {amount} {cur}");
+            let mut s = format!("SALE {} {cur}", amount.grouped());
             if let Some(t) = tip {
-                s.push_str(&format!(" + tip {t}"));
+                s.push_str(&format!(" + tip {}", t.grouped()));
             }
             if let Some(c) = cashback {
-                s.push_str(&format!(" + cash-back {c}"));
+                s.push_str(&format!(" + cash-back {}", c.grouped()));
             }
             s
         }
         PayRequest::Refund { amount, orig, .. } => match orig {
-            Some(o) => format!("REFUND {amount} {cur} of {o}"),
-            None => format!("REFUND {amount} {cur} (card present)"),
+            Some(o) => format!("REFUND {} {cur} of {o}", amount.grouped()),
+            None => format!("REFUND {} {cur} (card present)", amount.grouped()),
         },
         PayRequest::Void { orig, .. } => format!("VOID {orig}"),
-        PayRequest::PreAuth { amount } => format!("PRE-AUTH {amount} {cur}"),
+        PayRequest::PreAuth { amount } => format!("PRE-AUTH {} {cur}", amount.grouped()),
         PayRequest::FollowUp {
             trans_type,
             orig,
@@ -275,9 +276,9 @@ pub fn request_line(req: &PayRequest, m: &Model) -> String {
         } => format!(
             "{} {} of {orig}",
             trans_type.name().to_uppercase(),
-            amount.map(|a| a.to_string()).unwrap_or_default()
+            amount.map(|a| a.grouped()).unwrap_or_default()
         ),
-        PayRequest::TipAdjust { orig, tip } => format!("TIP {tip} {cur} on {orig}"),
+        PayRequest::TipAdjust { orig, tip } => format!("TIP {} {cur} on {orig}", tip.grouped()),
         PayRequest::BatchClose => "BATCH CLOSE".into(),
     }
 }
@@ -294,21 +295,39 @@ pub fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
     }
 }
 
+/// A row as a confirmation names it: what, how much, the card's last four and the
+/// whole order number, so the cashier answers about exactly what the request carries.
+pub fn act_words(r: &TxnRow, currency: &str) -> String {
+    let card = r
+        .card
+        .as_deref()
+        .map(|c| format!(", card …{}", crate::mask::last_four(c)))
+        .unwrap_or_default();
+    format!(
+        "{} {} {currency}{card}, order {}",
+        r.kind.name(),
+        r.amount.grouped(),
+        r.order_no
+    )
+}
+
 pub fn row_summary(r: &TxnRow) -> String {
     format!(
         "{} {} {} {} {}",
         r.order_no,
         r.kind.name(),
-        r.amount,
+        r.amount.grouped(),
         r.brand.as_deref().unwrap_or(""),
         r.card.as_deref().unwrap_or("")
     )
 }
 
 /// Rows in a table, the selected one highlighted and kept in view. The last column says
-/// what happened to a row since (refunded 5.00, voided…); below 100 columns the order
-/// number leaves out the journal's identity and the brand is left to the detail view,
-/// to make room for it.
+/// what happened to a row since (refunded 5.00, voided…). Every column is as wide as
+/// what it holds, so an amount is never cut; below 100 columns the order number leaves
+/// out the journal's identity and the brand is left to the detail view, and where even
+/// that does not fit the time goes, then the order keeps its lane and sequence (what
+/// the cashier types to find it).
 pub fn rows_table<'a>(
     m: &Model,
     rows: &[&'a TxnRow],
@@ -320,19 +339,55 @@ pub fn rows_table<'a>(
     let first = selected.map_or(0, |s| s.saturating_sub(visible - 1));
     let wide = area.width >= 100;
     let shown: Vec<(usize, &&TxnRow)> = rows.iter().enumerate().skip(first).take(visible).collect();
-    let order_of = |r: &TxnRow| {
+    let cells_of = |r: &TxnRow, order: &dyn Fn(&str) -> String| {
+        let mut cells = vec![
+            local_time(m, &r.created_at, "%H:%M"),
+            order(&r.order_no),
+            r.kind.name().to_string(),
+            r.state.name().to_string(),
+            r.amount.grouped(),
+            m.effective_tip(r).map(|t| t.grouped()).unwrap_or_default(),
+        ];
         if wide {
-            r.order_no.clone()
-        } else {
-            short_order(&r.order_no)
+            cells.push(r.brand.clone().unwrap_or_default());
         }
+        cells.push(crate::mask::last_four(r.card.as_deref().unwrap_or("")));
+        cells
     };
-    let order_width = shown
-        .iter()
-        .map(|(_, r)| order_of(r).chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let mut header = vec!["time", "order", "kind", "state", "amount", "tip"];
+    if wide {
+        header.push("brand");
+    }
+    header.push("card");
+    let widths_of = |order: &dyn Fn(&str) -> String| -> Vec<usize> {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for (_, r) in &shown {
+            for (w, cell) in widths.iter_mut().zip(cells_of(r, order)) {
+                *w = (*w).max(Span::raw(cell).width());
+            }
+        }
+        widths
+    };
+    let fits = |widths: &[usize], skip_time: bool| {
+        let used: usize = widths.iter().skip(usize::from(skip_time)).sum();
+        let gaps = widths.len() - usize::from(skip_time);
+        // Room for the "since" column's first few letters too.
+        used + gaps + 6 <= usize::from(area.width)
+    };
+    let full = |o: &str| o.to_string();
+    let lane_seq = |o: &str| lane_and_sequence(o);
+    let order: &dyn Fn(&str) -> String = if wide { &full } else { &short_order };
+    let mut widths = widths_of(order);
+    let mut skip_time = false;
+    let mut order = order;
+    if !fits(&widths, false) {
+        skip_time = true;
+        if !fits(&widths, true) {
+            order = &lane_seq;
+            widths = widths_of(order);
+        }
+    }
+    let skip = usize::from(skip_time);
     let body: Vec<Row> = shown
         .iter()
         .map(|(i, r)| {
@@ -341,41 +396,30 @@ pub fn rows_table<'a>(
             } else {
                 Style::default()
             };
-            let since = since_text(m, &r.order_no, wide).unwrap_or_default();
-            let mut cells = vec![
-                local_time(m, &r.created_at, "%H:%M"),
-                order_of(r),
-                r.kind.name().to_string(),
-                r.state.name().to_string(),
-                r.amount.to_string(),
-                m.effective_tip(r)
-                    .map(|t| t.to_string())
-                    .unwrap_or_default(),
-            ];
-            if wide {
-                cells.push(r.brand.clone().unwrap_or_default());
-            }
-            cells.push(crate::mask::last_four(r.card.as_deref().unwrap_or("")));
-            cells.push(since);
+            let mut cells: Vec<String> = cells_of(r, order).into_iter().skip(skip).collect();
+            cells.push(since_text(m, &r.order_no, wide).unwrap_or_default());
             Row::new(cells).style(style)
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(5),
-        Constraint::Length(u16::try_from(order_width).unwrap_or(21)),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(6),
-    ];
-    let mut header = vec!["time", "order", "kind", "state", "amount", "tip"];
-    if wide {
-        widths.push(Constraint::Length(10));
-        header.push("brand");
+    let mut constraints: Vec<Constraint> = widths
+        .iter()
+        .skip(skip)
+        .map(|w| Constraint::Length(u16::try_from(*w).unwrap_or(u16::MAX)))
+        .collect();
+    constraints.push(Constraint::Min(0));
+    let mut header: Vec<&str> = header.into_iter().skip(skip).collect();
+    header.push("since");
+    Table::new(body, constraints).header(Row::new(header).style(theme.title))
+}
+
+/// An order number as its lane and sequence (`L01-000042`): what is left of it where
+/// nothing more fits.
+pub fn lane_and_sequence(order_no: &str) -> String {
+    let parts: Vec<&str> = order_no.split('-').collect();
+    match (parts.first(), parts.last()) {
+        (Some(lane), Some(seq)) if parts.len() > 2 => format!("{lane}-{seq}"),
+        _ => order_no.to_string(),
     }
-    widths.extend([Constraint::Length(4), Constraint::Min(6)]);
-    header.extend(["card", "since"]);
-    Table::new(body, widths).header(Row::new(header).style(theme.title))
 }
 
 /// An order number without the journal's identity (`L01-1125-000042`): what tells it
@@ -402,10 +446,10 @@ pub fn since_text(m: &Model, order_no: &str, full: bool) -> Option<String> {
 /// What happened to a row since, in the few columns an 80-column table leaves.
 fn since_short(a: &Aftermath) -> String {
     match a {
-        Aftermath::Refunded(m) => format!("rf {m}"),
+        Aftermath::Refunded(m) => format!("rf {}", m.grouped()),
         Aftermath::Voided => "voided".into(),
-        Aftermath::TipAdjusted(m) => format!("tip {m}"),
-        Aftermath::Completed(m) => format!("done {m}"),
+        Aftermath::TipAdjusted(m) => format!("tip {}", m.grouped()),
+        Aftermath::Completed(m) => format!("done {}", m.grouped()),
         Aftermath::Unresolved(..) => "unres.".into(),
     }
 }

@@ -115,7 +115,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 row.state.name().to_uppercase(),
                 row.kind.name()
             )),
-            Line::from(format!("amount: {} {}", row.amount, row.currency)),
+            Line::from(format!("amount: {} {}", row.amount.grouped(), row.currency)),
             Line::from(format!("brand: {}", row.brand.as_deref().unwrap_or("-"))),
             Line::from(format!("card: {}", row.card.as_deref().unwrap_or("-"))),
             Line::from(format!("auth: {}", row.auth_code.as_deref().unwrap_or("-"))),

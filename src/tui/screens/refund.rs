@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::*;
 use crate::lane::{PayRequest, SaleOptions};
@@ -105,7 +105,11 @@ fn submit(m: &mut Model) -> Vec<Effect> {
             if orig.is_empty() {
                 return confirm(
                     m,
-                    format!("Unreferenced refund of {amount}: the customer presents the card. Go?"),
+                    format!(
+                        "Unreferenced refund of {} {}: the customer presents the card. Go?",
+                        amount.grouped(),
+                        m.currency
+                    ),
                     PayRequest::Refund {
                         amount,
                         orig: None,
@@ -113,18 +117,21 @@ fn submit(m: &mut Model) -> Vec<Effect> {
                     },
                 );
             }
-            match &f.found {
-                None if f.elsewhere => {}
+            let of = match &f.found {
+                None if f.elsewhere => format!("order {orig} (through the cloud)"),
                 None => return vec![Effect::Lookup(orig)],
                 Some((_, Some(left))) if amount > *left => {
-                    f.error = Some(format!("at most {left} of {orig} can still be refunded"));
+                    f.error = Some(format!(
+                        "at most {} of {orig} can still be refunded",
+                        left.grouped()
+                    ));
                     return vec![];
                 }
-                Some(_) => {}
-            }
+                Some((row, _)) => act_words(row, &m.currency),
+            };
             return confirm(
                 m,
-                format!("Refund {amount} of order {orig}?"),
+                format!("Refund {} {} of {of}?", amount.grouped(), m.currency),
                 PayRequest::Refund {
                     amount,
                     orig: Some(orig),
@@ -157,7 +164,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             )));
             if let Some(left) = left {
                 lines.push(Line::from(Span::styled(
-                    format!("   refundable: {left} {}", m.currency),
+                    format!("   refundable: {} {}", left.grouped(), m.currency),
                     theme.muted,
                 )));
             }
@@ -171,11 +178,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             theme.amount,
         ),
     ]));
-    lines.push(error_line(&f.error, theme));
-    let form_rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let error = error_line(&f.error, theme);
+    // A long refusal wraps rather than being cut at the window's edge.
+    let error_rows = error
+        .width()
+        .div_ceil(usize::from(area.width.max(1)))
+        .max(1);
+    lines.push(error);
+    let form_rows = u16::try_from(lines.len() + error_rows - 1).unwrap_or(u16::MAX);
     let [form, list] =
         Layout::vertical([Constraint::Length(form_rows), Constraint::Min(0)]).areas(area);
-    frame.render_widget(Paragraph::new(lines), form);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), form);
     // Until an original is found, the payments it may be: Enter takes the one picked.
     if f.focus == RefundField::Orig && f.found.is_none() && list.height > 2 {
         candidates(

@@ -10,7 +10,7 @@ use super::*;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::rules;
 use crate::lane::PayRequest;
-use crate::money::{Money, format_minor};
+use crate::money::{Money, grouped_minor};
 use crate::tui::model::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::*;
@@ -54,7 +54,22 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return top_level(m, key),
         KeyCode::Up | KeyCode::Down
-            if f.focus == SaleField::Orig && pick_key(&mut f.picked, offered, key.code) => {}
+            if f.focus == SaleField::Orig && pick_key(&mut f.picked, offered, key.code) =>
+        {
+            // The pre-auth picked fills the form: its number and what it holds, each
+            // replaced by the first character typed.
+            match f.picked.and_then(|i| m.data.completable.get(i)) {
+                Some(row) => {
+                    f.orig.prefill(&row.order_no);
+                    f.amount = CentsField::prefill(row.amount.minor());
+                }
+                None if f.orig.prefilled => {
+                    f.orig.clear();
+                    f.amount.clear();
+                }
+                None => {}
+            }
+        }
         KeyCode::Tab | KeyCode::Down => f.focus = fields[(at + 1) % fields.len()],
         KeyCode::BackTab | KeyCode::Up => f.focus = fields[(at + fields.len() - 1) % fields.len()],
         KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')
@@ -83,6 +98,13 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             m.modal = Some(Modal::SaleOptions);
         }
         _ => {
+            // A declined sale kept in the form: a new amount is another sale, its tip
+            // and cash-back go with the old amount.
+            let typed = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit() || c == '.');
+            if typed && f.focus == SaleField::Amount && f.amount.prefilled {
+                f.tip.clear();
+                f.cashback.clear();
+            }
             let edit = match f.focus {
                 SaleField::Amount => f.amount.edit(key),
                 SaleField::Tip => f.tip.edit(key),
@@ -118,13 +140,16 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         f.focus = SaleField::Amount;
         return vec![];
     };
-    let cashback = f.cashback.money(exp);
+    // Tip and cash-back go with a sale only: a pre-auth or a completion neither sends
+    // nor asks about what their hidden fields may hold.
+    let sale = f.kind == SaleKind::Sale;
+    let cashback = f.cashback.money(exp).filter(|_| sale);
     if let Err(why) = rules::check_sale(f.scenario, cashback) {
         f.error = Some(why);
         f.focus = SaleField::Cashback;
         return vec![];
     }
-    let tip = f.tip.money(exp);
+    let tip = f.tip.money(exp).filter(|_| sale);
     let req = match f.kind {
         SaleKind::Sale => PayRequest::Sale {
             amount,
@@ -136,9 +161,12 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
-            let orig = match chosen(&m.data.completable, f.picked, &f.orig.text) {
-                Some(row) => row.order_no.clone(),
-                None => f.orig.text.trim().to_string(),
+            let (orig, what) = match chosen(&m.data.completable, f.picked, &f.orig.text) {
+                Some(row) => (row.order_no.clone(), act_words(row, &m.currency)),
+                None => {
+                    let orig = f.orig.text.trim().to_string();
+                    (orig.clone(), format!("order {orig}"))
+                }
             };
             if orig.is_empty() {
                 f.error = Some("enter the pre-auth's order number".into());
@@ -147,7 +175,7 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             }
             return confirm(
                 m,
-                format!("Complete pre-auth {orig} for {amount}?"),
+                format!("Complete {what} for {} {}?", amount.grouped(), m.currency),
                 PayRequest::FollowUp {
                     trans_type: TransType::Completion,
                     orig,
@@ -161,11 +189,20 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
     let total = amount.minor() + tip.map_or(0, |t| t.minor()) + cashback.map_or(0, |c| c.minor());
     let total = Money::from_minor(total, exp).unwrap_or(amount);
     if let Some(limit) = m.confirm_above.filter(|limit| total > *limit) {
-        let question = format!("Charge {total} {}? That is more than {limit}.", m.currency);
+        let question = format!(
+            "Charge {} {}? That is more than {}.",
+            total.grouped(),
+            m.currency,
+            limit.grouped()
+        );
         return confirm(m, question, req);
     }
     if let Some(tip) = tip.filter(|t| *t > amount) {
-        let question = format!("The tip {tip} is more than the sale {amount}. Charge it?");
+        let question = format!(
+            "The tip {} is more than the sale {}. Charge it?",
+            tip.grouped(),
+            amount.grouped()
+        );
         return confirm(m, question, req);
     }
     start(m, req)
@@ -216,7 +253,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::styled(" Total        ", theme.muted),
             Span::styled(
-                format!("{} {}", format_minor(total, exp), m.currency),
+                format!("{} {}", grouped_minor(total, exp), m.currency),
                 theme.amount,
             ),
         ]));

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::*;
+use crate::config::Saved;
 use crate::lane::Target;
 use crate::tui::model::*;
 use crate::tui::pairing::PairNews;
@@ -108,10 +109,10 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             s.message = Some("demo mode: no pairing (the demo terminal is temporary)".into());
             return vec![];
         }
-        s.finding = Finding::Off;
-        s.pairing = Pairing::Waiting { at: None };
-        s.message = None;
-        return vec![Effect::StartPairing];
+        if m.supervisor.pin.is_some() {
+            return ask_pin(m, PinFor::Pairing, "pairing a terminal");
+        }
+        return start_pairing(m);
     }
     let s = &mut m.settings;
     if let Finding::Found { terminals, at } = &mut s.finding {
@@ -154,7 +155,21 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
         }
         KeyCode::Enter => {
-            let values = s.fields.iter().map(|f| (f.key, f.saved())).collect();
+            // Only what the cashier changed: a value from the command line stays a
+            // one-off.
+            let values: Vec<_> = s
+                .fields
+                .iter()
+                .filter(|f| f.changed())
+                .map(|f| (f.key, f.saved()))
+                .collect();
+            if values.is_empty() {
+                s.message = Some("nothing changed: nothing to save".into());
+                return vec![];
+            }
+            if m.supervisor.pin.is_some() {
+                return ask_pin(m, PinFor::Settings(values), "saving settings");
+            }
             return vec![Effect::SaveSettings(values)];
         }
         _ => {
@@ -180,6 +195,30 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
     }
     vec![]
+}
+
+/// Waiting for a terminal to ask to pair starts.
+pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
+    let s = &mut m.settings;
+    s.finding = Finding::Off;
+    s.pairing = Pairing::Waiting { at: None };
+    s.message = None;
+    vec![Effect::StartPairing]
+}
+
+/// With a supervisor PIN set, what changes the lane's config waits for it.
+fn ask_pin(m: &mut Model, then: PinFor, why: &str) -> Vec<Effect> {
+    m.modal = Some(pin_modal(m, then, why));
+    vec![]
+}
+
+/// The values saved are the ones the screen now opens with.
+pub fn saved(m: &mut Model, values: &[(&str, Saved)]) {
+    for field in &mut m.settings.fields {
+        if let Some((_, value)) = values.iter().find(|(k, _)| *k == field.key) {
+            field.initial = value.clone();
+        }
+    }
 }
 
 /// While pairing runs the screen is about it alone: y or n for a terminal that asks,

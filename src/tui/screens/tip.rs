@@ -19,7 +19,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// Picking a sale.
 pub const KEYS: &[Key] = &[
     Key {
-        keys: "digits",
+        keys: "type",
         does: "find",
     },
     Key {
@@ -53,15 +53,16 @@ pub const EDIT_KEYS: &[Key] = &[
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let rows: Vec<String> = m.tippable().iter().map(|r| r.order_no.clone()).collect();
+    let rows: Vec<(String, String)> = m
+        .tippable()
+        .iter()
+        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
+        .collect();
     if m.tip.editing {
         match key.code {
             KeyCode::Esc => m.tip.editing = false,
-            KeyCode::Backspace => m.tip.tip.pop(),
-            KeyCode::Char(c) if c.is_ascii_digit() || c == '.' => m.tip.tip.push(c),
-            KeyCode::Char(_) => m.tip.pick.error = Some("tips take digits and a point".into()),
             KeyCode::Enter => {
-                let Some(order) = rows.get(m.tip.pick.selected).cloned() else {
+                let Some((order, what)) = rows.get(m.tip.pick.selected).cloned() else {
                     m.tip.editing = false;
                     return vec![];
                 };
@@ -69,16 +70,24 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     .unwrap_or(Money::zero(m.exponent));
                 return confirm(
                     m,
-                    format!("Set the tip of order {order} to {tip}?"),
+                    format!("Set the tip of {what} to {} {}?", tip.grouped(), m.currency),
                     PayRequest::TipAdjust { orig: order, tip },
                 );
             }
-            _ => {}
+            _ => {
+                if m.tip.tip.edit(key) == Edit::Refused {
+                    m.tip.pick.error = Some("tips take digits and a point".into());
+                }
+            }
         }
         return vec![];
     }
-    if narrow_key(&mut m.tip.pick, key) || move_sel(&mut m.tip.pick.selected, rows.len(), key.code)
-    {
+    if narrow_key(&mut m.tip.pick, key) {
+        return vec![];
+    }
+    let page = m.list_rows();
+    if move_sel(&mut m.tip.pick.selected, rows.len(), page, key.code) {
+        m.tip.pick.fresh = false;
         return vec![];
     }
     match key.code {
@@ -105,12 +114,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.tip.pick, theme)), find);
     let rows = m.tippable();
     if rows.is_empty() {
-        let none = if m.tip.pick.narrow.text.is_empty() {
-            " No approved sale in the open batch."
-        } else {
-            " No sale whose tip can change matches."
+        let none = match m.narrow_error(&m.tip.pick.narrow.text) {
+            Some(e) => format!(" {e}"),
+            None if m.tip.pick.narrow.text.is_empty() => {
+                " No approved sale in the open batch.".into()
+            }
+            None => " No sale whose tip can change matches.".into(),
         };
-        frame.render_widget(Paragraph::new(none), list);
+        frame.render_widget(
+            Paragraph::new(none).wrap(ratatui::widgets::Wrap { trim: false }),
+            list,
+        );
     } else {
         frame.render_widget(
             rows_table(m, &rows, Some(m.tip.pick.selected), theme, list),

@@ -17,7 +17,7 @@ pub const MIN_SIZE: (u16, u16) = (60, 16);
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
     Key {
-        keys: "digits",
+        keys: "type",
         does: "find",
     },
     Key {
@@ -41,14 +41,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let rows: Vec<(String, String)> = m
         .voidable()
         .iter()
-        .map(|r| {
-            (
-                r.order_no.clone(),
-                format!("{} {}", r.kind.name(), r.amount),
-            )
-        })
+        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
         .collect();
-    if move_sel(&mut m.void.selected, rows.len(), key.code) {
+    let page = m.list_rows();
+    if move_sel(&mut m.void.selected, rows.len(), page, key.code) {
+        m.void.fresh = false;
         return vec![];
     }
     match key.code {
@@ -56,7 +53,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Enter => match rows.get(m.void.selected) {
             Some((order, what)) => confirm(
                 m,
-                format!("Void {what} (order {order})?"),
+                format!("Void {what}?"),
                 PayRequest::Void {
                     orig: order.clone(),
                     options: SaleOptions::default(),
@@ -81,12 +78,17 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.void, theme)), find);
     let rows = m.voidable();
     if rows.is_empty() {
-        let none = if m.void.narrow.text.is_empty() {
-            " Nothing in the open batch can be voided."
-        } else {
-            " Nothing that can be voided matches."
+        let none = match m.narrow_error(&m.void.narrow.text) {
+            Some(e) => format!(" {e}"),
+            None if m.void.narrow.text.is_empty() => {
+                " Nothing in the open batch can be voided.".into()
+            }
+            None => " Nothing that can be voided matches.".into(),
         };
-        frame.render_widget(Paragraph::new(none), list);
+        frame.render_widget(
+            Paragraph::new(none).wrap(ratatui::widgets::Wrap { trim: false }),
+            list,
+        );
     } else {
         frame.render_widget(
             rows_table(m, &rows, Some(m.void.selected), theme, list),

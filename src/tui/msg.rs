@@ -1,0 +1,114 @@
+//! What reaches `update` (`Msg`: keys, the lane's events, the answers to effects) and
+//! what it asks the app loop to do (`Effect`): the screen's whole vocabulary with the
+//! world, apart from the rules that use it.
+
+use crossterm::event::KeyEvent;
+
+use super::model::JournalData;
+use super::model::JournalPage;
+use crate::checkup::Check;
+use crate::config::Saved;
+use crate::ecr::Answer;
+use crate::journal::{TxnRow, TxnState};
+use crate::lane::{Event, PayRequest, QueryResult, Refusal, Target};
+use crate::money::Money;
+
+/// An original order and what of it can still be refunded.
+pub type Refundable = (TxnRow, Option<Money>);
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Lane(Event),
+    /// The lane's answer to `Effect::Pay`: the order number, or why not.
+    Paid(Result<String, Refusal>),
+    Queried(Box<Result<QueryResult, Refusal>>),
+    Closed(Result<Answer, Refusal>),
+    RawSent(Result<Option<Answer>, Refusal>),
+    Resolved(Result<TxnRow, Refusal>),
+    /// The lane's answer to `Effect::Retarget`.
+    Retargeted(Result<(), Refusal>),
+    /// The original of a refund looked up in the journal, with what is refundable.
+    Found(Box<Result<Option<Refundable>, String>>),
+    Data(Box<JournalData>),
+    /// The journal screen's page, searched again.
+    Journal(Box<JournalPage>),
+    /// What a refund and a completion can take, read again.
+    Candidates {
+        refundable: Vec<TxnRow>,
+        completable: Vec<TxnRow>,
+    },
+    /// The audit trail of the row in detail.
+    Audit(Vec<crate::journal::AuditRow>),
+    /// What the PIN checked by `Effect::CheckPin` came to, or why it was not checked.
+    PinChecked(Result<crate::supervisor::tries::Checked, String>),
+    /// A row to show as the result.
+    Row(Box<Option<TxnRow>>),
+    Notice(String),
+    /// What the last copy to the store did.
+    Store(String),
+    /// What the store found on other lanes for the journal search `text`.
+    Elsewhere {
+        text: String,
+        found: Result<Vec<TxnRow>, String>,
+    },
+    /// The Diagnostics check-up of the way to the terminal, done at `at` (local time).
+    Checkup {
+        steps: Vec<Check>,
+        at: String,
+    },
+    /// The terminals that answered the Settings screen's mDNS look, or why none could.
+    Terminals(Result<Vec<crate::discover::Terminal>, String>),
+    /// What the Settings screen's pairing server has to say.
+    Pair(super::pairing::PairNews),
+    /// Once a second while something shows elapsed time.
+    Tick,
+    /// The window's new columns and rows.
+    Resize(u16, u16),
+    /// SIGHUP or SIGTERM: the session is gone.
+    Hangup,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    Pay(PayRequest),
+    /// A request the supervisor's PIN was given for.
+    PaySupervised(PayRequest),
+    Query(String),
+    Close(String),
+    Raw(String),
+    Resolve {
+        order_no: String,
+        to: TxnState,
+        note: String,
+    },
+    Lookup(String),
+    /// Read a row's audit trail for the detail view.
+    LoadAudit(String),
+    /// Show a row's current state as the result (an outcome left unknown).
+    ShowRow(String),
+    /// Re-read the journal's rows and reports (the batch being browsed, if any).
+    Refresh,
+    /// Run the journal screen's search again (its text or page changed).
+    Search,
+    /// Read again what a refund or a completion can take (an order field changed).
+    Candidates,
+    /// A down link tries again now.
+    Reconnect,
+    /// The lane connects to this terminal now (the url saved changed).
+    Retarget(Target),
+    /// Check the way to the terminal step by step (Diagnostics).
+    Checkup,
+    /// Look for terminals by mDNS (Settings).
+    FindTerminals,
+    /// Run the register's pairing server in the background (Settings).
+    StartPairing,
+    StopPairing,
+    /// The cashier's word on the terminal that asks to pair: accept or refuse.
+    AnswerPair(bool),
+    SaveSettings(Vec<(&'static str, Saved)>),
+    /// Check the supervisor PIN typed, counted beside the config file (it waits for
+    /// every other process checking one).
+    CheckPin(crate::supervisor::TypedPin),
+    Quit,
+}
