@@ -64,7 +64,11 @@ async fn every_method_against_the_gateway() {
     assert_eq!(gateway.status_of("C1-S-2").as_deref(), Some("3"));
 
     // Referenced refund and void of an order paid on another terminal, a tip, and every
-    // terminal's batch.
+    // terminal's batch; a refund of an order the fleet never paid is refused.
+    gateway.paid_elsewhere("X9-OTHER-1", "10.00", "SN-OTHER");
+    gateway.paid_elsewhere("X9-OTHER-2", "4.00", "SN-OTHER");
+    let stray = Operation::Order(Order::refund("C1-R-0", usd(300), Some("X9-NOBODY".into())));
+    assert_eq!(ask(&client, stray, lane()).await.outcome, Outcome::Declined);
     let refund = Operation::Order(Order::refund("C1-R-1", usd(300), Some("X9-OTHER-1".into())));
     assert_eq!(
         ask(&client, refund, lane()).await.outcome,
@@ -95,6 +99,7 @@ async fn every_method_against_the_gateway() {
             "order.query",
             "wisehub.cloud.pay.order",
             "wisehub.cloud.pay.close",
+            "order.refund.submit",
             "order.refund.submit",
             "order.revoker",
             "tip.adjustment",
@@ -130,6 +135,7 @@ async fn faults_are_unknown_never_approved() {
             ..CloudFaults::default()
         },
     ];
+    gateway.paid_elsewhere("X9-1", "100.00", "SN-OTHER");
     for (i, fault) in faults.into_iter().enumerate() {
         gateway.set_faults(fault.clone());
         let order_no = format!("C1-F-{i}");
