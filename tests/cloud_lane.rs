@@ -242,7 +242,7 @@ async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     s.keys("X9-ELSEWHERE-7\r");
     s.wait_for("refunded through the cloud").await;
     s.keys("250\r");
-    s.wait_for("Refund 2.50 of order X9-ELSEWHERE-7").await;
+    s.wait_for("Refund 2.50 USD of order X9-ELSEWHERE-7").await;
     s.keys("y");
     s.wait_for("APPROVED").await;
     s.keys(" \x03");
