@@ -528,6 +528,12 @@ pub enum Cmd {
         #[command(flatten)]
         supervisor: SupervisorPin,
     },
+    /// Hold the lane without a screen and serve every other till on it (a POS
+    /// script's `till sale`, `till status`) until SIGTERM or Ctrl-C.
+    #[command(
+        after_help = "For a register without a cashier screen: run it as a service, then `till sale 3.21 --json` from the POS software goes through it.\nThe config file is read again when it changes."
+    )]
+    Serve,
     /// Connect, init, N heartbeats: device info and round trips.
     Ping {
         #[arg(long, default_value_t = 5)]
@@ -603,6 +609,18 @@ impl Cmd {
                 ViaArg::Cloud => Route::Cloud,
             },
             _ => Route::Lan,
+        }
+    }
+
+    /// Sets the supervisor PIN of a command that takes one (a command handed over by
+    /// another till carries the PIN given there).
+    pub fn set_supervisor_pin(&mut self, pin: Option<String>) {
+        if let Cmd::Refund { supervisor, .. }
+        | Cmd::Void { supervisor, .. }
+        | Cmd::BatchClose { supervisor, .. }
+        | Cmd::Resolve { supervisor, .. } = self
+        {
+            supervisor.pin = pin.map(Pin);
         }
     }
 

@@ -497,6 +497,13 @@ impl Config {
         self.file.clone().or_else(default_config_path)
     }
 
+    /// When the config file was last written, and its length: a change is news to a
+    /// till that runs for long (it reads the file again).
+    pub fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+        let meta = std::fs::metadata(self.save_path()?).ok()?;
+        Some((meta.modified().ok()?, meta.len()))
+    }
+
     pub fn mdns_interface(&self) -> Ipv4Addr {
         parse_interface(&self.mdns_interface.value).unwrap_or(DEFAULT_INTERFACE)
     }

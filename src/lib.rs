@@ -18,6 +18,8 @@ pub mod link;
 pub mod logging;
 pub mod mask;
 pub mod money;
+/// The lane's owner as a local service: other tills on the lane hand it their requests.
+pub mod owner;
 /// Terminal-initiated pairing: the register's pairing server and its frames.
 pub mod pair;
 pub mod sim;

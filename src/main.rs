@@ -84,7 +84,13 @@ fn main() -> ExitCode {
                 })
                 .flatten();
             match command {
-                Some(command) => runtime.block_on(headless::run(&cli.global, &config, command)),
+                Some(command) => {
+                    let args: Vec<String> = args
+                        .iter()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect();
+                    runtime.block_on(headless::run(&cli.global, &config, command, &args))
+                }
                 None => till::tui::run(&runtime, &cli, config),
             }
         }

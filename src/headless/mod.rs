@@ -3,9 +3,11 @@
 //! progress on stderr; exit codes a POS script can act on.
 
 mod doctor;
+mod forward;
 mod output;
 mod pair;
 mod pay;
+mod serve;
 mod signals;
 mod status;
 mod store;
@@ -15,12 +17,15 @@ mod tools;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cli::{Cmd, ConfigCmd, Global};
+use clap::Parser;
+
+use crate::cli::{Cli, Cmd, ConfigCmd, Global};
 use crate::config::{Config, ConfigError};
 use crate::journal::Journal;
 use crate::lane::{LaneOwner, OwnerError};
+use crate::owner::{Ask, Shared};
 
-pub use output::{Report, failure_json, print_failure};
+pub use output::{Progress, Report, failure_json, print_failure, to_stderr};
 
 /// clap's error as one line for a JSON object: its first paragraph (the usage and the
 /// hints follow on stderr), without "error: ".
@@ -52,6 +57,22 @@ pub enum Exit {
     Unreachable = 4,
     /// A signal stopped the command before anything was sent: nothing was done.
     Interrupted = 5,
+}
+
+impl Exit {
+    /// The exit of a code a process ended with (a forwarded request's answer).
+    pub fn from_code(code: u8) -> Option<Exit> {
+        [
+            Exit::Ok,
+            Exit::Declined,
+            Exit::Usage,
+            Exit::Unknown,
+            Exit::Unreachable,
+            Exit::Interrupted,
+        ]
+        .into_iter()
+        .find(|e| *e as u8 == code)
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -107,6 +128,24 @@ impl Code {
         }
     }
 
+    pub fn from_name(name: &str) -> Option<Code> {
+        [
+            Code::Usage,
+            Code::NotFound,
+            Code::Duplicate,
+            Code::PinRequired,
+            Code::PinWrong,
+            Code::Locked,
+            Code::NoJournal,
+            Code::Unreachable,
+            Code::LaneBusy,
+            Code::Unknown,
+            Code::Interrupted,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Code::Usage => "usage",
@@ -146,10 +185,11 @@ impl From<ConfigError> for Failure {
     }
 }
 
-/// Runs one headless command to its end and says how it went.
-pub async fn run(global: &Global, config: &Config, cmd: Cmd) -> ExitCode {
+/// Runs one headless command to its end and says how it went. `args` is the command
+/// line, for the lane's owner when the command is handed to it.
+pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) -> ExitCode {
     let json = global.json;
-    let result = dispatch(config, cmd, json).await;
+    let result = dispatch(global, config, cmd, args).await;
     let exit = match result {
         Ok(report) => {
             report.print(json);
@@ -179,7 +219,13 @@ pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
     exit.into()
 }
 
-async fn dispatch(config: &Config, cmd: Cmd, json: bool) -> Result<Report, Failure> {
+async fn dispatch(
+    global: &Global,
+    config: &Config,
+    cmd: Cmd,
+    args: &[String],
+) -> Result<Report, Failure> {
+    let json = global.json;
     match cmd {
         Cmd::Config { action: None } => Ok(tools::config(config)),
         Cmd::Check => tools::check(config),
@@ -203,7 +249,7 @@ async fn dispatch(config: &Config, cmd: Cmd, json: bool) -> Result<Report, Failu
             to,
             csv,
         ),
-        Cmd::Status { watch: false } => status::status(config),
+        Cmd::Status { watch: false } => status::status(config).await,
         Cmd::Status { watch: true } => status::watch(config, json).await,
         Cmd::Store { action } => store::run(config, action).await,
         Cmd::Archive { older_than } => {
@@ -214,6 +260,7 @@ async fn dispatch(config: &Config, cmd: Cmd, json: bool) -> Result<Report, Failu
             let _owner = take_lane(config, "till ping", BRIEF_LANE_WAIT).await?;
             doctor::ping(config, count).await
         }
+        Cmd::Serve => serve::serve(global, config).await,
         Cmd::Discover { wait } => tools::discover(config, Duration::from_secs(wait)).await,
         // Its own server, not the lane's link: no lane needed.
         Cmd::Pair(args) => pair::pair(config, args).await,
@@ -221,7 +268,25 @@ async fn dispatch(config: &Config, cmd: Cmd, json: bool) -> Result<Report, Failu
             let _owner = take_lane(config, "till doctor", BRIEF_LANE_WAIT).await?;
             doctor::doctor(config).await
         }
-        other => pay::run(config, other).await,
+        other => pay::run(global, config, other, args).await,
+    }
+}
+
+/// A command another till handed to this one, which holds the lane: parsed again from
+/// its command line under this till's config, done on this till's lane.
+pub async fn serve(config: &Config, ask: Ask, shared: &Shared, progress: Progress) -> Result<Report, Failure> {
+    let cli = Cli::try_parse_from(&ask.args)
+        .map_err(|e| Failure::new(Exit::Usage, usage_message(&e)))?;
+    let Some(mut cmd) = cli.command else {
+        return Err(Failure::new(Exit::Usage, "no command to hand over"));
+    };
+    // The PIN is the asking till's (given or typed there), never this one's environment.
+    cmd.set_supervisor_pin(ask.pin);
+    match cmd {
+        Cmd::Status { .. } => Ok(status::live(shared)),
+        other => {
+            pay::serve(config, other, &ask.who, ask.user.as_deref(), shared, progress).await
+        }
     }
 }
 
@@ -240,14 +305,19 @@ pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<La
         ))
     })
     .await
-    .map_err(|e| match e {
+    .map_err(lane_failure)
+}
+
+/// Why the lane could not be had, as a command's failure.
+pub fn lane_failure(e: OwnerError) -> Failure {
+    match e {
         OwnerError::Busy { .. } => Failure::new(
             Exit::Unreachable,
             format!("{e}: nothing was done; try again when it has finished, or use the till that holds the lane"),
         )
         .code(Code::LaneBusy),
         OwnerError::Io { .. } => Failure::new(Exit::Unreachable, e.to_string()),
-    })
+    }
 }
 
 pub fn open_journal(config: &Config) -> Result<Journal, Failure> {

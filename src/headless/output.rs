@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Exit, Failure};
 use crate::config::Config;
@@ -77,11 +78,13 @@ fn control_stderr(sequence: &str) {
     let _ = std::io::stderr().write_all(sequence.as_bytes());
 }
 
-/// Progress on stderr while waiting for the terminal.
+/// Progress on stderr while waiting for the terminal; for a request another till
+/// handed to the lane's owner, on that till's stderr (through `sink`).
 pub struct Progress {
     started: Instant,
     tty: bool,
     spinner: usize,
+    sink: Option<UnboundedSender<String>>,
 }
 
 impl Progress {
@@ -90,10 +93,25 @@ impl Progress {
             started: Instant::now(),
             tty: std::io::stderr().is_terminal(),
             spinner: 0,
+            sink: None,
+        }
+    }
+
+    /// Progress that goes to the till that asked, which prints it as its own.
+    pub fn remote(sink: UnboundedSender<String>) -> Progress {
+        Progress {
+            tty: false,
+            sink: Some(sink),
+            ..Progress::new()
         }
     }
 
     pub fn say(&mut self, message: &str) {
+        if let Some(sink) = &self.sink {
+            // The asking till may be gone: the request goes on all the same.
+            let _ = sink.send(mask_pans(message).into_owned());
+            return;
+        }
         let secs = self.started.elapsed().as_secs();
         if self.tty {
             control_stderr("\r\x1b[2K");

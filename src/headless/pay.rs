@@ -8,8 +8,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::output::{Progress, Report, row_human, row_json};
 use super::signals::Signals;
-use super::{BRIEF_LANE_WAIT, Code, Exit, Failure, open_journal, take_lane};
-use crate::cli::{Cmd, ResolveAs, Scenario};
+use super::{BRIEF_LANE_WAIT, Code, Exit, Failure, open_journal};
+use crate::cli::{Cmd, Global, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
@@ -17,24 +17,19 @@ use crate::lane::{
     self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
 };
 use crate::money::Money;
+use crate::owner::{self, Ask, Reached, Served, Shared};
 use crate::supervisor::Act;
 
-pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
-    let mut signals = Signals::install()
-        .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
-    // Overrides need no terminal: the terminal may be gone for good.
-    if let Cmd::Resolve {
-        order,
-        state,
-        note,
-        supervisor,
-    } = &cmd
-    {
-        let supervised =
-            super::supervisor::authorize(config, &Act::Override, supervisor.pin.as_deref())?;
-        let _owner = take_lane(config, "till resolve", BRIEF_LANE_WAIT).await?;
-        return resolve(config, order, *state, note, supervised);
-    }
+/// A lane command as asked: checked, not yet done.
+struct Planned {
+    action: Action,
+    route: Route,
+    pin: Option<String>,
+}
+
+/// Reads a lane command under `config` (its currency, its rules): a bad one is refused
+/// here, before any lane is reached.
+fn plan(config: &Config, cmd: Cmd) -> Result<Planned, Failure> {
     let pin = cmd.supervisor_pin().map(String::from);
     let route = cmd.route();
     if let Cmd::BatchClose {
@@ -128,6 +123,19 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         Cmd::Recover => Action::Recover,
         // Over the lane's own link: the protocol lets either side unpair.
         Cmd::Unpair { name } => Action::Unpair(super::pair::unpair_frame(config, name)),
+        Cmd::Resolve {
+            order: o,
+            state,
+            note,
+            ..
+        } => Action::Resolve {
+            order: order(o)?,
+            to: match state {
+                ResolveAs::Approved => TxnState::Approved,
+                ResolveAs::Declined => TxnState::Declined,
+            },
+            note,
+        },
         Cmd::Send { frame } => {
             serde_json::from_str::<serde_json::Value>(&frame)
                 .map_err(|e| Failure::new(Exit::Usage, format!("not JSON: {e}")))?;
@@ -141,22 +149,65 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         }
     };
 
-    let link = config.link()?;
-    // Asked before the lane is taken: nothing is journaled or sent without it.
-    let supervised = match &action {
-        Action::Pay(req) => super::supervisor::authorize(config, &Act::of(req), pin.as_deref())?,
-        _ => false,
+    Ok(Planned { action, route, pin })
+}
+
+/// A lane command from the command line: handed to the lane's owner when another till
+/// holds the lane, else done here on the lane this process takes (and serves to others
+/// while it runs).
+pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) -> Result<Report, Failure> {
+    let mut signals = Signals::install()
+        .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
+    let planned = plan(config, cmd)?;
+    // Asked before the lane is reached: nothing is journaled or sent without it.
+    let pin = match planned.action.act() {
+        Some(act) => super::supervisor::authorize(config, &act, planned.pin.as_deref(), true)?,
+        None => None,
     };
+    let link = config.link()?;
     // A payment waits for another till's payment on the lane to end; the rest need not.
-    let lane_wait = match &action {
+    let lane_wait = match &planned.action {
         Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
         _ => BRIEF_LANE_WAIT,
     };
-    let holder = format!("till {}", action.name());
-    let owner = tokio::select! {
-        owner = take_lane(config, &holder, lane_wait) => owner?,
-        signal = signals.next() => return Err(interrupted(signal)),
+    let holder = format!("till {}", planned.action.name());
+    let owner = loop {
+        let reached = tokio::select! {
+            reached = owner::reach(config, &holder, lane_wait) => reached?,
+            signal = signals.next() => return Err(interrupted(signal)),
+        };
+        match reached {
+            Reached::Lane(owner) => break owner,
+            Reached::Owner { stream, holder: theirs } => {
+                let ask = Ask {
+                    args: args.to_vec(),
+                    pin: pin.clone(),
+                    who: format!("{holder} (pid {})", std::process::id()),
+                    user: std::env::var("USER").ok(),
+                };
+                let forwarded = super::forward::forward(
+                    stream,
+                    &theirs,
+                    ask,
+                    planned.action.moves_money(),
+                    &link,
+                    &mut signals,
+                )
+                .await;
+                match forwarded {
+                    Some(result) => return result,
+                    // It stopped before taking the request: nothing was done; again.
+                    None => continue,
+                }
+            }
+        }
     };
+    let supervised = pin.is_some();
+    if let Action::Resolve { order, to, note } = &planned.action {
+        // Overrides need no terminal: the terminal may be gone for good.
+        let _owner = owner;
+        return resolve(config, order, *to, note, &override_by(supervised, None));
+    }
     let journal = open_journal(config)?;
     let mut settings = config.lane_settings()?;
     // The command itself waits for resolution (bounded); once it has reported, what is
@@ -166,36 +217,28 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         .ok()
         .as_deref()
         .and_then(PausePoint::parse);
-    // How long a command waits for an unknown outcome to resolve before leaving it
-    // to `till recover`.
-    let resolve_wait = settings.link.request_timeout * 2;
-    let connect_wait = settings.link.connect_timeout + Duration::from_secs(1);
-
-    // Through the cloud the LAN link is needed only to learn the terminal's serial.
-    let needs_link = route == Route::Lan
-        || settings
-            .cloud
-            .as_ref()
-            .is_none_or(|c| c.terminal_sn.is_none());
+    let waits = Waits::of(&settings);
+    let needs_link = needs_link(&settings, planned.route);
+    let target = settings.link.target.to_string();
     let (lane, events, task) = lane::spawn(settings, journal, owner);
-    let mut session = Session {
-        lane,
-        events,
-        progress: Progress::new(),
-        unresolved: Vec::new(),
-        why: BTreeMap::new(),
-        resolving: Vec::new(),
-        forced: false,
-        route,
-    };
+    // Other tills on the lane hand their requests to this one while it runs.
+    let (shared, events) = Shared::start(lane.clone(), events, target);
+    let server = owner::listen(
+        Served {
+            config: config.clone(),
+            reload: Some(global.clone()),
+        },
+        shared,
+    );
+    let mut session = Session::new(lane, events, Progress::new(), planned.route);
     let result = async {
-        if let Action::Pay(req) = action {
+        if let Action::Pay(req) = planned.action {
             // Nothing is sent until the lane is ready: until then a signal stops it all.
             let ready = async {
                 if needs_link {
-                    session.connected(connect_wait).await?;
+                    session.connected(waits.connect).await?;
                 }
-                session.recovered(resolve_wait).await;
+                session.recovered(waits.resolve).await;
                 Ok::<(), Failure>(())
             };
             tokio::select! {
@@ -203,31 +246,15 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
                 signal = signals.next() => return Err(interrupted(signal)),
             }
             return session
-                .pay(req, supervised, resolve_wait, config, &mut signals)
+                .pay(req, supervised, waits.resolve, config, Some(&mut signals))
                 .await;
         }
         // The rest moves no money: a signal simply stops it.
         let work = async {
             if needs_link {
-                session.connected(connect_wait).await?;
+                session.connected(waits.connect).await?;
             }
-            match action {
-                Action::Query(order) => session.query(order, config).await,
-                Action::Close(order) => session.close(order).await,
-                Action::Recover => {
-                    session.recovered(resolve_wait).await;
-                    Ok(super::output::recover_report(
-                        &session.unresolved,
-                        &session.why,
-                    ))
-                }
-                Action::Send(json) => session.send(json).await,
-                Action::Unpair(json) => {
-                    let answer = session.lane.raw(json).await.map_err(refusal_failure)?;
-                    Ok(super::pair::unpair_report(answer.as_ref()))
-                }
-                Action::Pay(_) => unreachable!("handled above"),
-            }
+            session.work(planned.action, waits, config).await
         };
         tokio::select! {
             done = work => done,
@@ -235,6 +262,10 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
         }
     }
     .await;
+    // Requests handed over meanwhile finish before the lane stops.
+    if let Some(server) = server {
+        server.stop().await;
+    }
     if session.forced {
         // The payment is still with the terminal; its row stays for `till recover`.
         return result;
@@ -243,6 +274,121 @@ pub async fn run(config: &Config, cmd: Cmd) -> Result<Report, Failure> {
     drop(session);
     let _ = task.await;
     result
+}
+
+/// A lane command another till handed to this process, which owns the lane: the same
+/// rules, the same journal, the same lane; its payments wait their turn in the queue.
+pub async fn serve(
+    config: &Config,
+    cmd: Cmd,
+    who: &str,
+    user: Option<&str>,
+    shared: &Shared,
+    progress: Progress,
+) -> Result<Report, Failure> {
+    let planned = plan(config, cmd)?;
+    let supervised = match planned.action.act() {
+        Some(act) => super::supervisor::authorize(config, &act, planned.pin.as_deref(), false)?
+            .is_some(),
+        None => false,
+    };
+    if let Action::Resolve { order, to, note } = planned.action {
+        let row = shared
+            .handle
+            .resolve_by(order.clone(), to, note, override_by(supervised, user))
+            .await
+            .map_err(|r| Failure::new(Exit::Usage, r.to_string()))?;
+        return Ok(resolved_report(&order, &row, config));
+    }
+    let settings = config.lane_settings()?;
+    let waits = Waits::of(&settings);
+    let needs_link = needs_link(&settings, planned.route);
+    let state = shared.state();
+    let mut session = Session::new(shared.handle.clone(), shared.subscribe(), progress, planned.route);
+    session.unresolved = state.unresolved;
+    session.resolving = state.by_query;
+    let up = async || {
+        if needs_link && !shared.up(waits.connect).await {
+            return Err(Failure::new(
+                Exit::Unreachable,
+                format!(
+                    "terminal unreachable: no connection within {}s",
+                    waits.connect.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let Action::Pay(req) = planned.action else {
+        up().await?;
+        return session.work(planned.action, waits, config).await;
+    };
+    let _turn = shared
+        .turn(|| {
+            session
+                .progress
+                .say(&format!("waiting in lane {}'s queue: another till's payment goes first", config.lane.value))
+        })
+        .await;
+    loop {
+        let idle = shared
+            .idle(|order_no| {
+                session.progress.say(&format!(
+                    "waiting: {order_no} is on the terminal; this {} goes next",
+                    req.kind().name()
+                ))
+            })
+            .await;
+        if !idle {
+            return Err(refusal_failure(Refusal::ShuttingDown));
+        }
+        up().await?;
+        session.recovered(waits.resolve).await;
+        tracing::info!(%who, kind = req.kind().name(), "payment handed over by another till");
+        match session
+            .pay(req.clone(), supervised, waits.resolve, config, None)
+            .await
+        {
+            // The owner's own payment went first after all: this one waits for it.
+            Err(f) if f.code == Code::LaneBusy => continue,
+            done => return done,
+        }
+    }
+}
+
+/// How long a command waits for the link, and for an unknown outcome to resolve before
+/// leaving it to `till recover`.
+#[derive(Clone, Copy)]
+struct Waits {
+    connect: Duration,
+    resolve: Duration,
+}
+
+impl Waits {
+    fn of(settings: &lane::Settings) -> Waits {
+        Waits {
+            connect: settings.link.connect_timeout + Duration::from_secs(1),
+            resolve: settings.link.request_timeout * 2,
+        }
+    }
+}
+
+/// Through the cloud the LAN link is needed only to learn the terminal's serial.
+fn needs_link(settings: &lane::Settings, route: Route) -> bool {
+    route == Route::Lan
+        || settings
+            .cloud
+            .as_ref()
+            .is_none_or(|c| c.terminal_sn.is_none())
+}
+
+/// The next signal; never, for a request without signals of its own (one another till
+/// handed over: that till has them).
+async fn next_signal(signals: &mut Option<&mut Signals>) -> &'static str {
+    match signals {
+        Some(signals) => signals.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn interrupted(signal: &str) -> Failure {
@@ -259,6 +405,12 @@ enum Action {
     Recover,
     Send(String),
     Unpair(String),
+    /// A supervisor's override of an unresolved row.
+    Resolve {
+        order: String,
+        to: TxnState,
+        note: String,
+    },
 }
 
 impl Action {
@@ -271,7 +423,21 @@ impl Action {
             Action::Recover => "recover",
             Action::Send(_) => "send",
             Action::Unpair(_) => "unpair",
+            Action::Resolve { .. } => "resolve",
         }
+    }
+
+    /// What the supervisor PIN would be asked for.
+    fn act(&self) -> Option<Act> {
+        match self {
+            Action::Pay(req) => Some(Act::of(req)),
+            Action::Resolve { .. } => Some(Act::Override),
+            _ => None,
+        }
+    }
+
+    fn moves_money(&self) -> bool {
+        matches!(self, Action::Pay(_))
     }
 }
 
@@ -291,6 +457,52 @@ struct Session {
 }
 
 impl Session {
+    fn new(
+        lane: LaneHandle,
+        events: UnboundedReceiver<Event>,
+        progress: Progress,
+        route: Route,
+    ) -> Session {
+        Session {
+            lane,
+            events,
+            progress,
+            unresolved: Vec::new(),
+            why: BTreeMap::new(),
+            resolving: Vec::new(),
+            forced: false,
+            route,
+        }
+    }
+
+    /// A command that moves no money, once the link is up (when it needs it).
+    async fn work(
+        &mut self,
+        action: Action,
+        waits: Waits,
+        config: &Config,
+    ) -> Result<Report, Failure> {
+        match action {
+            Action::Query(order) => self.query(order, config).await,
+            Action::Close(order) => self.close(order).await,
+            Action::Recover => {
+                // The lane settles them on its own; this asks it to try now.
+                self.lane.recover().await;
+                self.recovered(waits.resolve).await;
+                Ok(super::output::recover_report(&self.unresolved, &self.why))
+            }
+            Action::Send(json) => self.send(json).await,
+            Action::Unpair(json) => {
+                let answer = self.lane.raw(json).await.map_err(refusal_failure)?;
+                Ok(super::pair::unpair_report(answer.as_ref()))
+            }
+            Action::Pay(_) | Action::Resolve { .. } => Err(Failure::new(
+                Exit::Usage,
+                format!("{} is not answered here", action.name()),
+            )),
+        }
+    }
+
     /// The next event, or None at the deadline or when the lane stopped.
     async fn next(&mut self, until: Instant) -> Option<Event> {
         let until = tokio::time::Instant::from_std(until);
@@ -371,7 +583,7 @@ impl Session {
         supervised: bool,
         resolve_wait: Duration,
         config: &Config,
-        signals: &mut Signals,
+        mut signals: Option<&mut Signals>,
     ) -> Result<Report, Failure> {
         // Not interrupted: once asked, the lane may have sent it.
         let cloud_sale = self.route == Route::Cloud && matches!(req, PayRequest::Sale { .. });
@@ -386,8 +598,9 @@ impl Session {
         loop {
             let event = tokio::select! {
                 event = self.next(until) => event,
-                signal = signals.next() => {
-                    if signals.received() == 1 && cloud_sale {
+                signal = next_signal(&mut signals) => {
+                    let received = signals.as_ref().map_or(0, |s| s.received());
+                    if received == 1 && cloud_sale {
                         // A sale pushed through the cloud is withdrawn from the terminal;
                         // the query that follows books what really happened.
                         let closed = self.lane.close_order_via(order_no.clone(), Via::Cloud).await;
@@ -400,7 +613,7 @@ impl Session {
                         ));
                         continue;
                     }
-                    if signals.received() == 1 {
+                    if received == 1 {
                         let again = match signal {
                             "SIGINT" => "press Ctrl-C again",
                             _ => "send the signal again",
@@ -493,35 +706,43 @@ impl Session {
     }
 }
 
+/// Who overrides a row, as the audit trail names them: the person at the till that
+/// asked (`$USER`), and whether the supervisor PIN was given.
+fn override_by(supervised: bool, user: Option<&str>) -> String {
+    let who = user
+        .map(String::from)
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "supervisor".into());
+    match supervised {
+        true => format!("supervisor:{who} ({SUPERVISOR_PIN_GIVEN})"),
+        false => format!("supervisor:{who}"),
+    }
+}
+
 fn resolve(
     config: &Config,
     order: &str,
-    state: ResolveAs,
+    to: TxnState,
     note: &str,
-    supervised: bool,
+    who: &str,
 ) -> Result<Report, Failure> {
     let mut journal = open_journal(config)?;
-    let to = match state {
-        ResolveAs::Approved => TxnState::Approved,
-        ResolveAs::Declined => TxnState::Declined,
-    };
-    let who = std::env::var("USER").unwrap_or_else(|_| "supervisor".into());
-    let who = match supervised {
-        true => format!("supervisor:{who} ({SUPERVISOR_PIN_GIVEN})"),
-        false => format!("supervisor:{who}"),
-    };
     let row = journal
-        .override_state(order, to, note, &who, &config.lane.value)
+        .override_state(order, to, note, who, &config.lane.value)
         .map_err(|e| Failure::new(Exit::Usage, e.to_string()))?;
-    Ok(Report {
+    Ok(resolved_report(order, &row, config))
+}
+
+fn resolved_report(order: &str, row: &TxnRow, config: &Config) -> Report {
+    Report {
         exit: Exit::Ok,
         human: format!(
             "{order} marked {} by override\n{}",
             row.state.name(),
-            row_human(&row)
+            row_human(row)
         ),
-        json: row_json(&row, config),
-    })
+        json: row_json(row, config),
+    }
 }
 
 fn txn_report(

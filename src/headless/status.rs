@@ -1,7 +1,9 @@
 //! `till status`: every lane of a data dir at a glance, for a manager or a monitoring
 //! system: who holds it, what is unresolved, today's count and net, the last terminal
-//! seen, and what waits for the store. Read from the journal and the lane locks; it
-//! takes no lane and opens no socket.
+//! seen, and what waits for the store. Read from the journal and the lane locks; a lane
+//! whose owner answers on its socket adds what only the owner knows (its link, the
+//! terminal's serial and address, the round trip, the queue). It takes no lane and
+//! opens no socket to a terminal.
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -17,9 +19,20 @@ use crate::config::Config;
 use crate::journal::{BatchSel, Journal};
 use crate::lane::LaneOwner;
 use crate::money::format_minor;
+use crate::owner::{self, LaneState, Shared};
+
+/// What the owner of a lane says of it, for a `till status` that asks it.
+pub fn live(shared: &Shared) -> Report {
+    let state = shared.state();
+    Report {
+        exit: Exit::Ok,
+        human: String::new(),
+        json: serde_json::to_value(&state).unwrap_or_default(),
+    }
+}
 
 /// One look at every lane.
-pub fn status(config: &Config) -> Result<Report, Failure> {
+pub async fn status(config: &Config) -> Result<Report, Failure> {
     let journal = existing_journal(config)?;
     let failed = |e: crate::journal::JournalError| Failure::new(Exit::Unreachable, e.to_string());
     let dir = &config.data_dir.value;
@@ -48,6 +61,10 @@ pub fn status(config: &Config) -> Result<Report, Failure> {
             .find(|g| &g.name == lane)
             .map_or((0, 0), |g| (g.count, g.sum_minor));
         let terminal = last_terminal(&journal, lane);
+        let live = match holder {
+            Some(_) => owner::live_state(config, lane).await,
+            None => None,
+        };
         human.push_str(&format!(
             "lane {lane}  {}\n  today: {count} row(s), net {} {currency}\n  unresolved: {}\n  last terminal seen: {}\n",
             holder.as_deref().map_or("free".into(), |h| format!("held by {h}")),
@@ -55,12 +72,16 @@ pub fn status(config: &Config) -> Result<Report, Failure> {
             if unresolved.is_empty() { "none".into() } else { unresolved.join(", ") },
             terminal.as_deref().unwrap_or("-"),
         ));
+        if let Some(live) = &live {
+            human.push_str(&live_human(live));
+        }
         each.push(json!({
             "lane": lane,
             "held_by": holder,
             "today": {"count": count, "net": format_minor(net, exponent), "currency": currency},
             "unresolved": unresolved,
             "last_terminal": terminal,
+            "live": live,
         }));
     }
     let waiting = match config.store_url.value {
@@ -82,7 +103,7 @@ pub fn status(config: &Config) -> Result<Report, Failure> {
 pub async fn watch(config: &Config, json: bool) -> Result<Report, Failure> {
     let clear = !json && std::io::stdout().is_terminal();
     loop {
-        let report = status(config)?;
+        let report = status(config).await?;
         if clear {
             // Home and clear: the look stays in place.
             print!("\x1b[H\x1b[2J");
@@ -93,6 +114,28 @@ pub async fn watch(config: &Config, json: bool) -> Result<Report, Failure> {
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
         }
     }
+}
+
+/// The owner's figures, a line or two under its lane.
+fn live_human(live: &LaneState) -> String {
+    let mut text = format!("  link: {}", live.link);
+    let terminal = [live.serial.as_deref(), live.address.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" at ");
+    let terminal = if terminal.is_empty() { live.target.as_str() } else { terminal.as_str() };
+    text.push_str(&format!(" to {terminal}"));
+    if let Some(ms) = live.round_trip_ms {
+        text.push_str(&format!(", round trip {ms} ms"));
+    }
+    text.push('\n');
+    text.push_str(&format!(
+        "  on the terminal: {}; waiting in the queue: {}\n",
+        live.paying.as_deref().unwrap_or("nothing"),
+        live.queue
+    ));
+    text
 }
 
 /// The serial of the terminal that took the lane's latest row that names one.

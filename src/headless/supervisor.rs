@@ -17,15 +17,22 @@ use crate::supervisor::{Act, PinHash, check_new_pin, hash_pin, needs_pin};
 
 const KEY: &str = "supervisor_pin_hash";
 
-/// Whether `act` went ahead on the supervisor's PIN: false when it needs none, true
-/// when `given` (or the PIN typed at the prompt) is right. A PIN that is needed and
-/// missing or wrong is a usage error (exit 2), before anything is done; a wrong one is
-/// logged, never the PIN itself, and counted beside the config file: while wrong ones
-/// have locked PIN entry (`supervisor::tries`), no PIN is checked.
-pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool, Failure> {
+/// The supervisor's PIN `act` goes ahead on: None when it needs none, the PIN when
+/// `given` (or the PIN typed at the prompt, when `prompt` allows one) is right. A PIN
+/// that is needed and missing or wrong is a usage error (exit 2), before anything is
+/// done; a wrong one is logged, never the PIN itself, and counted beside the config
+/// file: while wrong ones have locked PIN entry (`supervisor::tries`), no PIN is
+/// checked. The owner of a lane checks the PIN of a request another till hands it
+/// without a prompt: its terminal, if it has one, is the cashier's screen.
+pub fn authorize(
+    config: &Config,
+    act: &Act,
+    given: Option<&str>,
+    prompt: bool,
+) -> Result<Option<String>, Failure> {
     let policy = config.supervisor()?;
     let Some(why) = needs_pin(act, &policy) else {
-        return Ok(false);
+        return Ok(None);
     };
     let nothing = match act {
         Act::Override => "nothing was changed",
@@ -37,7 +44,7 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
     }
     let pin = match given.map(str::trim).filter(|p| !p.is_empty()) {
         Some(pin) => pin.to_string(),
-        None if std::io::stdin().is_terminal() => {
+        None if prompt && std::io::stdin().is_terminal() => {
             rpassword::prompt_password(format!("Supervisor PIN for {why}: ")).map_err(|e| {
                 // Ctrl-C at the prompt: the SIGINT it raises is caught (see signals.rs).
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -70,7 +77,7 @@ pub fn authorize(config: &Config, act: &Act, given: Option<&str>) -> Result<bool
         nothing,
     )?;
     tracing::info!(act = %why, "supervisor PIN given");
-    Ok(true)
+    Ok(Some(pin))
 }
 
 /// A PIN that was not taken, as a usage error (exit 2); a wrong one is logged.

@@ -131,10 +131,23 @@ impl LaneHandle {
         to: TxnState,
         note: String,
     ) -> Result<TxnRow, Refusal> {
+        self.resolve_by(order_no, to, note, "supervisor".into())
+            .await
+    }
+
+    /// `resolve`, naming who overrode it in the audit trail.
+    pub async fn resolve_by(
+        &self,
+        order_no: String,
+        to: TxnState,
+        note: String,
+        who: String,
+    ) -> Result<TxnRow, Refusal> {
         self.ask(|reply| Command::Resolve {
             order_no,
             to,
             note,
+            who,
             reply,
         })
         .await
@@ -401,11 +414,12 @@ impl Actor {
                 order_no,
                 to,
                 note,
+                who,
                 reply,
             } => {
                 let result = self
                     .journal
-                    .override_state(&order_no, to, &note, "supervisor", &self.settings.lane_id)
+                    .override_state(&order_no, to, &note, &who, &self.settings.lane_id)
                     .map_err(|e| Refusal::Invalid(e.to_string()));
                 if let Ok(row) = &result {
                     self.resolving.remove(&order_no);

@@ -317,6 +317,8 @@ pub enum Command {
         order_no: String,
         to: TxnState,
         note: String,
+        /// Who overrode it, for the audit trail.
+        who: String,
         reply: oneshot::Sender<Result<TxnRow, Refusal>>,
     },
     /// The technician's raw console: one frame out; replies come as wire events.
