@@ -254,7 +254,7 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) ->
             if needs_link {
                 session.connected(waits.connect).await?;
             }
-            session.work(planned.action, waits, config).await
+            session.work(planned.action, waits, config, || None).await
         };
         tokio::select! {
             done = work => done,
@@ -321,7 +321,9 @@ pub async fn serve(
     };
     let Action::Pay(req) = planned.action else {
         up().await?;
-        return session.work(planned.action, waits, config).await;
+        return session
+            .work(planned.action, waits, config, || shared.state().paying)
+            .await;
     };
     let _turn = shared
         .turn(|| {
@@ -476,11 +478,13 @@ impl Session {
     }
 
     /// A command that moves no money, once the link is up (when it needs it).
+    /// `on_terminal` is a payment in its card flow, which is not unresolved.
     async fn work(
         &mut self,
         action: Action,
         waits: Waits,
         config: &Config,
+        on_terminal: impl FnOnce() -> Option<String>,
     ) -> Result<Report, Failure> {
         match action {
             Action::Query(order) => self.query(order, config).await,
@@ -489,7 +493,16 @@ impl Session {
                 // The lane settles them on its own; this asks it to try now.
                 self.lane.recover().await;
                 self.recovered(waits.resolve).await;
-                Ok(super::output::recover_report(&self.unresolved, &self.why))
+                // The journal's word: what a lane that does not answer left is there too.
+                let paying = on_terminal();
+                let unresolved: Vec<String> = open_journal(config)?
+                    .unresolved_on(&config.lane.value)
+                    .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?
+                    .into_iter()
+                    .map(|r| r.order_no)
+                    .filter(|o| paying.as_ref() != Some(o))
+                    .collect();
+                Ok(super::output::recover_report(&unresolved, &self.why))
             }
             Action::Send(json) => self.send(json).await,
             Action::Unpair(json) => {

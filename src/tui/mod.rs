@@ -111,6 +111,14 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     let reader = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
     let settings = config.lane_settings().map_err(|e| e.to_string())?;
     let (handle, events, task) = lane::spawn(settings, journal, owner);
+    // Every other till on the lane (a POS script's `till sale`) hands its work to this one.
+    let (shared, events) =
+        crate::owner::Shared::start(handle.clone(), events, link.target.to_string());
+    let served = crate::owner::Served {
+        config: config.clone(),
+        reload: (!cli.demo).then(|| cli.global.clone()),
+    };
+    let server = crate::owner::listen(served, shared);
 
     let (theme, warning) = theme_for(&config.theme.value);
     let mut model = Model::new(
@@ -159,6 +167,9 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     };
     let result = app.run(&mut terminal).await;
     ratatui::restore();
+    if let Some(server) = server {
+        server.stop().await;
+    }
     if let Some(sim) = sim {
         sim.shutdown().await;
     }
