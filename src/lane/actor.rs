@@ -1250,7 +1250,11 @@ impl Actor {
     fn pause(&self, point: PausePoint) {
         if self.settings.pause_at == Some(point) {
             eprintln!("till: paused at {}", point.name());
-            // Frozen on purpose until the test kills the process.
+            // Frozen on purpose until the test kills the process: all of it, so no other
+            // task answers for it meanwhile (the lane's socket).
+            let _ = std::process::Command::new("kill")
+                .args(["-STOP", &std::process::id().to_string()])
+                .status();
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }
