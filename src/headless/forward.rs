@@ -14,9 +14,11 @@ use crate::owner::{Ask, Line};
 
 /// Sends `ask` to the lane's owner (`holder`) and waits for its answer: None when the
 /// owner went away before it took the request (nothing was done: reach the lane again).
-/// A payment is waited for as long as it takes (the owner's queue, then the card flow);
-/// anything else for about a request's time. The owner gone after it took a payment
-/// leaves its outcome unknown (exit 3): the lane's next owner settles it.
+/// An owner that does not take it within about a request's time, or a signal before it
+/// is taken, stops the command having done nothing (the owner acts only on `Go`). Once
+/// taken, a payment is waited for as long as it takes (the owner's queue, then the card
+/// flow), anything else for about a request's time; the owner gone after it took a
+/// payment leaves its outcome unknown (exit 3): the lane's next owner settles it.
 pub async fn forward(
     stream: UnixStream,
     holder: &str,
@@ -38,18 +40,27 @@ pub async fn forward(
     let until = tokio::time::Instant::from_std(Instant::now() + patience);
     loop {
         let deadline = async {
-            match money {
+            match money && accepted {
                 true => std::future::pending().await,
                 false => tokio::time::sleep_until(until).await,
             }
         };
         let line = tokio::select! {
             line = lines.next_line() => line,
-            () = deadline => return Some(Err(Failure::new(
-                Exit::Unreachable,
-                format!("lane in use by {holder}, which did not answer within {}s", patience.as_secs()),
-            ))),
+            () = deadline => {
+                let nothing = if accepted { "" } else { ": nothing was done" };
+                return Some(Err(Failure::new(
+                    Exit::Unreachable,
+                    format!("lane in use by {holder}, which did not answer within {}s{nothing}", patience.as_secs()),
+                ).code(Code::LaneBusy)));
+            }
             signal = signals.next() => {
+                if !accepted {
+                    return Some(Err(Failure::new(
+                        Exit::Interrupted,
+                        format!("stopped by {signal} before anything was sent: nothing was done"),
+                    )));
+                }
                 if !money {
                     return Some(Err(Failure::new(Exit::Interrupted, format!("stopped by {signal}"))));
                 }
@@ -72,7 +83,12 @@ pub async fn forward(
             Ok(None) | Err(_) => return Some(Err(owner_gone(holder, money))),
         };
         match serde_json::from_str::<Line>(&line) {
-            Ok(Line::Accepted { .. }) => accepted = true,
+            Ok(Line::Accepted { .. }) if !accepted => {
+                // The owner acts from here on; gone already, it did nothing.
+                write.write_all(Line::Go.text().as_bytes()).await.ok()?;
+                accepted = true;
+            }
+            Ok(Line::Accepted { .. } | Line::Go) => {}
             Ok(Line::Progress { text }) => {
                 progress.say(&text);
                 progress.tick();

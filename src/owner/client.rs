@@ -68,6 +68,9 @@ pub async fn live_state(config: &Config, lane: &str) -> Option<LaneState> {
         let mut lines = BufReader::new(read).lines();
         while let Some(line) = lines.next_line().await.ok()? {
             let line: Line = serde_json::from_str(&line).ok()?;
+            if let Line::Accepted { .. } = line {
+                write.write_all(Line::Go.text().as_bytes()).await.ok()?;
+            }
             if let Some(result) = line.result() {
                 return serde_json::from_value(result.ok()?.json).ok();
             }

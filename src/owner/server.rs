@@ -174,6 +174,14 @@ async fn serve_one(stream: UnixStream, uid: u32, served: Arc<Served>, shared: Sh
     let holder = LaneOwner::holder(&config.data_dir.value, &config.lane.value)
         .unwrap_or_else(|| "this till".into());
     let mut write = say(Some(write), &Line::Accepted { holder }).await;
+    let go = matches!(
+        lines.next_line().await,
+        Ok(Some(line)) if serde_json::from_str::<Line>(&line).ok() == Some(Line::Go)
+    );
+    if !go {
+        tracing::info!(who = %ask.who, "a till went away before its request was taken: nothing was done");
+        return;
+    }
     tracing::info!(who = %ask.who, "a request handed over");
     let (progress, mut said) = mpsc::unbounded_channel();
     // Progress goes out as it comes; a till that went away stops hearing it, and its

@@ -19,12 +19,16 @@ pub struct Ask {
     pub user: Option<String>,
 }
 
-/// What the owner says back, in this order: `Accepted`, `Progress`..., `Final`.
+/// What the owner says back, in this order: `Accepted`, `Progress`..., `Final`; and the
+/// one line the client says after `Ask`: `Go`, once it has heard `Accepted`. The owner
+/// acts on nothing before `Go`, so a till stopped before it sent it did nothing.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum Line {
-    /// The owner took the request; from here on it may act on it.
+    /// The owner took the request; it acts on it at the client's `Go`.
     Accepted { holder: String },
+    /// From the client: go ahead.
+    Go,
     /// What the client prints on its stderr while it waits.
     Progress { text: String },
     /// The command's end, as it would have printed and exited on its own.
