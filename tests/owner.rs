@@ -282,3 +282,30 @@ async fn a_till_of_another_uid_is_refused() {
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_and_doctor_run_through_the_owners_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let _owner = serving(dir.path(), &url).await;
+    let t = || till(dir.path(), &url, QUICK);
+    let ping = run(t(), &["ping", "--count", "3", "--json"]).await;
+    assert_eq!(ping.code, 0, "{}\n{}", ping.stdout, ping.stderr);
+    let json = ping.json();
+    assert_eq!(json["received"], 3, "{json}");
+    assert_eq!(json["device"]["device_sn"], "SIM0000000000001", "{json}");
+    let doctor = run(t(), &["doctor", "--json"]).await;
+    assert_eq!(doctor.code, 0, "{}\n{}", doctor.stdout, doctor.stderr);
+    let steps = doctor.json()["steps"].clone();
+    let names: Vec<&str> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["journal", "lane link", "heartbeat", "app id"], "{steps}");
+    // No second socket to the terminal: the owner's is the only one it ever had.
+    assert_eq!(sim.stats().connections_total, 1);
+    sim.shutdown().await;
+}

@@ -10,7 +10,11 @@ use crate::checkup::{self, Check};
 use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::journal::{Integrity, Journal};
-use crate::link::{Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
+use crate::lane::LaneOwner;
+use crate::link::{
+    Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
+};
+use crate::owner::Shared;
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
 /// end the wait early with their reason.
@@ -111,12 +115,47 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     };
     let each = cfg.heartbeat_every.saturating_add(cfg.request_timeout);
     let until = instant_after(Instant::now(), each.saturating_mul(count.max(1)));
-    let mut rtts = heartbeats(&mut link, count as usize, until).await;
+    let rtts = heartbeats(&mut link, count as usize, until).await;
     link.close().await;
+    Ok(ping_report(&endpoint.to_string(), &device, count, rtts))
+}
+
+/// `till ping` through the lane's owner: its link, its terminal, no second socket.
+pub async fn ping_through(config: &Config, shared: &Shared, count: u32) -> Result<Report, Failure> {
+    let link = config.link()?;
+    let state = shared.state();
+    if !shared.up(link.connect_timeout).await {
+        return Err(Failure::new(
+            Exit::Unreachable,
+            format!("{}: the lane's link is {}", state.target, state.link),
+        ));
+    }
+    let mut rtts = Vec::new();
+    for _ in 0..count {
+        if let Some(rtt) = heartbeat(shared).await {
+            rtts.push(rtt);
+        }
+    }
+    let state = shared.state();
+    let device = DeviceInfo {
+        device_sn: state.serial.clone(),
+        ..DeviceInfo::default()
+    };
+    Ok(ping_report(&format!("{} (the lane's link)", state.target), &device, count, rtts))
+}
+
+/// One heartbeat through the lane, and its round trip when the terminal answered.
+async fn heartbeat(shared: &Shared) -> Option<Duration> {
+    let sent = Instant::now();
+    let answer = shared.handle.heartbeat().await.ok()?;
+    answer.reply.is_some().then(|| sent.elapsed())
+}
+
+fn ping_report(endpoint: &str, device: &DeviceInfo, count: u32, mut rtts: Vec<Duration>) -> Report {
     let received = rtts.len();
     let stats = stats(&mut rtts);
     let mut human = format!("terminal {endpoint}\n");
-    for line in device_lines(&device) {
+    for line in device_lines(device) {
         human.push_str(&format!("  {line}\n"));
     }
     human.push_str(&format!("heartbeats: {received}/{count} answered\n"));
@@ -125,7 +164,7 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
             "round trip ms: min {min:.1}  p50 {p50:.1}  p99 {p99:.1}  max {max:.1}\n"
         ));
     }
-    Ok(Report {
+    Report {
         exit: if received == count as usize {
             Exit::Ok
         } else {
@@ -133,19 +172,74 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
         },
         human,
         json: json!({
-            "terminal": endpoint.to_string(),
-            "device": device_json(&device),
+            "terminal": endpoint,
+            "device": device_json(device),
             "sent": count, "received": received,
             "rtt_ms": stats.map(|[min, p50, p99, max]| json!({"min": min, "p50": p50, "p99": p99, "max": max})),
         }),
-    })
+    }
 }
 
 /// Checks the way to the terminal step by step and stops at the first failure, with
 /// what to do about it.
 pub async fn doctor(config: &Config) -> Result<Report, Failure> {
     let mut steps: Vec<Check> = Vec::new();
+    journal_step(config, &mut steps);
     run_steps(config, &mut steps).await;
+    Ok(verdict(config, steps).await)
+}
+
+/// `till doctor` through the lane's owner: its link is the one checked (no second
+/// socket to the terminal).
+pub async fn doctor_through(config: &Config, shared: &Shared) -> Result<Report, Failure> {
+    let mut steps: Vec<Check> = Vec::new();
+    journal_step(config, &mut steps);
+    owner_steps(config, shared, &mut steps).await;
+    Ok(verdict(config, steps).await)
+}
+
+async fn owner_steps(config: &Config, shared: &Shared, steps: &mut Vec<Check>) {
+    let link = match config.link() {
+        Ok(link) => link,
+        Err(e) => {
+            return steps.push(Check::fail("configuration", e.to_string(), "see `till config`".into()));
+        }
+    };
+    let up = shared.up(link.connect_timeout).await;
+    let state = shared.state();
+    let holder = LaneOwner::holder(&config.data_dir.value, &config.lane.value)
+        .unwrap_or_else(|| "this till".into());
+    if !up {
+        return steps.push(Check::fail(
+            "lane link",
+            format!("held by {holder}: its link to {} is {}", state.target, state.link),
+            "the till that holds the lane cannot reach the terminal: `till status` shows its link; check the terminal, then its network".into(),
+        ));
+    }
+    let terminal = state.serial.as_deref().unwrap_or(state.target.as_str());
+    steps.push(Check::pass(
+        "lane link",
+        format!("held by {holder}: connected to {terminal}"),
+    ));
+    let mut rtts = Vec::new();
+    for _ in 0..3 {
+        if let Some(rtt) = heartbeat(shared).await {
+            rtts.push(rtt);
+        }
+    }
+    if !heartbeat_step(steps, rtts) {
+        return;
+    }
+    let order = format!("DOCTOR-{}", &new_request_id()[..8]);
+    let answer = match shared.handle.query(order).await {
+        Ok(result) => result.answer.ok_or_else(|| "no answer".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    app_id_step(steps, answer);
+}
+
+/// The steps and their verdict: the cloud is checked too, whatever the LAN steps found.
+async fn verdict(config: &Config, mut steps: Vec<Check>) -> Report {
     // The cloud is another way out: checked whatever the LAN steps found.
     if let Some(settings) = config
         .cloud
@@ -186,7 +280,7 @@ pub async fn doctor(config: &Config) -> Result<Report, Failure> {
         "verdict": verdict,
         "steps": steps.iter().map(|s| json!({"step": s.name, "ok": s.ok, "detail": s.detail, "fix": s.fix})).collect::<Vec<_>>(),
     });
-    Ok(Report {
+    Report {
         exit: if failed.is_none() {
             Exit::Ok
         } else {
@@ -194,31 +288,51 @@ pub async fn doctor(config: &Config) -> Result<Report, Failure> {
         },
         human,
         json,
-    })
+    }
+}
+
+/// 0. The journal, checked in full (opening checks only after a crash). A corrupt one
+/// fails the diagnosis but does not hide what the link steps find.
+fn journal_step(config: &Config, steps: &mut Vec<Check>) {
+    let data = &config.data_dir.value;
+    if !data.join(crate::journal::FILE_NAME).exists() {
+        return steps.push(Check::pass("journal", format!("none yet in {}", data.display())));
+    }
+    steps.push(match Journal::open_with(data, Integrity::Always) {
+        Ok(j) => Check::pass("journal", format!("{}: integrity ok", j.path().display())),
+        Err(e) => Check::fail(
+            "journal",
+            e.to_string(),
+            "restore the journal from a backup or move it aside; `till check` repeats the check".into(),
+        ),
+    });
+}
+
+/// 6. Three heartbeats answered; false when not (the rest is not worth trying).
+fn heartbeat_step(steps: &mut Vec<Check>, mut rtts: Vec<Duration>) -> bool {
+    match stats(&mut rtts) {
+        Some([min, p50, _, max]) if rtts.len() == 3 => {
+            steps.push(Check::pass(
+                "heartbeat",
+                format!("3/3 answered, round trip min {min:.1} / p50 {p50:.1} / max {max:.1} ms"),
+            ));
+            true
+        }
+        _ => {
+            steps.push(Check::fail(
+                "heartbeat",
+                format!("{}/3 answered", rtts.len()),
+                "the link is unstable: check Wi-Fi signal or use a cable".into(),
+            ));
+            false
+        }
+    }
 }
 
 async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
-    let pass = |steps: &mut Vec<Check>, name, detail: String| steps.push(Check::pass(name, detail));
     let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
         steps.push(Check::fail(name, detail, fix))
     };
-
-    // 0. The journal, checked in full (opening checks only after a crash). A corrupt
-    // one fails the diagnosis but does not hide what the link steps find.
-    let data = &config.data_dir.value;
-    if data.join(crate::journal::FILE_NAME).exists() {
-        match Journal::open_with(data, Integrity::Always) {
-            Ok(j) => pass(steps, "journal", format!("{}: integrity ok", j.path().display())),
-            Err(e) => fail(
-                steps,
-                "journal",
-                e.to_string(),
-                "restore the journal from a backup or move it aside; `till check` repeats the check".into(),
-            ),
-        }
-    } else {
-        pass(steps, "journal", format!("none yet in {}", data.display()));
-    }
 
     if !checkup::network(&config.checkup_target(), steps).await {
         return;
@@ -244,7 +358,9 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
             .saturating_add(link_cfg.request_timeout),
     );
     match drive(&mut link, until, |e| matches!(e, LinkEvent::Device(_))).await {
-        Ok(LinkEvent::Device(d)) => pass(steps, "ecrhub.init", device_lines(&d).join(", ")),
+        Ok(LinkEvent::Device(d)) => {
+            steps.push(Check::pass("ecrhub.init", device_lines(&d).join(", ")))
+        }
         Ok(_) => {}
         Err(why) => {
             link.close().await;
@@ -254,22 +370,9 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
 
     // 6. Heartbeats.
     let until = instant_after(Instant::now(), link_cfg.request_timeout);
-    let mut rtts = heartbeats(&mut link, 3, until).await;
-    match stats(&mut rtts) {
-        Some([min, p50, _, max]) if rtts.len() == 3 => pass(
-            steps,
-            "heartbeat",
-            format!("3/3 answered, round trip min {min:.1} / p50 {p50:.1} / max {max:.1} ms"),
-        ),
-        _ => {
-            link.close().await;
-            return fail(
-                steps,
-                "heartbeat",
-                format!("{}/3 answered", rtts.len()),
-                "the link is unstable: check Wi-Fi signal or use a cable".into(),
-            );
-        }
+    let rtts = heartbeats(&mut link, 3, until).await;
+    if !heartbeat_step(steps, rtts) {
+        return link.close().await;
     }
 
     // 7. A harmless query proves the app id is accepted.
@@ -298,44 +401,48 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
     };
     link.close().await;
     match answer {
-        Ok(LinkEvent::Answer(a)) => {
-            match &a.reply {
-                Some(r) => {
-                    let code = r.response_code.as_deref().unwrap_or("-");
-                    let msg = r.message().to_lowercase();
-                    if code == "106"
-                        || msg.contains("authori")
-                        || msg.contains("app_id")
-                        || msg.contains("app id")
-                    {
-                        fail(steps, "app id", format!("the terminal refused the app id: {code} {}", r.message()),
-                        "set --app-id (TILL_APP_ID) to the payment app id issued for this terminal".into());
-                    } else {
-                        pass(
-                            steps,
-                            "app id",
-                            format!(
-                                "query for an unknown order answered {code} {}: the app id is accepted",
-                                r.message()
-                            ),
-                        );
-                    }
-                }
-                None => fail(
-                    steps,
-                    "app id",
-                    format!("no answer to a query: {}", a.why),
-                    "the terminal is slow or busy: finish any transaction on its screen and retry"
-                        .into(),
-                ),
-            }
-        }
+        Ok(LinkEvent::Answer(a)) => app_id_step(steps, Ok(*a)),
         Ok(_) => {}
-        Err(why) => fail(
-            steps,
+        Err(why) => app_id_step(steps, Err(why)),
+    }
+}
+
+/// 7. The terminal's answer to a query of an order it cannot know: refused for the app
+/// id, or answered (the app id is accepted).
+fn app_id_step(steps: &mut Vec<Check>, answer: Result<Answer, String>) {
+    let busy = "the terminal is slow or busy: finish any transaction on its screen and retry";
+    let a = match answer {
+        Ok(a) => a,
+        Err(why) => {
+            return steps.push(Check::fail(
+                "app id",
+                format!("no answer to a query: {why}"),
+                busy.into(),
+            ));
+        }
+    };
+    let Some(r) = &a.reply else {
+        return steps.push(Check::fail(
             "app id",
-            format!("no answer to a query: {why}"),
-            "the terminal is slow or busy: finish any transaction on its screen and retry".into(),
-        ),
+            format!("no answer to a query: {}", a.why),
+            busy.into(),
+        ));
+    };
+    let code = r.response_code.as_deref().unwrap_or("-");
+    let msg = r.message().to_lowercase();
+    if code == "106" || msg.contains("authori") || msg.contains("app_id") || msg.contains("app id") {
+        steps.push(Check::fail(
+            "app id",
+            format!("the terminal refused the app id: {code} {}", r.message()),
+            "set --app-id (TILL_APP_ID) to the payment app id issued for this terminal".into(),
+        ));
+    } else {
+        steps.push(Check::pass(
+            "app id",
+            format!(
+                "query for an unknown order answered {code} {}: the app id is accepted",
+                r.message()
+            ),
+        ));
     }
 }

@@ -255,19 +255,20 @@ async fn dispatch(
         Cmd::Archive { older_than } => {
             tools::archive(&mut existing_journal(config)?, config, older_than)
         }
-        // They open a socket of their own: only while no other till holds the lane.
-        Cmd::Ping { count } => {
-            let _owner = take_lane(config, "till ping", BRIEF_LANE_WAIT).await?;
-            doctor::ping(config, count).await
-        }
+        // Through the lane's owner when there is one; else on a socket of their own,
+        // holding the lane meanwhile.
+        Cmd::Ping { count } => match technician(config, "till ping", args).await? {
+            Checked::ByOwner(result) => result,
+            Checked::Here(_owner) => doctor::ping(config, count).await,
+        },
         Cmd::Serve => serve::serve(global, config).await,
         Cmd::Discover { wait } => tools::discover(config, Duration::from_secs(wait)).await,
         // Its own server, not the lane's link: no lane needed.
         Cmd::Pair(args) => pair::pair(config, args).await,
-        Cmd::Doctor => {
-            let _owner = take_lane(config, "till doctor", BRIEF_LANE_WAIT).await?;
-            doctor::doctor(config).await
-        }
+        Cmd::Doctor => match technician(config, "till doctor", args).await? {
+            Checked::ByOwner(result) => result,
+            Checked::Here(_owner) => doctor::doctor(config).await,
+        },
         other => pay::run(global, config, other, args).await,
     }
 }
@@ -284,8 +285,43 @@ pub async fn serve(config: &Config, ask: Ask, shared: &Shared, progress: Progres
     cmd.set_supervisor_pin(ask.pin);
     match cmd {
         Cmd::Status { .. } => Ok(status::live(shared)),
+        Cmd::Ping { count } => doctor::ping_through(config, shared, count).await,
+        Cmd::Doctor => doctor::doctor_through(config, shared).await,
         other => {
             pay::serve(config, other, &ask.who, ask.user.as_deref(), shared, progress).await
+        }
+    }
+}
+
+/// Where `ping` or `doctor` ran.
+enum Checked {
+    /// The lane's owner checked its own link: its answer.
+    ByOwner(Result<Report, Failure>),
+    /// This process holds the lane, to check the terminal on a socket of its own.
+    Here(LaneOwner),
+}
+
+/// `ping` or `doctor`: handed to the lane's owner, or the lane for this process.
+async fn technician(config: &Config, what: &str, args: &[String]) -> Result<Checked, Failure> {
+    let link = config.link()?;
+    let mut signals = signals::Signals::install()
+        .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
+    loop {
+        match crate::owner::reach(config, what, BRIEF_LANE_WAIT).await? {
+            crate::owner::Reached::Lane(owner) => return Ok(Checked::Here(owner)),
+            crate::owner::Reached::Owner { stream, holder } => {
+                let ask = Ask {
+                    args: args.to_vec(),
+                    pin: None,
+                    who: format!("{what} (pid {})", std::process::id()),
+                    user: std::env::var("USER").ok(),
+                };
+                if let Some(result) =
+                    forward::forward(stream, &holder, ask, false, &link, &mut signals).await
+                {
+                    return Ok(Checked::ByOwner(result));
+                }
+            }
         }
     }
 }
