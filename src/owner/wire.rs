@@ -108,7 +108,9 @@ mod tests {
         assert_eq!(back.json["batch"], 3);
         let failure = Failure::new(Exit::Usage, "a sale of 3.21 was approved").code(Code::Duplicate);
         let line: Line = serde_json::from_str(&Line::of(Err(failure)).text()).unwrap();
-        let back = line.result().unwrap().unwrap_err();
+        let Some(Err(back)) = line.result() else {
+            panic!("a failure");
+        };
         assert_eq!((back.exit, back.code), (Exit::Usage, Code::Duplicate));
         assert_eq!(back.message, "a sale of 3.21 was approved");
     }
