@@ -76,11 +76,18 @@ fn slow(hold_ms: u64) -> Faults {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pos_sale_goes_through_the_cashier_screen_and_is_journaled_once() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let sim = start_sim(dir.path(), slow(1500), 0).await;
     let url = sim.url();
     let screen = Screen::start(dir.path(), &url, &[("TILL_LANE", "C01")]);
     screen.wait_for("UP").await;
-    let sale = run(till(dir.path(), &url, QUICK), &["sale", "3.21", "--json"]).await;
+    let pos = tokio::spawn(run(
+        till(dir.path(), &url, QUICK),
+        &["sale", "3.21", "--json"],
+    ));
+    // The cashier sees whose payment the terminal is taking, then its answer.
+    screen.wait_for("POS: SALE 3.21 USD, follow the terminal").await;
+    screen.wait_for("APPROVED").await;
+    let sale = pos.await.unwrap();
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
     assert!(
         sale.stderr.contains("in use by the cashier screen"),

@@ -14,7 +14,8 @@ use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
-    self, Event, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
+    self, Event, Forwarded, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step,
+    Via,
 };
 use crate::money::Money;
 use crate::owner::{self, Ask, Reached, Served, Shared};
@@ -332,9 +333,17 @@ pub async fn serve(
                 .say(&format!("waiting in lane {}'s queue: another till's payment goes first", config.lane.value))
         })
         .await;
-    loop {
+    let tell = |stage| {
+        shared.announce(Event::Forwarded {
+            who: who.to_string(),
+            req: req.clone(),
+            stage,
+        })
+    };
+    let done = loop {
         let idle = shared
             .idle(|order_no| {
+                tell(Forwarded::Waiting);
                 session.progress.say(&format!(
                     "waiting: {order_no} is on the terminal; this {} goes next",
                     req.kind().name()
@@ -342,20 +351,25 @@ pub async fn serve(
             })
             .await;
         if !idle {
-            return Err(refusal_failure(Refusal::ShuttingDown));
+            break Err(refusal_failure(Refusal::ShuttingDown));
         }
-        up().await?;
+        if let Err(failure) = up().await {
+            break Err(failure);
+        }
         session.recovered(waits.resolve).await;
         tracing::info!(%who, kind = req.kind().name(), "payment handed over by another till");
+        tell(Forwarded::Started);
         match session
             .pay(req.clone(), supervised, waits.resolve, config, None)
             .await
         {
             // The owner's own payment went first after all: this one waits for it.
             Err(f) if f.code == Code::LaneBusy => continue,
-            done => return done,
+            done => break done,
         }
-    }
+    };
+    tell(Forwarded::Ended);
+    done
 }
 
 /// How long a command waits for the link, and for an unknown outcome to resolve before

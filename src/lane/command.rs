@@ -438,6 +438,27 @@ pub enum Event {
         orders: Vec<String>,
         by_query: Vec<String>,
     },
+    /// A payment another till handed to this lane's owner (see `crate::owner`): told
+    /// the owner's own screen only, so it can say whose payment the terminal is taking.
+    /// Its `Sent`, `Progress` and `Done` come as any payment's.
+    Forwarded {
+        /// Who asked ("till sale (pid 42)").
+        who: String,
+        req: PayRequest,
+        stage: Forwarded,
+    },
     /// The actor stopped; nothing more will come.
     Stopped,
+}
+
+/// Where a payment another till handed over is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forwarded {
+    /// It waits for the payment on the terminal to end.
+    Waiting,
+    /// It goes to the terminal now: its `Sent` follows, unless it is refused.
+    Started,
+    /// Its answer went back to the till that asked (its `Done` came before, if it was
+    /// sent).
+    Ended,
 }

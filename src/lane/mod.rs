@@ -16,7 +16,8 @@ pub use crate::journal::Via;
 pub use crate::link::Target;
 pub use actor::{LaneHandle, spawn};
 pub use command::{
-    Command, Event, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route, Settings, Step,
+    Command, Event, Forwarded, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route,
+    Settings, Step,
 };
 pub use options::{Description, DescriptionError, SaleOptions};
 pub use owner::{LaneOwner, OwnerError};

@@ -463,6 +463,8 @@ pub struct Flight {
     pub cancel_asked: bool,
     /// The outcome went unknown; the lane is resolving it by query.
     pub unknown: bool,
+    /// Another till's payment (a POS script's), handed to this screen's lane: who asked.
+    pub from: Option<String>,
 }
 
 /// What a confirm dialog does on yes.

@@ -89,6 +89,7 @@ fn sale_in_flight() -> Flight {
         progress: vec![],
         cancel_asked: false,
         unknown: false,
+        from: None,
     }
 }
 

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::*;
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, Refusal, Route, Step};
+use crate::lane::{Event, Forwarded, LinkNews, PayRequest, Refusal, Route, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
@@ -362,7 +362,12 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .result
                 .as_ref()
                 .is_some_and(|r| r.order_no == row.order_no);
-            if mine {
+            let handed_over = m.flight.as_ref().is_some_and(|f| f.from.is_some());
+            if mine && handed_over {
+                // Another till's payment: the cashier's forms are left as they were.
+                m.flight = None;
+                m.result = Some(*row);
+            } else if mine {
                 m.flight = None;
                 // A declined sale stays in the form, to be charged again on another card;
                 // the first digit typed starts another sale instead.
@@ -424,6 +429,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 m.sale.error = Some("earlier transactions are settled: Enter charges".into());
             }
             m.unresolved = orders;
+            vec![]
+        }
+        Event::Forwarded { who, req, stage } => {
+            on_forwarded(m, who, req, stage);
             vec![]
         }
         Event::Stopped => {
@@ -986,6 +995,42 @@ pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     fly(m, req, false)
 }
 
+/// A payment another till (the POS) handed to this screen's lane shows as what it is,
+/// in the overlay like the cashier's own (which the cashier can cancel on the terminal
+/// as usual); its answer on the result screen.
+fn on_forwarded(m: &mut Model, who: String, req: PayRequest, stage: Forwarded) {
+    let what = super::screens::request_line(&req, m);
+    match stage {
+        Forwarded::Waiting => {
+            m.notice = Some(format!("POS: {what} waits for the payment on the terminal"));
+        }
+        Forwarded::Started if m.flight.is_none() => {
+            m.flight = Some(Flight {
+                request: req,
+                order_no: None,
+                started: std::time::Instant::now(),
+                progress: vec![format!("POS: {what}, follow the terminal ({who})")],
+                cancel_asked: false,
+                unknown: false,
+                from: Some(who),
+            });
+            m.result = None;
+        }
+        Forwarded::Started => {}
+        // Refused before it was sent: no answer comes to close the overlay.
+        Forwarded::Ended => {
+            if m
+                .flight
+                .as_ref()
+                .is_some_and(|f| f.from.is_some() && f.order_no.is_none())
+            {
+                m.flight = None;
+                m.notice = Some(format!("POS: {what} did not go to the terminal"));
+            }
+        }
+    }
+}
+
 /// The request goes to the lane; the overlay stays up until its end.
 fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
     m.flight = Some(Flight {
@@ -995,6 +1040,7 @@ fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
         progress: Vec::new(),
         cancel_asked: false,
         unknown: false,
+        from: None,
     });
     m.result = None;
     if supervised {
@@ -1183,6 +1229,52 @@ mod tests {
         assert_eq!(m.link.device.device_sn, None);
         assert!(m.link.rtts_us.is_empty() && !m.link.up);
         assert_eq!(m.link.state, "connecting to sn:NEW2");
+    }
+
+    #[test]
+    fn a_payment_the_pos_handed_over_shows_as_its_own_and_leaves_the_form_alone() {
+        let mut m = model();
+        type_str(&mut m, "500");
+        let req = PayRequest::Sale {
+            amount: Money::from_minor(321, 2).unwrap(),
+            tip: None,
+            cashback: None,
+            scenario: crate::ecr::PayScenario::Card,
+            force: false,
+            options: crate::lane::SaleOptions::default(),
+        };
+        let forwarded = |stage| {
+            Msg::Lane(Event::Forwarded {
+                who: "till sale (pid 42)".into(),
+                req: req.clone(),
+                stage,
+            })
+        };
+        update(&mut m, forwarded(Forwarded::Waiting));
+        assert!(m.notice.as_deref().unwrap().contains("POS: SALE 3.21"));
+        update(&mut m, forwarded(Forwarded::Started));
+        let f = m.flight.as_ref().expect("the overlay is up");
+        assert_eq!(f.progress, ["POS: SALE 3.21 USD, follow the terminal (till sale (pid 42))"]);
+        update(
+            &mut m,
+            Msg::Lane(Event::Sent {
+                order_no: "L01-1124-000009".into(),
+                kind: TxnKind::Trans(TransType::Sale),
+                amount: None,
+            }),
+        );
+        let done = row("L01-1124-000009", TxnKind::Trans(TransType::Sale), TxnState::Approved, 321);
+        update(&mut m, Msg::Lane(Event::Done { row: Box::new(done), reply: None }));
+        update(&mut m, forwarded(Forwarded::Ended));
+        assert!(m.flight.is_none());
+        assert_eq!(m.result.as_ref().unwrap().order_no, "L01-1124-000009");
+        assert_eq!(m.sale.amount.display(2), "5.00", "the cashier's amount stays");
+
+        // Refused before it was sent: the overlay goes, saying so.
+        update(&mut m, forwarded(Forwarded::Started));
+        update(&mut m, forwarded(Forwarded::Ended));
+        assert!(m.flight.is_none());
+        assert!(m.notice.as_deref().unwrap().contains("did not go to the terminal"));
     }
 
     #[test]
