@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use common::pty::Screen;
 use common::*;
-use tokio::io::AsyncBufReadExt;
-use tokio::process::Child;
 use till::journal::{Journal, TxnRow, TxnState};
 use till::sim::{Faults, net_by_order, read_ledger};
+use tokio::io::AsyncBufReadExt;
+use tokio::process::Child;
 
 /// `till serve` on lane C01, once its terminal is connected (its socket is up before).
 async fn serving(dir: &Path, url: &str) -> Child {
@@ -49,7 +49,10 @@ fn rows(dir: &Path) -> Vec<TxnRow> {
 }
 
 fn row(dir: &Path, order: &str) -> Option<TxnRow> {
-    Journal::open(&dir.join("data")).unwrap().find(order).unwrap()
+    Journal::open(&dir.join("data"))
+        .unwrap()
+        .find(order)
+        .unwrap()
 }
 
 /// Net money the terminal moved, per its ledger.
@@ -85,7 +88,9 @@ async fn a_pos_sale_goes_through_the_cashier_screen_and_is_journaled_once() {
         &["sale", "3.21", "--json"],
     ));
     // The cashier sees whose payment the terminal is taking, then its answer.
-    screen.wait_for("POS: SALE 3.21 USD, follow the terminal").await;
+    screen
+        .wait_for("POS: SALE 3.21 USD, follow the terminal")
+        .await;
     screen.wait_for("APPROVED").await;
     let sale = pos.await.unwrap();
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
@@ -118,14 +123,22 @@ async fn a_headless_owner_serves_sales_refunds_queries_and_status() {
 
     let sale = run(t(), &["sale", "10.00", "--json"]).await;
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
-    assert!(sale.stderr.contains("in use by till serve"), "{}", sale.stderr);
+    assert!(
+        sale.stderr.contains("in use by till serve"),
+        "{}",
+        sale.stderr
+    );
     let order = order_of(&sale);
     let refund = run(t(), &["refund", "4.00", "--orig", &order, "--json"]).await;
     assert_eq!(refund.code, 0, "{}\n{}", refund.stdout, refund.stderr);
     // The owner's rules: no more back than was charged.
     let too_much = run(t(), &["refund", "7.00", "--orig", &order, "--json"]).await;
     assert_eq!(too_much.code, 2, "{}\n{}", too_much.stdout, too_much.stderr);
-    assert!(too_much.stderr.contains("at most 6.00"), "{}", too_much.stderr);
+    assert!(
+        too_much.stderr.contains("at most 6.00"),
+        "{}",
+        too_much.stderr
+    );
     // The owner's duplicate rule too.
     let again = run(t(), &["sale", "10.00", "--json"]).await;
     assert_eq!(again.code, 2, "{}\n{}", again.stdout, again.stderr);
@@ -138,14 +151,20 @@ async fn a_headless_owner_serves_sales_refunds_queries_and_status() {
     let status = run(t(), &["status", "--json"]).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
     let lane = &status.json()["lanes"][0];
-    assert!(lane["held_by"].as_str().unwrap().contains("till serve"), "{lane}");
+    assert!(
+        lane["held_by"].as_str().unwrap().contains("till serve"),
+        "{lane}"
+    );
     assert_eq!(lane["live"]["link"], "connected", "{lane}");
     assert_eq!(lane["live"]["serial"], "SIM0000000000001", "{lane}");
     assert_eq!(lane["live"]["queue"], 0, "{lane}");
 
     let journaled = rows(dir.path());
     assert_eq!(
-        journaled.iter().filter(|r| r.state == TxnState::Approved).count(),
+        journaled
+            .iter()
+            .filter(|r| r.state == TxnState::Approved)
+            .count(),
         2,
         "{journaled:?}"
     );
@@ -157,7 +176,10 @@ async fn a_headless_owner_serves_sales_refunds_queries_and_status() {
         .args(["-s", "TERM", &pid])
         .status()
         .unwrap();
-    let stopped = tokio::time::timeout(WAIT, owner.wait()).await.unwrap().unwrap();
+    let stopped = tokio::time::timeout(WAIT, owner.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stopped.code(), Some(0));
     assert!(!dir.path().join("data/lanes/C01.sock").exists());
     let alone = run(t(), &["sale", "2.00", "--json"]).await;
@@ -188,7 +210,12 @@ async fn an_owner_killed_mid_payment_leaves_the_outcome_unknown_for_the_next_own
         .unwrap()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(json["code"], "unknown");
 
@@ -198,7 +225,11 @@ async fn an_owner_killed_mid_payment_leaves_the_outcome_unknown_for_the_next_own
     let recover = run(till(dir.path(), &url, QUICK), &["recover", "--json"]).await;
     assert_eq!(recover.code, 0, "{}\n{}", recover.stdout, recover.stderr);
     assert_eq!(row(dir.path(), &order).unwrap().state, TxnState::Approved);
-    assert_eq!(sim.stats().orders_received.get(&order), Some(&1), "never sent twice");
+    assert_eq!(
+        sim.stats().orders_received.get(&order),
+        Some(&1),
+        "never sent twice"
+    );
     assert_eq!(ledger_net(dir.path()), 700);
     sim.shutdown().await;
 }
@@ -222,8 +253,7 @@ async fn a_client_killed_mid_payment_leaves_the_owner_to_book_it() {
     sale.wait().await.unwrap();
     let order = sim.stats().orders_received.keys().next().unwrap().clone();
     assert!(
-        eventually(|| row(dir.path(), &order).is_some_and(|r| r.state == TxnState::Approved))
-            .await,
+        eventually(|| row(dir.path(), &order).is_some_and(|r| r.state == TxnState::Approved)).await,
         "the owner booked the answer: {:?}",
         row(dir.path(), &order)
     );
@@ -246,7 +276,15 @@ async fn two_clients_racing_are_served_in_turn() {
         run(t(), &["sale", "11.00", "--json"]),
         run(t(), &["sale", "12.00", "--json"])
     );
-    assert_eq!((a.code, b.code), (0, 0), "{}\n{}\n{}\n{}", a.stdout, a.stderr, b.stdout, b.stderr);
+    assert_eq!(
+        (a.code, b.code),
+        (0, 0),
+        "{}\n{}\n{}\n{}",
+        a.stdout,
+        a.stderr,
+        b.stdout,
+        b.stderr
+    );
     let (first, second) = (order_of(&a), order_of(&b));
     assert_ne!(first, second, "no order number twice");
     let stats = sim.stats();
@@ -274,7 +312,11 @@ async fn a_till_of_another_uid_is_refused() {
         return;
     }
     // Open the way on purpose, so that only the owner's uid check stands in between.
-    for path in [dir.path(), &dir.path().join("data"), &dir.path().join("data/lanes")] {
+    for path in [
+        dir.path(),
+        &dir.path().join("data"),
+        &dir.path().join("data/lanes"),
+    ] {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
@@ -283,7 +325,10 @@ async fn a_till_of_another_uid_is_refused() {
     let out = run(other, &["query", "C01-XXXXX-1204-000001", "--json"]).await;
     assert_eq!(out.code, 4, "{}\n{}", out.stdout, out.stderr);
     let error = out.json()["error"].as_str().unwrap().to_string();
-    assert!(error.contains("uid 65534 is not the lane owner's"), "{error}");
+    assert!(
+        error.contains("uid 65534 is not the lane owner's"),
+        "{error}"
+    );
     // The owner is unharmed.
     let sale = run(till(dir.path(), &url, QUICK), &["sale", "1.00", "--json"]).await;
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
@@ -311,7 +356,11 @@ async fn ping_and_doctor_run_through_the_owners_link() {
         .iter()
         .map(|s| s["step"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["journal", "lane link", "heartbeat", "app id"], "{steps}");
+    assert_eq!(
+        names,
+        ["journal", "lane link", "heartbeat", "app id"],
+        "{steps}"
+    );
     // No second socket to the terminal: the owner's is the only one it ever had.
     assert_eq!(sim.stats().connections_total, 1);
     sim.shutdown().await;

@@ -205,7 +205,11 @@ async fn a_payment_in_its_card_flow_is_booked_by_its_owner_only() {
     // flow is not: its answer is on its way to the owner.
     let recover = run(t(), &["recover", "--json"]).await;
     assert_eq!(recover.code, 0, "{}\n{}", recover.stdout, recover.stderr);
-    assert!(recover.stderr.contains("in use by till sale"), "{}", recover.stderr);
+    assert!(
+        recover.stderr.contains("in use by till sale"),
+        "{}",
+        recover.stderr
+    );
     assert_eq!(recover.json()["unresolved"], serde_json::json!([]));
     let out = paying.wait_with_output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

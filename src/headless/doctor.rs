@@ -11,9 +11,7 @@ use crate::config::Config;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::journal::{Integrity, Journal};
 use crate::lane::LaneOwner;
-use crate::link::{
-    Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id,
-};
+use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
 use crate::owner::Shared;
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
@@ -141,7 +139,12 @@ pub async fn ping_through(config: &Config, shared: &Shared, count: u32) -> Resul
         device_sn: state.serial.clone(),
         ..DeviceInfo::default()
     };
-    Ok(ping_report(&format!("{} (the lane's link)", state.target), &device, count, rtts))
+    Ok(ping_report(
+        &format!("{} (the lane's link)", state.target),
+        &device,
+        count,
+        rtts,
+    ))
 }
 
 /// One heartbeat through the lane, and its round trip when the terminal answered.
@@ -202,7 +205,11 @@ async fn owner_steps(config: &Config, shared: &Shared, steps: &mut Vec<Check>) {
     let link = match config.link() {
         Ok(link) => link,
         Err(e) => {
-            return steps.push(Check::fail("configuration", e.to_string(), "see `till config`".into()));
+            return steps.push(Check::fail(
+                "configuration",
+                e.to_string(),
+                "see `till config`".into(),
+            ));
         }
     };
     let up = shared.up(link.connect_timeout).await;
@@ -291,24 +298,28 @@ async fn verdict(config: &Config, mut steps: Vec<Check>) -> Report {
     }
 }
 
-/// 0. The journal, checked in full (opening checks only after a crash). A corrupt one
+/// Step 0: the journal, checked in full (opening checks only after a crash). A corrupt one
 /// fails the diagnosis but does not hide what the link steps find.
 fn journal_step(config: &Config, steps: &mut Vec<Check>) {
     let data = &config.data_dir.value;
     if !data.join(crate::journal::FILE_NAME).exists() {
-        return steps.push(Check::pass("journal", format!("none yet in {}", data.display())));
+        return steps.push(Check::pass(
+            "journal",
+            format!("none yet in {}", data.display()),
+        ));
     }
     steps.push(match Journal::open_with(data, Integrity::Always) {
         Ok(j) => Check::pass("journal", format!("{}: integrity ok", j.path().display())),
         Err(e) => Check::fail(
             "journal",
             e.to_string(),
-            "restore the journal from a backup or move it aside; `till check` repeats the check".into(),
+            "restore the journal from a backup or move it aside; `till check` repeats the check"
+                .into(),
         ),
     });
 }
 
-/// 6. Three heartbeats answered; false when not (the rest is not worth trying).
+/// Step 6: three heartbeats answered; false when not (the rest is not worth trying).
 fn heartbeat_step(steps: &mut Vec<Check>, mut rtts: Vec<Duration>) -> bool {
     match stats(&mut rtts) {
         Some([min, p50, _, max]) if rtts.len() == 3 => {
@@ -407,7 +418,7 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
     }
 }
 
-/// 7. The terminal's answer to a query of an order it cannot know: refused for the app
+/// Step 7: the terminal's answer to a query of an order it cannot know: refused for the app
 /// id, or answered (the app id is accepted).
 fn app_id_step(steps: &mut Vec<Check>, answer: Result<Answer, String>) {
     let busy = "the terminal is slow or busy: finish any transaction on its screen and retry";
@@ -430,7 +441,8 @@ fn app_id_step(steps: &mut Vec<Check>, answer: Result<Answer, String>) {
     };
     let code = r.response_code.as_deref().unwrap_or("-");
     let msg = r.message().to_lowercase();
-    if code == "106" || msg.contains("authori") || msg.contains("app_id") || msg.contains("app id") {
+    if code == "106" || msg.contains("authori") || msg.contains("app_id") || msg.contains("app id")
+    {
         steps.push(Check::fail(
             "app id",
             format!("the terminal refused the app id: {code} {}", r.message()),

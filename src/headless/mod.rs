@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::cli::{Cli, Cmd, ConfigCmd, Global};
 use crate::config::{Config, ConfigError};
@@ -25,7 +26,7 @@ use crate::journal::Journal;
 use crate::lane::{LaneOwner, OwnerError};
 use crate::owner::{Ask, Shared};
 
-pub use output::{Progress, Report, failure_json, print_failure, to_stderr};
+pub use output::{Report, failure_json, print_failure, to_stderr};
 
 /// clap's error as one line for a JSON object: its first paragraph (the usage and the
 /// hints follow on stderr), without "error: ".
@@ -275,9 +276,14 @@ async fn dispatch(
 
 /// A command another till handed to this one, which holds the lane: parsed again from
 /// its command line under this till's config, done on this till's lane.
-pub async fn serve(config: &Config, ask: Ask, shared: &Shared, progress: Progress) -> Result<Report, Failure> {
-    let cli = Cli::try_parse_from(&ask.args)
-        .map_err(|e| Failure::new(Exit::Usage, usage_message(&e)))?;
+pub async fn serve(
+    config: &Config,
+    ask: Ask,
+    shared: &Shared,
+    progress: UnboundedSender<String>,
+) -> Result<Report, Failure> {
+    let cli =
+        Cli::try_parse_from(&ask.args).map_err(|e| Failure::new(Exit::Usage, usage_message(&e)))?;
     let Some(mut cmd) = cli.command else {
         return Err(Failure::new(Exit::Usage, "no command to hand over"));
     };
@@ -288,7 +294,15 @@ pub async fn serve(config: &Config, ask: Ask, shared: &Shared, progress: Progres
         Cmd::Ping { count } => doctor::ping_through(config, shared, count).await,
         Cmd::Doctor => doctor::doctor_through(config, shared).await,
         other => {
-            pay::serve(config, other, &ask.who, ask.user.as_deref(), shared, progress).await
+            pay::serve(
+                config,
+                other,
+                &ask.who,
+                ask.user.as_deref(),
+                shared,
+                output::Progress::remote(progress),
+            )
+            .await
         }
     }
 }

@@ -14,8 +14,7 @@ use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
-    self, Event, Forwarded, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step,
-    Via,
+    self, Event, Forwarded, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
 };
 use crate::money::Money;
 use crate::owner::{self, Ask, Reached, Served, Shared};
@@ -156,7 +155,12 @@ fn plan(config: &Config, cmd: Cmd) -> Result<Planned, Failure> {
 /// A lane command from the command line: handed to the lane's owner when another till
 /// holds the lane, else done here on the lane this process takes (and serves to others
 /// while it runs).
-pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) -> Result<Report, Failure> {
+pub async fn run(
+    global: &Global,
+    config: &Config,
+    cmd: Cmd,
+    args: &[String],
+) -> Result<Report, Failure> {
     let mut signals = Signals::install()
         .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
     let planned = plan(config, cmd)?;
@@ -179,7 +183,10 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) ->
         };
         match reached {
             Reached::Lane(owner) => break owner,
-            Reached::Owner { stream, holder: theirs } => {
+            Reached::Owner {
+                stream,
+                holder: theirs,
+            } => {
                 let ask = Ask {
                     args: args.to_vec(),
                     pin: pin.clone(),
@@ -263,10 +270,25 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) ->
         }
     }
     .await;
-    // Requests handed over meanwhile finish before the lane stops.
-    if let Some(server) = server {
-        server.stop().await;
-    }
+    // Requests handed over meanwhile finish before the lane stops; this command's own
+    // answer is printed first, not held back by theirs.
+    let result = match server {
+        Some(server) => {
+            let exit = match result {
+                Ok(report) => {
+                    report.print(global.json);
+                    report.exit
+                }
+                Err(failure) => {
+                    super::print_failure(&failure, global.json);
+                    failure.exit
+                }
+            };
+            server.stop().await;
+            Ok(Report::printed(exit))
+        }
+        None => result,
+    };
     if session.forced {
         // The payment is still with the terminal; its row stays for `till recover`.
         return result;
@@ -289,8 +311,9 @@ pub async fn serve(
 ) -> Result<Report, Failure> {
     let planned = plan(config, cmd)?;
     let supervised = match planned.action.act() {
-        Some(act) => super::supervisor::authorize(config, &act, planned.pin.as_deref(), false)?
-            .is_some(),
+        Some(act) => {
+            super::supervisor::authorize(config, &act, planned.pin.as_deref(), false)?.is_some()
+        }
         None => false,
     };
     if let Action::Resolve { order, to, note } = planned.action {
@@ -305,7 +328,12 @@ pub async fn serve(
     let waits = Waits::of(&settings);
     let needs_link = needs_link(&settings, planned.route);
     let state = shared.state();
-    let mut session = Session::new(shared.handle.clone(), shared.subscribe(), progress, planned.route);
+    let mut session = Session::new(
+        shared.handle.clone(),
+        shared.subscribe(),
+        progress,
+        planned.route,
+    );
     session.unresolved = state.unresolved;
     session.resolving = state.by_query;
     let up = async || {
@@ -328,9 +356,10 @@ pub async fn serve(
     };
     let _turn = shared
         .turn(|| {
-            session
-                .progress
-                .say(&format!("waiting in lane {}'s queue: another till's payment goes first", config.lane.value))
+            session.progress.say(&format!(
+                "waiting in lane {}'s queue: another till's payment goes first",
+                config.lane.value
+            ))
         })
         .await;
     let tell = |stage| {

@@ -124,7 +124,11 @@ fn live_human(live: &LaneState) -> String {
         .flatten()
         .collect::<Vec<_>>()
         .join(" at ");
-    let terminal = if terminal.is_empty() { live.target.as_str() } else { terminal.as_str() };
+    let terminal = if terminal.is_empty() {
+        live.target.as_str()
+    } else {
+        terminal.as_str()
+    };
     text.push_str(&format!(" to {terminal}"));
     if let Some(ms) = live.round_trip_ms {
         text.push_str(&format!(", round trip {ms} ms"));

@@ -15,7 +15,7 @@ use super::socket_path;
 use super::wire::{Ask, Line};
 use crate::cli::Global;
 use crate::config::{Config, process_env};
-use crate::headless::{Exit, Failure, Progress};
+use crate::headless::{Exit, Failure};
 use crate::lane::LaneOwner;
 
 /// An `Ask` is one line of a command line and a PIN: anything longer is not one.
@@ -89,14 +89,24 @@ pub fn listen(served: Served, shared: Shared) -> Option<Server> {
     let (listener, uid) = match bound {
         Ok(bound) => bound,
         Err(e) => {
-            tracing::warn!("cannot listen on {}: {e}; other tills wait for the lane", path.display());
+            tracing::warn!(
+                "cannot listen on {}: {e}; other tills wait for the lane",
+                path.display()
+            );
             let _ = std::fs::remove_file(&path);
             return None;
         }
     };
     tracing::info!("serving lane {lane} on {}", path.display());
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(accept(listener, path, uid, Arc::new(served), shared, stopped));
+    let task = tokio::spawn(accept(
+        listener,
+        path,
+        uid,
+        Arc::new(served),
+        shared,
+        stopped,
+    ));
     Some(Server {
         stop: Some(stop),
         task,
@@ -153,7 +163,9 @@ async fn serve_one(stream: UnixStream, uid: u32, served: Arc<Served>, shared: Sh
     if let Err(why) = checked {
         tracing::warn!("lane socket: {why}");
         let failure = Failure::new(Exit::Unreachable, why);
-        let _ = write.write_all(Line::of(Err(failure)).text().as_bytes()).await;
+        let _ = write
+            .write_all(Line::of(Err(failure)).text().as_bytes())
+            .await;
         return;
     }
     let mut lines = BufReader::new(read.take(ASK_LIMIT)).lines();
@@ -166,7 +178,9 @@ async fn serve_one(stream: UnixStream, uid: u32, served: Arc<Served>, shared: Sh
         Ok(ask) => ask,
         Err(why) => {
             let failure = Failure::new(Exit::Usage, format!("not a request: {why}"));
-            let _ = write.write_all(Line::of(Err(failure)).text().as_bytes()).await;
+            let _ = write
+                .write_all(Line::of(Err(failure)).text().as_bytes())
+                .await;
             return;
         }
     };
@@ -192,7 +206,7 @@ async fn serve_one(stream: UnixStream, uid: u32, served: Arc<Served>, shared: Sh
         }
         write
     });
-    let result = crate::headless::serve(&config, ask, &shared, Progress::remote(progress)).await;
+    let result = crate::headless::serve(&config, ask, &shared, progress).await;
     if let Ok(write) = writer.await {
         say(write, &Line::of(result)).await;
     }

@@ -114,7 +114,10 @@ pub struct Turn {
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        self.shared.inner.state.send_modify(|s| s.queue = s.queue.saturating_sub(1));
+        self.shared
+            .inner
+            .state
+            .send_modify(|s| s.queue = s.queue.saturating_sub(1));
     }
 }
 

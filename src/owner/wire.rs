@@ -106,7 +106,8 @@ mod tests {
         let back = line.result().unwrap().unwrap();
         assert_eq!(back.exit, Exit::Declined);
         assert_eq!(back.json["batch"], 3);
-        let failure = Failure::new(Exit::Usage, "a sale of 3.21 was approved").code(Code::Duplicate);
+        let failure =
+            Failure::new(Exit::Usage, "a sale of 3.21 was approved").code(Code::Duplicate);
         let line: Line = serde_json::from_str(&Line::of(Err(failure)).text()).unwrap();
         let Some(Err(back)) = line.result() else {
             panic!("a failure");

@@ -1019,8 +1019,7 @@ fn on_forwarded(m: &mut Model, who: String, req: PayRequest, stage: Forwarded) {
         Forwarded::Started => {}
         // Refused before it was sent: no answer comes to close the overlay.
         Forwarded::Ended => {
-            if m
-                .flight
+            if m.flight
                 .as_ref()
                 .is_some_and(|f| f.from.is_some() && f.order_no.is_none())
             {
@@ -1254,7 +1253,10 @@ mod tests {
         assert!(m.notice.as_deref().unwrap().contains("POS: SALE 3.21"));
         update(&mut m, forwarded(Forwarded::Started));
         let f = m.flight.as_ref().expect("the overlay is up");
-        assert_eq!(f.progress, ["POS: SALE 3.21 USD, follow the terminal (till sale (pid 42))"]);
+        assert_eq!(
+            f.progress,
+            ["POS: SALE 3.21 USD, follow the terminal (till sale (pid 42))"]
+        );
         update(
             &mut m,
             Msg::Lane(Event::Sent {
@@ -1263,18 +1265,38 @@ mod tests {
                 amount: None,
             }),
         );
-        let done = row("L01-1124-000009", TxnKind::Trans(TransType::Sale), TxnState::Approved, 321);
-        update(&mut m, Msg::Lane(Event::Done { row: Box::new(done), reply: None }));
+        let done = row(
+            "L01-1124-000009",
+            TxnKind::Trans(TransType::Sale),
+            TxnState::Approved,
+            321,
+        );
+        update(
+            &mut m,
+            Msg::Lane(Event::Done {
+                row: Box::new(done),
+                reply: None,
+            }),
+        );
         update(&mut m, forwarded(Forwarded::Ended));
         assert!(m.flight.is_none());
         assert_eq!(m.result.as_ref().unwrap().order_no, "L01-1124-000009");
-        assert_eq!(m.sale.amount.display(2), "5.00", "the cashier's amount stays");
+        assert_eq!(
+            m.sale.amount.display(2),
+            "5.00",
+            "the cashier's amount stays"
+        );
 
         // Refused before it was sent: the overlay goes, saying so.
         update(&mut m, forwarded(Forwarded::Started));
         update(&mut m, forwarded(Forwarded::Ended));
         assert!(m.flight.is_none());
-        assert!(m.notice.as_deref().unwrap().contains("did not go to the terminal"));
+        assert!(
+            m.notice
+                .as_deref()
+                .unwrap()
+                .contains("did not go to the terminal")
+        );
     }
 
     #[test]
