@@ -365,3 +365,46 @@ async fn ping_and_doctor_run_through_the_owners_link() {
     assert_eq!(sim.stats().connections_total, 1);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owners_rules_apply_and_a_new_pin_reaches_it_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let _owner = serving(dir.path(), &url).await;
+    let sale = run(till(dir.path(), &url, QUICK), &["sale", "5.00", "--json"]).await;
+    assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
+    let order = order_of(&sale);
+    // The owner's config file gets a PIN while it runs; the asking till's own config
+    // has none.
+    let hash = till::supervisor::hash_pin("2468").unwrap();
+    let with_pin = format!("{QUICK}supervisor_pin_hash = \"{}\"\n", hash.as_str());
+    std::fs::write(dir.path().join("config.toml"), &with_pin).unwrap();
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, QUICK).unwrap();
+    let asking = || {
+        let mut cmd = till(dir.path(), &url, &with_pin);
+        cmd.env("TILL_CONFIG", &other);
+        cmd
+    };
+    let refused = run(asking(), &["void", &order, "--json"]).await;
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert_eq!(refused.json()["code"], "pin_required");
+    assert_eq!(row(dir.path(), &order).unwrap().state, TxnState::Approved);
+    let wrong = run(asking(), &["void", &order, "--pin", "1111", "--json"]).await;
+    assert_eq!(wrong.code, 2, "{}\n{}", wrong.stdout, wrong.stderr);
+    assert_eq!(wrong.json()["code"], "pin_wrong");
+    let void = run(asking(), &["void", &order, "--pin", "2468", "--json"]).await;
+    assert_eq!(void.code, 0, "{}\n{}", void.stdout, void.stderr);
+    let voided = order_of(&void);
+    let audit = Journal::open(&dir.path().join("data"))
+        .unwrap()
+        .audit(&voided)
+        .unwrap();
+    assert!(
+        audit.iter().any(|a| a.why.contains("supervisor")),
+        "the PIN is in the audit trail: {audit:?}"
+    );
+    assert_eq!(ledger_net(dir.path()), 0);
+    sim.shutdown().await;
+}

@@ -189,7 +189,8 @@ pub async fn run(
             } => {
                 let ask = Ask {
                     args: args.to_vec(),
-                    pin: pin.clone(),
+                    // The owner's config decides whether it is needed.
+                    pin: pin.clone().or_else(|| planned.pin.clone()),
                     who: format!("{holder} (pid {})", std::process::id()),
                     user: std::env::var("USER").ok(),
                 };
