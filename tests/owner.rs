@@ -408,3 +408,42 @@ async fn the_owners_rules_apply_and_a_new_pin_reaches_it_without_a_restart() {
     assert_eq!(ledger_net(dir.path()), 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pos_sale_waits_for_the_cashiers_payment_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long enough that the POS asks while the cashier's sale is on the terminal.
+    let sim = start_sim(dir.path(), slow(3000), 0).await;
+    let url = sim.url();
+    let mut screen = Screen::start(dir.path(), &url, &[("TILL_LANE", "C01")]);
+    screen.wait_for("UP").await;
+    screen.keys("1000\r");
+    assert!(
+        eventually(|| sim.stats().orders_received.len() == 1).await,
+        "the cashier's sale reached the terminal"
+    );
+    let cashiers = sim.stats().orders_received.keys().next().unwrap().clone();
+    let pos = tokio::spawn(run(
+        till(dir.path(), &url, QUICK),
+        &["sale", "3.21", "--json"],
+    ));
+    screen
+        .wait_for("POS: SALE 3.21 USD waits for the payment on the terminal")
+        .await;
+    let sale = pos.await.unwrap();
+    assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
+    assert!(
+        sale.stderr
+            .contains(&format!("waiting: {cashiers} is on the terminal")),
+        "{}",
+        sale.stderr
+    );
+    let order = order_of(&sale);
+    assert_eq!(
+        row(dir.path(), &cashiers).unwrap().state,
+        TxnState::Approved
+    );
+    assert_eq!(row(dir.path(), &order).unwrap().state, TxnState::Approved);
+    assert_eq!(ledger_net(dir.path()), 1321);
+    sim.shutdown().await;
+}
