@@ -1251,10 +1251,12 @@ impl Actor {
         if self.settings.pause_at == Some(point) {
             eprintln!("till: paused at {}", point.name());
             // Frozen on purpose until the test kills the process: all of it, so no other
-            // task answers for it meanwhile (the lane's socket).
-            let _ = std::process::Command::new("kill")
-                .args(["-STOP", &std::process::id().to_string()])
-                .status();
+            // task answers for it meanwhile (the lane's socket). Raised, not sent by a
+            // child process, which would hold this one's files a moment after its death.
+            // SAFETY: raise() takes a signal number and touches no memory of ours.
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }
