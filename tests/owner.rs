@@ -430,6 +430,11 @@ async fn a_pos_sale_waits_for_the_cashiers_payment_and_says_so() {
     screen
         .wait_for("POS: SALE 3.21 USD waits for the payment on the terminal")
         .await;
+    // Monitoring sees it too: the cashier's payment on the terminal, one waiting.
+    let status = run(till(dir.path(), &url, QUICK), &["status", "--json"]).await;
+    let live = &status.json()["lanes"][0]["live"];
+    assert_eq!(live["paying"], cashiers.as_str(), "{live}");
+    assert_eq!(live["queue"], 1, "{live}");
     let sale = pos.await.unwrap();
     assert_eq!(sale.code, 0, "{}\n{}", sale.stdout, sale.stderr);
     assert!(

@@ -355,7 +355,7 @@ pub async fn serve(
             .work(planned.action, waits, config, || shared.state().paying)
             .await;
     };
-    let _turn = shared
+    let mut turn = shared
         .turn(|| {
             session.progress.say(&format!(
                 "waiting in lane {}'s queue: another till's payment goes first",
@@ -388,6 +388,7 @@ pub async fn serve(
         }
         session.recovered(waits.resolve).await;
         tracing::info!(%who, kind = req.kind().name(), "payment handed over by another till");
+        turn.started();
         tell(Forwarded::Started);
         match session
             .pay(req.clone(), supervised, waits.resolve, config, None)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedMutexGuard, mpsc, watch};
 
-use crate::lane::{Event, LaneHandle, LinkNews};
+use crate::lane::{Event, LaneHandle, LinkNews, Step};
 
 /// What the lane is doing now, as its events told it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -29,7 +29,8 @@ pub struct LaneState {
     /// The unresolved rows the lane settles by query (the rest wait for a person).
     #[serde(skip)]
     pub by_query: Vec<String>,
-    /// Forwarded payments waiting for their turn.
+    /// Forwarded payments not yet on the terminal: waiting for their turn, or for the
+    /// payment on the terminal to end.
     pub queue: usize,
 }
 
@@ -73,6 +74,12 @@ impl LaneState {
                 LinkNews::Wire { .. } | LinkNews::Stray { .. } | LinkNews::Malformed { .. } => {}
             },
             Event::Sent { order_no, .. } => self.paying = Some(order_no.clone()),
+            // Its answer was lost: no longer on the terminal, it is unresolved now (and
+            // the lane's rules say what may go next).
+            Event::Progress {
+                order_no,
+                step: Step::Unknown { .. },
+            } if self.paying.as_ref() == Some(order_no) => self.paying = None,
             Event::Done { row, .. } if self.paying.as_ref() == Some(&row.order_no) => {
                 self.paying = None
             }
@@ -109,12 +116,22 @@ struct Inner {
 /// A forwarded payment's turn on the lane: the next waits until it is dropped.
 pub struct Turn {
     _guard: OwnedMutexGuard<()>,
-    shared: Shared,
+    waiting: Option<Waiting>,
 }
 
-impl Drop for Turn {
+impl Turn {
+    /// It goes to the terminal now: it no longer counts as waiting.
+    pub fn started(&mut self) {
+        self.waiting = None;
+    }
+}
+
+/// One forwarded payment counted in `LaneState::queue` while it lives.
+struct Waiting(Shared);
+
+impl Drop for Waiting {
     fn drop(&mut self) {
-        self.shared
+        self.0
             .inner
             .state
             .send_modify(|s| s.queue = s.queue.saturating_sub(1));
@@ -184,21 +201,22 @@ impl Shared {
         let _ = self.inner.local.send(event);
     }
 
-    /// Waits for a forwarded payment's turn; `waiting` is called once when another
+    /// Waits for a forwarded payment's turn; `behind` is called once when another
     /// forwarded request has it.
-    pub async fn turn(&self, waiting: impl FnOnce()) -> Turn {
+    pub async fn turn(&self, behind: impl FnOnce()) -> Turn {
         self.inner.state.send_modify(|s| s.queue += 1);
+        let waiting = Waiting(self.clone());
         let queue = self.inner.queue.clone();
         let guard = match queue.clone().try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => {
-                waiting();
+                behind();
                 queue.lock_owned().await
             }
         };
         Turn {
             _guard: guard,
-            shared: self.clone(),
+            waiting: Some(waiting),
         }
     }
 
