@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::keys::{self, AppKey};
 use super::methods::{Methods, MethodsFile};
 use super::settings::CloudSettings;
-use crate::config::{Env, Source, Sourced};
+use crate::config::sourced::{Env, Source, Sourced};
 use crate::mask::mask_app_id;
 
 /// `[cloud]` in the config file.

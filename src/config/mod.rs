@@ -10,6 +10,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+pub(crate) mod sourced;
+
+pub use sourced::{Env, Source, Sourced, process_env};
+use sourced::{line_in_table, line_of, origin};
+
 use crate::cloud::CloudSettings;
 use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
@@ -35,47 +40,6 @@ pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
 pub const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
 /// `log_keep_days`: how long a day's log file is kept.
 pub const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
-
-/// Where a value came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    Default,
-    File(PathBuf),
-    Env(&'static str),
-    Flag,
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Default => f.write_str("default"),
-            Source::File(p) => write!(f, "file {}", p.display()),
-            Source::Env(var) => write!(f, "env {var}"),
-            Source::Flag => f.write_str("flag"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
-}
-
-impl<T> Sourced<T> {
-    pub(crate) fn default(value: T) -> Self {
-        Sourced {
-            value,
-            source: Source::Default,
-        }
-    }
-
-    pub(crate) fn set(&mut self, value: Option<T>, source: Source) {
-        if let Some(value) = value {
-            *self = Sourced { value, source };
-        }
-    }
-}
 
 /// The config file, `till/config.toml` in the XDG config dir. Every key is optional;
 /// an unknown key is an error so a typo does not silently do nothing.
@@ -211,12 +175,6 @@ pub enum ConfigError {
 }
 
 /// The environment, read through a function so tests need not touch the process's.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-pub fn process_env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.is_empty())
-}
-
 pub fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "till").map(|d| d.config_dir().join("config.toml"))
 }
@@ -781,14 +739,6 @@ impl Config {
     }
 }
 
-/// Where a value came from, with the config file's line when it came from the file.
-fn origin(source: &Source, file_text: Option<&str>, key: &str) -> String {
-    match (source, file_text.and_then(|text| line_of(text, key))) {
-        (Source::File(_), Some(line)) => format!("{source} line {line}"),
-        _ => source.to_string(),
-    }
-}
-
 /// The config file's path: `explicit` (`--config`), else `TILL_CONFIG`, else the XDG
 /// default; and whether it must exist (it must when it was named).
 pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
@@ -799,6 +749,11 @@ pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool
         Some(p) => Some((p, true)),
         None => default_config_path().map(|p| (p, false)),
     }
+}
+
+/// Saves `url` as the terminal to talk to (what pairing accepted, or a found terminal).
+pub fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
+    save_keys(path, &[("url", Saved::Text(url.to_string()))])
 }
 
 /// A value `save_keys` writes under a key.
@@ -901,33 +856,6 @@ fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
         Target::parse(url)?;
     }
     Ok(())
-}
-
-/// The 1-based line where `key` is set inside `[table]` of a TOML text, if any.
-fn line_in_table(text: &str, table: &str, key: &str) -> Option<usize> {
-    let header = format!("[{table}]");
-    let start = text.lines().position(|l| l.trim() == header)? + 1;
-    let body: String = text
-        .lines()
-        .skip(start)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .collect::<Vec<_>>()
-        .join("\n");
-    line_of(&body, key).map(|line| line + start)
-}
-
-/// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.
-fn line_of(text: &str, key: &str) -> Option<usize> {
-    let quoted = [format!("\"{key}\""), format!("'{key}'")];
-    text.lines()
-        .position(|line| {
-            let line = line.trim_start();
-            let rest = line
-                .strip_prefix(key)
-                .or_else(|| quoted.iter().find_map(|q| line.strip_prefix(q.as_str())));
-            rest.is_some_and(|r| r.trim_start().starts_with('='))
-        })
-        .map(|i| i + 1)
 }
 
 /// The key set on the line holding byte `offset` of a TOML text, if that line is a
