@@ -22,9 +22,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 pub use crate::ecr::{Answer, Direction};
-pub use address::{AddressError, DEFAULT_PORT, Endpoint, Target, located};
+pub use address::{AddressError, Endpoint, Target, located};
 
-use crate::ecr::{DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, outcome_for};
+use crate::ecr::{
+    DecodeError, DeviceInfo, Operation, Outcome, Reply, Topic, new_request_id, now_ms, outcome_for,
+};
 use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans_owned};
 
 type Ws = WebSocketStream<TcpStream>;
@@ -804,14 +806,6 @@ pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
     // Between half and all of the capped delay.
     let half = capped / 2;
     half.saturating_add(half.mul_f64(fastrand::f64()))
-}
-
-pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

@@ -430,7 +430,7 @@ async fn card_flow(
             "{\"topic\": \"ecrhub.pay.order\", \"response_code\": \"0\", ",
         ));
         let decoy = serde_json::json!({
-            "topic": topic, "request_id": format!("other-{}", crate::link::new_request_id()),
+            "topic": topic, "request_id": format!("other-{}", crate::ecr::new_request_id()),
             "response_code": "0", "response_msg": "SUCCESS",
             "biz_data": {"merchant_order_no": "SIM-DECOY-0001", "trans_status": "2", "order_amount": "99.99"}
         });
@@ -584,7 +584,7 @@ pub struct SimArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: std::net::IpAddr,
     /// Port to listen on (the vendor's fixed ECR Hub port by default).
-    #[arg(long, default_value_t = crate::link::DEFAULT_PORT)]
+    #[arg(long, default_value_t = crate::ecr::DEFAULT_PORT)]
     pub port: u16,
     /// How long a card flow takes, in milliseconds.
     #[arg(long, default_value_t = 1500)]
