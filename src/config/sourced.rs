@@ -45,6 +45,31 @@ impl<T> Sourced<T> {
     }
 }
 
+/// One row of `till config`: the key, its value as shown, and where it came from.
+pub type Row = (String, String, String);
+
+impl<T> Sourced<T> {
+    /// This value's row of `till config`, worded by `shown`.
+    pub(crate) fn row(&self, key: &str, shown: impl FnOnce(&T) -> String) -> Row {
+        (key.to_string(), shown(&self.value), self.source.to_string())
+    }
+}
+
+/// An optional value as `till config` shows it: the value, else what stands in for it.
+pub(crate) fn or_say(value: &Option<String>, absent: &str) -> String {
+    value.clone().unwrap_or_else(|| absent.to_string())
+}
+
+/// What an unset optional value shows as.
+pub(crate) const NOT_SET: &str = "(not set)";
+
+/// An app id as `till config` shows it: masked, never whole.
+pub(crate) fn shown_app_id(value: &Option<String>) -> String {
+    value
+        .as_deref()
+        .map_or_else(|| NOT_SET.to_string(), crate::mask::mask_app_id)
+}
+
 /// How settings read the environment (a closure in tests).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
