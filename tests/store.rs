@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pty::keys::F9;
 use std::path::Path;
 
 use common::pg::Pg;
@@ -347,7 +348,7 @@ async fn the_screen_copies_to_the_store_in_the_background() {
         assert!(tokio::time::Instant::now() < deadline, "never copied");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    s.keys("\x1b[20~"); // F9
+    s.keys(F9);
     s.wait_for("copied at").await;
     // The store going away does not stop the lane.
     pg.down();
