@@ -8,10 +8,11 @@ use super::output::Report;
 use super::{Exit, Failure};
 use crate::checkup::{self, Check};
 use crate::config::Config;
+use crate::ecr::new_request_id;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::journal::{Integrity, Journal};
 use crate::lane::LaneOwner;
-use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
+use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after};
 use crate::owner::Shared;
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
