@@ -9,6 +9,7 @@ pub mod field;
 // Sample data for the screen's tests and the render benchmark only.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod flows;
 pub mod model;
 pub mod msg;
 pub mod pairing;

@@ -5,14 +5,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::flows::*;
 use super::model::*;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, LinkNews, PayRequest, Refusal, Route, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
-
-/// What a cashier reads when an order number field is full.
-pub(super) const ORDER_FULL: &str = "order numbers have at most 32 characters";
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -673,14 +671,6 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     super::screens::on_key(m, key)
 }
 
-/// Keys every screen shares at its top level: Esc opens the menu.
-pub(super) fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if key.code == KeyCode::Esc {
-        m.modal = Some(Modal::Menu);
-    }
-    vec![]
-}
-
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
     // Pairing lives on the Settings screen: leaving it stops the wait (a terminal
     // already accepted is still saved and told).
@@ -976,58 +966,6 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
     }
 }
 
-/// Hands a money-moving request to the lane; the overlay stays up until its end.
-pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
-    let act = crate::supervisor::Act::of(&req);
-    if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-        m.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
-        return vec![];
-    }
-    fly(m, req, false)
-}
-
-/// The request goes to the lane; the overlay stays up until its end.
-fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
-    m.flight = Some(Flight {
-        request: req.clone(),
-        order_no: None,
-        started: std::time::Instant::now(),
-        progress: Vec::new(),
-        cancel_asked: false,
-        unknown: false,
-    });
-    m.result = None;
-    if supervised {
-        vec![Effect::PaySupervised(req)]
-    } else {
-        vec![Effect::Pay(req)]
-    }
-}
-
-pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
-    m.modal = Some(Modal::Confirm {
-        question,
-        then: Confirmed::Pay(req),
-        on_no: OnNo::Keep,
-    });
-    vec![]
-}
-
-/// ↑/↓, Home/End, and PgUp/PgDn by `page` rows (what shows) in a list of `len`.
-pub(super) fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
-    let last = len.saturating_sub(1);
-    *sel = match key {
-        KeyCode::Up => sel.saturating_sub(1),
-        KeyCode::Down => (*sel + 1).min(last),
-        KeyCode::PageUp => sel.saturating_sub(page),
-        KeyCode::PageDown => (*sel + page).min(last),
-        KeyCode::Home => 0,
-        KeyCode::End => last,
-        _ => return false,
-    };
-    true
-}
-
 /// The answer to `Effect::CheckPin`: the act the PIN was asked for goes ahead when it
 /// was right, and the dialog is still up (Esc meanwhile: nothing is done).
 fn pin_checked(
@@ -1084,28 +1022,6 @@ fn pin_checked(
         checking: false,
     });
     vec![]
-}
-
-/// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
-/// says so from the start.
-pub(super) fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
-    let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-    Modal::Pin {
-        then,
-        why: why.to_string(),
-        pin: TextField::with_max(12),
-        error: locked.map(|until| pin_locked(m.utc_offset, until)),
-        checking: false,
-    }
-}
-
-/// What the PIN prompt says while wrong PINs have locked PIN entry.
-fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
-    format!(
-        "{} wrong PINs in a row: locked until {}",
-        crate::supervisor::tries::TRIES,
-        until.with_timezone(&offset).format("%H:%M:%S")
-    )
 }
 
 #[cfg(test)]
@@ -2441,7 +2357,7 @@ mod tests {
 
     #[test]
     fn settings_pairing_asks_y_or_n_and_an_accepted_terminal_becomes_the_url_and_the_lane_moves() {
-        use crate::tui::pairing::PairNews;
+        use crate::tui::msg::PairNews;
         let mut m = model();
         m.settings.fields = vec![
             Setting::text("url", "192.168.1.20", 200),

@@ -6,13 +6,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
-use super::*;
+use super::shared::*;
 use crate::journal::{BatchReport, TxnKind, TxnRow};
 use crate::lane::PayRequest;
 use crate::money::{Money, grouped_minor};
+use crate::tui::flows::*;
 use crate::tui::model::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);

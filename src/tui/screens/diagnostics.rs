@@ -6,12 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
-use super::*;
+use super::shared::*;
 use crate::checkup::Check;
 use crate::ecr::Direction;
+use crate::tui::flows::*;
 use crate::tui::model::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (80, 22);

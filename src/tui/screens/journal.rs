@@ -7,12 +7,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::*;
+use super::shared::*;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
+use crate::tui::flows::*;
 use crate::tui::model::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);

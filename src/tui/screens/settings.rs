@@ -6,13 +6,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::*;
+use super::shared::*;
 use crate::config::Saved;
 use crate::lane::Target;
+use crate::tui::flows::*;
 use crate::tui::model::*;
-use crate::tui::pairing::PairNews;
+use crate::tui::msg::Effect;
+use crate::tui::msg::PairNews;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 20);
