@@ -13,7 +13,7 @@ pub const ORDER_FULL: &str = "order numbers have at most 32 characters";
 /// Keys every screen shares at its top level: Esc opens the menu.
 pub fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
-        m.modal = Some(Modal::Menu);
+        m.desk.modal = Some(Modal::Menu);
     }
     vec![]
 }
@@ -21,8 +21,8 @@ pub fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
 pub fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
     let act = crate::supervisor::Act::of(&req);
-    if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-        m.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
+    if let Some(why) = crate::supervisor::needs_pin(&act, &m.desk.supervisor) {
+        m.desk.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
     fly(m, req, false)
@@ -30,7 +30,7 @@ pub fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
 
 /// The request goes to the lane; the overlay stays up until its end.
 pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
-    m.flight = Some(Flight {
+    m.desk.flight = Some(Flight {
         request: req.clone(),
         order_no: None,
         started: std::time::Instant::now(),
@@ -38,7 +38,7 @@ pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
         cancel_asked: false,
         unknown: false,
     });
-    m.result = None;
+    m.desk.result = None;
     if supervised {
         vec![Effect::PaySupervised(req)]
     } else {
@@ -47,7 +47,7 @@ pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
 }
 
 pub fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
-    m.modal = Some(Modal::Confirm {
+    m.desk.modal = Some(Modal::Confirm {
         question,
         then: Confirmed::Pay(req),
         on_no: OnNo::Keep,
@@ -73,12 +73,12 @@ pub fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool 
 /// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
 /// says so from the start.
 pub fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
-    let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+    let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
     Modal::Pin {
         then,
         why: why.to_string(),
         pin: TextField::with_max(12),
-        error: locked.map(|until| pin_locked(m.utc_offset, until)),
+        error: locked.map(|until| pin_locked(m.desk.utc_offset, until)),
         checking: false,
     }
 }

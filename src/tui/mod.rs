@@ -4,6 +4,7 @@
 //! when something changed.
 
 pub mod bigword;
+pub mod desk;
 pub mod field;
 #[doc(hidden)]
 // Sample data for the screen's tests and the render benchmark only.
@@ -121,13 +122,14 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         &link.target.to_string(),
         cli.demo,
     );
-    model.notice = warning;
-    model.utc_offset = chrono::Local::now().offset().fix();
-    model.confirm_above = Some(config.confirm_above());
-    model.cloud = config.cloud.is_configured();
-    model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
+    model.desk.notice = warning;
+    model.desk.utc_offset = chrono::Local::now().offset().fix();
+    model.desk.confirm_above = Some(config.confirm_above());
+    model.desk.cloud = config.cloud.is_configured();
+    model.desk.supervisor = config.supervisor().map_err(|e| e.to_string())?;
     // What a check would say anyway; read here only to say it before a PIN is typed.
-    model.pin_locked_until = model
+    model.desk.pin_locked_until = model
+        .desk
         .supervisor
         .locked(chrono::Utc::now())
         .unwrap_or_else(|e| {
@@ -249,19 +251,19 @@ impl App {
         // The Settings screen's pairing server, while it runs.
         let mut pairing: Option<PairingTask> = None;
         if let Ok(size) = terminal.size() {
-            m.size = (size.width, size.height);
+            m.desk.size = (size.width, size.height);
         }
         let mut dirty = true;
         loop {
-            if dirty && !m.hangup {
+            if dirty && !m.desk.hangup {
                 // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
                 let _ = terminal.draw(|frame| view::view(frame, m, &theme));
             }
             dirty = false;
             // A down link's retry is counted down too.
-            let ticking = m.flight.is_some() || quitting || m.link.retry_at.is_some();
+            let ticking = m.desk.flight.is_some() || quitting || m.desk.link.retry_at.is_some();
             let msg = tokio::select! {
-                key = keys.next(), if !m.hangup => match key {
+                key = keys.next(), if !m.desk.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
                     Some(Ok(TermEvent::Resize(w, h))) => Msg::Resize(w, h),
                     Some(Ok(_)) => continue,
@@ -271,7 +273,7 @@ impl App {
                 event = events.recv(), if !lane_gone => match event {
                     Some(event) => Msg::Lane(event),
                     // An answer that came while quitting stays up until a key.
-                    None if m.closing => { lane_gone = true; continue }
+                    None if m.desk.closing => { lane_gone = true; continue }
                     None => { lane_gone = true; break }
                 },
                 Some(msg) = msgs.recv() => msg,
@@ -288,7 +290,7 @@ impl App {
                             config = new;
                         }
                         Some(Err(e)) => {
-                            m.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
+                            m.desk.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
                         }
                         None => {}
                     }
@@ -304,7 +306,7 @@ impl App {
                     while let Ok(event) = events.try_recv() {
                         drop(update(m, Msg::Lane(event)));
                     }
-                    if m.closing {
+                    if m.desk.closing {
                         dirty = true;
                         continue;
                     }
@@ -322,7 +324,7 @@ impl App {
                     Effect::Quit => {
                         if !quitting {
                             quitting = true;
-                            m.notice = Some("quitting once the terminal has answered…".into());
+                            m.desk.notice = Some("quitting once the terminal has answered…".into());
                             lane.shutdown().await;
                         }
                     }
@@ -337,8 +339,8 @@ impl App {
                             let (picked, warning) = theme_for(&saved.theme.value);
                             theme = picked;
                             lane.set_sale_defaults(saved.sale_options()).await;
-                            m.confirm_above = Some(saved.confirm_above());
-                            m.notice = Some(warning.unwrap_or_else(|| {
+                            m.desk.confirm_above = Some(saved.confirm_above());
+                            m.desk.notice = Some(warning.unwrap_or_else(|| {
                                 format!(
                                     "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
                                     saved.file.as_deref().unwrap_or(Path::new("?")).display()
@@ -349,7 +351,7 @@ impl App {
                                 run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
                             }
                         }
-                        Err(e) => m.notice = Some(e),
+                        Err(e) => m.desk.notice = Some(e),
                     },
                     Effect::Search => {
                         m.journal.elsewhere.clear();
@@ -390,7 +392,7 @@ impl App {
                     other => run_effect(other, &lane, &msg_tx, &reader, m),
                 }
             }
-            if m.quit {
+            if m.desk.quit {
                 break;
             }
         }
@@ -419,19 +421,19 @@ fn config_stamp(config: &Config) -> Option<(std::time::SystemTime, u64)> {
 /// stays on its terminal: a new url applies when saved on the Settings screen.
 async fn apply_config(m: &mut Model, new: &Config, lane: &LaneHandle) -> Option<Theme> {
     match new.supervisor() {
-        Ok(policy) => m.supervisor = policy,
-        Err(e) => m.notice = Some(e.to_string()),
+        Ok(policy) => m.desk.supervisor = policy,
+        Err(e) => m.desk.notice = Some(e.to_string()),
     }
-    m.confirm_above = Some(new.confirm_above());
-    m.cloud = new.cloud.is_configured();
+    m.desk.confirm_above = Some(new.confirm_above());
+    m.desk.cloud = new.cloud.is_configured();
     lane.set_sale_defaults(new.sale_options()).await;
     if !m.settings.fields.iter().any(|f| f.changed()) {
         m.settings.fields = settings_fields(new, Theme::available(user_themes_dir().as_deref()));
     }
-    m.notice = Some("the config file changed: its settings apply now".into());
+    m.desk.notice = Some("the config file changed: its settings apply now".into());
     let (theme, warning) = theme_for(&new.theme.value);
     if warning.is_some() {
-        m.notice = warning;
+        m.desk.notice = warning;
     }
     Some(theme)
 }
@@ -456,7 +458,7 @@ fn ask_the_store(
     if search.text.trim().is_empty() {
         return;
     }
-    let (store, tx, lane) = (store.clone(), tx.clone(), m.lane_id.clone());
+    let (store, tx, lane) = (store.clone(), tx.clone(), m.desk.lane_id.clone());
     tokio::spawn(async move {
         let found = async {
             let store = store
@@ -546,19 +548,19 @@ fn run_effect(
     let (lane, tx) = (lane.clone(), tx.clone());
     match effect {
         Effect::Pay(req) => {
-            let route = m.route();
+            let route = m.desk.route();
             drop(tokio::spawn(async move {
                 let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
             }))
         }
         Effect::PaySupervised(req) => {
-            let route = m.route();
+            let route = m.desk.route();
             drop(tokio::spawn(async move {
                 let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
             }))
         }
         Effect::Query(order) => {
-            let via = m.route().via();
+            let via = m.desk.route().via();
             drop(tokio::spawn(async move {
                 let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
             }))
@@ -606,7 +608,7 @@ fn run_effect(
         Effect::CheckPin(pin) => {
             // Checked and counted where every process taking this PIN sees it; it may
             // wait for the others, so not on the loop.
-            let policy = m.supervisor.clone();
+            let policy = m.desk.supervisor.clone();
             drop(tokio::task::spawn_blocking(move || {
                 let checked = policy.check(&pin.0, chrono::Utc::now());
                 let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
@@ -630,8 +632,8 @@ fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
         .url
         .as_deref()
         .and_then(|u| lane::Target::parse(u).ok());
-    if configured.is_none_or(|t| t.to_string() != m.link.target) {
-        reach.url = Some(m.link.target.clone());
+    if configured.is_none_or(|t| t.to_string() != m.desk.link.target) {
+        reach.url = Some(m.desk.link.target.clone());
         reach.source = "saved on the Settings screen".into();
     }
     reach
@@ -641,7 +643,7 @@ fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
 fn moved_to(saved: &Config, m: &Model) -> Option<lane::Target> {
     let url = saved.url.value.as_deref()?;
     let target = lane::Target::parse(url).ok()?;
-    (target.to_string() != m.link.target).then_some(target)
+    (target.to_string() != m.desk.link.target).then_some(target)
 }
 
 /// Writes the settings screen's values into the config file, keeping other keys, and

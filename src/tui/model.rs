@@ -1,99 +1,15 @@
-//! Everything the screen shows, in one place. Only `update` changes it; views read it.
-
-use std::collections::{HashMap, VecDeque};
-
-use chrono::Offset;
-use std::time::{Duration, Instant};
+//! Everything the screen shows: the desk the screens share and each screen's form.
+//! Only `update` changes it; views read it.
 
 use crate::checkup::Check;
 use crate::config::Saved;
-use crate::ecr::Direction;
-use crate::ecr::{DeviceInfo, PayScenario};
-use crate::journal::{Aftermath, BatchInfo, BatchReport, Page, Search, TxnRow, rules};
-use crate::lane::{PayRequest, QueryResult, Route};
+use crate::ecr::PayScenario;
+use crate::journal::{BatchReport, Search, TxnRow, rules};
+use crate::lane::QueryResult;
 use crate::money::Money;
 
+pub use super::desk::*;
 pub use super::field::{CentsField, Edit, TextField};
-
-/// How much wire log and link history the diagnostics screen keeps.
-pub const WIRE_LOG_LINES: usize = 500;
-pub const RTT_SAMPLES: usize = 120;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScreenId {
-    Help,
-    Sale,
-    Refund,
-    Void,
-    Tip,
-    Query,
-    Batch,
-    Journal,
-    Diagnostics,
-    Settings,
-}
-
-impl ScreenId {
-    pub const ALL: [ScreenId; 10] = [
-        ScreenId::Help,
-        ScreenId::Sale,
-        ScreenId::Refund,
-        ScreenId::Void,
-        ScreenId::Tip,
-        ScreenId::Query,
-        ScreenId::Batch,
-        ScreenId::Journal,
-        ScreenId::Diagnostics,
-        ScreenId::Settings,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            ScreenId::Help => "Help",
-            ScreenId::Sale => "Sale",
-            ScreenId::Refund => "Refund",
-            ScreenId::Void => "Void",
-            ScreenId::Tip => "Tip adjust",
-            ScreenId::Query => "Query",
-            ScreenId::Batch => "Batch",
-            ScreenId::Journal => "Journal",
-            ScreenId::Diagnostics => "Diagnostics",
-            ScreenId::Settings => "Settings",
-        }
-    }
-
-    /// The screens whose requests can go through the vendor's cloud (Ctrl-T): a
-    /// payment taken on another terminal is refunded, voided, tipped or asked about
-    /// there, and every terminal's batch closed.
-    pub fn takes_cloud(self) -> bool {
-        matches!(
-            self,
-            ScreenId::Refund | ScreenId::Void | ScreenId::Tip | ScreenId::Query | ScreenId::Batch
-        )
-    }
-
-    /// F1..F10.
-    pub fn f_key(self) -> u8 {
-        ScreenId::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8 + 1
-    }
-
-    /// The letter that picks the screen in the Esc menu (F-keys do not survive every
-    /// SSH client).
-    pub fn letter(self) -> char {
-        match self {
-            ScreenId::Help => 'h',
-            ScreenId::Sale => 's',
-            ScreenId::Refund => 'r',
-            ScreenId::Void => 'v',
-            ScreenId::Tip => 't',
-            ScreenId::Query => 'q',
-            ScreenId::Batch => 'b',
-            ScreenId::Journal => 'j',
-            ScreenId::Diagnostics => 'd',
-            ScreenId::Settings => 'c',
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SaleKind {
@@ -427,136 +343,9 @@ impl Setting {
 }
 
 #[derive(Clone, Debug)]
-pub struct WireLine {
-    pub at: chrono::DateTime<chrono::Local>,
-    pub dir: Direction,
-    pub text: String,
-}
-
-/// What the link looks like from the lane, for the status bar and diagnostics.
-#[derive(Clone, Debug, Default)]
-pub struct LinkView {
-    pub state: String,
-    pub up: bool,
-    /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
-    pub target: String,
-    /// Where it is: the target, or for a serial where it was found.
-    pub address: String,
-    pub device: DeviceInfo,
-    /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
-    pub rtts_us: VecDeque<u64>,
-    pub reconnects: u32,
-    pub history: VecDeque<String>,
-    pub connected_once: bool,
-    /// A down link's next attempt, counted down on screen.
-    pub retry_at: Option<Instant>,
-}
-
-/// A money-moving request between Enter and its final answer.
-#[derive(Clone, Debug)]
-pub struct Flight {
-    pub request: PayRequest,
-    /// Known once the lane journaled and sent it.
-    pub order_no: Option<String>,
-    pub started: Instant,
-    pub progress: Vec<String>,
-    pub cancel_asked: bool,
-    /// The outcome went unknown; the lane is resolving it by query.
-    pub unknown: bool,
-}
-
-/// What a confirm dialog does on yes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Confirmed {
-    Pay(PayRequest),
-    CancelOnTerminal,
-    Quit,
-}
-
-/// What the supervisor's PIN allows once given.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PinFor {
-    Pay(PayRequest),
-    /// Saving the Settings screen's changed values.
-    Settings(Vec<(&'static str, Saved)>),
-    /// Letting a terminal pair (it becomes the lane's terminal).
-    Pairing,
-    Resolve {
-        order_no: String,
-        to: crate::journal::TxnState,
-        note: String,
-    },
-}
-
-/// What a confirm dialog does on no, besides closing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnNo {
-    Keep,
-    /// The sale asked about is not made: its form is cleared for the next customer.
-    ClearSale,
-}
-
-#[derive(Clone, Debug)]
-pub enum Modal {
-    /// The Esc menu: one letter picks a screen.
-    Menu,
-    Confirm {
-        question: String,
-        then: Confirmed,
-        on_no: OnNo,
-    },
-    /// The terminal's options for the sale being typed: one key each.
-    SaleOptions,
-    /// The supervisor's PIN, before an act that needs it.
-    Pin {
-        then: PinFor,
-        /// What needs it, in words.
-        why: String,
-        pin: TextField,
-        error: Option<String>,
-        /// A PIN is being checked (`Effect::CheckPin`): Enter waits for its answer.
-        checking: bool,
-    },
-    /// A supervisor override needs a note.
-    Override {
-        order_no: String,
-        approve: bool,
-        note: TextField,
-    },
-}
-
-/// The journal's view of things, refreshed after anything that changes it.
-#[derive(Clone, Debug, Default)]
-pub struct JournalData {
-    pub open_rows: Vec<TxnRow>,
-    pub open_report: Option<BatchReport>,
-    pub batches: Vec<BatchInfo>,
-    /// The journal screen's page of the whole journal, as searched.
-    pub journal: JournalPage,
-    /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
-    pub refundable: Vec<TxnRow>,
-    /// Pre-auths a completion can take, narrowed by the Sale screen's order.
-    pub completable: Vec<TxnRow>,
-    /// Rows and report of the closed batch being browsed.
-    pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
-    pub error: Option<String>,
-}
-
-/// One page of a search of the whole journal, with what happened to its rows since.
-#[derive(Clone, Debug, Default)]
-pub struct JournalPage {
-    pub page: Page,
-    pub since: HashMap<String, Vec<Aftermath>>,
-    /// The search could not be read or run: why (the rows are the last good ones).
-    pub error: Option<String>,
-}
-
-/// How many rows a page of the journal screen holds.
-pub const JOURNAL_PAGE: usize = 100;
-
-#[derive(Clone, Debug)]
 pub struct Model {
-    pub screen: ScreenId,
+    /// What the screens share.
+    pub desk: Desk,
     pub sale: SaleForm,
     pub refund: RefundForm,
     pub void: PickList,
@@ -566,50 +355,12 @@ pub struct Model {
     pub journal: JournalScreen,
     pub diag: DiagScreen,
     pub settings: SettingsForm,
-    pub modal: Option<Modal>,
-    pub flight: Option<Flight>,
-    /// The last final answer, shown large until a key is pressed.
-    pub result: Option<TxnRow>,
-    pub link: LinkView,
-    pub wire: VecDeque<WireLine>,
-    pub unresolved: Vec<String>,
-    pub data: JournalData,
-    pub lane_id: String,
-    pub currency: String,
-    pub exponent: u8,
-    pub demo: bool,
-    /// Times are shown in the register's local time: the offset, injected so tests
-    /// do not depend on the machine's zone.
-    pub utc_offset: chrono::FixedOffset,
-    /// Sales above this ask the cashier first (a slip of the finger is expensive).
-    pub confirm_above: Option<Money>,
-    /// Which acts need the supervisor's PIN (none while no PIN is set).
-    pub supervisor: crate::supervisor::Policy,
-    /// Until when wrong PINs have locked PIN entry (`supervisor::tries`), as last read.
-    pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
-    /// A one-line message for the cashier (theme warnings, saved settings, ...).
-    pub notice: Option<String>,
-    /// What the last copy to the store did, when a store is configured.
-    pub store: Option<String>,
-    /// A `[cloud]` is configured: requests can go through the vendor's cloud.
-    pub cloud: bool,
-    /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
-    pub via_cloud: bool,
-    pub quit: bool,
-    /// The window's columns and rows, for what pages by what shows.
-    pub size: (u16, u16),
-    /// Quit was asked while a payment was in flight: its answer is shown before closing.
-    pub quit_after_answer: bool,
-    /// The lane has stopped and the last answer shows: the next key closes the screen.
-    pub closing: bool,
-    /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
-    pub hangup: bool,
 }
 
 impl Model {
     pub fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Model {
         Model {
-            screen: ScreenId::Sale,
+            desk: Desk::new(lane_id, currency, exponent, address, demo),
             sale: SaleForm::default(),
             refund: RefundForm {
                 orig: TextField::order_no(),
@@ -631,108 +382,33 @@ impl Model {
                 ..DiagScreen::default()
             },
             settings: SettingsForm::default(),
-            modal: None,
-            flight: None,
-            result: None,
-            link: LinkView {
-                state: "connecting".into(),
-                target: address.to_string(),
-                address: address.to_string(),
-                ..LinkView::default()
-            },
-            wire: VecDeque::new(),
-            unresolved: Vec::new(),
-            data: JournalData::default(),
-            lane_id: lane_id.to_string(),
-            currency: currency.to_string(),
-            exponent,
-            demo,
-            utc_offset: chrono::Utc.fix(),
-            confirm_above: None,
-            supervisor: crate::supervisor::Policy::default(),
-            pin_locked_until: None,
-            notice: None,
-            store: None,
-            cloud: false,
-            via_cloud: false,
-            quit: false,
-            size: (80, 24),
-            quit_after_answer: false,
-            closing: false,
-            hangup: false,
         }
-    }
-
-    /// How many rows of a list show at once in the window as it is: a page for
-    /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
-    pub fn list_rows(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(9)).max(1)
-    }
-
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
     /// Rows of the open batch that a void (or cancel) can take, by the lane's rules,
     /// narrowed by what is typed.
     pub fn voidable(&self) -> Vec<&TxnRow> {
-        let rows = &self.data.open_rows;
+        let rows = &self.desk.data.open_rows;
         // Every row listed is of the open batch, so its own batch is the open one.
         rows.iter()
             .filter(|r| rules::may_void(r, rows, r.batch))
-            .filter(|r| self.narrows_to(r, &self.void.narrow.text))
+            .filter(|r| self.desk.narrows_to(r, &self.void.narrow.text))
             .collect()
     }
 
     /// Sales of the open batch whose tip can still change, by the lane's rules,
     /// narrowed by what is typed.
     pub fn tippable(&self) -> Vec<&TxnRow> {
-        let rows = &self.data.open_rows;
+        let rows = &self.desk.data.open_rows;
         rows.iter()
             .filter(|r| rules::may_tip(r, rows, r.batch))
-            .filter(|r| self.narrows_to(r, &self.tip.pick.narrow.text))
+            .filter(|r| self.desk.narrows_to(r, &self.tip.pick.narrow.text))
             .collect()
-    }
-
-    /// Whether `row` is one the cashier means by `typed`, read as every search reads
-    /// it (`journal::search`): the end of its order number, its card's last four, its
-    /// amount (`12.34`), an auth code, a date, a kind or state. Nothing matches a term
-    /// that reads no way (`narrow_error` says why).
-    pub fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
-        let offset = self.utc_offset.local_minus_utc();
-        crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
-    }
-
-    /// Why what is typed in a find field reads no way, if it does not.
-    pub fn narrow_error(&self, typed: &str) -> Option<String> {
-        typed
-            .split_whitespace()
-            .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
-            .map(|e| e.to_string())
-    }
-
-    /// The tip in force on a sale: its latest approved adjustment, else its own.
-    pub fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
-        let minor = rules::effective_tip(sale, &self.data.open_rows);
-        if minor == 0 && sale.tip.is_none() {
-            return None;
-        }
-        Money::from_minor(minor, sale.amount.exponent()).ok()
-    }
-
-    /// Which way a request made now goes: through the cloud when the cashier chose it
-    /// on a screen that takes it, else to the lane's terminal.
-    pub fn route(&self) -> Route {
-        if self.via_cloud && self.screen.takes_cloud() {
-            Route::Cloud
-        } else {
-            Route::Lan
-        }
     }
 
     /// The journal screen's rows: a page of the whole journal, as searched.
     pub fn journal_rows(&self) -> Vec<&TxnRow> {
-        self.data.journal.page.rows.iter().collect()
+        self.desk.data.journal.page.rows.iter().collect()
     }
 
     /// The journal screen's search: the words typed (a kind or a state by name, the
@@ -740,8 +416,8 @@ impl Model {
     pub fn journal_search(&self) -> Search {
         Search {
             text: self.journal.search.text.trim().to_string(),
-            utc_offset_secs: self.utc_offset.local_minus_utc(),
-            exponent: self.exponent,
+            utc_offset_secs: self.desk.utc_offset.local_minus_utc(),
+            exponent: self.desk.exponent,
             before: self.journal.pages.last().copied(),
             limit: JOURNAL_PAGE,
             ..Search::default()

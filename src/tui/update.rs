@@ -18,7 +18,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(m, key),
         Msg::Lane(event) => on_lane(m, event),
         Msg::Paid(Ok(order_no)) => {
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.order_no = Some(order_no);
             }
             vec![]
@@ -50,10 +50,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 ),
                 Err(e) => format!("the cancel request did not reach the terminal: {e}"),
             };
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.progress.push(text);
             } else {
-                m.notice = Some(text);
+                m.desk.notice = Some(text);
             }
             vec![]
         }
@@ -75,7 +75,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Resolved(result) => {
-            m.notice = Some(match result {
+            m.desk.notice = Some(match result {
                 Ok(row) => format!("{} marked {} by override", row.order_no, row.state.name()),
                 Err(e) => format!("override refused: {e}"),
             });
@@ -105,12 +105,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
                 // Paid on another terminal: the cloud's gateway knows it, this journal
                 // does not.
-                Ok(None) if m.route() == Route::Cloud => {
+                Ok(None) if m.desk.route() == Route::Cloud => {
                     m.refund.found = None;
                     m.refund.elsewhere = true;
                     m.refund.error = None;
                     m.refund.focus = RefundField::Amount;
-                    m.notice = Some(format!(
+                    m.desk.notice = Some(format!(
                         "order {} is not in this journal: it is refunded through the cloud",
                         m.refund.orig.text
                     ));
@@ -131,11 +131,11 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Row(row) => {
-            m.result = *row;
+            m.desk.result = *row;
             vec![]
         }
         Msg::Data(data) => {
-            keeping_selections(m, |m| m.data = *data);
+            keeping_selections(m, |m| m.desk.data = *data);
             // The rows as of the opening are in: from now on a selection follows its row.
             m.void.fresh = false;
             m.tip.pick.fresh = false;
@@ -143,7 +143,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Journal(page) => {
-            keeping_selections(m, |m| m.data.journal = *page);
+            keeping_selections(m, |m| m.desk.data.journal = *page);
             m.journal.fresh = false;
             vec![]
         }
@@ -152,17 +152,17 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             completable,
         } => {
             keeping_selections(m, |m| {
-                m.data.refundable = refundable;
-                m.data.completable = completable;
+                m.desk.data.refundable = refundable;
+                m.desk.data.completable = completable;
             });
             vec![]
         }
         Msg::Notice(text) => {
-            m.notice = Some(text);
+            m.desk.notice = Some(text);
             vec![]
         }
         Msg::Store(text) => {
-            m.store = Some(text);
+            m.desk.store = Some(text);
             vec![]
         }
         // An answer to an older search is not this one's.
@@ -192,21 +192,21 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Pair(news) => crate::tui::screens::settings::pair_news(m, news),
         Msg::Retargeted(Ok(())) => vec![],
         Msg::Retargeted(Err(refusal)) => {
-            m.notice = Some(format!(
+            m.desk.notice = Some(format!(
                 "saved, but the lane stays on {}: {refusal}; save again once it is settled",
-                m.link.target
+                m.desk.link.target
             ));
             vec![]
         }
         Msg::PinChecked(checked) => pin_checked(m, checked),
         Msg::Tick => vec![],
         Msg::Resize(w, h) => {
-            m.size = (w, h);
+            m.desk.size = (w, h);
             vec![]
         }
         Msg::Hangup => {
-            m.hangup = true;
-            m.quit |= m.closing;
+            m.desk.hangup = true;
+            m.desk.quit |= m.desk.closing;
             vec![Effect::Quit]
         }
     }
@@ -239,8 +239,8 @@ fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
     let journal = order_at(m.journal_rows(), m.journal.selected);
     let picked =
         |rows: &[TxnRow], i: Option<usize>| i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone());
-    let refund = picked(&m.data.refundable, m.refund.picked);
-    let completion = picked(&m.data.completable, m.sale.picked);
+    let refund = picked(&m.desk.data.refundable, m.refund.picked);
+    let completion = picked(&m.desk.data.completable, m.sale.picked);
     change(m);
     let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
         rows.iter()
@@ -258,8 +258,9 @@ fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
         m.journal.selected = i;
     }
     // A candidate picked under an order field stays picked only while it is offered.
-    m.refund.picked = refund.and_then(|o| find(m.data.refundable.iter().collect(), &Some(o)));
-    m.sale.picked = completion.and_then(|o| find(m.data.completable.iter().collect(), &Some(o)));
+    m.refund.picked = refund.and_then(|o| find(m.desk.data.refundable.iter().collect(), &Some(o)));
+    m.sale.picked =
+        completion.and_then(|o| find(m.desk.data.completable.iter().collect(), &Some(o)));
     clamp_selections(m);
 }
 
@@ -276,7 +277,7 @@ fn clamp_selections(m: &mut Model) {
 }
 
 fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
-    let request = m.flight.take().map(|f| f.request);
+    let request = m.desk.flight.take().map(|f| f.request);
     if let (Refusal::PossibleDuplicate { .. }, Some(PayRequest::Sale { .. })) = (&refusal, &request)
     {
         if let Some(PayRequest::Sale {
@@ -288,11 +289,11 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
             ..
         }) = request
         {
-            m.modal = Some(Modal::Confirm {
+            m.desk.modal = Some(Modal::Confirm {
                 question: format!(
                     "{refusal}. Charge this customer {} {} again?",
                     amount.grouped(),
-                    m.currency
+                    m.desk.currency
                 ),
                 then: Confirmed::Pay(PayRequest::Sale {
                     amount,
@@ -308,7 +309,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
         return vec![];
     }
     let text = refusal.to_string();
-    match m.screen {
+    match m.desk.screen {
         ScreenId::Sale => {
             m.sale.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
             m.sale.error = Some(text);
@@ -317,7 +318,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
         ScreenId::Void => m.void.error = Some(text),
         ScreenId::Tip => m.tip.pick.error = Some(text),
         ScreenId::Batch => m.batch.last_close = Some(text),
-        _ => m.notice = Some(text),
+        _ => m.desk.notice = Some(text),
     }
     vec![]
 }
@@ -326,18 +327,18 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     match event {
         Event::Link(link) => on_link(m, link),
         Event::Sent { order_no, .. } => {
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.order_no = Some(order_no);
             }
             vec![]
         }
         Event::Progress { order_no, step } => {
-            match &mut m.flight {
+            match &mut m.desk.flight {
                 Some(f) if f.order_no.as_deref() == Some(&order_no) => {
                     f.unknown |= matches!(step, Step::Unknown { .. });
                     f.progress.push(step.to_string());
                 }
-                _ => m.notice = Some(format!("{order_no}: {step}")),
+                _ => m.desk.notice = Some(format!("{order_no}: {step}")),
             }
             vec![]
         }
@@ -346,25 +347,31 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 && row.state == TxnState::Approved
                 && let (Some(report), Some(reply)) = (&m.batch.closed, reply)
             {
-                let verdict =
-                    super::screens::batch::verdict(report, &reply, m.exponent, &m.currency);
+                let verdict = super::screens::batch::verdict(
+                    report,
+                    &reply,
+                    m.desk.exponent,
+                    &m.desk.currency,
+                );
                 if let Some(text) = &mut m.batch.last_close {
                     text.push_str(&format!(" · {verdict}"));
                 }
             }
             let mine = m
+                .desk
                 .flight
                 .as_ref()
                 .is_some_and(|f| f.order_no.as_deref() == Some(&row.order_no));
             let showing = m
+                .desk
                 .result
                 .as_ref()
                 .is_some_and(|r| r.order_no == row.order_no);
             if mine {
-                m.flight = None;
+                m.desk.flight = None;
                 // A declined sale stays in the form, to be charged again on another card;
                 // the first digit typed starts another sale instead.
-                if row.state == TxnState::Declined && m.screen == ScreenId::Sale {
+                if row.state == TxnState::Declined && m.desk.screen == ScreenId::Sale {
                     for field in [&mut m.sale.amount, &mut m.sale.tip, &mut m.sale.cashback] {
                         field.prefilled = !field.is_empty();
                     }
@@ -372,32 +379,32 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                     clear_form(m);
                 }
                 // A question the answer made moot goes, saying why.
-                match &m.modal {
+                match &m.desk.modal {
                     Some(Modal::Confirm {
                         then: Confirmed::CancelOnTerminal,
                         ..
                     }) => {
-                        m.modal = None;
-                        m.notice = Some(too_late(&row));
+                        m.desk.modal = None;
+                        m.desk.notice = Some(too_late(&row));
                     }
                     Some(Modal::Confirm {
                         then: Confirmed::Quit,
                         ..
                     }) => {
-                        m.modal = None;
-                        m.notice = Some(format!(
+                        m.desk.modal = None;
+                        m.desk.notice = Some(format!(
                             "the terminal answered ({}): Ctrl-C quits now",
                             row.state.name()
                         ));
                     }
                     _ => {}
                 }
-                m.result = Some(*row);
+                m.desk.result = Some(*row);
             } else if showing {
                 // The UNKNOWN on screen just became definite.
-                m.result = Some(*row);
+                m.desk.result = Some(*row);
             } else {
-                m.notice = Some(format!(
+                m.desk.notice = Some(format!(
                     "{} {} resolved: {}",
                     row.kind.name(),
                     row.order_no,
@@ -410,8 +417,8 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             m.batch.last_close = Some(format!(
                 "batch {} closed: journal NET {} {}",
                 report.batch,
-                crate::money::grouped_minor(report.net_minor, m.exponent),
-                m.currency
+                crate::money::grouped_minor(report.net_minor, m.desk.exponent),
+                m.desk.currency
             ));
             m.batch.closed = Some(report);
             vec![Effect::Refresh]
@@ -421,16 +428,16 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 m.sale.error_until_settled = false;
                 m.sale.error = Some("earlier transactions are settled: Enter charges".into());
             }
-            m.unresolved = orders;
+            m.desk.unresolved = orders;
             vec![]
         }
         Event::Stopped => {
             // The answer that came while quitting is read before the screen goes.
-            if m.quit_after_answer && m.result.is_some() && !m.hangup {
-                m.closing = true;
-                m.notice = Some("the terminal has answered: any key closes till".into());
+            if m.desk.quit_after_answer && m.desk.result.is_some() && !m.desk.hangup {
+                m.desk.closing = true;
+                m.desk.notice = Some("the terminal has answered: any key closes till".into());
             } else {
-                m.quit = true;
+                m.desk.quit = true;
             }
             vec![]
         }
@@ -461,36 +468,40 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
         LinkNews::Connected => Some(("connected".to_string(), true)),
         LinkNews::Down { reason, retry_in } => {
             // The wait is counted down where it shows, not frozen in the text.
-            m.link.retry_at = Some(std::time::Instant::now() + retry_in);
+            m.desk.link.retry_at = Some(std::time::Instant::now() + retry_in);
             Some((format!("down: {reason}"), false))
         }
         LinkNews::Closed => Some(("closed".to_string(), false)),
         LinkNews::Target(target) => {
             // Another terminal: what the old one said of itself no longer applies.
-            m.link = LinkView {
+            m.desk.link = LinkView {
                 target: target.clone(),
                 address: target.clone(),
-                reconnects: m.link.reconnects,
-                history: std::mem::take(&mut m.link.history),
+                reconnects: m.desk.link.reconnects,
+                history: std::mem::take(&mut m.desk.link.history),
                 ..LinkView::default()
             };
             Some((format!("connecting to {target}"), false))
         }
         LinkNews::Device(device) => {
-            m.link.device = device;
+            m.desk.link.device = device;
             None
         }
         LinkNews::Located { serial, address } => {
-            m.link.address = format!("sn:{serial} {address}");
+            m.desk.link.address = format!("sn:{serial} {address}");
             None
         }
         LinkNews::RoundTrip(rtt) => {
             let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
-            push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
+            push_capped(&mut m.desk.link.rtts_us, us, RTT_SAMPLES);
             None
         }
         LinkNews::Wire { dir, text } => {
-            push_capped(&mut m.wire, WireLine { at: now, dir, text }, WIRE_LOG_LINES);
+            push_capped(
+                &mut m.desk.wire,
+                WireLine { at: now, dir, text },
+                WIRE_LOG_LINES,
+            );
             None
         }
         LinkNews::Malformed { error } => {
@@ -498,29 +509,29 @@ fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
                 "{} dropped a malformed frame: {error}",
                 now.format("%H:%M:%S")
             );
-            push_capped(&mut m.link.history, line, 50);
+            push_capped(&mut m.desk.link.history, line, 50);
             None
         }
         LinkNews::Stray { why, .. } => {
             let line = format!("{} stray reply: {why}", now.format("%H:%M:%S"));
-            push_capped(&mut m.link.history, line, 50);
+            push_capped(&mut m.desk.link.history, line, 50);
             None
         }
     };
     if let Some((text, up)) = state {
         if !text.starts_with("down:") {
-            m.link.retry_at = None;
+            m.desk.link.retry_at = None;
         }
         if up {
-            if m.link.connected_once {
-                m.link.reconnects += 1;
+            if m.desk.link.connected_once {
+                m.desk.link.reconnects += 1;
             }
-            m.link.connected_once = true;
+            m.desk.link.connected_once = true;
         }
-        m.link.up = up;
-        m.link.state = if up { "connected".into() } else { text.clone() };
+        m.desk.link.up = up;
+        m.desk.link.state = if up { "connected".into() } else { text.clone() };
         push_capped(
-            &mut m.link.history,
+            &mut m.desk.link.history,
             format!("{} {text}", now.format("%H:%M:%S")),
             50,
         );
@@ -537,7 +548,7 @@ fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
 
 /// After a final answer, the form that started it is ready for the next one.
 fn clear_form(m: &mut Model) {
-    match m.screen {
+    match m.desk.screen {
         // The next customer's payment is a sale, whatever this one was.
         ScreenId::Sale => {
             m.sale = SaleForm {
@@ -561,21 +572,21 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.closing {
-        m.quit = true;
+    if m.desk.closing {
+        m.desk.quit = true;
         return vec![];
     }
     if ctrl(&key, 'c') {
-        if m.flight.is_some() {
-            m.modal = Some(Modal::Confirm {
+        if m.desk.flight.is_some() {
+            m.desk.modal = Some(Modal::Confirm {
                 question: "A payment is in progress. Quit when the terminal has answered?".into(),
                 then: Confirmed::Quit,
                 on_no: OnNo::Keep,
             });
             return vec![];
         }
-        if m.modal.is_none() && m.sale.typed() {
-            m.modal = Some(Modal::Confirm {
+        if m.desk.modal.is_none() && m.sale.typed() {
+            m.desk.modal = Some(Modal::Confirm {
                 question: "Quit and lose the amount typed on the Sale screen?".into(),
                 then: Confirmed::Quit,
                 on_no: OnNo::Keep,
@@ -584,35 +595,36 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![Effect::Quit];
     }
-    if m.modal.is_some() {
+    if m.desk.modal.is_some() {
         return on_modal_key(m, key);
     }
-    if m.flight.is_some() {
+    if m.desk.flight.is_some() {
         // The overlay owns the keyboard until the final answer, except that an outcome
         // gone unknown may be left to resolve in the background (the lane keeps asking
         // and refuses new money until it knows).
         let unknown = m
+            .desk
             .flight
             .as_ref()
             .filter(|f| f.unknown)
             .and_then(|f| f.order_no.clone());
         if let (KeyCode::Enter, Some(order_no)) = (key.code, unknown) {
-            m.flight = None;
+            m.desk.flight = None;
             clear_form(m);
-            m.notice = Some(format!(
+            m.desk.notice = Some(format!(
                 "{order_no}: outcome unknown; still asking the terminal"
             ));
             return vec![Effect::ShowRow(order_no)];
         }
-        if key.code == KeyCode::Esc && !m.link.up {
-            m.notice = Some(
+        if key.code == KeyCode::Esc && !m.desk.link.up {
+            m.desk.notice = Some(
                 "the terminal cannot be reached: no cancel can go out; till asks it as soon as the link is back"
                     .into(),
             );
         } else if key.code == KeyCode::Esc {
-            let f = m.flight.as_ref();
+            let f = m.desk.flight.as_ref();
             if f.is_some_and(|f| f.order_no.is_some() && !f.cancel_asked) {
-                m.modal = Some(Modal::Confirm {
+                m.desk.modal = Some(Modal::Confirm {
                     question:
                         "Ask the terminal to cancel this payment? (the terminal still decides)"
                             .into(),
@@ -623,17 +635,17 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
-    if let Some(result) = m.result.take() {
+    if let Some(result) = m.desk.result.take() {
         // After a decline the form still holds the sale: Enter charges again, with
         // another card.
-        let declined_here = result.state == TxnState::Declined && m.screen == ScreenId::Sale;
+        let declined_here = result.state == TxnState::Declined && m.desk.screen == ScreenId::Sale;
         if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
             return super::screens::sale::submit(m);
         }
         // Any key dismisses the result; a digit also starts the next amount and an
         // F-key goes to its screen.
         let goes_on = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-            && m.screen == ScreenId::Sale;
+            && m.desk.screen == ScreenId::Sale;
         if !goes_on && !matches!(key.code, KeyCode::F(_)) {
             return vec![];
         }
@@ -641,13 +653,13 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             clear_form(m);
         }
     }
-    m.notice = None;
+    m.desk.notice = None;
     // Esc and a letter that arrive together (a fast typist, a laggy SSH link) reach
     // us as Alt+letter: it means the same as the two keys apart.
     if key.modifiers.contains(KeyModifiers::ALT)
         && let KeyCode::Char(c) = key.code
     {
-        m.modal = Some(Modal::Menu);
+        m.desk.modal = Some(Modal::Menu);
         return on_modal_key(m, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
     if let KeyCode::F(n) = key.code
@@ -655,12 +667,12 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     {
         return switch(m, *screen);
     }
-    if ctrl(&key, 't') && m.screen.takes_cloud() {
-        m.notice = Some(if !m.cloud {
+    if ctrl(&key, 't') && m.desk.screen.takes_cloud() {
+        m.desk.notice = Some(if !m.desk.cloud {
             "no [cloud] in the config: requests go to this lane's terminal".into()
         } else {
-            m.via_cloud = !m.via_cloud;
-            if m.via_cloud {
+            m.desk.via_cloud = !m.desk.via_cloud;
+            if m.desk.via_cloud {
                 "through the cloud: refunds, voids, tips, queries and batch close go to the vendor's gateway (Ctrl-T: back to this terminal)".into()
             } else {
                 "to this lane's terminal again".into()
@@ -684,15 +696,15 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
         m.settings.pairing = Pairing::Off;
         effects.push(Effect::StopPairing);
     }
-    if screen != m.screen {
+    if screen != m.desk.screen {
         leave(m);
         open(m, screen);
     }
-    m.screen = screen;
-    m.modal = None;
+    m.desk.screen = screen;
+    m.desk.modal = None;
     if screen == ScreenId::Query && m.query.order.text.is_empty() {
         // The order asked about is most often the one just made.
-        if let Some(newest) = m.data.open_rows.first() {
+        if let Some(newest) = m.desk.data.open_rows.first() {
             m.query.order.prefill(&newest.order_no);
         }
     }
@@ -708,7 +720,7 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
 /// Leaving a screen half-way drops what was typed on it: the next visit (the next
 /// customer, perhaps) starts from an empty form.
 fn leave(m: &mut Model) {
-    match m.screen {
+    match m.desk.screen {
         ScreenId::Void => m.void = PickList::default(),
         ScreenId::Query => {
             m.query = QueryForm {
@@ -741,7 +753,7 @@ fn open(m: &mut Model, screen: ScreenId) {
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(modal) = m.modal.take() else {
+    let Some(modal) = m.desk.modal.take() else {
         return vec![];
     };
     match modal {
@@ -754,7 +766,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 match ScreenId::ALL.iter().find(|s| s.letter() == c) {
                     Some(screen) => switch(m, *screen),
                     None => {
-                        m.modal = Some(Modal::Menu);
+                        m.desk.modal = Some(Modal::Menu);
                         vec![]
                     }
                 }
@@ -770,11 +782,11 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             checking,
         } => match key.code {
             KeyCode::Esc => {
-                m.notice = Some(format!("{why}: not done without the supervisor's PIN"));
+                m.desk.notice = Some(format!("{why}: not done without the supervisor's PIN"));
                 vec![]
             }
             KeyCode::Enter if checking || pin.text.is_empty() => {
-                m.modal = Some(Modal::Pin {
+                m.desk.modal = Some(Modal::Pin {
                     then,
                     why,
                     pin,
@@ -785,16 +797,16 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
             KeyCode::Enter => {
                 // Locked by wrong PINs (here or in another process): none is tried.
-                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
                 let (error, checking, effects) = match locked {
-                    Some(until) => (Some(pin_locked(m.utc_offset, until)), false, vec![]),
+                    Some(until) => (Some(pin_locked(m.desk.utc_offset, until)), false, vec![]),
                     None => (
                         None,
                         true,
                         vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.text))],
                     ),
                 };
-                m.modal = Some(Modal::Pin {
+                m.desk.modal = Some(Modal::Pin {
                     then,
                     why,
                     pin: TextField::with_max(12),
@@ -805,8 +817,8 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
             _ => {
                 // While a PIN is checked, or entry is locked, no digit is taken.
-                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-                let mut error = locked.map(|until| pin_locked(m.utc_offset, until));
+                let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let mut error = locked.map(|until| pin_locked(m.desk.utc_offset, until));
                 if !checking
                     && locked.is_none()
                     && (matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
@@ -816,7 +828,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 } else if locked.is_none() && !checking {
                     error = Some("the PIN takes digits".into());
                 }
-                m.modal = Some(Modal::Pin {
+                m.desk.modal = Some(Modal::Pin {
                     then,
                     why,
                     pin,
@@ -845,7 +857,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         field.edit(key);
                     }
                 }
-                m.modal = Some(Modal::SaleOptions);
+                m.desk.modal = Some(Modal::SaleOptions);
                 return vec![];
             }
             let o = &mut m.sale.options;
@@ -866,7 +878,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 KeyCode::Esc | KeyCode::Enter => return vec![],
                 _ => {}
             }
-            m.modal = Some(Modal::SaleOptions);
+            m.desk.modal = Some(Modal::SaleOptions);
             vec![]
         }
         // Only `y` says yes: Enter, `n` and Esc take the safe answer.
@@ -887,7 +899,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 } else {
                     ""
                 };
-                m.notice = Some(match then {
+                m.desk.notice = Some(match then {
                     Confirmed::Pay(_) => format!("{enter}nothing sent (only y says yes)"),
                     Confirmed::CancelOnTerminal => format!("{enter}no cancel asked"),
                     Confirmed::Quit => format!("{enter}till stays open"),
@@ -899,7 +911,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 vec![]
             }
             _ => {
-                m.modal = Some(Modal::Confirm {
+                m.desk.modal = Some(Modal::Confirm {
                     question,
                     then,
                     on_no,
@@ -920,13 +932,13 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     TxnState::Declined
                 };
                 let act = crate::supervisor::Act::Override;
-                if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
+                if let Some(why) = crate::supervisor::needs_pin(&act, &m.desk.supervisor) {
                     let then = PinFor::Resolve {
                         order_no,
                         to,
                         note: note.text,
                     };
-                    m.modal = Some(pin_modal(m, then, &why.to_string()));
+                    m.desk.modal = Some(pin_modal(m, then, &why.to_string()));
                     return vec![];
                 }
                 vec![Effect::Resolve {
@@ -937,7 +949,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
             _ => {
                 note.edit(key);
-                m.modal = Some(Modal::Override {
+                m.desk.modal = Some(Modal::Override {
                     order_no,
                     approve,
                     note,
@@ -951,7 +963,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
     match then {
         Confirmed::Pay(req) => start(m, req),
-        Confirmed::CancelOnTerminal => match &mut m.flight {
+        Confirmed::CancelOnTerminal => match &mut m.desk.flight {
             Some(f) => {
                 f.cancel_asked = true;
                 f.progress.push("asked the terminal to cancel".into());
@@ -960,7 +972,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
             None => vec![],
         },
         Confirmed::Quit => {
-            m.quit_after_answer = m.flight.is_some();
+            m.desk.quit_after_answer = m.desk.flight.is_some();
             vec![Effect::Quit]
         }
     }
@@ -979,13 +991,13 @@ fn pin_checked(
         pin,
         checking: true,
         ..
-    }) = m.modal.take()
+    }) = m.desk.modal.take()
     else {
         return vec![];
     };
     let error = match checked {
         Ok(Checked::Right) => {
-            m.pin_locked_until = None;
+            m.desk.pin_locked_until = None;
             return match then {
                 PinFor::Pay(req) => fly(m, req, true),
                 PinFor::Settings(values) => vec![Effect::SaveSettings(values)],
@@ -999,9 +1011,9 @@ fn pin_checked(
         }
         Ok(Checked::Wrong { lock, left }) => {
             tracing::warn!("a wrong supervisor PIN was typed for {why}");
-            m.pin_locked_until = lock;
+            m.desk.pin_locked_until = lock;
             match lock {
-                Some(until) => pin_locked(m.utc_offset, until),
+                Some(until) => pin_locked(m.desk.utc_offset, until),
                 None => format!(
                     "wrong PIN: {left} more wrong and PIN entry locks for {} minutes",
                     LOCK_SECS / 60
@@ -1009,12 +1021,12 @@ fn pin_checked(
             }
         }
         Ok(Checked::Locked(until)) => {
-            m.pin_locked_until = Some(until);
-            pin_locked(m.utc_offset, until)
+            m.desk.pin_locked_until = Some(until);
+            pin_locked(m.desk.utc_offset, until)
         }
         Err(e) => format!("the PIN cannot be checked: {e}"),
     };
-    m.modal = Some(Modal::Pin {
+    m.desk.modal = Some(Modal::Pin {
         then,
         why,
         pin,
@@ -1038,7 +1050,7 @@ mod tests {
     /// A screen whose lane is connected.
     fn model() -> Model {
         let mut m = Model::new("L01", "USD", 2, "127.0.0.1:35779", false);
-        m.link.up = true;
+        m.desk.link.up = true;
         m
     }
 
@@ -1060,7 +1072,7 @@ mod tests {
             address: "ws://192.168.1.20:35779/".into(),
         };
         update(&mut m, Msg::Lane(Event::Link(news)));
-        assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+        assert_eq!(m.desk.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
     }
 
     #[test]
@@ -1071,10 +1083,10 @@ mod tests {
             retry_in: std::time::Duration::from_secs(15),
         };
         update(&mut m, Msg::Lane(Event::Link(down)));
-        assert_eq!(m.link.state, "down: no answer");
-        assert!(m.link.retry_at.is_some());
+        assert_eq!(m.desk.link.state, "down: no answer");
+        assert!(m.desk.link.retry_at.is_some());
         update(&mut m, Msg::Lane(Event::Link(LinkNews::Connected)));
-        assert!(m.link.retry_at.is_none());
+        assert!(m.desk.link.retry_at.is_none());
     }
 
     #[test]
@@ -1082,23 +1094,23 @@ mod tests {
         let mut m = model();
         let open = Refusal::OpenPayment("L01-1124-000001".into());
         update(&mut m, Msg::Retargeted(Err(open)));
-        let notice = m.notice.clone().unwrap_or_default();
+        let notice = m.desk.notice.clone().unwrap_or_default();
         assert!(
             notice.starts_with("saved, but the lane stays on 127.0.0.1:35779: finish or resolve the open payment first (L01-1124-000001)"),
             "{notice}"
         );
 
-        m.link.device.device_sn = Some("OLD1".into());
-        m.link.rtts_us.push_back(900);
+        m.desk.link.device.device_sn = Some("OLD1".into());
+        m.desk.link.rtts_us.push_back(900);
         let moved = LinkNews::Target("sn:NEW2".into());
         update(&mut m, Msg::Lane(Event::Link(moved)));
         assert_eq!(
-            (m.link.target.as_str(), m.link.address.as_str()),
+            (m.desk.link.target.as_str(), m.desk.link.address.as_str()),
             ("sn:NEW2", "sn:NEW2")
         );
-        assert_eq!(m.link.device.device_sn, None);
-        assert!(m.link.rtts_us.is_empty() && !m.link.up);
-        assert_eq!(m.link.state, "connecting to sn:NEW2");
+        assert_eq!(m.desk.link.device.device_sn, None);
+        assert!(m.desk.link.rtts_us.is_empty() && !m.desk.link.up);
+        assert_eq!(m.desk.link.state, "connecting to sn:NEW2");
     }
 
     #[test]
@@ -1118,13 +1130,13 @@ mod tests {
             panic!("{fx:?}")
         };
         assert_eq!(amount.minor(), 1234);
-        assert!(m.flight.is_some());
+        assert!(m.desk.flight.is_some());
         // Keys do nothing while the terminal works, except Esc which asks first.
         assert!(type_str(&mut m, "99").is_empty());
         update(&mut m, Msg::Paid(Ok("L01-1124-000001".into())));
         update(&mut m, key(KeyCode::Esc));
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::CancelOnTerminal,
                 ..
@@ -1146,8 +1158,8 @@ mod tests {
             }),
         );
         assert_eq!(fx, vec![Effect::Refresh]);
-        assert!(m.flight.is_none());
-        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Approved);
+        assert!(m.desk.flight.is_none());
+        assert_eq!(m.desk.result.as_ref().unwrap().state, TxnState::Approved);
         assert_eq!(
             m.sale.amount.minor(2),
             0,
@@ -1155,7 +1167,7 @@ mod tests {
         );
         // Any key dismisses the result; a digit starts the next amount.
         type_str(&mut m, "5");
-        assert!(m.result.is_none());
+        assert!(m.desk.result.is_none());
         assert_eq!(m.sale.amount.display(2), "0.05");
     }
 
@@ -1221,12 +1233,12 @@ mod tests {
                     ago_secs: 5,
                 })),
             );
-            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
             assert!(
                 update(&mut m, key(answer)).is_empty(),
                 "{answer:?} charges nothing"
             );
-            assert!(m.modal.is_none());
+            assert!(m.desk.modal.is_none());
             assert!(m.sale.amount.is_empty(), "{answer:?}: the amount is gone");
             // The next digits start a new amount instead of appending.
             type_str(&mut m, "444");
@@ -1260,7 +1272,10 @@ mod tests {
         update(&mut m, key(KeyCode::Tab));
         type_str(&mut m, "200");
         charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
-        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Declined));
+        assert_eq!(
+            m.desk.result.as_ref().map(|r| r.state),
+            Some(TxnState::Declined)
+        );
         assert_eq!(m.sale.amount.display(2), "10.51", "kept");
         assert_eq!(m.sale.tip.display(2), "2.00", "kept");
         let fx = update(&mut m, key(KeyCode::Enter));
@@ -1289,7 +1304,7 @@ mod tests {
         type_str(&mut m, "12");
         assert!(update(&mut m, ctrl_c()).is_empty());
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::Quit,
                 ..
@@ -1434,8 +1449,8 @@ mod tests {
             ]),
         );
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(question, "Void sale 44.00 USD, card …3919, order L01-4?");
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -1462,8 +1477,8 @@ mod tests {
         update(&mut m, key(KeyCode::Enter));
         type_str(&mut m, "150");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(
             question,
@@ -1534,16 +1549,19 @@ mod tests {
             }),
         );
         update(&mut m, Msg::Lane(Event::Stopped));
-        assert!(!m.quit && m.closing, "the answer shows");
-        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Approved));
+        assert!(!m.desk.quit && m.desk.closing, "the answer shows");
+        assert_eq!(
+            m.desk.result.as_ref().map(|r| r.state),
+            Some(TxnState::Approved)
+        );
         assert_eq!(crate::tui::view::footer_text(&m), "any key: close till");
         update(&mut m, key(KeyCode::Char('x')));
-        assert!(m.quit);
+        assert!(m.desk.quit);
         // With nothing in flight Ctrl-C quits as soon as the lane stops.
         let mut m = model();
         update(&mut m, ctrl_c());
         update(&mut m, Msg::Lane(Event::Stopped));
-        assert!(m.quit);
+        assert!(m.desk.quit);
     }
 
     #[test]
@@ -1563,7 +1581,7 @@ mod tests {
             update(&mut m, key(KeyCode::Enter));
             update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
             update(&mut m, key(KeyCode::Esc));
-            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
             let done = row("L01-A-1", TxnKind::Trans(TransType::Sale), state, 500);
             update(
                 &mut m,
@@ -1572,11 +1590,11 @@ mod tests {
                     reply: None,
                 }),
             );
-            assert!(m.modal.is_none(), "{state:?}");
+            assert!(m.desk.modal.is_none(), "{state:?}");
             assert!(
-                m.notice.as_deref().unwrap_or("").starts_with(said),
+                m.desk.notice.as_deref().unwrap_or("").starts_with(said),
                 "{:?}",
-                m.notice
+                m.desk.notice
             );
             assert!(update(&mut m, key(KeyCode::Char('y'))).is_empty());
         }
@@ -1594,7 +1612,7 @@ mod tests {
         );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert_eq!(
-            m.notice.as_deref(),
+            m.desk.notice.as_deref(),
             Some("Enter is no: nothing sent (only y says yes)")
         );
         // After a decline the footer says that Enter charges again.
@@ -1632,8 +1650,8 @@ mod tests {
         assert_eq!(m.sale.orig.text, "L01-P-7");
         assert_eq!(m.sale.amount.display(2), "80.00");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, then, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, then, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(
             question,
@@ -1682,13 +1700,13 @@ mod tests {
         crate::tui::screens::settings::saved(&mut m, &[("lane", Saved::Text("L02".into()))]);
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         // With a PIN set, saving (and pairing) waits for it.
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         type_str(&mut m, "3");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
+            matches!(&m.desk.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         type_str(&mut m, "2468");
         assert_eq!(
@@ -1707,22 +1725,25 @@ mod tests {
         );
         let ctrl_p = Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
         assert!(update(&mut m, ctrl_p).is_empty());
-        assert!(matches!(&m.modal, Some(Modal::Pin { .. })));
+        assert!(matches!(&m.desk.modal, Some(Modal::Pin { .. })));
         assert_eq!(m.settings.pairing, Pairing::Off);
     }
 
     #[test]
     fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
         let mut m = model();
-        m.result = Some(row(
+        m.desk.result = Some(row(
             "L01-1",
             TxnKind::Trans(TransType::Sale),
             TxnState::Approved,
             100,
         ));
         update(&mut m, key(KeyCode::F(8)));
-        assert_eq!((m.screen, m.result.is_none()), (ScreenId::Journal, true));
-        m.modal = Some(Modal::Confirm {
+        assert_eq!(
+            (m.desk.screen, m.desk.result.is_none()),
+            (ScreenId::Journal, true)
+        );
+        m.desk.modal = Some(Modal::Confirm {
             question: "?".into(),
             then: Confirmed::Quit,
             on_no: OnNo::Keep,
@@ -1732,7 +1753,10 @@ mod tests {
             vec![],
             "no is the answer"
         );
-        assert_eq!((m.screen, m.modal.is_none()), (ScreenId::Sale, true));
+        assert_eq!(
+            (m.desk.screen, m.desk.modal.is_none()),
+            (ScreenId::Sale, true)
+        );
     }
 
     #[test]
@@ -1762,13 +1786,19 @@ mod tests {
     #[test]
     fn with_the_link_down_the_overlay_says_not_to_charge_again() {
         let mut m = model();
-        m.link.up = false;
+        m.desk.link.up = false;
         type_str(&mut m, "500");
         update(&mut m, key(KeyCode::Enter));
         update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
         update(&mut m, key(KeyCode::Esc));
-        assert!(m.modal.is_none(), "no cancel can go out");
-        assert!(m.notice.as_deref().unwrap().contains("cannot be reached"));
+        assert!(m.desk.modal.is_none(), "no cancel can go out");
+        assert!(
+            m.desk
+                .notice
+                .as_deref()
+                .unwrap()
+                .contains("cannot be reached")
+        );
     }
 
     #[test]
@@ -1843,10 +1873,10 @@ mod tests {
                 ..JournalData::default()
             })),
         );
-        m.screen = ScreenId::Batch;
+        m.desk.screen = ScreenId::Batch;
         update(&mut m, key(KeyCode::Char('c')));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(
             question.contains("1 pre-auth(s) still open (80.00 USD)"),
@@ -1857,11 +1887,11 @@ mod tests {
     #[test]
     fn unusual_amounts_are_asked_about_first() {
         let mut m = model();
-        m.confirm_above = Money::from_minor(1_000_000, 2).ok();
+        m.desk.confirm_above = Money::from_minor(1_000_000, 2).ok();
         type_str(&mut m, "1000001");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(question.contains("more than 10,000.00"), "{question}");
         assert!(
@@ -1874,8 +1904,8 @@ mod tests {
         update(&mut m, key(KeyCode::Tab));
         type_str(&mut m, "2000");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(
             question.contains("tip 20.00 is more than the sale 10.00"),
@@ -1924,7 +1954,7 @@ mod tests {
             r#"{"topic":"ecrhub.heartbeat"}"#,
             r#"{"topic":"ecrhub.pay.order"}"#,
         ] {
-            m.wire.push_back(WireLine {
+            m.desk.wire.push_back(WireLine {
                 at: chrono::Local::now(),
                 dir: crate::ecr::Direction::In,
                 text: text.into(),
@@ -1942,10 +1972,10 @@ mod tests {
         let mut m = model();
         type_str(&mut m, "1000");
         update(&mut m, key(KeyCode::Char('o')));
-        assert!(matches!(m.modal, Some(Modal::SaleOptions)));
+        assert!(matches!(m.desk.modal, Some(Modal::SaleOptions)));
         type_str(&mut m, "tsrr");
         update(&mut m, key(KeyCode::Enter));
-        assert!(m.modal.is_none());
+        assert!(m.desk.modal.is_none());
         let fx = update(&mut m, key(KeyCode::Enter));
         let Some(Effect::Pay(PayRequest::Sale { options, .. })) = fx.first() else {
             panic!("{fx:?}")
@@ -2034,7 +2064,7 @@ mod tests {
             update(&mut m, key(KeyCode::PageDown)).is_empty(),
             "no older page"
         );
-        assert!(m.notice.as_deref().unwrap_or("").contains("oldest"));
+        assert!(m.desk.notice.as_deref().unwrap_or("").contains("oldest"));
         // PgDn moves by the rows that show (24 rows: 15) within the rows read.
         let rows: Vec<TxnRow> = (0..40)
             .map(|i| {
@@ -2046,12 +2076,12 @@ mod tests {
                 )
             })
             .collect();
-        m.data.journal.page.rows = rows;
+        m.desk.data.journal.page.rows = rows;
         assert!(update(&mut m, key(KeyCode::PageDown)).is_empty());
-        assert_eq!(m.journal.selected, m.list_rows());
-        assert_eq!(m.list_rows(), 15);
+        assert_eq!(m.journal.selected, m.desk.list_rows());
+        assert_eq!(m.desk.list_rows(), 15);
         update(&mut m, key(KeyCode::End));
-        m.data.journal.page.next = Some(500);
+        m.desk.data.journal.page.next = Some(500);
         assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
         assert_eq!(m.journal_search().before, Some(500));
         assert_eq!(update(&mut m, key(KeyCode::PageUp)), vec![Effect::Search]);
@@ -2075,7 +2105,7 @@ mod tests {
             r.card = Some(card.into());
             r
         };
-        m.data.open_rows = vec![
+        m.desk.data.open_rows = vec![
             sale("L01-A-1125-000003", 4550, "411111******1111"),
             sale("L01-A-1125-000002", 1234, "555555******4444"),
             sale("L01-A-1125-000001", 999, "411111******1111"),
@@ -2088,7 +2118,7 @@ mod tests {
         assert_eq!(orders(m.voidable()), ["L01-A-1125-000002"], "last four");
         update(&mut m, key(KeyCode::Esc));
         assert_eq!(m.void.narrow.text, "", "Esc clears what was typed first");
-        assert!(m.modal.is_none());
+        assert!(m.desk.modal.is_none());
         // The words every search reads: an amount with its point, a kind, a state.
         type_str(&mut m, "45.50");
         assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
@@ -2100,7 +2130,8 @@ mod tests {
         type_str(&mut m, "12.345");
         assert!(m.voidable().is_empty());
         assert!(
-            m.narrow_error(&m.void.narrow.text)
+            m.desk
+                .narrow_error(&m.void.narrow.text)
                 .is_some_and(|e| e.contains("'12.345' is not understood"))
         );
         update(&mut m, key(KeyCode::Esc));
@@ -2112,13 +2143,13 @@ mod tests {
         );
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000001")),
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000001")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
 
         let mut m2 = model();
-        m2.data.open_rows = m.data.open_rows.clone();
+        m2.desk.data.open_rows = m.desk.data.open_rows.clone();
         update(&mut m2, key(KeyCode::F(5)));
         type_str(&mut m2, "12.34");
         assert_eq!(orders(m2.tippable()), ["L01-A-1125-000002"]);
@@ -2195,9 +2226,9 @@ mod tests {
         type_str(&mut m, "8000");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000007")),
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000007")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
     }
 
@@ -2207,12 +2238,18 @@ mod tests {
         let mut m = model();
         update(&mut m, key(KeyCode::F(3)));
         update(&mut m, ctrl_t());
-        assert_eq!(m.route(), Route::Lan);
-        assert!(m.notice.as_deref().unwrap_or("").contains("no [cloud]"));
+        assert_eq!(m.desk.route(), Route::Lan);
+        assert!(
+            m.desk
+                .notice
+                .as_deref()
+                .unwrap_or("")
+                .contains("no [cloud]")
+        );
 
-        m.cloud = true;
+        m.desk.cloud = true;
         update(&mut m, ctrl_t());
-        assert_eq!(m.route(), Route::Cloud);
+        assert_eq!(m.desk.route(), Route::Cloud);
         // Another terminal's order: not in this journal, refunded through the cloud.
         type_str(&mut m, "X9-ELSEWHERE-1");
         let fx = update(&mut m, key(KeyCode::Enter));
@@ -2223,24 +2260,28 @@ mod tests {
         type_str(&mut m, "300");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(m.modal, Some(Modal::Confirm { .. })),
+            matches!(m.desk.modal, Some(Modal::Confirm { .. })),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         let fx = update(&mut m, key(KeyCode::Char('y')));
         assert!(
             matches!(fx.as_slice(), [Effect::Pay(PayRequest::Refund { orig: Some(o), .. })] if o == "X9-ELSEWHERE-1"),
             "{fx:?}"
         );
-        assert_eq!(m.route(), Route::Cloud, "the refund goes through the cloud");
+        assert_eq!(
+            m.desk.route(),
+            Route::Cloud,
+            "the refund goes through the cloud"
+        );
 
         // The Sale screen never does.
-        m.flight = None;
+        m.desk.flight = None;
         update(&mut m, key(KeyCode::F(2)));
-        assert_eq!(m.screen, ScreenId::Sale);
-        assert_eq!(m.route(), Route::Lan);
+        assert_eq!(m.desk.screen, ScreenId::Sale);
+        assert_eq!(m.desk.route(), Route::Lan);
         update(&mut m, ctrl_t());
-        assert!(m.via_cloud, "Ctrl-T does nothing on the Sale screen");
+        assert!(m.desk.via_cloud, "Ctrl-T does nothing on the Sale screen");
     }
 
     #[test]
@@ -2251,7 +2292,7 @@ mod tests {
             update(&mut m, key(KeyCode::Char('r'))).is_empty(),
             "up: nothing to do"
         );
-        m.link.up = false;
+        m.desk.link.up = false;
         assert_eq!(
             update(&mut m, key(KeyCode::Char('r'))),
             vec![Effect::Reconnect]
@@ -2351,7 +2392,10 @@ mod tests {
         update(&mut m, Msg::Terminals(Ok(vec![terminal("SNC3", 1)])));
         update(&mut m, key(KeyCode::Esc));
         assert_eq!(m.settings.finding, Finding::Off);
-        assert!(m.modal.is_none(), "Esc closed the list, not the screen");
+        assert!(
+            m.desk.modal.is_none(),
+            "Esc closed the list, not the screen"
+        );
         assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
     }
 
@@ -2442,7 +2486,7 @@ mod tests {
 
         // No pairing in the demo: nothing it pairs with would be kept.
         update(&mut m, key(KeyCode::F(10)));
-        m.demo = true;
+        m.desk.demo = true;
         assert!(update(&mut m, ctrl_p()).is_empty());
         assert_eq!(m.settings.pairing, Pairing::Off);
     }
@@ -2451,13 +2495,13 @@ mod tests {
     fn voids_and_overrides_ask_for_the_supervisors_pin_when_one_is_set() {
         use crate::supervisor::tries::Checked;
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         let void = PayRequest::Void {
             orig: "L01-1".into(),
             options: SaleOptions::default(),
         };
         assert!(start(&mut m, void.clone()).is_empty());
-        assert!(matches!(m.modal, Some(Modal::Pin { .. })));
+        assert!(matches!(m.desk.modal, Some(Modal::Pin { .. })));
         // The PIN typed goes to be checked and counted; Enter waits for the answer.
         let typed = |pin: &str| vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.into()))];
         type_str(&mut m, "1111");
@@ -2469,13 +2513,13 @@ mod tests {
             left: 4,
         };
         assert!(update(&mut m, Msg::PinChecked(Ok(wrong))).is_empty());
-        assert!(matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
+        assert!(matches!(&m.desk.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
         // It was counted: the dialog says how many wrong ones are left.
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), checking: false, .. })
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), checking: false, .. })
                 if e == "wrong PIN: 4 more wrong and PIN entry locks for 5 minutes"),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         // The fifth wrong one locked PIN entry: while it lasts not even the right PIN
         // goes to be checked, nor is typed.
@@ -2488,31 +2532,31 @@ mod tests {
         };
         update(&mut m, Msg::PinChecked(Ok(locking)));
         let says_locked = |m: &Model| {
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), .. })
                 if e.starts_with("5 wrong PINs in a row: locked until"))
         };
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         type_str(&mut m, "2468");
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
+            matches!(&m.desk.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
             "no digit taken while locked"
         );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A dialog opened while locked says so at once.
         update(&mut m, key(KeyCode::Esc));
         assert!(start(&mut m, void.clone()).is_empty());
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A lock another process set, found when checking, says the same.
-        m.pin_locked_until = None;
+        m.desk.pin_locked_until = None;
         update(&mut m, key(KeyCode::Esc));
         assert!(start(&mut m, void.clone()).is_empty());
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         update(&mut m, Msg::PinChecked(Ok(Checked::Locked(until))));
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // Once it has ended, the right PIN lets the void go ahead.
-        m.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
+        m.desk.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         assert_eq!(
@@ -2525,9 +2569,9 @@ mod tests {
         update(&mut m, key(KeyCode::Enter));
         update(&mut m, Msg::PinChecked(Err("read-only".into())));
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e.contains("cannot be checked")),
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), .. }) if e.contains("cannot be checked")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         type_str(&mut m, "2468");
         update(&mut m, key(KeyCode::Enter));
@@ -2535,14 +2579,14 @@ mod tests {
         assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Right))).is_empty());
         // A sale never asks.
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         type_str(&mut m, "100");
         let fx = update(&mut m, key(KeyCode::Enter));
         assert!(matches!(fx.first(), Some(Effect::Pay(_))), "{fx:?}");
         // An override: the note says the PIN was given.
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
-        m.modal = Some(Modal::Override {
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.modal = Some(Modal::Override {
             order_no: "L01-9".into(),
             approve: false,
             note: TextField::with_max(200),
@@ -2582,7 +2626,7 @@ mod tests {
         let fx = update(&mut m, key(KeyCode::Enter));
         assert_eq!(fx.len(), 1);
         update(&mut m, Msg::Paid(Err(Refusal::NotConnected)));
-        assert!(m.flight.is_none());
+        assert!(m.desk.flight.is_none());
         assert_eq!(
             m.sale.error.as_deref(),
             Some("the terminal is not connected")
@@ -2602,7 +2646,7 @@ mod tests {
                 ago_secs: 3,
             })),
         );
-        assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+        assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
         let fx = update(&mut m, key(KeyCode::Char('y')));
         assert!(
             matches!(
@@ -2618,13 +2662,13 @@ mod tests {
         let mut m = model();
         for s in ScreenId::ALL {
             update(&mut m, key(KeyCode::F(s.f_key())));
-            assert_eq!(m.screen, s);
+            assert_eq!(m.desk.screen, s);
             update(&mut m, key(KeyCode::F(2)));
             update(&mut m, key(KeyCode::Esc));
-            assert!(matches!(m.modal, Some(Modal::Menu)));
+            assert!(matches!(m.desk.modal, Some(Modal::Menu)));
             update(&mut m, key(KeyCode::Char(s.letter())));
-            assert_eq!(m.screen, s, "letter {}", s.letter());
-            assert!(m.modal.is_none());
+            assert_eq!(m.desk.screen, s, "letter {}", s.letter());
+            assert!(m.desk.modal.is_none());
             update(&mut m, key(KeyCode::F(2)));
         }
         update(&mut m, key(KeyCode::Esc));
@@ -2638,8 +2682,8 @@ mod tests {
             &mut m,
             Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::ALT)),
         );
-        assert_eq!(m.screen, ScreenId::Journal);
-        assert!(m.modal.is_none());
+        assert_eq!(m.desk.screen, ScreenId::Journal);
+        assert!(m.desk.modal.is_none());
     }
 
     #[test]
@@ -2650,7 +2694,7 @@ mod tests {
         update(&mut m, key(KeyCode::Enter));
         assert!(update(&mut m, ctrl_c).is_empty());
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::Quit,
                 ..
@@ -2699,7 +2743,7 @@ mod tests {
         type_str(&mut m, "250");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(m.modal, Some(Modal::Confirm { .. })),
+            matches!(m.desk.modal, Some(Modal::Confirm { .. })),
             "money-moving actions confirm"
         );
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -2737,8 +2781,8 @@ mod tests {
             300,
         );
         unknown.id = 2;
-        m.data.open_rows = vec![unknown, sale];
-        m.data.journal.page.rows = m.data.open_rows.clone();
+        m.desk.data.open_rows = vec![unknown, sale];
+        m.desk.data.journal.page.rows = m.desk.data.open_rows.clone();
         update(&mut m, key(KeyCode::F(4)));
         update(&mut m, key(KeyCode::Enter));
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -2771,12 +2815,12 @@ mod tests {
         assert!(m.journal.detail);
         update(&mut m, key(KeyCode::Esc));
         assert!(
-            !m.journal.detail && m.modal.is_none(),
+            !m.journal.detail && m.desk.modal.is_none(),
             "Esc leaves the detail first"
         );
         update(&mut m, key(KeyCode::Char('x')));
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Override { approve: false, .. })
         ));
         assert!(
@@ -2798,7 +2842,7 @@ mod tests {
     #[test]
     fn query_starts_from_the_newest_order_and_demo_settings_stay_unsaved() {
         let mut m = model();
-        m.data.open_rows = vec![row(
+        m.desk.data.open_rows = vec![row(
             "L01-9",
             TxnKind::Trans(TransType::Sale),
             TxnState::Approved,
@@ -2882,7 +2926,7 @@ mod tests {
             update(&mut m, key(KeyCode::Enter)),
             vec![Effect::ShowRow("L01-7".into())]
         );
-        assert!(m.flight.is_none());
+        assert!(m.desk.flight.is_none());
         let row = row(
             "L01-7",
             TxnKind::Trans(TransType::Sale),
@@ -2890,7 +2934,7 @@ mod tests {
             900,
         );
         update(&mut m, Msg::Row(Box::new(Some(row.clone()))));
-        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Unknown);
+        assert_eq!(m.desk.result.as_ref().unwrap().state, TxnState::Unknown);
         let resolved = TxnRow {
             state: TxnState::Approved,
             ..row
@@ -2903,7 +2947,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            m.result.as_ref().unwrap().state,
+            m.desk.result.as_ref().unwrap().state,
             TxnState::Approved,
             "the screen catches up"
         );
@@ -2913,6 +2957,6 @@ mod tests {
     fn a_hangup_quits_through_the_lane() {
         let mut m = model();
         assert_eq!(update(&mut m, Msg::Hangup), vec![Effect::Quit]);
-        assert!(m.hangup);
+        assert!(m.desk.hangup);
     }
 }

@@ -36,6 +36,7 @@ pub const KEYS: &[Key] = &[
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let closed = m
+        .desk
         .data
         .batches
         .iter()
@@ -60,12 +61,13 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Char('c') if m.batch.viewing.is_none() => {
             let net = m
+                .desk
                 .data
                 .open_report
                 .as_ref()
-                .map(|r| crate::money::grouped_minor(r.net_minor, m.exponent))
+                .map(|r| crate::money::grouped_minor(r.net_minor, m.desk.exponent))
                 .unwrap_or_default();
-            let open = open_pre_auths(&m.data.open_rows);
+            let open = open_pre_auths(&m.desk.data.open_rows);
             let held = if open.is_empty() {
                 String::new()
             } else {
@@ -73,14 +75,14 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!(
                     " {} pre-auth(s) still open ({} {}): complete or cancel them first, or they stay open.",
                     open.len(),
-                    grouped_minor(sum, m.exponent),
-                    m.currency
+                    grouped_minor(sum, m.desk.exponent),
+                    m.desk.currency
                 )
             };
-            m.modal = Some(Modal::Confirm {
+            m.desk.modal = Some(Modal::Confirm {
                 question: format!(
                     "Close the batch (net {net} {})? This settles it on the terminal.{held}",
-                    m.currency
+                    m.desk.currency
                 ),
                 then: Confirmed::Pay(PayRequest::BatchClose),
                 on_no: OnNo::Keep,
@@ -209,7 +211,7 @@ fn plain(kind: &str) -> Option<(&str, bool)> {
 /// and the NET.
 fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
     let line = |a: &str, b: String, c: String| format!(" {a:<22}{b:>6}{c:>16}");
-    let money = |minor: i64| grouped_minor(minor, m.exponent);
+    let money = |minor: i64| grouped_minor(minor, m.desk.exponent);
     let mut lines = vec![Line::from(Span::styled(
         line("", "count".into(), "amount".into()),
         theme.title,
@@ -243,7 +245,7 @@ fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'sta
         format!(
             "{} {}",
             line("NET", String::new(), money(report.net_minor)),
-            m.currency
+            m.desk.currency
         ),
         theme.amount,
     )));
@@ -274,9 +276,10 @@ fn sales_per_hour(m: &Model, rows: &[TxnRow]) -> Vec<(String, u64)> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let (title, rows, report) = match (m.batch.viewing, &m.data.viewed) {
+    let (title, rows, report) = match (m.batch.viewing, &m.desk.data.viewed) {
         (Some(i), Some((rows, report))) => {
             let closed = m
+                .desk
                 .data
                 .batches
                 .iter()
@@ -294,8 +297,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         }
         _ => (
             " Open batch ".to_string(),
-            m.data.open_rows.as_slice(),
-            m.data.open_report.as_ref(),
+            m.desk.data.open_rows.as_slice(),
+            m.desk.data.open_report.as_ref(),
         ),
     };
     let lines = report
@@ -315,8 +318,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let title = match report {
         Some(r) => format!(
             "{title}· NET {} {} ",
-            grouped_minor(r.net_minor, m.exponent),
-            m.currency
+            grouped_minor(r.net_minor, m.desk.exponent),
+            m.desk.currency
         ),
         None => title,
     };

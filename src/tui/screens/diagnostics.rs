@@ -61,7 +61,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     let len = wire_lines(m).len();
-    let page = m.list_rows();
+    let page = m.desk.list_rows();
     if move_sel(&mut m.diag.selected, len, page, key.code) {
         return vec![];
     }
@@ -72,12 +72,12 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             m.diag.selected = 0;
             vec![]
         }
-        KeyCode::Char('r') if !m.link.up => {
-            m.notice = Some("trying to reach the terminal now".into());
+        KeyCode::Char('r') if !m.desk.link.up => {
+            m.desk.notice = Some("trying to reach the terminal now".into());
             vec![Effect::Reconnect]
         }
         KeyCode::Char('r') => {
-            m.notice = Some("the link is up: nothing to reconnect".into());
+            m.desk.notice = Some("the link is up: nothing to reconnect".into());
             vec![]
         }
         KeyCode::Char('t') if m.diag.checkup == Checkup::Running => vec![],
@@ -125,7 +125,8 @@ fn send_console(m: &mut Model) -> Vec<Effect> {
 
 /// The wire log newest first, without heartbeats when they are hidden.
 fn wire_lines(m: &Model) -> Vec<&WireLine> {
-    m.wire
+    m.desk
+        .wire
         .iter()
         .rev()
         .filter(|w| !(m.diag.hide_heartbeats && w.text.contains("\"ecrhub.heartbeat\"")))
@@ -163,8 +164,13 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
     };
     let mut steps = steps.clone();
     if steps.iter().all(|s| s.ok) {
-        if m.link.up {
-            let rtt = m.link.rtts_us.back().map_or("-".into(), |v| rtt_text(*v));
+        if m.desk.link.up {
+            let rtt = m
+                .desk
+                .link
+                .rtts_us
+                .back()
+                .map_or("-".into(), |v| rtt_text(*v));
             steps.push(Check::pass(
                 "session",
                 format!("the lane's link is up, heartbeat {rtt}"),
@@ -174,7 +180,7 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
                 "session",
                 format!(
                     "the terminal takes WebSocket connections, but the lane's link is {}",
-                    m.link.state
+                    m.desk.link.state
                 ),
                 "press r to reconnect now; if it fails again check the app id (Settings), then restart the CodePay Register app".into(),
             ));
@@ -185,12 +191,12 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
 
 /// The link's state; a down link's next attempt counted down.
 fn link_text(m: &Model) -> String {
-    match m.link.retry_at.filter(|_| !m.link.up) {
+    match m.desk.link.retry_at.filter(|_| !m.desk.link.up) {
         Some(at) => match at.checked_duration_since(std::time::Instant::now()) {
-            Some(left) => format!("{}; retry in {}s", m.link.state, left.as_secs() + 1),
-            None => format!("{}; trying again", m.link.state),
+            Some(left) => format!("{}; retry in {}s", m.desk.link.state, left.as_secs() + 1),
+            None => format!("{}; trying again", m.desk.link.state),
         },
-        None => m.link.state.clone(),
+        None => m.desk.link.state.clone(),
     }
 }
 
@@ -209,7 +215,7 @@ fn verdict_lines(m: &Model, theme: &Theme, width: usize, rows: usize) -> Vec<Lin
 }
 
 fn verdict_lines_all(m: &Model, theme: &Theme, brief: bool) -> Vec<Line<'static>> {
-    let mut lines = vec![if m.link.up {
+    let mut lines = vec![if m.desk.link.up {
         Line::from(Span::styled(
             "verdict: the terminal answers; it can take payments",
             theme.approved,
@@ -293,13 +299,13 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     );
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
-    let d = &m.link.device;
-    let rtts = &m.link.rtts_us;
+    let d = &m.desk.link.device;
+    let rtts = &m.desk.link.rtts_us;
     let rtt = |v: Option<&u64>| v.map(|v| rtt_text(*v)).unwrap_or_else(|| "-".into());
     let key = |k: &str| Span::styled(format!(" {k:<11}"), theme.muted);
     let lines = vec![
         Line::from(vec![key("link"), Span::raw(link_text(m))]),
-        Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
+        Line::from(vec![key("address"), Span::raw(m.desk.link.address.clone())]),
         Line::from(vec![
             key("device"),
             Span::raw(match (&d.device_model, &d.device_sn, &d.cashier_version) {
@@ -320,18 +326,23 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             Span::raw(format!(
                 "last {} min {} max {}",
                 // A round trip is news only while the link is up.
-                rtt(rtts.back().filter(|_| m.link.up)),
+                rtt(rtts.back().filter(|_| m.desk.link.up)),
                 rtt(rtts.iter().min()),
                 rtt(rtts.iter().max())
             )),
         ]),
         Line::from(vec![
             key("reconnects"),
-            Span::raw(m.link.reconnects.to_string()),
+            Span::raw(m.desk.link.reconnects.to_string()),
         ]),
         Line::from(vec![
             key("store"),
-            Span::raw(m.store.clone().unwrap_or_else(|| "none configured".into())),
+            Span::raw(
+                m.desk
+                    .store
+                    .clone()
+                    .unwrap_or_else(|| "none configured".into()),
+            ),
         ]),
     ];
     // The link's state (a down link's whole reason) wraps rather than being cut.
@@ -348,6 +359,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         spark,
     );
     let hist: Vec<Line> = m
+        .desk
         .link
         .history
         .iter()

@@ -83,11 +83,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         };
     }
     // PgDn and PgUp page by what shows; past the rows read, the next read page.
-    let (len, page) = (m.journal_rows().len(), m.list_rows());
+    let (len, page) = (m.journal_rows().len(), m.desk.list_rows());
     let last = len.saturating_sub(1);
     match key.code {
         KeyCode::PageDown if !m.journal.detail && m.journal.selected >= last => {
-            return match m.data.journal.page.next {
+            return match m.desk.data.journal.page.next {
                 Some(cursor) => {
                     m.journal.pages.push(cursor);
                     m.journal.selected = 0;
@@ -95,7 +95,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("no older rows: this is the oldest".into());
+                    m.desk.notice = Some("no older rows: this is the oldest".into());
                     vec![]
                 }
             };
@@ -107,7 +107,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     vec![Effect::Search]
                 }
                 None => {
-                    m.notice = Some("this is the newest".into());
+                    m.desk.notice = Some("this is the newest".into());
                     vec![]
                 }
             };
@@ -140,7 +140,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: prefilled_order(&row.order_no),
                 ..RefundForm::default()
             };
-            m.screen = ScreenId::Refund;
+            m.desk.screen = ScreenId::Refund;
             return vec![Effect::Lookup(row.order_no.clone())];
         }
         (KeyCode::Char('v'), Some(row)) => {
@@ -148,7 +148,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: row.order_no.clone(),
                 options: SaleOptions::default(),
             };
-            return confirm(m, format!("Void {}?", act_words(row, &m.currency)), req);
+            return confirm(
+                m,
+                format!("Void {}?", act_words(row, &m.desk.currency)),
+                req,
+            );
         }
         (KeyCode::Char('c'), Some(row)) => {
             m.sale = SaleForm {
@@ -156,19 +160,19 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: prefilled_order(&row.order_no),
                 ..SaleForm::default()
             };
-            m.screen = ScreenId::Sale;
+            m.desk.screen = ScreenId::Sale;
         }
         (KeyCode::Char(c @ ('a' | 'x')), Some(row))
             if matches!(row.state, TxnState::Pending | TxnState::Unknown) =>
         {
-            m.modal = Some(Modal::Override {
+            m.desk.modal = Some(Modal::Override {
                 order_no: row.order_no.clone(),
                 approve: c == 'a',
                 note: TextField::with_max(200),
             });
         }
         (KeyCode::Char('a' | 'x'), Some(row)) => {
-            m.notice = Some(format!(
+            m.desk.notice = Some(format!(
                 "{} is {}: only an unresolved row can be settled by hand",
                 row.order_no,
                 row.state.name()
@@ -188,7 +192,7 @@ fn prefilled_order(order_no: &str) -> TextField {
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [search, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
-    let journal = &m.data.journal;
+    let journal = &m.desk.data.journal;
     let style = if m.journal.searching {
         theme.focus
     } else {

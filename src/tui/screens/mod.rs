@@ -27,7 +27,7 @@ use super::msg::Effect;
 use super::theme::Theme;
 
 pub fn body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    match m.screen {
+    match m.desk.screen {
         ScreenId::Sale => sale::draw(frame, area, m, theme),
         ScreenId::Refund => refund::draw(frame, area, m, theme),
         ScreenId::Void => void::draw(frame, area, m, theme),
@@ -43,7 +43,7 @@ pub fn body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 
 /// A key press for the current screen, when no dialog, overlay or result has it.
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    match m.screen {
+    match m.desk.screen {
         ScreenId::Sale => sale::on_key(m, key),
         ScreenId::Refund => refund::on_key(m, key),
         ScreenId::Void => void::on_key(m, key),
@@ -75,7 +75,7 @@ pub fn min_size(screen: ScreenId) -> (u16, u16) {
 
 /// The keys of a screen as it is now (the Tip and Journal screens have two sets).
 pub fn keys(m: &Model) -> &'static [Key] {
-    match m.screen {
+    match m.desk.screen {
         ScreenId::Journal if m.journal.searching => journal::SEARCH_KEYS,
         ScreenId::Settings => match (&m.settings.pairing, &m.settings.finding) {
             (Pairing::Asks { .. }, _) => settings::ASKED_KEYS,

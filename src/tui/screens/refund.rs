@@ -41,7 +41,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let offered = m.data.refundable.len();
+    let offered = m.desk.data.refundable.len();
     let f = &mut m.refund;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
@@ -80,11 +80,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn submit(m: &mut Model) -> Vec<Effect> {
-    let exp = m.exponent;
+    let exp = m.desk.exponent;
     let f = &mut m.refund;
     match f.focus {
         RefundField::Orig => {
-            if let Some(row) = chosen(&m.data.refundable, f.picked, &f.orig.text) {
+            if let Some(row) = chosen(&m.desk.data.refundable, f.picked, &f.orig.text) {
                 let order = row.order_no.clone();
                 f.orig.set(&order);
                 f.picked = None;
@@ -109,7 +109,7 @@ fn submit(m: &mut Model) -> Vec<Effect> {
                     format!(
                         "Unreferenced refund of {} {}: the customer presents the card. Go?",
                         amount.grouped(),
-                        m.currency
+                        m.desk.currency
                     ),
                     PayRequest::Refund {
                         amount,
@@ -128,11 +128,11 @@ fn submit(m: &mut Model) -> Vec<Effect> {
                     ));
                     return vec![];
                 }
-                Some((row, _)) => act_words(row, &m.currency),
+                Some((row, _)) => act_words(row, &m.desk.currency),
             };
             return confirm(
                 m,
-                format!("Refund {} {} of {of}?", amount.grouped(), m.currency),
+                format!("Refund {} {} of {of}?", amount.grouped(), m.desk.currency),
                 PayRequest::Refund {
                     amount,
                     orig: Some(orig),
@@ -165,7 +165,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             )));
             if let Some(left) = left {
                 lines.push(Line::from(Span::styled(
-                    format!("   refundable: {} {}", left.grouped(), m.currency),
+                    format!("   refundable: {} {}", left.grouped(), m.desk.currency),
                     theme.muted,
                 )));
             }
@@ -175,7 +175,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     lines.push(Line::from(vec![
         label("Amount", f.focus == RefundField::Amount, theme),
         Span::styled(
-            format!(" {} {}", f.amount.display(m.exponent), m.currency),
+            format!(" {} {}", f.amount.display(m.desk.exponent), m.desk.currency),
             theme.amount,
         ),
     ]));
@@ -196,7 +196,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             frame,
             list,
             m,
-            (&m.data.refundable, f.picked),
+            (&m.desk.data.refundable, f.picked),
             "payments to refund, newest first",
             theme,
         );

@@ -50,7 +50,7 @@ pub const KEYS: &[Key] = &[
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let fields = m.sale.fields();
     let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
-    let offered = m.data.completable.len();
+    let offered = m.desk.data.completable.len();
     let f = &mut m.sale;
     match key.code {
         KeyCode::Esc => return top_level(m, key),
@@ -59,7 +59,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         {
             // The pre-auth picked fills the form: its number and what it holds, each
             // replaced by the first character typed.
-            match f.picked.and_then(|i| m.data.completable.get(i)) {
+            match f.picked.and_then(|i| m.desk.data.completable.get(i)) {
                 Some(row) => {
                     f.orig.prefill(&row.order_no);
                     f.amount = CentsField::prefill(row.amount.minor());
@@ -96,7 +96,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         KeyCode::Enter => return submit(m),
         KeyCode::Char('o') if f.focus != SaleField::Orig && f.kind == SaleKind::Sale => {
-            m.modal = Some(Modal::SaleOptions);
+            m.desk.modal = Some(Modal::SaleOptions);
         }
         _ => {
             // A declined sale kept in the form: a new amount is another sale, its tip
@@ -134,7 +134,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 pub fn submit(m: &mut Model) -> Vec<Effect> {
-    let exp = m.exponent;
+    let exp = m.desk.exponent;
     let f = &mut m.sale;
     let Some(amount) = f.amount.money(exp) else {
         f.error = Some("enter an amount: digits, cents first".into());
@@ -162,8 +162,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
-            let (orig, what) = match chosen(&m.data.completable, f.picked, &f.orig.text) {
-                Some(row) => (row.order_no.clone(), act_words(row, &m.currency)),
+            let (orig, what) = match chosen(&m.desk.data.completable, f.picked, &f.orig.text) {
+                Some(row) => (row.order_no.clone(), act_words(row, &m.desk.currency)),
                 None => {
                     let orig = f.orig.text.trim().to_string();
                     (orig.clone(), format!("order {orig}"))
@@ -176,7 +176,11 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             }
             return confirm(
                 m,
-                format!("Complete {what} for {} {}?", amount.grouped(), m.currency),
+                format!(
+                    "Complete {what} for {} {}?",
+                    amount.grouped(),
+                    m.desk.currency
+                ),
                 PayRequest::FollowUp {
                     trans_type: TransType::Completion,
                     orig,
@@ -189,11 +193,11 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
     // A slip of the finger is expensive: unusual amounts are asked about first.
     let total = amount.minor() + tip.map_or(0, |t| t.minor()) + cashback.map_or(0, |c| c.minor());
     let total = Money::from_minor(total, exp).unwrap_or(amount);
-    if let Some(limit) = m.confirm_above.filter(|limit| total > *limit) {
+    if let Some(limit) = m.desk.confirm_above.filter(|limit| total > *limit) {
         let question = format!(
             "Charge {} {}? That is more than {}.",
             total.grouped(),
-            m.currency,
+            m.desk.currency,
             limit.grouped()
         );
         return confirm(m, question, req);
@@ -219,14 +223,14 @@ fn scenario_name(s: PayScenario) -> &'static str {
 
 pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let f = &m.sale;
-    let exp = m.exponent;
+    let exp = m.desk.exponent;
     let mut lines = vec![Line::from("")];
     for field in f.fields() {
         let focused = f.focus == field;
         let (name, value, style) = match field {
             SaleField::Amount => (
                 "Amount",
-                format!("{} {}", f.amount.display(exp), m.currency),
+                format!("{} {}", f.amount.display(exp), m.desk.currency),
                 theme.amount,
             ),
             SaleField::Tip => ("Tip", f.tip.display(exp), theme.text),
@@ -254,7 +258,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::styled(" Total        ", theme.muted),
             Span::styled(
-                format!("{} {}", grouped_minor(total, exp), m.currency),
+                format!("{} {}", grouped_minor(total, exp), m.desk.currency),
                 theme.amount,
             ),
         ]));
@@ -295,7 +299,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 frame,
                 list,
                 m,
-                (&m.data.completable, f.picked),
+                (&m.desk.data.completable, f.picked),
                 "open pre-auths, newest first",
                 theme,
             );

@@ -106,11 +106,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
     if key.code == KeyCode::Char('p') && key.modifiers.contains(KeyModifiers::CONTROL) {
         let s = &mut m.settings;
-        if m.demo {
+        if m.desk.demo {
             s.message = Some("demo mode: no pairing (the demo terminal is temporary)".into());
             return vec![];
         }
-        if m.supervisor.pin.is_some() {
+        if m.desk.supervisor.pin.is_some() {
             return ask_pin(m, PinFor::Pairing, "pairing a terminal");
         }
         return start_pairing(m);
@@ -151,7 +151,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             s.focus = (s.focus + 1) % len;
             s.message = None;
         }
-        KeyCode::Enter if m.demo => {
+        KeyCode::Enter if m.desk.demo => {
             s.message =
                 Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
         }
@@ -168,7 +168,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 s.message = Some("nothing changed: nothing to save".into());
                 return vec![];
             }
-            if m.supervisor.pin.is_some() {
+            if m.desk.supervisor.pin.is_some() {
                 return ask_pin(m, PinFor::Settings(values), "saving settings");
             }
             return vec![Effect::SaveSettings(values)];
@@ -209,7 +209,7 @@ pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
 
 /// With a supervisor PIN set, what changes the lane's config waits for it.
 fn ask_pin(m: &mut Model, then: PinFor, why: &str) -> Vec<Effect> {
-    m.modal = Some(pin_modal(m, then, why));
+    m.desk.modal = Some(pin_modal(m, then, why));
     vec![]
 }
 
@@ -394,7 +394,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 /// Pairing in place of the settings, so that it fits the screen's smallest size.
 fn draw_pairing(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let s = &m.settings;
-    let name = crate::pair::default_name(&m.lane_id);
+    let name = crate::pair::default_name(&m.desk.lane_id);
     let muted = |text: String| Line::from(Span::styled(text, theme.muted));
     let mut lines = vec![
         Line::from(""),

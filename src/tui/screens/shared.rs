@@ -139,7 +139,11 @@ pub fn wrap_keys(text: &str, width: usize) -> Vec<String> {
 /// says; as stored when it cannot be read.
 pub fn local_time(m: &Model, rfc3339: &str, format: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.with_timezone(&m.utc_offset).format(format).to_string())
+        .map(|t| {
+            t.with_timezone(&m.desk.utc_offset)
+                .format(format)
+                .to_string()
+        })
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
@@ -154,7 +158,7 @@ pub fn rtt_text(us: u64) -> String {
 
 /// One line saying what a request is, for the overlay.
 pub fn request_line(req: &PayRequest, m: &Model) -> String {
-    let cur = &m.currency;
+    let cur = &m.desk.currency;
     match req {
         PayRequest::Sale {
             amount,
@@ -254,7 +258,10 @@ pub fn rows_table<'a>(
             r.kind.name().to_string(),
             r.state.name().to_string(),
             r.amount.grouped(),
-            m.effective_tip(r).map(|t| t.grouped()).unwrap_or_default(),
+            m.desk
+                .effective_tip(r)
+                .map(|t| t.grouped())
+                .unwrap_or_default(),
         ];
         if wide {
             cells.push(r.brand.clone().unwrap_or_default());
@@ -343,7 +350,7 @@ pub fn short_order(order_no: &str) -> String {
 /// What happened to a row since it was made ("refunded 5.00, voided"), in full or in
 /// the few columns an 80-column table leaves; `None` when nothing did.
 pub fn since_text(m: &Model, order_no: &str, full: bool) -> Option<String> {
-    let since = m.data.journal.since.get(order_no)?;
+    let since = m.desk.data.journal.since.get(order_no)?;
     let words: Vec<String> = since
         .iter()
         .map(|a| if full { a.to_string() } else { since_short(a) })

@@ -57,7 +57,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let rows: Vec<(String, String)> = m
         .tippable()
         .iter()
-        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
+        .map(|r| (r.order_no.clone(), act_words(r, &m.desk.currency)))
         .collect();
     if m.tip.editing {
         match key.code {
@@ -67,11 +67,15 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                     m.tip.editing = false;
                     return vec![];
                 };
-                let tip = Money::from_minor(m.tip.tip.minor(m.exponent), m.exponent)
-                    .unwrap_or(Money::zero(m.exponent));
+                let tip = Money::from_minor(m.tip.tip.minor(m.desk.exponent), m.desk.exponent)
+                    .unwrap_or(Money::zero(m.desk.exponent));
                 return confirm(
                     m,
-                    format!("Set the tip of {what} to {} {}?", tip.grouped(), m.currency),
+                    format!(
+                        "Set the tip of {what} to {} {}?",
+                        tip.grouped(),
+                        m.desk.currency
+                    ),
                     PayRequest::TipAdjust { orig: order, tip },
                 );
             }
@@ -86,7 +90,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if narrow_key(&mut m.tip.pick, key) {
         return vec![];
     }
-    let page = m.list_rows();
+    let page = m.desk.list_rows();
     if move_sel(&mut m.tip.pick.selected, rows.len(), page, key.code) {
         m.tip.pick.fresh = false;
         return vec![];
@@ -115,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.tip.pick, theme)), find);
     let rows = m.tippable();
     if rows.is_empty() {
-        let none = match m.narrow_error(&m.tip.pick.narrow.text) {
+        let none = match m.desk.narrow_error(&m.tip.pick.narrow.text) {
             Some(e) => format!(" {e}"),
             None if m.tip.pick.narrow.text.is_empty() => {
                 " No approved sale in the open batch.".into()
@@ -137,7 +141,11 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             Paragraph::new(Line::from(vec![
                 label("New tip", true, theme),
                 Span::styled(
-                    format!(" {} {}", m.tip.tip.display(m.exponent), m.currency),
+                    format!(
+                        " {} {}",
+                        m.tip.tip.display(m.desk.exponent),
+                        m.desk.currency
+                    ),
                     theme.amount,
                 ),
             ])),

@@ -42,9 +42,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let rows: Vec<(String, String)> = m
         .voidable()
         .iter()
-        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
+        .map(|r| (r.order_no.clone(), act_words(r, &m.desk.currency)))
         .collect();
-    let page = m.list_rows();
+    let page = m.desk.list_rows();
     if move_sel(&mut m.void.selected, rows.len(), page, key.code) {
         m.void.fresh = false;
         return vec![];
@@ -79,7 +79,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     frame.render_widget(Paragraph::new(narrow_line(&m.void, theme)), find);
     let rows = m.voidable();
     if rows.is_empty() {
-        let none = match m.narrow_error(&m.void.narrow.text) {
+        let none = match m.desk.narrow_error(&m.void.narrow.text) {
             Some(e) => format!(" {e}"),
             None if m.void.narrow.text.is_empty() => {
                 " Nothing in the open batch can be voided.".into()
