@@ -265,6 +265,17 @@ pub struct Desk {
     pub closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
+    /// A screen hands the cashier over to another, with the order to act on.
+    pub handoff: Option<Handoff>,
+}
+
+/// Where a screen sends the cashier with an order picked on it (the Journal's r and c).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handoff {
+    /// Refund it: the Refund screen with its order filled in.
+    Refund(String),
+    /// Complete it: the Sale screen's completion with its pre-auth filled in.
+    Complete(String),
 }
 
 impl Desk {
@@ -300,6 +311,7 @@ impl Desk {
             quit_after_answer: false,
             closing: false,
             hangup: false,
+            handoff: None,
         }
     }
 

@@ -3,7 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::model::*;
+use super::desk::*;
+use super::field::TextField;
 use super::msg::Effect;
 use crate::lane::PayRequest;
 
@@ -11,26 +12,26 @@ use crate::lane::PayRequest;
 pub const ORDER_FULL: &str = "order numbers have at most 32 characters";
 
 /// Keys every screen shares at its top level: Esc opens the menu.
-pub fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+pub fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
-        m.desk.modal = Some(Modal::Menu);
+        d.modal = Some(Modal::Menu);
     }
     vec![]
 }
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
-pub fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
+pub fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
     let act = crate::supervisor::Act::of(&req);
-    if let Some(why) = crate::supervisor::needs_pin(&act, &m.desk.supervisor) {
-        m.desk.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
+    if let Some(why) = crate::supervisor::needs_pin(&act, &d.supervisor) {
+        d.modal = Some(pin_modal(d, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
-    fly(m, req, false)
+    fly(d, req, false)
 }
 
 /// The request goes to the lane; the overlay stays up until its end.
-pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
-    m.desk.flight = Some(Flight {
+pub fn fly(d: &mut Desk, req: PayRequest, supervised: bool) -> Vec<Effect> {
+    d.flight = Some(Flight {
         request: req.clone(),
         order_no: None,
         started: std::time::Instant::now(),
@@ -38,7 +39,7 @@ pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
         cancel_asked: false,
         unknown: false,
     });
-    m.desk.result = None;
+    d.result = None;
     if supervised {
         vec![Effect::PaySupervised(req)]
     } else {
@@ -46,8 +47,8 @@ pub fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
     }
 }
 
-pub fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
-    m.desk.modal = Some(Modal::Confirm {
+pub fn confirm(d: &mut Desk, question: String, req: PayRequest) -> Vec<Effect> {
+    d.modal = Some(Modal::Confirm {
         question,
         then: Confirmed::Pay(req),
         on_no: OnNo::Keep,
@@ -72,13 +73,13 @@ pub fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool 
 
 /// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
 /// says so from the start.
-pub fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
-    let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+pub fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
+    let locked = d.pin_locked_until.filter(|u| *u > chrono::Utc::now());
     Modal::Pin {
         then,
         why: why.to_string(),
         pin: TextField::with_max(12),
-        error: locked.map(|until| pin_locked(m.desk.utc_offset, until)),
+        error: locked.map(|until| pin_locked(d.utc_offset, until)),
         checking: false,
     }
 }

@@ -330,7 +330,7 @@ impl App {
                     }
                     Effect::SaveSettings(values) => match save_settings(&config, &values) {
                         Ok(saved) => {
-                            screens::settings::saved(m, &values);
+                            screens::settings::saved(&mut m.settings, &values);
                             // Its own save is no news to the watch.
                             stamp = config_stamp(&config);
                             // What a sale reads as it starts applies at once, and a new
@@ -446,7 +446,7 @@ fn ask_the_store(
     m: &Model,
     tx: &mpsc::UnboundedSender<Msg>,
 ) {
-    let search = m.journal_search();
+    let search = screens::journal::search(&m.journal, &m.desk);
     let Some(url) = config
         .store_url
         .value

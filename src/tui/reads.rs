@@ -4,6 +4,7 @@
 //! at ten (measured in `benches/journal.rs`).
 
 use super::model::{JournalData, JournalPage, Model};
+use super::screens;
 use crate::ecr::TransType;
 use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnState, rules};
 
@@ -125,10 +126,12 @@ pub fn read_original(
 /// The journal screen's page as searched, with what happened to its rows since; a
 /// search that cannot be read keeps the rows shown and says why.
 pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
-    let found = reader.search(&m.journal_search()).and_then(|page| {
-        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
-        Ok((reader.aftermath(&orders)?, page))
-    });
+    let found = reader
+        .search(&screens::journal::search(&m.journal, &m.desk))
+        .and_then(|page| {
+            let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
+            Ok((reader.aftermath(&orders)?, page))
+        });
     match found {
         Ok((since, page)) => JournalPage {
             page,

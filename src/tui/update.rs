@@ -7,8 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::flows::*;
 use super::model::*;
+use super::screens::{self, diagnostics, journal, query, refund, sale, settings};
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, Refusal, Route, Step};
+use crate::lane::{Event, LinkNews, PayRequest, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
@@ -24,17 +25,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Paid(Err(refusal)) => on_refused(m, refusal),
-        Msg::Queried(result) => {
-            m.query.asking = false;
-            match *result {
-                Ok(r) => {
-                    m.query.result = Some(r);
-                    m.query.error = None;
-                }
-                Err(e) => m.query.error = Some(e.to_string()),
-            }
-            vec![Effect::Refresh]
-        }
+        Msg::Queried(result) => query::answered(&mut m.query, *result),
         Msg::Closed(result) => {
             let text = match result {
                 Ok(a) if a.outcome == crate::ecr::Outcome::Approved => {
@@ -58,20 +49,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::RawSent(result) => {
-            m.diag.console_result = Some(match result {
-                Ok(Some(a)) => match &a.reply {
-                    Some(r) => format!(
-                        "reply to {} in {} ms: code {} {}",
-                        a.request_id,
-                        a.elapsed.as_millis(),
-                        r.response_code.as_deref().unwrap_or("-"),
-                        r.message()
-                    ),
-                    None => format!("no reply to {}: {}", a.request_id, a.why),
-                },
-                Ok(None) => "sent (no request_id: replies show in the wire log)".into(),
-                Err(e) => format!("not sent: {e}"),
-            });
+            diagnostics::raw_sent(&mut m.diag, result);
             vec![]
         }
         Msg::Resolved(result) => {
@@ -82,48 +60,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Msg::Found(result) => {
-            match *result {
-                Ok(Some(found)) => {
-                    // The order found, in full: what the request will carry.
-                    m.refund.orig.set(&found.0.order_no);
-                    m.refund.error = None;
-                    match found.1 {
-                        // Refund all by default; the cashier can type a smaller amount.
-                        Some(left) if !left.is_zero() => {
-                            m.refund.amount = CentsField::prefill(left.minor());
-                            m.refund.focus = RefundField::Amount;
-                        }
-                        Some(_) => {
-                            m.refund.error = Some(format!(
-                                "nothing is left to refund of {} (refunded or voided in full)",
-                                found.0.order_no
-                            ));
-                        }
-                        None => m.refund.focus = RefundField::Amount,
-                    }
-                    m.refund.found = Some(found);
-                }
-                // Paid on another terminal: the cloud's gateway knows it, this journal
-                // does not.
-                Ok(None) if m.desk.route() == Route::Cloud => {
-                    m.refund.found = None;
-                    m.refund.elsewhere = true;
-                    m.refund.error = None;
-                    m.refund.focus = RefundField::Amount;
-                    m.desk.notice = Some(format!(
-                        "order {} is not in this journal: it is refunded through the cloud",
-                        m.refund.orig.text
-                    ));
-                }
-                Ok(None) => {
-                    m.refund.found = None;
-                    m.refund.error = Some(format!(
-                        "order {} is not in the journal (Ctrl-T: through the cloud, for another terminal's)",
-                        m.refund.orig.text
-                    ));
-                }
-                Err(e) => m.refund.error = Some(e),
-            }
+            refund::found(&mut m.refund, &mut m.desk, *result);
             vec![]
         }
         Msg::Audit(rows) => {
@@ -135,26 +72,25 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Data(data) => {
-            keeping_selections(m, |m| m.desk.data = *data);
             // The rows as of the opening are in: from now on a selection follows its row.
-            m.void.fresh = false;
-            m.tip.pick.fresh = false;
-            m.journal.fresh = false;
+            m.rows_change(|d| *d = *data, |_| true);
             vec![]
         }
         Msg::Journal(page) => {
-            keeping_selections(m, |m| m.desk.data.journal = *page);
-            m.journal.fresh = false;
+            m.rows_change(|d| d.journal = *page, |s| s == ScreenId::Journal);
             vec![]
         }
         Msg::Candidates {
             refundable,
             completable,
         } => {
-            keeping_selections(m, |m| {
-                m.desk.data.refundable = refundable;
-                m.desk.data.completable = completable;
-            });
+            m.rows_change(
+                |d| {
+                    d.refundable = refundable;
+                    d.completable = completable;
+                },
+                |_| false,
+            );
             vec![]
         }
         Msg::Notice(text) => {
@@ -165,37 +101,22 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.desk.store = Some(text);
             vec![]
         }
-        // An answer to an older search is not this one's.
-        Msg::Elsewhere { text, found } if text == m.journal_search().text => {
-            match found {
-                Ok(rows) => {
-                    m.journal.elsewhere = rows;
-                    m.journal.elsewhere_error = None;
-                }
-                Err(e) => {
-                    m.journal.elsewhere.clear();
-                    m.journal.elsewhere_error = Some(e);
-                }
-            }
+        Msg::Elsewhere { text, found } => {
+            journal::elsewhere(&mut m.journal, &text, found);
             vec![]
         }
-        Msg::Elsewhere { .. } => vec![],
         Msg::Checkup { steps, at } => {
-            m.diag.checkup = Checkup::Done(steps);
-            m.diag.checked_at = Some(at);
+            diagnostics::checked(&mut m.diag, steps, at);
             vec![]
         }
         Msg::Terminals(found) => {
-            crate::tui::screens::settings::found(m, found);
+            settings::found(&mut m.settings, found);
             vec![]
         }
-        Msg::Pair(news) => crate::tui::screens::settings::pair_news(m, news),
+        Msg::Pair(news) => settings::pair_news(&mut m.settings, news),
         Msg::Retargeted(Ok(())) => vec![],
         Msg::Retargeted(Err(refusal)) => {
-            m.desk.notice = Some(format!(
-                "saved, but the lane stays on {}: {refusal}; save again once it is settled",
-                m.desk.link.target
-            ));
+            settings::not_moved(&mut m.desk, &refusal);
             vec![]
         }
         Msg::PinChecked(checked) => pin_checked(m, checked),
@@ -228,52 +149,6 @@ fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::R
         None => Some(R::None),
         Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
     }
-}
-
-/// Replaces what the lists show; a selection follows its order, not its position, as
-/// new rows arrive.
-fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
-    let order_at = |rows: Vec<&TxnRow>, i: usize| rows.get(i).map(|r| r.order_no.clone());
-    let void = order_at(m.voidable(), m.void.selected);
-    let tip = order_at(m.tippable(), m.tip.pick.selected);
-    let journal = order_at(m.journal_rows(), m.journal.selected);
-    let picked =
-        |rows: &[TxnRow], i: Option<usize>| i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone());
-    let refund = picked(&m.desk.data.refundable, m.refund.picked);
-    let completion = picked(&m.desk.data.completable, m.sale.picked);
-    change(m);
-    let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
-        rows.iter()
-            .position(|r| Some(&r.order_no) == order.as_ref())
-    };
-    // A list just opened shows its newest row; one the cashier looks at keeps its row.
-    let follow = |fresh: bool, found: Option<usize>| if fresh { Some(0) } else { found };
-    if let Some(i) = follow(m.void.fresh, find(m.voidable(), &void)) {
-        m.void.selected = i;
-    }
-    if let Some(i) = follow(m.tip.pick.fresh, find(m.tippable(), &tip)) {
-        m.tip.pick.selected = i;
-    }
-    if let Some(i) = follow(m.journal.fresh, find(m.journal_rows(), &journal)) {
-        m.journal.selected = i;
-    }
-    // A candidate picked under an order field stays picked only while it is offered.
-    m.refund.picked = refund.and_then(|o| find(m.desk.data.refundable.iter().collect(), &Some(o)));
-    m.sale.picked =
-        completion.and_then(|o| find(m.desk.data.completable.iter().collect(), &Some(o)));
-    clamp_selections(m);
-}
-
-fn clamp_selections(m: &mut Model) {
-    let clamp = |sel: &mut usize, len: usize| *sel = (*sel).min(len.saturating_sub(1));
-    let (v, t, j) = (
-        m.voidable().len(),
-        m.tippable().len(),
-        m.journal_rows().len(),
-    );
-    clamp(&mut m.void.selected, v);
-    clamp(&mut m.tip.pick.selected, t);
-    clamp(&mut m.journal.selected, j);
 }
 
 fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
@@ -640,7 +515,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         // another card.
         let declined_here = result.state == TxnState::Declined && m.desk.screen == ScreenId::Sale;
         if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
-            return super::screens::sale::submit(m);
+            return sale::submit(&mut m.sale, &mut m.desk);
         }
         // Any key dismisses the result; a digit also starts the next amount and an
         // F-key goes to its screen.
@@ -680,7 +555,19 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         });
         return vec![];
     }
-    super::screens::on_key(m, key)
+    let effects = screens::on_key(m, key);
+    match m.desk.handoff.take() {
+        Some(Handoff::Refund(order_no)) => {
+            m.refund = RefundForm::of(&order_no);
+            m.desk.screen = ScreenId::Refund;
+        }
+        Some(Handoff::Complete(order_no)) => {
+            m.sale = SaleForm::completing(&order_no);
+            m.desk.screen = ScreenId::Sale;
+        }
+        None => {}
+    }
+    effects
 }
 
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
@@ -938,7 +825,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                         to,
                         note: note.text,
                     };
-                    m.desk.modal = Some(pin_modal(m, then, &why.to_string()));
+                    m.desk.modal = Some(pin_modal(&m.desk, then, &why.to_string()));
                     return vec![];
                 }
                 vec![Effect::Resolve {
@@ -962,7 +849,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 
 fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
     match then {
-        Confirmed::Pay(req) => start(m, req),
+        Confirmed::Pay(req) => start(&mut m.desk, req),
         Confirmed::CancelOnTerminal => match &mut m.desk.flight {
             Some(f) => {
                 f.cancel_asked = true;
@@ -999,9 +886,9 @@ fn pin_checked(
         Ok(Checked::Right) => {
             m.desk.pin_locked_until = None;
             return match then {
-                PinFor::Pay(req) => fly(m, req, true),
+                PinFor::Pay(req) => fly(&mut m.desk, req, true),
                 PinFor::Settings(values) => vec![Effect::SaveSettings(values)],
-                PinFor::Pairing => super::screens::settings::start_pairing(m),
+                PinFor::Pairing => settings::start_pairing(&mut m.settings),
                 PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
                     order_no,
                     to,
@@ -1043,9 +930,10 @@ mod tests {
     use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
-    use crate::lane::SaleOptions;
+    use crate::lane::{Route, SaleOptions};
     use crate::money::Money;
     use crate::tui::fixtures::row;
+    use crate::tui::screens::{tip, void};
 
     /// A screen whose lane is connected.
     fn model() -> Model {
@@ -1389,8 +1277,8 @@ mod tests {
         m.journal.selected = 1;
         m.void.selected = 1;
         update(&mut m, data(&["C", "B", "A"]));
-        assert_eq!(m.journal_rows()[m.journal.selected].order_no, "A");
-        assert_eq!(m.voidable()[m.void.selected].order_no, "A");
+        assert_eq!(journal::rows(&m.desk)[m.journal.selected].order_no, "A");
+        assert_eq!(void::rows(&m.void, &m.desk)[m.void.selected].order_no, "A");
     }
 
     /// The journal's rows as the lane would send them after a change: newest first.
@@ -1466,14 +1354,20 @@ mod tests {
         switch(&mut m, ScreenId::Sale);
         switch(&mut m, ScreenId::Tip);
         update(&mut m, open_rows(&[("L01-2", 2200), ("L01-1", 1100)]));
-        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-2");
+        assert_eq!(
+            tip::rows(&m.tip, &m.desk)[m.tip.pick.selected].order_no,
+            "L01-2"
+        );
         // While the screen is open the selection follows its row.
         update(&mut m, key(KeyCode::Down));
         update(
             &mut m,
             open_rows(&[("L01-3", 3300), ("L01-2", 2200), ("L01-1", 1100)]),
         );
-        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-1");
+        assert_eq!(
+            tip::rows(&m.tip, &m.desk)[m.tip.pick.selected].order_no,
+            "L01-1"
+        );
         update(&mut m, key(KeyCode::Enter));
         type_str(&mut m, "150");
         update(&mut m, key(KeyCode::Enter));
@@ -1697,7 +1591,7 @@ mod tests {
             )])]
         );
         // Once saved, the value is the one the screen has: Enter again saves nothing.
-        crate::tui::screens::settings::saved(&mut m, &[("lane", Saved::Text("L02".into()))]);
+        settings::saved(&mut m.settings, &[("lane", Saved::Text("L02".into()))]);
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         // With a PIN set, saving (and pairing) waits for it.
         m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
@@ -2053,7 +1947,7 @@ mod tests {
         // of the one grammar every search reads (`journal::search`).
         assert_eq!(type_str(&mut m, "42"), vec![Effect::Search, Effect::Search]);
         type_str(&mut m, " refund Approved 2026-11-01..2026-11-30");
-        let search = m.journal_search();
+        let search = journal::search(&m.journal, &m.desk);
         assert_eq!(search.text, "42 refund Approved 2026-11-01..2026-11-30");
         assert_eq!(search.before, None);
         update(&mut m, key(KeyCode::Enter));
@@ -2083,9 +1977,9 @@ mod tests {
         update(&mut m, key(KeyCode::End));
         m.desk.data.journal.page.next = Some(500);
         assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
-        assert_eq!(m.journal_search().before, Some(500));
+        assert_eq!(journal::search(&m.journal, &m.desk).before, Some(500));
         assert_eq!(update(&mut m, key(KeyCode::PageUp)), vec![Effect::Search]);
-        assert_eq!(m.journal_search().before, None);
+        assert_eq!(journal::search(&m.journal, &m.desk).before, None);
         assert!(
             update(&mut m, key(KeyCode::PageUp)).is_empty(),
             "the newest"
@@ -2111,24 +2005,32 @@ mod tests {
             sale("L01-A-1125-000001", 999, "411111******1111"),
         ];
         update(&mut m, key(KeyCode::F(4)));
-        assert_eq!(m.voidable().len(), 3);
+        assert_eq!(void::rows(&m.void, &m.desk).len(), 3);
         type_str(&mut m, "4444");
         let orders =
             |rows: Vec<&TxnRow>| rows.iter().map(|r| r.order_no.clone()).collect::<Vec<_>>();
-        assert_eq!(orders(m.voidable()), ["L01-A-1125-000002"], "last four");
+        assert_eq!(
+            orders(void::rows(&m.void, &m.desk)),
+            ["L01-A-1125-000002"],
+            "last four"
+        );
         update(&mut m, key(KeyCode::Esc));
         assert_eq!(m.void.narrow.text, "", "Esc clears what was typed first");
         assert!(m.desk.modal.is_none());
         // The words every search reads: an amount with its point, a kind, a state.
         type_str(&mut m, "45.50");
-        assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
+        assert_eq!(
+            orders(void::rows(&m.void, &m.desk)),
+            ["L01-A-1125-000003"],
+            "an amount"
+        );
         update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "sale approved");
-        assert_eq!(m.voidable().len(), 3);
+        assert_eq!(void::rows(&m.void, &m.desk).len(), 3);
         update(&mut m, key(KeyCode::Esc));
         // A term that reads no way matches nothing and says why.
         type_str(&mut m, "12.345");
-        assert!(m.voidable().is_empty());
+        assert!(void::rows(&m.void, &m.desk).is_empty());
         assert!(
             m.desk
                 .narrow_error(&m.void.narrow.text)
@@ -2137,7 +2039,7 @@ mod tests {
         update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "0001");
         assert_eq!(
-            orders(m.voidable()),
+            orders(void::rows(&m.void, &m.desk)),
             ["L01-A-1125-000001"],
             "the order's end"
         );
@@ -2152,7 +2054,7 @@ mod tests {
         m2.desk.data.open_rows = m.desk.data.open_rows.clone();
         update(&mut m2, key(KeyCode::F(5)));
         type_str(&mut m2, "12.34");
-        assert_eq!(orders(m2.tippable()), ["L01-A-1125-000002"]);
+        assert_eq!(orders(tip::rows(&m2.tip, &m2.desk)), ["L01-A-1125-000002"]);
         update(&mut m2, key(KeyCode::Enter));
         assert!(m2.tip.editing, "Enter takes the one found");
     }
@@ -2500,7 +2402,7 @@ mod tests {
             orig: "L01-1".into(),
             options: SaleOptions::default(),
         };
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         assert!(matches!(m.desk.modal, Some(Modal::Pin { .. })));
         // The PIN typed goes to be checked and counted; Enter waits for the answer.
         let typed = |pin: &str| vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.into()))];
@@ -2545,12 +2447,12 @@ mod tests {
         assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A dialog opened while locked says so at once.
         update(&mut m, key(KeyCode::Esc));
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A lock another process set, found when checking, says the same.
         m.desk.pin_locked_until = None;
         update(&mut m, key(KeyCode::Esc));
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         update(&mut m, Msg::PinChecked(Ok(Checked::Locked(until))));
@@ -2564,7 +2466,7 @@ mod tests {
             vec![Effect::PaySupervised(void.clone())]
         );
         // A PIN that cannot be counted is not taken; an answer after Esc does nothing.
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         type_str(&mut m, "2468");
         update(&mut m, key(KeyCode::Enter));
         update(&mut m, Msg::PinChecked(Err("read-only".into())));
@@ -2807,7 +2709,7 @@ mod tests {
         update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));
 
         update(&mut m, key(KeyCode::F(8)));
-        assert_eq!(m.journal_rows()[0].order_no, "L01-2");
+        assert_eq!(journal::rows(&m.desk)[0].order_no, "L01-2");
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
             vec![Effect::LoadAudit("L01-2".into())]

@@ -170,7 +170,7 @@ fn too_small(frame: &mut Frame, area: Rect, m: &Model, (w, h): (u16, u16), theme
         area.height
     ))];
     if let Some(f) = &m.desk.flight {
-        let what = screens::request_line(&f.request, m);
+        let what = screens::request_line(&f.request, &m.desk);
         lines.push(Line::from(format!("in flight: {what}")));
     } else if let Some(row) = &m.desk.result {
         lines.push(Line::from(format!(
@@ -203,7 +203,7 @@ fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let rect = centered(area, 64, 11);
     frame.render_widget(Clear, rect);
     let elapsed = f.started.elapsed().as_secs();
-    let what = screens::request_line(&f.request, m);
+    let what = screens::request_line(&f.request, &m.desk);
     // Once the answer is lost the cashier must not be told to carry on at the terminal.
     let (headline, style) = if f.unknown || !m.desk.link.up {
         ("OUTCOME UNKNOWN: DO NOT CHARGE AGAIN", theme.warning)

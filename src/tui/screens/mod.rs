@@ -28,15 +28,15 @@ use super::theme::Theme;
 
 pub fn body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     match m.desk.screen {
-        ScreenId::Sale => sale::draw(frame, area, m, theme),
-        ScreenId::Refund => refund::draw(frame, area, m, theme),
-        ScreenId::Void => void::draw(frame, area, m, theme),
-        ScreenId::Tip => tip::draw(frame, area, m, theme),
-        ScreenId::Query => query::draw(frame, area, m, theme),
-        ScreenId::Batch => batch::draw(frame, area, m, theme),
-        ScreenId::Journal => journal::draw(frame, area, m, theme),
-        ScreenId::Diagnostics => diagnostics::draw(frame, area, m, theme),
-        ScreenId::Settings => settings::draw(frame, area, m, theme),
+        ScreenId::Sale => sale::draw(frame, area, &m.sale, &m.desk, theme),
+        ScreenId::Refund => refund::draw(frame, area, &m.refund, &m.desk, theme),
+        ScreenId::Void => void::draw(frame, area, &m.void, &m.desk, theme),
+        ScreenId::Tip => tip::draw(frame, area, &m.tip, &m.desk, theme),
+        ScreenId::Query => query::draw(frame, area, &m.query, theme),
+        ScreenId::Batch => batch::draw(frame, area, &m.batch, &m.desk, theme),
+        ScreenId::Journal => journal::draw(frame, area, &m.journal, &m.desk, theme),
+        ScreenId::Diagnostics => diagnostics::draw(frame, area, &m.diag, &m.desk, theme),
+        ScreenId::Settings => settings::draw(frame, area, &m.settings, &m.desk, theme),
         ScreenId::Help => help::draw(frame, area, |s| keys_of(s, false), theme),
     }
 }
@@ -44,16 +44,16 @@ pub fn body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 /// A key press for the current screen, when no dialog, overlay or result has it.
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     match m.desk.screen {
-        ScreenId::Sale => sale::on_key(m, key),
-        ScreenId::Refund => refund::on_key(m, key),
-        ScreenId::Void => void::on_key(m, key),
-        ScreenId::Tip => tip::on_key(m, key),
-        ScreenId::Query => query::on_key(m, key),
-        ScreenId::Batch => batch::on_key(m, key),
-        ScreenId::Journal => journal::on_key(m, key),
-        ScreenId::Diagnostics => diagnostics::on_key(m, key),
-        ScreenId::Settings => settings::on_key(m, key),
-        ScreenId::Help => super::flows::top_level(m, key),
+        ScreenId::Sale => sale::on_key(&mut m.sale, &mut m.desk, key),
+        ScreenId::Refund => refund::on_key(&mut m.refund, &mut m.desk, key),
+        ScreenId::Void => void::on_key(&mut m.void, &mut m.desk, key),
+        ScreenId::Tip => tip::on_key(&mut m.tip, &mut m.desk, key),
+        ScreenId::Query => query::on_key(&mut m.query, &mut m.desk, key),
+        ScreenId::Batch => batch::on_key(&mut m.batch, &mut m.desk, key),
+        ScreenId::Journal => journal::on_key(&mut m.journal, &mut m.desk, key),
+        ScreenId::Diagnostics => diagnostics::on_key(&mut m.diag, &mut m.desk, key),
+        ScreenId::Settings => settings::on_key(&mut m.settings, &mut m.desk, key),
+        ScreenId::Help => super::flows::top_level(&mut m.desk, key),
     }
 }
 

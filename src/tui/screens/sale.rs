@@ -8,16 +8,126 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shared::*;
 use crate::ecr::{PayScenario, TransType};
-use crate::journal::rules;
+use crate::journal::{TxnRow, rules};
 use crate::lane::PayRequest;
 use crate::money::{Money, grouped_minor};
+use crate::tui::desk::*;
+use crate::tui::field::*;
 use crate::tui::flows::*;
-use crate::tui::model::*;
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleKind {
+    #[default]
+    Sale,
+    PreAuth,
+    Completion,
+}
+
+impl SaleKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SaleKind::Sale => "Sale",
+            SaleKind::PreAuth => "Pre-auth",
+            SaleKind::Completion => "Completion",
+        }
+    }
+
+    pub fn next(self) -> SaleKind {
+        match self {
+            SaleKind::Sale => SaleKind::PreAuth,
+            SaleKind::PreAuth => SaleKind::Completion,
+            SaleKind::Completion => SaleKind::Sale,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleField {
+    #[default]
+    Amount,
+    Tip,
+    Cashback,
+    Scenario,
+    Kind,
+    Orig,
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleForm {
+    pub kind: SaleKind,
+    pub amount: CentsField,
+    pub tip: CentsField,
+    pub cashback: CentsField,
+    pub scenario: PayScenario,
+    pub orig: TextField,
+    pub focus: SaleField,
+    pub error: Option<String>,
+    /// The error says earlier rows are unresolved: it goes once they are settled.
+    pub error_until_settled: bool,
+    /// What the terminal is asked to do for this sale (unset: the lane's defaults).
+    pub options: crate::lane::SaleOptions,
+    /// The description being typed in the options dialog, when it is.
+    pub description: Option<TextField>,
+    /// The pre-auth picked from those a completion can take (`JournalData::completable`).
+    pub picked: Option<usize>,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for SaleForm {
+    fn default() -> Self {
+        SaleForm {
+            kind: Default::default(),
+            amount: Default::default(),
+            tip: Default::default(),
+            cashback: Default::default(),
+            scenario: Default::default(),
+            orig: TextField::order_no(),
+            focus: Default::default(),
+            error: Default::default(),
+            error_until_settled: Default::default(),
+            options: Default::default(),
+            description: Default::default(),
+            picked: Default::default(),
+        }
+    }
+}
+
+impl SaleForm {
+    /// Whether the cashier has typed something that quitting would lose.
+    pub fn typed(&self) -> bool {
+        !(self.amount.is_empty() && self.tip.is_empty() && self.cashback.is_empty())
+    }
+
+    /// A completion of a pre-auth picked on another screen: its number is filled in
+    /// (and replaced by the first character typed).
+    pub fn completing(order_no: &str) -> SaleForm {
+        let mut form = SaleForm {
+            kind: SaleKind::Completion,
+            ..SaleForm::default()
+        };
+        form.orig.prefill(order_no);
+        form
+    }
+
+    pub fn fields(&self) -> Vec<SaleField> {
+        match self.kind {
+            SaleKind::Sale => vec![
+                SaleField::Amount,
+                SaleField::Tip,
+                SaleField::Cashback,
+                SaleField::Scenario,
+                SaleField::Kind,
+            ],
+            SaleKind::PreAuth => vec![SaleField::Amount, SaleField::Kind],
+            SaleKind::Completion => vec![SaleField::Amount, SaleField::Orig, SaleField::Kind],
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -47,19 +157,29 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let fields = m.sale.fields();
-    let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
-    let offered = m.desk.data.completable.len();
-    let f = &mut m.sale;
+/// The pre-auth picked, to follow as the candidates change.
+pub fn kept(f: &SaleForm, d: &Desk) -> Option<String> {
+    order_at(&d.data.completable.iter().collect::<Vec<_>>(), f.picked)
+}
+
+/// A pre-auth picked stays picked only while it is offered.
+pub fn follow_rows(f: &mut SaleForm, d: &Desk, kept: Option<String>) {
+    let rows: Vec<&TxnRow> = d.data.completable.iter().collect();
+    f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
+}
+
+pub fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    let fields = f.fields();
+    let at = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
+    let offered = d.data.completable.len();
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Up | KeyCode::Down
             if f.focus == SaleField::Orig && pick_key(&mut f.picked, offered, key.code) =>
         {
             // The pre-auth picked fills the form: its number and what it holds, each
             // replaced by the first character typed.
-            match f.picked.and_then(|i| m.desk.data.completable.get(i)) {
+            match f.picked.and_then(|i| d.data.completable.get(i)) {
                 Some(row) => {
                     f.orig.prefill(&row.order_no);
                     f.amount = CentsField::prefill(row.amount.minor());
@@ -94,9 +214,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 return vec![Effect::Candidates];
             }
         }
-        KeyCode::Enter => return submit(m),
+        KeyCode::Enter => return submit(f, d),
         KeyCode::Char('o') if f.focus != SaleField::Orig && f.kind == SaleKind::Sale => {
-            m.desk.modal = Some(Modal::SaleOptions);
+            d.modal = Some(Modal::SaleOptions);
         }
         _ => {
             // A declined sale kept in the form: a new amount is another sale, its tip
@@ -133,9 +253,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-pub fn submit(m: &mut Model) -> Vec<Effect> {
-    let exp = m.desk.exponent;
-    let f = &mut m.sale;
+pub fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
+    let exp = d.exponent;
     let Some(amount) = f.amount.money(exp) else {
         f.error = Some("enter an amount: digits, cents first".into());
         f.focus = SaleField::Amount;
@@ -162,8 +281,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
-            let (orig, what) = match chosen(&m.desk.data.completable, f.picked, &f.orig.text) {
-                Some(row) => (row.order_no.clone(), act_words(row, &m.desk.currency)),
+            let (orig, what) = match chosen(&d.data.completable, f.picked, &f.orig.text) {
+                Some(row) => (row.order_no.clone(), act_words(row, &d.currency)),
                 None => {
                     let orig = f.orig.text.trim().to_string();
                     (orig.clone(), format!("order {orig}"))
@@ -175,12 +294,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
                 return vec![];
             }
             return confirm(
-                m,
-                format!(
-                    "Complete {what} for {} {}?",
-                    amount.grouped(),
-                    m.desk.currency
-                ),
+                d,
+                format!("Complete {what} for {} {}?", amount.grouped(), d.currency),
                 PayRequest::FollowUp {
                     trans_type: TransType::Completion,
                     orig,
@@ -193,14 +308,14 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
     // A slip of the finger is expensive: unusual amounts are asked about first.
     let total = amount.minor() + tip.map_or(0, |t| t.minor()) + cashback.map_or(0, |c| c.minor());
     let total = Money::from_minor(total, exp).unwrap_or(amount);
-    if let Some(limit) = m.desk.confirm_above.filter(|limit| total > *limit) {
+    if let Some(limit) = d.confirm_above.filter(|limit| total > *limit) {
         let question = format!(
             "Charge {} {}? That is more than {}.",
             total.grouped(),
-            m.desk.currency,
+            d.currency,
             limit.grouped()
         );
-        return confirm(m, question, req);
+        return confirm(d, question, req);
     }
     if let Some(tip) = tip.filter(|t| *t > amount) {
         let question = format!(
@@ -208,9 +323,9 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             tip.grouped(),
             amount.grouped()
         );
-        return confirm(m, question, req);
+        return confirm(d, question, req);
     }
-    start(m, req)
+    start(d, req)
 }
 
 fn scenario_name(s: PayScenario) -> &'static str {
@@ -221,16 +336,15 @@ fn scenario_name(s: PayScenario) -> &'static str {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let f = &m.sale;
-    let exp = m.desk.exponent;
+pub fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme) {
+    let exp = d.exponent;
     let mut lines = vec![Line::from("")];
     for field in f.fields() {
         let focused = f.focus == field;
         let (name, value, style) = match field {
             SaleField::Amount => (
                 "Amount",
-                format!("{} {}", f.amount.display(exp), m.desk.currency),
+                format!("{} {}", f.amount.display(exp), d.currency),
                 theme.amount,
             ),
             SaleField::Tip => ("Tip", f.tip.display(exp), theme.text),
@@ -258,7 +372,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::styled(" Total        ", theme.muted),
             Span::styled(
-                format!("{} {}", grouped_minor(total, exp), m.desk.currency),
+                format!("{} {}", grouped_minor(total, exp), d.currency),
                 theme.amount,
             ),
         ]));
@@ -298,8 +412,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             candidates(
                 frame,
                 list,
-                m,
-                (&m.desk.data.completable, f.picked),
+                d,
+                (&d.data.completable, f.picked),
                 "open pre-auths, newest first",
                 theme,
             );

@@ -8,15 +8,160 @@ use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::shared::*;
 use crate::config::Saved;
-use crate::lane::Target;
+use crate::lane::{Refusal, Target};
+use crate::tui::desk::*;
+use crate::tui::field::*;
 use crate::tui::flows::*;
-use crate::tui::model::*;
 use crate::tui::msg::Effect;
 use crate::tui::msg::PairNews;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 20);
+
+#[derive(Clone, Debug, Default)]
+pub struct SettingsForm {
+    pub fields: Vec<Setting>,
+    pub focus: usize,
+    pub message: Option<String>,
+    /// Terminals looked for by mDNS, to pick one as `url`.
+    pub finding: Finding,
+    /// Terminal-initiated pairing (Ctrl-P), while it runs.
+    pub pairing: Pairing,
+}
+
+/// The Settings screen's pairing: the register's pairing server runs in the background
+/// for as long as this is not `Off`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Pairing {
+    #[default]
+    Off,
+    /// Waiting for a terminal to ask; `at` is where the server listens, once it does.
+    Waiting { at: Option<String> },
+    /// A terminal asks to pair: y accepts, n refuses.
+    Asks {
+        at: Option<String>,
+        name: String,
+        address: String,
+    },
+    /// Accepted: the terminal is being saved, then told yes.
+    Keeping { name: String },
+}
+
+impl Pairing {
+    /// Where the pairing server listens, when known.
+    pub fn at(&self) -> Option<String> {
+        match self {
+            Pairing::Waiting { at } | Pairing::Asks { at, .. } => at.clone(),
+            Pairing::Off | Pairing::Keeping { .. } => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Finding {
+    #[default]
+    Off,
+    Looking,
+    /// What answered; Enter makes the one at `at` the url.
+    Found {
+        terminals: Vec<crate::discover::Terminal>,
+        at: usize,
+    },
+}
+
+/// One line of the Settings screen: a config key and its value as edited.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: SettingValue,
+    /// What the screen opened with (the file's, or the command line's): only a value
+    /// the cashier changed is written.
+    pub initial: Saved,
+}
+
+#[derive(Clone, Debug)]
+pub enum SettingValue {
+    Text(TextField),
+    /// One of a few values, picked with ←/→ (never typed): what is shown, what is saved.
+    Choice {
+        choices: Vec<(String, Saved)>,
+        at: usize,
+    },
+}
+
+impl Setting {
+    pub fn text(key: &'static str, text: &str, max: usize) -> Setting {
+        let mut field = TextField::with_max(max);
+        field.set(text);
+        Setting {
+            key,
+            value: SettingValue::Text(field),
+            initial: Saved::Unset,
+        }
+        .opened()
+    }
+
+    /// The value as it is now is the one it opened with.
+    fn opened(mut self) -> Setting {
+        self.initial = self.saved();
+        self
+    }
+
+    /// Whether the cashier changed it since it opened (or was last saved).
+    pub fn changed(&self) -> bool {
+        self.saved() != self.initial
+    }
+
+    /// A choice, at the one that saves `current` (else the first).
+    pub fn choice(key: &'static str, choices: Vec<(String, Saved)>, current: &Saved) -> Setting {
+        let at = choices.iter().position(|(_, s)| s == current).unwrap_or(0);
+        Setting {
+            key,
+            value: SettingValue::Choice { choices, at },
+            initial: Saved::Unset,
+        }
+        .opened()
+    }
+
+    /// A lane default of the terminal's: on, off, or left to the terminal.
+    pub fn flag(key: &'static str, current: Option<bool>) -> Setting {
+        let choices = vec![
+            ("terminal decides".into(), Saved::Unset),
+            ("yes".into(), Saved::Flag(true)),
+            ("no".into(), Saved::Flag(false)),
+        ];
+        Setting::choice(key, choices, &current.map_or(Saved::Unset, Saved::Flag))
+    }
+
+    /// What saving writes: trimmed text (nothing typed removes the key) or the choice.
+    pub fn saved(&self) -> Saved {
+        match &self.value {
+            SettingValue::Text(f) => match f.text.trim() {
+                "" => Saved::Unset,
+                text => Saved::Text(text.to_string()),
+            },
+            SettingValue::Choice { choices, at } => choices
+                .get(*at)
+                .map_or(Saved::Unset, |(_, saved)| saved.clone()),
+        }
+    }
+
+    /// The value as the screen shows it; a focused choice shows its arrows.
+    pub fn shown(&self, focused: bool) -> String {
+        match &self.value {
+            SettingValue::Text(f) => f.shown(focused),
+            SettingValue::Choice { choices, at } => {
+                let name = choices.get(*at).map_or("", |(name, _)| name.as_str());
+                if focused {
+                    format!("‹ {name} ›")
+                } else {
+                    name.to_string()
+                }
+            }
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -100,22 +245,20 @@ fn about(key: &str) -> &'static str {
     }
 }
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.settings.pairing != Pairing::Off {
-        return pairing_key(&mut m.settings, key);
+pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    if s.pairing != Pairing::Off {
+        return pairing_key(s, key);
     }
     if key.code == KeyCode::Char('p') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        let s = &mut m.settings;
-        if m.desk.demo {
+        if d.demo {
             s.message = Some("demo mode: no pairing (the demo terminal is temporary)".into());
             return vec![];
         }
-        if m.desk.supervisor.pin.is_some() {
-            return ask_pin(m, PinFor::Pairing, "pairing a terminal");
+        if d.supervisor.pin.is_some() {
+            return ask_pin(d, PinFor::Pairing, "pairing a terminal");
         }
-        return start_pairing(m);
+        return start_pairing(s);
     }
-    let s = &mut m.settings;
     if let Finding::Found { terminals, at } = &mut s.finding {
         match key.code {
             KeyCode::Up => *at = at.saturating_sub(1),
@@ -142,7 +285,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![Effect::FindTerminals];
     }
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Up | KeyCode::BackTab => {
             s.focus = (s.focus + len - 1) % len;
             s.message = None;
@@ -151,7 +294,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             s.focus = (s.focus + 1) % len;
             s.message = None;
         }
-        KeyCode::Enter if m.desk.demo => {
+        KeyCode::Enter if d.demo => {
             s.message =
                 Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
         }
@@ -168,8 +311,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 s.message = Some("nothing changed: nothing to save".into());
                 return vec![];
             }
-            if m.desk.supervisor.pin.is_some() {
-                return ask_pin(m, PinFor::Settings(values), "saving settings");
+            if d.supervisor.pin.is_some() {
+                return ask_pin(d, PinFor::Settings(values), "saving settings");
             }
             return vec![Effect::SaveSettings(values)];
         }
@@ -199,8 +342,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// Waiting for a terminal to ask to pair starts.
-pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
-    let s = &mut m.settings;
+pub fn start_pairing(s: &mut SettingsForm) -> Vec<Effect> {
     s.finding = Finding::Off;
     s.pairing = Pairing::Waiting { at: None };
     s.message = None;
@@ -208,14 +350,14 @@ pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
 }
 
 /// With a supervisor PIN set, what changes the lane's config waits for it.
-fn ask_pin(m: &mut Model, then: PinFor, why: &str) -> Vec<Effect> {
-    m.desk.modal = Some(pin_modal(m, then, why));
+fn ask_pin(d: &mut Desk, then: PinFor, why: &str) -> Vec<Effect> {
+    d.modal = Some(pin_modal(d, then, why));
     vec![]
 }
 
 /// The values saved are the ones the screen now opens with.
-pub fn saved(m: &mut Model, values: &[(&str, Saved)]) {
-    for field in &mut m.settings.fields {
+pub fn saved(s: &mut SettingsForm, values: &[(&str, Saved)]) {
+    for field in &mut s.fields {
         if let Some((_, value)) = values.iter().find(|(k, _)| *k == field.key) {
             field.initial = value.clone();
         }
@@ -251,8 +393,7 @@ fn pairing_key(s: &mut SettingsForm, key: KeyEvent) -> Vec<Effect> {
 
 /// What the pairing server said. An accepted terminal is already saved as `url`: the
 /// form shows it and the lane moves to it.
-pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
-    let s = &mut m.settings;
+pub fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
     // Stopped: a word the server sent before it stopped is old news.
     if s.pairing == Pairing::Off {
         return vec![];
@@ -297,6 +438,14 @@ pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
     vec![]
 }
 
+/// The url was saved but the lane could not move to it.
+pub fn not_moved(d: &mut Desk, refusal: &Refusal) {
+    d.notice = Some(format!(
+        "saved, but the lane stays on {}: {refusal}; save again once it is settled",
+        d.link.target
+    ));
+}
+
 /// Sets the url setting to `url` and focuses it; saving is left to the cashier.
 fn use_as_url(s: &mut SettingsForm, url: &str) {
     let Some(i) = s.fields.iter().position(|f| f.key == "url") else {
@@ -314,8 +463,7 @@ fn use_as_url(s: &mut SettingsForm, url: &str) {
 }
 
 /// What the mDNS look found: a list to pick from, or why there is none.
-pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String>) {
-    let s = &mut m.settings;
+pub fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>, String>) {
     s.finding = Finding::Off;
     match found {
         Ok(terminals) if terminals.is_empty() => {
@@ -328,10 +476,9 @@ pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let s = &m.settings;
+pub fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
     if s.pairing != Pairing::Off {
-        return draw_pairing(frame, area, m, theme);
+        return draw_pairing(frame, area, s, d, theme);
     }
     let mut lines = vec![Line::from("")];
     for (i, setting) in s.fields.iter().enumerate() {
@@ -392,9 +539,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 /// Pairing in place of the settings, so that it fits the screen's smallest size.
-fn draw_pairing(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let s = &m.settings;
-    let name = crate::pair::default_name(&m.desk.lane_id);
+fn draw_pairing(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
+    let name = crate::pair::default_name(&d.lane_id);
     let muted = |text: String| Line::from(Span::styled(text, theme.muted));
     let mut lines = vec![
         Line::from(""),

@@ -9,9 +9,22 @@ use ratatui::widgets::{Row, Table};
 
 use crate::journal::{Aftermath, TxnRow};
 use crate::lane::PayRequest;
-use crate::tui::model::*;
+use crate::tui::desk::*;
+use crate::tui::field::TextField;
 use crate::tui::theme::Theme;
 use crossterm::event::KeyEvent;
+
+/// A list of journal rows to pick one from (void, tip adjust), narrowed by what is
+/// typed: the end of an order number, a card's last four, or an amount.
+#[derive(Clone, Debug, Default)]
+pub struct PickList {
+    pub selected: usize,
+    pub narrow: TextField,
+    pub error: Option<String>,
+    /// Just opened: the selection stays on the newest row until the journal's rows as
+    /// of the opening come (then it follows its row).
+    pub fresh: bool,
+}
 
 /// Typing narrows a pick list: digits and a point go to its find field, with the
 /// field's editing keys; Esc clears what was typed. True when the key was for it.
@@ -36,6 +49,27 @@ pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
     pick.selected = 0;
     pick.error = None;
     true
+}
+
+/// The order of the row at `i`, to find it again once the rows change.
+pub fn order_at(rows: &[&TxnRow], i: Option<usize>) -> Option<String> {
+    i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone())
+}
+
+/// Where the row of order `kept` is now.
+pub fn find_order(rows: &[&TxnRow], kept: Option<&str>) -> Option<usize> {
+    rows.iter().position(|r| Some(r.order_no.as_str()) == kept)
+}
+
+/// A list's selection once its rows changed (`len` now, the row it was on now `at`): a
+/// list just opened shows its newest row; one the cashier looks at keeps its row.
+pub fn follow(selected: &mut usize, fresh: bool, len: usize, at: Option<usize>) {
+    if fresh {
+        *selected = 0;
+    } else if let Some(i) = at {
+        *selected = i;
+    }
+    *selected = (*selected).min(len.saturating_sub(1));
 }
 
 /// The find line above a pick list.
@@ -78,7 +112,7 @@ pub fn chosen<'a>(rows: &'a [TxnRow], picked: Option<usize>, typed: &str) -> Opt
 pub fn candidates(
     frame: &mut Frame,
     area: Rect,
-    m: &Model,
+    d: &Desk,
     (rows, picked): (&[TxnRow], Option<usize>),
     title: &str,
     theme: &Theme,
@@ -96,7 +130,7 @@ pub fn candidates(
         return;
     }
     let rows: Vec<&TxnRow> = rows.iter().collect();
-    frame.render_widget(rows_table(m, &rows, picked, theme, inner), inner);
+    frame.render_widget(rows_table(d, &rows, picked, theme, inner), inner);
 }
 
 /// One line of a key table: the keys, and what they do.
@@ -137,13 +171,9 @@ pub fn wrap_keys(text: &str, width: usize) -> Vec<String> {
 
 /// A time the journal wrote (UTC, RFC 3339) in the register's local time, as `format`
 /// says; as stored when it cannot be read.
-pub fn local_time(m: &Model, rfc3339: &str, format: &str) -> String {
+pub fn local_time(d: &Desk, rfc3339: &str, format: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            t.with_timezone(&m.desk.utc_offset)
-                .format(format)
-                .to_string()
-        })
+        .map(|t| t.with_timezone(&d.utc_offset).format(format).to_string())
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
@@ -157,8 +187,8 @@ pub fn rtt_text(us: u64) -> String {
 }
 
 /// One line saying what a request is, for the overlay.
-pub fn request_line(req: &PayRequest, m: &Model) -> String {
-    let cur = &m.desk.currency;
+pub fn request_line(req: &PayRequest, d: &Desk) -> String {
+    let cur = &d.currency;
     match req {
         PayRequest::Sale {
             amount,
@@ -241,7 +271,7 @@ pub fn row_summary(r: &TxnRow) -> String {
 /// that does not fit the time goes, then the order keeps its lane and sequence (what
 /// the cashier types to find it).
 pub fn rows_table<'a>(
-    m: &Model,
+    d: &Desk,
     rows: &[&'a TxnRow],
     selected: Option<usize>,
     theme: &Theme,
@@ -253,15 +283,12 @@ pub fn rows_table<'a>(
     let shown: Vec<(usize, &&TxnRow)> = rows.iter().enumerate().skip(first).take(visible).collect();
     let cells_of = |r: &TxnRow, order: &dyn Fn(&str) -> String| {
         let mut cells = vec![
-            local_time(m, &r.created_at, "%H:%M"),
+            local_time(d, &r.created_at, "%H:%M"),
             order(&r.order_no),
             r.kind.name().to_string(),
             r.state.name().to_string(),
             r.amount.grouped(),
-            m.desk
-                .effective_tip(r)
-                .map(|t| t.grouped())
-                .unwrap_or_default(),
+            d.effective_tip(r).map(|t| t.grouped()).unwrap_or_default(),
         ];
         if wide {
             cells.push(r.brand.clone().unwrap_or_default());
@@ -312,7 +339,7 @@ pub fn rows_table<'a>(
                 Style::default()
             };
             let mut cells: Vec<String> = cells_of(r, order).into_iter().skip(skip).collect();
-            cells.push(since_text(m, &r.order_no, wide).unwrap_or_default());
+            cells.push(since_text(d, &r.order_no, wide).unwrap_or_default());
             Row::new(cells).style(style)
         })
         .collect();
@@ -349,8 +376,8 @@ pub fn short_order(order_no: &str) -> String {
 
 /// What happened to a row since it was made ("refunded 5.00, voided"), in full or in
 /// the few columns an 80-column table leaves; `None` when nothing did.
-pub fn since_text(m: &Model, order_no: &str, full: bool) -> Option<String> {
-    let since = m.desk.data.journal.since.get(order_no)?;
+pub fn since_text(d: &Desk, order_no: &str, full: bool) -> Option<String> {
+    let since = d.data.journal.since.get(order_no)?;
     let words: Vec<String> = since
         .iter()
         .map(|a| if full { a.to_string() } else { since_short(a) })
