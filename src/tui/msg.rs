@@ -4,8 +4,8 @@
 
 use crossterm::event::KeyEvent;
 
-use super::model::JournalData;
-use super::model::JournalPage;
+use super::desk::JournalData;
+use super::desk::JournalPage;
 use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
