@@ -3,6 +3,7 @@
 
 pub use super::desk::*;
 pub use super::field::{CentsField, Edit, TextField};
+use super::msg::Effect;
 pub use super::screens::batch::BatchScreen;
 pub use super::screens::diagnostics::{Checkup, DiagFocus, DiagScreen};
 pub use super::screens::journal::JournalScreen;
@@ -12,7 +13,7 @@ pub use super::screens::sale::{SaleField, SaleForm, SaleKind};
 pub use super::screens::settings::{Finding, Pairing, Setting, SettingValue, SettingsForm};
 pub use super::screens::shared::PickList;
 pub use super::screens::tip::TipForm;
-use super::screens::{journal, refund, sale, tip, void};
+use super::screens::{journal, query, refund, sale, settings, tip, void};
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -42,6 +43,48 @@ impl Model {
             journal: JournalScreen::default(),
             diag: DiagScreen::default(),
             settings: SettingsForm::default(),
+        }
+    }
+
+    /// Leaving the screen shown half-way drops what was typed on it: the next visit (the
+    /// next customer, perhaps) starts from an empty form.
+    pub fn leave(&mut self) -> Vec<Effect> {
+        match self.desk.screen {
+            ScreenId::Void => self.void = PickList::default(),
+            ScreenId::Query => self.query = QueryForm::default(),
+            ScreenId::Journal => self.journal = JournalScreen::default(),
+            ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => self.clear_form(),
+            ScreenId::Settings => return settings::leave(&mut self.settings),
+            ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics => {}
+        }
+        vec![]
+    }
+
+    /// `screen` opens (`arriving`: from another screen); what it reads to show.
+    pub fn open(&mut self, screen: ScreenId, arriving: bool) -> Vec<Effect> {
+        match screen {
+            ScreenId::Void => void::open(&mut self.void, arriving),
+            ScreenId::Tip => tip::open(&mut self.tip, arriving),
+            ScreenId::Journal => journal::open(&mut self.journal, arriving),
+            ScreenId::Query => {
+                query::open(&mut self.query, &self.desk);
+                vec![]
+            }
+            ScreenId::Batch | ScreenId::Refund => vec![Effect::Refresh],
+            ScreenId::Help | ScreenId::Sale | ScreenId::Diagnostics | ScreenId::Settings => {
+                vec![]
+            }
+        }
+    }
+
+    /// After a final answer, the form that started it is ready for the next one (the
+    /// next customer's payment is a sale, whatever this one was).
+    pub fn clear_form(&mut self) {
+        match self.desk.screen {
+            ScreenId::Sale => self.sale = SaleForm::default(),
+            ScreenId::Refund => self.refund = RefundForm::default(),
+            ScreenId::Tip => self.tip = TipForm::default(),
+            _ => {}
         }
     }
 

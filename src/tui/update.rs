@@ -7,9 +7,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::flows::*;
 use super::model::*;
-use super::screens::{self, diagnostics, journal, query, refund, sale, settings};
+use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, PayRequest, Refusal, Step};
+use crate::lane::{Event, LinkNews, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
@@ -133,67 +133,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
-/// The lane's default, then yes, then no.
-fn next_choice(choice: Option<bool>) -> Option<bool> {
-    match choice {
-        None => Some(true),
-        Some(true) => Some(false),
-        Some(false) => None,
-    }
-}
-
-/// The lane's default, then each kind of receipt in turn.
-fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
-    use crate::ecr::Receipts as R;
-    match receipts {
-        None => Some(R::None),
-        Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
-    }
-}
-
 fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
     let request = m.desk.flight.take().map(|f| f.request);
-    if let (Refusal::PossibleDuplicate { .. }, Some(PayRequest::Sale { .. })) = (&refusal, &request)
-    {
-        if let Some(PayRequest::Sale {
-            amount,
-            tip,
-            cashback,
-            scenario,
-            options,
-            ..
-        }) = request
-        {
-            m.desk.modal = Some(Modal::Confirm {
-                question: format!(
-                    "{refusal}. Charge this customer {} {} again?",
-                    amount.grouped(),
-                    m.desk.currency
-                ),
-                then: Confirmed::Pay(PayRequest::Sale {
-                    amount,
-                    tip,
-                    cashback,
-                    scenario,
-                    force: true,
-                    options,
-                }),
-                on_no: OnNo::ClearSale,
-            });
-        }
-        return vec![];
-    }
-    let text = refusal.to_string();
     match m.desk.screen {
-        ScreenId::Sale => {
-            m.sale.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
-            m.sale.error = Some(text);
-        }
-        ScreenId::Refund => m.refund.error = Some(text),
-        ScreenId::Void => m.void.error = Some(text),
-        ScreenId::Tip => m.tip.pick.error = Some(text),
-        ScreenId::Batch => m.batch.last_close = Some(text),
-        _ => m.desk.notice = Some(text),
+        ScreenId::Sale => sale::refused(&mut m.sale, &mut m.desk, &refusal, request),
+        ScreenId::Refund => refund::refused(&mut m.refund, &refusal),
+        ScreenId::Void => void::refused(&mut m.void, &refusal),
+        ScreenId::Tip => tip::refused(&mut m.tip, &refusal),
+        ScreenId::Batch => batch::refused(&mut m.batch, &refusal),
+        _ => m.desk.notice = Some(refusal.to_string()),
     }
     vec![]
 }
@@ -218,20 +166,7 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![]
         }
         Event::Done { row, reply } => {
-            if row.kind == crate::journal::TxnKind::BatchClose
-                && row.state == TxnState::Approved
-                && let (Some(report), Some(reply)) = (&m.batch.closed, reply)
-            {
-                let verdict = super::screens::batch::verdict(
-                    report,
-                    &reply,
-                    m.desk.exponent,
-                    &m.desk.currency,
-                );
-                if let Some(text) = &mut m.batch.last_close {
-                    text.push_str(&format!(" · {verdict}"));
-                }
-            }
+            batch::answered(&mut m.batch, &m.desk, &row, reply);
             let mine = m
                 .desk
                 .flight
@@ -244,14 +179,10 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
                 .is_some_and(|r| r.order_no == row.order_no);
             if mine {
                 m.desk.flight = None;
-                // A declined sale stays in the form, to be charged again on another card;
-                // the first digit typed starts another sale instead.
                 if row.state == TxnState::Declined && m.desk.screen == ScreenId::Sale {
-                    for field in [&mut m.sale.amount, &mut m.sale.tip, &mut m.sale.cashback] {
-                        field.prefilled = !field.is_empty();
-                    }
+                    sale::declined(&mut m.sale);
                 } else {
-                    clear_form(m);
+                    m.clear_form();
                 }
                 // A question the answer made moot goes, saying why.
                 match &m.desk.modal {
@@ -289,19 +220,12 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::BatchClosed { report } => {
-            m.batch.last_close = Some(format!(
-                "batch {} closed: journal NET {} {}",
-                report.batch,
-                crate::money::grouped_minor(report.net_minor, m.desk.exponent),
-                m.desk.currency
-            ));
-            m.batch.closed = Some(report);
+            batch::closed(&mut m.batch, &m.desk, report);
             vec![Effect::Refresh]
         }
         Event::Unresolved { orders, .. } => {
-            if orders.is_empty() && m.sale.error_until_settled {
-                m.sale.error_until_settled = false;
-                m.sale.error = Some("earlier transactions are settled: Enter charges".into());
+            if orders.is_empty() {
+                sale::settled(&mut m.sale);
             }
             m.desk.unresolved = orders;
             vec![]
@@ -421,27 +345,6 @@ fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
     q.push_back(item);
 }
 
-/// After a final answer, the form that started it is ready for the next one.
-fn clear_form(m: &mut Model) {
-    match m.desk.screen {
-        // The next customer's payment is a sale, whatever this one was.
-        ScreenId::Sale => {
-            m.sale = SaleForm {
-                orig: TextField::order_no(),
-                ..SaleForm::default()
-            }
-        }
-        ScreenId::Refund => {
-            m.refund = RefundForm {
-                orig: TextField::order_no(),
-                ..RefundForm::default()
-            }
-        }
-        ScreenId::Tip => m.tip = TipForm::default(),
-        _ => {}
-    }
-}
-
 fn ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
@@ -485,7 +388,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             .and_then(|f| f.order_no.clone());
         if let (KeyCode::Enter, Some(order_no)) = (key.code, unknown) {
             m.desk.flight = None;
-            clear_form(m);
+            m.clear_form();
             m.desk.notice = Some(format!(
                 "{order_no}: outcome unknown; still asking the terminal"
             ));
@@ -525,7 +428,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             return vec![];
         }
         if declined_here {
-            clear_form(m);
+            m.clear_form();
         }
     }
     m.desk.notice = None;
@@ -555,7 +458,7 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         });
         return vec![];
     }
-    let effects = screens::on_key(m, key);
+    let effects = screen_key(m, key);
     match m.desk.handoff.take() {
         Some(Handoff::Refund(order_no)) => {
             m.refund = RefundForm::of(&order_no);
@@ -570,73 +473,30 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     effects
 }
 
+/// A key press for the current screen, when no dialog, overlay or result has it.
+fn screen_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    match m.desk.screen {
+        ScreenId::Sale => sale::on_key(&mut m.sale, &mut m.desk, key),
+        ScreenId::Refund => refund::on_key(&mut m.refund, &mut m.desk, key),
+        ScreenId::Void => void::on_key(&mut m.void, &mut m.desk, key),
+        ScreenId::Tip => tip::on_key(&mut m.tip, &mut m.desk, key),
+        ScreenId::Query => query::on_key(&mut m.query, &mut m.desk, key),
+        ScreenId::Batch => batch::on_key(&mut m.batch, &mut m.desk, key),
+        ScreenId::Journal => journal::on_key(&mut m.journal, &mut m.desk, key),
+        ScreenId::Diagnostics => diagnostics::on_key(&mut m.diag, &mut m.desk, key),
+        ScreenId::Settings => settings::on_key(&mut m.settings, &mut m.desk, key),
+        ScreenId::Help => top_level(&mut m.desk, key),
+    }
+}
+
+/// The cashier goes to `screen` (pressing its key again reads its rows again).
 pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
-    // Pairing lives on the Settings screen: leaving it stops the wait (a terminal
-    // already accepted is still saved and told).
-    let mut effects = Vec::new();
-    if screen != ScreenId::Settings
-        && matches!(
-            m.settings.pairing,
-            Pairing::Waiting { .. } | Pairing::Asks { .. }
-        )
-    {
-        m.settings.pairing = Pairing::Off;
-        effects.push(Effect::StopPairing);
-    }
-    if screen != m.desk.screen {
-        leave(m);
-        open(m, screen);
-    }
+    let arriving = screen != m.desk.screen;
+    let mut effects = if arriving { m.leave() } else { vec![] };
     m.desk.screen = screen;
     m.desk.modal = None;
-    if screen == ScreenId::Query && m.query.order.text.is_empty() {
-        // The order asked about is most often the one just made.
-        if let Some(newest) = m.desk.data.open_rows.first() {
-            m.query.order.prefill(&newest.order_no);
-        }
-    }
-    if matches!(
-        screen,
-        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund
-    ) {
-        effects.push(Effect::Refresh);
-    }
+    effects.extend(m.open(screen, arriving));
     effects
-}
-
-/// Leaving a screen half-way drops what was typed on it: the next visit (the next
-/// customer, perhaps) starts from an empty form.
-fn leave(m: &mut Model) {
-    match m.desk.screen {
-        ScreenId::Void => m.void = PickList::default(),
-        ScreenId::Query => {
-            m.query = QueryForm {
-                order: TextField::order_no(),
-                ..QueryForm::default()
-            }
-        }
-        ScreenId::Journal => {
-            m.journal = JournalScreen {
-                search: TextField::with_max(80),
-                ..JournalScreen::default()
-            }
-        }
-        ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => clear_form(m),
-        ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics | ScreenId::Settings => {}
-    }
-}
-
-/// A list opens on its newest row.
-fn open(m: &mut Model, screen: ScreenId) {
-    match screen {
-        ScreenId::Void => m.void.fresh = true,
-        ScreenId::Tip => m.tip.pick.fresh = true,
-        ScreenId::Journal => m.journal.fresh = true,
-        _ => return,
-    }
-    m.void.selected = 0;
-    m.tip.pick.selected = 0;
-    m.journal.selected = 0;
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
@@ -726,46 +586,9 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             }
         },
         Modal::SaleOptions => {
-            if let Some(field) = &mut m.sale.description {
-                match key.code {
-                    KeyCode::Esc => m.sale.description = None,
-                    KeyCode::Enter if field.text.trim().is_empty() => {
-                        m.sale.options.description = None;
-                        m.sale.description = None;
-                    }
-                    KeyCode::Enter => match crate::lane::Description::new(&field.text) {
-                        Ok(d) => {
-                            m.sale.options.description = Some(d);
-                            m.sale.description = None;
-                        }
-                        Err(e) => m.sale.error = Some(e.to_string()),
-                    },
-                    _ => {
-                        field.edit(key);
-                    }
-                }
+            if sale::options_key(&mut m.sale, key) {
                 m.desk.modal = Some(Modal::SaleOptions);
-                return vec![];
             }
-            let o = &mut m.sale.options;
-            match key.code {
-                KeyCode::Char('d') => {
-                    let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
-                    if let Some(d) = &o.description {
-                        field.prefill(d.as_str());
-                    }
-                    m.sale.description = Some(field);
-                }
-                KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
-                KeyCode::Char('s') => {
-                    o.signature_on_terminal = next_choice(o.signature_on_terminal)
-                }
-                KeyCode::Char('c') => o.confirm_on_terminal = next_choice(o.confirm_on_terminal),
-                KeyCode::Char('r') => o.receipts = next_receipts(o.receipts),
-                KeyCode::Esc | KeyCode::Enter => return vec![],
-                _ => {}
-            }
-            m.desk.modal = Some(Modal::SaleOptions);
             vec![]
         }
         // Only `y` says yes: Enter, `n` and Esc take the safe answer.
@@ -777,8 +600,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('y' | 'Y') => confirmed(m, then),
             KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter | KeyCode::F(_) => {
                 if on_no == OnNo::ClearSale {
-                    clear_form(m);
-                    m.sale.error = Some("not charged".into());
+                    sale::not_charged(&mut m.sale);
                 }
                 // The answer taken is said, Enter's above all: it is not yes.
                 let enter = if key.code == KeyCode::Enter {
@@ -930,10 +752,9 @@ mod tests {
     use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
-    use crate::lane::{Route, SaleOptions};
+    use crate::lane::{PayRequest, Route, SaleOptions};
     use crate::money::Money;
     use crate::tui::fixtures::row;
-    use crate::tui::screens::{tip, void};
 
     /// A screen whose lane is connected.
     fn model() -> Model {

@@ -58,7 +58,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     frame.render_widget(block, body);
     match (&m.desk.result, m.desk.screen) {
         (Some(row), _) => result_panel(frame, inner, row, m.batch.last_close.as_deref(), theme),
-        _ => screens::body(frame, inner, m, theme),
+        _ => screen_body(frame, inner, m, theme),
     }
     if let Some(text) = &m.desk.notice {
         frame.render_widget(
@@ -157,7 +157,7 @@ pub fn footer_text(m: &Model) -> String {
         }
         .into();
     }
-    screens::key_line(screens::keys(m))
+    screens::key_line(keys(m))
 }
 
 /// Below the screen's size a broken frame helps nobody; the keys still work, and what
@@ -528,4 +528,30 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// The screen shown, drawn from its form and the desk.
+fn screen_body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    match m.desk.screen {
+        ScreenId::Sale => screens::sale::draw(frame, area, &m.sale, &m.desk, theme),
+        ScreenId::Refund => screens::refund::draw(frame, area, &m.refund, &m.desk, theme),
+        ScreenId::Void => screens::void::draw(frame, area, &m.void, &m.desk, theme),
+        ScreenId::Tip => screens::tip::draw(frame, area, &m.tip, &m.desk, theme),
+        ScreenId::Query => screens::query::draw(frame, area, &m.query, theme),
+        ScreenId::Batch => screens::batch::draw(frame, area, &m.batch, &m.desk, theme),
+        ScreenId::Journal => screens::journal::draw(frame, area, &m.journal, &m.desk, theme),
+        ScreenId::Diagnostics => screens::diagnostics::draw(frame, area, &m.diag, &m.desk, theme),
+        ScreenId::Settings => screens::settings::draw(frame, area, &m.settings, &m.desk, theme),
+        ScreenId::Help => screens::help::draw(frame, area, screens::keys_of, theme),
+    }
+}
+
+/// The keys of a screen as it is now (the Tip and Journal screens have two sets).
+fn keys(m: &Model) -> &'static [screens::Key] {
+    match m.desk.screen {
+        ScreenId::Journal => screens::journal::keys(&m.journal),
+        ScreenId::Settings => screens::settings::keys(&m.settings),
+        ScreenId::Tip => screens::tip::keys(&m.tip),
+        screen => screens::keys_of(screen),
+    }
 }

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
 use super::shared::*;
-use crate::journal::{BatchReport, TxnKind, TxnRow};
-use crate::lane::PayRequest;
+use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
+use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
 use crate::tui::desk::*;
 use crate::tui::flows::*;
@@ -97,6 +97,40 @@ pub fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
         _ => vec![],
+    }
+}
+
+/// The lane refused the close: why.
+pub fn refused(f: &mut BatchScreen, refusal: &Refusal) {
+    f.last_close = Some(refusal.to_string());
+}
+
+/// The lane closed the batch in the journal: its report, to set beside the terminal's.
+pub fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
+    f.last_close = Some(format!(
+        "batch {} closed: journal NET {} {}",
+        report.batch,
+        grouped_minor(report.net_minor, d.exponent),
+        d.currency
+    ));
+    f.closed = Some(report);
+}
+
+/// A final answer came: the terminal's word on a close is set beside the journal's.
+pub fn answered(
+    f: &mut BatchScreen,
+    d: &Desk,
+    row: &TxnRow,
+    reply: Option<Box<crate::ecr::Reply>>,
+) {
+    if row.kind == TxnKind::BatchClose
+        && row.state == TxnState::Approved
+        && let (Some(report), Some(reply)) = (&f.closed, reply)
+    {
+        let verdict = verdict(report, &reply, d.exponent, &d.currency);
+        if let Some(text) = &mut f.last_close {
+            text.push_str(&format!(" · {verdict}"));
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shared::*;
-use crate::tui::model::*;
+use crate::tui::desk::ScreenId;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.

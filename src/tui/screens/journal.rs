@@ -122,6 +122,16 @@ pub fn search(f: &JournalScreen, d: &Desk) -> Search {
     }
 }
 
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.fresh = true;
+        f.selected = 0;
+    }
+    vec![Effect::Refresh]
+}
+
 /// The order selected, to follow as the rows change.
 pub fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
     order_at(&rows(d), Some(f.selected))
@@ -134,6 +144,11 @@ pub fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settle
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.selected, f.fresh, len, at);
     f.fresh &= !settled;
+}
+
+/// The keys as the screen is now: typing a search has its own.
+pub fn keys(f: &JournalScreen) -> &'static [Key] {
+    if f.searching { SEARCH_KEYS } else { KEYS }
 }
 
 pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {

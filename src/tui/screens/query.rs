@@ -75,6 +75,15 @@ pub fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// The screen opens: the order asked about is most often the one just made.
+pub fn open(q: &mut QueryForm, d: &Desk) {
+    if q.order.text.is_empty()
+        && let Some(newest) = d.data.open_rows.first()
+    {
+        q.order.prefill(&newest.order_no);
+    }
+}
+
 /// The terminal's answer about the order asked, or why there is none.
 pub fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<Effect> {
     q.asking = false;

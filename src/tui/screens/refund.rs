@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shared::*;
 use crate::journal::TxnRow;
-use crate::lane::{PayRequest, Route, SaleOptions};
+use crate::lane::{PayRequest, Refusal, Route, SaleOptions};
 use crate::tui::desk::*;
 use crate::tui::field::*;
 use crate::tui::flows::*;
@@ -244,6 +244,11 @@ pub fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>
         }
         Err(e) => f.error = Some(e),
     }
+}
+
+/// The lane refused the request: why.
+pub fn refused(f: &mut RefundForm, refusal: &Refusal) {
+    f.error = Some(refusal.to_string());
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, f: &RefundForm, d: &Desk, theme: &Theme) {

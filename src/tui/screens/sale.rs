@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::shared::*;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, rules};
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
 use crate::tui::desk::*;
 use crate::tui::field::*;
@@ -326,6 +326,124 @@ pub fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
         return confirm(d, question, req);
     }
     start(d, req)
+}
+
+/// The lane refused the sale: why, kept until earlier rows are settled when that is why.
+/// A possible duplicate asks whether to charge again (no clears the form).
+pub fn refused(f: &mut SaleForm, d: &mut Desk, refusal: &Refusal, request: Option<PayRequest>) {
+    if let (
+        Refusal::PossibleDuplicate { .. },
+        Some(PayRequest::Sale {
+            amount,
+            tip,
+            cashback,
+            scenario,
+            options,
+            ..
+        }),
+    ) = (refusal, request)
+    {
+        d.modal = Some(Modal::Confirm {
+            question: format!(
+                "{refusal}. Charge this customer {} {} again?",
+                amount.grouped(),
+                d.currency
+            ),
+            then: Confirmed::Pay(PayRequest::Sale {
+                amount,
+                tip,
+                cashback,
+                scenario,
+                force: true,
+                options,
+            }),
+            on_no: OnNo::ClearSale,
+        });
+        return;
+    }
+    f.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
+    f.error = Some(refusal.to_string());
+}
+
+/// A declined sale stays in the form, to be charged again on another card; the first
+/// digit typed starts another sale instead.
+pub fn declined(f: &mut SaleForm) {
+    for field in [&mut f.amount, &mut f.tip, &mut f.cashback] {
+        field.prefilled = !field.is_empty();
+    }
+}
+
+/// The sale asked about again is not made: the form is cleared for the next customer.
+pub fn not_charged(f: &mut SaleForm) {
+    *f = SaleForm::default();
+    f.error = Some("not charged".into());
+}
+
+/// The lane's unresolved rows are settled: an error that waited for it goes.
+pub fn settled(f: &mut SaleForm) {
+    if f.error_until_settled {
+        f.error_until_settled = false;
+        f.error = Some("earlier transactions are settled: Enter charges".into());
+    }
+}
+
+/// A key in the terminal-options dialog; false when it closes the dialog.
+pub fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
+    if let Some(field) = &mut f.description {
+        match key.code {
+            KeyCode::Esc => f.description = None,
+            KeyCode::Enter if field.text.trim().is_empty() => {
+                f.options.description = None;
+                f.description = None;
+            }
+            KeyCode::Enter => match crate::lane::Description::new(&field.text) {
+                Ok(d) => {
+                    f.options.description = Some(d);
+                    f.description = None;
+                }
+                Err(e) => f.error = Some(e.to_string()),
+            },
+            _ => {
+                field.edit(key);
+            }
+        }
+        return true;
+    }
+    let o = &mut f.options;
+    match key.code {
+        KeyCode::Char('d') => {
+            let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
+            if let Some(d) = &o.description {
+                field.prefill(d.as_str());
+            }
+            f.description = Some(field);
+        }
+        KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
+        KeyCode::Char('s') => o.signature_on_terminal = next_choice(o.signature_on_terminal),
+        KeyCode::Char('c') => o.confirm_on_terminal = next_choice(o.confirm_on_terminal),
+        KeyCode::Char('r') => o.receipts = next_receipts(o.receipts),
+        KeyCode::Esc | KeyCode::Enter => return false,
+        _ => {}
+    }
+    true
+}
+
+/// The lane's default, then yes, then no.
+fn next_choice(choice: Option<bool>) -> Option<bool> {
+    match choice {
+        None => Some(true),
+        Some(true) => Some(false),
+        Some(false) => None,
+    }
+}
+
+/// The lane's default, then each kind of receipt in turn.
+fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
+    use crate::ecr::Receipts as R;
+    match receipts {
+        None => Some(R::None),
+        Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
+    }
 }
 
 fn scenario_name(s: PayScenario) -> &'static str {

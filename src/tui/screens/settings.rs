@@ -226,6 +226,17 @@ pub const FOUND_KEYS: &[Key] = &[
     },
 ];
 
+/// The keys as the screen is now: pairing and the terminals found have their own.
+pub fn keys(s: &SettingsForm) -> &'static [Key] {
+    match (&s.pairing, &s.finding) {
+        (Pairing::Asks { .. }, _) => ASKED_KEYS,
+        (Pairing::Waiting { .. }, _) => PAIRING_KEYS,
+        (Pairing::Keeping { .. }, _) => &[],
+        (Pairing::Off, Finding::Found { .. }) => FOUND_KEYS,
+        (Pairing::Off, _) => KEYS,
+    }
+}
+
 /// What each setting does, said under the list for the focused one.
 fn about(key: &str) -> &'static str {
     match key {
@@ -339,6 +350,16 @@ pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> 
         }
     }
     vec![]
+}
+
+/// Leaving the screen stops a pairing that waits (a terminal already accepted is still
+/// saved and told).
+pub fn leave(s: &mut SettingsForm) -> Vec<Effect> {
+    if !matches!(s.pairing, Pairing::Waiting { .. } | Pairing::Asks { .. }) {
+        return vec![];
+    }
+    s.pairing = Pairing::Off;
+    vec![Effect::StopPairing]
 }
 
 /// Waiting for a terminal to ask to pair starts.

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::shared::*;
 use crate::journal::{TxnRow, rules};
-use crate::lane::PayRequest;
+use crate::lane::{PayRequest, Refusal};
 use crate::money::Money;
 use crate::tui::desk::*;
 use crate::tui::field::*;
@@ -73,6 +73,16 @@ pub fn rows<'a>(f: &TipForm, d: &'a Desk) -> Vec<&'a TxnRow> {
         .collect()
 }
 
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut TipForm, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.pick.fresh = true;
+        f.pick.selected = 0;
+    }
+    vec![Effect::Refresh]
+}
+
 /// The order selected, to follow as the rows change.
 pub fn kept(f: &TipForm, d: &Desk) -> Option<String> {
     order_at(&rows(f, d), Some(f.pick.selected))
@@ -85,6 +95,11 @@ pub fn follow_rows(f: &mut TipForm, d: &Desk, kept: Option<String>, settled: boo
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.pick.selected, f.pick.fresh, len, at);
     f.pick.fresh &= !settled;
+}
+
+/// The keys as the screen is now: typing the tip has its own.
+pub fn keys(f: &TipForm) -> &'static [Key] {
+    if f.editing { EDIT_KEYS } else { KEYS }
 }
 
 pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
@@ -135,6 +150,11 @@ pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
         _ => {}
     }
     vec![]
+}
+
+/// The lane refused the request: why.
+pub fn refused(f: &mut TipForm, refusal: &Refusal) {
+    f.pick.error = Some(refusal.to_string());
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme) {

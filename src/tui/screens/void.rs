@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 
 use super::shared::*;
 use crate::journal::{TxnRow, rules};
-use crate::lane::{PayRequest, SaleOptions};
+use crate::lane::{PayRequest, Refusal, SaleOptions};
 use crate::tui::desk::*;
 use crate::tui::flows::*;
 use crate::tui::msg::Effect;
@@ -45,6 +45,16 @@ pub fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
         .filter(|r| rules::may_void(r, rows, r.batch))
         .filter(|r| d.narrows_to(r, &f.narrow.text))
         .collect()
+}
+
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut PickList, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.fresh = true;
+        f.selected = 0;
+    }
+    vec![Effect::Refresh]
 }
 
 /// The order selected, to follow as the rows change.
@@ -92,6 +102,11 @@ pub fn on_key(f: &mut PickList, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
         },
         _ => vec![],
     }
+}
+
+/// The lane refused the request: why.
+pub fn refused(f: &mut PickList, refusal: &Refusal) {
+    f.error = Some(refusal.to_string());
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, f: &PickList, d: &Desk, theme: &Theme) {
