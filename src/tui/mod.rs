@@ -225,15 +225,13 @@ impl App {
             mut events,
             mut task,
             reader,
-            mut config,
+            config,
             reload,
         } = self;
         let m = &mut model;
-        let mut theme = theme;
         // The config file is looked at every few seconds; a change applies at once.
         let mut watch = tokio::time::interval(CONFIG_EVERY);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut stamp = config_stamp(&config);
         let mut keys = EventStream::new();
         let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
         let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -242,14 +240,20 @@ impl App {
         // The tick is polled only while something shows elapsed time: no burst of missed
         // ticks when it starts again.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut quitting = false;
         let mut lane_gone = false;
         let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
         let copier = store_copier(&config, msg_tx.clone());
-        // The store the journal search also asks, connected on first use.
-        let store = Arc::new(tokio::sync::OnceCell::new());
-        // The Settings screen's pairing server, while it runs.
-        let mut pairing: Option<PairingTask> = None;
+        let mut world = World {
+            stamp: config_stamp(&config),
+            lane,
+            tx: msg_tx,
+            reader,
+            config,
+            theme,
+            store: Arc::new(tokio::sync::OnceCell::new()),
+            pairing: None,
+            quitting: false,
+        };
         if let Ok(size) = terminal.size() {
             m.desk.size = (size.width, size.height);
         }
@@ -257,11 +261,12 @@ impl App {
         loop {
             if dirty && !m.desk.hangup {
                 // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
-                let _ = terminal.draw(|frame| view::view(frame, m, &theme));
+                let _ = terminal.draw(|frame| view::view(frame, m, &world.theme));
             }
             dirty = false;
             // A down link's retry is counted down too.
-            let ticking = m.desk.flight.is_some() || quitting || m.desk.link.retry_at.is_some();
+            let ticking =
+                m.desk.flight.is_some() || world.quitting || m.desk.link.retry_at.is_some();
             let msg = tokio::select! {
                 key = keys.next(), if !m.desk.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
@@ -281,13 +286,15 @@ impl App {
                 _ = terminate.recv() => Msg::Hangup,
                 _ = tick.tick(), if ticking => Msg::Tick,
                 _ = watch.tick(), if reload.is_some() => {
-                    let now = config_stamp(&config);
-                    if now == stamp { continue }
-                    stamp = now;
+                    let now = config_stamp(&world.config);
+                    if now == world.stamp { continue }
+                    world.stamp = now;
                     match reload.as_ref().map(|load| load()) {
                         Some(Ok(new)) => {
-                            theme = apply_config(m, &new, &lane).await.unwrap_or(theme);
-                            config = new;
+                            if let Some(theme) = apply_config(m, &new, &world.lane).await {
+                                world.theme = theme;
+                            }
+                            world.config = new;
                         }
                         Some(Err(e)) => {
                             m.desk.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
@@ -320,77 +327,7 @@ impl App {
             }
             dirty = true;
             for effect in effects {
-                match effect {
-                    Effect::Quit => {
-                        if !quitting {
-                            quitting = true;
-                            m.desk.notice = Some("quitting once the terminal has answered…".into());
-                            lane.shutdown().await;
-                        }
-                    }
-                    Effect::SaveSettings(values) => match save_settings(&config, &values) {
-                        Ok(saved) => {
-                            screens::settings::saved(&mut m.settings, &values);
-                            // Its own save is no news to the watch.
-                            stamp = config_stamp(&config);
-                            // What a sale reads as it starts applies at once, and a new
-                            // url moves the lane; what the lane was started with
-                            // otherwise, on the next start.
-                            let (picked, warning) = theme_for(&saved.theme.value);
-                            theme = picked;
-                            lane.set_sale_defaults(saved.sale_options()).await;
-                            m.desk.confirm_above = Some(saved.confirm_above());
-                            m.desk.notice = Some(warning.unwrap_or_else(|| {
-                                format!(
-                                    "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
-                                    saved.file.as_deref().unwrap_or(Path::new("?")).display()
-                                )
-                            }));
-                            let url_changed = values.iter().any(|(k, _)| *k == "url");
-                            if let Some(target) = moved_to(&saved, m).filter(|_| url_changed) {
-                                run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
-                            }
-                        }
-                        Err(e) => m.desk.notice = Some(e),
-                    },
-                    Effect::Search => {
-                        m.journal.elsewhere.clear();
-                        m.journal.elsewhere_error = None;
-                        ask_the_store(&config, &store, m, &msg_tx);
-                        run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
-                    }
-                    Effect::Checkup => {
-                        let (target, tx) = (checkup_target(&config, m), msg_tx.clone());
-                        tokio::spawn(async move {
-                            let mut steps = Vec::new();
-                            crate::checkup::network(&target, &mut steps).await;
-                            let at = chrono::Local::now().format("%H:%M:%S").to_string();
-                            let _ = tx.send(Msg::Checkup { steps, at });
-                        });
-                    }
-                    Effect::StartPairing => {
-                        pairing = Some(PairingTask::start(
-                            config.mdns_interface(),
-                            crate::pair::default_name(&config.lane.value),
-                            config.save_path(),
-                            msg_tx.clone(),
-                        ));
-                    }
-                    Effect::StopPairing => pairing = None,
-                    Effect::AnswerPair(accept) => {
-                        if let Some(pairing) = &pairing {
-                            pairing.answer(accept);
-                        }
-                    }
-                    Effect::FindTerminals => {
-                        let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
-                        tokio::spawn(async move {
-                            let found = crate::discover::terminals(interface, FIND_WAIT).await;
-                            let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
-                        });
-                    }
-                    other => run_effect(other, &lane, &msg_tx, &reader, m),
-                }
+                world.run(effect, m).await;
             }
             if m.desk.quit {
                 break;
@@ -403,6 +340,174 @@ impl App {
             copier.abort();
         }
         Ok(())
+    }
+}
+
+/// What the effects act on, and the one place that runs them: the lane, the journal
+/// read for the lists, the config the Settings screen saves into, the store, the
+/// pairing server.
+struct World {
+    lane: LaneHandle,
+    tx: mpsc::UnboundedSender<Msg>,
+    reader: Journal,
+    config: Config,
+    /// When the config file was last written, as this screen knows it.
+    stamp: Option<(std::time::SystemTime, u64)>,
+    theme: Theme,
+    /// The store the journal search also asks, connected on first use.
+    store: Arc<tokio::sync::OnceCell<crate::store::Store>>,
+    /// The Settings screen's pairing server, while it runs.
+    pairing: Option<PairingTask>,
+    /// Quit was asked: the lane is shutting down.
+    quitting: bool,
+}
+
+impl World {
+    /// Runs one effect: lane requests and slow looks in small tasks that report back as
+    /// messages; journal reads right here (they are quick).
+    async fn run(&mut self, effect: Effect, m: &mut Model) {
+        let (lane, tx) = (self.lane.clone(), self.tx.clone());
+        let reader = &self.reader;
+        match effect {
+            Effect::Quit => {
+                if !self.quitting {
+                    self.quitting = true;
+                    m.desk.notice = Some("quitting once the terminal has answered…".into());
+                    self.lane.shutdown().await;
+                }
+            }
+            Effect::SaveSettings(values) => self.save(m, &values).await,
+            Effect::Pay(req) => {
+                let route = m.desk.route();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
+                }))
+            }
+            Effect::PaySupervised(req) => {
+                let route = m.desk.route();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
+                }))
+            }
+            Effect::Query(order) => {
+                let via = m.desk.route().via();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
+                }))
+            }
+            Effect::Close(order) => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Closed(lane.close_order(order).await));
+            })),
+            Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
+            Effect::Retarget(target) => self.retarget(target),
+            Effect::Raw(text) => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::RawSent(lane.raw(text).await));
+            })),
+            Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
+            })),
+            Effect::Lookup(order) => {
+                let found = reads::read_original(reader, m, &order);
+                let _ = tx.send(Msg::Found(Box::new(found)));
+            }
+            Effect::LoadAudit(order) => {
+                let rows = reader.audit(&order).unwrap_or_default();
+                let _ = tx.send(Msg::Audit(rows));
+            }
+            Effect::ShowRow(order) => {
+                let row = reader.find(&order).ok().flatten();
+                let _ = tx.send(Msg::Row(Box::new(row)));
+            }
+            Effect::Candidates => {
+                let (refundable, completable) = read_candidates(reader, m);
+                let _ = tx.send(Msg::Candidates {
+                    refundable,
+                    completable,
+                });
+            }
+            Effect::Search => {
+                ask_the_store(&self.config, &self.store, m, &tx);
+                let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
+            }
+            Effect::Refresh => {
+                let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
+            }
+            Effect::CheckPin(pin) => {
+                // Checked and counted where every process taking this PIN sees it; it may
+                // wait for the others, so not on the loop.
+                let policy = m.desk.supervisor.clone();
+                drop(tokio::task::spawn_blocking(move || {
+                    let checked = policy.check(&pin.0, chrono::Utc::now());
+                    let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
+                }))
+            }
+            Effect::Checkup => {
+                let target = checkup_target(&self.config, m);
+                tokio::spawn(async move {
+                    let mut steps = Vec::new();
+                    crate::checkup::network(&target, &mut steps).await;
+                    let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                    let _ = tx.send(Msg::Checkup { steps, at });
+                });
+            }
+            Effect::StartPairing => {
+                self.pairing = Some(PairingTask::start(
+                    self.config.mdns_interface(),
+                    crate::pair::default_name(&self.config.lane.value),
+                    self.config.save_path(),
+                    tx,
+                ));
+            }
+            Effect::StopPairing => self.pairing = None,
+            Effect::AnswerPair(accept) => {
+                if let Some(pairing) = &self.pairing {
+                    pairing.answer(accept);
+                }
+            }
+            Effect::FindTerminals => {
+                let interface = self.config.mdns_interface();
+                tokio::spawn(async move {
+                    let found = crate::discover::terminals(interface, FIND_WAIT).await;
+                    let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
+                });
+            }
+        }
+    }
+
+    /// The lane moves to another terminal; what it says comes back as `Msg::Retargeted`.
+    fn retarget(&self, target: lane::Target) {
+        let (lane, tx) = (self.lane.clone(), self.tx.clone());
+        drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
+        }))
+    }
+
+    /// Writes the Settings screen's changed values into the config file; what a sale
+    /// reads as it starts applies at once, and a new url moves the lane; what the lane
+    /// was started with otherwise, on the next start.
+    async fn save(&mut self, m: &mut Model, values: &[(&'static str, Saved)]) {
+        match save_settings(&self.config, values) {
+            Ok(saved) => {
+                screens::settings::saved(&mut m.settings, values);
+                // Its own save is no news to the watch.
+                self.stamp = config_stamp(&self.config);
+                let (picked, warning) = theme_for(&saved.theme.value);
+                self.theme = picked;
+                self.lane.set_sale_defaults(saved.sale_options()).await;
+                m.desk.confirm_above = Some(saved.confirm_above());
+                m.desk.notice = Some(warning.unwrap_or_else(|| {
+                    format!(
+                        "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
+                        saved.file.as_deref().unwrap_or(Path::new("?")).display()
+                    )
+                }));
+                let url_changed = values.iter().any(|(k, _)| *k == "url");
+                if let Some(target) = moved_to(&saved, m).filter(|_| url_changed) {
+                    self.retarget(target);
+                }
+            }
+            Err(e) => m.desk.notice = Some(e),
+        }
     }
 }
 
@@ -535,94 +640,6 @@ fn store_copier(
 
 /// How long the Settings screen listens for terminals (as `till discover` does).
 const FIND_WAIT: Duration = Duration::from_secs(3);
-
-/// Runs one effect: lane requests in small tasks that report back as messages;
-/// journal reads right here (they are quick).
-fn run_effect(
-    effect: Effect,
-    lane: &LaneHandle,
-    tx: &mpsc::UnboundedSender<Msg>,
-    reader: &Journal,
-    m: &Model,
-) {
-    let (lane, tx) = (lane.clone(), tx.clone());
-    match effect {
-        Effect::Pay(req) => {
-            let route = m.desk.route();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
-            }))
-        }
-        Effect::PaySupervised(req) => {
-            let route = m.desk.route();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
-            }))
-        }
-        Effect::Query(order) => {
-            let via = m.desk.route().via();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
-            }))
-        }
-        Effect::Close(order) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Closed(lane.close_order(order).await));
-        })),
-        Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
-        Effect::Retarget(target) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
-        })),
-        Effect::Raw(text) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::RawSent(lane.raw(text).await));
-        })),
-        Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
-        })),
-        Effect::Lookup(order) => {
-            let found = reads::read_original(reader, m, &order);
-            let _ = tx.send(Msg::Found(Box::new(found)));
-        }
-        Effect::LoadAudit(order) => {
-            let rows = reader.audit(&order).unwrap_or_default();
-            let _ = tx.send(Msg::Audit(rows));
-        }
-        Effect::ShowRow(order) => {
-            let row = reader.find(&order).ok().flatten();
-            let _ = tx.send(Msg::Row(Box::new(row)));
-        }
-        Effect::Candidates => {
-            let (refundable, completable) = read_candidates(reader, m);
-            let _ = tx.send(Msg::Candidates {
-                refundable,
-                completable,
-            });
-        }
-        Effect::Search => {
-            let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
-        }
-        Effect::Refresh => {
-            let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
-        }
-        // The loop runs these itself: they need the config, change the theme, or hold
-        // the pairing server.
-        Effect::CheckPin(pin) => {
-            // Checked and counted where every process taking this PIN sees it; it may
-            // wait for the others, so not on the loop.
-            let policy = m.desk.supervisor.clone();
-            drop(tokio::task::spawn_blocking(move || {
-                let checked = policy.check(&pin.0, chrono::Utc::now());
-                let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
-            }))
-        }
-        Effect::SaveSettings(_)
-        | Effect::Checkup
-        | Effect::FindTerminals
-        | Effect::StartPairing
-        | Effect::StopPairing
-        | Effect::AnswerPair(_)
-        | Effect::Quit => {}
-    }
-}
 
 /// What the check-up looks at: the terminal the lane talks to now, which Settings may
 /// have changed since the start.

@@ -146,6 +146,14 @@ pub fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settle
     f.fresh &= !settled;
 }
 
+/// The search runs again (its words or its page changed): what other lanes had for
+/// the old one goes.
+fn search_again(f: &mut JournalScreen) -> Vec<Effect> {
+    f.elsewhere.clear();
+    f.elsewhere_error = None;
+    vec![Effect::Search]
+}
+
 /// The keys as the screen is now: typing a search has its own.
 pub fn keys(f: &JournalScreen) -> &'static [Key] {
     if f.searching { SEARCH_KEYS } else { KEYS }
@@ -162,7 +170,7 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
                 // Each change searches the whole journal again, from its newest page.
                 f.pages.clear();
                 f.selected = 0;
-                vec![Effect::Search]
+                search_again(f)
             }
             _ => vec![],
         };
@@ -177,7 +185,7 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
                     f.pages.push(cursor);
                     f.selected = 0;
                     f.fresh = true;
-                    vec![Effect::Search]
+                    search_again(f)
                 }
                 None => {
                     d.notice = Some("no older rows: this is the oldest".into());
@@ -189,7 +197,7 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
             return match f.pages.pop() {
                 Some(_) => {
                     f.fresh = true;
-                    vec![Effect::Search]
+                    search_again(f)
                 }
                 None => {
                     d.notice = Some("this is the newest".into());
