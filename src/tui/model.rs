@@ -54,7 +54,7 @@ impl Model {
             ScreenId::Query => self.query = QueryForm::default(),
             ScreenId::Journal => self.journal = JournalScreen::default(),
             ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => self.clear_form(),
-            ScreenId::Settings => return settings::leave(&mut self.settings),
+            ScreenId::Settings => return settings::leave(&mut self.settings, &mut self.desk),
             ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics => {}
         }
         vec![]
@@ -70,10 +70,14 @@ impl Model {
                 query::open(&mut self.query, &self.desk);
                 vec![]
             }
-            ScreenId::Batch | ScreenId::Refund => vec![Effect::Refresh],
-            ScreenId::Help | ScreenId::Sale | ScreenId::Diagnostics | ScreenId::Settings => {
+            ScreenId::Settings => {
+                if arriving {
+                    settings::open(&mut self.settings);
+                }
                 vec![]
             }
+            ScreenId::Batch | ScreenId::Refund => vec![Effect::Refresh],
+            ScreenId::Help | ScreenId::Sale | ScreenId::Diagnostics => vec![],
         }
     }
 

@@ -514,6 +514,27 @@ fn the_pair_prompt_fits_the_settings_screens_smallest_size() {
     }
 }
 
+#[test]
+fn settings_left_unsaved_show_a_star_and_say_so_on_return() {
+    let mut m = on(ScreenId::Sale);
+    m.settings.fields = settings_fields();
+    key(&mut m, crossterm::event::KeyCode::F(10));
+    key(&mut m, crossterm::event::KeyCode::Down);
+    key(&mut m, crossterm::event::KeyCode::Down);
+    key(&mut m, crossterm::event::KeyCode::Backspace);
+    key(&mut m, crossterm::event::KeyCode::Char('2'));
+    key(&mut m, crossterm::event::KeyCode::F(2));
+    key(&mut m, crossterm::event::KeyCode::F(10));
+    let screen = snap(&m);
+    for part in ["lane               * L02", "unsaved: lane (Enter saves)"] {
+        assert!(screen.contains(part), "{part}:\n{screen}");
+    }
+    assert!(
+        screen.contains("url                  192.168.1.20"),
+        "{screen}"
+    );
+}
+
 fn settings_fields() -> Vec<Setting> {
     vec![
         Setting::text("url", "192.168.1.20", 200),

@@ -1445,6 +1445,43 @@ mod tests {
     }
 
     #[test]
+    fn settings_left_unsaved_are_kept_and_said_so_until_saved() {
+        let mut m = model();
+        m.settings.fields = vec![
+            Setting::text("url", "10.9.9.9", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(m.settings.message, None, "nothing unsaved yet");
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "7");
+        // Off to look something up: the edit stays, and the cashier is told.
+        assert!(update(&mut m, key(KeyCode::F(8))).contains(&Effect::Refresh));
+        let notice = m.desk.notice.clone().unwrap_or_default();
+        assert!(notice.contains("settings not saved (lane)"), "{notice}");
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(
+            m.settings.message.as_deref(),
+            Some("unsaved: lane (Enter saves)")
+        );
+        assert_eq!(m.settings.fields[1].saved(), Saved::Text("L07".into()));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L07".into())
+            )])]
+        );
+        // Saved: leaving and coming back says nothing more.
+        settings::saved(&mut m.settings, &[("lane", Saved::Text("L07".into()))]);
+        update(&mut m, key(KeyCode::F(2)));
+        assert_eq!(m.desk.notice, None);
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(m.settings.message, None);
+    }
+
+    #[test]
     fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
         let mut m = model();
         m.desk.result = Some(row(

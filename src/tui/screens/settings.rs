@@ -353,13 +353,35 @@ pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> 
 }
 
 /// Leaving the screen stops a pairing that waits (a terminal already accepted is still
-/// saved and told).
-pub fn leave(s: &mut SettingsForm) -> Vec<Effect> {
+/// saved and told). Values changed and not saved are kept while till runs, and said so:
+/// a cashier who looks something up elsewhere comes back to the edit, not a blank.
+pub fn leave(s: &mut SettingsForm, d: &mut Desk) -> Vec<Effect> {
+    if let Some(unsaved) = unsaved(s) {
+        d.notice = Some(format!(
+            "settings not saved ({unsaved}): kept for when you come back (F10, Enter saves)"
+        ));
+    }
     if !matches!(s.pairing, Pairing::Waiting { .. } | Pairing::Asks { .. }) {
         return vec![];
     }
     s.pairing = Pairing::Off;
     vec![Effect::StopPairing]
+}
+
+/// The screen opens: values left unsaved on an earlier visit are said to be so.
+pub fn open(s: &mut SettingsForm) {
+    s.message = unsaved(s).map(|keys| format!("unsaved: {keys} (Enter saves)"));
+}
+
+/// The keys of the values changed and not saved, if any.
+fn unsaved(s: &SettingsForm) -> Option<String> {
+    let keys: Vec<&str> = s
+        .fields
+        .iter()
+        .filter(|f| f.changed())
+        .map(|f| f.key)
+        .collect();
+    (!keys.is_empty()).then(|| keys.join(", "))
 }
 
 /// Waiting for a terminal to ask to pair starts.
@@ -513,7 +535,12 @@ pub fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &T
         };
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{:<20}", setting.key),
+                // A star marks a value changed and not saved.
+                format!(
+                    "{:<19}{}",
+                    setting.key,
+                    if setting.changed() { '*' } else { ' ' }
+                ),
                 if focused { theme.focus } else { theme.text },
             ),
             Span::styled(format!(" {value}"), theme.input),
