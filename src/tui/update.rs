@@ -748,7 +748,6 @@ fn pin_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkup::Check;
     use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
@@ -1671,55 +1670,6 @@ mod tests {
     }
 
     #[test]
-    fn the_console_sends_only_json_each_frame_under_its_own_id() {
-        let mut m = model();
-        update(&mut m, key(KeyCode::F(9)));
-        update(&mut m, key(KeyCode::Char('i')));
-        type_str(&mut m, "{oops");
-        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(
-            m.diag
-                .console_result
-                .as_deref()
-                .unwrap()
-                .contains("not JSON")
-        );
-        let ctrl_u = Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-        update(&mut m, ctrl_u);
-        type_str(&mut m, r#"{"topic":"ecrhub.heartbeat","request_id":"x"}"#);
-        let ids: Vec<String> = (0..2)
-            .map(|_| match update(&mut m, key(KeyCode::Enter)).as_slice() {
-                [Effect::Raw(text)] => {
-                    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-                    v["request_id"].as_str().unwrap_or_default().to_string()
-                }
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(ids, ["console-1", "console-2"]);
-    }
-
-    #[test]
-    fn heartbeats_can_be_hidden_from_the_wire_log() {
-        let mut m = model();
-        for text in [
-            r#"{"topic":"ecrhub.heartbeat"}"#,
-            r#"{"topic":"ecrhub.pay.order"}"#,
-        ] {
-            m.desk.wire.push_back(WireLine {
-                at: chrono::Local::now(),
-                dir: crate::ecr::Direction::In,
-                text: text.into(),
-            });
-        }
-        update(&mut m, key(KeyCode::F(9)));
-        update(&mut m, key(KeyCode::Char('h')));
-        assert!(m.diag.hide_heartbeats);
-        update(&mut m, key(KeyCode::Down));
-        assert_eq!(m.diag.selected, 0, "one frame left to pick from");
-    }
-
-    #[test]
     fn terminal_options_are_set_per_sale_with_one_key_each() {
         let mut m = model();
         type_str(&mut m, "1000");
@@ -2057,106 +2007,6 @@ mod tests {
             update(&mut m, key(KeyCode::Char('r'))),
             vec![Effect::Reconnect]
         );
-    }
-
-    #[test]
-    fn the_check_up_runs_once_at_a_time_and_keeps_its_findings() {
-        let mut m = model();
-        update(&mut m, key(KeyCode::F(9)));
-        assert_eq!(
-            update(&mut m, key(KeyCode::Char('t'))),
-            vec![Effect::Checkup]
-        );
-        assert_eq!(m.diag.checkup, Checkup::Running);
-        assert!(
-            update(&mut m, key(KeyCode::Char('t'))).is_empty(),
-            "one at a time"
-        );
-        let found = vec![Check::fail(
-            "tcp connect",
-            "refused".into(),
-            "ECR Hub on".into(),
-        )];
-        update(
-            &mut m,
-            Msg::Checkup {
-                steps: found.clone(),
-                at: "12:00:05".into(),
-            },
-        );
-        assert_eq!(m.diag.checked_at.as_deref(), Some("12:00:05"));
-        assert_eq!(m.diag.checkup, Checkup::Done(found));
-        assert_eq!(
-            update(&mut m, key(KeyCode::Char('t'))),
-            vec![Effect::Checkup],
-            "again"
-        );
-    }
-
-    #[test]
-    fn settings_find_terminals_and_enter_makes_the_picked_one_the_url() {
-        let mut m = model();
-        m.settings.fields = vec![
-            Setting::text("url", "192.168.1.20", 200),
-            Setting::text("lane", "L01", 8),
-        ];
-        m.settings.focus = 1;
-        update(&mut m, key(KeyCode::F(10)));
-        let ctrl_f = || Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
-        assert_eq!(update(&mut m, ctrl_f()), vec![Effect::FindTerminals]);
-        assert_eq!(m.settings.finding, Finding::Looking);
-        assert!(update(&mut m, ctrl_f()).is_empty(), "one look at a time");
-
-        let terminal = |serial: &str, port: u16| crate::discover::Terminal {
-            serial: serial.into(),
-            address: format!("ws://10.0.0.7:{port}"),
-            app_name: Some("CodePay Register".into()),
-            app_version: None,
-        };
-        update(
-            &mut m,
-            Msg::Terminals(Ok(vec![terminal("SNA1", 35779), terminal("SNB2", 35780)])),
-        );
-        update(&mut m, key(KeyCode::Down));
-        update(&mut m, key(KeyCode::Down));
-        assert_eq!(
-            m.settings.focus, 1,
-            "the arrows move in the list, not the form"
-        );
-        update(&mut m, key(KeyCode::Enter));
-        assert_eq!(m.settings.finding, Finding::Off);
-        assert_eq!(m.settings.focus, 0);
-        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
-        // The usual Enter saves it.
-        assert_eq!(
-            update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![(
-                "url",
-                Saved::Text("sn:SNB2".into())
-            ),])]
-        );
-
-        // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
-        update(&mut m, ctrl_f());
-        update(&mut m, Msg::Terminals(Ok(vec![])));
-        let said = m.settings.message.clone().unwrap_or_default();
-        assert!(said.contains("no terminal answered"), "{said}");
-        update(&mut m, ctrl_f());
-        update(
-            &mut m,
-            Msg::Terminals(Err("mDNS interface 10.9.9.9: no".into())),
-        );
-        let said = m.settings.message.clone().unwrap_or_default();
-        assert!(said.contains("cannot look for terminals"), "{said}");
-        update(&mut m, ctrl_f());
-        update(&mut m, Msg::Terminals(Ok(vec![terminal("SNC3", 1)])));
-        update(&mut m, key(KeyCode::Esc));
-        assert_eq!(m.settings.finding, Finding::Off);
-        assert!(
-            m.desk.modal.is_none(),
-            "Esc closed the list, not the screen"
-        );
-        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
     }
 
     #[test]

@@ -513,3 +513,99 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &The
     }
     frame.render_widget(Paragraph::new(console_lines), console);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn screen() -> (DiagScreen, Desk) {
+        (
+            DiagScreen::default(),
+            Desk::new("L01", "USD", 2, "127.0.0.1:35779", false),
+        )
+    }
+
+    fn press(f: &mut DiagScreen, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(f, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_str(f: &mut DiagScreen, d: &mut Desk, text: &str) {
+        for c in text.chars() {
+            press(f, d, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn the_console_sends_only_json_each_frame_under_its_own_id() {
+        let (mut f, mut d) = screen();
+        press(&mut f, &mut d, KeyCode::Char('i'));
+        type_str(&mut f, &mut d, "{oops");
+        assert!(press(&mut f, &mut d, KeyCode::Enter).is_empty());
+        let said = f.console_result.clone().unwrap_or_default();
+        assert!(said.contains("not JSON"), "{said}");
+        let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        on_key(&mut f, &mut d, ctrl_u);
+        type_str(
+            &mut f,
+            &mut d,
+            r#"{"topic":"ecrhub.heartbeat","request_id":"x"}"#,
+        );
+        let ids: Vec<String> = (0..2)
+            .map(|_| match press(&mut f, &mut d, KeyCode::Enter).as_slice() {
+                [Effect::Raw(text)] => {
+                    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+                    v["request_id"].as_str().unwrap_or_default().to_string()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, ["console-1", "console-2"]);
+    }
+
+    #[test]
+    fn heartbeats_can_be_hidden_from_the_wire_log() {
+        let (mut f, mut d) = screen();
+        for text in [
+            r#"{"topic":"ecrhub.heartbeat"}"#,
+            r#"{"topic":"ecrhub.pay.order"}"#,
+        ] {
+            d.wire.push_back(WireLine {
+                at: chrono::Local::now(),
+                dir: Direction::In,
+                text: text.into(),
+            });
+        }
+        press(&mut f, &mut d, KeyCode::Char('h'));
+        assert!(f.hide_heartbeats);
+        press(&mut f, &mut d, KeyCode::Down);
+        assert_eq!(f.selected, 0, "one frame left to pick from");
+    }
+
+    #[test]
+    fn the_check_up_runs_once_at_a_time_and_keeps_its_findings() {
+        let (mut f, mut d) = screen();
+        assert_eq!(
+            press(&mut f, &mut d, KeyCode::Char('t')),
+            vec![Effect::Checkup]
+        );
+        assert_eq!(f.checkup, Checkup::Running);
+        assert!(
+            press(&mut f, &mut d, KeyCode::Char('t')).is_empty(),
+            "one at a time"
+        );
+        let found = vec![Check::fail(
+            "tcp connect",
+            "refused".into(),
+            "ECR Hub on".into(),
+        )];
+        checked(&mut f, found.clone(), "12:00:05".into());
+        assert_eq!(f.checked_at.as_deref(), Some("12:00:05"));
+        assert_eq!(f.checkup, Checkup::Done(found));
+        assert_eq!(
+            press(&mut f, &mut d, KeyCode::Char('t')),
+            vec![Effect::Checkup],
+            "again"
+        );
+    }
+}

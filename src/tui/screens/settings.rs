@@ -639,3 +639,77 @@ fn text(lines: Vec<Line<'_>>) -> Paragraph<'_> {
         .block(Block::new().padding(Padding::left(1)))
         .wrap(ratatui::widgets::Wrap { trim: false })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(s: &mut SettingsForm, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(s, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn settings_find_terminals_and_enter_makes_the_picked_one_the_url() {
+        let mut d = Desk::new("L01", "USD", 2, "127.0.0.1:35779", false);
+        let mut s = SettingsForm {
+            fields: vec![
+                Setting::text("url", "192.168.1.20", 200),
+                Setting::text("lane", "L01", 8),
+            ],
+            focus: 1,
+            ..SettingsForm::default()
+        };
+        let ctrl_f = || KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL);
+        assert_eq!(
+            on_key(&mut s, &mut d, ctrl_f()),
+            vec![Effect::FindTerminals]
+        );
+        assert_eq!(s.finding, Finding::Looking);
+        assert!(
+            on_key(&mut s, &mut d, ctrl_f()).is_empty(),
+            "one look at a time"
+        );
+
+        let terminal = |serial: &str, port: u16| crate::discover::Terminal {
+            serial: serial.into(),
+            address: format!("ws://10.0.0.7:{port}"),
+            app_name: Some("CodePay Register".into()),
+            app_version: None,
+        };
+        found(
+            &mut s,
+            Ok(vec![terminal("SNA1", 35779), terminal("SNB2", 35780)]),
+        );
+        press(&mut s, &mut d, KeyCode::Down);
+        press(&mut s, &mut d, KeyCode::Down);
+        assert_eq!(s.focus, 1, "the arrows move in the list, not the form");
+        press(&mut s, &mut d, KeyCode::Enter);
+        assert_eq!(s.finding, Finding::Off);
+        assert_eq!(s.focus, 0);
+        assert_eq!(s.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        // The usual Enter saves it.
+        assert_eq!(
+            press(&mut s, &mut d, KeyCode::Enter),
+            vec![Effect::SaveSettings(vec![(
+                "url",
+                Saved::Text("sn:SNB2".into())
+            )])]
+        );
+
+        // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Ok(vec![]));
+        let said = s.message.clone().unwrap_or_default();
+        assert!(said.contains("no terminal answered"), "{said}");
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Err("mDNS interface 10.9.9.9: no".into()));
+        let said = s.message.clone().unwrap_or_default();
+        assert!(said.contains("cannot look for terminals"), "{said}");
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Ok(vec![terminal("SNC3", 1)]));
+        press(&mut s, &mut d, KeyCode::Esc);
+        assert_eq!(s.finding, Finding::Off);
+        assert!(d.modal.is_none(), "Esc closed the list, not the screen");
+        assert_eq!(s.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+    }
+}
