@@ -10,7 +10,7 @@ use super::field::TextField;
 use crate::config::Saved;
 use crate::ecr::{DeviceInfo, Direction};
 use crate::journal::{Aftermath, BatchInfo, BatchReport, Page, TxnRow, rules};
-use crate::lane::{PayRequest, Route};
+use crate::lane::{LinkNews, PayRequest, Route};
 use crate::money::Money;
 
 /// How much wire log and link history the diagnostics screen keeps.
@@ -360,4 +360,92 @@ impl Desk {
             Route::Lan
         }
     }
+
+    /// What the lane says of its link: the status bar's state, Diagnostics' history,
+    /// round trips and wire log.
+    pub fn link_news(&mut self, news: LinkNews) {
+        let now = chrono::Local::now();
+        let state = match news {
+            LinkNews::Connecting { attempt } => {
+                Some((format!("connecting (attempt {attempt})"), false))
+            }
+            LinkNews::Connected => Some(("connected".to_string(), true)),
+            LinkNews::Down { reason, retry_in } => {
+                // The wait is counted down where it shows, not frozen in the text.
+                self.link.retry_at = Some(std::time::Instant::now() + retry_in);
+                Some((format!("down: {reason}"), false))
+            }
+            LinkNews::Closed => Some(("closed".to_string(), false)),
+            LinkNews::Target(target) => {
+                // Another terminal: what the old one said of itself no longer applies.
+                self.link = LinkView {
+                    target: target.clone(),
+                    address: target.clone(),
+                    reconnects: self.link.reconnects,
+                    history: std::mem::take(&mut self.link.history),
+                    ..LinkView::default()
+                };
+                Some((format!("connecting to {target}"), false))
+            }
+            LinkNews::Device(device) => {
+                self.link.device = device;
+                None
+            }
+            LinkNews::Located { serial, address } => {
+                self.link.address = format!("sn:{serial} {address}");
+                None
+            }
+            LinkNews::RoundTrip(rtt) => {
+                let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
+                push_capped(&mut self.link.rtts_us, us, RTT_SAMPLES);
+                None
+            }
+            LinkNews::Wire { dir, text } => {
+                push_capped(
+                    &mut self.wire,
+                    WireLine { at: now, dir, text },
+                    WIRE_LOG_LINES,
+                );
+                None
+            }
+            LinkNews::Malformed { error } => {
+                let line = format!(
+                    "{} dropped a malformed frame: {error}",
+                    now.format("%H:%M:%S")
+                );
+                push_capped(&mut self.link.history, line, 50);
+                None
+            }
+            LinkNews::Stray { why, .. } => {
+                let line = format!("{} stray reply: {why}", now.format("%H:%M:%S"));
+                push_capped(&mut self.link.history, line, 50);
+                None
+            }
+        };
+        if let Some((text, up)) = state {
+            if !text.starts_with("down:") {
+                self.link.retry_at = None;
+            }
+            if up {
+                if self.link.connected_once {
+                    self.link.reconnects += 1;
+                }
+                self.link.connected_once = true;
+            }
+            self.link.up = up;
+            self.link.state = if up { "connected".into() } else { text.clone() };
+            push_capped(
+                &mut self.link.history,
+                format!("{} {text}", now.format("%H:%M:%S")),
+                50,
+            );
+        }
+    }
+}
+
+fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
+    if q.len() >= cap {
+        q.pop_front();
+    }
+    q.push_back(item);
 }

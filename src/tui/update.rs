@@ -9,7 +9,7 @@ use super::flows::*;
 use super::model::*;
 use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, LinkNews, Refusal, Step};
+use crate::lane::{Event, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
@@ -148,7 +148,10 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
 
 fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     match event {
-        Event::Link(link) => on_link(m, link),
+        Event::Link(link) => {
+            m.desk.link_news(link);
+            vec![]
+        }
         Event::Sent { order_no, .. } => {
             if let Some(f) = &mut m.desk.flight {
                 f.order_no = Some(order_no);
@@ -256,93 +259,6 @@ fn too_late(row: &TxnRow) -> String {
             state.name()
         ),
     }
-}
-
-fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
-    let now = chrono::Local::now();
-    let state = match news {
-        LinkNews::Connecting { attempt } => {
-            Some((format!("connecting (attempt {attempt})"), false))
-        }
-        LinkNews::Connected => Some(("connected".to_string(), true)),
-        LinkNews::Down { reason, retry_in } => {
-            // The wait is counted down where it shows, not frozen in the text.
-            m.desk.link.retry_at = Some(std::time::Instant::now() + retry_in);
-            Some((format!("down: {reason}"), false))
-        }
-        LinkNews::Closed => Some(("closed".to_string(), false)),
-        LinkNews::Target(target) => {
-            // Another terminal: what the old one said of itself no longer applies.
-            m.desk.link = LinkView {
-                target: target.clone(),
-                address: target.clone(),
-                reconnects: m.desk.link.reconnects,
-                history: std::mem::take(&mut m.desk.link.history),
-                ..LinkView::default()
-            };
-            Some((format!("connecting to {target}"), false))
-        }
-        LinkNews::Device(device) => {
-            m.desk.link.device = device;
-            None
-        }
-        LinkNews::Located { serial, address } => {
-            m.desk.link.address = format!("sn:{serial} {address}");
-            None
-        }
-        LinkNews::RoundTrip(rtt) => {
-            let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
-            push_capped(&mut m.desk.link.rtts_us, us, RTT_SAMPLES);
-            None
-        }
-        LinkNews::Wire { dir, text } => {
-            push_capped(
-                &mut m.desk.wire,
-                WireLine { at: now, dir, text },
-                WIRE_LOG_LINES,
-            );
-            None
-        }
-        LinkNews::Malformed { error } => {
-            let line = format!(
-                "{} dropped a malformed frame: {error}",
-                now.format("%H:%M:%S")
-            );
-            push_capped(&mut m.desk.link.history, line, 50);
-            None
-        }
-        LinkNews::Stray { why, .. } => {
-            let line = format!("{} stray reply: {why}", now.format("%H:%M:%S"));
-            push_capped(&mut m.desk.link.history, line, 50);
-            None
-        }
-    };
-    if let Some((text, up)) = state {
-        if !text.starts_with("down:") {
-            m.desk.link.retry_at = None;
-        }
-        if up {
-            if m.desk.link.connected_once {
-                m.desk.link.reconnects += 1;
-            }
-            m.desk.link.connected_once = true;
-        }
-        m.desk.link.up = up;
-        m.desk.link.state = if up { "connected".into() } else { text.clone() };
-        push_capped(
-            &mut m.desk.link.history,
-            format!("{} {text}", now.format("%H:%M:%S")),
-            50,
-        );
-    }
-    vec![]
-}
-
-fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
-    if q.len() >= cap {
-        q.pop_front();
-    }
-    q.push_back(item);
 }
 
 fn ctrl(key: &KeyEvent, c: char) -> bool {
@@ -751,7 +667,7 @@ mod tests {
     use crate::config::Saved;
     use crate::ecr::{PayScenario, TransType};
     use crate::journal::{TxnKind, TxnRow};
-    use crate::lane::{PayRequest, Route, SaleOptions};
+    use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
     use crate::tui::fixtures::row;
 
