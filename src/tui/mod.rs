@@ -5,6 +5,7 @@
 
 pub mod bigword;
 pub mod desk;
+pub mod dialogs;
 pub mod field;
 #[doc(hidden)]
 // Sample data for the screen's tests and the render benchmark only.
