@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::dialogs::{self, Next};
 use super::flows::*;
 use super::model::*;
+use super::screens::sale::PastResult;
 use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, Refusal, Step};
@@ -331,21 +332,16 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     if let Some(result) = m.desk.result.take() {
-        // After a decline the form still holds the sale: Enter charges again, with
-        // another card.
-        let declined_here = result.state == TxnState::Declined && m.desk.screen == ScreenId::Sale;
-        if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
-            return sale::submit(&mut m.sale, &mut m.desk);
-        }
-        // Any key dismisses the result; a digit also starts the next amount and an
-        // F-key goes to its screen.
-        let goes_on = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-            && m.desk.screen == ScreenId::Sale;
+        // Any key dismisses the result; an F-key also goes to its screen, and the Sale
+        // screen may take the key on.
+        let goes_on = m.desk.screen == ScreenId::Sale
+            && match sale::past_result(&mut m.sale, &mut m.desk, &result, key) {
+                PastResult::Charged(effects) => return effects,
+                PastResult::Typing => true,
+                PastResult::Dismissed => false,
+            };
         if !goes_on && !matches!(key.code, KeyCode::F(_)) {
             return vec![];
-        }
-        if declined_here {
-            m.clear_form();
         }
     }
     m.desk.notice = None;

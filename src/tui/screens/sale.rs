@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::shared::*;
 use crate::ecr::{PayScenario, TransType};
-use crate::journal::{TxnRow, rules};
+use crate::journal::{TxnRow, TxnState, rules};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
 use crate::tui::desk::*;
@@ -443,6 +443,34 @@ fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::R
     match receipts {
         None => Some(R::None),
         Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
+    }
+}
+
+/// What a key that dismisses a result over the Sale screen does besides.
+pub enum PastResult {
+    /// After a decline, Enter charged the sale still in the form again (another card).
+    Charged(Vec<Effect>),
+    /// A digit: the next amount is being typed.
+    Typing,
+    /// Nothing more (an F-key still goes to its screen).
+    Dismissed,
+}
+
+/// A key that dismisses `result`: after a decline the form still holds the sale and
+/// Enter charges it again; any other key starts afresh (a digit, the next amount).
+pub fn past_result(f: &mut SaleForm, d: &mut Desk, result: &TxnRow, key: KeyEvent) -> PastResult {
+    let declined = result.state == TxnState::Declined;
+    if declined && key.code == KeyCode::Enter && f.typed() {
+        return PastResult::Charged(submit(f, d));
+    }
+    let digit = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit());
+    if declined && (digit || matches!(key.code, KeyCode::F(_))) {
+        *f = SaleForm::default();
+    }
+    if digit {
+        PastResult::Typing
+    } else {
+        PastResult::Dismissed
     }
 }
 
