@@ -1,5 +1,7 @@
-//! Everything the screen shows: the desk the screens share and each screen's form.
-//! Only `update` changes it; views read it.
+//! Everything the screen shows: the desk the screens share and each screen's form
+//! (defined in the screen's own room). Only `update` changes it; views read it. Where
+//! something concerns every form (leaving a screen, the journal's rows changing), the
+//! model asks each screen.
 
 pub use super::desk::*;
 pub use super::field::{CentsField, Edit, TextField};

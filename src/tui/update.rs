@@ -1,7 +1,9 @@
-//! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the model changes. No I/O
-//! here; the app loop runs the effects. This is the router: lane events, global keys,
-//! dialogs, the in-flight overlay and results; each screen's own keys are in its room
-//! under `screens/`.
+//! `update(&mut Model, Msg) -> Vec<Effect>`: the only way the model changes. No I/O
+//! here; the app loop runs the effects. This is the router: it hands each message to
+//! the screen it is meant for (its form and the desk), a key to the dialog up, the
+//! payment overlay, the result or the screen shown, and keeps the keys every screen
+//! shares (F-keys, Ctrl-C, Ctrl-T). What a screen does lives in its room under
+//! `screens/`; the dialogs in `dialogs`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -66,7 +68,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Audit(rows) => {
-            m.journal.audit = rows;
+            journal::audited(&mut m.journal, rows);
             vec![]
         }
         Msg::Row(row) => {

@@ -263,6 +263,11 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
     vec![]
 }
 
+/// The audit trail of the row in detail.
+pub fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
+    f.audit = rows;
+}
+
 /// What the store found on other lanes for the search `text`; an answer to an older
 /// search is not this one's.
 pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
