@@ -449,3 +449,18 @@ fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
     }
     q.push_back(item);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f_keys_and_letters_are_unique() {
+        let mut letters: Vec<char> = ScreenId::ALL.iter().map(|s| s.letter()).collect();
+        letters.sort();
+        letters.dedup();
+        assert_eq!(letters.len(), ScreenId::ALL.len());
+        assert_eq!(ScreenId::Help.f_key(), 1);
+        assert_eq!(ScreenId::Settings.f_key(), 10);
+    }
+}

@@ -426,7 +426,7 @@ pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
 mod tests {
     use super::*;
     use crate::config::Saved;
-    use crate::ecr::{PayScenario, TransType};
+    use crate::ecr::TransType;
     use crate::journal::{TxnKind, TxnRow};
     use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
@@ -702,59 +702,6 @@ mod tests {
         assert_eq!(m.sale.amount.display(2), "0.12");
         update(&mut m, ctrl_c());
         assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
-    }
-
-    #[test]
-    fn a_typed_point_reads_the_amount_as_written() {
-        let mut m = model();
-        type_str(&mut m, "12.5");
-        assert_eq!(m.sale.amount.display(2), "12.50");
-        assert!(m.sale.error.is_none());
-        update(&mut m, key(KeyCode::Backspace));
-        update(&mut m, key(KeyCode::Backspace));
-        assert_eq!(
-            m.sale.amount.display(2),
-            "0.12",
-            "the point is gone: cents-first again"
-        );
-        type_str(&mut m, ".075");
-        assert_eq!(
-            m.sale.amount.display(2),
-            "12.07",
-            "more places than the currency has are cut"
-        );
-        let mut m = model();
-        type_str(&mut m, ".5");
-        assert_eq!(m.sale.amount.display(2), "0.50");
-    }
-
-    #[test]
-    fn left_goes_back_through_choices_and_cash_back_needs_a_card() {
-        let mut m = model();
-        for _ in 0..3 {
-            update(&mut m, key(KeyCode::Tab));
-        }
-        assert_eq!(m.sale.focus, SaleField::Scenario);
-        update(&mut m, key(KeyCode::Left));
-        assert_eq!(m.sale.scenario, PayScenario::MerchantScansQr);
-        update(&mut m, key(KeyCode::Right));
-        assert_eq!(m.sale.scenario, PayScenario::Card);
-        update(&mut m, key(KeyCode::Right));
-        assert_eq!(m.sale.scenario, PayScenario::CustomerScansQr);
-        // 10.00 with 20.00 cash-back, paid by QR: refused before anything is sent.
-        update(&mut m, key(KeyCode::Up));
-        type_str(&mut m, "2000");
-        update(&mut m, key(KeyCode::Up));
-        update(&mut m, key(KeyCode::Up));
-        type_str(&mut m, "1000");
-        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(
-            m.sale
-                .error
-                .as_deref()
-                .unwrap()
-                .contains("cash-back only on card")
-        );
     }
 
     #[test]

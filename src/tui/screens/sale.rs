@@ -569,3 +569,78 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme
     // A long refusal wraps rather than being cut at the window's edge.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn screen() -> (SaleForm, Desk) {
+        (
+            SaleForm::default(),
+            Desk::new("L01", "USD", 2, "127.0.0.1:35779", false),
+        )
+    }
+
+    fn press(f: &mut SaleForm, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(f, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_str(f: &mut SaleForm, d: &mut Desk, text: &str) {
+        for c in text.chars() {
+            press(f, d, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn a_typed_point_reads_the_amount_as_written() {
+        let (mut f, mut d) = screen();
+        type_str(&mut f, &mut d, "12.5");
+        assert_eq!(f.amount.display(2), "12.50");
+        assert!(f.error.is_none());
+        press(&mut f, &mut d, KeyCode::Backspace);
+        press(&mut f, &mut d, KeyCode::Backspace);
+        assert_eq!(
+            f.amount.display(2),
+            "0.12",
+            "the point is gone: cents-first again"
+        );
+        type_str(&mut f, &mut d, ".075");
+        assert_eq!(
+            f.amount.display(2),
+            "12.07",
+            "more places than the currency has are cut"
+        );
+        let (mut f, mut d) = screen();
+        type_str(&mut f, &mut d, ".5");
+        assert_eq!(f.amount.display(2), "0.50");
+    }
+
+    #[test]
+    fn left_goes_back_through_choices_and_cash_back_needs_a_card() {
+        let (mut f, mut d) = screen();
+        for _ in 0..3 {
+            press(&mut f, &mut d, KeyCode::Tab);
+        }
+        assert_eq!(f.focus, SaleField::Scenario);
+        press(&mut f, &mut d, KeyCode::Left);
+        assert_eq!(f.scenario, PayScenario::MerchantScansQr);
+        press(&mut f, &mut d, KeyCode::Right);
+        assert_eq!(f.scenario, PayScenario::Card);
+        press(&mut f, &mut d, KeyCode::Right);
+        assert_eq!(f.scenario, PayScenario::CustomerScansQr);
+        // 10.00 with 20.00 cash-back, paid by QR: refused before anything is sent.
+        press(&mut f, &mut d, KeyCode::Up);
+        type_str(&mut f, &mut d, "2000");
+        press(&mut f, &mut d, KeyCode::Up);
+        press(&mut f, &mut d, KeyCode::Up);
+        type_str(&mut f, &mut d, "1000");
+        assert!(press(&mut f, &mut d, KeyCode::Enter).is_empty());
+        assert!(
+            f.error
+                .as_deref()
+                .unwrap()
+                .contains("cash-back only on card")
+        );
+    }
+}
