@@ -38,14 +38,14 @@ use tokio::sync::mpsc;
 
 use crate::cli::Cli;
 use crate::config::{Config, Overrides, Saved, default_config_path};
-use crate::ecr::Receipts;
 use crate::headless::Exit;
 use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
-use model::{Model, Setting};
+use model::Model;
 use pairing::PairingTask;
 use reads::{read_candidates, read_data, read_journal};
+use screens::settings;
 use theme::Theme;
 use update::{Effect, Msg, update};
 
@@ -138,7 +138,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
             None
         });
     model.settings.fields =
-        settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
+        settings::fields(&config, Theme::available(user_themes_dir().as_deref()));
 
     let _ = color_eyre::install();
     // Colours stay on under NO_COLOR: the monochrome theme already has none, and
@@ -167,37 +167,6 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         sim.shutdown().await;
     }
     result.map(|()| ExitCode::SUCCESS)
-}
-
-/// The Settings screen's lines, from the config as loaded; the themes are those found.
-fn settings_fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let themes = themes
-        .into_iter()
-        .map(|t| (t.clone(), Saved::Text(t)))
-        .collect();
-    let mut receipts = vec![("terminal decides".to_string(), Saved::Unset)];
-    receipts.extend(
-        Receipts::ALL
-            .iter()
-            .map(|r| (r.name().to_string(), Saved::Text(r.name().to_string()))),
-    );
-    let receipt = config
-        .receipt
-        .value
-        .map_or(Saved::Unset, |r| Saved::Text(r.name().to_string()));
-    vec![
-        Setting::text("url", &text(&config.url.value), 200),
-        Setting::text("app_id", &text(&config.app_id.value), 200),
-        Setting::text("lane", &config.lane.value, 8),
-        Setting::text("currency", &config.currency.value, 3),
-        Setting::choice("theme", themes, &Saved::Text(config.theme.value.clone())),
-        Setting::text("confirm_above", &config.confirm_above.value, 20),
-        Setting::flag("on_screen_tip", config.on_screen_tip.value),
-        Setting::flag("on_screen_signature", config.on_screen_signature.value),
-        Setting::flag("confirm_on_terminal", config.confirm_on_terminal.value),
-        Setting::choice("receipt", receipts, &receipt),
-    ]
 }
 
 /// The screen's loop and what it owns: the model, the lane it talks to, the journal it
@@ -489,7 +458,7 @@ impl World {
     async fn save(&mut self, m: &mut Model, values: &[(&'static str, Saved)]) {
         match save_settings(&self.config, values) {
             Ok(saved) => {
-                screens::settings::saved(&mut m.settings, values);
+                settings::saved(&mut m.settings, values);
                 // Its own save is no news to the watch.
                 self.stamp = config_stamp(&self.config);
                 let (picked, warning) = theme_for(&saved.theme.value);
@@ -533,9 +502,8 @@ async fn apply_config(m: &mut Model, new: &Config, lane: &LaneHandle) -> Option<
     m.desk.confirm_above = Some(new.confirm_above());
     m.desk.cloud = new.cloud.is_configured();
     lane.set_sale_defaults(new.sale_options()).await;
-    if !m.settings.fields.iter().any(|f| f.changed()) {
-        m.settings.fields = settings_fields(new, Theme::available(user_themes_dir().as_deref()));
-    }
+    let themes = Theme::available(user_themes_dir().as_deref());
+    settings::config_changed(&mut m.settings, settings::fields(new, themes));
     m.desk.notice = Some("the config file changed: its settings apply now".into());
     let (theme, warning) = theme_for(&new.theme.value);
     if warning.is_some() {
@@ -677,6 +645,7 @@ fn save_settings(config: &Config, values: &[(&str, Saved)]) -> Result<Config, St
 mod tests {
     use super::*;
     use crate::config::FileConfig;
+    use crate::ecr::Receipts;
 
     #[test]
     fn settings_are_saved_into_the_config_file_keeping_other_keys() {

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::shared::*;
-use crate::config::Saved;
+use crate::config::{Config, Saved};
+use crate::ecr::Receipts;
 use crate::lane::{Refusal, Target};
 use crate::tui::desk::*;
 use crate::tui::field::*;
@@ -234,6 +235,45 @@ pub fn keys(s: &SettingsForm) -> &'static [Key] {
         (Pairing::Keeping { .. }, _) => &[],
         (Pairing::Off, Finding::Found { .. }) => FOUND_KEYS,
         (Pairing::Off, _) => KEYS,
+    }
+}
+
+/// The screen's lines, from the config as loaded; the themes are those found.
+pub fn fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let themes = themes
+        .into_iter()
+        .map(|t| (t.clone(), Saved::Text(t)))
+        .collect();
+    let mut receipts = vec![("terminal decides".to_string(), Saved::Unset)];
+    receipts.extend(
+        Receipts::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), Saved::Text(r.name().to_string()))),
+    );
+    let receipt = config
+        .receipt
+        .value
+        .map_or(Saved::Unset, |r| Saved::Text(r.name().to_string()));
+    vec![
+        Setting::text("url", &text(&config.url.value), 200),
+        Setting::text("app_id", &text(&config.app_id.value), 200),
+        Setting::text("lane", &config.lane.value, 8),
+        Setting::text("currency", &config.currency.value, 3),
+        Setting::choice("theme", themes, &Saved::Text(config.theme.value.clone())),
+        Setting::text("confirm_above", &config.confirm_above.value, 20),
+        Setting::flag("on_screen_tip", config.on_screen_tip.value),
+        Setting::flag("on_screen_signature", config.on_screen_signature.value),
+        Setting::flag("confirm_on_terminal", config.confirm_on_terminal.value),
+        Setting::choice("receipt", receipts, &receipt),
+    ]
+}
+
+/// The config file changed: the screen shows its values, unless the cashier is editing
+/// them.
+pub fn config_changed(s: &mut SettingsForm, fields: Vec<Setting>) {
+    if unsaved(s).is_none() {
+        s.fields = fields;
     }
 }
 
