@@ -15,7 +15,6 @@ use crate::money::Money;
 
 /// How much wire log and link history the diagnostics screen keeps.
 pub const WIRE_LOG_LINES: usize = 500;
-
 pub const RTT_SAMPLES: usize = 120;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
