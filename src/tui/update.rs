@@ -283,9 +283,14 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             });
             return vec![];
         }
-        if m.desk.modal.is_none() && m.sale.typed() {
+        let typed = if m.sale.typed() {
+            Some("the amount typed on the Sale screen".to_string())
+        } else {
+            settings::unsaved(&m.settings).map(|keys| format!("the unsaved settings ({keys})"))
+        };
+        if let Some(lost) = typed.filter(|_| m.desk.modal.is_none()) {
             m.desk.modal = Some(Modal::Confirm {
-                question: "Quit and lose the amount typed on the Sale screen?".into(),
+                question: format!("Quit and lose {lost}?"),
                 then: Confirmed::Quit,
                 on_no: OnNo::Keep,
             });
@@ -1096,12 +1101,24 @@ mod tests {
                 Saved::Text("L07".into())
             )])]
         );
-        // Saved: leaving and coming back says nothing more.
+        // Quitting asks first while they are unsaved.
+        update(&mut m, key(KeyCode::F(2)));
+        let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(update(&mut m, ctrl_c()).is_empty());
+        assert!(
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question == "Quit and lose the unsaved settings (lane)?"),
+            "{:?}",
+            m.desk.modal
+        );
+        update(&mut m, key(KeyCode::Char('n')));
+        update(&mut m, key(KeyCode::F(10)));
+        // Saved: leaving and coming back says nothing more, and quitting asks nothing.
         settings::saved(&mut m.settings, &[("lane", Saved::Text("L07".into()))]);
         update(&mut m, key(KeyCode::F(2)));
         assert_eq!(m.desk.notice, None);
         update(&mut m, key(KeyCode::F(10)));
         assert_eq!(m.settings.message, None);
+        assert_eq!(update(&mut m, ctrl_c()), vec![Effect::Quit]);
     }
 
     #[test]

@@ -414,7 +414,7 @@ pub fn open(s: &mut SettingsForm) {
 }
 
 /// The keys of the values changed and not saved, if any.
-fn unsaved(s: &SettingsForm) -> Option<String> {
+pub fn unsaved(s: &SettingsForm) -> Option<String> {
     let keys: Vec<&str> = s
         .fields
         .iter()
