@@ -1720,6 +1720,10 @@ mod tests {
         assert_eq!(fx, vec![Effect::Retarget(moved)]);
         assert_eq!(m.settings.pairing, Pairing::Off);
         assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        assert!(
+            !m.settings.fields[0].changed(),
+            "saved by the pairing: not an unsaved edit"
+        );
         assert_eq!(m.settings.focus, 0);
 
         // Esc stops a wait; a word the stopped server sent before is ignored; so does

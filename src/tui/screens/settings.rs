@@ -505,6 +505,8 @@ pub fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
         PairNews::Paired { name, url, told } => {
             s.pairing = Pairing::Off;
             use_as_url(s, &url);
+            // The pairing server saved it already: it is no unsaved edit.
+            saved(s, &[("url", Saved::Text(url.clone()))]);
             s.message = Some(if told {
                 format!("paired with {name}: url = {url} saved; connecting to it")
             } else {
