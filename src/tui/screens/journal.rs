@@ -25,7 +25,7 @@ pub struct JournalScreen {
     pub selected: usize,
     /// Just opened: as `PickList::fresh`.
     pub fresh: bool,
-    /// What to look for across the whole journal (see `journal_search`).
+    /// What to look for across the whole journal (see `search`).
     pub search: TextField,
     pub searching: bool,
     /// The cursors of the pages before the one shown: empty on the newest page.
