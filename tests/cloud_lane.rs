@@ -5,6 +5,7 @@
 mod common;
 
 use common::cloud::*;
+use common::pty::keys::F3;
 use common::{Rig, start_sim};
 use till::cloud::system_clock;
 use till::journal::{TxnState, Via};
@@ -235,7 +236,7 @@ async fn the_refund_screen_takes_another_terminals_payment_through_the_cloud() {
     let config = format!("{}{}", common::QUICK, cloud_table(&gateway.url()));
     let mut s = common::pty::Screen::start_with(dir.path(), &sim.url(), &config, &[]);
     s.wait_for("UP").await;
-    s.keys("\x1b[13~"); // F3
+    s.keys(F3);
     s.wait_for("payments to refund").await;
     s.keys("\x14"); // Ctrl-T
     s.wait_for("VIA CLOUD").await;

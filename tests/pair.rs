@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pty::keys::{F2, F10};
 use std::net::Ipv4Addr;
 use std::process::Stdio;
 
@@ -278,7 +279,7 @@ async fn pairing_screen(
     let config = format!("{}lane = \"{lane}\"\n", common::QUICK);
     let mut s = common::pty::Screen::start_with(dir, url, &config, &[]);
     s.wait_for("UP").await;
-    s.keys("\x1b[21~"); // F10
+    s.keys(F10);
     s.wait_for("receipt").await;
     s.keys("\x10"); // Ctrl-P
     s.wait_for("waiting for a terminal to pair").await;
@@ -336,7 +337,7 @@ async fn the_settings_screen_pairs_and_the_lane_moves_to_the_accepted_terminal()
     let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
     assert!(text.contains(&format!("url = \"sn:{serial}\"")), "{text}");
 
-    s.keys("\x1b[12~"); // F2
+    s.keys(F2);
     s.keys("500\r");
     s.wait_for("APPROVED").await;
     assert_eq!(b.stats().orders_received.len(), 1, "{:?}", b.stats());

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pty::keys::{F2, F10};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
@@ -55,7 +56,7 @@ async fn a_terminal_picked_on_the_settings_screen_takes_the_next_sale() {
     let (b, _ad) = advertised_sim(b_dir.path(), &serial).await;
     let mut s = Screen::start(dir.path(), &a.url(), &[]);
     s.wait_for("UP").await;
-    s.keys("\x1b[21~"); // F10
+    s.keys(F10);
     s.wait_for("receipt").await;
     s.keys("\x06"); // Ctrl-F
     s.wait_for("terminals found").await;
@@ -84,7 +85,7 @@ async fn a_terminal_picked_on_the_settings_screen_takes_the_next_sale() {
     let file = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
     assert!(file.contains(&format!("url = \"sn:{serial}\"")), "{file}");
 
-    s.keys("\x1b[12~"); // F2
+    s.keys(F2);
     s.keys("500\r");
     s.wait_for("APPROVED").await;
     assert_eq!(b.stats().orders_received.len(), 1, "{:?}", b.stats());

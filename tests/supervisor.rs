@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pty::keys::F4;
 use std::path::Path;
 
 use common::*;
@@ -616,7 +617,7 @@ async fn void_on_screen(d: &Path, url: &str, config: &str, order: &str) -> pty::
     // On the command line's lane: the Void screen offers its own lane's batch only.
     let mut s = pty::Screen::start_with(d, url, config, &[("TILL_LANE", "C01")]);
     s.wait_for("UP").await;
-    s.keys("\x1b[14~"); // F4
+    s.keys(F4);
     s.wait_for("F4 Void").await;
     s.keys(&order[order.len() - 6..]);
     s.keys("\r");

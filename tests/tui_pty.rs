@@ -6,36 +6,34 @@ mod common;
 use std::time::Duration;
 
 use common::pty::Screen;
+use common::pty::keys::*;
 use common::*;
 use till::sim::Faults;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sale_is_approved_and_a_decline_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        dir.path(),
+    let (_dir, sim, mut s) = open_lane(
         Faults {
             decline_cents: Some(51),
             ..Faults::default()
         },
-        0,
+        &[],
     )
     .await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
     s.wait_for("F2 Sale").await;
-    s.wait_for("UP").await;
     s.keys("1234");
     s.wait_for("12.34 USD").await;
     s.keys("\r");
     s.wait_for("APPROVED").await;
-    assert!(s.contents().contains("12.34"));
+    // A frame arrives in pieces: each line is waited for, not read at once.
+    s.wait_for("sale 12.34 USD").await;
     s.keys(" ");
     s.keys("1051\r");
     s.wait_for("DECLINED").await;
-    assert!(s.contents().contains("Insufficient funds"));
+    s.wait_for("Insufficient funds").await;
     s.keys(" ");
     // The declined sale is still in the form: quitting asks first.
-    s.keys("\x03");
+    s.keys(CTRL_C);
     s.wait_for("Quit and lose the amount typed").await;
     s.keys("y");
     assert_eq!(s.exit_code().await, 0);
@@ -44,31 +42,26 @@ async fn a_sale_is_approved_and_a_decline_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overlay_stays_up_through_recovery_after_a_dropped_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        dir.path(),
+    let (_dir, sim, mut s) = open_lane(
         Faults {
             drop_after_order: true,
             ..Faults::default()
         },
-        0,
+        &[("NO_COLOR", "1")],
     )
     .await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[("NO_COLOR", "1")]);
-    s.wait_for("UP").await;
     s.keys("4200\r");
     // The overlay, which says not to charge again once the answer is lost.
     s.wait_for("Waiting for the terminal").await;
     s.wait_for("APPROVED").await;
-    let screen = s.contents();
-    assert!(screen.contains("42.00"), "{screen}");
+    s.wait_for("42.00").await;
     assert_eq!(
         sim.stats().orders_received.values().sum::<u32>(),
         1,
         "sent once, resolved by query"
     );
-    s.keys(" \x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.keys(" ");
+    s.quit().await;
     sim.shutdown().await;
 }
 
@@ -85,13 +78,12 @@ async fn ctrl_c_leaves_the_terminal_restored() {
         ("h", "F1 Help"),
         ("s", "F2 Sale"),
     ] {
-        s.keys("\x1b");
+        s.keys(ESC);
         s.wait_for("Go to").await;
         s.keys(letter);
         s.wait_for(title).await;
     }
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     let raw = s.raw.lock().unwrap().clone();
     let tail = String::from_utf8_lossy(&raw[raw.len().saturating_sub(200)..]).to_string();
     assert!(
@@ -164,21 +156,20 @@ async fn the_cli_and_the_screen_share_one_journal() {
     // The command line's lane: the batch is the lane's.
     let mut s = Screen::start(dir.path(), &sim.url(), &[("TILL_LANE", "C01")]);
     s.wait_for("UP").await;
-    s.keys("\x1bOQ"); // F2
+    s.keys(F2);
     s.keys("4466\r");
     s.wait_for("APPROVED").await;
     s.keys(" ");
-    s.keys("\x1b[19~"); // F8 journal
+    s.keys(F8);
     s.wait_for("F8 Journal").await;
     // At 80 columns an order shows without the journal's identity.
     let parts: Vec<&str> = cli_order.split('-').collect();
     s.wait_for(&format!("{}-{}-{}", parts[0], parts[2], parts[3]))
         .await;
-    s.keys("\x1b[18~"); // F7 batch report
+    s.keys(F7);
     s.wait_for("F7 Batch").await;
     s.wait_for("75.83").await; // 31.17 + 44.66
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
 
     let history = run(till(dir.path(), &sim.url(), QUICK), &["history", "--json"]).await;
     let rows = history.json()["rows"].clone();
@@ -222,25 +213,20 @@ async fn the_screen_waits_for_a_lane_another_till_holds_and_then_owns_it() {
         "{}",
         query.stderr
     );
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        dir.path(),
+    let (dir, sim, mut s) = open_lane(
         Faults {
             decline_cents: Some(51),
             ..Faults::default()
         },
-        0,
+        &[],
     )
     .await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
     s.keys("1051\r");
     s.wait_for("DECLINED").await;
     s.wait_for("Enter charge again").await;
@@ -251,10 +237,10 @@ async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
     );
     s.wait_for("DECLINED").await;
     s.keys(" ");
-    s.keys("\x1b[3~"); // Delete: this customer pays another way
+    s.keys(DELETE); // this customer pays another way
 
     // Pre-auth for 17.17, then the next customer's 17.17 is a sale.
-    s.keys("\t\t\t\t\x1b[C\t");
+    s.keys(&format!("\t\t\t\t{RIGHT}\t"));
     s.wait_for("Pre-auth").await;
     s.keys("1717\r");
     s.wait_for("APPROVED").await;
@@ -262,8 +248,7 @@ async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
     s.keys("1717\r");
     s.wait_for("sale 17.17 USD").await;
     s.keys(" ");
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
     let rows: Vec<(&str, String)> = journal
         .recent(10)
@@ -283,15 +268,12 @@ async fn a_decline_is_charged_again_with_enter_and_a_pre_auth_does_not_stick() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_replaces_a_prefill_and_ctrl_u_clears_a_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
+    let (_dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
     s.keys("1234\r");
     s.wait_for("APPROVED").await;
     s.keys(" ");
     // The journal's row into a refund: the whole 12.34 is suggested; 5 0 0 replaces it.
-    s.keys("\x1b[19~"); // F8
+    s.keys(F8);
     s.wait_for("F8 Journal").await;
     s.keys("r");
     s.wait_for("refundable: 12.34").await;
@@ -300,14 +282,13 @@ async fn typing_replaces_a_prefill_and_ctrl_u_clears_a_field() {
     assert!(!s.contents().contains("1234.00"), "{}", s.contents());
     // The query screen suggests the newest order; Ctrl-U clears it, letters do not
     // come from Ctrl.
-    s.keys("\x1b[17~"); // F6
+    s.keys(F6);
     s.wait_for("F6 Query").await;
     s.keys("\x15"); // Ctrl-U
     s.keys("\x12"); // Ctrl-R: nothing
     s.keys("abc");
     s.wait_for("Order        ABC_").await;
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     sim.shutdown().await;
 }
 
@@ -317,39 +298,28 @@ async fn a_vt100_console_gets_ascii_borders() {
     let sim = start_sim(dir.path(), Faults::default(), 0).await;
     let mut s = Screen::start(dir.path(), &sim.url(), &[("TERM", "vt100")]);
     s.wait_for("F2 Sale").await;
-    let screen = s.contents();
-    assert!(screen.contains("+-") && !screen.contains('┌'), "{screen}");
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.wait_for("+-").await;
+    assert!(!s.contents().contains('┌'), "{}", s.contents());
+    s.quit().await;
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_batch_net_shows_at_80x24() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
-    for (digits, shown) in [("1000", "10.00"), ("2500", "25.00"), ("725", "7.25")] {
-        s.keys(&format!("{digits}\r"));
-        s.wait_for(&format!("sale {shown} USD")).await;
-        s.keys(" ");
-        s.wait_for("Amount").await;
+    let (_dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
+    for digits in ["1000", "2500", "725"] {
+        s.sell(digits).await;
     }
-    s.keys("\x1b[18~"); // F7
+    s.keys(F7);
     s.wait_for("NET 42.25 USD").await;
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn diagnostics_checks_the_way_to_the_terminal_step_by_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
-    s.keys("\x1b[20~"); // F9
+    let (_dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
+    s.keys(F9);
     s.wait_for("verdict: the terminal answers").await;
     s.keys("t");
     s.wait_for("[ ok ] websocket upgrade").await;
@@ -359,67 +329,57 @@ async fn diagnostics_checks_the_way_to_the_terminal_step_by_step() {
     s.wait_for("verdict: no link").await;
     s.keys("t");
     s.wait_for("[FAIL] tcp connect").await;
-    let screen = s.contents();
-    assert!(screen.contains("refused"), "{screen}");
-    assert!(screen.contains("fix: ECR Hub is off"), "{screen}");
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.wait_for("refused").await;
+    s.wait_for("fix: ECR Hub is off").await;
+    s.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminal_option_saved_in_settings_goes_with_the_next_sale() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
-    s.keys("\x1b[21~"); // F10
+    let (dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
+    s.keys(F10);
     s.wait_for("receipt").await;
     // url, app_id, lane, currency, theme, confirm_above, then on_screen_tip.
-    s.keys(&"\x1b[B".repeat(6));
+    s.keys(&DOWN.repeat(6));
     s.wait_for("asks the customer for a tip").await;
-    s.keys("\x1b[C"); // → yes
+    s.keys(RIGHT); // yes
     s.wait_for("‹ yes ›").await;
     s.keys("\r");
     s.wait_for("apply now").await;
     let file = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
     assert!(file.contains("on_screen_tip = true"), "{file}");
-    s.keys("\x1b[12~"); // F2
+    s.keys(F2);
     s.keys("500\r");
     s.wait_for("APPROVED").await;
     let sent = sim.stats().last_order.expect("a pay.order");
     assert_eq!(sent["on_screen_tip"], serde_json::json!(true), "{sent}");
-    s.keys(" \x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.keys(" ");
+    s.quit().await;
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_journal_is_searched_and_a_refund_picks_its_original_from_a_list() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
-    for (digits, shown) in [("1000", "10.00"), ("2500", "25.00"), ("725", "7.25")] {
-        s.keys(&format!("{digits}\r"));
-        s.wait_for(&format!("sale {shown} USD")).await;
-        s.keys(" ");
-        s.wait_for("Amount").await;
+    let (_dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
+    for digits in ["1000", "2500", "725"] {
+        s.sell(digits).await;
     }
-    s.keys("\x1b[19~"); // F8
+    s.keys(F8);
     s.wait_for("7.25").await;
     s.keys("/25.00");
     s.wait_for("search: 25.00").await;
     s.wait_until(|screen| screen.contains("25.00") && !screen.contains("10.00"))
         .await;
-    s.keys("\r\x1b[13~"); // F3
+    s.keys("\r");
+    s.keys(F3);
     s.wait_for("payments to refund").await;
     s.keys("7.25");
     s.wait_until(|screen| screen.contains("7.25") && !screen.contains("10.00"))
         .await;
-    s.keys("\x1b[B\r"); // ↓ Enter
+    s.keys(DOWN);
+    s.keys("\r");
     s.wait_for("refundable: 7.25 USD").await;
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     sim.shutdown().await;
 }
 
@@ -437,7 +397,7 @@ async fn quitting_mid_payment_shows_the_answer_before_closing() {
     s.wait_for("UP").await;
     s.keys("888\r");
     s.wait_for("FOLLOW THE PROMPTS").await;
-    s.keys("\x03");
+    s.keys(CTRL_C);
     s.wait_for("Quit when the terminal has").await;
     s.keys("y");
     s.wait_for("APPROVED").await;
@@ -453,10 +413,7 @@ async fn quitting_mid_payment_shows_the_answer_before_closing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pin_set_while_the_screen_is_open_is_asked_for_by_that_screen() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
+    let (dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
     s.keys("1100\r");
     s.wait_for("APPROVED").await;
     s.keys(" ");
@@ -476,7 +433,7 @@ async fn a_pin_set_while_the_screen_is_open_is_asked_for_by_that_screen() {
     assert!(child.wait().await.unwrap().success());
     s.wait_for("the config file changed").await;
     // The void now waits for the PIN.
-    s.keys("\x1bOS"); // F4
+    s.keys(F4);
     s.wait_for("F4 Void").await;
     s.keys("\r");
     s.wait_for("Void sale 11.00 USD").await;
@@ -486,23 +443,19 @@ async fn a_pin_set_while_the_screen_is_open_is_asked_for_by_that_screen() {
         sim.stats().orders_received.len() == 1,
         "nothing sent without it"
     );
-    s.keys("\x1b");
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.keys(ESC);
+    s.quit().await;
     sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() {
-    let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Faults::default(), 0).await;
-    let mut s = Screen::start(dir.path(), &sim.url(), &[]);
-    s.wait_for("UP").await;
+    let (_dir, sim, mut s) = open_lane(Faults::default(), &[]).await;
     s.keys("1234\r");
     s.wait_for("APPROVED").await;
     s.keys(" ");
     // The end of the order number finds it; all of it is refunded.
-    s.keys("\x1bOR"); // F3
+    s.keys(F3);
     s.wait_for("payments to refund").await;
     s.keys("000001\r");
     s.wait_for("refundable: 12.34 USD").await;
@@ -512,7 +465,7 @@ async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() 
     s.wait_for("APPROVED").await;
     s.keys(" ");
     // Asked again, it is in the journal: nothing is left of it, and the screen says so.
-    s.keys("\x1bOR");
+    s.keys(F3);
     s.wait_for("payments to refund").await;
     s.keys("000001\r");
     s.wait_for("nothing is left to refund of").await;
@@ -521,7 +474,6 @@ async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() 
         "{}",
         s.contents()
     );
-    s.keys("\x03");
-    assert_eq!(s.exit_code().await, 0);
+    s.quit().await;
     sim.shutdown().await;
 }

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use super::keys::{self, AppKey};
 use super::methods::{Methods, MethodsFile};
 use super::settings::CloudSettings;
-use crate::config::{Env, Source, Sourced};
-use crate::mask::mask_app_id;
+use crate::config::sourced::{Env, NOT_SET, Row, Source, Sourced, or_say, shown_app_id};
 
 /// `[cloud]` in the config file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -207,57 +206,31 @@ impl CloudConfig {
     }
 
     /// `key, value, source` rows for `till config`: the app id masked, keys by path.
-    pub fn describe(&self) -> Vec<(String, String, String)> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+    pub fn describe(&self) -> Vec<Row> {
+        let text = |v: &Option<String>| or_say(v, NOT_SET);
         let path = |v: &Option<PathBuf>| {
             v.as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "(not set)".into())
+                .map_or_else(|| NOT_SET.into(), |p| p.display().to_string())
         };
-        let row = |k: &str, v: String, s: &Source| (format!("cloud.{k}"), v, s.to_string());
         let m = &self.methods;
         vec![
-            row("url", opt(&self.url.value), &self.url.source),
-            row(
-                "app_id",
-                self.app_id
-                    .value
-                    .as_deref()
-                    .map(mask_app_id)
-                    .unwrap_or_else(|| "(not set)".into()),
-                &self.app_id.source,
-            ),
-            row(
-                "merchant_no",
-                opt(&self.merchant_no.value),
-                &self.merchant_no.source,
-            ),
-            row("store_no", opt(&self.store_no.value), &self.store_no.source),
-            row(
-                "terminal_sn",
-                self.terminal_sn
-                    .value
-                    .clone()
-                    .unwrap_or_else(|| "(the serial the terminal reports)".into()),
-                &self.terminal_sn.source,
-            ),
-            row(
-                "private_key",
-                path(&self.private_key.value),
-                &self.private_key.source,
-            ),
-            row(
-                "gateway_public_key",
-                path(&self.gateway_public_key.value),
-                &self.gateway_public_key.source,
-            ),
-            row(
-                "methods",
+            self.url.row("cloud.url", text),
+            self.app_id.row("cloud.app_id", shown_app_id),
+            self.merchant_no.row("cloud.merchant_no", text),
+            self.store_no.row("cloud.store_no", text),
+            self.terminal_sn.row("cloud.terminal_sn", |v| {
+                or_say(v, "(the serial the terminal reports)")
+            }),
+            self.private_key.row("cloud.private_key", path),
+            self.gateway_public_key
+                .row("cloud.gateway_public_key", path),
+            (
+                "cloud.methods".into(),
                 format!(
                     "refund {}, void {}, tip {}, batch_close {}",
                     m.refund, m.void, m.tip, m.batch_close
                 ),
-                &self.methods_source,
+                self.methods_source.to_string(),
             ),
         ]
     }

@@ -12,5 +12,8 @@ pub use outcome::{
     outcome, outcome_for, query_verdict, tip_verdict,
 };
 pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
-pub use request::{Operation, Order, OrderOptions, Request};
+pub use request::{Operation, Order, OrderOptions, Request, new_request_id, now_ms};
+
+/// The port the vendor fixed for ECR Hub.
+pub const DEFAULT_PORT: u16 = 35779;
 pub use topic::{PayScenario, Receipts, Topic, TransStatus, TransType};

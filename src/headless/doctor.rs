@@ -8,9 +8,10 @@ use super::output::Report;
 use super::{Exit, Failure};
 use crate::checkup::{self, Check};
 use crate::config::Config;
+use crate::ecr::new_request_id;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::journal::{Integrity, Journal};
-use crate::link::{Link, LinkConfig, LinkEvent, LinkState, instant_after, new_request_id};
+use crate::link::{Link, LinkConfig, LinkEvent, LinkState, instant_after};
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
 /// end the wait early with their reason.

@@ -11,10 +11,10 @@ use tokio::time::Instant;
 use super::output::{Report, to_stderr};
 use super::{Exit, Failure};
 use crate::cli::PairArgs;
-use crate::config::Config;
+use crate::config::{Config, save_url};
 use crate::link::Target;
 use crate::mask::outside_line as shown;
-use crate::pair::register::{Answer, Incoming, Server, keep};
+use crate::pair::register::{Answer, Incoming, Server, url_to_keep};
 use crate::pair::{ACCEPT, Device, Kind, REFUSE, Request};
 
 #[derive(Clone, Copy)]
@@ -46,7 +46,7 @@ pub async fn pair(config: &Config, args: PairArgs) -> Result<Report, Failure> {
     let fail = |e: &dyn std::fmt::Display| Failure::new(Exit::Unreachable, e.to_string());
     // The register's MAC address is not known to till: advertised empty (the protocol
     // says a terminal may use it to recognise a register; unconfirmed).
-    let mut server = Server::start(interface, args.port, &name, "", crate::link::now_ms())
+    let mut server = Server::start(interface, args.port, &name, "", crate::ecr::now_ms())
         .await
         .map_err(|e| fail(&e))?;
     let wait = Duration::from_secs(args.wait);
@@ -131,11 +131,14 @@ async fn paired(
             json,
         });
     }
-    // Saved before the terminal hears yes (see `keep`).
+    // Saved before the terminal hears yes (see `url_to_keep`).
     let saved = match config.save_path() {
-        Some(path) => keep(config.mdns_interface(), &path, device)
-            .await
-            .map(|url| (url, path)),
+        Some(path) => {
+            let url = url_to_keep(config.mdns_interface(), device).await;
+            save_url(&path, &url)
+                .map(|()| (url, path))
+                .map_err(|e| e.to_string())
+        }
         None => Err("no config directory to save to".to_string()),
     };
     let (url, path) = match saved {
@@ -230,7 +233,7 @@ pub fn unpair_frame(config: &Config, name: Option<String>) -> String {
         port: 0,
     };
     Request::new(Kind::Unpair, device)
-        .with_request_id(&crate::link::new_request_id())
+        .with_request_id(&crate::ecr::new_request_id())
         .to_text()
 }
 

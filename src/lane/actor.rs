@@ -16,15 +16,13 @@ use super::owner::LaneOwner;
 use crate::cloud::{CloudClient, Terminal, system_clock};
 use crate::ecr::{
     Operation, Outcome, QueryVerdict, Reply, Topic, TransType, moved_amount, moved_tip,
-    names_other_order, outcome_for, query_verdict, tip_verdict,
+    names_other_order, new_request_id, outcome_for, query_verdict, tip_verdict,
 };
 use crate::journal::{
     GatewayOriginal, Journal, OutcomeRecord, Refused, Request, TxnKind, TxnRow, TxnState, Via,
     rules,
 };
-use crate::link::{
-    Answer, Direction, Link, LinkEvent, LinkState, SendError, Target, backoff, new_request_id,
-};
+use crate::link::{Answer, Direction, Link, LinkEvent, LinkState, SendError, Target, backoff};
 use crate::mask::mask_frame;
 use crate::money::Money;
 

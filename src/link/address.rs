@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-/// The port the vendor fixed for ECR Hub.
-pub const DEFAULT_PORT: u16 = 35779;
+use crate::ecr::DEFAULT_PORT;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {

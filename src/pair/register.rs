@@ -4,7 +4,6 @@
 //! refusal that says why, reported, and the connection goes on.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -15,7 +14,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::{Device, Frame, Request, malformed_answer, parse, register_advert};
-use crate::config::{Saved, save_keys};
 use crate::discover::{Advertisement, DiscoverError, advertise};
 
 /// Pair frames are small: anything larger is not one.
@@ -123,20 +121,17 @@ impl Drop for Server {
 /// and answers at once if it advertises at all).
 const SERIAL_WAIT: Duration = Duration::from_secs(2);
 
-/// Keeps an accepted terminal as `url` in the config file at `path`, and returns the
-/// url saved. The pair request names an address, not a serial: the terminal
-/// advertising that address is asked for its serial by mDNS on `interface`, and
-/// `sn:SERIAL` is saved, which DHCP cannot move; one that does not answer is kept by
-/// address. Call it before the terminal hears yes, so that it never thinks itself
-/// paired with a register that did not keep it.
-pub async fn keep(interface: Ipv4Addr, path: &Path, device: &Device) -> Result<String, String> {
+/// The url to keep for an accepted terminal. The pair request names an address, not a
+/// serial: the terminal advertising that address is asked for its serial by mDNS on
+/// `interface`, and `sn:SERIAL` is kept, which DHCP cannot move; one that does not
+/// answer is kept by address. The caller saves it before the terminal hears yes, so
+/// that it never thinks itself paired with a register that did not keep it.
+pub async fn url_to_keep(interface: Ipv4Addr, device: &Device) -> String {
     let address = device.address();
-    let url = match crate::discover::serial_at(interface, &address, SERIAL_WAIT).await {
+    match crate::discover::serial_at(interface, &address, SERIAL_WAIT).await {
         Ok(Some(serial)) => format!("sn:{serial}"),
         _ => address,
-    };
-    save_keys(path, &[("url", Saved::Text(url.clone()))]).map_err(|e| e.to_string())?;
-    Ok(url)
+    }
 }
 
 async fn accept(listener: TcpListener, tx: mpsc::Sender<Incoming>) {

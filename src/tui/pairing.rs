@@ -11,7 +11,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::msg::{Msg, PairNews};
-use crate::pair::register::{Incoming, Server, keep};
+use crate::config::save_url;
+use crate::pair::register::{Incoming, Server, url_to_keep};
 use crate::pair::{ACCEPT, Kind, REFUSE};
 
 /// The pairing server while it runs; dropping this closes `decisions`, on which the
@@ -66,7 +67,7 @@ async fn serve(
         ));
     };
     // The register's MAC address is not known to till: advertised empty, as by `till pair`.
-    let mut server = match Server::start(interface, 0, name, "", crate::link::now_ms()).await {
+    let mut server = match Server::start(interface, 0, name, "", crate::ecr::now_ms()).await {
         Ok(server) => server,
         Err(e) => return Some(PairNews::Failed(e.to_string())),
     };
@@ -113,8 +114,9 @@ async fn serve(
             say(PairNews::Refused { name });
             continue;
         }
-        return Some(match keep(interface, &path, &request.device).await {
-            Ok(url) => {
+        let url = url_to_keep(interface, &request.device).await;
+        return Some(match save_url(&path, &url) {
+            Ok(()) => {
                 let told = answer.send(ACCEPT).await;
                 PairNews::Paired { name, url, told }
             }

@@ -65,6 +65,19 @@ pub async fn start_sim(dir: &Path, faults: Faults, port: u16) -> SimHandle {
     .expect("sim starts")
 }
 
+/// A lane for a screen test: its own data dir, the simulator (its ledger in that dir)
+/// and the real binary on it in a pseudo-terminal, the link up.
+pub async fn open_lane(
+    faults: Faults,
+    env: &[(&str, &str)],
+) -> (tempfile::TempDir, SimHandle, pty::Screen) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), faults, 0).await;
+    let screen = pty::Screen::start(dir.path(), &sim.url(), env);
+    screen.wait_for("UP").await;
+    (dir, sim, screen)
+}
+
 /// Link settings fast enough for tests: quick heartbeats, quick dead-link detection.
 pub fn fast_link(url: &str) -> LinkConfig {
     let mut link = LinkConfig::new(Endpoint::parse(url).unwrap(), "test-app");

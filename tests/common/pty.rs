@@ -6,6 +6,26 @@ use std::time::Duration;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+/// Keys as an xterm sends them, named as a cashier presses them.
+pub mod keys {
+    pub const F2: &str = "\x1bOQ";
+    pub const F3: &str = "\x1bOR";
+    pub const F4: &str = "\x1bOS";
+    pub const F5: &str = "\x1b[15~";
+    pub const F6: &str = "\x1b[17~";
+    pub const F7: &str = "\x1b[18~";
+    pub const F8: &str = "\x1b[19~";
+    pub const F9: &str = "\x1b[20~";
+    pub const F10: &str = "\x1b[21~";
+    pub const DOWN: &str = "\x1b[B";
+    pub const RIGHT: &str = "\x1b[C";
+    pub const BACKTAB: &str = "\x1b[Z";
+    pub const DELETE: &str = "\x1b[3~";
+    pub const ESC: &str = "\x1b";
+    pub const CTRL_C: &str = "\x03";
+    pub const CTRL_U: &str = "\x15";
+}
+
 /// The environment a child keeps through `env_clear`: a suite run under `faketime`
 /// (LD_PRELOAD and its FAKETIME settings) runs its children on the same day, so a
 /// gateway in the test and a till it starts agree on the time.
@@ -121,6 +141,34 @@ impl Screen {
     pub fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
+    }
+
+    /// Waits for the outcome in large letters, then dismisses it and waits until it goes.
+    pub async fn outcome(&mut self, word: &str) {
+        self.wait_for(word).await;
+        self.keys(" ");
+        self.wait_until(|screen| !screen.contains(word)).await;
+    }
+
+    /// A sale of `digits` typed on the Sale screen, approved and dismissed.
+    pub async fn sell(&mut self, digits: &str) {
+        self.keys(keys::F2);
+        self.wait_for("F2 Sale").await;
+        self.keys(digits);
+        self.keys("\r");
+        self.outcome("APPROVED").await;
+    }
+
+    /// Answers the question on screen with `y` once it names `what`.
+    pub async fn yes_to(&mut self, what: &str) {
+        self.wait_for(what).await;
+        self.keys("y");
+    }
+
+    /// Ctrl-C with nothing in flight: till exits 0.
+    pub async fn quit(&mut self) {
+        self.keys(keys::CTRL_C);
+        assert_eq!(self.exit_code().await, 0, "{}", self.contents());
     }
 
     pub async fn exit_code(&mut self) -> u32 {

@@ -10,13 +10,17 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+pub(crate) mod sourced;
+
+pub use sourced::{Env, Row, Source, Sourced, process_env};
+use sourced::{NOT_SET, line_in_table, line_of, or_say, origin, shown_app_id};
+
 use crate::cloud::CloudSettings;
 use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
-use crate::mask::mask_app_id;
 use crate::money::{Money, exponent_of};
 use crate::store::UrlText;
 use crate::supervisor::tries::Tries;
@@ -35,47 +39,6 @@ pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
 pub const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
 /// `log_keep_days`: how long a day's log file is kept.
 pub const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
-
-/// Where a value came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Source {
-    Default,
-    File(PathBuf),
-    Env(&'static str),
-    Flag,
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Default => f.write_str("default"),
-            Source::File(p) => write!(f, "file {}", p.display()),
-            Source::Env(var) => write!(f, "env {var}"),
-            Source::Flag => f.write_str("flag"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
-}
-
-impl<T> Sourced<T> {
-    pub(crate) fn default(value: T) -> Self {
-        Sourced {
-            value,
-            source: Source::Default,
-        }
-    }
-
-    pub(crate) fn set(&mut self, value: Option<T>, source: Source) {
-        if let Some(value) = value {
-            *self = Sourced { value, source };
-        }
-    }
-}
 
 /// The config file, `till/config.toml` in the XDG config dir. Every key is optional;
 /// an unknown key is an error so a typo does not silently do nothing.
@@ -211,12 +174,6 @@ pub enum ConfigError {
 }
 
 /// The environment, read through a function so tests need not touch the process's.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-pub fn process_env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.is_empty())
-}
-
 pub fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "till").map(|d| d.config_dir().join("config.toml"))
 }
@@ -647,7 +604,7 @@ impl Config {
 
     /// `key = value  # source` lines for `till config`, app id partly masked; the cloud's
     /// private key by its path only.
-    pub fn describe(&self) -> Vec<(String, String, String)> {
+    pub fn describe(&self) -> Vec<Row> {
         let mut rows = self.describe_lan();
         if self.cloud.is_configured() {
             rows.extend(self.cloud.describe());
@@ -655,137 +612,51 @@ impl Config {
         rows
     }
 
-    fn describe_lan(&self) -> Vec<(String, String, String)> {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
+    fn describe_lan(&self) -> Vec<Row> {
+        let url = |v: &Option<String>| or_say(v, NOT_SET);
         let terminal = |v: Option<String>| v.unwrap_or_else(|| "(the terminal's setting)".into());
-        let flag = |v: &Sourced<Option<bool>>| terminal(v.value.map(|b| b.to_string()));
-        let row = |k: &str, v: String, s: &Source| (k.to_string(), v, s.to_string());
+        let flag = |v: &Option<bool>| terminal(v.map(|b| b.to_string()));
+        let number = |v: &u64| v.to_string();
         vec![
-            row("url", opt(&self.url.value), &self.url.source),
-            row(
-                "app_id",
-                self.app_id
-                    .value
-                    .as_deref()
-                    .map(mask_app_id)
-                    .unwrap_or_else(|| "(not set)".into()),
-                &self.app_id.source,
-            ),
-            row("lane", self.lane.value.clone(), &self.lane.source),
-            row(
-                "currency",
-                self.currency.value.clone(),
-                &self.currency.source,
-            ),
-            row("theme", self.theme.value.clone(), &self.theme.source),
-            row(
-                "confirm_above",
-                self.confirm_above.value.clone(),
-                &self.confirm_above.source,
-            ),
-            row(
-                "data_dir",
-                self.data_dir.value.display().to_string(),
-                &self.data_dir.source,
-            ),
-            row(
-                "heartbeat_secs",
-                self.heartbeat_secs.value.to_string(),
-                &self.heartbeat_secs.source,
-            ),
-            row(
-                "connect_timeout_secs",
-                self.connect_timeout_secs.value.to_string(),
-                &self.connect_timeout_secs.source,
-            ),
-            row(
-                "request_timeout_secs",
-                self.request_timeout_secs.value.to_string(),
-                &self.request_timeout_secs.source,
-            ),
-            row(
-                "card_flow_timeout_secs",
-                self.card_flow_timeout_secs.value.to_string(),
-                &self.card_flow_timeout_secs.source,
-            ),
-            row(
-                "duplicate_window_secs",
-                self.duplicate_window_secs.value.to_string(),
-                &self.duplicate_window_secs.source,
-            ),
-            row(
-                "archive_after_days",
-                self.archive_after_days.value.to_string(),
-                &self.archive_after_days.source,
-            ),
-            row(
-                "log_max_mb",
-                self.log_max_mb.value.to_string(),
-                &self.log_max_mb.source,
-            ),
-            row(
-                "log_keep_days",
-                self.log_keep_days.value.to_string(),
-                &self.log_keep_days.source,
-            ),
-            row(
-                "on_screen_tip",
-                flag(&self.on_screen_tip),
-                &self.on_screen_tip.source,
-            ),
-            row(
-                "on_screen_signature",
-                flag(&self.on_screen_signature),
-                &self.on_screen_signature.source,
-            ),
-            row(
-                "confirm_on_terminal",
-                flag(&self.confirm_on_terminal),
-                &self.confirm_on_terminal.source,
-            ),
-            row(
-                "receipt",
-                terminal(self.receipt.value.map(|r| r.name().to_string())),
-                &self.receipt.source,
-            ),
-            row(
-                "supervisor_pin_hash",
-                match &self.supervisor_pin_hash.value {
-                    Some(_) => "set".into(),
-                    None => "not set".into(),
-                },
-                &self.supervisor_pin_hash.source,
-            ),
-            row(
-                "supervisor_refund_above",
-                self.supervisor_refund_above
-                    .value
-                    .clone()
-                    .unwrap_or_else(|| "(none: referenced refunds need no PIN)".into()),
-                &self.supervisor_refund_above.source,
-            ),
-            row(
-                "mdns_interface",
-                self.mdns_interface.value.clone(),
-                &self.mdns_interface.source,
-            ),
-            row(
-                "store_url",
-                self.store_url.value.as_deref().map_or_else(
+            self.url.row("url", url),
+            self.app_id.row("app_id", shown_app_id),
+            self.lane.row("lane", Clone::clone),
+            self.currency.row("currency", Clone::clone),
+            self.theme.row("theme", Clone::clone),
+            self.confirm_above.row("confirm_above", Clone::clone),
+            self.data_dir.row("data_dir", |v| v.display().to_string()),
+            self.heartbeat_secs.row("heartbeat_secs", number),
+            self.connect_timeout_secs
+                .row("connect_timeout_secs", number),
+            self.request_timeout_secs
+                .row("request_timeout_secs", number),
+            self.card_flow_timeout_secs
+                .row("card_flow_timeout_secs", number),
+            self.duplicate_window_secs
+                .row("duplicate_window_secs", number),
+            self.archive_after_days.row("archive_after_days", number),
+            self.log_max_mb.row("log_max_mb", number),
+            self.log_keep_days.row("log_keep_days", number),
+            self.on_screen_tip.row("on_screen_tip", flag),
+            self.on_screen_signature.row("on_screen_signature", flag),
+            self.confirm_on_terminal.row("confirm_on_terminal", flag),
+            self.receipt
+                .row("receipt", |v| terminal(v.map(|r| r.name().to_string()))),
+            self.supervisor_pin_hash.row("supervisor_pin_hash", |v| {
+                if v.is_some() { "set" } else { "not set" }.into()
+            }),
+            self.supervisor_refund_above
+                .row("supervisor_refund_above", |v| {
+                    or_say(v, "(none: referenced refunds need no PIN)")
+                }),
+            self.mdns_interface.row("mdns_interface", Clone::clone),
+            self.store_url.row("store_url", |v| {
+                v.as_deref().map_or_else(
                     || "(none: this lane's journal only)".into(),
                     crate::store::StoreUrl::shown,
-                ),
-                &self.store_url.source,
-            ),
+                )
+            }),
         ]
-    }
-}
-
-/// Where a value came from, with the config file's line when it came from the file.
-fn origin(source: &Source, file_text: Option<&str>, key: &str) -> String {
-    match (source, file_text.and_then(|text| line_of(text, key))) {
-        (Source::File(_), Some(line)) => format!("{source} line {line}"),
-        _ => source.to_string(),
     }
 }
 
@@ -799,6 +670,11 @@ pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool
         Some(p) => Some((p, true)),
         None => default_config_path().map(|p| (p, false)),
     }
+}
+
+/// Saves `url` as the terminal to talk to (what pairing accepted, or a found terminal).
+pub fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
+    save_keys(path, &[("url", Saved::Text(url.to_string()))])
 }
 
 /// A value `save_keys` writes under a key.
@@ -901,33 +777,6 @@ fn check_text(path: &Path, text: &str) -> Result<(), ConfigError> {
         Target::parse(url)?;
     }
     Ok(())
-}
-
-/// The 1-based line where `key` is set inside `[table]` of a TOML text, if any.
-fn line_in_table(text: &str, table: &str, key: &str) -> Option<usize> {
-    let header = format!("[{table}]");
-    let start = text.lines().position(|l| l.trim() == header)? + 1;
-    let body: String = text
-        .lines()
-        .skip(start)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .collect::<Vec<_>>()
-        .join("\n");
-    line_of(&body, key).map(|line| line + start)
-}
-
-/// The 1-based line where `key` is set in a TOML text (bare or quoted key), if any.
-fn line_of(text: &str, key: &str) -> Option<usize> {
-    let quoted = [format!("\"{key}\""), format!("'{key}'")];
-    text.lines()
-        .position(|line| {
-            let line = line.trim_start();
-            let rest = line
-                .strip_prefix(key)
-                .or_else(|| quoted.iter().find_map(|q| line.strip_prefix(q.as_str())));
-            rest.is_some_and(|r| r.trim_start().starts_with('='))
-        })
-        .map(|i| i + 1)
 }
 
 /// The key set on the line holding byte `offset` of a TOML text, if that line is a
