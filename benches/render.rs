@@ -15,7 +15,7 @@ fn screens(c: &mut Criterion) {
     for (w, h) in [(80u16, 24u16), (200, 60)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
         for screen in ScreenId::ALL {
-            model.screen = screen;
+            model.desk.screen = screen;
             c.bench_function(&format!("render {:?} {w}x{h}", screen), |b| {
                 b.iter(|| {
                     // A full redraw each time: clear the previous buffer so nothing is diffed away.

@@ -233,3 +233,32 @@ impl CentsField {
         Edit::Changed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_first_entry() {
+        let mut f = CentsField::default();
+        for d in "1234".chars() {
+            f.push(d);
+        }
+        assert_eq!(f.display(2), "12.34");
+        f.pop();
+        assert_eq!(f.display(2), "1.23");
+        f.clear();
+        f.push('0');
+        assert_eq!(f.digits, "", "leading zero ignored");
+        f.push('5');
+        assert_eq!(f.display(2), "0.05");
+        assert_eq!(f.display(0), "5");
+        for _ in 0..20 {
+            f.push('9');
+        }
+        assert_eq!(f.digits.len(), 12);
+        assert!(f.money(2).is_some());
+        f.push('x');
+        assert_eq!(f.digits.len(), 12);
+    }
+}

@@ -45,13 +45,13 @@ pub fn busy_model() -> crate::tui::model::Model {
     use chrono::TimeZone;
 
     let mut m = Model::new("L01", "USD", 2, "192.168.1.20:35779", false);
-    m.link.up = true;
-    m.link.state = "connected".into();
-    m.link.device.device_sn = Some("PP35272137000123".into());
-    m.link.device.device_model = Some("P2_SE".into());
-    m.link.device.cashier_version = Some("2.5.1".into());
-    m.link.rtts_us = [900, 1200, 800, 15000, 1100].into_iter().collect();
-    m.link.history = ["12:00:00 connecting (attempt 1)", "12:00:00 connected"]
+    m.desk.link.up = true;
+    m.desk.link.state = "connected".into();
+    m.desk.link.device.device_sn = Some("PP35272137000123".into());
+    m.desk.link.device.device_model = Some("P2_SE".into());
+    m.desk.link.device.cashier_version = Some("2.5.1".into());
+    m.desk.link.rtts_us = [900, 1200, 800, 15000, 1100].into_iter().collect();
+    m.desk.link.history = ["12:00:00 connecting (attempt 1)", "12:00:00 connected"]
         .map(String::from)
         .into_iter()
         .collect();
@@ -89,16 +89,16 @@ pub fn busy_model() -> crate::tui::model::Model {
     );
     refund.id = 4;
     refund.orig_order_no = Some("L01-1124-000001".into());
-    m.data.open_rows = vec![refund, declined, sale2, sale];
-    m.data.open_report = Some(crate::journal::BatchReport::of(1, &m.data.open_rows));
-    m.data.journal.page.rows = m.data.open_rows.clone();
-    m.data.journal.since.insert(
+    m.desk.data.open_rows = vec![refund, declined, sale2, sale];
+    m.desk.data.open_report = Some(crate::journal::BatchReport::of(1, &m.desk.data.open_rows));
+    m.desk.data.journal.page.rows = m.desk.data.open_rows.clone();
+    m.desk.data.journal.since.insert(
         "L01-1124-000001".into(),
         vec![crate::journal::Aftermath::Refunded(
             Money::from_minor(234, 2).unwrap_or(Money::zero(2)),
         )],
     );
-    m.data.refundable = m.data.open_rows[2..].to_vec();
+    m.desk.data.refundable = m.desk.data.open_rows[2..].to_vec();
     let at = chrono::Local
         .with_ymd_and_hms(2026, 11, 24, 12, 0, 5)
         .single()
@@ -121,7 +121,7 @@ pub fn busy_model() -> crate::tui::model::Model {
             r#"{"topic":"ecrhub.heartbeat","request_id":"h1","response_code":"0"}"#,
         ),
     ] {
-        m.wire.push_back(WireLine {
+        m.desk.wire.push_back(WireLine {
             at,
             dir,
             text: text.into(),

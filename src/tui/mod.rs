@@ -4,11 +4,14 @@
 //! when something changed.
 
 pub mod bigword;
+pub mod desk;
+pub mod dialogs;
 pub mod field;
 #[doc(hidden)]
 // Sample data for the screen's tests and the render benchmark only.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
+pub mod flows;
 pub mod model;
 pub mod msg;
 pub mod pairing;
@@ -35,14 +38,14 @@ use tokio::sync::mpsc;
 
 use crate::cli::Cli;
 use crate::config::{Config, Overrides, Saved, default_config_path};
-use crate::ecr::Receipts;
 use crate::headless::Exit;
 use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
-use model::{Model, Setting};
+use model::Model;
 use pairing::PairingTask;
 use reads::{read_candidates, read_data, read_journal};
+use screens::settings;
 use theme::Theme;
 use update::{Effect, Msg, update};
 
@@ -128,13 +131,14 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         &link.target.to_string(),
         cli.demo,
     );
-    model.notice = warning;
-    model.utc_offset = chrono::Local::now().offset().fix();
-    model.confirm_above = Some(config.confirm_above());
-    model.cloud = config.cloud.is_configured();
-    model.supervisor = config.supervisor().map_err(|e| e.to_string())?;
+    model.desk.notice = warning;
+    model.desk.utc_offset = chrono::Local::now().offset().fix();
+    model.desk.confirm_above = Some(config.confirm_above());
+    model.desk.cloud = config.cloud.is_configured();
+    model.desk.supervisor = config.supervisor().map_err(|e| e.to_string())?;
     // What a check would say anyway; read here only to say it before a PIN is typed.
-    model.pin_locked_until = model
+    model.desk.pin_locked_until = model
+        .desk
         .supervisor
         .locked(chrono::Utc::now())
         .unwrap_or_else(|e| {
@@ -142,7 +146,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
             None
         });
     model.settings.fields =
-        settings_fields(&config, Theme::available(user_themes_dir().as_deref()));
+        settings::fields(&config, Theme::available(user_themes_dir().as_deref()));
 
     let _ = color_eyre::install();
     // Colours stay on under NO_COLOR: the monochrome theme already has none, and
@@ -176,37 +180,6 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-/// The Settings screen's lines, from the config as loaded; the themes are those found.
-fn settings_fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
-    let themes = themes
-        .into_iter()
-        .map(|t| (t.clone(), Saved::Text(t)))
-        .collect();
-    let mut receipts = vec![("terminal decides".to_string(), Saved::Unset)];
-    receipts.extend(
-        Receipts::ALL
-            .iter()
-            .map(|r| (r.name().to_string(), Saved::Text(r.name().to_string()))),
-    );
-    let receipt = config
-        .receipt
-        .value
-        .map_or(Saved::Unset, |r| Saved::Text(r.name().to_string()));
-    vec![
-        Setting::text("url", &text(&config.url.value), 200),
-        Setting::text("app_id", &text(&config.app_id.value), 200),
-        Setting::text("lane", &config.lane.value, 8),
-        Setting::text("currency", &config.currency.value, 3),
-        Setting::choice("theme", themes, &Saved::Text(config.theme.value.clone())),
-        Setting::text("confirm_above", &config.confirm_above.value, 20),
-        Setting::flag("on_screen_tip", config.on_screen_tip.value),
-        Setting::flag("on_screen_signature", config.on_screen_signature.value),
-        Setting::flag("confirm_on_terminal", config.confirm_on_terminal.value),
-        Setting::choice("receipt", receipts, &receipt),
-    ]
-}
-
 /// The screen's loop and what it owns: the model, the lane it talks to, the journal it
 /// reads for its lists, and the config its settings screen saves into.
 struct App {
@@ -233,15 +206,13 @@ impl App {
             mut events,
             mut task,
             reader,
-            mut config,
+            config,
             reload,
         } = self;
         let m = &mut model;
-        let mut theme = theme;
         // The config file is looked at every few seconds; a change applies at once.
         let mut watch = tokio::time::interval(CONFIG_EVERY);
         watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut stamp = config_stamp(&config);
         let mut keys = EventStream::new();
         let (msg_tx, mut msgs) = mpsc::unbounded_channel::<Msg>();
         let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -250,28 +221,35 @@ impl App {
         // The tick is polled only while something shows elapsed time: no burst of missed
         // ticks when it starts again.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut quitting = false;
         let mut lane_gone = false;
         let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
         let copier = store_copier(&config, msg_tx.clone());
-        // The store the journal search also asks, connected on first use.
-        let store = Arc::new(tokio::sync::OnceCell::new());
-        // The Settings screen's pairing server, while it runs.
-        let mut pairing: Option<PairingTask> = None;
+        let mut world = World {
+            stamp: config.file_stamp(),
+            lane,
+            tx: msg_tx,
+            reader,
+            config,
+            theme,
+            store: Arc::new(tokio::sync::OnceCell::new()),
+            pairing: None,
+            quitting: false,
+        };
         if let Ok(size) = terminal.size() {
-            m.size = (size.width, size.height);
+            m.desk.size = (size.width, size.height);
         }
         let mut dirty = true;
         loop {
-            if dirty && !m.hangup {
+            if dirty && !m.desk.hangup {
                 // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
-                let _ = terminal.draw(|frame| view::view(frame, m, &theme));
+                let _ = terminal.draw(|frame| view::view(frame, m, &world.theme));
             }
             dirty = false;
             // A down link's retry is counted down too.
-            let ticking = m.flight.is_some() || quitting || m.link.retry_at.is_some();
+            let ticking =
+                m.desk.flight.is_some() || world.quitting || m.desk.link.retry_at.is_some();
             let msg = tokio::select! {
-                key = keys.next(), if !m.hangup => match key {
+                key = keys.next(), if !m.desk.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),
                     Some(Ok(TermEvent::Resize(w, h))) => Msg::Resize(w, h),
                     Some(Ok(_)) => continue,
@@ -281,7 +259,7 @@ impl App {
                 event = events.recv(), if !lane_gone => match event {
                     Some(event) => Msg::Lane(event),
                     // An answer that came while quitting stays up until a key.
-                    None if m.closing => { lane_gone = true; continue }
+                    None if m.desk.closing => { lane_gone = true; continue }
                     None => { lane_gone = true; break }
                 },
                 Some(msg) = msgs.recv() => msg,
@@ -289,16 +267,18 @@ impl App {
                 _ = terminate.recv() => Msg::Hangup,
                 _ = tick.tick(), if ticking => Msg::Tick,
                 _ = watch.tick(), if reload.is_some() => {
-                    let now = config_stamp(&config);
-                    if now == stamp { continue }
-                    stamp = now;
+                    let now = world.config.file_stamp();
+                    if now == world.stamp { continue }
+                    world.stamp = now;
                     match reload.as_ref().map(|load| load()) {
                         Some(Ok(new)) => {
-                            theme = apply_config(m, &new, &lane).await.unwrap_or(theme);
-                            config = new;
+                            if let Some(theme) = apply_config(m, &new, &world.lane).await {
+                                world.theme = theme;
+                            }
+                            world.config = new;
                         }
                         Some(Err(e)) => {
-                            m.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
+                            m.desk.notice = Some(format!("the config file changed but does not load: {e}; the screen keeps what it had"));
                         }
                         None => {}
                     }
@@ -314,7 +294,7 @@ impl App {
                     while let Ok(event) = events.try_recv() {
                         drop(update(m, Msg::Lane(event)));
                     }
-                    if m.closing {
+                    if m.desk.closing {
                         dirty = true;
                         continue;
                     }
@@ -328,79 +308,9 @@ impl App {
             }
             dirty = true;
             for effect in effects {
-                match effect {
-                    Effect::Quit => {
-                        if !quitting {
-                            quitting = true;
-                            m.notice = Some("quitting once the terminal has answered…".into());
-                            lane.shutdown().await;
-                        }
-                    }
-                    Effect::SaveSettings(values) => match save_settings(&config, &values) {
-                        Ok(saved) => {
-                            screens::settings::saved(m, &values);
-                            // Its own save is no news to the watch.
-                            stamp = config_stamp(&config);
-                            // What a sale reads as it starts applies at once, and a new
-                            // url moves the lane; what the lane was started with
-                            // otherwise, on the next start.
-                            let (picked, warning) = theme_for(&saved.theme.value);
-                            theme = picked;
-                            lane.set_sale_defaults(saved.sale_options()).await;
-                            m.confirm_above = Some(saved.confirm_above());
-                            m.notice = Some(warning.unwrap_or_else(|| {
-                                format!(
-                                    "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
-                                    saved.file.as_deref().unwrap_or(Path::new("?")).display()
-                                )
-                            }));
-                            let url_changed = values.iter().any(|(k, _)| *k == "url");
-                            if let Some(target) = moved_to(&saved, m).filter(|_| url_changed) {
-                                run_effect(Effect::Retarget(target), &lane, &msg_tx, &reader, m);
-                            }
-                        }
-                        Err(e) => m.notice = Some(e),
-                    },
-                    Effect::Search => {
-                        m.journal.elsewhere.clear();
-                        m.journal.elsewhere_error = None;
-                        ask_the_store(&config, &store, m, &msg_tx);
-                        run_effect(Effect::Search, &lane, &msg_tx, &reader, m);
-                    }
-                    Effect::Checkup => {
-                        let (target, tx) = (checkup_target(&config, m), msg_tx.clone());
-                        tokio::spawn(async move {
-                            let mut steps = Vec::new();
-                            crate::checkup::network(&target, &mut steps).await;
-                            let at = chrono::Local::now().format("%H:%M:%S").to_string();
-                            let _ = tx.send(Msg::Checkup { steps, at });
-                        });
-                    }
-                    Effect::StartPairing => {
-                        pairing = Some(PairingTask::start(
-                            config.mdns_interface(),
-                            crate::pair::default_name(&config.lane.value),
-                            config.save_path(),
-                            msg_tx.clone(),
-                        ));
-                    }
-                    Effect::StopPairing => pairing = None,
-                    Effect::AnswerPair(accept) => {
-                        if let Some(pairing) = &pairing {
-                            pairing.answer(accept);
-                        }
-                    }
-                    Effect::FindTerminals => {
-                        let (interface, tx) = (config.mdns_interface(), msg_tx.clone());
-                        tokio::spawn(async move {
-                            let found = crate::discover::terminals(interface, FIND_WAIT).await;
-                            let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
-                        });
-                    }
-                    other => run_effect(other, &lane, &msg_tx, &reader, m),
-                }
+                world.run(effect, m).await;
             }
-            if m.quit {
+            if m.desk.quit {
                 break;
             }
         }
@@ -414,14 +324,176 @@ impl App {
     }
 }
 
+/// What the effects act on, and the one place that runs them: the lane, the journal
+/// read for the lists, the config the Settings screen saves into, the store, the
+/// pairing server.
+struct World {
+    lane: LaneHandle,
+    tx: mpsc::UnboundedSender<Msg>,
+    reader: Journal,
+    config: Config,
+    /// When the config file was last written, as this screen knows it.
+    stamp: Option<(std::time::SystemTime, u64)>,
+    theme: Theme,
+    /// The store the journal search also asks, connected on first use.
+    store: Arc<tokio::sync::OnceCell<crate::store::Store>>,
+    /// The Settings screen's pairing server, while it runs.
+    pairing: Option<PairingTask>,
+    /// Quit was asked: the lane is shutting down.
+    quitting: bool,
+}
+
+impl World {
+    /// Runs one effect: lane requests and slow looks in small tasks that report back as
+    /// messages; journal reads right here (they are quick).
+    async fn run(&mut self, effect: Effect, m: &mut Model) {
+        let (lane, tx) = (self.lane.clone(), self.tx.clone());
+        let reader = &self.reader;
+        match effect {
+            Effect::Quit => {
+                if !self.quitting {
+                    self.quitting = true;
+                    m.desk.notice = Some("quitting once the terminal has answered…".into());
+                    self.lane.shutdown().await;
+                }
+            }
+            Effect::SaveSettings(values) => self.save(m, &values).await,
+            Effect::Pay(req) => {
+                let route = m.desk.route();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
+                }))
+            }
+            Effect::PaySupervised(req) => {
+                let route = m.desk.route();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
+                }))
+            }
+            Effect::Query(order) => {
+                let via = m.desk.route().via();
+                drop(tokio::spawn(async move {
+                    let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
+                }))
+            }
+            Effect::Close(order) => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Closed(lane.close_order(order).await));
+            })),
+            Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
+            Effect::Retarget(target) => self.retarget(target),
+            Effect::Raw(text) => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::RawSent(lane.raw(text).await));
+            })),
+            Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
+                let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
+            })),
+            Effect::Lookup(order) => {
+                let found = reads::read_original(reader, m, &order);
+                let _ = tx.send(Msg::Found(Box::new(found)));
+            }
+            Effect::LoadAudit(order) => {
+                let rows = reader.audit(&order).unwrap_or_default();
+                let _ = tx.send(Msg::Audit(rows));
+            }
+            Effect::ShowRow(order) => {
+                let row = reader.find(&order).ok().flatten();
+                let _ = tx.send(Msg::Row(Box::new(row)));
+            }
+            Effect::Candidates => {
+                let (refundable, completable) = read_candidates(reader, m);
+                let _ = tx.send(Msg::Candidates {
+                    refundable,
+                    completable,
+                });
+            }
+            Effect::Search => {
+                ask_the_store(&self.config, &self.store, m, &tx);
+                let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
+            }
+            Effect::Refresh => {
+                let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
+            }
+            Effect::CheckPin(pin) => {
+                // Checked and counted where every process taking this PIN sees it; it may
+                // wait for the others, so not on the loop.
+                let policy = m.desk.supervisor.clone();
+                drop(tokio::task::spawn_blocking(move || {
+                    let checked = policy.check(&pin.0, chrono::Utc::now());
+                    let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
+                }))
+            }
+            Effect::Checkup => {
+                let target = checkup_target(&self.config, m);
+                tokio::spawn(async move {
+                    let mut steps = Vec::new();
+                    crate::checkup::network(&target, &mut steps).await;
+                    let at = chrono::Local::now().format("%H:%M:%S").to_string();
+                    let _ = tx.send(Msg::Checkup { steps, at });
+                });
+            }
+            Effect::StartPairing => {
+                self.pairing = Some(PairingTask::start(
+                    self.config.mdns_interface(),
+                    crate::pair::default_name(&self.config.lane.value),
+                    self.config.save_path(),
+                    tx,
+                ));
+            }
+            Effect::StopPairing => self.pairing = None,
+            Effect::AnswerPair(accept) => {
+                if let Some(pairing) = &self.pairing {
+                    pairing.answer(accept);
+                }
+            }
+            Effect::FindTerminals => {
+                let interface = self.config.mdns_interface();
+                tokio::spawn(async move {
+                    let found = crate::discover::terminals(interface, FIND_WAIT).await;
+                    let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
+                });
+            }
+        }
+    }
+
+    /// The lane moves to another terminal; what it says comes back as `Msg::Retargeted`.
+    fn retarget(&self, target: lane::Target) {
+        let (lane, tx) = (self.lane.clone(), self.tx.clone());
+        drop(tokio::spawn(async move {
+            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
+        }))
+    }
+
+    /// Writes the Settings screen's changed values into the config file; what a sale
+    /// reads as it starts applies at once, and a new url moves the lane; what the lane
+    /// was started with otherwise, on the next start.
+    async fn save(&mut self, m: &mut Model, values: &[(&'static str, Saved)]) {
+        match save_settings(&self.config, values) {
+            Ok(saved) => {
+                settings::saved(&mut m.settings, values);
+                // Its own save is no news to the watch.
+                self.stamp = self.config.file_stamp();
+                let (picked, warning) = theme_for(&saved.theme.value);
+                self.theme = picked;
+                self.lane.set_sale_defaults(saved.sale_options()).await;
+                m.desk.confirm_above = Some(saved.confirm_above());
+                m.desk.notice = Some(warning.unwrap_or_else(|| {
+                    format!(
+                        "saved to {}; the url, theme, confirm_above and the terminal options apply now, the rest on the next start",
+                        saved.file.as_deref().unwrap_or(Path::new("?")).display()
+                    )
+                }));
+                let url_changed = values.iter().any(|(k, _)| *k == "url");
+                if let Some(target) = moved_to(&saved, m).filter(|_| url_changed) {
+                    self.retarget(target);
+                }
+            }
+            Err(e) => m.desk.notice = Some(e),
+        }
+    }
+}
+
 /// How often the screen looks whether its config file changed.
 const CONFIG_EVERY: Duration = Duration::from_secs(2);
-
-/// When the config file was last written, and its length: a change is news.
-fn config_stamp(config: &Config) -> Option<(std::time::SystemTime, u64)> {
-    let meta = std::fs::metadata(config.save_path()?).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
-}
 
 /// A config that changed on disk applies now: the supervisor PIN and its rules,
 /// confirm_above, the cloud, the terminal options, the theme (returned when it loads)
@@ -429,19 +501,18 @@ fn config_stamp(config: &Config) -> Option<(std::time::SystemTime, u64)> {
 /// stays on its terminal: a new url applies when saved on the Settings screen.
 async fn apply_config(m: &mut Model, new: &Config, lane: &LaneHandle) -> Option<Theme> {
     match new.supervisor() {
-        Ok(policy) => m.supervisor = policy,
-        Err(e) => m.notice = Some(e.to_string()),
+        Ok(policy) => m.desk.supervisor = policy,
+        Err(e) => m.desk.notice = Some(e.to_string()),
     }
-    m.confirm_above = Some(new.confirm_above());
-    m.cloud = new.cloud.is_configured();
+    m.desk.confirm_above = Some(new.confirm_above());
+    m.desk.cloud = new.cloud.is_configured();
     lane.set_sale_defaults(new.sale_options()).await;
-    if !m.settings.fields.iter().any(|f| f.changed()) {
-        m.settings.fields = settings_fields(new, Theme::available(user_themes_dir().as_deref()));
-    }
-    m.notice = Some("the config file changed: its settings apply now".into());
+    let themes = Theme::available(user_themes_dir().as_deref());
+    settings::config_changed(&mut m.settings, settings::fields(new, themes));
+    m.desk.notice = Some("the config file changed: its settings apply now".into());
     let (theme, warning) = theme_for(&new.theme.value);
     if warning.is_some() {
-        m.notice = warning;
+        m.desk.notice = warning;
     }
     Some(theme)
 }
@@ -454,7 +525,7 @@ fn ask_the_store(
     m: &Model,
     tx: &mpsc::UnboundedSender<Msg>,
 ) {
-    let search = m.journal_search();
+    let search = screens::journal::search(&m.journal, &m.desk);
     let Some(url) = config
         .store_url
         .value
@@ -466,7 +537,7 @@ fn ask_the_store(
     if search.text.trim().is_empty() {
         return;
     }
-    let (store, tx, lane) = (store.clone(), tx.clone(), m.lane_id.clone());
+    let (store, tx, lane) = (store.clone(), tx.clone(), m.desk.lane_id.clone());
     tokio::spawn(async move {
         let found = async {
             let store = store
@@ -544,94 +615,6 @@ fn store_copier(
 /// How long the Settings screen listens for terminals (as `till discover` does).
 const FIND_WAIT: Duration = Duration::from_secs(3);
 
-/// Runs one effect: lane requests in small tasks that report back as messages;
-/// journal reads right here (they are quick).
-fn run_effect(
-    effect: Effect,
-    lane: &LaneHandle,
-    tx: &mpsc::UnboundedSender<Msg>,
-    reader: &Journal,
-    m: &Model,
-) {
-    let (lane, tx) = (lane.clone(), tx.clone());
-    match effect {
-        Effect::Pay(req) => {
-            let route = m.route();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, false).await));
-            }))
-        }
-        Effect::PaySupervised(req) => {
-            let route = m.route();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Paid(lane.pay_routed(req, route, true).await));
-            }))
-        }
-        Effect::Query(order) => {
-            let via = m.route().via();
-            drop(tokio::spawn(async move {
-                let _ = tx.send(Msg::Queried(Box::new(lane.query_via(order, via).await)));
-            }))
-        }
-        Effect::Close(order) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Closed(lane.close_order(order).await));
-        })),
-        Effect::Reconnect => drop(tokio::spawn(async move { lane.reconnect().await })),
-        Effect::Retarget(target) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Retargeted(lane.retarget(target).await));
-        })),
-        Effect::Raw(text) => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::RawSent(lane.raw(text).await));
-        })),
-        Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
-            let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
-        })),
-        Effect::Lookup(order) => {
-            let found = reads::read_original(reader, m, &order);
-            let _ = tx.send(Msg::Found(Box::new(found)));
-        }
-        Effect::LoadAudit(order) => {
-            let rows = reader.audit(&order).unwrap_or_default();
-            let _ = tx.send(Msg::Audit(rows));
-        }
-        Effect::ShowRow(order) => {
-            let row = reader.find(&order).ok().flatten();
-            let _ = tx.send(Msg::Row(Box::new(row)));
-        }
-        Effect::Candidates => {
-            let (refundable, completable) = read_candidates(reader, m);
-            let _ = tx.send(Msg::Candidates {
-                refundable,
-                completable,
-            });
-        }
-        Effect::Search => {
-            let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
-        }
-        Effect::Refresh => {
-            let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
-        }
-        // The loop runs these itself: they need the config, change the theme, or hold
-        // the pairing server.
-        Effect::CheckPin(pin) => {
-            // Checked and counted where every process taking this PIN sees it; it may
-            // wait for the others, so not on the loop.
-            let policy = m.supervisor.clone();
-            drop(tokio::task::spawn_blocking(move || {
-                let checked = policy.check(&pin.0, chrono::Utc::now());
-                let _ = tx.send(Msg::PinChecked(checked.map_err(|e| e.to_string())));
-            }))
-        }
-        Effect::SaveSettings(_)
-        | Effect::Checkup
-        | Effect::FindTerminals
-        | Effect::StartPairing
-        | Effect::StopPairing
-        | Effect::AnswerPair(_)
-        | Effect::Quit => {}
-    }
-}
-
 /// What the check-up looks at: the terminal the lane talks to now, which Settings may
 /// have changed since the start.
 fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
@@ -640,8 +623,8 @@ fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
         .url
         .as_deref()
         .and_then(|u| lane::Target::parse(u).ok());
-    if configured.is_none_or(|t| t.to_string() != m.link.target) {
-        reach.url = Some(m.link.target.clone());
+    if configured.is_none_or(|t| t.to_string() != m.desk.link.target) {
+        reach.url = Some(m.desk.link.target.clone());
         reach.source = "saved on the Settings screen".into();
     }
     reach
@@ -651,7 +634,7 @@ fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
 fn moved_to(saved: &Config, m: &Model) -> Option<lane::Target> {
     let url = saved.url.value.as_deref()?;
     let target = lane::Target::parse(url).ok()?;
-    (target.to_string() != m.link.target).then_some(target)
+    (target.to_string() != m.desk.link.target).then_some(target)
 }
 
 /// Writes the settings screen's values into the config file, keeping other keys, and
@@ -667,6 +650,7 @@ fn save_settings(config: &Config, values: &[(&str, Saved)]) -> Result<Config, St
 mod tests {
     use super::*;
     use crate::config::FileConfig;
+    use crate::ecr::Receipts;
 
     #[test]
     fn settings_are_saved_into_the_config_file_keeping_other_keys() {

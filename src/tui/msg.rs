@@ -4,8 +4,8 @@
 
 use crossterm::event::KeyEvent;
 
-use super::model::JournalData;
-use super::model::JournalPage;
+use super::desk::JournalData;
+use super::desk::JournalPage;
 use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
@@ -60,7 +60,7 @@ pub enum Msg {
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
     Terminals(Result<Vec<crate::discover::Terminal>, String>),
     /// What the Settings screen's pairing server has to say.
-    Pair(super::pairing::PairNews),
+    Pair(PairNews),
     /// Once a second while something shows elapsed time.
     Tick,
     /// The window's new columns and rows.
@@ -111,4 +111,28 @@ pub enum Effect {
     /// every other process checking one).
     CheckPin(crate::supervisor::TypedPin),
     Quit,
+}
+
+/// What the pairing server has to tell the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PairNews {
+    /// Listening at `at` (`ws://ip:port`), advertised by mDNS.
+    Waiting { at: String },
+    /// A terminal asks to pair: the cashier says y or n.
+    Asks { name: String, address: String },
+    /// Accepted and saved as `url`; `told` is false when the terminal left before the
+    /// answer reached it. Pairing is over.
+    Paired {
+        name: String,
+        url: String,
+        told: bool,
+    },
+    /// Refused as the cashier said; the wait goes on.
+    Refused { name: String },
+    /// A terminal unpaired (always answered 000; the config is left as it is).
+    Unpaired { name: String, address: String },
+    /// A frame that could not be read was refused with the reason; the wait goes on.
+    Malformed(String),
+    /// Pairing is over without a terminal: why.
+    Failed(String),
 }

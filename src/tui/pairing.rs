@@ -10,34 +10,10 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::update::Msg;
+use super::msg::{Msg, PairNews};
 use crate::config::save_url;
 use crate::pair::register::{Incoming, Server, url_to_keep};
 use crate::pair::{ACCEPT, Kind, REFUSE};
-
-/// What the pairing server has to tell the screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PairNews {
-    /// Listening at `at` (`ws://ip:port`), advertised by mDNS.
-    Waiting { at: String },
-    /// A terminal asks to pair: the cashier says y or n.
-    Asks { name: String, address: String },
-    /// Accepted and saved as `url`; `told` is false when the terminal left before the
-    /// answer reached it. Pairing is over.
-    Paired {
-        name: String,
-        url: String,
-        told: bool,
-    },
-    /// Refused as the cashier said; the wait goes on.
-    Refused { name: String },
-    /// A terminal unpaired (always answered 000; the config is left as it is).
-    Unpaired { name: String, address: String },
-    /// A frame that could not be read was refused with the reason; the wait goes on.
-    Malformed(String),
-    /// Pairing is over without a terminal: why.
-    Failed(String),
-}
 
 /// The pairing server while it runs; dropping this closes `decisions`, on which the
 /// server refuses a terminal that asks, stops and withdraws the advert.

@@ -138,7 +138,7 @@ fn pays(effects: &[Effect]) -> Vec<&PayRequest> {
 
 /// The lane's message for `news`, as the model stands.
 fn lane_says(m: &Model, news: &News, orders: &mut u32) -> Option<Msg> {
-    let flight = m.flight.as_ref();
+    let flight = m.desk.flight.as_ref();
     let asked = flight.map(|f| f.request.clone());
     let mut next_order = || {
         *orders += 1;
@@ -227,13 +227,13 @@ fn within(small: &str, big: &str) -> bool {
 
 fn run(steps: Vec<Step_>) -> Result<(), TestCaseError> {
     let mut m = Model::new("L01", "USD", 2, "127.0.0.1:1", false);
-    m.link.up = true;
-    m.confirm_above = Money::from_minor(50_000, 2).ok();
+    m.desk.link.up = true;
+    m.desk.confirm_above = Money::from_minor(50_000, 2).ok();
     let mut orders = 0;
     // Digits typed since the Sale screen's amount was last empty or filled in.
     let mut typed = String::new();
     for step in steps {
-        if m.quit {
+        if m.desk.quit {
             break;
         }
         let before = m.clone();
@@ -243,7 +243,7 @@ fn run(steps: Vec<Step_>) -> Result<(), TestCaseError> {
                 Some(msg) => {
                     // The answer to what is in flight may fill the form in: typing
                     // starts again.
-                    let waiting = m.flight.as_ref().and_then(|f| f.order_no.clone());
+                    let waiting = m.desk.flight.as_ref().and_then(|f| f.order_no.clone());
                     let answer = matches!(&msg, Msg::Lane(Event::Done { row, .. })
                         if Some(&row.order_no) == waiting.as_ref());
                     let fx = update(&mut m, msg);
@@ -256,7 +256,7 @@ fn run(steps: Vec<Step_>) -> Result<(), TestCaseError> {
             },
         };
         let paid = pays(&effects);
-        match (key, &before.modal) {
+        match (key, &before.desk.modal) {
             // Lane news never moves money.
             (None, _) => prop_assert!(paid.is_empty(), "{step:?} -> {effects:?}"),
             // Only y says yes, and it sends exactly what the question named.
@@ -289,7 +289,7 @@ fn run(steps: Vec<Step_>) -> Result<(), TestCaseError> {
             (Some(k), None) => {
                 if !paid.is_empty() {
                     prop_assert_eq!(k.code, KeyCode::Enter);
-                    prop_assert_eq!(before.screen, ScreenId::Sale);
+                    prop_assert_eq!(before.desk.screen, ScreenId::Sale);
                     match paid[0] {
                         PayRequest::Sale { amount, .. } | PayRequest::PreAuth { amount } => {
                             prop_assert_eq!(amount.grouped(), before.sale.amount.display(2));

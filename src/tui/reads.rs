@@ -4,13 +4,14 @@
 //! at ten (measured in `benches/journal.rs`).
 
 use super::model::{JournalData, JournalPage, Model};
+use super::screens;
 use crate::ecr::TransType;
 use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnState, rules};
 
 pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
     let mut data = JournalData::default();
     let mut read = || -> Result<(), crate::journal::JournalError> {
-        let lane = BatchSel::Open(&m.lane_id);
+        let lane = BatchSel::Open(&m.desk.lane_id);
         data.open_rows = reader.rows(lane)?;
         data.open_report = Some(reader.report(lane)?);
         // This lane's batches, and those closed before batches were per lane.
@@ -18,7 +19,7 @@ pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
         data.batches.retain(|b| {
             b.lane
                 .as_deref()
-                .is_none_or(|l| l.eq_ignore_ascii_case(&m.lane_id))
+                .is_none_or(|l| l.eq_ignore_ascii_case(&m.desk.lane_id))
         });
         if let Some(i) = m.batch.viewing {
             let closed: Vec<_> = data
@@ -52,8 +53,8 @@ pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>
             text: typed.to_string(),
             kind,
             state: Some(TxnState::Approved),
-            utc_offset_secs: m.utc_offset.local_minus_utc(),
-            exponent: m.exponent,
+            utc_offset_secs: m.desk.utc_offset.local_minus_utc(),
+            exponent: m.desk.exponent,
             // Some of a page may be spent already: more than are offered are read.
             limit: CANDIDATES * 3,
             ..Search::default()
@@ -93,8 +94,8 @@ pub fn read_original(
         None => {
             let search = Search {
                 text: typed.clone(),
-                utc_offset_secs: m.utc_offset.local_minus_utc(),
-                exponent: m.exponent,
+                utc_offset_secs: m.desk.utc_offset.local_minus_utc(),
+                exponent: m.desk.exponent,
                 limit: 20,
                 ..Search::default()
             };
@@ -125,10 +126,12 @@ pub fn read_original(
 /// The journal screen's page as searched, with what happened to its rows since; a
 /// search that cannot be read keeps the rows shown and says why.
 pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
-    let found = reader.search(&m.journal_search()).and_then(|page| {
-        let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
-        Ok((reader.aftermath(&orders)?, page))
-    });
+    let found = reader
+        .search(&screens::journal::search(&m.journal, &m.desk))
+        .and_then(|page| {
+            let orders: Vec<String> = page.rows.iter().map(|r| r.order_no.clone()).collect();
+            Ok((reader.aftermath(&orders)?, page))
+        });
     match found {
         Ok((since, page)) => JournalPage {
             page,
@@ -137,7 +140,7 @@ pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
         },
         Err(e) => JournalPage {
             error: Some(e.to_string()),
-            ..m.data.journal.clone()
+            ..m.desk.data.journal.clone()
         },
     }
 }

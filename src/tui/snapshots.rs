@@ -52,7 +52,7 @@ fn key(m: &mut Model, code: crossterm::event::KeyCode) {
 
 fn on(screen: ScreenId) -> Model {
     let mut m = busy_model();
-    m.screen = screen;
+    m.desk.screen = screen;
     m
 }
 
@@ -101,7 +101,7 @@ fn waiting_for_the_terminal() {
         "outcome unknown (link lost); asking the terminal".into(),
         "asking the terminal (query 1)".into(),
     ];
-    m.flight = Some(flight);
+    m.desk.flight = Some(flight);
     assert_snapshot!("sale_in_flight", snap(&m));
 }
 
@@ -118,7 +118,7 @@ fn results_are_unmistakable() {
         if state == TxnState::Declined {
             r.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
         }
-        m.result = Some(r);
+        m.desk.result = Some(r);
         assert_snapshot!(format!("result_{}", state.name()), snap(&m));
     }
     // A payment cancelled at the terminal says so, not DECLINED.
@@ -130,7 +130,7 @@ fn results_are_unmistakable() {
         700,
     );
     r.response_code = Some("110".into());
-    m.result = Some(r);
+    m.desk.result = Some(r);
     let screen = snap(&m);
     assert!(
         screen.contains(" CANCELLED ") && !screen.contains("DECLINED"),
@@ -146,7 +146,7 @@ fn results_are_unmistakable() {
     );
     r.tip = Some(Money::from_minor(100, 2).expect("amount"));
     r.cashback = Some(Money::from_minor(2000, 2).expect("amount"));
-    m.result = Some(r);
+    m.desk.result = Some(r);
     let screen = snap(&m);
     for text in [
         "tip 1.00",
@@ -165,7 +165,7 @@ fn results_are_unmistakable() {
         500,
     );
     r.asked = Money::from_minor(1000, 2).expect("amount");
-    m.result = Some(r);
+    m.desk.result = Some(r);
     let screen = snap(&m);
     assert!(
         screen.contains("APPROVED 5.00 of 10.00: collect 5.00 another way"),
@@ -174,7 +174,7 @@ fn results_are_unmistakable() {
     assert_snapshot!("result_partial", screen);
     // The word carries the role's style, in colour and in monochrome alike.
     let mut m = busy_model();
-    m.result = Some(row(
+    m.desk.result = Some(row(
         "L01-1",
         TxnKind::Trans(TransType::Sale),
         TxnState::Approved,
@@ -209,7 +209,7 @@ fn other_screens() {
     let mut refund = on(ScreenId::Refund);
     refund.refund.orig.set("L01-1124-000001");
     refund.refund.found = Some((
-        refund.data.open_rows[3].clone(),
+        refund.desk.data.open_rows[3].clone(),
         Some(Money::from_minor(1200, 2).expect("amount")),
     ));
     refund.refund.focus = RefundField::Amount;
@@ -224,7 +224,7 @@ fn other_screens() {
     let mut completion = on(ScreenId::Sale);
     completion.sale.kind = SaleKind::Completion;
     completion.sale.focus = SaleField::Orig;
-    completion.data.completable = vec![row(
+    completion.desk.data.completable = vec![row(
         "L01-1124-000009",
         TxnKind::Trans(TransType::PreAuth),
         TxnState::Approved,
@@ -243,7 +243,7 @@ fn other_screens() {
     query.query.order.set("L01-1124-000001");
     query.query.result = Some(QueryResult {
         answer: None,
-        row: Some(query.data.open_rows[3].clone()),
+        row: Some(query.desk.data.open_rows[3].clone()),
     });
     assert_snapshot!("query_result", snap(&query));
 
@@ -273,8 +273,8 @@ fn other_screens() {
     assert_snapshot!("diagnostics", snap(&on(ScreenId::Diagnostics)));
     // The check-up: what passed, where it stopped, and the fix, above the wire log.
     let mut checked = on(ScreenId::Diagnostics);
-    checked.link.up = false;
-    checked.link.state = "DOWN: connection refused".into();
+    checked.desk.link.up = false;
+    checked.desk.link.state = "DOWN: connection refused".into();
     checked.diag.checkup = Checkup::Done(vec![
         Check::pass("address", "ws://192.168.1.20:35779 (config file)".into()),
         Check::pass(
@@ -354,7 +354,7 @@ fn other_screens() {
 #[test]
 fn dialogs_and_a_troubled_link() {
     let mut menu = busy_model();
-    menu.modal = Some(Modal::Menu);
+    menu.desk.modal = Some(Modal::Menu);
     assert_snapshot!("menu", snap(&menu));
 
     let mut confirm = on(ScreenId::Void);
@@ -362,7 +362,7 @@ fn dialogs_and_a_troubled_link() {
     assert_snapshot!("confirm_void", snap(&confirm));
 
     let mut over = on(ScreenId::Journal);
-    over.modal = Some(Modal::Override {
+    over.desk.modal = Some(Modal::Override {
         order_no: "L01-1124-000009".into(),
         approve: true,
         note: text_field("receipt shows approval", 200),
@@ -370,10 +370,10 @@ fn dialogs_and_a_troubled_link() {
     assert_snapshot!("override", snap(&over));
 
     let mut down = busy_model();
-    down.link.up = false;
-    down.link.state = "down: no answer from the terminal for 16s; retry in 2.0s".into();
-    down.unresolved = vec!["L01-1124-000007".into(), "L01-1124-000008".into()];
-    down.demo = true;
+    down.desk.link.up = false;
+    down.desk.link.state = "down: no answer from the terminal for 16s; retry in 2.0s".into();
+    down.desk.unresolved = vec!["L01-1124-000007".into(), "L01-1124-000008".into()];
+    down.desk.demo = true;
     let buf = draw(&down, &Theme::mono());
     assert_snapshot!("link_down", text(&buf));
     let (x, y) = find(&buf, "unresolved 2").expect("the count is on screen");
@@ -394,10 +394,10 @@ fn the_selection_shows_without_colour() {
 #[test]
 fn any_size_draws_without_panicking() {
     let mut m = busy_model();
-    m.modal = Some(Modal::Menu);
+    m.desk.modal = Some(Modal::Menu);
     for (w, h) in [(1, 1), (20, 6), (40, 10), (79, 23), (200, 60)] {
         for screen in ScreenId::ALL {
-            m.screen = screen;
+            m.desk.screen = screen;
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
             terminal
                 .draw(|f| view(f, &m, &Theme::default_theme()))
@@ -410,7 +410,7 @@ fn any_size_draws_without_panicking() {
 fn a_window_too_small_says_how_large_it_must_be() {
     let mut terminal = Terminal::new(TestBackend::new(50, 12)).expect("test backend");
     let mut m = busy_model();
-    m.flight = Some(sale_in_flight());
+    m.desk.flight = Some(sale_in_flight());
     terminal
         .draw(|f| view(f, &m, &Theme::mono()))
         .expect("draws");
@@ -441,8 +441,8 @@ fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
     ];
     for (screen, mark) in marks {
         let mut m = on(screen);
-        m.flight = None;
-        m.notice = None;
+        m.desk.flight = None;
+        m.desk.notice = None;
         m.settings.fields = settings_fields();
         m.settings.focus = m.settings.fields.len() - 1;
         let (w, h) = super::screens::min_size(screen);
@@ -490,7 +490,7 @@ fn every_screen_fits_its_minimum_size_and_asks_for_it_below() {
 #[test]
 fn the_pair_prompt_fits_the_settings_screens_smallest_size() {
     let mut m = on(ScreenId::Settings);
-    m.notice = None;
+    m.desk.notice = None;
     m.settings.fields = settings_fields();
     m.settings.pairing = Pairing::Asks {
         at: Some("ws://192.168.100.105:41234".into()),
@@ -513,6 +513,27 @@ fn the_pair_prompt_fits_the_settings_screens_smallest_size() {
     ] {
         assert!(screen.contains(part), "{part} at {w}x{h}:\n{screen}");
     }
+}
+
+#[test]
+fn settings_left_unsaved_show_a_star_and_say_so_on_return() {
+    let mut m = on(ScreenId::Sale);
+    m.settings.fields = settings_fields();
+    key(&mut m, crossterm::event::KeyCode::F(10));
+    key(&mut m, crossterm::event::KeyCode::Down);
+    key(&mut m, crossterm::event::KeyCode::Down);
+    key(&mut m, crossterm::event::KeyCode::Backspace);
+    key(&mut m, crossterm::event::KeyCode::Char('2'));
+    key(&mut m, crossterm::event::KeyCode::F(2));
+    key(&mut m, crossterm::event::KeyCode::F(10));
+    let screen = snap(&m);
+    for part in ["lane               * L02", "unsaved: lane (Enter saves)"] {
+        assert!(screen.contains(part), "{part}:\n{screen}");
+    }
+    assert!(
+        screen.contains("url                  192.168.1.20"),
+        "{screen}"
+    );
 }
 
 fn settings_fields() -> Vec<Setting> {
@@ -552,7 +573,7 @@ fn a_plain_console_gets_ascii_lines_and_letters() {
     let mut theme = Theme::mono();
     theme.ascii = true;
     let mut m = busy_model();
-    m.result = Some(row(
+    m.desk.result = Some(row(
         "L01-KQXRT-1124-000009",
         TxnKind::Trans(TransType::Sale),
         TxnState::Approved,
@@ -586,11 +607,11 @@ fn lists_keep_the_sequence_and_whole_amounts_at_every_size() {
         1100,
     );
     small.id = 2;
-    m.data.journal.page.rows = vec![big.clone(), small];
-    m.data.open_rows = m.data.journal.page.rows.clone();
+    m.desk.data.journal.page.rows = vec![big.clone(), small];
+    m.desk.data.open_rows = m.desk.data.journal.page.rows.clone();
     for (w, h) in [(60, 16), (80, 24), (120, 40)] {
         for screen in [ScreenId::Journal, ScreenId::Void] {
-            m.screen = screen;
+            m.desk.screen = screen;
             let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
             terminal
                 .draw(|f| view(f, &m, &Theme::mono()))

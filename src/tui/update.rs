@@ -1,18 +1,21 @@
-//! `update(&mut Model, Msg) -> Vec<Effect>`: the only place the model changes. No I/O
-//! here; the app loop runs the effects. This is the router: lane events, global keys,
-//! dialogs, the in-flight overlay and results; each screen's own keys are in its room
-//! under `screens/`.
+//! `update(&mut Model, Msg) -> Vec<Effect>`: the only way the model changes. No I/O
+//! here; the app loop runs the effects. This is the router: it hands each message to
+//! the screen it is meant for (its form and the desk), a key to the dialog up, the
+//! payment overlay, the result or the screen shown, and keeps the keys every screen
+//! shares (F-keys, Ctrl-C, Ctrl-T). What a screen does lives in its room under
+//! `screens/`; the dialogs in `dialogs`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::dialogs::{self, Next};
+use super::flows::*;
 use super::model::*;
+use super::screens::sale::PastResult;
+use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
-use crate::lane::{Event, Forwarded, LinkNews, PayRequest, Refusal, Route, Step};
+use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
-
-/// What a cashier reads when an order number field is full.
-pub(super) const ORDER_FULL: &str = "order numbers have at most 32 characters";
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -20,23 +23,13 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(m, key),
         Msg::Lane(event) => on_lane(m, event),
         Msg::Paid(Ok(order_no)) => {
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.order_no = Some(order_no);
             }
             vec![]
         }
         Msg::Paid(Err(refusal)) => on_refused(m, refusal),
-        Msg::Queried(result) => {
-            m.query.asking = false;
-            match *result {
-                Ok(r) => {
-                    m.query.result = Some(r);
-                    m.query.error = None;
-                }
-                Err(e) => m.query.error = Some(e.to_string()),
-            }
-            vec![Effect::Refresh]
-        }
+        Msg::Queried(result) => query::answered(&mut m.query, *result),
         Msg::Closed(result) => {
             let text = match result {
                 Ok(a) if a.outcome == crate::ecr::Outcome::Approved => {
@@ -52,359 +45,184 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 ),
                 Err(e) => format!("the cancel request did not reach the terminal: {e}"),
             };
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.progress.push(text);
             } else {
-                m.notice = Some(text);
+                m.desk.notice = Some(text);
             }
             vec![]
         }
         Msg::RawSent(result) => {
-            m.diag.console_result = Some(match result {
-                Ok(Some(a)) => match &a.reply {
-                    Some(r) => format!(
-                        "reply to {} in {} ms: code {} {}",
-                        a.request_id,
-                        a.elapsed.as_millis(),
-                        r.response_code.as_deref().unwrap_or("-"),
-                        r.message()
-                    ),
-                    None => format!("no reply to {}: {}", a.request_id, a.why),
-                },
-                Ok(None) => "sent (no request_id: replies show in the wire log)".into(),
-                Err(e) => format!("not sent: {e}"),
-            });
+            diagnostics::raw_sent(&mut m.diag, result);
             vec![]
         }
         Msg::Resolved(result) => {
-            m.notice = Some(match result {
+            m.desk.notice = Some(match result {
                 Ok(row) => format!("{} marked {} by override", row.order_no, row.state.name()),
                 Err(e) => format!("override refused: {e}"),
             });
             vec![Effect::Refresh]
         }
         Msg::Found(result) => {
-            match *result {
-                Ok(Some(found)) => {
-                    // The order found, in full: what the request will carry.
-                    m.refund.orig.set(&found.0.order_no);
-                    m.refund.error = None;
-                    match found.1 {
-                        // Refund all by default; the cashier can type a smaller amount.
-                        Some(left) if !left.is_zero() => {
-                            m.refund.amount = CentsField::prefill(left.minor());
-                            m.refund.focus = RefundField::Amount;
-                        }
-                        Some(_) => {
-                            m.refund.error = Some(format!(
-                                "nothing is left to refund of {} (refunded or voided in full)",
-                                found.0.order_no
-                            ));
-                        }
-                        None => m.refund.focus = RefundField::Amount,
-                    }
-                    m.refund.found = Some(found);
-                }
-                // Paid on another terminal: the cloud's gateway knows it, this journal
-                // does not.
-                Ok(None) if m.route() == Route::Cloud => {
-                    m.refund.found = None;
-                    m.refund.elsewhere = true;
-                    m.refund.error = None;
-                    m.refund.focus = RefundField::Amount;
-                    m.notice = Some(format!(
-                        "order {} is not in this journal: it is refunded through the cloud",
-                        m.refund.orig.text
-                    ));
-                }
-                Ok(None) => {
-                    m.refund.found = None;
-                    m.refund.error = Some(format!(
-                        "order {} is not in the journal (Ctrl-T: through the cloud, for another terminal's)",
-                        m.refund.orig.text
-                    ));
-                }
-                Err(e) => m.refund.error = Some(e),
-            }
+            refund::found(&mut m.refund, &mut m.desk, *result);
             vec![]
         }
         Msg::Audit(rows) => {
-            m.journal.audit = rows;
+            journal::audited(&mut m.journal, rows);
             vec![]
         }
         Msg::Row(row) => {
-            m.result = *row;
+            m.desk.result = *row;
             vec![]
         }
         Msg::Data(data) => {
-            keeping_selections(m, |m| m.data = *data);
             // The rows as of the opening are in: from now on a selection follows its row.
-            m.void.fresh = false;
-            m.tip.pick.fresh = false;
-            m.journal.fresh = false;
+            m.rows_change(|d| *d = *data, |_| true);
             vec![]
         }
         Msg::Journal(page) => {
-            keeping_selections(m, |m| m.data.journal = *page);
-            m.journal.fresh = false;
+            m.rows_change(|d| d.journal = *page, |s| s == ScreenId::Journal);
             vec![]
         }
         Msg::Candidates {
             refundable,
             completable,
         } => {
-            keeping_selections(m, |m| {
-                m.data.refundable = refundable;
-                m.data.completable = completable;
-            });
+            m.rows_change(
+                |d| {
+                    d.refundable = refundable;
+                    d.completable = completable;
+                },
+                |_| false,
+            );
             vec![]
         }
         Msg::Notice(text) => {
-            m.notice = Some(text);
+            m.desk.notice = Some(text);
             vec![]
         }
         Msg::Store(text) => {
-            m.store = Some(text);
+            m.desk.store = Some(text);
             vec![]
         }
-        // An answer to an older search is not this one's.
-        Msg::Elsewhere { text, found } if text == m.journal_search().text => {
-            match found {
-                Ok(rows) => {
-                    m.journal.elsewhere = rows;
-                    m.journal.elsewhere_error = None;
-                }
-                Err(e) => {
-                    m.journal.elsewhere.clear();
-                    m.journal.elsewhere_error = Some(e);
-                }
-            }
+        Msg::Elsewhere { text, found } => {
+            journal::elsewhere(&mut m.journal, &text, found);
             vec![]
         }
-        Msg::Elsewhere { .. } => vec![],
         Msg::Checkup { steps, at } => {
-            m.diag.checkup = Checkup::Done(steps);
-            m.diag.checked_at = Some(at);
+            diagnostics::checked(&mut m.diag, steps, at);
             vec![]
         }
         Msg::Terminals(found) => {
-            crate::tui::screens::settings::found(m, found);
+            settings::found(&mut m.settings, found);
             vec![]
         }
-        Msg::Pair(news) => crate::tui::screens::settings::pair_news(m, news),
+        Msg::Pair(news) => settings::pair_news(&mut m.settings, news),
         Msg::Retargeted(Ok(())) => vec![],
         Msg::Retargeted(Err(refusal)) => {
-            m.notice = Some(format!(
-                "saved, but the lane stays on {}: {refusal}; save again once it is settled",
-                m.link.target
-            ));
+            settings::not_moved(&mut m.desk, &refusal);
             vec![]
         }
-        Msg::PinChecked(checked) => pin_checked(m, checked),
+        Msg::PinChecked(checked) => dialogs::pin_checked(m, checked),
         Msg::Tick => vec![],
         Msg::Resize(w, h) => {
-            m.size = (w, h);
+            m.desk.size = (w, h);
             vec![]
         }
         Msg::Hangup => {
-            m.hangup = true;
-            m.quit |= m.closing;
+            m.desk.hangup = true;
+            m.desk.quit |= m.desk.closing;
             vec![Effect::Quit]
         }
     }
 }
 
-/// The lane's default, then yes, then no.
-fn next_choice(choice: Option<bool>) -> Option<bool> {
-    match choice {
-        None => Some(true),
-        Some(true) => Some(false),
-        Some(false) => None,
-    }
-}
-
-/// The lane's default, then each kind of receipt in turn.
-fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
-    use crate::ecr::Receipts as R;
-    match receipts {
-        None => Some(R::None),
-        Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
-    }
-}
-
-/// Replaces what the lists show; a selection follows its order, not its position, as
-/// new rows arrive.
-fn keeping_selections(m: &mut Model, change: impl FnOnce(&mut Model)) {
-    let order_at = |rows: Vec<&TxnRow>, i: usize| rows.get(i).map(|r| r.order_no.clone());
-    let void = order_at(m.voidable(), m.void.selected);
-    let tip = order_at(m.tippable(), m.tip.pick.selected);
-    let journal = order_at(m.journal_rows(), m.journal.selected);
-    let picked =
-        |rows: &[TxnRow], i: Option<usize>| i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone());
-    let refund = picked(&m.data.refundable, m.refund.picked);
-    let completion = picked(&m.data.completable, m.sale.picked);
-    change(m);
-    let find = |rows: Vec<&TxnRow>, order: &Option<String>| {
-        rows.iter()
-            .position(|r| Some(&r.order_no) == order.as_ref())
-    };
-    // A list just opened shows its newest row; one the cashier looks at keeps its row.
-    let follow = |fresh: bool, found: Option<usize>| if fresh { Some(0) } else { found };
-    if let Some(i) = follow(m.void.fresh, find(m.voidable(), &void)) {
-        m.void.selected = i;
-    }
-    if let Some(i) = follow(m.tip.pick.fresh, find(m.tippable(), &tip)) {
-        m.tip.pick.selected = i;
-    }
-    if let Some(i) = follow(m.journal.fresh, find(m.journal_rows(), &journal)) {
-        m.journal.selected = i;
-    }
-    // A candidate picked under an order field stays picked only while it is offered.
-    m.refund.picked = refund.and_then(|o| find(m.data.refundable.iter().collect(), &Some(o)));
-    m.sale.picked = completion.and_then(|o| find(m.data.completable.iter().collect(), &Some(o)));
-    clamp_selections(m);
-}
-
-fn clamp_selections(m: &mut Model) {
-    let clamp = |sel: &mut usize, len: usize| *sel = (*sel).min(len.saturating_sub(1));
-    let (v, t, j) = (
-        m.voidable().len(),
-        m.tippable().len(),
-        m.journal_rows().len(),
-    );
-    clamp(&mut m.void.selected, v);
-    clamp(&mut m.tip.pick.selected, t);
-    clamp(&mut m.journal.selected, j);
-}
-
 fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
-    let request = m.flight.take().map(|f| f.request);
-    if let (Refusal::PossibleDuplicate { .. }, Some(PayRequest::Sale { .. })) = (&refusal, &request)
-    {
-        if let Some(PayRequest::Sale {
-            amount,
-            tip,
-            cashback,
-            scenario,
-            options,
-            ..
-        }) = request
-        {
-            m.modal = Some(Modal::Confirm {
-                question: format!(
-                    "{refusal}. Charge this customer {} {} again?",
-                    amount.grouped(),
-                    m.currency
-                ),
-                then: Confirmed::Pay(PayRequest::Sale {
-                    amount,
-                    tip,
-                    cashback,
-                    scenario,
-                    force: true,
-                    options,
-                }),
-                on_no: OnNo::ClearSale,
-            });
-        }
-        return vec![];
-    }
-    let text = refusal.to_string();
-    match m.screen {
-        ScreenId::Sale => {
-            m.sale.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
-            m.sale.error = Some(text);
-        }
-        ScreenId::Refund => m.refund.error = Some(text),
-        ScreenId::Void => m.void.error = Some(text),
-        ScreenId::Tip => m.tip.pick.error = Some(text),
-        ScreenId::Batch => m.batch.last_close = Some(text),
-        _ => m.notice = Some(text),
+    let request = m.desk.flight.take().map(|f| f.request);
+    match m.desk.screen {
+        ScreenId::Sale => sale::refused(&mut m.sale, &mut m.desk, &refusal, request),
+        ScreenId::Refund => refund::refused(&mut m.refund, &refusal),
+        ScreenId::Void => void::refused(&mut m.void, &refusal),
+        ScreenId::Tip => tip::refused(&mut m.tip, &refusal),
+        ScreenId::Batch => batch::refused(&mut m.batch, &refusal),
+        _ => m.desk.notice = Some(refusal.to_string()),
     }
     vec![]
 }
 
 fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     match event {
-        Event::Link(link) => on_link(m, link),
+        Event::Link(link) => {
+            m.desk.link_news(link);
+            vec![]
+        }
         Event::Sent { order_no, .. } => {
-            if let Some(f) = &mut m.flight {
+            if let Some(f) = &mut m.desk.flight {
                 f.order_no = Some(order_no);
             }
             vec![]
         }
         Event::Progress { order_no, step } => {
-            match &mut m.flight {
+            match &mut m.desk.flight {
                 Some(f) if f.order_no.as_deref() == Some(&order_no) => {
                     f.unknown |= matches!(step, Step::Unknown { .. });
                     f.progress.push(step.to_string());
                 }
-                _ => m.notice = Some(format!("{order_no}: {step}")),
+                _ => m.desk.notice = Some(format!("{order_no}: {step}")),
             }
             vec![]
         }
         Event::Done { row, reply } => {
-            if row.kind == crate::journal::TxnKind::BatchClose
-                && row.state == TxnState::Approved
-                && let (Some(report), Some(reply)) = (&m.batch.closed, reply)
-            {
-                let verdict =
-                    super::screens::batch::verdict(report, &reply, m.exponent, &m.currency);
-                if let Some(text) = &mut m.batch.last_close {
-                    text.push_str(&format!(" · {verdict}"));
-                }
-            }
+            batch::answered(&mut m.batch, &m.desk, &row, reply);
             let mine = m
+                .desk
                 .flight
                 .as_ref()
                 .is_some_and(|f| f.order_no.as_deref() == Some(&row.order_no));
             let showing = m
+                .desk
                 .result
                 .as_ref()
                 .is_some_and(|r| r.order_no == row.order_no);
-            let handed_over = m.flight.as_ref().is_some_and(|f| f.from.is_some());
+            let handed_over = m.desk.flight.as_ref().is_some_and(|f| f.from.is_some());
             if mine && handed_over {
                 // Another till's payment: the cashier's forms are left as they were.
-                m.flight = None;
-                m.result = Some(*row);
+                m.desk.flight = None;
+                m.desk.result = Some(*row);
             } else if mine {
-                m.flight = None;
-                // A declined sale stays in the form, to be charged again on another card;
-                // the first digit typed starts another sale instead.
-                if row.state == TxnState::Declined && m.screen == ScreenId::Sale {
-                    for field in [&mut m.sale.amount, &mut m.sale.tip, &mut m.sale.cashback] {
-                        field.prefilled = !field.is_empty();
-                    }
+                m.desk.flight = None;
+                if row.state == TxnState::Declined && m.desk.screen == ScreenId::Sale {
+                    sale::declined(&mut m.sale);
                 } else {
-                    clear_form(m);
+                    m.clear_form();
                 }
                 // A question the answer made moot goes, saying why.
-                match &m.modal {
+                match &m.desk.modal {
                     Some(Modal::Confirm {
                         then: Confirmed::CancelOnTerminal,
                         ..
                     }) => {
-                        m.modal = None;
-                        m.notice = Some(too_late(&row));
+                        m.desk.modal = None;
+                        m.desk.notice = Some(too_late(&row));
                     }
                     Some(Modal::Confirm {
                         then: Confirmed::Quit,
                         ..
                     }) => {
-                        m.modal = None;
-                        m.notice = Some(format!(
+                        m.desk.modal = None;
+                        m.desk.notice = Some(format!(
                             "the terminal answered ({}): Ctrl-C quits now",
                             row.state.name()
                         ));
                     }
                     _ => {}
                 }
-                m.result = Some(*row);
+                m.desk.result = Some(*row);
             } else if showing {
                 // The UNKNOWN on screen just became definite.
-                m.result = Some(*row);
+                m.desk.result = Some(*row);
             } else {
-                m.notice = Some(format!(
+                m.desk.notice = Some(format!(
                     "{} {} resolved: {}",
                     row.kind.name(),
                     row.order_no,
@@ -414,36 +232,64 @@ fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         Event::BatchClosed { report } => {
-            m.batch.last_close = Some(format!(
-                "batch {} closed: journal NET {} {}",
-                report.batch,
-                crate::money::grouped_minor(report.net_minor, m.exponent),
-                m.currency
-            ));
-            m.batch.closed = Some(report);
+            batch::closed(&mut m.batch, &m.desk, report);
             vec![Effect::Refresh]
         }
         Event::Unresolved { orders, .. } => {
-            if orders.is_empty() && m.sale.error_until_settled {
-                m.sale.error_until_settled = false;
-                m.sale.error = Some("earlier transactions are settled: Enter charges".into());
+            if orders.is_empty() {
+                sale::settled(&mut m.sale);
             }
-            m.unresolved = orders;
+            m.desk.unresolved = orders;
             vec![]
         }
         Event::Forwarded { who, req, stage } => {
-            on_forwarded(m, who, req, stage);
+            on_forwarded(&mut m.desk, who, req, stage);
             vec![]
         }
         Event::Stopped => {
             // The answer that came while quitting is read before the screen goes.
-            if m.quit_after_answer && m.result.is_some() && !m.hangup {
-                m.closing = true;
-                m.notice = Some("the terminal has answered: any key closes till".into());
+            if m.desk.quit_after_answer && m.desk.result.is_some() && !m.desk.hangup {
+                m.desk.closing = true;
+                m.desk.notice = Some("the terminal has answered: any key closes till".into());
             } else {
-                m.quit = true;
+                m.desk.quit = true;
             }
             vec![]
+        }
+    }
+}
+
+/// A payment another till (the POS) handed to this screen's lane shows as what it is,
+/// in the overlay like the cashier's own (which the cashier can cancel on the terminal
+/// as usual); its answer on the result screen.
+fn on_forwarded(d: &mut Desk, who: String, req: PayRequest, stage: Forwarded) {
+    let what = super::screens::shared::request_line(&req, d);
+    match stage {
+        Forwarded::Waiting => {
+            d.notice = Some(format!("POS: {what} waits for the payment on the terminal"));
+        }
+        Forwarded::Started if d.flight.is_none() => {
+            d.flight = Some(Flight {
+                request: req,
+                order_no: None,
+                started: std::time::Instant::now(),
+                progress: vec![format!("POS: {what}, follow the terminal ({who})")],
+                cancel_asked: false,
+                unknown: false,
+                from: Some(who),
+            });
+            d.result = None;
+        }
+        Forwarded::Started => {}
+        // Refused before it was sent: no answer comes to close the overlay.
+        Forwarded::Ended => {
+            if d.flight
+                .as_ref()
+                .is_some_and(|f| f.from.is_some() && f.order_no.is_none())
+            {
+                d.flight = None;
+                d.notice = Some(format!("POS: {what} did not go to the terminal"));
+            }
         }
     }
 }
@@ -463,131 +309,32 @@ fn too_late(row: &TxnRow) -> String {
     }
 }
 
-fn on_link(m: &mut Model, news: LinkNews) -> Vec<Effect> {
-    let now = chrono::Local::now();
-    let state = match news {
-        LinkNews::Connecting { attempt } => {
-            Some((format!("connecting (attempt {attempt})"), false))
-        }
-        LinkNews::Connected => Some(("connected".to_string(), true)),
-        LinkNews::Down { reason, retry_in } => {
-            // The wait is counted down where it shows, not frozen in the text.
-            m.link.retry_at = Some(std::time::Instant::now() + retry_in);
-            Some((format!("down: {reason}"), false))
-        }
-        LinkNews::Closed => Some(("closed".to_string(), false)),
-        LinkNews::Target(target) => {
-            // Another terminal: what the old one said of itself no longer applies.
-            m.link = LinkView {
-                target: target.clone(),
-                address: target.clone(),
-                reconnects: m.link.reconnects,
-                history: std::mem::take(&mut m.link.history),
-                ..LinkView::default()
-            };
-            Some((format!("connecting to {target}"), false))
-        }
-        LinkNews::Device(device) => {
-            m.link.device = device;
-            None
-        }
-        LinkNews::Located { serial, address } => {
-            m.link.address = format!("sn:{serial} {address}");
-            None
-        }
-        LinkNews::RoundTrip(rtt) => {
-            let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
-            push_capped(&mut m.link.rtts_us, us, RTT_SAMPLES);
-            None
-        }
-        LinkNews::Wire { dir, text } => {
-            push_capped(&mut m.wire, WireLine { at: now, dir, text }, WIRE_LOG_LINES);
-            None
-        }
-        LinkNews::Malformed { error } => {
-            let line = format!(
-                "{} dropped a malformed frame: {error}",
-                now.format("%H:%M:%S")
-            );
-            push_capped(&mut m.link.history, line, 50);
-            None
-        }
-        LinkNews::Stray { why, .. } => {
-            let line = format!("{} stray reply: {why}", now.format("%H:%M:%S"));
-            push_capped(&mut m.link.history, line, 50);
-            None
-        }
-    };
-    if let Some((text, up)) = state {
-        if !text.starts_with("down:") {
-            m.link.retry_at = None;
-        }
-        if up {
-            if m.link.connected_once {
-                m.link.reconnects += 1;
-            }
-            m.link.connected_once = true;
-        }
-        m.link.up = up;
-        m.link.state = if up { "connected".into() } else { text.clone() };
-        push_capped(
-            &mut m.link.history,
-            format!("{} {text}", now.format("%H:%M:%S")),
-            50,
-        );
-    }
-    vec![]
-}
-
-fn push_capped<T>(q: &mut std::collections::VecDeque<T>, item: T, cap: usize) {
-    if q.len() >= cap {
-        q.pop_front();
-    }
-    q.push_back(item);
-}
-
-/// After a final answer, the form that started it is ready for the next one.
-fn clear_form(m: &mut Model) {
-    match m.screen {
-        // The next customer's payment is a sale, whatever this one was.
-        ScreenId::Sale => {
-            m.sale = SaleForm {
-                orig: TextField::order_no(),
-                ..SaleForm::default()
-            }
-        }
-        ScreenId::Refund => {
-            m.refund = RefundForm {
-                orig: TextField::order_no(),
-                ..RefundForm::default()
-            }
-        }
-        ScreenId::Tip => m.tip = TipForm::default(),
-        _ => {}
-    }
-}
-
 fn ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.closing {
-        m.quit = true;
+    if m.desk.closing {
+        m.desk.quit = true;
         return vec![];
     }
     if ctrl(&key, 'c') {
-        if m.flight.is_some() {
-            m.modal = Some(Modal::Confirm {
+        if m.desk.flight.is_some() {
+            m.desk.modal = Some(Modal::Confirm {
                 question: "A payment is in progress. Quit when the terminal has answered?".into(),
                 then: Confirmed::Quit,
                 on_no: OnNo::Keep,
             });
             return vec![];
         }
-        if m.modal.is_none() && m.sale.typed() {
-            m.modal = Some(Modal::Confirm {
-                question: "Quit and lose the amount typed on the Sale screen?".into(),
+        let typed = if m.sale.typed() {
+            Some("the amount typed on the Sale screen".to_string())
+        } else {
+            settings::unsaved(&m.settings).map(|keys| format!("the unsaved settings ({keys})"))
+        };
+        if let Some(lost) = typed.filter(|_| m.desk.modal.is_none()) {
+            m.desk.modal = Some(Modal::Confirm {
+                question: format!("Quit and lose {lost}?"),
                 then: Confirmed::Quit,
                 on_no: OnNo::Keep,
             });
@@ -595,35 +342,36 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![Effect::Quit];
     }
-    if m.modal.is_some() {
+    if m.desk.modal.is_some() {
         return on_modal_key(m, key);
     }
-    if m.flight.is_some() {
+    if m.desk.flight.is_some() {
         // The overlay owns the keyboard until the final answer, except that an outcome
         // gone unknown may be left to resolve in the background (the lane keeps asking
         // and refuses new money until it knows).
         let unknown = m
+            .desk
             .flight
             .as_ref()
             .filter(|f| f.unknown)
             .and_then(|f| f.order_no.clone());
         if let (KeyCode::Enter, Some(order_no)) = (key.code, unknown) {
-            m.flight = None;
-            clear_form(m);
-            m.notice = Some(format!(
+            m.desk.flight = None;
+            m.clear_form();
+            m.desk.notice = Some(format!(
                 "{order_no}: outcome unknown; still asking the terminal"
             ));
             return vec![Effect::ShowRow(order_no)];
         }
-        if key.code == KeyCode::Esc && !m.link.up {
-            m.notice = Some(
+        if key.code == KeyCode::Esc && !m.desk.link.up {
+            m.desk.notice = Some(
                 "the terminal cannot be reached: no cancel can go out; till asks it as soon as the link is back"
                     .into(),
             );
         } else if key.code == KeyCode::Esc {
-            let f = m.flight.as_ref();
+            let f = m.desk.flight.as_ref();
             if f.is_some_and(|f| f.order_no.is_some() && !f.cancel_asked) {
-                m.modal = Some(Modal::Confirm {
+                m.desk.modal = Some(Modal::Confirm {
                     question:
                         "Ask the terminal to cancel this payment? (the terminal still decides)"
                             .into(),
@@ -634,31 +382,26 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         return vec![];
     }
-    if let Some(result) = m.result.take() {
-        // After a decline the form still holds the sale: Enter charges again, with
-        // another card.
-        let declined_here = result.state == TxnState::Declined && m.screen == ScreenId::Sale;
-        if declined_here && key.code == KeyCode::Enter && m.sale.typed() {
-            return super::screens::sale::submit(m);
-        }
-        // Any key dismisses the result; a digit also starts the next amount and an
-        // F-key goes to its screen.
-        let goes_on = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-            && m.screen == ScreenId::Sale;
+    if let Some(result) = m.desk.result.take() {
+        // Any key dismisses the result; an F-key also goes to its screen, and the Sale
+        // screen may take the key on.
+        let goes_on = m.desk.screen == ScreenId::Sale
+            && match sale::past_result(&mut m.sale, &mut m.desk, &result, key) {
+                PastResult::Charged(effects) => return effects,
+                PastResult::Typing => true,
+                PastResult::Dismissed => false,
+            };
         if !goes_on && !matches!(key.code, KeyCode::F(_)) {
             return vec![];
         }
-        if declined_here {
-            clear_form(m);
-        }
     }
-    m.notice = None;
+    m.desk.notice = None;
     // Esc and a letter that arrive together (a fast typist, a laggy SSH link) reach
     // us as Alt+letter: it means the same as the two keys apart.
     if key.modifiers.contains(KeyModifiers::ALT)
         && let KeyCode::Char(c) = key.code
     {
-        m.modal = Some(Modal::Menu);
+        m.desk.modal = Some(Modal::Menu);
         return on_modal_key(m, KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
     if let KeyCode::F(n) = key.code
@@ -666,12 +409,12 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     {
         return switch(m, *screen);
     }
-    if ctrl(&key, 't') && m.screen.takes_cloud() {
-        m.notice = Some(if !m.cloud {
+    if ctrl(&key, 't') && m.desk.screen.takes_cloud() {
+        m.desk.notice = Some(if !m.desk.cloud {
             "no [cloud] in the config: requests go to this lane's terminal".into()
         } else {
-            m.via_cloud = !m.via_cloud;
-            if m.via_cloud {
+            m.desk.via_cloud = !m.desk.via_cloud;
+            if m.desk.via_cloud {
                 "through the cloud: refunds, voids, tips, queries and batch close go to the vendor's gateway (Ctrl-T: back to this terminal)".into()
             } else {
                 "to this lane's terminal again".into()
@@ -679,495 +422,69 @@ fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         });
         return vec![];
     }
-    super::screens::on_key(m, key)
-}
-
-/// Keys every screen shares at its top level: Esc opens the menu.
-pub(super) fn top_level(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if key.code == KeyCode::Esc {
-        m.modal = Some(Modal::Menu);
-    }
-    vec![]
-}
-
-pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
-    // Pairing lives on the Settings screen: leaving it stops the wait (a terminal
-    // already accepted is still saved and told).
-    let mut effects = Vec::new();
-    if screen != ScreenId::Settings
-        && matches!(
-            m.settings.pairing,
-            Pairing::Waiting { .. } | Pairing::Asks { .. }
-        )
-    {
-        m.settings.pairing = Pairing::Off;
-        effects.push(Effect::StopPairing);
-    }
-    if screen != m.screen {
-        leave(m);
-        open(m, screen);
-    }
-    m.screen = screen;
-    m.modal = None;
-    if screen == ScreenId::Query && m.query.order.text.is_empty() {
-        // The order asked about is most often the one just made.
-        if let Some(newest) = m.data.open_rows.first() {
-            m.query.order.prefill(&newest.order_no);
+    let effects = screen_key(m, key);
+    match m.desk.handoff.take() {
+        Some(Handoff::Refund(order_no)) => {
+            m.refund = RefundForm::of(&order_no);
+            m.desk.screen = ScreenId::Refund;
         }
-    }
-    if matches!(
-        screen,
-        ScreenId::Void | ScreenId::Tip | ScreenId::Batch | ScreenId::Journal | ScreenId::Refund
-    ) {
-        effects.push(Effect::Refresh);
+        Some(Handoff::Complete(order_no)) => {
+            m.sale = SaleForm::completing(&order_no);
+            m.desk.screen = ScreenId::Sale;
+        }
+        None => {}
     }
     effects
 }
 
-/// Leaving a screen half-way drops what was typed on it: the next visit (the next
-/// customer, perhaps) starts from an empty form.
-fn leave(m: &mut Model) {
-    match m.screen {
-        ScreenId::Void => m.void = PickList::default(),
-        ScreenId::Query => {
-            m.query = QueryForm {
-                order: TextField::order_no(),
-                ..QueryForm::default()
-            }
-        }
-        ScreenId::Journal => {
-            m.journal = JournalScreen {
-                search: TextField::with_max(80),
-                ..JournalScreen::default()
-            }
-        }
-        ScreenId::Sale | ScreenId::Refund | ScreenId::Tip => clear_form(m),
-        ScreenId::Help | ScreenId::Batch | ScreenId::Diagnostics | ScreenId::Settings => {}
+/// A key press for the current screen, when no dialog, overlay or result has it.
+fn screen_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    match m.desk.screen {
+        ScreenId::Sale => sale::on_key(&mut m.sale, &mut m.desk, key),
+        ScreenId::Refund => refund::on_key(&mut m.refund, &mut m.desk, key),
+        ScreenId::Void => void::on_key(&mut m.void, &mut m.desk, key),
+        ScreenId::Tip => tip::on_key(&mut m.tip, &mut m.desk, key),
+        ScreenId::Query => query::on_key(&mut m.query, &mut m.desk, key),
+        ScreenId::Batch => batch::on_key(&mut m.batch, &mut m.desk, key),
+        ScreenId::Journal => journal::on_key(&mut m.journal, &mut m.desk, key),
+        ScreenId::Diagnostics => diagnostics::on_key(&mut m.diag, &mut m.desk, key),
+        ScreenId::Settings => settings::on_key(&mut m.settings, &mut m.desk, key),
+        ScreenId::Help => top_level(&mut m.desk, key),
     }
-}
-
-/// A list opens on its newest row.
-fn open(m: &mut Model, screen: ScreenId) {
-    match screen {
-        ScreenId::Void => m.void.fresh = true,
-        ScreenId::Tip => m.tip.pick.fresh = true,
-        ScreenId::Journal => m.journal.fresh = true,
-        _ => return,
-    }
-    m.void.selected = 0;
-    m.tip.pick.selected = 0;
-    m.journal.selected = 0;
 }
 
 fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(modal) = m.modal.take() else {
-        return vec![];
-    };
-    match modal {
-        Modal::Menu => match key.code {
-            KeyCode::Char(c) => {
-                let c = c.to_ascii_lowercase();
-                if c == 'x' {
-                    return on_key(m, KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-                }
-                match ScreenId::ALL.iter().find(|s| s.letter() == c) {
-                    Some(screen) => switch(m, *screen),
-                    None => {
-                        m.modal = Some(Modal::Menu);
-                        vec![]
-                    }
-                }
-            }
-            KeyCode::F(_) => on_key(m, key),
-            _ => vec![],
-        },
-        Modal::Pin {
-            then,
-            why,
-            mut pin,
-            error,
-            checking,
-        } => match key.code {
-            KeyCode::Esc => {
-                m.notice = Some(format!("{why}: not done without the supervisor's PIN"));
-                vec![]
-            }
-            KeyCode::Enter if checking || pin.text.is_empty() => {
-                m.modal = Some(Modal::Pin {
-                    then,
-                    why,
-                    pin,
-                    error,
-                    checking,
-                });
-                vec![]
-            }
-            KeyCode::Enter => {
-                // Locked by wrong PINs (here or in another process): none is tried.
-                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-                let (error, checking, effects) = match locked {
-                    Some(until) => (Some(pin_locked(m.utc_offset, until)), false, vec![]),
-                    None => (
-                        None,
-                        true,
-                        vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.text))],
-                    ),
-                };
-                m.modal = Some(Modal::Pin {
-                    then,
-                    why,
-                    pin: TextField::with_max(12),
-                    error,
-                    checking,
-                });
-                effects
-            }
-            _ => {
-                // While a PIN is checked, or entry is locked, no digit is taken.
-                let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-                let mut error = locked.map(|until| pin_locked(m.utc_offset, until));
-                if !checking
-                    && locked.is_none()
-                    && (matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit())
-                        || !matches!(key.code, KeyCode::Char(_)))
-                {
-                    pin.edit(key);
-                } else if locked.is_none() && !checking {
-                    error = Some("the PIN takes digits".into());
-                }
-                m.modal = Some(Modal::Pin {
-                    then,
-                    why,
-                    pin,
-                    error,
-                    checking,
-                });
-                vec![]
-            }
-        },
-        Modal::SaleOptions => {
-            if let Some(field) = &mut m.sale.description {
-                match key.code {
-                    KeyCode::Esc => m.sale.description = None,
-                    KeyCode::Enter if field.text.trim().is_empty() => {
-                        m.sale.options.description = None;
-                        m.sale.description = None;
-                    }
-                    KeyCode::Enter => match crate::lane::Description::new(&field.text) {
-                        Ok(d) => {
-                            m.sale.options.description = Some(d);
-                            m.sale.description = None;
-                        }
-                        Err(e) => m.sale.error = Some(e.to_string()),
-                    },
-                    _ => {
-                        field.edit(key);
-                    }
-                }
-                m.modal = Some(Modal::SaleOptions);
-                return vec![];
-            }
-            let o = &mut m.sale.options;
-            match key.code {
-                KeyCode::Char('d') => {
-                    let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
-                    if let Some(d) = &o.description {
-                        field.prefill(d.as_str());
-                    }
-                    m.sale.description = Some(field);
-                }
-                KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
-                KeyCode::Char('s') => {
-                    o.signature_on_terminal = next_choice(o.signature_on_terminal)
-                }
-                KeyCode::Char('c') => o.confirm_on_terminal = next_choice(o.confirm_on_terminal),
-                KeyCode::Char('r') => o.receipts = next_receipts(o.receipts),
-                KeyCode::Esc | KeyCode::Enter => return vec![],
-                _ => {}
-            }
-            m.modal = Some(Modal::SaleOptions);
-            vec![]
-        }
-        // Only `y` says yes: Enter, `n` and Esc take the safe answer.
-        Modal::Confirm {
-            question,
-            then,
-            on_no,
-        } => match key.code {
-            KeyCode::Char('y' | 'Y') => confirmed(m, then),
-            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Enter | KeyCode::F(_) => {
-                if on_no == OnNo::ClearSale {
-                    clear_form(m);
-                    m.sale.error = Some("not charged".into());
-                }
-                // The answer taken is said, Enter's above all: it is not yes.
-                let enter = if key.code == KeyCode::Enter {
-                    "Enter is no: "
-                } else {
-                    ""
-                };
-                m.notice = Some(match then {
-                    Confirmed::Pay(_) => format!("{enter}nothing sent (only y says yes)"),
-                    Confirmed::CancelOnTerminal => format!("{enter}no cancel asked"),
-                    Confirmed::Quit => format!("{enter}till stays open"),
-                });
-                // An F-key answers no and goes to its screen.
-                if let KeyCode::F(_) = key.code {
-                    return on_key(m, key);
-                }
-                vec![]
-            }
-            _ => {
-                m.modal = Some(Modal::Confirm {
-                    question,
-                    then,
-                    on_no,
-                });
-                vec![]
-            }
-        },
-        Modal::Override {
-            order_no,
-            approve,
-            mut note,
-        } => match key.code {
-            KeyCode::Esc => vec![],
-            KeyCode::Enter if !note.text.trim().is_empty() => {
-                let to = if approve {
-                    TxnState::Approved
-                } else {
-                    TxnState::Declined
-                };
-                let act = crate::supervisor::Act::Override;
-                if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-                    let then = PinFor::Resolve {
-                        order_no,
-                        to,
-                        note: note.text,
-                    };
-                    m.modal = Some(pin_modal(m, then, &why.to_string()));
-                    return vec![];
-                }
-                vec![Effect::Resolve {
-                    order_no,
-                    to,
-                    note: note.text,
-                }]
-            }
-            _ => {
-                note.edit(key);
-                m.modal = Some(Modal::Override {
-                    order_no,
-                    approve,
-                    note,
-                });
-                vec![]
-            }
-        },
+    match dialogs::on_key(m, key) {
+        Next::Done(effects) => effects,
+        Next::Key(key) => on_key(m, key),
+        Next::Open(screen) => switch(m, screen),
     }
 }
 
-fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
-    match then {
-        Confirmed::Pay(req) => start(m, req),
-        Confirmed::CancelOnTerminal => match &mut m.flight {
-            Some(f) => {
-                f.cancel_asked = true;
-                f.progress.push("asked the terminal to cancel".into());
-                f.order_no.clone().map(Effect::Close).into_iter().collect()
-            }
-            None => vec![],
-        },
-        Confirmed::Quit => {
-            m.quit_after_answer = m.flight.is_some();
-            vec![Effect::Quit]
-        }
-    }
-}
-
-/// Hands a money-moving request to the lane; the overlay stays up until its end.
-pub(super) fn start(m: &mut Model, req: PayRequest) -> Vec<Effect> {
-    let act = crate::supervisor::Act::of(&req);
-    if let Some(why) = crate::supervisor::needs_pin(&act, &m.supervisor) {
-        m.modal = Some(pin_modal(m, PinFor::Pay(req), &why.to_string()));
-        return vec![];
-    }
-    fly(m, req, false)
-}
-
-/// A payment another till (the POS) handed to this screen's lane shows as what it is,
-/// in the overlay like the cashier's own (which the cashier can cancel on the terminal
-/// as usual); its answer on the result screen.
-fn on_forwarded(m: &mut Model, who: String, req: PayRequest, stage: Forwarded) {
-    let what = super::screens::request_line(&req, m);
-    match stage {
-        Forwarded::Waiting => {
-            m.notice = Some(format!("POS: {what} waits for the payment on the terminal"));
-        }
-        Forwarded::Started if m.flight.is_none() => {
-            m.flight = Some(Flight {
-                request: req,
-                order_no: None,
-                started: std::time::Instant::now(),
-                progress: vec![format!("POS: {what}, follow the terminal ({who})")],
-                cancel_asked: false,
-                unknown: false,
-                from: Some(who),
-            });
-            m.result = None;
-        }
-        Forwarded::Started => {}
-        // Refused before it was sent: no answer comes to close the overlay.
-        Forwarded::Ended => {
-            if m.flight
-                .as_ref()
-                .is_some_and(|f| f.from.is_some() && f.order_no.is_none())
-            {
-                m.flight = None;
-                m.notice = Some(format!("POS: {what} did not go to the terminal"));
-            }
-        }
-    }
-}
-
-/// The request goes to the lane; the overlay stays up until its end.
-fn fly(m: &mut Model, req: PayRequest, supervised: bool) -> Vec<Effect> {
-    m.flight = Some(Flight {
-        request: req.clone(),
-        order_no: None,
-        started: std::time::Instant::now(),
-        progress: Vec::new(),
-        cancel_asked: false,
-        unknown: false,
-        from: None,
-    });
-    m.result = None;
-    if supervised {
-        vec![Effect::PaySupervised(req)]
-    } else {
-        vec![Effect::Pay(req)]
-    }
-}
-
-pub(super) fn confirm(m: &mut Model, question: String, req: PayRequest) -> Vec<Effect> {
-    m.modal = Some(Modal::Confirm {
-        question,
-        then: Confirmed::Pay(req),
-        on_no: OnNo::Keep,
-    });
-    vec![]
-}
-
-/// ↑/↓, Home/End, and PgUp/PgDn by `page` rows (what shows) in a list of `len`.
-pub(super) fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
-    let last = len.saturating_sub(1);
-    *sel = match key {
-        KeyCode::Up => sel.saturating_sub(1),
-        KeyCode::Down => (*sel + 1).min(last),
-        KeyCode::PageUp => sel.saturating_sub(page),
-        KeyCode::PageDown => (*sel + page).min(last),
-        KeyCode::Home => 0,
-        KeyCode::End => last,
-        _ => return false,
-    };
-    true
-}
-
-/// The answer to `Effect::CheckPin`: the act the PIN was asked for goes ahead when it
-/// was right, and the dialog is still up (Esc meanwhile: nothing is done).
-fn pin_checked(
-    m: &mut Model,
-    checked: Result<crate::supervisor::tries::Checked, String>,
-) -> Vec<Effect> {
-    use crate::supervisor::tries::{Checked, LOCK_SECS};
-    let Some(Modal::Pin {
-        then,
-        why,
-        pin,
-        checking: true,
-        ..
-    }) = m.modal.take()
-    else {
-        return vec![];
-    };
-    let error = match checked {
-        Ok(Checked::Right) => {
-            m.pin_locked_until = None;
-            return match then {
-                PinFor::Pay(req) => fly(m, req, true),
-                PinFor::Settings(values) => vec![Effect::SaveSettings(values)],
-                PinFor::Pairing => super::screens::settings::start_pairing(m),
-                PinFor::Resolve { order_no, to, note } => vec![Effect::Resolve {
-                    order_no,
-                    to,
-                    note: format!("{note} (supervisor PIN given)"),
-                }],
-            };
-        }
-        Ok(Checked::Wrong { lock, left }) => {
-            tracing::warn!("a wrong supervisor PIN was typed for {why}");
-            m.pin_locked_until = lock;
-            match lock {
-                Some(until) => pin_locked(m.utc_offset, until),
-                None => format!(
-                    "wrong PIN: {left} more wrong and PIN entry locks for {} minutes",
-                    LOCK_SECS / 60
-                ),
-            }
-        }
-        Ok(Checked::Locked(until)) => {
-            m.pin_locked_until = Some(until);
-            pin_locked(m.utc_offset, until)
-        }
-        Err(e) => format!("the PIN cannot be checked: {e}"),
-    };
-    m.modal = Some(Modal::Pin {
-        then,
-        why,
-        pin,
-        error: Some(error),
-        checking: false,
-    });
-    vec![]
-}
-
-/// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
-/// says so from the start.
-pub(super) fn pin_modal(m: &Model, then: PinFor, why: &str) -> Modal {
-    let locked = m.pin_locked_until.filter(|u| *u > chrono::Utc::now());
-    Modal::Pin {
-        then,
-        why: why.to_string(),
-        pin: TextField::with_max(12),
-        error: locked.map(|until| pin_locked(m.utc_offset, until)),
-        checking: false,
-    }
-}
-
-/// What the PIN prompt says while wrong PINs have locked PIN entry.
-fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
-    format!(
-        "{} wrong PINs in a row: locked until {}",
-        crate::supervisor::tries::TRIES,
-        until.with_timezone(&offset).format("%H:%M:%S")
-    )
+/// The cashier goes to `screen` (pressing its key again reads its rows again).
+pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
+    let arriving = screen != m.desk.screen;
+    let mut effects = if arriving { m.leave() } else { vec![] };
+    m.desk.screen = screen;
+    m.desk.modal = None;
+    effects.extend(m.open(screen, arriving));
+    effects
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkup::Check;
     use crate::config::Saved;
-    use crate::ecr::{PayScenario, TransType};
+    use crate::ecr::TransType;
     use crate::journal::{TxnKind, TxnRow};
-    use crate::lane::SaleOptions;
+    use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
     use crate::tui::fixtures::row;
 
     /// A screen whose lane is connected.
     fn model() -> Model {
         let mut m = Model::new("L01", "USD", 2, "127.0.0.1:35779", false);
-        m.link.up = true;
+        m.desk.link.up = true;
         m
     }
 
@@ -1182,55 +499,6 @@ mod tests {
     }
 
     #[test]
-    fn a_terminal_found_by_serial_shows_serial_and_address() {
-        let mut m = Model::new("L01", "USD", 2, "sn:WPYB0001", false);
-        let news = LinkNews::Located {
-            serial: "WPYB0001".into(),
-            address: "ws://192.168.1.20:35779/".into(),
-        };
-        update(&mut m, Msg::Lane(Event::Link(news)));
-        assert_eq!(m.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
-    }
-
-    #[test]
-    fn a_down_links_retry_is_counted_down_not_frozen_in_its_text() {
-        let mut m = model();
-        let down = LinkNews::Down {
-            reason: "no answer".into(),
-            retry_in: std::time::Duration::from_secs(15),
-        };
-        update(&mut m, Msg::Lane(Event::Link(down)));
-        assert_eq!(m.link.state, "down: no answer");
-        assert!(m.link.retry_at.is_some());
-        update(&mut m, Msg::Lane(Event::Link(LinkNews::Connected)));
-        assert!(m.link.retry_at.is_none());
-    }
-
-    #[test]
-    fn a_lane_moved_to_another_terminal_forgets_the_old_one_and_a_refusal_says_why() {
-        let mut m = model();
-        let open = Refusal::OpenPayment("L01-1124-000001".into());
-        update(&mut m, Msg::Retargeted(Err(open)));
-        let notice = m.notice.clone().unwrap_or_default();
-        assert!(
-            notice.starts_with("saved, but the lane stays on 127.0.0.1:35779: finish or resolve the open payment first (L01-1124-000001)"),
-            "{notice}"
-        );
-
-        m.link.device.device_sn = Some("OLD1".into());
-        m.link.rtts_us.push_back(900);
-        let moved = LinkNews::Target("sn:NEW2".into());
-        update(&mut m, Msg::Lane(Event::Link(moved)));
-        assert_eq!(
-            (m.link.target.as_str(), m.link.address.as_str()),
-            ("sn:NEW2", "sn:NEW2")
-        );
-        assert_eq!(m.link.device.device_sn, None);
-        assert!(m.link.rtts_us.is_empty() && !m.link.up);
-        assert_eq!(m.link.state, "connecting to sn:NEW2");
-    }
-
-    #[test]
     fn a_payment_the_pos_handed_over_shows_as_its_own_and_leaves_the_form_alone() {
         let mut m = model();
         type_str(&mut m, "500");
@@ -1240,7 +508,7 @@ mod tests {
             cashback: None,
             scenario: crate::ecr::PayScenario::Card,
             force: false,
-            options: crate::lane::SaleOptions::default(),
+            options: SaleOptions::default(),
         };
         let forwarded = |stage| {
             Msg::Lane(Event::Forwarded {
@@ -1250,9 +518,9 @@ mod tests {
             })
         };
         update(&mut m, forwarded(Forwarded::Waiting));
-        assert!(m.notice.as_deref().unwrap().contains("POS: SALE 3.21"));
+        assert!(m.desk.notice.as_deref().unwrap().contains("POS: SALE 3.21"));
         update(&mut m, forwarded(Forwarded::Started));
-        let f = m.flight.as_ref().expect("the overlay is up");
+        let f = m.desk.flight.as_ref().expect("the overlay is up");
         assert_eq!(
             f.progress,
             ["POS: SALE 3.21 USD, follow the terminal (till sale (pid 42))"]
@@ -1279,8 +547,8 @@ mod tests {
             }),
         );
         update(&mut m, forwarded(Forwarded::Ended));
-        assert!(m.flight.is_none());
-        assert_eq!(m.result.as_ref().unwrap().order_no, "L01-1124-000009");
+        assert!(m.desk.flight.is_none());
+        assert_eq!(m.desk.result.as_ref().unwrap().order_no, "L01-1124-000009");
         assert_eq!(
             m.sale.amount.display(2),
             "5.00",
@@ -1290,13 +558,63 @@ mod tests {
         // Refused before it was sent: the overlay goes, saying so.
         update(&mut m, forwarded(Forwarded::Started));
         update(&mut m, forwarded(Forwarded::Ended));
-        assert!(m.flight.is_none());
+        assert!(m.desk.flight.is_none());
         assert!(
-            m.notice
+            m.desk
+                .notice
                 .as_deref()
                 .unwrap()
                 .contains("did not go to the terminal")
         );
+    }
+
+    #[test]
+    fn a_terminal_found_by_serial_shows_serial_and_address() {
+        let mut m = Model::new("L01", "USD", 2, "sn:WPYB0001", false);
+        let news = LinkNews::Located {
+            serial: "WPYB0001".into(),
+            address: "ws://192.168.1.20:35779/".into(),
+        };
+        update(&mut m, Msg::Lane(Event::Link(news)));
+        assert_eq!(m.desk.link.address, "sn:WPYB0001 ws://192.168.1.20:35779/");
+    }
+
+    #[test]
+    fn a_down_links_retry_is_counted_down_not_frozen_in_its_text() {
+        let mut m = model();
+        let down = LinkNews::Down {
+            reason: "no answer".into(),
+            retry_in: std::time::Duration::from_secs(15),
+        };
+        update(&mut m, Msg::Lane(Event::Link(down)));
+        assert_eq!(m.desk.link.state, "down: no answer");
+        assert!(m.desk.link.retry_at.is_some());
+        update(&mut m, Msg::Lane(Event::Link(LinkNews::Connected)));
+        assert!(m.desk.link.retry_at.is_none());
+    }
+
+    #[test]
+    fn a_lane_moved_to_another_terminal_forgets_the_old_one_and_a_refusal_says_why() {
+        let mut m = model();
+        let open = Refusal::OpenPayment("L01-1124-000001".into());
+        update(&mut m, Msg::Retargeted(Err(open)));
+        let notice = m.desk.notice.clone().unwrap_or_default();
+        assert!(
+            notice.starts_with("saved, but the lane stays on 127.0.0.1:35779: finish or resolve the open payment first (L01-1124-000001)"),
+            "{notice}"
+        );
+
+        m.desk.link.device.device_sn = Some("OLD1".into());
+        m.desk.link.rtts_us.push_back(900);
+        let moved = LinkNews::Target("sn:NEW2".into());
+        update(&mut m, Msg::Lane(Event::Link(moved)));
+        assert_eq!(
+            (m.desk.link.target.as_str(), m.desk.link.address.as_str()),
+            ("sn:NEW2", "sn:NEW2")
+        );
+        assert_eq!(m.desk.link.device.device_sn, None);
+        assert!(m.desk.link.rtts_us.is_empty() && !m.desk.link.up);
+        assert_eq!(m.desk.link.state, "connecting to sn:NEW2");
     }
 
     #[test]
@@ -1316,13 +634,13 @@ mod tests {
             panic!("{fx:?}")
         };
         assert_eq!(amount.minor(), 1234);
-        assert!(m.flight.is_some());
+        assert!(m.desk.flight.is_some());
         // Keys do nothing while the terminal works, except Esc which asks first.
         assert!(type_str(&mut m, "99").is_empty());
         update(&mut m, Msg::Paid(Ok("L01-1124-000001".into())));
         update(&mut m, key(KeyCode::Esc));
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::CancelOnTerminal,
                 ..
@@ -1344,8 +662,8 @@ mod tests {
             }),
         );
         assert_eq!(fx, vec![Effect::Refresh]);
-        assert!(m.flight.is_none());
-        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Approved);
+        assert!(m.desk.flight.is_none());
+        assert_eq!(m.desk.result.as_ref().unwrap().state, TxnState::Approved);
         assert_eq!(
             m.sale.amount.minor(2),
             0,
@@ -1353,7 +671,7 @@ mod tests {
         );
         // Any key dismisses the result; a digit starts the next amount.
         type_str(&mut m, "5");
-        assert!(m.result.is_none());
+        assert!(m.desk.result.is_none());
         assert_eq!(m.sale.amount.display(2), "0.05");
     }
 
@@ -1419,12 +737,12 @@ mod tests {
                     ago_secs: 5,
                 })),
             );
-            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
             assert!(
                 update(&mut m, key(answer)).is_empty(),
                 "{answer:?} charges nothing"
             );
-            assert!(m.modal.is_none());
+            assert!(m.desk.modal.is_none());
             assert!(m.sale.amount.is_empty(), "{answer:?}: the amount is gone");
             // The next digits start a new amount instead of appending.
             type_str(&mut m, "444");
@@ -1458,7 +776,10 @@ mod tests {
         update(&mut m, key(KeyCode::Tab));
         type_str(&mut m, "200");
         charge_and_answer(&mut m, "L01-A-1", TxnState::Declined);
-        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Declined));
+        assert_eq!(
+            m.desk.result.as_ref().map(|r| r.state),
+            Some(TxnState::Declined)
+        );
         assert_eq!(m.sale.amount.display(2), "10.51", "kept");
         assert_eq!(m.sale.tip.display(2), "2.00", "kept");
         let fx = update(&mut m, key(KeyCode::Enter));
@@ -1487,7 +808,7 @@ mod tests {
         type_str(&mut m, "12");
         assert!(update(&mut m, ctrl_c()).is_empty());
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::Quit,
                 ..
@@ -1500,59 +821,6 @@ mod tests {
         assert_eq!(m.sale.amount.display(2), "0.12");
         update(&mut m, ctrl_c());
         assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
-    }
-
-    #[test]
-    fn a_typed_point_reads_the_amount_as_written() {
-        let mut m = model();
-        type_str(&mut m, "12.5");
-        assert_eq!(m.sale.amount.display(2), "12.50");
-        assert!(m.sale.error.is_none());
-        update(&mut m, key(KeyCode::Backspace));
-        update(&mut m, key(KeyCode::Backspace));
-        assert_eq!(
-            m.sale.amount.display(2),
-            "0.12",
-            "the point is gone: cents-first again"
-        );
-        type_str(&mut m, ".075");
-        assert_eq!(
-            m.sale.amount.display(2),
-            "12.07",
-            "more places than the currency has are cut"
-        );
-        let mut m = model();
-        type_str(&mut m, ".5");
-        assert_eq!(m.sale.amount.display(2), "0.50");
-    }
-
-    #[test]
-    fn left_goes_back_through_choices_and_cash_back_needs_a_card() {
-        let mut m = model();
-        for _ in 0..3 {
-            update(&mut m, key(KeyCode::Tab));
-        }
-        assert_eq!(m.sale.focus, SaleField::Scenario);
-        update(&mut m, key(KeyCode::Left));
-        assert_eq!(m.sale.scenario, PayScenario::MerchantScansQr);
-        update(&mut m, key(KeyCode::Right));
-        assert_eq!(m.sale.scenario, PayScenario::Card);
-        update(&mut m, key(KeyCode::Right));
-        assert_eq!(m.sale.scenario, PayScenario::CustomerScansQr);
-        // 10.00 with 20.00 cash-back, paid by QR: refused before anything is sent.
-        update(&mut m, key(KeyCode::Up));
-        type_str(&mut m, "2000");
-        update(&mut m, key(KeyCode::Up));
-        update(&mut m, key(KeyCode::Up));
-        type_str(&mut m, "1000");
-        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(
-            m.sale
-                .error
-                .as_deref()
-                .unwrap()
-                .contains("cash-back only on card")
-        );
     }
 
     #[test]
@@ -1572,8 +840,8 @@ mod tests {
         m.journal.selected = 1;
         m.void.selected = 1;
         update(&mut m, data(&["C", "B", "A"]));
-        assert_eq!(m.journal_rows()[m.journal.selected].order_no, "A");
-        assert_eq!(m.voidable()[m.void.selected].order_no, "A");
+        assert_eq!(journal::rows(&m.desk)[m.journal.selected].order_no, "A");
+        assert_eq!(void::rows(&m.void, &m.desk)[m.void.selected].order_no, "A");
     }
 
     /// The journal's rows as the lane would send them after a change: newest first.
@@ -1632,8 +900,8 @@ mod tests {
             ]),
         );
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(question, "Void sale 44.00 USD, card …3919, order L01-4?");
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -1649,19 +917,25 @@ mod tests {
         switch(&mut m, ScreenId::Sale);
         switch(&mut m, ScreenId::Tip);
         update(&mut m, open_rows(&[("L01-2", 2200), ("L01-1", 1100)]));
-        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-2");
+        assert_eq!(
+            tip::rows(&m.tip, &m.desk)[m.tip.pick.selected].order_no,
+            "L01-2"
+        );
         // While the screen is open the selection follows its row.
         update(&mut m, key(KeyCode::Down));
         update(
             &mut m,
             open_rows(&[("L01-3", 3300), ("L01-2", 2200), ("L01-1", 1100)]),
         );
-        assert_eq!(m.tippable()[m.tip.pick.selected].order_no, "L01-1");
+        assert_eq!(
+            tip::rows(&m.tip, &m.desk)[m.tip.pick.selected].order_no,
+            "L01-1"
+        );
         update(&mut m, key(KeyCode::Enter));
         type_str(&mut m, "150");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(
             question,
@@ -1732,16 +1006,19 @@ mod tests {
             }),
         );
         update(&mut m, Msg::Lane(Event::Stopped));
-        assert!(!m.quit && m.closing, "the answer shows");
-        assert_eq!(m.result.as_ref().map(|r| r.state), Some(TxnState::Approved));
+        assert!(!m.desk.quit && m.desk.closing, "the answer shows");
+        assert_eq!(
+            m.desk.result.as_ref().map(|r| r.state),
+            Some(TxnState::Approved)
+        );
         assert_eq!(crate::tui::view::footer_text(&m), "any key: close till");
         update(&mut m, key(KeyCode::Char('x')));
-        assert!(m.quit);
+        assert!(m.desk.quit);
         // With nothing in flight Ctrl-C quits as soon as the lane stops.
         let mut m = model();
         update(&mut m, ctrl_c());
         update(&mut m, Msg::Lane(Event::Stopped));
-        assert!(m.quit);
+        assert!(m.desk.quit);
     }
 
     #[test]
@@ -1761,7 +1038,7 @@ mod tests {
             update(&mut m, key(KeyCode::Enter));
             update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
             update(&mut m, key(KeyCode::Esc));
-            assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+            assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
             let done = row("L01-A-1", TxnKind::Trans(TransType::Sale), state, 500);
             update(
                 &mut m,
@@ -1770,11 +1047,11 @@ mod tests {
                     reply: None,
                 }),
             );
-            assert!(m.modal.is_none(), "{state:?}");
+            assert!(m.desk.modal.is_none(), "{state:?}");
             assert!(
-                m.notice.as_deref().unwrap_or("").starts_with(said),
+                m.desk.notice.as_deref().unwrap_or("").starts_with(said),
                 "{:?}",
-                m.notice
+                m.desk.notice
             );
             assert!(update(&mut m, key(KeyCode::Char('y'))).is_empty());
         }
@@ -1792,7 +1069,7 @@ mod tests {
         );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert_eq!(
-            m.notice.as_deref(),
+            m.desk.notice.as_deref(),
             Some("Enter is no: nothing sent (only y says yes)")
         );
         // After a decline the footer says that Enter charges again.
@@ -1830,8 +1107,8 @@ mod tests {
         assert_eq!(m.sale.orig.text, "L01-P-7");
         assert_eq!(m.sale.amount.display(2), "80.00");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, then, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, then, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert_eq!(
             question,
@@ -1877,16 +1154,16 @@ mod tests {
             )])]
         );
         // Once saved, the value is the one the screen has: Enter again saves nothing.
-        crate::tui::screens::settings::saved(&mut m, &[("lane", Saved::Text("L02".into()))]);
+        settings::saved(&mut m.settings, &[("lane", Saved::Text("L02".into()))]);
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         // With a PIN set, saving (and pairing) waits for it.
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         type_str(&mut m, "3");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
+            matches!(&m.desk.modal, Some(Modal::Pin { why, .. }) if why == "saving settings"),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         type_str(&mut m, "2468");
         assert_eq!(
@@ -1905,22 +1182,74 @@ mod tests {
         );
         let ctrl_p = Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL));
         assert!(update(&mut m, ctrl_p).is_empty());
-        assert!(matches!(&m.modal, Some(Modal::Pin { .. })));
+        assert!(matches!(&m.desk.modal, Some(Modal::Pin { .. })));
         assert_eq!(m.settings.pairing, Pairing::Off);
+    }
+
+    #[test]
+    fn settings_left_unsaved_are_kept_and_said_so_until_saved() {
+        let mut m = model();
+        m.settings.fields = vec![
+            Setting::text("url", "10.9.9.9", 200),
+            Setting::text("lane", "L01", 8),
+        ];
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(m.settings.message, None, "nothing unsaved yet");
+        update(&mut m, key(KeyCode::Down));
+        update(&mut m, key(KeyCode::Backspace));
+        type_str(&mut m, "7");
+        // Off to look something up: the edit stays, and the cashier is told.
+        assert!(update(&mut m, key(KeyCode::F(8))).contains(&Effect::Refresh));
+        let notice = m.desk.notice.clone().unwrap_or_default();
+        assert!(notice.contains("settings not saved (lane)"), "{notice}");
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(
+            m.settings.message.as_deref(),
+            Some("unsaved: lane (Enter saves)")
+        );
+        assert_eq!(m.settings.fields[1].saved(), Saved::Text("L07".into()));
+        assert_eq!(
+            update(&mut m, key(KeyCode::Enter)),
+            vec![Effect::SaveSettings(vec![(
+                "lane",
+                Saved::Text("L07".into())
+            )])]
+        );
+        // Quitting asks first while they are unsaved.
+        update(&mut m, key(KeyCode::F(2)));
+        let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert!(update(&mut m, ctrl_c()).is_empty());
+        assert!(
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question == "Quit and lose the unsaved settings (lane)?"),
+            "{:?}",
+            m.desk.modal
+        );
+        update(&mut m, key(KeyCode::Char('n')));
+        update(&mut m, key(KeyCode::F(10)));
+        // Saved: leaving and coming back says nothing more, and quitting asks nothing.
+        settings::saved(&mut m.settings, &[("lane", Saved::Text("L07".into()))]);
+        update(&mut m, key(KeyCode::F(2)));
+        assert_eq!(m.desk.notice, None);
+        update(&mut m, key(KeyCode::F(10)));
+        assert_eq!(m.settings.message, None);
+        assert_eq!(update(&mut m, ctrl_c()), vec![Effect::Quit]);
     }
 
     #[test]
     fn f_keys_go_to_their_screen_from_a_result_or_a_question() {
         let mut m = model();
-        m.result = Some(row(
+        m.desk.result = Some(row(
             "L01-1",
             TxnKind::Trans(TransType::Sale),
             TxnState::Approved,
             100,
         ));
         update(&mut m, key(KeyCode::F(8)));
-        assert_eq!((m.screen, m.result.is_none()), (ScreenId::Journal, true));
-        m.modal = Some(Modal::Confirm {
+        assert_eq!(
+            (m.desk.screen, m.desk.result.is_none()),
+            (ScreenId::Journal, true)
+        );
+        m.desk.modal = Some(Modal::Confirm {
             question: "?".into(),
             then: Confirmed::Quit,
             on_no: OnNo::Keep,
@@ -1930,7 +1259,10 @@ mod tests {
             vec![],
             "no is the answer"
         );
-        assert_eq!((m.screen, m.modal.is_none()), (ScreenId::Sale, true));
+        assert_eq!(
+            (m.desk.screen, m.desk.modal.is_none()),
+            (ScreenId::Sale, true)
+        );
     }
 
     #[test]
@@ -1960,13 +1292,19 @@ mod tests {
     #[test]
     fn with_the_link_down_the_overlay_says_not_to_charge_again() {
         let mut m = model();
-        m.link.up = false;
+        m.desk.link.up = false;
         type_str(&mut m, "500");
         update(&mut m, key(KeyCode::Enter));
         update(&mut m, Msg::Paid(Ok("L01-A-1".into())));
         update(&mut m, key(KeyCode::Esc));
-        assert!(m.modal.is_none(), "no cancel can go out");
-        assert!(m.notice.as_deref().unwrap().contains("cannot be reached"));
+        assert!(m.desk.modal.is_none(), "no cancel can go out");
+        assert!(
+            m.desk
+                .notice
+                .as_deref()
+                .unwrap()
+                .contains("cannot be reached")
+        );
     }
 
     #[test]
@@ -2041,10 +1379,10 @@ mod tests {
                 ..JournalData::default()
             })),
         );
-        m.screen = ScreenId::Batch;
+        m.desk.screen = ScreenId::Batch;
         update(&mut m, key(KeyCode::Char('c')));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(
             question.contains("1 pre-auth(s) still open (80.00 USD)"),
@@ -2055,11 +1393,11 @@ mod tests {
     #[test]
     fn unusual_amounts_are_asked_about_first() {
         let mut m = model();
-        m.confirm_above = Money::from_minor(1_000_000, 2).ok();
+        m.desk.confirm_above = Money::from_minor(1_000_000, 2).ok();
         type_str(&mut m, "1000001");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(question.contains("more than 10,000.00"), "{question}");
         assert!(
@@ -2072,8 +1410,8 @@ mod tests {
         update(&mut m, key(KeyCode::Tab));
         type_str(&mut m, "2000");
         update(&mut m, key(KeyCode::Enter));
-        let Some(Modal::Confirm { question, .. }) = &m.modal else {
-            panic!("{:?}", m.modal)
+        let Some(Modal::Confirm { question, .. }) = &m.desk.modal else {
+            panic!("{:?}", m.desk.modal)
         };
         assert!(
             question.contains("tip 20.00 is more than the sale 10.00"),
@@ -2087,63 +1425,14 @@ mod tests {
     }
 
     #[test]
-    fn the_console_sends_only_json_each_frame_under_its_own_id() {
-        let mut m = model();
-        update(&mut m, key(KeyCode::F(9)));
-        update(&mut m, key(KeyCode::Char('i')));
-        type_str(&mut m, "{oops");
-        assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(
-            m.diag
-                .console_result
-                .as_deref()
-                .unwrap()
-                .contains("not JSON")
-        );
-        let ctrl_u = Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
-        update(&mut m, ctrl_u);
-        type_str(&mut m, r#"{"topic":"ecrhub.heartbeat","request_id":"x"}"#);
-        let ids: Vec<String> = (0..2)
-            .map(|_| match update(&mut m, key(KeyCode::Enter)).as_slice() {
-                [Effect::Raw(text)] => {
-                    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-                    v["request_id"].as_str().unwrap_or_default().to_string()
-                }
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(ids, ["console-1", "console-2"]);
-    }
-
-    #[test]
-    fn heartbeats_can_be_hidden_from_the_wire_log() {
-        let mut m = model();
-        for text in [
-            r#"{"topic":"ecrhub.heartbeat"}"#,
-            r#"{"topic":"ecrhub.pay.order"}"#,
-        ] {
-            m.wire.push_back(WireLine {
-                at: chrono::Local::now(),
-                dir: crate::ecr::Direction::In,
-                text: text.into(),
-            });
-        }
-        update(&mut m, key(KeyCode::F(9)));
-        update(&mut m, key(KeyCode::Char('h')));
-        assert!(m.diag.hide_heartbeats);
-        update(&mut m, key(KeyCode::Down));
-        assert_eq!(m.diag.selected, 0, "one frame left to pick from");
-    }
-
-    #[test]
     fn terminal_options_are_set_per_sale_with_one_key_each() {
         let mut m = model();
         type_str(&mut m, "1000");
         update(&mut m, key(KeyCode::Char('o')));
-        assert!(matches!(m.modal, Some(Modal::SaleOptions)));
+        assert!(matches!(m.desk.modal, Some(Modal::SaleOptions)));
         type_str(&mut m, "tsrr");
         update(&mut m, key(KeyCode::Enter));
-        assert!(m.modal.is_none());
+        assert!(m.desk.modal.is_none());
         let fx = update(&mut m, key(KeyCode::Enter));
         let Some(Effect::Pay(PayRequest::Sale { options, .. })) = fx.first() else {
             panic!("{fx:?}")
@@ -2221,7 +1510,7 @@ mod tests {
         // of the one grammar every search reads (`journal::search`).
         assert_eq!(type_str(&mut m, "42"), vec![Effect::Search, Effect::Search]);
         type_str(&mut m, " refund Approved 2026-11-01..2026-11-30");
-        let search = m.journal_search();
+        let search = journal::search(&m.journal, &m.desk);
         assert_eq!(search.text, "42 refund Approved 2026-11-01..2026-11-30");
         assert_eq!(search.before, None);
         update(&mut m, key(KeyCode::Enter));
@@ -2232,7 +1521,7 @@ mod tests {
             update(&mut m, key(KeyCode::PageDown)).is_empty(),
             "no older page"
         );
-        assert!(m.notice.as_deref().unwrap_or("").contains("oldest"));
+        assert!(m.desk.notice.as_deref().unwrap_or("").contains("oldest"));
         // PgDn moves by the rows that show (24 rows: 15) within the rows read.
         let rows: Vec<TxnRow> = (0..40)
             .map(|i| {
@@ -2244,16 +1533,16 @@ mod tests {
                 )
             })
             .collect();
-        m.data.journal.page.rows = rows;
+        m.desk.data.journal.page.rows = rows;
         assert!(update(&mut m, key(KeyCode::PageDown)).is_empty());
-        assert_eq!(m.journal.selected, m.list_rows());
-        assert_eq!(m.list_rows(), 15);
+        assert_eq!(m.journal.selected, m.desk.list_rows());
+        assert_eq!(m.desk.list_rows(), 15);
         update(&mut m, key(KeyCode::End));
-        m.data.journal.page.next = Some(500);
+        m.desk.data.journal.page.next = Some(500);
         assert_eq!(update(&mut m, key(KeyCode::PageDown)), vec![Effect::Search]);
-        assert_eq!(m.journal_search().before, Some(500));
+        assert_eq!(journal::search(&m.journal, &m.desk).before, Some(500));
         assert_eq!(update(&mut m, key(KeyCode::PageUp)), vec![Effect::Search]);
-        assert_eq!(m.journal_search().before, None);
+        assert_eq!(journal::search(&m.journal, &m.desk).before, None);
         assert!(
             update(&mut m, key(KeyCode::PageUp)).is_empty(),
             "the newest"
@@ -2273,53 +1562,62 @@ mod tests {
             r.card = Some(card.into());
             r
         };
-        m.data.open_rows = vec![
+        m.desk.data.open_rows = vec![
             sale("L01-A-1125-000003", 4550, "411111******1111"),
             sale("L01-A-1125-000002", 1234, "555555******4444"),
             sale("L01-A-1125-000001", 999, "411111******1111"),
         ];
         update(&mut m, key(KeyCode::F(4)));
-        assert_eq!(m.voidable().len(), 3);
+        assert_eq!(void::rows(&m.void, &m.desk).len(), 3);
         type_str(&mut m, "4444");
         let orders =
             |rows: Vec<&TxnRow>| rows.iter().map(|r| r.order_no.clone()).collect::<Vec<_>>();
-        assert_eq!(orders(m.voidable()), ["L01-A-1125-000002"], "last four");
+        assert_eq!(
+            orders(void::rows(&m.void, &m.desk)),
+            ["L01-A-1125-000002"],
+            "last four"
+        );
         update(&mut m, key(KeyCode::Esc));
         assert_eq!(m.void.narrow.text, "", "Esc clears what was typed first");
-        assert!(m.modal.is_none());
+        assert!(m.desk.modal.is_none());
         // The words every search reads: an amount with its point, a kind, a state.
         type_str(&mut m, "45.50");
-        assert_eq!(orders(m.voidable()), ["L01-A-1125-000003"], "an amount");
+        assert_eq!(
+            orders(void::rows(&m.void, &m.desk)),
+            ["L01-A-1125-000003"],
+            "an amount"
+        );
         update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "sale approved");
-        assert_eq!(m.voidable().len(), 3);
+        assert_eq!(void::rows(&m.void, &m.desk).len(), 3);
         update(&mut m, key(KeyCode::Esc));
         // A term that reads no way matches nothing and says why.
         type_str(&mut m, "12.345");
-        assert!(m.voidable().is_empty());
+        assert!(void::rows(&m.void, &m.desk).is_empty());
         assert!(
-            m.narrow_error(&m.void.narrow.text)
+            m.desk
+                .narrow_error(&m.void.narrow.text)
                 .is_some_and(|e| e.contains("'12.345' is not understood"))
         );
         update(&mut m, key(KeyCode::Esc));
         type_str(&mut m, "0001");
         assert_eq!(
-            orders(m.voidable()),
+            orders(void::rows(&m.void, &m.desk)),
             ["L01-A-1125-000001"],
             "the order's end"
         );
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000001")),
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000001")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
 
         let mut m2 = model();
-        m2.data.open_rows = m.data.open_rows.clone();
+        m2.desk.data.open_rows = m.desk.data.open_rows.clone();
         update(&mut m2, key(KeyCode::F(5)));
         type_str(&mut m2, "12.34");
-        assert_eq!(orders(m2.tippable()), ["L01-A-1125-000002"]);
+        assert_eq!(orders(tip::rows(&m2.tip, &m2.desk)), ["L01-A-1125-000002"]);
         update(&mut m2, key(KeyCode::Enter));
         assert!(m2.tip.editing, "Enter takes the one found");
     }
@@ -2393,9 +1691,9 @@ mod tests {
         type_str(&mut m, "8000");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(&m.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000007")),
+            matches!(&m.desk.modal, Some(Modal::Confirm { question, .. }) if question.contains("L01-A-1125-000007")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
     }
 
@@ -2405,12 +1703,18 @@ mod tests {
         let mut m = model();
         update(&mut m, key(KeyCode::F(3)));
         update(&mut m, ctrl_t());
-        assert_eq!(m.route(), Route::Lan);
-        assert!(m.notice.as_deref().unwrap_or("").contains("no [cloud]"));
+        assert_eq!(m.desk.route(), Route::Lan);
+        assert!(
+            m.desk
+                .notice
+                .as_deref()
+                .unwrap_or("")
+                .contains("no [cloud]")
+        );
 
-        m.cloud = true;
+        m.desk.cloud = true;
         update(&mut m, ctrl_t());
-        assert_eq!(m.route(), Route::Cloud);
+        assert_eq!(m.desk.route(), Route::Cloud);
         // Another terminal's order: not in this journal, refunded through the cloud.
         type_str(&mut m, "X9-ELSEWHERE-1");
         let fx = update(&mut m, key(KeyCode::Enter));
@@ -2421,24 +1725,28 @@ mod tests {
         type_str(&mut m, "300");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(m.modal, Some(Modal::Confirm { .. })),
+            matches!(m.desk.modal, Some(Modal::Confirm { .. })),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         let fx = update(&mut m, key(KeyCode::Char('y')));
         assert!(
             matches!(fx.as_slice(), [Effect::Pay(PayRequest::Refund { orig: Some(o), .. })] if o == "X9-ELSEWHERE-1"),
             "{fx:?}"
         );
-        assert_eq!(m.route(), Route::Cloud, "the refund goes through the cloud");
+        assert_eq!(
+            m.desk.route(),
+            Route::Cloud,
+            "the refund goes through the cloud"
+        );
 
         // The Sale screen never does.
-        m.flight = None;
+        m.desk.flight = None;
         update(&mut m, key(KeyCode::F(2)));
-        assert_eq!(m.screen, ScreenId::Sale);
-        assert_eq!(m.route(), Route::Lan);
+        assert_eq!(m.desk.screen, ScreenId::Sale);
+        assert_eq!(m.desk.route(), Route::Lan);
         update(&mut m, ctrl_t());
-        assert!(m.via_cloud, "Ctrl-T does nothing on the Sale screen");
+        assert!(m.desk.via_cloud, "Ctrl-T does nothing on the Sale screen");
     }
 
     #[test]
@@ -2449,7 +1757,7 @@ mod tests {
             update(&mut m, key(KeyCode::Char('r'))).is_empty(),
             "up: nothing to do"
         );
-        m.link.up = false;
+        m.desk.link.up = false;
         assert_eq!(
             update(&mut m, key(KeyCode::Char('r'))),
             vec![Effect::Reconnect]
@@ -2457,105 +1765,8 @@ mod tests {
     }
 
     #[test]
-    fn the_check_up_runs_once_at_a_time_and_keeps_its_findings() {
-        let mut m = model();
-        update(&mut m, key(KeyCode::F(9)));
-        assert_eq!(
-            update(&mut m, key(KeyCode::Char('t'))),
-            vec![Effect::Checkup]
-        );
-        assert_eq!(m.diag.checkup, Checkup::Running);
-        assert!(
-            update(&mut m, key(KeyCode::Char('t'))).is_empty(),
-            "one at a time"
-        );
-        let found = vec![Check::fail(
-            "tcp connect",
-            "refused".into(),
-            "ECR Hub on".into(),
-        )];
-        update(
-            &mut m,
-            Msg::Checkup {
-                steps: found.clone(),
-                at: "12:00:05".into(),
-            },
-        );
-        assert_eq!(m.diag.checked_at.as_deref(), Some("12:00:05"));
-        assert_eq!(m.diag.checkup, Checkup::Done(found));
-        assert_eq!(
-            update(&mut m, key(KeyCode::Char('t'))),
-            vec![Effect::Checkup],
-            "again"
-        );
-    }
-
-    #[test]
-    fn settings_find_terminals_and_enter_makes_the_picked_one_the_url() {
-        let mut m = model();
-        m.settings.fields = vec![
-            Setting::text("url", "192.168.1.20", 200),
-            Setting::text("lane", "L01", 8),
-        ];
-        m.settings.focus = 1;
-        update(&mut m, key(KeyCode::F(10)));
-        let ctrl_f = || Msg::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
-        assert_eq!(update(&mut m, ctrl_f()), vec![Effect::FindTerminals]);
-        assert_eq!(m.settings.finding, Finding::Looking);
-        assert!(update(&mut m, ctrl_f()).is_empty(), "one look at a time");
-
-        let terminal = |serial: &str, port: u16| crate::discover::Terminal {
-            serial: serial.into(),
-            address: format!("ws://10.0.0.7:{port}"),
-            app_name: Some("CodePay Register".into()),
-            app_version: None,
-        };
-        update(
-            &mut m,
-            Msg::Terminals(Ok(vec![terminal("SNA1", 35779), terminal("SNB2", 35780)])),
-        );
-        update(&mut m, key(KeyCode::Down));
-        update(&mut m, key(KeyCode::Down));
-        assert_eq!(
-            m.settings.focus, 1,
-            "the arrows move in the list, not the form"
-        );
-        update(&mut m, key(KeyCode::Enter));
-        assert_eq!(m.settings.finding, Finding::Off);
-        assert_eq!(m.settings.focus, 0);
-        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
-        // The usual Enter saves it.
-        assert_eq!(
-            update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::SaveSettings(vec![(
-                "url",
-                Saved::Text("sn:SNB2".into())
-            ),])]
-        );
-
-        // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
-        update(&mut m, ctrl_f());
-        update(&mut m, Msg::Terminals(Ok(vec![])));
-        let said = m.settings.message.clone().unwrap_or_default();
-        assert!(said.contains("no terminal answered"), "{said}");
-        update(&mut m, ctrl_f());
-        update(
-            &mut m,
-            Msg::Terminals(Err("mDNS interface 10.9.9.9: no".into())),
-        );
-        let said = m.settings.message.clone().unwrap_or_default();
-        assert!(said.contains("cannot look for terminals"), "{said}");
-        update(&mut m, ctrl_f());
-        update(&mut m, Msg::Terminals(Ok(vec![terminal("SNC3", 1)])));
-        update(&mut m, key(KeyCode::Esc));
-        assert_eq!(m.settings.finding, Finding::Off);
-        assert!(m.modal.is_none(), "Esc closed the list, not the screen");
-        assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
-    }
-
-    #[test]
     fn settings_pairing_asks_y_or_n_and_an_accepted_terminal_becomes_the_url_and_the_lane_moves() {
-        use crate::tui::pairing::PairNews;
+        use crate::tui::msg::PairNews;
         let mut m = model();
         m.settings.fields = vec![
             Setting::text("url", "192.168.1.20", 200),
@@ -2623,6 +1834,10 @@ mod tests {
         assert_eq!(fx, vec![Effect::Retarget(moved)]);
         assert_eq!(m.settings.pairing, Pairing::Off);
         assert_eq!(m.settings.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        assert!(
+            !m.settings.fields[0].changed(),
+            "saved by the pairing: not an unsaved edit"
+        );
         assert_eq!(m.settings.focus, 0);
 
         // Esc stops a wait; a word the stopped server sent before is ignored; so does
@@ -2640,7 +1855,7 @@ mod tests {
 
         // No pairing in the demo: nothing it pairs with would be kept.
         update(&mut m, key(KeyCode::F(10)));
-        m.demo = true;
+        m.desk.demo = true;
         assert!(update(&mut m, ctrl_p()).is_empty());
         assert_eq!(m.settings.pairing, Pairing::Off);
     }
@@ -2649,13 +1864,13 @@ mod tests {
     fn voids_and_overrides_ask_for_the_supervisors_pin_when_one_is_set() {
         use crate::supervisor::tries::Checked;
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         let void = PayRequest::Void {
             orig: "L01-1".into(),
             options: SaleOptions::default(),
         };
-        assert!(start(&mut m, void.clone()).is_empty());
-        assert!(matches!(m.modal, Some(Modal::Pin { .. })));
+        assert!(start(&mut m.desk, void.clone()).is_empty());
+        assert!(matches!(m.desk.modal, Some(Modal::Pin { .. })));
         // The PIN typed goes to be checked and counted; Enter waits for the answer.
         let typed = |pin: &str| vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.into()))];
         type_str(&mut m, "1111");
@@ -2667,13 +1882,13 @@ mod tests {
             left: 4,
         };
         assert!(update(&mut m, Msg::PinChecked(Ok(wrong))).is_empty());
-        assert!(matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
+        assert!(matches!(&m.desk.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()));
         // It was counted: the dialog says how many wrong ones are left.
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), checking: false, .. })
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), checking: false, .. })
                 if e == "wrong PIN: 4 more wrong and PIN entry locks for 5 minutes"),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         // The fifth wrong one locked PIN entry: while it lasts not even the right PIN
         // goes to be checked, nor is typed.
@@ -2686,31 +1901,31 @@ mod tests {
         };
         update(&mut m, Msg::PinChecked(Ok(locking)));
         let says_locked = |m: &Model| {
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. })
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), .. })
                 if e.starts_with("5 wrong PINs in a row: locked until"))
         };
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         type_str(&mut m, "2468");
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
+            matches!(&m.desk.modal, Some(Modal::Pin { pin, .. }) if pin.text.is_empty()),
             "no digit taken while locked"
         );
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A dialog opened while locked says so at once.
         update(&mut m, key(KeyCode::Esc));
-        assert!(start(&mut m, void.clone()).is_empty());
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(start(&mut m.desk, void.clone()).is_empty());
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // A lock another process set, found when checking, says the same.
-        m.pin_locked_until = None;
+        m.desk.pin_locked_until = None;
         update(&mut m, key(KeyCode::Esc));
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         update(&mut m, Msg::PinChecked(Ok(Checked::Locked(until))));
-        assert!(says_locked(&m), "{:?}", m.modal);
+        assert!(says_locked(&m), "{:?}", m.desk.modal);
         // Once it has ended, the right PIN lets the void go ahead.
-        m.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
+        m.desk.pin_locked_until = Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1));
         type_str(&mut m, "2468");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("2468"));
         assert_eq!(
@@ -2718,14 +1933,14 @@ mod tests {
             vec![Effect::PaySupervised(void.clone())]
         );
         // A PIN that cannot be counted is not taken; an answer after Esc does nothing.
-        assert!(start(&mut m, void.clone()).is_empty());
+        assert!(start(&mut m.desk, void.clone()).is_empty());
         type_str(&mut m, "2468");
         update(&mut m, key(KeyCode::Enter));
         update(&mut m, Msg::PinChecked(Err("read-only".into())));
         assert!(
-            matches!(&m.modal, Some(Modal::Pin { error: Some(e), .. }) if e.contains("cannot be checked")),
+            matches!(&m.desk.modal, Some(Modal::Pin { error: Some(e), .. }) if e.contains("cannot be checked")),
             "{:?}",
-            m.modal
+            m.desk.modal
         );
         type_str(&mut m, "2468");
         update(&mut m, key(KeyCode::Enter));
@@ -2733,14 +1948,14 @@ mod tests {
         assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Right))).is_empty());
         // A sale never asks.
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
         type_str(&mut m, "100");
         let fx = update(&mut m, key(KeyCode::Enter));
         assert!(matches!(fx.first(), Some(Effect::Pay(_))), "{fx:?}");
         // An override: the note says the PIN was given.
         let mut m = model();
-        m.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
-        m.modal = Some(Modal::Override {
+        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.modal = Some(Modal::Override {
             order_no: "L01-9".into(),
             approve: false,
             note: TextField::with_max(200),
@@ -2780,7 +1995,7 @@ mod tests {
         let fx = update(&mut m, key(KeyCode::Enter));
         assert_eq!(fx.len(), 1);
         update(&mut m, Msg::Paid(Err(Refusal::NotConnected)));
-        assert!(m.flight.is_none());
+        assert!(m.desk.flight.is_none());
         assert_eq!(
             m.sale.error.as_deref(),
             Some("the terminal is not connected")
@@ -2800,7 +2015,7 @@ mod tests {
                 ago_secs: 3,
             })),
         );
-        assert!(matches!(m.modal, Some(Modal::Confirm { .. })));
+        assert!(matches!(m.desk.modal, Some(Modal::Confirm { .. })));
         let fx = update(&mut m, key(KeyCode::Char('y')));
         assert!(
             matches!(
@@ -2816,13 +2031,13 @@ mod tests {
         let mut m = model();
         for s in ScreenId::ALL {
             update(&mut m, key(KeyCode::F(s.f_key())));
-            assert_eq!(m.screen, s);
+            assert_eq!(m.desk.screen, s);
             update(&mut m, key(KeyCode::F(2)));
             update(&mut m, key(KeyCode::Esc));
-            assert!(matches!(m.modal, Some(Modal::Menu)));
+            assert!(matches!(m.desk.modal, Some(Modal::Menu)));
             update(&mut m, key(KeyCode::Char(s.letter())));
-            assert_eq!(m.screen, s, "letter {}", s.letter());
-            assert!(m.modal.is_none());
+            assert_eq!(m.desk.screen, s, "letter {}", s.letter());
+            assert!(m.desk.modal.is_none());
             update(&mut m, key(KeyCode::F(2)));
         }
         update(&mut m, key(KeyCode::Esc));
@@ -2836,8 +2051,8 @@ mod tests {
             &mut m,
             Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::ALT)),
         );
-        assert_eq!(m.screen, ScreenId::Journal);
-        assert!(m.modal.is_none());
+        assert_eq!(m.desk.screen, ScreenId::Journal);
+        assert!(m.desk.modal.is_none());
     }
 
     #[test]
@@ -2848,7 +2063,7 @@ mod tests {
         update(&mut m, key(KeyCode::Enter));
         assert!(update(&mut m, ctrl_c).is_empty());
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Confirm {
                 then: Confirmed::Quit,
                 ..
@@ -2897,7 +2112,7 @@ mod tests {
         type_str(&mut m, "250");
         update(&mut m, key(KeyCode::Enter));
         assert!(
-            matches!(m.modal, Some(Modal::Confirm { .. })),
+            matches!(m.desk.modal, Some(Modal::Confirm { .. })),
             "money-moving actions confirm"
         );
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -2935,8 +2150,8 @@ mod tests {
             300,
         );
         unknown.id = 2;
-        m.data.open_rows = vec![unknown, sale];
-        m.data.journal.page.rows = m.data.open_rows.clone();
+        m.desk.data.open_rows = vec![unknown, sale];
+        m.desk.data.journal.page.rows = m.desk.data.open_rows.clone();
         update(&mut m, key(KeyCode::F(4)));
         update(&mut m, key(KeyCode::Enter));
         let fx = update(&mut m, key(KeyCode::Char('y')));
@@ -2961,7 +2176,7 @@ mod tests {
         update(&mut m, Msg::Paid(Err(Refusal::ShuttingDown)));
 
         update(&mut m, key(KeyCode::F(8)));
-        assert_eq!(m.journal_rows()[0].order_no, "L01-2");
+        assert_eq!(journal::rows(&m.desk)[0].order_no, "L01-2");
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
             vec![Effect::LoadAudit("L01-2".into())]
@@ -2969,12 +2184,12 @@ mod tests {
         assert!(m.journal.detail);
         update(&mut m, key(KeyCode::Esc));
         assert!(
-            !m.journal.detail && m.modal.is_none(),
+            !m.journal.detail && m.desk.modal.is_none(),
             "Esc leaves the detail first"
         );
         update(&mut m, key(KeyCode::Char('x')));
         assert!(matches!(
-            m.modal,
+            m.desk.modal,
             Some(Modal::Override { approve: false, .. })
         ));
         assert!(
@@ -2996,7 +2211,7 @@ mod tests {
     #[test]
     fn query_starts_from_the_newest_order_and_demo_settings_stay_unsaved() {
         let mut m = model();
-        m.data.open_rows = vec![row(
+        m.desk.data.open_rows = vec![row(
             "L01-9",
             TxnKind::Trans(TransType::Sale),
             TxnState::Approved,
@@ -3080,7 +2295,7 @@ mod tests {
             update(&mut m, key(KeyCode::Enter)),
             vec![Effect::ShowRow("L01-7".into())]
         );
-        assert!(m.flight.is_none());
+        assert!(m.desk.flight.is_none());
         let row = row(
             "L01-7",
             TxnKind::Trans(TransType::Sale),
@@ -3088,7 +2303,7 @@ mod tests {
             900,
         );
         update(&mut m, Msg::Row(Box::new(Some(row.clone()))));
-        assert_eq!(m.result.as_ref().unwrap().state, TxnState::Unknown);
+        assert_eq!(m.desk.result.as_ref().unwrap().state, TxnState::Unknown);
         let resolved = TxnRow {
             state: TxnState::Approved,
             ..row
@@ -3101,7 +2316,7 @@ mod tests {
             }),
         );
         assert_eq!(
-            m.result.as_ref().unwrap().state,
+            m.desk.result.as_ref().unwrap().state,
             TxnState::Approved,
             "the screen catches up"
         );
@@ -3111,6 +2326,6 @@ mod tests {
     fn a_hangup_quits_through_the_lane() {
         let mut m = model();
         assert_eq!(update(&mut m, Msg::Hangup), vec![Effect::Quit]);
-        assert!(m.hangup);
+        assert!(m.desk.hangup);
     }
 }

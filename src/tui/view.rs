@@ -17,7 +17,7 @@ use crate::journal::{TxnKind, TxnRow, TxnState};
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
     frame.render_widget(theme.block().style(theme.text), area);
-    let (width, height) = screens::min_size(m.screen);
+    let (width, height) = screens::min_size(m.desk.screen);
     if area.width < width || area.height < height {
         too_small(frame, area, m, (width, height), theme);
         return;
@@ -26,6 +26,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     // be read. A notice wraps too, up to two lines.
     let keys = screens::wrap_keys(&footer_text(m), usize::from(area.width));
     let notice_rows = m
+        .desk
         .notice
         .as_deref()
         .unwrap_or("")
@@ -46,7 +47,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.border)
         .title(Span::styled(
-            format!(" F{} {} ", m.screen.f_key(), m.screen.title()),
+            format!(" F{} {} ", m.desk.screen.f_key(), m.desk.screen.title()),
             theme.title,
         ))
         .title(
@@ -55,11 +56,11 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
         );
     let inner = block.inner(body);
     frame.render_widget(block, body);
-    match (&m.result, m.screen) {
+    match (&m.desk.result, m.desk.screen) {
         (Some(row), _) => result_panel(frame, inner, row, m.batch.last_close.as_deref(), theme),
-        _ => screens::body(frame, inner, m, theme),
+        _ => screen_body(frame, inner, m, theme),
     }
-    if let Some(text) = &m.notice {
+    if let Some(text) = &m.desk.notice {
         frame.render_widget(
             Paragraph::new(Span::styled(visible(text), theme.warning)).wrap(Wrap { trim: true }),
             notice,
@@ -70,41 +71,41 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
         .map(|k| Line::from(Span::styled(k, theme.key_hint)))
         .collect();
     frame.render_widget(Paragraph::new(keys).wrap(Wrap { trim: true }), footer);
-    if m.flight.is_some() {
+    if m.desk.flight.is_some() {
         flight_overlay(frame, body, m, theme);
     }
-    if let Some(modal) = &m.modal {
+    if let Some(modal) = &m.desk.modal {
         modal_view(frame, body, m, modal, theme);
     }
 }
 
 fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let mut left = Vec::new();
-    if m.route() == crate::lane::Route::Cloud {
+    if m.desk.route() == crate::lane::Route::Cloud {
         left.push(Span::styled(" VIA CLOUD ", theme.demo));
     }
-    if m.demo {
+    if m.desk.demo {
         left.push(Span::styled(" DEMO ", theme.demo));
         left.push(Span::raw(" "));
     }
-    let (mark, style) = if m.link.up {
+    let (mark, style) = if m.desk.link.up {
         ("● UP", theme.link_up)
     } else {
         ("○ DOWN", theme.link_down)
     };
     left.push(Span::styled(mark, style));
-    left.push(Span::raw(format!(" {}", m.link.address)));
-    if let Some(sn) = &m.link.device.device_sn {
+    left.push(Span::raw(format!(" {}", m.desk.link.address)));
+    if let Some(sn) = &m.desk.link.device.device_sn {
         left.push(Span::raw(format!(" SN {sn}")));
     }
     // A round trip is news only while the link is up.
-    if let Some(us) = m.link.rtts_us.back().filter(|_| m.link.up) {
+    if let Some(us) = m.desk.link.rtts_us.back().filter(|_| m.desk.link.up) {
         left.push(Span::raw(format!(" {}", screens::rtt_text(*us))));
     }
     // Lane and unresolved count never scroll off, whatever the width.
-    let unresolved = m.unresolved.len();
+    let unresolved = m.desk.unresolved.len();
     let right = Line::from(vec![
-        Span::raw(format!(" lane {} ", m.lane_id)),
+        Span::raw(format!(" lane {} ", m.desk.lane_id)),
         Span::styled(
             format!("unresolved {unresolved} "),
             if unresolved > 0 {
@@ -122,7 +123,7 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 
 /// The keys of what has the keyboard now, in words.
 pub fn footer_text(m: &Model) -> String {
-    if let Some(f) = &m.flight {
+    if let Some(f) = &m.desk.flight {
         return if f.unknown {
             "Enter leave it to resolve in the background · Esc ask the terminal to cancel"
         } else {
@@ -130,7 +131,7 @@ pub fn footer_text(m: &Model) -> String {
         }
         .into();
     }
-    match &m.modal {
+    match &m.desk.modal {
         Some(Modal::Menu) => return "a letter: go to that screen · Esc close".into(),
         Some(Modal::Confirm { .. }) => return "y yes · n no · Enter and Esc are no too".into(),
         Some(Modal::Override { .. }) => return "type a note · Enter save · Esc cancel".into(),
@@ -144,11 +145,11 @@ pub fn footer_text(m: &Model) -> String {
         }
         None => {}
     }
-    if m.closing {
+    if m.desk.closing {
         return "any key: close till".into();
     }
-    if let Some(row) = &m.result {
-        let declined_sale = row.state == TxnState::Declined && m.screen == ScreenId::Sale;
+    if let Some(row) = &m.desk.result {
+        let declined_sale = row.state == TxnState::Declined && m.desk.screen == ScreenId::Sale;
         return if declined_sale && m.sale.typed() {
             "Enter charge again (another card) · digits a new amount · other keys: next"
         } else {
@@ -156,7 +157,7 @@ pub fn footer_text(m: &Model) -> String {
         }
         .into();
     }
-    screens::key_line(screens::keys(m))
+    screens::key_line(keys(m))
 }
 
 /// Below the screen's size a broken frame helps nobody; the keys still work, and what
@@ -164,14 +165,14 @@ pub fn footer_text(m: &Model) -> String {
 fn too_small(frame: &mut Frame, area: Rect, m: &Model, (w, h): (u16, u16), theme: &Theme) {
     let mut lines = vec![Line::from(format!(
         "enlarge the window to at least {w}x{h} for {} (now {}x{})",
-        m.screen.title(),
+        m.desk.screen.title(),
         area.width,
         area.height
     ))];
-    if let Some(f) = &m.flight {
-        let what = screens::request_line(&f.request, m);
+    if let Some(f) = &m.desk.flight {
+        let what = screens::request_line(&f.request, &m.desk);
         lines.push(Line::from(format!("in flight: {what}")));
-    } else if let Some(row) = &m.result {
+    } else if let Some(row) = &m.desk.result {
         lines.push(Line::from(format!(
             "{}: {}",
             screens::row_summary(row),
@@ -198,13 +199,13 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn flight_overlay(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let Some(f) = &m.flight else { return };
+    let Some(f) = &m.desk.flight else { return };
     let rect = centered(area, 64, 11);
     frame.render_widget(Clear, rect);
     let elapsed = f.started.elapsed().as_secs();
-    let what = screens::request_line(&f.request, m);
+    let what = screens::request_line(&f.request, &m.desk);
     // Once the answer is lost the cashier must not be told to carry on at the terminal.
-    let (headline, style) = if f.unknown || !m.link.up {
+    let (headline, style) = if f.unknown || !m.desk.link.up {
         ("OUTCOME UNKNOWN: DO NOT CHARGE AGAIN", theme.warning)
     } else {
         ("FOLLOW THE PROMPTS ON THE TERMINAL", theme.title)
@@ -527,4 +528,30 @@ fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &T
             .wrap(Wrap { trim: false }),
         rect,
     );
+}
+
+/// The screen shown, drawn from its form and the desk.
+fn screen_body(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+    match m.desk.screen {
+        ScreenId::Sale => screens::sale::draw(frame, area, &m.sale, &m.desk, theme),
+        ScreenId::Refund => screens::refund::draw(frame, area, &m.refund, &m.desk, theme),
+        ScreenId::Void => screens::void::draw(frame, area, &m.void, &m.desk, theme),
+        ScreenId::Tip => screens::tip::draw(frame, area, &m.tip, &m.desk, theme),
+        ScreenId::Query => screens::query::draw(frame, area, &m.query, theme),
+        ScreenId::Batch => screens::batch::draw(frame, area, &m.batch, &m.desk, theme),
+        ScreenId::Journal => screens::journal::draw(frame, area, &m.journal, &m.desk, theme),
+        ScreenId::Diagnostics => screens::diagnostics::draw(frame, area, &m.diag, &m.desk, theme),
+        ScreenId::Settings => screens::settings::draw(frame, area, &m.settings, &m.desk, theme),
+        ScreenId::Help => screens::help::draw(frame, area, screens::keys_of, theme),
+    }
+}
+
+/// The keys of a screen as it is now (the Tip and Journal screens have two sets).
+fn keys(m: &Model) -> &'static [screens::Key] {
+    match m.desk.screen {
+        ScreenId::Journal => screens::journal::keys(&m.journal),
+        ScreenId::Settings => screens::settings::keys(&m.settings),
+        ScreenId::Tip => screens::tip::keys(&m.tip),
+        screen => screens::keys_of(screen),
+    }
 }

@@ -6,16 +6,26 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
-use super::*;
-use crate::journal::{BatchReport, TxnKind, TxnRow};
-use crate::lane::PayRequest;
+use super::shared::*;
+use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
+use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::model::*;
+use crate::tui::desk::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Debug, Default)]
+pub struct BatchScreen {
+    /// None: the open batch; Some(i): the i-th closed batch, newest first.
+    pub viewing: Option<usize>,
+    pub last_close: Option<String>,
+    /// The journal's report of the batch just closed, to set beside the terminal's.
+    pub closed: Option<BatchReport>,
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -33,17 +43,17 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let closed = m
+pub fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    let closed = d
         .data
         .batches
         .iter()
         .filter(|b| b.closed_at.is_some())
         .count();
     match key.code {
-        KeyCode::Esc => top_level(m, key),
+        KeyCode::Esc => top_level(d, key),
         KeyCode::Left | KeyCode::PageDown => {
-            m.batch.viewing = match m.batch.viewing {
+            f.viewing = match f.viewing {
                 None if closed > 0 => Some(0),
                 Some(i) if i + 1 < closed => Some(i + 1),
                 other => other,
@@ -51,20 +61,20 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             vec![Effect::Refresh]
         }
         KeyCode::Right | KeyCode::PageUp => {
-            m.batch.viewing = match m.batch.viewing {
+            f.viewing = match f.viewing {
                 Some(0) | None => None,
                 Some(i) => Some(i - 1),
             };
             vec![Effect::Refresh]
         }
-        KeyCode::Char('c') if m.batch.viewing.is_none() => {
-            let net = m
+        KeyCode::Char('c') if f.viewing.is_none() => {
+            let net = d
                 .data
                 .open_report
                 .as_ref()
-                .map(|r| crate::money::grouped_minor(r.net_minor, m.exponent))
+                .map(|r| crate::money::grouped_minor(r.net_minor, d.exponent))
                 .unwrap_or_default();
-            let open = open_pre_auths(&m.data.open_rows);
+            let open = open_pre_auths(&d.data.open_rows);
             let held = if open.is_empty() {
                 String::new()
             } else {
@@ -72,14 +82,14 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 format!(
                     " {} pre-auth(s) still open ({} {}): complete or cancel them first, or they stay open.",
                     open.len(),
-                    grouped_minor(sum, m.exponent),
-                    m.currency
+                    grouped_minor(sum, d.exponent),
+                    d.currency
                 )
             };
-            m.modal = Some(Modal::Confirm {
+            d.modal = Some(Modal::Confirm {
                 question: format!(
                     "Close the batch (net {net} {})? This settles it on the terminal.{held}",
-                    m.currency
+                    d.currency
                 ),
                 then: Confirmed::Pay(PayRequest::BatchClose),
                 on_no: OnNo::Keep,
@@ -87,6 +97,40 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             vec![]
         }
         _ => vec![],
+    }
+}
+
+/// The lane refused the close: why.
+pub fn refused(f: &mut BatchScreen, refusal: &Refusal) {
+    f.last_close = Some(refusal.to_string());
+}
+
+/// The lane closed the batch in the journal: its report, to set beside the terminal's.
+pub fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
+    f.last_close = Some(format!(
+        "batch {} closed: journal NET {} {}",
+        report.batch,
+        grouped_minor(report.net_minor, d.exponent),
+        d.currency
+    ));
+    f.closed = Some(report);
+}
+
+/// A final answer came: the terminal's word on a close is set beside the journal's.
+pub fn answered(
+    f: &mut BatchScreen,
+    d: &Desk,
+    row: &TxnRow,
+    reply: Option<Box<crate::ecr::Reply>>,
+) {
+    if row.kind == TxnKind::BatchClose
+        && row.state == TxnState::Approved
+        && let (Some(report), Some(reply)) = (&f.closed, reply)
+    {
+        let verdict = verdict(report, &reply, d.exponent, &d.currency);
+        if let Some(text) = &mut f.last_close {
+            text.push_str(&format!(" · {verdict}"));
+        }
     }
 }
 
@@ -206,9 +250,9 @@ fn plain(kind: &str) -> Option<(&str, bool)> {
 /// The batch's totals as a cashier reads them: what moved per kind (one count, money
 /// going back shown as taken off, tip changes counted inside the tips), per card brand,
 /// and the NET.
-fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'static>> {
+fn report_lines(report: &BatchReport, d: &Desk, theme: &Theme) -> Vec<Line<'static>> {
     let line = |a: &str, b: String, c: String| format!(" {a:<22}{b:>6}{c:>16}");
-    let money = |minor: i64| grouped_minor(minor, m.exponent);
+    let money = |minor: i64| grouped_minor(minor, d.exponent);
     let mut lines = vec![Line::from(Span::styled(
         line("", "count".into(), "amount".into()),
         theme.title,
@@ -242,7 +286,7 @@ fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'sta
         format!(
             "{} {}",
             line("NET", String::new(), money(report.net_minor)),
-            m.currency
+            d.currency
         ),
         theme.amount,
     )));
@@ -250,7 +294,7 @@ fn report_lines(report: &BatchReport, m: &Model, theme: &Theme) -> Vec<Line<'sta
 }
 
 /// Approved sales per hour of the local day, for the bar chart.
-fn sales_per_hour(m: &Model, rows: &[TxnRow]) -> Vec<(String, u64)> {
+fn sales_per_hour(d: &Desk, rows: &[TxnRow]) -> Vec<(String, u64)> {
     use crate::ecr::TransType as T;
     let mut hours = [0u64; 24];
     for r in rows
@@ -260,7 +304,7 @@ fn sales_per_hour(m: &Model, rows: &[TxnRow]) -> Vec<(String, u64)> {
         if matches!(
             r.kind,
             TxnKind::Trans(T::Sale | T::CashbackSale | T::Completion)
-        ) && let Ok(h) = local_time(m, &r.created_at, "%H").parse::<usize>()
+        ) && let Ok(h) = local_time(d, &r.created_at, "%H").parse::<usize>()
         {
             hours[h.min(23)] += u64::try_from(r.amount.minor()).unwrap_or(0);
         }
@@ -272,10 +316,10 @@ fn sales_per_hour(m: &Model, rows: &[TxnRow]) -> Vec<(String, u64)> {
         .collect()
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let (title, rows, report) = match (m.batch.viewing, &m.data.viewed) {
+pub fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, theme: &Theme) {
+    let (title, rows, report) = match (f.viewing, &d.data.viewed) {
         (Some(i), Some((rows, report))) => {
-            let closed = m
+            let closed = d
                 .data
                 .batches
                 .iter()
@@ -283,7 +327,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 .nth(i);
             let when = closed
                 .and_then(|b| b.closed_at.as_deref())
-                .map(|t| local_time(m, t, "%Y-%m-%d %H:%M"))
+                .map(|t| local_time(d, t, "%Y-%m-%d %H:%M"))
                 .unwrap_or_default();
             (
                 format!(" Batch {} (closed {when}) ", report.batch),
@@ -293,16 +337,16 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         }
         _ => (
             " Open batch ".to_string(),
-            m.data.open_rows.as_slice(),
-            m.data.open_report.as_ref(),
+            d.data.open_rows.as_slice(),
+            d.data.open_report.as_ref(),
         ),
     };
     let lines = report
-        .map(|r| report_lines(r, m, theme))
+        .map(|r| report_lines(r, d, theme))
         .unwrap_or_else(|| vec![Line::from(" no data")]);
     // The totals and their NET first; the chart only gets what room is left.
     let needed = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let said_rows = m.batch.last_close.as_deref().map_or(1, |t| {
+    let said_rows = f.last_close.as_deref().map_or(1, |t| {
         t.chars().count().div_ceil(usize::from(area.width.max(1)))
     });
     let [top, chart, msg] = Layout::vertical([
@@ -314,8 +358,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let title = match report {
         Some(r) => format!(
             "{title}· NET {} {} ",
-            grouped_minor(r.net_minor, m.exponent),
-            m.currency
+            grouped_minor(r.net_minor, d.exponent),
+            d.currency
         ),
         None => title,
     };
@@ -329,7 +373,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         ),
         top,
     );
-    let bars: Vec<Bar> = sales_per_hour(m, rows)
+    let bars: Vec<Bar> = sales_per_hour(d, rows)
         .into_iter()
         .map(|(h, v)| {
             Bar::default()
@@ -353,7 +397,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             .bar_style(theme.chart),
         chart,
     );
-    if let Some(text) = &m.batch.last_close {
+    if let Some(text) = &f.last_close {
         frame.render_widget(
             Paragraph::new(Span::styled(text.as_str(), theme.warning))
                 .wrap(ratatui::widgets::Wrap { trim: true }),

@@ -6,15 +6,66 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
-use super::*;
+use super::shared::*;
 use crate::checkup::Check;
-use crate::ecr::Direction;
-use crate::tui::model::*;
+use crate::ecr::{Answer, Direction};
+use crate::lane::Refusal;
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (80, 22);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DiagFocus {
+    #[default]
+    Log,
+    Console,
+}
+
+#[derive(Clone, Debug)]
+pub struct DiagScreen {
+    pub focus: DiagFocus,
+    pub console: TextField,
+    /// Index into the wire log from the newest end.
+    pub selected: usize,
+    pub console_result: Option<String>,
+    /// Frames the console sent, for each one's own request id.
+    pub console_sent: u32,
+    /// The wire log without heartbeats, to see the traffic that matters.
+    pub hide_heartbeats: bool,
+    pub checkup: Checkup,
+    /// When the check-up shown was made (local `HH:MM:SS`).
+    pub checked_at: Option<String>,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for DiagScreen {
+    fn default() -> Self {
+        DiagScreen {
+            focus: Default::default(),
+            console: TextField::with_max(4096),
+            selected: Default::default(),
+            console_result: Default::default(),
+            console_sent: Default::default(),
+            hide_heartbeats: Default::default(),
+            checkup: Default::default(),
+            checked_at: Default::default(),
+        }
+    }
+}
+
+/// The step-by-step check of the way to the terminal, as far as it has gone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Checkup {
+    #[default]
+    NotRun,
+    Running,
+    Done(Vec<Check>),
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -44,51 +95,50 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.diag.focus == DiagFocus::Console {
+pub fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    if f.focus == DiagFocus::Console {
         match key.code {
-            KeyCode::Esc | KeyCode::Tab => m.diag.focus = DiagFocus::Log,
-            KeyCode::Enter if !m.diag.console.text.trim().is_empty() => {
-                return send_console(m);
+            KeyCode::Esc | KeyCode::Tab => f.focus = DiagFocus::Log,
+            KeyCode::Enter if !f.console.text.trim().is_empty() => {
+                return send_console(f);
             }
             _ => {
-                if m.diag.console.edit(key) == Edit::Full {
-                    m.diag.console_result = Some("the console takes frames up to 4 KiB".into());
+                if f.console.edit(key) == Edit::Full {
+                    f.console_result = Some("the console takes frames up to 4 KiB".into());
                 }
             }
         }
         return vec![];
     }
-    let len = wire_lines(m).len();
-    let page = m.list_rows();
-    if move_sel(&mut m.diag.selected, len, page, key.code) {
+    let len = wire_lines(f, d).len();
+    let page = d.list_rows();
+    if move_sel(&mut f.selected, len, page, key.code) {
         return vec![];
     }
     match key.code {
-        KeyCode::Esc => top_level(m, key),
+        KeyCode::Esc => top_level(d, key),
         KeyCode::Char('h') => {
-            m.diag.hide_heartbeats = !m.diag.hide_heartbeats;
-            m.diag.selected = 0;
+            f.hide_heartbeats = !f.hide_heartbeats;
+            f.selected = 0;
             vec![]
         }
-        KeyCode::Char('r') if !m.link.up => {
-            m.notice = Some("trying to reach the terminal now".into());
+        KeyCode::Char('r') if !d.link.up => {
+            d.notice = Some("trying to reach the terminal now".into());
             vec![Effect::Reconnect]
         }
         KeyCode::Char('r') => {
-            m.notice = Some("the link is up: nothing to reconnect".into());
+            d.notice = Some("the link is up: nothing to reconnect".into());
             vec![]
         }
-        KeyCode::Char('t') if m.diag.checkup == Checkup::Running => vec![],
+        KeyCode::Char('t') if f.checkup == Checkup::Running => vec![],
         KeyCode::Char('t') => {
-            m.diag.checkup = Checkup::Running;
+            f.checkup = Checkup::Running;
             vec![Effect::Checkup]
         }
         KeyCode::Tab | KeyCode::Char('i') => {
-            m.diag.focus = DiagFocus::Console;
-            if m.diag.console.text.is_empty() {
-                m.diag
-                    .console
+            f.focus = DiagFocus::Console;
+            if f.console.text.is_empty() {
+                f.console
                     .prefill(r#"{"topic":"ecrhub.heartbeat","request_id":"console-1"}"#);
             }
             vec![]
@@ -97,37 +147,61 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
+/// What became of the console's frame.
+pub fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
+    f.console_result = Some(match result {
+        Ok(Some(a)) => match &a.reply {
+            Some(r) => format!(
+                "reply to {} in {} ms: code {} {}",
+                a.request_id,
+                a.elapsed.as_millis(),
+                r.response_code.as_deref().unwrap_or("-"),
+                r.message()
+            ),
+            None => format!("no reply to {}: {}", a.request_id, a.why),
+        },
+        Ok(None) => "sent (no request_id: replies show in the wire log)".into(),
+        Err(e) => format!("not sent: {e}"),
+    });
+}
+
+/// The check-up's steps, done at `at` (local time).
+pub fn checked(f: &mut DiagScreen, steps: Vec<Check>, at: String) {
+    f.checkup = Checkup::Done(steps);
+    f.checked_at = Some(at);
+}
+
 /// Sends the console's frame if it is a JSON object, under a request id of its own so
 /// its reply can be told from the last one's.
-fn send_console(m: &mut Model) -> Vec<Effect> {
-    let mut frame = match serde_json::from_str::<serde_json::Value>(&m.diag.console.text) {
+fn send_console(f: &mut DiagScreen) -> Vec<Effect> {
+    let mut frame = match serde_json::from_str::<serde_json::Value>(&f.console.text) {
         Ok(serde_json::Value::Object(frame)) => frame,
         Ok(_) => {
-            m.diag.console_result = Some("not sent: a frame is one JSON object {…}".into());
+            f.console_result = Some("not sent: a frame is one JSON object {…}".into());
             return vec![];
         }
         Err(e) => {
-            m.diag.console_result = Some(format!("not sent: not JSON ({e})"));
+            f.console_result = Some(format!("not sent: not JSON ({e})"));
             return vec![];
         }
     };
-    m.diag.console_sent += 1;
-    let id = format!("console-{}", m.diag.console_sent);
+    f.console_sent += 1;
+    let id = format!("console-{}", f.console_sent);
     if !frame.contains_key("msg_id") {
         frame.insert("request_id".into(), id.clone().into());
     }
     let text = serde_json::Value::Object(frame).to_string();
-    m.diag.console.set(&text);
-    m.diag.console_result = Some(format!("sending as {id}…"));
+    f.console.set(&text);
+    f.console_result = Some(format!("sending as {id}…"));
     vec![Effect::Raw(text)]
 }
 
 /// The wire log newest first, without heartbeats when they are hidden.
-fn wire_lines(m: &Model) -> Vec<&WireLine> {
-    m.wire
+fn wire_lines<'a>(f: &DiagScreen, d: &'a Desk) -> Vec<&'a WireLine> {
+    d.wire
         .iter()
         .rev()
-        .filter(|w| !(m.diag.hide_heartbeats && w.text.contains("\"ecrhub.heartbeat\"")))
+        .filter(|w| !(f.hide_heartbeats && w.text.contains("\"ecrhub.heartbeat\"")))
         .collect()
 }
 
@@ -156,14 +230,14 @@ fn wire_summary(w: &WireLine) -> String {
 
 /// The steps the check-up found, then what the lane's own link shows of the session
 /// (handshake and heartbeats), since the check-up stops short of opening one.
-fn checkup_steps(m: &Model) -> Vec<Check> {
-    let Checkup::Done(steps) = &m.diag.checkup else {
+fn checkup_steps(f: &DiagScreen, d: &Desk) -> Vec<Check> {
+    let Checkup::Done(steps) = &f.checkup else {
         return vec![];
     };
     let mut steps = steps.clone();
     if steps.iter().all(|s| s.ok) {
-        if m.link.up {
-            let rtt = m.link.rtts_us.back().map_or("-".into(), |v| rtt_text(*v));
+        if d.link.up {
+            let rtt = d.link.rtts_us.back().map_or("-".into(), |v| rtt_text(*v));
             steps.push(Check::pass(
                 "session",
                 format!("the lane's link is up, heartbeat {rtt}"),
@@ -173,7 +247,7 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
                 "session",
                 format!(
                     "the terminal takes WebSocket connections, but the lane's link is {}",
-                    m.link.state
+                    d.link.state
                 ),
                 "press r to reconnect now; if it fails again check the app id (Settings), then restart the CodePay Register app".into(),
             ));
@@ -183,32 +257,38 @@ fn checkup_steps(m: &Model) -> Vec<Check> {
 }
 
 /// The link's state; a down link's next attempt counted down.
-fn link_text(m: &Model) -> String {
-    match m.link.retry_at.filter(|_| !m.link.up) {
+fn link_text(d: &Desk) -> String {
+    match d.link.retry_at.filter(|_| !d.link.up) {
         Some(at) => match at.checked_duration_since(std::time::Instant::now()) {
-            Some(left) => format!("{}; retry in {}s", m.link.state, left.as_secs() + 1),
-            None => format!("{}; trying again", m.link.state),
+            Some(left) => format!("{}; retry in {}s", d.link.state, left.as_secs() + 1),
+            None => format!("{}; trying again", d.link.state),
         },
-        None => m.link.state.clone(),
+        None => d.link.state.clone(),
     }
 }
 
 /// The answer to "why won't it take payments?", first, with what to do about it. In
 /// `rows` wrapped lines of `width`, the steps that passed share one line if need be,
 /// so that a failed step's fix always shows whole.
-fn verdict_lines(m: &Model, theme: &Theme, width: usize, rows: usize) -> Vec<Line<'static>> {
-    let all = verdict_lines_all(m, theme, false);
+fn verdict_lines(
+    f: &DiagScreen,
+    d: &Desk,
+    theme: &Theme,
+    width: usize,
+    rows: usize,
+) -> Vec<Line<'static>> {
+    let all = verdict_lines_all(f, d, theme, false);
     let used: usize = all.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
     // Only a failed step's fix is worth the detail of the steps that passed.
-    if used <= rows || checkup_steps(m).iter().all(|s| s.ok) {
+    if used <= rows || checkup_steps(f, d).iter().all(|s| s.ok) {
         all
     } else {
-        verdict_lines_all(m, theme, true)
+        verdict_lines_all(f, d, theme, true)
     }
 }
 
-fn verdict_lines_all(m: &Model, theme: &Theme, brief: bool) -> Vec<Line<'static>> {
-    let mut lines = vec![if m.link.up {
+fn verdict_lines_all(f: &DiagScreen, d: &Desk, theme: &Theme, brief: bool) -> Vec<Line<'static>> {
+    let mut lines = vec![if d.link.up {
         Line::from(Span::styled(
             "verdict: the terminal answers; it can take payments",
             theme.approved,
@@ -225,15 +305,15 @@ fn verdict_lines_all(m: &Model, theme: &Theme, brief: bool) -> Vec<Line<'static>
             theme.warning,
         ))
     }];
-    if m.diag.checkup == Checkup::Running {
+    if f.checkup == Checkup::Running {
         lines.push(Line::from(Span::styled(
             "checking the way to the terminal…",
             theme.muted,
         )));
     }
-    let steps = checkup_steps(m);
+    let steps = checkup_steps(f, d);
     if !steps.is_empty()
-        && let Some(at) = &m.diag.checked_at
+        && let Some(at) = &f.checked_at
     {
         lines.push(Line::from(Span::styled(
             format!("check-up at {at} (t checks again):"),
@@ -266,12 +346,12 @@ fn verdict_lines_all(m: &Model, theme: &Theme, brief: bool) -> Vec<Line<'static>
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
     // Wrapped one column in, each line takes its width's worth of rows; the log keeps
     // at least 4.
     let width = usize::from(area.width.saturating_sub(1).max(1));
     let most = area.height.saturating_sub(6 + 4 + 2);
-    let verdict_text = verdict_lines(m, theme, width, usize::from(most));
+    let verdict_text = verdict_lines(f, d, theme, width, usize::from(most));
     let rows: usize = verdict_text
         .iter()
         .map(|l| l.width().max(1).div_ceil(width))
@@ -292,45 +372,51 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     );
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
-    let d = &m.link.device;
-    let rtts = &m.link.rtts_us;
+    let device = &d.link.device;
+    let rtts = &d.link.rtts_us;
     let rtt = |v: Option<&u64>| v.map(|v| rtt_text(*v)).unwrap_or_else(|| "-".into());
     let key = |k: &str| Span::styled(format!(" {k:<11}"), theme.muted);
     let lines = vec![
-        Line::from(vec![key("link"), Span::raw(link_text(m))]),
-        Line::from(vec![key("address"), Span::raw(m.link.address.clone())]),
+        Line::from(vec![key("link"), Span::raw(link_text(d))]),
+        Line::from(vec![key("address"), Span::raw(d.link.address.clone())]),
         Line::from(vec![
             key("device"),
-            Span::raw(match (&d.device_model, &d.device_sn, &d.cashier_version) {
-                (None, None, None) => "not known yet (no answer to ecrhub.init)".to_string(),
-                (model, sn, version) => [
-                    model.clone(),
-                    sn.clone(),
-                    version.as_ref().map(|v| format!("v{v}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
-            }),
+            Span::raw(
+                match (
+                    &device.device_model,
+                    &device.device_sn,
+                    &device.cashier_version,
+                ) {
+                    (None, None, None) => "not known yet (no answer to ecrhub.init)".to_string(),
+                    (model, sn, version) => [
+                        model.clone(),
+                        sn.clone(),
+                        version.as_ref().map(|v| format!("v{v}")),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                },
+            ),
         ]),
         Line::from(vec![
             key("rtt"),
             Span::raw(format!(
                 "last {} min {} max {}",
                 // A round trip is news only while the link is up.
-                rtt(rtts.back().filter(|_| m.link.up)),
+                rtt(rtts.back().filter(|_| d.link.up)),
                 rtt(rtts.iter().min()),
                 rtt(rtts.iter().max())
             )),
         ]),
         Line::from(vec![
             key("reconnects"),
-            Span::raw(m.link.reconnects.to_string()),
+            Span::raw(d.link.reconnects.to_string()),
         ]),
         Line::from(vec![
             key("store"),
-            Span::raw(m.store.clone().unwrap_or_else(|| "none configured".into())),
+            Span::raw(d.store.clone().unwrap_or_else(|| "none configured".into())),
         ]),
     ];
     // The link's state (a down link's whole reason) wraps rather than being cut.
@@ -346,7 +432,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             .block(theme.block().title(" heartbeat round trip ")),
         spark,
     );
-    let hist: Vec<Line> = m
+    let hist: Vec<Line> = d
         .link
         .history
         .iter()
@@ -363,15 +449,15 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let [list, pretty] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(log);
     let visible = usize::from(list.height.saturating_sub(1)).max(1);
-    let newest_first = wire_lines(m);
-    let first = m.diag.selected.saturating_sub(visible - 1);
+    let newest_first = wire_lines(f, d);
+    let first = f.selected.saturating_sub(visible - 1);
     let lines: Vec<Line> = newest_first
         .iter()
         .enumerate()
         .skip(first)
         .take(visible)
         .map(|(i, w)| {
-            let style = if i == m.diag.selected {
+            let style = if i == f.selected {
                 theme.selected
             } else {
                 theme.text
@@ -385,7 +471,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
                 .block()
                 .borders(Borders::TOP)
                 .border_style(theme.border)
-                .title(if m.diag.hide_heartbeats {
+                .title(if f.hide_heartbeats {
                     " wire log, newest first, no heartbeats (masked) "
                 } else {
                     " wire log, newest first (masked) "
@@ -394,7 +480,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         list,
     );
     let selected = newest_first
-        .get(m.diag.selected)
+        .get(f.selected)
         .map(|w| {
             serde_json::from_str::<serde_json::Value>(&w.text)
                 .ok()
@@ -414,16 +500,112 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             .wrap(Wrap { trim: false }),
         pretty,
     );
-    let focused = m.diag.focus == DiagFocus::Console;
+    let focused = f.focus == DiagFocus::Console;
     let mut console_lines = vec![Line::from(vec![
         Span::styled(" send> ", if focused { theme.focus } else { theme.muted }),
-        Span::styled(m.diag.console.shown(focused), theme.input),
+        Span::styled(f.console.shown(focused), theme.input),
     ])];
-    if let Some(r) = &m.diag.console_result {
+    if let Some(r) = &f.console_result {
         console_lines.push(Line::from(Span::styled(
             crate::visible::visible(&format!(" {r}")).into_owned(),
             theme.muted,
         )));
     }
     frame.render_widget(Paragraph::new(console_lines), console);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn screen() -> (DiagScreen, Desk) {
+        (
+            DiagScreen::default(),
+            Desk::new("L01", "USD", 2, "127.0.0.1:35779", false),
+        )
+    }
+
+    fn press(f: &mut DiagScreen, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(f, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_str(f: &mut DiagScreen, d: &mut Desk, text: &str) {
+        for c in text.chars() {
+            press(f, d, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn the_console_sends_only_json_each_frame_under_its_own_id() {
+        let (mut f, mut d) = screen();
+        press(&mut f, &mut d, KeyCode::Char('i'));
+        type_str(&mut f, &mut d, "{oops");
+        assert!(press(&mut f, &mut d, KeyCode::Enter).is_empty());
+        let said = f.console_result.clone().unwrap_or_default();
+        assert!(said.contains("not JSON"), "{said}");
+        let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+        on_key(&mut f, &mut d, ctrl_u);
+        type_str(
+            &mut f,
+            &mut d,
+            r#"{"topic":"ecrhub.heartbeat","request_id":"x"}"#,
+        );
+        let ids: Vec<String> = (0..2)
+            .map(|_| match press(&mut f, &mut d, KeyCode::Enter).as_slice() {
+                [Effect::Raw(text)] => {
+                    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+                    v["request_id"].as_str().unwrap_or_default().to_string()
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, ["console-1", "console-2"]);
+    }
+
+    #[test]
+    fn heartbeats_can_be_hidden_from_the_wire_log() {
+        let (mut f, mut d) = screen();
+        for text in [
+            r#"{"topic":"ecrhub.heartbeat"}"#,
+            r#"{"topic":"ecrhub.pay.order"}"#,
+        ] {
+            d.wire.push_back(WireLine {
+                at: chrono::Local::now(),
+                dir: Direction::In,
+                text: text.into(),
+            });
+        }
+        press(&mut f, &mut d, KeyCode::Char('h'));
+        assert!(f.hide_heartbeats);
+        press(&mut f, &mut d, KeyCode::Down);
+        assert_eq!(f.selected, 0, "one frame left to pick from");
+    }
+
+    #[test]
+    fn the_check_up_runs_once_at_a_time_and_keeps_its_findings() {
+        let (mut f, mut d) = screen();
+        assert_eq!(
+            press(&mut f, &mut d, KeyCode::Char('t')),
+            vec![Effect::Checkup]
+        );
+        assert_eq!(f.checkup, Checkup::Running);
+        assert!(
+            press(&mut f, &mut d, KeyCode::Char('t')).is_empty(),
+            "one at a time"
+        );
+        let found = vec![Check::fail(
+            "tcp connect",
+            "refused".into(),
+            "ECR Hub on".into(),
+        )];
+        checked(&mut f, found.clone(), "12:00:05".into());
+        assert_eq!(f.checked_at.as_deref(), Some("12:00:05"));
+        assert_eq!(f.checkup, Checkup::Done(found));
+        assert_eq!(
+            press(&mut f, &mut d, KeyCode::Char('t')),
+            vec![Effect::Checkup],
+            "again"
+        );
+    }
 }

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::*;
-use crate::tui::model::*;
+use super::shared::*;
+use crate::tui::desk::ScreenId;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
@@ -27,7 +27,13 @@ pub const KEYS: &[Key] = &[
 /// Columns before a screen's keys: " F10 c " and the title.
 const LEAD: usize = 19;
 
-pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// `keys_of` gives each screen's key table (the screens are above this one).
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    keys_of: impl Fn(ScreenId) -> &'static [Key],
+    theme: &Theme,
+) {
     let mut lines = vec![Line::from(Span::styled(
         " Screens: F1-F10, or Esc then the letter (for SSH clients without F-keys)",
         theme.title,
@@ -35,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     // Each screen's keys wrap under themselves, not under its name.
     let width = usize::from(area.width).saturating_sub(LEAD + 1).max(10);
     for s in ScreenId::ALL {
-        let mut keys = wrap_keys(&key_line(keys_of(s, false)), width).into_iter();
+        let mut keys = wrap_keys(&key_line(keys_of(s)), width).into_iter();
         lines.push(Line::from(vec![
             Span::styled(
                 format!(" F{:<2} {} ", s.f_key(), s.letter()),

@@ -7,15 +7,54 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::*;
+use super::shared::*;
+use crate::journal::Search;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
-use crate::tui::model::*;
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Debug)]
+pub struct JournalScreen {
+    pub selected: usize,
+    /// Just opened: as `PickList::fresh`.
+    pub fresh: bool,
+    /// What to look for across the whole journal (see `search`).
+    pub search: TextField,
+    pub searching: bool,
+    /// The cursors of the pages before the one shown: empty on the newest page.
+    pub pages: Vec<i64>,
+    /// What the store found on other lanes for the search (with a store configured).
+    pub elsewhere: Vec<TxnRow>,
+    /// Why the store could not be asked.
+    pub elsewhere_error: Option<String>,
+    pub detail: bool,
+    /// The audit trail of the row in detail: every state it went through, and why.
+    pub audit: Vec<crate::journal::AuditRow>,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for JournalScreen {
+    fn default() -> Self {
+        JournalScreen {
+            selected: Default::default(),
+            fresh: Default::default(),
+            search: TextField::with_max(80),
+            searching: Default::default(),
+            pages: Default::default(),
+            elsewhere: Default::default(),
+            elsewhere_error: Default::default(),
+            detail: Default::default(),
+            audit: Default::default(),
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -65,81 +104,132 @@ pub const SEARCH_KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.journal.searching {
+/// The journal screen's rows: a page of the whole journal, as searched.
+pub fn rows(d: &Desk) -> Vec<&TxnRow> {
+    d.data.journal.page.rows.iter().collect()
+}
+
+/// The journal screen's search: the words typed (a kind or a state by name, the rest as
+/// `journal::Search` reads them), the page being looked at.
+pub fn search(f: &JournalScreen, d: &Desk) -> Search {
+    Search {
+        text: f.search.text.trim().to_string(),
+        utc_offset_secs: d.utc_offset.local_minus_utc(),
+        exponent: d.exponent,
+        before: f.pages.last().copied(),
+        limit: JOURNAL_PAGE,
+        ..Search::default()
+    }
+}
+
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.fresh = true;
+        f.selected = 0;
+    }
+    vec![Effect::Refresh]
+}
+
+/// The order selected, to follow as the rows change.
+pub fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
+    order_at(&rows(d), Some(f.selected))
+}
+
+/// The rows changed: the selection follows its order; `settled`: the rows as of the
+/// opening are in.
+pub fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settled: bool) {
+    let rows = rows(d);
+    let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
+    follow(&mut f.selected, f.fresh, len, at);
+    f.fresh &= !settled;
+}
+
+/// The search runs again (its words or its page changed): what other lanes had for
+/// the old one goes.
+fn search_again(f: &mut JournalScreen) -> Vec<Effect> {
+    f.elsewhere.clear();
+    f.elsewhere_error = None;
+    vec![Effect::Search]
+}
+
+/// The keys as the screen is now: typing a search has its own.
+pub fn keys(f: &JournalScreen) -> &'static [Key] {
+    if f.searching { SEARCH_KEYS } else { KEYS }
+}
+
+pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    if f.searching {
         return match key.code {
             KeyCode::Esc | KeyCode::Enter => {
-                m.journal.searching = false;
+                f.searching = false;
                 vec![]
             }
-            _ if m.journal.search.edit(key) == Edit::Changed => {
+            _ if f.search.edit(key) == Edit::Changed => {
                 // Each change searches the whole journal again, from its newest page.
-                m.journal.pages.clear();
-                m.journal.selected = 0;
-                vec![Effect::Search]
+                f.pages.clear();
+                f.selected = 0;
+                search_again(f)
             }
             _ => vec![],
         };
     }
     // PgDn and PgUp page by what shows; past the rows read, the next read page.
-    let (len, page) = (m.journal_rows().len(), m.list_rows());
+    let (len, page) = (rows(d).len(), d.list_rows());
     let last = len.saturating_sub(1);
     match key.code {
-        KeyCode::PageDown if !m.journal.detail && m.journal.selected >= last => {
-            return match m.data.journal.page.next {
+        KeyCode::PageDown if !f.detail && f.selected >= last => {
+            return match d.data.journal.page.next {
                 Some(cursor) => {
-                    m.journal.pages.push(cursor);
-                    m.journal.selected = 0;
-                    m.journal.fresh = true;
-                    vec![Effect::Search]
+                    f.pages.push(cursor);
+                    f.selected = 0;
+                    f.fresh = true;
+                    search_again(f)
                 }
                 None => {
-                    m.notice = Some("no older rows: this is the oldest".into());
+                    d.notice = Some("no older rows: this is the oldest".into());
                     vec![]
                 }
             };
         }
-        KeyCode::PageUp if !m.journal.detail && m.journal.selected == 0 => {
-            return match m.journal.pages.pop() {
+        KeyCode::PageUp if !f.detail && f.selected == 0 => {
+            return match f.pages.pop() {
                 Some(_) => {
-                    m.journal.fresh = true;
-                    vec![Effect::Search]
+                    f.fresh = true;
+                    search_again(f)
                 }
                 None => {
-                    m.notice = Some("this is the newest".into());
+                    d.notice = Some("this is the newest".into());
                     vec![]
                 }
             };
         }
         _ => {}
     }
-    if move_sel(&mut m.journal.selected, len, page, key.code) {
-        m.journal.fresh = false;
+    if move_sel(&mut f.selected, len, page, key.code) {
+        f.fresh = false;
         return vec![];
     }
-    let rows: Vec<TxnRow> = m.journal_rows().into_iter().cloned().collect();
+    let rows: Vec<TxnRow> = rows(d).into_iter().cloned().collect();
 
-    let row = rows.get(m.journal.selected);
+    let row = rows.get(f.selected);
     match (key.code, row) {
-        (KeyCode::Esc, _) if m.journal.detail => m.journal.detail = false,
-        (KeyCode::Esc, _) => return top_level(m, key),
+        (KeyCode::Esc, _) if f.detail => f.detail = false,
+        (KeyCode::Esc, _) => return top_level(d, key),
         (KeyCode::Char('/'), _) => {
-            m.journal.searching = true;
-            m.journal.detail = false;
+            f.searching = true;
+            f.detail = false;
         }
         (KeyCode::Enter, Some(row)) => {
-            m.journal.detail = !m.journal.detail;
-            m.journal.audit.clear();
-            if m.journal.detail {
+            f.detail = !f.detail;
+            f.audit.clear();
+            if f.detail {
                 return vec![Effect::LoadAudit(row.order_no.clone())];
             }
         }
         (KeyCode::Char('r'), Some(row)) => {
-            m.refund = RefundForm {
-                orig: prefilled_order(&row.order_no),
-                ..RefundForm::default()
-            };
-            m.screen = ScreenId::Refund;
+            d.handoff = Some(Handoff::Refund(row.order_no.clone()));
             return vec![Effect::Lookup(row.order_no.clone())];
         }
         (KeyCode::Char('v'), Some(row)) => {
@@ -147,27 +237,22 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 orig: row.order_no.clone(),
                 options: SaleOptions::default(),
             };
-            return confirm(m, format!("Void {}?", act_words(row, &m.currency)), req);
+            return confirm(d, format!("Void {}?", act_words(row, &d.currency)), req);
         }
         (KeyCode::Char('c'), Some(row)) => {
-            m.sale = SaleForm {
-                kind: SaleKind::Completion,
-                orig: prefilled_order(&row.order_no),
-                ..SaleForm::default()
-            };
-            m.screen = ScreenId::Sale;
+            d.handoff = Some(Handoff::Complete(row.order_no.clone()));
         }
         (KeyCode::Char(c @ ('a' | 'x')), Some(row))
             if matches!(row.state, TxnState::Pending | TxnState::Unknown) =>
         {
-            m.modal = Some(Modal::Override {
+            d.modal = Some(Modal::Override {
                 order_no: row.order_no.clone(),
                 approve: c == 'a',
                 note: TextField::with_max(200),
             });
         }
         (KeyCode::Char('a' | 'x'), Some(row)) => {
-            m.notice = Some(format!(
+            d.notice = Some(format!(
                 "{} is {}: only an unresolved row can be settled by hand",
                 row.order_no,
                 row.state.name()
@@ -178,29 +263,45 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-/// An order number field filled in from the selected row.
-fn prefilled_order(order_no: &str) -> TextField {
-    let mut field = TextField::order_no();
-    field.prefill(order_no);
-    field
+/// The audit trail of the row in detail.
+pub fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
+    f.audit = rows;
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+/// What the store found on other lanes for the search `text`; an answer to an older
+/// search is not this one's.
+pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
+    if text != f.search.text.trim() {
+        return;
+    }
+    match found {
+        Ok(rows) => {
+            f.elsewhere = rows;
+            f.elsewhere_error = None;
+        }
+        Err(e) => {
+            f.elsewhere.clear();
+            f.elsewhere_error = Some(e);
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, f: &JournalScreen, d: &Desk, theme: &Theme) {
     let [search, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
-    let journal = &m.data.journal;
-    let style = if m.journal.searching {
+    let journal = &d.data.journal;
+    let style = if f.searching {
         theme.focus
     } else {
         theme.muted
     };
-    let page = m.journal.pages.len() + 1;
+    let page = f.pages.len() + 1;
     let more = if journal.page.next.is_some() {
         " · PgDn older"
     } else {
         ""
     };
     let mut line = vec![Span::styled(
-        format!(" search: {}", m.journal.search.shown(m.journal.searching)),
+        format!(" search: {}", f.search.shown(f.searching)),
         style,
     )];
     match &journal.error {
@@ -208,13 +309,13 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         None => line.push(Span::styled(format!("  page {page}{more}"), theme.muted)),
     }
     frame.render_widget(Paragraph::new(Line::from(line)), search);
-    let rows = m.journal_rows();
-    if m.journal.detail
-        && let Some(row) = rows.get(m.journal.selected)
+    let rows = rows(d);
+    if f.detail
+        && let Some(row) = rows.get(f.selected)
     {
-        return detail(frame, list, row, m, theme);
+        return detail(frame, list, row, f, d, theme);
     }
-    let list = match elsewhere_lines(m, theme) {
+    let list = match elsewhere_lines(f, d, theme) {
         Some(lines) => {
             let height = u16::try_from(lines.len() + 1)
                 .unwrap_or(u16::MAX)
@@ -238,34 +339,30 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         None => list,
     };
     if rows.is_empty() {
-        let empty = if m.journal.search.text.trim().is_empty() {
+        let empty = if f.search.text.trim().is_empty() {
             " No transactions yet."
         } else {
             " Nothing in the journal matches."
         };
         frame.render_widget(Paragraph::new(empty), list);
     } else {
-        frame.render_widget(
-            rows_table(m, &rows, Some(m.journal.selected), theme, list),
-            list,
-        );
+        frame.render_widget(rows_table(d, &rows, Some(f.selected), theme, list), list);
     }
 }
 
 /// What the store found on other lanes, and what can be done about it from here: a
 /// payment taken on another terminal is refunded or voided through the cloud.
-fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
-    if let Some(e) = &m.journal.elsewhere_error {
+fn elsewhere_lines(f: &JournalScreen, d: &Desk, theme: &Theme) -> Option<Vec<Line<'static>>> {
+    if let Some(e) = &f.elsewhere_error {
         return Some(vec![Line::from(Span::styled(
             format!(" the store could not be asked: {e}"),
             theme.warning,
         ))]);
     }
-    if m.journal.elsewhere.is_empty() {
+    if f.elsewhere.is_empty() {
         return None;
     }
-    let mut lines: Vec<Line> = m
-        .journal
+    let mut lines: Vec<Line> = f
         .elsewhere
         .iter()
         .map(|r| {
@@ -276,11 +373,11 @@ fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
                 r.kind.name(),
                 r.amount.grouped(),
                 r.state.name(),
-                local_time(m, &r.created_at, "%Y-%m-%d %H:%M"),
+                local_time(d, &r.created_at, "%Y-%m-%d %H:%M"),
             ))
         })
         .collect();
-    if let Some(r) = m.journal.elsewhere.first() {
+    if let Some(r) = f.elsewhere.first() {
         lines.push(Line::from(Span::styled(
             format!(
                 " found on lane {}: refund it through the cloud: till refund {} --orig {} --via cloud",
@@ -292,8 +389,8 @@ fn elsewhere_lines(m: &Model, theme: &Theme) -> Option<Vec<Line<'static>>> {
     Some(lines)
 }
 
-fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme) {
-    let audit = &m.journal.audit;
+fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, f: &JournalScreen, d: &Desk, theme: &Theme) {
+    let audit = &f.audit;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let pairs = [
         ("order", row.order_no.clone()),
@@ -316,7 +413,7 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("original", opt(&row.orig_order_no)),
         (
             "since",
-            since_text(m, &row.order_no, true).unwrap_or_else(|| "-".into()),
+            since_text(d, &row.order_no, true).unwrap_or_else(|| "-".into()),
         ),
         ("brand", opt(&row.brand)),
         ("card", opt(&row.card)),
@@ -335,11 +432,11 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         ("lane / batch", format!("{} / {}", row.lane, row.batch)),
         (
             "created",
-            local_time(m, &row.created_at, "%Y-%m-%d %H:%M:%S"),
+            local_time(d, &row.created_at, "%Y-%m-%d %H:%M:%S"),
         ),
         (
             "updated",
-            local_time(m, &row.updated_at, "%Y-%m-%d %H:%M:%S"),
+            local_time(d, &row.updated_at, "%Y-%m-%d %H:%M:%S"),
         ),
     ];
     let lines: Vec<Line> = pairs
@@ -359,7 +456,7 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, m: &Model, theme: &Theme)
         .map(|a| {
             Line::from(vec![
                 Span::styled(
-                    format!("{} ", local_time(m, &a.at, "%H:%M:%S")),
+                    format!("{} ", local_time(d, &a.at, "%H:%M:%S")),
                     theme.muted,
                 ),
                 Span::raw(format!("{} ", a.to)),

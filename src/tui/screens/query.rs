@@ -7,13 +7,36 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::*;
-use crate::tui::model::*;
+use super::shared::*;
+use crate::lane::{QueryResult, Refusal};
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Debug)]
+pub struct QueryForm {
+    pub order: TextField,
+    pub result: Option<QueryResult>,
+    pub asking: bool,
+    pub error: Option<String>,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for QueryForm {
+    fn default() -> Self {
+        QueryForm {
+            order: TextField::order_no(),
+            result: Default::default(),
+            asking: Default::default(),
+            error: Default::default(),
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -31,10 +54,9 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let q = &mut m.query;
+pub fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
             Ok(order) => {
                 q.asking = true;
@@ -53,8 +75,29 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let q = &m.query;
+/// The screen opens: the order asked about is most often the one just made.
+pub fn open(q: &mut QueryForm, d: &Desk) {
+    if q.order.text.is_empty()
+        && let Some(newest) = d.data.open_rows.first()
+    {
+        q.order.prefill(&newest.order_no);
+    }
+}
+
+/// The terminal's answer about the order asked, or why there is none.
+pub fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<Effect> {
+    q.asking = false;
+    match result {
+        Ok(r) => {
+            q.result = Some(r);
+            q.error = None;
+        }
+        Err(e) => q.error = Some(e.to_string()),
+    }
+    vec![Effect::Refresh]
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) {
     let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let mut top = vec![Line::from(vec![
         label("Order", true, theme),

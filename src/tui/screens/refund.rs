@@ -6,14 +6,63 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::*;
-use crate::lane::{PayRequest, SaleOptions};
-use crate::tui::model::*;
+use super::shared::*;
+use crate::journal::TxnRow;
+use crate::lane::{PayRequest, Refusal, Route, SaleOptions};
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::{Effect, Refundable};
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RefundField {
+    #[default]
+    Orig,
+    Amount,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefundForm {
+    pub orig: TextField,
+    pub amount: CentsField,
+    pub focus: RefundField,
+    /// The original, once looked up in the journal, and what can still be refunded.
+    pub found: Option<Refundable>,
+    pub error: Option<String>,
+    /// The payment picked from those a refund can take (`JournalData::refundable`).
+    pub picked: Option<usize>,
+    /// The original is not in this journal and goes through the cloud.
+    pub elsewhere: bool,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for RefundForm {
+    fn default() -> Self {
+        RefundForm {
+            orig: TextField::order_no(),
+            amount: Default::default(),
+            focus: Default::default(),
+            found: Default::default(),
+            error: Default::default(),
+            picked: Default::default(),
+            elsewhere: Default::default(),
+        }
+    }
+}
+
+impl RefundForm {
+    /// A refund of an order picked on another screen: its number is filled in (and
+    /// replaced by the first character typed).
+    pub fn of(order_no: &str) -> RefundForm {
+        let mut form = RefundForm::default();
+        form.orig.prefill(order_no);
+        form
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -39,11 +88,21 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let offered = m.data.refundable.len();
-    let f = &mut m.refund;
+/// The payment picked, to follow as the candidates change.
+pub fn kept(f: &RefundForm, d: &Desk) -> Option<String> {
+    order_at(&d.data.refundable.iter().collect::<Vec<_>>(), f.picked)
+}
+
+/// A payment picked stays picked only while it is offered.
+pub fn follow_rows(f: &mut RefundForm, d: &Desk, kept: Option<String>) {
+    let rows: Vec<&TxnRow> = d.data.refundable.iter().collect();
+    f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
+}
+
+pub fn on_key(f: &mut RefundForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    let offered = d.data.refundable.len();
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Up | KeyCode::Down
             if f.focus == RefundField::Orig && pick_key(&mut f.picked, offered, key.code) => {}
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => {
@@ -52,7 +111,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 RefundField::Amount => RefundField::Orig,
             }
         }
-        KeyCode::Enter => return submit(m),
+        KeyCode::Enter => return submit(f, d),
         _ => {
             let edit = match f.focus {
                 RefundField::Orig => f.orig.edit(key),
@@ -78,12 +137,11 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-fn submit(m: &mut Model) -> Vec<Effect> {
-    let exp = m.exponent;
-    let f = &mut m.refund;
+fn submit(f: &mut RefundForm, d: &mut Desk) -> Vec<Effect> {
+    let exp = d.exponent;
     match f.focus {
         RefundField::Orig => {
-            if let Some(row) = chosen(&m.data.refundable, f.picked, &f.orig.text) {
+            if let Some(row) = chosen(&d.data.refundable, f.picked, &f.orig.text) {
                 let order = row.order_no.clone();
                 f.orig.set(&order);
                 f.picked = None;
@@ -104,11 +162,11 @@ fn submit(m: &mut Model) -> Vec<Effect> {
             let orig = f.orig.text.trim().to_string();
             if orig.is_empty() {
                 return confirm(
-                    m,
+                    d,
                     format!(
                         "Unreferenced refund of {} {}: the customer presents the card. Go?",
                         amount.grouped(),
-                        m.currency
+                        d.currency
                     ),
                     PayRequest::Refund {
                         amount,
@@ -127,11 +185,11 @@ fn submit(m: &mut Model) -> Vec<Effect> {
                     ));
                     return vec![];
                 }
-                Some((row, _)) => act_words(row, &m.currency),
+                Some((row, _)) => act_words(row, &d.currency),
             };
             return confirm(
-                m,
-                format!("Refund {} {} of {of}?", amount.grouped(), m.currency),
+                d,
+                format!("Refund {} {} of {of}?", amount.grouped(), d.currency),
                 PayRequest::Refund {
                     amount,
                     orig: Some(orig),
@@ -143,8 +201,57 @@ fn submit(m: &mut Model) -> Vec<Effect> {
     vec![]
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let f = &m.refund;
+/// The original looked up in the journal (`Effect::Lookup`), with what of it is left.
+pub fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>, String>) {
+    match result {
+        Ok(Some(found)) => {
+            // The order found, in full: what the request will carry.
+            f.orig.set(&found.0.order_no);
+            f.error = None;
+            match found.1 {
+                // Refund all by default; the cashier can type a smaller amount.
+                Some(left) if !left.is_zero() => {
+                    f.amount = CentsField::prefill(left.minor());
+                    f.focus = RefundField::Amount;
+                }
+                Some(_) => {
+                    f.error = Some(format!(
+                        "nothing is left to refund of {} (refunded or voided in full)",
+                        found.0.order_no
+                    ));
+                }
+                None => f.focus = RefundField::Amount,
+            }
+            f.found = Some(found);
+        }
+        // Paid on another terminal: the cloud's gateway knows it, this journal does not.
+        Ok(None) if d.route() == Route::Cloud => {
+            f.found = None;
+            f.elsewhere = true;
+            f.error = None;
+            f.focus = RefundField::Amount;
+            d.notice = Some(format!(
+                "order {} is not in this journal: it is refunded through the cloud",
+                f.orig.text
+            ));
+        }
+        Ok(None) => {
+            f.found = None;
+            f.error = Some(format!(
+                "order {} is not in the journal (Ctrl-T: through the cloud, for another terminal's)",
+                f.orig.text
+            ));
+        }
+        Err(e) => f.error = Some(e),
+    }
+}
+
+/// The lane refused the request: why.
+pub fn refused(f: &mut RefundForm, refusal: &Refusal) {
+    f.error = Some(refusal.to_string());
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, f: &RefundForm, d: &Desk, theme: &Theme) {
     let mut lines = vec![
         Line::from(""),
         Line::from(vec![
@@ -164,7 +271,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             )));
             if let Some(left) = left {
                 lines.push(Line::from(Span::styled(
-                    format!("   refundable: {} {}", left.grouped(), m.currency),
+                    format!("   refundable: {} {}", left.grouped(), d.currency),
                     theme.muted,
                 )));
             }
@@ -174,7 +281,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     lines.push(Line::from(vec![
         label("Amount", f.focus == RefundField::Amount, theme),
         Span::styled(
-            format!(" {} {}", f.amount.display(m.exponent), m.currency),
+            format!(" {} {}", f.amount.display(d.exponent), d.currency),
             theme.amount,
         ),
     ]));
@@ -194,8 +301,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         candidates(
             frame,
             list,
-            m,
-            (&m.data.refundable, f.picked),
+            d,
+            (&d.data.refundable, f.picked),
             "payments to refund, newest first",
             theme,
         );

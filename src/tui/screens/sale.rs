@@ -6,17 +6,128 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::*;
+use super::shared::*;
 use crate::ecr::{PayScenario, TransType};
-use crate::journal::rules;
-use crate::lane::PayRequest;
+use crate::journal::{TxnRow, TxnState, rules};
+use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::model::*;
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleKind {
+    #[default]
+    Sale,
+    PreAuth,
+    Completion,
+}
+
+impl SaleKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            SaleKind::Sale => "Sale",
+            SaleKind::PreAuth => "Pre-auth",
+            SaleKind::Completion => "Completion",
+        }
+    }
+
+    pub fn next(self) -> SaleKind {
+        match self {
+            SaleKind::Sale => SaleKind::PreAuth,
+            SaleKind::PreAuth => SaleKind::Completion,
+            SaleKind::Completion => SaleKind::Sale,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SaleField {
+    #[default]
+    Amount,
+    Tip,
+    Cashback,
+    Scenario,
+    Kind,
+    Orig,
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleForm {
+    pub kind: SaleKind,
+    pub amount: CentsField,
+    pub tip: CentsField,
+    pub cashback: CentsField,
+    pub scenario: PayScenario,
+    pub orig: TextField,
+    pub focus: SaleField,
+    pub error: Option<String>,
+    /// The error says earlier rows are unresolved: it goes once they are settled.
+    pub error_until_settled: bool,
+    /// What the terminal is asked to do for this sale (unset: the lane's defaults).
+    pub options: crate::lane::SaleOptions,
+    /// The description being typed in the options dialog, when it is.
+    pub description: Option<TextField>,
+    /// The pre-auth picked from those a completion can take (`JournalData::completable`).
+    pub picked: Option<usize>,
+}
+
+/// An empty form (its text fields take what they hold).
+impl Default for SaleForm {
+    fn default() -> Self {
+        SaleForm {
+            kind: Default::default(),
+            amount: Default::default(),
+            tip: Default::default(),
+            cashback: Default::default(),
+            scenario: Default::default(),
+            orig: TextField::order_no(),
+            focus: Default::default(),
+            error: Default::default(),
+            error_until_settled: Default::default(),
+            options: Default::default(),
+            description: Default::default(),
+            picked: Default::default(),
+        }
+    }
+}
+
+impl SaleForm {
+    /// Whether the cashier has typed something that quitting would lose.
+    pub fn typed(&self) -> bool {
+        !(self.amount.is_empty() && self.tip.is_empty() && self.cashback.is_empty())
+    }
+
+    /// A completion of a pre-auth picked on another screen: its number is filled in
+    /// (and replaced by the first character typed).
+    pub fn completing(order_no: &str) -> SaleForm {
+        let mut form = SaleForm {
+            kind: SaleKind::Completion,
+            ..SaleForm::default()
+        };
+        form.orig.prefill(order_no);
+        form
+    }
+
+    pub fn fields(&self) -> Vec<SaleField> {
+        match self.kind {
+            SaleKind::Sale => vec![
+                SaleField::Amount,
+                SaleField::Tip,
+                SaleField::Cashback,
+                SaleField::Scenario,
+                SaleField::Kind,
+            ],
+            SaleKind::PreAuth => vec![SaleField::Amount, SaleField::Kind],
+            SaleKind::Completion => vec![SaleField::Amount, SaleField::Orig, SaleField::Kind],
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -46,19 +157,29 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let fields = m.sale.fields();
-    let at = fields.iter().position(|f| *f == m.sale.focus).unwrap_or(0);
-    let offered = m.data.completable.len();
-    let f = &mut m.sale;
+/// The pre-auth picked, to follow as the candidates change.
+pub fn kept(f: &SaleForm, d: &Desk) -> Option<String> {
+    order_at(&d.data.completable.iter().collect::<Vec<_>>(), f.picked)
+}
+
+/// A pre-auth picked stays picked only while it is offered.
+pub fn follow_rows(f: &mut SaleForm, d: &Desk, kept: Option<String>) {
+    let rows: Vec<&TxnRow> = d.data.completable.iter().collect();
+    f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
+}
+
+pub fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    let fields = f.fields();
+    let at = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
+    let offered = d.data.completable.len();
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Up | KeyCode::Down
             if f.focus == SaleField::Orig && pick_key(&mut f.picked, offered, key.code) =>
         {
             // The pre-auth picked fills the form: its number and what it holds, each
             // replaced by the first character typed.
-            match f.picked.and_then(|i| m.data.completable.get(i)) {
+            match f.picked.and_then(|i| d.data.completable.get(i)) {
                 Some(row) => {
                     f.orig.prefill(&row.order_no);
                     f.amount = CentsField::prefill(row.amount.minor());
@@ -93,9 +214,9 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 return vec![Effect::Candidates];
             }
         }
-        KeyCode::Enter => return submit(m),
+        KeyCode::Enter => return submit(f, d),
         KeyCode::Char('o') if f.focus != SaleField::Orig && f.kind == SaleKind::Sale => {
-            m.modal = Some(Modal::SaleOptions);
+            d.modal = Some(Modal::SaleOptions);
         }
         _ => {
             // A declined sale kept in the form: a new amount is another sale, its tip
@@ -132,9 +253,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-pub fn submit(m: &mut Model) -> Vec<Effect> {
-    let exp = m.exponent;
-    let f = &mut m.sale;
+pub fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
+    let exp = d.exponent;
     let Some(amount) = f.amount.money(exp) else {
         f.error = Some("enter an amount: digits, cents first".into());
         f.focus = SaleField::Amount;
@@ -161,8 +281,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
         },
         SaleKind::PreAuth => PayRequest::PreAuth { amount },
         SaleKind::Completion => {
-            let (orig, what) = match chosen(&m.data.completable, f.picked, &f.orig.text) {
-                Some(row) => (row.order_no.clone(), act_words(row, &m.currency)),
+            let (orig, what) = match chosen(&d.data.completable, f.picked, &f.orig.text) {
+                Some(row) => (row.order_no.clone(), act_words(row, &d.currency)),
                 None => {
                     let orig = f.orig.text.trim().to_string();
                     (orig.clone(), format!("order {orig}"))
@@ -174,8 +294,8 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
                 return vec![];
             }
             return confirm(
-                m,
-                format!("Complete {what} for {} {}?", amount.grouped(), m.currency),
+                d,
+                format!("Complete {what} for {} {}?", amount.grouped(), d.currency),
                 PayRequest::FollowUp {
                     trans_type: TransType::Completion,
                     orig,
@@ -188,14 +308,14 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
     // A slip of the finger is expensive: unusual amounts are asked about first.
     let total = amount.minor() + tip.map_or(0, |t| t.minor()) + cashback.map_or(0, |c| c.minor());
     let total = Money::from_minor(total, exp).unwrap_or(amount);
-    if let Some(limit) = m.confirm_above.filter(|limit| total > *limit) {
+    if let Some(limit) = d.confirm_above.filter(|limit| total > *limit) {
         let question = format!(
             "Charge {} {}? That is more than {}.",
             total.grouped(),
-            m.currency,
+            d.currency,
             limit.grouped()
         );
-        return confirm(m, question, req);
+        return confirm(d, question, req);
     }
     if let Some(tip) = tip.filter(|t| *t > amount) {
         let question = format!(
@@ -203,9 +323,155 @@ pub fn submit(m: &mut Model) -> Vec<Effect> {
             tip.grouped(),
             amount.grouped()
         );
-        return confirm(m, question, req);
+        return confirm(d, question, req);
     }
-    start(m, req)
+    start(d, req)
+}
+
+/// The lane refused the sale: why, kept until earlier rows are settled when that is why.
+/// A possible duplicate asks whether to charge again (no clears the form).
+pub fn refused(f: &mut SaleForm, d: &mut Desk, refusal: &Refusal, request: Option<PayRequest>) {
+    if let (
+        Refusal::PossibleDuplicate { .. },
+        Some(PayRequest::Sale {
+            amount,
+            tip,
+            cashback,
+            scenario,
+            options,
+            ..
+        }),
+    ) = (refusal, request)
+    {
+        d.modal = Some(Modal::Confirm {
+            question: format!(
+                "{refusal}. Charge this customer {} {} again?",
+                amount.grouped(),
+                d.currency
+            ),
+            then: Confirmed::Pay(PayRequest::Sale {
+                amount,
+                tip,
+                cashback,
+                scenario,
+                force: true,
+                options,
+            }),
+            on_no: OnNo::ClearSale,
+        });
+        return;
+    }
+    f.error_until_settled = matches!(refusal, Refusal::Unresolved { .. });
+    f.error = Some(refusal.to_string());
+}
+
+/// A declined sale stays in the form, to be charged again on another card; the first
+/// digit typed starts another sale instead.
+pub fn declined(f: &mut SaleForm) {
+    for field in [&mut f.amount, &mut f.tip, &mut f.cashback] {
+        field.prefilled = !field.is_empty();
+    }
+}
+
+/// The sale asked about again is not made: the form is cleared for the next customer.
+pub fn not_charged(f: &mut SaleForm) {
+    *f = SaleForm::default();
+    f.error = Some("not charged".into());
+}
+
+/// The lane's unresolved rows are settled: an error that waited for it goes.
+pub fn settled(f: &mut SaleForm) {
+    if f.error_until_settled {
+        f.error_until_settled = false;
+        f.error = Some("earlier transactions are settled: Enter charges".into());
+    }
+}
+
+/// A key in the terminal-options dialog; false when it closes the dialog.
+pub fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
+    if let Some(field) = &mut f.description {
+        match key.code {
+            KeyCode::Esc => f.description = None,
+            KeyCode::Enter if field.text.trim().is_empty() => {
+                f.options.description = None;
+                f.description = None;
+            }
+            KeyCode::Enter => match crate::lane::Description::new(&field.text) {
+                Ok(d) => {
+                    f.options.description = Some(d);
+                    f.description = None;
+                }
+                Err(e) => f.error = Some(e.to_string()),
+            },
+            _ => {
+                field.edit(key);
+            }
+        }
+        return true;
+    }
+    let o = &mut f.options;
+    match key.code {
+        KeyCode::Char('d') => {
+            let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
+            if let Some(d) = &o.description {
+                field.prefill(d.as_str());
+            }
+            f.description = Some(field);
+        }
+        KeyCode::Char('t') => o.tip_on_terminal = next_choice(o.tip_on_terminal),
+        KeyCode::Char('s') => o.signature_on_terminal = next_choice(o.signature_on_terminal),
+        KeyCode::Char('c') => o.confirm_on_terminal = next_choice(o.confirm_on_terminal),
+        KeyCode::Char('r') => o.receipts = next_receipts(o.receipts),
+        KeyCode::Esc | KeyCode::Enter => return false,
+        _ => {}
+    }
+    true
+}
+
+/// The lane's default, then yes, then no.
+fn next_choice(choice: Option<bool>) -> Option<bool> {
+    match choice {
+        None => Some(true),
+        Some(true) => Some(false),
+        Some(false) => None,
+    }
+}
+
+/// The lane's default, then each kind of receipt in turn.
+fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
+    use crate::ecr::Receipts as R;
+    match receipts {
+        None => Some(R::None),
+        Some(r) => R::ALL.iter().skip_while(|x| **x != r).nth(1).copied(),
+    }
+}
+
+/// What a key that dismisses a result over the Sale screen does besides.
+pub enum PastResult {
+    /// After a decline, Enter charged the sale still in the form again (another card).
+    Charged(Vec<Effect>),
+    /// A digit: the next amount is being typed.
+    Typing,
+    /// Nothing more (an F-key still goes to its screen).
+    Dismissed,
+}
+
+/// A key that dismisses `result`: after a decline the form still holds the sale and
+/// Enter charges it again; any other key starts afresh (a digit, the next amount).
+pub fn past_result(f: &mut SaleForm, d: &mut Desk, result: &TxnRow, key: KeyEvent) -> PastResult {
+    let declined = result.state == TxnState::Declined;
+    if declined && key.code == KeyCode::Enter && f.typed() {
+        return PastResult::Charged(submit(f, d));
+    }
+    let digit = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit());
+    if declined && (digit || matches!(key.code, KeyCode::F(_))) {
+        *f = SaleForm::default();
+    }
+    if digit {
+        PastResult::Typing
+    } else {
+        PastResult::Dismissed
+    }
 }
 
 fn scenario_name(s: PayScenario) -> &'static str {
@@ -216,16 +482,15 @@ fn scenario_name(s: PayScenario) -> &'static str {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let f = &m.sale;
-    let exp = m.exponent;
+pub fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme) {
+    let exp = d.exponent;
     let mut lines = vec![Line::from("")];
     for field in f.fields() {
         let focused = f.focus == field;
         let (name, value, style) = match field {
             SaleField::Amount => (
                 "Amount",
-                format!("{} {}", f.amount.display(exp), m.currency),
+                format!("{} {}", f.amount.display(exp), d.currency),
                 theme.amount,
             ),
             SaleField::Tip => ("Tip", f.tip.display(exp), theme.text),
@@ -253,7 +518,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::styled(" Total        ", theme.muted),
             Span::styled(
-                format!("{} {}", grouped_minor(total, exp), m.currency),
+                format!("{} {}", grouped_minor(total, exp), d.currency),
                 theme.amount,
             ),
         ]));
@@ -293,8 +558,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             candidates(
                 frame,
                 list,
-                m,
-                (&m.data.completable, f.picked),
+                d,
+                (&d.data.completable, f.picked),
                 "open pre-auths, newest first",
                 theme,
             );
@@ -303,4 +568,79 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     }
     // A long refusal wraps rather than being cut at the window's edge.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn screen() -> (SaleForm, Desk) {
+        (
+            SaleForm::default(),
+            Desk::new("L01", "USD", 2, "127.0.0.1:35779", false),
+        )
+    }
+
+    fn press(f: &mut SaleForm, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(f, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn type_str(f: &mut SaleForm, d: &mut Desk, text: &str) {
+        for c in text.chars() {
+            press(f, d, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn a_typed_point_reads_the_amount_as_written() {
+        let (mut f, mut d) = screen();
+        type_str(&mut f, &mut d, "12.5");
+        assert_eq!(f.amount.display(2), "12.50");
+        assert!(f.error.is_none());
+        press(&mut f, &mut d, KeyCode::Backspace);
+        press(&mut f, &mut d, KeyCode::Backspace);
+        assert_eq!(
+            f.amount.display(2),
+            "0.12",
+            "the point is gone: cents-first again"
+        );
+        type_str(&mut f, &mut d, ".075");
+        assert_eq!(
+            f.amount.display(2),
+            "12.07",
+            "more places than the currency has are cut"
+        );
+        let (mut f, mut d) = screen();
+        type_str(&mut f, &mut d, ".5");
+        assert_eq!(f.amount.display(2), "0.50");
+    }
+
+    #[test]
+    fn left_goes_back_through_choices_and_cash_back_needs_a_card() {
+        let (mut f, mut d) = screen();
+        for _ in 0..3 {
+            press(&mut f, &mut d, KeyCode::Tab);
+        }
+        assert_eq!(f.focus, SaleField::Scenario);
+        press(&mut f, &mut d, KeyCode::Left);
+        assert_eq!(f.scenario, PayScenario::MerchantScansQr);
+        press(&mut f, &mut d, KeyCode::Right);
+        assert_eq!(f.scenario, PayScenario::Card);
+        press(&mut f, &mut d, KeyCode::Right);
+        assert_eq!(f.scenario, PayScenario::CustomerScansQr);
+        // 10.00 with 20.00 cash-back, paid by QR: refused before anything is sent.
+        press(&mut f, &mut d, KeyCode::Up);
+        type_str(&mut f, &mut d, "2000");
+        press(&mut f, &mut d, KeyCode::Up);
+        press(&mut f, &mut d, KeyCode::Up);
+        type_str(&mut f, &mut d, "1000");
+        assert!(press(&mut f, &mut d, KeyCode::Enter).is_empty());
+        assert!(
+            f.error
+                .as_deref()
+                .unwrap()
+                .contains("cash-back only on card")
+        );
+    }
 }

@@ -6,16 +6,163 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::*;
-use crate::config::Saved;
-use crate::lane::Target;
-use crate::tui::model::*;
-use crate::tui::pairing::PairNews;
+use super::shared::*;
+use crate::config::{Config, Saved};
+use crate::ecr::Receipts;
+use crate::lane::{Refusal, Target};
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
+use crate::tui::msg::PairNews;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 20);
+
+#[derive(Clone, Debug, Default)]
+pub struct SettingsForm {
+    pub fields: Vec<Setting>,
+    pub focus: usize,
+    pub message: Option<String>,
+    /// Terminals looked for by mDNS, to pick one as `url`.
+    pub finding: Finding,
+    /// Terminal-initiated pairing (Ctrl-P), while it runs.
+    pub pairing: Pairing,
+}
+
+/// The Settings screen's pairing: the register's pairing server runs in the background
+/// for as long as this is not `Off`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Pairing {
+    #[default]
+    Off,
+    /// Waiting for a terminal to ask; `at` is where the server listens, once it does.
+    Waiting { at: Option<String> },
+    /// A terminal asks to pair: y accepts, n refuses.
+    Asks {
+        at: Option<String>,
+        name: String,
+        address: String,
+    },
+    /// Accepted: the terminal is being saved, then told yes.
+    Keeping { name: String },
+}
+
+impl Pairing {
+    /// Where the pairing server listens, when known.
+    pub fn at(&self) -> Option<String> {
+        match self {
+            Pairing::Waiting { at } | Pairing::Asks { at, .. } => at.clone(),
+            Pairing::Off | Pairing::Keeping { .. } => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Finding {
+    #[default]
+    Off,
+    Looking,
+    /// What answered; Enter makes the one at `at` the url.
+    Found {
+        terminals: Vec<crate::discover::Terminal>,
+        at: usize,
+    },
+}
+
+/// One line of the Settings screen: a config key and its value as edited.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: SettingValue,
+    /// What the screen opened with (the file's, or the command line's): only a value
+    /// the cashier changed is written.
+    pub initial: Saved,
+}
+
+#[derive(Clone, Debug)]
+pub enum SettingValue {
+    Text(TextField),
+    /// One of a few values, picked with ←/→ (never typed): what is shown, what is saved.
+    Choice {
+        choices: Vec<(String, Saved)>,
+        at: usize,
+    },
+}
+
+impl Setting {
+    pub fn text(key: &'static str, text: &str, max: usize) -> Setting {
+        let mut field = TextField::with_max(max);
+        field.set(text);
+        Setting {
+            key,
+            value: SettingValue::Text(field),
+            initial: Saved::Unset,
+        }
+        .opened()
+    }
+
+    /// The value as it is now is the one it opened with.
+    fn opened(mut self) -> Setting {
+        self.initial = self.saved();
+        self
+    }
+
+    /// Whether the cashier changed it since it opened (or was last saved).
+    pub fn changed(&self) -> bool {
+        self.saved() != self.initial
+    }
+
+    /// A choice, at the one that saves `current` (else the first).
+    pub fn choice(key: &'static str, choices: Vec<(String, Saved)>, current: &Saved) -> Setting {
+        let at = choices.iter().position(|(_, s)| s == current).unwrap_or(0);
+        Setting {
+            key,
+            value: SettingValue::Choice { choices, at },
+            initial: Saved::Unset,
+        }
+        .opened()
+    }
+
+    /// A lane default of the terminal's: on, off, or left to the terminal.
+    pub fn flag(key: &'static str, current: Option<bool>) -> Setting {
+        let choices = vec![
+            ("terminal decides".into(), Saved::Unset),
+            ("yes".into(), Saved::Flag(true)),
+            ("no".into(), Saved::Flag(false)),
+        ];
+        Setting::choice(key, choices, &current.map_or(Saved::Unset, Saved::Flag))
+    }
+
+    /// What saving writes: trimmed text (nothing typed removes the key) or the choice.
+    pub fn saved(&self) -> Saved {
+        match &self.value {
+            SettingValue::Text(f) => match f.text.trim() {
+                "" => Saved::Unset,
+                text => Saved::Text(text.to_string()),
+            },
+            SettingValue::Choice { choices, at } => choices
+                .get(*at)
+                .map_or(Saved::Unset, |(_, saved)| saved.clone()),
+        }
+    }
+
+    /// The value as the screen shows it; a focused choice shows its arrows.
+    pub fn shown(&self, focused: bool) -> String {
+        match &self.value {
+            SettingValue::Text(f) => f.shown(focused),
+            SettingValue::Choice { choices, at } => {
+                let name = choices.get(*at).map_or("", |(name, _)| name.as_str());
+                if focused {
+                    format!("‹ {name} ›")
+                } else {
+                    name.to_string()
+                }
+            }
+        }
+    }
+}
 
 /// The keys of this screen, shown in its footer and on the help screen.
 pub const KEYS: &[Key] = &[
@@ -80,6 +227,56 @@ pub const FOUND_KEYS: &[Key] = &[
     },
 ];
 
+/// The keys as the screen is now: pairing and the terminals found have their own.
+pub fn keys(s: &SettingsForm) -> &'static [Key] {
+    match (&s.pairing, &s.finding) {
+        (Pairing::Asks { .. }, _) => ASKED_KEYS,
+        (Pairing::Waiting { .. }, _) => PAIRING_KEYS,
+        (Pairing::Keeping { .. }, _) => &[],
+        (Pairing::Off, Finding::Found { .. }) => FOUND_KEYS,
+        (Pairing::Off, _) => KEYS,
+    }
+}
+
+/// The screen's lines, from the config as loaded; the themes are those found.
+pub fn fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let themes = themes
+        .into_iter()
+        .map(|t| (t.clone(), Saved::Text(t)))
+        .collect();
+    let mut receipts = vec![("terminal decides".to_string(), Saved::Unset)];
+    receipts.extend(
+        Receipts::ALL
+            .iter()
+            .map(|r| (r.name().to_string(), Saved::Text(r.name().to_string()))),
+    );
+    let receipt = config
+        .receipt
+        .value
+        .map_or(Saved::Unset, |r| Saved::Text(r.name().to_string()));
+    vec![
+        Setting::text("url", &text(&config.url.value), 200),
+        Setting::text("app_id", &text(&config.app_id.value), 200),
+        Setting::text("lane", &config.lane.value, 8),
+        Setting::text("currency", &config.currency.value, 3),
+        Setting::choice("theme", themes, &Saved::Text(config.theme.value.clone())),
+        Setting::text("confirm_above", &config.confirm_above.value, 20),
+        Setting::flag("on_screen_tip", config.on_screen_tip.value),
+        Setting::flag("on_screen_signature", config.on_screen_signature.value),
+        Setting::flag("confirm_on_terminal", config.confirm_on_terminal.value),
+        Setting::choice("receipt", receipts, &receipt),
+    ]
+}
+
+/// The config file changed: the screen shows its values, unless the cashier is editing
+/// them.
+pub fn config_changed(s: &mut SettingsForm, fields: Vec<Setting>) {
+    if unsaved(s).is_none() {
+        s.fields = fields;
+    }
+}
+
 /// What each setting does, said under the list for the focused one.
 fn about(key: &str) -> &'static str {
     match key {
@@ -99,22 +296,20 @@ fn about(key: &str) -> &'static str {
     }
 }
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if m.settings.pairing != Pairing::Off {
-        return pairing_key(&mut m.settings, key);
+pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    if s.pairing != Pairing::Off {
+        return pairing_key(s, key);
     }
     if key.code == KeyCode::Char('p') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        let s = &mut m.settings;
-        if m.demo {
+        if d.demo {
             s.message = Some("demo mode: no pairing (the demo terminal is temporary)".into());
             return vec![];
         }
-        if m.supervisor.pin.is_some() {
-            return ask_pin(m, PinFor::Pairing, "pairing a terminal");
+        if d.supervisor.pin.is_some() {
+            return ask_pin(d, PinFor::Pairing, "pairing a terminal");
         }
-        return start_pairing(m);
+        return start_pairing(s);
     }
-    let s = &mut m.settings;
     if let Finding::Found { terminals, at } = &mut s.finding {
         match key.code {
             KeyCode::Up => *at = at.saturating_sub(1),
@@ -141,7 +336,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
         return vec![Effect::FindTerminals];
     }
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Up | KeyCode::BackTab => {
             s.focus = (s.focus + len - 1) % len;
             s.message = None;
@@ -150,7 +345,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
             s.focus = (s.focus + 1) % len;
             s.message = None;
         }
-        KeyCode::Enter if m.demo => {
+        KeyCode::Enter if d.demo => {
             s.message =
                 Some("demo mode: settings are not saved (the demo terminal is temporary)".into());
         }
@@ -167,8 +362,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 s.message = Some("nothing changed: nothing to save".into());
                 return vec![];
             }
-            if m.supervisor.pin.is_some() {
-                return ask_pin(m, PinFor::Settings(values), "saving settings");
+            if d.supervisor.pin.is_some() {
+                return ask_pin(d, PinFor::Settings(values), "saving settings");
             }
             return vec![Effect::SaveSettings(values)];
         }
@@ -197,9 +392,40 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// Leaving the screen stops a pairing that waits (a terminal already accepted is still
+/// saved and told). Values changed and not saved are kept while till runs, and said so:
+/// a cashier who looks something up elsewhere comes back to the edit, not a blank.
+pub fn leave(s: &mut SettingsForm, d: &mut Desk) -> Vec<Effect> {
+    if let Some(unsaved) = unsaved(s) {
+        d.notice = Some(format!(
+            "settings not saved ({unsaved}): kept for when you come back (F10, Enter saves)"
+        ));
+    }
+    if !matches!(s.pairing, Pairing::Waiting { .. } | Pairing::Asks { .. }) {
+        return vec![];
+    }
+    s.pairing = Pairing::Off;
+    vec![Effect::StopPairing]
+}
+
+/// The screen opens: values left unsaved on an earlier visit are said to be so.
+pub fn open(s: &mut SettingsForm) {
+    s.message = unsaved(s).map(|keys| format!("unsaved: {keys} (Enter saves)"));
+}
+
+/// The keys of the values changed and not saved, if any.
+pub fn unsaved(s: &SettingsForm) -> Option<String> {
+    let keys: Vec<&str> = s
+        .fields
+        .iter()
+        .filter(|f| f.changed())
+        .map(|f| f.key)
+        .collect();
+    (!keys.is_empty()).then(|| keys.join(", "))
+}
+
 /// Waiting for a terminal to ask to pair starts.
-pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
-    let s = &mut m.settings;
+pub fn start_pairing(s: &mut SettingsForm) -> Vec<Effect> {
     s.finding = Finding::Off;
     s.pairing = Pairing::Waiting { at: None };
     s.message = None;
@@ -207,14 +433,14 @@ pub fn start_pairing(m: &mut Model) -> Vec<Effect> {
 }
 
 /// With a supervisor PIN set, what changes the lane's config waits for it.
-fn ask_pin(m: &mut Model, then: PinFor, why: &str) -> Vec<Effect> {
-    m.modal = Some(pin_modal(m, then, why));
+fn ask_pin(d: &mut Desk, then: PinFor, why: &str) -> Vec<Effect> {
+    d.modal = Some(pin_modal(d, then, why));
     vec![]
 }
 
 /// The values saved are the ones the screen now opens with.
-pub fn saved(m: &mut Model, values: &[(&str, Saved)]) {
-    for field in &mut m.settings.fields {
+pub fn saved(s: &mut SettingsForm, values: &[(&str, Saved)]) {
+    for field in &mut s.fields {
         if let Some((_, value)) = values.iter().find(|(k, _)| *k == field.key) {
             field.initial = value.clone();
         }
@@ -250,8 +476,7 @@ fn pairing_key(s: &mut SettingsForm, key: KeyEvent) -> Vec<Effect> {
 
 /// What the pairing server said. An accepted terminal is already saved as `url`: the
 /// form shows it and the lane moves to it.
-pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
-    let s = &mut m.settings;
+pub fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
     // Stopped: a word the server sent before it stopped is old news.
     if s.pairing == Pairing::Off {
         return vec![];
@@ -280,6 +505,8 @@ pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
         PairNews::Paired { name, url, told } => {
             s.pairing = Pairing::Off;
             use_as_url(s, &url);
+            // The pairing server saved it already: it is no unsaved edit.
+            saved(s, &[("url", Saved::Text(url.clone()))]);
             s.message = Some(if told {
                 format!("paired with {name}: url = {url} saved; connecting to it")
             } else {
@@ -294,6 +521,14 @@ pub fn pair_news(m: &mut Model, news: PairNews) -> Vec<Effect> {
         }
     }
     vec![]
+}
+
+/// The url was saved but the lane could not move to it.
+pub fn not_moved(d: &mut Desk, refusal: &Refusal) {
+    d.notice = Some(format!(
+        "saved, but the lane stays on {}: {refusal}; save again once it is settled",
+        d.link.target
+    ));
 }
 
 /// Sets the url setting to `url` and focuses it; saving is left to the cashier.
@@ -313,8 +548,7 @@ fn use_as_url(s: &mut SettingsForm, url: &str) {
 }
 
 /// What the mDNS look found: a list to pick from, or why there is none.
-pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String>) {
-    let s = &mut m.settings;
+pub fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>, String>) {
     s.finding = Finding::Off;
     match found {
         Ok(terminals) if terminals.is_empty() => {
@@ -327,10 +561,9 @@ pub fn found(m: &mut Model, found: Result<Vec<crate::discover::Terminal>, String
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let s = &m.settings;
+pub fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
     if s.pairing != Pairing::Off {
-        return draw_pairing(frame, area, m, theme);
+        return draw_pairing(frame, area, s, d, theme);
     }
     let mut lines = vec![Line::from("")];
     for (i, setting) in s.fields.iter().enumerate() {
@@ -344,7 +577,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         };
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{:<20}", setting.key),
+                // A star marks a value changed and not saved.
+                format!(
+                    "{:<19}{}",
+                    setting.key,
+                    if setting.changed() { '*' } else { ' ' }
+                ),
                 if focused { theme.focus } else { theme.text },
             ),
             Span::styled(format!(" {value}"), theme.input),
@@ -391,9 +629,8 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 /// Pairing in place of the settings, so that it fits the screen's smallest size.
-fn draw_pairing(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
-    let s = &m.settings;
-    let name = crate::pair::default_name(&m.lane_id);
+fn draw_pairing(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
+    let name = crate::pair::default_name(&d.lane_id);
     let muted = |text: String| Line::from(Span::styled(text, theme.muted));
     let mut lines = vec![
         Line::from(""),
@@ -443,4 +680,78 @@ fn text(lines: Vec<Line<'_>>) -> Paragraph<'_> {
     Paragraph::new(lines)
         .block(Block::new().padding(Padding::left(1)))
         .wrap(ratatui::widgets::Wrap { trim: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(s: &mut SettingsForm, d: &mut Desk, code: KeyCode) -> Vec<Effect> {
+        on_key(s, d, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn settings_find_terminals_and_enter_makes_the_picked_one_the_url() {
+        let mut d = Desk::new("L01", "USD", 2, "127.0.0.1:35779", false);
+        let mut s = SettingsForm {
+            fields: vec![
+                Setting::text("url", "192.168.1.20", 200),
+                Setting::text("lane", "L01", 8),
+            ],
+            focus: 1,
+            ..SettingsForm::default()
+        };
+        let ctrl_f = || KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL);
+        assert_eq!(
+            on_key(&mut s, &mut d, ctrl_f()),
+            vec![Effect::FindTerminals]
+        );
+        assert_eq!(s.finding, Finding::Looking);
+        assert!(
+            on_key(&mut s, &mut d, ctrl_f()).is_empty(),
+            "one look at a time"
+        );
+
+        let terminal = |serial: &str, port: u16| crate::discover::Terminal {
+            serial: serial.into(),
+            address: format!("ws://10.0.0.7:{port}"),
+            app_name: Some("CodePay Register".into()),
+            app_version: None,
+        };
+        found(
+            &mut s,
+            Ok(vec![terminal("SNA1", 35779), terminal("SNB2", 35780)]),
+        );
+        press(&mut s, &mut d, KeyCode::Down);
+        press(&mut s, &mut d, KeyCode::Down);
+        assert_eq!(s.focus, 1, "the arrows move in the list, not the form");
+        press(&mut s, &mut d, KeyCode::Enter);
+        assert_eq!(s.finding, Finding::Off);
+        assert_eq!(s.focus, 0);
+        assert_eq!(s.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+        // The usual Enter saves it.
+        assert_eq!(
+            press(&mut s, &mut d, KeyCode::Enter),
+            vec![Effect::SaveSettings(vec![(
+                "url",
+                Saved::Text("sn:SNB2".into())
+            )])]
+        );
+
+        // Nothing found, or no mDNS: said, the url untouched; Esc closes a list.
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Ok(vec![]));
+        let said = s.message.clone().unwrap_or_default();
+        assert!(said.contains("no terminal answered"), "{said}");
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Err("mDNS interface 10.9.9.9: no".into()));
+        let said = s.message.clone().unwrap_or_default();
+        assert!(said.contains("cannot look for terminals"), "{said}");
+        on_key(&mut s, &mut d, ctrl_f());
+        found(&mut s, Ok(vec![terminal("SNC3", 1)]));
+        press(&mut s, &mut d, KeyCode::Esc);
+        assert_eq!(s.finding, Finding::Off);
+        assert!(d.modal.is_none(), "Esc closed the list, not the screen");
+        assert_eq!(s.fields[0].saved(), Saved::Text("sn:SNB2".into()));
+    }
 }

@@ -6,15 +6,26 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::*;
-use crate::lane::PayRequest;
+use super::shared::*;
+use crate::journal::{TxnRow, rules};
+use crate::lane::{PayRequest, Refusal};
 use crate::money::Money;
-use crate::tui::model::*;
+use crate::tui::desk::*;
+use crate::tui::field::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
+
+#[derive(Clone, Debug, Default)]
+pub struct TipForm {
+    pub pick: PickList,
+    pub tip: CentsField,
+    /// Entering the tip for the picked row.
+    pub editing: bool,
+}
 
 /// Picking a sale.
 pub const KEYS: &[Key] = &[
@@ -52,58 +63,101 @@ pub const EDIT_KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let rows: Vec<(String, String)> = m
-        .tippable()
+/// Sales of the open batch whose tip can still change, by the lane's rules, narrowed
+/// by what is typed.
+pub fn rows<'a>(f: &TipForm, d: &'a Desk) -> Vec<&'a TxnRow> {
+    let rows = &d.data.open_rows;
+    rows.iter()
+        .filter(|r| rules::may_tip(r, rows, r.batch))
+        .filter(|r| d.narrows_to(r, &f.pick.narrow.text))
+        .collect()
+}
+
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut TipForm, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.pick.fresh = true;
+        f.pick.selected = 0;
+    }
+    vec![Effect::Refresh]
+}
+
+/// The order selected, to follow as the rows change.
+pub fn kept(f: &TipForm, d: &Desk) -> Option<String> {
+    order_at(&rows(f, d), Some(f.pick.selected))
+}
+
+/// The rows changed: the selection follows its order; `settled`: the rows as of the
+/// opening are in.
+pub fn follow_rows(f: &mut TipForm, d: &Desk, kept: Option<String>, settled: bool) {
+    let rows = rows(f, d);
+    let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
+    follow(&mut f.pick.selected, f.pick.fresh, len, at);
+    f.pick.fresh &= !settled;
+}
+
+/// The keys as the screen is now: typing the tip has its own.
+pub fn keys(f: &TipForm) -> &'static [Key] {
+    if f.editing { EDIT_KEYS } else { KEYS }
+}
+
+pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    let rows: Vec<(String, String)> = rows(f, d)
         .iter()
-        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
+        .map(|r| (r.order_no.clone(), act_words(r, &d.currency)))
         .collect();
-    if m.tip.editing {
+    if f.editing {
         match key.code {
-            KeyCode::Esc => m.tip.editing = false,
+            KeyCode::Esc => f.editing = false,
             KeyCode::Enter => {
-                let Some((order, what)) = rows.get(m.tip.pick.selected).cloned() else {
-                    m.tip.editing = false;
+                let Some((order, what)) = rows.get(f.pick.selected).cloned() else {
+                    f.editing = false;
                     return vec![];
                 };
-                let tip = Money::from_minor(m.tip.tip.minor(m.exponent), m.exponent)
-                    .unwrap_or(Money::zero(m.exponent));
+                let tip = Money::from_minor(f.tip.minor(d.exponent), d.exponent)
+                    .unwrap_or(Money::zero(d.exponent));
                 return confirm(
-                    m,
-                    format!("Set the tip of {what} to {} {}?", tip.grouped(), m.currency),
+                    d,
+                    format!("Set the tip of {what} to {} {}?", tip.grouped(), d.currency),
                     PayRequest::TipAdjust { orig: order, tip },
                 );
             }
             _ => {
-                if m.tip.tip.edit(key) == Edit::Refused {
-                    m.tip.pick.error = Some("tips take digits and a point".into());
+                if f.tip.edit(key) == Edit::Refused {
+                    f.pick.error = Some("tips take digits and a point".into());
                 }
             }
         }
         return vec![];
     }
-    if narrow_key(&mut m.tip.pick, key) {
+    if narrow_key(&mut f.pick, key) {
         return vec![];
     }
-    let page = m.list_rows();
-    if move_sel(&mut m.tip.pick.selected, rows.len(), page, key.code) {
-        m.tip.pick.fresh = false;
+    let page = d.list_rows();
+    if move_sel(&mut f.pick.selected, rows.len(), page, key.code) {
+        f.pick.fresh = false;
         return vec![];
     }
     match key.code {
-        KeyCode::Esc => return top_level(m, key),
+        KeyCode::Esc => return top_level(d, key),
         KeyCode::Enter if !rows.is_empty() => {
-            m.tip.editing = true;
-            m.tip.tip.clear();
-            m.tip.pick.error = None;
+            f.editing = true;
+            f.tip.clear();
+            f.pick.error = None;
         }
-        KeyCode::Enter => m.tip.pick.error = Some("no approved sale in the open batch".into()),
+        KeyCode::Enter => f.pick.error = Some("no approved sale in the open batch".into()),
         _ => {}
     }
     vec![]
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+/// The lane refused the request: why.
+pub fn refused(f: &mut TipForm, refusal: &Refusal) {
+    f.pick.error = Some(refusal.to_string());
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme) {
     let [find, list, entry, err] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(2),
@@ -111,14 +165,12 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(narrow_line(&m.tip.pick, theme)), find);
-    let rows = m.tippable();
+    frame.render_widget(Paragraph::new(narrow_line(&f.pick, theme)), find);
+    let rows = rows(f, d);
     if rows.is_empty() {
-        let none = match m.narrow_error(&m.tip.pick.narrow.text) {
+        let none = match d.narrow_error(&f.pick.narrow.text) {
             Some(e) => format!(" {e}"),
-            None if m.tip.pick.narrow.text.is_empty() => {
-                " No approved sale in the open batch.".into()
-            }
+            None if f.pick.narrow.text.is_empty() => " No approved sale in the open batch.".into(),
             None => " No sale whose tip can change matches.".into(),
         };
         frame.render_widget(
@@ -127,21 +179,21 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
         );
     } else {
         frame.render_widget(
-            rows_table(m, &rows, Some(m.tip.pick.selected), theme, list),
+            rows_table(d, &rows, Some(f.pick.selected), theme, list),
             list,
         );
     }
-    if m.tip.editing {
+    if f.editing {
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 label("New tip", true, theme),
                 Span::styled(
-                    format!(" {} {}", m.tip.tip.display(m.exponent), m.currency),
+                    format!(" {} {}", f.tip.display(d.exponent), d.currency),
                     theme.amount,
                 ),
             ])),
             entry,
         );
     }
-    frame.render_widget(Paragraph::new(error_line(&m.tip.pick.error, theme)), err);
+    frame.render_widget(Paragraph::new(error_line(&f.pick.error, theme)), err);
 }

@@ -5,11 +5,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Paragraph;
 
-use super::*;
-use crate::lane::{PayRequest, SaleOptions};
-use crate::tui::model::*;
+use super::shared::*;
+use crate::journal::{TxnRow, rules};
+use crate::lane::{PayRequest, Refusal, SaleOptions};
+use crate::tui::desk::*;
+use crate::tui::flows::*;
+use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
-use crate::tui::update::*;
 
 /// The smallest window this screen is drawn in whole.
 pub const MIN_SIZE: (u16, u16) = (60, 16);
@@ -34,25 +36,59 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    if narrow_key(&mut m.void, key) {
+/// Rows of the open batch that a void (or cancel) can take, by the lane's rules,
+/// narrowed by what is typed.
+pub fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
+    let rows = &d.data.open_rows;
+    // Every row listed is of the open batch, so its own batch is the open one.
+    rows.iter()
+        .filter(|r| rules::may_void(r, rows, r.batch))
+        .filter(|r| d.narrows_to(r, &f.narrow.text))
+        .collect()
+}
+
+/// The screen opens (`arriving`: from another screen, on its newest row) and reads
+/// its rows again.
+pub fn open(f: &mut PickList, arriving: bool) -> Vec<Effect> {
+    if arriving {
+        f.fresh = true;
+        f.selected = 0;
+    }
+    vec![Effect::Refresh]
+}
+
+/// The order selected, to follow as the rows change.
+pub fn kept(f: &PickList, d: &Desk) -> Option<String> {
+    order_at(&rows(f, d), Some(f.selected))
+}
+
+/// The rows changed: the selection follows its order; `settled`: the rows as of the
+/// opening are in.
+pub fn follow_rows(f: &mut PickList, d: &Desk, kept: Option<String>, settled: bool) {
+    let rows = rows(f, d);
+    let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
+    follow(&mut f.selected, f.fresh, len, at);
+    f.fresh &= !settled;
+}
+
+pub fn on_key(f: &mut PickList, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+    if narrow_key(f, key) {
         return vec![];
     }
-    let rows: Vec<(String, String)> = m
-        .voidable()
+    let rows: Vec<(String, String)> = rows(f, d)
         .iter()
-        .map(|r| (r.order_no.clone(), act_words(r, &m.currency)))
+        .map(|r| (r.order_no.clone(), act_words(r, &d.currency)))
         .collect();
-    let page = m.list_rows();
-    if move_sel(&mut m.void.selected, rows.len(), page, key.code) {
-        m.void.fresh = false;
+    let page = d.list_rows();
+    if move_sel(&mut f.selected, rows.len(), page, key.code) {
+        f.fresh = false;
         return vec![];
     }
     match key.code {
-        KeyCode::Esc => top_level(m, key),
-        KeyCode::Enter => match rows.get(m.void.selected) {
+        KeyCode::Esc => top_level(d, key),
+        KeyCode::Enter => match rows.get(f.selected) {
             Some((order, what)) => confirm(
-                m,
+                d,
                 format!("Void {what}?"),
                 PayRequest::Void {
                     orig: order.clone(),
@@ -60,7 +96,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 },
             ),
             None => {
-                m.void.error = Some("nothing in the open batch can be voided".into());
+                f.error = Some("nothing in the open batch can be voided".into());
                 vec![]
             }
         },
@@ -68,21 +104,24 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
+/// The lane refused the request: why.
+pub fn refused(f: &mut PickList, refusal: &Refusal) {
+    f.error = Some(refusal.to_string());
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, f: &PickList, d: &Desk, theme: &Theme) {
     let [find, list, err] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(2),
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(narrow_line(&m.void, theme)), find);
-    let rows = m.voidable();
+    frame.render_widget(Paragraph::new(narrow_line(f, theme)), find);
+    let rows = rows(f, d);
     if rows.is_empty() {
-        let none = match m.narrow_error(&m.void.narrow.text) {
+        let none = match d.narrow_error(&f.narrow.text) {
             Some(e) => format!(" {e}"),
-            None if m.void.narrow.text.is_empty() => {
-                " Nothing in the open batch can be voided.".into()
-            }
+            None if f.narrow.text.is_empty() => " Nothing in the open batch can be voided.".into(),
             None => " Nothing that can be voided matches.".into(),
         };
         frame.render_widget(
@@ -90,10 +129,7 @@ pub fn draw(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
             list,
         );
     } else {
-        frame.render_widget(
-            rows_table(m, &rows, Some(m.void.selected), theme, list),
-            list,
-        );
+        frame.render_widget(rows_table(d, &rows, Some(f.selected), theme, list), list);
     }
-    frame.render_widget(Paragraph::new(error_line(&m.void.error, theme)), err);
+    frame.render_widget(Paragraph::new(error_line(&f.error, theme)), err);
 }
