@@ -1660,6 +1660,9 @@ mod tests {
             vec![Effect::Lookup("L01-A-1124-000039".into())]
         );
         assert_eq!(m.refund.orig.text, "L01-A-1124-000039");
+        // The picked order is one whole: what is typed next replaces it, never joins it.
+        type_str(&mut m, "41");
+        assert_eq!(m.refund.orig.text, "41");
 
         // A completion takes the only open pre-auth left once something is typed.
         let mut m = model();

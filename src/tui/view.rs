@@ -179,6 +179,10 @@ fn too_small(frame: &mut Frame, area: Rect, m: &Model, (w, h): (u16, u16), theme
             row.state.name().to_uppercase()
         )));
     }
+    // The way out, for a cashier who cannot see the footer.
+    lines.push(Line::from(
+        "F2 Sale · F2-F10 another screen (or Esc, then its letter) · Ctrl-C quit",
+    ));
     frame.render_widget(
         Paragraph::new(lines)
             .style(theme.warning)

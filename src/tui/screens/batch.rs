@@ -271,7 +271,10 @@ fn report_lines(report: &BatchReport, d: &Desk, theme: &Theme) -> Vec<Line<'stat
     }
     if tip_changes > 0 {
         lines.push(Line::from(Span::styled(
-            format!(" ({tip_changes} tip change(s): the tips above are the tips in force)"),
+            match tip_changes {
+                1 => " (a tip was changed: the tips above are the tips in force)".to_string(),
+                n => format!(" ({n} tips were changed: the tips above are the tips in force)"),
+            },
             theme.muted,
         )));
     }

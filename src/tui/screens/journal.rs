@@ -92,6 +92,34 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
+/// The keys while a row's detail shows.
+pub const DETAIL_KEYS: &[Key] = &[
+    Key {
+        keys: "↑/↓",
+        does: "the row before/after",
+    },
+    Key {
+        keys: "Enter/Esc",
+        does: "back to the list",
+    },
+    Key {
+        keys: "r",
+        does: "refund",
+    },
+    Key {
+        keys: "v",
+        does: "void",
+    },
+    Key {
+        keys: "c",
+        does: "complete",
+    },
+    Key {
+        keys: "a/x",
+        does: "override",
+    },
+];
+
 /// The keys while typing a search.
 pub const SEARCH_KEYS: &[Key] = &[
     Key {
@@ -154,9 +182,15 @@ fn search_again(f: &mut JournalScreen) -> Vec<Effect> {
     vec![Effect::Search]
 }
 
-/// The keys as the screen is now: typing a search has its own.
+/// The keys as the screen is now: typing a search and a row's detail have their own.
 pub fn keys(f: &JournalScreen) -> &'static [Key] {
-    if f.searching { SEARCH_KEYS } else { KEYS }
+    if f.searching {
+        SEARCH_KEYS
+    } else if f.detail {
+        DETAIL_KEYS
+    } else {
+        KEYS
+    }
 }
 
 pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {

@@ -143,7 +143,7 @@ fn submit(f: &mut RefundForm, d: &mut Desk) -> Vec<Effect> {
         RefundField::Orig => {
             if let Some(row) = chosen(&d.data.refundable, f.picked, &f.orig.text) {
                 let order = row.order_no.clone();
-                f.orig.set(&order);
+                f.orig.prefill(&order);
                 f.picked = None;
                 return vec![Effect::Lookup(order)];
             }
@@ -205,8 +205,9 @@ fn submit(f: &mut RefundForm, d: &mut Desk) -> Vec<Effect> {
 pub fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>, String>) {
     match result {
         Ok(Some(found)) => {
-            // The order found, in full: what the request will carry.
-            f.orig.set(&found.0.order_no);
+            // The order found, in full: what the request will carry (typing over it
+            // starts another).
+            f.orig.prefill(&found.0.order_no);
             f.error = None;
             match found.1 {
                 // Refund all by default; the cashier can type a smaller amount.
@@ -252,17 +253,20 @@ pub fn refused(f: &mut RefundForm, refusal: &Refusal) {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, f: &RefundForm, d: &Desk, theme: &Theme) {
-    let mut lines = vec![
-        Line::from(""),
-        Line::from(vec![
-            label("Original", f.focus == RefundField::Orig, theme),
-            Span::styled(
-                format!(" {}", f.orig.shown(f.focus == RefundField::Orig)),
-                theme.input,
-            ),
-            Span::styled("  (empty: unreferenced, card present)", theme.muted),
-        ]),
+    let mut original = vec![
+        label("Original", f.focus == RefundField::Orig, theme),
+        Span::styled(
+            format!(" {}", f.orig.shown(f.focus == RefundField::Orig)),
+            theme.input,
+        ),
     ];
+    if f.orig.text.is_empty() {
+        original.push(Span::styled(
+            "  (empty: unreferenced, card present)",
+            theme.muted,
+        ));
+    }
+    let mut lines = vec![Line::from(""), Line::from(original)];
     match &f.found {
         Some((row, left)) => {
             lines.push(Line::from(Span::styled(

@@ -146,7 +146,7 @@ pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
             f.tip.clear();
             f.pick.error = None;
         }
-        KeyCode::Enter => f.pick.error = Some("no approved sale in the open batch".into()),
+        KeyCode::Enter => f.pick.error = Some(NONE_TIPPABLE.into()),
         _ => {}
     }
     vec![]
@@ -156,6 +156,10 @@ pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 pub fn refused(f: &mut TipForm, refusal: &Refusal) {
     f.pick.error = Some(refusal.to_string());
 }
+
+/// Why the list is empty: a refunded, voided or settled sale keeps its tip.
+const NONE_TIPPABLE: &str =
+    "No sale in the open batch can take a new tip (refunded and voided sales keep theirs)";
 
 pub fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme) {
     let [find, list, entry, err] = Layout::vertical([
@@ -170,7 +174,7 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme)
     if rows.is_empty() {
         let none = match d.narrow_error(&f.pick.narrow.text) {
             Some(e) => format!(" {e}"),
-            None if f.pick.narrow.text.is_empty() => " No approved sale in the open batch.".into(),
+            None if f.pick.narrow.text.is_empty() => format!(" {NONE_TIPPABLE}."),
             None => " No sale whose tip can change matches.".into(),
         };
         frame.render_widget(
