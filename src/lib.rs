@@ -20,6 +20,7 @@ pub mod mask;
 pub mod money;
 /// Terminal-initiated pairing: the register's pairing server and its frames.
 pub mod pair;
+pub mod progress;
 pub mod sim;
 pub mod store;
 pub mod supervisor;

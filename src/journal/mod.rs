@@ -326,6 +326,8 @@ pub struct Journal {
     renumbered: Option<(String, String)>,
     /// Says to the next opener that this process is still using the journal.
     _marker: Option<marker::Marker>,
+    /// Where long work (an archive, a check, a tally) says how far it has got.
+    progress: crate::progress::Progress,
 }
 
 /// When `open` runs SQLite's integrity check, which reads the whole file (a few
@@ -414,9 +416,16 @@ impl Journal {
             identity: String::new(),
             renumbered: None,
             _marker: None,
+            progress: crate::progress::Progress::hidden(),
         };
         journal.check_and_prepare(integrity)?;
         Ok(journal)
+    }
+
+    /// Long work of this journal (an archive, a check, a tally of totals) says how
+    /// far it has got to `progress`.
+    pub fn show_progress(&mut self, progress: crate::progress::Progress) {
+        self.progress = progress;
     }
 
     fn check_and_prepare(&mut self, integrity: Integrity) -> Result<(), JournalError> {
