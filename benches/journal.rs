@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 
 use till::ecr::TransType;
 use till::journal::generate::{Spec, generate};
@@ -18,6 +18,17 @@ use till::money::Money;
 use till::money::format_minor;
 use till::tui::model::Model;
 use till::tui::reads::read_data;
+
+#[path = "../tests/common/pty.rs"]
+#[allow(dead_code)]
+mod pty;
+
+#[path = "common/hello.rs"]
+mod hello;
+
+/// Used by the shared pty helper.
+const WAIT: Duration = Duration::from_secs(30);
+const QUICK: &str = "";
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -369,6 +380,7 @@ fn journal(c: &mut Criterion) {
         b.iter(|| check_floor(&db))
     });
     g.finish();
+    start_up(fresh.path(), dir.path());
     for (name, cmd) in [
         (
             "till check",
@@ -414,5 +426,58 @@ fn journal(c: &mut Criterion) {
     );
 }
 
+/// `till --demo` on `data` in a pseudo-terminal.
+fn demo(home: &Path, data: &Path) -> pty::Screen {
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+    cmd.env_clear();
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", home);
+    cmd.env("TILL_DATA_DIR", data);
+    cmd.env("TILL_CONFIG", home.join("config.toml"));
+    cmd.arg("--demo");
+    pty::Screen::spawn(cmd)
+}
+
+/// Exec to the first complete frame of the screen on `big` and on `fresh`, beside a
+/// ratatui hello-world, interleaved: 10 runs each.
+fn start_up(fresh: &Path, big: &Path) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let home = tempfile::tempdir().expect("temp dir");
+    std::fs::write(home.path().join("config.toml"), "").expect("config written");
+    let first_frame = |c: &str| c.contains("F2 Sale") && c.contains("Enter charge");
+    let mut took: [Vec<Duration>; 3] = Default::default();
+    runtime.block_on(async {
+        for _ in 0..10 {
+            let (t, mut s) = hello::time_to_frame(hello::spawn, |c| c.contains(hello::SAYS)).await;
+            took[0].push(t);
+            s.keys("q");
+            let _ = s.exit_code().await;
+            for (i, data) in [(1, fresh), (2, big)] {
+                let (t, mut s) =
+                    hello::time_to_frame(|| demo(home.path(), data), first_frame).await;
+                took[i].push(t);
+                // Quit as a cashier does: a journal left open is checked whole next time.
+                s.keys("\x03");
+                let _ = s.exit_code().await;
+            }
+        }
+    });
+    let p50 = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e3
+    };
+    let [hello, fresh, big] = took.each_mut().map(p50);
+    eprintln!(
+        "start to first frame (`till --demo`, exec, p50 of 10): this journal {big:.1} ms ({:.2}x the hello-world), 10 rows {fresh:.1} ms ({:.2}x), ratatui hello-world {hello:.1} ms",
+        big / hello,
+        fresh / hello
+    );
+}
+
 criterion_group!(benches, journal);
-criterion_main!(benches);
+
+fn main() {
+    hello::run_if_asked();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -7,6 +7,10 @@
 //! copy (never their rows), so the other lanes are that lane's totals copied inside the
 //! store under their own journal and lane names: 10 lanes' worth of totals, without 10
 //! generated years on disk.
+//!
+//! The copy's floor, measured after it in the same run: psql's `\copy` of the same rows
+//! and audit lines (as the store then holds them, exported to files first) into tables
+//! like the store's, with the same indexes.
 
 // The tests' server; the bench uses only part of it.
 #[allow(dead_code)]
@@ -58,18 +62,42 @@ fn main() {
         "generated {rows} rows in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // Rows and audit lines first, then the quarter hours' totals, each timed: the
+    // quarter hours set aside while the rows go, so the rows' rate is theirs alone.
+    journal.enable_outbox().expect("outbox");
+    let side = rusqlite::Connection::open(journal.path()).expect("side connection");
+    side.execute_batch(
+        "CREATE TABLE set_aside AS SELECT * FROM tally_outbox; DELETE FROM tally_outbox;",
+    )
+    .expect("totals set aside");
     let started = Instant::now();
     let synced = runtime
         .block_on(sync(&store, &mut journal, "L01"))
         .expect("synced");
     let took = started.elapsed().as_secs_f64();
+    side.execute_batch("INSERT INTO tally_outbox SELECT * FROM set_aside; DROP TABLE set_aside;")
+        .expect("totals back");
+    let started = Instant::now();
+    let totals = runtime
+        .block_on(sync(&store, &mut journal, "L01"))
+        .expect("synced");
+    let totals_took = started.elapsed().as_secs_f64();
     let items = synced.rows + synced.audit;
     println!(
-        "sync: {} rows, {} audit lines and {} quarter hours' totals of a lane's year in {took:.1} s: {:.0} rows and audit lines a second",
+        "sync: {} rows and {} audit lines of a lane's year in {took:.1} s: {:.0} a second; then its {} quarter hours' totals in {totals_took:.1} s",
         synced.rows,
         synced.audit,
-        synced.totals,
-        items as f64 / took
+        items as f64 / took,
+        totals.totals,
+    );
+    let floor = copy_floor(&pg);
+    println!(
+        "floor: psql \\copy of the same {items} rows and audit lines into tables like the store's in {floor:.1} s: {:.0} a second; the sync is {:.2}x its rate (load average {})",
+        items as f64 / floor,
+        floor / took,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     let identity = journal.identity().to_string();
     runtime.block_on(async {
@@ -132,4 +160,24 @@ fn main() {
             median.as_secs_f64() * 1000.0
         );
     }
+}
+
+/// Seconds psql's `\copy` takes to load the store's rows and audit lines again into
+/// tables with the same columns and indexes.
+fn copy_floor(pg: &pg::Pg) -> f64 {
+    for table in ["txn", "audit"] {
+        pg.psql(&format!("\\copy {table} TO '{table}.copy'"));
+        pg.psql(&format!(
+            "CREATE TABLE {table}_floor (LIKE {table} INCLUDING ALL)"
+        ));
+    }
+    let started = Instant::now();
+    for table in ["txn", "audit"] {
+        pg.psql(&format!("\\copy {table}_floor FROM '{table}.copy'"));
+    }
+    let took = started.elapsed().as_secs_f64();
+    for table in ["txn", "audit"] {
+        let _ = std::fs::remove_file(pg.path().join(format!("{table}.copy")));
+    }
+    took
 }

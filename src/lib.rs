@@ -22,6 +22,7 @@ pub mod money;
 pub mod owner;
 /// Terminal-initiated pairing: the register's pairing server and its frames.
 pub mod pair;
+pub mod progress;
 pub mod sim;
 pub mod store;
 pub mod supervisor;

@@ -30,9 +30,11 @@ pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
     match action {
         StoreCmd::Sync => {
             let mut journal = open_journal(config)?;
-            let synced = crate::store::sync(&store, &mut journal, &config.lane.value)
-                .await
-                .map_err(failure)?;
+            let progress = crate::progress::Progress::stderr();
+            let synced =
+                crate::store::sync_showing(&store, &mut journal, &config.lane.value, &progress)
+                    .await
+                    .map_err(failure)?;
             Ok(Report {
                 exit: Exit::Ok,
                 human: format!(

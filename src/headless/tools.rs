@@ -1,6 +1,7 @@
 //! Commands that need no lane: configuration, journal reports, and the technician's
 //! link checks (`ping`, `doctor`) and mDNS discovery.
 
+use crate::progress::Progress;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -49,7 +50,11 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
             json: json!({"ok": true, "path": path, "problems": [], "note": "no journal yet"}),
         });
     }
-    let mut journal = match Journal::open_with(dir, Integrity::Always) {
+    let progress = Progress::stderr();
+    progress.start("checking the journal file", "", 0);
+    let opened = Journal::open_with(dir, Integrity::Always);
+    progress.finish();
+    let mut journal = match opened {
         Ok(journal) => journal,
         Err(JournalError::Corrupt { path, detail }) => {
             let problems: Vec<&str> = detail.split("; ").collect();
@@ -62,9 +67,12 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
         }
         Err(e) => return Err(journal_failure(e)),
     };
+    journal.show_progress(progress);
     let archives = journal.check_archives().map_err(journal_failure)?;
     if archives.is_empty() {
-        // The report totals are checked once every file is known sound.
+        // The report totals are checked once every file is known sound, and once an
+        // upgrade's backlog is tallied (until then they would be read from the rows).
+        journal.tally_totals().map_err(journal_failure)?;
         let agreed = journal.check_totals().map_err(journal_failure)?;
         let (totals, said) = if agreed {
             ("ok", "")
@@ -445,6 +453,7 @@ pub fn archive(
     let days = older_than.unwrap_or(config.archive_after_days.value);
     let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::try_from(days).unwrap_or(36500));
     let cutoff = cutoff.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    journal.show_progress(Progress::stderr());
     let done = journal.archive(&cutoff).map_err(journal_failure)?;
     let files: Vec<String> = done.files.iter().map(|f| f.display().to_string()).collect();
     let human = match (done.batches.first(), done.batches.last()) {

@@ -126,7 +126,7 @@ fn tally(path: &Path, all: bool) -> Result<(), JournalError> {
     if all {
         rollup::forget(&mut conn)?;
     }
-    rollup::refresh_all(&mut conn, path)
+    rollup::refresh_all(&mut conn, path, &crate::progress::Progress::hidden())
 }
 
 /// Creates an archive under a temporary name and names it only when its schema is
@@ -153,6 +153,15 @@ fn create(path: &Path) -> Result<(), JournalError> {
     named
 }
 
+/// How many batches one step of an archive run copies and deletes (a day's batch is a
+/// few thousand rows at most).
+const BATCHES_A_STEP: usize = 8;
+
+/// Batch numbers as an SQL list: integers from the journal itself, safe to inline.
+fn list_of(numbers: impl Iterator<Item = i64>) -> String {
+    numbers.map(|n| n.to_string()).collect::<Vec<_>>().join(",")
+}
+
 impl Journal {
     /// The archive files beside the journal, newest year first.
     pub fn archives(&self) -> Result<Vec<ArchiveFile>, JournalError> {
@@ -162,7 +171,11 @@ impl Journal {
     /// SQLite's integrity check of every archive: the files with problems, and these.
     pub fn check_archives(&self) -> Result<Vec<(PathBuf, Vec<String>)>, JournalError> {
         let mut found = Vec::new();
-        for a in self.archives()? {
+        let archives = self.archives()?;
+        self.progress
+            .start("checking the archives", "files", archives.len() as u64);
+        for a in archives {
+            self.progress.add(1);
             let problems = match a.connect() {
                 Ok(conn) => super::quick_check(&conn).unwrap_or_else(|e| vec![e.to_string()]),
                 Err(e) => vec![e.to_string()],
@@ -171,6 +184,7 @@ impl Journal {
                 found.push((a.path, problems));
             }
         }
+        self.progress.finish();
         Ok(found)
     }
 
@@ -201,6 +215,16 @@ impl Journal {
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
         let mut done = Archived::default();
+        let rows: i64 = self.conn.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM txn WHERE batch IN ({})",
+                list_of(batches.iter().map(|(n, _)| *n))
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        self.progress
+            .start("archiving", "rows", u64::try_from(rows).unwrap_or(0));
         let mut years: Vec<i32> = batches.iter().map(|(_, y)| *y).collect();
         years.sort_unstable();
         years.dedup();
@@ -216,33 +240,43 @@ impl Journal {
             done.batches.extend(numbers);
             done.files.push(path);
         }
+        self.progress.finish();
+        // The rows that left emptied their quarter hours here; the copies marked theirs
+        // in the archives dirty.
+        rollup::refresh_all(&mut self.conn, &self.path, &self.progress)?;
+        for path in &done.files {
+            upgrade(path)?;
+        }
         Ok(done)
     }
 
-    /// Copies the batches into the archive at `path`, commits, then deletes from the
-    /// journal what the archive holds. Returns the rows deleted from the journal.
+    /// Copies the batches into the archive at `path`, a few at a time (so progress
+    /// moves), each time committing the copy, then deleting from the journal what the
+    /// archive holds. Returns the rows deleted from the journal.
     fn move_batches(&mut self, path: &Path, numbers: &[i64]) -> Result<i64, JournalError> {
         if !path.exists() {
             create(path)?;
         }
-        // Batch numbers are integers from the journal itself: safe to inline.
-        let list = numbers
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
         self.conn.execute(
             "ATTACH DATABASE ?1 AS arc",
             [path.to_string_lossy().as_ref()],
         )?;
-        let moved = self.copy_then_delete(&list);
+        let mut moved = Ok(0);
+        for chunk in numbers.chunks(BATCHES_A_STEP) {
+            match self.copy_then_delete(&list_of(chunk.iter().copied())) {
+                Ok(rows) => {
+                    self.progress.add(u64::try_from(rows).unwrap_or(0));
+                    moved = moved.map(|m| m + rows);
+                }
+                Err(e) => {
+                    moved = Err(e);
+                    break;
+                }
+            }
+        }
         let detached = self.conn.execute_batch("DETACH DATABASE arc");
         let moved = moved?;
         detached?;
-        // The rows that left emptied their quarter hours here; the copies marked theirs
-        // in the archive dirty.
-        rollup::refresh_all(&mut self.conn, &self.path)?;
-        upgrade(path)?;
         Ok(moved)
     }
 

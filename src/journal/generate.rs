@@ -200,6 +200,6 @@ pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
         }
     }
     tx.commit()?;
-    super::rollup::refresh_all(&mut journal.conn, &journal.path)?;
+    super::rollup::refresh_all(&mut journal.conn, &journal.path, &journal.progress)?;
     Ok(journal)
 }

@@ -326,6 +326,8 @@ pub struct Journal {
     renumbered: Option<(String, String)>,
     /// Says to the next opener that this process is still using the journal.
     _marker: Option<marker::Marker>,
+    /// Where long work (an archive, a check, a tally) says how far it has got.
+    progress: crate::progress::Progress,
 }
 
 /// When `open` runs SQLite's integrity check, which reads the whole file (a few
@@ -414,9 +416,16 @@ impl Journal {
             identity: String::new(),
             renumbered: None,
             _marker: None,
+            progress: crate::progress::Progress::hidden(),
         };
         journal.check_and_prepare(integrity)?;
         Ok(journal)
+    }
+
+    /// Long work of this journal (an archive, a check, a tally of totals) says how
+    /// far it has got to `progress`.
+    pub fn show_progress(&mut self, progress: crate::progress::Progress) {
+        self.progress = progress;
     }
 
     fn check_and_prepare(&mut self, integrity: Integrity) -> Result<(), JournalError> {
@@ -458,7 +467,7 @@ impl Journal {
                 detail: "the file cannot be written".into(),
             });
         }
-        prepare(&mut self.conn).map_err(|e| match e {
+        prepare(&mut self.conn, Synchronous::Full).map_err(|e| match e {
             JournalError::Sql(e) => classify(&path, e),
             other => other,
         })?;
@@ -1034,37 +1043,64 @@ fn create(dir: &Path, path: &Path) -> Result<(), JournalError> {
         std::process::id(),
         fastrand::u32(..)
     ));
+    let failed = |detail: String| JournalError::Open {
+        path: path.to_path_buf(),
+        detail,
+    };
+    // Built without syncs of its own (nothing names it yet), then synced whole once
+    // before it gets its name: two fsyncs for a new journal instead of the nine its
+    // commits and checkpoint would make, and still never a half-made journal named.
     let made = (|| {
         let mut conn = Connection::open(&temp).map_err(|e| classify(path, e))?;
-        prepare(&mut conn)?;
-        conn.close().map_err(|(_, e)| classify(path, e))
+        prepare(&mut conn, Synchronous::Off)?;
+        conn.close().map_err(|(_, e)| classify(path, e))?;
+        let mut wal = temp.clone().into_os_string();
+        wal.push("-wal");
+        if Path::new(&wal).exists() {
+            return Err(failed(
+                "the new journal's log was not folded into it".into(),
+            ));
+        }
+        std::fs::File::open(&temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| failed(format!("cannot sync the new journal: {e}")))
     })();
     let named = made.and_then(|()| match std::fs::hard_link(&temp, path) {
-        Ok(()) => Ok(()),
+        Ok(()) => std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| failed(format!("cannot sync the data directory: {e}"))),
         // Another process was quicker: its journal is the one.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(JournalError::Open {
-            path: path.to_path_buf(),
-            detail: format!("cannot name the new journal: {e}"),
-        }),
+        Err(e) => Err(failed(format!("cannot name the new journal: {e}"))),
     });
     let _ = std::fs::remove_file(&temp);
     named
 }
 
-/// WAL with synchronous FULL, the schema and the identity: what every journal needs
-/// before its first row (each lane opens its batch when it first needs one).
-fn prepare(conn: &mut Connection) -> Result<(), JournalError> {
+/// How a connection syncs its commits: FULL for a journal, OFF only while a new one is
+/// built under a temporary name (see `create`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Synchronous {
+    Off = 0,
+    Full = 2,
+}
+
+/// WAL with `synchronous` (FULL but while `create` builds one), the schema and the
+/// identity: what every journal needs before its first row (each lane opens its batch
+/// when it first needs one).
+fn prepare(conn: &mut Connection, synchronous: Synchronous) -> Result<(), JournalError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     // Every statement of the write path parsed once per connection (about 40).
     conn.set_prepared_statement_cache_capacity(128);
+    // NORMAL can lose committed rows on power loss; a payment journal may not. Set
+    // first: switching a new file to WAL is itself a write.
+    conn.pragma_update(None, "synchronous", synchronous as i64)?;
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-    // NORMAL can lose committed rows on power loss; a payment journal may not.
-    conn.pragma_update(None, "synchronous", "FULL")?;
     let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") || sync != 2 {
+    if !mode.eq_ignore_ascii_case("wal") || sync != synchronous as i64 {
         return Err(JournalError::Invalid(format!(
-            "could not set WAL and synchronous FULL (got {mode}, {sync})"
+            "could not set WAL and synchronous {} (got {mode}, {sync})",
+            synchronous as i64
         )));
     }
     // Proves the directory takes the WAL's side files and the file takes writes.

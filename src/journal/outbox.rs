@@ -75,16 +75,18 @@ impl Journal {
         Ok(())
     }
 
-    /// The oldest `limit` entries of the outbox, with their rows and lines as they are.
-    /// A row archived since it was queued is left out: the store had it, or the archive
-    /// keeps it.
-    pub fn outbox_take(&self, limit: usize) -> Result<Outgoing, JournalError> {
+    /// The oldest `limit` entries of the outbox after `after` (a copy in flight has
+    /// taken those up to it), with their rows and lines as they are, read in one
+    /// transaction: one lock for the batch, not one per row. A row archived since it was
+    /// queued is left out: the store had it, or the archive keeps it.
+    pub fn outbox_take(&self, after: i64, limit: usize) -> Result<Outgoing, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, tbl, row_id FROM outbox ORDER BY seq LIMIT ?1")?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, tbl, row_id FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
         let entries = stmt
-            .query_map([limit], |r| {
+            .query_map([after, limit], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -96,10 +98,8 @@ impl Journal {
             last_seq: entries.last().map(|e| e.0),
             ..Outgoing::default()
         };
-        let mut row = self
-            .conn
-            .prepare(&format!("SELECT {COLUMNS} FROM txn WHERE id = ?1"))?;
-        let mut line = self.conn.prepare(
+        let mut row = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM txn WHERE id = ?1"))?;
+        let mut line = tx.prepare_cached(
             "SELECT id, order_no, at, who, from_state, to_state, why FROM audit WHERE id = ?1",
         )?;
         for (_, tbl, id) in entries {
@@ -136,15 +136,16 @@ impl Journal {
     }
 
     /// The oldest `limit` quarter hours whose totals changed, with their lines.
+    /// Read in one transaction, as `outbox_take`.
     pub fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, slot, batch FROM tally_outbox ORDER BY seq LIMIT ?1")?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut stmt =
+            tx.prepare_cached("SELECT seq, slot, batch FROM tally_outbox ORDER BY seq LIMIT ?1")?;
         let entries = stmt
             .query_map([limit], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<Vec<(i64, i64, i64)>, _>>()?;
-        let mut lines = self.conn.prepare(&format!(
+        let mut lines = tx.prepare_cached(&format!(
             "SELECT dim, name, count, sum_minor FROM tally_slot
              WHERE dim IN ({}) AND slot = ?1 AND batch = ?2",
             super::rollup::DIMS

@@ -543,12 +543,12 @@ impl Journal {
                     order.swap(0, i);
                     let found = tally_rows(
                         &order,
-                        window.as_ref(),
-                        batches,
+                        (batches, window.as_ref()),
                         utc_offset_secs,
                         &counted,
                         tips.as_ref().unwrap_or(&HashMap::new()),
                         &mut sums,
+                        &self.progress,
                     )?;
                     counted.extend(found);
                 }
@@ -584,18 +584,23 @@ fn approved_tips(
     Ok(tips)
 }
 
+/// The rows a tally reads: of the batches `first` to `last`, or written in the window
+/// `[start, end)`, or (both None) all.
+type Which<'a> = (Option<(i64, i64)>, Option<&'a (String, String)>);
+
 /// Tallies into `sums`, a row at a time, the rows of `conns[0]` written in the window
 /// `[start, end)` (all when None) or of the batches `first` to `last`, leaving out the
 /// batches in `skip`; each original is looked up in `conns` in order, tips in `tips`.
-/// Memory stays flat however many rows there are. Returns the batches it counted.
+/// Memory stays flat however many rows there are; each thousand rows read moves
+/// `progress`. Returns the batches it counted.
 fn tally_rows(
     conns: &[&rusqlite::Connection],
-    window: Option<&(String, String)>,
-    batches: Option<(i64, i64)>,
+    (batches, window): Which<'_>,
     utc_offset_secs: i32,
     skip: &HashSet<i64>,
     tips: &HashMap<String, (i64, i64)>,
     sums: &mut Sums,
+    progress: &crate::progress::Progress,
 ) -> Result<HashSet<i64>, JournalError> {
     let mut counted = HashSet::new();
     let Some(&conn) = conns.first() else {
@@ -637,7 +642,12 @@ fn tally_rows(
     };
     let mut stmt = conn.prepare(&format!("SELECT {REPORT_COLUMNS} FROM txn {where_sql}"))?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut read = 0u64;
     while let Some(r) = rows.next()? {
+        read += 1;
+        if read.is_multiple_of(1024) {
+            progress.add(1024);
+        }
         let row: TxnRow = super::raw_row(r)?.try_into()?;
         if skip.contains(&row.batch) {
             continue;
@@ -661,7 +671,7 @@ impl Journal {
     /// Tallies now every quarter hour whose totals are not up to date, which the open
     /// that found them otherwise leaves to a thread of its own.
     pub fn tally_totals(&mut self) -> Result<(), JournalError> {
-        rollup::refresh_all(&mut self.conn, &self.path)
+        rollup::refresh_all(&mut self.conn, &self.path, &self.progress)
     }
 
     /// Whether the totals the journal and its archives keep say what their rows say,
@@ -669,13 +679,28 @@ impl Journal {
     /// (the archives' too) and the answer is false.
     pub fn check_totals(&mut self) -> Result<bool, JournalError> {
         let kept = self.report_range_from(None, None, 0, Source::Totals)?;
+        let opened = self
+            .archives()?
+            .iter()
+            .map(|a| a.connect())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut every = 0;
+        for conn in std::iter::once(&self.conn).chain(&opened) {
+            every += conn.query_row("SELECT COUNT(*) FROM txn", [], |r| r.get::<_, i64>(0))?;
+        }
+        self.progress.start(
+            "comparing the totals with the rows",
+            "rows",
+            u64::try_from(every).unwrap_or(0),
+        );
         let rows = self.report_range_from(None, None, 0, Source::Rows)?;
+        self.progress.finish();
         if kept == rows {
             return Ok(true);
         }
         tracing::warn!("report totals disagreed with the rows: tallying them again");
         rollup::forget(&mut self.conn)?;
-        rollup::refresh_all(&mut self.conn, &self.path)?;
+        rollup::refresh_all(&mut self.conn, &self.path, &self.progress)?;
         for a in self.archives()? {
             super::archive::retally(&a.path)?;
         }

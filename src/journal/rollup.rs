@@ -18,6 +18,7 @@
 //! or an archive whose copy stopped half-way) is not trusted: the report tallies its
 //! rows instead.
 
+use crate::progress::Progress;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -101,13 +102,27 @@ pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<usize, Journa
 
 /// Tallies every dirty row of the file at `own`, a turn of `TURN` per write
 /// transaction, so another process that writes waits at most one turn.
-pub(super) fn refresh_all(conn: &mut Connection, own: &Path) -> Result<(), JournalError> {
+pub(super) fn refresh_all(
+    conn: &mut Connection,
+    own: &Path,
+    progress: &Progress,
+) -> Result<(), JournalError> {
+    let backlog: i64 = conn.query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0))?;
+    if backlog > 0 {
+        progress.start(
+            "tallying report totals",
+            "rows",
+            u64::try_from(backlog).unwrap_or(0),
+        );
+    }
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ids = dirty(&tx, TURN)?;
         let done = refresh(&tx, own, &ids)?;
         tx.commit()?;
+        progress.add(u64::try_from(done).unwrap_or(0));
         if done < TURN {
+            progress.finish();
             return Ok(());
         }
     }
@@ -131,7 +146,7 @@ pub(super) fn tally_behind(own: &Path) {
             .map_err(JournalError::from)
             .and_then(|mut conn| {
                 conn.busy_timeout(Duration::from_secs(5))?;
-                refresh_all(&mut conn, &own)
+                refresh_all(&mut conn, &own, &Progress::hidden())
             });
         match tallied {
             Ok(()) => tracing::info!("report totals tallied"),

@@ -14,7 +14,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::SslMode;
 
 pub use report::LaneStatus;
-pub use sync::{Synced, sync};
+pub use sync::{Synced, sync, sync_showing};
 pub use url::{StoreUrl, UrlText};
 
 #[derive(Debug, thiserror::Error)]

@@ -188,6 +188,30 @@ impl Pg {
         client
     }
 
+    /// Runs `command` in psql against the server (the benchmark's `\\copy` floor);
+    /// files it names are relative to `path()`.
+    pub fn psql(&self, command: &str) {
+        let port = self.port.to_string();
+        self.run(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "till",
+                "-d",
+                "postgres",
+                "-qX",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                command,
+            ],
+        );
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
