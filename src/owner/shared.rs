@@ -42,10 +42,9 @@ impl LaneState {
                     self.up = false;
                     self.link = "connecting".into();
                 }
-                LinkNews::Connected => {
-                    self.up = true;
-                    self.link = "connected".into();
-                }
+                // Up once the terminal has answered init, as the lane takes payments
+                // only then (a row names the terminal that takes it).
+                LinkNews::Connected => self.link = "connected".into(),
                 LinkNews::Down { reason, .. } => {
                     self.up = false;
                     self.link = format!("down: {reason}");
@@ -64,6 +63,7 @@ impl LaneState {
                     self.address = Some(address.clone());
                 }
                 LinkNews::Device(info) => {
+                    self.up = true;
                     if info.device_sn.is_some() {
                         self.serial = info.device_sn.clone();
                     }
