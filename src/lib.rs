@@ -8,6 +8,7 @@ pub mod config;
 /// mDNS / DNS-SD: finding a terminal by its serial, advertising the simulator.
 pub mod discover;
 pub mod ecr;
+pub mod exit;
 pub mod headless;
 pub mod journal;
 pub mod lane;

@@ -6,7 +6,8 @@ use clap::Parser;
 use till::cli::{Cli, Cmd, wants_json};
 use till::config::{Config, process_env};
 use till::discover::{DEFAULT_INTERFACE, parse_interface};
-use till::headless::{self, Exit, Failure};
+use till::exit::{Exit, Failure, failure_json, print_failure};
+use till::headless;
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
         Err(e) => return refused(&e, json),
     };
     let fail = |failure: Failure| -> ExitCode {
-        headless::print_failure(&failure, json);
+        print_failure(&failure, json);
         failure.exit.into()
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -107,10 +108,7 @@ fn refused(e: &clap::Error, json: bool) -> ExitCode {
     }
     if json {
         let failure = Failure::new(Exit::Usage, headless::usage_message(e));
-        println!(
-            "{}",
-            till::visible::json_text(&headless::failure_json(&failure))
-        );
+        println!("{}", till::visible::json_text(&failure_json(&failure)));
     }
     let _ = e.print();
     Exit::Usage.into()

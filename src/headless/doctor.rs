@@ -4,12 +4,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::output::Report;
-use super::{Exit, Failure};
 use crate::checkup::{self, Check};
 use crate::config::Config;
 use crate::ecr::new_request_id;
 use crate::ecr::{DeviceInfo, Operation};
+use crate::exit::{Exit, Failure, Report};
 use crate::journal::{Integrity, Journal};
 use crate::lane::LaneOwner;
 use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after};

@@ -6,9 +6,9 @@ use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use super::output::{Progress, Report};
+use super::output::Progress;
 use super::signals::Signals;
-use super::{Code, Exit, Failure};
+use crate::exit::{Code, Exit, Failure, Report};
 use crate::link::LinkConfig;
 use crate::owner::{Ask, Line};
 

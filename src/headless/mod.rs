@@ -15,18 +15,19 @@ mod supervisor;
 mod tools;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::cli::{Cli, Cmd, ConfigCmd, Global};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::journal::Journal;
-use crate::lane::{LaneOwner, OwnerError};
-use crate::owner::{Ask, Shared};
+use crate::lane::LaneOwner;
+use crate::owner::{Ask, Handler, Shared};
 
-pub use output::{Report, failure_json, print_failure, to_stderr};
+use crate::exit::{Code, Exit, Failure, Report, lane_failure, print_failure, to_stderr};
 
 /// clap's error as one line for a JSON object: its first paragraph (the usage and the
 /// hints follow on stderr), without "error: ".
@@ -42,150 +43,6 @@ pub fn usage_message(e: &clap::Error) -> String {
     line.strip_prefix("error: ").unwrap_or(&line).to_string()
 }
 
-/// Exit codes, documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Approved, or the command did what it was asked.
-    Ok = 0,
-    /// Declined: no money moved.
-    Declined = 1,
-    /// Bad arguments or a request the journal refuses (not found, too much, ...).
-    Usage = 2,
-    /// The outcome is unknown and left unresolved: `till recover` will finish it.
-    Unknown = 3,
-    /// The terminal is unreachable, another till holds the lane, or the configuration
-    /// or data dir is unusable.
-    Unreachable = 4,
-    /// A signal stopped the command before anything was sent: nothing was done.
-    Interrupted = 5,
-}
-
-impl Exit {
-    /// The exit of a code a process ended with (a forwarded request's answer).
-    pub fn from_code(code: u8) -> Option<Exit> {
-        [
-            Exit::Ok,
-            Exit::Declined,
-            Exit::Usage,
-            Exit::Unknown,
-            Exit::Unreachable,
-            Exit::Interrupted,
-        ]
-        .into_iter()
-        .find(|e| *e as u8 == code)
-    }
-}
-
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(e as u8)
-    }
-}
-
-/// A failure before or around the work, with the exit code it deserves.
-#[derive(Debug)]
-pub struct Failure {
-    pub exit: Exit,
-    pub code: Code,
-    pub message: String,
-}
-
-/// What went wrong, as a script reads it: the `code` of a failure's JSON. Stable: a
-/// code once given keeps its name and meaning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    /// Bad arguments, or a request the rules refuse.
-    Usage,
-    /// The order, batch or row asked about does not exist.
-    NotFound,
-    /// A sale of the same amount was just approved: confirm with `--force`.
-    Duplicate,
-    /// The action needs the supervisor PIN.
-    PinRequired,
-    /// The supervisor PIN given is wrong.
-    PinWrong,
-    /// Too many wrong PINs: try again later.
-    Locked,
-    /// The data dir holds no journal (a mistyped `--data-dir`?).
-    NoJournal,
-    /// The terminal, the gateway, the store, the config or the data dir cannot be used.
-    Unreachable,
-    /// Another till holds the lane.
-    LaneBusy,
-    /// The outcome is not known yet.
-    Unknown,
-    /// A signal stopped the command before anything was sent.
-    Interrupted,
-}
-
-impl Code {
-    /// The code of a failure with this exit that says no more.
-    pub fn usual(exit: Exit) -> Code {
-        match exit {
-            Exit::Usage => Code::Usage,
-            Exit::Unknown => Code::Unknown,
-            Exit::Interrupted => Code::Interrupted,
-            Exit::Ok | Exit::Declined | Exit::Unreachable => Code::Unreachable,
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Code> {
-        [
-            Code::Usage,
-            Code::NotFound,
-            Code::Duplicate,
-            Code::PinRequired,
-            Code::PinWrong,
-            Code::Locked,
-            Code::NoJournal,
-            Code::Unreachable,
-            Code::LaneBusy,
-            Code::Unknown,
-            Code::Interrupted,
-        ]
-        .into_iter()
-        .find(|c| c.name() == name)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Code::Usage => "usage",
-            Code::NotFound => "not_found",
-            Code::Duplicate => "duplicate",
-            Code::PinRequired => "pin_required",
-            Code::PinWrong => "pin_wrong",
-            Code::Locked => "locked",
-            Code::NoJournal => "no_journal",
-            Code::Unreachable => "unreachable",
-            Code::LaneBusy => "lane_busy",
-            Code::Unknown => "unknown",
-            Code::Interrupted => "interrupted",
-        }
-    }
-}
-
-impl Failure {
-    /// A failure whose code is the usual one for its exit.
-    pub fn new(exit: Exit, message: impl Into<String>) -> Failure {
-        Failure {
-            exit,
-            code: Code::usual(exit),
-            message: message.into(),
-        }
-    }
-
-    /// The same failure, said more precisely.
-    pub fn code(self, code: Code) -> Failure {
-        Failure { code, ..self }
-    }
-}
-
-impl From<ConfigError> for Failure {
-    fn from(e: ConfigError) -> Failure {
-        Failure::new(Exit::Unreachable, e.to_string())
-    }
-}
-
 /// Runs one headless command to its end and says how it went. `args` is the command
 /// line, for the lane's owner when the command is handed to it.
 pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) -> ExitCode {
@@ -197,7 +54,7 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) ->
             report.exit
         }
         Err(failure) => {
-            output::print_failure(&failure, json);
+            print_failure(&failure, json);
             failure.exit
         }
     };
@@ -213,7 +70,7 @@ pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
             report.exit
         }
         Err(failure) => {
-            output::print_failure(&failure, global.json);
+            print_failure(&failure, global.json);
             failure.exit
         }
     };
@@ -272,6 +129,13 @@ async fn dispatch(
         },
         other => pay::run(global, config, other, args).await,
     }
+}
+
+/// How the lane's owner runs what other tills hand it: as these commands.
+pub fn handler() -> Handler {
+    Arc::new(|config, ask, shared, progress| {
+        Box::pin(async move { serve(&config, ask, &shared, progress).await })
+    })
 }
 
 /// A command another till handed to this one, which holds the lane: parsed again from
@@ -349,25 +213,13 @@ pub const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
 pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<LaneOwner, Failure> {
     let lane = &config.lane.value;
     LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
-        output::to_stderr(format_args!(
+        to_stderr(format_args!(
             "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish\n",
             wait.as_secs()
         ))
     })
     .await
     .map_err(lane_failure)
-}
-
-/// Why the lane could not be had, as a command's failure.
-pub fn lane_failure(e: OwnerError) -> Failure {
-    match e {
-        OwnerError::Busy { .. } => Failure::new(
-            Exit::Unreachable,
-            format!("{e}: nothing was done; try again when it has finished, or use the till that holds the lane"),
-        )
-        .code(Code::LaneBusy),
-        OwnerError::Io { .. } => Failure::new(Exit::Unreachable, e.to_string()),
-    }
 }
 
 pub fn open_journal(config: &Config) -> Result<Journal, Failure> {

@@ -8,70 +8,13 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Exit, Failure};
 use crate::config::Config;
 use crate::ecr::Answer;
+use crate::exit::{Exit, Report, to_stderr};
 use crate::journal::{BatchReport, TxnRow, rules};
 use crate::lane::QueryResult;
 use crate::mask::mask_pans;
 use crate::money::format_minor;
-use crate::visible::{json_text, visible_lines};
-
-pub struct Report {
-    pub exit: Exit,
-    pub human: String,
-    pub json: Value,
-}
-
-impl Report {
-    /// The end of a command that printed as it went: nothing more to print.
-    pub fn printed(exit: Exit) -> Report {
-        Report {
-            exit,
-            human: String::new(),
-            json: Value::Null,
-        }
-    }
-
-    /// Either may quote the terminal: its escape sequences are shown, never acted on.
-    pub fn print(&self, json: bool) {
-        if self.json.is_null() && self.human.is_empty() {
-            return;
-        }
-        let mut out = std::io::stdout().lock();
-        let _ = if json {
-            writeln!(out, "{}", json_text(&self.json))
-        } else {
-            writeln!(out, "{}", visible_lines(self.human.trim_end()))
-        };
-    }
-}
-
-/// The one JSON object a failed command prints on stdout under `--json`.
-pub fn failure_json(failure: &Failure) -> Value {
-    json!({
-        "error": mask_pans(&failure.message),
-        "code": failure.code.name(),
-        "exit_code": failure.exit as u8,
-    })
-}
-
-/// A failure: one JSON object on stdout under `--json`, and the message on stderr.
-/// Its text may quote the terminal (a close reason, a message): card numbers masked.
-pub fn print_failure(failure: &Failure, json: bool) {
-    if json {
-        let _ = writeln!(std::io::stdout(), "{}", json_text(&failure_json(failure)));
-    }
-    to_stderr(format_args!("till: {}\n", mask_pans(&failure.message)));
-}
-
-/// Writes to stderr, and carries on when it cannot: after a hangup (a dropped SSH
-/// session) the terminal is gone, and a payment's answer must still be booked. The
-/// text may quote the terminal: its escape sequences are shown, never acted on.
-pub fn to_stderr(text: std::fmt::Arguments) {
-    let text = text.to_string();
-    let _ = std::io::stderr().write_all(visible_lines(&text).as_bytes());
-}
 
 /// Our own cursor control on stderr (the spinner's line), never text from outside.
 fn control_stderr(sequence: &str) {

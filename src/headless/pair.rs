@@ -8,10 +8,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::output::{Report, to_stderr};
-use super::{Exit, Failure};
 use crate::cli::PairArgs;
 use crate::config::{Config, save_url};
+use crate::exit::{Exit, Failure, Report, to_stderr};
 use crate::link::Target;
 use crate::mask::outside_line as shown;
 use crate::pair::register::{Answer, Incoming, Server, url_to_keep};

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::output::{Progress, Report, row_human, row_json};
+use super::output::{Progress, row_human, row_json};
 use super::signals::Signals;
-use super::{BRIEF_LANE_WAIT, Code, Exit, Failure, open_journal};
+use super::{BRIEF_LANE_WAIT, open_journal};
 use crate::cli::{Cmd, Global, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
+use crate::exit::{Code, Exit, Failure, Report};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
     self, Event, Forwarded, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
@@ -235,6 +236,7 @@ pub async fn run(
     let server = owner::listen(
         Served {
             config: config.clone(),
+            run: super::handler(),
             reload: Some(global.clone()),
         },
         shared,
@@ -281,7 +283,7 @@ pub async fn run(
                     report.exit
                 }
                 Err(failure) => {
-                    super::print_failure(&failure, global.json);
+                    crate::exit::print_failure(&failure, global.json);
                     failure.exit
                 }
             };

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use super::output::Report;
 use super::signals::Signals;
-use super::{BRIEF_LANE_WAIT, Exit, Failure, open_journal, take_lane, to_stderr};
+use super::{BRIEF_LANE_WAIT, open_journal, take_lane};
 use crate::cli::Global;
 use crate::config::{Config, process_env};
+use crate::exit::{Exit, Failure, Report, to_stderr};
 use crate::lane::{self, Event, LinkNews};
 use crate::owner::{self, Served, Shared};
 
@@ -27,6 +27,7 @@ pub async fn serve(global: &Global, config: &Config) -> Result<Report, Failure> 
     let (shared, mut events) = Shared::start(lane.clone(), events, target);
     let served = Served {
         config: config.clone(),
+        run: super::handler(),
         reload: Some(global.clone()),
     };
     let Some(server) = owner::listen(served, shared) else {

@@ -12,10 +12,10 @@ use std::time::Duration;
 use chrono::Local;
 use serde_json::json;
 
-use super::output::Report;
+use super::existing_journal;
 use super::tools::utc_offset_on;
-use super::{Exit, Failure, existing_journal};
 use crate::config::Config;
+use crate::exit::{Exit, Failure, Report};
 use crate::journal::{BatchSel, Journal};
 use crate::lane::LaneOwner;
 use crate::money::format_minor;

@@ -2,11 +2,12 @@
 
 use serde_json::json;
 
-use super::output::{Report, row_json};
+use super::open_journal;
+use super::output::row_json;
 use super::tools::{period_offset, range_output, utc_offset_on};
-use super::{Exit, Failure, open_journal};
 use crate::cli::StoreCmd;
 use crate::config::Config;
+use crate::exit::{Exit, Failure, Report};
 use crate::store::{Store, StoreError, StoreUrl};
 
 fn failure(e: StoreError) -> Failure {

@@ -8,10 +8,9 @@ use std::path::Path;
 use chrono::{DateTime, Local, Utc};
 use serde_json::json;
 
-use super::output::Report;
-use super::{Code, Exit, Failure};
 use crate::cli::{ConfigCmd, Global};
 use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
+use crate::exit::{Code, Exit, Failure, Report};
 use crate::supervisor::tries::{Checked, TRIES, Tries, TriesError};
 use crate::supervisor::{Act, PinHash, check_new_pin, hash_pin, needs_pin};
 

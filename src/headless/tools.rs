@@ -1,13 +1,13 @@
 //! Commands that need no lane: configuration, journal reports, and the technician's
 //! link checks (`ping`, `doctor`) and mDNS discovery.
 
+use crate::exit::{Code, Exit, Failure, Report};
 use crate::progress::Progress;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::output::{Report, batch_human, batch_json, row_json};
-use super::{Code, Exit, Failure};
+use super::output::{batch_human, batch_json, row_json};
 use crate::config::Config;
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 

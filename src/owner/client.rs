@@ -9,7 +9,7 @@ use super::shared::LaneState;
 use super::socket_path;
 use super::wire::{Ask, Line};
 use crate::config::Config;
-use crate::headless::{Failure, lane_failure};
+use crate::exit::{Failure, lane_failure};
 use crate::lane::{LaneOwner, OwnerError};
 
 /// Who will do the work: the lane's owner, at the end of this socket, or this process,
@@ -37,7 +37,7 @@ pub async fn reach(config: &Config, what: &str, wait: Duration) -> Result<Reache
             Ok(owner) => return Ok(Reached::Lane(owner)),
             Err(OwnerError::Busy { holder, .. }) if Instant::now() < until => {
                 if !told {
-                    crate::headless::to_stderr(format_args!(
+                    crate::exit::to_stderr(format_args!(
                         "till: lane {} is in use by {holder}; waiting up to {}s for it\n",
                         lane.to_ascii_uppercase(),
                         wait.as_secs()

@@ -17,7 +17,7 @@ mod wire;
 use std::path::{Path, PathBuf};
 
 pub use client::{Reached, live_state, reach};
-pub use server::{Served, Server, listen};
+pub use server::{Handler, Served, Server, listen};
 pub use shared::{LaneState, Shared, Turn};
 pub use wire::{Ask, Line};
 

@@ -4,6 +4,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
@@ -15,16 +16,30 @@ use super::socket_path;
 use super::wire::{Ask, Line};
 use crate::cli::Global;
 use crate::config::{Config, process_env};
-use crate::headless::{Exit, Failure};
+use crate::exit::{Exit, Failure, Report};
 use crate::lane::LaneOwner;
 
 /// An `Ask` is one line of a command line and a PIN: anything longer is not one.
 const ASK_LIMIT: u64 = 64 * 1024;
 
-/// The config the owner serves requests under.
+/// What the owner does with a request handed over: run the command as the faces do
+/// (they are above this room, so the one who listens hands it in).
+pub type Handler = Arc<
+    dyn Fn(
+            Config,
+            Ask,
+            Shared,
+            mpsc::UnboundedSender<String>,
+        ) -> BoxFuture<'static, Result<Report, Failure>>
+        + Send
+        + Sync,
+>;
+
+/// The config the owner serves requests under, and how it runs them.
 #[derive(Clone)]
 pub struct Served {
     pub config: Config,
+    pub run: Handler,
     /// The flags the owner started with: each request reads the config file again
     /// with them, so a change (a new PIN, new terminal options) applies at once. None
     /// keeps `config` as it is (the demo's).
@@ -206,7 +221,7 @@ async fn serve_one(stream: UnixStream, uid: u32, served: Arc<Served>, shared: Sh
         }
         write
     });
-    let result = crate::headless::serve(&config, ask, &shared, progress).await;
+    let result = (served.run)(config, ask, shared, progress).await;
     if let Ok(write) = writer.await {
         say(write, &Line::of(result)).await;
     }

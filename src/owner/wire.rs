@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::headless::{Code, Exit, Failure, Report};
+use crate::exit::{Code, Exit, Failure, Report};
 
 /// A command another till hands to the owner.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -38,7 +38,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::Cli;
 use crate::config::{Config, Overrides, Saved, default_config_path};
-use crate::headless::Exit;
+use crate::exit::Exit;
 use crate::journal::Journal;
 use crate::lane::{self, LaneHandle};
 use crate::sim::{Faults, Sim, SimConfig};
@@ -119,6 +119,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         crate::owner::Shared::start(handle.clone(), events, link.target.to_string());
     let served = crate::owner::Served {
         config: config.clone(),
+        run: crate::headless::handler(),
         reload: (!cli.demo).then(|| cli.global.clone()),
     };
     let server = crate::owner::listen(served, shared);
