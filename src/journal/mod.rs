@@ -10,11 +10,13 @@ pub mod generate;
 mod marker;
 mod numbering;
 mod outbox;
+mod ranges;
 mod report;
 pub mod rollup;
 pub mod rules;
 mod schema;
 mod search;
+mod years;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,10 +24,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 pub use aftermath::Aftermath;
-pub use archive::{ArchiveFile, Archived};
+pub use archive::Archived;
 pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
-pub use report::{BatchReport, Group, LineKind, RangeReport, Source};
+pub use ranges::Source;
+pub use report::{BatchReport, Group, LineKind, RangeReport};
 pub use search::{Page, Search, Term, parse_term, row_matches};
+pub use years::ArchiveFile;
 
 use crate::ecr::{PayScenario, TransType};
 use crate::mask::{mask_card_no, mask_frame, mask_pans, mask_reference};

@@ -28,7 +28,7 @@ use chrono::{NaiveDate, NaiveTime};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::report::{Moved, Sums, context, each_move};
-use super::{FILE_NAME, JournalError, TxnRow, archive};
+use super::{FILE_NAME, JournalError, TxnRow, years};
 
 pub const SLOT_SECS: i64 = 900;
 pub const SLOTS_PER_DAY: i64 = 96;
@@ -64,7 +64,7 @@ fn open_others(own: &Path) -> Result<Vec<Connection>, JournalError> {
     others(own)?
         .iter()
         .filter(|p| p.exists())
-        .map(|p| archive::read_only(p))
+        .map(|p| years::read_only(p))
         .collect()
 }
 
@@ -73,10 +73,7 @@ fn open_others(own: &Path) -> Result<Vec<Connection>, JournalError> {
 fn others(own: &Path) -> Result<Vec<PathBuf>, JournalError> {
     let dir = own.parent().unwrap_or(Path::new("."));
     let live = dir.join(FILE_NAME);
-    let mut files: Vec<PathBuf> = archive::files_in(dir)?
-        .into_iter()
-        .map(|a| a.path)
-        .collect();
+    let mut files: Vec<PathBuf> = years::files_in(dir)?.into_iter().map(|a| a.path).collect();
     files.insert(0, live);
     files.retain(|p| p != own);
     Ok(files)
