@@ -1,5 +1,5 @@
-//! Commands that need no lane: configuration, journal reports, and the technician's
-//! link checks (`ping`, `doctor`) and mDNS discovery.
+//! Commands that need no lane: the config as loaded, the journal's history, reports,
+//! archive and check, and mDNS discovery. (`ping` and `doctor` test the link: doctor.rs.)
 
 use crate::exit::{Code, Exit, Failure, Report};
 use crate::progress::Progress;

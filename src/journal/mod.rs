@@ -5,9 +5,9 @@
 
 mod aftermath;
 mod archive;
+mod clean_close;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod generate;
-mod marker;
 mod numbering;
 mod outbox;
 mod ranges;
@@ -329,7 +329,7 @@ pub struct Journal {
     /// time or moved to another machine.
     renumbered: Option<(String, String)>,
     /// Says to the next opener that this process is still using the journal.
-    _marker: Option<marker::Marker>,
+    _marker: Option<clean_close::Marker>,
     /// Where long work (an archive, a check, a tally) says how far it has got.
     progress: crate::progress::Progress,
 }
@@ -338,7 +338,7 @@ pub struct Journal {
 /// seconds at a million rows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Integrity {
-    /// Only when a process died with the journal open (see `marker`).
+    /// Only when a process died with the journal open (see `clean_close`).
     AfterCrash,
     /// Every time: `till check` and `till doctor`.
     Always,
@@ -369,7 +369,7 @@ impl Journal {
     /// Opens `dir/till.db`, creating it when there is none. An existing file that is
     /// empty, cannot be read, is corrupt, read-only or from a newer release is an
     /// error: it is never replaced or started afresh. The full integrity check runs
-    /// only after a process died with the journal open (see `marker`).
+    /// only after a process died with the journal open (see `clean_close`).
     pub fn open(dir: &Path) -> Result<Journal, JournalError> {
         Journal::open_with(dir, Integrity::AfterCrash)
     }
@@ -440,7 +440,7 @@ impl Journal {
             .busy_timeout(Duration::from_secs(5))
             .map_err(err)?;
         // Read-only checks first: nothing may be written to a file that is not ours.
-        let crashed = marker::stale(&path);
+        let crashed = clean_close::stale(&path);
         if integrity == Integrity::Always || !crashed.is_empty() {
             let problems = quick_check(&self.conn).map_err(err)?;
             if !problems.is_empty() {
@@ -491,7 +491,7 @@ impl Journal {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         self.renumbered = numbering::check(&tx, &self.path, new_identity)?;
         tx.commit()?;
-        let marked = marker::Marker::register(&path).map_err(|e| {
+        let marked = clean_close::Marker::register(&path).map_err(|e| {
             let detail = format!("cannot mark it open: {e}");
             match e.kind() {
                 std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
@@ -502,7 +502,7 @@ impl Journal {
         })?;
         self._marker = Some(marked);
         // The check after the crash passed: later openers need not repeat it.
-        marker::clear(&crashed);
+        clean_close::clear(&crashed);
         Ok(())
     }
 
