@@ -280,6 +280,11 @@ pub enum Handoff {
 }
 
 impl Desk {
+    /// Until when PIN entry is still locked by wrong PINs, if it is now.
+    pub fn pin_lock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.pin_locked_until.filter(|u| *u > chrono::Utc::now())
+    }
+
     pub fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Desk {
         Desk {
             screen: ScreenId::Sale,

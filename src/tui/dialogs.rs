@@ -66,7 +66,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
             }
             KeyCode::Enter => {
                 // Locked by wrong PINs (here or in another process): none is tried.
-                let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let locked = m.desk.pin_lock();
                 let (error, checking, effects) = match locked {
                     Some(until) => (Some(pin_locked(m.desk.utc_offset, until)), false, vec![]),
                     None => (
@@ -86,7 +86,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
             }
             _ => {
                 // While a PIN is checked, or entry is locked, no digit is taken.
-                let locked = m.desk.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+                let locked = m.desk.pin_lock();
                 let mut error = locked.map(|until| pin_locked(m.desk.utc_offset, until));
                 if !checking
                     && locked.is_none()

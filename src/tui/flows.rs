@@ -75,7 +75,7 @@ pub fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool 
 /// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
 /// says so from the start.
 pub fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
-    let locked = d.pin_locked_until.filter(|u| *u > chrono::Utc::now());
+    let locked = d.pin_lock();
     Modal::Pin {
         then,
         why: why.to_string(),
