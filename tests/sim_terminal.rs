@@ -1,7 +1,7 @@
 //! The simulated terminal's books: every rule without a socket.
 
 use serde_json::{Map, Value, json};
-use till::sim::terminal::*;
+use till::sim::terminal::{Answer, LedgerEntry, Terminal};
 
 fn biz(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap()
