@@ -5,7 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use std::collections::HashMap;
-use till::config::{HEARTBEAT_SECS, CONNECT_TIMEOUT_SECS, REQUEST_TIMEOUT_SECS, CARD_FLOW_TIMEOUT_SECS, DUPLICATE_WINDOW_SECS, Overrides, Config, ConfigError, Source, Env};
+use till::config::{
+    CARD_FLOW_TIMEOUT_SECS, CONNECT_TIMEOUT_SECS, Config, ConfigError, DUPLICATE_WINDOW_SECS,
+    HEARTBEAT_SECS, Overrides, REQUEST_TIMEOUT_SECS, Source,
+};
 use till::ecr::Receipts;
 use till::lane::SaleOptions;
 use till::link::Target;

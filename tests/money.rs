@@ -1,7 +1,7 @@
 //! Money: parsing what people and the wire give, formatting for the wire.
 
 use proptest::prelude::*;
-use till::money::{MAX_MINOR, Money, MoneyError, format_minor, grouped_minor};
+use till::money::{MAX_MINOR, Money, MoneyError, format_minor};
 
 fn minor(text: &str, exp: u8) -> i64 {
     Money::parse(text, exp).unwrap().minor()

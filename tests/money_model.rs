@@ -3,7 +3,8 @@
 //! Random sequences of every money operation (sales, cash-back sales, tips the customer
 //! adds on the terminal, declines, refunds, voids, tips, pre-auths, completions and
 //! their cancels and refunds, batch closes), lost answers, restarts and crashes,
-//! journals restored from a copy, terminals replaced at their address and two lanes on
+//! journals restored from a copy, terminals replaced at their address, requests other
+//! tills (the real binary) hand to the lane's owner over its socket, and two lanes on
 //! one data dir run against real simulators over loopback and a real journal file.
 //! After every step:
 //! - per terminal, the journal's net equals the terminal's own ledger (once nothing of
@@ -65,6 +66,45 @@ fn a_restore_forgets_what_a_terminal_newer_than_the_backup_moved() {
             lane: 1,
             pick: 0,
             cents: 592,
+        },
+    ]);
+}
+
+/// Requests another till hands to the lane's owner are booked once, beside the owner's
+/// own, through a crash of the owner.
+#[test]
+fn what_other_tills_hand_over_is_booked_by_the_lanes_owner() {
+    use model::{Handed, Op};
+    model::run_case(&[
+        Op::Handed {
+            lane: 0,
+            what: Handed::Sale { cents: 1234 },
+        },
+        Op::Handed {
+            lane: 0,
+            what: Handed::Refund {
+                pick: 0,
+                cents: 500,
+            },
+        },
+        Op::Handed {
+            lane: 1,
+            what: Handed::Sale { cents: 1851 },
+        },
+        Op::Restart {
+            lane: 0,
+            crash: true,
+        },
+        Op::Handed {
+            lane: 0,
+            what: Handed::Void { pick: 0 },
+        },
+        Op::Handed {
+            lane: 1,
+            what: Handed::Refund {
+                pick: 0,
+                cents: 100,
+            },
         },
     ]);
 }

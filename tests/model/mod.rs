@@ -9,11 +9,13 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::common::fast_settings;
+use crate::common::{QUICK, fast_settings, run, till};
+use till::config::{Config, Overrides};
 use till::ecr::{PayScenario, TransType};
 use till::journal::{BatchReport, BatchSel, Journal, TxnKind, TxnRow, TxnState, rules};
 use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, PayRequest, SaleOptions};
 use till::money::Money;
+use till::owner::{self, Served, Server, Shared};
 use till::sim::{Faults, LedgerEntry, Sim, SimConfig, SimHandle, read_ledger};
 
 const LANES: [&str; 2] = ["L01", "L02"];
@@ -75,6 +77,29 @@ pub enum Op {
     Settle {
         lane: usize,
     },
+    /// Another till on the lane (the real binary, as a POS script runs it) hands its
+    /// request to the till that holds the lane, over the lane's socket.
+    Handed {
+        lane: usize,
+        what: Handed,
+    },
+}
+
+/// What another till hands over.
+#[derive(Clone, Copy, Debug)]
+pub enum Handed {
+    Sale { cents: u32 },
+    Refund { pick: usize, cents: u32 },
+    Void { pick: usize },
+}
+
+fn handed() -> impl Strategy<Value = Handed> {
+    prop_oneof![
+        2 => prop_oneof![100..5000u32, (1..50u32).prop_map(|d| d * 100 + 51)]
+            .prop_map(|cents| Handed::Sale { cents }),
+        1 => (any::<usize>(), 1..6000u32).prop_map(|(pick, cents)| Handed::Refund { pick, cents }),
+        1 => any::<usize>().prop_map(|pick| Handed::Void { pick }),
+    ]
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -113,7 +138,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
         1 => (lane.clone(), cents).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
-        1 => lane.prop_map(|lane| Op::Settle { lane }),
+        1 => lane.clone().prop_map(|lane| Op::Settle { lane }),
+        2 => (lane, handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
     ]
 }
 
@@ -128,6 +154,8 @@ struct Till {
     handle: LaneHandle,
     events: UnboundedReceiver<Event>,
     task: tokio::task::JoinHandle<()>,
+    /// The lane's socket, where other tills hand their requests in.
+    server: Server,
 }
 
 struct World {
@@ -178,6 +206,11 @@ fn m(cents: u32) -> Money {
     Money::from_minor(i64::from(cents), 2).unwrap()
 }
 
+/// Cents in major units, as the command line takes an amount.
+fn major(cents: u32) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 fn all_rows(journal: &Journal) -> Vec<TxnRow> {
     journal.recent(100_000).unwrap()
 }
@@ -220,11 +253,20 @@ impl World {
         let journal = Journal::open(&data(self.dir.path())).unwrap();
         let owner = LaneOwner::try_acquire(&data(self.dir.path()), LANES[lane], "the model")
             .expect("the lane is free");
+        let target = settings.link.target.to_string();
         let (handle, events, task) = lane::spawn(settings, journal, owner);
+        let (shared, events) = Shared::start(handle.clone(), events, target);
+        let served = Served {
+            config: self.config(lane),
+            run: till::headless::handler(),
+            reload: None,
+        };
+        let server = owner::listen(served, shared).expect("the lane's socket listens");
         let mut till = Till {
             handle,
             events,
             task,
+            server,
         };
         wait_for(&mut till.events, |e| {
             matches!(e, Event::Link(LinkNews::Device(_)))
@@ -241,10 +283,44 @@ impl World {
         };
         if crash {
             till.task.abort();
+            drop(till.server);
         } else {
+            till.server.stop().await;
             till.handle.shutdown().await;
         }
         let _ = tokio::time::timeout(WAIT, till.task).await;
+    }
+
+    fn url(&self, lane: usize) -> String {
+        format!("ws://127.0.0.1:{}", self.ports[lane])
+    }
+
+    /// The config the lane's owner serves handed-over requests under.
+    fn config(&self, lane: usize) -> Config {
+        let env = |key: &str| match key {
+            "TILL_DATA_DIR" => Some(data(self.dir.path()).display().to_string()),
+            "TILL_LANE" => Some(LANES[lane].to_string()),
+            "TILL_URL" => Some(self.url(lane)),
+            "TILL_APP_ID" => Some("test-app".to_string()),
+            _ => None,
+        };
+        Config::load(None, &env, &Overrides::default()).expect("the owner's config")
+    }
+
+    /// Runs the real binary on `lane` as another till would; the order it sent, if any.
+    async fn hand_over(&mut self, lane: usize, args: &[&str]) -> Option<String> {
+        let terminal = self.at[lane];
+        let mut cmd = till(self.dir.path(), &self.url(lane), QUICK);
+        cmd.env("TILL_LANE", LANES[lane]);
+        let out = run(cmd, &[args, &["--json"]].concat()).await;
+        assert!(
+            out.stderr.contains("the request goes to it"),
+            "the lane's owner took the request: {}",
+            out.stderr
+        );
+        let order = out.json()["merchant_order_no"].as_str()?.to_string();
+        self.sent_to.insert(order.clone(), terminal);
+        Some(order)
     }
 
     fn till(&mut self, lane: usize) -> &mut Till {
@@ -531,7 +607,46 @@ impl World {
                         .expect("a supervisor settles the lane's own row");
                 }
             }
+            Op::Handed { lane, what } => self.handed(lane, what).await,
         }
+    }
+
+    /// What another till hands to the lane's owner: picked as the lane's own moves pick.
+    async fn handed(&mut self, lane: usize, what: Handed) {
+        let sale = TxnKind::Trans(TransType::Sale);
+        let cashback = TxnKind::Trans(TransType::CashbackSale);
+        let completion = TxnKind::Trans(TransType::Completion);
+        let preauth = TxnKind::Trans(TransType::PreAuth);
+        let args: Vec<String> = match what {
+            Handed::Sale { cents } => {
+                vec!["sale".into(), major(cents), "--force".into()]
+            }
+            Handed::Refund { pick, cents } => {
+                let Some(orig) = self.pick(lane, pick, &[sale, cashback, completion]) else {
+                    return;
+                };
+                vec![
+                    "refund".into(),
+                    major(cents),
+                    "--orig".into(),
+                    orig.order_no,
+                ]
+            }
+            Handed::Void { pick } => {
+                let kinds = [sale, cashback, completion, preauth];
+                let Some(orig) = self.pick(lane, pick, &kinds) else {
+                    return;
+                };
+                vec!["void".into(), orig.order_no]
+            }
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let order = self.hand_over(lane, &args).await;
+        // A forced sale is refused by no rule: it goes to the terminal.
+        if let Handed::Sale { .. } = what {
+            assert!(order.is_some(), "the handed-over sale was sent");
+        }
+        self.settle_by_query(lane).await;
     }
 
     fn ledger_lengths(&self) -> Vec<usize> {
