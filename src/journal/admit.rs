@@ -141,87 +141,13 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(JournalError::from)?;
-        let unresolved = select(
-            &tx,
-            "WHERE upper(lane) = ?1 AND state IN ('pending', 'unknown') ORDER BY id",
-            [&lane],
-        )?;
-        if !unresolved.is_empty() {
-            return Err(Refused::Unresolved(
-                unresolved.into_iter().map(|r| r.order_no).collect(),
-            ));
-        }
-        let is_sale = req.kind.is_sale();
-        if is_sale {
-            let scenario = match req.scenario.as_deref() {
-                None => PayScenario::Card,
-                Some(wire) => PayScenario::from_wire(wire)
-                    .ok_or_else(|| Refused::Rule(format!("'{wire}' is not a way to pay")))?,
-            };
-            rules::check_sale(scenario, req.cashback).map_err(Refused::Rule)?;
-        }
-        if let (true, Some(window), Some(amount)) = (is_sale, req.duplicate_window, req.amount) {
-            let since = chrono::Duration::from_std(window)
-                .ok()
-                .and_then(|w| chrono::Utc::now().checked_sub_signed(w))
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-            let recent = select(
-                &tx,
-                "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1
-                 AND updated_at >= ?2 ORDER BY id DESC LIMIT 1",
-                params![amount.minor(), since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()],
-            )?;
-            if let Some(row) = recent.into_iter().next() {
-                return Err(Refused::PossibleDuplicate {
-                    amount,
-                    ago_secs: secs_since(&row.updated_at),
-                    order_no: row.order_no,
-                });
-            }
+        refuse_unresolved(&tx, &lane)?;
+        if req.kind.is_sale() {
+            check_sale(req)?;
+            refuse_duplicate(&tx, req)?;
         }
         let batch = open_batch_in(&tx, &lane)?;
-        let zero = Money::zero(req.exponent);
-        let orig = match req.orig_order_no.as_deref() {
-            Some(orig_no) => select(&tx, "WHERE order_no = ?1", [orig_no])?
-                .into_iter()
-                .next(),
-            None => None,
-        };
-        // Through the cloud the original may live on another terminal: the rules judge
-        // against what the gateway said it captured, and this journal's follow-ups of it.
-        let orig = match (orig, &req.original) {
-            (None, Some(g)) if req.via == Via::Cloud => {
-                let orig_no = req.orig_order_no.as_deref().unwrap_or_default();
-                Some(g.as_row(orig_no, &lane, batch))
-            }
-            (orig, _) => orig,
-        };
-        let amount = match (req.orig_order_no.as_deref(), orig) {
-            (Some(orig_no), None) if req.via == Via::Lan => {
-                return Err(Refused::Rule(format!(
-                    "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
-                )));
-            }
-            (Some(orig_no), None) => {
-                return Err(Refused::Rule(format!(
-                    "order {orig_no} is not in the journal, and the gateway was not asked what it captured"
-                )));
-            }
-            (Some(orig_no), Some(orig)) => {
-                let related = select(&tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
-                // A void or cancel gives back what the original moved.
-                let amount = req.amount.unwrap_or(orig.amount);
-                // Whether the original is settled is up to its own lane's batch.
-                let its_open = open_batch_in(&tx, &orig.lane)?;
-                rules::check(req.kind, amount, &orig, &related, its_open).map_err(Refused::Rule)?;
-                amount
-            }
-            _ => {
-                let amount = req.amount.unwrap_or(zero);
-                rules::check_amount(req.kind, amount).map_err(Refused::Rule)?;
-                amount
-            }
-        };
+        let amount = amount_allowed(&tx, req, &lane, batch)?;
         let (order_no, mark) = next_order_no_in(&tx, &lane, &self.path)?;
         let txn = NewTxn {
             order_no: order_no.clone(),
@@ -250,6 +176,111 @@ impl Journal {
         // The number is not returned, so not sent, before its mark is durable.
         mark.wait()?;
         Ok(self.get(&order_no)?)
+    }
+}
+
+/// No new request while an earlier one of the lane is unresolved.
+fn refuse_unresolved(tx: &rusqlite::Transaction, lane: &str) -> Result<(), Refused> {
+    let unresolved = select(
+        tx,
+        "WHERE upper(lane) = ?1 AND state IN ('pending', 'unknown') ORDER BY id",
+        [lane],
+    )?;
+    if !unresolved.is_empty() {
+        return Err(Refused::Unresolved(
+            unresolved.into_iter().map(|r| r.order_no).collect(),
+        ));
+    }
+    Ok(())
+}
+
+/// A sale's way to pay and cash-back by the rules.
+fn check_sale(req: &Request) -> Result<(), Refused> {
+    let scenario = match req.scenario.as_deref() {
+        None => PayScenario::Card,
+        Some(wire) => PayScenario::from_wire(wire)
+            .ok_or_else(|| Refused::Rule(format!("'{wire}' is not a way to pay")))?,
+    };
+    rules::check_sale(scenario, req.cashback).map_err(Refused::Rule)
+}
+
+/// A sale of the same amount approved within the duplicate window is a possible
+/// duplicate (no window: the cashier confirmed it).
+fn refuse_duplicate(tx: &rusqlite::Transaction, req: &Request) -> Result<(), Refused> {
+    let (Some(window), Some(amount)) = (req.duplicate_window, req.amount) else {
+        return Ok(());
+    };
+    let since = chrono::Duration::from_std(window)
+        .ok()
+        .and_then(|w| chrono::Utc::now().checked_sub_signed(w))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    let recent = select(
+        tx,
+        "WHERE state = 'approved' AND kind IN ('sale', 'cashback-sale') AND amount_minor = ?1
+         AND updated_at >= ?2 ORDER BY id DESC LIMIT 1",
+        params![
+            amount.minor(),
+            since.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        ],
+    )?;
+    if let Some(row) = recent.into_iter().next() {
+        return Err(Refused::PossibleDuplicate {
+            amount,
+            ago_secs: secs_since(&row.updated_at),
+            order_no: row.order_no,
+        });
+    }
+    Ok(())
+}
+
+/// The amount the request moves, by the rules: against its original (this journal's
+/// row, or what the gateway said it captured) for a follow-up, on its own otherwise.
+fn amount_allowed(
+    tx: &rusqlite::Transaction,
+    req: &Request,
+    lane: &str,
+    batch: i64,
+) -> Result<Money, Refused> {
+    let orig = match req.orig_order_no.as_deref() {
+        Some(orig_no) => select(tx, "WHERE order_no = ?1", [orig_no])?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    // Through the cloud the original may live on another terminal: the rules judge
+    // against what the gateway said it captured, and this journal's follow-ups of it.
+    let orig = match (orig, &req.original) {
+        (None, Some(g)) if req.via == Via::Cloud => {
+            let orig_no = req.orig_order_no.as_deref().unwrap_or_default();
+            Some(g.as_row(orig_no, lane, batch))
+        }
+        (orig, _) => orig,
+    };
+    match (req.orig_order_no.as_deref(), orig) {
+        (Some(orig_no), None) if req.via == Via::Lan => {
+            return Err(Refused::Rule(format!(
+                "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
+            )));
+        }
+        (Some(orig_no), None) => {
+            return Err(Refused::Rule(format!(
+                "order {orig_no} is not in the journal, and the gateway was not asked what it captured"
+            )));
+        }
+        (Some(orig_no), Some(orig)) => {
+            let related = select(tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
+            // A void or cancel gives back what the original moved.
+            let amount = req.amount.unwrap_or(orig.amount);
+            // Whether the original is settled is up to its own lane's batch.
+            let its_open = open_batch_in(tx, &orig.lane)?;
+            rules::check(req.kind, amount, &orig, &related, its_open).map_err(Refused::Rule)?;
+            Ok(amount)
+        }
+        _ => {
+            let amount = req.amount.unwrap_or(Money::zero(req.exponent));
+            rules::check_amount(req.kind, amount).map_err(Refused::Rule)?;
+            Ok(amount)
+        }
     }
 }
 
