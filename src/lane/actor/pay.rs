@@ -3,13 +3,14 @@
 use super::{Actor, Inflight};
 use crate::cloud::Terminal;
 use crate::ecr::{TransType, new_request_id};
-use crate::journal::{GatewayOriginal, OutcomeRecord, Refused, Request, TxnState, rules};
+use crate::journal::{GatewayOriginal, OutcomeRecord, Refused, Request, TxnRow, TxnState, rules};
 use crate::lane::command::{Event, PausePoint, PayRequest, Refusal, Route};
 use crate::lane::original;
 use crate::link::{Answer, SendError};
 use crate::money::Money;
 
 impl Actor {
+    /// Journals a payment and sends it; its order number once it is on its way.
     pub(super) async fn pay(
         &mut self,
         req: PayRequest,
@@ -17,13 +18,35 @@ impl Actor {
         supervisor: bool,
         original: Option<Box<Answer>>,
     ) -> Result<String, Refusal> {
+        let terminal = self.may_pay(&req, route)?;
+        let original = self.gateway_original(&req, route, original)?;
+        let req = self.for_original(
+            req.with_defaults(&self.settings.sale_defaults),
+            original.as_ref(),
+        );
+        let request_id = new_request_id();
+        let row = self.admit(
+            &req,
+            route,
+            supervisor,
+            terminal.as_ref(),
+            original,
+            &request_id,
+        )?;
+        self.send_admitted(&req, row, terminal.as_ref(), &request_id)
+            .await
+    }
+
+    /// Whether a payment may start now, and the cloud terminal it names when it goes
+    /// through the cloud.
+    fn may_pay(&mut self, req: &PayRequest, route: Route) -> Result<Option<Terminal>, Refusal> {
         if self.shutdown_since.is_some() {
             return Err(Refusal::ShuttingDown);
         }
         if let Some(order_no) = self.paying() {
             return Err(Refusal::Busy(order_no.to_string()));
         }
-        if route == Route::CloudAllTerminals && req != PayRequest::BatchClose {
+        if route == Route::CloudAllTerminals && *req != PayRequest::BatchClose {
             return Err(Refusal::Invalid(
                 "only a batch close goes to every terminal".into(),
             ));
@@ -44,16 +67,23 @@ impl Actor {
             // not known (a few milliseconds after each connect).
             return Err(Refusal::NotConnected);
         }
-        let original = self.gateway_original(&req, route, original)?;
-        let req = self.for_original(
-            req.with_defaults(&self.settings.sale_defaults),
-            original.as_ref(),
-        );
-        let request_id = new_request_id();
-        let (amount, tip, cashback) = amounts(&req);
+        Ok(terminal)
+    }
+
+    /// The journal's admission of the payment, its refusal in the lane's words.
+    fn admit(
+        &mut self,
+        req: &PayRequest,
+        route: Route,
+        supervisor: bool,
+        terminal: Option<&Terminal>,
+        original: Option<GatewayOriginal>,
+        request_id: &str,
+    ) -> Result<TxnRow, Refusal> {
+        let (amount, tip, cashback) = amounts(req);
         let force = matches!(req, PayRequest::Sale { force: true, .. });
         let admitted = self.journal.admit(&Request {
-            request_id: request_id.clone(),
+            request_id: request_id.to_string(),
             kind: req.kind(),
             amount,
             tip,
@@ -62,57 +92,65 @@ impl Actor {
             exponent: self.settings.exponent,
             orig_order_no: req.orig().map(String::from),
             lane: self.settings.lane_id.clone(),
-            scenario: match &req {
+            scenario: match req {
                 PayRequest::Sale { scenario, .. } => Some(scenario.as_wire().to_string()),
                 _ => None,
             },
             duplicate_window: (!force).then_some(self.settings.duplicate_window),
             supervisor,
             via: route.via(),
-            terminal_sn: match &terminal {
+            terminal_sn: match terminal {
                 Some(Terminal::One(sn)) => Some(sn.clone()),
                 Some(Terminal::All) => Some("all".into()),
                 None => self.link_sn.clone(),
             },
             original,
         });
-        let row = match admitted {
-            Ok(row) => row,
-            Err(Refused::Unresolved(orders)) => {
+        admitted.map_err(|refused| match refused {
+            Refused::Unresolved(orders) => {
                 // Rows a run that died left unknown are taken up here, so the refusal
                 // does not last for ever.
                 self.resume_unresolved();
-                return Err(Refusal::Unresolved {
+                Refusal::Unresolved {
                     count: orders.len(),
                     orders: orders.join(", "),
-                });
+                }
             }
-            Err(Refused::PossibleDuplicate {
+            Refused::PossibleDuplicate {
                 amount,
                 order_no,
                 ago_secs,
-            }) => {
-                return Err(Refusal::PossibleDuplicate {
-                    amount: amount.to_string(),
-                    order_no,
-                    ago_secs,
-                });
-            }
-            Err(Refused::Rule(why)) => return Err(Refusal::Invalid(why)),
-            Err(Refused::Journal(e)) => return Err(journal_refusal(e)),
-        };
+            } => Refusal::PossibleDuplicate {
+                amount: amount.to_string(),
+                order_no,
+                ago_secs,
+            },
+            Refused::Rule(why) => Refusal::Invalid(why),
+            Refused::Journal(e) => journal_refusal(e),
+        })
+    }
+
+    /// Sends an admitted payment. One that cannot leave this machine is booked
+    /// declined: no money can have moved.
+    async fn send_admitted(
+        &mut self,
+        req: &PayRequest,
+        row: TxnRow,
+        terminal: Option<&Terminal>,
+        request_id: &str,
+    ) -> Result<String, Refusal> {
         let (order_no, amount) = (row.order_no, row.amount);
         self.pause(PausePoint::AfterJournal);
 
         let op = req.operation(&order_no, &self.settings.currency);
         self.inflight.insert(
-            request_id.clone(),
+            request_id.to_string(),
             Inflight::Pay {
                 order_no: order_no.clone(),
             },
         );
-        let not_sent = match &terminal {
-            None => match self.link.request(&op, &request_id, None).await {
+        let not_sent = match terminal {
+            None => match self.link.request(&op, request_id, None).await {
                 Err(SendError::NotConnected) => Some((
                     Refusal::NotConnected,
                     "the terminal is not connected".to_string(),
@@ -121,13 +159,13 @@ impl Actor {
                 Err(SendError::Failed(_)) | Ok(()) => None,
             },
             Some(terminal) => self
-                .cloud_send(&op, terminal, &request_id)
+                .cloud_send(&op, terminal, request_id)
                 .err()
                 .map(|why| (Refusal::Invalid(why.clone()), why)),
         };
         if let Some((refusal, why)) = not_sent {
             // Nothing left this machine: no money can have moved.
-            self.inflight.remove(&request_id);
+            self.inflight.remove(request_id);
             let rec = OutcomeRecord {
                 state: TxnState::Declined,
                 response_msg: Some(format!("not sent: {why}")),
@@ -136,7 +174,7 @@ impl Actor {
             self.record(&order_no, &rec, "not sent", None);
             return Err(refusal);
         }
-        if let Err(e) = self.journal.mark_sent(&order_no, &request_id) {
+        if let Err(e) = self.journal.mark_sent(&order_no, request_id) {
             tracing::error!("marking {order_no} sent: {e}");
         }
         self.pause(PausePoint::AfterSend);
