@@ -10,8 +10,8 @@ use super::order_no::next_order_no_in;
 use super::read::select;
 use super::write::{audit, commit};
 use super::{
-    Journal, JournalError, NewTxn, ORDER_NO_MAX, TxnKind, TxnRow, TxnState, Via, check_lane, now,
-    rules, secs_since,
+    Journal, JournalError, NewTxn, ORDER_NO_MAX, TerminalReply, TxnKind, TxnRow, TxnState, Via,
+    check_lane, now, rules, secs_since,
 };
 use crate::ecr::PayScenario;
 use crate::money::Money;
@@ -77,16 +77,7 @@ impl GatewayOriginal {
             created_at: String::new(),
             sent_at: None,
             updated_at: String::new(),
-            response_code: None,
-            response_msg: None,
-            trans_no: None,
-            trans_status: None,
-            brand: None,
-            card: None,
-            auth_code: None,
-            ref_no: None,
-            entry_mode: None,
-            raw: None,
+            reply: TerminalReply::default(),
             via: Via::Cloud,
             terminal_sn: self.terminal_sn.clone(),
         }

@@ -46,7 +46,7 @@ pub use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
 pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
 pub use ranges::Source;
 pub use report::{BatchReport, Group, LineKind, RangeReport};
-pub use row::{AuditRow, NewTxn, OutcomeRecord, TxnKind, TxnRow, TxnState, Via};
+pub use row::{AuditRow, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnRow, TxnState, Via};
 pub use search::{Page, Search, Term, parse_term, row_matches};
 pub use time::{now, secs_since};
 pub use years::ArchiveFile;

@@ -76,16 +76,16 @@ impl Journal {
             params![
                 rec.state.name(),
                 now(),
-                rec.response_code,
-                masked(&rec.response_msg),
-                reference(&rec.trans_no),
-                rec.trans_status,
-                rec.brand,
-                rec.card.as_deref().map(mask_card_no),
-                reference(&rec.auth_code),
-                reference(&rec.ref_no),
-                rec.entry_mode,
-                rec.raw.as_deref().map(mask_frame),
+                rec.reply.response_code,
+                masked(&rec.reply.response_msg),
+                reference(&rec.reply.trans_no),
+                rec.reply.trans_status,
+                rec.reply.brand,
+                rec.reply.card.as_deref().map(mask_card_no),
+                reference(&rec.reply.auth_code),
+                reference(&rec.reply.ref_no),
+                rec.reply.entry_mode,
+                rec.reply.raw.as_deref().map(mask_frame),
                 order_no,
                 rec.amount.map(Money::minor),
                 rec.tip.map(Money::minor),
@@ -103,7 +103,7 @@ impl Journal {
             if kind == TxnKind::BatchClose.name() {
                 // The terminal settled: the batch closes with the approval, in one
                 // transaction, so no crash leaves an approved close beside an open batch.
-                settle_in(&tx, order_no, rec.raw.as_deref().unwrap_or("{}"))?;
+                settle_in(&tx, order_no, rec.reply.raw.as_deref().unwrap_or("{}"))?;
             }
         }
         commit(tx, &self.path)?;

@@ -3,7 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{AuditRow, BatchSel, Journal, JournalError, TxnKind, TxnRow, TxnState, Via, rules};
+use super::{
+    AuditRow, BatchSel, Journal, JournalError, TerminalReply, TxnKind, TxnRow, TxnState, Via, rules,
+};
 use crate::money::Money;
 
 pub(super) const COLUMNS: &str = "id, order_no, request_id, kind, state, amount_minor, tip_minor, cashback_minor, \
@@ -126,7 +128,7 @@ pub(super) struct RawRow {
     created_at: String,
     sent_at: Option<String>,
     updated_at: String,
-    outcome: [Option<String>; 10],
+    reply: TerminalReply,
     asked: Option<i64>,
     via: Option<String>,
     terminal_sn: Option<String>,
@@ -151,18 +153,18 @@ pub(super) fn raw_row(r: &rusqlite::Row) -> rusqlite::Result<RawRow> {
         created_at: r.get(14)?,
         sent_at: r.get(15)?,
         updated_at: r.get(16)?,
-        outcome: [
-            r.get(17)?,
-            r.get(18)?,
-            r.get(19)?,
-            r.get(20)?,
-            r.get(21)?,
-            r.get(22)?,
-            r.get(23)?,
-            r.get(24)?,
-            r.get(25)?,
-            r.get(26)?,
-        ],
+        reply: TerminalReply {
+            response_code: r.get(17)?,
+            response_msg: r.get(18)?,
+            trans_no: r.get(19)?,
+            trans_status: r.get(20)?,
+            brand: r.get(21)?,
+            card: r.get(22)?,
+            auth_code: r.get(23)?,
+            ref_no: r.get(24)?,
+            entry_mode: r.get(25)?,
+            raw: r.get(26)?,
+        },
         asked: r.get(27)?,
         via: r.get(28)?,
         terminal_sn: r.get(29)?,
@@ -182,18 +184,6 @@ impl TryFrom<RawRow> for TxnRow {
             Some("cloud") => Via::Cloud,
             Some(_) => return Err(bad("route")),
         };
-        let [
-            response_code,
-            response_msg,
-            trans_no,
-            trans_status,
-            brand,
-            card,
-            auth_code,
-            ref_no,
-            entry_mode,
-            raw,
-        ] = r.outcome.clone();
         Ok(TxnRow {
             id: r.id,
             kind: TxnKind::from_name(&r.kind).ok_or_else(|| bad("kind"))?,
@@ -212,16 +202,7 @@ impl TryFrom<RawRow> for TxnRow {
             created_at: r.created_at,
             sent_at: r.sent_at,
             updated_at: r.updated_at,
-            response_code,
-            response_msg,
-            trans_no,
-            trans_status,
-            brand,
-            card,
-            auth_code,
-            ref_no,
-            entry_mode,
-            raw,
+            reply: r.reply,
             via,
             terminal_sn: r.terminal_sn,
         })

@@ -120,6 +120,13 @@ pub struct OutcomeRecord {
     /// The tip the terminal says moved (one a customer added on its screen), when it
     /// says one.
     pub tip: Option<Money>,
+    pub reply: TerminalReply,
+}
+
+/// What the terminal's reply said of a payment, as a row keeps it: what an outcome
+/// records and a row reads back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TerminalReply {
     pub response_code: Option<String>,
     pub response_msg: Option<String>,
     pub trans_no: Option<String>,
@@ -155,16 +162,7 @@ pub struct TxnRow {
     pub created_at: String,
     pub sent_at: Option<String>,
     pub updated_at: String,
-    pub response_code: Option<String>,
-    pub response_msg: Option<String>,
-    pub trans_no: Option<String>,
-    pub trans_status: Option<String>,
-    pub brand: Option<String>,
-    pub card: Option<String>,
-    pub auth_code: Option<String>,
-    pub ref_no: Option<String>,
-    pub entry_mode: Option<String>,
-    pub raw: Option<String>,
+    pub reply: TerminalReply,
     pub via: Via,
     /// The terminal a cloud request named ("all" for every terminal's batch).
     pub terminal_sn: Option<String>,

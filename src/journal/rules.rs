@@ -115,6 +115,7 @@ pub const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
 pub fn needs_person(row: &TxnRow) -> bool {
     row.state == TxnState::Unknown
         && row
+            .reply
             .response_msg
             .as_deref()
             .is_some_and(|m| m.starts_with(AMOUNT_UNREADABLE))
@@ -313,16 +314,7 @@ mod tests {
             created_at: String::new(),
             sent_at: None,
             updated_at: String::new(),
-            response_code: None,
-            response_msg: None,
-            trans_no: None,
-            trans_status: None,
-            brand: None,
-            card: None,
-            auth_code: None,
-            ref_no: None,
-            entry_mode: None,
-            raw: None,
+            reply: super::super::TerminalReply::default(),
             via: super::super::Via::Lan,
             terminal_sn: None,
         }

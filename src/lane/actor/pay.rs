@@ -3,7 +3,9 @@
 use super::{Actor, Inflight};
 use crate::cloud::Terminal;
 use crate::ecr::{TransType, new_request_id};
-use crate::journal::{GatewayOriginal, OutcomeRecord, Refused, Request, TxnRow, TxnState, rules};
+use crate::journal::{
+    GatewayOriginal, OutcomeRecord, Refused, Request, TerminalReply, TxnRow, TxnState, rules,
+};
 use crate::lane::command::{Event, PausePoint, PayRequest, Refusal, Route};
 use crate::lane::original;
 use crate::link::{Answer, SendError};
@@ -168,7 +170,10 @@ impl Actor {
             self.inflight.remove(request_id);
             let rec = OutcomeRecord {
                 state: TxnState::Declined,
-                response_msg: Some(format!("not sent: {why}")),
+                reply: TerminalReply {
+                    response_msg: Some(format!("not sent: {why}")),
+                    ..TerminalReply::default()
+                },
                 ..OutcomeRecord::default()
             };
             self.record(&order_no, &rec, "not sent", None);

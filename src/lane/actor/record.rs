@@ -3,7 +3,7 @@
 
 use super::Actor;
 use crate::ecr::{Reply, moved_amount, moved_tip};
-use crate::journal::{OutcomeRecord, TxnKind, TxnState, rules};
+use crate::journal::{OutcomeRecord, TerminalReply, TxnKind, TxnState, rules};
 use crate::lane::command::{Event, Step};
 
 impl Actor {
@@ -38,7 +38,7 @@ impl Actor {
                 (Ok(amount), Ok(tip)) => (rec.amount, rec.tip) = (amount, tip),
                 (Err(e), _) | (_, Err(e)) => {
                     rec.state = TxnState::Unknown;
-                    rec.response_msg = Some(format!("{}: {e}", rules::AMOUNT_UNREADABLE));
+                    rec.reply.response_msg = Some(format!("{}: {e}", rules::AMOUNT_UNREADABLE));
                 }
             }
         }
@@ -55,7 +55,7 @@ impl Actor {
         reply: Option<Reply>,
     ) {
         let why = match rec.state {
-            TxnState::Unknown => rec.response_msg.as_deref().unwrap_or(why),
+            TxnState::Unknown => rec.reply.response_msg.as_deref().unwrap_or(why),
             _ => why,
         };
         match self.journal.record_outcome(order_no, rec, why) {
@@ -107,7 +107,10 @@ pub(super) fn record_of(
     let Some(reply) = reply else {
         return OutcomeRecord {
             state,
-            raw,
+            reply: TerminalReply {
+                raw,
+                ..TerminalReply::default()
+            },
             ..OutcomeRecord::default()
         };
     };
@@ -116,15 +119,17 @@ pub(super) fn record_of(
         state,
         amount: None,
         tip: None,
-        response_code: reply.response_code.clone(),
-        response_msg: Some(reply.message().to_string()).filter(|m| !m.is_empty()),
-        trans_no: biz.trans_no.clone(),
-        trans_status: biz.trans_status.clone(),
-        brand: biz.brand().map(String::from),
-        card: biz.card_no.clone(),
-        auth_code: biz.auth_code.clone(),
-        ref_no: biz.ref_no.clone(),
-        entry_mode: biz.entry_mode.clone(),
-        raw,
+        reply: TerminalReply {
+            response_code: reply.response_code.clone(),
+            response_msg: Some(reply.message().to_string()).filter(|m| !m.is_empty()),
+            trans_no: biz.trans_no.clone(),
+            trans_status: biz.trans_status.clone(),
+            brand: biz.brand().map(String::from),
+            card: biz.card_no.clone(),
+            auth_code: biz.auth_code.clone(),
+            ref_no: biz.ref_no.clone(),
+            entry_mode: biz.entry_mode.clone(),
+            raw,
+        },
     }
 }

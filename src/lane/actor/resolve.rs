@@ -232,7 +232,7 @@ impl Actor {
         let mut rec = self.final_record(order_no, state, reply, raw);
         if state == TxnState::Declined {
             // The query's own "not found" is no decline code of the transaction.
-            rec.response_msg = Some(why.to_string());
+            rec.reply.response_msg = Some(why.to_string());
         }
         self.record(order_no, &rec, why, reply.cloned());
     }
