@@ -248,16 +248,12 @@ fn amount_allowed(
         (orig, _) => orig,
     };
     match (req.orig_order_no.as_deref(), orig) {
-        (Some(orig_no), None) if req.via == Via::Lan => {
-            return Err(Refused::Rule(format!(
-                "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
-            )));
-        }
-        (Some(orig_no), None) => {
-            return Err(Refused::Rule(format!(
-                "order {orig_no} is not in the journal, and the gateway was not asked what it captured"
-            )));
-        }
+        (Some(orig_no), None) if req.via == Via::Lan => Err(Refused::Rule(format!(
+            "order {orig_no} is not in the journal (one paid on another terminal can go --via cloud)"
+        ))),
+        (Some(orig_no), None) => Err(Refused::Rule(format!(
+            "order {orig_no} is not in the journal, and the gateway was not asked what it captured"
+        ))),
         (Some(orig_no), Some(orig)) => {
             let related = select(tx, "WHERE orig_order_no = ?1 ORDER BY id", [orig_no])?;
             // A void or cancel gives back what the original moved.

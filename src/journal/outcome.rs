@@ -60,37 +60,7 @@ impl Journal {
                 state: current.name().to_string(),
             });
         }
-        let masked = |v: &Option<String>| v.as_deref().map(|s| mask_pans(s).into_owned());
-        // References keep their digits (reconciliation needs them) unless a card number
-        // by issuer range is in them; the decoder masked them so already, this holds
-        // whatever the caller passed.
-        let reference = |v: &Option<String>| v.as_deref().map(|s| mask_reference(s).into_owned());
-        tx.prepare_cached(
-            "UPDATE txn SET state = ?1, updated_at = ?2,
-                response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
-                trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
-                brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
-                ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
-                amount_minor = COALESCE(?14, amount_minor), tip_minor = COALESCE(?15, tip_minor)
-             WHERE order_no = ?13")?.execute(
-            params![
-                rec.state.name(),
-                now(),
-                rec.reply.response_code,
-                masked(&rec.reply.response_msg),
-                reference(&rec.reply.trans_no),
-                rec.reply.trans_status,
-                rec.reply.brand,
-                rec.reply.card.as_deref().map(mask_card_no),
-                reference(&rec.reply.auth_code),
-                reference(&rec.reply.ref_no),
-                rec.reply.entry_mode,
-                rec.reply.raw.as_deref().map(mask_frame),
-                order_no,
-                rec.amount.map(Money::minor),
-                rec.tip.map(Money::minor),
-            ],
-        )?;
+        write_outcome(&tx, order_no, rec)?;
         // Unknown again for a new reason (an approval whose amount cannot be read) is
         // worth a line too.
         if current != rec.state || rec.state == TxnState::Unknown {
@@ -189,4 +159,45 @@ fn state_of(tx: &rusqlite::Transaction, order_no: &str) -> Result<TxnState, Jour
     let state = state.ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
     TxnState::from_name(&state)
         .ok_or_else(|| JournalError::Invalid(format!("order {order_no} has state '{state}'")))
+}
+
+/// Writes an outcome into its row, masked on the way in; what the outcome does not
+/// say keeps what the row had.
+fn write_outcome(
+    tx: &rusqlite::Transaction,
+    order_no: &str,
+    rec: &OutcomeRecord,
+) -> Result<(), JournalError> {
+    let masked = |v: &Option<String>| v.as_deref().map(|s| mask_pans(s).into_owned());
+    // References keep their digits (reconciliation needs them) unless a card number
+    // by issuer range is in them; the decoder masked them so already, this holds
+    // whatever the caller passed.
+    let reference = |v: &Option<String>| v.as_deref().map(|s| mask_reference(s).into_owned());
+    tx.prepare_cached(
+        "UPDATE txn SET state = ?1, updated_at = ?2,
+            response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
+            trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
+            brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
+            ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
+            amount_minor = COALESCE(?14, amount_minor), tip_minor = COALESCE(?15, tip_minor)
+         WHERE order_no = ?13")?.execute(
+        params![
+            rec.state.name(),
+            now(),
+            rec.reply.response_code,
+            masked(&rec.reply.response_msg),
+            reference(&rec.reply.trans_no),
+            rec.reply.trans_status,
+            rec.reply.brand,
+            rec.reply.card.as_deref().map(mask_card_no),
+            reference(&rec.reply.auth_code),
+            reference(&rec.reply.ref_no),
+            rec.reply.entry_mode,
+            rec.reply.raw.as_deref().map(mask_frame),
+            order_no,
+            rec.amount.map(Money::minor),
+            rec.tip.map(Money::minor),
+        ],
+    )?;
+    Ok(())
 }
