@@ -78,48 +78,7 @@ impl Actor {
             return;
         };
         match inflight {
-            Inflight::Pay { order_no } => {
-                self.pause(PausePoint::AfterReply);
-                // Checked against the number on the wire: a tip adjustment is sent
-                // under its sale's number, a batch close under none.
-                let (outcome, why) = match (&answer.reply, &answer.order_no) {
-                    _ if let Some(why) = self.other_terminal(&order_no) => (Outcome::Unknown, why),
-                    (Some(reply), Some(wire_no)) if names_other_order(reply, wire_no) => (
-                        Outcome::Unknown,
-                        format!(
-                            "the answer names order {}, not this one",
-                            reply.biz.merchant_order_no.as_deref().unwrap_or("-")
-                        ),
-                    ),
-                    _ => (answer.outcome, answer.why.clone()),
-                };
-                match outcome {
-                    Outcome::Approved | Outcome::Declined => {
-                        let state = if outcome == Outcome::Approved {
-                            TxnState::Approved
-                        } else {
-                            TxnState::Declined
-                        };
-                        let rec =
-                            self.final_record(&order_no, state, answer.reply.as_ref(), answer.raw);
-                        self.record(&order_no, &rec, &why, answer.reply);
-                    }
-                    Outcome::Unknown => {
-                        // Another order's answer says nothing of this row: keep none of it.
-                        let (reply, raw) = if why == answer.why {
-                            (answer.reply.as_ref(), answer.raw)
-                        } else {
-                            (None, None)
-                        };
-                        let rec = record_of(TxnState::Unknown, reply, raw);
-                        if let Err(e) = self.journal.record_outcome(&order_no, &rec, &why) {
-                            tracing::error!("recording unknown outcome of {order_no}: {e}");
-                        }
-                        self.start_resolving(&order_no, &why);
-                        self.emit_unresolved();
-                    }
-                }
-            }
+            Inflight::Pay { order_no } => self.on_pay_answer(&order_no, answer),
             Inflight::Resolve { order_no } => {
                 self.apply_query(&order_no, answer.reply.as_ref(), answer.raw, &answer.why)
             }
@@ -148,6 +107,50 @@ impl Actor {
             }
             Inflight::Raw { reply } => {
                 let _ = reply.send(Ok(Some(answer)));
+            }
+        }
+    }
+
+    /// The answer to a payment: booked when final and about this row, else the row is
+    /// unknown and resolved by query.
+    fn on_pay_answer(&mut self, order_no: &str, answer: Answer) {
+        self.pause(PausePoint::AfterReply);
+        // Checked against the number on the wire: a tip adjustment is sent
+        // under its sale's number, a batch close under none.
+        let (outcome, why) = match (&answer.reply, &answer.order_no) {
+            _ if let Some(why) = self.other_terminal(order_no) => (Outcome::Unknown, why),
+            (Some(reply), Some(wire_no)) if names_other_order(reply, wire_no) => (
+                Outcome::Unknown,
+                format!(
+                    "the answer names order {}, not this one",
+                    reply.biz.merchant_order_no.as_deref().unwrap_or("-")
+                ),
+            ),
+            _ => (answer.outcome, answer.why.clone()),
+        };
+        match outcome {
+            Outcome::Approved | Outcome::Declined => {
+                let state = if outcome == Outcome::Approved {
+                    TxnState::Approved
+                } else {
+                    TxnState::Declined
+                };
+                let rec = self.final_record(order_no, state, answer.reply.as_ref(), answer.raw);
+                self.record(order_no, &rec, &why, answer.reply);
+            }
+            Outcome::Unknown => {
+                // Another order's answer says nothing of this row: keep none of it.
+                let (reply, raw) = if why == answer.why {
+                    (answer.reply.as_ref(), answer.raw)
+                } else {
+                    (None, None)
+                };
+                let rec = record_of(TxnState::Unknown, reply, raw);
+                if let Err(e) = self.journal.record_outcome(order_no, &rec, &why) {
+                    tracing::error!("recording unknown outcome of {order_no}: {e}");
+                }
+                self.start_resolving(order_no, &why);
+                self.emit_unresolved();
             }
         }
     }
