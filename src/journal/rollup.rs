@@ -434,14 +434,6 @@ impl Delta {
     }
 }
 
-/// How the quarter hours `[first, end)` are read: the UTC days `days` whole from
-/// their totals, and the quarter hours `ends` before and after them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spans {
-    pub days: Option<(i64, i64)>,
-    pub ends: Vec<(i64, i64)>,
-}
-
 /// Quarter hours (or days) written, by batch, and whether a count of theirs went down.
 type Written = BTreeMap<(i64, i64), bool>;
 
@@ -504,6 +496,14 @@ fn tidy_days(conn: &Connection, days: Written) -> Result<(), JournalError> {
         }
     }
     Ok(())
+}
+
+/// How the quarter hours `[first, end)` are read: the UTC days `days` whole from
+/// their totals, and the quarter hours `ends` before and after them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spans {
+    pub days: Option<(i64, i64)>,
+    pub ends: Vec<(i64, i64)>,
 }
 
 pub fn spans((first, end): (i64, i64)) -> Spans {
