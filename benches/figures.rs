@@ -17,7 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 use till::ecr::PayScenario;
-use till::journal::{Journal, NewTxn, OutcomeRecord, TxnKind, TxnState};
+use till::journal::{Journal, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnState};
 use till::lane::{self, Event, LinkNews, PayRequest, SaleOptions, Settings};
 use till::link::{Endpoint, LinkConfig};
 use till::money::Money;
@@ -243,7 +243,10 @@ fn journal_writes(writes: usize) {
         begins.push(t.elapsed());
         let rec = OutcomeRecord {
             state: TxnState::Approved,
-            brand: Some("VISA".into()),
+            reply: TerminalReply {
+                brand: Some("VISA".into()),
+                ..TerminalReply::default()
+            },
             ..OutcomeRecord::default()
         };
         bares.push(bare_commit(2 * i + 1));

@@ -12,7 +12,8 @@ use criterion::{Criterion, criterion_group};
 use till::ecr::TransType;
 use till::journal::generate::{Spec, generate};
 use till::journal::{
-    BatchSel, Integrity, Journal, NewTxn, OutcomeRecord, Search, Source, TxnKind, TxnState,
+    BatchSel, Integrity, Journal, NewTxn, OutcomeRecord, Search, Source, TerminalReply, TxnKind,
+    TxnState,
 };
 use till::money::Money;
 use till::money::format_minor;
@@ -58,7 +59,10 @@ fn write_sale(w: &mut Journal) {
     .expect("journaled");
     let rec = OutcomeRecord {
         state: TxnState::Approved,
-        brand: Some("VISA".into()),
+        reply: TerminalReply {
+            brand: Some("VISA".into()),
+            ..TerminalReply::default()
+        },
         ..OutcomeRecord::default()
     };
     w.record_outcome(&order_no, &rec, "bench")
@@ -201,10 +205,10 @@ fn journal(c: &mut Criterion) {
         .expect("a sale")
         .clone();
     let tail = row.order_no.rsplit('-').next().unwrap_or("1").to_string();
-    let card = row.card.clone().unwrap_or_default();
+    let card = row.reply.card.clone().unwrap_or_default();
     let last4 = card[card.len().saturating_sub(4)..].to_string();
     let amount = format_minor(row.amount.minor(), 2);
-    let auth = row.auth_code.clone().unwrap_or_default();
+    let auth = row.reply.auth_code.clone().unwrap_or_default();
     let q = |text: &str| Search {
         text: text.to_string(),
         limit: 50,

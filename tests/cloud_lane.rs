@@ -69,8 +69,8 @@ async fn a_refund_of_another_terminals_order_goes_through_the_cloud() {
     assert_eq!(row.state, TxnState::Approved);
     assert_eq!(row.via, Via::Cloud);
     assert_eq!(row.terminal_sn.as_deref(), Some("SN-LANE"));
-    assert_eq!(row.card.as_deref(), Some("476173******0010"));
-    let raw = row.raw.unwrap_or_default();
+    assert_eq!(row.reply.card.as_deref(), Some("476173******0010"));
+    let raw = row.reply.raw.unwrap_or_default();
     assert!(!raw.contains("4761739001010010"), "{raw}");
     // What the original captured was asked first.
     assert_eq!(
@@ -88,7 +88,12 @@ async fn a_sale_pushed_through_the_cloud_is_settled_by_query() {
         .await
         .unwrap();
     let row = rig.done(&order).await;
-    assert_eq!(row.state, TxnState::Approved, "{:?}", row.response_msg);
+    assert_eq!(
+        row.state,
+        TxnState::Approved,
+        "{:?}",
+        row.reply.response_msg
+    );
     let asked = gateway.methods_asked();
     assert_eq!(asked[0], "wisehub.cloud.pay.order");
     assert!(asked[1..].iter().all(|m| m == "order.query"), "{asked:?}");

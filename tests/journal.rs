@@ -2,7 +2,9 @@
 //! audit trail, final states, overrides, reports and refundable amounts.
 
 use till::ecr::TransType;
-use till::journal::{BatchSel, Journal, JournalError, NewTxn, OutcomeRecord, TxnKind, TxnState};
+use till::journal::{
+    BatchSel, Journal, JournalError, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnState,
+};
 use till::money::Money;
 
 fn m(minor: i64) -> Money {
@@ -27,12 +29,15 @@ fn new(order: &str, kind: TxnKind, minor: i64, orig: Option<&str>) -> NewTxn {
 fn approved(brand: &str) -> OutcomeRecord {
     OutcomeRecord {
         state: TxnState::Approved,
-        response_code: Some("0".into()),
-        brand: Some(brand.into()),
-        card: Some("4111111111111111".into()),
-        raw: Some(
-            r#"{"biz_data":{"card_no":"4111111111111111","note":"5555555555554444"}}"#.into(),
-        ),
+        reply: TerminalReply {
+            response_code: Some("0".into()),
+            brand: Some(brand.into()),
+            card: Some("4111111111111111".into()),
+            raw: Some(
+                r#"{"biz_data":{"card_no":"4111111111111111","note":"5555555555554444"}}"#.into(),
+            ),
+            ..TerminalReply::default()
+        },
         ..OutcomeRecord::default()
     }
 }
@@ -119,8 +124,8 @@ fn final_states_hold_and_card_data_is_masked() {
         &approved("Visa"),
     );
     let row = j.find("S1").unwrap().unwrap();
-    assert_eq!(row.card.as_deref(), Some("411111******1111"));
-    let raw = row.raw.unwrap();
+    assert_eq!(row.reply.card.as_deref(), Some("411111******1111"));
+    let raw = row.reply.raw.unwrap();
     assert!(
         !raw.contains("4111111111111111") && !raw.contains("5555555555554444"),
         "{raw}"
@@ -273,7 +278,10 @@ fn reports_refundable_amounts_and_batches() {
     // order gives the same report and closes nothing more.
     let settled = OutcomeRecord {
         state: TxnState::Approved,
-        raw: Some(r#"{"biz_data":{"batch_no":"1"}}"#.into()),
+        reply: TerminalReply {
+            raw: Some(r#"{"biz_data":{"batch_no":"1"}}"#.into()),
+            ..TerminalReply::default()
+        },
         ..OutcomeRecord::default()
     };
     record(&mut j, new("B1", TxnKind::BatchClose, 0, None), &settled);

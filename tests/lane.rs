@@ -44,9 +44,9 @@ async fn every_topic_against_the_simulator() {
     let s = pay(&mut rig, sale(1234)).await;
     assert_eq!(s.state, TxnState::Approved);
     // Whatever card the simulator picks, it is masked to first 6 / last 4.
-    let card = s.card.as_deref().unwrap_or_default();
+    let card = s.reply.card.as_deref().unwrap_or_default();
     assert!(is_masked_card(card), "{card}");
-    assert!(s.brand.is_some() && s.auth_code.is_some());
+    assert!(s.reply.brand.is_some() && s.reply.auth_code.is_some());
 
     let cb = pay(
         &mut rig,
@@ -272,8 +272,8 @@ async fn close_cancels_a_card_flow_and_the_decline_is_final() {
     // The terminal's cancel answer, or (when a loaded machine lost the link meanwhile)
     // a query saying the order was closed.
     assert!(
-        row.response_code.as_deref() == Some("110")
-            || matches!(row.trans_status.as_deref(), Some("1" | "3")),
+        row.reply.response_code.as_deref() == Some("110")
+            || matches!(row.reply.trans_status.as_deref(), Some("1" | "3")),
         "{row:?}"
     );
     rig.assert_books_agree();
@@ -289,7 +289,7 @@ async fn declines_are_final_and_never_queried() {
     .await;
     let row = pay(&mut rig, sale(1051)).await;
     assert_eq!(row.state, TxnState::Declined);
-    assert_eq!(row.response_code.as_deref(), Some("105"));
+    assert_eq!(row.reply.response_code.as_deref(), Some("105"));
     // Give a (wrong) resolution loop time to show itself, then look at the wire.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut queried = false;
@@ -339,7 +339,7 @@ async fn wire_variants_still_reach_the_right_row() {
         let row = pay(&mut rig, sale(2500)).await;
         assert_eq!(row.state, TxnState::Approved, "{faults:?}");
         assert!(
-            row.card.as_deref().is_some_and(is_masked_card),
+            row.reply.card.as_deref().is_some_and(is_masked_card),
             "{faults:?}"
         );
         assert_eq!(rig.journal().find("SIM-DECOY-0001").unwrap(), None);

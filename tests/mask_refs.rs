@@ -109,9 +109,12 @@ async fn processor_references_survive_in_journal_log_and_stdout() {
     let order = order_of(&sale);
     let row = row(dir.path(), &order);
     assert_eq!(row.state, TxnState::Approved);
-    assert_eq!(row.trans_no.as_deref(), Some(TRANS_NO));
-    assert_eq!(row.ref_no.as_deref(), Some(&*format!("REF{TRANS_NO}")));
-    let raw = row.raw.clone().unwrap_or_default();
+    assert_eq!(row.reply.trans_no.as_deref(), Some(TRANS_NO));
+    assert_eq!(
+        row.reply.ref_no.as_deref(),
+        Some(&*format!("REF{TRANS_NO}"))
+    );
+    let raw = row.reply.raw.clone().unwrap_or_default();
     let ids = sent_ids(&h, "ecrhub.pay.order");
     assert_eq!(ids.len(), 1, "{ids:?}");
     for kept in [
@@ -201,8 +204,11 @@ async fn every_card_spelling_in_free_text_goes_nowhere() {
     );
 
     let row = row(dir.path(), &order);
-    assert_no_card("response_msg", row.response_msg.as_deref().unwrap_or(""));
-    let raw = row.raw.clone().unwrap_or_default();
+    assert_no_card(
+        "response_msg",
+        row.reply.response_msg.as_deref().unwrap_or(""),
+    );
+    let raw = row.reply.raw.clone().unwrap_or_default();
     assert_no_card("raw", &raw);
     let stored: Value = serde_json::from_str(&raw).expect("raw is JSON");
     assert!(
@@ -212,7 +218,7 @@ async fn every_card_spelling_in_free_text_goes_nowhere() {
         "{raw}"
     );
     // Free text lost the card numbers, references kept their digits.
-    assert_eq!(row.trans_no.as_deref(), Some(TRANS_NO));
+    assert_eq!(row.reply.trans_no.as_deref(), Some(TRANS_NO));
     assert!(raw.contains(TRANS_NO), "{raw}");
     assert_no_card("log", &logs(dir.path()));
     // Everything on disk: the journal (and its WAL) and the logs.
@@ -252,13 +258,13 @@ async fn the_simulators_luhn_valid_transaction_numbers_survive() {
             }
         };
         assert_eq!(row.state, TxnState::Approved);
-        let trans_no = row.trans_no.clone().unwrap_or_default();
+        let trans_no = row.reply.trans_no.clone().unwrap_or_default();
         assert!(
             trans_no.bytes().all(|b| b.is_ascii_digit()),
             "masked: {trans_no}"
         );
         assert!(
-            row.raw.as_deref().unwrap_or("").contains(&trans_no),
+            row.reply.raw.as_deref().unwrap_or("").contains(&trans_no),
             "{row:?}"
         );
         assert!(

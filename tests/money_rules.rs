@@ -183,7 +183,7 @@ async fn an_unreadable_approved_amount_waits_for_a_person() {
         "never booked as the amount asked"
     );
     assert_eq!(
-        row.response_msg.as_deref(),
+        row.reply.response_msg.as_deref(),
         Some("approved, amount unreadable: order_amount '5,00'")
     );
     assert!(rules::needs_person(&row));

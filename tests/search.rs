@@ -100,7 +100,7 @@ fn tail(r: &TxnRow) -> i64 {
 }
 
 fn last4(r: &TxnRow) -> Option<&str> {
-    r.card.as_deref().map(|c| &c[c.len() - 4..])
+    r.reply.card.as_deref().map(|c| &c[c.len() - 4..])
 }
 
 fn a_sale(every: &[TxnRow], n: usize) -> &TxnRow {
@@ -147,7 +147,7 @@ fn an_order_number_or_its_tail() {
     for text in [format!("{t:06}"), t.to_string()] {
         agrees(&j, &query(&text), every, |r| {
             tail(r) == t
-                || r.auth_code.as_deref() == Some(&text)
+                || r.reply.auth_code.as_deref() == Some(&text)
                 || (text.len() == 4 && last4(r) == Some(&text))
         });
     }
@@ -162,7 +162,7 @@ fn four_digits_are_last_four_or_tail_or_auth_code() {
     agrees(&j, &query(&four), every, |r| {
         last4(r) == Some(&four)
             || four.parse::<i64>().is_ok_and(|n| tail(r) == n)
-            || r.auth_code.as_deref() == Some(&four)
+            || r.reply.auth_code.as_deref() == Some(&four)
     });
 }
 
@@ -173,9 +173,9 @@ fn an_amount_an_auth_code_and_terms_together() {
     let row = a_sale(every, 4321);
     let amount = format_minor(row.amount.minor(), 2);
     agrees(&j, &query(&amount), every, |r| r.amount == row.amount);
-    let auth = row.auth_code.clone().unwrap();
+    let auth = row.reply.auth_code.clone().unwrap();
     agrees(&j, &query(&auth.to_lowercase()), every, |r| {
-        r.auth_code.as_deref() == Some(&auth)
+        r.reply.auth_code.as_deref() == Some(&auth)
     });
     // A popular amount and a card brand's last four: AND.
     let four = last4(row).unwrap().to_string();
@@ -184,7 +184,7 @@ fn an_amount_an_auth_code_and_terms_together() {
         r.amount == row.amount
             && (last4(r) == Some(&four)
                 || four.parse::<i64>().is_ok_and(|n| tail(r) == n)
-                || r.auth_code.as_deref() == Some(&four))
+                || r.reply.auth_code.as_deref() == Some(&four))
     });
     let refunds = Search {
         kind: Some(TxnKind::from_name("refund").unwrap()),
@@ -346,9 +346,12 @@ fn archive_moves_old_closed_batches_and_search_still_finds_every_row() {
     agrees(&j, &query(&row.order_no), &after, |r| {
         r.order_no == row.order_no
     });
-    agrees(&j, &query(row.auth_code.as_deref().unwrap()), &after, |r| {
-        r.auth_code == row.auth_code
-    });
+    agrees(
+        &j,
+        &query(row.reply.auth_code.as_deref().unwrap()),
+        &after,
+        |r| r.reply.auth_code == row.reply.auth_code,
+    );
 
     // A new row never takes an archived row's id, even once the journal is empty.
     let next = j
@@ -519,7 +522,10 @@ fn approve(j: &mut Journal, txn: &till::journal::NewTxn) {
     j.begin(txn).unwrap();
     let rec = till::journal::OutcomeRecord {
         state: TxnState::Approved,
-        brand: Some("VISA".into()),
+        reply: till::journal::TerminalReply {
+            brand: Some("VISA".into()),
+            ..till::journal::TerminalReply::default()
+        },
         ..Default::default()
     };
     j.record_outcome(&txn.order_no, &rec, "test").unwrap();
@@ -1025,7 +1031,7 @@ fn a_list_in_memory_reads_a_search_as_the_journal_does() {
         format_minor(row.amount.minor(), 2),
         last4(row).unwrap().to_string(),
         tail(row).to_string(),
-        row.auth_code.clone().unwrap(),
+        row.reply.auth_code.clone().unwrap(),
         "refund declined".to_string(),
         "voided".to_string(),
         "refunded sale".to_string(),

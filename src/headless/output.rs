@@ -105,15 +105,15 @@ pub fn row_json(row: &TxnRow, config: &Config) -> Value {
         "tip": row.tip.map(|t| t.to_string()),
         "cashback": row.cashback.map(|c| c.to_string()),
         "currency": row.currency,
-        "response_code": row.response_code,
-        "response_msg": row.response_msg,
-        "trans_no": row.trans_no,
-        "trans_status": row.trans_status,
-        "brand": row.brand,
-        "card": row.card,
-        "auth_code": row.auth_code,
-        "ref_no": row.ref_no,
-        "entry_mode": row.entry_mode,
+        "response_code": row.reply.response_code,
+        "response_msg": row.reply.response_msg,
+        "trans_no": row.reply.trans_no,
+        "trans_status": row.reply.trans_status,
+        "brand": row.reply.brand,
+        "card": row.reply.card,
+        "auth_code": row.reply.auth_code,
+        "ref_no": row.reply.ref_no,
+        "entry_mode": row.reply.entry_mode,
         "lane": row.lane,
         "batch": row.batch,
         "created_at": row.created_at,
@@ -140,12 +140,12 @@ pub fn row_human(row: &TxnRow) -> String {
     field("original", row.orig_order_no.as_deref());
     field("tip", row.tip.map(|t| t.to_string()).as_deref());
     field("cash-back", row.cashback.map(|c| c.to_string()).as_deref());
-    field("brand", row.brand.as_deref());
-    field("card", row.card.as_deref());
-    field("auth code", row.auth_code.as_deref());
-    field("ref no", row.ref_no.as_deref());
-    field("trans no", row.trans_no.as_deref());
-    let terminal = match (&row.response_code, &row.response_msg) {
+    field("brand", row.reply.brand.as_deref());
+    field("card", row.reply.card.as_deref());
+    field("auth code", row.reply.auth_code.as_deref());
+    field("ref no", row.reply.ref_no.as_deref());
+    field("trans no", row.reply.trans_no.as_deref());
+    let terminal = match (&row.reply.response_code, &row.reply.response_msg) {
         (Some(c), Some(m)) => Some(format!("{c} {m}")),
         (Some(c), None) => Some(c.clone()),
         (None, Some(m)) => Some(m.clone()),

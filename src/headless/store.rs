@@ -75,7 +75,7 @@ pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
                     r.kind.name(),
                     r.state.name(),
                     r.amount.to_string(),
-                    r.card.as_deref().unwrap_or("-"),
+                    r.reply.card.as_deref().unwrap_or("-"),
                 ));
             }
             if rows.is_empty() {

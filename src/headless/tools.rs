@@ -238,9 +238,9 @@ pub fn history(
                 r.amount.to_string(),
                 r.tip.map(|t| t.to_string()).unwrap_or_default(),
                 r.currency.clone(),
-                r.brand.clone().unwrap_or_default(),
-                r.card.clone().unwrap_or_default(),
-                r.auth_code.clone().unwrap_or_default(),
+                r.reply.brand.clone().unwrap_or_default(),
+                r.reply.card.clone().unwrap_or_default(),
+                r.reply.auth_code.clone().unwrap_or_default(),
                 r.orig_order_no.clone().unwrap_or_default(),
                 words(&r.order_no).join("; "),
             ];
@@ -263,8 +263,8 @@ pub fn history(
                 r.kind.name(),
                 r.state.name(),
                 r.amount.to_string(),
-                r.brand.as_deref().unwrap_or("-"),
-                r.card.as_deref().unwrap_or("-"),
+                r.reply.brand.as_deref().unwrap_or("-"),
+                r.reply.card.as_deref().unwrap_or("-"),
                 words(&r.order_no).join(", "),
             ));
         }

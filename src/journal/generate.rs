@@ -47,6 +47,8 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 /// Writes the rows into a new journal in `dir` (which must hold none yet).
+// Long on purpose: one pass draws every row from one seeded generator in a fixed order;
+// split into steps, that order (and so each seed's journal) would be easy to change.
 pub fn generate(dir: &Path, spec: &Spec) -> Result<Journal, JournalError> {
     let mut journal = Journal::open(dir)?;
     let identity = journal.identity().to_string();

@@ -310,7 +310,7 @@ pub(super) fn moved<'a>(
 ) -> Moved<'a> {
     let amount = r.amount.minor();
     let brand_of =
-        |row: &'a TxnRow, sum: i64| Some((row.brand.as_deref().unwrap_or("unknown"), sum));
+        |row: &'a TxnRow, sum: i64| Some((row.reply.brand.as_deref().unwrap_or("unknown"), sum));
     match r.kind {
         TxnKind::Trans(T::Sale | T::CashbackSale) => {
             let tip = tip_of(r);

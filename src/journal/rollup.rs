@@ -172,6 +172,39 @@ fn refresh(conn: &Connection, own: &Path, ids: &[i64]) -> Result<usize, JournalE
     if ids.is_empty() {
         return Ok(0);
     }
+    let (rows, slots) = rows_and_slots(conn, ids)?;
+    // A write's few rows of the live file find their context in it, unless one
+    // refunds or voids a payment since archived: the archives are opened only then.
+    let mut outside = context(&[conn], &rows)?;
+    if !rows.is_empty() && !all_found(own, &rows, &outside) {
+        let opened = open_others(own)?;
+        let conns: Vec<&Connection> = std::iter::once(conn).chain(&opened).collect();
+        outside = context(&conns, &rows)?;
+    }
+    let mut moves: HashMap<i64, Moved> = HashMap::with_capacity(rows.len());
+    each_move(&rows, &outside, |r, m| {
+        moves.insert(r.id, m);
+    });
+    let mut delta = Delta::default();
+    take_old_shares(conn, ids, &mut delta)?;
+    let present = keep_new_shares(conn, &rows, &slots, &moves, &mut delta)?;
+    let mut gone = conn.prepare_cached("DELETE FROM tally_row WHERE id = ?1")?;
+    let mut clean = conn.prepare_cached("DELETE FROM tally_dirty_row WHERE id = ?1")?;
+    for id in ids {
+        if !present.contains(id) {
+            gone.execute([id])?;
+        }
+        clean.execute([id])?;
+    }
+    delta.apply(conn)?;
+    Ok(ids.len())
+}
+
+/// The rows `ids` still in the file and the quarter hour (slot) of each.
+fn rows_and_slots(
+    conn: &Connection,
+    ids: &[i64],
+) -> Result<(Vec<TxnRow>, HashMap<i64, i64>), JournalError> {
     let mut rows = Vec::with_capacity(ids.len());
     let mut slots = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(400) {
@@ -187,19 +220,11 @@ fn refresh(conn: &Connection, own: &Path, ids: &[i64]) -> Result<usize, JournalE
             rows.push(row);
         }
     }
-    // A write's few rows of the live file find their context in it, unless one
-    // refunds or voids a payment since archived: the archives are opened only then.
-    let mut outside = context(&[conn], &rows)?;
-    if !rows.is_empty() && !all_found(own, &rows, &outside) {
-        let opened = open_others(own)?;
-        let conns: Vec<&Connection> = std::iter::once(conn).chain(&opened).collect();
-        outside = context(&conns, &rows)?;
-    }
-    let mut moves: HashMap<i64, Moved> = HashMap::with_capacity(rows.len());
-    each_move(&rows, &outside, |r, m| {
-        moves.insert(r.id, m);
-    });
-    let mut delta = Delta::default();
+    Ok((rows, slots))
+}
+
+/// Takes the shares the rows `ids` had in the totals out of `delta`.
+fn take_old_shares(conn: &Connection, ids: &[i64], delta: &mut Delta) -> Result<(), JournalError> {
     let mut stored = conn.prepare_cached(
         "SELECT slot, batch, lane, kind, approved, net, kind_sum, tip, cashback, brand, brand_sum
          FROM tally_row WHERE id = ?1",
@@ -226,13 +251,24 @@ fn refresh(conn: &Connection, own: &Path, ids: &[i64]) -> Result<usize, JournalE
             delta.count(&old, -1);
         }
     }
+    Ok(())
+}
+
+/// Stores the new share of each row and adds it to `delta`; returns the ids stored.
+fn keep_new_shares(
+    conn: &Connection,
+    rows: &[TxnRow],
+    slots: &HashMap<i64, i64>,
+    moves: &HashMap<i64, Moved>,
+    delta: &mut Delta,
+) -> Result<HashSet<i64>, JournalError> {
     let mut keep = conn.prepare_cached(
         "INSERT OR REPLACE INTO tally_row
             (id, slot, batch, lane, kind, approved, net, kind_sum, tip, cashback, brand, brand_sum)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     let mut present = HashSet::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         let share = Share::of(r, slots[&r.id], moves.get(&r.id));
         delta.count(&share, 1);
         keep.execute(params![
@@ -251,16 +287,7 @@ fn refresh(conn: &Connection, own: &Path, ids: &[i64]) -> Result<usize, JournalE
         ])?;
         present.insert(r.id);
     }
-    let mut gone = conn.prepare_cached("DELETE FROM tally_row WHERE id = ?1")?;
-    let mut clean = conn.prepare_cached("DELETE FROM tally_dirty_row WHERE id = ?1")?;
-    for id in ids {
-        if !present.contains(id) {
-            gone.execute([id])?;
-        }
-        clean.execute([id])?;
-    }
-    delta.apply(conn)?;
-    Ok(ids.len())
+    Ok(present)
 }
 
 /// Whether `own`, the live file, holds all the context of `rows`: every original they
@@ -365,6 +392,14 @@ impl Delta {
     /// hour or day left without rows goes whole. A quarter hour that still has rows is
     /// queued for the store.
     fn apply(self, conn: &Connection) -> Result<(), JournalError> {
+        let (slots, days) = self.add(conn)?;
+        tidy_slots(conn, slots)?;
+        tidy_days(conn, days)
+    }
+
+    /// Adds the changes to the quarter hours' and days' lines; returns the quarter
+    /// hours and days written.
+    fn add(self, conn: &Connection) -> Result<(Written, Written), JournalError> {
         let mut slot_add = conn.prepare_cached(
             "INSERT INTO tally_slot (dim, slot, batch, name, count, sum_minor)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -377,9 +412,8 @@ impl Delta {
              ON CONFLICT (day, batch, dim, name)
              DO UPDATE SET count = count + excluded.count, sum_minor = sum_minor + excluded.sum_minor",
         )?;
-        // Quarter hours and days written, and whether a count of theirs went down.
-        let mut slots: BTreeMap<(i64, i64), bool> = BTreeMap::new();
-        let mut days: BTreeMap<(i64, i64), bool> = BTreeMap::new();
+        let mut slots = Written::new();
+        let mut days = Written::new();
         let mut by_day: BTreeMap<(i64, i64, &str, String), (i64, i64)> = BTreeMap::new();
         for ((slot, batch, dim, name), (count, sum)) in self.0 {
             if (count, sum) == (0, 0) && dim != "net" {
@@ -396,57 +430,72 @@ impl Delta {
             day_add.execute(params![day, batch, dim, name, count, sum])?;
             *days.entry((day, batch)).or_default() |= count < 0;
         }
-        let rows_of_slot = |slot: i64, batch: i64| -> Result<i64, JournalError> {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT count FROM tally_slot WHERE dim = 'rows' AND slot = ?1 AND batch = ?2 AND name = ''",
-                )?
-                .query_row([slot, batch], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0))
-        };
-        for ((slot, batch), fell) in slots {
-            if fell && rows_of_slot(slot, batch)? == 0 {
-                // Emptied by an archive run: the store keeps what it copied.
-                conn.prepare_cached(&format!(
-                    "DELETE FROM tally_slot WHERE dim IN ({DIMS}) AND slot = ?1 AND batch = ?2"
-                ))?
-                .execute([slot, batch])?;
-                continue;
-            }
-            if fell {
-                conn.prepare_cached(
-                    "DELETE FROM tally_slot WHERE dim IN ('lane', 'kind', 'brand')
-                     AND slot = ?1 AND batch = ?2 AND count = 0",
-                )?
-                .execute([slot, batch])?;
-            }
+        Ok((slots, days))
+    }
+}
+
+/// Quarter hours (or days) written, by batch, and whether a count of theirs went down.
+type Written = BTreeMap<(i64, i64), bool>;
+
+/// Drops the emptied lines of the quarter hours written, or the quarter hour whole
+/// when it has no rows left; queues the others for the store.
+fn tidy_slots(conn: &Connection, slots: Written) -> Result<(), JournalError> {
+    let rows_of_slot = |slot: i64, batch: i64| -> Result<i64, JournalError> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT count FROM tally_slot WHERE dim = 'rows' AND slot = ?1 AND batch = ?2 AND name = ''",
+            )?
+            .query_row([slot, batch], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    };
+    for ((slot, batch), fell) in slots {
+        if fell && rows_of_slot(slot, batch)? == 0 {
+            // Emptied by an archive run: the store keeps what it copied.
+            conn.prepare_cached(&format!(
+                "DELETE FROM tally_slot WHERE dim IN ({DIMS}) AND slot = ?1 AND batch = ?2"
+            ))?
+            .execute([slot, batch])?;
+            continue;
+        }
+        if fell {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO tally_outbox (slot, batch)
-                 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')",
+                "DELETE FROM tally_slot WHERE dim IN ('lane', 'kind', 'brand')
+                 AND slot = ?1 AND batch = ?2 AND count = 0",
             )?
             .execute([slot, batch])?;
         }
-        for (day, batch) in days.into_iter().filter(|(_, fell)| *fell).map(|(k, _)| k) {
-            let rows: i64 = conn
-                .prepare_cached(
-                    "SELECT count FROM tally_day WHERE day = ?1 AND batch = ?2 AND dim = 'rows' AND name = ''",
-                )?
-                .query_row([day, batch], |r| r.get(0))
-                .optional()?
-                .unwrap_or(0);
-            if rows == 0 {
-                conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
-                    .execute([day, batch])?;
-            } else {
-                conn.prepare_cached(
-                    "DELETE FROM tally_day WHERE day = ?1 AND batch = ?2 AND count = 0 AND dim <> 'net'",
-                )?
-                .execute([day, batch])?;
-            }
-        }
-        Ok(())
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO tally_outbox (slot, batch)
+             SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'outbox')",
+        )?
+        .execute([slot, batch])?;
     }
+    Ok(())
+}
+
+/// Drops the emptied lines of the days whose counts went down, or the day whole when
+/// it has no rows left.
+fn tidy_days(conn: &Connection, days: Written) -> Result<(), JournalError> {
+    for (day, batch) in days.into_iter().filter(|(_, fell)| *fell).map(|(k, _)| k) {
+        let rows: i64 = conn
+            .prepare_cached(
+                "SELECT count FROM tally_day WHERE day = ?1 AND batch = ?2 AND dim = 'rows' AND name = ''",
+            )?
+            .query_row([day, batch], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        if rows == 0 {
+            conn.prepare_cached("DELETE FROM tally_day WHERE day = ?1 AND batch = ?2")?
+                .execute([day, batch])?;
+        } else {
+            conn.prepare_cached(
+                "DELETE FROM tally_day WHERE day = ?1 AND batch = ?2 AND count = 0 AND dim <> 'net'",
+            )?
+            .execute([day, batch])?;
+        }
+    }
+    Ok(())
 }
 
 /// How the quarter hours `[first, end)` are read: the UTC days `days` whole from

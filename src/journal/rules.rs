@@ -115,6 +115,7 @@ pub const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
 pub fn needs_person(row: &TxnRow) -> bool {
     row.state == TxnState::Unknown
         && row
+            .reply
             .response_msg
             .as_deref()
             .is_some_and(|m| m.starts_with(AMOUNT_UNREADABLE))
@@ -151,18 +152,7 @@ pub fn check(
             orig.state.name()
         ));
     }
-    let fits = match kind {
-        TxnKind::Trans(T::Void | T::PreAuthCancel | T::CompletionCancel) => {
-            void_kind(orig.kind) == kind_trans(kind)
-        }
-        TxnKind::Trans(T::Refund | T::CompletionRefund) => {
-            refund_kind(orig.kind) == kind_trans(kind)
-        }
-        TxnKind::TipAdjust => matches!(orig.kind, TxnKind::Trans(T::Sale | T::CashbackSale)),
-        TxnKind::Trans(T::Completion) => orig.kind == TxnKind::Trans(T::PreAuth),
-        _ => false,
-    };
-    if !fits {
+    if !fits(kind, orig.kind) {
         return Err(format!(
             "order {name} is a {}; a {} cannot be done to it",
             orig.kind.name(),
@@ -172,53 +162,10 @@ pub fn check(
     let settled_in = (orig.batch != open_batch).then_some(orig.batch);
     let later: Vec<&TxnRow> = follow_ups(orig, rows).collect();
     match kind {
-        // A void or cancel gives back an untouched payment of the open batch.
         TxnKind::Trans(T::Void | T::PreAuthCancel | T::CompletionCancel) => {
-            if let Some(batch) = settled_in {
-                return Err(format!(
-                    "order {name} was settled with batch {batch}; refund it instead"
-                ));
-            }
-            if let Some(r) = later.iter().find(|r| r.kind != TxnKind::TipAdjust) {
-                return Err(format!(
-                    "order {name} already has a {} ({}); it can no longer be voided",
-                    r.kind.name(),
-                    r.order_no
-                ));
-            }
+            check_void(name, settled_in, &later)?
         }
-        TxnKind::TipAdjust => {
-            if let Some(batch) = settled_in {
-                return Err(format!(
-                    "order {name} was settled with batch {batch}; its tip can no longer change"
-                ));
-            }
-            if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Void)) {
-                return Err(format!(
-                    "order {name} already has a void ({}); its tip can no longer change",
-                    r.order_no
-                ));
-            }
-            // A refund gave back part of the tip in force: changing the tip now would
-            // give back more than moved (a cut) or charge a refunded sale again (a rise).
-            if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Refund)) {
-                return Err(format!(
-                    "order {name} has a refund ({}); its tip can no longer change",
-                    r.order_no
-                ));
-            }
-            // Until the terminal says which tip is in force, a second change could
-            // not be judged against it (nor its own lost answer).
-            if let Some(r) = later
-                .iter()
-                .find(|r| r.kind == TxnKind::TipAdjust && r.state != TxnState::Approved)
-            {
-                return Err(format!(
-                    "order {name} has a tip adjustment not known yet ({}); its tip can change once that is settled",
-                    r.order_no
-                ));
-            }
-        }
+        TxnKind::TipAdjust => check_tip(name, settled_in, &later)?,
         TxnKind::Trans(T::Completion) => {
             if !completable_after(orig, &Aftermath::of_rows(name, rows))
                 && let Some(r) = later.first()
@@ -245,6 +192,72 @@ pub fn check(
             }
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// Whether a request of `kind` can be done to an original of `orig`'s kind at all.
+fn fits(kind: TxnKind, orig: TxnKind) -> bool {
+    match kind {
+        TxnKind::Trans(T::Void | T::PreAuthCancel | T::CompletionCancel) => {
+            void_kind(orig) == kind_trans(kind)
+        }
+        TxnKind::Trans(T::Refund | T::CompletionRefund) => refund_kind(orig) == kind_trans(kind),
+        TxnKind::TipAdjust => matches!(orig, TxnKind::Trans(T::Sale | T::CashbackSale)),
+        TxnKind::Trans(T::Completion) => orig == TxnKind::Trans(T::PreAuth),
+        _ => false,
+    }
+}
+
+/// A void or cancel gives back an untouched payment of the open batch.
+fn check_void(name: &str, settled_in: Option<i64>, later: &[&TxnRow]) -> Result<(), String> {
+    if let Some(batch) = settled_in {
+        return Err(format!(
+            "order {name} was settled with batch {batch}; refund it instead"
+        ));
+    }
+    if let Some(r) = later.iter().find(|r| r.kind != TxnKind::TipAdjust) {
+        return Err(format!(
+            "order {name} already has a {} ({}); it can no longer be voided",
+            r.kind.name(),
+            r.order_no
+        ));
+    }
+    Ok(())
+}
+
+/// A tip changes on an approved sale of the open batch, neither voided nor refunded,
+/// one change at a time.
+fn check_tip(name: &str, settled_in: Option<i64>, later: &[&TxnRow]) -> Result<(), String> {
+    if let Some(batch) = settled_in {
+        return Err(format!(
+            "order {name} was settled with batch {batch}; its tip can no longer change"
+        ));
+    }
+    if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Void)) {
+        return Err(format!(
+            "order {name} already has a void ({}); its tip can no longer change",
+            r.order_no
+        ));
+    }
+    // A refund gave back part of the tip in force: changing the tip now would
+    // give back more than moved (a cut) or charge a refunded sale again (a rise).
+    if let Some(r) = later.iter().find(|r| r.kind == TxnKind::Trans(T::Refund)) {
+        return Err(format!(
+            "order {name} has a refund ({}); its tip can no longer change",
+            r.order_no
+        ));
+    }
+    // Until the terminal says which tip is in force, a second change could
+    // not be judged against it (nor its own lost answer).
+    if let Some(r) = later
+        .iter()
+        .find(|r| r.kind == TxnKind::TipAdjust && r.state != TxnState::Approved)
+    {
+        return Err(format!(
+            "order {name} has a tip adjustment not known yet ({}); its tip can change once that is settled",
+            r.order_no
+        ));
     }
     Ok(())
 }
@@ -301,16 +314,7 @@ mod tests {
             created_at: String::new(),
             sent_at: None,
             updated_at: String::new(),
-            response_code: None,
-            response_msg: None,
-            trans_no: None,
-            trans_status: None,
-            brand: None,
-            card: None,
-            auth_code: None,
-            ref_no: None,
-            entry_mode: None,
-            raw: None,
+            reply: super::super::TerminalReply::default(),
             via: super::super::Via::Lan,
             terminal_sn: None,
         }

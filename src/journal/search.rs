@@ -138,7 +138,8 @@ pub fn row_matches(
     use super::Aftermath as A;
     let tail = |order: &str| order.rsplit('-').next().and_then(|t| t.parse::<i64>().ok());
     let auth = |code: &str| {
-        row.auth_code
+        row.reply
+            .auth_code
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case(code))
     };
@@ -152,7 +153,7 @@ pub fn row_matches(
             Term::Dates(a, b) => local_day().is_some_and(|d| a <= d && d <= b),
             Term::Amount(minor) => row.amount.minor() == minor,
             Term::Digits(d) => {
-                let last4 = row.card.as_deref().map(crate::mask::last_four);
+                let last4 = row.reply.card.as_deref().map(crate::mask::last_four);
                 auth(&d)
                     || d.parse::<i64>().ok() == tail(&row.order_no)
                     || (d.len() == 4 && last4.as_deref() == Some(d.as_str()))

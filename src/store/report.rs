@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use super::{Store, StoreError};
 use crate::journal::{
-    Group, RangeReport, Term, TxnKind, TxnRow, TxnState, Via, parse_term, rollup,
+    Group, RangeReport, Term, TerminalReply, TxnKind, TxnRow, TxnState, Via, parse_term, rollup,
 };
 use crate::money::Money;
 
@@ -57,16 +57,18 @@ fn txn_row(r: &Row) -> Result<TxnRow, StoreError> {
         created_at: text(r.get("created_at")),
         sent_at: r.get::<_, Option<DateTime<Utc>>>("sent_at").map(text),
         updated_at: text(r.get("updated_at")),
-        response_code: r.get("response_code"),
-        response_msg: r.get("response_msg"),
-        trans_no: r.get("trans_no"),
-        trans_status: r.get("trans_status"),
-        brand: r.get("brand"),
-        card: r.get("card"),
-        auth_code: r.get("auth_code"),
-        ref_no: r.get("ref_no"),
-        entry_mode: r.get("entry_mode"),
-        raw: None,
+        reply: TerminalReply {
+            response_code: r.get("response_code"),
+            response_msg: r.get("response_msg"),
+            trans_no: r.get("trans_no"),
+            trans_status: r.get("trans_status"),
+            brand: r.get("brand"),
+            card: r.get("card"),
+            auth_code: r.get("auth_code"),
+            ref_no: r.get("ref_no"),
+            entry_mode: r.get("entry_mode"),
+            raw: None,
+        },
         via: match r.get::<_, String>("via").as_str() {
             "cloud" => Via::Cloud,
             _ => Via::Lan,

@@ -1,6 +1,6 @@
 //! Sample rows and a sample model, for the TUI's tests and the render benchmark.
 
-use crate::journal::{TxnKind, TxnRow, TxnState};
+use crate::journal::{TerminalReply, TxnKind, TxnRow, TxnState};
 use crate::money::Money;
 
 pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
@@ -22,16 +22,18 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
         created_at: "2026-11-24T12:00:00.000Z".into(),
         sent_at: None,
         updated_at: "2026-11-24T12:00:01.000Z".into(),
-        response_code: Some("0".into()),
-        response_msg: Some("SUCCESS".into()),
-        trans_no: None,
-        trans_status: Some("2".into()),
-        brand: Some("Visa".into()),
-        card: Some("456331******3919".into()),
-        auth_code: Some("123456".into()),
-        ref_no: None,
-        entry_mode: None,
-        raw: None,
+        reply: TerminalReply {
+            response_code: Some("0".into()),
+            response_msg: Some("SUCCESS".into()),
+            trans_no: None,
+            trans_status: Some("2".into()),
+            brand: Some("Visa".into()),
+            card: Some("456331******3919".into()),
+            auth_code: Some("123456".into()),
+            ref_no: None,
+            entry_mode: None,
+            raw: None,
+        },
         via: crate::journal::Via::Lan,
         terminal_sn: None,
     }
@@ -69,8 +71,8 @@ pub fn busy_model() -> crate::tui::model::Model {
         4550,
     );
     sale2.id = 2;
-    sale2.brand = Some("Mastercard".into());
-    sale2.card = Some("522233******4417".into());
+    sale2.reply.brand = Some("Mastercard".into());
+    sale2.reply.card = Some("522233******4417".into());
     sale2.created_at = "2026-11-24T13:10:00.000Z".into();
     let mut declined = row(
         "L01-1124-000003",
@@ -79,8 +81,8 @@ pub fn busy_model() -> crate::tui::model::Model {
         1051,
     );
     declined.id = 3;
-    declined.response_code = Some("105".into());
-    declined.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
+    declined.reply.response_code = Some("105".into());
+    declined.reply.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
     let mut refund = row(
         "L01-1124-000004",
         TxnKind::Trans(T::Refund),

@@ -116,7 +116,7 @@ fn results_are_unmistakable() {
             1234,
         );
         if state == TxnState::Declined {
-            r.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
+            r.reply.response_msg = Some("Transaction declined[51 Insufficient funds]".into());
         }
         m.desk.result = Some(r);
         assert_snapshot!(format!("result_{}", state.name()), snap(&m));
@@ -129,7 +129,7 @@ fn results_are_unmistakable() {
         TxnState::Declined,
         700,
     );
-    r.response_code = Some("110".into());
+    r.reply.response_code = Some("110".into());
     m.desk.result = Some(r);
     let screen = snap(&m);
     assert!(

@@ -689,7 +689,7 @@ mod tests {
         };
         let mut done = row(order, kind, state, minor);
         if state == TxnState::Declined {
-            done.response_code = Some("105".into());
+            done.reply.response_code = Some("105".into());
         }
         update(
             m,
@@ -1559,7 +1559,7 @@ mod tests {
                 TxnState::Approved,
                 minor,
             );
-            r.card = Some(card.into());
+            r.reply.card = Some(card.into());
             r
         };
         m.desk.data.open_rows = vec![

@@ -251,8 +251,8 @@ fn outcome_style(state: TxnState, theme: &Theme) -> Style {
 
 /// The outcome in one word; a payment cancelled at the terminal says so.
 fn outcome_word(row: &TxnRow) -> String {
-    let cancelled =
-        row.response_code.as_deref() == Some("110") || row.trans_status.as_deref() == Some("3");
+    let cancelled = row.reply.response_code.as_deref() == Some("110")
+        || row.reply.trans_status.as_deref() == Some("3");
     if row.state == TxnState::Declined && cancelled {
         "CANCELLED".into()
     } else {
@@ -321,9 +321,9 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str
         lines.push(Line::from(Span::styled(text, style)));
     }
     let detail = [
-        row.brand.clone(),
-        row.card.clone(),
-        row.auth_code.as_ref().map(|a| format!("auth {a}")),
+        row.reply.brand.clone(),
+        row.reply.card.clone(),
+        row.reply.auth_code.as_ref().map(|a| format!("auth {a}")),
     ]
     .into_iter()
     .flatten()
@@ -343,7 +343,7 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str
         lines.push(Line::from(Span::styled(said, style)));
     }
     if row.state != TxnState::Approved
-        && let Some(msg) = &row.response_msg
+        && let Some(msg) = &row.reply.response_msg
     {
         lines.push(Line::from(Span::styled(visible(msg), theme.muted)));
     }
@@ -375,6 +375,7 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str
 /// The terminal's own batch totals, from the reply the journal kept.
 fn terminal_totals(row: &TxnRow) -> String {
     let biz = row
+        .reply
         .raw
         .as_deref()
         .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw).ok())

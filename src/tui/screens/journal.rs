@@ -449,17 +449,17 @@ fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, f: &JournalScreen, d: &De
             "since",
             since_text(d, &row.order_no, true).unwrap_or_else(|| "-".into()),
         ),
-        ("brand", opt(&row.brand)),
-        ("card", opt(&row.card)),
-        ("auth code", opt(&row.auth_code)),
-        ("ref no", opt(&row.ref_no)),
-        ("trans no", opt(&row.trans_no)),
+        ("brand", opt(&row.reply.brand)),
+        ("card", opt(&row.reply.card)),
+        ("auth code", opt(&row.reply.auth_code)),
+        ("ref no", opt(&row.reply.ref_no)),
+        ("trans no", opt(&row.reply.trans_no)),
         (
             "terminal",
             visible(&format!(
                 "{} {}",
-                opt(&row.response_code),
-                opt(&row.response_msg)
+                opt(&row.reply.response_code),
+                opt(&row.reply.response_msg)
             ))
             .into_owned(),
         ),

@@ -159,9 +159,18 @@ pub fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) {
                 row.kind.name()
             )),
             Line::from(format!("amount: {} {}", row.amount.grouped(), row.currency)),
-            Line::from(format!("brand: {}", row.brand.as_deref().unwrap_or("-"))),
-            Line::from(format!("card: {}", row.card.as_deref().unwrap_or("-"))),
-            Line::from(format!("auth: {}", row.auth_code.as_deref().unwrap_or("-"))),
+            Line::from(format!(
+                "brand: {}",
+                row.reply.brand.as_deref().unwrap_or("-")
+            )),
+            Line::from(format!(
+                "card: {}",
+                row.reply.card.as_deref().unwrap_or("-")
+            )),
+            Line::from(format!(
+                "auth: {}",
+                row.reply.auth_code.as_deref().unwrap_or("-")
+            )),
             Line::from(format!("batch: {}", row.batch)),
         ],
         None => vec![Line::from("no row for this order")],

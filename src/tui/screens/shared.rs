@@ -241,6 +241,7 @@ pub fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
 /// whole order number, so the cashier answers about exactly what the request carries.
 pub fn act_words(r: &TxnRow, currency: &str) -> String {
     let card = r
+        .reply
         .card
         .as_deref()
         .map(|c| format!(", card …{}", crate::mask::last_four(c)))
@@ -259,8 +260,8 @@ pub fn row_summary(r: &TxnRow) -> String {
         r.order_no,
         r.kind.name(),
         r.amount.grouped(),
-        r.brand.as_deref().unwrap_or(""),
-        r.card.as_deref().unwrap_or("")
+        r.reply.brand.as_deref().unwrap_or(""),
+        r.reply.card.as_deref().unwrap_or("")
     )
 }
 
@@ -291,9 +292,11 @@ pub fn rows_table<'a>(
             d.effective_tip(r).map(|t| t.grouped()).unwrap_or_default(),
         ];
         if wide {
-            cells.push(r.brand.clone().unwrap_or_default());
+            cells.push(r.reply.brand.clone().unwrap_or_default());
         }
-        cells.push(crate::mask::last_four(r.card.as_deref().unwrap_or("")));
+        cells.push(crate::mask::last_four(
+            r.reply.card.as_deref().unwrap_or(""),
+        ));
         cells
     };
     let mut header = vec!["time", "order", "kind", "state", "amount", "tip"];

@@ -1,0 +1,203 @@
+//! What the terminal said of a row (or a supervisor decided for it): its outcome
+//! booked, its sending marked, a final row never changed.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::batch::settle_in;
+use super::write::{audit, commit};
+use super::{Journal, JournalError, OutcomeRecord, TxnKind, TxnRow, TxnState, now};
+use crate::mask::{mask_card_no, mask_frame, mask_pans, mask_reference};
+use crate::money::Money;
+
+impl Journal {
+    /// Notes when a journaled request went out. Not a durable commit of its own (the
+    /// sale's next write, its outcome, makes it durable with itself): the row it marks
+    /// was durable before anything was sent, and recovery never reads the mark: an
+    /// unresolved row is resolved by querying its order number, sent or not, so a mark
+    /// lost to a power cut loses no money and no decision.
+    pub fn mark_sent(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
+        // In WAL mode NORMAL skips only this commit's fsync; the next FULL commit
+        // syncs the log up to and past it.
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let marked = self
+            .conn
+            .prepare_cached("UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3")
+            .and_then(|mut s| s.execute(params![now(), request_id, order_no]));
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        marked?;
+        Ok(())
+    }
+
+    /// Records what the terminal said. A final row (approved or declined) is never
+    /// changed here: the same answer again is a no-op, a different one is audited and
+    /// refused with `Conflict`.
+    pub fn record_outcome(
+        &mut self,
+        order_no: &str,
+        rec: &OutcomeRecord,
+        why: &str,
+    ) -> Result<TxnRow, JournalError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = state_of(&tx, order_no)?;
+        if current.is_final() {
+            if current == rec.state {
+                tx.commit()?;
+                return self.get(order_no);
+            }
+            audit(
+                &tx,
+                order_no,
+                "lane",
+                Some(current),
+                rec.state,
+                &format!("later answer ignored, row is final: {why}"),
+            )?;
+            tx.commit()?;
+            return Err(JournalError::Conflict {
+                order_no: order_no.to_string(),
+                state: current.name().to_string(),
+            });
+        }
+        write_outcome(&tx, order_no, rec)?;
+        // Unknown again for a new reason (an approval whose amount cannot be read) is
+        // worth a line too.
+        if current != rec.state || rec.state == TxnState::Unknown {
+            audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
+        }
+        if rec.state == TxnState::Approved {
+            let kind: String = tx
+                .prepare_cached("SELECT kind FROM txn WHERE order_no = ?1")?
+                .query_row([order_no], |r| r.get(0))?;
+            if kind == TxnKind::BatchClose.name() {
+                // The terminal settled: the batch closes with the approval, in one
+                // transaction, so no crash leaves an approved close beside an open batch.
+                settle_in(&tx, order_no, rec.reply.raw.as_deref().unwrap_or("{}"))?;
+            }
+        }
+        commit(tx, &self.path)?;
+        self.get(order_no)
+    }
+
+    /// A supervisor's decision for a row the terminal can no longer answer for, made on
+    /// `lane`: only the lane that wrote a row settles it (another lane's customer may be
+    /// at its terminal right now).
+    pub fn override_state(
+        &mut self,
+        order_no: &str,
+        to: TxnState,
+        note: &str,
+        who: &str,
+        lane: &str,
+    ) -> Result<TxnRow, JournalError> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(JournalError::Invalid(
+                "an override needs a note saying why".into(),
+            ));
+        }
+        if !to.is_final() {
+            return Err(JournalError::Invalid(
+                "an override marks a row approved or declined".into(),
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = state_of(&tx, order_no)?;
+        let owner: String = tx.query_row(
+            "SELECT lane FROM txn WHERE order_no = ?1",
+            [order_no],
+            |r| r.get(0),
+        )?;
+        if !owner.eq_ignore_ascii_case(lane.trim()) {
+            return Err(JournalError::OtherLane {
+                order_no: order_no.to_string(),
+                lane: owner,
+            });
+        }
+        if current.is_final() {
+            return Err(JournalError::Invalid(format!(
+                "order {order_no} is already {}; only unresolved rows can be overridden",
+                current.name()
+            )));
+        }
+        tx.execute(
+            "UPDATE txn SET state = ?1, updated_at = ?2 WHERE order_no = ?3",
+            params![to.name(), now(), order_no],
+        )?;
+        audit(
+            &tx,
+            order_no,
+            who,
+            Some(current),
+            to,
+            &format!("override: {note}"),
+        )?;
+        let is_batch_close: bool = tx.query_row(
+            "SELECT kind = 'batch-close' FROM txn WHERE order_no = ?1",
+            [order_no],
+            |r| r.get(0),
+        )?;
+        if is_batch_close && to == TxnState::Approved {
+            // The terminal settled: the journal's batch closes with it, as if it had
+            // answered, so its totals and what may be voided follow the terminal.
+            let reply = serde_json::json!({ "settled_by_hand": who, "note": note }).to_string();
+            settle_in(&tx, order_no, &reply)?;
+        }
+        commit(tx, &self.path)?;
+        self.get(order_no)
+    }
+}
+
+fn state_of(tx: &rusqlite::Transaction, order_no: &str) -> Result<TxnState, JournalError> {
+    let state: Option<String> = tx
+        .prepare_cached("SELECT state FROM txn WHERE order_no = ?1")?
+        .query_row([order_no], |r| r.get(0))
+        .optional()?;
+    let state = state.ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
+    TxnState::from_name(&state)
+        .ok_or_else(|| JournalError::Invalid(format!("order {order_no} has state '{state}'")))
+}
+
+/// Writes an outcome into its row, masked on the way in; what the outcome does not
+/// say keeps what the row had.
+fn write_outcome(
+    tx: &rusqlite::Transaction,
+    order_no: &str,
+    rec: &OutcomeRecord,
+) -> Result<(), JournalError> {
+    let masked = |v: &Option<String>| v.as_deref().map(|s| mask_pans(s).into_owned());
+    // References keep their digits (reconciliation needs them) unless a card number
+    // by issuer range is in them; the decoder masked them so already, this holds
+    // whatever the caller passed.
+    let reference = |v: &Option<String>| v.as_deref().map(|s| mask_reference(s).into_owned());
+    tx.prepare_cached(
+        "UPDATE txn SET state = ?1, updated_at = ?2,
+            response_code = COALESCE(?3, response_code), response_msg = COALESCE(?4, response_msg),
+            trans_no = COALESCE(?5, trans_no), trans_status = COALESCE(?6, trans_status),
+            brand = COALESCE(?7, brand), card = COALESCE(?8, card), auth_code = COALESCE(?9, auth_code),
+            ref_no = COALESCE(?10, ref_no), entry_mode = COALESCE(?11, entry_mode), raw = COALESCE(?12, raw),
+            amount_minor = COALESCE(?14, amount_minor), tip_minor = COALESCE(?15, tip_minor)
+         WHERE order_no = ?13")?.execute(
+        params![
+            rec.state.name(),
+            now(),
+            rec.reply.response_code,
+            masked(&rec.reply.response_msg),
+            reference(&rec.reply.trans_no),
+            rec.reply.trans_status,
+            rec.reply.brand,
+            rec.reply.card.as_deref().map(mask_card_no),
+            reference(&rec.reply.auth_code),
+            reference(&rec.reply.ref_no),
+            rec.reply.entry_mode,
+            rec.reply.raw.as_deref().map(mask_frame),
+            order_no,
+            rec.amount.map(Money::minor),
+            rec.tip.map(Money::minor),
+        ],
+    )?;
+    Ok(())
+}
