@@ -302,7 +302,7 @@ async fn a_signal_before_anything_is_sent_does_nothing() {
 async fn ctrl_c_at_the_supervisor_pin_prompt_stops_having_done_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
-    let hash = till::supervisor::hash_pin("2468").unwrap();
+    let hash = till::supervisor_pin::hash_pin("2468").unwrap();
     std::fs::write(
         &config,
         format!("{QUICK}supervisor_pin_hash = \"{}\"\n", hash.as_str()),

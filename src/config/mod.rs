@@ -23,8 +23,8 @@ use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
 use crate::money::{Money, exponent_of};
 use crate::store::UrlText;
-use crate::supervisor::tries::Tries;
-use crate::supervisor::{PinHash, Policy};
+use crate::supervisor_pin::tries::Tries;
+use crate::supervisor_pin::{PinHash, Policy};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
 /// same). Outside it a value is a configuration error, never a deadline that overflows.
@@ -544,11 +544,11 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub fn checkup_target(&self) -> crate::checkup::Reach {
+    pub fn terminal_reach(&self) -> crate::terminal_reach::Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
-        crate::checkup::Reach {
+        crate::terminal_reach::Reach {
             url: self.url.value.clone(),
             source: self.url.source.to_string(),
             mdns_interface: self.mdns_interface(),

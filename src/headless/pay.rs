@@ -19,7 +19,7 @@ use crate::lane::{
 };
 use crate::money::Money;
 use crate::owner::{self, Ask, Reached, Served, Shared};
-use crate::supervisor::Act;
+use crate::supervisor_pin::Act;
 
 /// A lane command as asked: checked, not yet done.
 struct Planned {
@@ -167,7 +167,7 @@ pub async fn run(
     let planned = plan(config, cmd)?;
     // Asked before the lane is reached: nothing is journaled or sent without it.
     let pin = match planned.action.act() {
-        Some(act) => super::supervisor::authorize(config, &act, planned.pin.as_deref(), true)?,
+        Some(act) => super::pin_entry::authorize(config, &act, planned.pin.as_deref(), true)?,
         None => None,
     };
     let link = config.link()?;
@@ -315,7 +315,7 @@ pub async fn serve(
     let planned = plan(config, cmd)?;
     let supervised = match planned.action.act() {
         Some(act) => {
-            super::supervisor::authorize(config, &act, planned.pin.as_deref(), false)?.is_some()
+            super::pin_entry::authorize(config, &act, planned.pin.as_deref(), false)?.is_some()
         }
         None => false,
     };

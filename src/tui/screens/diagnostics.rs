@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
 use super::shared::*;
-use crate::checkup::Check;
 use crate::ecr::{Answer, Direction};
 use crate::lane::Refusal;
+use crate::terminal_reach::Check;
 use crate::tui::desk::*;
 use crate::tui::field::*;
 use crate::tui::flows::*;

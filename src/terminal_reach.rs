@@ -1,6 +1,8 @@
-//! "Can the terminal be reached?" step by step, up to the WebSocket upgrade: the part
-//! of `till doctor` that opens no session with the terminal, so the Diagnostics screen
-//! can run it beside the lane's own link. Each failure says what to do about it.
+//! Whether the terminal can be reached, step by step up to the WebSocket upgrade (address,
+//! name, TCP, upgrade): the part of `till doctor` (`headless::doctor`) that opens no
+//! session with the terminal, so the Diagnostics screen can run it beside the lane's own
+//! link. Each failure says what to do about it; `Check`, one such step, is also the
+//! shape of the cloud's steps (`cloud::reach`).
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +60,7 @@ pub struct Reach {
 
 /// Checks the address (a serial found by mDNS), its name, a TCP connection and the
 /// WebSocket upgrade, in that order, stopping at the first failure; whether all passed.
-pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
+pub async fn check(reach: &Reach, steps: &mut Vec<Check>) -> bool {
     let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
         steps.push(Check::fail(name, detail, fix));
         false
