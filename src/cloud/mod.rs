@@ -4,7 +4,6 @@
 //! the answers with the same outcome rules as the terminal's.
 
 pub mod client;
-pub mod config;
 pub mod keys;
 pub mod methods;
 pub mod reach;

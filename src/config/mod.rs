@@ -1,5 +1,7 @@
 //! Typed, layered configuration: defaults < config file < environment < flags, with
 //! where each value came from (for `till config` and for a technician's questions).
+//! The arrows go one way: this room builds the lane's, the link's and the cloud's
+//! settings from what it loads; none of them reads a config.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -10,13 +12,15 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+pub mod cloud;
 pub(crate) mod sourced;
 
 pub use sourced::{Env, Row, Source, Sourced, process_env};
 use sourced::{NOT_SET, line_in_table, line_of, or_say, origin, shown_app_id};
 
+use cloud::{CloudConfig, CloudFile, CloudFlags};
+
 use crate::cloud::CloudSettings;
-use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
