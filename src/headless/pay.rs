@@ -214,7 +214,10 @@ async fn take_lane(
         };
         let (stream, theirs) = match reached {
             Reached::Lane(owner) => return Ok(Taken::Here(owner)),
-            Reached::Owner { stream, holder: theirs } => (stream, theirs),
+            Reached::Owner {
+                stream,
+                holder: theirs,
+            } => (stream, theirs),
         };
         let ask = Ask {
             args: args.to_vec(),
