@@ -391,24 +391,44 @@ pub async fn serve(
     );
     session.unresolved = state.unresolved;
     session.resolving = state.by_query;
-    let up = async || {
-        if needs_link && !shared.up(waits.connect).await {
-            return Err(Failure::new(
-                Exit::Unreachable,
-                format!(
-                    "terminal unreachable: no connection within {}s",
-                    waits.connect.as_secs()
-                ),
-            ));
-        }
-        Ok(())
-    };
     let Action::Pay(req) = planned.action else {
-        up().await?;
+        link_up(shared, needs_link.then_some(waits.connect)).await?;
         return session
             .work(planned.action, waits, config, || shared.state().paying)
             .await;
     };
+    let handed = Handed {
+        who,
+        req,
+        supervised,
+    };
+    let link_wait = needs_link.then_some(waits.connect);
+    pay_in_turn(
+        &mut session,
+        shared,
+        handed,
+        link_wait,
+        waits.resolve,
+        config,
+    )
+    .await
+}
+
+/// A payment another till handed over: it waits its turn in the lane's queue and for
+/// the terminal to be free, then goes as the owner's own would.
+async fn pay_in_turn(
+    session: &mut Session,
+    shared: &Shared,
+    handed: Handed<'_>,
+    link_wait: Option<Duration>,
+    resolve_wait: Duration,
+    config: &Config,
+) -> Result<Report, Failure> {
+    let Handed {
+        who,
+        req,
+        supervised,
+    } = handed;
     let mut turn = shared
         .turn(|| {
             session.progress.say(&format!(
@@ -437,15 +457,15 @@ pub async fn serve(
         if !idle {
             break Err(refusal_failure(Refusal::ShuttingDown));
         }
-        if let Err(failure) = up().await {
+        if let Err(failure) = link_up(shared, link_wait).await {
             break Err(failure);
         }
-        session.recovered(waits.resolve).await;
+        session.recovered(resolve_wait).await;
         tracing::info!(%who, kind = req.kind().name(), "payment handed over by another till");
         turn.started();
         tell(Forwarded::Started);
         match session
-            .pay(req.clone(), supervised, waits.resolve, config, None)
+            .pay(req.clone(), supervised, resolve_wait, config, None)
             .await
         {
             // The owner's own payment went first after all: this one waits for it.
@@ -455,6 +475,29 @@ pub async fn serve(
     };
     tell(Forwarded::Ended);
     done
+}
+
+/// A payment another till handed over: who handed it, what, and whether the
+/// supervisor's PIN came with it.
+struct Handed<'a> {
+    who: &'a str,
+    req: PayRequest,
+    supervised: bool,
+}
+
+/// Waits up to `wait` for the owner's link to the terminal; None: the command needs
+/// no link.
+async fn link_up(shared: &Shared, wait: Option<Duration>) -> Result<(), Failure> {
+    match wait {
+        Some(wait) if !shared.up(wait).await => Err(Failure::new(
+            Exit::Unreachable,
+            format!(
+                "terminal unreachable: no connection within {}s",
+                wait.as_secs()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// How long a command waits for the link, and for an unknown outcome to resolve before
