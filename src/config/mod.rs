@@ -320,6 +320,7 @@ impl Config {
 
     /// Checks and normalises; `file_text` is the config file's text, to name the line
     /// of a bad value.
+    // Long on purpose: one check per key, each a few lines, read top to bottom.
     fn validate(&mut self, file_text: Option<&str>) -> Result<(), ConfigError> {
         let lane = self.lane.value.trim().to_ascii_uppercase();
         if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {

@@ -31,6 +31,7 @@ struct Planned {
 
 /// Reads a lane command under `config` (its currency, its rules): a bad one is refused
 /// here, before any lane is reached.
+// Long on purpose: one arm per lane command, each read and checked the same way.
 fn plan(config: &Config, cmd: Cmd) -> Result<Planned, Failure> {
     let pin = cmd.supervisor_pin().map(String::from);
     let route = cmd.route();

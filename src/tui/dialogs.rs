@@ -21,6 +21,7 @@ pub enum Next {
 
 /// A key for the dialog up (taken off the desk: it goes back up unless the key closed
 /// it).
+// Long on purpose: one arm per dialog, so every dialog's keys read side by side.
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
     let Some(modal) = m.desk.modal.take() else {
         return Next::Done(vec![]);

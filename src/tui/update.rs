@@ -17,6 +17,7 @@ use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
+// Long on purpose: one arm per message: the one place every message is routed.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => vec![],
@@ -150,6 +151,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
     vec![]
 }
 
+// Long on purpose: one arm per lane event.
 fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     match event {
         Event::Link(link) => {
@@ -313,6 +315,7 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
+// Long on purpose: the keys every screen shares, in the order they are tried before the screen's own.
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.desk.closing {
         m.desk.quit = true;
