@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use chrono::NaiveDate;
 
-use crate::cloud::config::CloudFlags;
 use crate::config::Overrides;
+use crate::config::cloud::CloudFlags;
 use crate::ecr::Receipts;
 use crate::journal::{TxnKind, TxnState};
 use crate::lane::{Description, DescriptionError, SaleOptions};

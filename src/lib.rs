@@ -2,8 +2,6 @@
 //! One line per room on what it is for; README's "How it is built" draws which way
 //! they use each other.
 
-/// The way to the terminal checked step by step (address, name, TCP, upgrade, session).
-pub mod checkup;
 /// The command line's arguments (clap).
 pub mod cli;
 /// The vendor's cloud Open API: a second way to the terminals, behind the lane.
@@ -42,8 +40,12 @@ pub mod progress;
 pub mod sim;
 /// The copy of every lane's journal into one PostgreSQL store.
 pub mod store;
-/// The supervisor PIN: which requests need one, checking it, counting wrong tries.
-pub mod supervisor;
+/// The supervisor PIN's rules: which requests need one, its hash, counting wrong tries
+/// (`headless::pin_entry` asks for it on the command line, the screen in a dialog).
+pub mod supervisor_pin;
+/// Whether the terminal can be reached, step by step (address, name, TCP, upgrade),
+/// without a session: for `till doctor` and the Diagnostics screen.
+pub mod terminal_reach;
 /// The cashier's screen: ratatui screens over the lane.
 pub mod tui;
 /// Text from outside (the terminal, files) made visible: escapes shown, never acted on.

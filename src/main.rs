@@ -32,20 +32,9 @@ fn main() -> ExitCode {
     };
     match cli.command.take() {
         Some(Cmd::Sim(args)) => {
-            // The simulator reads no config file: the flag or the environment, else loopback.
-            let interface = match cli
-                .global
-                .mdns_interface
-                .clone()
-                .or_else(|| process_env("TILL_MDNS_INTERFACE"))
-            {
-                Some(text) => match parse_interface(&text) {
-                    Ok(interface) => interface,
-                    Err(e) => {
-                        return fail(Failure::new(Exit::Usage, format!("--mdns-interface {e}")));
-                    }
-                },
-                None => DEFAULT_INTERFACE,
+            let interface = match sim_interface(&cli) {
+                Ok(interface) => interface,
+                Err(failure) => return fail(failure),
             };
             match runtime.block_on(till::sim::run(args, interface)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -112,4 +101,19 @@ fn refused(e: &clap::Error, json: bool) -> ExitCode {
     }
     let _ = e.print();
     Exit::Usage.into()
+}
+
+/// Where the simulator advertises itself: it reads no config file, so the flag or the
+/// environment, else loopback.
+fn sim_interface(cli: &Cli) -> Result<std::net::Ipv4Addr, Failure> {
+    match cli
+        .global
+        .mdns_interface
+        .clone()
+        .or_else(|| process_env("TILL_MDNS_INTERFACE"))
+    {
+        Some(text) => parse_interface(&text)
+            .map_err(|e| Failure::new(Exit::Usage, format!("--mdns-interface {e}"))),
+        None => Ok(DEFAULT_INTERFACE),
+    }
 }

@@ -185,11 +185,12 @@ async fn a_clock_off_by_more_than_fifteen_minutes_is_refused() {
 
 #[tokio::test]
 async fn doctor_checks_the_keys_a_signed_query_and_the_clock() {
-    let names =
-        |steps: &[till::checkup::Check]| steps.iter().map(|s| (s.name, s.ok)).collect::<Vec<_>>();
+    let names = |steps: &[till::terminal_reach::Check]| {
+        steps.iter().map(|s| (s.name, s.ok)).collect::<Vec<_>>()
+    };
     let gateway = start_gateway(CloudFaults::default()).await;
     let client = CloudClient::new(settings(&gateway.url()), fixed_clock(NOW_MS)).unwrap();
-    let steps = till::cloud::checkup::steps(&client, "DOCTOR-1").await;
+    let steps = till::cloud::reach::steps(&client, "DOCTOR-1").await;
     assert_eq!(
         names(&steps),
         [
@@ -205,7 +206,7 @@ async fn doctor_checks_the_keys_a_signed_query_and_the_clock() {
     let behind =
         start_gateway_at(CloudFaults::default(), fixed_clock(NOW_MS + 20 * 60 * 1000)).await;
     let client = CloudClient::new(settings(&behind.url()), fixed_clock(NOW_MS)).unwrap();
-    let steps = till::cloud::checkup::steps(&client, "DOCTOR-2").await;
+    let steps = till::cloud::reach::steps(&client, "DOCTOR-2").await;
     let clock = &steps[2];
     assert!(!clock.ok && clock.detail.contains("-20.0 min"), "{clock:?}");
     assert_eq!(clock.fix.as_deref(), Some("set the register's clock (NTP)"));
@@ -215,7 +216,7 @@ async fn doctor_checks_the_keys_a_signed_query_and_the_clock() {
     wrong.gateway_key =
         till::cloud::keys::load_public("app key", &fixture("app_public.pem")).unwrap();
     let client = CloudClient::new(wrong, fixed_clock(NOW_MS)).unwrap();
-    let steps = till::cloud::checkup::steps(&client, "DOCTOR-3").await;
+    let steps = till::cloud::reach::steps(&client, "DOCTOR-3").await;
     assert!(!steps[1].ok, "{:?}", steps[1]);
     assert!(
         steps[1]
@@ -227,7 +228,7 @@ async fn doctor_checks_the_keys_a_signed_query_and_the_clock() {
 
     // No gateway at all.
     let client = CloudClient::new(settings("http://127.0.0.1:9"), fixed_clock(NOW_MS)).unwrap();
-    let steps = till::cloud::checkup::steps(&client, "DOCTOR-4").await;
+    let steps = till::cloud::reach::steps(&client, "DOCTOR-4").await;
     assert!(
         !steps[1].ok && steps[1].fix.as_deref().unwrap_or("").contains("url"),
         "{:?}",

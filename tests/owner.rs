@@ -377,7 +377,7 @@ async fn the_owners_rules_apply_and_a_new_pin_reaches_it_without_a_restart() {
     let order = order_of(&sale);
     // The owner's config file gets a PIN while it runs; the asking till's own config
     // has none.
-    let hash = till::supervisor::hash_pin("2468").unwrap();
+    let hash = till::supervisor_pin::hash_pin("2468").unwrap();
     let with_pin = format!("{QUICK}supervisor_pin_hash = \"{}\"\n", hash.as_str());
     std::fs::write(dir.path().join("config.toml"), &with_pin).unwrap();
     let other = dir.path().join("other.toml");

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use till::supervisor::hash_pin;
+use till::supervisor_pin::hash_pin;
 
 const PIN: &str = "2468";
 const WRONG: &str = "86420864208";

@@ -79,7 +79,7 @@ async fn no_password_key_or_pin_reaches_any_output_log_journal_or_store_table() 
     );
     let env_url =
         format!("postgresql://till:{USER_PW_ENV}@{host}/postgres?password={QUERY_PW_ENV}");
-    let pin_hash = till::supervisor::hash_pin(PIN).unwrap();
+    let pin_hash = till::supervisor_pin::hash_pin(PIN).unwrap();
     let cloud_url = "http://127.0.0.1:9/open-api";
     let config = format!(
         "{QUICK}store_url = \"{file_url}\"\nsupervisor_pin_hash = \"{}\"\n{}",

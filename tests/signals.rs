@@ -169,57 +169,20 @@ async fn a_refund_waits_through_a_signal_too() {
 /// script would have it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hangup_of_its_terminal_still_books_the_answer() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    use std::io::Read;
-
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(dir.path(), slow(1500), 0).await;
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, QUICK).unwrap();
+    std::fs::write(dir.path().join("config.toml"), QUICK).unwrap();
     let out = dir.path().join("out.json");
-    let mut cmd = CommandBuilder::new("sh");
+    let mut cmd = pty::command("sh", dir.path(), &sim.url());
+    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
     cmd.arg("-c");
     cmd.arg(r#"exec "$0" sale 20.00 --json > "$1""#);
     cmd.arg(env!("CARGO_BIN_EXE_till"));
     cmd.arg(&out);
-    cmd.env_clear();
-    for (k, v) in common::pty::kept_env() {
-        cmd.env(k, v);
-    }
-    cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
-    cmd.env("HOME", dir.path());
-    cmd.env("TERM", "xterm");
-    cmd.env("TILL_DATA_DIR", dir.path().join("data"));
-    cmd.env("TILL_CONFIG", &config);
-    cmd.env("TILL_URL", sim.url());
-    cmd.env("TILL_APP_ID", "test-app");
-    let pair = native_pty_system().openpty(PtySize::default()).unwrap();
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    // Read the terminal until the card flow starts, then let go of it.
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let seen = tokio::task::spawn_blocking(move || {
-        let mut seen = String::new();
-        let mut buf = [0u8; 1024];
-        while !seen.contains("follow the prompts on the terminal") {
-            match reader.read(&mut buf) {
-                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                _ => break,
-            }
-        }
-        seen
-    });
-    let seen = tokio::time::timeout(WAIT, seen).await.unwrap().unwrap();
+    // The terminal is read until the card flow starts, then let go of.
+    let (seen, mut child) = pty::hang_up_after(cmd, "follow the prompts on the terminal").await;
     assert!(seen.contains("follow the prompts"), "{seen}");
-    drop(pair.master);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "till never ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = pty::exited(child.as_mut()).await.expect("till never ended");
     let stdout = std::fs::read_to_string(&out).unwrap();
     assert_eq!(status.exit_code(), 0, "{status:?} {stdout}");
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -301,25 +264,14 @@ async fn a_signal_before_anything_is_sent_does_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_at_the_supervisor_pin_prompt_stops_having_done_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    let hash = till::supervisor::hash_pin("2468").unwrap();
+    let hash = till::supervisor_pin::hash_pin("2468").unwrap();
     std::fs::write(
-        &config,
+        dir.path().join("config.toml"),
         format!("{QUICK}supervisor_pin_hash = \"{}\"\n", hash.as_str()),
     )
     .unwrap();
-    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
+    let mut cmd = pty::command(env!("CARGO_BIN_EXE_till"), dir.path(), "127.0.0.1:1");
     cmd.args(["void", "C01-AAAAA-1124-000001"]);
-    cmd.env_clear();
-    for (k, v) in common::pty::kept_env() {
-        cmd.env(k, v);
-    }
-    cmd.env("HOME", dir.path());
-    cmd.env("TERM", "xterm");
-    cmd.env("TILL_DATA_DIR", dir.path().join("data"));
-    cmd.env("TILL_CONFIG", &config);
-    cmd.env("TILL_URL", "127.0.0.1:1");
-    cmd.env("TILL_APP_ID", "test-app");
     let mut screen = pty::Screen::spawn(cmd);
     screen.wait_for("Supervisor PIN for a void").await;
     screen.keys("\x03");

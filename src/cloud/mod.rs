@@ -3,11 +3,10 @@
 //! sale to a terminal in Cloud mode. Signed requests, verified answers; the lane judges
 //! the answers with the same outcome rules as the terminal's.
 
-pub mod checkup;
 pub mod client;
-pub mod config;
 pub mod keys;
 pub mod methods;
+pub mod reach;
 pub mod settings;
 pub mod sign;
 pub mod wire;

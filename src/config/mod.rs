@@ -1,5 +1,7 @@
 //! Typed, layered configuration: defaults < config file < environment < flags, with
 //! where each value came from (for `till config` and for a technician's questions).
+//! The arrows go one way: this room builds the lane's, the link's and the cloud's
+//! settings from what it loads; none of them reads a config.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -10,21 +12,23 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
+pub mod cloud;
 pub(crate) mod sourced;
 
 pub use sourced::{Env, Row, Source, Sourced, process_env};
 use sourced::{NOT_SET, line_in_table, line_of, or_say, origin, shown_app_id};
 
+use cloud::{CloudConfig, CloudFile, CloudFlags};
+
 use crate::cloud::CloudSettings;
-use crate::cloud::config::{CloudConfig, CloudFile, CloudFlags};
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
 use crate::link::{LinkConfig, Target};
 use crate::money::{Money, exponent_of};
 use crate::store::UrlText;
-use crate::supervisor::tries::Tries;
-use crate::supervisor::{PinHash, Policy};
+use crate::supervisor_pin::tries::Tries;
+use crate::supervisor_pin::{PinHash, Policy};
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
 /// same). Outside it a value is a configuration error, never a deadline that overflows.
@@ -316,6 +320,7 @@ impl Config {
 
     /// Checks and normalises; `file_text` is the config file's text, to name the line
     /// of a bad value.
+    // Long on purpose: one check per key, each a few lines, read top to bottom.
     fn validate(&mut self, file_text: Option<&str>) -> Result<(), ConfigError> {
         let lane = self.lane.value.trim().to_ascii_uppercase();
         if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -544,11 +549,11 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub fn checkup_target(&self) -> crate::checkup::Reach {
+    pub fn terminal_reach(&self) -> crate::terminal_reach::Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
-        crate::checkup::Reach {
+        crate::terminal_reach::Reach {
             url: self.url.value.clone(),
             source: self.url.source.to_string(),
             mdns_interface: self.mdns_interface(),

@@ -1,10 +1,11 @@
-//! "Why won't this terminal take payments?": `till ping` and `till doctor`.
+//! "Why won't this terminal take payments?": the commands `till ping` and `till doctor`.
+//! The steps they share with the Diagnostics screen are `crate::terminal_reach`'s and
+//! `crate::cloud::reach`'s; the session and journal steps are here.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::checkup::{self, Check};
 use crate::config::Config;
 use crate::ecr::new_request_id;
 use crate::ecr::{DeviceInfo, Operation};
@@ -13,6 +14,7 @@ use crate::journal::{Integrity, Journal};
 use crate::lane::LaneOwner;
 use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after};
 use crate::owner::Shared;
+use crate::terminal_reach::{self, Check};
 
 /// Drives a link until an event matches or the deadline passes. Link-down events
 /// end the wait early with their reason.
@@ -250,12 +252,12 @@ async fn verdict(config: &Config, mut steps: Vec<Check>) -> Report {
     // The cloud is another way out: checked whatever the LAN steps found.
     if let Some(settings) = config
         .cloud
-        .settings(config.checkup_target().request_timeout)
+        .settings(config.terminal_reach().request_timeout)
     {
         match crate::cloud::CloudClient::new(settings, crate::cloud::system_clock()) {
             Ok(client) => {
                 let order = format!("DOCTOR-{}", &new_request_id()[..8]);
-                steps.extend(crate::cloud::checkup::steps(&client, &order).await);
+                steps.extend(crate::cloud::reach::steps(&client, &order).await);
             }
             Err(e) => steps.push(Check::fail(
                 "cloud",
@@ -345,7 +347,7 @@ async fn run_steps(config: &Config, steps: &mut Vec<Check>) {
         steps.push(Check::fail(name, detail, fix))
     };
 
-    if !checkup::network(&config.checkup_target(), steps).await {
+    if !terminal_reach::check(&config.terminal_reach(), steps).await {
         return;
     }
     let link_cfg = match quick_link(config) {

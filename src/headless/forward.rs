@@ -19,6 +19,7 @@ use crate::owner::{Ask, Line};
 /// taken, a payment is waited for as long as it takes (the owner's queue, then the card
 /// flow), anything else for about a request's time; the owner gone after it took a
 /// payment leaves its outcome unknown (exit 3): the lane's next owner settles it.
+// Long on purpose: one exchange with the owner, from hand-over to answer, read top to bottom.
 pub async fn forward(
     stream: UnixStream,
     holder: &str,

@@ -7,11 +7,11 @@ mod forward;
 mod output;
 mod pair;
 mod pay;
+mod pin_entry;
 mod serve;
 mod signals;
 mod status;
 mod store;
-mod supervisor;
 mod tools;
 
 use std::process::ExitCode;
@@ -64,7 +64,7 @@ pub async fn run(global: &Global, config: &Config, cmd: Cmd, args: &[String]) ->
 /// `till config set-pin` / `clear-pin`: on the config file itself, without the rest of
 /// the config (which may be what a new PIN hash mends).
 pub fn config_file(global: &Global, action: ConfigCmd) -> ExitCode {
-    let exit = match supervisor::config_pin(global, action) {
+    let exit = match pin_entry::config_pin(global, action) {
         Ok(report) => {
             report.print(global.json);
             report.exit

@@ -15,11 +15,12 @@ use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
 use crate::exit::{Code, Exit, Failure, Report};
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
-    self, Event, Forwarded, LaneHandle, LinkNews, PausePoint, PayRequest, Refusal, Route, Step, Via,
+    self, Event, Forwarded, LaneHandle, LaneOwner, LinkNews, PausePoint, PayRequest, Refusal,
+    Route, Step, Via,
 };
 use crate::money::Money;
 use crate::owner::{self, Ask, Reached, Served, Shared};
-use crate::supervisor::Act;
+use crate::supervisor_pin::Act;
 
 /// A lane command as asked: checked, not yet done.
 struct Planned {
@@ -30,6 +31,7 @@ struct Planned {
 
 /// Reads a lane command under `config` (its currency, its rules): a bad one is refused
 /// here, before any lane is reached.
+// Long on purpose: one arm per lane command, each read and checked the same way.
 fn plan(config: &Config, cmd: Cmd) -> Result<Planned, Failure> {
     let pin = cmd.supervisor_pin().map(String::from);
     let route = cmd.route();
@@ -167,50 +169,12 @@ pub async fn run(
     let planned = plan(config, cmd)?;
     // Asked before the lane is reached: nothing is journaled or sent without it.
     let pin = match planned.action.act() {
-        Some(act) => super::supervisor::authorize(config, &act, planned.pin.as_deref(), true)?,
+        Some(act) => super::pin_entry::authorize(config, &act, planned.pin.as_deref(), true)?,
         None => None,
     };
-    let link = config.link()?;
-    // A payment waits for another till's payment on the lane to end; the rest need not.
-    let lane_wait = match &planned.action {
-        Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
-        _ => BRIEF_LANE_WAIT,
-    };
-    let holder = format!("till {}", planned.action.name());
-    let owner = loop {
-        let reached = tokio::select! {
-            reached = owner::reach(config, &holder, lane_wait) => reached?,
-            signal = signals.next() => return Err(interrupted(signal)),
-        };
-        match reached {
-            Reached::Lane(owner) => break owner,
-            Reached::Owner {
-                stream,
-                holder: theirs,
-            } => {
-                let ask = Ask {
-                    args: args.to_vec(),
-                    // The owner's config decides whether it is needed.
-                    pin: pin.clone().or_else(|| planned.pin.clone()),
-                    who: format!("{holder} (pid {})", std::process::id()),
-                    user: std::env::var("USER").ok(),
-                };
-                let forwarded = super::forward::forward(
-                    stream,
-                    &theirs,
-                    ask,
-                    planned.action.moves_money(),
-                    &link,
-                    &mut signals,
-                )
-                .await;
-                match forwarded {
-                    Some(result) => return result,
-                    // It stopped before taking the request: nothing was done; again.
-                    None => continue,
-                }
-            }
-        }
+    let owner = match take_lane(config, &planned, &pin, args, &mut signals).await? {
+        Taken::Here(owner) => owner,
+        Taken::HandedOver(report) => return Ok(report),
     };
     let supervised = pin.is_some();
     if let Action::Resolve { order, to, note } = &planned.action {
@@ -218,6 +182,70 @@ pub async fn run(
         let _owner = owner;
         return resolve(config, order, *to, note, &override_by(supervised, None));
     }
+    run_here(global, config, planned, supervised, owner, &mut signals).await
+}
+
+/// Whether this process took the lane, or handed the command to the till that holds it.
+enum Taken {
+    Here(LaneOwner),
+    /// The owner did it; its answer.
+    HandedOver(Report),
+}
+
+/// Takes the lane, or hands the command to its owner, waiting for the lane as long as
+/// the command may (a payment waits for another till's payment to end).
+async fn take_lane(
+    config: &Config,
+    planned: &Planned,
+    pin: &Option<String>,
+    args: &[String],
+    signals: &mut Signals,
+) -> Result<Taken, Failure> {
+    let link = config.link()?;
+    // A payment waits for another till's payment on the lane to end; the rest need not.
+    let lane_wait = match &planned.action {
+        Action::Pay(_) => link.card_flow_timeout + link.request_timeout,
+        _ => BRIEF_LANE_WAIT,
+    };
+    let holder = format!("till {}", planned.action.name());
+    loop {
+        let reached = tokio::select! {
+            reached = owner::reach(config, &holder, lane_wait) => reached?,
+            signal = signals.next() => return Err(interrupted(signal)),
+        };
+        let (stream, theirs) = match reached {
+            Reached::Lane(owner) => return Ok(Taken::Here(owner)),
+            Reached::Owner {
+                stream,
+                holder: theirs,
+            } => (stream, theirs),
+        };
+        let ask = Ask {
+            args: args.to_vec(),
+            // The owner's config decides whether it is needed.
+            pin: pin.clone().or_else(|| planned.pin.clone()),
+            who: format!("{holder} (pid {})", std::process::id()),
+            user: std::env::var("USER").ok(),
+        };
+        let money = planned.action.moves_money();
+        match super::forward::forward(stream, &theirs, ask, money, &link, signals).await {
+            Some(result) => return result.map(Taken::HandedOver),
+            // It stopped before taking the request: nothing was done; again.
+            None => continue,
+        }
+    }
+}
+
+/// The command on the lane this process took, which it serves to other tills while
+/// the command runs.
+async fn run_here(
+    global: &Global,
+    config: &Config,
+    planned: Planned,
+    supervised: bool,
+    owner: LaneOwner,
+    signals: &mut Signals,
+) -> Result<Report, Failure> {
     let journal = open_journal(config)?;
     let mut settings = config.lane_settings()?;
     // The command itself waits for resolution (bounded); once it has reported, what is
@@ -242,54 +270,18 @@ pub async fn run(
         shared,
     );
     let mut session = Session::new(lane, events, Progress::new(), planned.route);
-    let result = async {
-        if let Action::Pay(req) = planned.action {
-            // Nothing is sent until the lane is ready: until then a signal stops it all.
-            let ready = async {
-                if needs_link {
-                    session.connected(waits.connect).await?;
-                }
-                session.recovered(waits.resolve).await;
-                Ok::<(), Failure>(())
-            };
-            tokio::select! {
-                ready = ready => ready?,
-                signal = signals.next() => return Err(interrupted(signal)),
-            }
-            return session
-                .pay(req, supervised, waits.resolve, config, Some(&mut signals))
-                .await;
-        }
-        // The rest moves no money: a signal simply stops it.
-        let work = async {
-            if needs_link {
-                session.connected(waits.connect).await?;
-            }
-            session.work(planned.action, waits, config, || None).await
-        };
-        tokio::select! {
-            done = work => done,
-            signal = signals.next() => Err(interrupted(signal)),
-        }
-    }
+    let result = act(
+        &mut session,
+        planned,
+        supervised,
+        needs_link,
+        waits,
+        config,
+        signals,
+    )
     .await;
-    // Requests handed over meanwhile finish before the lane stops; this command's own
-    // answer is printed first, not held back by theirs.
     let result = match server {
-        Some(server) => {
-            let exit = match result {
-                Ok(report) => {
-                    report.print(global.json);
-                    report.exit
-                }
-                Err(failure) => {
-                    crate::exit::print_failure(&failure, global.json);
-                    failure.exit
-                }
-            };
-            server.stop().await;
-            Ok(Report::printed(exit))
-        }
+        Some(server) => answer_then_stop(result, server, global).await,
         None => result,
     };
     if session.forced {
@@ -300,6 +292,67 @@ pub async fn run(
     drop(session);
     let _ = task.await;
     result
+}
+
+/// The command's own work on the lane, once it is this process's.
+async fn act(
+    session: &mut Session,
+    planned: Planned,
+    supervised: bool,
+    needs_link: bool,
+    waits: Waits,
+    config: &Config,
+    signals: &mut Signals,
+) -> Result<Report, Failure> {
+    if let Action::Pay(req) = planned.action {
+        // Nothing is sent until the lane is ready: until then a signal stops it all.
+        let ready = async {
+            if needs_link {
+                session.connected(waits.connect).await?;
+            }
+            session.recovered(waits.resolve).await;
+            Ok::<(), Failure>(())
+        };
+        tokio::select! {
+            ready = ready => ready?,
+            signal = signals.next() => return Err(interrupted(signal)),
+        }
+        return session
+            .pay(req, supervised, waits.resolve, config, Some(signals))
+            .await;
+    }
+    // The rest moves no money: a signal simply stops it.
+    let work = async {
+        if needs_link {
+            session.connected(waits.connect).await?;
+        }
+        session.work(planned.action, waits, config, || None).await
+    };
+    tokio::select! {
+        done = work => done,
+        signal = signals.next() => Err(interrupted(signal)),
+    }
+}
+
+/// Requests handed over meanwhile finish before the lane stops; this command's own
+/// answer is printed first, not held back by theirs.
+async fn answer_then_stop(
+    result: Result<Report, Failure>,
+    server: owner::Server,
+    global: &Global,
+) -> Result<Report, Failure> {
+    let exit = match result {
+        Ok(report) => {
+            report.print(global.json);
+            report.exit
+        }
+        Err(failure) => {
+            crate::exit::print_failure(&failure, global.json);
+            failure.exit
+        }
+    };
+    server.stop().await;
+    Ok(Report::printed(exit))
 }
 
 /// A lane command another till handed to this process, which owns the lane: the same
@@ -315,7 +368,7 @@ pub async fn serve(
     let planned = plan(config, cmd)?;
     let supervised = match planned.action.act() {
         Some(act) => {
-            super::supervisor::authorize(config, &act, planned.pin.as_deref(), false)?.is_some()
+            super::pin_entry::authorize(config, &act, planned.pin.as_deref(), false)?.is_some()
         }
         None => false,
     };
@@ -339,24 +392,44 @@ pub async fn serve(
     );
     session.unresolved = state.unresolved;
     session.resolving = state.by_query;
-    let up = async || {
-        if needs_link && !shared.up(waits.connect).await {
-            return Err(Failure::new(
-                Exit::Unreachable,
-                format!(
-                    "terminal unreachable: no connection within {}s",
-                    waits.connect.as_secs()
-                ),
-            ));
-        }
-        Ok(())
-    };
     let Action::Pay(req) = planned.action else {
-        up().await?;
+        link_up(shared, needs_link.then_some(waits.connect)).await?;
         return session
             .work(planned.action, waits, config, || shared.state().paying)
             .await;
     };
+    let handed = Handed {
+        who,
+        req,
+        supervised,
+    };
+    let link_wait = needs_link.then_some(waits.connect);
+    pay_in_turn(
+        &mut session,
+        shared,
+        handed,
+        link_wait,
+        waits.resolve,
+        config,
+    )
+    .await
+}
+
+/// A payment another till handed over: it waits its turn in the lane's queue and for
+/// the terminal to be free, then goes as the owner's own would.
+async fn pay_in_turn(
+    session: &mut Session,
+    shared: &Shared,
+    handed: Handed<'_>,
+    link_wait: Option<Duration>,
+    resolve_wait: Duration,
+    config: &Config,
+) -> Result<Report, Failure> {
+    let Handed {
+        who,
+        req,
+        supervised,
+    } = handed;
     let mut turn = shared
         .turn(|| {
             session.progress.say(&format!(
@@ -385,15 +458,15 @@ pub async fn serve(
         if !idle {
             break Err(refusal_failure(Refusal::ShuttingDown));
         }
-        if let Err(failure) = up().await {
+        if let Err(failure) = link_up(shared, link_wait).await {
             break Err(failure);
         }
-        session.recovered(waits.resolve).await;
+        session.recovered(resolve_wait).await;
         tracing::info!(%who, kind = req.kind().name(), "payment handed over by another till");
         turn.started();
         tell(Forwarded::Started);
         match session
-            .pay(req.clone(), supervised, waits.resolve, config, None)
+            .pay(req.clone(), supervised, resolve_wait, config, None)
             .await
         {
             // The owner's own payment went first after all: this one waits for it.
@@ -403,6 +476,29 @@ pub async fn serve(
     };
     tell(Forwarded::Ended);
     done
+}
+
+/// A payment another till handed over: who handed it, what, and whether the
+/// supervisor's PIN came with it.
+struct Handed<'a> {
+    who: &'a str,
+    req: PayRequest,
+    supervised: bool,
+}
+
+/// Waits up to `wait` for the owner's link to the terminal; None: the command needs
+/// no link.
+async fn link_up(shared: &Shared, wait: Option<Duration>) -> Result<(), Failure> {
+    match wait {
+        Some(wait) if !shared.up(wait).await => Err(Failure::new(
+            Exit::Unreachable,
+            format!(
+                "terminal unreachable: no connection within {}s",
+                wait.as_secs()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// How long a command waits for the link, and for an unknown outcome to resolve before

@@ -26,6 +26,7 @@ async fn open(config: &Config) -> Result<Store, Failure> {
     Store::open(&url).await.map_err(failure)
 }
 
+// Long on purpose: one arm per `till store` command.
 pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
     let store = open(config).await?;
     match action {

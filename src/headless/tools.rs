@@ -177,38 +177,7 @@ pub fn history(
     query: &HistorySearch,
     csv: bool,
 ) -> Result<Report, Failure> {
-    let (rows, next) = if query.is_search() {
-        let page = journal
-            .search(&Search {
-                text: query.search.clone().unwrap_or_default(),
-                kind: query.kind,
-                state: query.state,
-                lane: None,
-                from: query.from,
-                to: query.to,
-                utc_offset_secs: utc_offset_on(query.from.or(query.to)),
-                exponent: config.exponent(),
-                before: query.before,
-                limit: query.limit as usize,
-            })
-            .map_err(search_failure)?;
-        (page.rows, page.next)
-    } else {
-        let sel = batch_sel(batch.unwrap_or("open"), config)?;
-        if let BatchSel::Number(n) = sel
-            && !journal
-                .batches()
-                .map_err(journal_failure)?
-                .iter()
-                .any(|b| b.number == n)
-        {
-            return Err(
-                Failure::new(Exit::Usage, format!("batch {n} not found")).code(Code::NotFound)
-            );
-        }
-        let rows = journal.rows(sel).map_err(journal_failure)?;
-        page(rows, query.before, query.limit as usize)
-    };
+    let (rows, next) = history_rows(journal, config, batch, query)?;
     let order_nos: Vec<String> = rows.iter().map(|r| r.order_no.clone()).collect();
     let after = journal.aftermath(&order_nos).map_err(journal_failure)?;
     let words = |order_no: &str| -> Vec<String> {
@@ -226,58 +195,113 @@ pub fn history(
         "next": next,
     });
     let human = if csv {
-        let mut out = String::from(
-            "created_at,order_no,kind,state,amount,tip,currency,brand,card,auth_code,orig_order_no,aftermath\n",
-        );
-        for r in &rows {
-            let cells = [
-                r.created_at.clone(),
-                r.order_no.clone(),
-                r.kind.name().to_string(),
-                r.state.name().to_string(),
-                r.amount.to_string(),
-                r.tip.map(|t| t.to_string()).unwrap_or_default(),
-                r.currency.clone(),
-                r.reply.brand.clone().unwrap_or_default(),
-                r.reply.card.clone().unwrap_or_default(),
-                r.reply.auth_code.clone().unwrap_or_default(),
-                r.orig_order_no.clone().unwrap_or_default(),
-                words(&r.order_no).join("; "),
-            ];
-            out.push_str(&cells.map(|c| csv_cell(&c)).join(","));
-            out.push('\n');
-        }
-        out
+        history_csv(&rows, &words)
     } else if rows.is_empty() {
         "no transactions".to_string()
     } else {
-        let mut out = format!(
-            "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
-            "when", "order", "kind", "state", "amount", "brand", "card", "since"
-        );
-        for r in &rows {
-            out.push_str(&format!(
-                "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
-                r.created_at.chars().take(19).collect::<String>(),
-                r.order_no,
-                r.kind.name(),
-                r.state.name(),
-                r.amount.to_string(),
-                r.reply.brand.as_deref().unwrap_or("-"),
-                r.reply.card.as_deref().unwrap_or("-"),
-                words(&r.order_no).join(", "),
-            ));
-        }
-        if let Some(next) = next {
-            out.push_str(&format!("more: add --before {next}\n"));
-        }
-        out
+        history_table(&rows, next, &words)
     };
     Ok(Report {
         exit: Exit::Ok,
         human,
         json,
     })
+}
+
+/// The page of rows `till history` shows: what the search finds, else a batch's.
+fn history_rows(
+    journal: &Journal,
+    config: &Config,
+    batch: Option<&str>,
+    query: &HistorySearch,
+) -> Result<(Vec<TxnRow>, Option<i64>), Failure> {
+    if query.is_search() {
+        let page = journal
+            .search(&Search {
+                text: query.search.clone().unwrap_or_default(),
+                kind: query.kind,
+                state: query.state,
+                lane: None,
+                from: query.from,
+                to: query.to,
+                utc_offset_secs: utc_offset_on(query.from.or(query.to)),
+                exponent: config.exponent(),
+                before: query.before,
+                limit: query.limit as usize,
+            })
+            .map_err(search_failure)?;
+        Ok((page.rows, page.next))
+    } else {
+        let sel = batch_sel(batch.unwrap_or("open"), config)?;
+        if let BatchSel::Number(n) = sel
+            && !journal
+                .batches()
+                .map_err(journal_failure)?
+                .iter()
+                .any(|b| b.number == n)
+        {
+            return Err(
+                Failure::new(Exit::Usage, format!("batch {n} not found")).code(Code::NotFound)
+            );
+        }
+        let rows = journal.rows(sel).map_err(journal_failure)?;
+        Ok(page(rows, query.before, query.limit as usize))
+    }
+}
+
+/// `till history --csv`: a row a line, with what has happened to it since.
+fn history_csv(rows: &[TxnRow], words: &dyn Fn(&str) -> Vec<String>) -> String {
+    let mut out = String::from(
+        "created_at,order_no,kind,state,amount,tip,currency,brand,card,auth_code,orig_order_no,aftermath\n",
+    );
+    for r in rows {
+        let cells = [
+            r.created_at.clone(),
+            r.order_no.clone(),
+            r.kind.name().to_string(),
+            r.state.name().to_string(),
+            r.amount.to_string(),
+            r.tip.map(|t| t.to_string()).unwrap_or_default(),
+            r.currency.clone(),
+            r.reply.brand.clone().unwrap_or_default(),
+            r.reply.card.clone().unwrap_or_default(),
+            r.reply.auth_code.clone().unwrap_or_default(),
+            r.orig_order_no.clone().unwrap_or_default(),
+            words(&r.order_no).join("; "),
+        ];
+        out.push_str(&cells.map(|c| csv_cell(&c)).join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// `till history` for a person: a table, and how to ask for more.
+fn history_table(
+    rows: &[TxnRow],
+    next: Option<i64>,
+    words: &dyn Fn(&str) -> Vec<String>,
+) -> String {
+    let mut out = format!(
+        "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
+        "when", "order", "kind", "state", "amount", "brand", "card", "since"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{:<19} {:<21} {:<17} {:<9} {:>12} {:<10} {:<16} {}\n",
+            r.created_at.chars().take(19).collect::<String>(),
+            r.order_no,
+            r.kind.name(),
+            r.state.name(),
+            r.amount.to_string(),
+            r.reply.brand.as_deref().unwrap_or("-"),
+            r.reply.card.as_deref().unwrap_or("-"),
+            words(&r.order_no).join(", "),
+        ));
+    }
+    if let Some(next) = next {
+        out.push_str(&format!("more: add --before {next}\n"));
+    }
+    out
 }
 
 /// The newest `limit` of a batch's rows (newest first) older than `before`, and the

@@ -226,6 +226,7 @@ enum Flow {
     Close(String),
 }
 
+// Long on purpose: one arm per topic the terminal answers.
 fn handle_text(
     frame: &str,
     shared: &Arc<Shared>,

@@ -157,6 +157,7 @@ impl Terminal {
 
     /// Starts the card flow of a `pay.order`; the answer comes from `finish_order`.
     /// Refusals (bad fields, unknown original, duplicate order) answer at once.
+    // Long on purpose: a real terminal's checks of a pay.order, one after the other, then the flow's start.
     pub fn begin_order(&mut self, biz: &Map<String, Value>) -> Result<String, Answer> {
         let order_no = text(biz, "merchant_order_no")
             .filter(|o| o.len() <= 32)

@@ -246,8 +246,8 @@ pub struct Desk {
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
     pub confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
-    pub supervisor: crate::supervisor::Policy,
-    /// Until when wrong PINs have locked PIN entry (`supervisor::tries`), as last read.
+    pub supervisor: crate::supervisor_pin::Policy,
+    /// Until when wrong PINs have locked PIN entry (`supervisor_pin::tries`), as last read.
     pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
@@ -306,7 +306,7 @@ impl Desk {
             demo,
             utc_offset: chrono::Utc.fix(),
             confirm_above: None,
-            supervisor: crate::supervisor::Policy::default(),
+            supervisor: crate::supervisor_pin::Policy::default(),
             pin_locked_until: None,
             notice: None,
             store: None,

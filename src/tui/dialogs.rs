@@ -21,6 +21,7 @@ pub enum Next {
 
 /// A key for the dialog up (taken off the desk: it goes back up unless the key closed
 /// it).
+// Long on purpose: one arm per dialog, so every dialog's keys read side by side.
 pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
     let Some(modal) = m.desk.modal.take() else {
         return Next::Done(vec![]);
@@ -72,7 +73,7 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
                     None => (
                         None,
                         true,
-                        vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.text))],
+                        vec![Effect::CheckPin(crate::supervisor_pin::TypedPin(pin.text))],
                     ),
                 };
                 m.desk.modal = Some(Modal::Pin {
@@ -162,8 +163,8 @@ pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
                 } else {
                     TxnState::Declined
                 };
-                let act = crate::supervisor::Act::Override;
-                if let Some(why) = crate::supervisor::needs_pin(&act, &m.desk.supervisor) {
+                let act = crate::supervisor_pin::Act::Override;
+                if let Some(why) = crate::supervisor_pin::needs_pin(&act, &m.desk.supervisor) {
                     let then = PinFor::Resolve {
                         order_no,
                         to,
@@ -214,9 +215,9 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 /// was right, and the dialog is still up (Esc meanwhile: nothing is done).
 pub fn pin_checked(
     m: &mut Model,
-    checked: Result<crate::supervisor::tries::Checked, String>,
+    checked: Result<crate::supervisor_pin::tries::Checked, String>,
 ) -> Vec<Effect> {
-    use crate::supervisor::tries::{Checked, LOCK_SECS};
+    use crate::supervisor_pin::tries::{Checked, LOCK_SECS};
     let Some(Modal::Pin {
         then,
         why,

@@ -40,6 +40,7 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
 }
 
 /// A model with a day's worth of rows, a live link and a wire log, at a fixed time.
+// Long on purpose: a fixture: one busy desk, set field by field.
 pub fn busy_model() -> crate::tui::model::Model {
     use crate::ecr::Direction;
     use crate::ecr::TransType as T;

@@ -21,8 +21,8 @@ pub fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
 pub fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
-    let act = crate::supervisor::Act::of(&req);
-    if let Some(why) = crate::supervisor::needs_pin(&act, &d.supervisor) {
+    let act = crate::supervisor_pin::Act::of(&req);
+    if let Some(why) = crate::supervisor_pin::needs_pin(&act, &d.supervisor) {
         d.modal = Some(pin_modal(d, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
@@ -89,7 +89,7 @@ pub fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
 pub fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "{} wrong PINs in a row: locked until {}",
-        crate::supervisor::tries::TRIES,
+        crate::supervisor_pin::tries::TRIES,
         until.with_timezone(&offset).format("%H:%M:%S")
     )
 }

@@ -424,10 +424,10 @@ impl World {
                 }))
             }
             Effect::Checkup => {
-                let target = checkup_target(&self.config, m);
+                let target = reach_target(&self.config, m);
                 tokio::spawn(async move {
                     let mut steps = Vec::new();
-                    crate::checkup::network(&target, &mut steps).await;
+                    crate::terminal_reach::check(&target, &mut steps).await;
                     let at = chrono::Local::now().format("%H:%M:%S").to_string();
                     let _ = tx.send(Msg::Checkup { steps, at });
                 });
@@ -618,8 +618,8 @@ const FIND_WAIT: Duration = Duration::from_secs(3);
 
 /// What the check-up looks at: the terminal the lane talks to now, which Settings may
 /// have changed since the start.
-fn checkup_target(config: &Config, m: &Model) -> crate::checkup::Reach {
-    let mut reach = config.checkup_target();
+fn reach_target(config: &Config, m: &Model) -> crate::terminal_reach::Reach {
+    let mut reach = config.terminal_reach();
     let configured = reach
         .url
         .as_deref()

@@ -6,12 +6,12 @@ use crossterm::event::KeyEvent;
 
 use super::desk::JournalData;
 use super::desk::JournalPage;
-use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::Answer;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, PayRequest, QueryResult, Refusal, Target};
 use crate::money::Money;
+use crate::terminal_reach::Check;
 
 /// An original order and what of it can still be refunded.
 pub type Refundable = (TxnRow, Option<Money>);
@@ -41,7 +41,7 @@ pub enum Msg {
     /// The audit trail of the row in detail.
     Audit(Vec<crate::journal::AuditRow>),
     /// What the PIN checked by `Effect::CheckPin` came to, or why it was not checked.
-    PinChecked(Result<crate::supervisor::tries::Checked, String>),
+    PinChecked(Result<crate::supervisor_pin::tries::Checked, String>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     Notice(String),
@@ -109,7 +109,7 @@ pub enum Effect {
     SaveSettings(Vec<(&'static str, Saved)>),
     /// Check the supervisor PIN typed, counted beside the config file (it waits for
     /// every other process checking one).
-    CheckPin(crate::supervisor::TypedPin),
+    CheckPin(crate::supervisor_pin::TypedPin),
     Quit,
 }
 

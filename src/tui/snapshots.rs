@@ -12,12 +12,12 @@ use super::model::*;
 use super::theme::Theme;
 use super::update::{Msg, update};
 use super::view::view;
-use crate::checkup::Check;
 use crate::config::Saved;
 use crate::ecr::TransType;
 use crate::journal::{TxnKind, TxnState};
 use crate::lane::{PayRequest, QueryResult};
 use crate::money::Money;
+use crate::terminal_reach::Check;
 
 fn draw(m: &Model, theme: &Theme) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");

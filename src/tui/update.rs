@@ -17,6 +17,7 @@ use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
 pub use super::msg::{Effect, Msg, Refundable};
 
+// Long on purpose: one arm per message: the one place every message is routed.
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => vec![],
@@ -150,6 +151,7 @@ fn on_refused(m: &mut Model, refusal: Refusal) -> Vec<Effect> {
     vec![]
 }
 
+// Long on purpose: one arm per lane event.
 fn on_lane(m: &mut Model, event: Event) -> Vec<Effect> {
     match event {
         Event::Link(link) => {
@@ -313,6 +315,7 @@ fn ctrl(key: &KeyEvent, c: char) -> bool {
     key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char(c)
 }
 
+// Long on purpose: the keys every screen shares, in the order they are tried before the screen's own.
 fn on_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
     if m.desk.closing {
         m.desk.quit = true;
@@ -1157,7 +1160,7 @@ mod tests {
         settings::saved(&mut m.settings, &[("lane", Saved::Text("L02".into()))]);
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         // With a PIN set, saving (and pairing) waits for it.
-        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor_pin::hash_pin("2468").expect("hash"));
         type_str(&mut m, "3");
         assert!(update(&mut m, key(KeyCode::Enter)).is_empty());
         assert!(
@@ -1168,12 +1171,14 @@ mod tests {
         type_str(&mut m, "2468");
         assert_eq!(
             update(&mut m, key(KeyCode::Enter)),
-            vec![Effect::CheckPin(crate::supervisor::TypedPin("2468".into()))]
+            vec![Effect::CheckPin(crate::supervisor_pin::TypedPin(
+                "2468".into()
+            ))]
         );
         assert_eq!(
             update(
                 &mut m,
-                Msg::PinChecked(Ok(crate::supervisor::tries::Checked::Right))
+                Msg::PinChecked(Ok(crate::supervisor_pin::tries::Checked::Right))
             ),
             vec![Effect::SaveSettings(vec![(
                 "lane",
@@ -1865,9 +1870,9 @@ mod tests {
 
     #[test]
     fn voids_and_overrides_ask_for_the_supervisors_pin_when_one_is_set() {
-        use crate::supervisor::tries::Checked;
+        use crate::supervisor_pin::tries::Checked;
         let mut m = model();
-        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor_pin::hash_pin("2468").expect("hash"));
         let void = PayRequest::Void {
             orig: "L01-1".into(),
             options: SaleOptions::default(),
@@ -1875,7 +1880,11 @@ mod tests {
         assert!(start(&mut m.desk, void.clone()).is_empty());
         assert!(matches!(m.desk.modal, Some(Modal::Pin { .. })));
         // The PIN typed goes to be checked and counted; Enter waits for the answer.
-        let typed = |pin: &str| vec![Effect::CheckPin(crate::supervisor::TypedPin(pin.into()))];
+        let typed = |pin: &str| {
+            vec![Effect::CheckPin(crate::supervisor_pin::TypedPin(
+                pin.into(),
+            ))]
+        };
         type_str(&mut m, "1111");
         assert_eq!(update(&mut m, key(KeyCode::Enter)), typed("1111"));
         type_str(&mut m, "2468");
@@ -1951,13 +1960,13 @@ mod tests {
         assert!(update(&mut m, Msg::PinChecked(Ok(Checked::Right))).is_empty());
         // A sale never asks.
         let mut m = model();
-        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor_pin::hash_pin("2468").expect("hash"));
         type_str(&mut m, "100");
         let fx = update(&mut m, key(KeyCode::Enter));
         assert!(matches!(fx.first(), Some(Effect::Pay(_))), "{fx:?}");
         // An override: the note says the PIN was given.
         let mut m = model();
-        m.desk.supervisor.pin = Some(crate::supervisor::hash_pin("2468").expect("hash"));
+        m.desk.supervisor.pin = Some(crate::supervisor_pin::hash_pin("2468").expect("hash"));
         m.desk.modal = Some(Modal::Override {
             order_no: "L01-9".into(),
             approve: false,

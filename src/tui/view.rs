@@ -288,6 +288,7 @@ fn money_lines(row: &TxnRow) -> Vec<String> {
 }
 
 /// The outcome; a batch close's says how the terminal's totals compare (`closed`).
+// Long on purpose: the result panel's lines, top to bottom, a field or two each.
 fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str>, theme: &Theme) {
     let word = outcome_word(row);
     let style = outcome_style(row.state, theme);
@@ -397,6 +398,7 @@ fn terminal_totals(row: &TxnRow) -> String {
     }
 }
 
+// Long on purpose: one arm per dialog's title and lines, side by side as in `dialogs::on_key`.
 fn modal_view(frame: &mut Frame, area: Rect, m: &Model, modal: &Modal, theme: &Theme) {
     let (title, lines): (&str, Vec<Line>) = match modal {
         Modal::Pin {

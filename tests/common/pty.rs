@@ -26,6 +26,69 @@ pub mod keys {
     pub const CTRL_U: &str = "\x15";
 }
 
+/// `program` with only the environment a till in a test needs: its own home, data dir
+/// and config file (`dir/config.toml`) in `dir`, the terminal at `url`.
+pub fn command(program: &str, dir: &std::path::Path, url: &str) -> CommandBuilder {
+    let mut cmd = CommandBuilder::new(program);
+    cmd.env_clear();
+    for (k, v) in kept_env() {
+        cmd.env(k, v);
+    }
+    cmd.env("TERM", "xterm");
+    cmd.env("HOME", dir);
+    cmd.env("TILL_DATA_DIR", dir.join("data"));
+    cmd.env("TILL_CONFIG", dir.join("config.toml"));
+    cmd.env("TILL_URL", url);
+    cmd.env("TILL_APP_ID", "pty-app");
+    cmd
+}
+
+/// Runs `cmd` in a pseudo-terminal, reads it until `text` appears, then hangs up: the
+/// terminal's every handle closes (the child gets SIGHUP, and every later write to
+/// the terminal fails), as when an SSH session drops. Returns what was read and the
+/// child. Not a `Screen`: a screen's reader holds the terminal open as long as it runs.
+pub async fn hang_up_after(
+    cmd: CommandBuilder,
+    text: &str,
+) -> (String, Box<dyn portable_pty::Child + Send + Sync>) {
+    let pair = native_pty_system().openpty(PtySize::default()).unwrap();
+    let child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let text = text.to_string();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 1024];
+        while !seen.contains(&text) {
+            match reader.read(&mut buf) {
+                Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => break,
+            }
+        }
+        seen
+    });
+    let seen = tokio::time::timeout(super::WAIT, seen)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(pair.master);
+    (seen, child)
+}
+
+/// How `child` ended, once it has; None if it is still running after `WAIT`.
+pub async fn exited(
+    child: &mut (dyn portable_pty::Child + Send + Sync),
+) -> Option<portable_pty::ExitStatus> {
+    let deadline = tokio::time::Instant::now() + super::WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
 /// The environment a child keeps through `env_clear`: a suite run under `faketime`
 /// (LD_PRELOAD and its FAKETIME settings) runs its children on the same day, so a
 /// gateway in the test and a till it starts agree on the time.
@@ -58,17 +121,7 @@ impl Screen {
     ) -> Screen {
         let config = dir.join("config.toml");
         std::fs::write(&config, config_text).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_till"));
-        cmd.env_clear();
-        for (k, v) in kept_env() {
-            cmd.env(k, v);
-        }
-        cmd.env("TERM", "xterm");
-        cmd.env("HOME", dir);
-        cmd.env("TILL_DATA_DIR", dir.join("data"));
-        cmd.env("TILL_CONFIG", &config);
-        cmd.env("TILL_URL", url);
-        cmd.env("TILL_APP_ID", "pty-app");
+        let mut cmd = command(env!("CARGO_BIN_EXE_till"), dir, url);
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -172,14 +225,10 @@ impl Screen {
     }
 
     pub async fn exit_code(&mut self) -> u32 {
-        let deadline = tokio::time::Instant::now() + super::WAIT;
-        while tokio::time::Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.exit_code();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        match exited(self.child.as_mut()).await {
+            Some(status) => status.exit_code(),
+            None => panic!("till did not exit; the screen:\n{}", self.contents()),
         }
-        panic!("till did not exit; the screen:\n{}", self.contents());
     }
 }
 

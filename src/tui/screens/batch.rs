@@ -319,6 +319,7 @@ fn sales_per_hour(d: &Desk, rows: &[TxnRow]) -> Vec<(String, u64)> {
         .collect()
 }
 
+// Long on purpose: the screen's layout, top to bottom, each part a few lines.
 pub fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, theme: &Theme) {
     let (title, rows, report) = match (f.viewing, &d.data.viewed) {
         (Some(i), Some((rows, report))) => {

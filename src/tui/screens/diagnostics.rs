@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
 use super::shared::*;
-use crate::checkup::Check;
 use crate::ecr::{Answer, Direction};
 use crate::lane::Refusal;
+use crate::terminal_reach::Check;
 use crate::tui::desk::*;
 use crate::tui::field::*;
 use crate::tui::flows::*;
@@ -370,6 +370,14 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &The
             .wrap(Wrap { trim: false }),
         verdict,
     );
+    draw_link(frame, info, d, theme);
+    draw_wire_log(frame, log, f, d, theme);
+    draw_console(frame, console, f, theme);
+}
+
+/// The link's figures on the left; the heartbeat's round trips and the link's history
+/// on the right.
+fn draw_link(frame: &mut Frame, info: Rect, d: &Desk, theme: &Theme) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
     let device = &d.link.device;
@@ -445,7 +453,10 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &The
         Paragraph::new(hist).block(Block::new().padding(Padding::left(1))),
         history,
     );
+}
 
+/// The wire log, newest first, and the selected frame pretty-printed beside it.
+fn draw_wire_log(frame: &mut Frame, log: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
     let [list, pretty] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(log);
     let visible = usize::from(list.height.saturating_sub(1)).max(1);
@@ -500,6 +511,10 @@ pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &The
             .wrap(Wrap { trim: false }),
         pretty,
     );
+}
+
+/// The raw console's line, and what the last frame sent there did.
+fn draw_console(frame: &mut Frame, console: Rect, f: &DiagScreen, theme: &Theme) {
     let focused = f.focus == DiagFocus::Console;
     let mut console_lines = vec![Line::from(vec![
         Span::styled(" send> ", if focused { theme.focus } else { theme.muted }),

@@ -193,6 +193,7 @@ pub fn keys(f: &JournalScreen) -> &'static [Key] {
     }
 }
 
+// Long on purpose: the Journal screen's keys, one arm each (the search field's first).
 pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if f.searching {
         return match key.code {
@@ -423,6 +424,7 @@ fn elsewhere_lines(f: &JournalScreen, d: &Desk, theme: &Theme) -> Option<Vec<Lin
     Some(lines)
 }
 
+// Long on purpose: one panel's lines, top to bottom, a field or two each.
 fn detail(frame: &mut Frame, area: Rect, row: &TxnRow, f: &JournalScreen, d: &Desk, theme: &Theme) {
     let audit = &f.audit;
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());

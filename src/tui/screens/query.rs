@@ -97,6 +97,7 @@ pub fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<
     vec![Effect::Refresh]
 }
 
+// Long on purpose: the screen's layout, top to bottom, each part a few lines.
 pub fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) {
     let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let mut top = vec![Line::from(vec![

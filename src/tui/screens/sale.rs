@@ -168,6 +168,7 @@ pub fn follow_rows(f: &mut SaleForm, d: &Desk, kept: Option<String>) {
     f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
 }
 
+// Long on purpose: the Sale screen's keys, one arm each.
 pub fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     let fields = f.fields();
     let at = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
@@ -482,6 +483,7 @@ fn scenario_name(s: PayScenario) -> &'static str {
     }
 }
 
+// Long on purpose: the screen's layout, top to bottom, each part a few lines.
 pub fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme) {
     let exp = d.exponent;
     let mut lines = vec![Line::from("")];

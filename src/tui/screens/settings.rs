@@ -296,6 +296,7 @@ fn about(key: &str) -> &'static str {
     }
 }
 
+// Long on purpose: the Settings screen's keys, one arm each.
 pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if s.pairing != Pairing::Off {
         return pairing_key(s, key);

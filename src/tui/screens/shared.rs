@@ -271,6 +271,7 @@ pub fn row_summary(r: &TxnRow) -> String {
 /// out the journal's identity and the brand is left to the detail view, and where even
 /// that does not fit the time goes, then the order keeps its lane and sequence (what
 /// the cashier types to find it).
+// Long on purpose: one column per field of a row, side by side.
 pub fn rows_table<'a>(
     d: &Desk,
     rows: &[&'a TxnRow],

@@ -1,6 +1,8 @@
-//! "Can the terminal be reached?" step by step, up to the WebSocket upgrade: the part
-//! of `till doctor` that opens no session with the terminal, so the Diagnostics screen
-//! can run it beside the lane's own link. Each failure says what to do about it.
+//! Whether the terminal can be reached, step by step up to the WebSocket upgrade (address,
+//! name, TCP, upgrade): the part of `till doctor` (`headless::doctor`) that opens no
+//! session with the terminal, so the Diagnostics screen can run it beside the lane's own
+//! link. Each failure says what to do about it; `Check`, one such step, is also the
+//! shape of the cloud's steps (`cloud::reach`).
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::link::{Endpoint, Target};
 use crate::mask::mask_pans_owned;
@@ -58,59 +60,69 @@ pub struct Reach {
 
 /// Checks the address (a serial found by mDNS), its name, a TCP connection and the
 /// WebSocket upgrade, in that order, stopping at the first failure; whether all passed.
-pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
-    let fail = |steps: &mut Vec<Check>, name, detail: String, fix: String| {
-        steps.push(Check::fail(name, detail, fix));
-        false
-    };
-    let pass = |steps: &mut Vec<Check>, name, detail: String| steps.push(Check::pass(name, detail));
-    // 1. The address.
+pub async fn check(reach: &Reach, steps: &mut Vec<Check>) -> bool {
+    match in_order(reach, steps).await {
+        Ok(()) => true,
+        Err(failed) => {
+            steps.push(failed);
+            false
+        }
+    }
+}
+
+/// The steps one after the other: each pushes its passed check, or is the failed one.
+async fn in_order(reach: &Reach, steps: &mut Vec<Check>) -> Result<(), Check> {
+    let endpoint = address(reach, steps).await?;
+    let (addr, resolved) = resolve(&endpoint).await?;
+    steps.push(resolved);
+    let (tcp, connected) = connect(reach, addr).await?;
+    steps.push(connected);
+    steps.push(upgrade(reach, &endpoint, tcp).await?);
+    Ok(())
+}
+
+/// 1. The address: as configured, or the serial's as mDNS finds it.
+async fn address(reach: &Reach, steps: &mut Vec<Check>) -> Result<Endpoint, Check> {
     let Some(url) = reach.url.clone() else {
-        return fail(
-            steps,
+        return Err(Check::fail(
             "address",
             "no terminal address configured".into(),
             format!("set --url, TILL_URL or `url` in config.toml; {SWITCH_HINT}"),
-        );
+        ));
     };
-    let endpoint = match Target::parse(&url) {
-        Err(e) => {
-            return fail(
-                steps,
-                "address",
-                e.to_string(),
-                "use host, host:port, ws://host:port or sn:SERIAL".into(),
-            );
-        }
+    match Target::parse(&url) {
+        Err(e) => Err(Check::fail(
+            "address",
+            e.to_string(),
+            "use host, host:port, ws://host:port or sn:SERIAL".into(),
+        )),
         Ok(Target::Address(endpoint)) => {
-            pass(
-                steps,
+            steps.push(Check::pass(
                 "address",
                 format!("{} ({})", endpoint.url(), reach.source),
-            );
-            endpoint
+            ));
+            Ok(endpoint)
         }
         Ok(Target::Serial { serial, path }) => {
-            pass(
-                steps,
+            steps.push(Check::pass(
                 "address",
                 format!("sn:{serial}{path} ({})", reach.source),
-            );
-            match discovery(reach, &serial, &path).await {
-                Ok(endpoint) => {
-                    pass(
-                        steps,
-                        "discovery",
-                        format!("serial {serial} is at {}", endpoint.url()),
-                    );
-                    endpoint
-                }
-                Err((detail, fix)) => return fail(steps, "discovery", detail, fix),
-            }
+            ));
+            let endpoint = discovery(reach, &serial, &path)
+                .await
+                .map_err(|(detail, fix)| Check::fail("discovery", detail, fix))?;
+            steps.push(Check::pass(
+                "discovery",
+                format!("serial {serial} is at {}", endpoint.url()),
+            ));
+            Ok(endpoint)
         }
-    };
+    }
+}
 
-    // 2. Name resolution.
+/// 2. Name resolution.
+async fn resolve(endpoint: &Endpoint) -> Result<(SocketAddr, Check), Check> {
+    const NAME: &str = "name resolution";
     let started = Instant::now();
     let addrs = tokio::time::timeout(
         Duration::from_secs(5),
@@ -118,50 +130,50 @@ pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
     )
     .await;
     let addr = match addrs {
-        Ok(Ok(mut a)) => match a.next() {
-            Some(addr) => addr,
-            None => {
-                return fail(
-                    steps,
-                    "name resolution",
-                    format!("{} has no address", endpoint.host),
-                    "use the terminal's IP address".into(),
-                );
-            }
-        },
+        Ok(Ok(mut a)) => a.next().ok_or_else(|| {
+            Check::fail(
+                NAME,
+                format!("{} has no address", endpoint.host),
+                "use the terminal's IP address".into(),
+            )
+        })?,
         Ok(Err(e)) => {
-            return fail(
-                steps,
-                "name resolution",
+            return Err(Check::fail(
+                NAME,
                 format!("{}: {e}", endpoint.host),
                 "use the terminal's IP address instead of a name".into(),
-            );
+            ));
         }
         Err(_) => {
-            return fail(
-                steps,
-                "name resolution",
+            return Err(Check::fail(
+                NAME,
                 format!("{}: no answer in 5 s", endpoint.host),
                 "use the terminal's IP address instead of a name".into(),
-            );
+            ));
         }
     };
-    pass(
-        steps,
-        "name resolution",
+    let passed = Check::pass(
+        NAME,
         format!(
             "{} -> {addr} in {} ms",
             endpoint.host,
             started.elapsed().as_millis()
         ),
     );
+    Ok((addr, passed))
+}
 
-    // 3. TCP.
+/// 3. A TCP connection.
+async fn connect(reach: &Reach, addr: SocketAddr) -> Result<(TcpStream, Check), Check> {
+    const NAME: &str = "tcp connect";
     let started = Instant::now();
     let tcp = tokio::time::timeout(reach.connect_timeout, TcpStream::connect(addr)).await;
     let elapsed = started.elapsed();
-    let mut tcp = match tcp {
-        Ok(Ok(tcp)) => tcp,
+    match tcp {
+        Ok(Ok(tcp)) => Ok((
+            tcp,
+            Check::pass(NAME, format!("{addr} in {} ms", elapsed.as_millis())),
+        )),
         Ok(Err(e)) => {
             let (what, fix) = match e.kind() {
                 std::io::ErrorKind::ConnectionRefused => (
@@ -175,34 +187,28 @@ pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
                     ),
                 ),
             };
-            return fail(
-                steps,
-                "tcp connect",
+            Err(Check::fail(
+                NAME,
                 format!("{addr} {what} ({e}) after {} ms", elapsed.as_millis()),
                 fix,
-            );
+            ))
         }
-        Err(_) => {
-            return fail(
-                steps,
-                "tcp connect",
-                format!(
-                    "{addr}: timed out after {} s (no route or a firewall drops packets)",
-                    elapsed.as_secs()
-                ),
-                format!(
-                    "check the IP address and that both are on the same network and VLAN; {SWITCH_HINT}"
-                ),
-            );
-        }
-    };
-    pass(
-        steps,
-        "tcp connect",
-        format!("{addr} in {} ms", elapsed.as_millis()),
-    );
+        Err(_) => Err(Check::fail(
+            NAME,
+            format!(
+                "{addr}: timed out after {} s (no route or a firewall drops packets)",
+                elapsed.as_secs()
+            ),
+            format!(
+                "check the IP address and that both are on the same network and VLAN; {SWITCH_HINT}"
+            ),
+        )),
+    }
+}
 
-    // 4. The WebSocket upgrade, by hand, to show the status line exactly.
+/// 4. The WebSocket upgrade, by hand, to show the status line exactly.
+async fn upgrade(reach: &Reach, endpoint: &Endpoint, mut tcp: TcpStream) -> Result<Check, Check> {
+    const NAME: &str = "websocket upgrade";
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {}\r\n\r\n",
         if endpoint.path.is_empty() {
@@ -238,40 +244,35 @@ pub async fn network(reach: &Reach, steps: &mut Vec<Check>) -> bool {
                 .to_string(),
         ),
         Ok(Ok(_)) => {
-            return fail(
-                steps,
-                "websocket upgrade",
+            return Err(Check::fail(
+                NAME,
                 "the port closed the connection without answering".into(),
                 "this port is not the terminal's ECR Hub; use port 35779".into(),
-            );
+            ));
         }
         Ok(Err(e)) => {
-            return fail(
-                steps,
-                "websocket upgrade",
+            return Err(Check::fail(
+                NAME,
                 e.to_string(),
                 "retry; if it persists restart ECR Hub on the terminal".into(),
-            );
+            ));
         }
         Err(_) => {
-            return fail(
-                steps,
-                "websocket upgrade",
+            return Err(Check::fail(
+                NAME,
                 "no answer to the upgrade request".into(),
                 "this port is not a WebSocket server; use the terminal's port 35779".into(),
-            );
+            ));
         }
     };
     if status_line.split_whitespace().nth(1) != Some("101") {
-        return fail(
-            steps,
-            "websocket upgrade",
+        return Err(Check::fail(
+            NAME,
             format!("answered '{status_line}'"),
             "this port is not the terminal's ECR Hub WebSocket; use port 35779".into(),
-        );
+        ));
     }
-    pass(steps, "websocket upgrade", format!("'{status_line}'"));
-    true
+    Ok(Check::pass(NAME, format!("'{status_line}'")))
 }
 
 /// Where mDNS finds the serial, or what failed and what to do about it.

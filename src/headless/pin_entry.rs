@@ -1,6 +1,6 @@
-//! The supervisor PIN on the command line: asked for before anything is journaled or
+//! The supervisor PIN as a command takes it (given, typed at a prompt, set, cleared): asked for before anything is journaled or
 //! sent (`authorize`), and set or cleared in the config file (`till config set-pin`,
-//! `till config clear-pin`). What needs it is `crate::supervisor`'s to say.
+//! `till config clear-pin`). What needs it is `crate::supervisor_pin`'s to say.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
@@ -11,8 +11,8 @@ use serde_json::json;
 use crate::cli::{ConfigCmd, Global};
 use crate::config::{Config, ConfigError, Saved, file_path, process_env, save_keys};
 use crate::exit::{Code, Exit, Failure, Report};
-use crate::supervisor::tries::{Checked, TRIES, Tries, TriesError};
-use crate::supervisor::{Act, PinHash, check_new_pin, hash_pin, needs_pin};
+use crate::supervisor_pin::tries::{Checked, TRIES, Tries, TriesError};
+use crate::supervisor_pin::{Act, PinHash, check_new_pin, hash_pin, needs_pin};
 
 const KEY: &str = "supervisor_pin_hash";
 
@@ -20,7 +20,7 @@ const KEY: &str = "supervisor_pin_hash";
 /// `given` (or the PIN typed at the prompt, when `prompt` allows one) is right. A PIN
 /// that is needed and missing or wrong is a usage error (exit 2), before anything is
 /// done; a wrong one is logged, never the PIN itself, and counted beside the config
-/// file: while wrong ones have locked PIN entry (`supervisor::tries`), no PIN is
+/// file: while wrong ones have locked PIN entry (`supervisor_pin::tries`), no PIN is
 /// checked. The owner of a lane checks the PIN of a request another till hands it
 /// without a prompt: its terminal, if it has one, is the cashier's screen.
 pub fn authorize(

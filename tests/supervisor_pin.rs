@@ -12,7 +12,7 @@ use serde_json::Value;
 use till::config::{Config, ConfigError, Overrides, Saved, save_keys};
 use till::journal::{Journal, Request, TxnKind, TxnState};
 use till::sim::Faults;
-use till::supervisor::{PinHash, hash_pin, verify};
+use till::supervisor_pin::{PinHash, hash_pin, verify};
 use tokio::io::AsyncWriteExt;
 
 const PIN: &str = "2468";

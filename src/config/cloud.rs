@@ -1,16 +1,17 @@
 //! The `[cloud]` table, its environment variables and flags, layered like the rest of
-//! the configuration; `load` reads and checks the keys once, so a bad key is reported
-//! at start with its file and line, not at the first refund.
+//! the configuration into the cloud's settings (`cloud::CloudSettings`), so the cloud
+//! knows nothing of where its settings came from. `check` reads and checks the keys
+//! once, so a bad key is reported at start with its file and line, not at the first
+//! refund.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::keys::{self, AppKey};
-use super::methods::{Methods, MethodsFile};
-use super::settings::CloudSettings;
-use crate::config::sourced::{Env, NOT_SET, Row, Source, Sourced, or_say, shown_app_id};
+use super::sourced::{Env, NOT_SET, Row, Source, Sourced, or_say, shown_app_id};
+use crate::cloud::keys::{self, AppKey};
+use crate::cloud::{CloudSettings, Methods, MethodsFile};
 
 /// `[cloud]` in the config file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

@@ -1,4 +1,4 @@
-//! `till doctor`'s look at the cloud: the keys sign and verify, a signed query for an
+//! Whether the cloud gateway can be reached and trusts this register, for `till doctor`: the keys sign and verify, a signed query for an
 //! order no one has is answered with a signature the gateway's key verifies, and this
 //! register's clock is within the gateway's 15-minute window.
 
@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::wire::Decoded;
 use super::{CloudClient, SKEW_LIMIT_MS, sign};
-use crate::checkup::Check;
+use crate::terminal_reach::Check;
 
 const KEYS_FIX: &str = "private_key must be the app's RSA private key (PKCS#1 or PKCS#8 PEM) whose public half the gateway holds for app_id";
 

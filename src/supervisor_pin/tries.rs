@@ -173,7 +173,7 @@ fn read(conn: &Connection) -> rusqlite::Result<Option<(i64, Option<DateTime<Utc>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supervisor::hash_pin;
+    use crate::supervisor_pin::hash_pin;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
