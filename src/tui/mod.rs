@@ -117,6 +117,8 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     let dir = config.data_dir.value.clone();
     let (reader_tx, reader) = oneshot::channel();
     let (handle, events, task) = lane::spawn_opening(settings, owner, move || {
+        #[cfg(feature = "fixtures")]
+        fixtures::hold_opening();
         let journal = Journal::open(&dir).map_err(|e| e.to_string())?;
         let _ = reader_tx.send(Journal::open(&dir).map_err(|e| e.to_string()));
         Ok(journal)
