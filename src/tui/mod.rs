@@ -119,8 +119,11 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     let (handle, events, task) = lane::spawn_opening(settings, owner, move || {
         #[cfg(feature = "fixtures")]
         fixtures::hold_opening();
-        let journal = Journal::open(&dir).map_err(|e| e.to_string())?;
-        let _ = reader_tx.send(Journal::open(&dir).map_err(|e| e.to_string()));
+        // Either failing stops the lane before it takes anything from its queue.
+        let (journal, reader) = Journal::open(&dir)
+            .and_then(|journal| Ok((journal, Journal::open(&dir)?)))
+            .map_err(|e| e.to_string())?;
+        let _ = reader_tx.send(reader);
         Ok(journal)
     });
     // Every other till on the lane (a POS script's `till sale`) hands its work to this one.
@@ -202,7 +205,7 @@ struct App {
     lane: LaneHandle,
     events: mpsc::UnboundedReceiver<lane::Event>,
     task: tokio::task::JoinHandle<Result<(), String>>,
-    reader: oneshot::Receiver<Result<Journal, String>>,
+    reader: oneshot::Receiver<Journal>,
     config: Config,
     /// The config as it loads now, layered as at the start (None in the demo, whose
     /// terminal is its own): a change to the file applies without a restart.
@@ -281,17 +284,13 @@ impl App {
                 Some(msg) = msgs.recv() => msg,
                 opened = &mut reader, if opening => {
                     opening = false;
-                    match opened {
-                        Ok(Ok(journal)) => {
-                            if m.desk.notice.as_deref() == Some(OPENING) {
-                                m.desk.notice = None;
-                            }
-                            world.opened(journal, m);
-                            copier = store_copier(&world.config, world.tx.clone());
+                    // Not opened: the lane's task ends with why.
+                    if let Ok(journal) = opened {
+                        if m.desk.notice.as_deref() == Some(OPENING) {
+                            m.desk.notice = None;
                         }
-                        Ok(Err(e)) => return Err(e),
-                        // The lane's journal did not open: its task says why.
-                        Err(_) => {}
+                        world.opened(journal, m);
+                        copier = store_copier(&world.config, world.tx.clone());
                     }
                     dirty = true;
                     continue
