@@ -442,12 +442,21 @@ fn demo(home: &Path, data: &Path) -> pty::Screen {
     pty::Screen::spawn(cmd)
 }
 
+/// A data dir whose `demo/` is `journal`: `--demo` keeps its journal there.
+fn demo_data(journal: &Path) -> tempfile::TempDir {
+    let data = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(journal, data.path().join("demo")).expect("demo/ linked");
+    data
+}
+
 /// Exec to the first complete frame of the screen on `big` and on `fresh`, beside a
 /// ratatui hello-world, interleaved: 10 runs each.
 fn start_up(fresh: &Path, big: &Path) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let home = tempfile::tempdir().expect("temp dir");
     std::fs::write(home.path().join("config.toml"), "").expect("config written");
+    let (fresh, big) = (demo_data(fresh), demo_data(big));
+    let (fresh, big) = (fresh.path(), big.path());
     let first_frame = |c: &str| c.contains("F2 Sale") && c.contains("Enter charge");
     let mut took: [Vec<Duration>; 3] = Default::default();
     runtime.block_on(async {

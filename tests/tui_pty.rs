@@ -478,3 +478,58 @@ async fn a_refund_finds_its_original_by_the_end_and_says_when_nothing_is_left() 
     s.quit().await;
     sim.shutdown().await;
 }
+
+/// A journal slow to open (an upgrade, a slow disk) does not keep the screen from the
+/// cashier: it is drawn at once, and a sale charged before the journal is open waits in
+/// the lane's queue. Nothing reaches the terminal before the journal has the row; then
+/// the sale goes once, or is refused aloud (the terminal not connected yet) and goes
+/// once when charged again: never twice, never silently dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_charged_while_the_journal_opens_waits_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    // The screen's journal opens once something is written to this FIFO (a hook of the
+    // fixtures build): slow without a clock.
+    let gate = dir.path().join("gate");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&gate)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let gate_env = gate.to_string_lossy().into_owned();
+    let mut s = Screen::start(
+        dir.path(),
+        &sim.url(),
+        &[
+            ("TILL_FIXTURE_HOLD_OPENING", &gate_env),
+            ("TILL_LANE", "C01"),
+        ],
+    );
+    s.wait_for("opening the journal").await;
+    s.keys("1234");
+    s.wait_for("12.34 USD").await;
+    s.keys("\r");
+    s.wait_for("Waiting for the terminal").await;
+    assert!(sim.stats().orders_received.is_empty());
+    assert!(!dir.path().join("data").join("till.db").exists());
+
+    std::fs::write(&gate, "open").unwrap();
+    s.wait_until(|c| c.contains("APPROVED") || c.contains("the terminal is not connected"))
+        .await;
+    if !s.contents().contains("APPROVED") {
+        // Refused before anything was journaled or sent; the amount stays for Enter.
+        s.wait_for("UP").await;
+        s.keys("\r");
+        s.wait_for("APPROVED").await;
+    }
+    s.keys(" ");
+    s.quit().await;
+
+    let orders = sim.stats().orders_received;
+    assert_eq!(orders.values().sum::<u32>(), 1, "{orders:?}");
+    let history = run(till(dir.path(), &sim.url(), QUICK), &["history", "--json"]).await;
+    let rows = history.json()["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["amount"], "12.34", "{rows:?}");
+    sim.shutdown().await;
+}

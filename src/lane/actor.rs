@@ -28,7 +28,7 @@ use crate::journal::{Journal, Via};
 use crate::link::{Answer, Link};
 
 pub use handle::LaneHandle;
-pub use run::spawn;
+pub use run::{spawn, spawn_opening};
 
 /// Why a request is out on the wire, by `request_id`.
 enum Inflight {

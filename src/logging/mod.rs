@@ -23,13 +23,22 @@ pub const FRAME_BYTES: usize = 2048;
 /// Any one log line at most (a line is cut there, its length said).
 const LINE_BYTES: usize = 16 * 1024;
 
+/// Log lines queued for the writer thread before more are dropped (a log line, never a
+/// journal record). The queue's slots are allocated and touched when logging starts:
+/// the crate's default of 128,000 (4 MB) cost every start about 2 ms, before a
+/// screen's first frame or a command's first step; this many is minutes of a busy
+/// lane's lines, and the writer drains them as they come.
+const LINES_BUFFERED: usize = 8 * 1024;
+
 /// Starts file logging; the guard flushes on drop, so keep it for the process's life.
 /// A data dir that cannot be written is not fatal for logging: the journal's own open
 /// reports that clearly.
 pub fn init(data_dir: &Path, verbose: u8, limits: Limits) -> Option<WorkerGuard> {
     let files =
         dir::LogDir::open(&data_dir.join("logs"), limits, Box::new(chrono::Utc::now)).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(files);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LINES_BUFFERED)
+        .finish(files);
     let level = match verbose {
         0 => "info",
         1 => "debug",

@@ -132,3 +132,14 @@ pub fn busy_model() -> crate::tui::model::Model {
     }
     m
 }
+
+/// Names a FIFO the screen's journal waits on before it opens (tests only): a journal
+/// slow to open, without a clock.
+pub const HOLD_OPENING: &str = "TILL_FIXTURE_HOLD_OPENING";
+
+/// With `HOLD_OPENING` set, waits until something is written to its FIFO and closed.
+pub fn hold_opening() {
+    if let Some(fifo) = std::env::var_os(HOLD_OPENING) {
+        let _ = std::fs::read(fifo);
+    }
+}

@@ -34,7 +34,7 @@ use chrono::Offset;
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::Cli;
 use crate::config::{Config, Overrides, Saved, default_config_path};
@@ -110,10 +110,22 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         }
         _ = tokio::signal::ctrl_c() => return Err("gave up waiting for the lane".into()),
     };
-    let journal = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
-    let reader = Journal::open(&config.data_dir.value).map_err(|e| e.to_string())?;
     let settings = config.lane_settings().map_err(|e| e.to_string())?;
-    let (handle, events, task) = lane::spawn(settings, journal, owner);
+    // The journal opens (a new one is made, an old one upgraded) while the first frame
+    // is drawn; the screen's own connection for its lists comes after the lane's, once
+    // the file surely exists.
+    let dir = config.data_dir.value.clone();
+    let (reader_tx, reader) = oneshot::channel();
+    let (handle, events, task) = lane::spawn_opening(settings, owner, move || {
+        #[cfg(feature = "fixtures")]
+        fixtures::hold_opening();
+        // Either failing stops the lane before it takes anything from its queue.
+        let (journal, reader) = Journal::open(&dir)
+            .and_then(|journal| Ok((journal, Journal::open(&dir)?)))
+            .map_err(|e| e.to_string())?;
+        let _ = reader_tx.send(reader);
+        Ok(journal)
+    });
     // Every other till on the lane (a POS script's `till sale`) hands its work to this one.
     let (shared, events) =
         crate::owner::Shared::start(handle.clone(), events, link.target.to_string());
@@ -132,7 +144,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         &link.target.to_string(),
         cli.demo,
     );
-    model.desk.notice = warning;
+    model.desk.notice = warning.or_else(|| Some(OPENING.into()));
     model.desk.utc_offset = chrono::Local::now().offset().fix();
     model.desk.confirm_above = Some(config.confirm_above());
     model.desk.cloud = config.cloud.is_configured();
@@ -181,15 +193,19 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
+/// What the screen says until the journal is open.
+const OPENING: &str = "opening the journal…";
+
 /// The screen's loop and what it owns: the model, the lane it talks to, the journal it
-/// reads for its lists, and the config its settings screen saves into.
+/// reads for its lists (still opening when the loop starts), and the config its
+/// settings screen saves into.
 struct App {
     model: Model,
     theme: Theme,
     lane: LaneHandle,
     events: mpsc::UnboundedReceiver<lane::Event>,
-    task: tokio::task::JoinHandle<()>,
-    reader: Journal,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+    reader: oneshot::Receiver<Journal>,
     config: Config,
     /// The config as it loads now, layered as at the start (None in the demo, whose
     /// terminal is its own): a change to the file applies without a restart.
@@ -206,7 +222,7 @@ impl App {
             lane,
             mut events,
             mut task,
-            reader,
+            mut reader,
             config,
             reload,
         } = self;
@@ -222,14 +238,16 @@ impl App {
         // The tick is polled only while something shows elapsed time: no burst of missed
         // ticks when it starts again.
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut lane_gone = false;
-        let _ = msg_tx.send(Msg::Data(Box::new(read_data(&reader, m))));
-        let copier = store_copier(&config, msg_tx.clone());
+        let (mut lane_gone, mut joined) = (false, false);
+        let mut opening = true;
+        let mut copier = None;
         let mut world = World {
             stamp: config.file_stamp(),
             lane,
             tx: msg_tx,
-            reader,
+            reader: None,
+            // The lists are read as soon as the journal is open.
+            unread: vec![Effect::Refresh],
             config,
             theme,
             store: Arc::new(tokio::sync::OnceCell::new()),
@@ -261,9 +279,22 @@ impl App {
                     Some(event) => Msg::Lane(event),
                     // An answer that came while quitting stays up until a key.
                     None if m.desk.closing => { lane_gone = true; continue }
-                    None => { lane_gone = true; break }
+                    None => break,
                 },
                 Some(msg) = msgs.recv() => msg,
+                opened = &mut reader, if opening => {
+                    opening = false;
+                    // Not opened: the lane's task ends with why.
+                    if let Ok(journal) = opened {
+                        if m.desk.notice.as_deref() == Some(OPENING) {
+                            m.desk.notice = None;
+                        }
+                        world.opened(journal, m);
+                        copier = store_copier(&world.config, world.tx.clone());
+                    }
+                    dirty = true;
+                    continue
+                }
                 _ = hangup.recv() => Msg::Hangup,
                 _ = terminate.recv() => Msg::Hangup,
                 _ = tick.tick(), if ticking => Msg::Tick,
@@ -286,10 +317,12 @@ impl App {
                     dirty = true;
                     continue
                 }
-                joined = &mut task, if !lane_gone => {
-                    lane_gone = true;
-                    if let Err(e) = joined {
-                        return Err(format!("the lane stopped unexpectedly: {e}"));
+                ended = &mut task, if !lane_gone => {
+                    (lane_gone, joined) = (true, true);
+                    match ended {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Err(e),
+                        Err(e) => return Err(format!("the lane stopped unexpectedly: {e}")),
                     }
                     // Its last words (the answer, then Stopped) may still be queued.
                     while let Ok(event) = events.try_recv() {
@@ -315,8 +348,9 @@ impl App {
                 break;
             }
         }
-        if !lane_gone {
-            let _ = task.await;
+        // A journal that did not open ends the lane's task with why.
+        if !joined && let Ok(Err(e)) = task.await {
+            return Err(e);
         }
         if let Some(copier) = copier {
             copier.abort();
@@ -331,7 +365,10 @@ impl App {
 struct World {
     lane: LaneHandle,
     tx: mpsc::UnboundedSender<Msg>,
-    reader: Journal,
+    /// None while the journal opens.
+    reader: Option<Journal>,
+    /// The reads asked for while the journal opens, in order.
+    unread: Vec<Effect>,
     config: Config,
     /// When the config file was last written, as this screen knows it.
     stamp: Option<(std::time::SystemTime, u64)>,
@@ -349,7 +386,6 @@ impl World {
     /// messages; journal reads right here (they are quick).
     async fn run(&mut self, effect: Effect, m: &mut Model) {
         let (lane, tx) = (self.lane.clone(), self.tx.clone());
-        let reader = &self.reader;
         match effect {
             Effect::Quit => {
                 if !self.quitting {
@@ -388,32 +424,12 @@ impl World {
             Effect::Resolve { order_no, to, note } => drop(tokio::spawn(async move {
                 let _ = tx.send(Msg::Resolved(lane.resolve(order_no, to, note).await));
             })),
-            Effect::Lookup(order) => {
-                let found = reads::read_original(reader, m, &order);
-                let _ = tx.send(Msg::Found(Box::new(found)));
-            }
-            Effect::LoadAudit(order) => {
-                let rows = reader.audit(&order).unwrap_or_default();
-                let _ = tx.send(Msg::Audit(rows));
-            }
-            Effect::ShowRow(order) => {
-                let row = reader.find(&order).ok().flatten();
-                let _ = tx.send(Msg::Row(Box::new(row)));
-            }
-            Effect::Candidates => {
-                let (refundable, completable) = read_candidates(reader, m);
-                let _ = tx.send(Msg::Candidates {
-                    refundable,
-                    completable,
-                });
-            }
-            Effect::Search => {
-                ask_the_store(&self.config, &self.store, m, &tx);
-                let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
-            }
-            Effect::Refresh => {
-                let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
-            }
+            Effect::Lookup(_)
+            | Effect::LoadAudit(_)
+            | Effect::ShowRow(_)
+            | Effect::Candidates
+            | Effect::Search
+            | Effect::Refresh => self.read(effect, m),
             Effect::CheckPin(pin) => {
                 // Checked and counted where every process taking this PIN sees it; it may
                 // wait for the others, so not on the loop.
@@ -453,6 +469,53 @@ impl World {
                     let _ = tx.send(Msg::Terminals(found.map_err(|e| e.to_string())));
                 });
             }
+        }
+    }
+
+    /// A read of the journal for the screen's lists; one asked for while the journal
+    /// opens waits for it (the lane's requests wait in the lane's own queue).
+    fn read(&mut self, effect: Effect, m: &Model) {
+        let Some(reader) = &self.reader else {
+            self.unread.push(effect);
+            return;
+        };
+        let tx = &self.tx;
+        match effect {
+            Effect::Lookup(order) => {
+                let found = reads::read_original(reader, m, &order);
+                let _ = tx.send(Msg::Found(Box::new(found)));
+            }
+            Effect::LoadAudit(order) => {
+                let rows = reader.audit(&order).unwrap_or_default();
+                let _ = tx.send(Msg::Audit(rows));
+            }
+            Effect::ShowRow(order) => {
+                let row = reader.find(&order).ok().flatten();
+                let _ = tx.send(Msg::Row(Box::new(row)));
+            }
+            Effect::Candidates => {
+                let (refundable, completable) = read_candidates(reader, m);
+                let _ = tx.send(Msg::Candidates {
+                    refundable,
+                    completable,
+                });
+            }
+            Effect::Search => {
+                ask_the_store(&self.config, &self.store, m, tx);
+                let _ = tx.send(Msg::Journal(Box::new(read_journal(reader, m))));
+            }
+            Effect::Refresh => {
+                let _ = tx.send(Msg::Data(Box::new(read_data(reader, m))));
+            }
+            _ => {}
+        }
+    }
+
+    /// The journal is open: the reads that waited for it run now, in order.
+    fn opened(&mut self, reader: Journal, m: &Model) {
+        self.reader = Some(reader);
+        for effect in std::mem::take(&mut self.unread) {
+            self.read(effect, m);
         }
     }
 

@@ -23,31 +23,65 @@ pub fn spawn(
 ) -> (LaneHandle, mpsc::UnboundedReceiver<Event>, JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(32);
     let (events, events_rx) = mpsc::unbounded_channel();
-    let link = Link::new(settings.link.clone());
-    let cloud = match settings.cloud.clone() {
-        Some(cloud) => CloudClient::new(cloud, system_clock()).map(Some),
-        None => Ok(None),
-    };
-    let actor = Actor {
-        settings,
-        journal,
-        _owner: owner,
-        link,
-        cloud,
-        cloud_calls: JoinSet::new(),
-        device_sn: None,
-        link_sn: None,
-        identified: false,
-        events,
-        inflight: HashMap::new(),
-        resolving: BTreeMap::new(),
-        shutdown_since: None,
-    };
-    let task = tokio::spawn(actor.run(rx));
+    let task = tokio::spawn(Actor::new(settings, journal, owner, events).run(rx));
+    (LaneHandle { tx }, events_rx, task)
+}
+
+/// `spawn` with the journal still to open, on a blocking thread (the screen draws its
+/// first frame meanwhile): what is asked of the lane waits in its queue until the
+/// journal is open and the actor takes it, in order. The task ends with why the
+/// journal did not open, if it did not; then everything queued is refused as for a
+/// stopped lane, nothing of it sent.
+pub fn spawn_opening(
+    settings: Settings,
+    owner: LaneOwner,
+    open: impl FnOnce() -> Result<Journal, String> + Send + 'static,
+) -> (
+    LaneHandle,
+    mpsc::UnboundedReceiver<Event>,
+    JoinHandle<Result<(), String>>,
+) {
+    let (tx, rx) = mpsc::channel(32);
+    let (events, events_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let journal = tokio::task::spawn_blocking(open)
+            .await
+            .map_err(|e| format!("the journal's opening stopped: {e}"))??;
+        Actor::new(settings, journal, owner, events).run(rx).await;
+        Ok(())
+    });
     (LaneHandle { tx }, events_rx, task)
 }
 
 impl Actor {
+    fn new(
+        settings: Settings,
+        journal: Journal,
+        owner: LaneOwner,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Actor {
+        let link = Link::new(settings.link.clone());
+        let cloud = match settings.cloud.clone() {
+            Some(cloud) => CloudClient::new(cloud, system_clock()).map(Some),
+            None => Ok(None),
+        };
+        Actor {
+            settings,
+            journal,
+            _owner: owner,
+            link,
+            cloud,
+            cloud_calls: JoinSet::new(),
+            device_sn: None,
+            link_sn: None,
+            identified: false,
+            events,
+            inflight: HashMap::new(),
+            resolving: BTreeMap::new(),
+            shutdown_since: None,
+        }
+    }
+
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         self.resume_unresolved();
         loop {
