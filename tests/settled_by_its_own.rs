@@ -77,6 +77,12 @@ async fn a_replaced_terminal_never_settles_a_payment_it_did_not_take() {
     )
     .await;
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    // At once, and without asking over and over a terminal that cannot answer.
+    assert!(
+        r.stderr.matches("terminal changed").count() <= 1,
+        "{}",
+        r.stderr
+    );
     assert!(
         read_ledger(&ledger_path(&b_dir))
             .unwrap_or_default()

@@ -78,10 +78,7 @@ pub enum Op {
         lane: usize,
     },
     /// Another till on the lane (the real binary, as a POS script runs it) hands its
-    /// request to the till that holds the lane, over the lane's socket. Built only by
-    /// tests/money_model.rs's named case (the soak shares this file) until it joins the
-    /// random moves.
-    #[allow(dead_code)]
+    /// request to the till that holds the lane, over the lane's socket.
     Handed {
         lane: usize,
         what: Handed,
@@ -89,7 +86,6 @@ pub enum Op {
 }
 
 /// What another till hands over.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug)]
 pub enum Handed {
     Sale { cents: u32 },
@@ -113,10 +109,14 @@ fn extra() -> impl Strategy<Value = Extra> {
     ]
 }
 
+/// Amounts ending in 51 are declined by the simulator.
+fn cents() -> impl Strategy<Value = u32> + Clone {
+    prop_oneof![100..5000u32, (1..50u32).prop_map(|d| d * 100 + 51)]
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let lane = 0..2usize;
-    // Amounts ending in 51 are declined by the simulator.
-    let cents = prop_oneof![100..5000u32, (1..50u32).prop_map(|d| d * 100 + 51)];
+    let cents = cents();
     prop_oneof![
         6 => (lane.clone(), cents.clone(), prop_oneof![Just(0u32), 1..500u32], extra(), any::<bool>())
             .prop_map(|(lane, cents, tip, extra, lost)| Op::Sale { lane, cents, tip, extra, lost: lost && cents % 3 == 0 }),
@@ -133,7 +133,16 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
         1 => (lane.clone(), cents).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
-        1 => lane.prop_map(|lane| Op::Settle { lane }),
+        1 => lane.clone().prop_map(|lane| Op::Settle { lane }),
+        2 => (lane, handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
+    ]
+}
+
+fn handed() -> impl Strategy<Value = Handed> {
+    prop_oneof![
+        2 => cents().prop_map(|cents| Handed::Sale { cents }),
+        1 => (any::<usize>(), 1..6000u32).prop_map(|(pick, cents)| Handed::Refund { pick, cents }),
+        1 => any::<usize>().prop_map(|pick| Handed::Void { pick }),
     ]
 }
 
@@ -301,8 +310,9 @@ impl World {
         Config::load(None, &env, &Overrides::default()).expect("the owner's config")
     }
 
-    /// Runs the real binary on `lane` as another till would; the order it sent, if any.
-    async fn hand_over(&mut self, lane: usize, args: &[&str]) -> Option<String> {
+    /// Runs the real binary on `lane` as another till would; the order it sent, if any,
+    /// and what it told the person who ran it.
+    async fn hand_over(&mut self, lane: usize, args: &[&str]) -> (Option<String>, String) {
         let terminal = self.at[lane];
         let mut cmd = till(self.dir.path(), &self.url(lane), QUICK);
         cmd.env("TILL_LANE", LANES[lane]);
@@ -312,9 +322,11 @@ impl World {
             "the lane's owner took the request: {}",
             out.stderr
         );
-        let order = out.json()["merchant_order_no"].as_str()?.to_string();
-        self.sent_to.insert(order.clone(), terminal);
-        Some(order)
+        let order = out.json()["merchant_order_no"].as_str().map(str::to_string);
+        if let Some(order) = &order {
+            self.sent_to.insert(order.clone(), terminal);
+        }
+        (order, out.stderr)
     }
 
     fn till(&mut self, lane: usize) -> &mut Till {
@@ -634,11 +646,25 @@ impl World {
                 vec!["void".into(), orig.order_no]
             }
         };
+        // A forced sale is refused by one rule only: a row of the lane still unresolved
+        // (here one whose terminal is gone, that only a person settles).
+        let held: Vec<String> = self
+            .journal()
+            .unresolved_on(LANES[lane])
+            .unwrap()
+            .into_iter()
+            .map(|r| r.order_no)
+            .collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let order = self.hand_over(lane, &args).await;
-        // A forced sale is refused by no rule: it goes to the terminal.
+        let (order, stderr) = self.hand_over(lane, &args).await;
         if let Handed::Sale { .. } = what {
-            assert!(order.is_some(), "the handed-over sale was sent");
+            match order {
+                Some(order) => assert!(held.is_empty(), "{order} was sent past {held:?}"),
+                None => assert!(
+                    !held.is_empty() && stderr.contains("still unresolved"),
+                    "the handed-over sale was refused for no reason: {stderr}"
+                ),
+            }
         }
         self.settle_by_query(lane).await;
     }

@@ -57,10 +57,7 @@ impl Actor {
                         self.device_sn = device.device_sn.clone();
                     }
                     (self.link_sn, self.identified) = (device.device_sn.clone(), true);
-                    // Rows waiting for their own terminal may be asked now.
-                    for r in self.resolving.values_mut() {
-                        r.next_at = Instant::now();
-                    }
+                    self.terminal_known();
                     LinkNews::Device(device)
                 }
                 LinkEvent::Located { serial, address } => LinkNews::Located { serial, address },

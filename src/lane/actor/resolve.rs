@@ -34,10 +34,12 @@ impl Actor {
     pub(super) fn emit_unresolved(&self) {
         match self.journal.unresolved_on(&self.settings.lane_id) {
             Ok(rows) => {
-                // Not those left for a person (see `final_record`).
+                // Not those left for a person (see `final_record`), nor those only
+                // another terminal can settle: waiting for them waits for a person too.
                 let by_query = rows
                     .iter()
                     .filter(|r| self.resolving.contains_key(&r.order_no))
+                    .filter(|r| !self.taken_by_another(r))
                     .map(|r| r.order_no.clone())
                     .collect();
                 let orders = rows.into_iter().map(|r| r.order_no).collect();
@@ -45,6 +47,26 @@ impl Actor {
             }
             Err(e) => tracing::error!("reading unresolved rows: {e}"),
         }
+    }
+
+    /// The terminal said who it is: rows waiting for it may be asked now; those another
+    /// terminal took say so and wait for it, and which a query can settle is news.
+    pub(super) fn terminal_known(&mut self) {
+        let now = Instant::now();
+        for r in self.resolving.values_mut() {
+            r.next_at = now;
+        }
+        let held: Vec<(String, String)> = self
+            .resolving
+            .iter()
+            .filter(|(_, r)| !r.asking && r.via == Via::Lan)
+            .filter_map(|(o, _)| Some((o.clone(), self.other_terminal(o)?)))
+            .collect();
+        for (order_no, why) in held {
+            let wait = self.settings.query_retry_max;
+            self.retry_in(&order_no, why, wait);
+        }
+        self.emit_unresolved();
     }
 
     pub(super) fn next_resolve_at(&self) -> Instant {
@@ -97,8 +119,11 @@ impl Actor {
                 continue;
             }
             if let Some(why) = self.other_terminal(&order_no) {
-                // Another device's "not found" or approval says nothing of this row.
-                self.retry_later(&order_no, why);
+                // Another device's "not found" or approval says nothing of this row. Its
+                // own terminal's return comes as link news, which asks at once: until
+                // then, the slowest pace.
+                let wait = self.settings.query_retry_max;
+                self.retry_in(&order_no, why, wait);
                 continue;
             }
             let request_id = new_request_id();
@@ -134,6 +159,15 @@ impl Actor {
                 self.inflight.remove(&request_id);
                 self.retry_later(&order_no, why);
             }
+        }
+    }
+
+    /// The row went out over the LAN to a terminal other than the one that answers
+    /// now, by its serial.
+    fn taken_by_another(&self, row: &TxnRow) -> bool {
+        match (&row.terminal_sn, &self.link_sn) {
+            (Some(took), Some(now)) => row.via == Via::Lan && took != now,
+            _ => false,
         }
     }
 
@@ -173,15 +207,22 @@ impl Actor {
     }
 
     fn retry_later(&mut self, order_no: &str, why: String) {
-        let Some(r) = self.resolving.get_mut(order_no) else {
+        let Some(r) = self.resolving.get(order_no) else {
             return;
         };
-        r.asking = false;
         let delay = backoff(
             r.attempts,
             self.settings.query_retry_min,
             self.settings.query_retry_max,
         );
+        self.retry_in(order_no, why, delay);
+    }
+
+    fn retry_in(&mut self, order_no: &str, why: String, delay: Duration) {
+        let Some(r) = self.resolving.get_mut(order_no) else {
+            return;
+        };
+        r.asking = false;
         r.next_at = Instant::now() + delay;
         self.emit(Event::Progress {
             order_no: order_no.to_string(),
