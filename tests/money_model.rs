@@ -2,14 +2,16 @@
 //!
 //! Random sequences of every money operation (sales, cash-back sales, tips the customer
 //! adds on the terminal, declines, refunds, voids, tips, pre-auths, completions and
-//! their cancels and refunds, batch closes), lost answers, restarts and crashes,
-//! journals restored from a copy, terminals replaced at their address and two lanes on
-//! one data dir run against real simulators over loopback and a real journal file.
-//! After every step:
+//! their cancels and refunds, batch closes), requests other tills hand to the lane's
+//! owner, sales, refunds, voids and tips through the cloud gateway with its answers
+//! spoiled, lost answers, restarts and crashes, journals restored from a copy,
+//! terminals replaced at their address and two lanes on one data dir run against real
+//! simulators over loopback and a real journal file. After every step:
 //! - per terminal, the journal's net equals the terminal's own ledger (once nothing of
-//!   that terminal is unresolved), and every final row agrees with that terminal;
+//!   that terminal is unresolved), and every final row agrees with that terminal; the
+//!   same for the cloud gateway's book and what went through it;
 //! - refunds of an original never exceed what it captured plus its tip in force;
-//! - no order number is sent twice, to any terminal;
+//! - no order number is sent twice, to any terminal or the gateway;
 //! - batches are per lane: a lane's batch holds its own rows only;
 //! - no row is settled by another terminal or lane (a row agrees with the terminal it
 //!   was sent to, and each lane's rows are its own).
@@ -127,6 +129,60 @@ fn a_handed_over_sale_waits_behind_a_row_only_a_person_can_settle() {
         Op::Handed {
             lane: 0,
             what: Handed::Sale { cents: 100 },
+        },
+    ]);
+}
+
+/// Requests through the cloud gateway, its answers spoiled in every way it can spoil
+/// them after carrying a request out, tills dying before they hear and a journal put
+/// back from a copy: the gateway's book and the journal agree.
+#[test]
+fn the_gateways_book_and_the_journal_agree() {
+    use model::{CloudFault, CloudMove, Op};
+    model::run_case(&[
+        Op::Cloud {
+            lane: 0,
+            what: CloudMove::Sale { cents: 1000 },
+            fault: CloudFault::None,
+            crash: false,
+        },
+        Op::Cloud {
+            lane: 0,
+            what: CloudMove::Tip {
+                pick: 0,
+                cents: 200,
+            },
+            fault: CloudFault::Timeout,
+            crash: false,
+        },
+        Op::Cloud {
+            lane: 0,
+            what: CloudMove::Refund {
+                pick: 0,
+                cents: 300,
+            },
+            fault: CloudFault::InProgress,
+            crash: true,
+        },
+        Op::Cloud {
+            lane: 1,
+            what: CloudMove::Sale { cents: 2000 },
+            fault: CloudFault::BadSignature,
+            crash: true,
+        },
+        Op::Backup,
+        Op::Cloud {
+            lane: 1,
+            what: CloudMove::Void { pick: 0 },
+            fault: CloudFault::ServerError,
+            crash: false,
+        },
+        Op::Restore,
+        Op::Cloud {
+            lane: 1,
+            what: CloudMove::Sale { cents: 2151 },
+            fault: CloudFault::Unsigned,
+            crash: false,
         },
     ]);
 }

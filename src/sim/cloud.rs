@@ -109,6 +109,8 @@ struct State {
     faults: CloudFaults,
     /// Every method asked, in order (for tests).
     log: Vec<String>,
+    /// How often each order number came in a money-moving request (for tests).
+    submitted: HashMap<String, u32>,
 }
 
 #[derive(Clone)]
@@ -141,6 +143,7 @@ impl CloudSim {
             orders: HashMap::new(),
             faults,
             log: Vec::new(),
+            submitted: HashMap::new(),
         }));
         let gateway = Gateway {
             app_key,
@@ -189,6 +192,28 @@ impl CloudSim {
     pub fn status_of(&self, order_no: &str) -> Option<String> {
         let state = self.state.lock().ok()?;
         state.orders.get(order_no).map(|o| o.status.to_string())
+    }
+
+    /// How often each order number came in a sale, refund or void.
+    pub fn submitted(&self) -> HashMap<String, u32> {
+        self.state
+            .lock()
+            .map(|s| s.submitted.clone())
+            .unwrap_or_default()
+    }
+
+    /// What each completed order moved, in minor units: a sale its amount and tip, a
+    /// refund its amount back, a void all its original took.
+    pub fn moved(&self) -> HashMap<String, i64> {
+        let Ok(state) = self.state.lock() else {
+            return HashMap::new();
+        };
+        state
+            .orders
+            .iter()
+            .filter(|(_, o)| o.status == "2")
+            .map(|(no, o)| (no.clone(), net(&state.orders, o)))
+            .collect()
     }
 
     pub fn shutdown(self) {
@@ -340,6 +365,7 @@ impl Gateway {
                 let Some(order_no) = order_no else {
                     return self.error("40004", "merchant_order_no is required");
                 };
+                *state.submitted.entry(order_no.clone()).or_default() += 1;
                 if let Some(known) = state.orders.get(&order_no) {
                     // The same number again answers what is known, never pays twice.
                     return self.ok(describe(&order_no, known));
@@ -435,11 +461,6 @@ fn follow_up_allowed(
     if !refund {
         return Ok(());
     }
-    let minor = |o: &Order, key: &str| {
-        str_of(&o.fields, key)
-            .and_then(|t| Money::parse(&t, 2).ok())
-            .map_or(0, |m| m.minor())
-    };
     let taken: i64 = orders
         .values()
         .filter(|o| str_of(&o.fields, "orig_merchant_order_no").as_deref() == Some(&orig_no))
@@ -454,6 +475,26 @@ fn follow_up_allowed(
         return Err(format!("refund exceeds what order {orig_no} captured"));
     }
     Ok(())
+}
+
+/// What an order moved: a sale its amount and tip, a refund its amount back, a void
+/// what its original moved, back.
+fn net(orders: &HashMap<String, Order>, o: &Order) -> i64 {
+    match str_of(&o.fields, "trans_type").as_deref() {
+        Some("2") => str_of(&o.fields, "orig_merchant_order_no")
+            .and_then(|orig| orders.get(&orig))
+            .filter(|orig| str_of(&orig.fields, "trans_type").as_deref() != Some("2"))
+            .map_or(0, |orig| -net(orders, orig)),
+        Some("3") => -minor(o, "order_amount"),
+        _ => minor(o, "order_amount") + minor(o, "tip_amount"),
+    }
+}
+
+/// A decimal field of an order in minor units (0 when absent).
+fn minor(o: &Order, key: &str) -> i64 {
+    str_of(&o.fields, key)
+        .and_then(|t| Money::parse(&t, 2).ok())
+        .map_or(0, |m| m.minor())
 }
 
 /// A query moves an order on: created, then paying, then completed (declined for

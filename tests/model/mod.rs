@@ -9,13 +9,16 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::common::cloud::{settings as cloud_settings, start_gateway_at};
 use crate::common::{QUICK, fast_settings, run, till};
+use till::cloud::system_clock;
 use till::config::{Config, Overrides};
 use till::ecr::{PayScenario, TransType};
-use till::journal::{BatchReport, BatchSel, Journal, TxnKind, TxnRow, TxnState, rules};
-use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, PayRequest, SaleOptions};
+use till::journal::{BatchReport, BatchSel, Journal, TxnKind, TxnRow, TxnState, Via, rules};
+use till::lane::{self, Event, LaneHandle, LaneOwner, LinkNews, PayRequest, Route, SaleOptions};
 use till::money::Money;
 use till::owner::{self, Served, Server, Shared};
+use till::sim::cloud::{CloudFaults, CloudSim};
 use till::sim::{Faults, LedgerEntry, Sim, SimConfig, SimHandle, read_ledger};
 
 const LANES: [&str; 2] = ["L01", "L02"];
@@ -83,6 +86,55 @@ pub enum Op {
         lane: usize,
         what: Handed,
     },
+    /// A request through the cloud gateway (the fleet's, shared by both lanes), whose
+    /// answer the gateway or the network between may spoil after carrying it out; the
+    /// till may die before it hears.
+    Cloud {
+        lane: usize,
+        what: CloudMove,
+        fault: CloudFault,
+        crash: bool,
+    },
+}
+
+/// What goes through the cloud: follow-ups only of what the cloud took (the simulated
+/// gateway and the LAN simulators keep separate books, where a real fleet has one).
+#[derive(Clone, Copy, Debug)]
+pub enum CloudMove {
+    Sale { cents: u32 },
+    Refund { pick: usize, cents: u32 },
+    Void { pick: usize },
+    Tip { pick: usize, cents: u32 },
+}
+
+/// How the gateway spoils its answer to a request it carried out.
+#[derive(Clone, Copy, Debug)]
+pub enum CloudFault {
+    None,
+    /// The answer never comes in time.
+    Timeout,
+    /// HTTP 503.
+    ServerError,
+    Unsigned,
+    /// Altered after signing.
+    BadSignature,
+    /// Follow-ups answer "in progress" first.
+    InProgress,
+}
+
+impl CloudFault {
+    fn faults(self) -> CloudFaults {
+        let mut f = CloudFaults::default();
+        match self {
+            CloudFault::None => {}
+            CloudFault::Timeout => f.timeout = true,
+            CloudFault::ServerError => f.server_error = true,
+            CloudFault::Unsigned => f.unsigned = true,
+            CloudFault::BadSignature => f.bad_signature = true,
+            CloudFault::InProgress => f.in_progress = true,
+        }
+        f
+    }
 }
 
 /// What another till hands over.
@@ -134,7 +186,29 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Restore),
         1 => (lane.clone(), cents).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
         1 => lane.clone().prop_map(|lane| Op::Settle { lane }),
-        2 => (lane, handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
+        2 => (lane.clone(), handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
+        3 => (lane, cloud_move(), cloud_fault(), any::<bool>())
+            .prop_map(|(lane, what, fault, crash)| Op::Cloud { lane, what, fault, crash }),
+    ]
+}
+
+fn cloud_move() -> impl Strategy<Value = CloudMove> {
+    prop_oneof![
+        3 => cents().prop_map(|cents| CloudMove::Sale { cents }),
+        1 => (any::<usize>(), 1..6000u32).prop_map(|(pick, cents)| CloudMove::Refund { pick, cents }),
+        1 => any::<usize>().prop_map(|pick| CloudMove::Void { pick }),
+        1 => (any::<usize>(), 0..800u32).prop_map(|(pick, cents)| CloudMove::Tip { pick, cents }),
+    ]
+}
+
+fn cloud_fault() -> impl Strategy<Value = CloudFault> {
+    prop_oneof![
+        5 => Just(CloudFault::None),
+        1 => Just(CloudFault::Timeout),
+        1 => Just(CloudFault::ServerError),
+        1 => Just(CloudFault::Unsigned),
+        1 => Just(CloudFault::BadSignature),
+        1 => Just(CloudFault::InProgress),
     ]
 }
 
@@ -170,11 +244,16 @@ struct World {
     tills: [Option<Till>; 2],
     /// The terminal each order was sent to.
     sent_to: HashMap<String, usize>,
-    /// The last backup: the copy and each terminal's ledger length when it was taken.
-    backup: Option<(PathBuf, Vec<usize>)>,
+    /// The last backup: the copy, each terminal's ledger length and what the gateway
+    /// had moved when it was taken.
+    backup: Option<(PathBuf, Vec<usize>, HashMap<String, i64>)>,
     /// Ledger entries a restore made the journal forget (terminal, index): money that
     /// moved while the rows that booked it were lost with the restore, not by till.
     forgotten: HashSet<(usize, usize)>,
+    /// The gateway: its orders are the cloud's book.
+    gateway: CloudSim,
+    /// Gateway orders a restore made the journal forget (or forget a change of).
+    cloud_forgotten: HashSet<String>,
 }
 
 fn data(dir: &Path) -> PathBuf {
@@ -237,6 +316,8 @@ impl World {
             sent_to: HashMap::new(),
             backup: None,
             forgotten: HashSet::new(),
+            gateway: start_gateway_at(CloudFaults::default(), system_clock()).await,
+            cloud_forgotten: HashSet::new(),
         };
         for lane in 0..2 {
             world.start_till(lane).await;
@@ -251,6 +332,9 @@ impl World {
     async fn start_till(&mut self, lane: usize) {
         let mut settings = fast_settings(&format!("127.0.0.1:{}", self.ports[lane]));
         settings.lane_id = LANES[lane].into();
+        let mut cloud = cloud_settings(&self.gateway.url());
+        cloud.terminal_sn = Some(format!("SN-CLOUD-{lane}"));
+        settings.cloud = Some(cloud);
         // A row only a person can settle need not hold a stopping till up.
         settings.shutdown_grace = Duration::from_millis(100);
         let journal = Journal::open(&data(self.dir.path())).unwrap();
@@ -371,11 +455,16 @@ impl World {
         Some(order)
     }
 
-    /// A pick among the lane's approved rows of these kinds.
+    /// A pick among the lane's approved rows of these kinds that went over the LAN.
     fn pick(&self, lane: usize, pick: usize, kinds: &[TxnKind]) -> Option<TxnRow> {
+        self.pick_via(Via::Lan, lane, pick, kinds)
+    }
+
+    /// A pick among the lane's approved rows of these kinds that went `via`.
+    fn pick_via(&self, via: Via, lane: usize, pick: usize, kinds: &[TxnKind]) -> Option<TxnRow> {
         let rows: Vec<TxnRow> = all_rows(&self.journal())
             .into_iter()
-            .filter(|r| r.lane == LANES[lane] && r.state == TxnState::Approved)
+            .filter(|r| r.lane == LANES[lane] && r.state == TxnState::Approved && r.via == via)
             .filter(|r| kinds.contains(&r.kind))
             .collect();
         (!rows.is_empty()).then(|| rows[pick % rows.len()].clone())
@@ -521,10 +610,10 @@ impl World {
                 conn.execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
                     .unwrap();
                 let lengths = self.ledger_lengths();
-                self.backup = Some((copy, lengths));
+                self.backup = Some((copy, lengths, self.gateway.moved()));
             }
             Op::Restore => {
-                let Some((copy, lengths)) = self.backup.clone() else {
+                let Some((copy, lengths, moved)) = self.backup.clone() else {
                     return;
                 };
                 for lane in 0..2 {
@@ -540,6 +629,13 @@ impl World {
                     let then = lengths.get(t).copied().unwrap_or(0);
                     self.forgotten.extend((then..now).map(|i| (t, i)));
                 }
+                let changed = self
+                    .gateway
+                    .moved()
+                    .into_iter()
+                    .filter(|(order, net)| moved.get(order) != Some(net))
+                    .map(|(order, _)| order);
+                self.cloud_forgotten.extend(changed);
                 for lane in 0..2 {
                     self.start_till(lane).await;
                 }
@@ -614,7 +710,70 @@ impl World {
                 }
             }
             Op::Handed { lane, what } => self.handed(lane, what).await,
+            Op::Cloud {
+                lane,
+                what,
+                fault,
+                crash,
+            } => self.cloud(lane, what, fault, crash).await,
         }
+    }
+
+    /// A request through the gateway; its outcome settles by the gateway's word, also
+    /// after a crash.
+    async fn cloud(&mut self, lane: usize, what: CloudMove, fault: CloudFault, crash: bool) {
+        let sale = TxnKind::Trans(TransType::Sale);
+        let req = match what {
+            CloudMove::Sale { cents } => PayRequest::Sale {
+                amount: m(cents),
+                tip: None,
+                cashback: None,
+                scenario: PayScenario::Card,
+                force: true,
+                options: SaleOptions::default(),
+            },
+            CloudMove::Refund { pick, cents } => {
+                let Some(orig) = self.pick_via(Via::Cloud, lane, pick, &[sale]) else {
+                    return;
+                };
+                PayRequest::Refund {
+                    amount: m(cents),
+                    orig: Some(orig.order_no),
+                    options: SaleOptions::default(),
+                }
+            }
+            CloudMove::Void { pick } => {
+                let Some(orig) = self.pick_via(Via::Cloud, lane, pick, &[sale]) else {
+                    return;
+                };
+                PayRequest::Void {
+                    orig: orig.order_no,
+                    options: SaleOptions::default(),
+                }
+            }
+            CloudMove::Tip { pick, cents } => {
+                let Some(orig) = self.pick_via(Via::Cloud, lane, pick, &[sale]) else {
+                    return;
+                };
+                PayRequest::TipAdjust {
+                    orig: orig.order_no,
+                    tip: m(cents),
+                }
+            }
+        };
+        self.gateway.set_faults(fault.faults());
+        let sent = self
+            .till(lane)
+            .handle
+            .pay_routed(req, Route::Cloud, false)
+            .await;
+        if crash && sent.is_ok() {
+            self.stop_till(lane, true).await;
+            self.gateway.set_faults(CloudFaults::default());
+            self.start_till(lane).await;
+        }
+        self.settle_by_query(lane).await;
+        self.gateway.set_faults(CloudFaults::default());
     }
 
     /// What another till hands to the lane's owner: picked as the lane's own moves pick.
@@ -699,6 +858,9 @@ impl World {
                     *seen.entry(order).or_default() += n;
                 }
             }
+        }
+        for (order, n) in self.gateway.submitted() {
+            *seen.entry(order).or_default() += n;
         }
         for (order, n) in &seen {
             assert_eq!(*n, 1, "step {step}: order {order} was sent {n} times");
@@ -843,6 +1005,37 @@ impl World {
                 terminal.serial
             );
         }
+        self.check_cloud(step, &rows);
+    }
+
+    /// What the cloud took, the journal books, once nothing of it is open.
+    fn check_cloud(&self, step: usize, rows: &[TxnRow]) {
+        let forgotten = |o: Option<&str>| o.is_some_and(|o| self.cloud_forgotten.contains(o));
+        let mine: Vec<TxnRow> = rows
+            .iter()
+            .filter(|r| r.via == Via::Cloud)
+            .filter(|r| !forgotten(Some(&r.order_no)) && !forgotten(r.orig_order_no.as_deref()))
+            .cloned()
+            .collect();
+        if mine.iter().any(|r| !r.state.is_final()) {
+            return;
+        }
+        let journal_net = BatchReport::of(0, &mine).net_minor;
+        let gateway_net: i64 = self
+            .gateway
+            .moved()
+            .into_iter()
+            .filter(|(order, _)| !self.cloud_forgotten.contains(order))
+            .map(|(_, net)| net)
+            .sum();
+        assert_eq!(
+            journal_net,
+            gateway_net,
+            "step {step}: the gateway moved {gateway_net}, the journal books {journal_net}: {:?}",
+            mine.iter()
+                .map(|r| (&r.order_no, r.kind, r.state, r.amount.minor()))
+                .collect::<Vec<_>>()
+        );
     }
 }
 
