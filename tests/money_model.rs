@@ -153,7 +153,7 @@ fn the_gateways_book_and_the_journal_agree() {
                 cents: 200,
             },
             fault: CloudFault::Timeout,
-            crash: false,
+            crash: true,
         },
         Op::Cloud {
             lane: 0,

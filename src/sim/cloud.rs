@@ -524,6 +524,15 @@ fn describe(order_no: &str, order: &Order) -> Map<String, Value> {
             data.insert(key.into(), v.clone());
         }
     }
+    // A sale's answer states the tip in force, none as zero: how a query tells whether
+    // a tip adjustment that went unanswered happened.
+    let sale = matches!(
+        str_of(&order.fields, "trans_type").as_deref(),
+        None | Some("1")
+    );
+    if sale && !data.contains_key("tip_amount") {
+        data.insert("tip_amount".into(), "0.00".into());
+    }
     data.insert("merchant_order_no".into(), order_no.into());
     data.insert("trans_status".into(), order.status.into());
     if order.status == "2" {
