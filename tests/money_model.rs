@@ -2,9 +2,10 @@
 //!
 //! Random sequences of every money operation (sales, cash-back sales, tips the customer
 //! adds on the terminal, declines, refunds, voids, tips, pre-auths, completions and
-//! their cancels and refunds, batch closes), requests other tills hand to the lane's
-//! owner, sales, refunds, voids and tips through the cloud gateway with its answers
-//! spoiled, lost answers, restarts and crashes, journals restored from a copy,
+//! their cancels and refunds, batch closes, sales withdrawn from the terminal racing
+//! the card), requests other tills hand to the lane's owner, sales, refunds, voids
+//! and tips through the cloud gateway with its answers spoiled, lost answers, restarts
+//! and crashes, journals restored from a copy,
 //! terminals replaced at their address and two lanes on one data dir run against real
 //! simulators over loopback and a real journal file. After every step:
 //! - per terminal, the journal's net equals the terminal's own ledger (once nothing of
@@ -184,5 +185,25 @@ fn the_gateways_book_and_the_journal_agree() {
             fault: CloudFault::Unsigned,
             crash: false,
         },
+    ]);
+}
+
+/// The cashier withdraws sales from the terminal while the customer's card is on its
+/// way, over the LAN and through the cloud: what the journal books is what moved.
+#[test]
+fn a_withdrawn_sale_is_booked_as_it_ended() {
+    use model::Op;
+    let withdrawn = |lane, after_ms, cloud| Op::Withdrawn {
+        lane,
+        cents: 1000 + u32::from(after_ms),
+        after_ms,
+        cloud,
+    };
+    model::run_case(&[
+        withdrawn(0, 0, false),
+        withdrawn(0, 3, false),
+        withdrawn(1, 8, false),
+        withdrawn(0, 0, true),
+        withdrawn(1, 11, true),
     ]);
 }

@@ -86,6 +86,14 @@ pub enum Op {
         lane: usize,
         what: Handed,
     },
+    /// A sale the cashier withdraws from the terminal `after_ms` after it went out,
+    /// racing the customer's card; through the LAN or the cloud.
+    Withdrawn {
+        lane: usize,
+        cents: u32,
+        after_ms: u8,
+        cloud: bool,
+    },
     /// A request through the cloud gateway (the fleet's, shared by both lanes), whose
     /// answer the gateway or the network between may spoil after carrying it out; the
     /// till may die before it hears.
@@ -184,9 +192,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (lane.clone(), any::<bool>()).prop_map(|(lane, crash)| Op::Restart { lane, crash }),
         1 => Just(Op::Backup),
         1 => Just(Op::Restore),
-        1 => (lane.clone(), cents).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
+        1 => (lane.clone(), cents.clone()).prop_map(|(lane, cents)| Op::ReplaceTerminal { lane, cents }),
         1 => lane.clone().prop_map(|lane| Op::Settle { lane }),
         2 => (lane.clone(), handed()).prop_map(|(lane, what)| Op::Handed { lane, what }),
+        1 => (lane.clone(), cents, 0..12u8, any::<bool>())
+            .prop_map(|(lane, cents, after_ms, cloud)| Op::Withdrawn { lane, cents, after_ms, cloud }),
         3 => (lane, cloud_move(), cloud_fault(), any::<bool>())
             .prop_map(|(lane, what, fault, crash)| Op::Cloud { lane, what, fault, crash }),
     ]
@@ -716,7 +726,41 @@ impl World {
                 fault,
                 crash,
             } => self.cloud(lane, what, fault, crash).await,
+            Op::Withdrawn {
+                lane,
+                cents,
+                after_ms,
+                cloud,
+            } => self.withdrawn(lane, cents, after_ms, cloud).await,
         }
+    }
+
+    /// Whichever wins, the card or the withdrawal, the journal books what moved.
+    async fn withdrawn(&mut self, lane: usize, cents: u32, after_ms: u8, cloud: bool) {
+        let req = PayRequest::Sale {
+            amount: m(cents),
+            tip: None,
+            cashback: None,
+            scenario: PayScenario::Card,
+            force: true,
+            options: SaleOptions::default(),
+        };
+        let route = if cloud { Route::Cloud } else { Route::Lan };
+        let terminal = self.at[lane];
+        let sent = self.till(lane).handle.pay_routed(req, route, false).await;
+        if let Ok(order) = sent {
+            if !cloud {
+                self.sent_to.insert(order.clone(), terminal);
+            }
+            tokio::time::sleep(Duration::from_millis(u64::from(after_ms))).await;
+            // Refused or answered, the outcome comes from the terminal or a query.
+            let _ = self
+                .till(lane)
+                .handle
+                .close_order_via(order, route.via())
+                .await;
+        }
+        self.settle_by_query(lane).await;
     }
 
     /// A request through the gateway; its outcome settles by the gateway's word, also
