@@ -294,6 +294,18 @@ async fn start_terminal(dir: &Path, port: u16, n: usize) -> Terminal {
     }
 }
 
+/// A card sale, nothing added, past the duplicate guard.
+fn card_sale(cents: u32) -> PayRequest {
+    PayRequest::Sale {
+        amount: m(cents),
+        tip: None,
+        cashback: None,
+        scenario: PayScenario::Card,
+        force: true,
+        options: SaleOptions::default(),
+    }
+}
+
 fn m(cents: u32) -> Money {
     Money::from_minor(i64::from(cents), 2).unwrap()
 }
@@ -591,14 +603,7 @@ impl World {
                         hold: Some(Duration::from_millis(300)),
                         ..Faults::default()
                     });
-                    let req = PayRequest::Sale {
-                        amount: m(1234),
-                        tip: None,
-                        cashback: None,
-                        scenario: PayScenario::Card,
-                        force: true,
-                        options: SaleOptions::default(),
-                    };
+                    let req = card_sale(1234);
                     self.pay(lane, req).await;
                 }
                 self.stop_till(lane, crash).await;
@@ -658,14 +663,7 @@ impl World {
                     drop_after_order: true,
                     ..Faults::default()
                 });
-                let req = PayRequest::Sale {
-                    amount: m(cents),
-                    tip: None,
-                    cashback: None,
-                    scenario: PayScenario::Card,
-                    force: true,
-                    options: SaleOptions::default(),
-                };
+                let req = card_sale(cents);
                 let order = self.pay(lane, req).await;
                 // The terminal finishes the card flow, then goes.
                 if let Some(order) = &order {
@@ -737,14 +735,7 @@ impl World {
 
     /// Whichever wins, the card or the withdrawal, the journal books what moved.
     async fn withdrawn(&mut self, lane: usize, cents: u32, after_ms: u8, cloud: bool) {
-        let req = PayRequest::Sale {
-            amount: m(cents),
-            tip: None,
-            cashback: None,
-            scenario: PayScenario::Card,
-            force: true,
-            options: SaleOptions::default(),
-        };
+        let req = card_sale(cents);
         let route = if cloud { Route::Cloud } else { Route::Lan };
         let terminal = self.at[lane];
         let sent = self.till(lane).handle.pay_routed(req, route, false).await;
@@ -768,14 +759,7 @@ impl World {
     async fn cloud(&mut self, lane: usize, what: CloudMove, fault: CloudFault, crash: bool) {
         let sale = TxnKind::Trans(TransType::Sale);
         let req = match what {
-            CloudMove::Sale { cents } => PayRequest::Sale {
-                amount: m(cents),
-                tip: None,
-                cashback: None,
-                scenario: PayScenario::Card,
-                force: true,
-                options: SaleOptions::default(),
-            },
+            CloudMove::Sale { cents } => card_sale(cents),
             CloudMove::Refund { pick, cents } => {
                 let Some(orig) = self.pick_via(Via::Cloud, lane, pick, &[sale]) else {
                     return;
