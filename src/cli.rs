@@ -64,7 +64,7 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     #[command(flatten)]
-    pub cloud: CloudArgs,
+    pub(crate) cloud: CloudArgs,
     /// More detail in the log file (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -90,7 +90,7 @@ impl Global {
 /// The `[cloud]` table's keys as flags (see README's cloud section).
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Cloud options")]
-pub struct CloudArgs {
+pub(crate) struct CloudArgs {
     /// The cloud gateway's base URL; requests go to {url}/api/entry [env: TILL_CLOUD_URL].
     #[arg(long, global = true, value_name = "URL")]
     pub cloud_url: Option<String>,
@@ -144,7 +144,7 @@ pub enum Scenario {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReceiptArg {
+pub(crate) enum ReceiptArg {
     /// No receipt.
     None,
     /// The merchant's copy only.
@@ -189,11 +189,11 @@ pub struct TerminalFlags {
     pub no_confirm_on_terminal: bool,
     /// Which receipts the terminal prints.
     #[arg(long, value_enum, value_name = "WHICH")]
-    pub receipt: Option<ReceiptArg>,
+    pub(crate) receipt: Option<ReceiptArg>,
 }
 
 impl TerminalFlags {
-    pub fn options(&self) -> SaleOptions {
+    pub(crate) fn options(&self) -> SaleOptions {
         SaleOptions {
             confirm_on_terminal: either(self.confirm_on_terminal, self.no_confirm_on_terminal),
             receipts: self.receipt.map(Receipts::from),
@@ -226,7 +226,7 @@ pub struct SaleFlags {
 
 impl SaleFlags {
     /// A sale's options: these and the terminal flags; the description checked.
-    pub fn options(&self, terminal: &TerminalFlags) -> Result<SaleOptions, DescriptionError> {
+    pub(crate) fn options(&self, terminal: &TerminalFlags) -> Result<SaleOptions, DescriptionError> {
         Ok(SaleOptions {
             tip_on_terminal: either(self.on_screen_tip, self.no_on_screen_tip),
             signature_on_terminal: either(self.signature, self.no_signature),
@@ -253,12 +253,12 @@ pub struct SupervisorPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub pin: Option<Pin>,
+    pub(crate) pin: Option<Pin>,
 }
 
 /// A PIN as given on the command line or in the environment: `Debug` never shows it.
 #[derive(Clone)]
-pub struct Pin(String);
+pub(crate) struct Pin(String);
 
 impl std::str::FromStr for Pin {
     type Err = std::convert::Infallible;
@@ -341,7 +341,7 @@ pub struct CurrentPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub current_pin: Option<Pin>,
+    pub(crate) current_pin: Option<Pin>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -590,7 +590,7 @@ impl Cmd {
     }
 
     /// Which way the command goes (`--via`, `--all-terminals`).
-    pub fn route(&self) -> crate::lane::Route {
+    pub(crate) fn route(&self) -> crate::lane::Route {
         use crate::lane::Route;
         match self {
             Cmd::BatchClose {
@@ -614,7 +614,7 @@ impl Cmd {
 
     /// Sets the supervisor PIN of a command that takes one (a command handed over by
     /// another till carries the PIN given there).
-    pub fn set_supervisor_pin(&mut self, pin: Option<String>) {
+    pub(crate) fn set_supervisor_pin(&mut self, pin: Option<String>) {
         if let Cmd::Refund { supervisor, .. }
         | Cmd::Void { supervisor, .. }
         | Cmd::BatchClose { supervisor, .. }
@@ -626,7 +626,7 @@ impl Cmd {
 
     /// The supervisor PIN given with a command that takes one (`--pin` or
     /// TILL_SUPERVISOR_PIN).
-    pub fn supervisor_pin(&self) -> Option<&str> {
+    pub(crate) fn supervisor_pin(&self) -> Option<&str> {
         match self {
             Cmd::Refund { supervisor, .. }
             | Cmd::Void { supervisor, .. }
@@ -700,7 +700,7 @@ pub struct HistorySearch {
 }
 
 impl HistorySearch {
-    pub fn is_search(&self) -> bool {
+    pub(crate) fn is_search(&self) -> bool {
         self.search.is_some()
             || self.from.is_some()
             || self.to.is_some()

@@ -1,6 +1,8 @@
 //! till: a keyboard-first cashier app that drives a CodePay terminal over ECR Hub.
 //! One line per room on what it is for; README's "How it is built" draws which way
 //! they use each other.
+#![warn(unreachable_pub)]
+#![allow(unused)] // TEMPORARY
 
 /// The command line's arguments (clap).
 pub mod cli;
@@ -35,7 +37,7 @@ pub mod owner;
 /// Terminal-initiated pairing: the register's pairing server and its frames.
 pub mod pair;
 /// Progress of long work on stderr: a bar on a terminal, a line now and then otherwise.
-pub mod progress;
+mod progress;
 /// The simulated terminal and cloud gateway, with fault switches.
 pub mod sim;
 /// The copy of every lane's journal into one PostgreSQL store.

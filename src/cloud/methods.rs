@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-pub const PAY_ORDER: &str = "wisehub.cloud.pay.order";
-pub const PAY_CLOSE: &str = "wisehub.cloud.pay.close";
-pub const QUERY: &str = "order.query";
+pub(crate) const PAY_ORDER: &str = "wisehub.cloud.pay.order";
+pub(crate) const PAY_CLOSE: &str = "wisehub.cloud.pay.close";
+pub(crate) const QUERY: &str = "order.query";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Methods {
@@ -37,7 +37,7 @@ pub struct MethodsFile {
 }
 
 impl Methods {
-    pub fn with(mut self, file: &MethodsFile) -> Methods {
+    pub(crate) fn with(mut self, file: &MethodsFile) -> Methods {
         let set = |slot: &mut String, value: &Option<String>| {
             if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
                 *slot = v.trim().to_string();

@@ -3,11 +3,11 @@
 //! sale to a terminal in Cloud mode. Signed requests, verified answers; the lane judges
 //! the answers with the same outcome rules as the terminal's.
 
-pub mod client;
+pub(crate) mod client;
 pub mod keys;
-pub mod methods;
+pub(crate) mod methods;
 pub mod reach;
-pub mod settings;
+pub(crate) mod settings;
 pub mod sign;
 pub mod wire;
 
@@ -18,4 +18,4 @@ pub use settings::CloudSettings;
 pub use wire::{Call, Decoded, Terminal};
 
 /// The gateway refuses requests whose timestamp is further than this from its clock.
-pub const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;
+pub(crate) const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;

@@ -30,7 +30,7 @@ pub struct Call {
 }
 
 /// The call an operation becomes. Init, heartbeat and raw frames have none.
-pub fn call_for(
+pub(crate) fn call_for(
     op: &Operation,
     settings: &CloudSettings,
     terminal: &Terminal,
@@ -91,7 +91,7 @@ pub fn call_for(
 }
 
 /// The request body: the call's fields beside the common ones, signed.
-pub fn signed_body(
+pub(crate) fn signed_body(
     settings: &CloudSettings,
     call: &Call,
     now_ms: i64,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-pub mod cloud;
+pub(crate) mod cloud;
 pub(crate) mod sourced;
 
 pub use sourced::{Env, Row, Source, Sourced, process_env};
@@ -38,17 +38,17 @@ pub const REQUEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const CARD_FLOW_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const DUPLICATE_WINDOW_SECS: RangeInclusive<u64> = 0..=86400;
 /// `archive_after_days`: at least a day, at most a century.
-pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
+pub(crate) const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
 /// `log_max_mb`: the log directory's size cap, in MiB.
-pub const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
+pub(crate) const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
 /// `log_keep_days`: how long a day's log file is kept.
-pub const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
+pub(crate) const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
 
 /// The config file, `till/config.toml` in the XDG config dir. Every key is optional;
 /// an unknown key is an error so a typo does not silently do nothing.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     pub url: Option<String>,
     pub app_id: Option<String>,
     pub lane: Option<String>,
@@ -146,7 +146,7 @@ pub struct Config {
     /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
     pub store_url: Sourced<Option<UrlText>>,
     /// `[cloud]`; its keys are read by `load`.
-    pub cloud: CloudConfig,
+    pub(crate) cloud: CloudConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,11 +178,11 @@ pub enum ConfigError {
 }
 
 /// The environment, read through a function so tests need not touch the process's.
-pub fn default_config_path() -> Option<PathBuf> {
+pub(crate) fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "till").map(|d| d.config_dir().join("config.toml"))
 }
 
-pub fn default_data_dir() -> PathBuf {
+pub(crate) fn default_data_dir() -> PathBuf {
     directories::ProjectDirs::from("", "", "till")
         .map(|d| d.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from(".till"))
@@ -455,13 +455,13 @@ impl Config {
 
     /// The interface mDNS uses (checked by `load`; the default for a Config changed since).
     /// Where saving writes: the file loaded (or named), else the default one.
-    pub fn save_path(&self) -> Option<PathBuf> {
+    pub(crate) fn save_path(&self) -> Option<PathBuf> {
         self.file.clone().or_else(default_config_path)
     }
 
     /// When the config file was last written, and its length: a change is news to a
     /// till that runs for long (it reads the file again).
-    pub fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+    pub(crate) fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
         let meta = std::fs::metadata(self.save_path()?).ok()?;
         Some((meta.modified().ok()?, meta.len()))
     }
@@ -470,7 +470,7 @@ impl Config {
         parse_interface(&self.mdns_interface.value).unwrap_or(DEFAULT_INTERFACE)
     }
 
-    pub fn exponent(&self) -> u8 {
+    pub(crate) fn exponent(&self) -> u8 {
         exponent_of(&self.currency.value)
     }
 
@@ -538,7 +538,7 @@ impl Config {
     }
 
     /// The lane's settings, in one place for the screen and the command line.
-    pub fn lane_settings(&self) -> Result<Settings, ConfigError> {
+    pub(crate) fn lane_settings(&self) -> Result<Settings, ConfigError> {
         let mut settings = Settings::new(self.link()?, self.lane.value.clone());
         settings.currency = self.currency.value.clone();
         settings.exponent = self.exponent();
@@ -549,7 +549,7 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub fn terminal_reach(&self) -> crate::terminal_reach::Reach {
+    pub(crate) fn terminal_reach(&self) -> crate::terminal_reach::Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
@@ -674,7 +674,7 @@ impl Config {
 
 /// The config file's path: `explicit` (`--config`), else `TILL_CONFIG`, else the XDG
 /// default; and whether it must exist (it must when it was named).
-pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
+pub(crate) fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
     match explicit
         .map(Path::to_path_buf)
         .or_else(|| env("TILL_CONFIG").map(PathBuf::from))
@@ -685,7 +685,7 @@ pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool
 }
 
 /// Saves `url` as the terminal to talk to (what pairing accepted, or a found terminal).
-pub fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
+pub(crate) fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
     save_keys(path, &[("url", Saved::Text(url.to_string()))])
 }
 

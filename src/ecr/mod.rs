@@ -1,10 +1,10 @@
 //! The ECR Hub protocol without I/O: wire types, tolerant decoding, outcome rules.
 
-pub mod answer;
+pub(crate) mod answer;
 pub mod outcome;
-pub mod reply;
-pub mod request;
-pub mod topic;
+pub(crate) mod reply;
+pub(crate) mod request;
+pub(crate) mod topic;
 
 pub use answer::{Answer, Direction};
 pub use outcome::{
@@ -15,5 +15,5 @@ pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
 pub use request::{Operation, Order, OrderOptions, Request, new_request_id, now_ms};
 
 /// The port the vendor fixed for ECR Hub.
-pub const DEFAULT_PORT: u16 = 35779;
+pub(crate) const DEFAULT_PORT: u16 = 35779;
 pub use topic::{PayScenario, Receipts, Topic, TransStatus, TransType};

@@ -81,7 +81,7 @@ impl Reply {
 
     /// Decodes a frame already parsed and run through `mask_json` (the link does both
     /// once, for the wire log and for this).
-    pub fn from_masked(value: Value) -> Result<Reply, DecodeError> {
+    pub(crate) fn from_masked(value: Value) -> Result<Reply, DecodeError> {
         let Value::Object(top) = value else {
             return Err(DecodeError::NotAnObject);
         };
@@ -166,7 +166,7 @@ impl BizData {
     }
 
     /// The field `amount` reads and its text as it came.
-    pub fn amount_text(&self) -> Option<(&'static str, String)> {
+    pub(crate) fn amount_text(&self) -> Option<(&'static str, String)> {
         match &self.order_amount {
             Some(a) => Some(("order_amount", a.clone())),
             None => text_of(&self.all, "trans_amount").map(|a| ("trans_amount", a)),
@@ -177,7 +177,7 @@ impl BizData {
 /// A field as text: strings as they are, numbers as their literal (never through f64),
 /// booleans as "true"/"false". Empty strings, null, objects and arrays count as absent.
 /// A frame's `request_id`, or the legacy `msg_id`.
-pub fn request_id_in(top: &Map<String, Value>) -> Option<String> {
+pub(crate) fn request_id_in(top: &Map<String, Value>) -> Option<String> {
     text_of(top, "request_id").or_else(|| text_of(top, "msg_id"))
 }
 

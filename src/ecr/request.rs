@@ -209,7 +209,7 @@ impl Order {
 }
 
 impl Operation {
-    pub fn topic(&self) -> Topic {
+    pub(crate) fn topic(&self) -> Topic {
         match self {
             Operation::Init => Topic::Init,
             Operation::Heartbeat => Topic::Heartbeat,
@@ -223,7 +223,7 @@ impl Operation {
 
     /// The `merchant_order_no` the request carries, used to match a reply that does
     /// not echo `request_id`.
-    pub fn order_no(&self) -> Option<&str> {
+    pub(crate) fn order_no(&self) -> Option<&str> {
         match self {
             Operation::Order(o) => Some(&o.order_no),
             Operation::Query { order_no } | Operation::Close { order_no } => Some(order_no),
@@ -233,20 +233,20 @@ impl Operation {
     }
 
     /// Whether a person at the terminal is involved, which takes minutes, not seconds.
-    pub fn is_card_flow(&self) -> bool {
+    pub(crate) fn is_card_flow(&self) -> bool {
         matches!(self, Operation::Order(_))
     }
 
     /// Whether the request can move money. These are journaled before they are sent and
     /// are never re-sent automatically.
-    pub fn moves_money(&self) -> bool {
+    pub(crate) fn moves_money(&self) -> bool {
         matches!(
             self,
             Operation::Order(_) | Operation::TipAdjust { .. } | Operation::BatchClose
         )
     }
 
-    pub fn biz_data(&self) -> Option<Map<String, Value>> {
+    pub(crate) fn biz_data(&self) -> Option<Map<String, Value>> {
         let one = |key: &str, value: String| {
             let mut biz = Map::new();
             biz.insert(key.to_string(), Value::String(value));

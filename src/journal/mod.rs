@@ -23,7 +23,7 @@ mod outcome;
 mod ranges;
 mod read;
 mod report;
-pub mod rollup;
+pub(crate) mod rollup;
 mod row;
 pub mod rules;
 mod schema;
@@ -38,18 +38,18 @@ use rusqlite::Connection;
 
 pub use admit::{GatewayOriginal, Refused, Request, SUPERVISOR_PIN_GIVEN};
 pub use aftermath::Aftermath;
-pub use archive::Archived;
+pub(crate) use archive::Archived;
 pub use batch::{BatchInfo, BatchSel};
 pub use error::JournalError;
 pub use open::Integrity;
-pub use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
-pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
+pub(crate) use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
+pub(crate) use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
 pub use ranges::Source;
 pub use report::{BatchReport, Group, LineKind, RangeReport};
 pub use row::{AuditRow, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnRow, TxnState, Via};
 pub use search::{Page, Search, Term, parse_term, row_matches};
 pub use time::{now, secs_since};
-pub use years::ArchiveFile;
+pub(crate) use years::ArchiveFile;
 
 // What the journal's files share.
 use error::classify;

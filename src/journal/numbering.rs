@@ -22,14 +22,14 @@ use rusqlite::{OptionalExtension, Transaction};
 use super::JournalError;
 
 /// How the journal counts what it issued: `numbering` and `issued` in `meta`.
-pub struct Counter {
+pub(super) struct Counter {
     pub numbering: String,
     pub issued: i64,
 }
 
 /// Reads the numbering identity (the journal's identity until it first changes) and
 /// how many numbers were issued, inside the caller's transaction.
-pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
+pub(super) fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
     let get = |key: &str| -> Result<Option<String>, rusqlite::Error> {
         tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
@@ -46,13 +46,13 @@ pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
 /// A mark written and on its way to the disk, synced on a thread of its own while the
 /// transaction that takes the number commits: the two syncs overlap instead of
 /// following each other. `wait` returns once the mark is durable.
-pub struct Syncing {
+pub(super) struct Syncing {
     journal: PathBuf,
     sync: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
 impl Syncing {
-    pub fn wait(self) -> Result<(), JournalError> {
+    pub(super) fn wait(self) -> Result<(), JournalError> {
         let done = self
             .sync
             .join()
@@ -67,7 +67,7 @@ impl Syncing {
 /// the caller waits for `Syncing` after its commit and before it returns the number.
 /// (A commit that fails after the mark was written leaves the mark ahead of the
 /// journal, which at worst gives it a new identity: never a reused number.)
-pub fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), JournalError> {
+pub(super) fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let issued = issued + 1;
     tx.prepare_cached(
@@ -92,7 +92,7 @@ pub fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), 
 
 /// On open: a journal that went back in time, or moved to another machine, gets a new
 /// numbering identity. Returns the old and the new identity when it changed.
-pub fn check(
+pub(super) fn check(
     tx: &Transaction,
     journal: &Path,
     new_identity: impl Fn() -> String,
@@ -145,7 +145,7 @@ fn mark_error(journal: &Path, e: &std::io::Error) -> JournalError {
     }
 }
 
-pub fn mark_path(journal: &Path) -> PathBuf {
+pub(super) fn mark_path(journal: &Path) -> PathBuf {
     let mut name = journal.as_os_str().to_owned();
     name.push(".issued");
     PathBuf::from(name)

@@ -92,7 +92,7 @@ impl Journal {
 
     /// Long work of this journal (an archive, a check, a tally of totals) says how
     /// far it has got to `progress`.
-    pub fn show_progress(&mut self, progress: crate::progress::Progress) {
+    pub(crate) fn show_progress(&mut self, progress: crate::progress::Progress) {
         self.progress = progress;
     }
 
@@ -177,13 +177,13 @@ impl Journal {
 
     /// The identity new order numbers use (the journal's own until it went back in
     /// time or moved to another machine; see `numbering`).
-    pub fn numbering(&self) -> Result<String, JournalError> {
+    pub(crate) fn numbering(&self) -> Result<String, JournalError> {
         Ok(numbering::counter(&self.conn)?.numbering)
     }
 
     /// Old and new numbering identity, when this open found the journal restored from
     /// a copy or moved to another machine and gave it a new one.
-    pub fn renumbered(&self) -> Option<&(String, String)> {
+    pub(crate) fn renumbered(&self) -> Option<&(String, String)> {
         self.renumbered.as_ref()
     }
 

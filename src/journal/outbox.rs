@@ -9,7 +9,7 @@ use super::{COLUMNS, Journal, JournalError, TxnRow, raw_row};
 
 /// An audit line with what identifies it in a store: its id in this journal and its order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditLine {
+pub(crate) struct AuditLine {
     pub id: i64,
     pub order_no: String,
     pub at: String,
@@ -21,7 +21,7 @@ pub struct AuditLine {
 
 /// A line of a quarter hour's totals (see `rollup`), as a store copies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TallyLine {
+pub(crate) struct TallyLine {
     pub slot: i64,
     pub batch: i64,
     /// `rows`, `net`, `lane`, `kind` or `brand`.
@@ -34,7 +34,7 @@ pub struct TallyLine {
 /// The quarter hours whose totals changed since the store last took them, up to
 /// `last_seq`, with their lines as they are now (a store replaces its lines of each).
 #[derive(Clone, Debug, Default)]
-pub struct OutgoingTotals {
+pub(crate) struct OutgoingTotals {
     pub last_seq: Option<i64>,
     /// (slot, batch) of each quarter hour.
     pub slots: Vec<(i64, i64)>,
@@ -43,7 +43,7 @@ pub struct OutgoingTotals {
 
 /// What the outbox holds up to `last_seq`, read as it is now.
 #[derive(Clone, Debug, Default)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     /// The newest entry taken: `Journal::outbox_done` removes up to it.
     pub last_seq: Option<i64>,
     pub rows: Vec<TxnRow>,
@@ -79,7 +79,7 @@ impl Journal {
     /// taken those up to it), with their rows and lines as they are, read in one
     /// transaction: one lock for the batch, not one per row. A row archived since it was
     /// queued is left out: the store had it, or the archive keeps it.
-    pub fn outbox_take(&self, after: i64, limit: usize) -> Result<Outgoing, JournalError> {
+    pub(crate) fn outbox_take(&self, after: i64, limit: usize) -> Result<Outgoing, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let tx = self.conn.unchecked_transaction()?;
         let mut stmt = tx.prepare_cached(
@@ -129,7 +129,7 @@ impl Journal {
 
     /// The store has committed everything up to `last_seq`: those entries go. One
     /// queued again since (a newer change) has a higher number and stays.
-    pub fn outbox_done(&self, last_seq: i64) -> Result<(), JournalError> {
+    pub(crate) fn outbox_done(&self, last_seq: i64) -> Result<(), JournalError> {
         self.conn
             .execute("DELETE FROM outbox WHERE seq <= ?1", [last_seq])?;
         Ok(())
@@ -137,7 +137,7 @@ impl Journal {
 
     /// The oldest `limit` quarter hours whose totals changed, with their lines.
     /// Read in one transaction, as `outbox_take`.
-    pub fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
+    pub(crate) fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let tx = self.conn.unchecked_transaction()?;
         let mut stmt =
@@ -174,7 +174,7 @@ impl Journal {
     }
 
     /// The store has committed the totals up to `last_seq`.
-    pub fn totals_done(&self, last_seq: i64) -> Result<(), JournalError> {
+    pub(crate) fn totals_done(&self, last_seq: i64) -> Result<(), JournalError> {
         self.conn
             .execute("DELETE FROM tally_outbox WHERE seq <= ?1", [last_seq])?;
         Ok(())

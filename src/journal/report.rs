@@ -43,7 +43,7 @@ pub enum LineKind {
 
 impl BatchReport {
     /// The report as aligned text lines, shared by the screen and the command line.
-    pub fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
+    pub(crate) fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
         let sections = [("kind", &self.per_kind[..]), ("brand", &self.per_brand[..])];
         group_lines(&sections, self.net_minor, exponent, currency)
     }
@@ -98,7 +98,7 @@ impl RangeReport {
         }
     }
 
-    pub fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
+    pub(crate) fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
         let sections = [
             ("lane", &self.per_lane[..]),
             ("kind", &self.per_kind[..]),

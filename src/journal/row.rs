@@ -16,7 +16,7 @@ pub enum Via {
 }
 
 impl Via {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Via::Lan => "lan",
             Via::Cloud => "cloud",
@@ -71,7 +71,7 @@ pub enum TxnState {
 }
 
 impl TxnState {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TxnState::Pending => "pending",
             TxnState::Approved => "approved",
@@ -80,7 +80,7 @@ impl TxnState {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<TxnState> {
+    pub(crate) fn from_name(name: &str) -> Option<TxnState> {
         [
             TxnState::Pending,
             TxnState::Approved,
@@ -176,7 +176,7 @@ impl TxnRow {
 
     /// A partial approval in words for the cashier: what moved, what was asked and
     /// what is left to settle another way.
-    pub fn partial_note(&self) -> Option<String> {
+    pub(crate) fn partial_note(&self) -> Option<String> {
         if !self.is_partial() {
             return None;
         }

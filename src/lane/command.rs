@@ -68,7 +68,7 @@ pub enum PausePoint {
 }
 
 impl PausePoint {
-    pub fn parse(text: &str) -> Option<PausePoint> {
+    pub(crate) fn parse(text: &str) -> Option<PausePoint> {
         match text {
             "after-journal" => Some(PausePoint::AfterJournal),
             "after-send" => Some(PausePoint::AfterSend),
@@ -77,7 +77,7 @@ impl PausePoint {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PausePoint::AfterJournal => "after-journal",
             PausePoint::AfterSend => "after-send",
@@ -100,7 +100,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn via(self) -> Via {
+    pub(crate) fn via(self) -> Via {
         match self {
             Route::Lan => Via::Lan,
             Route::Cloud | Route::CloudAllTerminals => Via::Cloud,
@@ -149,7 +149,7 @@ pub enum PayRequest {
 }
 
 impl PayRequest {
-    pub fn kind(&self) -> TxnKind {
+    pub(crate) fn kind(&self) -> TxnKind {
         match self {
             PayRequest::Sale { cashback, .. } if cashback.is_some_and(|c| !c.is_zero()) => {
                 TxnKind::Trans(TransType::CashbackSale)
@@ -164,7 +164,7 @@ impl PayRequest {
         }
     }
 
-    pub fn orig(&self) -> Option<&str> {
+    pub(crate) fn orig(&self) -> Option<&str> {
         match self {
             PayRequest::Refund { orig, .. } => orig.as_deref(),
             PayRequest::Void { orig, .. }

@@ -11,9 +11,9 @@ mod options;
 mod original;
 mod owner;
 
-pub use crate::journal::Via;
+pub(crate) use crate::journal::Via;
 /// Which terminal the lane talks to, as `Command::Retarget` takes it.
-pub use crate::link::Target;
+pub(crate) use crate::link::Target;
 pub use actor::{LaneHandle, spawn, spawn_opening};
 pub use command::{
     Command, Event, Forwarded, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route,

@@ -74,7 +74,7 @@ impl LaneOwner {
 
     /// Takes the lane, waiting up to `wait` for its owner to finish. `waiting` is told
     /// once who holds it, so the person can be told why nothing happens yet.
-    pub async fn acquire(
+    pub(crate) async fn acquire(
         dir: &Path,
         lane: &str,
         what: &str,
@@ -97,13 +97,13 @@ impl LaneOwner {
         }
     }
 
-    pub fn lane(&self) -> &str {
+    pub(crate) fn lane(&self) -> &str {
         &self.lane
     }
 
     /// Who holds `lane` now, or None when it is free, without taking it (a shared lock
     /// tried and let go at once; a till taking the lane in that instant waits for it).
-    pub fn holder(dir: &Path, lane: &str) -> Option<String> {
+    pub(crate) fn holder(dir: &Path, lane: &str) -> Option<String> {
         let path = dir
             .join("lanes")
             .join(format!("{}.lock", lane.trim().to_ascii_uppercase()));
@@ -123,7 +123,7 @@ impl LaneOwner {
     }
 
     /// The lanes that have had an owner in `dir`.
-    pub fn known(dir: &Path) -> Vec<String> {
+    pub(crate) fn known(dir: &Path) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(dir.join("lanes")) else {
             return Vec::new();
         };

@@ -47,7 +47,7 @@ impl LinkConfig {
     }
 
     /// The deadline a request gets unless the caller names one.
-    pub fn deadline_for(&self, op: &Operation) -> Duration {
+    pub(crate) fn deadline_for(&self, op: &Operation) -> Duration {
         if op.is_card_flow() {
             self.card_flow_timeout
         } else {

@@ -159,7 +159,7 @@ async fn accept(
 }
 
 /// The peer's uid, when it is `owner`'s: a till of another user is refused.
-pub fn check_peer(stream: &UnixStream, owner: u32) -> Result<u32, String> {
+pub(super) fn check_peer(stream: &UnixStream, owner: u32) -> Result<u32, String> {
     let peer = stream
         .peer_cred()
         .map_err(|e| format!("cannot tell who is asking: {e}"))?

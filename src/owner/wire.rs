@@ -24,7 +24,7 @@ pub struct Ask {
 /// acts on nothing before `Go`, so a till stopped before it sent it did nothing.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
-pub enum Line {
+pub(crate) enum Line {
     /// The owner took the request; it acts on it at the client's `Go`.
     Accepted { holder: String },
     /// From the client: go ahead.
@@ -42,7 +42,7 @@ pub enum Line {
 }
 
 impl Line {
-    pub fn of(result: Result<Report, Failure>) -> Line {
+    pub(crate) fn of(result: Result<Report, Failure>) -> Line {
         match result {
             Ok(report) => Line::Final {
                 exit: report.exit as u8,
@@ -60,7 +60,7 @@ impl Line {
     }
 
     /// The client's result from a `Final`; None for any other line.
-    pub fn result(self) -> Option<Result<Report, Failure>> {
+    pub(crate) fn result(self) -> Option<Result<Report, Failure>> {
         let Line::Final {
             exit,
             human,
@@ -83,7 +83,7 @@ impl Line {
         })
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         // A struct of strings and JSON values always serialises.
         let mut text = serde_json::to_string(self).unwrap_or_default();
         text.push('\n');

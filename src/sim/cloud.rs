@@ -44,7 +44,7 @@ pub struct CloudFaults {
 }
 
 #[derive(Clone, Debug, clap::Args)]
-pub struct CloudSimArgs {
+pub(crate) struct CloudSimArgs {
     /// The app's public key (SPKI PEM or base64 DER): requests must be signed by it.
     #[arg(long, value_name = "PATH", required_if_eq("cloud", "true"))]
     pub app_public_key: Option<PathBuf>,
@@ -85,7 +85,7 @@ fn parse_paid(text: &str) -> Result<(String, String), String> {
 }
 
 impl CloudSimArgs {
-    pub fn faults(&self) -> CloudFaults {
+    pub(crate) fn faults(&self) -> CloudFaults {
         CloudFaults {
             unsigned: self.unsigned,
             bad_signature: self.bad_signature,
@@ -191,7 +191,7 @@ impl CloudSim {
         state.orders.get(order_no).map(|o| o.status.to_string())
     }
 
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         self.task.abort();
     }
 }
@@ -504,7 +504,7 @@ fn str_of(fields: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Starts the gateway for `till sim --cloud` and keeps it until Ctrl-C or SIGTERM.
-pub async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
+pub(crate) async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
     let other = |e: crate::cloud::KeyError| std::io::Error::other(e.to_string());
     let (Some(app), Some(gateway)) = (&args.app_public_key, &args.gateway_private_key) else {
         return Err(std::io::Error::other(

@@ -81,7 +81,7 @@ pub struct SimArgs {
     #[arg(long)]
     pub cloud: bool,
     #[command(flatten)]
-    pub cloud_args: cloud::CloudSimArgs,
+    pub(crate) cloud_args: cloud::CloudSimArgs,
 }
 
 /// How long `--pair` looks for a register, and waits for its answer (a person may
@@ -100,7 +100,7 @@ fn serial_arg(text: &str) -> Result<String, String> {
 }
 
 impl SimArgs {
-    pub fn to_config(&self) -> SimConfig {
+    pub(crate) fn to_config(&self) -> SimConfig {
         SimConfig {
             bind: SocketAddr::new(self.bind, self.port),
             card_delay: Duration::from_millis(self.card_delay_ms),

@@ -80,7 +80,7 @@ impl SimHandle {
         *lock(&self.shared.faults) = faults;
     }
 
-    pub fn faults(&self) -> Faults {
+    pub(crate) fn faults(&self) -> Faults {
         lock(&self.shared.faults).clone()
     }
 

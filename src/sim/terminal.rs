@@ -132,7 +132,7 @@ impl Terminal {
         }
     }
 
-    pub fn init(&self) -> Answer {
+    pub(crate) fn init(&self) -> Answer {
         Answer::ok(json!({
             "app_name": "CodePay Register (simulated)",
             "cashier_version": env!("CARGO_PKG_VERSION"),
@@ -504,7 +504,7 @@ fn on_screen_tip(biz: &Map<String, Value>) -> bool {
 }
 
 /// A field as text, whatever JSON type it came in.
-pub fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

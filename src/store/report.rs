@@ -177,7 +177,7 @@ impl Store {
     /// Rows of every lane matching `text`, read term by term as the lane's own journal
     /// search reads it (order number or its end, last four, amount, auth code, dates),
     /// newest first.
-    pub async fn find(
+    pub(crate) async fn find(
         &self,
         text: &str,
         exponent: u8,

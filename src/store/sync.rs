@@ -167,7 +167,7 @@ pub async fn sync(store: &Store, journal: &mut Journal, lane: &str) -> Result<Sy
 }
 
 /// `sync`, showing how far it has got.
-pub async fn sync_showing(
+pub(crate) async fn sync_showing(
     store: &Store,
     journal: &mut Journal,
     lane: &str,

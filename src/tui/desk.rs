@@ -14,8 +14,8 @@ use crate::lane::{LinkNews, PayRequest, Route};
 use crate::money::Money;
 
 /// How much wire log and link history the diagnostics screen keeps.
-pub const WIRE_LOG_LINES: usize = 500;
-pub const RTT_SAMPLES: usize = 120;
+pub(crate) const WIRE_LOG_LINES: usize = 500;
+pub(crate) const RTT_SAMPLES: usize = 120;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScreenId {
@@ -45,7 +45,7 @@ impl ScreenId {
         ScreenId::Settings,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             ScreenId::Help => "Help",
             ScreenId::Sale => "Sale",
@@ -63,7 +63,7 @@ impl ScreenId {
     /// The screens whose requests can go through the vendor's cloud (Ctrl-T): a
     /// payment taken on another terminal is refunded, voided, tipped or asked about
     /// there, and every terminal's batch closed.
-    pub fn takes_cloud(self) -> bool {
+    pub(crate) fn takes_cloud(self) -> bool {
         matches!(
             self,
             ScreenId::Refund | ScreenId::Void | ScreenId::Tip | ScreenId::Query | ScreenId::Batch
@@ -71,13 +71,13 @@ impl ScreenId {
     }
 
     /// F1..F10.
-    pub fn f_key(self) -> u8 {
+    pub(crate) fn f_key(self) -> u8 {
         ScreenId::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8 + 1
     }
 
     /// The letter that picks the screen in the Esc menu (F-keys do not survive every
     /// SSH client).
-    pub fn letter(self) -> char {
+    pub(crate) fn letter(self) -> char {
         match self {
             ScreenId::Help => 'h',
             ScreenId::Sale => 's',
@@ -94,7 +94,7 @@ impl ScreenId {
 }
 
 #[derive(Clone, Debug)]
-pub struct WireLine {
+pub(crate) struct WireLine {
     pub at: chrono::DateTime<chrono::Local>,
     pub dir: Direction,
     pub text: String,
@@ -102,7 +102,7 @@ pub struct WireLine {
 
 /// What the link looks like from the lane, for the status bar and diagnostics.
 #[derive(Clone, Debug, Default)]
-pub struct LinkView {
+pub(crate) struct LinkView {
     pub state: String,
     pub up: bool,
     /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
@@ -121,7 +121,7 @@ pub struct LinkView {
 
 /// A money-moving request between Enter and its final answer.
 #[derive(Clone, Debug)]
-pub struct Flight {
+pub(crate) struct Flight {
     pub request: PayRequest,
     /// Known once the lane journaled and sent it.
     pub order_no: Option<String>,
@@ -136,7 +136,7 @@ pub struct Flight {
 
 /// What a confirm dialog does on yes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Confirmed {
+pub(crate) enum Confirmed {
     Pay(PayRequest),
     CancelOnTerminal,
     Quit,
@@ -144,7 +144,7 @@ pub enum Confirmed {
 
 /// What the supervisor's PIN allows once given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PinFor {
+pub(crate) enum PinFor {
     Pay(PayRequest),
     /// Saving the Settings screen's changed values.
     Settings(Vec<(&'static str, Saved)>),
@@ -159,14 +159,14 @@ pub enum PinFor {
 
 /// What a confirm dialog does on no, besides closing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnNo {
+pub(crate) enum OnNo {
     Keep,
     /// The sale asked about is not made: its form is cleared for the next customer.
     ClearSale,
 }
 
 #[derive(Clone, Debug)]
-pub enum Modal {
+pub(crate) enum Modal {
     /// The Esc menu: one letter picks a screen.
     Menu,
     Confirm {
@@ -201,7 +201,7 @@ pub struct JournalData {
     pub open_report: Option<BatchReport>,
     pub batches: Vec<BatchInfo>,
     /// The journal screen's page of the whole journal, as searched.
-    pub journal: JournalPage,
+    pub(crate) journal: JournalPage,
     /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
     pub refundable: Vec<TxnRow>,
     /// Pre-auths a completion can take, narrowed by the Sale screen's order.
@@ -213,7 +213,7 @@ pub struct JournalData {
 
 /// One page of a search of the whole journal, with what happened to its rows since.
 #[derive(Clone, Debug, Default)]
-pub struct JournalPage {
+pub(crate) struct JournalPage {
     pub page: Page,
     pub since: HashMap<String, Vec<Aftermath>>,
     /// The search could not be read or run: why (the rows are the last good ones).
@@ -221,19 +221,19 @@ pub struct JournalPage {
 }
 
 /// How many rows a page of the journal screen holds.
-pub const JOURNAL_PAGE: usize = 100;
+pub(crate) const JOURNAL_PAGE: usize = 100;
 
 /// What every screen may read and the flows change: the screen shown, the dialog and the
 /// payment in flight, the result, the link, the journal's rows, the lane's settings.
 #[derive(Clone, Debug)]
 pub struct Desk {
     pub screen: ScreenId,
-    pub modal: Option<Modal>,
-    pub flight: Option<Flight>,
+    pub(crate) modal: Option<Modal>,
+    pub(crate) flight: Option<Flight>,
     /// The last final answer, shown large until a key is pressed.
     pub result: Option<TxnRow>,
-    pub link: LinkView,
-    pub wire: VecDeque<WireLine>,
+    pub(crate) link: LinkView,
+    pub(crate) wire: VecDeque<WireLine>,
     pub unresolved: Vec<String>,
     pub data: JournalData,
     pub lane_id: String,
@@ -267,12 +267,12 @@ pub struct Desk {
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub hangup: bool,
     /// A screen hands the cashier over to another, with the order to act on.
-    pub handoff: Option<Handoff>,
+    pub(crate) handoff: Option<Handoff>,
 }
 
 /// Where a screen sends the cashier with an order picked on it (the Journal's r and c).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Handoff {
+pub(crate) enum Handoff {
     /// Refund it: the Refund screen with its order filled in.
     Refund(String),
     /// Complete it: the Sale screen's completion with its pre-auth filled in.
@@ -281,11 +281,11 @@ pub enum Handoff {
 
 impl Desk {
     /// Until when PIN entry is still locked by wrong PINs, if it is now.
-    pub fn pin_lock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub(crate) fn pin_lock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.pin_locked_until.filter(|u| *u > chrono::Utc::now())
     }
 
-    pub fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Desk {
+    pub(crate) fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Desk {
         Desk {
             screen: ScreenId::Sale,
             modal: None,
@@ -323,11 +323,11 @@ impl Desk {
 
     /// How many rows of a list show at once in the window as it is: a page for
     /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
-    pub fn list_rows(&self) -> usize {
+    pub(crate) fn list_rows(&self) -> usize {
         usize::from(self.size.1.saturating_sub(9)).max(1)
     }
 
-    pub fn elapsed(&self) -> Option<Duration> {
+    pub(crate) fn elapsed(&self) -> Option<Duration> {
         self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
@@ -335,13 +335,13 @@ impl Desk {
     /// it (`journal::search`): the end of its order number, its card's last four, its
     /// amount (`12.34`), an auth code, a date, a kind or state. Nothing matches a term
     /// that reads no way (`narrow_error` says why).
-    pub fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
+    pub(crate) fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
         let offset = self.utc_offset.local_minus_utc();
         crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
     }
 
     /// Why what is typed in a find field reads no way, if it does not.
-    pub fn narrow_error(&self, typed: &str) -> Option<String> {
+    pub(crate) fn narrow_error(&self, typed: &str) -> Option<String> {
         typed
             .split_whitespace()
             .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
@@ -349,7 +349,7 @@ impl Desk {
     }
 
     /// The tip in force on a sale: its latest approved adjustment, else its own.
-    pub fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
+    pub(crate) fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
         let minor = rules::effective_tip(sale, &self.data.open_rows);
         if minor == 0 && sale.tip.is_none() {
             return None;
@@ -359,7 +359,7 @@ impl Desk {
 
     /// Which way a request made now goes: through the cloud when the cashier chose it
     /// on a screen that takes it, else to the lane's terminal.
-    pub fn route(&self) -> Route {
+    pub(crate) fn route(&self) -> Route {
         if self.via_cloud && self.screen.takes_cloud() {
             Route::Cloud
         } else {
@@ -369,7 +369,7 @@ impl Desk {
 
     /// What the lane says of its link: the status bar's state, Diagnostics' history,
     /// round trips and wire log.
-    pub fn link_news(&mut self, news: LinkNews) {
+    pub(crate) fn link_news(&mut self, news: LinkNews) {
         let now = chrono::Local::now();
         let state = match news {
             LinkNews::Connecting { attempt } => {

@@ -66,13 +66,13 @@ impl TextField {
         self.prefilled = true;
     }
 
-    pub fn set(&mut self, text: &str) {
+    pub(crate) fn set(&mut self, text: &str) {
         self.text = text.to_string();
         self.cursor = self.text.chars().count();
         self.prefilled = false;
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.set("");
     }
 
@@ -145,7 +145,7 @@ impl CentsField {
     /// Twelve digits: the largest amount `Money` accepts.
     const MAX_DIGITS: usize = 12;
 
-    pub fn push(&mut self, c: char) {
+    pub(crate) fn push(&mut self, c: char) {
         if c == '.' {
             self.point.get_or_insert(self.digits.len());
             return;
@@ -158,7 +158,7 @@ impl CentsField {
         }
     }
 
-    pub fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         if self.point == Some(self.digits.len()) {
             self.point = None;
         } else {
@@ -166,7 +166,7 @@ impl CentsField {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = CentsField::default();
     }
 
@@ -192,7 +192,7 @@ impl CentsField {
         text.parse().unwrap_or(0)
     }
 
-    pub fn money(&self, exponent: u8) -> Option<Money> {
+    pub(crate) fn money(&self, exponent: u8) -> Option<Money> {
         Money::from_minor(self.minor(exponent), exponent)
             .ok()
             .filter(|m| !m.is_zero())

@@ -15,10 +15,10 @@ use super::screens::{batch, diagnostics, journal, query, refund, sale, settings,
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
-pub use super::msg::{Effect, Msg, Refundable};
+pub(crate) use super::msg::{Effect, Msg, Refundable};
 
 // Long on purpose: one arm per message: the one place every message is routed.
-pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => vec![],
         Msg::Key(key) => on_key(m, key),
@@ -465,7 +465,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The cashier goes to `screen` (pressing its key again reads its rows again).
-pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
+pub(crate) fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
     let arriving = screen != m.desk.screen;
     let mut effects = if arriving { m.leave() } else { vec![] };
     m.desk.screen = screen;

@@ -17,17 +17,17 @@ use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (80, 22);
+pub(crate) const MIN_SIZE: (u16, u16) = (80, 22);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum DiagFocus {
+pub(crate) enum DiagFocus {
     #[default]
     Log,
     Console,
 }
 
 #[derive(Clone, Debug)]
-pub struct DiagScreen {
+pub(crate) struct DiagScreen {
     pub focus: DiagFocus,
     pub console: TextField,
     /// Index into the wire log from the newest end.
@@ -60,7 +60,7 @@ impl Default for DiagScreen {
 
 /// The step-by-step check of the way to the terminal, as far as it has gone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Checkup {
+pub(crate) enum Checkup {
     #[default]
     NotRun,
     Running,
@@ -68,7 +68,7 @@ pub enum Checkup {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "frame",
@@ -95,7 +95,7 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if f.focus == DiagFocus::Console {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => f.focus = DiagFocus::Log,
@@ -148,7 +148,7 @@ pub fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// What became of the console's frame.
-pub fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
+pub(crate) fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
     f.console_result = Some(match result {
         Ok(Some(a)) => match &a.reply {
             Some(r) => format!(
@@ -166,7 +166,7 @@ pub fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
 }
 
 /// The check-up's steps, done at `at` (local time).
-pub fn checked(f: &mut DiagScreen, steps: Vec<Check>, at: String) {
+pub(crate) fn checked(f: &mut DiagScreen, steps: Vec<Check>, at: String) {
     f.checkup = Checkup::Done(steps);
     f.checked_at = Some(at);
 }
@@ -346,7 +346,7 @@ fn verdict_lines_all(f: &DiagScreen, d: &Desk, theme: &Theme, brief: bool) -> Ve
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
     // Wrapped one column in, each line takes its width's worth of rows; the log keeps
     // at least 4.
     let width = usize::from(area.width.saturating_sub(1).max(1));

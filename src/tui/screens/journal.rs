@@ -18,10 +18,10 @@ use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug)]
-pub struct JournalScreen {
+pub(crate) struct JournalScreen {
     pub selected: usize,
     /// Just opened: as `PickList::fresh`.
     pub fresh: bool,
@@ -57,7 +57,7 @@ impl Default for JournalScreen {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "",
@@ -93,7 +93,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The keys while a row's detail shows.
-pub const DETAIL_KEYS: &[Key] = &[
+pub(crate) const DETAIL_KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "the row before/after",
@@ -121,7 +121,7 @@ pub const DETAIL_KEYS: &[Key] = &[
 ];
 
 /// The keys while typing a search.
-pub const SEARCH_KEYS: &[Key] = &[
+pub(crate) const SEARCH_KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "order tail · last four · 12.34 · auth code · 2026-11-25 · a kind or state",
@@ -133,13 +133,13 @@ pub const SEARCH_KEYS: &[Key] = &[
 ];
 
 /// The journal screen's rows: a page of the whole journal, as searched.
-pub fn rows(d: &Desk) -> Vec<&TxnRow> {
+pub(crate) fn rows(d: &Desk) -> Vec<&TxnRow> {
     d.data.journal.page.rows.iter().collect()
 }
 
 /// The journal screen's search: the words typed (a kind or a state by name, the rest as
 /// `journal::Search` reads them), the page being looked at.
-pub fn search(f: &JournalScreen, d: &Desk) -> Search {
+pub(crate) fn search(f: &JournalScreen, d: &Desk) -> Search {
     Search {
         text: f.search.text.trim().to_string(),
         utc_offset_secs: d.utc_offset.local_minus_utc(),
@@ -152,7 +152,7 @@ pub fn search(f: &JournalScreen, d: &Desk) -> Search {
 
 /// The screen opens (`arriving`: from another screen, on its newest row) and reads
 /// its rows again.
-pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
+pub(crate) fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
     if arriving {
         f.fresh = true;
         f.selected = 0;
@@ -161,13 +161,13 @@ pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
 }
 
 /// The order selected, to follow as the rows change.
-pub fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
     order_at(&rows(d), Some(f.selected))
 }
 
 /// The rows changed: the selection follows its order; `settled`: the rows as of the
 /// opening are in.
-pub fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settled: bool) {
+pub(crate) fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settled: bool) {
     let rows = rows(d);
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.selected, f.fresh, len, at);
@@ -183,7 +183,7 @@ fn search_again(f: &mut JournalScreen) -> Vec<Effect> {
 }
 
 /// The keys as the screen is now: typing a search and a row's detail have their own.
-pub fn keys(f: &JournalScreen) -> &'static [Key] {
+pub(crate) fn keys(f: &JournalScreen) -> &'static [Key] {
     if f.searching {
         SEARCH_KEYS
     } else if f.detail {
@@ -194,7 +194,7 @@ pub fn keys(f: &JournalScreen) -> &'static [Key] {
 }
 
 // Long on purpose: the Journal screen's keys, one arm each (the search field's first).
-pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if f.searching {
         return match key.code {
             KeyCode::Esc | KeyCode::Enter => {
@@ -299,13 +299,13 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
 }
 
 /// The audit trail of the row in detail.
-pub fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
+pub(crate) fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
     f.audit = rows;
 }
 
 /// What the store found on other lanes for the search `text`; an answer to an older
 /// search is not this one's.
-pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
+pub(crate) fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
     if text != f.search.text.trim() {
         return;
     }
@@ -321,7 +321,7 @@ pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, S
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &JournalScreen, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &JournalScreen, d: &Desk, theme: &Theme) {
     let [search, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
     let journal = &d.data.journal;
     let style = if f.searching {
