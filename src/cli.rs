@@ -226,7 +226,10 @@ pub struct SaleFlags {
 
 impl SaleFlags {
     /// A sale's options: these and the terminal flags; the description checked.
-    pub(crate) fn options(&self, terminal: &TerminalFlags) -> Result<SaleOptions, DescriptionError> {
+    pub(crate) fn options(
+        &self,
+        terminal: &TerminalFlags,
+    ) -> Result<SaleOptions, DescriptionError> {
         Ok(SaleOptions {
             tip_on_terminal: either(self.on_screen_tip, self.no_on_screen_tip),
             signature_on_terminal: either(self.signature, self.no_signature),

@@ -2,7 +2,6 @@
 //! One line per room on what it is for; README's "How it is built" draws which way
 //! they use each other.
 #![warn(unreachable_pub)]
-#![allow(unused)] // TEMPORARY
 
 /// The command line's arguments (clap).
 pub mod cli;

@@ -101,7 +101,10 @@ impl Advert {
 }
 
 /// The question "who offers `service`?"; with `instance`, "everything about it".
-pub(crate) fn query(service: &str, instance: Option<&str>) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
+pub(crate) fn query(
+    service: &str,
+    instance: Option<&str>,
+) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
     let mut packet = Packet::new_query(0);
     let fullname = instance.map(|i| format!("{i}.{service}"));
     let question = match &fullname {

@@ -237,15 +237,6 @@ impl Operation {
         matches!(self, Operation::Order(_))
     }
 
-    /// Whether the request can move money. These are journaled before they are sent and
-    /// are never re-sent automatically.
-    pub(crate) fn moves_money(&self) -> bool {
-        matches!(
-            self,
-            Operation::Order(_) | Operation::TipAdjust { .. } | Operation::BatchClose
-        )
-    }
-
     pub(crate) fn biz_data(&self) -> Option<Map<String, Value>> {
         let one = |key: &str, value: String| {
             let mut biz = Map::new();

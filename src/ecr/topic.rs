@@ -266,17 +266,6 @@ impl TransStatus {
         }
     }
 
-    pub(crate) fn as_wire(&self) -> &str {
-        match self {
-            TransStatus::Created => "0",
-            TransStatus::Closed => "1",
-            TransStatus::Completed => "2",
-            TransStatus::Cancelled => "3",
-            TransStatus::PreOrder => "9",
-            TransStatus::Other(raw) => raw,
-        }
-    }
-
     pub(crate) fn describe(&self) -> String {
         match self {
             TransStatus::Created => "created".into(),

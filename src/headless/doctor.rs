@@ -121,7 +121,11 @@ pub(super) async fn ping(config: &Config, count: u32) -> Result<Report, Failure>
 }
 
 /// `till ping` through the lane's owner: its link, its terminal, no second socket.
-pub(super) async fn ping_through(config: &Config, shared: &Shared, count: u32) -> Result<Report, Failure> {
+pub(super) async fn ping_through(
+    config: &Config,
+    shared: &Shared,
+    count: u32,
+) -> Result<Report, Failure> {
     let link = config.link()?;
     let state = shared.state();
     if !shared.up(link.connect_timeout).await {

@@ -210,7 +210,11 @@ pub(crate) const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
 /// Takes the lane for this process. Another till that holds it (the screen, or a
 /// command started a moment before) is waited for up to `wait`, and the person is told
 /// why nothing happens yet; after that the command gives up without doing anything.
-pub(crate) async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<LaneOwner, Failure> {
+pub(crate) async fn take_lane(
+    config: &Config,
+    what: &str,
+    wait: Duration,
+) -> Result<LaneOwner, Failure> {
     let lane = &config.lane.value;
     LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
         to_stderr(format_args!(

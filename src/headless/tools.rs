@@ -396,7 +396,10 @@ fn range_report(
 
 /// The UTC offset a period of local dates is read in, once `--from` is known not to be
 /// after `--to`.
-pub(super) fn period_offset(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i32, Failure> {
+pub(super) fn period_offset(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<i32, Failure> {
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {

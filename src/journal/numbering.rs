@@ -67,7 +67,10 @@ impl Syncing {
 /// the caller waits for `Syncing` after its commit and before it returns the number.
 /// (A commit that fails after the mark was written leaves the mark ahead of the
 /// journal, which at worst gives it a new identity: never a reused number.)
-pub(super) fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), JournalError> {
+pub(super) fn count_one(
+    tx: &Transaction,
+    journal: &Path,
+) -> Result<(String, Syncing), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let issued = issued + 1;
     tx.prepare_cached(
@@ -91,12 +94,12 @@ pub(super) fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syn
 }
 
 /// On open: a journal that went back in time, or moved to another machine, gets a new
-/// numbering identity. Returns the old and the new identity when it changed.
+/// numbering identity (and says so in the log).
 pub(super) fn check(
     tx: &Transaction,
     journal: &Path,
     new_identity: impl Fn() -> String,
-) -> Result<Option<(String, String)>, JournalError> {
+) -> Result<(), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let mut marks = Marks::read(journal);
     let stale = match marks.get(&numbering) {
@@ -109,7 +112,7 @@ pub(super) fn check(
             marks.set(&numbering, issued);
             marks.write(journal).map_err(|e| mark_error(journal, &e))?;
         }
-        return Ok(None);
+        return Ok(());
     }
     let fresh = std::iter::repeat_with(new_identity)
         .find(|id| *id != numbering && marks.get(id).is_none())
@@ -125,7 +128,7 @@ pub(super) fn check(
         old = %numbering, new = %fresh, issued,
         "the journal went back in time or moved: new order numbers use a new identity"
     );
-    Ok(Some((numbering, fresh)))
+    Ok(())
 }
 
 fn mark_error(journal: &Path, e: &std::io::Error) -> JournalError {

@@ -23,7 +23,6 @@ pub enum OwnerError {
 /// Proof that this process owns a lane; the lane is free again when it is dropped.
 #[derive(Debug)]
 pub struct LaneOwner {
-    lane: String,
     // Held open for the lock it carries.
     _file: File,
 }
@@ -69,7 +68,7 @@ impl LaneOwner {
             .set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| writeln!(file, "{what} (pid {}, since {since})", std::process::id()));
-        Ok(LaneOwner { lane, _file: file })
+        Ok(LaneOwner { _file: file })
     }
 
     /// Takes the lane, waiting up to `wait` for its owner to finish. `waiting` is told
@@ -95,10 +94,6 @@ impl LaneOwner {
                 other => return other,
             }
         }
-    }
-
-    pub(crate) fn lane(&self) -> &str {
-        &self.lane
     }
 
     /// Who holds `lane` now, or None when it is free, without taking it (a shared lock

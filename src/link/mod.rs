@@ -13,7 +13,6 @@ mod timing;
 pub(crate) use crate::ecr::{Answer, Direction};
 pub use address::{AddressError, Endpoint, Target, located};
 pub use config::LinkConfig;
-pub(crate) use dial::locate;
 pub use news::{ConnectError, LinkEvent, LinkState, SendError};
 pub use session::{Link, Wake};
-pub(crate) use timing::{LONGEST_WAIT, backoff, instant_after};
+pub(crate) use timing::{backoff, instant_after};

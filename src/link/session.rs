@@ -88,10 +88,6 @@ impl Link {
         link
     }
 
-    pub(crate) fn config(&self) -> &LinkConfig {
-        &self.cfg
-    }
-
     pub(crate) fn is_up(&self) -> bool {
         matches!(self.conn, Conn::Up { .. })
     }

@@ -34,11 +34,7 @@ pub(crate) enum ServeError {
 #[derive(Debug)]
 pub(crate) enum Incoming {
     /// A pair or unpair request; the code sent back on `answer` goes to the terminal.
-    Request {
-        request: Request,
-        from: SocketAddr,
-        answer: Answer,
-    },
+    Request { request: Request, answer: Answer },
     /// A frame that could not be read (already answered with a refusal).
     Malformed { from: SocketAddr, error: String },
 }
@@ -168,7 +164,6 @@ async fn connection(tcp: TcpStream, from: SocketAddr, tx: mpsc::Sender<Incoming>
                 let answered = request.clone();
                 let asked = tx.send(Incoming::Request {
                     request,
-                    from,
                     answer: Answer(answer),
                 });
                 // Nobody to decide (the server is stopping): the terminal gets nothing.

@@ -63,10 +63,6 @@ impl Tries {
         }
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn error(&self, e: impl std::fmt::Display) -> TriesError {
         TriesError {
             path: self.path.clone(),
@@ -184,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         let tries = Tries::beside(&config);
-        assert_eq!(tries.path(), dir.path().join("config.toml.pin-tries"));
+        assert_eq!(tries.path, dir.path().join("config.toml.pin-tries"));
         let hash = hash_pin("2468").unwrap();
         let t0 = at("2026-12-03T10:00:00Z");
         assert_eq!(tries.locked(t0).unwrap(), None);

@@ -2,7 +2,7 @@
 //! in flight and its result, the link, the journal's rows and the lane's settings.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Offset;
 
@@ -285,7 +285,13 @@ impl Desk {
         self.pin_locked_until.filter(|u| *u > chrono::Utc::now())
     }
 
-    pub(crate) fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Desk {
+    pub(crate) fn new(
+        lane_id: &str,
+        currency: &str,
+        exponent: u8,
+        address: &str,
+        demo: bool,
+    ) -> Desk {
         Desk {
             screen: ScreenId::Sale,
             modal: None,
@@ -325,10 +331,6 @@ impl Desk {
     /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
     pub(crate) fn list_rows(&self) -> usize {
         usize::from(self.size.1.saturating_sub(9)).max(1)
-    }
-
-    pub(crate) fn elapsed(&self) -> Option<Duration> {
-        self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
     /// Whether `row` is one the cashier means by `typed`, read as every search reads

@@ -86,7 +86,10 @@ pub(crate) fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
 }
 
 /// What the PIN prompt says while wrong PINs have locked PIN entry.
-pub(crate) fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn pin_locked(
+    offset: chrono::FixedOffset,
+    until: chrono::DateTime<chrono::Utc>,
+) -> String {
     format!(
         "{} wrong PINs in a row: locked until {}",
         crate::supervisor_pin::tries::TRIES,

@@ -5,18 +5,17 @@
 
 pub use super::desk::ScreenId;
 pub(crate) use super::desk::{
-    Confirmed, Desk, Flight, Handoff, JOURNAL_PAGE, JournalData, JournalPage, LinkView, Modal,
-    OnNo, PinFor, RTT_SAMPLES, WIRE_LOG_LINES, WireLine,
+    Confirmed, Desk, Flight, Handoff, JournalData, JournalPage, Modal, OnNo, PinFor, WireLine,
 };
-pub(crate) use super::field::{CentsField, Edit, TextField};
+pub(crate) use super::field::TextField;
 use super::msg::Effect;
 pub(crate) use super::screens::batch::BatchScreen;
-pub(crate) use super::screens::diagnostics::{Checkup, DiagFocus, DiagScreen};
+pub(crate) use super::screens::diagnostics::DiagScreen;
 pub(crate) use super::screens::journal::JournalScreen;
 pub(crate) use super::screens::query::QueryForm;
-pub(crate) use super::screens::refund::{RefundField, RefundForm};
-pub(crate) use super::screens::sale::{SaleField, SaleForm, SaleKind};
-pub(crate) use super::screens::settings::{Finding, Pairing, Setting, SettingValue, SettingsForm};
+pub(crate) use super::screens::refund::RefundForm;
+pub(crate) use super::screens::sale::SaleForm;
+pub(crate) use super::screens::settings::SettingsForm;
 pub(crate) use super::screens::shared::PickList;
 pub(crate) use super::screens::tip::TipForm;
 use super::screens::{journal, query, refund, sale, settings, tip, void};

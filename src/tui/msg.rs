@@ -44,7 +44,6 @@ pub(crate) enum Msg {
     PinChecked(Result<crate::supervisor_pin::tries::Checked, String>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
-    Notice(String),
     /// What the last copy to the store did.
     Store(String),
     /// What the store found on other lanes for the journal search `text`.

@@ -35,7 +35,8 @@ macro_rules! roles {
         }
 
         impl Theme {
-            pub(crate) const ROLES: &'static [&'static str] = &[$(stringify!($role)),*];
+            #[cfg(test)]
+            const ROLES: &'static [&'static str] = &[$(stringify!($role)),*];
 
             fn role_mut(&mut self, role: &str) -> Option<&mut Style> {
                 match role {
@@ -124,7 +125,11 @@ impl Theme {
     /// Loads a theme by name: a user file in `user_dir` (partial, over the default)
     /// or a built-in one. `NO_COLOR` forces the monochrome theme. Returns the theme and
     /// a warning to show when the requested one could not be used.
-    pub(crate) fn load(name: &str, user_dir: Option<&Path>, no_color: bool) -> (Theme, Option<String>) {
+    pub(crate) fn load(
+        name: &str,
+        user_dir: Option<&Path>,
+        no_color: bool,
+    ) -> (Theme, Option<String>) {
         if no_color {
             return (Theme::mono(), None);
         }

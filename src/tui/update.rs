@@ -15,7 +15,7 @@ use super::screens::{batch, diagnostics, journal, query, refund, sale, settings,
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
-pub(crate) use super::msg::{Effect, Msg, Refundable};
+pub(crate) use super::msg::{Effect, Msg};
 
 // Long on purpose: one arm per message: the one place every message is routed.
 pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -96,10 +96,6 @@ pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 },
                 |_| false,
             );
-            vec![]
-        }
-        Msg::Notice(text) => {
-            m.desk.notice = Some(text);
             vec![]
         }
         Msg::Store(text) => {
@@ -483,6 +479,9 @@ mod tests {
     use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
     use crate::tui::fixtures::row;
+    use crate::tui::screens::refund::RefundField;
+    use crate::tui::screens::sale::{SaleField, SaleKind};
+    use crate::tui::screens::settings::{Pairing, Setting};
 
     /// A screen whose lane is connected.
     fn model() -> Model {

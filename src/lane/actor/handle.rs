@@ -31,13 +31,8 @@ impl LaneHandle {
         self.pay_routed(req, Route::Lan, false).await
     }
 
-    /// `pay`, for a request a supervisor allowed with the PIN (see `supervisor`): the
-    /// journal's audit trail says so.
-    pub(crate) async fn pay_supervised(&self, req: PayRequest) -> Result<String, Refusal> {
-        self.pay_routed(req, Route::Lan, true).await
-    }
-
-    /// `pay` or `pay_supervised` by the way the request goes.
+    /// `pay` by the way the request goes; `supervisor` when a supervisor allowed it with
+    /// the PIN, for the journal's audit trail.
     pub async fn pay_routed(
         &self,
         req: PayRequest,
@@ -77,7 +72,11 @@ impl LaneHandle {
         self.query_via(order_no, Via::Lan).await
     }
 
-    pub(crate) async fn query_via(&self, order_no: String, via: Via) -> Result<QueryResult, Refusal> {
+    pub(crate) async fn query_via(
+        &self,
+        order_no: String,
+        via: Via,
+    ) -> Result<QueryResult, Refusal> {
         self.ask(|reply| Command::Query {
             order_no,
             via,
@@ -90,7 +89,11 @@ impl LaneHandle {
         self.close_order_via(order_no, Via::Lan).await
     }
 
-    pub(crate) async fn close_order_via(&self, order_no: String, via: Via) -> Result<Answer, Refusal> {
+    pub(crate) async fn close_order_via(
+        &self,
+        order_no: String,
+        via: Via,
+    ) -> Result<Answer, Refusal> {
         self.ask(|reply| Command::Close {
             order_no,
             via,

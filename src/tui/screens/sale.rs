@@ -331,7 +331,12 @@ pub(crate) fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
 
 /// The lane refused the sale: why, kept until earlier rows are settled when that is why.
 /// A possible duplicate asks whether to charge again (no clears the form).
-pub(crate) fn refused(f: &mut SaleForm, d: &mut Desk, refusal: &Refusal, request: Option<PayRequest>) {
+pub(crate) fn refused(
+    f: &mut SaleForm,
+    d: &mut Desk,
+    refusal: &Refusal,
+    request: Option<PayRequest>,
+) {
     if let (
         Refusal::PossibleDuplicate { .. },
         Some(PayRequest::Sale {
@@ -459,7 +464,12 @@ pub(crate) enum PastResult {
 
 /// A key that dismisses `result`: after a decline the form still holds the sale and
 /// Enter charges it again; any other key starts afresh (a digit, the next amount).
-pub(crate) fn past_result(f: &mut SaleForm, d: &mut Desk, result: &TxnRow, key: KeyEvent) -> PastResult {
+pub(crate) fn past_result(
+    f: &mut SaleForm,
+    d: &mut Desk,
+    result: &TxnRow,
+    key: KeyEvent,
+) -> PastResult {
     let declined = result.state == TxnState::Declined;
     if declined && key.code == KeyCode::Enter && f.typed() {
         return PastResult::Charged(submit(f, d));

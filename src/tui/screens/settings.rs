@@ -115,7 +115,11 @@ impl Setting {
     }
 
     /// A choice, at the one that saves `current` (else the first).
-    pub(crate) fn choice(key: &'static str, choices: Vec<(String, Saved)>, current: &Saved) -> Setting {
+    pub(crate) fn choice(
+        key: &'static str,
+        choices: Vec<(String, Saved)>,
+        current: &Saved,
+    ) -> Setting {
         let at = choices.iter().position(|(_, s)| s == current).unwrap_or(0);
         Setting {
             key,

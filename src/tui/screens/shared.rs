@@ -86,7 +86,11 @@ pub(crate) fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
 
 /// ↑/↓ in the list of candidates under an order number field: ↓ from the field enters
 /// the list, ↑ from its first row goes back to the field. True when the key was for it.
-pub(crate) fn pick_key(picked: &mut Option<usize>, len: usize, code: crossterm::event::KeyCode) -> bool {
+pub(crate) fn pick_key(
+    picked: &mut Option<usize>,
+    len: usize,
+    code: crossterm::event::KeyCode,
+) -> bool {
     use crossterm::event::KeyCode;
     match (code, *picked) {
         (KeyCode::Down, None) if len > 0 => *picked = Some(0),
@@ -100,7 +104,11 @@ pub(crate) fn pick_key(picked: &mut Option<usize>, len: usize, code: crossterm::
 
 /// The candidate an order number field means: the one picked, else the only one left
 /// once something is typed.
-pub(crate) fn chosen<'a>(rows: &'a [TxnRow], picked: Option<usize>, typed: &str) -> Option<&'a TxnRow> {
+pub(crate) fn chosen<'a>(
+    rows: &'a [TxnRow],
+    picked: Option<usize>,
+    typed: &str,
+) -> Option<&'a TxnRow> {
     match picked {
         Some(i) => rows.get(i),
         None if !typed.trim().is_empty() && rows.len() == 1 => rows.first(),
