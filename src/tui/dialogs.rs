@@ -4,8 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::flows::*;
-use super::model::*;
+use super::flows::{fly, pin_locked, pin_modal, start};
+use super::model::{Confirmed, Modal, Model, OnNo, PinFor, ScreenId, TextField};
 use super::msg::Effect;
 use super::screens::{sale, settings};
 use crate::journal::TxnState;

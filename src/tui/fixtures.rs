@@ -44,7 +44,8 @@ pub(crate) fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> Tx
 pub fn busy_model() -> crate::tui::model::Model {
     use crate::ecr::Direction;
     use crate::ecr::TransType as T;
-    use crate::tui::model::{Model, WireLine};
+    use crate::tui::desk::WireLine;
+    use crate::tui::model::Model;
     use chrono::TimeZone;
 
     let mut m = Model::new("L01", "USD", 2, "192.168.1.20:35779", false);

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::desk::*;
+use super::desk::{Confirmed, Desk, Flight, Modal, OnNo, PinFor};
 use super::field::TextField;
 use super::msg::Effect;
 use crate::lane::PayRequest;

@@ -5,7 +5,7 @@
 
 pub use super::desk::ScreenId;
 pub(crate) use super::desk::{
-    Confirmed, Desk, Flight, Handoff, JournalData, JournalPage, Modal, OnNo, PinFor, WireLine,
+    Confirmed, Desk, Flight, Handoff, JournalData, JournalPage, Modal, OnNo, PinFor,
 };
 pub(crate) use super::field::TextField;
 use super::msg::Effect;

@@ -8,8 +8,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::dialogs::{self, Next};
-use super::flows::*;
-use super::model::*;
+use super::flows::top_level;
+use super::model::{
+    Confirmed, Desk, Flight, Handoff, Modal, Model, OnNo, RefundForm, SaleForm, ScreenId,
+};
 use super::screens::sale::PastResult;
 use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
@@ -478,7 +480,10 @@ mod tests {
     use crate::journal::{TxnKind, TxnRow};
     use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
+    use crate::tui::field::TextField;
     use crate::tui::fixtures::row;
+    use crate::tui::flows::{ORDER_FULL, start};
+    use crate::tui::model::JournalData;
     use crate::tui::screens::refund::RefundField;
     use crate::tui::screens::sale::{SaleField, SaleKind};
     use crate::tui::screens::settings::{Pairing, Setting};

@@ -6,12 +6,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
-use super::shared::*;
+use super::shared::{Key, local_time};
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::desk::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
+use crate::tui::flows::top_level;
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

@@ -6,13 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, rtt_text};
 use crate::ecr::{Answer, Direction};
 use crate::lane::Refusal;
 use crate::terminal_reach::Check;
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, WireLine};
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

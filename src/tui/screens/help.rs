@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, key_line, wrap_keys};
 use crate::tui::desk::ScreenId;
 use crate::tui::theme::Theme;
 

@@ -7,13 +7,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, find_order, follow, local_time, order_at, rows_table, short_order, since_text,
+};
 use crate::journal::Search;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, Handoff, JOURNAL_PAGE, Modal};
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

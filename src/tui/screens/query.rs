@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, error_line, label};
 use crate::lane::{QueryResult, Refusal};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

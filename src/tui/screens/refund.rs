@@ -6,12 +6,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, candidates, chosen, error_line, find_order, label, order_at, pick_key,
+    row_summary,
+};
 use crate::journal::TxnRow;
 use crate::lane::{PayRequest, Refusal, Route, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{CentsField, Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, confirm, top_level};
 use crate::tui::msg::{Effect, Refundable};
 use crate::tui::theme::Theme;
 

@@ -6,14 +6,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, candidates, chosen, error_line, find_order, label, order_at, pick_key,
+};
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState, rules};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
+use crate::tui::field::{CentsField, Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, confirm, start, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

@@ -6,13 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::shared::*;
+use super::shared::Key;
 use crate::config::{Config, Saved};
 use crate::ecr::Receipts;
 use crate::lane::{Refusal, Target};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, PinFor};
+use crate::tui::field::TextField;
+use crate::tui::flows::{pin_modal, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::msg::PairNews;
 use crate::tui::theme::Theme;

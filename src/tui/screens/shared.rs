@@ -9,7 +9,7 @@ use ratatui::widgets::{Row, Table};
 
 use crate::journal::{Aftermath, TxnRow};
 use crate::lane::PayRequest;
-use crate::tui::desk::*;
+use crate::tui::desk::Desk;
 use crate::tui::field::TextField;
 use crate::tui::theme::Theme;
 use crossterm::event::KeyEvent;

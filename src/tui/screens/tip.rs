@@ -6,13 +6,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::shared::*;
+use super::shared::{
+    Key, PickList, act_words, error_line, find_order, follow, label, narrow_key, narrow_line,
+    order_at, rows_table,
+};
 use crate::journal::{TxnRow, rules};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::Money;
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{CentsField, Edit};
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 

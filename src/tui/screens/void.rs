@@ -5,11 +5,14 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Paragraph;
 
-use super::shared::*;
+use super::shared::{
+    Key, PickList, act_words, error_line, find_order, follow, narrow_key, narrow_line, order_at,
+    rows_table,
+};
 use crate::journal::{TxnRow, rules};
 use crate::lane::{PayRequest, Refusal, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
