@@ -3,10 +3,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use till::cli::{Cli, Cmd, wants_json};
+use till::cli::{Cli, Cmd, wants_json};
 use till::config::{Config, process_env};
 use till::discover::{DEFAULT_INTERFACE, parse_interface};
-pub use till::exit::{Exit, Failure, failure_json, print_failure};
+use till::exit::{Exit, Failure, failure_json, print_failure};
 use till::headless;
 
 fn main() -> ExitCode {
