@@ -29,7 +29,7 @@ impl Default for Methods {
 /// `methods = { ... }` in the config file: each key optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct MethodsFile {
+pub(crate) struct MethodsFile {
     pub refund: Option<String>,
     pub void: Option<String>,
     pub tip: Option<String>,

@@ -12,8 +12,10 @@ pub mod sign;
 pub mod wire;
 
 pub use client::{Clock, CloudClient, system_clock};
-pub use keys::{AppKey, KeyError};
-pub use methods::{Methods, MethodsFile};
+pub use keys::AppKey;
+pub(crate) use keys::KeyError;
+pub use methods::Methods;
+pub(crate) use methods::MethodsFile;
 pub use settings::CloudSettings;
 pub use wire::{Call, Decoded, Terminal};
 

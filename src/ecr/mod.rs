@@ -7,12 +7,14 @@ pub(crate) mod request;
 pub(crate) mod topic;
 
 pub use answer::{Answer, Direction};
-pub use outcome::{
-    Outcome, QueryVerdict, Unreadable, is_not_found, moved_amount, moved_tip, names_other_order,
-    outcome, outcome_for, query_verdict, tip_verdict,
+pub use outcome::{Outcome, QueryVerdict, outcome, query_verdict};
+pub(crate) use outcome::{
+    is_not_found, moved_amount, moved_tip, names_other_order, outcome_for, tip_verdict,
 };
-pub use reply::{BizData, DecodeError, DeviceInfo, Reply};
-pub use request::{Operation, Order, OrderOptions, Request, new_request_id, now_ms};
+pub(crate) use reply::DecodeError;
+pub use reply::{BizData, DeviceInfo, Reply};
+pub use request::{Operation, Order, OrderOptions, Request};
+pub(crate) use request::{new_request_id, now_ms};
 
 /// The port the vendor fixed for ECR Hub.
 pub(crate) const DEFAULT_PORT: u16 = 35779;

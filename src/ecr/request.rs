@@ -294,11 +294,11 @@ impl Request {
 }
 
 /// A fresh `request_id` for the envelope: unique, so a reply names the one request it answers.
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// The envelope's `timestamp`: milliseconds since the epoch.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

@@ -36,18 +36,24 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 
-pub use admit::{GatewayOriginal, Refused, Request, SUPERVISOR_PIN_GIVEN};
+pub(crate) use admit::SUPERVISOR_PIN_GIVEN;
+pub use admit::{GatewayOriginal, Refused, Request};
 pub use aftermath::Aftermath;
-pub use batch::{BatchInfo, BatchSel};
+pub(crate) use batch::BatchInfo;
+pub use batch::BatchSel;
 pub use error::JournalError;
 pub use open::Integrity;
 pub(crate) use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
 pub(crate) use outbox::{AuditLine, OutgoingTotals};
 pub use ranges::Source;
-pub use report::{BatchReport, Group, LineKind, RangeReport};
-pub use row::{AuditRow, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnRow, TxnState, Via};
-pub use search::{Page, Search, Term, parse_term, row_matches};
-pub use time::{now, secs_since};
+pub(crate) use report::Group;
+pub use report::{BatchReport, RangeReport};
+pub(crate) use row::AuditRow;
+pub use row::{NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnRow, TxnState, Via};
+pub(crate) use search::{Page, Term, parse_term};
+pub use search::{Search, row_matches};
+pub use time::now;
+pub(crate) use time::secs_since;
 
 // What the journal's files share.
 use error::classify;

@@ -35,7 +35,7 @@ pub struct BatchReport {
 
 /// What a line of the printed report is, for styling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineKind {
+pub(crate) enum LineKind {
     Heading,
     Row,
     Net,

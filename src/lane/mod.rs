@@ -14,10 +14,13 @@ mod owner;
 pub(crate) use crate::journal::Via;
 /// Which terminal the lane talks to, as `Command::Retarget` takes it.
 pub(crate) use crate::link::Target;
-pub use actor::{LaneHandle, spawn, spawn_opening};
+pub(crate) use actor::spawn_opening;
+pub use actor::{LaneHandle, spawn};
 pub use command::{
     Command, Event, Forwarded, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route,
     Settings, Step,
 };
-pub use options::{Description, DescriptionError, SaleOptions};
-pub use owner::{LaneOwner, OwnerError};
+pub(crate) use options::DescriptionError;
+pub use options::{Description, SaleOptions};
+pub use owner::LaneOwner;
+pub(crate) use owner::OwnerError;

@@ -14,5 +14,5 @@ pub(crate) use crate::ecr::{Answer, Direction};
 pub use address::{AddressError, Endpoint, Target, located};
 pub use config::LinkConfig;
 pub use news::{ConnectError, LinkEvent, LinkState, SendError};
-pub use session::{Link, Wake};
+pub use session::Link;
 pub(crate) use timing::{backoff, instant_after};

@@ -17,8 +17,10 @@ mod wire;
 use std::path::{Path, PathBuf};
 
 pub(crate) use client::{Reached, live_state, reach};
-pub use server::{Handler, Served, Server, listen};
-pub use shared::{LaneState, Shared, Turn};
+pub(crate) use server::Handler;
+pub use server::{Served, Server, listen};
+pub(crate) use shared::LaneState;
+pub use shared::Shared;
 pub(crate) use wire::{Ask, Line};
 
 /// Where the owner of `lane` listens.

@@ -24,7 +24,7 @@ const ASK_LIMIT: u64 = 64 * 1024;
 
 /// What the owner does with a request handed over: run the command as the faces do
 /// (they are above this room, so the one who listens hands it in).
-pub type Handler = Arc<
+pub(crate) type Handler = Arc<
     dyn Fn(
             Config,
             Ask,

@@ -13,7 +13,7 @@ use crate::lane::{Event, LaneHandle, LinkNews, Step};
 
 /// What the lane is doing now, as its events told it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct LaneState {
+pub(crate) struct LaneState {
     /// `connected`, `connecting` or `down: why`.
     pub link: String,
     #[serde(skip)]
@@ -114,7 +114,7 @@ struct Inner {
 }
 
 /// A forwarded payment's turn on the lane: the next waits until it is dropped.
-pub struct Turn {
+pub(crate) struct Turn {
     _guard: OwnedMutexGuard<()>,
     waiting: Option<Waiting>,
 }
