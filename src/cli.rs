@@ -93,22 +93,22 @@ impl Global {
 pub(crate) struct CloudArgs {
     /// The cloud gateway's base URL; requests go to {url}/api/entry [env: TILL_CLOUD_URL].
     #[arg(long, global = true, value_name = "URL")]
-    pub cloud_url: Option<String>,
+    pub(crate) cloud_url: Option<String>,
     /// The app id issued for the cloud Open API [env: TILL_CLOUD_APP_ID].
     #[arg(long, global = true, value_name = "ID")]
-    pub cloud_app_id: Option<String>,
+    pub(crate) cloud_app_id: Option<String>,
     /// The merchant number at the gateway [env: TILL_CLOUD_MERCHANT_NO].
     #[arg(long, global = true, value_name = "NO")]
-    pub cloud_merchant_no: Option<String>,
+    pub(crate) cloud_merchant_no: Option<String>,
     /// The lane's terminal serial at the gateway (default: the serial the terminal reports) [env: TILL_CLOUD_TERMINAL_SN].
     #[arg(long, global = true, value_name = "SN")]
-    pub cloud_terminal_sn: Option<String>,
+    pub(crate) cloud_terminal_sn: Option<String>,
     /// The app's private key file, PKCS#1 or PKCS#8 PEM [env: TILL_CLOUD_PRIVATE_KEY].
     #[arg(long, global = true, value_name = "PATH")]
-    pub cloud_private_key: Option<PathBuf>,
+    pub(crate) cloud_private_key: Option<PathBuf>,
     /// The gateway's public key file, SPKI PEM or base64 DER [env: TILL_CLOUD_GATEWAY_PUBLIC_KEY].
     #[arg(long, global = true, value_name = "PATH")]
-    pub cloud_gateway_public_key: Option<PathBuf>,
+    pub(crate) cloud_gateway_public_key: Option<PathBuf>,
 }
 
 impl CloudArgs {
@@ -186,7 +186,7 @@ pub struct TerminalFlags {
     pub confirm_on_terminal: bool,
     /// No confirmation on the terminal, whatever the config says.
     #[arg(long, overrides_with = "confirm_on_terminal")]
-    pub no_confirm_on_terminal: bool,
+    pub(crate) no_confirm_on_terminal: bool,
     /// Which receipts the terminal prints.
     #[arg(long, value_enum, value_name = "WHICH")]
     pub(crate) receipt: Option<ReceiptArg>,
@@ -211,13 +211,13 @@ pub struct SaleFlags {
     pub on_screen_tip: bool,
     /// The terminal does not ask for a tip, whatever the config says.
     #[arg(long, overrides_with = "on_screen_tip")]
-    pub no_on_screen_tip: bool,
+    pub(crate) no_on_screen_tip: bool,
     /// The terminal asks the customer to sign.
     #[arg(long, alias = "on-screen-signature", overrides_with = "no_signature")]
     pub signature: bool,
     /// The terminal does not ask for a signature, whatever the config says.
     #[arg(long, alias = "no-on-screen-signature", overrides_with = "signature")]
-    pub no_signature: bool,
+    pub(crate) no_signature: bool,
     /// Free text that goes with the sale: one line, at most 128 characters (a card
     /// number in it is masked).
     #[arg(long, value_name = "TEXT")]

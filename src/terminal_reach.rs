@@ -50,12 +50,12 @@ impl Check {
 #[derive(Clone, Debug)]
 pub(crate) struct Reach {
     /// The configured address or `sn:SERIAL`, if any, and where it was set.
-    pub url: Option<String>,
-    pub source: String,
+    pub(crate) url: Option<String>,
+    pub(crate) source: String,
     /// Where mDNS looks for a terminal named by its serial.
-    pub mdns_interface: Ipv4Addr,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
+    pub(crate) mdns_interface: Ipv4Addr,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
 }
 
 /// Checks the address (a serial found by mDNS), its name, a TCP connection and the

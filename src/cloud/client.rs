@@ -27,7 +27,7 @@ pub struct CloudClient {
 /// A request ready to go: the call and its signed body.
 #[derive(Clone, Debug)]
 pub struct Prepared {
-    pub call: Call,
+    pub(crate) call: Call,
     pub body: String,
 }
 

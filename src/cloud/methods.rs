@@ -30,10 +30,10 @@ impl Default for Methods {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MethodsFile {
-    pub refund: Option<String>,
-    pub void: Option<String>,
-    pub tip: Option<String>,
-    pub batch_close: Option<String>,
+    pub(crate) refund: Option<String>,
+    pub(crate) void: Option<String>,
+    pub(crate) tip: Option<String>,
+    pub(crate) batch_close: Option<String>,
 }
 
 impl Methods {

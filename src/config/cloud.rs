@@ -17,17 +17,17 @@ use crate::cloud::{CloudSettings, Methods, MethodsFile};
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CloudFile {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub merchant_no: Option<String>,
-    pub store_no: Option<String>,
-    pub terminal_sn: Option<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) merchant_no: Option<String>,
+    pub(crate) store_no: Option<String>,
+    pub(crate) terminal_sn: Option<String>,
     /// Path of the app's private key (PKCS#1 or PKCS#8 PEM).
-    pub private_key: Option<PathBuf>,
+    pub(crate) private_key: Option<PathBuf>,
     /// Path of the gateway's public key (SPKI PEM or base64 DER).
-    pub gateway_public_key: Option<PathBuf>,
+    pub(crate) gateway_public_key: Option<PathBuf>,
     #[serde(default)]
-    pub methods: MethodsFile,
+    pub(crate) methods: MethodsFile,
 }
 
 /// Cloud values given on the command line.
@@ -43,15 +43,15 @@ pub struct CloudFlags {
 
 #[derive(Clone, Debug)]
 pub(crate) struct CloudConfig {
-    pub url: Sourced<Option<String>>,
-    pub app_id: Sourced<Option<String>>,
-    pub merchant_no: Sourced<Option<String>>,
-    pub store_no: Sourced<Option<String>>,
-    pub terminal_sn: Sourced<Option<String>>,
-    pub private_key: Sourced<Option<PathBuf>>,
-    pub gateway_public_key: Sourced<Option<PathBuf>>,
-    pub methods: Methods,
-    pub methods_source: Source,
+    pub(crate) url: Sourced<Option<String>>,
+    pub(crate) app_id: Sourced<Option<String>>,
+    pub(crate) merchant_no: Sourced<Option<String>>,
+    pub(crate) store_no: Sourced<Option<String>>,
+    pub(crate) terminal_sn: Sourced<Option<String>>,
+    pub(crate) private_key: Sourced<Option<PathBuf>>,
+    pub(crate) gateway_public_key: Sourced<Option<PathBuf>>,
+    pub(crate) methods: Methods,
+    pub(crate) methods_source: Source,
     /// The keys, read by `check` (None until then, or with no cloud configured).
     loaded: Option<(AppKey, rsa::RsaPublicKey)>,
 }

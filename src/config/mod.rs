@@ -49,40 +49,40 @@ pub(crate) const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileConfig {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub lane: Option<String>,
-    pub currency: Option<String>,
-    pub theme: Option<String>,
-    pub data_dir: Option<PathBuf>,
-    pub heartbeat_secs: Option<u64>,
-    pub connect_timeout_secs: Option<u64>,
-    pub request_timeout_secs: Option<u64>,
-    pub card_flow_timeout_secs: Option<u64>,
-    pub duplicate_window_secs: Option<u64>,
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) lane: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) theme: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) heartbeat_secs: Option<u64>,
+    pub(crate) connect_timeout_secs: Option<u64>,
+    pub(crate) request_timeout_secs: Option<u64>,
+    pub(crate) card_flow_timeout_secs: Option<u64>,
+    pub(crate) duplicate_window_secs: Option<u64>,
     /// `till archive` moves closed batches older than this many days.
-    pub archive_after_days: Option<u64>,
+    pub(crate) archive_after_days: Option<u64>,
     /// The log directory's size cap (MiB) and how many days a log file is kept.
-    pub log_max_mb: Option<u64>,
-    pub log_keep_days: Option<u64>,
+    pub(crate) log_max_mb: Option<u64>,
+    pub(crate) log_keep_days: Option<u64>,
     /// The lane's terminal options, under what a sale, refund or void sets itself.
-    pub on_screen_tip: Option<bool>,
-    pub on_screen_signature: Option<bool>,
-    pub confirm_on_terminal: Option<bool>,
+    pub(crate) on_screen_tip: Option<bool>,
+    pub(crate) on_screen_signature: Option<bool>,
+    pub(crate) confirm_on_terminal: Option<bool>,
     #[serde(default, deserialize_with = "receipts")]
-    pub receipt: Option<Receipts>,
+    pub(crate) receipt: Option<Receipts>,
     /// Amounts above this (major units, e.g. "10000.00") ask the cashier first.
-    pub confirm_above: Option<String>,
+    pub(crate) confirm_above: Option<String>,
     /// The supervisor PIN's Argon2id hash (PHC string), written by `till config set-pin`.
-    pub supervisor_pin_hash: Option<String>,
+    pub(crate) supervisor_pin_hash: Option<String>,
     /// Referenced refunds above this (major units, e.g. "50.00") need the supervisor PIN.
-    pub supervisor_refund_above: Option<String>,
+    pub(crate) supervisor_refund_above: Option<String>,
     /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
-    pub mdns_interface: Option<String>,
+    pub(crate) mdns_interface: Option<String>,
     /// The store's PostgreSQL URL (`postgres://…`): every lane's rows in one place.
-    pub store_url: Option<UrlText>,
+    pub(crate) store_url: Option<UrlText>,
     /// The vendor's cloud Open API (optional).
-    pub cloud: Option<CloudFile>,
+    pub(crate) cloud: Option<CloudFile>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -130,7 +130,7 @@ pub struct Config {
     pub duplicate_window_secs: Sourced<u64>,
     pub archive_after_days: Sourced<u64>,
     pub log_max_mb: Sourced<u64>,
-    pub log_keep_days: Sourced<u64>,
+    pub(crate) log_keep_days: Sourced<u64>,
     /// The lane's terminal options (None: the terminal's own setting).
     pub on_screen_tip: Sourced<Option<bool>>,
     pub on_screen_signature: Sourced<Option<bool>>,

@@ -19,9 +19,9 @@ fn key(name: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Advert {
     /// `_ecr-hub-server._tcp.local`
-    pub service: String,
+    pub(crate) service: String,
     /// The first label of the instance's name: a terminal's serial.
-    pub instance: String,
+    pub(crate) instance: String,
     pub addr: SocketAddrV4,
     /// TXT strings as sent: `key=value`, or one JSON object.
     pub txt: Vec<String>,
@@ -128,9 +128,9 @@ pub(crate) fn query(
 /// A service instance seen on the network, complete: its address and TXT strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Found {
-    pub instance: String,
-    pub addr: SocketAddrV4,
-    pub txt: Vec<String>,
+    pub(crate) instance: String,
+    pub(crate) addr: SocketAddrV4,
+    pub(crate) txt: Vec<String>,
 }
 
 impl Found {

@@ -178,9 +178,9 @@ pub(crate) fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Unreadable {
     /// The field, e.g. `order_amount`.
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// Its text as it came, cut short.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 impl fmt::Display for Unreadable {

@@ -23,8 +23,8 @@ use super::JournalError;
 
 /// How the journal counts what it issued: `numbering` and `issued` in `meta`.
 pub(super) struct Counter {
-    pub numbering: String,
-    pub issued: i64,
+    pub(crate) numbering: String,
+    pub(crate) issued: i64,
 }
 
 /// Reads the numbering identity (the journal's identity until it first changes) and

@@ -10,44 +10,44 @@ use super::{COLUMNS, Journal, JournalError, TxnRow, raw_row};
 /// An audit line with what identifies it in a store: its id in this journal and its order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct AuditLine {
-    pub id: i64,
-    pub order_no: String,
-    pub at: String,
-    pub who: String,
-    pub from: Option<String>,
-    pub to: String,
-    pub why: String,
+    pub(crate) id: i64,
+    pub(crate) order_no: String,
+    pub(crate) at: String,
+    pub(crate) who: String,
+    pub(crate) from: Option<String>,
+    pub(crate) to: String,
+    pub(crate) why: String,
 }
 
 /// A line of a quarter hour's totals (see `rollup`), as a store copies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TallyLine {
-    pub slot: i64,
-    pub batch: i64,
+    pub(crate) slot: i64,
+    pub(crate) batch: i64,
     /// `rows`, `net`, `lane`, `kind` or `brand`.
-    pub dim: String,
-    pub name: String,
-    pub count: i64,
-    pub sum_minor: i64,
+    pub(crate) dim: String,
+    pub(crate) name: String,
+    pub(crate) count: i64,
+    pub(crate) sum_minor: i64,
 }
 
 /// The quarter hours whose totals changed since the store last took them, up to
 /// `last_seq`, with their lines as they are now (a store replaces its lines of each).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OutgoingTotals {
-    pub last_seq: Option<i64>,
+    pub(crate) last_seq: Option<i64>,
     /// (slot, batch) of each quarter hour.
-    pub slots: Vec<(i64, i64)>,
-    pub lines: Vec<TallyLine>,
+    pub(crate) slots: Vec<(i64, i64)>,
+    pub(crate) lines: Vec<TallyLine>,
 }
 
 /// What the outbox holds up to `last_seq`, read as it is now.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Outgoing {
     /// The newest entry taken: `Journal::outbox_done` removes up to it.
-    pub last_seq: Option<i64>,
-    pub rows: Vec<TxnRow>,
-    pub audit: Vec<AuditLine>,
+    pub(crate) last_seq: Option<i64>,
+    pub(crate) rows: Vec<TxnRow>,
+    pub(crate) audit: Vec<AuditLine>,
 }
 
 impl Journal {

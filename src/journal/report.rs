@@ -187,13 +187,13 @@ impl Groups<String> {
 #[derive(Default)]
 pub(super) struct Sums {
     /// Rows of every state.
-    pub rows: i64,
-    pub lanes: Groups<String>,
-    pub kinds: Groups<String>,
-    pub brands: Groups<String>,
+    pub(crate) rows: i64,
+    pub(crate) lanes: Groups<String>,
+    pub(crate) kinds: Groups<String>,
+    pub(crate) brands: Groups<String>,
     /// By local hour of day.
-    pub hours: Groups<u32>,
-    pub net: i64,
+    pub(crate) hours: Groups<u32>,
+    pub(crate) net: i64,
 }
 
 impl Sums {
@@ -254,11 +254,11 @@ impl Sums {
 /// close), a sale's tip and cash-back lines, its brand's line and the net it moved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Moved<'a> {
-    pub kind_sum: Option<i64>,
-    pub tip: i64,
-    pub cashback: i64,
-    pub brand: Option<(&'a str, i64)>,
-    pub net: i64,
+    pub(crate) kind_sum: Option<i64>,
+    pub(crate) tip: i64,
+    pub(crate) cashback: i64,
+    pub(crate) brand: Option<(&'a str, i64)>,
+    pub(crate) net: i64,
 }
 
 /// Calls `f` with what each approved row of `rows` moved, its original and tip

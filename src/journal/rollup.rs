@@ -502,8 +502,8 @@ fn tidy_days(conn: &Connection, days: Written) -> Result<(), JournalError> {
 /// their totals, and the quarter hours `ends` before and after them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Spans {
-    pub days: Option<(i64, i64)>,
-    pub ends: Vec<(i64, i64)>,
+    pub(crate) days: Option<(i64, i64)>,
+    pub(crate) ends: Vec<(i64, i64)>,
 }
 
 pub(crate) fn spans((first, end): (i64, i64)) -> Spans {

@@ -160,8 +160,8 @@ pub struct TxnRow {
     pub batch: i64,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
-    pub sent_at: Option<String>,
-    pub updated_at: String,
+    pub(crate) sent_at: Option<String>,
+    pub(crate) updated_at: String,
     pub reply: TerminalReply,
     pub via: Via,
     /// The terminal a cloud request named ("all" for every terminal's batch).

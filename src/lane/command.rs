@@ -27,10 +27,10 @@ pub struct Settings {
     /// to the next start (a payment in flight is always waited for).
     pub shutdown_grace: Duration,
     /// Crash-safety tests stop the process at a named point (see `PausePoint`).
-    pub pause_at: Option<PausePoint>,
+    pub(crate) pause_at: Option<PausePoint>,
     /// The lane's terminal options (config), for what a sale, refund or void leaves
     /// unset.
-    pub sale_defaults: SaleOptions,
+    pub(crate) sale_defaults: SaleOptions,
     /// The vendor's cloud gateway, when `[cloud]` is configured.
     pub cloud: Option<CloudSettings>,
 }

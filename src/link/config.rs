@@ -25,7 +25,7 @@ pub struct LinkConfig {
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     /// A write that does not complete in this time means the peer is gone.
-    pub write_timeout: Duration,
+    pub(crate) write_timeout: Duration,
 }
 
 impl LinkConfig {

@@ -17,9 +17,9 @@ pub(crate) type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Every log file together, at most.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// Days a file is kept after its day.
-    pub keep_days: u32,
+    pub(crate) keep_days: u32,
 }
 
 /// Parts a day's file is split into at most before the oldest go: each part is a

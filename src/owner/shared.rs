@@ -15,23 +15,23 @@ use crate::lane::{Event, LaneHandle, LinkNews, Step};
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub(crate) struct LaneState {
     /// `connected`, `connecting` or `down: why`.
-    pub link: String,
+    pub(crate) link: String,
     #[serde(skip)]
-    pub up: bool,
+    pub(crate) up: bool,
     /// The terminal the lane is set to (an address or `sn:SERIAL`).
-    pub target: String,
-    pub serial: Option<String>,
-    pub address: Option<String>,
-    pub round_trip_ms: Option<u64>,
+    pub(crate) target: String,
+    pub(crate) serial: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) round_trip_ms: Option<u64>,
     /// The payment on the terminal now.
-    pub paying: Option<String>,
-    pub unresolved: Vec<String>,
+    pub(crate) paying: Option<String>,
+    pub(crate) unresolved: Vec<String>,
     /// The unresolved rows the lane settles by query (the rest wait for a person).
     #[serde(skip)]
-    pub by_query: Vec<String>,
+    pub(crate) by_query: Vec<String>,
     /// Forwarded payments not yet on the terminal: waiting for their turn, or for the
     /// payment on the terminal to end.
-    pub queue: usize,
+    pub(crate) queue: usize,
 }
 
 impl LaneState {

@@ -86,11 +86,11 @@ impl From<&Found> for SeenRegister {
 /// A terminal as it describes itself in a pair or unpair frame.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Device {
-    pub mac_address: String,
-    pub device_name: String,
-    pub alias_name: String,
-    pub ip_address: String,
-    pub port: u16,
+    pub(crate) mac_address: String,
+    pub(crate) device_name: String,
+    pub(crate) alias_name: String,
+    pub(crate) ip_address: String,
+    pub(crate) port: u16,
 }
 
 impl Device {
@@ -143,8 +143,8 @@ impl Kind {
 /// A pair or unpair frame, checked.
 #[derive(Clone, Debug)]
 pub(crate) struct Request {
-    pub kind: Kind,
-    pub device: Device,
+    pub(crate) kind: Kind,
+    pub(crate) device: Device,
     /// The frame as it came: the answer is the same object plus `response_code`.
     frame: Map<String, Value>,
 }

@@ -47,32 +47,32 @@ pub struct CloudFaults {
 pub(crate) struct CloudSimArgs {
     /// The app's public key (SPKI PEM or base64 DER): requests must be signed by it.
     #[arg(long, value_name = "PATH", required_if_eq("cloud", "true"))]
-    pub app_public_key: Option<PathBuf>,
+    pub(crate) app_public_key: Option<PathBuf>,
     /// The gateway's private key (PKCS#1 or PKCS#8 PEM): answers are signed with it.
     #[arg(long, value_name = "PATH", required_if_eq("cloud", "true"))]
-    pub gateway_private_key: Option<PathBuf>,
+    pub(crate) gateway_private_key: Option<PathBuf>,
     /// Cloud fault: answers without a signature.
     #[arg(long)]
-    pub unsigned: bool,
+    pub(crate) unsigned: bool,
     /// Cloud fault: answers altered after signing.
     #[arg(long)]
-    pub bad_signature: bool,
+    pub(crate) bad_signature: bool,
     /// Cloud fault: HTTP 503 after carrying the request out.
     #[arg(long)]
-    pub server_error: bool,
+    pub(crate) server_error: bool,
     /// Cloud fault: hold answers past the client's deadline (the request is carried out).
     #[arg(long)]
-    pub hold: bool,
+    pub(crate) hold: bool,
     /// Cloud fault: refunds, voids and tips answer status 9, then 0, then 2.
     #[arg(long)]
-    pub in_progress: bool,
+    pub(crate) in_progress: bool,
     /// The cloud faults hit order.query too.
     #[arg(long)]
-    pub also_queries: bool,
+    pub(crate) also_queries: bool,
     /// An order another terminal (SN-OTHER) paid, e.g. `X9-1=12.00`, to refund, void
     /// or tip through the cloud by hand. Repeatable.
     #[arg(long = "paid", value_name = "ORDER=AMOUNT", value_parser = parse_paid)]
-    pub paid: Vec<(String, String)>,
+    pub(crate) paid: Vec<(String, String)>,
 }
 
 fn parse_paid(text: &str) -> Result<(String, String), String> {

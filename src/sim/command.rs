@@ -19,19 +19,19 @@ pub struct SimArgs {
     pub port: u16,
     /// How long a card flow takes, in milliseconds.
     #[arg(long, default_value_t = 1500)]
-    pub card_delay_ms: u64,
+    pub(crate) card_delay_ms: u64,
     /// Decline amounts whose cents are these two digits.
     #[arg(long, default_value_t = 51)]
     pub decline_cents: u32,
     /// Approve everything (no decline rule).
     #[arg(long)]
-    pub no_decline: bool,
+    pub(crate) no_decline: bool,
     /// Cut the connection right after a pay.order arrives (the payment still completes).
     #[arg(long)]
     pub drop_after_order: bool,
     /// Hold every pay.order answer this many seconds longer.
     #[arg(long)]
-    pub hold_secs: Option<u64>,
+    pub(crate) hold_secs: Option<u64>,
     /// Replies omit request_id.
     #[arg(long)]
     pub no_request_id: bool,
@@ -61,7 +61,7 @@ pub struct SimArgs {
     pub ledger: Option<PathBuf>,
     /// WebSocket ping interval in seconds (0: none).
     #[arg(long, default_value_t = 60)]
-    pub ping_secs: u64,
+    pub(crate) ping_secs: u64,
     /// Currency exponent (decimal places).
     #[arg(long, default_value_t = 2)]
     pub exponent: u8,
@@ -76,7 +76,7 @@ pub struct SimArgs {
     pub pair: Option<Option<String>>,
     /// Ask the register at this address (ws://ip:port) to pair, without mDNS.
     #[arg(long, value_name = "URL")]
-    pub pair_with: Option<String>,
+    pub(crate) pair_with: Option<String>,
     /// Run a simulated cloud gateway (Open API over HTTP) instead of a terminal.
     #[arg(long)]
     pub cloud: bool,

@@ -20,7 +20,7 @@ const COLUMNS: &str = "id, order_no, kind, state, amount_minor, asked_minor, tip
 pub struct LaneStatus {
     pub lane: String,
     pub journal: String,
-    pub last_sync: DateTime<Utc>,
+    pub(crate) last_sync: DateTime<Utc>,
     pub outbox: i64,
     pub unresolved: i32,
 }

@@ -46,8 +46,8 @@ pub(crate) enum Checked {
 #[derive(Debug, thiserror::Error)]
 #[error("cannot count supervisor PINs in {path}: {detail}")]
 pub(crate) struct TriesError {
-    pub path: PathBuf,
-    pub detail: String,
+    pub(crate) path: PathBuf,
+    pub(crate) detail: String,
 }
 
 impl Tries {

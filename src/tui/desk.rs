@@ -95,43 +95,43 @@ impl ScreenId {
 
 #[derive(Clone, Debug)]
 pub(crate) struct WireLine {
-    pub at: chrono::DateTime<chrono::Local>,
-    pub dir: Direction,
-    pub text: String,
+    pub(crate) at: chrono::DateTime<chrono::Local>,
+    pub(crate) dir: Direction,
+    pub(crate) text: String,
 }
 
 /// What the link looks like from the lane, for the status bar and diagnostics.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct LinkView {
-    pub state: String,
-    pub up: bool,
+    pub(crate) state: String,
+    pub(crate) up: bool,
     /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
-    pub target: String,
+    pub(crate) target: String,
     /// Where it is: the target, or for a serial where it was found.
-    pub address: String,
-    pub device: DeviceInfo,
+    pub(crate) address: String,
+    pub(crate) device: DeviceInfo,
     /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
-    pub rtts_us: VecDeque<u64>,
-    pub reconnects: u32,
-    pub history: VecDeque<String>,
-    pub connected_once: bool,
+    pub(crate) rtts_us: VecDeque<u64>,
+    pub(crate) reconnects: u32,
+    pub(crate) history: VecDeque<String>,
+    pub(crate) connected_once: bool,
     /// A down link's next attempt, counted down on screen.
-    pub retry_at: Option<Instant>,
+    pub(crate) retry_at: Option<Instant>,
 }
 
 /// A money-moving request between Enter and its final answer.
 #[derive(Clone, Debug)]
 pub(crate) struct Flight {
-    pub request: PayRequest,
+    pub(crate) request: PayRequest,
     /// Known once the lane journaled and sent it.
-    pub order_no: Option<String>,
-    pub started: Instant,
-    pub progress: Vec<String>,
-    pub cancel_asked: bool,
+    pub(crate) order_no: Option<String>,
+    pub(crate) started: Instant,
+    pub(crate) progress: Vec<String>,
+    pub(crate) cancel_asked: bool,
     /// The outcome went unknown; the lane is resolving it by query.
-    pub unknown: bool,
+    pub(crate) unknown: bool,
     /// Another till's payment (a POS script's), handed to this screen's lane: who asked.
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
 }
 
 /// What a confirm dialog does on yes.
@@ -197,27 +197,27 @@ pub(crate) enum Modal {
 /// The journal's view of things, refreshed after anything that changes it.
 #[derive(Clone, Debug, Default)]
 pub struct JournalData {
-    pub open_rows: Vec<TxnRow>,
-    pub open_report: Option<BatchReport>,
+    pub(crate) open_rows: Vec<TxnRow>,
+    pub(crate) open_report: Option<BatchReport>,
     pub batches: Vec<BatchInfo>,
     /// The journal screen's page of the whole journal, as searched.
     pub(crate) journal: JournalPage,
     /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
     pub refundable: Vec<TxnRow>,
     /// Pre-auths a completion can take, narrowed by the Sale screen's order.
-    pub completable: Vec<TxnRow>,
+    pub(crate) completable: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
-    pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
+    pub(crate) viewed: Option<(Vec<TxnRow>, BatchReport)>,
     pub error: Option<String>,
 }
 
 /// One page of a search of the whole journal, with what happened to its rows since.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct JournalPage {
-    pub page: Page,
-    pub since: HashMap<String, Vec<Aftermath>>,
+    pub(crate) page: Page,
+    pub(crate) since: HashMap<String, Vec<Aftermath>>,
     /// The search could not be read or run: why (the rows are the last good ones).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// How many rows a page of the journal screen holds.
@@ -242,13 +242,13 @@ pub struct Desk {
     pub demo: bool,
     /// Times are shown in the register's local time: the offset, injected so tests
     /// do not depend on the machine's zone.
-    pub utc_offset: chrono::FixedOffset,
+    pub(crate) utc_offset: chrono::FixedOffset,
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
     pub confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
     pub supervisor: crate::supervisor_pin::Policy,
     /// Until when wrong PINs have locked PIN entry (`supervisor_pin::tries`), as last read.
-    pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
     pub notice: Option<String>,
     /// What the last copy to the store did, when a store is configured.
@@ -256,16 +256,16 @@ pub struct Desk {
     /// A `[cloud]` is configured: requests can go through the vendor's cloud.
     pub cloud: bool,
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
-    pub via_cloud: bool,
+    pub(crate) via_cloud: bool,
     pub quit: bool,
     /// The window's columns and rows, for what pages by what shows.
     pub size: (u16, u16),
     /// Quit was asked while a payment was in flight: its answer is shown before closing.
-    pub quit_after_answer: bool,
+    pub(crate) quit_after_answer: bool,
     /// The lane has stopped and the last answer shows: the next key closes the screen.
     pub closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
-    pub hangup: bool,
+    pub(crate) hangup: bool,
     /// A screen hands the cashier over to another, with the order to act on.
     pub(crate) handoff: Option<Handoff>,
 }

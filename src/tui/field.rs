@@ -30,7 +30,7 @@ pub struct TextField {
     /// In characters, from the start.
     pub cursor: usize,
     /// Filled in by the screen: the first character typed replaces it.
-    pub prefilled: bool,
+    pub(crate) prefilled: bool,
     /// Letters are taken in upper case (order numbers).
     pub upper: bool,
 }
@@ -125,7 +125,7 @@ pub struct CentsField {
     /// Where the typed point sits in `digits`, if one was typed.
     pub point: Option<usize>,
     /// Filled in by the screen: the first digit typed replaces it.
-    pub prefilled: bool,
+    pub(crate) prefilled: bool,
 }
 
 impl CentsField {

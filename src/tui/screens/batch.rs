@@ -21,10 +21,10 @@ pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BatchScreen {
     /// None: the open batch; Some(i): the i-th closed batch, newest first.
-    pub viewing: Option<usize>,
-    pub last_close: Option<String>,
+    pub(crate) viewing: Option<usize>,
+    pub(crate) last_close: Option<String>,
     /// The journal's report of the batch just closed, to set beside the terminal's.
-    pub closed: Option<BatchReport>,
+    pub(crate) closed: Option<BatchReport>,
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.

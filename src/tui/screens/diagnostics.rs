@@ -28,18 +28,18 @@ pub(crate) enum DiagFocus {
 
 #[derive(Clone, Debug)]
 pub(crate) struct DiagScreen {
-    pub focus: DiagFocus,
-    pub console: TextField,
+    pub(crate) focus: DiagFocus,
+    pub(crate) console: TextField,
     /// Index into the wire log from the newest end.
-    pub selected: usize,
-    pub console_result: Option<String>,
+    pub(crate) selected: usize,
+    pub(crate) console_result: Option<String>,
     /// Frames the console sent, for each one's own request id.
-    pub console_sent: u32,
+    pub(crate) console_sent: u32,
     /// The wire log without heartbeats, to see the traffic that matters.
-    pub hide_heartbeats: bool,
-    pub checkup: Checkup,
+    pub(crate) hide_heartbeats: bool,
+    pub(crate) checkup: Checkup,
     /// When the check-up shown was made (local `HH:MM:SS`).
-    pub checked_at: Option<String>,
+    pub(crate) checked_at: Option<String>,
 }
 
 /// An empty form (its text fields take what they hold).

@@ -24,21 +24,21 @@ pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug)]
 pub(crate) struct JournalScreen {
-    pub selected: usize,
+    pub(crate) selected: usize,
     /// Just opened: as `PickList::fresh`.
-    pub fresh: bool,
+    pub(crate) fresh: bool,
     /// What to look for across the whole journal (see `search`).
-    pub search: TextField,
-    pub searching: bool,
+    pub(crate) search: TextField,
+    pub(crate) searching: bool,
     /// The cursors of the pages before the one shown: empty on the newest page.
-    pub pages: Vec<i64>,
+    pub(crate) pages: Vec<i64>,
     /// What the store found on other lanes for the search (with a store configured).
-    pub elsewhere: Vec<TxnRow>,
+    pub(crate) elsewhere: Vec<TxnRow>,
     /// Why the store could not be asked.
-    pub elsewhere_error: Option<String>,
-    pub detail: bool,
+    pub(crate) elsewhere_error: Option<String>,
+    pub(crate) detail: bool,
     /// The audit trail of the row in detail: every state it went through, and why.
-    pub audit: Vec<crate::journal::AuditRow>,
+    pub(crate) audit: Vec<crate::journal::AuditRow>,
 }
 
 /// An empty form (its text fields take what they hold).

@@ -20,10 +20,10 @@ pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug)]
 pub(crate) struct QueryForm {
-    pub order: TextField,
-    pub result: Option<QueryResult>,
-    pub asking: bool,
-    pub error: Option<String>,
+    pub(crate) order: TextField,
+    pub(crate) result: Option<QueryResult>,
+    pub(crate) asking: bool,
+    pub(crate) error: Option<String>,
 }
 
 /// An empty form (its text fields take what they hold).

@@ -30,16 +30,16 @@ pub(crate) enum RefundField {
 
 #[derive(Clone, Debug)]
 pub(crate) struct RefundForm {
-    pub orig: TextField,
-    pub amount: CentsField,
-    pub focus: RefundField,
+    pub(crate) orig: TextField,
+    pub(crate) amount: CentsField,
+    pub(crate) focus: RefundField,
     /// The original, once looked up in the journal, and what can still be refunded.
-    pub found: Option<Refundable>,
-    pub error: Option<String>,
+    pub(crate) found: Option<Refundable>,
+    pub(crate) error: Option<String>,
     /// The payment picked from those a refund can take (`JournalData::refundable`).
-    pub picked: Option<usize>,
+    pub(crate) picked: Option<usize>,
     /// The original is not in this journal and goes through the cloud.
-    pub elsewhere: bool,
+    pub(crate) elsewhere: bool,
 }
 
 /// An empty form (its text fields take what they hold).

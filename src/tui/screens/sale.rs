@@ -61,22 +61,22 @@ pub(crate) enum SaleField {
 
 #[derive(Clone, Debug)]
 pub(crate) struct SaleForm {
-    pub kind: SaleKind,
-    pub amount: CentsField,
-    pub tip: CentsField,
-    pub cashback: CentsField,
-    pub scenario: PayScenario,
-    pub orig: TextField,
-    pub focus: SaleField,
-    pub error: Option<String>,
+    pub(crate) kind: SaleKind,
+    pub(crate) amount: CentsField,
+    pub(crate) tip: CentsField,
+    pub(crate) cashback: CentsField,
+    pub(crate) scenario: PayScenario,
+    pub(crate) orig: TextField,
+    pub(crate) focus: SaleField,
+    pub(crate) error: Option<String>,
     /// The error says earlier rows are unresolved: it goes once they are settled.
-    pub error_until_settled: bool,
+    pub(crate) error_until_settled: bool,
     /// What the terminal is asked to do for this sale (unset: the lane's defaults).
-    pub options: crate::lane::SaleOptions,
+    pub(crate) options: crate::lane::SaleOptions,
     /// The description being typed in the options dialog, when it is.
-    pub description: Option<TextField>,
+    pub(crate) description: Option<TextField>,
     /// The pre-auth picked from those a completion can take (`JournalData::completable`).
-    pub picked: Option<usize>,
+    pub(crate) picked: Option<usize>,
 }
 
 /// An empty form (its text fields take what they hold).

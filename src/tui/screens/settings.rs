@@ -22,13 +22,13 @@ pub(crate) const MIN_SIZE: (u16, u16) = (60, 20);
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SettingsForm {
-    pub fields: Vec<Setting>,
-    pub focus: usize,
-    pub message: Option<String>,
+    pub(crate) fields: Vec<Setting>,
+    pub(crate) focus: usize,
+    pub(crate) message: Option<String>,
     /// Terminals looked for by mDNS, to pick one as `url`.
-    pub finding: Finding,
+    pub(crate) finding: Finding,
     /// Terminal-initiated pairing (Ctrl-P), while it runs.
-    pub pairing: Pairing,
+    pub(crate) pairing: Pairing,
 }
 
 /// The Settings screen's pairing: the register's pairing server runs in the background
@@ -74,11 +74,11 @@ pub(crate) enum Finding {
 /// One line of the Settings screen: a config key and its value as edited.
 #[derive(Clone, Debug)]
 pub(crate) struct Setting {
-    pub key: &'static str,
-    pub value: SettingValue,
+    pub(crate) key: &'static str,
+    pub(crate) value: SettingValue,
     /// What the screen opened with (the file's, or the command line's): only a value
     /// the cashier changed is written.
-    pub initial: Saved,
+    pub(crate) initial: Saved,
 }
 
 #[derive(Clone, Debug)]

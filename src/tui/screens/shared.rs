@@ -18,12 +18,12 @@ use crossterm::event::KeyEvent;
 /// typed: the end of an order number, a card's last four, or an amount.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PickList {
-    pub selected: usize,
-    pub narrow: TextField,
-    pub error: Option<String>,
+    pub(crate) selected: usize,
+    pub(crate) narrow: TextField,
+    pub(crate) error: Option<String>,
     /// Just opened: the selection stays on the newest row until the journal's rows as
     /// of the opening come (then it follows its row).
-    pub fresh: bool,
+    pub(crate) fresh: bool,
 }
 
 /// Typing narrows a pick list: digits and a point go to its find field, with the
@@ -143,8 +143,8 @@ pub(crate) fn candidates(
 
 /// One line of a key table: the keys, and what they do.
 pub(crate) struct Key {
-    pub keys: &'static str,
-    pub does: &'static str,
+    pub(crate) keys: &'static str,
+    pub(crate) does: &'static str,
 }
 
 /// A key table in one line, for the footer and the help screen.

@@ -24,10 +24,10 @@ pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TipForm {
-    pub pick: PickList,
-    pub tip: CentsField,
+    pub(crate) pick: PickList,
+    pub(crate) tip: CentsField,
     /// Entering the tip for the picked row.
-    pub editing: bool,
+    pub(crate) editing: bool,
 }
 
 /// Picking a sale.
