@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 
 use super::fixtures::{busy_model, row};
-use super::model::*;
+use super::model::{Flight, Modal, Model, ScreenId, TextField};
 use super::screens::diagnostics::Checkup;
 use super::screens::refund::RefundField;
 use super::screens::sale::{SaleField, SaleKind};

@@ -16,7 +16,7 @@ pub(crate) mod shared;
 pub(crate) mod tip;
 pub(crate) mod void;
 
-pub(crate) use shared::*;
+pub(crate) use shared::{Key, key_line, request_line, row_summary, rtt_text, wrap_keys};
 
 use super::desk::ScreenId;
 
