@@ -32,7 +32,7 @@ pub enum Exit {
 
 impl Exit {
     /// The exit of a code a process ended with (a forwarded request's answer).
-    pub fn from_code(code: u8) -> Option<Exit> {
+    pub(crate) fn from_code(code: u8) -> Option<Exit> {
         [
             Exit::Ok,
             Exit::Declined,
@@ -57,7 +57,7 @@ impl From<Exit> for ExitCode {
 pub struct Failure {
     pub exit: Exit,
     pub(crate) code: Code,
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// What went wrong, as a script reads it: the `code` of a failure's JSON. Stable: a
@@ -157,9 +157,9 @@ impl From<ConfigError> for Failure {
 }
 
 pub struct Report {
-    pub exit: Exit,
-    pub human: String,
-    pub json: Value,
+    pub(crate) exit: Exit,
+    pub(crate) human: String,
+    pub(crate) json: Value,
 }
 
 impl Report {

@@ -28,7 +28,7 @@ pub struct CloudClient {
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub(crate) call: Call,
-    pub body: String,
+    pub(crate) body: String,
 }
 
 impl CloudClient {

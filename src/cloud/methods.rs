@@ -11,8 +11,8 @@ pub(crate) const QUERY: &str = "order.query";
 pub struct Methods {
     pub refund: String,
     pub void: String,
-    pub tip: String,
-    pub batch_close: String,
+    pub(crate) tip: String,
+    pub(crate) batch_close: String,
 }
 
 impl Default for Methods {

@@ -12,12 +12,11 @@ pub mod sign;
 pub mod wire;
 
 pub use client::{Clock, CloudClient, system_clock};
-pub use keys::AppKey;
-pub(crate) use keys::KeyError;
+pub use keys::{AppKey, KeyError};
 pub use methods::Methods;
 pub(crate) use methods::MethodsFile;
 pub use settings::CloudSettings;
-pub use wire::{Call, Decoded, Terminal};
+pub use wire::{Decoded, Terminal};
 
 /// The gateway refuses requests whose timestamp is further than this from its clock.
 pub(crate) const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;

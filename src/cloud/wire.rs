@@ -20,13 +20,13 @@ pub enum Terminal {
 
 /// One request to the gateway, before the common fields and the signature.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Call {
-    pub method: String,
+pub(crate) struct Call {
+    pub(crate) method: String,
     /// The LAN topic whose outcome rules judge the answer.
-    pub topic: Topic,
+    pub(crate) topic: Topic,
     /// The order the answer must be about, if any.
-    pub order_no: Option<String>,
-    pub fields: Map<String, Value>,
+    pub(crate) order_no: Option<String>,
+    pub(crate) fields: Map<String, Value>,
 }
 
 /// The call an operation becomes. Init, heartbeat and raw frames have none.

@@ -33,12 +33,12 @@ pub(crate) struct CloudFile {
 /// Cloud values given on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct CloudFlags {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub merchant_no: Option<String>,
-    pub terminal_sn: Option<String>,
-    pub private_key: Option<PathBuf>,
-    pub gateway_public_key: Option<PathBuf>,
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) merchant_no: Option<String>,
+    pub(crate) terminal_sn: Option<String>,
+    pub(crate) private_key: Option<PathBuf>,
+    pub(crate) gateway_public_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]

@@ -15,8 +15,9 @@ use serde::de::{self, Deserializer, Unexpected, Visitor};
 pub(crate) mod cloud;
 pub(crate) mod sourced;
 
-pub use sourced::{Env, Row, Source, Sourced, process_env};
+pub(crate) use sourced::{Env, Row};
 use sourced::{NOT_SET, line_in_table, line_of, or_say, origin, shown_app_id};
+pub use sourced::{Source, Sourced, process_env};
 
 use cloud::{CloudConfig, CloudFile, CloudFlags};
 
@@ -116,35 +117,35 @@ pub struct Overrides {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     pub url: Sourced<Option<String>>,
     pub app_id: Sourced<Option<String>>,
     pub lane: Sourced<String>,
     pub currency: Sourced<String>,
-    pub theme: Sourced<String>,
+    pub(crate) theme: Sourced<String>,
     pub data_dir: Sourced<PathBuf>,
     pub heartbeat_secs: Sourced<u64>,
-    pub connect_timeout_secs: Sourced<u64>,
+    pub(crate) connect_timeout_secs: Sourced<u64>,
     pub request_timeout_secs: Sourced<u64>,
-    pub card_flow_timeout_secs: Sourced<u64>,
+    pub(crate) card_flow_timeout_secs: Sourced<u64>,
     pub duplicate_window_secs: Sourced<u64>,
     pub archive_after_days: Sourced<u64>,
-    pub log_max_mb: Sourced<u64>,
+    pub(crate) log_max_mb: Sourced<u64>,
     pub(crate) log_keep_days: Sourced<u64>,
     /// The lane's terminal options (None: the terminal's own setting).
-    pub on_screen_tip: Sourced<Option<bool>>,
+    pub(crate) on_screen_tip: Sourced<Option<bool>>,
     pub on_screen_signature: Sourced<Option<bool>>,
-    pub confirm_on_terminal: Sourced<Option<bool>>,
+    pub(crate) confirm_on_terminal: Sourced<Option<bool>>,
     pub receipt: Sourced<Option<Receipts>>,
-    pub confirm_above: Sourced<String>,
+    pub(crate) confirm_above: Sourced<String>,
     /// The supervisor PIN's hash as the file has it (checked by `load`; see
     /// `supervisor()`). Never shown: `till config` says only whether it is set.
     pub supervisor_pin_hash: Sourced<Option<String>>,
-    pub supervisor_refund_above: Sourced<Option<String>>,
+    pub(crate) supervisor_refund_above: Sourced<Option<String>>,
     /// Checked by `load`; see `mdns_interface()`.
     pub mdns_interface: Sourced<String>,
     /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
-    pub store_url: Sourced<Option<UrlText>>,
+    pub(crate) store_url: Sourced<Option<UrlText>>,
     /// `[cloud]`; its keys are read by `load`.
     pub(crate) cloud: CloudConfig,
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-pub(crate) use records::{Advert, Found};
+pub use records::{Advert, Found};
 use records::{Sightings, query};
 use socket::MdnsSocket;
 

@@ -22,9 +22,9 @@ pub struct Advert {
     pub(crate) service: String,
     /// The first label of the instance's name: a terminal's serial.
     pub(crate) instance: String,
-    pub addr: SocketAddrV4,
+    pub(crate) addr: SocketAddrV4,
     /// TXT strings as sent: `key=value`, or one JSON object.
-    pub txt: Vec<String>,
+    pub(crate) txt: Vec<String>,
 }
 
 impl Advert {
@@ -127,7 +127,7 @@ pub(crate) fn query(
 
 /// A service instance seen on the network, complete: its address and TXT strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Found {
+pub struct Found {
     pub(crate) instance: String,
     pub(crate) addr: SocketAddrV4,
     pub(crate) txt: Vec<String>,

@@ -33,14 +33,14 @@ pub enum Operation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     pub trans_type: TransType,
-    pub order_no: String,
-    pub orig_order_no: Option<String>,
-    pub amount: Option<Money>,
-    pub tip: Option<Money>,
-    pub cashback: Option<Money>,
-    pub currency: Option<String>,
-    pub scenario: Option<PayScenario>,
-    pub options: OrderOptions,
+    pub(crate) order_no: String,
+    pub(crate) orig_order_no: Option<String>,
+    pub(crate) amount: Option<Money>,
+    pub(crate) tip: Option<Money>,
+    pub(crate) cashback: Option<Money>,
+    pub(crate) currency: Option<String>,
+    pub(crate) scenario: Option<PayScenario>,
+    pub(crate) options: OrderOptions,
 }
 
 /// What the terminal does around the card beyond the amount: each `None` is left out of
@@ -276,14 +276,14 @@ impl Operation {
 /// The request envelope exactly as it goes on the wire.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Request {
-    pub topic: String,
-    pub app_id: String,
+    pub(crate) topic: String,
+    pub(crate) app_id: String,
     pub request_id: String,
     /// Epoch milliseconds, as a string.
-    pub timestamp: String,
-    pub version: String,
+    pub(crate) timestamp: String,
+    pub(crate) version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub biz_data: Option<Map<String, Value>>,
+    pub(crate) biz_data: Option<Map<String, Value>>,
 }
 
 impl Request {

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// What a frame is about: the envelope's `topic`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Topic {
+pub(crate) enum Topic {
     Init,
     Heartbeat,
     PayOrder,
@@ -245,7 +245,7 @@ impl fmt::Display for Receipts {
 
 /// `trans_status` as the terminal reports it. Unknown values are kept raw.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransStatus {
+pub(crate) enum TransStatus {
     Created,
     Closed,
     Completed,

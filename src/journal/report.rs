@@ -25,7 +25,7 @@ pub struct Group {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchReport {
-    pub batch: i64,
+    pub(crate) batch: i64,
     /// Per kind: sale, cashback-sale, cash-back, tips, tip-adjust, refund, void, ...
     pub per_kind: Vec<Group>,
     /// Per card brand: the net of that brand's card transactions.
@@ -65,10 +65,10 @@ impl BatchReport {
 /// lane's or an hour's sum is the net its rows moved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RangeReport {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    pub(crate) from: Option<NaiveDate>,
+    pub(crate) to: Option<NaiveDate>,
     /// The batches `first` to `last` (inclusive), when the period is batches.
-    pub batches: Option<(i64, i64)>,
+    pub(crate) batches: Option<(i64, i64)>,
     /// Rows in the period, of every state.
     pub rows: usize,
     pub per_lane: Vec<Group>,
@@ -187,7 +187,7 @@ impl Groups<String> {
 #[derive(Default)]
 pub(super) struct Sums {
     /// Rows of every state.
-    pub(crate) rows: i64,
+    pub rows: i64,
     pub(crate) lanes: Groups<String>,
     pub(crate) kinds: Groups<String>,
     pub(crate) brands: Groups<String>,

@@ -144,7 +144,7 @@ pub struct TerminalReply {
 pub struct TxnRow {
     pub id: i64,
     pub order_no: String,
-    pub request_id: String,
+    pub(crate) request_id: String,
     pub kind: TxnKind,
     pub state: TxnState,
     /// What moved: the amount asked for until the terminal says otherwise.
@@ -152,11 +152,11 @@ pub struct TxnRow {
     /// What was asked for. An approved row whose `amount` differs is partial.
     pub asked: Money,
     pub tip: Option<Money>,
-    pub cashback: Option<Money>,
-    pub currency: String,
+    pub(crate) cashback: Option<Money>,
+    pub(crate) currency: String,
     pub orig_order_no: Option<String>,
     pub lane: String,
-    pub scenario: Option<String>,
+    pub(crate) scenario: Option<String>,
     pub batch: i64,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
@@ -197,7 +197,7 @@ impl TxnRow {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRow {
-    pub at: String,
+    pub(crate) at: String,
     pub who: String,
     pub from: Option<String>,
     pub to: String,

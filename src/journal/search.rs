@@ -38,7 +38,7 @@ pub struct Page {
 
 /// One term of the free text, as it is understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Term {
+pub enum Term {
     /// `2026-11-25` or `2026-11-01..2026-11-25`, inclusive local dates.
     Dates(NaiveDate, NaiveDate),
     /// `12.34`: the amount that moved, in minor units.
@@ -74,7 +74,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
-pub(crate) fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
+pub fn parse_term(word: &str, exponent: u8) -> Result<Term, JournalError> {
     let bad = || JournalError::Invalid(format!("'{word}' is not understood: {HOW}"));
     if let Some((a, b)) = word.split_once("..") {
         let (a, b) = (

@@ -16,10 +16,10 @@ pub struct Settings {
     pub link: LinkConfig,
     /// Part of every order number, so lanes sharing a store never collide.
     pub lane_id: String,
-    pub currency: String,
-    pub exponent: u8,
+    pub(crate) currency: String,
+    pub(crate) exponent: u8,
     /// A sale of the same amount this soon after an approved one asks for confirmation.
-    pub duplicate_window: Duration,
+    pub(crate) duplicate_window: Duration,
     /// Backoff between queries that try to resolve an unknown outcome.
     pub query_retry_min: Duration,
     pub query_retry_max: Duration,
@@ -58,7 +58,8 @@ impl Settings {
 /// Points in a payment where crash-safety tests freeze the process (to SIGKILL it):
 /// set with `TILL_PAUSE_AT`. The lane prints `till: paused at <point>` and stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PausePoint {
+#[allow(clippy::enum_variant_names)] // named as `TILL_PAUSE_AT` spells them: after-journal, ...
+pub(crate) enum PausePoint {
     /// The row is committed; the frame is not sent.
     AfterJournal,
     /// The frame is sent; no reply yet.
@@ -270,7 +271,7 @@ pub struct QueryResult {
     pub row: Option<TxnRow>,
 }
 
-pub enum Command {
+pub(crate) enum Command {
     /// Start a money-moving request. The reply is its order number once journaled
     /// and sent (the end comes as `Event::Done`), or why it was refused.
     Pay {

@@ -16,11 +16,9 @@ pub(crate) use crate::journal::Via;
 pub(crate) use crate::link::Target;
 pub(crate) use actor::spawn_opening;
 pub use actor::{LaneHandle, spawn};
+pub(crate) use command::PausePoint;
 pub use command::{
-    Command, Event, Forwarded, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route,
-    Settings, Step,
+    Event, Forwarded, LinkNews, PayRequest, QueryResult, Refusal, Route, Settings, Step,
 };
-pub(crate) use options::DescriptionError;
-pub use options::{Description, SaleOptions};
-pub use owner::LaneOwner;
-pub(crate) use owner::OwnerError;
+pub use options::{Description, DescriptionError, SaleOptions};
+pub use owner::{LaneOwner, OwnerError};

@@ -10,7 +10,7 @@ pub struct LinkConfig {
     pub target: Target,
     /// Where a `Target::Serial` is looked up by mDNS.
     pub mdns_interface: std::net::Ipv4Addr,
-    pub app_id: String,
+    pub(crate) app_id: String,
     /// TCP connect plus WebSocket upgrade; the client library has no deadline of its own.
     pub connect_timeout: Duration,
     pub heartbeat_every: Duration,

@@ -15,7 +15,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::mask::mask_line;
 use crate::visible::visible_lines;
-pub(crate) use dir::Limits;
+pub use dir::Limits;
 
 /// How much of a frame a log line holds: its start, and its length.
 pub(crate) const FRAME_BYTES: usize = 2048;

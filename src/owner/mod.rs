@@ -21,7 +21,7 @@ pub(crate) use server::Handler;
 pub use server::{Served, Server, listen};
 pub(crate) use shared::LaneState;
 pub use shared::Shared;
-pub(crate) use wire::{Ask, Line};
+pub use wire::{Ask, Line};
 
 /// Where the owner of `lane` listens.
 pub(crate) fn socket_path(dir: &Path, lane: &str) -> PathBuf {

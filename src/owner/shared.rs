@@ -101,7 +101,7 @@ impl LaneState {
 /// serves. Cheap to clone.
 #[derive(Clone)]
 pub struct Shared {
-    pub handle: LaneHandle,
+    pub(crate) handle: LaneHandle,
     inner: Arc<Inner>,
 }
 

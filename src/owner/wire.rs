@@ -10,13 +10,13 @@ use crate::exit::{Code, Exit, Failure, Report};
 pub struct Ask {
     /// The client's command line, parsed again by the owner under its own config (the
     /// owner's rules and currency apply; global flags are the client's business).
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// The supervisor PIN the client was given or asked for: the owner checks it.
-    pub pin: Option<String>,
+    pub(crate) pin: Option<String>,
     /// Who asked, as the owner's journal and screen name them ("till sale (pid 42)").
-    pub who: String,
+    pub(crate) who: String,
     /// The person at the client (`$USER`), for the audit trail of an override.
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 }
 
 /// What the owner says back, in this order: `Accepted`, `Progress`..., `Final`; and the
@@ -24,7 +24,7 @@ pub struct Ask {
 /// acts on nothing before `Go`, so a till stopped before it sent it did nothing.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Line {
+pub enum Line {
     /// The owner took the request; it acts on it at the client's `Go`.
     Accepted { holder: String },
     /// From the client: go ahead.

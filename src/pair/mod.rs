@@ -63,7 +63,7 @@ pub(crate) fn register_advert(name: &str, addr: SocketAddrV4, mac: &str, millis:
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeenRegister {
     /// The `name` of its TXT object, else its instance name.
-    pub name: String,
+    pub(crate) name: String,
     /// `ws://ip:port` of its pairing server, as mDNS resolved it.
     pub address: String,
 }
@@ -126,7 +126,7 @@ impl Device {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Kind {
+pub enum Kind {
     Pair,
     Unpair,
 }
@@ -142,8 +142,8 @@ impl Kind {
 
 /// A pair or unpair frame, checked.
 #[derive(Clone, Debug)]
-pub(crate) struct Request {
-    pub(crate) kind: Kind,
+pub struct Request {
+    pub kind: Kind,
     pub(crate) device: Device,
     /// The frame as it came: the answer is the same object plus `response_code`.
     frame: Map<String, Value>,

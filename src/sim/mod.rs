@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub(crate) use command::SimArgs;
-pub use command::run;
+pub use command::{SimArgs, run};
 pub use ledger::{net_by_order, read_ledger};
 pub use server::{Sim, SimHandle};
 pub use terminal::LedgerEntry;

@@ -13,7 +13,7 @@ use crate::money::{Money, format_minor};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub code: &'static str,
-    pub msg: String,
+    pub(crate) msg: String,
     pub biz: Option<Value>,
 }
 
@@ -45,7 +45,7 @@ pub struct LedgerEntry {
     pub merchant_order_no: String,
     pub trans_type: String,
     pub amount_minor: i64,
-    pub at: i64,
+    pub(crate) at: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +118,7 @@ pub struct Terminal {
     batch: u32,
     txns: HashMap<String, Txn>,
     next_trans_no: u64,
-    pub device_sn: String,
+    pub(crate) device_sn: String,
 }
 
 impl Terminal {

@@ -25,7 +25,7 @@ pub struct Synced {
     /// Quarter hours whose totals were copied.
     pub totals: usize,
     /// Changes still waiting in the outbox (0 once it has drained).
-    pub left: i64,
+    pub(crate) left: i64,
 }
 
 /// How many outbox entries one store transaction takes.

@@ -121,7 +121,7 @@ pub(crate) struct LinkView {
 
 /// A money-moving request between Enter and its final answer.
 #[derive(Clone, Debug)]
-pub(crate) struct Flight {
+pub struct Flight {
     pub(crate) request: PayRequest,
     /// Known once the lane journaled and sent it.
     pub(crate) order_no: Option<String>,
@@ -136,7 +136,7 @@ pub(crate) struct Flight {
 
 /// What a confirm dialog does on yes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Confirmed {
+pub enum Confirmed {
     Pay(PayRequest),
     CancelOnTerminal,
     Quit,
@@ -144,7 +144,7 @@ pub(crate) enum Confirmed {
 
 /// What the supervisor's PIN allows once given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum PinFor {
+pub enum PinFor {
     Pay(PayRequest),
     /// Saving the Settings screen's changed values.
     Settings(Vec<(&'static str, Saved)>),
@@ -159,14 +159,14 @@ pub(crate) enum PinFor {
 
 /// What a confirm dialog does on no, besides closing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OnNo {
+pub enum OnNo {
     Keep,
     /// The sale asked about is not made: its form is cleared for the next customer.
     ClearSale,
 }
 
 #[derive(Clone, Debug)]
-pub(crate) enum Modal {
+pub enum Modal {
     /// The Esc menu: one letter picks a screen.
     Menu,
     Confirm {
@@ -199,21 +199,21 @@ pub(crate) enum Modal {
 pub struct JournalData {
     pub(crate) open_rows: Vec<TxnRow>,
     pub(crate) open_report: Option<BatchReport>,
-    pub batches: Vec<BatchInfo>,
+    pub(crate) batches: Vec<BatchInfo>,
     /// The journal screen's page of the whole journal, as searched.
     pub(crate) journal: JournalPage,
     /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
-    pub refundable: Vec<TxnRow>,
+    pub(crate) refundable: Vec<TxnRow>,
     /// Pre-auths a completion can take, narrowed by the Sale screen's order.
     pub(crate) completable: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
     pub(crate) viewed: Option<(Vec<TxnRow>, BatchReport)>,
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// One page of a search of the whole journal, with what happened to its rows since.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct JournalPage {
+pub struct JournalPage {
     pub(crate) page: Page,
     pub(crate) since: HashMap<String, Vec<Aftermath>>,
     /// The search could not be read or run: why (the rows are the last good ones).
@@ -231,39 +231,39 @@ pub struct Desk {
     pub(crate) modal: Option<Modal>,
     pub(crate) flight: Option<Flight>,
     /// The last final answer, shown large until a key is pressed.
-    pub result: Option<TxnRow>,
+    pub(crate) result: Option<TxnRow>,
     pub(crate) link: LinkView,
     pub(crate) wire: VecDeque<WireLine>,
-    pub unresolved: Vec<String>,
-    pub data: JournalData,
-    pub lane_id: String,
-    pub currency: String,
-    pub exponent: u8,
-    pub demo: bool,
+    pub(crate) unresolved: Vec<String>,
+    pub(crate) data: JournalData,
+    pub(crate) lane_id: String,
+    pub(crate) currency: String,
+    pub(crate) exponent: u8,
+    pub(crate) demo: bool,
     /// Times are shown in the register's local time: the offset, injected so tests
     /// do not depend on the machine's zone.
     pub(crate) utc_offset: chrono::FixedOffset,
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
-    pub confirm_above: Option<Money>,
+    pub(crate) confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
-    pub supervisor: crate::supervisor_pin::Policy,
+    pub(crate) supervisor: crate::supervisor_pin::Policy,
     /// Until when wrong PINs have locked PIN entry (`supervisor_pin::tries`), as last read.
     pub(crate) pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
-    pub notice: Option<String>,
+    pub(crate) notice: Option<String>,
     /// What the last copy to the store did, when a store is configured.
-    pub store: Option<String>,
+    pub(crate) store: Option<String>,
     /// A `[cloud]` is configured: requests can go through the vendor's cloud.
-    pub cloud: bool,
+    pub(crate) cloud: bool,
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
     pub(crate) via_cloud: bool,
-    pub quit: bool,
+    pub(crate) quit: bool,
     /// The window's columns and rows, for what pages by what shows.
-    pub size: (u16, u16),
+    pub(crate) size: (u16, u16),
     /// Quit was asked while a payment was in flight: its answer is shown before closing.
     pub(crate) quit_after_answer: bool,
     /// The lane has stopped and the last answer shows: the next key closes the screen.
-    pub closing: bool,
+    pub(crate) closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
     pub(crate) hangup: bool,
     /// A screen hands the cashier over to another, with the order to act on.
@@ -272,7 +272,7 @@ pub struct Desk {
 
 /// Where a screen sends the cashier with an order picked on it (the Journal's r and c).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Handoff {
+pub enum Handoff {
     /// Refund it: the Refund screen with its order filled in.
     Refund(String),
     /// Complete it: the Sale screen's completion with its pre-auth filled in.

@@ -26,13 +26,13 @@ pub enum Edit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TextField {
     pub text: String,
-    pub max: usize,
+    pub(crate) max: usize,
     /// In characters, from the start.
-    pub cursor: usize,
+    pub(crate) cursor: usize,
     /// Filled in by the screen: the first character typed replaces it.
     pub(crate) prefilled: bool,
     /// Letters are taken in upper case (order numbers).
-    pub upper: bool,
+    pub(crate) upper: bool,
 }
 
 impl Default for TextField {
@@ -121,9 +121,9 @@ impl TextField {
 /// point switches to reading the amount as written: 1 2 . 5 is 12.50.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CentsField {
-    pub digits: String,
+    pub(crate) digits: String,
     /// Where the typed point sits in `digits`, if one was typed.
-    pub point: Option<usize>,
+    pub(crate) point: Option<usize>,
     /// Filled in by the screen: the first digit typed replaces it.
     pub(crate) prefilled: bool,
 }

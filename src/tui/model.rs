@@ -4,7 +4,7 @@
 //! model asks each screen.
 
 pub use super::desk::ScreenId;
-pub(crate) use super::desk::{
+pub use super::desk::{
     Confirmed, Desk, Flight, Handoff, JournalData, JournalPage, Modal, OnNo, PinFor,
 };
 pub(crate) use super::field::TextField;

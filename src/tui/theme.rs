@@ -28,9 +28,9 @@ macro_rules! roles {
     ($($role:ident),* $(,)?) => {
         #[derive(Clone, Debug, PartialEq)]
         pub struct Theme {
-            pub name: String,
+            pub(crate) name: String,
             /// Lines and blocks drawn in ASCII, for consoles without Unicode (vt100).
-            pub ascii: bool,
+            pub(crate) ascii: bool,
             $(pub $role: Style,)*
         }
 
