@@ -26,7 +26,7 @@ pub struct Cli {
 
     /// Start a simulated terminal in-process and use it (the TUI's demo mode).
     #[arg(long)]
-    pub demo: bool,
+    pub(crate) demo: bool,
 
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -37,34 +37,34 @@ pub struct Cli {
 pub struct Global {
     /// Terminal address: host, host:port or ws://host:port[/path] [env: TILL_URL].
     #[arg(long, global = true)]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// The payment app id issued to the integrator [env: TILL_APP_ID].
     #[arg(long, global = true)]
-    pub app_id: Option<String>,
+    pub(crate) app_id: Option<String>,
     /// Lane id, part of every order number, 1-8 letters or digits [env: TILL_LANE].
     #[arg(long, global = true)]
-    pub lane: Option<String>,
+    pub(crate) lane: Option<String>,
     /// Config file (default: the XDG config dir's till/config.toml) [env: TILL_CONFIG].
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Where the journal and logs live (default: the XDG data dir's till/) [env: TILL_DATA_DIR].
     #[arg(long, global = true)]
-    pub data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// Colour theme for the TUI.
     #[arg(long, global = true)]
-    pub theme: Option<String>,
+    pub(crate) theme: Option<String>,
     /// The IPv4 address of the interface mDNS uses: discovery, `--url sn:SERIAL`, pairing, the
     /// simulator's advertisement (default 127.0.0.1: this machine only) [env: TILL_MDNS_INTERFACE].
     #[arg(long, global = true, value_name = "ADDR")]
     pub mdns_interface: Option<String>,
     /// The store's PostgreSQL URL, where every lane's rows are copied [env: TILL_STORE_URL].
     #[arg(long, global = true, value_name = "URL")]
-    pub store_url: Option<crate::store::UrlText>,
+    pub(crate) store_url: Option<crate::store::UrlText>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
-    pub json: bool,
+    pub(crate) json: bool,
     #[command(flatten)]
-    pub cloud: CloudArgs,
+    pub(crate) cloud: CloudArgs,
     /// More detail in the log file (-v debug, -vv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -90,25 +90,25 @@ impl Global {
 /// The `[cloud]` table's keys as flags (see README's cloud section).
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Cloud options")]
-pub struct CloudArgs {
+pub(crate) struct CloudArgs {
     /// The cloud gateway's base URL; requests go to {url}/api/entry [env: TILL_CLOUD_URL].
     #[arg(long, global = true, value_name = "URL")]
-    pub cloud_url: Option<String>,
+    pub(crate) cloud_url: Option<String>,
     /// The app id issued for the cloud Open API [env: TILL_CLOUD_APP_ID].
     #[arg(long, global = true, value_name = "ID")]
-    pub cloud_app_id: Option<String>,
+    pub(crate) cloud_app_id: Option<String>,
     /// The merchant number at the gateway [env: TILL_CLOUD_MERCHANT_NO].
     #[arg(long, global = true, value_name = "NO")]
-    pub cloud_merchant_no: Option<String>,
+    pub(crate) cloud_merchant_no: Option<String>,
     /// The lane's terminal serial at the gateway (default: the serial the terminal reports) [env: TILL_CLOUD_TERMINAL_SN].
     #[arg(long, global = true, value_name = "SN")]
-    pub cloud_terminal_sn: Option<String>,
+    pub(crate) cloud_terminal_sn: Option<String>,
     /// The app's private key file, PKCS#1 or PKCS#8 PEM [env: TILL_CLOUD_PRIVATE_KEY].
     #[arg(long, global = true, value_name = "PATH")]
-    pub cloud_private_key: Option<PathBuf>,
+    pub(crate) cloud_private_key: Option<PathBuf>,
     /// The gateway's public key file, SPKI PEM or base64 DER [env: TILL_CLOUD_GATEWAY_PUBLIC_KEY].
     #[arg(long, global = true, value_name = "PATH")]
-    pub cloud_gateway_public_key: Option<PathBuf>,
+    pub(crate) cloud_gateway_public_key: Option<PathBuf>,
 }
 
 impl CloudArgs {
@@ -144,7 +144,7 @@ pub enum Scenario {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReceiptArg {
+pub(crate) enum ReceiptArg {
     /// No receipt.
     None,
     /// The merchant's copy only.
@@ -183,17 +183,17 @@ fn either(yes: bool, no: bool) -> Option<bool> {
 pub struct TerminalFlags {
     /// The cashier confirms on the terminal before it goes ahead (two steps).
     #[arg(long, overrides_with = "no_confirm_on_terminal")]
-    pub confirm_on_terminal: bool,
+    pub(crate) confirm_on_terminal: bool,
     /// No confirmation on the terminal, whatever the config says.
     #[arg(long, overrides_with = "confirm_on_terminal")]
-    pub no_confirm_on_terminal: bool,
+    pub(crate) no_confirm_on_terminal: bool,
     /// Which receipts the terminal prints.
     #[arg(long, value_enum, value_name = "WHICH")]
-    pub receipt: Option<ReceiptArg>,
+    pub(crate) receipt: Option<ReceiptArg>,
 }
 
 impl TerminalFlags {
-    pub fn options(&self) -> SaleOptions {
+    pub(crate) fn options(&self) -> SaleOptions {
         SaleOptions {
             confirm_on_terminal: either(self.confirm_on_terminal, self.no_confirm_on_terminal),
             receipts: self.receipt.map(Receipts::from),
@@ -208,25 +208,28 @@ impl TerminalFlags {
 pub struct SaleFlags {
     /// The terminal asks the customer for a tip.
     #[arg(long, overrides_with = "no_on_screen_tip")]
-    pub on_screen_tip: bool,
+    pub(crate) on_screen_tip: bool,
     /// The terminal does not ask for a tip, whatever the config says.
     #[arg(long, overrides_with = "on_screen_tip")]
-    pub no_on_screen_tip: bool,
+    pub(crate) no_on_screen_tip: bool,
     /// The terminal asks the customer to sign.
     #[arg(long, alias = "on-screen-signature", overrides_with = "no_signature")]
-    pub signature: bool,
+    pub(crate) signature: bool,
     /// The terminal does not ask for a signature, whatever the config says.
     #[arg(long, alias = "no-on-screen-signature", overrides_with = "signature")]
-    pub no_signature: bool,
+    pub(crate) no_signature: bool,
     /// Free text that goes with the sale: one line, at most 128 characters (a card
     /// number in it is masked).
     #[arg(long, value_name = "TEXT")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 impl SaleFlags {
     /// A sale's options: these and the terminal flags; the description checked.
-    pub fn options(&self, terminal: &TerminalFlags) -> Result<SaleOptions, DescriptionError> {
+    pub(crate) fn options(
+        &self,
+        terminal: &TerminalFlags,
+    ) -> Result<SaleOptions, DescriptionError> {
         Ok(SaleOptions {
             tip_on_terminal: either(self.on_screen_tip, self.no_on_screen_tip),
             signature_on_terminal: either(self.signature, self.no_signature),
@@ -253,12 +256,12 @@ pub struct SupervisorPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub pin: Option<Pin>,
+    pub(crate) pin: Option<Pin>,
 }
 
 /// A PIN as given on the command line or in the environment: `Debug` never shows it.
 #[derive(Clone)]
-pub struct Pin(String);
+pub(crate) struct Pin(String);
 
 impl std::str::FromStr for Pin {
     type Err = std::convert::Infallible;
@@ -341,7 +344,7 @@ pub struct CurrentPin {
         hide_env = true,
         hide_env_values = true
     )]
-    pub current_pin: Option<Pin>,
+    pub(crate) current_pin: Option<Pin>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -590,7 +593,7 @@ impl Cmd {
     }
 
     /// Which way the command goes (`--via`, `--all-terminals`).
-    pub fn route(&self) -> crate::lane::Route {
+    pub(crate) fn route(&self) -> crate::lane::Route {
         use crate::lane::Route;
         match self {
             Cmd::BatchClose {
@@ -614,7 +617,7 @@ impl Cmd {
 
     /// Sets the supervisor PIN of a command that takes one (a command handed over by
     /// another till carries the PIN given there).
-    pub fn set_supervisor_pin(&mut self, pin: Option<String>) {
+    pub(crate) fn set_supervisor_pin(&mut self, pin: Option<String>) {
         if let Cmd::Refund { supervisor, .. }
         | Cmd::Void { supervisor, .. }
         | Cmd::BatchClose { supervisor, .. }
@@ -626,7 +629,7 @@ impl Cmd {
 
     /// The supervisor PIN given with a command that takes one (`--pin` or
     /// TILL_SUPERVISOR_PIN).
-    pub fn supervisor_pin(&self) -> Option<&str> {
+    pub(crate) fn supervisor_pin(&self) -> Option<&str> {
         match self {
             Cmd::Refund { supervisor, .. }
             | Cmd::Void { supervisor, .. }
@@ -642,19 +645,19 @@ impl Cmd {
 pub struct PairArgs {
     /// Accept the first terminal that asks, without asking (for scripts).
     #[arg(long, conflicts_with = "refuse")]
-    pub accept: bool,
+    pub(crate) accept: bool,
     /// Refuse the first terminal that asks, without asking.
     #[arg(long)]
-    pub refuse: bool,
+    pub(crate) refuse: bool,
     /// How long to wait for a terminal, in seconds.
     #[arg(long, default_value_t = 120, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub wait: u64,
+    pub(crate) wait: u64,
     /// The pairing server's port on the mDNS interface (0: a free one, advertised).
     #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// This register's name on the terminal's list (default: till-LANE).
     #[arg(long, value_parser = register_name)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 fn register_name(text: &str) -> Result<String, String> {
@@ -678,29 +681,29 @@ pub enum ResolveAs {
 pub struct HistorySearch {
     /// Free text (see below).
     #[arg(long, value_name = "TEXT")]
-    pub search: Option<String>,
+    pub(crate) search: Option<String>,
     /// First local date, YYYY-MM-DD (inclusive).
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
-    pub from: Option<NaiveDate>,
+    pub(crate) from: Option<NaiveDate>,
     /// Last local date, YYYY-MM-DD (inclusive).
     #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
-    pub to: Option<NaiveDate>,
+    pub(crate) to: Option<NaiveDate>,
     /// sale, refund, void, pre-auth, completion, tip-adjust, batch-close, ...
     #[arg(long, value_parser = parse_kind)]
-    pub kind: Option<TxnKind>,
+    pub(crate) kind: Option<TxnKind>,
     /// pending, approved, declined or unknown.
     #[arg(long, value_parser = parse_state)]
-    pub state: Option<TxnState>,
+    pub(crate) state: Option<TxnState>,
     /// Rows per page, newest first (a search's and a batch's alike).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub limit: u32,
+    pub(crate) limit: u32,
     /// Only rows older than this cursor: the `next` a page printed.
     #[arg(long, value_name = "CURSOR")]
-    pub before: Option<i64>,
+    pub(crate) before: Option<i64>,
 }
 
 impl HistorySearch {
-    pub fn is_search(&self) -> bool {
+    pub(crate) fn is_search(&self) -> bool {
         self.search.is_some()
             || self.from.is_some()
             || self.to.is_some()

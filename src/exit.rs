@@ -32,7 +32,7 @@ pub enum Exit {
 
 impl Exit {
     /// The exit of a code a process ended with (a forwarded request's answer).
-    pub fn from_code(code: u8) -> Option<Exit> {
+    pub(crate) fn from_code(code: u8) -> Option<Exit> {
         [
             Exit::Ok,
             Exit::Declined,
@@ -56,14 +56,14 @@ impl From<Exit> for ExitCode {
 #[derive(Debug)]
 pub struct Failure {
     pub exit: Exit,
-    pub code: Code,
-    pub message: String,
+    pub(crate) code: Code,
+    pub(crate) message: String,
 }
 
 /// What went wrong, as a script reads it: the `code` of a failure's JSON. Stable: a
 /// code once given keeps its name and meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// Bad arguments, or a request the rules refuse.
     Usage,
     /// The order, batch or row asked about does not exist.
@@ -90,7 +90,7 @@ pub enum Code {
 
 impl Code {
     /// The code of a failure with this exit that says no more.
-    pub fn usual(exit: Exit) -> Code {
+    pub(crate) fn usual(exit: Exit) -> Code {
         match exit {
             Exit::Usage => Code::Usage,
             Exit::Unknown => Code::Unknown,
@@ -99,7 +99,7 @@ impl Code {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Code> {
+    pub(crate) fn from_name(name: &str) -> Option<Code> {
         [
             Code::Usage,
             Code::NotFound,
@@ -117,7 +117,7 @@ impl Code {
         .find(|c| c.name() == name)
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Code::Usage => "usage",
             Code::NotFound => "not_found",
@@ -145,7 +145,7 @@ impl Failure {
     }
 
     /// The same failure, said more precisely.
-    pub fn code(self, code: Code) -> Failure {
+    pub(crate) fn code(self, code: Code) -> Failure {
         Failure { code, ..self }
     }
 }
@@ -157,14 +157,14 @@ impl From<ConfigError> for Failure {
 }
 
 pub struct Report {
-    pub exit: Exit,
-    pub human: String,
-    pub json: Value,
+    pub(crate) exit: Exit,
+    pub(crate) human: String,
+    pub(crate) json: Value,
 }
 
 impl Report {
     /// The end of a command that printed as it went: nothing more to print.
-    pub fn printed(exit: Exit) -> Report {
+    pub(crate) fn printed(exit: Exit) -> Report {
         Report {
             exit,
             human: String::new(),
@@ -173,7 +173,7 @@ impl Report {
     }
 
     /// Either may quote the terminal: its escape sequences are shown, never acted on.
-    pub fn print(&self, json: bool) {
+    pub(crate) fn print(&self, json: bool) {
         if self.json.is_null() && self.human.is_empty() {
             return;
         }
@@ -207,13 +207,13 @@ pub fn print_failure(failure: &Failure, json: bool) {
 /// Writes to stderr, and carries on when it cannot: after a hangup (a dropped SSH
 /// session) the terminal is gone, and a payment's answer must still be booked. The
 /// text may quote the terminal: its escape sequences are shown, never acted on.
-pub fn to_stderr(text: std::fmt::Arguments) {
+pub(crate) fn to_stderr(text: std::fmt::Arguments) {
     let text = text.to_string();
     let _ = std::io::stderr().write_all(visible_lines(&text).as_bytes());
 }
 
 /// Why the lane could not be had, as a command's failure.
-pub fn lane_failure(e: OwnerError) -> Failure {
+pub(crate) fn lane_failure(e: OwnerError) -> Failure {
     match e {
         OwnerError::Busy { .. } => Failure::new(
             Exit::Unreachable,

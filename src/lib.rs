@@ -2,6 +2,9 @@
 //! One line per room on what it is for; README's "How it is built" draws which way
 //! they use each other.
 
+// Walls: `pub` only what the binary, tests and benches use (CI denies unreachable_pub).
+#![warn(unreachable_pub)]
+
 /// The command line's arguments (clap).
 pub mod cli;
 /// The vendor's cloud Open API: a second way to the terminals, behind the lane.
@@ -20,9 +23,7 @@ pub mod headless;
 pub mod journal;
 /// The lane actor: one task owns the link and the journal; the rules and the queue.
 pub mod lane;
-/// The WebSocket session. Screens and the command line see it only through `lane`'s
-/// events (`LinkNews`); the one exception is `headless::doctor` (`ping`, `doctor`),
-/// which tests the link itself and moves no money.
+/// The WebSocket session; the faces see it through `lane`'s events (`doctor` tests it).
 pub mod link;
 /// Logs through `tracing` to a file a day in the data dir, bounded in size and age.
 pub mod logging;
@@ -35,16 +36,14 @@ pub mod owner;
 /// Terminal-initiated pairing: the register's pairing server and its frames.
 pub mod pair;
 /// Progress of long work on stderr: a bar on a terminal, a line now and then otherwise.
-pub mod progress;
+mod progress;
 /// The simulated terminal and cloud gateway, with fault switches.
 pub mod sim;
 /// The copy of every lane's journal into one PostgreSQL store.
 pub mod store;
-/// The supervisor PIN's rules: which requests need one, its hash, counting wrong tries
-/// (`headless::pin_entry` asks for it on the command line, the screen in a dialog).
+/// The supervisor PIN's rules: which requests need one, its hash, counting wrong tries.
 pub mod supervisor_pin;
-/// Whether the terminal can be reached, step by step (address, name, TCP, upgrade),
-/// without a session: for `till doctor` and the Diagnostics screen.
+/// Whether the terminal can be reached, step by step, without a session (`till doctor`).
 pub mod terminal_reach;
 /// The cashier's screen: ratatui screens over the lane.
 pub mod tui;

@@ -64,7 +64,7 @@ const REFERENCE_KEYS: [&str; 11] = [
 
 /// How a value is masked; in JSON, its key decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     /// Every digit but the first 6 and last 4, whatever the checksum.
     Card,
     /// Only card numbers by issuer range (`is_issuer_card_number`).
@@ -74,7 +74,7 @@ pub enum Rule {
 }
 
 /// The rule for the value of `key`.
-pub fn rule_for(key: &str) -> Rule {
+pub(crate) fn rule_for(key: &str) -> Rule {
     if CARD_KEYS.iter().any(|k| key_is(key, k)) {
         Rule::Card
     } else if REFERENCE_KEYS.iter().any(|k| key_is(key, k)) {
@@ -177,7 +177,7 @@ pub fn mask_pans(text: &str) -> Cow<'_, str> {
 }
 
 /// `mask_pans` for an owned string: no copy when there is nothing to mask.
-pub fn mask_pans_owned(text: String) -> String {
+pub(crate) fn mask_pans_owned(text: String) -> String {
     match mask_pans(&text) {
         Cow::Owned(masked) => masked,
         Cow::Borrowed(_) => text,
@@ -187,28 +187,28 @@ pub fn mask_pans_owned(text: String) -> String {
 /// Masks a reference (a transaction number, an order number, an id, a timestamp): only
 /// what is a card number by issuer range, however spelled, so the digits the business
 /// needs survive.
-pub fn mask_reference(text: &str) -> Cow<'_, str> {
+pub(crate) fn mask_reference(text: &str) -> Cow<'_, str> {
     mask_runs(text, issuer_card)
 }
 
 /// Text from outside (a terminal's name, an app name) as shown to a person: card
 /// numbers masked, control characters (escape sequences) shown as escapes
 /// (`crate::visible`), at most 64 characters.
-pub fn outside_line(text: &str) -> String {
+pub(crate) fn outside_line(text: &str) -> String {
     let line: String = text.chars().take(64).collect();
     crate::visible::visible(&mask_pans_owned(line)).into_owned()
 }
 
 /// The last four characters of a masked card number (all of a shorter one): what a
 /// screen shows and a search matches.
-pub fn last_four(card: &str) -> String {
+pub(crate) fn last_four(card: &str) -> String {
     let start = card.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
     card[start..].to_string()
 }
 
 /// Masks a value known to be a card number: all but the first 6 and last 4 digits (of
 /// any script).
-pub fn mask_card_no(text: &str) -> String {
+pub(crate) fn mask_card_no(text: &str) -> String {
     let digits = text.chars().filter(|&c| digit_value(c).is_some()).count();
     if digits <= 10 {
         return text.to_string();
@@ -232,7 +232,7 @@ pub fn mask_card_no(text: &str) -> String {
 /// Masks card numbers anywhere in a JSON value, each value by the rule its key decides
 /// (`rule_for`); under a card key everything is a card. Key names are text: a key can
 /// be a card number too.
-pub fn mask_json(value: Value) -> Value {
+pub(crate) fn mask_json(value: Value) -> Value {
     let mut days = Vec::new();
     frame_days(&value, &mut days);
     mask_value(value, Rule::Text, &days)
@@ -407,7 +407,7 @@ pub fn mask_line(text: &str) -> Cow<'_, str> {
 }
 
 /// Shows enough of an app id to recognise it, not enough to reuse it.
-pub fn mask_app_id(app_id: &str) -> String {
+pub(crate) fn mask_app_id(app_id: &str) -> String {
     let chars: Vec<char> = app_id.chars().collect();
     if chars.len() <= 6 {
         return "*".repeat(chars.len());

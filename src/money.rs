@@ -8,7 +8,7 @@ use std::fmt;
 pub const MAX_MINOR: i64 = 999_999_999_999;
 
 /// The largest currency exponent in ISO 4217 use (KWD, BHD, ... use 3).
-pub const MAX_EXPONENT: u8 = 4;
+pub(crate) const MAX_EXPONENT: u8 = 4;
 
 /// An amount of money: `minor` units of a currency with `exponent` decimal places.
 /// Amounts are never negative; direction (sale or refund) is the transaction kind's.
@@ -61,7 +61,7 @@ impl Money {
         self.exponent
     }
 
-    pub fn is_zero(self) -> bool {
+    pub(crate) fn is_zero(self) -> bool {
         self.minor == 0
     }
 
@@ -193,7 +193,7 @@ fn too_large(exponent: u8) -> MoneyError {
 }
 
 /// The number of decimal places of an ISO 4217 currency (2 when not listed).
-pub fn exponent_of(currency: &str) -> u8 {
+pub(crate) fn exponent_of(currency: &str) -> u8 {
     match currency.to_ascii_uppercase().as_str() {
         "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" | "RWF" => 0,
         "KWD" | "BHD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,

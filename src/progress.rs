@@ -17,7 +17,7 @@ const EVERY: Duration = Duration::from_secs(5);
 /// Where progress goes; cloned handles report to the same place. `hidden()` costs
 /// nothing, so library code reports whether anyone is watching or not.
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<Mutex<Shown>>>);
+pub(crate) struct Progress(Option<Arc<Mutex<Shown>>>);
 
 enum Shown {
     Bar(Option<ProgressBar>),
@@ -37,12 +37,12 @@ struct Lines {
 
 impl Progress {
     /// Progress nobody sees.
-    pub fn hidden() -> Progress {
+    pub(crate) fn hidden() -> Progress {
         Progress(None)
     }
 
     /// Progress on stderr: a bar on a terminal, lines otherwise.
-    pub fn stderr() -> Progress {
+    pub(crate) fn stderr() -> Progress {
         let shown = if std::io::stderr().is_terminal() {
             Shown::Bar(None)
         } else {
@@ -57,7 +57,7 @@ impl Progress {
 
     /// Begins a phase of `total` `unit`s (0: not known beforehand), ending the one
     /// before.
-    pub fn start(&self, what: &str, unit: &'static str, total: u64) {
+    pub(crate) fn start(&self, what: &str, unit: &'static str, total: u64) {
         self.with(|shown| {
             end(shown);
             match shown {
@@ -99,7 +99,7 @@ impl Progress {
     }
 
     /// `n` more units done.
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.with(|shown| match shown {
             Shown::Bar(Some(bar)) => bar.inc(n),
             Shown::Lines(Some(lines), every) => {
@@ -115,7 +115,7 @@ impl Progress {
     }
 
     /// Ends the phase under way.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.with(end);
     }
 

@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use crate::link::{Endpoint, Target};
 use crate::mask::mask_pans_owned;
 
-pub const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
+pub(crate) const SWITCH_HINT: &str = "on the terminal, open the CodePay Register app: Settings > General > ECR Hub, turn on WLAN/LAN, and read the IP address it shows";
 
 /// One step of a check-up: what was checked, what was found, and the fix if it failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(name: &'static str, detail: String) -> Check {
+    pub(crate) fn pass(name: &'static str, detail: String) -> Check {
         Check {
             name,
             ok: true,
@@ -36,7 +36,7 @@ impl Check {
         }
     }
 
-    pub fn fail(name: &'static str, detail: String, fix: String) -> Check {
+    pub(crate) fn fail(name: &'static str, detail: String, fix: String) -> Check {
         Check {
             name,
             ok: false,
@@ -48,19 +48,19 @@ impl Check {
 
 /// Where to look and how long to wait.
 #[derive(Clone, Debug)]
-pub struct Reach {
+pub(crate) struct Reach {
     /// The configured address or `sn:SERIAL`, if any, and where it was set.
-    pub url: Option<String>,
-    pub source: String,
+    pub(crate) url: Option<String>,
+    pub(crate) source: String,
     /// Where mDNS looks for a terminal named by its serial.
-    pub mdns_interface: Ipv4Addr,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
+    pub(crate) mdns_interface: Ipv4Addr,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
 }
 
 /// Checks the address (a serial found by mDNS), its name, a TCP connection and the
 /// WebSocket upgrade, in that order, stopping at the first failure; whether all passed.
-pub async fn check(reach: &Reach, steps: &mut Vec<Check>) -> bool {
+pub(crate) async fn check(reach: &Reach, steps: &mut Vec<Check>) -> bool {
     match in_order(reach, steps).await {
         Ok(()) => true,
         Err(failed) => {

@@ -41,13 +41,13 @@ fn escape<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str> {
 }
 
 /// One line: every control character shown as an escape, line breaks and tabs too.
-pub fn visible(text: &str) -> Cow<'_, str> {
+pub(crate) fn visible(text: &str) -> Cow<'_, str> {
     escape(text, &[])
 }
 
 /// Text of several lines (the command line's output, a log line): as `visible`, but
 /// line breaks and tabs stay what they are.
-pub fn visible_lines(text: &str) -> Cow<'_, str> {
+pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
     escape(text, &['\n', '\t'])
 }
 

@@ -27,8 +27,8 @@ pub struct CloudClient {
 /// A request ready to go: the call and its signed body.
 #[derive(Clone, Debug)]
 pub struct Prepared {
-    pub call: Call,
-    pub body: String,
+    pub(crate) call: Call,
+    pub(crate) body: String,
 }
 
 impl CloudClient {
@@ -45,11 +45,11 @@ impl CloudClient {
         })
     }
 
-    pub fn settings(&self) -> &CloudSettings {
+    pub(crate) fn settings(&self) -> &CloudSettings {
         &self.settings
     }
 
-    pub fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         (self.clock)()
     }
 
@@ -111,7 +111,7 @@ impl CloudClient {
 
     /// A signed query for an order no one has, for `till doctor`: whether the gateway
     /// answers and its answer verifies, and the gateway's time (epoch ms) when it says.
-    pub async fn probe(&self, order_no: &str) -> (Result<Decoded, String>, Option<i64>) {
+    pub(crate) async fn probe(&self, order_no: &str) -> (Result<Decoded, String>, Option<i64>) {
         let op = Operation::Query {
             order_no: order_no.to_string(),
         };

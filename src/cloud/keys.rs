@@ -70,14 +70,14 @@ pub fn load_gateway(path: &Path) -> Result<RsaPublicKey, KeyError> {
     load_public(PUBLIC, path)
 }
 
-pub fn parse_private(text: &str) -> Option<AppKey> {
+pub(crate) fn parse_private(text: &str) -> Option<AppKey> {
     RsaPrivateKey::from_pkcs8_pem(text)
         .ok()
         .or_else(|| RsaPrivateKey::from_pkcs1_pem(text).ok())
         .map(AppKey)
 }
 
-pub fn parse_public(text: &str) -> Option<RsaPublicKey> {
+pub(crate) fn parse_public(text: &str) -> Option<RsaPublicKey> {
     if let Ok(key) = RsaPublicKey::from_public_key_pem(text) {
         return Some(key);
     }

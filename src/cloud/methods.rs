@@ -3,16 +3,16 @@
 
 use serde::Deserialize;
 
-pub const PAY_ORDER: &str = "wisehub.cloud.pay.order";
-pub const PAY_CLOSE: &str = "wisehub.cloud.pay.close";
-pub const QUERY: &str = "order.query";
+pub(crate) const PAY_ORDER: &str = "wisehub.cloud.pay.order";
+pub(crate) const PAY_CLOSE: &str = "wisehub.cloud.pay.close";
+pub(crate) const QUERY: &str = "order.query";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Methods {
     pub refund: String,
     pub void: String,
-    pub tip: String,
-    pub batch_close: String,
+    pub(crate) tip: String,
+    pub(crate) batch_close: String,
 }
 
 impl Default for Methods {
@@ -29,15 +29,15 @@ impl Default for Methods {
 /// `methods = { ... }` in the config file: each key optional.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct MethodsFile {
-    pub refund: Option<String>,
-    pub void: Option<String>,
-    pub tip: Option<String>,
-    pub batch_close: Option<String>,
+pub(crate) struct MethodsFile {
+    pub(crate) refund: Option<String>,
+    pub(crate) void: Option<String>,
+    pub(crate) tip: Option<String>,
+    pub(crate) batch_close: Option<String>,
 }
 
 impl Methods {
-    pub fn with(mut self, file: &MethodsFile) -> Methods {
+    pub(crate) fn with(mut self, file: &MethodsFile) -> Methods {
         let set = |slot: &mut String, value: &Option<String>| {
             if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
                 *slot = v.trim().to_string();

@@ -3,19 +3,20 @@
 //! sale to a terminal in Cloud mode. Signed requests, verified answers; the lane judges
 //! the answers with the same outcome rules as the terminal's.
 
-pub mod client;
+pub(crate) mod client;
 pub mod keys;
-pub mod methods;
+pub(crate) mod methods;
 pub mod reach;
-pub mod settings;
+pub(crate) mod settings;
 pub mod sign;
 pub mod wire;
 
 pub use client::{Clock, CloudClient, system_clock};
 pub use keys::{AppKey, KeyError};
-pub use methods::{Methods, MethodsFile};
+pub use methods::Methods;
+pub(crate) use methods::MethodsFile;
 pub use settings::CloudSettings;
-pub use wire::{Call, Decoded, Terminal};
+pub use wire::{Decoded, Terminal};
 
 /// The gateway refuses requests whose timestamp is further than this from its clock.
-pub const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;
+pub(crate) const SKEW_LIMIT_MS: i64 = 15 * 60 * 1000;

@@ -20,17 +20,17 @@ pub enum Terminal {
 
 /// One request to the gateway, before the common fields and the signature.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Call {
-    pub method: String,
+pub(crate) struct Call {
+    pub(crate) method: String,
     /// The LAN topic whose outcome rules judge the answer.
-    pub topic: Topic,
+    pub(crate) topic: Topic,
     /// The order the answer must be about, if any.
-    pub order_no: Option<String>,
-    pub fields: Map<String, Value>,
+    pub(crate) order_no: Option<String>,
+    pub(crate) fields: Map<String, Value>,
 }
 
 /// The call an operation becomes. Init, heartbeat and raw frames have none.
-pub fn call_for(
+pub(crate) fn call_for(
     op: &Operation,
     settings: &CloudSettings,
     terminal: &Terminal,
@@ -91,7 +91,7 @@ pub fn call_for(
 }
 
 /// The request body: the call's fields beside the common ones, signed.
-pub fn signed_body(
+pub(crate) fn signed_body(
     settings: &CloudSettings,
     call: &Call,
     now_ms: i64,

@@ -16,42 +16,42 @@ use crate::cloud::{CloudSettings, Methods, MethodsFile};
 /// `[cloud]` in the config file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct CloudFile {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub merchant_no: Option<String>,
-    pub store_no: Option<String>,
-    pub terminal_sn: Option<String>,
+pub(crate) struct CloudFile {
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) merchant_no: Option<String>,
+    pub(crate) store_no: Option<String>,
+    pub(crate) terminal_sn: Option<String>,
     /// Path of the app's private key (PKCS#1 or PKCS#8 PEM).
-    pub private_key: Option<PathBuf>,
+    pub(crate) private_key: Option<PathBuf>,
     /// Path of the gateway's public key (SPKI PEM or base64 DER).
-    pub gateway_public_key: Option<PathBuf>,
+    pub(crate) gateway_public_key: Option<PathBuf>,
     #[serde(default)]
-    pub methods: MethodsFile,
+    pub(crate) methods: MethodsFile,
 }
 
 /// Cloud values given on the command line.
 #[derive(Clone, Debug, Default)]
 pub struct CloudFlags {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub merchant_no: Option<String>,
-    pub terminal_sn: Option<String>,
-    pub private_key: Option<PathBuf>,
-    pub gateway_public_key: Option<PathBuf>,
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) merchant_no: Option<String>,
+    pub(crate) terminal_sn: Option<String>,
+    pub(crate) private_key: Option<PathBuf>,
+    pub(crate) gateway_public_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
-pub struct CloudConfig {
-    pub url: Sourced<Option<String>>,
-    pub app_id: Sourced<Option<String>>,
-    pub merchant_no: Sourced<Option<String>>,
-    pub store_no: Sourced<Option<String>>,
-    pub terminal_sn: Sourced<Option<String>>,
-    pub private_key: Sourced<Option<PathBuf>>,
-    pub gateway_public_key: Sourced<Option<PathBuf>>,
-    pub methods: Methods,
-    pub methods_source: Source,
+pub(crate) struct CloudConfig {
+    pub(crate) url: Sourced<Option<String>>,
+    pub(crate) app_id: Sourced<Option<String>>,
+    pub(crate) merchant_no: Sourced<Option<String>>,
+    pub(crate) store_no: Sourced<Option<String>>,
+    pub(crate) terminal_sn: Sourced<Option<String>>,
+    pub(crate) private_key: Sourced<Option<PathBuf>>,
+    pub(crate) gateway_public_key: Sourced<Option<PathBuf>>,
+    pub(crate) methods: Methods,
+    pub(crate) methods_source: Source,
     /// The keys, read by `check` (None until then, or with no cloud configured).
     loaded: Option<(AppKey, rsa::RsaPublicKey)>,
 }
@@ -75,7 +75,7 @@ impl Default for CloudConfig {
 
 impl CloudConfig {
     /// The file's table; key paths are taken relative to the file's directory.
-    pub fn apply_file(&mut self, f: &CloudFile, path: &Path) {
+    pub(crate) fn apply_file(&mut self, f: &CloudFile, path: &Path) {
         let src = Source::File(path.to_path_buf());
         let dir = path.parent().unwrap_or(Path::new("."));
         let beside = |p: &Option<PathBuf>| p.as_ref().map(|p| Some(dir.join(p)));
@@ -95,7 +95,7 @@ impl CloudConfig {
         }
     }
 
-    pub fn apply_env(&mut self, env: Env<'_>) {
+    pub(crate) fn apply_env(&mut self, env: Env<'_>) {
         let text = |var: &'static str| (env(var).map(Some), Source::Env(var));
         let path = |var: &'static str| (env(var).map(|p| Some(PathBuf::from(p))), Source::Env(var));
         let (v, s) = text("TILL_CLOUD_URL");
@@ -114,7 +114,7 @@ impl CloudConfig {
         self.gateway_public_key.set(v, s);
     }
 
-    pub fn apply_flags(&mut self, flags: &CloudFlags) {
+    pub(crate) fn apply_flags(&mut self, flags: &CloudFlags) {
         self.url.set(flags.url.clone().map(Some), Source::Flag);
         self.app_id
             .set(flags.app_id.clone().map(Some), Source::Flag);
@@ -129,7 +129,7 @@ impl CloudConfig {
     }
 
     /// Whether any cloud key is set: then all the required ones must be.
-    pub fn is_configured(&self) -> bool {
+    pub(crate) fn is_configured(&self) -> bool {
         self.url.value.is_some()
             || self.app_id.value.is_some()
             || self.merchant_no.value.is_some()
@@ -139,7 +139,7 @@ impl CloudConfig {
 
     /// Checks the table and reads its keys; `origin` says where a key's value came
     /// from (with its line in the file).
-    pub fn check(&mut self, origin: &dyn Fn(&Source, &str) -> String) -> Result<(), String> {
+    pub(crate) fn check(&mut self, origin: &dyn Fn(&Source, &str) -> String) -> Result<(), String> {
         if !self.is_configured() {
             return Ok(());
         }
@@ -190,7 +190,7 @@ impl CloudConfig {
     }
 
     /// The settings the lane needs, when the cloud is configured (and `check` passed).
-    pub fn settings(&self, timeout: Duration) -> Option<CloudSettings> {
+    pub(crate) fn settings(&self, timeout: Duration) -> Option<CloudSettings> {
         let (key, gateway_key) = self.loaded.clone()?;
         Some(CloudSettings {
             url: self.url.value.clone()?,
@@ -207,7 +207,7 @@ impl CloudConfig {
     }
 
     /// `key, value, source` rows for `till config`: the app id masked, keys by path.
-    pub fn describe(&self) -> Vec<Row> {
+    pub(crate) fn describe(&self) -> Vec<Row> {
         let text = |v: &Option<String>| or_say(v, NOT_SET);
         let path = |v: &Option<PathBuf>| {
             v.as_ref()

@@ -12,11 +12,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 
-pub mod cloud;
+pub(crate) mod cloud;
 pub(crate) mod sourced;
 
-pub use sourced::{Env, Row, Source, Sourced, process_env};
+pub(crate) use sourced::{Env, Row};
 use sourced::{NOT_SET, line_in_table, line_of, or_say, origin, shown_app_id};
+pub use sourced::{Source, Sourced, process_env};
 
 use cloud::{CloudConfig, CloudFile, CloudFlags};
 
@@ -38,51 +39,51 @@ pub const REQUEST_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const CARD_FLOW_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
 pub const DUPLICATE_WINDOW_SECS: RangeInclusive<u64> = 0..=86400;
 /// `archive_after_days`: at least a day, at most a century.
-pub const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
+pub(crate) const ARCHIVE_AFTER_DAYS: RangeInclusive<u64> = 1..=36500;
 /// `log_max_mb`: the log directory's size cap, in MiB.
-pub const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
+pub(crate) const LOG_MAX_MB: RangeInclusive<u64> = 1..=100_000;
 /// `log_keep_days`: how long a day's log file is kept.
-pub const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
+pub(crate) const LOG_KEEP_DAYS: RangeInclusive<u64> = 1..=3650;
 
 /// The config file, `till/config.toml` in the XDG config dir. Every key is optional;
 /// an unknown key is an error so a typo does not silently do nothing.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub url: Option<String>,
-    pub app_id: Option<String>,
-    pub lane: Option<String>,
-    pub currency: Option<String>,
-    pub theme: Option<String>,
-    pub data_dir: Option<PathBuf>,
-    pub heartbeat_secs: Option<u64>,
-    pub connect_timeout_secs: Option<u64>,
-    pub request_timeout_secs: Option<u64>,
-    pub card_flow_timeout_secs: Option<u64>,
-    pub duplicate_window_secs: Option<u64>,
+pub(crate) struct FileConfig {
+    pub(crate) url: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) lane: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) theme: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) heartbeat_secs: Option<u64>,
+    pub(crate) connect_timeout_secs: Option<u64>,
+    pub(crate) request_timeout_secs: Option<u64>,
+    pub(crate) card_flow_timeout_secs: Option<u64>,
+    pub(crate) duplicate_window_secs: Option<u64>,
     /// `till archive` moves closed batches older than this many days.
-    pub archive_after_days: Option<u64>,
+    pub(crate) archive_after_days: Option<u64>,
     /// The log directory's size cap (MiB) and how many days a log file is kept.
-    pub log_max_mb: Option<u64>,
-    pub log_keep_days: Option<u64>,
+    pub(crate) log_max_mb: Option<u64>,
+    pub(crate) log_keep_days: Option<u64>,
     /// The lane's terminal options, under what a sale, refund or void sets itself.
-    pub on_screen_tip: Option<bool>,
-    pub on_screen_signature: Option<bool>,
-    pub confirm_on_terminal: Option<bool>,
+    pub(crate) on_screen_tip: Option<bool>,
+    pub(crate) on_screen_signature: Option<bool>,
+    pub(crate) confirm_on_terminal: Option<bool>,
     #[serde(default, deserialize_with = "receipts")]
-    pub receipt: Option<Receipts>,
+    pub(crate) receipt: Option<Receipts>,
     /// Amounts above this (major units, e.g. "10000.00") ask the cashier first.
-    pub confirm_above: Option<String>,
+    pub(crate) confirm_above: Option<String>,
     /// The supervisor PIN's Argon2id hash (PHC string), written by `till config set-pin`.
-    pub supervisor_pin_hash: Option<String>,
+    pub(crate) supervisor_pin_hash: Option<String>,
     /// Referenced refunds above this (major units, e.g. "50.00") need the supervisor PIN.
-    pub supervisor_refund_above: Option<String>,
+    pub(crate) supervisor_refund_above: Option<String>,
     /// The IPv4 address of the interface mDNS uses (discovery, `url = "sn:..."`).
-    pub mdns_interface: Option<String>,
+    pub(crate) mdns_interface: Option<String>,
     /// The store's PostgreSQL URL (`postgres://…`): every lane's rows in one place.
-    pub store_url: Option<UrlText>,
+    pub(crate) store_url: Option<UrlText>,
     /// The vendor's cloud Open API (optional).
-    pub cloud: Option<CloudFile>,
+    pub(crate) cloud: Option<CloudFile>,
 }
 
 /// `receipt = "none" | "merchant" | "customer" | "both"` (any case); anything else is
@@ -116,37 +117,37 @@ pub struct Overrides {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     pub url: Sourced<Option<String>>,
     pub app_id: Sourced<Option<String>>,
     pub lane: Sourced<String>,
     pub currency: Sourced<String>,
-    pub theme: Sourced<String>,
+    pub(crate) theme: Sourced<String>,
     pub data_dir: Sourced<PathBuf>,
     pub heartbeat_secs: Sourced<u64>,
-    pub connect_timeout_secs: Sourced<u64>,
+    pub(crate) connect_timeout_secs: Sourced<u64>,
     pub request_timeout_secs: Sourced<u64>,
-    pub card_flow_timeout_secs: Sourced<u64>,
+    pub(crate) card_flow_timeout_secs: Sourced<u64>,
     pub duplicate_window_secs: Sourced<u64>,
     pub archive_after_days: Sourced<u64>,
-    pub log_max_mb: Sourced<u64>,
-    pub log_keep_days: Sourced<u64>,
+    pub(crate) log_max_mb: Sourced<u64>,
+    pub(crate) log_keep_days: Sourced<u64>,
     /// The lane's terminal options (None: the terminal's own setting).
-    pub on_screen_tip: Sourced<Option<bool>>,
+    pub(crate) on_screen_tip: Sourced<Option<bool>>,
     pub on_screen_signature: Sourced<Option<bool>>,
-    pub confirm_on_terminal: Sourced<Option<bool>>,
+    pub(crate) confirm_on_terminal: Sourced<Option<bool>>,
     pub receipt: Sourced<Option<Receipts>>,
-    pub confirm_above: Sourced<String>,
+    pub(crate) confirm_above: Sourced<String>,
     /// The supervisor PIN's hash as the file has it (checked by `load`; see
     /// `supervisor()`). Never shown: `till config` says only whether it is set.
     pub supervisor_pin_hash: Sourced<Option<String>>,
-    pub supervisor_refund_above: Sourced<Option<String>>,
+    pub(crate) supervisor_refund_above: Sourced<Option<String>>,
     /// Checked by `load`; see `mdns_interface()`.
     pub mdns_interface: Sourced<String>,
     /// Checked by `load` to be a PostgreSQL URL; never shown with its password.
-    pub store_url: Sourced<Option<UrlText>>,
+    pub(crate) store_url: Sourced<Option<UrlText>>,
     /// `[cloud]`; its keys are read by `load`.
-    pub cloud: CloudConfig,
+    pub(crate) cloud: CloudConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,11 +179,11 @@ pub enum ConfigError {
 }
 
 /// The environment, read through a function so tests need not touch the process's.
-pub fn default_config_path() -> Option<PathBuf> {
+pub(crate) fn default_config_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "till").map(|d| d.config_dir().join("config.toml"))
 }
 
-pub fn default_data_dir() -> PathBuf {
+pub(crate) fn default_data_dir() -> PathBuf {
     directories::ProjectDirs::from("", "", "till")
         .map(|d| d.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from(".till"))
@@ -455,13 +456,13 @@ impl Config {
 
     /// The interface mDNS uses (checked by `load`; the default for a Config changed since).
     /// Where saving writes: the file loaded (or named), else the default one.
-    pub fn save_path(&self) -> Option<PathBuf> {
+    pub(crate) fn save_path(&self) -> Option<PathBuf> {
         self.file.clone().or_else(default_config_path)
     }
 
     /// When the config file was last written, and its length: a change is news to a
     /// till that runs for long (it reads the file again).
-    pub fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+    pub(crate) fn file_stamp(&self) -> Option<(std::time::SystemTime, u64)> {
         let meta = std::fs::metadata(self.save_path()?).ok()?;
         Some((meta.modified().ok()?, meta.len()))
     }
@@ -470,7 +471,7 @@ impl Config {
         parse_interface(&self.mdns_interface.value).unwrap_or(DEFAULT_INTERFACE)
     }
 
-    pub fn exponent(&self) -> u8 {
+    pub(crate) fn exponent(&self) -> u8 {
         exponent_of(&self.currency.value)
     }
 
@@ -538,7 +539,7 @@ impl Config {
     }
 
     /// The lane's settings, in one place for the screen and the command line.
-    pub fn lane_settings(&self) -> Result<Settings, ConfigError> {
+    pub(crate) fn lane_settings(&self) -> Result<Settings, ConfigError> {
         let mut settings = Settings::new(self.link()?, self.lane.value.clone());
         settings.currency = self.currency.value.clone();
         settings.exponent = self.exponent();
@@ -549,7 +550,7 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub fn terminal_reach(&self) -> crate::terminal_reach::Reach {
+    pub(crate) fn terminal_reach(&self) -> crate::terminal_reach::Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
@@ -674,7 +675,7 @@ impl Config {
 
 /// The config file's path: `explicit` (`--config`), else `TILL_CONFIG`, else the XDG
 /// default; and whether it must exist (it must when it was named).
-pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
+pub(crate) fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool)> {
     match explicit
         .map(Path::to_path_buf)
         .or_else(|| env("TILL_CONFIG").map(PathBuf::from))
@@ -685,7 +686,7 @@ pub fn file_path(explicit: Option<&Path>, env: Env<'_>) -> Option<(PathBuf, bool
 }
 
 /// Saves `url` as the terminal to talk to (what pairing accepted, or a found terminal).
-pub fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
+pub(crate) fn save_url(path: &Path, url: &str) -> Result<(), ConfigError> {
     save_keys(path, &[("url", Saved::Text(url.to_string()))])
 }
 

@@ -46,7 +46,7 @@ impl<T> Sourced<T> {
 }
 
 /// One row of `till config`: the key, its value as shown, and where it came from.
-pub type Row = (String, String, String);
+pub(crate) type Row = (String, String, String);
 
 impl<T> Sourced<T> {
     /// This value's row of `till config`, worded by `shown`.
@@ -71,7 +71,7 @@ pub(crate) fn shown_app_id(value: &Option<String>) -> String {
 }
 
 /// How settings read the environment (a closure in tests).
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, an empty variable counted as unset.
 pub fn process_env(key: &str) -> Option<String> {

@@ -5,7 +5,7 @@
 //! interface is always named, 127.0.0.1 unless configured, and nothing is sent on
 //! any other.
 
-pub mod records;
+pub(crate) mod records;
 mod socket;
 
 use std::io;
@@ -20,7 +20,7 @@ use records::{Sightings, query};
 use socket::MdnsSocket;
 
 /// What terminals advertise.
-pub const TERMINAL_SERVICE: &str = "_ecr-hub-server._tcp.local";
+pub(crate) const TERMINAL_SERVICE: &str = "_ecr-hub-server._tcp.local";
 
 /// The interface mDNS uses unless told otherwise: loopback, which reaches only this
 /// machine (a simulator). At a lane, `mdns_interface` names the register's address on
@@ -76,7 +76,7 @@ impl From<&Found> for Terminal {
 }
 
 /// A serial as an instance name: 1 to 63 letters, digits, `-` or `_` (one DNS label).
-pub fn valid_serial(serial: &str) -> bool {
+pub(crate) fn valid_serial(serial: &str) -> bool {
     (1..=63).contains(&serial.len())
         && serial
             .chars()
@@ -101,7 +101,7 @@ fn open(interface: Ipv4Addr) -> Result<MdnsSocket, DiscoverError> {
 }
 
 /// Browses `service` on `interface` for up to `wait`, or until `enough` says so.
-pub async fn browse(
+pub(crate) async fn browse(
     interface: Ipv4Addr,
     service: &str,
     wait: Duration,
@@ -172,7 +172,7 @@ pub async fn find_terminal(
 
 /// The serial of the terminal advertising `address` (`ws://ip:port`), as soon as it
 /// answers; `None` after `wait`.
-pub async fn serial_at(
+pub(crate) async fn serial_at(
     interface: Ipv4Addr,
     address: &str,
     wait: Duration,
@@ -196,7 +196,7 @@ pub struct Advertisement {
 }
 
 impl Advertisement {
-    pub fn advert(&self) -> &Advert {
+    pub(crate) fn advert(&self) -> &Advert {
         &self.advert
     }
 }

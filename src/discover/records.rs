@@ -19,12 +19,12 @@ fn key(name: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Advert {
     /// `_ecr-hub-server._tcp.local`
-    pub service: String,
+    pub(crate) service: String,
     /// The first label of the instance's name: a terminal's serial.
-    pub instance: String,
-    pub addr: SocketAddrV4,
+    pub(crate) instance: String,
+    pub(crate) addr: SocketAddrV4,
     /// TXT strings as sent: `key=value`, or one JSON object.
-    pub txt: Vec<String>,
+    pub(crate) txt: Vec<String>,
 }
 
 impl Advert {
@@ -37,7 +37,7 @@ impl Advert {
     }
 
     /// Whether a query asks for anything of ours.
-    pub fn is_asked(&self, query: &Packet) -> bool {
+    pub(crate) fn is_asked(&self, query: &Packet) -> bool {
         let (service, fullname, host) =
             (key(&self.service), key(&self.fullname()), key(&self.host()));
         query.questions.iter().any(|q| {
@@ -49,7 +49,7 @@ impl Advert {
 
     /// Every record at once (PTR, SRV, TXT, A), so one packet is the whole answer;
     /// `ttl` 0 is a goodbye.
-    pub fn response(&self, ttl: u32) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
+    pub(crate) fn response(&self, ttl: u32) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
         let (fullname, host) = (self.fullname(), self.host());
         let mut txt = TXT::new();
         for s in &self.txt {
@@ -91,17 +91,20 @@ impl Advert {
         packet.build_bytes_vec_compressed()
     }
 
-    pub fn announcement(&self) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
+    pub(crate) fn announcement(&self) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
         self.response(TTL)
     }
 
-    pub fn goodbye(&self) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
+    pub(crate) fn goodbye(&self) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
         self.response(0)
     }
 }
 
 /// The question "who offers `service`?"; with `instance`, "everything about it".
-pub fn query(service: &str, instance: Option<&str>) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
+pub(crate) fn query(
+    service: &str,
+    instance: Option<&str>,
+) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
     let mut packet = Packet::new_query(0);
     let fullname = instance.map(|i| format!("{i}.{service}"));
     let question = match &fullname {
@@ -125,14 +128,14 @@ pub fn query(service: &str, instance: Option<&str>) -> Result<Vec<u8>, simple_dn
 /// A service instance seen on the network, complete: its address and TXT strings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Found {
-    pub instance: String,
-    pub addr: SocketAddrV4,
-    pub txt: Vec<String>,
+    pub(crate) instance: String,
+    pub(crate) addr: SocketAddrV4,
+    pub(crate) txt: Vec<String>,
 }
 
 impl Found {
     /// The value of `key=value` in the TXT strings.
-    pub fn txt_value(&self, key: &str) -> Option<&str> {
+    pub(crate) fn txt_value(&self, key: &str) -> Option<&str> {
         self.txt.iter().find_map(|s| {
             let (k, v) = s.split_once('=')?;
             k.eq_ignore_ascii_case(key).then_some(v)
@@ -150,7 +153,7 @@ struct Partial {
 
 /// What a browser has gathered about one service type so far.
 #[derive(Debug)]
-pub struct Sightings {
+pub(crate) struct Sightings {
     service: String,
     /// By the instance's full name (compared form).
     instances: BTreeMap<String, Partial>,
@@ -158,7 +161,7 @@ pub struct Sightings {
 }
 
 impl Sightings {
-    pub fn new(service: &str) -> Sightings {
+    pub(crate) fn new(service: &str) -> Sightings {
         Sightings {
             service: key(service),
             instances: BTreeMap::new(),
@@ -167,7 +170,7 @@ impl Sightings {
     }
 
     /// Takes in one packet; anything that is not a well-formed response is ignored.
-    pub fn take(&mut self, bytes: &[u8]) {
+    pub(crate) fn take(&mut self, bytes: &[u8]) {
         let Ok(packet) = Packet::parse(bytes) else {
             return;
         };
@@ -225,7 +228,7 @@ impl Sightings {
     }
 
     /// Instances named by a PTR whose address is not known yet (to ask about).
-    pub fn incomplete(&self) -> Vec<String> {
+    pub(crate) fn incomplete(&self) -> Vec<String> {
         self.instances
             .values()
             .filter(|p| !p.instance.is_empty() && self.address(p).is_none())
@@ -239,7 +242,7 @@ impl Sightings {
     }
 
     /// Every instance whose address is known, in name order.
-    pub fn found(&self) -> Vec<Found> {
+    pub(crate) fn found(&self) -> Vec<Found> {
         self.instances
             .values()
             .filter(|p| !p.instance.is_empty())

@@ -12,13 +12,13 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
-pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
-pub const PORT: u16 = 5353;
+pub(super) const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
+pub(super) const PORT: u16 = 5353;
 
 /// Largest datagram read; mDNS packets stay well under it.
 const MAX_PACKET: usize = 9000;
 
-pub struct MdnsSocket {
+pub(super) struct MdnsSocket {
     socket: UdpSocket,
     interface: Ipv4Addr,
 }
@@ -26,7 +26,7 @@ pub struct MdnsSocket {
 impl MdnsSocket {
     /// Joins the mDNS group on `interface` only. An address no interface of this
     /// machine has is an error here, before anything is sent.
-    pub fn open(interface: Ipv4Addr) -> io::Result<MdnsSocket> {
+    pub(super) fn open(interface: Ipv4Addr) -> io::Result<MdnsSocket> {
         let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
         // Other mDNS users of this machine (another till, a simulator) share the port.
         socket.set_reuse_address(true)?;
@@ -50,12 +50,12 @@ impl MdnsSocket {
         Ok(MdnsSocket { socket, interface })
     }
 
-    pub fn interface(&self) -> Ipv4Addr {
+    pub(super) fn interface(&self) -> Ipv4Addr {
         self.interface
     }
 
     /// Sends one packet to the mDNS group (by the interface chosen in `open`).
-    pub async fn send(&self, packet: &[u8]) -> io::Result<()> {
+    pub(super) async fn send(&self, packet: &[u8]) -> io::Result<()> {
         self.socket
             .send_to(packet, SocketAddr::from((GROUP, PORT)))
             .await
@@ -63,14 +63,14 @@ impl MdnsSocket {
     }
 
     /// Sends without waiting, for a goodbye from `Drop`.
-    pub fn try_send(&self, packet: &[u8]) -> io::Result<()> {
+    pub(super) fn try_send(&self, packet: &[u8]) -> io::Result<()> {
         self.socket
             .try_send_to(packet, SocketAddr::from((GROUP, PORT)))
             .map(|_| ())
     }
 
     /// The next packet and who sent it.
-    pub async fn recv(&self) -> io::Result<(Vec<u8>, SocketAddr)> {
+    pub(super) async fn recv(&self) -> io::Result<(Vec<u8>, SocketAddr)> {
         let mut buf = vec![0u8; MAX_PACKET];
         let (len, from) = self.socket.recv_from(&mut buf).await?;
         buf.truncate(len);

@@ -15,13 +15,13 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub request_id: String,
-    pub topic: Topic,
-    pub order_no: Option<String>,
+    pub(crate) topic: Topic,
+    pub(crate) order_no: Option<String>,
     pub outcome: Outcome,
     pub reply: Option<Reply>,
     /// Why the outcome is what it is, in words for a log or a technician.
     pub why: String,
-    pub elapsed: Duration,
+    pub(crate) elapsed: Duration,
     /// The reply frame as it arrived, card numbers masked.
     pub raw: Option<String>,
 }

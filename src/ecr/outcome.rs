@@ -56,7 +56,7 @@ fn describes_payment(topic: Topic) -> bool {
 /// The outcome of a reply to a request of `topic`, by protocol.md's table. A reply
 /// that never arrived (deadline passed, link lost, unparseable frame) is
 /// `Outcome::Unknown` by definition; the link says so.
-pub fn outcome_for(topic: Topic, reply: &Reply) -> Outcome {
+pub(crate) fn outcome_for(topic: Topic, reply: &Reply) -> Outcome {
     let status = reply
         .biz
         .trans_status
@@ -117,7 +117,7 @@ pub enum QueryVerdict {
 }
 
 /// Whether a query's answer says the terminal never saw the order.
-pub fn is_not_found(reply: &Reply) -> bool {
+pub(crate) fn is_not_found(reply: &Reply) -> bool {
     let code = reply.response_code.as_deref().map(str::trim);
     code.is_some_and(|c| NOT_FOUND_CODES.contains(&c))
 }
@@ -156,7 +156,7 @@ pub fn query_verdict(reply: &Reply) -> QueryVerdict {
 /// that tip go out while this one is unknown (`rules::check`), so the tip it answers is
 /// the one in force before. A sale answered without `tip_amount` says nothing either
 /// way (a terminal may leave it out, or send it only when not zero): unknown.
-pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
+pub(crate) fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
     match query_verdict(reply) {
         QueryVerdict::Moved => match reply.biz.tip_amount.as_deref() {
             None => QueryVerdict::Undetermined(
@@ -176,11 +176,11 @@ pub fn tip_verdict(reply: &Reply, tip: Money) -> QueryVerdict {
 /// An amount field of an approval that does not read as money of the currency
 /// ("5,00", "-10.00", "abc"): it is not the amount asked, a person must look.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unreadable {
+pub(crate) struct Unreadable {
     /// The field, e.g. `order_amount`.
-    pub field: &'static str,
+    pub(crate) field: &'static str,
     /// Its text as it came, cut short.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 impl fmt::Display for Unreadable {
@@ -198,7 +198,7 @@ fn unreadable(field: &'static str, text: &str) -> Unreadable {
 
 /// The amount an approving reply says moved, when it says one that differs from the
 /// amount asked.
-pub fn moved_amount(reply: &Reply, asked: Money) -> Result<Option<Money>, Unreadable> {
+pub(crate) fn moved_amount(reply: &Reply, asked: Money) -> Result<Option<Money>, Unreadable> {
     let Some((field, text)) = reply.biz.amount_text() else {
         return Ok(None);
     };
@@ -210,7 +210,7 @@ pub fn moved_amount(reply: &Reply, asked: Money) -> Result<Option<Money>, Unread
 
 /// The tip an approving reply says moved (a customer may add one on the terminal's
 /// screen), when it names one.
-pub fn moved_tip(reply: &Reply, exponent: u8) -> Result<Option<Money>, Unreadable> {
+pub(crate) fn moved_tip(reply: &Reply, exponent: u8) -> Result<Option<Money>, Unreadable> {
     match reply.biz.tip_amount.as_deref() {
         None => Ok(None),
         Some(text) => Money::parse(text, exponent)
@@ -221,7 +221,7 @@ pub fn moved_tip(reply: &Reply, exponent: u8) -> Result<Option<Money>, Unreadabl
 
 /// Whether a reply is for another order than `order_no`: one that names no order may
 /// be ours, one that names another is not.
-pub fn names_other_order(reply: &Reply, order_no: &str) -> bool {
+pub(crate) fn names_other_order(reply: &Reply, order_no: &str) -> bool {
     reply
         .biz
         .merchant_order_no

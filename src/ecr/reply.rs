@@ -10,12 +10,12 @@ use crate::money::{Money, MoneyError};
 /// A decoded reply. Every field may be missing; none of them is trusted to exist.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reply {
-    pub topic: Option<String>,
+    pub(crate) topic: Option<String>,
     /// `request_id`, or the legacy `msg_id`.
     pub request_id: Option<String>,
     pub response_code: Option<String>,
     /// `response_msg`, or the legacy `msg` / `error_msg`.
-    pub response_msg: Option<String>,
+    pub(crate) response_msg: Option<String>,
     /// The legacy `success` flag (`true`, `"true"`, `1`, `"1"`).
     pub success: Option<bool>,
     pub biz: BizData,
@@ -26,40 +26,40 @@ pub struct Reply {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BizData {
     pub merchant_order_no: Option<String>,
-    pub orig_merchant_order_no: Option<String>,
+    pub(crate) orig_merchant_order_no: Option<String>,
     pub trans_no: Option<String>,
-    pub trans_type: Option<String>,
+    pub(crate) trans_type: Option<String>,
     pub trans_status: Option<String>,
-    pub order_amount: Option<String>,
+    pub(crate) order_amount: Option<String>,
     pub tip_amount: Option<String>,
-    pub cashback_amount: Option<String>,
-    pub total_amount: Option<String>,
-    pub price_currency: Option<String>,
-    pub pay_method_id: Option<String>,
-    pub card_brand: Option<String>,
-    pub card_type: Option<String>,
+    pub(crate) cashback_amount: Option<String>,
+    pub(crate) total_amount: Option<String>,
+    pub(crate) price_currency: Option<String>,
+    pub(crate) pay_method_id: Option<String>,
+    pub(crate) card_brand: Option<String>,
+    pub(crate) card_type: Option<String>,
     pub card_no: Option<String>,
-    pub auth_code: Option<String>,
-    pub ref_no: Option<String>,
-    pub entry_mode: Option<String>,
-    pub trans_end_time: Option<String>,
-    pub terminal_sn: Option<String>,
-    pub msg: Option<String>,
+    pub(crate) auth_code: Option<String>,
+    pub(crate) ref_no: Option<String>,
+    pub(crate) entry_mode: Option<String>,
+    pub(crate) trans_end_time: Option<String>,
+    pub(crate) terminal_sn: Option<String>,
+    pub(crate) msg: Option<String>,
     /// Device information from `ecrhub.init`.
     pub device: DeviceInfo,
     /// The whole object (card numbers masked) for what has no field of its own, such as
     /// the totals of a batch close.
-    pub all: Map<String, Value>,
+    pub(crate) all: Map<String, Value>,
 }
 
 /// What a terminal says about itself in its `ecrhub.init` reply.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceInfo {
-    pub app_name: Option<String>,
-    pub cashier_version: Option<String>,
+    pub(crate) app_name: Option<String>,
+    pub(crate) cashier_version: Option<String>,
     pub device_sn: Option<String>,
-    pub device_model: Option<String>,
-    pub description: Option<String>,
+    pub(crate) device_model: Option<String>,
+    pub(crate) description: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -81,7 +81,7 @@ impl Reply {
 
     /// Decodes a frame already parsed and run through `mask_json` (the link does both
     /// once, for the wire log and for this).
-    pub fn from_masked(value: Value) -> Result<Reply, DecodeError> {
+    pub(crate) fn from_masked(value: Value) -> Result<Reply, DecodeError> {
         let Value::Object(top) = value else {
             return Err(DecodeError::NotAnObject);
         };
@@ -166,7 +166,7 @@ impl BizData {
     }
 
     /// The field `amount` reads and its text as it came.
-    pub fn amount_text(&self) -> Option<(&'static str, String)> {
+    pub(crate) fn amount_text(&self) -> Option<(&'static str, String)> {
         match &self.order_amount {
             Some(a) => Some(("order_amount", a.clone())),
             None => text_of(&self.all, "trans_amount").map(|a| ("trans_amount", a)),
@@ -177,7 +177,7 @@ impl BizData {
 /// A field as text: strings as they are, numbers as their literal (never through f64),
 /// booleans as "true"/"false". Empty strings, null, objects and arrays count as absent.
 /// A frame's `request_id`, or the legacy `msg_id`.
-pub fn request_id_in(top: &Map<String, Value>) -> Option<String> {
+pub(crate) fn request_id_in(top: &Map<String, Value>) -> Option<String> {
     text_of(top, "request_id").or_else(|| text_of(top, "msg_id"))
 }
 

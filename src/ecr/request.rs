@@ -33,14 +33,14 @@ pub enum Operation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Order {
     pub trans_type: TransType,
-    pub order_no: String,
-    pub orig_order_no: Option<String>,
-    pub amount: Option<Money>,
-    pub tip: Option<Money>,
-    pub cashback: Option<Money>,
-    pub currency: Option<String>,
-    pub scenario: Option<PayScenario>,
-    pub options: OrderOptions,
+    pub(crate) order_no: String,
+    pub(crate) orig_order_no: Option<String>,
+    pub(crate) amount: Option<Money>,
+    pub(crate) tip: Option<Money>,
+    pub(crate) cashback: Option<Money>,
+    pub(crate) currency: Option<String>,
+    pub(crate) scenario: Option<PayScenario>,
+    pub(crate) options: OrderOptions,
 }
 
 /// What the terminal does around the card beyond the amount: each `None` is left out of
@@ -209,7 +209,7 @@ impl Order {
 }
 
 impl Operation {
-    pub fn topic(&self) -> Topic {
+    pub(crate) fn topic(&self) -> Topic {
         match self {
             Operation::Init => Topic::Init,
             Operation::Heartbeat => Topic::Heartbeat,
@@ -223,7 +223,7 @@ impl Operation {
 
     /// The `merchant_order_no` the request carries, used to match a reply that does
     /// not echo `request_id`.
-    pub fn order_no(&self) -> Option<&str> {
+    pub(crate) fn order_no(&self) -> Option<&str> {
         match self {
             Operation::Order(o) => Some(&o.order_no),
             Operation::Query { order_no } | Operation::Close { order_no } => Some(order_no),
@@ -233,20 +233,11 @@ impl Operation {
     }
 
     /// Whether a person at the terminal is involved, which takes minutes, not seconds.
-    pub fn is_card_flow(&self) -> bool {
+    pub(crate) fn is_card_flow(&self) -> bool {
         matches!(self, Operation::Order(_))
     }
 
-    /// Whether the request can move money. These are journaled before they are sent and
-    /// are never re-sent automatically.
-    pub fn moves_money(&self) -> bool {
-        matches!(
-            self,
-            Operation::Order(_) | Operation::TipAdjust { .. } | Operation::BatchClose
-        )
-    }
-
-    pub fn biz_data(&self) -> Option<Map<String, Value>> {
+    pub(crate) fn biz_data(&self) -> Option<Map<String, Value>> {
         let one = |key: &str, value: String| {
             let mut biz = Map::new();
             biz.insert(key.to_string(), Value::String(value));
@@ -285,14 +276,14 @@ impl Operation {
 /// The request envelope exactly as it goes on the wire.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Request {
-    pub topic: String,
-    pub app_id: String,
+    pub(crate) topic: String,
+    pub(crate) app_id: String,
     pub request_id: String,
     /// Epoch milliseconds, as a string.
-    pub timestamp: String,
-    pub version: String,
+    pub(crate) timestamp: String,
+    pub(crate) version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub biz_data: Option<Map<String, Value>>,
+    pub(crate) biz_data: Option<Map<String, Value>>,
 }
 
 impl Request {
@@ -303,11 +294,11 @@ impl Request {
 }
 
 /// A fresh `request_id` for the envelope: unique, so a reply names the one request it answers.
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// The envelope's `timestamp`: milliseconds since the epoch.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }

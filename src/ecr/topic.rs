@@ -4,7 +4,7 @@ use std::fmt;
 
 /// What a frame is about: the envelope's `topic`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Topic {
+pub(crate) enum Topic {
     Init,
     Heartbeat,
     PayOrder,
@@ -17,7 +17,7 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 9] = [
+    pub(crate) const ALL: [Topic; 9] = [
         Topic::Init,
         Topic::Heartbeat,
         Topic::PayOrder,
@@ -29,7 +29,7 @@ impl Topic {
         Topic::Unpair,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Topic::Init => "ecrhub.init",
             Topic::Heartbeat => "ecrhub.heartbeat",
@@ -44,7 +44,7 @@ impl Topic {
     }
 
     /// Reads a topic off the wire; some SDK builds spell init `ecrhub.pay.init`.
-    pub fn parse(text: &str) -> Option<Topic> {
+    pub(crate) fn parse(text: &str) -> Option<Topic> {
         if text == "ecrhub.pay.init" {
             return Some(Topic::Init);
         }
@@ -73,7 +73,7 @@ pub enum TransType {
 }
 
 impl TransType {
-    pub const ALL: [TransType; 9] = [
+    pub(crate) const ALL: [TransType; 9] = [
         TransType::Sale,
         TransType::Void,
         TransType::Refund,
@@ -85,7 +85,7 @@ impl TransType {
         TransType::CashbackSale,
     ];
 
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             TransType::Sale => "1",
             TransType::Void => "2",
@@ -104,7 +104,7 @@ impl TransType {
     }
 
     /// A short lower-case name, used in the journal, the CLI and reports.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TransType::Sale => "sale",
             TransType::Void => "void",
@@ -118,13 +118,13 @@ impl TransType {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<TransType> {
+    pub(crate) fn from_name(name: &str) -> Option<TransType> {
         TransType::ALL.into_iter().find(|t| t.name() == name)
     }
 
     /// Whether this type names an earlier transaction in `orig_merchant_order_no`
     /// (a refund may or may not: with it referenced, without it unreferenced).
-    pub fn needs_original(self) -> bool {
+    pub(crate) fn needs_original(self) -> bool {
         matches!(
             self,
             TransType::Void
@@ -137,7 +137,7 @@ impl TransType {
 
     /// Whether the request carries an `order_amount` (a void or cancel takes back the
     /// original's amount without naming it).
-    pub fn carries_amount(self) -> bool {
+    pub(crate) fn carries_amount(self) -> bool {
         matches!(
             self,
             TransType::Sale
@@ -169,7 +169,7 @@ pub enum PayScenario {
 }
 
 impl PayScenario {
-    pub fn as_wire(self) -> &'static str {
+    pub(crate) fn as_wire(self) -> &'static str {
         match self {
             PayScenario::Card => "SWIPE_CARD",
             PayScenario::CustomerScansQr => "SCANQR_PAY",
@@ -177,7 +177,7 @@ impl PayScenario {
         }
     }
 
-    pub fn from_wire(text: &str) -> Option<PayScenario> {
+    pub(crate) fn from_wire(text: &str) -> Option<PayScenario> {
         [
             PayScenario::Card,
             PayScenario::CustomerScansQr,
@@ -202,14 +202,14 @@ pub enum Receipts {
 }
 
 impl Receipts {
-    pub const ALL: [Receipts; 4] = [
+    pub(crate) const ALL: [Receipts; 4] = [
         Receipts::None,
         Receipts::Merchant,
         Receipts::Customer,
         Receipts::Both,
     ];
 
-    pub fn as_wire(self) -> u8 {
+    pub(crate) fn as_wire(self) -> u8 {
         match self {
             Receipts::None => 0,
             Receipts::Merchant => 1,
@@ -219,7 +219,7 @@ impl Receipts {
     }
 
     /// The word in the config file and on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Receipts::None => "none",
             Receipts::Merchant => "merchant",
@@ -229,7 +229,7 @@ impl Receipts {
     }
 
     /// Reads the word, in any case.
-    pub fn from_name(name: &str) -> Option<Receipts> {
+    pub(crate) fn from_name(name: &str) -> Option<Receipts> {
         let name = name.trim();
         Receipts::ALL
             .into_iter()
@@ -245,7 +245,7 @@ impl fmt::Display for Receipts {
 
 /// `trans_status` as the terminal reports it. Unknown values are kept raw.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransStatus {
+pub(crate) enum TransStatus {
     Created,
     Closed,
     Completed,
@@ -255,7 +255,7 @@ pub enum TransStatus {
 }
 
 impl TransStatus {
-    pub fn from_wire(code: &str) -> TransStatus {
+    pub(crate) fn from_wire(code: &str) -> TransStatus {
         match code {
             "0" => TransStatus::Created,
             "1" => TransStatus::Closed,
@@ -266,18 +266,7 @@ impl TransStatus {
         }
     }
 
-    pub fn as_wire(&self) -> &str {
-        match self {
-            TransStatus::Created => "0",
-            TransStatus::Closed => "1",
-            TransStatus::Completed => "2",
-            TransStatus::Cancelled => "3",
-            TransStatus::PreOrder => "9",
-            TransStatus::Other(raw) => raw,
-        }
-    }
-
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             TransStatus::Created => "created".into(),
             TransStatus::Closed => "closed".into(),

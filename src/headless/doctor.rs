@@ -94,7 +94,7 @@ fn stats(rtts: &mut [Duration]) -> Option<[f64; 4]> {
     ])
 }
 
-pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
+pub(super) async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
     let cfg = quick_link(config)?;
     let endpoint = cfg.target.clone();
     let deadline = instant_after(
@@ -121,7 +121,11 @@ pub async fn ping(config: &Config, count: u32) -> Result<Report, Failure> {
 }
 
 /// `till ping` through the lane's owner: its link, its terminal, no second socket.
-pub async fn ping_through(config: &Config, shared: &Shared, count: u32) -> Result<Report, Failure> {
+pub(super) async fn ping_through(
+    config: &Config,
+    shared: &Shared,
+    count: u32,
+) -> Result<Report, Failure> {
     let link = config.link()?;
     let state = shared.state();
     if !shared.up(link.connect_timeout).await {
@@ -187,7 +191,7 @@ fn ping_report(endpoint: &str, device: &DeviceInfo, count: u32, mut rtts: Vec<Du
 
 /// Checks the way to the terminal step by step and stops at the first failure, with
 /// what to do about it.
-pub async fn doctor(config: &Config) -> Result<Report, Failure> {
+pub(super) async fn doctor(config: &Config) -> Result<Report, Failure> {
     let mut steps: Vec<Check> = Vec::new();
     journal_step(config, &mut steps);
     run_steps(config, &mut steps).await;
@@ -196,7 +200,7 @@ pub async fn doctor(config: &Config) -> Result<Report, Failure> {
 
 /// `till doctor` through the lane's owner: its link is the one checked (no second
 /// socket to the terminal).
-pub async fn doctor_through(config: &Config, shared: &Shared) -> Result<Report, Failure> {
+pub(super) async fn doctor_through(config: &Config, shared: &Shared) -> Result<Report, Failure> {
     let mut steps: Vec<Check> = Vec::new();
     journal_step(config, &mut steps);
     owner_steps(config, shared, &mut steps).await;

@@ -20,7 +20,7 @@ use crate::owner::{Ask, Line};
 /// flow), anything else for about a request's time; the owner gone after it took a
 /// payment leaves its outcome unknown (exit 3): the lane's next owner settles it.
 // Long on purpose: one exchange with the owner, from hand-over to answer, read top to bottom.
-pub async fn forward(
+pub(super) async fn forward(
     stream: UnixStream,
     holder: &str,
     ask: Ask,

@@ -140,7 +140,7 @@ pub fn handler() -> Handler {
 
 /// A command another till handed to this one, which holds the lane: parsed again from
 /// its command line under this till's config, done on this till's lane.
-pub async fn serve(
+pub(crate) async fn serve(
     config: &Config,
     ask: Ask,
     shared: &Shared,
@@ -205,12 +205,16 @@ async fn technician(config: &Config, what: &str, args: &[String]) -> Result<Chec
 }
 
 /// How long a command that moves no money waits for a lane another till holds.
-pub const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
+pub(crate) const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
 
 /// Takes the lane for this process. Another till that holds it (the screen, or a
 /// command started a moment before) is waited for up to `wait`, and the person is told
 /// why nothing happens yet; after that the command gives up without doing anything.
-pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<LaneOwner, Failure> {
+pub(crate) async fn take_lane(
+    config: &Config,
+    what: &str,
+    wait: Duration,
+) -> Result<LaneOwner, Failure> {
     let lane = &config.lane.value;
     LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
         to_stderr(format_args!(
@@ -222,14 +226,14 @@ pub async fn take_lane(config: &Config, what: &str, wait: Duration) -> Result<La
     .map_err(lane_failure)
 }
 
-pub fn open_journal(config: &Config) -> Result<Journal, Failure> {
+pub(crate) fn open_journal(config: &Config) -> Result<Journal, Failure> {
     Journal::open(&config.data_dir.value)
         .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))
 }
 
 /// The journal for a command that only reads it: a data dir without one (a mistyped
 /// `--data-dir`) is said so, and nothing is created there.
-pub fn existing_journal(config: &Config) -> Result<Journal, Failure> {
+pub(crate) fn existing_journal(config: &Config) -> Result<Journal, Failure> {
     let path = config.data_dir.value.join(crate::journal::FILE_NAME);
     if !path.exists() {
         return Err(Failure::new(

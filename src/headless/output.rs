@@ -23,7 +23,7 @@ fn control_stderr(sequence: &str) {
 
 /// Progress on stderr while waiting for the terminal; for a request another till
 /// handed to the lane's owner, on that till's stderr (through `sink`).
-pub struct Progress {
+pub(super) struct Progress {
     started: Instant,
     tty: bool,
     spinner: usize,
@@ -31,7 +31,7 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new() -> Progress {
+    pub(super) fn new() -> Progress {
         Progress {
             started: Instant::now(),
             tty: std::io::stderr().is_terminal(),
@@ -41,7 +41,7 @@ impl Progress {
     }
 
     /// Progress that goes to the till that asked, which prints it as its own.
-    pub fn remote(sink: UnboundedSender<String>) -> Progress {
+    pub(super) fn remote(sink: UnboundedSender<String>) -> Progress {
         Progress {
             tty: false,
             sink: Some(sink),
@@ -49,7 +49,7 @@ impl Progress {
         }
     }
 
-    pub fn say(&mut self, message: &str) {
+    pub(super) fn say(&mut self, message: &str) {
         if let Some(sink) = &self.sink {
             // The asking till may be gone: the request goes on all the same.
             let _ = sink.send(mask_pans(message).into_owned());
@@ -63,7 +63,7 @@ impl Progress {
     }
 
     /// Redraws the spinner line on a terminal; silent otherwise.
-    pub fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         if !self.tty {
             return;
         }
@@ -91,7 +91,7 @@ fn money(minor: i64, config: &Config) -> String {
     format_minor(minor, config.exponent())
 }
 
-pub fn row_json(row: &TxnRow, config: &Config) -> Value {
+pub(super) fn row_json(row: &TxnRow, config: &Config) -> Value {
     json!({
         "outcome": row.state.name(),
         "kind": row.kind.name(),
@@ -122,7 +122,7 @@ pub fn row_json(row: &TxnRow, config: &Config) -> Value {
     })
 }
 
-pub fn row_human(row: &TxnRow) -> String {
+pub(super) fn row_human(row: &TxnRow) -> String {
     let mut lines = vec![format!(
         "{}  {} {} {}",
         row.state.name().to_uppercase(),
@@ -155,7 +155,7 @@ pub fn row_human(row: &TxnRow) -> String {
     lines.join("\n")
 }
 
-pub fn batch_json(report: &BatchReport, config: &Config) -> Value {
+pub(super) fn batch_json(report: &BatchReport, config: &Config) -> Value {
     let groups = |key: &str, groups: &[crate::journal::Group]| -> Vec<Value> {
         groups
             .iter()
@@ -171,7 +171,7 @@ pub fn batch_json(report: &BatchReport, config: &Config) -> Value {
     })
 }
 
-pub fn batch_human(report: &BatchReport, config: &Config) -> String {
+pub(super) fn batch_human(report: &BatchReport, config: &Config) -> String {
     let mut out = format!("batch {}\n", report.batch);
     for (_, line) in report.lines(config.exponent(), &config.currency.value) {
         out.push_str(&line);
@@ -180,7 +180,7 @@ pub fn batch_human(report: &BatchReport, config: &Config) -> String {
     out
 }
 
-pub fn query_report(order: &str, result: &QueryResult, config: &Config) -> Report {
+pub(super) fn query_report(order: &str, result: &QueryResult, config: &Config) -> Report {
     let terminal = result.answer.as_ref().map(answer_json);
     let journal = result.row.as_ref().map(|r| row_json(r, config));
     let answered = result.answer.as_ref().is_some_and(|a| a.reply.is_some());
@@ -240,7 +240,7 @@ fn answer_json(a: &Answer) -> Value {
     }
 }
 
-pub fn answer_report(what: &str, answer: &Answer) -> Report {
+pub(super) fn answer_report(what: &str, answer: &Answer) -> Report {
     let exit = match answer.outcome {
         crate::ecr::Outcome::Approved => Exit::Ok,
         crate::ecr::Outcome::Declined => Exit::Declined,
@@ -253,7 +253,7 @@ pub fn answer_report(what: &str, answer: &Answer) -> Report {
     }
 }
 
-pub fn recover_report(unresolved: &[String], why: &BTreeMap<String, String>) -> Report {
+pub(super) fn recover_report(unresolved: &[String], why: &BTreeMap<String, String>) -> Report {
     if unresolved.is_empty() {
         return Report {
             exit: Exit::Ok,
@@ -276,7 +276,7 @@ pub fn recover_report(unresolved: &[String], why: &BTreeMap<String, String>) -> 
     }
 }
 
-pub fn send_report(answer: Option<&Answer>, frames: &[String]) -> Report {
+pub(super) fn send_report(answer: Option<&Answer>, frames: &[String]) -> Report {
     let mut human = String::new();
     for f in frames {
         let pretty = serde_json::from_str::<Value>(f)

@@ -28,7 +28,7 @@ fn register_name(config: &Config, given: Option<String>) -> String {
     given.unwrap_or_else(|| crate::pair::default_name(&config.lane.value))
 }
 
-pub async fn pair(config: &Config, args: PairArgs) -> Result<Report, Failure> {
+pub(super) async fn pair(config: &Config, args: PairArgs) -> Result<Report, Failure> {
     let decide = match (args.accept, args.refuse) {
         (true, _) => Decide::Accept,
         (_, true) => Decide::Refuse,
@@ -222,7 +222,7 @@ async fn ask_yes(prompt: String) -> bool {
 
 /// `till unpair`'s frame: this register as `device_data`. No pairing server runs while
 /// it is sent, so `port` is 0; the terminal knows the register by name and address.
-pub fn unpair_frame(config: &Config, name: Option<String>) -> String {
+pub(super) fn unpair_frame(config: &Config, name: Option<String>) -> String {
     let name = register_name(config, name);
     let device = Device {
         mac_address: String::new(),
@@ -237,7 +237,7 @@ pub fn unpair_frame(config: &Config, name: Option<String>) -> String {
 }
 
 /// What the terminal said to `till unpair`: "000" (or the older "0") is done.
-pub fn unpair_report(answer: Option<&crate::ecr::Answer>) -> Report {
+pub(super) fn unpair_report(answer: Option<&crate::ecr::Answer>) -> Report {
     let reply = answer.and_then(|a| a.reply.as_ref());
     let code = reply.and_then(|r| r.response_code.as_deref());
     let said = reply.map(|r| shown(r.message())).unwrap_or_default();

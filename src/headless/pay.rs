@@ -158,7 +158,7 @@ fn plan(config: &Config, cmd: Cmd) -> Result<Planned, Failure> {
 /// A lane command from the command line: handed to the lane's owner when another till
 /// holds the lane, else done here on the lane this process takes (and serves to others
 /// while it runs).
-pub async fn run(
+pub(super) async fn run(
     global: &Global,
     config: &Config,
     cmd: Cmd,
@@ -357,7 +357,7 @@ async fn answer_then_stop(
 
 /// A lane command another till handed to this process, which owns the lane: the same
 /// rules, the same journal, the same lane; its payments wait their turn in the queue.
-pub async fn serve(
+pub(super) async fn serve(
     config: &Config,
     cmd: Cmd,
     who: &str,

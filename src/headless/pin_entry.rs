@@ -23,7 +23,7 @@ const KEY: &str = "supervisor_pin_hash";
 /// file: while wrong ones have locked PIN entry (`supervisor_pin::tries`), no PIN is
 /// checked. The owner of a lane checks the PIN of a request another till hands it
 /// without a prompt: its terminal, if it has one, is the cashier's screen.
-pub fn authorize(
+pub(super) fn authorize(
     config: &Config,
     act: &Act,
     given: Option<&str>,
@@ -111,7 +111,7 @@ fn locked(why: impl std::fmt::Display, until: DateTime<Utc>, nothing: &str) -> S
 
 /// `till config set-pin` and `till config clear-pin`. They work on the config file
 /// itself, so a file whose PIN hash is broken can still be mended.
-pub fn config_pin(global: &Global, action: ConfigCmd) -> Result<Report, Failure> {
+pub(super) fn config_pin(global: &Global, action: ConfigCmd) -> Result<Report, Failure> {
     let path = file_path(global.config.as_deref(), &process_env)
         .map(|(path, _)| path)
         .ok_or_else(|| {

@@ -16,7 +16,7 @@ use crate::owner::{self, Served, Shared};
 /// How often the config file is looked at.
 const CONFIG_EVERY: Duration = Duration::from_secs(2);
 
-pub async fn serve(global: &Global, config: &Config) -> Result<Report, Failure> {
+pub(super) async fn serve(global: &Global, config: &Config) -> Result<Report, Failure> {
     let mut signals = Signals::install()
         .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
     let owner = take_lane(config, "till serve", BRIEF_LANE_WAIT).await?;

@@ -6,7 +6,7 @@
 
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-pub struct Signals {
+pub(super) struct Signals {
     term: Signal,
     hup: Signal,
     int: Signal,
@@ -14,7 +14,7 @@ pub struct Signals {
 }
 
 impl Signals {
-    pub fn install() -> std::io::Result<Signals> {
+    pub(super) fn install() -> std::io::Result<Signals> {
         Ok(Signals {
             term: signal(SignalKind::terminate())?,
             hup: signal(SignalKind::hangup())?,
@@ -24,7 +24,7 @@ impl Signals {
     }
 
     /// The next signal's name. Cancel-safe: a signal is never lost by a `select!`.
-    pub async fn next(&mut self) -> &'static str {
+    pub(super) async fn next(&mut self) -> &'static str {
         let name = tokio::select! {
             _ = self.term.recv() => "SIGTERM",
             _ = self.hup.recv() => "SIGHUP",
@@ -35,7 +35,7 @@ impl Signals {
     }
 
     /// How many signals came so far.
-    pub fn received(&self) -> u32 {
+    pub(super) fn received(&self) -> u32 {
         self.received
     }
 }

@@ -22,7 +22,7 @@ use crate::money::format_minor;
 use crate::owner::{self, LaneState, Shared};
 
 /// What the owner of a lane says of it, for a `till status` that asks it.
-pub fn live(shared: &Shared) -> Report {
+pub(super) fn live(shared: &Shared) -> Report {
     let state = shared.state();
     Report {
         exit: Exit::Ok,
@@ -32,7 +32,7 @@ pub fn live(shared: &Shared) -> Report {
 }
 
 /// One look at every lane.
-pub async fn status(config: &Config) -> Result<Report, Failure> {
+pub(super) async fn status(config: &Config) -> Result<Report, Failure> {
     let journal = existing_journal(config)?;
     let failed = |e: crate::journal::JournalError| Failure::new(Exit::Unreachable, e.to_string());
     let dir = &config.data_dir.value;
@@ -100,7 +100,7 @@ pub async fn status(config: &Config) -> Result<Report, Failure> {
 
 /// `till status --watch`: a fresh look every two seconds until Ctrl-C; under `--json`
 /// one object per line.
-pub async fn watch(config: &Config, json: bool) -> Result<Report, Failure> {
+pub(super) async fn watch(config: &Config, json: bool) -> Result<Report, Failure> {
     let clear = !json && std::io::stdout().is_terminal();
     loop {
         let report = status(config).await?;

@@ -27,7 +27,7 @@ async fn open(config: &Config) -> Result<Store, Failure> {
 }
 
 // Long on purpose: one arm per `till store` command.
-pub async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
+pub(super) async fn run(config: &Config, action: StoreCmd) -> Result<Report, Failure> {
     let store = open(config).await?;
     match action {
         StoreCmd::Sync => {

@@ -17,7 +17,7 @@ use crate::journal::{
 };
 use crate::money::format_minor;
 
-pub fn config(config: &Config) -> Report {
+pub(super) fn config(config: &Config) -> Report {
     let rows = config.describe();
     let mut human = match &config.file {
         Some(p) => format!("# config file: {}\n", p.display()),
@@ -40,7 +40,7 @@ pub fn config(config: &Config) -> Report {
 }
 
 /// `till check`: the integrity check that opening skips after a clean shutdown.
-pub fn check(config: &Config) -> Result<Report, Failure> {
+pub(super) fn check(config: &Config) -> Result<Report, Failure> {
     let dir = &config.data_dir.value;
     let path = dir.join(crate::journal::FILE_NAME);
     if !path.exists() {
@@ -104,7 +104,7 @@ pub fn check(config: &Config) -> Result<Report, Failure> {
 }
 
 /// `till discover`: every terminal that answers on the mDNS interface within `wait`.
-pub async fn discover(config: &Config, wait: Duration) -> Result<Report, Failure> {
+pub(super) async fn discover(config: &Config, wait: Duration) -> Result<Report, Failure> {
     let interface = config.mdns_interface();
     let terminals = crate::discover::terminals(interface, wait)
         .await
@@ -152,7 +152,7 @@ fn journal_failure(e: crate::journal::JournalError) -> Failure {
 }
 
 /// The zone's offset from UTC on `day` (today without one), for local dates.
-pub fn utc_offset_on(day: Option<NaiveDate>) -> i32 {
+pub(super) fn utc_offset_on(day: Option<NaiveDate>) -> i32 {
     let at = day
         .and_then(|d| {
             Local
@@ -170,7 +170,7 @@ fn search_failure(e: JournalError) -> Failure {
     }
 }
 
-pub fn history(
+pub(super) fn history(
     journal: &Journal,
     config: &Config,
     batch: Option<&str>,
@@ -329,7 +329,7 @@ fn csv_groups(out: &mut String, group: &str, groups: &[Group], exponent: u8) {
     }
 }
 
-pub fn report(
+pub(super) fn report(
     journal: &Journal,
     config: &Config,
     batch: Option<&str>,
@@ -396,7 +396,10 @@ fn range_report(
 
 /// The UTC offset a period of local dates is read in, once `--from` is known not to be
 /// after `--to`.
-pub fn period_offset(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i32, Failure> {
+pub(super) fn period_offset(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<i32, Failure> {
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -409,7 +412,7 @@ pub fn period_offset(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<i
 }
 
 /// A report over a period, as text (or CSV) and JSON: the lane's or the store's.
-pub fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
+pub(super) fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
     let (from, to) = (r.from, r.to);
     let exponent = config.exponent();
     let sections = [
@@ -469,7 +472,7 @@ pub fn range_output(r: &RangeReport, config: &Config, csv: bool) -> Report {
 }
 
 /// `till archive`: closed batches older than the cut-off into yearly archive files.
-pub fn archive(
+pub(super) fn archive(
     journal: &mut Journal,
     config: &Config,
     older_than: Option<u64>,

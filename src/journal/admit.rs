@@ -275,7 +275,7 @@ fn amount_allowed(
 const JOURNALED: &str = "journaled before sending";
 
 /// Added to an audit line when a supervisor gave the PIN for what it records.
-pub const SUPERVISOR_PIN_GIVEN: &str = "supervisor PIN given";
+pub(crate) const SUPERVISOR_PIN_GIVEN: &str = "supervisor PIN given";
 
 fn insert_pending(
     tx: &rusqlite::Transaction,

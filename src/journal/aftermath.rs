@@ -95,7 +95,7 @@ impl Journal {
 impl Aftermath {
     /// What `rows` (any rows; those naming `orig_order_no` count) did to that order:
     /// the same summary a page's reads give, so `rules` judges both alike.
-    pub fn of_rows(orig_order_no: &str, rows: &[TxnRow]) -> Vec<Aftermath> {
+    pub(crate) fn of_rows(orig_order_no: &str, rows: &[TxnRow]) -> Vec<Aftermath> {
         let found = rows
             .iter()
             .filter(|r| r.orig_order_no.as_deref() == Some(orig_order_no))

@@ -87,7 +87,7 @@ impl Journal {
     }
 
     /// SQLite's integrity check of every archive: the files with problems, and these.
-    pub fn check_archives(&self) -> Result<Vec<(PathBuf, Vec<String>)>, JournalError> {
+    pub(crate) fn check_archives(&self) -> Result<Vec<(PathBuf, Vec<String>)>, JournalError> {
         let mut found = Vec::new();
         let archives = self.archives()?;
         self.progress

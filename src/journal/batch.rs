@@ -19,7 +19,7 @@ pub struct BatchInfo {
     pub number: i64,
     /// None: a batch closed before batches were per lane, holding every lane's rows.
     pub lane: Option<String>,
-    pub opened_at: String,
+    pub(crate) opened_at: String,
     pub closed_at: Option<String>,
     pub count: i64,
 }

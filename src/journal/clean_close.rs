@@ -24,7 +24,7 @@ const SUFFIX: &str = ".lock";
 
 /// Markers of processes that ended with the journal open. Read-only: nothing is
 /// removed until a check has passed (`clear`).
-pub fn stale(journal: &Path) -> Vec<PathBuf> {
+pub(super) fn stale(journal: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir_of(journal)) else {
         return Vec::new();
     };
@@ -40,7 +40,7 @@ pub fn stale(journal: &Path) -> Vec<PathBuf> {
 }
 
 /// Removes markers of dead processes once the journal was found sound.
-pub fn clear(markers: &[PathBuf]) {
+pub(super) fn clear(markers: &[PathBuf]) {
     for m in markers {
         let _ = std::fs::remove_file(m);
     }
@@ -48,14 +48,14 @@ pub fn clear(markers: &[PathBuf]) {
 
 /// This process's marker: locked while it lives, deleted on a clean drop.
 #[derive(Debug)]
-pub struct Marker {
+pub(super) struct Marker {
     path: PathBuf,
     // Held open for the lock it carries.
     _file: File,
 }
 
 impl Marker {
-    pub fn register(journal: &Path) -> std::io::Result<Marker> {
+    pub(super) fn register(journal: &Path) -> std::io::Result<Marker> {
         let dir = dir_of(journal);
         std::fs::create_dir_all(&dir)?;
         let name = format!("{}-{:08x}", std::process::id(), fastrand::u32(..));

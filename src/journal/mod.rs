@@ -23,7 +23,7 @@ mod outcome;
 mod ranges;
 mod read;
 mod report;
-pub mod rollup;
+pub(crate) mod rollup;
 mod row;
 pub mod rules;
 mod schema;
@@ -36,20 +36,21 @@ use std::path::PathBuf;
 
 use rusqlite::Connection;
 
-pub use admit::{GatewayOriginal, Refused, Request, SUPERVISOR_PIN_GIVEN};
+pub(crate) use admit::SUPERVISOR_PIN_GIVEN;
+pub use admit::{GatewayOriginal, Refused, Request};
 pub use aftermath::Aftermath;
-pub use archive::Archived;
 pub use batch::{BatchInfo, BatchSel};
 pub use error::JournalError;
 pub use open::Integrity;
-pub use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
-pub use outbox::{AuditLine, Outgoing, OutgoingTotals, TallyLine};
+pub(crate) use order_no::{ORDER_NO_MAX, check_lane, check_order_no};
+pub(crate) use outbox::{AuditLine, OutgoingTotals};
 pub use ranges::Source;
-pub use report::{BatchReport, Group, LineKind, RangeReport};
+pub(crate) use report::Group;
+pub use report::{BatchReport, RangeReport};
 pub use row::{AuditRow, NewTxn, OutcomeRecord, TerminalReply, TxnKind, TxnRow, TxnState, Via};
 pub use search::{Page, Search, Term, parse_term, row_matches};
-pub use time::{now, secs_since};
-pub use years::ArchiveFile;
+pub use time::now;
+pub(crate) use time::secs_since;
 
 // What the journal's files share.
 use error::classify;
@@ -64,9 +65,6 @@ pub struct Journal {
     /// Created once with the file; keys its rows in the store (order numbers carry
     /// the numbering identity, which is this one until it first changes).
     identity: String,
-    /// The numbering identity this open replaced (old, new): the journal went back in
-    /// time or moved to another machine.
-    renumbered: Option<(String, String)>,
     /// Says to the next opener that this process is still using the journal.
     _marker: Option<clean_close::Marker>,
     /// Where long work (an archive, a check, a tally) says how far it has got.

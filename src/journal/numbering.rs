@@ -22,14 +22,14 @@ use rusqlite::{OptionalExtension, Transaction};
 use super::JournalError;
 
 /// How the journal counts what it issued: `numbering` and `issued` in `meta`.
-pub struct Counter {
-    pub numbering: String,
-    pub issued: i64,
+pub(super) struct Counter {
+    pub(crate) numbering: String,
+    pub(crate) issued: i64,
 }
 
 /// Reads the numbering identity (the journal's identity until it first changes) and
 /// how many numbers were issued, inside the caller's transaction.
-pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
+pub(super) fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
     let get = |key: &str| -> Result<Option<String>, rusqlite::Error> {
         tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
             .query_row([key], |r| r.get(0))
@@ -46,13 +46,13 @@ pub fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError> {
 /// A mark written and on its way to the disk, synced on a thread of its own while the
 /// transaction that takes the number commits: the two syncs overlap instead of
 /// following each other. `wait` returns once the mark is durable.
-pub struct Syncing {
+pub(super) struct Syncing {
     journal: PathBuf,
     sync: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
 impl Syncing {
-    pub fn wait(self) -> Result<(), JournalError> {
+    pub(super) fn wait(self) -> Result<(), JournalError> {
         let done = self
             .sync
             .join()
@@ -67,7 +67,10 @@ impl Syncing {
 /// the caller waits for `Syncing` after its commit and before it returns the number.
 /// (A commit that fails after the mark was written leaves the mark ahead of the
 /// journal, which at worst gives it a new identity: never a reused number.)
-pub fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), JournalError> {
+pub(super) fn count_one(
+    tx: &Transaction,
+    journal: &Path,
+) -> Result<(String, Syncing), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let issued = issued + 1;
     tx.prepare_cached(
@@ -91,12 +94,12 @@ pub fn count_one(tx: &Transaction, journal: &Path) -> Result<(String, Syncing), 
 }
 
 /// On open: a journal that went back in time, or moved to another machine, gets a new
-/// numbering identity. Returns the old and the new identity when it changed.
-pub fn check(
+/// numbering identity (and says so in the log).
+pub(super) fn check(
     tx: &Transaction,
     journal: &Path,
     new_identity: impl Fn() -> String,
-) -> Result<Option<(String, String)>, JournalError> {
+) -> Result<(), JournalError> {
     let Counter { numbering, issued } = counter(tx)?;
     let mut marks = Marks::read(journal);
     let stale = match marks.get(&numbering) {
@@ -109,7 +112,7 @@ pub fn check(
             marks.set(&numbering, issued);
             marks.write(journal).map_err(|e| mark_error(journal, &e))?;
         }
-        return Ok(None);
+        return Ok(());
     }
     let fresh = std::iter::repeat_with(new_identity)
         .find(|id| *id != numbering && marks.get(id).is_none())
@@ -125,7 +128,7 @@ pub fn check(
         old = %numbering, new = %fresh, issued,
         "the journal went back in time or moved: new order numbers use a new identity"
     );
-    Ok(Some((numbering, fresh)))
+    Ok(())
 }
 
 fn mark_error(journal: &Path, e: &std::io::Error) -> JournalError {
@@ -145,7 +148,7 @@ fn mark_error(journal: &Path, e: &std::io::Error) -> JournalError {
     }
 }
 
-pub fn mark_path(journal: &Path) -> PathBuf {
+pub(super) fn mark_path(journal: &Path) -> PathBuf {
     let mut name = journal.as_os_str().to_owned();
     name.push(".issued");
     PathBuf::from(name)

@@ -82,7 +82,6 @@ impl Journal {
             conn,
             path,
             identity: String::new(),
-            renumbered: None,
             _marker: None,
             progress: crate::progress::Progress::hidden(),
         };
@@ -92,7 +91,7 @@ impl Journal {
 
     /// Long work of this journal (an archive, a check, a tally of totals) says how
     /// far it has got to `progress`.
-    pub fn show_progress(&mut self, progress: crate::progress::Progress) {
+    pub(crate) fn show_progress(&mut self, progress: crate::progress::Progress) {
         self.progress = progress;
     }
 
@@ -153,7 +152,7 @@ impl Journal {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        self.renumbered = numbering::check(&tx, &self.path, new_identity)?;
+        numbering::check(&tx, &self.path, new_identity)?;
         tx.commit()?;
         let marked = clean_close::Marker::register(&path).map_err(|e| {
             let detail = format!("cannot mark it open: {e}");
@@ -173,18 +172,6 @@ impl Journal {
     /// The identity this journal puts in its order numbers.
     pub fn identity(&self) -> &str {
         &self.identity
-    }
-
-    /// The identity new order numbers use (the journal's own until it went back in
-    /// time or moved to another machine; see `numbering`).
-    pub fn numbering(&self) -> Result<String, JournalError> {
-        Ok(numbering::counter(&self.conn)?.numbering)
-    }
-
-    /// Old and new numbering identity, when this open found the journal restored from
-    /// a copy or moved to another machine and gave it a new one.
-    pub fn renumbered(&self) -> Option<&(String, String)> {
-        self.renumbered.as_ref()
     }
 
     pub fn path(&self) -> &Path {

@@ -8,10 +8,10 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::{Journal, JournalError, numbering};
 
 /// The wire's limit on `merchant_order_no`.
-pub const ORDER_NO_MAX: usize = 32;
+pub(crate) const ORDER_NO_MAX: usize = 32;
 
 /// Checks an order number a person typed: 1 to 32 visible ASCII characters.
-pub fn check_order_no(text: &str) -> Result<String, String> {
+pub(crate) fn check_order_no(text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("enter an order number, e.g. L01-KQXRT-1124-000042".into());
@@ -30,7 +30,7 @@ pub fn check_order_no(text: &str) -> Result<String, String> {
 }
 
 /// A lane id as it goes into order numbers: 1 to 8 letters or digits, upper case.
-pub fn check_lane(lane: &str) -> Result<String, JournalError> {
+pub(crate) fn check_lane(lane: &str) -> Result<String, JournalError> {
     let lane = lane.trim().to_ascii_uppercase();
     if lane.is_empty() || lane.len() > 8 || !lane.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(JournalError::Invalid(format!(

@@ -9,45 +9,45 @@ use super::{COLUMNS, Journal, JournalError, TxnRow, raw_row};
 
 /// An audit line with what identifies it in a store: its id in this journal and its order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditLine {
-    pub id: i64,
-    pub order_no: String,
-    pub at: String,
-    pub who: String,
-    pub from: Option<String>,
-    pub to: String,
-    pub why: String,
+pub(crate) struct AuditLine {
+    pub(crate) id: i64,
+    pub(crate) order_no: String,
+    pub(crate) at: String,
+    pub(crate) who: String,
+    pub(crate) from: Option<String>,
+    pub(crate) to: String,
+    pub(crate) why: String,
 }
 
 /// A line of a quarter hour's totals (see `rollup`), as a store copies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TallyLine {
-    pub slot: i64,
-    pub batch: i64,
+pub(crate) struct TallyLine {
+    pub(crate) slot: i64,
+    pub(crate) batch: i64,
     /// `rows`, `net`, `lane`, `kind` or `brand`.
-    pub dim: String,
-    pub name: String,
-    pub count: i64,
-    pub sum_minor: i64,
+    pub(crate) dim: String,
+    pub(crate) name: String,
+    pub(crate) count: i64,
+    pub(crate) sum_minor: i64,
 }
 
 /// The quarter hours whose totals changed since the store last took them, up to
 /// `last_seq`, with their lines as they are now (a store replaces its lines of each).
 #[derive(Clone, Debug, Default)]
-pub struct OutgoingTotals {
-    pub last_seq: Option<i64>,
+pub(crate) struct OutgoingTotals {
+    pub(crate) last_seq: Option<i64>,
     /// (slot, batch) of each quarter hour.
-    pub slots: Vec<(i64, i64)>,
-    pub lines: Vec<TallyLine>,
+    pub(crate) slots: Vec<(i64, i64)>,
+    pub(crate) lines: Vec<TallyLine>,
 }
 
 /// What the outbox holds up to `last_seq`, read as it is now.
 #[derive(Clone, Debug, Default)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     /// The newest entry taken: `Journal::outbox_done` removes up to it.
-    pub last_seq: Option<i64>,
-    pub rows: Vec<TxnRow>,
-    pub audit: Vec<AuditLine>,
+    pub(crate) last_seq: Option<i64>,
+    pub(crate) rows: Vec<TxnRow>,
+    pub(crate) audit: Vec<AuditLine>,
 }
 
 impl Journal {
@@ -79,7 +79,7 @@ impl Journal {
     /// taken those up to it), with their rows and lines as they are, read in one
     /// transaction: one lock for the batch, not one per row. A row archived since it was
     /// queued is left out: the store had it, or the archive keeps it.
-    pub fn outbox_take(&self, after: i64, limit: usize) -> Result<Outgoing, JournalError> {
+    pub(crate) fn outbox_take(&self, after: i64, limit: usize) -> Result<Outgoing, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let tx = self.conn.unchecked_transaction()?;
         let mut stmt = tx.prepare_cached(
@@ -129,7 +129,7 @@ impl Journal {
 
     /// The store has committed everything up to `last_seq`: those entries go. One
     /// queued again since (a newer change) has a higher number and stays.
-    pub fn outbox_done(&self, last_seq: i64) -> Result<(), JournalError> {
+    pub(crate) fn outbox_done(&self, last_seq: i64) -> Result<(), JournalError> {
         self.conn
             .execute("DELETE FROM outbox WHERE seq <= ?1", [last_seq])?;
         Ok(())
@@ -137,7 +137,7 @@ impl Journal {
 
     /// The oldest `limit` quarter hours whose totals changed, with their lines.
     /// Read in one transaction, as `outbox_take`.
-    pub fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
+    pub(crate) fn totals_take(&self, limit: usize) -> Result<OutgoingTotals, JournalError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let tx = self.conn.unchecked_transaction()?;
         let mut stmt =
@@ -174,7 +174,7 @@ impl Journal {
     }
 
     /// The store has committed the totals up to `last_seq`.
-    pub fn totals_done(&self, last_seq: i64) -> Result<(), JournalError> {
+    pub(crate) fn totals_done(&self, last_seq: i64) -> Result<(), JournalError> {
         self.conn
             .execute("DELETE FROM tally_outbox WHERE seq <= ?1", [last_seq])?;
         Ok(())

@@ -15,7 +15,11 @@ impl Journal {
     /// was durable before anything was sent, and recovery never reads the mark: an
     /// unresolved row is resolved by querying its order number, sent or not, so a mark
     /// lost to a power cut loses no money and no decision.
-    pub fn mark_sent(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
+    pub(crate) fn mark_sent(
+        &mut self,
+        order_no: &str,
+        request_id: &str,
+    ) -> Result<(), JournalError> {
         // In WAL mode NORMAL skips only this commit's fsync; the next FULL commit
         // syncs the log up to and past it.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;

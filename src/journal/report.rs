@@ -25,7 +25,7 @@ pub struct Group {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchReport {
-    pub batch: i64,
+    pub(crate) batch: i64,
     /// Per kind: sale, cashback-sale, cash-back, tips, tip-adjust, refund, void, ...
     pub per_kind: Vec<Group>,
     /// Per card brand: the net of that brand's card transactions.
@@ -35,7 +35,7 @@ pub struct BatchReport {
 
 /// What a line of the printed report is, for styling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineKind {
+pub(crate) enum LineKind {
     Heading,
     Row,
     Net,
@@ -43,7 +43,7 @@ pub enum LineKind {
 
 impl BatchReport {
     /// The report as aligned text lines, shared by the screen and the command line.
-    pub fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
+    pub(crate) fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
         let sections = [("kind", &self.per_kind[..]), ("brand", &self.per_brand[..])];
         group_lines(&sections, self.net_minor, exponent, currency)
     }
@@ -65,10 +65,10 @@ impl BatchReport {
 /// lane's or an hour's sum is the net its rows moved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RangeReport {
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    pub(crate) from: Option<NaiveDate>,
+    pub(crate) to: Option<NaiveDate>,
     /// The batches `first` to `last` (inclusive), when the period is batches.
-    pub batches: Option<(i64, i64)>,
+    pub(crate) batches: Option<(i64, i64)>,
     /// Rows in the period, of every state.
     pub rows: usize,
     pub per_lane: Vec<Group>,
@@ -98,7 +98,7 @@ impl RangeReport {
         }
     }
 
-    pub fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
+    pub(crate) fn lines(&self, exponent: u8, currency: &str) -> Vec<(LineKind, String)> {
         let sections = [
             ("lane", &self.per_lane[..]),
             ("kind", &self.per_kind[..]),
@@ -188,12 +188,12 @@ impl Groups<String> {
 pub(super) struct Sums {
     /// Rows of every state.
     pub rows: i64,
-    pub lanes: Groups<String>,
-    pub kinds: Groups<String>,
-    pub brands: Groups<String>,
+    pub(crate) lanes: Groups<String>,
+    pub(crate) kinds: Groups<String>,
+    pub(crate) brands: Groups<String>,
     /// By local hour of day.
-    pub hours: Groups<u32>,
-    pub net: i64,
+    pub(crate) hours: Groups<u32>,
+    pub(crate) net: i64,
 }
 
 impl Sums {
@@ -254,11 +254,11 @@ impl Sums {
 /// close), a sale's tip and cash-back lines, its brand's line and the net it moved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Moved<'a> {
-    pub kind_sum: Option<i64>,
-    pub tip: i64,
-    pub cashback: i64,
-    pub brand: Option<(&'a str, i64)>,
-    pub net: i64,
+    pub(crate) kind_sum: Option<i64>,
+    pub(crate) tip: i64,
+    pub(crate) cashback: i64,
+    pub(crate) brand: Option<(&'a str, i64)>,
+    pub(crate) net: i64,
 }
 
 /// Calls `f` with what each approved row of `rows` moved, its original and tip

@@ -30,8 +30,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::report::{Moved, Sums, context, each_move};
 use super::{FILE_NAME, JournalError, TxnRow, years};
 
-pub const SLOT_SECS: i64 = 900;
-pub const SLOTS_PER_DAY: i64 = 96;
+pub(crate) const SLOT_SECS: i64 = 900;
+pub(crate) const SLOTS_PER_DAY: i64 = 96;
 
 /// `rows`: every row of the quarter hour; `net`: its approved rows and what they moved.
 pub(super) const DIMS: &str = "'rows', 'net', 'lane', 'kind', 'brand'";
@@ -501,12 +501,12 @@ fn tidy_days(conn: &Connection, days: Written) -> Result<(), JournalError> {
 /// How the quarter hours `[first, end)` are read: the UTC days `days` whole from
 /// their totals, and the quarter hours `ends` before and after them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Spans {
-    pub days: Option<(i64, i64)>,
-    pub ends: Vec<(i64, i64)>,
+pub(crate) struct Spans {
+    pub(crate) days: Option<(i64, i64)>,
+    pub(crate) ends: Vec<(i64, i64)>,
 }
 
-pub fn spans((first, end): (i64, i64)) -> Spans {
+pub(crate) fn spans((first, end): (i64, i64)) -> Spans {
     let first_day =
         first.div_euclid(SLOTS_PER_DAY) + i64::from(first.rem_euclid(SLOTS_PER_DAY) != 0);
     let end_day = end.div_euclid(SLOTS_PER_DAY);
@@ -526,7 +526,7 @@ pub fn spans((first, end): (i64, i64)) -> Spans {
 
 /// The quarter hours `[first, end)` of a period of local dates, or None when the
 /// zone's offset is not whole quarter hours (its days do not start on one).
-pub fn slots_of(
+pub(crate) fn slots_of(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     utc_offset_secs: i32,

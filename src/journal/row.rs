@@ -16,7 +16,7 @@ pub enum Via {
 }
 
 impl Via {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Via::Lan => "lan",
             Via::Cloud => "cloud",
@@ -71,7 +71,7 @@ pub enum TxnState {
 }
 
 impl TxnState {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             TxnState::Pending => "pending",
             TxnState::Approved => "approved",
@@ -80,7 +80,7 @@ impl TxnState {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<TxnState> {
+    pub(crate) fn from_name(name: &str) -> Option<TxnState> {
         [
             TxnState::Pending,
             TxnState::Approved,
@@ -144,7 +144,7 @@ pub struct TerminalReply {
 pub struct TxnRow {
     pub id: i64,
     pub order_no: String,
-    pub request_id: String,
+    pub(crate) request_id: String,
     pub kind: TxnKind,
     pub state: TxnState,
     /// What moved: the amount asked for until the terminal says otherwise.
@@ -152,16 +152,16 @@ pub struct TxnRow {
     /// What was asked for. An approved row whose `amount` differs is partial.
     pub asked: Money,
     pub tip: Option<Money>,
-    pub cashback: Option<Money>,
-    pub currency: String,
+    pub(crate) cashback: Option<Money>,
+    pub(crate) currency: String,
     pub orig_order_no: Option<String>,
     pub lane: String,
-    pub scenario: Option<String>,
+    pub(crate) scenario: Option<String>,
     pub batch: i64,
     /// UTC, RFC 3339 with milliseconds.
     pub created_at: String,
-    pub sent_at: Option<String>,
-    pub updated_at: String,
+    pub(crate) sent_at: Option<String>,
+    pub(crate) updated_at: String,
     pub reply: TerminalReply,
     pub via: Via,
     /// The terminal a cloud request named ("all" for every terminal's batch).
@@ -176,7 +176,7 @@ impl TxnRow {
 
     /// A partial approval in words for the cashier: what moved, what was asked and
     /// what is left to settle another way.
-    pub fn partial_note(&self) -> Option<String> {
+    pub(crate) fn partial_note(&self) -> Option<String> {
         if !self.is_partial() {
             return None;
         }
@@ -197,7 +197,7 @@ impl TxnRow {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRow {
-    pub at: String,
+    pub(crate) at: String,
     pub who: String,
     pub from: Option<String>,
     pub to: String,

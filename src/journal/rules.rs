@@ -22,7 +22,7 @@ fn follow_ups<'a>(orig: &'a TxnRow, rows: &'a [TxnRow]) -> impl Iterator<Item = 
 }
 
 /// What the terminal calls a void of a row of this kind, if it can be voided at all.
-pub fn void_kind(orig: TxnKind) -> Option<T> {
+pub(crate) fn void_kind(orig: TxnKind) -> Option<T> {
     match orig {
         TxnKind::Trans(T::Sale | T::CashbackSale | T::Refund) => Some(T::Void),
         TxnKind::Trans(T::PreAuth) => Some(T::PreAuthCancel),
@@ -32,7 +32,7 @@ pub fn void_kind(orig: TxnKind) -> Option<T> {
 }
 
 /// What the terminal calls a referenced refund of a row of this kind.
-pub fn refund_kind(orig: TxnKind) -> Option<T> {
+pub(crate) fn refund_kind(orig: TxnKind) -> Option<T> {
     match orig {
         TxnKind::Trans(T::Sale | T::CashbackSale) => Some(T::Refund),
         TxnKind::Trans(T::Completion) => Some(T::CompletionRefund),
@@ -58,14 +58,14 @@ fn tip_in_force(sale: &TxnRow, after: &[Aftermath]) -> i64 {
 
 /// What of `orig` can still be refunded: the amount that moved and the tip in force,
 /// less every refund that counts; nothing once voided or if it never moved money.
-pub fn refundable(orig: &TxnRow, rows: &[TxnRow]) -> Money {
+pub(crate) fn refundable(orig: &TxnRow, rows: &[TxnRow]) -> Money {
     refundable_after(orig, &Aftermath::of_rows(&orig.order_no, rows))
 }
 
 /// `refundable`, from what happened to `orig` since (a page's `Journal::aftermath`).
 /// A tip adjustment not known yet may lower the tip: until it is known the lower of
 /// the two tips is what can be given back, so refunds never exceed what moved.
-pub fn refundable_after(orig: &TxnRow, after: &[Aftermath]) -> Money {
+pub(crate) fn refundable_after(orig: &TxnRow, after: &[Aftermath]) -> Money {
     let zero = Money::zero(orig.amount.exponent());
     if orig.state != TxnState::Approved || refund_kind(orig.kind).is_none() {
         return zero;
@@ -92,13 +92,13 @@ pub fn refundable_after(orig: &TxnRow, after: &[Aftermath]) -> Money {
 
 /// Whether a pre-auth can still be completed: approved, and nothing (completion or
 /// cancel, approved or unresolved) has happened to it since.
-pub fn completable_after(orig: &TxnRow, after: &[Aftermath]) -> bool {
+pub(crate) fn completable_after(orig: &TxnRow, after: &[Aftermath]) -> bool {
     orig.state == TxnState::Approved && orig.kind == TxnKind::Trans(T::PreAuth) && after.is_empty()
 }
 
 /// Why a sale cannot go as asked: cash-back is cash handed over against a card
 /// payment; a QR payment has no card to take it from.
-pub fn check_sale(scenario: PayScenario, cashback: Option<Money>) -> Result<(), String> {
+pub(crate) fn check_sale(scenario: PayScenario, cashback: Option<Money>) -> Result<(), String> {
     if cashback.is_some_and(|c| !c.is_zero()) && scenario != PayScenario::Card {
         return Err("cash-back only on card: pay by card, or take the cash-back off".to_string());
     }
@@ -107,7 +107,7 @@ pub fn check_sale(scenario: PayScenario, cashback: Option<Money>) -> Result<(), 
 
 /// The words a row is booked with when the terminal approved it for an amount that
 /// does not read as money: it stays unknown until a person settles it.
-pub const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
+pub(crate) const AMOUNT_UNREADABLE: &str = "approved, amount unreadable";
 
 /// Whether no query can settle `row` and a person must (`till resolve`): the terminal
 /// approved it, for an amount nobody can read. For what screens and commands say only;
@@ -123,12 +123,12 @@ pub fn needs_person(row: &TxnRow) -> bool {
 
 /// Whether a request of this kind names an amount on the wire (and so may be approved
 /// for another amount than it asked).
-pub fn asks_amount(kind: TxnKind) -> bool {
+pub(crate) fn asks_amount(kind: TxnKind) -> bool {
     matches!(kind, TxnKind::Trans(t) if t.carries_amount())
 }
 
 /// Why a new request's own amount is not acceptable, before any original is looked at.
-pub fn check_amount(kind: TxnKind, amount: Money) -> Result<(), String> {
+pub(crate) fn check_amount(kind: TxnKind, amount: Money) -> Result<(), String> {
     if asks_amount(kind) && amount.is_zero() {
         return Err(format!("a {} of {amount} moves no money", kind.name()));
     }
@@ -137,7 +137,7 @@ pub fn check_amount(kind: TxnKind, amount: Money) -> Result<(), String> {
 
 /// Whether a request of `kind` (and `amount`, where it has one) may be done to `orig`,
 /// given the other rows of the journal that reference it and the open batch.
-pub fn check(
+pub(crate) fn check(
     kind: TxnKind,
     amount: Money,
     orig: &TxnRow,
@@ -270,13 +270,13 @@ fn kind_trans(kind: TxnKind) -> Option<T> {
 }
 
 /// Whether a screen should offer to void (or cancel) `orig`.
-pub fn may_void(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
+pub(crate) fn may_void(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
     void_kind(orig.kind)
         .is_some_and(|t| check(TxnKind::Trans(t), orig.amount, orig, rows, open_batch).is_ok())
 }
 
 /// Whether a screen should offer to change the tip of `orig`.
-pub fn may_tip(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
+pub(crate) fn may_tip(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
     check(
         TxnKind::TipAdjust,
         Money::zero(orig.amount.exponent()),

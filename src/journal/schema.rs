@@ -252,24 +252,24 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The first version that keeps each row's share of the totals (`rollup`).
-pub const SHARES: i64 = 8;
+pub(super) const SHARES: i64 = 8;
 
-pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+pub(super) const CURRENT: i64 = MIGRATIONS.len() as i64;
 
 /// The file's schema version.
-pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+pub(super) fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
 }
 
 /// Applies the migrations the file lacks, all in one transaction: a new journal's
 /// schema costs one durable commit, and an upgrade is whole or not at all.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
     migrate_then(conn, |_| Ok(()))
 }
 
 /// `migrate`, then `then` in the same transaction when there was anything to apply.
 /// Returns the version found before.
-pub fn migrate_then(
+pub(super) fn migrate_then(
     conn: &mut Connection,
     then: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<i64> {

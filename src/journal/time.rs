@@ -7,7 +7,7 @@ pub fn now() -> String {
 }
 
 /// Whole seconds since an RFC 3339 time the journal wrote.
-pub fn secs_since(rfc3339: &str) -> u64 {
+pub(crate) fn secs_since(rfc3339: &str) -> u64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| {
             (chrono::Utc::now() - t.with_timezone(&chrono::Utc))

@@ -12,7 +12,7 @@ use super::{FILE_NAME, JournalError};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchiveFile {
     pub year: i32,
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
 pub(super) fn name_of(year: i32) -> String {

@@ -28,7 +28,8 @@ use crate::journal::{Journal, Via};
 use crate::link::{Answer, Link};
 
 pub use handle::LaneHandle;
-pub use run::{spawn, spawn_opening};
+pub use run::spawn;
+pub(crate) use run::spawn_opening;
 
 /// Why a request is out on the wire, by `request_id`.
 enum Inflight {

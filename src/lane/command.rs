@@ -16,10 +16,10 @@ pub struct Settings {
     pub link: LinkConfig,
     /// Part of every order number, so lanes sharing a store never collide.
     pub lane_id: String,
-    pub currency: String,
-    pub exponent: u8,
+    pub(crate) currency: String,
+    pub(crate) exponent: u8,
     /// A sale of the same amount this soon after an approved one asks for confirmation.
-    pub duplicate_window: Duration,
+    pub(crate) duplicate_window: Duration,
     /// Backoff between queries that try to resolve an unknown outcome.
     pub query_retry_min: Duration,
     pub query_retry_max: Duration,
@@ -27,10 +27,10 @@ pub struct Settings {
     /// to the next start (a payment in flight is always waited for).
     pub shutdown_grace: Duration,
     /// Crash-safety tests stop the process at a named point (see `PausePoint`).
-    pub pause_at: Option<PausePoint>,
+    pub(crate) pause_at: Option<PausePoint>,
     /// The lane's terminal options (config), for what a sale, refund or void leaves
     /// unset.
-    pub sale_defaults: SaleOptions,
+    pub(crate) sale_defaults: SaleOptions,
     /// The vendor's cloud gateway, when `[cloud]` is configured.
     pub cloud: Option<CloudSettings>,
 }
@@ -58,7 +58,8 @@ impl Settings {
 /// Points in a payment where crash-safety tests freeze the process (to SIGKILL it):
 /// set with `TILL_PAUSE_AT`. The lane prints `till: paused at <point>` and stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PausePoint {
+#[allow(clippy::enum_variant_names)] // named as `TILL_PAUSE_AT` spells them: after-journal, ...
+pub(crate) enum PausePoint {
     /// The row is committed; the frame is not sent.
     AfterJournal,
     /// The frame is sent; no reply yet.
@@ -68,7 +69,7 @@ pub enum PausePoint {
 }
 
 impl PausePoint {
-    pub fn parse(text: &str) -> Option<PausePoint> {
+    pub(crate) fn parse(text: &str) -> Option<PausePoint> {
         match text {
             "after-journal" => Some(PausePoint::AfterJournal),
             "after-send" => Some(PausePoint::AfterSend),
@@ -77,7 +78,7 @@ impl PausePoint {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PausePoint::AfterJournal => "after-journal",
             PausePoint::AfterSend => "after-send",
@@ -100,7 +101,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn via(self) -> Via {
+    pub(crate) fn via(self) -> Via {
         match self {
             Route::Lan => Via::Lan,
             Route::Cloud | Route::CloudAllTerminals => Via::Cloud,
@@ -149,7 +150,7 @@ pub enum PayRequest {
 }
 
 impl PayRequest {
-    pub fn kind(&self) -> TxnKind {
+    pub(crate) fn kind(&self) -> TxnKind {
         match self {
             PayRequest::Sale { cashback, .. } if cashback.is_some_and(|c| !c.is_zero()) => {
                 TxnKind::Trans(TransType::CashbackSale)
@@ -164,7 +165,7 @@ impl PayRequest {
         }
     }
 
-    pub fn orig(&self) -> Option<&str> {
+    pub(crate) fn orig(&self) -> Option<&str> {
         match self {
             PayRequest::Refund { orig, .. } => orig.as_deref(),
             PayRequest::Void { orig, .. }
@@ -270,7 +271,7 @@ pub struct QueryResult {
     pub row: Option<TxnRow>,
 }
 
-pub enum Command {
+pub(crate) enum Command {
     /// Start a money-moving request. The reply is its order number once journaled
     /// and sent (the end comes as `Event::Done`), or why it was refused.
     Pay {

@@ -11,13 +11,14 @@ mod options;
 mod original;
 mod owner;
 
-pub use crate::journal::Via;
+pub(crate) use crate::journal::Via;
 /// Which terminal the lane talks to, as `Command::Retarget` takes it.
-pub use crate::link::Target;
-pub use actor::{LaneHandle, spawn, spawn_opening};
+pub(crate) use crate::link::Target;
+pub(crate) use actor::spawn_opening;
+pub use actor::{LaneHandle, spawn};
+pub(crate) use command::PausePoint;
 pub use command::{
-    Command, Event, Forwarded, LinkNews, PausePoint, PayRequest, QueryResult, Refusal, Route,
-    Settings, Step,
+    Event, Forwarded, LinkNews, PayRequest, QueryResult, Refusal, Route, Settings, Step,
 };
 pub use options::{Description, DescriptionError, SaleOptions};
 pub use owner::{LaneOwner, OwnerError};

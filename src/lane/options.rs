@@ -25,7 +25,7 @@ pub struct SaleOptions {
 
 impl SaleOptions {
     /// These options, with `defaults` wherever these leave one unset.
-    pub fn or(self, defaults: &SaleOptions) -> SaleOptions {
+    pub(crate) fn or(self, defaults: &SaleOptions) -> SaleOptions {
         SaleOptions {
             tip_on_terminal: self.tip_on_terminal.or(defaults.tip_on_terminal),
             signature_on_terminal: self
@@ -38,7 +38,7 @@ impl SaleOptions {
     }
 
     /// The same options in the wire's words.
-    pub fn wire(&self) -> OrderOptions {
+    pub(crate) fn wire(&self) -> OrderOptions {
         OrderOptions {
             on_screen_tip: self.tip_on_terminal,
             on_screen_signature: self.signature_on_terminal,
@@ -71,7 +71,7 @@ pub enum DescriptionError {
 }
 
 impl Description {
-    pub const MAX_CHARS: usize = 128;
+    pub(crate) const MAX_CHARS: usize = 128;
 
     /// Checks `text` (surrounding white space dropped) and masks card numbers in it.
     pub fn new(text: &str) -> Result<Description, DescriptionError> {
@@ -92,7 +92,7 @@ impl Description {
         Ok(Description(mask_pans_owned(text.to_string())))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }

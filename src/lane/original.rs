@@ -8,7 +8,11 @@ use crate::money::Money;
 
 /// Reads the gateway's answer to a query of `order_no`; anything short of a signed
 /// "completed" with a readable kind and amount refuses the follow-up, with the reason.
-pub fn read(order_no: &str, answer: &Answer, exponent: u8) -> Result<GatewayOriginal, String> {
+pub(super) fn read(
+    order_no: &str,
+    answer: &Answer,
+    exponent: u8,
+) -> Result<GatewayOriginal, String> {
     let Some(reply) = &answer.reply else {
         return Err(format!(
             "the gateway could not say what order {order_no} captured ({}); nothing was sent",

@@ -23,7 +23,6 @@ pub enum OwnerError {
 /// Proof that this process owns a lane; the lane is free again when it is dropped.
 #[derive(Debug)]
 pub struct LaneOwner {
-    lane: String,
     // Held open for the lock it carries.
     _file: File,
 }
@@ -69,12 +68,12 @@ impl LaneOwner {
             .set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| writeln!(file, "{what} (pid {}, since {since})", std::process::id()));
-        Ok(LaneOwner { lane, _file: file })
+        Ok(LaneOwner { _file: file })
     }
 
     /// Takes the lane, waiting up to `wait` for its owner to finish. `waiting` is told
     /// once who holds it, so the person can be told why nothing happens yet.
-    pub async fn acquire(
+    pub(crate) async fn acquire(
         dir: &Path,
         lane: &str,
         what: &str,
@@ -97,13 +96,9 @@ impl LaneOwner {
         }
     }
 
-    pub fn lane(&self) -> &str {
-        &self.lane
-    }
-
     /// Who holds `lane` now, or None when it is free, without taking it (a shared lock
     /// tried and let go at once; a till taking the lane in that instant waits for it).
-    pub fn holder(dir: &Path, lane: &str) -> Option<String> {
+    pub(crate) fn holder(dir: &Path, lane: &str) -> Option<String> {
         let path = dir
             .join("lanes")
             .join(format!("{}.lock", lane.trim().to_ascii_uppercase()));
@@ -123,7 +118,7 @@ impl LaneOwner {
     }
 
     /// The lanes that have had an owner in `dir`.
-    pub fn known(dir: &Path) -> Vec<String> {
+    pub(crate) fn known(dir: &Path) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(dir.join("lanes")) else {
             return Vec::new();
         };

@@ -9,7 +9,7 @@ use crate::ecr::DEFAULT_PORT;
 pub struct Endpoint {
     pub host: String,
     pub port: u16,
-    pub path: String,
+    pub(crate) path: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,7 @@ pub struct LinkConfig {
     pub target: Target,
     /// Where a `Target::Serial` is looked up by mDNS.
     pub mdns_interface: std::net::Ipv4Addr,
-    pub app_id: String,
+    pub(crate) app_id: String,
     /// TCP connect plus WebSocket upgrade; the client library has no deadline of its own.
     pub connect_timeout: Duration,
     pub heartbeat_every: Duration,
@@ -25,7 +25,7 @@ pub struct LinkConfig {
     pub backoff_min: Duration,
     pub backoff_max: Duration,
     /// A write that does not complete in this time means the peer is gone.
-    pub write_timeout: Duration,
+    pub(crate) write_timeout: Duration,
 }
 
 impl LinkConfig {
@@ -47,7 +47,7 @@ impl LinkConfig {
     }
 
     /// The deadline a request gets unless the caller names one.
-    pub fn deadline_for(&self, op: &Operation) -> Duration {
+    pub(crate) fn deadline_for(&self, op: &Operation) -> Duration {
         if op.is_card_flow() {
             self.card_flow_timeout
         } else {

@@ -11,7 +11,7 @@ pub(super) type Ws = WebSocketStream<TcpStream>;
 
 /// Where to connect now: the configured address, or where mDNS finds the serial
 /// (asked afresh each time: DHCP may have moved the terminal since).
-pub async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
+pub(crate) async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
     match &cfg.target {
         Target::Address(endpoint) => Ok(endpoint.clone()),
         Target::Serial { serial, path } => {

@@ -3,17 +3,16 @@
 //! `session` (the `Link` its owner drives: init, heartbeat, request matching,
 //! reconnection), `news` (what it tells its owner) and `timing` (deadlines, backoff).
 
-pub mod address;
+pub(crate) mod address;
 mod config;
 mod dial;
 mod news;
 mod session;
 mod timing;
 
-pub use crate::ecr::{Answer, Direction};
+pub(crate) use crate::ecr::{Answer, Direction};
 pub use address::{AddressError, Endpoint, Target, located};
 pub use config::LinkConfig;
-pub use dial::locate;
 pub use news::{ConnectError, LinkEvent, LinkState, SendError};
-pub use session::{Link, Wake};
-pub use timing::{LONGEST_WAIT, backoff, instant_after};
+pub use session::Link;
+pub(crate) use timing::{backoff, instant_after};

@@ -88,11 +88,7 @@ impl Link {
         link
     }
 
-    pub fn config(&self) -> &LinkConfig {
-        &self.cfg
-    }
-
-    pub fn is_up(&self) -> bool {
+    pub(crate) fn is_up(&self) -> bool {
         matches!(self.conn, Conn::Up { .. })
     }
 
@@ -205,7 +201,7 @@ impl Link {
 
     /// Sends a raw frame from the technician's console. If it carries a
     /// `request_id` (or `msg_id`) its reply comes back as an `Answer`.
-    pub async fn send_raw(&mut self, text: &str) -> Result<Option<String>, SendError> {
+    pub(crate) async fn send_raw(&mut self, text: &str) -> Result<Option<String>, SendError> {
         let parsed = Reply::decode(text).ok();
         let request_id = parsed.as_ref().and_then(|r| r.request_id.clone());
         self.send_text(text.to_string(), None).await?;
@@ -227,7 +223,7 @@ impl Link {
     }
 
     /// A technician asks: try to connect now instead of after the backoff.
-    pub fn retry_now(&mut self) {
+    pub(crate) fn retry_now(&mut self) {
         if let Conn::Down { retry_at } = &mut self.conn {
             *retry_at = Instant::now();
         }
@@ -235,7 +231,7 @@ impl Link {
 
     /// Drops the connection, and what waited on it, and connects to `target` instead
     /// (a `sn:` target is looked up afresh). The owner decides whether that is safe.
-    pub async fn retarget(&mut self, target: Target) {
+    pub(crate) async fn retarget(&mut self, target: Target) {
         self.hang_up().await;
         self.fail_pending("the lane moved to another terminal");
         self.cfg.target = target;

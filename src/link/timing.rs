@@ -4,16 +4,16 @@ use std::time::{Duration, Instant};
 
 /// The longest wait any deadline gets: a timeout longer than this (from a config or a
 /// caller) waits this long instead of overflowing the clock.
-pub const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// `at + wait`, never panicking: a wait beyond `LONGEST_WAIT` is cut to it.
-pub fn instant_after(at: Instant, wait: Duration) -> Instant {
+pub(crate) fn instant_after(at: Instant, wait: Duration) -> Instant {
     at.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(at)
 }
 
 /// Capped exponential backoff with jitter, so a store full of registers does not
 /// reconnect in lockstep after a terminal reboots.
-pub fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
+pub(crate) fn backoff(failures: u32, min: Duration, max: Duration) -> Duration {
     let exp = min.saturating_mul(1u32 << failures.min(16));
     let capped = exp.min(max);
     // Between half and all of the capped delay.

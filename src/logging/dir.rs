@@ -11,15 +11,15 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 /// The clock, injected so tests need not wait for midnight.
-pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
+pub(crate) type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
 
 /// The directory's limits, from the config (`log_max_mb`, `log_keep_days`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Every log file together, at most.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// Days a file is kept after its day.
-    pub keep_days: u32,
+    pub(crate) keep_days: u32,
 }
 
 /// Parts a day's file is split into at most before the oldest go: each part is a
@@ -54,7 +54,7 @@ impl LogFile {
     }
 }
 
-pub struct LogDir {
+pub(crate) struct LogDir {
     dir: PathBuf,
     limits: Limits,
     now: Clock,
@@ -68,7 +68,7 @@ pub struct LogDir {
 
 impl LogDir {
     /// The directory (created if need be), trimmed to its limits at once.
-    pub fn open(dir: &Path, limits: Limits, now: Clock) -> std::io::Result<LogDir> {
+    pub(crate) fn open(dir: &Path, limits: Limits, now: Clock) -> std::io::Result<LogDir> {
         std::fs::create_dir_all(dir)?;
         let mut log = LogDir {
             dir: dir.to_path_buf(),

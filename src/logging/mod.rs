@@ -3,7 +3,7 @@
 //! Frames are masked before they are logged, and logged up to `FRAME_BYTES`; the
 //! WebSocket library, which logs raw payloads at trace level, is capped at info.
 
-pub mod dir;
+pub(crate) mod dir;
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -18,7 +18,7 @@ use crate::visible::visible_lines;
 pub use dir::Limits;
 
 /// How much of a frame a log line holds: its start, and its length.
-pub const FRAME_BYTES: usize = 2048;
+pub(crate) const FRAME_BYTES: usize = 2048;
 
 /// Any one log line at most (a line is cut there, its length said).
 const LINE_BYTES: usize = 16 * 1024;
@@ -55,7 +55,7 @@ pub fn init(data_dir: &Path, verbose: u8, limits: Limits) -> Option<WorkerGuard>
 }
 
 /// `text` up to `max` bytes (cut at a character), and then its whole length.
-pub fn capped(text: &str, max: usize) -> Cow<'_, str> {
+pub(crate) fn capped(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
     }
@@ -72,7 +72,7 @@ pub fn capped(text: &str, max: usize) -> Cow<'_, str> {
 /// forgot (the formatter hands over one whole event per write, so a number is never
 /// split between two writes). A frame logged whole is masked
 /// field by field, as in the wire log, so its references keep their digits.
-pub struct Masking<M>(pub M);
+pub(crate) struct Masking<M>(pub M);
 
 impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Masking<M> {
     type Writer = MaskingWriter<M::Writer>;
@@ -82,7 +82,7 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Masking<M> {
     }
 }
 
-pub struct MaskingWriter<W>(W);
+pub(crate) struct MaskingWriter<W>(W);
 
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -14,7 +14,7 @@ use crate::lane::{LaneOwner, OwnerError};
 
 /// Who will do the work: the lane's owner, at the end of this socket, or this process,
 /// which now holds the lane.
-pub enum Reached {
+pub(crate) enum Reached {
     Owner { stream: UnixStream, holder: String },
     Lane(LaneOwner),
 }
@@ -22,7 +22,7 @@ pub enum Reached {
 /// The lane's owner when one answers on the lane's socket, else the lane itself. A
 /// lane held by a till that does not answer (starting, or stopping) is waited for up to
 /// `wait`, saying so once; `what` names this till to others while it holds the lane.
-pub async fn reach(config: &Config, what: &str, wait: Duration) -> Result<Reached, Failure> {
+pub(crate) async fn reach(config: &Config, what: &str, wait: Duration) -> Result<Reached, Failure> {
     let (dir, lane) = (&config.data_dir.value, &config.lane.value);
     let path = socket_path(dir, lane);
     let until = Instant::now() + wait;
@@ -52,7 +52,7 @@ pub async fn reach(config: &Config, what: &str, wait: Duration) -> Result<Reache
 }
 
 /// What the owner of `lane` says it is doing now, when one answers within a moment.
-pub async fn live_state(config: &Config, lane: &str) -> Option<LaneState> {
+pub(crate) async fn live_state(config: &Config, lane: &str) -> Option<LaneState> {
     let path = socket_path(&config.data_dir.value, lane);
     let ask = Ask {
         args: vec!["till".into(), "status".into()],

@@ -16,13 +16,15 @@ mod wire;
 
 use std::path::{Path, PathBuf};
 
-pub use client::{Reached, live_state, reach};
-pub use server::{Handler, Served, Server, listen};
-pub use shared::{LaneState, Shared, Turn};
+pub(crate) use client::{Reached, live_state, reach};
+pub(crate) use server::Handler;
+pub use server::{Served, Server, listen};
+pub(crate) use shared::LaneState;
+pub use shared::Shared;
 pub use wire::{Ask, Line};
 
 /// Where the owner of `lane` listens.
-pub fn socket_path(dir: &Path, lane: &str) -> PathBuf {
+pub(crate) fn socket_path(dir: &Path, lane: &str) -> PathBuf {
     dir.join("lanes")
         .join(format!("{}.sock", lane.trim().to_ascii_uppercase()))
 }

@@ -24,7 +24,7 @@ const ASK_LIMIT: u64 = 64 * 1024;
 
 /// What the owner does with a request handed over: run the command as the faces do
 /// (they are above this room, so the one who listens hands it in).
-pub type Handler = Arc<
+pub(crate) type Handler = Arc<
     dyn Fn(
             Config,
             Ask,
@@ -159,7 +159,7 @@ async fn accept(
 }
 
 /// The peer's uid, when it is `owner`'s: a till of another user is refused.
-pub fn check_peer(stream: &UnixStream, owner: u32) -> Result<u32, String> {
+pub(super) fn check_peer(stream: &UnixStream, owner: u32) -> Result<u32, String> {
     let peer = stream
         .peer_cred()
         .map_err(|e| format!("cannot tell who is asking: {e}"))?

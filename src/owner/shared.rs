@@ -13,25 +13,25 @@ use crate::lane::{Event, LaneHandle, LinkNews, Step};
 
 /// What the lane is doing now, as its events told it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct LaneState {
+pub(crate) struct LaneState {
     /// `connected`, `connecting` or `down: why`.
-    pub link: String,
+    pub(crate) link: String,
     #[serde(skip)]
-    pub up: bool,
+    pub(crate) up: bool,
     /// The terminal the lane is set to (an address or `sn:SERIAL`).
-    pub target: String,
-    pub serial: Option<String>,
-    pub address: Option<String>,
-    pub round_trip_ms: Option<u64>,
+    pub(crate) target: String,
+    pub(crate) serial: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) round_trip_ms: Option<u64>,
     /// The payment on the terminal now.
-    pub paying: Option<String>,
-    pub unresolved: Vec<String>,
+    pub(crate) paying: Option<String>,
+    pub(crate) unresolved: Vec<String>,
     /// The unresolved rows the lane settles by query (the rest wait for a person).
     #[serde(skip)]
-    pub by_query: Vec<String>,
+    pub(crate) by_query: Vec<String>,
     /// Forwarded payments not yet on the terminal: waiting for their turn, or for the
     /// payment on the terminal to end.
-    pub queue: usize,
+    pub(crate) queue: usize,
 }
 
 impl LaneState {
@@ -101,7 +101,7 @@ impl LaneState {
 /// serves. Cheap to clone.
 #[derive(Clone)]
 pub struct Shared {
-    pub handle: LaneHandle,
+    pub(crate) handle: LaneHandle,
     inner: Arc<Inner>,
 }
 
@@ -114,14 +114,14 @@ struct Inner {
 }
 
 /// A forwarded payment's turn on the lane: the next waits until it is dropped.
-pub struct Turn {
+pub(crate) struct Turn {
     _guard: OwnedMutexGuard<()>,
     waiting: Option<Waiting>,
 }
 
 impl Turn {
     /// It goes to the terminal now: it no longer counts as waiting.
-    pub fn started(&mut self) {
+    pub(crate) fn started(&mut self) {
         self.waiting = None;
     }
 }
@@ -180,7 +180,7 @@ impl Shared {
     }
 
     /// Every event from now on, until the lane stops.
-    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
+    pub(crate) fn subscribe(&self) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Ok(mut subscribers) = self.inner.subscribers.lock() {
             subscribers.push(tx);
@@ -188,22 +188,22 @@ impl Shared {
         rx
     }
 
-    pub fn state(&self) -> LaneState {
+    pub(crate) fn state(&self) -> LaneState {
         self.inner.state.borrow().clone()
     }
 
-    pub fn watch(&self) -> watch::Receiver<LaneState> {
+    pub(crate) fn watch(&self) -> watch::Receiver<LaneState> {
         self.inner.state.subscribe()
     }
 
     /// Tells the owner's own consumer (the screen), not the forwarded requests.
-    pub fn announce(&self, event: Event) {
+    pub(crate) fn announce(&self, event: Event) {
         let _ = self.inner.local.send(event);
     }
 
     /// Waits for a forwarded payment's turn; `behind` is called once when another
     /// forwarded request has it.
-    pub async fn turn(&self, behind: impl FnOnce()) -> Turn {
+    pub(crate) async fn turn(&self, behind: impl FnOnce()) -> Turn {
         self.inner.state.send_modify(|s| s.queue += 1);
         let waiting = Waiting(self.clone());
         let queue = self.inner.queue.clone();
@@ -222,7 +222,7 @@ impl Shared {
 
     /// Waits until no payment is on the terminal; `waiting` is told the one that is,
     /// once. False when the lane stopped meanwhile.
-    pub async fn idle(&self, waiting: impl FnOnce(&str)) -> bool {
+    pub(crate) async fn idle(&self, waiting: impl FnOnce(&str)) -> bool {
         let mut watch = self.watch();
         let mut told = Some(waiting);
         loop {
@@ -240,7 +240,7 @@ impl Shared {
     }
 
     /// Waits until the link is up, at most `wait`.
-    pub async fn up(&self, wait: Duration) -> bool {
+    pub(crate) async fn up(&self, wait: Duration) -> bool {
         let mut watch = self.watch();
         tokio::time::timeout(wait, watch.wait_for(|s| s.up))
             .await

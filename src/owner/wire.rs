@@ -10,13 +10,13 @@ use crate::exit::{Code, Exit, Failure, Report};
 pub struct Ask {
     /// The client's command line, parsed again by the owner under its own config (the
     /// owner's rules and currency apply; global flags are the client's business).
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     /// The supervisor PIN the client was given or asked for: the owner checks it.
-    pub pin: Option<String>,
+    pub(crate) pin: Option<String>,
     /// Who asked, as the owner's journal and screen name them ("till sale (pid 42)").
-    pub who: String,
+    pub(crate) who: String,
     /// The person at the client (`$USER`), for the audit trail of an override.
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 }
 
 /// What the owner says back, in this order: `Accepted`, `Progress`..., `Final`; and the
@@ -42,7 +42,7 @@ pub enum Line {
 }
 
 impl Line {
-    pub fn of(result: Result<Report, Failure>) -> Line {
+    pub(crate) fn of(result: Result<Report, Failure>) -> Line {
         match result {
             Ok(report) => Line::Final {
                 exit: report.exit as u8,
@@ -60,7 +60,7 @@ impl Line {
     }
 
     /// The client's result from a `Final`; None for any other line.
-    pub fn result(self) -> Option<Result<Report, Failure>> {
+    pub(crate) fn result(self) -> Option<Result<Report, Failure>> {
         let Line::Final {
             exit,
             human,
@@ -83,7 +83,7 @@ impl Line {
         })
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         // A struct of strings and JSON values always serialises.
         let mut text = serde_json::to_string(self).unwrap_or_default();
         text.push('\n');

@@ -7,7 +7,7 @@
 //! The frames are here; the register's server is `register`, the terminal's side
 //! (the simulator, tests) is `terminal`. mDNS goes through `discover`: one interface.
 
-pub mod register;
+pub(crate) mod register;
 pub mod terminal;
 
 use std::net::{IpAddr, SocketAddrV4};
@@ -19,16 +19,16 @@ use crate::ecr::Topic;
 use crate::mask::outside_line as shown;
 
 /// What registers advertise.
-pub const REGISTER_SERVICE: &str = "_ecr-hub-client._tcp.local";
+pub(crate) const REGISTER_SERVICE: &str = "_ecr-hub-client._tcp.local";
 
-pub const ACCEPT: &str = "000";
-pub const REFUSE: &str = "001";
+pub(crate) const ACCEPT: &str = "000";
+pub(crate) const REFUSE: &str = "001";
 
 /// The longest register name: `{name}_{millis}` must stay one DNS label (63).
 const MAX_NAME: usize = 40;
 
 /// A register name as advertised: 1 to 40 letters, digits, `-` or `_`.
-pub fn check_name(name: &str) -> Result<String, String> {
+pub(crate) fn check_name(name: &str) -> Result<String, String> {
     let ok = (1..=MAX_NAME).contains(&name.len())
         && name
             .chars()
@@ -43,13 +43,13 @@ pub fn check_name(name: &str) -> Result<String, String> {
 }
 
 /// This register's name on a terminal's list unless one is given: `till-LANE`.
-pub fn default_name(lane: &str) -> String {
+pub(crate) fn default_name(lane: &str) -> String {
     format!("till-{lane}")
 }
 
 /// The advert of a register: instance `{name}_{millis}` (the vendor's form, unique per
 /// start), TXT one JSON object saying where its pairing server listens.
-pub fn register_advert(name: &str, addr: SocketAddrV4, mac: &str, millis: i64) -> Advert {
+pub(crate) fn register_advert(name: &str, addr: SocketAddrV4, mac: &str, millis: i64) -> Advert {
     let txt = json!({"mac_address": mac, "ip_address": addr.to_string(), "name": name});
     Advert {
         service: REGISTER_SERVICE.into(),
@@ -63,7 +63,7 @@ pub fn register_advert(name: &str, addr: SocketAddrV4, mac: &str, millis: i64) -
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeenRegister {
     /// The `name` of its TXT object, else its instance name.
-    pub name: String,
+    pub(crate) name: String,
     /// `ws://ip:port` of its pairing server, as mDNS resolved it.
     pub address: String,
 }
@@ -85,17 +85,17 @@ impl From<&Found> for SeenRegister {
 
 /// A terminal as it describes itself in a pair or unpair frame.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Device {
-    pub mac_address: String,
-    pub device_name: String,
-    pub alias_name: String,
-    pub ip_address: String,
-    pub port: u16,
+pub(crate) struct Device {
+    pub(crate) mac_address: String,
+    pub(crate) device_name: String,
+    pub(crate) alias_name: String,
+    pub(crate) ip_address: String,
+    pub(crate) port: u16,
 }
 
 impl Device {
     /// Where the terminal's own ECR Hub server listens.
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         match self.ip_address.parse::<IpAddr>() {
             Ok(IpAddr::V6(ip)) => format!("ws://[{ip}]:{}", self.port),
             _ => format!("ws://{}:{}", self.ip_address, self.port),
@@ -104,7 +104,7 @@ impl Device {
 
     /// The name to show a person: the alias, else the device name; outside text, so
     /// card numbers are masked and control characters never reach the screen.
-    pub fn shown_name(&self) -> String {
+    pub(crate) fn shown_name(&self) -> String {
         let name = [&self.alias_name, &self.device_name]
             .into_iter()
             .find(|n| !n.trim().is_empty())
@@ -113,7 +113,7 @@ impl Device {
     }
 
     /// As put in a frame's `device_data`.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "mac_address": self.mac_address,
             "device_name": self.device_name,
@@ -132,7 +132,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn topic(self) -> Topic {
+    pub(crate) fn topic(self) -> Topic {
         match self {
             Kind::Pair => Topic::Pair,
             Kind::Unpair => Topic::Unpair,
@@ -144,14 +144,14 @@ impl Kind {
 #[derive(Clone, Debug)]
 pub struct Request {
     pub kind: Kind,
-    pub device: Device,
+    pub(crate) device: Device,
     /// The frame as it came: the answer is the same object plus `response_code`.
     frame: Map<String, Value>,
 }
 
 /// What a frame sent to the register is.
 #[derive(Debug)]
-pub enum Frame {
+pub(crate) enum Frame {
     Request(Request),
     /// The terminal's own heartbeat: never a request, left unanswered.
     Heartbeat,
@@ -159,7 +159,7 @@ pub enum Frame {
 
 impl Request {
     /// The frame `kind` with `device` as its `device_data`.
-    pub fn new(kind: Kind, device: Device) -> Request {
+    pub(crate) fn new(kind: Kind, device: Device) -> Request {
         let mut frame = Map::new();
         frame.insert("topic".into(), kind.topic().as_str().into());
         frame.insert("device_data".into(), device.to_json());
@@ -171,17 +171,17 @@ impl Request {
     }
 
     /// With a `request_id`, for a peer that matches replies by it.
-    pub fn with_request_id(mut self, id: &str) -> Request {
+    pub(crate) fn with_request_id(mut self, id: &str) -> Request {
         self.frame.insert("request_id".into(), id.into());
         self
     }
 
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         Value::Object(self.frame.clone()).to_string()
     }
 
     /// The answer: the request as it came plus `response_code`.
-    pub fn answer(&self, code: &str) -> String {
+    pub(crate) fn answer(&self, code: &str) -> String {
         let mut frame = self.frame.clone();
         frame.insert("response_code".into(), code.into());
         Value::Object(frame).to_string()
@@ -189,7 +189,7 @@ impl Request {
 }
 
 /// Reads a frame a terminal sent to the register; the error says what is wrong.
-pub fn parse(text: &str) -> Result<Frame, String> {
+pub(crate) fn parse(text: &str) -> Result<Frame, String> {
     let Ok(Value::Object(frame)) = serde_json::from_str::<Value>(text) else {
         return Err("not a JSON object".into());
     };
@@ -253,7 +253,7 @@ pub fn parse(text: &str) -> Result<Frame, String> {
 
 /// The answer to a frame that could not be read: a refusal (the only "no" the
 /// protocol has) that says why, under the frame's topic when it had one.
-pub fn malformed_answer(text: &str, error: &str) -> String {
+pub(crate) fn malformed_answer(text: &str, error: &str) -> String {
     let topic = serde_json::from_str::<Value>(text)
         .ok()
         .and_then(|v| v.get("topic").and_then(Value::as_str).map(str::to_string))

@@ -20,7 +20,7 @@ use crate::discover::{Advertisement, DiscoverError, advertise};
 const MAX_FRAME: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ServeError {
+pub(crate) enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddrV4,
@@ -32,24 +32,20 @@ pub enum ServeError {
 
 /// What came in from a terminal.
 #[derive(Debug)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// A pair or unpair request; the code sent back on `answer` goes to the terminal.
-    Request {
-        request: Request,
-        from: SocketAddr,
-        answer: Answer,
-    },
+    Request { request: Request, answer: Answer },
     /// A frame that could not be read (already answered with a refusal).
     Malformed { from: SocketAddr, error: String },
 }
 
 /// Where the register's decision goes.
 #[derive(Debug)]
-pub struct Answer(oneshot::Sender<(&'static str, oneshot::Sender<bool>)>);
+pub(crate) struct Answer(oneshot::Sender<(&'static str, oneshot::Sender<bool>)>);
 
 impl Answer {
     /// Sends `code` to the terminal; true once it is written (so a command may exit).
-    pub async fn send(self, code: &'static str) -> bool {
+    pub(crate) async fn send(self, code: &'static str) -> bool {
         let (done, written) = oneshot::channel();
         if self.0.send((code, done)).is_err() {
             return false;
@@ -59,7 +55,7 @@ impl Answer {
 }
 
 /// The running server; dropping it stops it and withdraws the advert.
-pub struct Server {
+pub(crate) struct Server {
     addr: SocketAddrV4,
     incoming: mpsc::Receiver<Incoming>,
     advertisement: Advertisement,
@@ -69,7 +65,7 @@ pub struct Server {
 impl Server {
     /// Listens on `interface`:`port` (0: a free one; the real one is advertised) and
     /// advertises register `name` there.
-    pub async fn start(
+    pub(crate) async fn start(
         interface: Ipv4Addr,
         port: u16,
         name: &str,
@@ -97,16 +93,16 @@ impl Server {
         })
     }
 
-    pub fn addr(&self) -> SocketAddrV4 {
+    pub(crate) fn addr(&self) -> SocketAddrV4 {
         self.addr
     }
 
     /// The instance name advertised, `{name}_{millis}`.
-    pub fn instance(&self) -> &str {
+    pub(crate) fn instance(&self) -> &str {
         &self.advertisement.advert().instance
     }
 
-    pub async fn next(&mut self) -> Option<Incoming> {
+    pub(crate) async fn next(&mut self) -> Option<Incoming> {
         self.incoming.recv().await
     }
 }
@@ -126,7 +122,7 @@ const SERIAL_WAIT: Duration = Duration::from_secs(2);
 /// `interface`, and `sn:SERIAL` is kept, which DHCP cannot move; one that does not
 /// answer is kept by address. The caller saves it before the terminal hears yes, so
 /// that it never thinks itself paired with a register that did not keep it.
-pub async fn url_to_keep(interface: Ipv4Addr, device: &Device) -> String {
+pub(crate) async fn url_to_keep(interface: Ipv4Addr, device: &Device) -> String {
     let address = device.address();
     match crate::discover::serial_at(interface, &address, SERIAL_WAIT).await {
         Ok(Some(serial)) => format!("sn:{serial}"),
@@ -168,7 +164,6 @@ async fn connection(tcp: TcpStream, from: SocketAddr, tx: mpsc::Sender<Incoming>
                 let answered = request.clone();
                 let asked = tx.send(Incoming::Request {
                     request,
-                    from,
                     answer: Answer(answer),
                 });
                 // Nobody to decide (the server is stopping): the terminal gets nothing.

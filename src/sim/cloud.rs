@@ -44,35 +44,35 @@ pub struct CloudFaults {
 }
 
 #[derive(Clone, Debug, clap::Args)]
-pub struct CloudSimArgs {
+pub(crate) struct CloudSimArgs {
     /// The app's public key (SPKI PEM or base64 DER): requests must be signed by it.
     #[arg(long, value_name = "PATH", required_if_eq("cloud", "true"))]
-    pub app_public_key: Option<PathBuf>,
+    pub(crate) app_public_key: Option<PathBuf>,
     /// The gateway's private key (PKCS#1 or PKCS#8 PEM): answers are signed with it.
     #[arg(long, value_name = "PATH", required_if_eq("cloud", "true"))]
-    pub gateway_private_key: Option<PathBuf>,
+    pub(crate) gateway_private_key: Option<PathBuf>,
     /// Cloud fault: answers without a signature.
     #[arg(long)]
-    pub unsigned: bool,
+    pub(crate) unsigned: bool,
     /// Cloud fault: answers altered after signing.
     #[arg(long)]
-    pub bad_signature: bool,
+    pub(crate) bad_signature: bool,
     /// Cloud fault: HTTP 503 after carrying the request out.
     #[arg(long)]
-    pub server_error: bool,
+    pub(crate) server_error: bool,
     /// Cloud fault: hold answers past the client's deadline (the request is carried out).
     #[arg(long)]
-    pub hold: bool,
+    pub(crate) hold: bool,
     /// Cloud fault: refunds, voids and tips answer status 9, then 0, then 2.
     #[arg(long)]
-    pub in_progress: bool,
+    pub(crate) in_progress: bool,
     /// The cloud faults hit order.query too.
     #[arg(long)]
-    pub also_queries: bool,
+    pub(crate) also_queries: bool,
     /// An order another terminal (SN-OTHER) paid, e.g. `X9-1=12.00`, to refund, void
     /// or tip through the cloud by hand. Repeatable.
     #[arg(long = "paid", value_name = "ORDER=AMOUNT", value_parser = parse_paid)]
-    pub paid: Vec<(String, String)>,
+    pub(crate) paid: Vec<(String, String)>,
 }
 
 fn parse_paid(text: &str) -> Result<(String, String), String> {
@@ -85,7 +85,7 @@ fn parse_paid(text: &str) -> Result<(String, String), String> {
 }
 
 impl CloudSimArgs {
-    pub fn faults(&self) -> CloudFaults {
+    pub(crate) fn faults(&self) -> CloudFaults {
         CloudFaults {
             unsigned: self.unsigned,
             bad_signature: self.bad_signature,
@@ -216,7 +216,7 @@ impl CloudSim {
             .collect()
     }
 
-    pub fn shutdown(self) {
+    pub(crate) fn shutdown(self) {
         self.task.abort();
     }
 }
@@ -554,7 +554,7 @@ fn str_of(fields: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Starts the gateway for `till sim --cloud` and keeps it until Ctrl-C or SIGTERM.
-pub async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
+pub(crate) async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
     let other = |e: crate::cloud::KeyError| std::io::Error::other(e.to_string());
     let (Some(app), Some(gateway)) = (&args.app_public_key, &args.gateway_private_key) else {
         return Err(std::io::Error::other(

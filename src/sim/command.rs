@@ -13,75 +13,75 @@ use crate::pair::{Device, Kind, Request};
 pub struct SimArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
-    pub bind: std::net::IpAddr,
+    pub(crate) bind: std::net::IpAddr,
     /// Port to listen on (the vendor's fixed ECR Hub port by default).
     #[arg(long, default_value_t = crate::ecr::DEFAULT_PORT)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// How long a card flow takes, in milliseconds.
     #[arg(long, default_value_t = 1500)]
-    pub card_delay_ms: u64,
+    pub(crate) card_delay_ms: u64,
     /// Decline amounts whose cents are these two digits.
     #[arg(long, default_value_t = 51)]
-    pub decline_cents: u32,
+    pub(crate) decline_cents: u32,
     /// Approve everything (no decline rule).
     #[arg(long)]
-    pub no_decline: bool,
+    pub(crate) no_decline: bool,
     /// Cut the connection right after a pay.order arrives (the payment still completes).
     #[arg(long)]
-    pub drop_after_order: bool,
+    pub(crate) drop_after_order: bool,
     /// Hold every pay.order answer this many seconds longer.
     #[arg(long)]
-    pub hold_secs: Option<u64>,
+    pub(crate) hold_secs: Option<u64>,
     /// Replies omit request_id.
     #[arg(long)]
-    pub no_request_id: bool,
+    pub(crate) no_request_id: bool,
     /// Send a malformed frame and a reply for another request before each answer.
     #[arg(long)]
-    pub noise: bool,
+    pub(crate) noise: bool,
     /// Send biz_data as a JSON string.
     #[arg(long)]
-    pub biz_data_as_string: bool,
+    pub(crate) biz_data_as_string: bool,
     /// Success code "000" instead of "0".
     #[arg(long)]
-    pub success_000: bool,
+    pub(crate) success_000: bool,
     /// Answers lost with a connection are sent on the next one.
     #[arg(long)]
-    pub redeliver: bool,
+    pub(crate) redeliver: bool,
     /// Add this text to every answer's response_msg (e.g. a spaced card number).
     #[arg(long)]
-    pub reply_note: Option<String>,
+    pub(crate) reply_note: Option<String>,
     /// Close the connection with this reason right after a pay.order arrives.
     #[arg(long)]
-    pub close_after_order: Option<String>,
+    pub(crate) close_after_order: Option<String>,
     /// On a sale sent with on_screen_tip, the customer adds this tip (minor units).
     #[arg(long, value_name = "MINOR")]
-    pub customer_tip: Option<i64>,
+    pub(crate) customer_tip: Option<i64>,
     /// Append money that really moved to this file (JSON lines).
     #[arg(long)]
-    pub ledger: Option<PathBuf>,
+    pub(crate) ledger: Option<PathBuf>,
     /// WebSocket ping interval in seconds (0: none).
     #[arg(long, default_value_t = 60)]
-    pub ping_secs: u64,
+    pub(crate) ping_secs: u64,
     /// Currency exponent (decimal places).
     #[arg(long, default_value_t = 2)]
-    pub exponent: u8,
+    pub(crate) exponent: u8,
     /// Advertise this serial by mDNS (`_ecr-hub-server._tcp.local.`) on the mDNS
     /// interface, as a real terminal does.
     #[arg(long, value_name = "SERIAL", value_parser = serial_arg)]
-    pub advertise: Option<String>,
+    pub(crate) advertise: Option<String>,
     /// Once listening, find a register by mDNS (`_ecr-hub-client._tcp.local.`) on the
     /// mDNS interface and ask it to pair, as a terminal in WLAN mode does: the register
     /// advertising NAME, or the first found. Its answer is printed on stdout (JSON).
     #[arg(long, value_name = "NAME", num_args = 0..=1, conflicts_with = "pair_with")]
-    pub pair: Option<Option<String>>,
+    pub(crate) pair: Option<Option<String>>,
     /// Ask the register at this address (ws://ip:port) to pair, without mDNS.
     #[arg(long, value_name = "URL")]
-    pub pair_with: Option<String>,
+    pub(crate) pair_with: Option<String>,
     /// Run a simulated cloud gateway (Open API over HTTP) instead of a terminal.
     #[arg(long)]
-    pub cloud: bool,
+    pub(crate) cloud: bool,
     #[command(flatten)]
-    pub cloud_args: cloud::CloudSimArgs,
+    pub(crate) cloud_args: cloud::CloudSimArgs,
 }
 
 /// How long `--pair` looks for a register, and waits for its answer (a person may
@@ -100,7 +100,7 @@ fn serial_arg(text: &str) -> Result<String, String> {
 }
 
 impl SimArgs {
-    pub fn to_config(&self) -> SimConfig {
+    pub(crate) fn to_config(&self) -> SimConfig {
         SimConfig {
             bind: SocketAddr::new(self.bind, self.port),
             card_delay: Duration::from_millis(self.card_delay_ms),

@@ -94,7 +94,7 @@ pub struct SimStats {
     pub orders_received: HashMap<String, u32>,
     /// The `biz_data` of the latest pay.order frame, as it came.
     pub last_order: Option<Value>,
-    pub pings_sent: usize,
+    pub(crate) pings_sent: usize,
     pub pongs_received: usize,
     /// The path of the newest WebSocket upgrade (a terminal may tell registers apart
     /// by it).

@@ -80,10 +80,6 @@ impl SimHandle {
         *lock(&self.shared.faults) = faults;
     }
 
-    pub fn faults(&self) -> Faults {
-        lock(&self.shared.faults).clone()
-    }
-
     pub fn stats(&self) -> SimStats {
         lock(&self.shared.stats).clone()
     }

@@ -13,7 +13,7 @@ use crate::money::{Money, format_minor};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub code: &'static str,
-    pub msg: String,
+    pub(crate) msg: String,
     pub biz: Option<Value>,
 }
 
@@ -45,7 +45,7 @@ pub struct LedgerEntry {
     pub merchant_order_no: String,
     pub trans_type: String,
     pub amount_minor: i64,
-    pub at: i64,
+    pub(crate) at: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +118,7 @@ pub struct Terminal {
     batch: u32,
     txns: HashMap<String, Txn>,
     next_trans_no: u64,
-    pub device_sn: String,
+    pub(crate) device_sn: String,
 }
 
 impl Terminal {
@@ -132,7 +132,7 @@ impl Terminal {
         }
     }
 
-    pub fn init(&self) -> Answer {
+    pub(crate) fn init(&self) -> Answer {
         Answer::ok(json!({
             "app_name": "CodePay Register (simulated)",
             "cashier_version": env!("CARGO_PKG_VERSION"),
@@ -504,7 +504,7 @@ fn on_screen_tip(biz: &Map<String, Value>) -> bool {
 }
 
 /// A field as text, whatever JSON type it came in.
-pub fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     match map.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

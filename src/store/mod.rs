@@ -13,8 +13,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::SslMode;
 
-pub use report::LaneStatus;
-pub use sync::{Synced, sync, sync_showing};
+pub use sync::sync;
+pub(crate) use sync::sync_showing;
 pub use url::{StoreUrl, UrlText};
 
 #[derive(Debug, thiserror::Error)]

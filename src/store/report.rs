@@ -18,11 +18,11 @@ const COLUMNS: &str = "id, order_no, kind, state, amount_minor, asked_minor, tip
 /// A lane as its last sync left it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaneStatus {
-    pub lane: String,
-    pub journal: String,
-    pub last_sync: DateTime<Utc>,
-    pub outbox: i64,
-    pub unresolved: i32,
+    pub(crate) lane: String,
+    pub(crate) journal: String,
+    pub(crate) last_sync: DateTime<Utc>,
+    pub(crate) outbox: i64,
+    pub(crate) unresolved: i32,
 }
 
 fn text(t: DateTime<Utc>) -> String {
@@ -177,7 +177,7 @@ impl Store {
     /// Rows of every lane matching `text`, read term by term as the lane's own journal
     /// search reads it (order number or its end, last four, amount, auth code, dates),
     /// newest first.
-    pub async fn find(
+    pub(crate) async fn find(
         &self,
         text: &str,
         exponent: u8,

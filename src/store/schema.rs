@@ -113,7 +113,7 @@ const KNOWN: i32 = MIGRATIONS.len() as i32;
 const LOCK_KEY: i64 = 0x7431_6c6c_5354_4f52;
 
 /// Applies the steps the store lacks; refuses a store newer than this till.
-pub async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+pub(super) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
         .await?;

@@ -25,7 +25,7 @@ pub struct Synced {
     /// Quarter hours whose totals were copied.
     pub totals: usize,
     /// Changes still waiting in the outbox (0 once it has drained).
-    pub left: i64,
+    pub(crate) left: i64,
 }
 
 /// How many outbox entries one store transaction takes.
@@ -167,7 +167,7 @@ pub async fn sync(store: &Store, journal: &mut Journal, lane: &str) -> Result<Sy
 }
 
 /// `sync`, showing how far it has got.
-pub async fn sync_showing(
+pub(crate) async fn sync_showing(
     store: &Store,
     journal: &mut Journal,
     lane: &str,

@@ -14,7 +14,7 @@ use tokio_postgres::config::SslMode;
 pub struct UrlText(String);
 
 impl UrlText {
-    pub fn new(text: impl Into<String>) -> UrlText {
+    pub(crate) fn new(text: impl Into<String>) -> UrlText {
         UrlText(text.into())
     }
 }
@@ -81,17 +81,17 @@ impl StoreUrl {
         })
     }
 
-    pub fn config(&self) -> &tokio_postgres::Config {
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
         &self.config
     }
 
     /// The CA that signs the server's certificate, when not one the web trusts.
-    pub fn root_cert(&self) -> Option<&Path> {
+    pub(crate) fn root_cert(&self) -> Option<&Path> {
         self.root_cert.as_deref()
     }
 
     /// The URL as it may be shown and logged: the password replaced by `***`.
-    pub fn shown_text(&self) -> String {
+    pub(crate) fn shown_text(&self) -> String {
         StoreUrl::shown(&self.text)
     }
 
@@ -100,7 +100,7 @@ impl StoreUrl {
     /// (`?password=`, `sslpassword=`, percent-encoded or in any case). Text that is not
     /// a URL is not shown at all when it names a password. A text too broken to tell
     /// shows less, never more.
-    pub fn shown(text: &str) -> String {
+    pub(crate) fn shown(text: &str) -> String {
         // libpq's `key = value` form may space its pairs any way: not picked apart.
         if !text.contains("://") && decoded(text).to_lowercase().contains("password") {
             return "(not shown: it holds a password)".into();

@@ -5,7 +5,7 @@
 //! (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`); a PIN is checked with argon2's own
 //! verification, which compares in constant time. No PIN is ever stored or logged.
 
-pub mod tries;
+pub(crate) mod tries;
 
 use std::fmt;
 
@@ -19,7 +19,7 @@ use crate::lane::PayRequest;
 use crate::money::Money;
 
 /// The digits a supervisor PIN has, at least and at most.
-pub const PIN_DIGITS: std::ops::RangeInclusive<usize> = 4..=12;
+pub(crate) const PIN_DIGITS: std::ops::RangeInclusive<usize> = 4..=12;
 
 /// Costs above these make every check a stall (or an out-of-memory stop): a hash asking
 /// for them is refused when the config is read, not when a void is waiting.
@@ -70,7 +70,7 @@ impl fmt::Debug for PinHash {
 
 /// A PIN as typed, on its way to be checked: never printed, not even in `Debug`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct TypedPin(pub String);
+pub(crate) struct TypedPin(pub String);
 
 impl fmt::Debug for TypedPin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -87,13 +87,13 @@ pub struct Policy {
     /// unreferenced ones (and voids, cancels, overrides and batch closes).
     pub refund_above: Option<Money>,
     /// Where wrong PINs are counted: beside the file that holds the hash.
-    pub tries: Option<tries::Tries>,
+    pub(crate) tries: Option<tries::Tries>,
 }
 
 impl Policy {
     /// Checks and counts `pin` (see `tries`). A PIN with nowhere to count its wrong
     /// tries is never checked.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         pin: &str,
         now: chrono::DateTime<chrono::Utc>,
@@ -108,7 +108,7 @@ impl Policy {
     }
 
     /// Until when wrong PINs have locked PIN entry, if they have at `now`.
-    pub fn locked(
+    pub(crate) fn locked(
         &self,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<chrono::DateTime<chrono::Utc>>, tries::TriesError> {
@@ -121,7 +121,7 @@ impl Policy {
 
 /// Something a cashier asks for, as far as the PIN is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Act {
+pub(crate) enum Act {
     /// A money-moving request: its kind, its amount when it has one, and whether it
     /// names an original.
     Payment {
@@ -134,7 +134,7 @@ pub enum Act {
 }
 
 impl Act {
-    pub fn of(req: &PayRequest) -> Act {
+    pub(crate) fn of(req: &PayRequest) -> Act {
         let amount = match req {
             PayRequest::Sale { amount, .. }
             | PayRequest::Refund { amount, .. }
@@ -153,7 +153,7 @@ impl Act {
 
 /// Why an act needs the supervisor's PIN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     UnreferencedRefund,
     RefundAbove(Money),
     /// A void, a pre-auth cancel or a completion cancel.
@@ -176,7 +176,7 @@ impl fmt::Display for Why {
 
 /// Whether `act` needs the supervisor PIN under `policy`, and why. Nothing does while
 /// no PIN is set.
-pub fn needs_pin(act: &Act, policy: &Policy) -> Option<Why> {
+pub(crate) fn needs_pin(act: &Act, policy: &Policy) -> Option<Why> {
     policy.pin.as_ref()?;
     let (kind, amount, referenced) = match *act {
         Act::Override => return Some(Why::Override),
@@ -220,7 +220,7 @@ pub fn verify(hash: &PinHash, pin: &str) -> bool {
 }
 
 /// A new PIN as a person typed it: 4 to 12 digits, nothing else.
-pub fn check_new_pin(pin: &str) -> Result<&str, String> {
+pub(crate) fn check_new_pin(pin: &str) -> Result<&str, String> {
     let pin = pin.trim();
     let (min, max) = (PIN_DIGITS.start(), PIN_DIGITS.end());
     if !PIN_DIGITS.contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {

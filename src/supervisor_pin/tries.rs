@@ -14,23 +14,23 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use super::{PinHash, verify};
 
 /// Wrong PINs in a row that lock PIN entry.
-pub const TRIES: i64 = 5;
+pub(crate) const TRIES: i64 = 5;
 
 /// How long a lock lasts.
-pub const LOCK_SECS: i64 = 300;
+pub(crate) const LOCK_SECS: i64 = 300;
 
 /// How long a check waits for the others before it: each costs one Argon2 hash.
 const WAIT: Duration = Duration::from_secs(120);
 
 /// The count of wrong PINs for one config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tries {
+pub(crate) struct Tries {
     path: PathBuf,
 }
 
 /// What a PIN tried came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Checked {
+pub(crate) enum Checked {
     /// The right PIN: the count of wrong ones starts again.
     Right,
     /// A wrong PIN, counted: the lock it set, if it was the `TRIES`th, and how many
@@ -45,14 +45,14 @@ pub enum Checked {
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot count supervisor PINs in {path}: {detail}")]
-pub struct TriesError {
-    pub path: PathBuf,
-    pub detail: String,
+pub(crate) struct TriesError {
+    pub(crate) path: PathBuf,
+    pub(crate) detail: String,
 }
 
 impl Tries {
     /// The count kept beside `config_file`.
-    pub fn beside(config_file: &Path) -> Tries {
+    pub(crate) fn beside(config_file: &Path) -> Tries {
         let mut name = config_file
             .file_name()
             .map(|n| n.to_os_string())
@@ -61,10 +61,6 @@ impl Tries {
         Tries {
             path: config_file.with_file_name(name),
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn error(&self, e: impl std::fmt::Display) -> TriesError {
@@ -76,7 +72,7 @@ impl Tries {
 
     /// Until when PIN entry is locked, if it still is at `now` (to say so before a
     /// PIN is asked for; `check` decides).
-    pub fn locked(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, TriesError> {
+    pub(crate) fn locked(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, TriesError> {
         if !self.path.exists() {
             return Ok(None);
         }
@@ -92,7 +88,7 @@ impl Tries {
     /// Checks `pin` against `hash` at `now` and counts it, in one write transaction:
     /// while another process checks a PIN, this one waits. A lock in force refuses
     /// the PIN unchecked.
-    pub fn check(
+    pub(crate) fn check(
         &self,
         hash: &PinHash,
         pin: &str,
@@ -184,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         let tries = Tries::beside(&config);
-        assert_eq!(tries.path(), dir.path().join("config.toml.pin-tries"));
+        assert_eq!(tries.path, dir.path().join("config.toml.pin-tries"));
         let hash = hash_pin("2468").unwrap();
         let t0 = at("2026-12-03T10:00:00Z");
         assert_eq!(tries.locked(t0).unwrap(), None);

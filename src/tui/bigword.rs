@@ -22,7 +22,7 @@ fn glyph(c: char) -> [&'static str; 5] {
 }
 
 /// The word as five lines of block characters, one column between letters.
-pub fn render(word: &str) -> Vec<String> {
+pub(crate) fn render(word: &str) -> Vec<String> {
     (0..5)
         .map(|row| {
             word.chars()
@@ -34,7 +34,7 @@ pub fn render(word: &str) -> Vec<String> {
 }
 
 /// Columns the rendered word takes.
-pub fn width(word: &str) -> usize {
+pub(crate) fn width(word: &str) -> usize {
     let n = word.chars().count();
     n * 5 + n.saturating_sub(1)
 }

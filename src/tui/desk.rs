@@ -2,7 +2,7 @@
 //! in flight and its result, the link, the journal's rows and the lane's settings.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Offset;
 
@@ -14,8 +14,8 @@ use crate::lane::{LinkNews, PayRequest, Route};
 use crate::money::Money;
 
 /// How much wire log and link history the diagnostics screen keeps.
-pub const WIRE_LOG_LINES: usize = 500;
-pub const RTT_SAMPLES: usize = 120;
+pub(crate) const WIRE_LOG_LINES: usize = 500;
+pub(crate) const RTT_SAMPLES: usize = 120;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScreenId {
@@ -45,7 +45,7 @@ impl ScreenId {
         ScreenId::Settings,
     ];
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             ScreenId::Help => "Help",
             ScreenId::Sale => "Sale",
@@ -63,7 +63,7 @@ impl ScreenId {
     /// The screens whose requests can go through the vendor's cloud (Ctrl-T): a
     /// payment taken on another terminal is refunded, voided, tipped or asked about
     /// there, and every terminal's batch closed.
-    pub fn takes_cloud(self) -> bool {
+    pub(crate) fn takes_cloud(self) -> bool {
         matches!(
             self,
             ScreenId::Refund | ScreenId::Void | ScreenId::Tip | ScreenId::Query | ScreenId::Batch
@@ -71,13 +71,13 @@ impl ScreenId {
     }
 
     /// F1..F10.
-    pub fn f_key(self) -> u8 {
+    pub(crate) fn f_key(self) -> u8 {
         ScreenId::ALL.iter().position(|s| *s == self).unwrap_or(0) as u8 + 1
     }
 
     /// The letter that picks the screen in the Esc menu (F-keys do not survive every
     /// SSH client).
-    pub fn letter(self) -> char {
+    pub(crate) fn letter(self) -> char {
         match self {
             ScreenId::Help => 'h',
             ScreenId::Sale => 's',
@@ -94,44 +94,44 @@ impl ScreenId {
 }
 
 #[derive(Clone, Debug)]
-pub struct WireLine {
-    pub at: chrono::DateTime<chrono::Local>,
-    pub dir: Direction,
-    pub text: String,
+pub(crate) struct WireLine {
+    pub(crate) at: chrono::DateTime<chrono::Local>,
+    pub(crate) dir: Direction,
+    pub(crate) text: String,
 }
 
 /// What the link looks like from the lane, for the status bar and diagnostics.
 #[derive(Clone, Debug, Default)]
-pub struct LinkView {
-    pub state: String,
-    pub up: bool,
+pub(crate) struct LinkView {
+    pub(crate) state: String,
+    pub(crate) up: bool,
     /// The terminal the lane talks to as configured: an address or `sn:SERIAL`.
-    pub target: String,
+    pub(crate) target: String,
     /// Where it is: the target, or for a serial where it was found.
-    pub address: String,
-    pub device: DeviceInfo,
+    pub(crate) address: String,
+    pub(crate) device: DeviceInfo,
     /// Heartbeat round trips in microseconds (loopback is well under a millisecond).
-    pub rtts_us: VecDeque<u64>,
-    pub reconnects: u32,
-    pub history: VecDeque<String>,
-    pub connected_once: bool,
+    pub(crate) rtts_us: VecDeque<u64>,
+    pub(crate) reconnects: u32,
+    pub(crate) history: VecDeque<String>,
+    pub(crate) connected_once: bool,
     /// A down link's next attempt, counted down on screen.
-    pub retry_at: Option<Instant>,
+    pub(crate) retry_at: Option<Instant>,
 }
 
 /// A money-moving request between Enter and its final answer.
 #[derive(Clone, Debug)]
 pub struct Flight {
-    pub request: PayRequest,
+    pub(crate) request: PayRequest,
     /// Known once the lane journaled and sent it.
-    pub order_no: Option<String>,
-    pub started: Instant,
-    pub progress: Vec<String>,
-    pub cancel_asked: bool,
+    pub(crate) order_no: Option<String>,
+    pub(crate) started: Instant,
+    pub(crate) progress: Vec<String>,
+    pub(crate) cancel_asked: bool,
     /// The outcome went unknown; the lane is resolving it by query.
-    pub unknown: bool,
+    pub(crate) unknown: bool,
     /// Another till's payment (a POS script's), handed to this screen's lane: who asked.
-    pub from: Option<String>,
+    pub(crate) from: Option<String>,
 }
 
 /// What a confirm dialog does on yes.
@@ -197,77 +197,77 @@ pub enum Modal {
 /// The journal's view of things, refreshed after anything that changes it.
 #[derive(Clone, Debug, Default)]
 pub struct JournalData {
-    pub open_rows: Vec<TxnRow>,
-    pub open_report: Option<BatchReport>,
-    pub batches: Vec<BatchInfo>,
+    pub(crate) open_rows: Vec<TxnRow>,
+    pub(crate) open_report: Option<BatchReport>,
+    pub(crate) batches: Vec<BatchInfo>,
     /// The journal screen's page of the whole journal, as searched.
-    pub journal: JournalPage,
+    pub(crate) journal: JournalPage,
     /// Payments a refund can take, newest first, narrowed by the Refund screen's order.
-    pub refundable: Vec<TxnRow>,
+    pub(crate) refundable: Vec<TxnRow>,
     /// Pre-auths a completion can take, narrowed by the Sale screen's order.
-    pub completable: Vec<TxnRow>,
+    pub(crate) completable: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
-    pub viewed: Option<(Vec<TxnRow>, BatchReport)>,
-    pub error: Option<String>,
+    pub(crate) viewed: Option<(Vec<TxnRow>, BatchReport)>,
+    pub(crate) error: Option<String>,
 }
 
 /// One page of a search of the whole journal, with what happened to its rows since.
 #[derive(Clone, Debug, Default)]
 pub struct JournalPage {
-    pub page: Page,
-    pub since: HashMap<String, Vec<Aftermath>>,
+    pub(crate) page: Page,
+    pub(crate) since: HashMap<String, Vec<Aftermath>>,
     /// The search could not be read or run: why (the rows are the last good ones).
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// How many rows a page of the journal screen holds.
-pub const JOURNAL_PAGE: usize = 100;
+pub(crate) const JOURNAL_PAGE: usize = 100;
 
 /// What every screen may read and the flows change: the screen shown, the dialog and the
 /// payment in flight, the result, the link, the journal's rows, the lane's settings.
 #[derive(Clone, Debug)]
 pub struct Desk {
     pub screen: ScreenId,
-    pub modal: Option<Modal>,
-    pub flight: Option<Flight>,
+    pub(crate) modal: Option<Modal>,
+    pub(crate) flight: Option<Flight>,
     /// The last final answer, shown large until a key is pressed.
-    pub result: Option<TxnRow>,
-    pub link: LinkView,
-    pub wire: VecDeque<WireLine>,
-    pub unresolved: Vec<String>,
-    pub data: JournalData,
-    pub lane_id: String,
-    pub currency: String,
-    pub exponent: u8,
-    pub demo: bool,
+    pub(crate) result: Option<TxnRow>,
+    pub(crate) link: LinkView,
+    pub(crate) wire: VecDeque<WireLine>,
+    pub(crate) unresolved: Vec<String>,
+    pub(crate) data: JournalData,
+    pub(crate) lane_id: String,
+    pub(crate) currency: String,
+    pub(crate) exponent: u8,
+    pub(crate) demo: bool,
     /// Times are shown in the register's local time: the offset, injected so tests
     /// do not depend on the machine's zone.
-    pub utc_offset: chrono::FixedOffset,
+    pub(crate) utc_offset: chrono::FixedOffset,
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
-    pub confirm_above: Option<Money>,
+    pub(crate) confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
-    pub supervisor: crate::supervisor_pin::Policy,
+    pub(crate) supervisor: crate::supervisor_pin::Policy,
     /// Until when wrong PINs have locked PIN entry (`supervisor_pin::tries`), as last read.
-    pub pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
-    pub notice: Option<String>,
+    pub(crate) notice: Option<String>,
     /// What the last copy to the store did, when a store is configured.
-    pub store: Option<String>,
+    pub(crate) store: Option<String>,
     /// A `[cloud]` is configured: requests can go through the vendor's cloud.
-    pub cloud: bool,
+    pub(crate) cloud: bool,
     /// The cashier chose the cloud (Ctrl-T) for the screens that take it.
-    pub via_cloud: bool,
-    pub quit: bool,
+    pub(crate) via_cloud: bool,
+    pub(crate) quit: bool,
     /// The window's columns and rows, for what pages by what shows.
-    pub size: (u16, u16),
+    pub(crate) size: (u16, u16),
     /// Quit was asked while a payment was in flight: its answer is shown before closing.
-    pub quit_after_answer: bool,
+    pub(crate) quit_after_answer: bool,
     /// The lane has stopped and the last answer shows: the next key closes the screen.
-    pub closing: bool,
+    pub(crate) closing: bool,
     /// A hang-up or terminate signal came: exit as soon as nothing is in flight.
-    pub hangup: bool,
+    pub(crate) hangup: bool,
     /// A screen hands the cashier over to another, with the order to act on.
-    pub handoff: Option<Handoff>,
+    pub(crate) handoff: Option<Handoff>,
 }
 
 /// Where a screen sends the cashier with an order picked on it (the Journal's r and c).
@@ -281,11 +281,17 @@ pub enum Handoff {
 
 impl Desk {
     /// Until when PIN entry is still locked by wrong PINs, if it is now.
-    pub fn pin_lock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub(crate) fn pin_lock(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.pin_locked_until.filter(|u| *u > chrono::Utc::now())
     }
 
-    pub fn new(lane_id: &str, currency: &str, exponent: u8, address: &str, demo: bool) -> Desk {
+    pub(crate) fn new(
+        lane_id: &str,
+        currency: &str,
+        exponent: u8,
+        address: &str,
+        demo: bool,
+    ) -> Desk {
         Desk {
             screen: ScreenId::Sale,
             modal: None,
@@ -323,25 +329,21 @@ impl Desk {
 
     /// How many rows of a list show at once in the window as it is: a page for
     /// PgUp/PgDn (the frame, the find line and the table's header take the rest).
-    pub fn list_rows(&self) -> usize {
+    pub(crate) fn list_rows(&self) -> usize {
         usize::from(self.size.1.saturating_sub(9)).max(1)
-    }
-
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.flight.as_ref().map(|f| f.started.elapsed())
     }
 
     /// Whether `row` is one the cashier means by `typed`, read as every search reads
     /// it (`journal::search`): the end of its order number, its card's last four, its
     /// amount (`12.34`), an auth code, a date, a kind or state. Nothing matches a term
     /// that reads no way (`narrow_error` says why).
-    pub fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
+    pub(crate) fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
         let offset = self.utc_offset.local_minus_utc();
         crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
     }
 
     /// Why what is typed in a find field reads no way, if it does not.
-    pub fn narrow_error(&self, typed: &str) -> Option<String> {
+    pub(crate) fn narrow_error(&self, typed: &str) -> Option<String> {
         typed
             .split_whitespace()
             .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
@@ -349,7 +351,7 @@ impl Desk {
     }
 
     /// The tip in force on a sale: its latest approved adjustment, else its own.
-    pub fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
+    pub(crate) fn effective_tip(&self, sale: &TxnRow) -> Option<Money> {
         let minor = rules::effective_tip(sale, &self.data.open_rows);
         if minor == 0 && sale.tip.is_none() {
             return None;
@@ -359,7 +361,7 @@ impl Desk {
 
     /// Which way a request made now goes: through the cloud when the cashier chose it
     /// on a screen that takes it, else to the lane's terminal.
-    pub fn route(&self) -> Route {
+    pub(crate) fn route(&self) -> Route {
         if self.via_cloud && self.screen.takes_cloud() {
             Route::Cloud
         } else {
@@ -369,7 +371,7 @@ impl Desk {
 
     /// What the lane says of its link: the status bar's state, Diagnostics' history,
     /// round trips and wire log.
-    pub fn link_news(&mut self, news: LinkNews) {
+    pub(crate) fn link_news(&mut self, news: LinkNews) {
         let now = chrono::Local::now();
         let state = match news {
             LinkNews::Connecting { attempt } => {

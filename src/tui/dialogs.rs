@@ -4,14 +4,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::flows::*;
-use super::model::*;
+use super::flows::{fly, pin_locked, pin_modal, start};
+use super::model::{Confirmed, Modal, Model, OnNo, PinFor, ScreenId, TextField};
 use super::msg::Effect;
 use super::screens::{sale, settings};
 use crate::journal::TxnState;
 
 /// What a key in a dialog leads to, beyond the dialog.
-pub enum Next {
+pub(crate) enum Next {
     Done(Vec<Effect>),
     /// The dialog is done with and this key goes on (an F-key to its screen).
     Key(KeyEvent),
@@ -22,7 +22,7 @@ pub enum Next {
 /// A key for the dialog up (taken off the desk: it goes back up unless the key closed
 /// it).
 // Long on purpose: one arm per dialog, so every dialog's keys read side by side.
-pub fn on_key(m: &mut Model, key: KeyEvent) -> Next {
+pub(crate) fn on_key(m: &mut Model, key: KeyEvent) -> Next {
     let Some(modal) = m.desk.modal.take() else {
         return Next::Done(vec![]);
     };
@@ -213,7 +213,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 
 /// The answer to `Effect::CheckPin`: the act the PIN was asked for goes ahead when it
 /// was right, and the dialog is still up (Esc meanwhile: nothing is done).
-pub fn pin_checked(
+pub(crate) fn pin_checked(
     m: &mut Model,
     checked: Result<crate::supervisor_pin::tries::Checked, String>,
 ) -> Vec<Effect> {

@@ -26,13 +26,13 @@ pub enum Edit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TextField {
     pub text: String,
-    pub max: usize,
+    pub(crate) max: usize,
     /// In characters, from the start.
-    pub cursor: usize,
+    pub(crate) cursor: usize,
     /// Filled in by the screen: the first character typed replaces it.
-    pub prefilled: bool,
+    pub(crate) prefilled: bool,
     /// Letters are taken in upper case (order numbers).
-    pub upper: bool,
+    pub(crate) upper: bool,
 }
 
 impl Default for TextField {
@@ -66,13 +66,13 @@ impl TextField {
         self.prefilled = true;
     }
 
-    pub fn set(&mut self, text: &str) {
+    pub(crate) fn set(&mut self, text: &str) {
         self.text = text.to_string();
         self.cursor = self.text.chars().count();
         self.prefilled = false;
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.set("");
     }
 
@@ -121,11 +121,11 @@ impl TextField {
 /// point switches to reading the amount as written: 1 2 . 5 is 12.50.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CentsField {
-    pub digits: String,
+    pub(crate) digits: String,
     /// Where the typed point sits in `digits`, if one was typed.
-    pub point: Option<usize>,
+    pub(crate) point: Option<usize>,
     /// Filled in by the screen: the first digit typed replaces it.
-    pub prefilled: bool,
+    pub(crate) prefilled: bool,
 }
 
 impl CentsField {
@@ -145,7 +145,7 @@ impl CentsField {
     /// Twelve digits: the largest amount `Money` accepts.
     const MAX_DIGITS: usize = 12;
 
-    pub fn push(&mut self, c: char) {
+    pub(crate) fn push(&mut self, c: char) {
         if c == '.' {
             self.point.get_or_insert(self.digits.len());
             return;
@@ -158,7 +158,7 @@ impl CentsField {
         }
     }
 
-    pub fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         if self.point == Some(self.digits.len()) {
             self.point = None;
         } else {
@@ -166,7 +166,7 @@ impl CentsField {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         *self = CentsField::default();
     }
 
@@ -192,7 +192,7 @@ impl CentsField {
         text.parse().unwrap_or(0)
     }
 
-    pub fn money(&self, exponent: u8) -> Option<Money> {
+    pub(crate) fn money(&self, exponent: u8) -> Option<Money> {
         Money::from_minor(self.minor(exponent), exponent)
             .ok()
             .filter(|m| !m.is_zero())

@@ -3,7 +3,7 @@
 use crate::journal::{TerminalReply, TxnKind, TxnRow, TxnState};
 use crate::money::Money;
 
-pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
+pub(crate) fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
     TxnRow {
         id: 1,
         order_no: order.into(),
@@ -44,7 +44,8 @@ pub fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
 pub fn busy_model() -> crate::tui::model::Model {
     use crate::ecr::Direction;
     use crate::ecr::TransType as T;
-    use crate::tui::model::{Model, WireLine};
+    use crate::tui::desk::WireLine;
+    use crate::tui::model::Model;
     use chrono::TimeZone;
 
     let mut m = Model::new("L01", "USD", 2, "192.168.1.20:35779", false);
@@ -135,10 +136,10 @@ pub fn busy_model() -> crate::tui::model::Model {
 
 /// Names a FIFO the screen's journal waits on before it opens (tests only): a journal
 /// slow to open, without a clock.
-pub const HOLD_OPENING: &str = "TILL_FIXTURE_HOLD_OPENING";
+pub(crate) const HOLD_OPENING: &str = "TILL_FIXTURE_HOLD_OPENING";
 
 /// With `HOLD_OPENING` set, waits until something is written to its FIFO and closed.
-pub fn hold_opening() {
+pub(crate) fn hold_opening() {
     if let Some(fifo) = std::env::var_os(HOLD_OPENING) {
         let _ = std::fs::read(fifo);
     }

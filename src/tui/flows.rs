@@ -3,16 +3,16 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::desk::*;
+use super::desk::{Confirmed, Desk, Flight, Modal, OnNo, PinFor};
 use super::field::TextField;
 use super::msg::Effect;
 use crate::lane::PayRequest;
 
 /// What a cashier reads when an order number field is full.
-pub const ORDER_FULL: &str = "order numbers have at most 32 characters";
+pub(crate) const ORDER_FULL: &str = "order numbers have at most 32 characters";
 
 /// Keys every screen shares at its top level: Esc opens the menu.
-pub fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
         d.modal = Some(Modal::Menu);
     }
@@ -20,7 +20,7 @@ pub fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
-pub fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
+pub(crate) fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
     let act = crate::supervisor_pin::Act::of(&req);
     if let Some(why) = crate::supervisor_pin::needs_pin(&act, &d.supervisor) {
         d.modal = Some(pin_modal(d, PinFor::Pay(req), &why.to_string()));
@@ -30,7 +30,7 @@ pub fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
 }
 
 /// The request goes to the lane; the overlay stays up until its end.
-pub fn fly(d: &mut Desk, req: PayRequest, supervised: bool) -> Vec<Effect> {
+pub(crate) fn fly(d: &mut Desk, req: PayRequest, supervised: bool) -> Vec<Effect> {
     d.flight = Some(Flight {
         request: req.clone(),
         order_no: None,
@@ -48,7 +48,7 @@ pub fn fly(d: &mut Desk, req: PayRequest, supervised: bool) -> Vec<Effect> {
     }
 }
 
-pub fn confirm(d: &mut Desk, question: String, req: PayRequest) -> Vec<Effect> {
+pub(crate) fn confirm(d: &mut Desk, question: String, req: PayRequest) -> Vec<Effect> {
     d.modal = Some(Modal::Confirm {
         question,
         then: Confirmed::Pay(req),
@@ -58,7 +58,7 @@ pub fn confirm(d: &mut Desk, question: String, req: PayRequest) -> Vec<Effect> {
 }
 
 /// ↑/↓, Home/End, and PgUp/PgDn by `page` rows (what shows) in a list of `len`.
-pub fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
+pub(crate) fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool {
     let last = len.saturating_sub(1);
     *sel = match key {
         KeyCode::Up => sel.saturating_sub(1),
@@ -74,7 +74,7 @@ pub fn move_sel(sel: &mut usize, len: usize, page: usize, key: KeyCode) -> bool 
 
 /// A dialog asking the supervisor's PIN for `then`; while PIN entry is locked it
 /// says so from the start.
-pub fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
+pub(crate) fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
     let locked = d.pin_lock();
     Modal::Pin {
         then,
@@ -86,7 +86,10 @@ pub fn pin_modal(d: &Desk, then: PinFor, why: &str) -> Modal {
 }
 
 /// What the PIN prompt says while wrong PINs have locked PIN entry.
-pub fn pin_locked(offset: chrono::FixedOffset, until: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn pin_locked(
+    offset: chrono::FixedOffset,
+    until: chrono::DateTime<chrono::Utc>,
+) -> String {
     format!(
         "{} wrong PINs in a row: locked until {}",
         crate::supervisor_pin::tries::TRIES,

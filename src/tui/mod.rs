@@ -3,26 +3,26 @@
 //! (only while something shows elapsed time); draw once per batch of changes, only
 //! when something changed.
 
-pub mod bigword;
-pub mod desk;
-pub mod dialogs;
+pub(crate) mod bigword;
+pub(crate) mod desk;
+pub(crate) mod dialogs;
 pub mod field;
 #[doc(hidden)]
 // Sample data for the screen's tests and the render benchmark only.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
-pub mod flows;
+pub(crate) mod flows;
 pub mod model;
-pub mod msg;
-pub mod pairing;
+pub(crate) mod msg;
+pub(crate) mod pairing;
 #[cfg(test)]
 mod proptests;
 pub mod reads;
-pub mod screens;
+pub(crate) mod screens;
 #[cfg(test)]
 mod snapshots;
 pub mod theme;
-pub mod update;
+pub(crate) mod update;
 pub mod view;
 
 use std::path::Path;

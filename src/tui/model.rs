@@ -3,33 +3,36 @@
 //! something concerns every form (leaving a screen, the journal's rows changing), the
 //! model asks each screen.
 
-pub use super::desk::*;
-pub use super::field::{CentsField, Edit, TextField};
+pub use super::desk::ScreenId;
+pub use super::desk::{
+    Confirmed, Desk, Flight, Handoff, JournalData, JournalPage, Modal, OnNo, PinFor,
+};
+pub(crate) use super::field::TextField;
 use super::msg::Effect;
-pub use super::screens::batch::BatchScreen;
-pub use super::screens::diagnostics::{Checkup, DiagFocus, DiagScreen};
-pub use super::screens::journal::JournalScreen;
-pub use super::screens::query::QueryForm;
-pub use super::screens::refund::{RefundField, RefundForm};
-pub use super::screens::sale::{SaleField, SaleForm, SaleKind};
-pub use super::screens::settings::{Finding, Pairing, Setting, SettingValue, SettingsForm};
-pub use super::screens::shared::PickList;
-pub use super::screens::tip::TipForm;
+pub(crate) use super::screens::batch::BatchScreen;
+pub(crate) use super::screens::diagnostics::DiagScreen;
+pub(crate) use super::screens::journal::JournalScreen;
+pub(crate) use super::screens::query::QueryForm;
+pub(crate) use super::screens::refund::RefundForm;
+pub(crate) use super::screens::sale::SaleForm;
+pub(crate) use super::screens::settings::SettingsForm;
+pub(crate) use super::screens::shared::PickList;
+pub(crate) use super::screens::tip::TipForm;
 use super::screens::{journal, query, refund, sale, settings, tip, void};
 
 #[derive(Clone, Debug)]
 pub struct Model {
     /// What the screens share.
     pub desk: Desk,
-    pub sale: SaleForm,
-    pub refund: RefundForm,
-    pub void: PickList,
-    pub tip: TipForm,
-    pub query: QueryForm,
-    pub batch: BatchScreen,
-    pub journal: JournalScreen,
-    pub diag: DiagScreen,
-    pub settings: SettingsForm,
+    pub(crate) sale: SaleForm,
+    pub(crate) refund: RefundForm,
+    pub(crate) void: PickList,
+    pub(crate) tip: TipForm,
+    pub(crate) query: QueryForm,
+    pub(crate) batch: BatchScreen,
+    pub(crate) journal: JournalScreen,
+    pub(crate) diag: DiagScreen,
+    pub(crate) settings: SettingsForm,
 }
 
 impl Model {
@@ -50,7 +53,7 @@ impl Model {
 
     /// Leaving the screen shown half-way drops what was typed on it: the next visit (the
     /// next customer, perhaps) starts from an empty form.
-    pub fn leave(&mut self) -> Vec<Effect> {
+    pub(crate) fn leave(&mut self) -> Vec<Effect> {
         match self.desk.screen {
             ScreenId::Void => self.void = PickList::default(),
             ScreenId::Query => self.query = QueryForm::default(),
@@ -63,7 +66,7 @@ impl Model {
     }
 
     /// `screen` opens (`arriving`: from another screen); what it reads to show.
-    pub fn open(&mut self, screen: ScreenId, arriving: bool) -> Vec<Effect> {
+    pub(crate) fn open(&mut self, screen: ScreenId, arriving: bool) -> Vec<Effect> {
         match screen {
             ScreenId::Void => void::open(&mut self.void, arriving),
             ScreenId::Tip => tip::open(&mut self.tip, arriving),
@@ -85,7 +88,7 @@ impl Model {
 
     /// After a final answer, the form that started it is ready for the next one (the
     /// next customer's payment is a sale, whatever this one was).
-    pub fn clear_form(&mut self) {
+    pub(crate) fn clear_form(&mut self) {
         match self.desk.screen {
             ScreenId::Sale => self.sale = SaleForm::default(),
             ScreenId::Refund => self.refund = RefundForm::default(),
@@ -97,7 +100,7 @@ impl Model {
     /// The journal's rows change (`change`); each list's selection follows its row, not
     /// its position. A list just opened stays on its newest row until `settled` says its
     /// rows as of the opening are in.
-    pub fn rows_change(
+    pub(crate) fn rows_change(
         &mut self,
         change: impl FnOnce(&mut JournalData),
         settled: impl Fn(ScreenId) -> bool,

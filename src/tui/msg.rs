@@ -14,10 +14,10 @@ use crate::money::Money;
 use crate::terminal_reach::Check;
 
 /// An original order and what of it can still be refunded.
-pub type Refundable = (TxnRow, Option<Money>);
+pub(crate) type Refundable = (TxnRow, Option<Money>);
 
 #[derive(Debug)]
-pub enum Msg {
+pub(crate) enum Msg {
     Key(KeyEvent),
     Lane(Event),
     /// The lane's answer to `Effect::Pay`: the order number, or why not.
@@ -44,7 +44,6 @@ pub enum Msg {
     PinChecked(Result<crate::supervisor_pin::tries::Checked, String>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
-    Notice(String),
     /// What the last copy to the store did.
     Store(String),
     /// What the store found on other lanes for the journal search `text`.
@@ -70,7 +69,7 @@ pub enum Msg {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     Pay(PayRequest),
     /// A request the supervisor's PIN was given for.
     PaySupervised(PayRequest),
@@ -115,7 +114,7 @@ pub enum Effect {
 
 /// What the pairing server has to tell the screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PairNews {
+pub(crate) enum PairNews {
     /// Listening at `at` (`ws://ip:port`), advertised by mDNS.
     Waiting { at: String },
     /// A terminal asks to pair: the cashier says y or n.

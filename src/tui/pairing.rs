@@ -17,14 +17,14 @@ use crate::pair::{ACCEPT, Kind, REFUSE};
 
 /// The pairing server while it runs; dropping this closes `decisions`, on which the
 /// server refuses a terminal that asks, stops and withdraws the advert.
-pub struct PairingTask {
+pub(crate) struct PairingTask {
     decisions: mpsc::Sender<bool>,
 }
 
 impl PairingTask {
     /// Serves as register `name` on `interface`; an accepted terminal is saved into the
     /// config file at `config_file`.
-    pub fn start(
+    pub(crate) fn start(
         interface: Ipv4Addr,
         name: String,
         config_file: Option<PathBuf>,
@@ -41,7 +41,7 @@ impl PairingTask {
     }
 
     /// The cashier's word on the terminal that asks.
-    pub fn answer(&self, accept: bool) {
+    pub(crate) fn answer(&self, accept: bool) {
         let _ = self.decisions.try_send(accept);
     }
 }

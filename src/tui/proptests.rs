@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 
 use super::fixtures::row;
-use super::model::*;
+use super::model::{Confirmed, JournalData, Modal, Model, ScreenId};
 use super::update::{Effect, Msg, update};
 use crate::ecr::TransType;
 use crate::journal::{TxnKind, TxnRow, TxnState};

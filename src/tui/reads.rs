@@ -47,7 +47,7 @@ const CANDIDATES: usize = 20;
 
 /// Payments a refund can still take and pre-auths a completion can, newest first across
 /// the whole journal, narrowed by what the Refund and Sale screens' order fields hold.
-pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>) {
+pub(crate) fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>) {
     let find = |typed: &str, kind, keep: &dyn Fn(&TxnRow, &[Aftermath]) -> bool| {
         let search = Search {
             text: typed.to_string(),
@@ -83,7 +83,7 @@ pub fn read_candidates(reader: &Journal, m: &Model) -> (Vec<TxnRow>, Vec<TxnRow>
 
 /// The original a refund names, with what is left of it: the whole order number, or
 /// its end when exactly one payment that a refund could take has that end.
-pub fn read_original(
+pub(crate) fn read_original(
     reader: &Journal,
     m: &Model,
     typed: &str,
@@ -125,7 +125,7 @@ pub fn read_original(
 
 /// The journal screen's page as searched, with what happened to its rows since; a
 /// search that cannot be read keeps the rows shown and says why.
-pub fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
+pub(crate) fn read_journal(reader: &Journal, m: &Model) -> JournalPage {
     let found = reader
         .search(&screens::journal::search(&m.journal, &m.desk))
         .and_then(|page| {

@@ -8,7 +8,11 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 
 use super::fixtures::{busy_model, row};
-use super::model::*;
+use super::model::{Flight, Modal, Model, ScreenId, TextField};
+use super::screens::diagnostics::Checkup;
+use super::screens::refund::RefundField;
+use super::screens::sale::{SaleField, SaleKind};
+use super::screens::settings::{Finding, Pairing, Setting};
 use super::theme::Theme;
 use super::update::{Msg, update};
 use super::view::view;

@@ -19,7 +19,7 @@ const BUILTIN: [(&str, &str); 3] = [
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
-pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(name, _)| *name)
 }
 
@@ -28,14 +28,15 @@ macro_rules! roles {
     ($($role:ident),* $(,)?) => {
         #[derive(Clone, Debug, PartialEq)]
         pub struct Theme {
-            pub name: String,
+            pub(crate) name: String,
             /// Lines and blocks drawn in ASCII, for consoles without Unicode (vt100).
-            pub ascii: bool,
+            pub(crate) ascii: bool,
             $(pub $role: Style,)*
         }
 
         impl Theme {
-            pub const ROLES: &'static [&'static str] = &[$(stringify!($role)),*];
+            #[cfg(test)]
+            const ROLES: &'static [&'static str] = &[$(stringify!($role)),*];
 
             fn role_mut(&mut self, role: &str) -> Option<&mut Style> {
                 match role {
@@ -80,14 +81,14 @@ impl Theme {
         theme
     }
 
-    pub fn mono() -> Theme {
+    pub(crate) fn mono() -> Theme {
         let mut theme = Theme::blank("mono");
         let _ = theme.apply(BUILTIN[2].1);
         theme
     }
 
     /// A block with this theme's border lines: ASCII ones on a plain console.
-    pub fn block(&self) -> ratatui::widgets::Block<'static> {
+    pub(crate) fn block(&self) -> ratatui::widgets::Block<'static> {
         let block = ratatui::widgets::Block::default();
         if self.ascii {
             block.border_set(ratatui::symbols::border::Set {
@@ -124,7 +125,11 @@ impl Theme {
     /// Loads a theme by name: a user file in `user_dir` (partial, over the default)
     /// or a built-in one. `NO_COLOR` forces the monochrome theme. Returns the theme and
     /// a warning to show when the requested one could not be used.
-    pub fn load(name: &str, user_dir: Option<&Path>, no_color: bool) -> (Theme, Option<String>) {
+    pub(crate) fn load(
+        name: &str,
+        user_dir: Option<&Path>,
+        no_color: bool,
+    ) -> (Theme, Option<String>) {
         if no_color {
             return (Theme::mono(), None);
         }

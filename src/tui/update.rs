@@ -8,17 +8,19 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::dialogs::{self, Next};
-use super::flows::*;
-use super::model::*;
+use super::flows::top_level;
+use super::model::{
+    Confirmed, Desk, Flight, Handoff, Modal, Model, OnNo, RefundForm, SaleForm, ScreenId,
+};
 use super::screens::sale::PastResult;
 use super::screens::{batch, diagnostics, journal, query, refund, sale, settings, tip, void};
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
-pub use super::msg::{Effect, Msg, Refundable};
+pub(crate) use super::msg::{Effect, Msg};
 
 // Long on purpose: one arm per message: the one place every message is routed.
-pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) if key.kind == KeyEventKind::Release => vec![],
         Msg::Key(key) => on_key(m, key),
@@ -96,10 +98,6 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 },
                 |_| false,
             );
-            vec![]
-        }
-        Msg::Notice(text) => {
-            m.desk.notice = Some(text);
             vec![]
         }
         Msg::Store(text) => {
@@ -465,7 +463,7 @@ fn on_modal_key(m: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The cashier goes to `screen` (pressing its key again reads its rows again).
-pub fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
+pub(crate) fn switch(m: &mut Model, screen: ScreenId) -> Vec<Effect> {
     let arriving = screen != m.desk.screen;
     let mut effects = if arriving { m.leave() } else { vec![] };
     m.desk.screen = screen;
@@ -482,7 +480,13 @@ mod tests {
     use crate::journal::{TxnKind, TxnRow};
     use crate::lane::{LinkNews, PayRequest, Route, SaleOptions};
     use crate::money::Money;
+    use crate::tui::field::TextField;
     use crate::tui::fixtures::row;
+    use crate::tui::flows::{ORDER_FULL, start};
+    use crate::tui::model::JournalData;
+    use crate::tui::screens::refund::RefundField;
+    use crate::tui::screens::sale::{SaleField, SaleKind};
+    use crate::tui::screens::settings::{Pairing, Setting};
 
     /// A screen whose lane is connected.
     fn model() -> Model {

@@ -122,7 +122,7 @@ fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
 }
 
 /// The keys of what has the keyboard now, in words.
-pub fn footer_text(m: &Model) -> String {
+pub(crate) fn footer_text(m: &Model) -> String {
     if let Some(f) = &m.desk.flight {
         return if f.unknown {
             "Enter leave it to resolve in the background · Esc ask the terminal to cancel"

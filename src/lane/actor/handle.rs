@@ -31,13 +31,8 @@ impl LaneHandle {
         self.pay_routed(req, Route::Lan, false).await
     }
 
-    /// `pay`, for a request a supervisor allowed with the PIN (see `supervisor`): the
-    /// journal's audit trail says so.
-    pub async fn pay_supervised(&self, req: PayRequest) -> Result<String, Refusal> {
-        self.pay_routed(req, Route::Lan, true).await
-    }
-
-    /// `pay` or `pay_supervised` by the way the request goes.
+    /// `pay` by the way the request goes; `supervisor` when a supervisor allowed it with
+    /// the PIN, for the journal's audit trail.
     pub async fn pay_routed(
         &self,
         req: PayRequest,
@@ -77,7 +72,11 @@ impl LaneHandle {
         self.query_via(order_no, Via::Lan).await
     }
 
-    pub async fn query_via(&self, order_no: String, via: Via) -> Result<QueryResult, Refusal> {
+    pub(crate) async fn query_via(
+        &self,
+        order_no: String,
+        via: Via,
+    ) -> Result<QueryResult, Refusal> {
         self.ask(|reply| Command::Query {
             order_no,
             via,
@@ -90,7 +89,11 @@ impl LaneHandle {
         self.close_order_via(order_no, Via::Lan).await
     }
 
-    pub async fn close_order_via(&self, order_no: String, via: Via) -> Result<Answer, Refusal> {
+    pub(crate) async fn close_order_via(
+        &self,
+        order_no: String,
+        via: Via,
+    ) -> Result<Answer, Refusal> {
         self.ask(|reply| Command::Close {
             order_no,
             via,
@@ -115,7 +118,7 @@ impl LaneHandle {
     }
 
     /// `resolve`, naming who overrode it in the audit trail.
-    pub async fn resolve_by(
+    pub(crate) async fn resolve_by(
         &self,
         order_no: String,
         to: TxnState,
@@ -150,7 +153,7 @@ impl LaneHandle {
         self.ask(|reply| Command::Retarget { target, reply }).await
     }
 
-    pub async fn set_sale_defaults(&self, defaults: SaleOptions) {
+    pub(crate) async fn set_sale_defaults(&self, defaults: SaleOptions) {
         let _ = self.tx.send(Command::SaleDefaults(defaults)).await;
     }
 

@@ -32,7 +32,7 @@ pub fn spawn(
 /// journal is open and the actor takes it, in order. The task ends with why the
 /// journal did not open, if it did not; then everything queued is refused as for a
 /// stopped lane, nothing of it sent.
-pub fn spawn_opening(
+pub(crate) fn spawn_opening(
     settings: Settings,
     owner: LaneOwner,
     open: impl FnOnce() -> Result<Journal, String> + Send + 'static,

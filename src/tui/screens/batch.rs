@@ -6,29 +6,29 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
-use super::shared::*;
+use super::shared::{Key, local_time};
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::desk::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
+use crate::tui::flows::top_level;
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug, Default)]
-pub struct BatchScreen {
+pub(crate) struct BatchScreen {
     /// None: the open batch; Some(i): the i-th closed batch, newest first.
-    pub viewing: Option<usize>,
-    pub last_close: Option<String>,
+    pub(crate) viewing: Option<usize>,
+    pub(crate) last_close: Option<String>,
     /// The journal's report of the batch just closed, to set beside the terminal's.
-    pub closed: Option<BatchReport>,
+    pub(crate) closed: Option<BatchReport>,
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "c",
         does: "close batch",
@@ -43,7 +43,7 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     let closed = d
         .data
         .batches
@@ -101,12 +101,12 @@ pub fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The lane refused the close: why.
-pub fn refused(f: &mut BatchScreen, refusal: &Refusal) {
+pub(crate) fn refused(f: &mut BatchScreen, refusal: &Refusal) {
     f.last_close = Some(refusal.to_string());
 }
 
 /// The lane closed the batch in the journal: its report, to set beside the terminal's.
-pub fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
+pub(crate) fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
     f.last_close = Some(format!(
         "batch {} closed: journal NET {} {}",
         report.batch,
@@ -117,7 +117,7 @@ pub fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
 }
 
 /// A final answer came: the terminal's word on a close is set beside the journal's.
-pub fn answered(
+pub(crate) fn answered(
     f: &mut BatchScreen,
     d: &Desk,
     row: &TxnRow,
@@ -137,7 +137,7 @@ pub fn answered(
 /// The terminal's totals beside the journal's: its net or total against the NET, and
 /// its counts of sales, refunds and voids against the journal's; a difference is said
 /// as such, with how much.
-pub fn verdict(
+pub(crate) fn verdict(
     journal: &BatchReport,
     reply: &crate::ecr::Reply,
     exponent: u8,
@@ -219,7 +219,7 @@ pub fn verdict(
 }
 
 /// Approved pre-auths with nothing done to them yet: money held, not settled.
-pub fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
+pub(crate) fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
     use crate::ecr::TransType as T;
     rows.iter()
         .filter(|r| r.kind == TxnKind::Trans(T::PreAuth))
@@ -320,7 +320,7 @@ fn sales_per_hour(d: &Desk, rows: &[TxnRow]) -> Vec<(String, u64)> {
 }
 
 // Long on purpose: the screen's layout, top to bottom, each part a few lines.
-pub fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, theme: &Theme) {
     let (title, rows, report) = match (f.viewing, &d.data.viewed) {
         (Some(i), Some((rows, report))) => {
             let closed = d

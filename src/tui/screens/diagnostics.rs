@@ -6,40 +6,40 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Sparkline, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, rtt_text};
 use crate::ecr::{Answer, Direction};
 use crate::lane::Refusal;
 use crate::terminal_reach::Check;
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, WireLine};
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (80, 22);
+pub(crate) const MIN_SIZE: (u16, u16) = (80, 22);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum DiagFocus {
+pub(crate) enum DiagFocus {
     #[default]
     Log,
     Console,
 }
 
 #[derive(Clone, Debug)]
-pub struct DiagScreen {
-    pub focus: DiagFocus,
-    pub console: TextField,
+pub(crate) struct DiagScreen {
+    pub(crate) focus: DiagFocus,
+    pub(crate) console: TextField,
     /// Index into the wire log from the newest end.
-    pub selected: usize,
-    pub console_result: Option<String>,
+    pub(crate) selected: usize,
+    pub(crate) console_result: Option<String>,
     /// Frames the console sent, for each one's own request id.
-    pub console_sent: u32,
+    pub(crate) console_sent: u32,
     /// The wire log without heartbeats, to see the traffic that matters.
-    pub hide_heartbeats: bool,
-    pub checkup: Checkup,
+    pub(crate) hide_heartbeats: bool,
+    pub(crate) checkup: Checkup,
     /// When the check-up shown was made (local `HH:MM:SS`).
-    pub checked_at: Option<String>,
+    pub(crate) checked_at: Option<String>,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -60,7 +60,7 @@ impl Default for DiagScreen {
 
 /// The step-by-step check of the way to the terminal, as far as it has gone.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Checkup {
+pub(crate) enum Checkup {
     #[default]
     NotRun,
     Running,
@@ -68,7 +68,7 @@ pub enum Checkup {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "frame",
@@ -95,7 +95,7 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if f.focus == DiagFocus::Console {
         match key.code {
             KeyCode::Esc | KeyCode::Tab => f.focus = DiagFocus::Log,
@@ -148,7 +148,7 @@ pub fn on_key(f: &mut DiagScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// What became of the console's frame.
-pub fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
+pub(crate) fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
     f.console_result = Some(match result {
         Ok(Some(a)) => match &a.reply {
             Some(r) => format!(
@@ -166,7 +166,7 @@ pub fn raw_sent(f: &mut DiagScreen, result: Result<Option<Answer>, Refusal>) {
 }
 
 /// The check-up's steps, done at `at` (local time).
-pub fn checked(f: &mut DiagScreen, steps: Vec<Check>, at: String) {
+pub(crate) fn checked(f: &mut DiagScreen, steps: Vec<Check>, at: String) {
     f.checkup = Checkup::Done(steps);
     f.checked_at = Some(at);
 }
@@ -346,7 +346,7 @@ fn verdict_lines_all(f: &DiagScreen, d: &Desk, theme: &Theme, brief: bool) -> Ve
     lines
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &DiagScreen, d: &Desk, theme: &Theme) {
     // Wrapped one column in, each line takes its width's worth of rows; the log keeps
     // at least 4.
     let width = usize::from(area.width.saturating_sub(1).max(1));

@@ -5,15 +5,15 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, key_line, wrap_keys};
 use crate::tui::desk::ScreenId;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
+pub(crate) const MIN_SIZE: (u16, u16) = (80, 24);
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "F2-F10 or Esc then a letter:",
         does: "go to a screen",
@@ -28,7 +28,7 @@ pub const KEYS: &[Key] = &[
 const LEAD: usize = 19;
 
 /// `keys_of` gives each screen's key table (the screens are above this one).
-pub fn draw(
+pub(crate) fn draw(
     frame: &mut Frame,
     area: Rect,
     keys_of: impl Fn(ScreenId) -> &'static [Key],

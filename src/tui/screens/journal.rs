@@ -7,36 +7,38 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, find_order, follow, local_time, order_at, rows_table, short_order, since_text,
+};
 use crate::journal::Search;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, Handoff, JOURNAL_PAGE, Modal};
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug)]
-pub struct JournalScreen {
-    pub selected: usize,
+pub(crate) struct JournalScreen {
+    pub(crate) selected: usize,
     /// Just opened: as `PickList::fresh`.
-    pub fresh: bool,
+    pub(crate) fresh: bool,
     /// What to look for across the whole journal (see `search`).
-    pub search: TextField,
-    pub searching: bool,
+    pub(crate) search: TextField,
+    pub(crate) searching: bool,
     /// The cursors of the pages before the one shown: empty on the newest page.
-    pub pages: Vec<i64>,
+    pub(crate) pages: Vec<i64>,
     /// What the store found on other lanes for the search (with a store configured).
-    pub elsewhere: Vec<TxnRow>,
+    pub(crate) elsewhere: Vec<TxnRow>,
     /// Why the store could not be asked.
-    pub elsewhere_error: Option<String>,
-    pub detail: bool,
+    pub(crate) elsewhere_error: Option<String>,
+    pub(crate) detail: bool,
     /// The audit trail of the row in detail: every state it went through, and why.
-    pub audit: Vec<crate::journal::AuditRow>,
+    pub(crate) audit: Vec<crate::journal::AuditRow>,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -57,7 +59,7 @@ impl Default for JournalScreen {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "",
@@ -93,7 +95,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The keys while a row's detail shows.
-pub const DETAIL_KEYS: &[Key] = &[
+pub(crate) const DETAIL_KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "the row before/after",
@@ -121,7 +123,7 @@ pub const DETAIL_KEYS: &[Key] = &[
 ];
 
 /// The keys while typing a search.
-pub const SEARCH_KEYS: &[Key] = &[
+pub(crate) const SEARCH_KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "order tail · last four · 12.34 · auth code · 2026-11-25 · a kind or state",
@@ -133,13 +135,13 @@ pub const SEARCH_KEYS: &[Key] = &[
 ];
 
 /// The journal screen's rows: a page of the whole journal, as searched.
-pub fn rows(d: &Desk) -> Vec<&TxnRow> {
+pub(crate) fn rows(d: &Desk) -> Vec<&TxnRow> {
     d.data.journal.page.rows.iter().collect()
 }
 
 /// The journal screen's search: the words typed (a kind or a state by name, the rest as
 /// `journal::Search` reads them), the page being looked at.
-pub fn search(f: &JournalScreen, d: &Desk) -> Search {
+pub(crate) fn search(f: &JournalScreen, d: &Desk) -> Search {
     Search {
         text: f.search.text.trim().to_string(),
         utc_offset_secs: d.utc_offset.local_minus_utc(),
@@ -152,7 +154,7 @@ pub fn search(f: &JournalScreen, d: &Desk) -> Search {
 
 /// The screen opens (`arriving`: from another screen, on its newest row) and reads
 /// its rows again.
-pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
+pub(crate) fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
     if arriving {
         f.fresh = true;
         f.selected = 0;
@@ -161,13 +163,13 @@ pub fn open(f: &mut JournalScreen, arriving: bool) -> Vec<Effect> {
 }
 
 /// The order selected, to follow as the rows change.
-pub fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &JournalScreen, d: &Desk) -> Option<String> {
     order_at(&rows(d), Some(f.selected))
 }
 
 /// The rows changed: the selection follows its order; `settled`: the rows as of the
 /// opening are in.
-pub fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settled: bool) {
+pub(crate) fn follow_rows(f: &mut JournalScreen, d: &Desk, kept: Option<String>, settled: bool) {
     let rows = rows(d);
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.selected, f.fresh, len, at);
@@ -183,7 +185,7 @@ fn search_again(f: &mut JournalScreen) -> Vec<Effect> {
 }
 
 /// The keys as the screen is now: typing a search and a row's detail have their own.
-pub fn keys(f: &JournalScreen) -> &'static [Key] {
+pub(crate) fn keys(f: &JournalScreen) -> &'static [Key] {
     if f.searching {
         SEARCH_KEYS
     } else if f.detail {
@@ -194,7 +196,7 @@ pub fn keys(f: &JournalScreen) -> &'static [Key] {
 }
 
 // Long on purpose: the Journal screen's keys, one arm each (the search field's first).
-pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if f.searching {
         return match key.code {
             KeyCode::Esc | KeyCode::Enter => {
@@ -299,13 +301,13 @@ pub fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<Effect>
 }
 
 /// The audit trail of the row in detail.
-pub fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
+pub(crate) fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
     f.audit = rows;
 }
 
 /// What the store found on other lanes for the search `text`; an answer to an older
 /// search is not this one's.
-pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
+pub(crate) fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, String>) {
     if text != f.search.text.trim() {
         return;
     }
@@ -321,7 +323,7 @@ pub fn elsewhere(f: &mut JournalScreen, text: &str, found: Result<Vec<TxnRow>, S
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &JournalScreen, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &JournalScreen, d: &Desk, theme: &Theme) {
     let [search, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(2)]).areas(area);
     let journal = &d.data.journal;
     let style = if f.searching {

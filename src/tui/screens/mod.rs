@@ -4,24 +4,24 @@
 //! (labels, the rows table, a request in one line) lives in `shared`; here, each
 //! screen's size and keys.
 
-pub mod batch;
-pub mod diagnostics;
-pub mod help;
-pub mod journal;
-pub mod query;
-pub mod refund;
-pub mod sale;
-pub mod settings;
-pub mod shared;
-pub mod tip;
-pub mod void;
+pub(crate) mod batch;
+pub(crate) mod diagnostics;
+pub(crate) mod help;
+pub(crate) mod journal;
+pub(crate) mod query;
+pub(crate) mod refund;
+pub(crate) mod sale;
+pub(crate) mod settings;
+pub(crate) mod shared;
+pub(crate) mod tip;
+pub(crate) mod void;
 
-pub use shared::*;
+pub(crate) use shared::{Key, key_line, request_line, row_summary, rtt_text, wrap_keys};
 
 use super::desk::ScreenId;
 
 /// The smallest window the screen is drawn in whole (below it, the frame says so).
-pub fn min_size(screen: ScreenId) -> (u16, u16) {
+pub(crate) fn min_size(screen: ScreenId) -> (u16, u16) {
     match screen {
         ScreenId::Sale => sale::MIN_SIZE,
         ScreenId::Refund => refund::MIN_SIZE,
@@ -36,7 +36,7 @@ pub fn min_size(screen: ScreenId) -> (u16, u16) {
     }
 }
 
-pub fn keys_of(screen: ScreenId) -> &'static [Key] {
+pub(crate) fn keys_of(screen: ScreenId) -> &'static [Key] {
     match screen {
         ScreenId::Sale => sale::KEYS,
         ScreenId::Refund => refund::KEYS,

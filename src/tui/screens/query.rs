@@ -7,23 +7,23 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{Key, error_line, label};
 use crate::lane::{QueryResult, Refusal};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug)]
-pub struct QueryForm {
-    pub order: TextField,
-    pub result: Option<QueryResult>,
-    pub asking: bool,
-    pub error: Option<String>,
+pub(crate) struct QueryForm {
+    pub(crate) order: TextField,
+    pub(crate) result: Option<QueryResult>,
+    pub(crate) asking: bool,
+    pub(crate) error: Option<String>,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -39,7 +39,7 @@ impl Default for QueryForm {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "an order number",
@@ -54,7 +54,7 @@ pub const KEYS: &[Key] = &[
     },
 ];
 
-pub fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return top_level(d, key),
         KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
@@ -76,7 +76,7 @@ pub fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The screen opens: the order asked about is most often the one just made.
-pub fn open(q: &mut QueryForm, d: &Desk) {
+pub(crate) fn open(q: &mut QueryForm, d: &Desk) {
     if q.order.text.is_empty()
         && let Some(newest) = d.data.open_rows.first()
     {
@@ -85,7 +85,7 @@ pub fn open(q: &mut QueryForm, d: &Desk) {
 }
 
 /// The terminal's answer about the order asked, or why there is none.
-pub fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<Effect> {
+pub(crate) fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<Effect> {
     q.asking = false;
     match result {
         Ok(r) => {
@@ -98,7 +98,7 @@ pub fn answered(q: &mut QueryForm, result: Result<QueryResult, Refusal>) -> Vec<
 }
 
 // Long on purpose: the screen's layout, top to bottom, each part a few lines.
-pub fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) {
     let [input, result] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
     let mut top = vec![Line::from(vec![
         label("Order", true, theme),

@@ -6,37 +6,40 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, candidates, chosen, error_line, find_order, label, order_at, pick_key,
+    row_summary,
+};
 use crate::journal::TxnRow;
 use crate::lane::{PayRequest, Refusal, Route, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{CentsField, Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, confirm, top_level};
 use crate::tui::msg::{Effect, Refundable};
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum RefundField {
+pub(crate) enum RefundField {
     #[default]
     Orig,
     Amount,
 }
 
 #[derive(Clone, Debug)]
-pub struct RefundForm {
-    pub orig: TextField,
-    pub amount: CentsField,
-    pub focus: RefundField,
+pub(crate) struct RefundForm {
+    pub(crate) orig: TextField,
+    pub(crate) amount: CentsField,
+    pub(crate) focus: RefundField,
     /// The original, once looked up in the journal, and what can still be refunded.
-    pub found: Option<Refundable>,
-    pub error: Option<String>,
+    pub(crate) found: Option<Refundable>,
+    pub(crate) error: Option<String>,
     /// The payment picked from those a refund can take (`JournalData::refundable`).
-    pub picked: Option<usize>,
+    pub(crate) picked: Option<usize>,
     /// The original is not in this journal and goes through the cloud.
-    pub elsewhere: bool,
+    pub(crate) elsewhere: bool,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -57,7 +60,7 @@ impl Default for RefundForm {
 impl RefundForm {
     /// A refund of an order picked on another screen: its number is filled in (and
     /// replaced by the first character typed).
-    pub fn of(order_no: &str) -> RefundForm {
+    pub(crate) fn of(order_no: &str) -> RefundForm {
         let mut form = RefundForm::default();
         form.orig.prefill(order_no);
         form
@@ -65,7 +68,7 @@ impl RefundForm {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "order tail, last four or amount",
@@ -89,17 +92,17 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The payment picked, to follow as the candidates change.
-pub fn kept(f: &RefundForm, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &RefundForm, d: &Desk) -> Option<String> {
     order_at(&d.data.refundable.iter().collect::<Vec<_>>(), f.picked)
 }
 
 /// A payment picked stays picked only while it is offered.
-pub fn follow_rows(f: &mut RefundForm, d: &Desk, kept: Option<String>) {
+pub(crate) fn follow_rows(f: &mut RefundForm, d: &Desk, kept: Option<String>) {
     let rows: Vec<&TxnRow> = d.data.refundable.iter().collect();
     f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
 }
 
-pub fn on_key(f: &mut RefundForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut RefundForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     let offered = d.data.refundable.len();
     match key.code {
         KeyCode::Esc => return top_level(d, key),
@@ -202,7 +205,7 @@ fn submit(f: &mut RefundForm, d: &mut Desk) -> Vec<Effect> {
 }
 
 /// The original looked up in the journal (`Effect::Lookup`), with what of it is left.
-pub fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>, String>) {
+pub(crate) fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>, String>) {
     match result {
         Ok(Some(found)) => {
             // The order found, in full: what the request will carry (typing over it
@@ -248,11 +251,11 @@ pub fn found(f: &mut RefundForm, d: &mut Desk, result: Result<Option<Refundable>
 }
 
 /// The lane refused the request: why.
-pub fn refused(f: &mut RefundForm, refusal: &Refusal) {
+pub(crate) fn refused(f: &mut RefundForm, refusal: &Refusal) {
     f.error = Some(refusal.to_string());
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &RefundForm, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &RefundForm, d: &Desk, theme: &Theme) {
     let mut original = vec![
         label("Original", f.focus == RefundField::Orig, theme),
         Span::styled(

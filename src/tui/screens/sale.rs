@@ -6,22 +6,24 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::shared::*;
+use super::shared::{
+    Key, act_words, candidates, chosen, error_line, find_order, label, order_at, pick_key,
+};
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState, rules};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
+use crate::tui::field::{CentsField, Edit, TextField};
+use crate::tui::flows::{ORDER_FULL, confirm, start, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SaleKind {
+pub(crate) enum SaleKind {
     #[default]
     Sale,
     PreAuth,
@@ -29,7 +31,7 @@ pub enum SaleKind {
 }
 
 impl SaleKind {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SaleKind::Sale => "Sale",
             SaleKind::PreAuth => "Pre-auth",
@@ -37,7 +39,7 @@ impl SaleKind {
         }
     }
 
-    pub fn next(self) -> SaleKind {
+    pub(crate) fn next(self) -> SaleKind {
         match self {
             SaleKind::Sale => SaleKind::PreAuth,
             SaleKind::PreAuth => SaleKind::Completion,
@@ -47,7 +49,7 @@ impl SaleKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SaleField {
+pub(crate) enum SaleField {
     #[default]
     Amount,
     Tip,
@@ -58,23 +60,23 @@ pub enum SaleField {
 }
 
 #[derive(Clone, Debug)]
-pub struct SaleForm {
-    pub kind: SaleKind,
-    pub amount: CentsField,
-    pub tip: CentsField,
-    pub cashback: CentsField,
-    pub scenario: PayScenario,
-    pub orig: TextField,
-    pub focus: SaleField,
-    pub error: Option<String>,
+pub(crate) struct SaleForm {
+    pub(crate) kind: SaleKind,
+    pub(crate) amount: CentsField,
+    pub(crate) tip: CentsField,
+    pub(crate) cashback: CentsField,
+    pub(crate) scenario: PayScenario,
+    pub(crate) orig: TextField,
+    pub(crate) focus: SaleField,
+    pub(crate) error: Option<String>,
     /// The error says earlier rows are unresolved: it goes once they are settled.
-    pub error_until_settled: bool,
+    pub(crate) error_until_settled: bool,
     /// What the terminal is asked to do for this sale (unset: the lane's defaults).
-    pub options: crate::lane::SaleOptions,
+    pub(crate) options: crate::lane::SaleOptions,
     /// The description being typed in the options dialog, when it is.
-    pub description: Option<TextField>,
+    pub(crate) description: Option<TextField>,
     /// The pre-auth picked from those a completion can take (`JournalData::completable`).
-    pub picked: Option<usize>,
+    pub(crate) picked: Option<usize>,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -99,13 +101,13 @@ impl Default for SaleForm {
 
 impl SaleForm {
     /// Whether the cashier has typed something that quitting would lose.
-    pub fn typed(&self) -> bool {
+    pub(crate) fn typed(&self) -> bool {
         !(self.amount.is_empty() && self.tip.is_empty() && self.cashback.is_empty())
     }
 
     /// A completion of a pre-auth picked on another screen: its number is filled in
     /// (and replaced by the first character typed).
-    pub fn completing(order_no: &str) -> SaleForm {
+    pub(crate) fn completing(order_no: &str) -> SaleForm {
         let mut form = SaleForm {
             kind: SaleKind::Completion,
             ..SaleForm::default()
@@ -114,7 +116,7 @@ impl SaleForm {
         form
     }
 
-    pub fn fields(&self) -> Vec<SaleField> {
+    pub(crate) fn fields(&self) -> Vec<SaleField> {
         match self.kind {
             SaleKind::Sale => vec![
                 SaleField::Amount,
@@ -130,7 +132,7 @@ impl SaleForm {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "digits",
         does: "amount",
@@ -158,18 +160,18 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The pre-auth picked, to follow as the candidates change.
-pub fn kept(f: &SaleForm, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &SaleForm, d: &Desk) -> Option<String> {
     order_at(&d.data.completable.iter().collect::<Vec<_>>(), f.picked)
 }
 
 /// A pre-auth picked stays picked only while it is offered.
-pub fn follow_rows(f: &mut SaleForm, d: &Desk, kept: Option<String>) {
+pub(crate) fn follow_rows(f: &mut SaleForm, d: &Desk, kept: Option<String>) {
     let rows: Vec<&TxnRow> = d.data.completable.iter().collect();
     f.picked = kept.and_then(|o| find_order(&rows, Some(&o)));
 }
 
 // Long on purpose: the Sale screen's keys, one arm each.
-pub fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     let fields = f.fields();
     let at = fields.iter().position(|x| *x == f.focus).unwrap_or(0);
     let offered = d.data.completable.len();
@@ -254,7 +256,7 @@ pub fn on_key(f: &mut SaleForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-pub fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
+pub(crate) fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
     let exp = d.exponent;
     let Some(amount) = f.amount.money(exp) else {
         f.error = Some("enter an amount: digits, cents first".into());
@@ -331,7 +333,12 @@ pub fn submit(f: &mut SaleForm, d: &mut Desk) -> Vec<Effect> {
 
 /// The lane refused the sale: why, kept until earlier rows are settled when that is why.
 /// A possible duplicate asks whether to charge again (no clears the form).
-pub fn refused(f: &mut SaleForm, d: &mut Desk, refusal: &Refusal, request: Option<PayRequest>) {
+pub(crate) fn refused(
+    f: &mut SaleForm,
+    d: &mut Desk,
+    refusal: &Refusal,
+    request: Option<PayRequest>,
+) {
     if let (
         Refusal::PossibleDuplicate { .. },
         Some(PayRequest::Sale {
@@ -368,20 +375,20 @@ pub fn refused(f: &mut SaleForm, d: &mut Desk, refusal: &Refusal, request: Optio
 
 /// A declined sale stays in the form, to be charged again on another card; the first
 /// digit typed starts another sale instead.
-pub fn declined(f: &mut SaleForm) {
+pub(crate) fn declined(f: &mut SaleForm) {
     for field in [&mut f.amount, &mut f.tip, &mut f.cashback] {
         field.prefilled = !field.is_empty();
     }
 }
 
 /// The sale asked about again is not made: the form is cleared for the next customer.
-pub fn not_charged(f: &mut SaleForm) {
+pub(crate) fn not_charged(f: &mut SaleForm) {
     *f = SaleForm::default();
     f.error = Some("not charged".into());
 }
 
 /// The lane's unresolved rows are settled: an error that waited for it goes.
-pub fn settled(f: &mut SaleForm) {
+pub(crate) fn settled(f: &mut SaleForm) {
     if f.error_until_settled {
         f.error_until_settled = false;
         f.error = Some("earlier transactions are settled: Enter charges".into());
@@ -389,7 +396,7 @@ pub fn settled(f: &mut SaleForm) {
 }
 
 /// A key in the terminal-options dialog; false when it closes the dialog.
-pub fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
+pub(crate) fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
     if let Some(field) = &mut f.description {
         match key.code {
             KeyCode::Esc => f.description = None,
@@ -448,7 +455,7 @@ fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::R
 }
 
 /// What a key that dismisses a result over the Sale screen does besides.
-pub enum PastResult {
+pub(crate) enum PastResult {
     /// After a decline, Enter charged the sale still in the form again (another card).
     Charged(Vec<Effect>),
     /// A digit: the next amount is being typed.
@@ -459,7 +466,12 @@ pub enum PastResult {
 
 /// A key that dismisses `result`: after a decline the form still holds the sale and
 /// Enter charges it again; any other key starts afresh (a digit, the next amount).
-pub fn past_result(f: &mut SaleForm, d: &mut Desk, result: &TxnRow, key: KeyEvent) -> PastResult {
+pub(crate) fn past_result(
+    f: &mut SaleForm,
+    d: &mut Desk,
+    result: &TxnRow,
+    key: KeyEvent,
+) -> PastResult {
     let declined = result.state == TxnState::Declined;
     if declined && key.code == KeyCode::Enter && f.typed() {
         return PastResult::Charged(submit(f, d));
@@ -484,7 +496,7 @@ fn scenario_name(s: PayScenario) -> &'static str {
 }
 
 // Long on purpose: the screen's layout, top to bottom, each part a few lines.
-pub fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &SaleForm, d: &Desk, theme: &Theme) {
     let exp = d.exponent;
     let mut lines = vec![Line::from("")];
     for field in f.fields() {

@@ -6,35 +6,35 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::shared::*;
+use super::shared::Key;
 use crate::config::{Config, Saved};
 use crate::ecr::Receipts;
 use crate::lane::{Refusal, Target};
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::{Desk, PinFor};
+use crate::tui::field::TextField;
+use crate::tui::flows::{pin_modal, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::msg::PairNews;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 20);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 20);
 
 #[derive(Clone, Debug, Default)]
-pub struct SettingsForm {
-    pub fields: Vec<Setting>,
-    pub focus: usize,
-    pub message: Option<String>,
+pub(crate) struct SettingsForm {
+    pub(crate) fields: Vec<Setting>,
+    pub(crate) focus: usize,
+    pub(crate) message: Option<String>,
     /// Terminals looked for by mDNS, to pick one as `url`.
-    pub finding: Finding,
+    pub(crate) finding: Finding,
     /// Terminal-initiated pairing (Ctrl-P), while it runs.
-    pub pairing: Pairing,
+    pub(crate) pairing: Pairing,
 }
 
 /// The Settings screen's pairing: the register's pairing server runs in the background
 /// for as long as this is not `Off`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Pairing {
+pub(crate) enum Pairing {
     #[default]
     Off,
     /// Waiting for a terminal to ask; `at` is where the server listens, once it does.
@@ -51,7 +51,7 @@ pub enum Pairing {
 
 impl Pairing {
     /// Where the pairing server listens, when known.
-    pub fn at(&self) -> Option<String> {
+    pub(crate) fn at(&self) -> Option<String> {
         match self {
             Pairing::Waiting { at } | Pairing::Asks { at, .. } => at.clone(),
             Pairing::Off | Pairing::Keeping { .. } => None,
@@ -60,7 +60,7 @@ impl Pairing {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub enum Finding {
+pub(crate) enum Finding {
     #[default]
     Off,
     Looking,
@@ -73,16 +73,16 @@ pub enum Finding {
 
 /// One line of the Settings screen: a config key and its value as edited.
 #[derive(Clone, Debug)]
-pub struct Setting {
-    pub key: &'static str,
-    pub value: SettingValue,
+pub(crate) struct Setting {
+    pub(crate) key: &'static str,
+    pub(crate) value: SettingValue,
     /// What the screen opened with (the file's, or the command line's): only a value
     /// the cashier changed is written.
-    pub initial: Saved,
+    pub(crate) initial: Saved,
 }
 
 #[derive(Clone, Debug)]
-pub enum SettingValue {
+pub(crate) enum SettingValue {
     Text(TextField),
     /// One of a few values, picked with ←/→ (never typed): what is shown, what is saved.
     Choice {
@@ -92,7 +92,7 @@ pub enum SettingValue {
 }
 
 impl Setting {
-    pub fn text(key: &'static str, text: &str, max: usize) -> Setting {
+    pub(crate) fn text(key: &'static str, text: &str, max: usize) -> Setting {
         let mut field = TextField::with_max(max);
         field.set(text);
         Setting {
@@ -110,12 +110,16 @@ impl Setting {
     }
 
     /// Whether the cashier changed it since it opened (or was last saved).
-    pub fn changed(&self) -> bool {
+    pub(crate) fn changed(&self) -> bool {
         self.saved() != self.initial
     }
 
     /// A choice, at the one that saves `current` (else the first).
-    pub fn choice(key: &'static str, choices: Vec<(String, Saved)>, current: &Saved) -> Setting {
+    pub(crate) fn choice(
+        key: &'static str,
+        choices: Vec<(String, Saved)>,
+        current: &Saved,
+    ) -> Setting {
         let at = choices.iter().position(|(_, s)| s == current).unwrap_or(0);
         Setting {
             key,
@@ -126,7 +130,7 @@ impl Setting {
     }
 
     /// A lane default of the terminal's: on, off, or left to the terminal.
-    pub fn flag(key: &'static str, current: Option<bool>) -> Setting {
+    pub(crate) fn flag(key: &'static str, current: Option<bool>) -> Setting {
         let choices = vec![
             ("terminal decides".into(), Saved::Unset),
             ("yes".into(), Saved::Flag(true)),
@@ -136,7 +140,7 @@ impl Setting {
     }
 
     /// What saving writes: trimmed text (nothing typed removes the key) or the choice.
-    pub fn saved(&self) -> Saved {
+    pub(crate) fn saved(&self) -> Saved {
         match &self.value {
             SettingValue::Text(f) => match f.text.trim() {
                 "" => Saved::Unset,
@@ -149,7 +153,7 @@ impl Setting {
     }
 
     /// The value as the screen shows it; a focused choice shows its arrows.
-    pub fn shown(&self, focused: bool) -> String {
+    pub(crate) fn shown(&self, focused: bool) -> String {
         match &self.value {
             SettingValue::Text(f) => f.shown(focused),
             SettingValue::Choice { choices, at } => {
@@ -165,7 +169,7 @@ impl Setting {
 }
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "setting",
@@ -190,7 +194,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// The keys while a terminal asks to pair.
-pub const ASKED_KEYS: &[Key] = &[
+pub(crate) const ASKED_KEYS: &[Key] = &[
     Key {
         keys: "y",
         does: "pair with it",
@@ -206,13 +210,13 @@ pub const ASKED_KEYS: &[Key] = &[
 ];
 
 /// The keys while pairing waits for a terminal.
-pub const PAIRING_KEYS: &[Key] = &[Key {
+pub(crate) const PAIRING_KEYS: &[Key] = &[Key {
     keys: "Esc",
     does: "stop pairing",
 }];
 
 /// The keys while the terminals found are listed.
-pub const FOUND_KEYS: &[Key] = &[
+pub(crate) const FOUND_KEYS: &[Key] = &[
     Key {
         keys: "↑/↓",
         does: "terminal",
@@ -228,7 +232,7 @@ pub const FOUND_KEYS: &[Key] = &[
 ];
 
 /// The keys as the screen is now: pairing and the terminals found have their own.
-pub fn keys(s: &SettingsForm) -> &'static [Key] {
+pub(crate) fn keys(s: &SettingsForm) -> &'static [Key] {
     match (&s.pairing, &s.finding) {
         (Pairing::Asks { .. }, _) => ASKED_KEYS,
         (Pairing::Waiting { .. }, _) => PAIRING_KEYS,
@@ -239,7 +243,7 @@ pub fn keys(s: &SettingsForm) -> &'static [Key] {
 }
 
 /// The screen's lines, from the config as loaded; the themes are those found.
-pub fn fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
+pub(crate) fn fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let themes = themes
         .into_iter()
@@ -271,7 +275,7 @@ pub fn fields(config: &Config, themes: Vec<String>) -> Vec<Setting> {
 
 /// The config file changed: the screen shows its values, unless the cashier is editing
 /// them.
-pub fn config_changed(s: &mut SettingsForm, fields: Vec<Setting>) {
+pub(crate) fn config_changed(s: &mut SettingsForm, fields: Vec<Setting>) {
     if unsaved(s).is_none() {
         s.fields = fields;
     }
@@ -297,7 +301,7 @@ fn about(key: &str) -> &'static str {
 }
 
 // Long on purpose: the Settings screen's keys, one arm each.
-pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if s.pairing != Pairing::Off {
         return pairing_key(s, key);
     }
@@ -396,7 +400,7 @@ pub fn on_key(s: &mut SettingsForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> 
 /// Leaving the screen stops a pairing that waits (a terminal already accepted is still
 /// saved and told). Values changed and not saved are kept while till runs, and said so:
 /// a cashier who looks something up elsewhere comes back to the edit, not a blank.
-pub fn leave(s: &mut SettingsForm, d: &mut Desk) -> Vec<Effect> {
+pub(crate) fn leave(s: &mut SettingsForm, d: &mut Desk) -> Vec<Effect> {
     if let Some(unsaved) = unsaved(s) {
         d.notice = Some(format!(
             "settings not saved ({unsaved}): kept for when you come back (F10, Enter saves)"
@@ -410,12 +414,12 @@ pub fn leave(s: &mut SettingsForm, d: &mut Desk) -> Vec<Effect> {
 }
 
 /// The screen opens: values left unsaved on an earlier visit are said to be so.
-pub fn open(s: &mut SettingsForm) {
+pub(crate) fn open(s: &mut SettingsForm) {
     s.message = unsaved(s).map(|keys| format!("unsaved: {keys} (Enter saves)"));
 }
 
 /// The keys of the values changed and not saved, if any.
-pub fn unsaved(s: &SettingsForm) -> Option<String> {
+pub(crate) fn unsaved(s: &SettingsForm) -> Option<String> {
     let keys: Vec<&str> = s
         .fields
         .iter()
@@ -426,7 +430,7 @@ pub fn unsaved(s: &SettingsForm) -> Option<String> {
 }
 
 /// Waiting for a terminal to ask to pair starts.
-pub fn start_pairing(s: &mut SettingsForm) -> Vec<Effect> {
+pub(crate) fn start_pairing(s: &mut SettingsForm) -> Vec<Effect> {
     s.finding = Finding::Off;
     s.pairing = Pairing::Waiting { at: None };
     s.message = None;
@@ -440,7 +444,7 @@ fn ask_pin(d: &mut Desk, then: PinFor, why: &str) -> Vec<Effect> {
 }
 
 /// The values saved are the ones the screen now opens with.
-pub fn saved(s: &mut SettingsForm, values: &[(&str, Saved)]) {
+pub(crate) fn saved(s: &mut SettingsForm, values: &[(&str, Saved)]) {
     for field in &mut s.fields {
         if let Some((_, value)) = values.iter().find(|(k, _)| *k == field.key) {
             field.initial = value.clone();
@@ -477,7 +481,7 @@ fn pairing_key(s: &mut SettingsForm, key: KeyEvent) -> Vec<Effect> {
 
 /// What the pairing server said. An accepted terminal is already saved as `url`: the
 /// form shows it and the lane moves to it.
-pub fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
+pub(crate) fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
     // Stopped: a word the server sent before it stopped is old news.
     if s.pairing == Pairing::Off {
         return vec![];
@@ -525,7 +529,7 @@ pub fn pair_news(s: &mut SettingsForm, news: PairNews) -> Vec<Effect> {
 }
 
 /// The url was saved but the lane could not move to it.
-pub fn not_moved(d: &mut Desk, refusal: &Refusal) {
+pub(crate) fn not_moved(d: &mut Desk, refusal: &Refusal) {
     d.notice = Some(format!(
         "saved, but the lane stays on {}: {refusal}; save again once it is settled",
         d.link.target
@@ -549,7 +553,7 @@ fn use_as_url(s: &mut SettingsForm, url: &str) {
 }
 
 /// What the mDNS look found: a list to pick from, or why there is none.
-pub fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>, String>) {
+pub(crate) fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>, String>) {
     s.finding = Finding::Off;
     match found {
         Ok(terminals) if terminals.is_empty() => {
@@ -562,7 +566,7 @@ pub fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>,
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
     if s.pairing != Pairing::Off {
         return draw_pairing(frame, area, s, d, theme);
     }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Row, Table};
 
 use crate::journal::{Aftermath, TxnRow};
 use crate::lane::PayRequest;
-use crate::tui::desk::*;
+use crate::tui::desk::Desk;
 use crate::tui::field::TextField;
 use crate::tui::theme::Theme;
 use crossterm::event::KeyEvent;
@@ -17,18 +17,18 @@ use crossterm::event::KeyEvent;
 /// A list of journal rows to pick one from (void, tip adjust), narrowed by what is
 /// typed: the end of an order number, a card's last four, or an amount.
 #[derive(Clone, Debug, Default)]
-pub struct PickList {
-    pub selected: usize,
-    pub narrow: TextField,
-    pub error: Option<String>,
+pub(crate) struct PickList {
+    pub(crate) selected: usize,
+    pub(crate) narrow: TextField,
+    pub(crate) error: Option<String>,
     /// Just opened: the selection stays on the newest row until the journal's rows as
     /// of the opening come (then it follows its row).
-    pub fresh: bool,
+    pub(crate) fresh: bool,
 }
 
 /// Typing narrows a pick list: digits and a point go to its find field, with the
 /// field's editing keys; Esc clears what was typed. True when the key was for it.
-pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
+pub(crate) fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
     use crossterm::event::{KeyCode, KeyModifiers};
     let for_field = match key.code {
         KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => c != 'c',
@@ -52,18 +52,18 @@ pub fn narrow_key(pick: &mut PickList, key: KeyEvent) -> bool {
 }
 
 /// The order of the row at `i`, to find it again once the rows change.
-pub fn order_at(rows: &[&TxnRow], i: Option<usize>) -> Option<String> {
+pub(crate) fn order_at(rows: &[&TxnRow], i: Option<usize>) -> Option<String> {
     i.and_then(|i| rows.get(i)).map(|r| r.order_no.clone())
 }
 
 /// Where the row of order `kept` is now.
-pub fn find_order(rows: &[&TxnRow], kept: Option<&str>) -> Option<usize> {
+pub(crate) fn find_order(rows: &[&TxnRow], kept: Option<&str>) -> Option<usize> {
     rows.iter().position(|r| Some(r.order_no.as_str()) == kept)
 }
 
 /// A list's selection once its rows changed (`len` now, the row it was on now `at`): a
 /// list just opened shows its newest row; one the cashier looks at keeps its row.
-pub fn follow(selected: &mut usize, fresh: bool, len: usize, at: Option<usize>) {
+pub(crate) fn follow(selected: &mut usize, fresh: bool, len: usize, at: Option<usize>) {
     if fresh {
         *selected = 0;
     } else if let Some(i) = at {
@@ -73,7 +73,7 @@ pub fn follow(selected: &mut usize, fresh: bool, len: usize, at: Option<usize>) 
 }
 
 /// The find line above a pick list.
-pub fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
+pub(crate) fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled(" find: ", theme.muted),
         Span::styled(pick.narrow.shown(true), theme.input),
@@ -86,7 +86,11 @@ pub fn narrow_line(pick: &PickList, theme: &Theme) -> Line<'static> {
 
 /// ↑/↓ in the list of candidates under an order number field: ↓ from the field enters
 /// the list, ↑ from its first row goes back to the field. True when the key was for it.
-pub fn pick_key(picked: &mut Option<usize>, len: usize, code: crossterm::event::KeyCode) -> bool {
+pub(crate) fn pick_key(
+    picked: &mut Option<usize>,
+    len: usize,
+    code: crossterm::event::KeyCode,
+) -> bool {
     use crossterm::event::KeyCode;
     match (code, *picked) {
         (KeyCode::Down, None) if len > 0 => *picked = Some(0),
@@ -100,7 +104,11 @@ pub fn pick_key(picked: &mut Option<usize>, len: usize, code: crossterm::event::
 
 /// The candidate an order number field means: the one picked, else the only one left
 /// once something is typed.
-pub fn chosen<'a>(rows: &'a [TxnRow], picked: Option<usize>, typed: &str) -> Option<&'a TxnRow> {
+pub(crate) fn chosen<'a>(
+    rows: &'a [TxnRow],
+    picked: Option<usize>,
+    typed: &str,
+) -> Option<&'a TxnRow> {
     match picked {
         Some(i) => rows.get(i),
         None if !typed.trim().is_empty() && rows.len() == 1 => rows.first(),
@@ -109,7 +117,7 @@ pub fn chosen<'a>(rows: &'a [TxnRow], picked: Option<usize>, typed: &str) -> Opt
 }
 
 /// The candidates under an order number field, with a title saying what they are.
-pub fn candidates(
+pub(crate) fn candidates(
     frame: &mut Frame,
     area: Rect,
     d: &Desk,
@@ -134,13 +142,13 @@ pub fn candidates(
 }
 
 /// One line of a key table: the keys, and what they do.
-pub struct Key {
-    pub keys: &'static str,
-    pub does: &'static str,
+pub(crate) struct Key {
+    pub(crate) keys: &'static str,
+    pub(crate) does: &'static str,
 }
 
 /// A key table in one line, for the footer and the help screen.
-pub fn key_line(keys: &[Key]) -> String {
+pub(crate) fn key_line(keys: &[Key]) -> String {
     keys.iter()
         .map(|k| match k.does {
             "" => k.keys.to_string(),
@@ -152,7 +160,7 @@ pub fn key_line(keys: &[Key]) -> String {
 
 /// A key line in lines of at most `width` columns, broken between its keys (a line
 /// break stands for the " · " between two); a key longer than that has a line of its own.
-pub fn wrap_keys(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap_keys(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for key in text.split(" · ") {
@@ -171,14 +179,14 @@ pub fn wrap_keys(text: &str, width: usize) -> Vec<String> {
 
 /// A time the journal wrote (UTC, RFC 3339) in the register's local time, as `format`
 /// says; as stored when it cannot be read.
-pub fn local_time(d: &Desk, rfc3339: &str, format: &str) -> String {
+pub(crate) fn local_time(d: &Desk, rfc3339: &str, format: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.with_timezone(&d.utc_offset).format(format).to_string())
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// A round trip in the unit that reads best.
-pub fn rtt_text(us: u64) -> String {
+pub(crate) fn rtt_text(us: u64) -> String {
     if us < 1000 {
         format!("{us}µs")
     } else {
@@ -187,7 +195,7 @@ pub fn rtt_text(us: u64) -> String {
 }
 
 /// One line saying what a request is, for the overlay.
-pub fn request_line(req: &PayRequest, d: &Desk) -> String {
+pub(crate) fn request_line(req: &PayRequest, d: &Desk) -> String {
     let cur = &d.currency;
     match req {
         PayRequest::Sale {
@@ -225,12 +233,12 @@ pub fn request_line(req: &PayRequest, d: &Desk) -> String {
     }
 }
 
-pub fn label(text: &str, focused: bool, theme: &Theme) -> Span<'static> {
+pub(crate) fn label(text: &str, focused: bool, theme: &Theme) -> Span<'static> {
     let style = if focused { theme.focus } else { theme.text };
     Span::styled(format!(" {text:<12}"), style)
 }
 
-pub fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
+pub(crate) fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
     match error {
         Some(e) => Line::from(Span::styled(format!(" ! {e}"), theme.error)),
         None => Line::from(""),
@@ -239,7 +247,7 @@ pub fn error_line(error: &Option<String>, theme: &Theme) -> Line<'static> {
 
 /// A row as a confirmation names it: what, how much, the card's last four and the
 /// whole order number, so the cashier answers about exactly what the request carries.
-pub fn act_words(r: &TxnRow, currency: &str) -> String {
+pub(crate) fn act_words(r: &TxnRow, currency: &str) -> String {
     let card = r
         .reply
         .card
@@ -254,7 +262,7 @@ pub fn act_words(r: &TxnRow, currency: &str) -> String {
     )
 }
 
-pub fn row_summary(r: &TxnRow) -> String {
+pub(crate) fn row_summary(r: &TxnRow) -> String {
     format!(
         "{} {} {} {} {}",
         r.order_no,
@@ -272,7 +280,7 @@ pub fn row_summary(r: &TxnRow) -> String {
 /// that does not fit the time goes, then the order keeps its lane and sequence (what
 /// the cashier types to find it).
 // Long on purpose: one column per field of a row, side by side.
-pub fn rows_table<'a>(
+pub(crate) fn rows_table<'a>(
     d: &Desk,
     rows: &[&'a TxnRow],
     selected: Option<usize>,
@@ -360,7 +368,7 @@ pub fn rows_table<'a>(
 
 /// An order number as its lane and sequence (`L01-000042`): what is left of it where
 /// nothing more fits.
-pub fn lane_and_sequence(order_no: &str) -> String {
+pub(crate) fn lane_and_sequence(order_no: &str) -> String {
     let parts: Vec<&str> = order_no.split('-').collect();
     match (parts.first(), parts.last()) {
         (Some(lane), Some(seq)) if parts.len() > 2 => format!("{lane}-{seq}"),
@@ -370,7 +378,7 @@ pub fn lane_and_sequence(order_no: &str) -> String {
 
 /// An order number without the journal's identity (`L01-1125-000042`): what tells it
 /// from the store's other orders on a narrow screen.
-pub fn short_order(order_no: &str) -> String {
+pub(crate) fn short_order(order_no: &str) -> String {
     let parts: Vec<&str> = order_no.split('-').collect();
     match parts.as_slice() {
         [lane, _identity, day, seq] => format!("{lane}-{day}-{seq}"),
@@ -380,7 +388,7 @@ pub fn short_order(order_no: &str) -> String {
 
 /// What happened to a row since it was made ("refunded 5.00, voided"), in full or in
 /// the few columns an 80-column table leaves; `None` when nothing did.
-pub fn since_text(d: &Desk, order_no: &str, full: bool) -> Option<String> {
+pub(crate) fn since_text(d: &Desk, order_no: &str, full: bool) -> Option<String> {
     let since = d.data.journal.since.get(order_no)?;
     let words: Vec<String> = since
         .iter()

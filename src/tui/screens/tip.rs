@@ -6,29 +6,32 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::shared::*;
+use super::shared::{
+    Key, PickList, act_words, error_line, find_order, follow, label, narrow_key, narrow_line,
+    order_at, rows_table,
+};
 use crate::journal::{TxnRow, rules};
 use crate::lane::{PayRequest, Refusal};
 use crate::money::Money;
-use crate::tui::desk::*;
-use crate::tui::field::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::field::{CentsField, Edit};
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 #[derive(Clone, Debug, Default)]
-pub struct TipForm {
-    pub pick: PickList,
-    pub tip: CentsField,
+pub(crate) struct TipForm {
+    pub(crate) pick: PickList,
+    pub(crate) tip: CentsField,
     /// Entering the tip for the picked row.
-    pub editing: bool,
+    pub(crate) editing: bool,
 }
 
 /// Picking a sale.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "find",
@@ -48,7 +51,7 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// Typing the new tip.
-pub const EDIT_KEYS: &[Key] = &[
+pub(crate) const EDIT_KEYS: &[Key] = &[
     Key {
         keys: "digits",
         does: "tip",
@@ -65,7 +68,7 @@ pub const EDIT_KEYS: &[Key] = &[
 
 /// Sales of the open batch whose tip can still change, by the lane's rules, narrowed
 /// by what is typed.
-pub fn rows<'a>(f: &TipForm, d: &'a Desk) -> Vec<&'a TxnRow> {
+pub(crate) fn rows<'a>(f: &TipForm, d: &'a Desk) -> Vec<&'a TxnRow> {
     let rows = &d.data.open_rows;
     rows.iter()
         .filter(|r| rules::may_tip(r, rows, r.batch))
@@ -75,7 +78,7 @@ pub fn rows<'a>(f: &TipForm, d: &'a Desk) -> Vec<&'a TxnRow> {
 
 /// The screen opens (`arriving`: from another screen, on its newest row) and reads
 /// its rows again.
-pub fn open(f: &mut TipForm, arriving: bool) -> Vec<Effect> {
+pub(crate) fn open(f: &mut TipForm, arriving: bool) -> Vec<Effect> {
     if arriving {
         f.pick.fresh = true;
         f.pick.selected = 0;
@@ -84,13 +87,13 @@ pub fn open(f: &mut TipForm, arriving: bool) -> Vec<Effect> {
 }
 
 /// The order selected, to follow as the rows change.
-pub fn kept(f: &TipForm, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &TipForm, d: &Desk) -> Option<String> {
     order_at(&rows(f, d), Some(f.pick.selected))
 }
 
 /// The rows changed: the selection follows its order; `settled`: the rows as of the
 /// opening are in.
-pub fn follow_rows(f: &mut TipForm, d: &Desk, kept: Option<String>, settled: bool) {
+pub(crate) fn follow_rows(f: &mut TipForm, d: &Desk, kept: Option<String>, settled: bool) {
     let rows = rows(f, d);
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.pick.selected, f.pick.fresh, len, at);
@@ -98,11 +101,11 @@ pub fn follow_rows(f: &mut TipForm, d: &Desk, kept: Option<String>, settled: boo
 }
 
 /// The keys as the screen is now: typing the tip has its own.
-pub fn keys(f: &TipForm) -> &'static [Key] {
+pub(crate) fn keys(f: &TipForm) -> &'static [Key] {
     if f.editing { EDIT_KEYS } else { KEYS }
 }
 
-pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     let rows: Vec<(String, String)> = rows(f, d)
         .iter()
         .map(|r| (r.order_no.clone(), act_words(r, &d.currency)))
@@ -153,7 +156,7 @@ pub fn on_key(f: &mut TipForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The lane refused the request: why.
-pub fn refused(f: &mut TipForm, refusal: &Refusal) {
+pub(crate) fn refused(f: &mut TipForm, refusal: &Refusal) {
     f.pick.error = Some(refusal.to_string());
 }
 
@@ -161,7 +164,7 @@ pub fn refused(f: &mut TipForm, refusal: &Refusal) {
 const NONE_TIPPABLE: &str =
     "No sale in the open batch can take a new tip (refunded and voided sales keep theirs)";
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &TipForm, d: &Desk, theme: &Theme) {
     let [find, list, entry, err] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(2),

@@ -5,19 +5,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Paragraph;
 
-use super::shared::*;
+use super::shared::{
+    Key, PickList, act_words, error_line, find_order, follow, narrow_key, narrow_line, order_at,
+    rows_table,
+};
 use crate::journal::{TxnRow, rules};
 use crate::lane::{PayRequest, Refusal, SaleOptions};
-use crate::tui::desk::*;
-use crate::tui::flows::*;
+use crate::tui::desk::Desk;
+use crate::tui::flows::{confirm, move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
 
 /// The smallest window this screen is drawn in whole.
-pub const MIN_SIZE: (u16, u16) = (60, 16);
+pub(crate) const MIN_SIZE: (u16, u16) = (60, 16);
 
 /// The keys of this screen, shown in its footer and on the help screen.
-pub const KEYS: &[Key] = &[
+pub(crate) const KEYS: &[Key] = &[
     Key {
         keys: "type",
         does: "find",
@@ -38,7 +41,7 @@ pub const KEYS: &[Key] = &[
 
 /// Rows of the open batch that a void (or cancel) can take, by the lane's rules,
 /// narrowed by what is typed.
-pub fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
+pub(crate) fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
     let rows = &d.data.open_rows;
     // Every row listed is of the open batch, so its own batch is the open one.
     rows.iter()
@@ -49,7 +52,7 @@ pub fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
 
 /// The screen opens (`arriving`: from another screen, on its newest row) and reads
 /// its rows again.
-pub fn open(f: &mut PickList, arriving: bool) -> Vec<Effect> {
+pub(crate) fn open(f: &mut PickList, arriving: bool) -> Vec<Effect> {
     if arriving {
         f.fresh = true;
         f.selected = 0;
@@ -58,20 +61,20 @@ pub fn open(f: &mut PickList, arriving: bool) -> Vec<Effect> {
 }
 
 /// The order selected, to follow as the rows change.
-pub fn kept(f: &PickList, d: &Desk) -> Option<String> {
+pub(crate) fn kept(f: &PickList, d: &Desk) -> Option<String> {
     order_at(&rows(f, d), Some(f.selected))
 }
 
 /// The rows changed: the selection follows its order; `settled`: the rows as of the
 /// opening are in.
-pub fn follow_rows(f: &mut PickList, d: &Desk, kept: Option<String>, settled: bool) {
+pub(crate) fn follow_rows(f: &mut PickList, d: &Desk, kept: Option<String>, settled: bool) {
     let rows = rows(f, d);
     let (len, at) = (rows.len(), find_order(&rows, kept.as_deref()));
     follow(&mut f.selected, f.fresh, len, at);
     f.fresh &= !settled;
 }
 
-pub fn on_key(f: &mut PickList, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
+pub(crate) fn on_key(f: &mut PickList, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     if narrow_key(f, key) {
         return vec![];
     }
@@ -105,11 +108,11 @@ pub fn on_key(f: &mut PickList, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The lane refused the request: why.
-pub fn refused(f: &mut PickList, refusal: &Refusal) {
+pub(crate) fn refused(f: &mut PickList, refusal: &Refusal) {
     f.error = Some(refusal.to_string());
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, f: &PickList, d: &Desk, theme: &Theme) {
+pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &PickList, d: &Desk, theme: &Theme) {
     let [find, list, err] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(2),
