@@ -101,7 +101,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub(crate) fn via(self) -> Via {
+    pub fn via(self) -> Via {
         match self {
             Route::Lan => Via::Lan,
             Route::Cloud | Route::CloudAllTerminals => Via::Cloud,

@@ -89,7 +89,7 @@ impl LaneHandle {
         self.close_order_via(order_no, Via::Lan).await
     }
 
-    pub(crate) async fn close_order_via(
+    pub async fn close_order_via(
         &self,
         order_no: String,
         via: Via,
