@@ -273,7 +273,7 @@ fn data(dir: &Path) -> PathBuf {
 async fn start_terminal(dir: &Path, port: u16, n: usize) -> Terminal {
     let ledger = dir.join(format!("ledger-{n}.jsonl"));
     let serial = format!("SN{n:08}");
-    let sim = Sim::start(SimConfig {
+    let config = SimConfig {
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
         card_delay: Duration::from_millis(5),
         faults: Faults {
@@ -283,14 +283,33 @@ async fn start_terminal(dir: &Path, port: u16, n: usize) -> Terminal {
         ledger: Some(ledger.clone()),
         ping_every: Some(Duration::from_secs(60)),
         exponent: 2,
+    };
+    // A replacement takes the address its predecessor left: another test's socket may
+    // hold that port a moment (the suite runs cases side by side).
+    let sim = retried("the simulator binds its address", || {
+        Sim::start(config.clone())
     })
-    .await
-    .expect("sim starts");
+    .await;
     sim.set_serial(&serial);
     Terminal {
         serial,
         ledger,
         sim: Some(sim),
+    }
+}
+
+/// What `attempt` gives once it succeeds, trying again for a while.
+async fn retried<T, E: std::fmt::Debug, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match attempt().await {
+            Ok(done) => return done,
+            Err(e) if tokio::time::Instant::now() > deadline => panic!("{what}: {e:?}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
     }
 }
 
@@ -360,8 +379,13 @@ impl World {
         // A row only a person can settle need not hold a stopping till up.
         settings.shutdown_grace = Duration::from_millis(100);
         let journal = Journal::open(&data(self.dir.path())).unwrap();
-        let owner = LaneOwner::try_acquire(&data(self.dir.path()), LANES[lane], "the model")
-            .expect("the lane is free");
+        // A till spawned by another test may hold the lock file a moment between its
+        // fork and exec.
+        let dir = data(self.dir.path());
+        let owner = retried("the lane is free", || {
+            std::future::ready(LaneOwner::try_acquire(&dir, LANES[lane], "the model"))
+        })
+        .await;
         let target = settings.link.target.to_string();
         let (handle, events, task) = lane::spawn(settings, journal, owner);
         let (shared, events) = Shared::start(handle.clone(), events, target);

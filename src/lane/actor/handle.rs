@@ -89,11 +89,7 @@ impl LaneHandle {
         self.close_order_via(order_no, Via::Lan).await
     }
 
-    pub async fn close_order_via(
-        &self,
-        order_no: String,
-        via: Via,
-    ) -> Result<Answer, Refusal> {
+    pub async fn close_order_via(&self, order_no: String, via: Via) -> Result<Answer, Refusal> {
         self.ask(|reply| Command::Close {
             order_no,
             via,
