@@ -11,7 +11,11 @@ use crate::config::Overrides;
 use crate::config::cloud::CloudFlags;
 use crate::ecr::Receipts;
 use crate::journal::{TxnKind, TxnState};
+use crate::lane::Route;
 use crate::lane::{Description, DescriptionError, SaleOptions};
+use crate::pair;
+use crate::sim::SimArgs;
+use crate::store::UrlText;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,7 +63,7 @@ pub struct Global {
     pub mdns_interface: Option<String>,
     /// The store's PostgreSQL URL, where every lane's rows are copied [env: TILL_STORE_URL].
     #[arg(long, global = true, value_name = "URL")]
-    pub(crate) store_url: Option<crate::store::UrlText>,
+    pub(crate) store_url: Option<UrlText>,
     /// Print exactly one JSON object on stdout.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -350,7 +354,7 @@ pub struct CurrentPin {
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Run the simulated CodePay terminal.
-    Sim(crate::sim::SimArgs),
+    Sim(SimArgs),
     /// A sale.
     #[command(
         after_help = "Examples:\n  till sale 12.34 --tip 2.00 --json\n  till sale 12.34 --on-screen-tip --signature --receipt both --description \"table 4\"\nExit codes: 0 approved, 1 declined, 2 usage, 3 unknown, 4 unreachable."
@@ -593,7 +597,7 @@ impl Cmd {
     }
 
     /// Which way the command goes (`--via`, `--all-terminals`).
-    pub(crate) fn route(&self) -> crate::lane::Route {
+    pub(crate) fn route(&self) -> Route {
         use crate::lane::Route;
         match self {
             Cmd::BatchClose {
@@ -661,7 +665,7 @@ pub struct PairArgs {
 }
 
 fn register_name(text: &str) -> Result<String, String> {
-    crate::pair::check_name(text)
+    pair::check_name(text)
 }
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum ViaArg {

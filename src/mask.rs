@@ -29,6 +29,7 @@
 
 use std::borrow::Cow;
 
+use crate::visible;
 use serde_json::Value;
 
 const MIN_DIGITS: usize = 13;
@@ -196,7 +197,7 @@ pub(crate) fn mask_reference(text: &str) -> Cow<'_, str> {
 /// (`crate::visible`), at most 64 characters.
 pub(crate) fn outside_line(text: &str) -> String {
     let line: String = text.chars().take(64).collect();
-    crate::visible::visible(&mask_pans_owned(line)).into_owned()
+    visible::visible(&mask_pans_owned(line)).into_owned()
 }
 
 /// The last four characters of a masked card number (all of a shorter one): what a

@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use crate::discover;
+use crate::link;
 use crate::link::{Endpoint, Target};
 use crate::mask::mask_pans_owned;
 
@@ -284,8 +286,8 @@ async fn discovery(reach: &Reach, serial: &str, path: &str) -> Result<Endpoint, 
     let look_around = format!(
         "`till discover` lists the terminals that answer; mDNS runs on {interface} (mdns_interface): at a lane that is the register's address on the terminal's network"
     );
-    match crate::discover::find_terminal(interface, serial, wait).await {
-        Ok(Some(found)) => crate::link::located(&found.address, path).map_err(|e| {
+    match discover::find_terminal(interface, serial, wait).await {
+        Ok(Some(found)) => link::located(&found.address, path).map_err(|e| {
             (
                 format!("serial {serial} advertises an unusable address: {e}"),
                 look_around.clone(),

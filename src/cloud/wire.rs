@@ -8,6 +8,7 @@ use super::methods::{PAY_CLOSE, PAY_ORDER, QUERY};
 use super::settings::CloudSettings;
 use super::sign::{self, SignatureError};
 use crate::ecr::{Operation, Reply, Topic, TransType};
+use crate::mask;
 use crate::mask::mask_json;
 
 /// Which terminal a request is for.
@@ -132,7 +133,7 @@ pub fn decode(body: &str, gateway: &RsaPublicKey) -> (Decoded, String) {
     let value: Value = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(e) => {
-            let raw = crate::mask::mask_frame(body);
+            let raw = mask::mask_frame(body);
             let why = format!("the gateway's answer is not JSON: {e}");
             return (Decoded::Untrusted { why }, raw);
         }

@@ -25,11 +25,15 @@ use crate::cloud::CloudSettings;
 use crate::discover::{DEFAULT_INTERFACE, parse_interface};
 use crate::ecr::Receipts;
 use crate::lane::{SaleOptions, Settings};
+use crate::link::AddressError;
 use crate::link::{LinkConfig, Target};
+use crate::logging::Limits;
 use crate::money::{Money, exponent_of};
+use crate::store::StoreUrl;
 use crate::store::UrlText;
 use crate::supervisor_pin::tries::Tries;
 use crate::supervisor_pin::{PinHash, Policy};
+use crate::terminal_reach::Reach;
 
 /// The sane range of each `*_secs` key, in seconds (README's config table says the
 /// same). Outside it a value is a configuration error, never a deadline that overflows.
@@ -164,7 +168,7 @@ pub enum ConfigError {
     #[error("no app id: set --app-id, TILL_APP_ID or `app_id` in the config file")]
     NoAppId,
     #[error("terminal address: {0}")]
-    Address(#[from] crate::link::AddressError),
+    Address(#[from] AddressError),
     #[error("{0}")]
     Invalid(String),
     #[error("{key} = {value} ({origin}) is out of range: use {min} to {max} seconds")]
@@ -382,7 +386,7 @@ impl Config {
             }
         }
         if let Some(url) = &self.store_url.value
-            && let Err(e) = crate::store::StoreUrl::parse(url)
+            && let Err(e) = StoreUrl::parse(url)
         {
             return Err(ConfigError::Invalid(format!(
                 "store_url ({}): {e}",
@@ -523,7 +527,7 @@ impl Config {
     }
 
     /// The log directory's limits (checked by `load`; clamped for a Config made since).
-    pub fn log_limits(&self) -> crate::logging::Limits {
+    pub fn log_limits(&self) -> Limits {
         let mb = self
             .log_max_mb
             .value
@@ -532,7 +536,7 @@ impl Config {
             .log_keep_days
             .value
             .clamp(*LOG_KEEP_DAYS.start(), *LOG_KEEP_DAYS.end());
-        crate::logging::Limits {
+        Limits {
             max_bytes: mb * 1024 * 1024,
             keep_days: u32::try_from(days).unwrap_or(u32::MAX),
         }
@@ -550,11 +554,11 @@ impl Config {
     }
 
     /// What a check-up of the way to the terminal looks at.
-    pub(crate) fn terminal_reach(&self) -> crate::terminal_reach::Reach {
+    pub(crate) fn terminal_reach(&self) -> Reach {
         let secs = |value: u64, range: RangeInclusive<u64>| {
             Duration::from_secs(value.clamp(*range.start(), *range.end()))
         };
-        crate::terminal_reach::Reach {
+        Reach {
             url: self.url.value.clone(),
             source: self.url.source.to_string(),
             mdns_interface: self.mdns_interface(),
@@ -666,7 +670,7 @@ impl Config {
             self.store_url.row("store_url", |v| {
                 v.as_deref().map_or_else(
                     || "(none: this lane's journal only)".into(),
-                    crate::store::StoreUrl::shown,
+                    StoreUrl::shown,
                 )
             }),
         ]

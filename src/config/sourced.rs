@@ -1,6 +1,7 @@
 //! Where a setting came from (default, file and line, environment, flag): the layering
 //! vocabulary every settings table shares, the main config's and the cloud's alike.
 
+use crate::mask;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -67,7 +68,7 @@ pub(crate) const NOT_SET: &str = "(not set)";
 pub(crate) fn shown_app_id(value: &Option<String>) -> String {
     value
         .as_deref()
-        .map_or_else(|| NOT_SET.to_string(), crate::mask::mask_app_id)
+        .map_or_else(|| NOT_SET.to_string(), mask::mask_app_id)
 }
 
 /// How settings read the environment (a closure in tests).

@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::cloud;
+use crate::cloud::CloudClient;
+use crate::cloud::reach;
 use crate::config::Config;
 use crate::ecr::new_request_id;
 use crate::ecr::{DeviceInfo, Operation};
 use crate::exit::{Exit, Failure, Report};
+use crate::journal::FILE_NAME;
 use crate::journal::{Integrity, Journal};
 use crate::lane::LaneOwner;
 use crate::link::{Answer, Link, LinkConfig, LinkEvent, LinkState, instant_after};
@@ -258,10 +262,10 @@ async fn verdict(config: &Config, mut steps: Vec<Check>) -> Report {
         .cloud
         .settings(config.terminal_reach().request_timeout)
     {
-        match crate::cloud::CloudClient::new(settings, crate::cloud::system_clock()) {
+        match CloudClient::new(settings, cloud::system_clock()) {
             Ok(client) => {
                 let order = format!("DOCTOR-{}", &new_request_id()[..8]);
-                steps.extend(crate::cloud::reach::steps(&client, &order).await);
+                steps.extend(reach::steps(&client, &order).await);
             }
             Err(e) => steps.push(Check::fail(
                 "cloud",
@@ -308,7 +312,7 @@ async fn verdict(config: &Config, mut steps: Vec<Check>) -> Report {
 /// fails the diagnosis but does not hide what the link steps find.
 fn journal_step(config: &Config, steps: &mut Vec<Check>) {
     let data = &config.data_dir.value;
-    if !data.join(crate::journal::FILE_NAME).exists() {
+    if !data.join(FILE_NAME).exists() {
         return steps.push(Check::pass(
             "journal",
             format!("none yet in {}", data.display()),

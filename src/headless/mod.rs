@@ -27,7 +27,10 @@ use crate::journal::Journal;
 use crate::lane::LaneOwner;
 use crate::owner::{Ask, Handler, Shared};
 
-use crate::exit::{Code, Exit, Failure, Report, lane_failure, print_failure, to_stderr};
+use crate::exit::{Code, Exit, Failure, Report, print_failure, to_stderr};
+use crate::journal::FILE_NAME;
+use crate::owner;
+use crate::owner::Reached;
 
 /// clap's error as one line for a JSON object: its first paragraph (the usage and the
 /// hints follow on stderr), without "error: ".
@@ -185,9 +188,9 @@ async fn technician(config: &Config, what: &str, args: &[String]) -> Result<Chec
     let mut signals = signals::Signals::install()
         .map_err(|e| Failure::new(Exit::Unreachable, format!("cannot catch signals: {e}")))?;
     loop {
-        match crate::owner::reach(config, what, BRIEF_LANE_WAIT).await? {
-            crate::owner::Reached::Lane(owner) => return Ok(Checked::Here(owner)),
-            crate::owner::Reached::Owner { stream, holder } => {
+        match owner::reach(config, what, BRIEF_LANE_WAIT).await? {
+            Reached::Lane(owner) => return Ok(Checked::Here(owner)),
+            Reached::Owner { stream, holder } => {
                 let ask = Ask {
                     args: args.to_vec(),
                     pin: None,
@@ -207,25 +210,6 @@ async fn technician(config: &Config, what: &str, args: &[String]) -> Result<Chec
 /// How long a command that moves no money waits for a lane another till holds.
 pub(crate) const BRIEF_LANE_WAIT: Duration = Duration::from_secs(2);
 
-/// Takes the lane for this process. Another till that holds it (the screen, or a
-/// command started a moment before) is waited for up to `wait`, and the person is told
-/// why nothing happens yet; after that the command gives up without doing anything.
-pub(crate) async fn take_lane(
-    config: &Config,
-    what: &str,
-    wait: Duration,
-) -> Result<LaneOwner, Failure> {
-    let lane = &config.lane.value;
-    LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
-        to_stderr(format_args!(
-            "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish\n",
-            wait.as_secs()
-        ))
-    })
-    .await
-    .map_err(lane_failure)
-}
-
 pub(crate) fn open_journal(config: &Config) -> Result<Journal, Failure> {
     Journal::open(&config.data_dir.value)
         .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))
@@ -234,7 +218,7 @@ pub(crate) fn open_journal(config: &Config) -> Result<Journal, Failure> {
 /// The journal for a command that only reads it: a data dir without one (a mistyped
 /// `--data-dir`) is said so, and nothing is created there.
 pub(crate) fn existing_journal(config: &Config) -> Result<Journal, Failure> {
-    let path = config.data_dir.value.join(crate::journal::FILE_NAME);
+    let path = config.data_dir.value.join(FILE_NAME);
     if !path.exists() {
         return Err(Failure::new(
             Exit::Unreachable,

@@ -10,7 +10,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
 use crate::ecr::Answer;
+use crate::ecr::Outcome;
+use crate::ecr::TransStatus;
 use crate::exit::{Exit, Report, to_stderr};
+use crate::journal::Group;
 use crate::journal::{BatchReport, TxnRow, rules};
 use crate::lane::QueryResult;
 use crate::mask::mask_pans;
@@ -156,7 +159,7 @@ pub(super) fn row_human(row: &TxnRow) -> String {
 }
 
 pub(super) fn batch_json(report: &BatchReport, config: &Config) -> Value {
-    let groups = |key: &str, groups: &[crate::journal::Group]| -> Vec<Value> {
+    let groups = |key: &str, groups: &[Group]| -> Vec<Value> {
         groups
             .iter()
             .map(|g| json!({key: g.name, "count": g.count, "sum": money(g.sum_minor, config)}))
@@ -213,7 +216,7 @@ fn answer_line(a: &Answer) -> String {
                 .map(|s| {
                     format!(
                         ", trans_status {s} ({})",
-                        crate::ecr::TransStatus::from_wire(s).describe()
+                        TransStatus::from_wire(s).describe()
                     )
                 })
                 .unwrap_or_default();
@@ -242,9 +245,9 @@ fn answer_json(a: &Answer) -> Value {
 
 pub(super) fn answer_report(what: &str, answer: &Answer) -> Report {
     let exit = match answer.outcome {
-        crate::ecr::Outcome::Approved => Exit::Ok,
-        crate::ecr::Outcome::Declined => Exit::Declined,
-        crate::ecr::Outcome::Unknown => Exit::Unknown,
+        Outcome::Approved => Exit::Ok,
+        Outcome::Declined => Exit::Declined,
+        Outcome::Unknown => Exit::Unknown,
     };
     Report {
         exit,

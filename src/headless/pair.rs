@@ -10,9 +10,12 @@ use tokio::time::Instant;
 
 use crate::cli::PairArgs;
 use crate::config::{Config, save_url};
+use crate::ecr;
+use crate::ecr::Answer as TerminalAnswer;
 use crate::exit::{Exit, Failure, Report, to_stderr};
 use crate::link::Target;
 use crate::mask::outside_line as shown;
+use crate::pair;
 use crate::pair::register::{Answer, Incoming, Server, url_to_keep};
 use crate::pair::{ACCEPT, Device, Kind, REFUSE, Request};
 
@@ -25,7 +28,7 @@ enum Decide {
 
 /// This register's name on the terminal's list: given, else `till-LANE`.
 fn register_name(config: &Config, given: Option<String>) -> String {
-    given.unwrap_or_else(|| crate::pair::default_name(&config.lane.value))
+    given.unwrap_or_else(|| pair::default_name(&config.lane.value))
 }
 
 pub(super) async fn pair(config: &Config, args: PairArgs) -> Result<Report, Failure> {
@@ -45,7 +48,7 @@ pub(super) async fn pair(config: &Config, args: PairArgs) -> Result<Report, Fail
     let fail = |e: &dyn std::fmt::Display| Failure::new(Exit::Unreachable, e.to_string());
     // The register's MAC address is not known to till: advertised empty (the protocol
     // says a terminal may use it to recognise a register; unconfirmed).
-    let mut server = Server::start(interface, args.port, &name, "", crate::ecr::now_ms())
+    let mut server = Server::start(interface, args.port, &name, "", ecr::now_ms())
         .await
         .map_err(|e| fail(&e))?;
     let wait = Duration::from_secs(args.wait);
@@ -232,12 +235,12 @@ pub(super) fn unpair_frame(config: &Config, name: Option<String>) -> String {
         port: 0,
     };
     Request::new(Kind::Unpair, device)
-        .with_request_id(&crate::ecr::new_request_id())
+        .with_request_id(&ecr::new_request_id())
         .to_text()
 }
 
 /// What the terminal said to `till unpair`: "000" (or the older "0") is done.
-pub(super) fn unpair_report(answer: Option<&crate::ecr::Answer>) -> Report {
+pub(super) fn unpair_report(answer: Option<&TerminalAnswer>) -> Report {
     let reply = answer.and_then(|a| a.reply.as_ref());
     let code = reply.and_then(|r| r.response_code.as_deref());
     let said = reply.map(|r| shown(r.message())).unwrap_or_default();

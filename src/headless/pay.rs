@@ -12,7 +12,9 @@ use super::{BRIEF_LANE_WAIT, open_journal};
 use crate::cli::{Cmd, Global, ResolveAs, Scenario};
 use crate::config::Config;
 use crate::ecr::{Direction, PayScenario, TransType, is_not_found};
+use crate::exit;
 use crate::exit::{Code, Exit, Failure, Report};
+use crate::journal::BatchReport;
 use crate::journal::{SUPERVISOR_PIN_GIVEN, TxnKind, TxnRow, TxnState, check_order_no, rules};
 use crate::lane::{
     self, Event, Forwarded, LaneHandle, LaneOwner, LinkNews, PausePoint, PayRequest, Refusal,
@@ -347,7 +349,7 @@ async fn answer_then_stop(
             report.exit
         }
         Err(failure) => {
-            crate::exit::print_failure(&failure, global.json);
+            exit::print_failure(&failure, global.json);
             failure.exit
         }
     };
@@ -905,7 +907,7 @@ fn txn_report(
     row: &TxnRow,
     config: &Config,
     terminal: Option<serde_json::Value>,
-    batch: Option<crate::journal::BatchReport>,
+    batch: Option<BatchReport>,
 ) -> Report {
     let exit = match row.state {
         TxnState::Approved => Exit::Ok,

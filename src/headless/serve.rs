@@ -6,11 +6,12 @@
 use std::time::Duration;
 
 use super::signals::Signals;
-use super::{BRIEF_LANE_WAIT, open_journal, take_lane};
+use super::{BRIEF_LANE_WAIT, open_journal};
 use crate::cli::Global;
 use crate::config::{Config, process_env};
 use crate::exit::{Exit, Failure, Report, to_stderr};
 use crate::lane::{self, Event, LinkNews};
+use crate::owner::take_lane;
 use crate::owner::{self, Served, Shared};
 
 /// How often the config file is looked at.

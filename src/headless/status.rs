@@ -16,6 +16,7 @@ use super::existing_journal;
 use super::tools::utc_offset_on;
 use crate::config::Config;
 use crate::exit::{Exit, Failure, Report};
+use crate::journal::JournalError;
 use crate::journal::{BatchSel, Journal};
 use crate::lane::LaneOwner;
 use crate::money::format_minor;
@@ -34,7 +35,7 @@ pub(super) fn live(shared: &Shared) -> Report {
 /// One look at every lane.
 pub(super) async fn status(config: &Config) -> Result<Report, Failure> {
     let journal = existing_journal(config)?;
-    let failed = |e: crate::journal::JournalError| Failure::new(Exit::Unreachable, e.to_string());
+    let failed = |e: JournalError| Failure::new(Exit::Unreachable, e.to_string());
     let dir = &config.data_dir.value;
     let today = Local::now().date_naive();
     let totals = journal

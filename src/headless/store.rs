@@ -8,6 +8,8 @@ use super::tools::{period_offset, range_output, utc_offset_on};
 use crate::cli::StoreCmd;
 use crate::config::Config;
 use crate::exit::{Exit, Failure, Report};
+use crate::progress::Progress;
+use crate::store;
 use crate::store::{Store, StoreError, StoreUrl};
 
 fn failure(e: StoreError) -> Failure {
@@ -32,11 +34,10 @@ pub(super) async fn run(config: &Config, action: StoreCmd) -> Result<Report, Fai
     match action {
         StoreCmd::Sync => {
             let mut journal = open_journal(config)?;
-            let progress = crate::progress::Progress::stderr();
-            let synced =
-                crate::store::sync_showing(&store, &mut journal, &config.lane.value, &progress)
-                    .await
-                    .map_err(failure)?;
+            let progress = Progress::stderr();
+            let synced = store::sync_showing(&store, &mut journal, &config.lane.value, &progress)
+                .await
+                .map_err(failure)?;
             Ok(Report {
                 exit: Exit::Ok,
                 human: format!(

@@ -12,6 +12,8 @@ use crate::config::Config;
 use chrono::{Local, NaiveDate, NaiveTime, TimeZone};
 
 use crate::cli::HistorySearch;
+use crate::discover;
+use crate::journal::FILE_NAME;
 use crate::journal::{
     BatchSel, Group, Integrity, Journal, JournalError, RangeReport, Search, Source, TxnRow,
 };
@@ -42,7 +44,7 @@ pub(super) fn config(config: &Config) -> Report {
 /// `till check`: the integrity check that opening skips after a clean shutdown.
 pub(super) fn check(config: &Config) -> Result<Report, Failure> {
     let dir = &config.data_dir.value;
-    let path = dir.join(crate::journal::FILE_NAME);
+    let path = dir.join(FILE_NAME);
     if !path.exists() {
         return Ok(Report {
             exit: Exit::Ok,
@@ -106,7 +108,7 @@ pub(super) fn check(config: &Config) -> Result<Report, Failure> {
 /// `till discover`: every terminal that answers on the mDNS interface within `wait`.
 pub(super) async fn discover(config: &Config, wait: Duration) -> Result<Report, Failure> {
     let interface = config.mdns_interface();
-    let terminals = crate::discover::terminals(interface, wait)
+    let terminals = discover::terminals(interface, wait)
         .await
         .map_err(|e| Failure::new(Exit::Unreachable, e.to_string()))?;
     let mut human = String::new();
@@ -147,7 +149,7 @@ fn batch_sel<'a>(text: &str, config: &'a Config) -> Result<BatchSel<'a>, Failure
     })
 }
 
-fn journal_failure(e: crate::journal::JournalError) -> Failure {
+fn journal_failure(e: JournalError) -> Failure {
     Failure::new(Exit::Unreachable, e.to_string())
 }
 

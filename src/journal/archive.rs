@@ -16,6 +16,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::years::{ArchiveFile, files_in, name_of};
 use super::{COLUMNS, Journal, JournalError, rollup, schema};
+use crate::progress::Progress;
 
 /// What one run of `archive` moved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,7 +45,7 @@ fn tally(path: &Path, all: bool) -> Result<(), JournalError> {
     if all {
         rollup::forget(&mut conn)?;
     }
-    rollup::refresh_all(&mut conn, path, &crate::progress::Progress::hidden())
+    rollup::refresh_all(&mut conn, path, &Progress::hidden())
 }
 
 /// Creates an archive under a temporary name and names it only when its schema is

@@ -53,6 +53,7 @@ pub use time::now;
 pub(crate) use time::secs_since;
 
 // What the journal's files share.
+use crate::progress::Progress;
 use error::classify;
 use open::quick_check;
 use read::{COLUMNS, raw_row};
@@ -68,5 +69,5 @@ pub struct Journal {
     /// Says to the next opener that this process is still using the journal.
     _marker: Option<clean_close::Marker>,
     /// Where long work (an archive, a check, a tally) says how far it has got.
-    progress: crate::progress::Progress,
+    progress: Progress,
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{FILE_NAME, Journal, JournalError, classify, clean_close, numbering, rollup, schema};
+use crate::progress::Progress;
 
 /// When `open` runs SQLite's integrity check, which reads the whole file (a few
 /// seconds at a million rows).
@@ -83,7 +84,7 @@ impl Journal {
             path,
             identity: String::new(),
             _marker: None,
-            progress: crate::progress::Progress::hidden(),
+            progress: Progress::hidden(),
         };
         journal.check_and_prepare(integrity)?;
         Ok(journal)
@@ -91,7 +92,7 @@ impl Journal {
 
     /// Long work of this journal (an archive, a check, a tally of totals) says how
     /// far it has got to `progress`.
-    pub(crate) fn show_progress(&mut self, progress: crate::progress::Progress) {
+    pub(crate) fn show_progress(&mut self, progress: Progress) {
         self.progress = progress;
     }
 

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 
 use super::report::{REPORT_COLUMNS, RangeReport, Sums, moved, report_rows};
 use super::{Journal, JournalError, TxnRow, TxnState, archive, rollup, search};
+use crate::progress::Progress;
 
 /// Where a range report's totals come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +153,7 @@ fn tally_rows(
     skip: &HashSet<i64>,
     tips: &HashMap<String, (i64, i64)>,
     sums: &mut Sums,
-    progress: &crate::progress::Progress,
+    progress: &Progress,
 ) -> Result<HashSet<i64>, JournalError> {
     let mut counted = HashSet::new();
     let Some(&conn) = conns.first() else {

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use super::{COLUMNS, Journal, JournalError, TxnKind, TxnRow, TxnState, raw_row};
+use crate::mask;
 use crate::money::Money;
 
 #[derive(Clone, Debug, Default)]
@@ -153,7 +154,7 @@ pub fn row_matches(
             Term::Dates(a, b) => local_day().is_some_and(|d| a <= d && d <= b),
             Term::Amount(minor) => row.amount.minor() == minor,
             Term::Digits(d) => {
-                let last4 = row.reply.card.as_deref().map(crate::mask::last_four);
+                let last4 = row.reply.card.as_deref().map(mask::last_four);
                 auth(&d)
                     || d.parse::<i64>().ok() == tail(&row.order_no)
                     || (d.len() == 4 && last4.as_deref() == Some(d.as_str()))

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::discover;
 use crate::ecr::DEFAULT_PORT;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +50,7 @@ impl Target {
             Some(prefix) if prefix.eq_ignore_ascii_case("sn:") => {
                 let rest = &trimmed[3..];
                 let (serial, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-                if crate::discover::valid_serial(serial) && !path.contains(char::is_whitespace) {
+                if discover::valid_serial(serial) && !path.contains(char::is_whitespace) {
                     Ok(Target::Serial {
                         serial: serial.to_string(),
                         path: path.to_string(),

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::Target;
+use crate::discover::DEFAULT_INTERFACE;
 use crate::ecr::Operation;
 
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ impl LinkConfig {
     pub fn new(target: impl Into<Target>, app_id: impl Into<String>) -> Self {
         LinkConfig {
             target: target.into(),
-            mdns_interface: crate::discover::DEFAULT_INTERFACE,
+            mdns_interface: DEFAULT_INTERFACE,
             app_id: app_id.into(),
             connect_timeout: Duration::from_secs(10),
             heartbeat_every: Duration::from_secs(5),

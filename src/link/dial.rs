@@ -6,6 +6,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::{ConnectError, Endpoint, LinkConfig, Target, located};
+use crate::discover;
 
 pub(super) type Ws = WebSocketStream<TcpStream>;
 
@@ -15,11 +16,10 @@ pub(crate) async fn locate(cfg: &LinkConfig) -> Result<Endpoint, ConnectError> {
     match &cfg.target {
         Target::Address(endpoint) => Ok(endpoint.clone()),
         Target::Serial { serial, path } => {
-            let found =
-                crate::discover::find_terminal(cfg.mdns_interface, serial, cfg.connect_timeout)
-                    .await
-                    .map_err(|e| ConnectError::Discover(serial.clone(), e))?
-                    .ok_or_else(|| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))?;
+            let found = discover::find_terminal(cfg.mdns_interface, serial, cfg.connect_timeout)
+                .await
+                .map_err(|e| ConnectError::Discover(serial.clone(), e))?
+                .ok_or_else(|| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))?;
             located(&found.address, path)
                 .map_err(|_| ConnectError::NotSeen(serial.clone(), cfg.mdns_interface))
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tokio_tungstenite::tungstenite;
 
+use crate::discover::DiscoverError;
 use crate::ecr::{Answer, DeviceInfo, Direction, Reply};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +63,7 @@ pub enum ConnectError {
     )]
     NotSeen(String, std::net::Ipv4Addr),
     #[error("looking for serial {0}: {1}")]
-    Discover(String, crate::discover::DiscoverError),
+    Discover(String, DiscoverError),
     #[error("no answer from {0} within {1:?}")]
     Timeout(String, Duration),
     #[error("TCP connect to {0} failed: {1}")]

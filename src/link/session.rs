@@ -21,9 +21,12 @@ use super::timing::{backoff, instant_after};
 use super::{
     Answer, ConnectError, Direction, Endpoint, LinkConfig, LinkEvent, LinkState, SendError, Target,
 };
+use crate::ecr::reply;
 use crate::ecr::{
     DecodeError, Operation, Outcome, Reply, Topic, new_request_id, now_ms, outcome_for,
 };
+use crate::logging;
+use crate::logging::FRAME_BYTES;
 use crate::mask::{mask_app_id, mask_frame, mask_json, mask_pans_owned};
 
 type Connecting = Pin<Box<dyn Future<Output = Result<(Box<Ws>, Endpoint), ConnectError>> + Send>>;
@@ -381,7 +384,7 @@ impl Link {
             .as_ref()
             .ok()
             .and_then(serde_json::Value::as_object)
-            .and_then(crate::ecr::reply::request_id_in);
+            .and_then(reply::request_id_in);
         let parsed = value.map(mask_json);
         let masked = match &parsed {
             Ok(value) => value.to_string(),
@@ -450,7 +453,7 @@ impl Link {
                 .replace(&self.cfg.app_id, &mask_app_id(&self.cfg.app_id))
                 .into(),
         };
-        crate::logging::capped(&masked, crate::logging::FRAME_BYTES).into_owned()
+        logging::capped(&masked, FRAME_BYTES).into_owned()
     }
 
     /// By `request_id` (`sent_id`, as the terminal sent it, unmasked); only when the

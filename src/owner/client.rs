@@ -9,6 +9,7 @@ use super::shared::LaneState;
 use super::socket_path;
 use super::wire::{Ask, Line};
 use crate::config::Config;
+use crate::exit;
 use crate::exit::{Failure, lane_failure};
 use crate::lane::{LaneOwner, OwnerError};
 
@@ -37,7 +38,7 @@ pub(crate) async fn reach(config: &Config, what: &str, wait: Duration) -> Result
             Ok(owner) => return Ok(Reached::Lane(owner)),
             Err(OwnerError::Busy { holder, .. }) if Instant::now() < until => {
                 if !told {
-                    crate::exit::to_stderr(format_args!(
+                    exit::to_stderr(format_args!(
                         "till: lane {} is in use by {holder}; waiting up to {}s for it\n",
                         lane.to_ascii_uppercase(),
                         wait.as_secs()

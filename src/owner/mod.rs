@@ -15,6 +15,11 @@ mod shared;
 mod wire;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::exit::{Failure, lane_failure, to_stderr};
+use crate::lane::LaneOwner;
 
 pub(crate) use client::{Reached, live_state, reach};
 pub(crate) use server::Handler;
@@ -27,4 +32,23 @@ pub use wire::{Ask, Line};
 pub(crate) fn socket_path(dir: &Path, lane: &str) -> PathBuf {
     dir.join("lanes")
         .join(format!("{}.sock", lane.trim().to_ascii_uppercase()))
+}
+
+/// Takes the lane for this process. Another till that holds it (the screen, or a
+/// command started a moment before) is waited for up to `wait`, and the person is told
+/// why nothing happens yet; after that the command gives up without doing anything.
+pub(crate) async fn take_lane(
+    config: &Config,
+    what: &str,
+    wait: Duration,
+) -> Result<LaneOwner, Failure> {
+    let lane = &config.lane.value;
+    LaneOwner::acquire(&config.data_dir.value, lane, what, wait, |holder| {
+        to_stderr(format_args!(
+            "till: lane {lane} is in use by {holder}; waiting up to {}s for it to finish\n",
+            wait.as_secs()
+        ))
+    })
+    .await
+    .map_err(lane_failure)
 }

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::{Device, Frame, Request, malformed_answer, parse, register_advert};
+use crate::discover;
 use crate::discover::{Advertisement, DiscoverError, advertise};
 
 /// Pair frames are small: anything larger is not one.
@@ -124,7 +125,7 @@ const SERIAL_WAIT: Duration = Duration::from_secs(2);
 /// that it never thinks itself paired with a register that did not keep it.
 pub(crate) async fn url_to_keep(interface: Ipv4Addr, device: &Device) -> String {
     let address = device.address();
-    match crate::discover::serial_at(interface, &address, SERIAL_WAIT).await {
+    match discover::serial_at(interface, &address, SERIAL_WAIT).await {
         Ok(Some(serial)) => format!("sn:{serial}"),
         _ => address,
     }

@@ -22,6 +22,9 @@ use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::cloud;
+use crate::cloud::KeyError;
+use crate::cloud::keys;
 use crate::cloud::methods::{Methods, PAY_CLOSE, PAY_ORDER, QUERY};
 use crate::cloud::{AppKey, Clock, SKEW_LIMIT_MS, sign};
 use crate::money::Money;
@@ -555,22 +558,15 @@ fn str_of(fields: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// Starts the gateway for `till sim --cloud` and keeps it until Ctrl-C or SIGTERM.
 pub(crate) async fn run(bind: SocketAddr, args: &CloudSimArgs) -> std::io::Result<()> {
-    let other = |e: crate::cloud::KeyError| std::io::Error::other(e.to_string());
+    let other = |e: KeyError| std::io::Error::other(e.to_string());
     let (Some(app), Some(gateway)) = (&args.app_public_key, &args.gateway_private_key) else {
         return Err(std::io::Error::other(
             "--cloud needs --app-public-key and --gateway-private-key",
         ));
     };
-    let app_key = crate::cloud::keys::load_public("app public key", app).map_err(other)?;
-    let key = crate::cloud::keys::load_private(gateway).map_err(other)?;
-    let sim = CloudSim::start(
-        bind,
-        app_key,
-        key,
-        crate::cloud::system_clock(),
-        args.faults(),
-    )
-    .await?;
+    let app_key = keys::load_public("app public key", app).map_err(other)?;
+    let key = keys::load_private(gateway).map_err(other)?;
+    let sim = CloudSim::start(bind, app_key, key, cloud::system_clock(), args.faults()).await?;
     for (order_no, amount) in &args.paid {
         sim.paid_elsewhere(order_no, amount, "SN-OTHER");
     }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Faults, Sim, SimConfig, cloud};
+use crate::discover;
+use crate::pair::terminal;
 use crate::pair::{Device, Kind, Request};
 
 /// `till sim`.
@@ -92,7 +94,7 @@ const PAIR_WAIT: Duration = Duration::from_secs(120);
 const SIM_MAC: &str = "02:00:00:00:00:01";
 
 fn serial_arg(text: &str) -> Result<String, String> {
-    if crate::discover::valid_serial(text) {
+    if discover::valid_serial(text) {
         Ok(text.to_string())
     } else {
         Err("a serial is 1 to 63 letters, digits, - or _".into())
@@ -147,13 +149,9 @@ pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()>
         Some(serial) => {
             // A terminal advertises its own serial: the one it reports too.
             sim.set_serial(serial);
-            let advert = crate::discover::terminal_advert(
-                serial,
-                addr,
-                "till sim",
-                env!("CARGO_PKG_VERSION"),
-            );
-            let advertisement = crate::discover::advertise(mdns_interface, advert)
+            let advert =
+                discover::terminal_advert(serial, addr, "till sim", env!("CARGO_PKG_VERSION"));
+            let advertisement = discover::advertise(mdns_interface, advert)
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             eprintln!("till sim: advertising serial {serial} by mDNS on {mdns_interface}");
             Some(advertisement)
@@ -170,7 +168,7 @@ pub async fn run(args: SimArgs, mdns_interface: Ipv4Addr) -> std::io::Result<()>
             port: addr.port(),
         };
         let frame = Request::new(Kind::Pair, device).to_text();
-        let answer = crate::pair::terminal::ask(&url, &frame, PAIR_WAIT)
+        let answer = terminal::ask(&url, &frame, PAIR_WAIT)
             .await
             .map_err(std::io::Error::other)?;
         let code = answer["response_code"].as_str().unwrap_or("none");
@@ -199,7 +197,7 @@ async fn register_to_pair(
     };
     let which = name.as_deref().unwrap_or("any");
     eprintln!("till sim: looking for register {which} by mDNS on {mdns_interface}");
-    let found = crate::pair::terminal::find_register(mdns_interface, name.as_deref(), PAIR_WAIT)
+    let found = terminal::find_register(mdns_interface, name.as_deref(), PAIR_WAIT)
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     match found {

@@ -17,7 +17,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::terminal::{Answer, LedgerEntry, Terminal, text};
 use super::{Faults, SimConfig, SimStats, ledger};
+use crate::ecr;
 use crate::ecr::Topic;
+use crate::pair::ACCEPT;
 
 struct Shared {
     cfg: SimConfig,
@@ -258,7 +260,7 @@ fn handle_text(
         }),
         // The protocol answers (un)pairing "000", whichever side asks.
         Some(Topic::Pair | Topic::Unpair) => send(Answer {
-            code: crate::pair::ACCEPT,
+            code: ACCEPT,
             msg: "SUCCESS".into(),
             biz: None,
         }),
@@ -338,7 +340,7 @@ async fn card_flow(
             "{\"topic\": \"ecrhub.pay.order\", \"response_code\": \"0\", ",
         ));
         let decoy = serde_json::json!({
-            "topic": topic, "request_id": format!("other-{}", crate::ecr::new_request_id()),
+            "topic": topic, "request_id": format!("other-{}", ecr::new_request_id()),
             "response_code": "0", "response_msg": "SUCCESS",
             "biz_data": {"merchant_order_no": "SIM-DECOY-0001", "trans_status": "2", "order_amount": "99.99"}
         });

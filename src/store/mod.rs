@@ -13,6 +13,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::SslMode;
 
+use crate::journal::JournalError;
 pub use sync::sync;
 pub(crate) use sync::sync_showing;
 pub use url::{StoreUrl, UrlText};
@@ -30,7 +31,7 @@ pub enum StoreError {
     )]
     Newer { found: i32, known: i32 },
     #[error(transparent)]
-    Journal(#[from] crate::journal::JournalError),
+    Journal(#[from] JournalError),
     #[error("a row could not be copied: {0}")]
     Row(String),
 }

@@ -14,7 +14,10 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::{Store, StoreError};
+use crate::journal::OutgoingTotals;
 use crate::journal::{AuditLine, Journal, TxnRow};
+use crate::mask;
+use crate::money::Money;
 use crate::progress::Progress;
 
 /// What one sync copied, and what is left.
@@ -308,7 +311,7 @@ async fn copy_rows(
     let sink = tx.copy_in(COPY_TXN).await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &TXN_TYPES));
     for r in rows {
-        let minor = |m: Option<crate::money::Money>| m.map(|m| m.minor());
+        let minor = |m: Option<Money>| m.map(|m| m.minor());
         let values: [&(dyn ToSql + Sync); 31] = [
             &r.order_no,
             &journal,
@@ -338,7 +341,7 @@ async fn copy_rows(
             &r.reply.ref_no,
             &r.reply.entry_mode,
             &order_tail(&r.order_no),
-            &r.reply.card.as_deref().map(crate::mask::last_four),
+            &r.reply.card.as_deref().map(mask::last_four),
             &r.via.name(),
             &r.terminal_sn,
         ];
@@ -376,7 +379,7 @@ async fn copy_audit(
 async fn copy_totals(
     client: &mut deadpool_postgres::Object,
     identity: &String,
-    out: &crate::journal::OutgoingTotals,
+    out: &OutgoingTotals,
 ) -> Result<(), StoreError> {
     let tx = client.transaction().await?;
     tx.execute(ONE_AT_A_TIME, &[identity]).await?;

@@ -9,9 +9,12 @@ use chrono::Offset;
 use super::field::TextField;
 use crate::config::Saved;
 use crate::ecr::{DeviceInfo, Direction};
+use crate::journal;
+use crate::journal::TxnState;
 use crate::journal::{Aftermath, BatchInfo, BatchReport, Page, TxnRow, rules};
 use crate::lane::{LinkNews, PayRequest, Route};
 use crate::money::Money;
+use crate::supervisor_pin::Policy;
 
 /// How much wire log and link history the diagnostics screen keeps.
 pub(crate) const WIRE_LOG_LINES: usize = 500;
@@ -152,7 +155,7 @@ pub enum PinFor {
     Pairing,
     Resolve {
         order_no: String,
-        to: crate::journal::TxnState,
+        to: TxnState,
         note: String,
     },
 }
@@ -246,7 +249,7 @@ pub struct Desk {
     /// Sales above this ask the cashier first (a slip of the finger is expensive).
     pub(crate) confirm_above: Option<Money>,
     /// Which acts need the supervisor's PIN (none while no PIN is set).
-    pub(crate) supervisor: crate::supervisor_pin::Policy,
+    pub(crate) supervisor: Policy,
     /// Until when wrong PINs have locked PIN entry (`supervisor_pin::tries`), as last read.
     pub(crate) pin_locked_until: Option<chrono::DateTime<chrono::Utc>>,
     /// A one-line message for the cashier (theme warnings, saved settings, ...).
@@ -312,7 +315,7 @@ impl Desk {
             demo,
             utc_offset: chrono::Utc.fix(),
             confirm_above: None,
-            supervisor: crate::supervisor_pin::Policy::default(),
+            supervisor: Policy::default(),
             pin_locked_until: None,
             notice: None,
             store: None,
@@ -339,14 +342,14 @@ impl Desk {
     /// that reads no way (`narrow_error` says why).
     pub(crate) fn narrows_to(&self, row: &TxnRow, typed: &str) -> bool {
         let offset = self.utc_offset.local_minus_utc();
-        crate::journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
+        journal::row_matches(row, &[], typed, self.exponent, offset).unwrap_or(false)
     }
 
     /// Why what is typed in a find field reads no way, if it does not.
     pub(crate) fn narrow_error(&self, typed: &str) -> Option<String> {
         typed
             .split_whitespace()
-            .find_map(|w| crate::journal::parse_term(w, self.exponent).err())
+            .find_map(|w| journal::parse_term(w, self.exponent).err())
             .map(|e| e.to_string())
     }
 

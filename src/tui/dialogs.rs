@@ -9,6 +9,10 @@ use super::model::{Confirmed, Modal, Model, OnNo, PinFor, ScreenId, TextField};
 use super::msg::Effect;
 use super::screens::{sale, settings};
 use crate::journal::TxnState;
+use crate::supervisor_pin;
+use crate::supervisor_pin::Act;
+use crate::supervisor_pin::TypedPin;
+use crate::supervisor_pin::tries::Checked;
 
 /// What a key in a dialog leads to, beyond the dialog.
 pub(crate) enum Next {
@@ -70,11 +74,7 @@ pub(crate) fn on_key(m: &mut Model, key: KeyEvent) -> Next {
                 let locked = m.desk.pin_lock();
                 let (error, checking, effects) = match locked {
                     Some(until) => (Some(pin_locked(m.desk.utc_offset, until)), false, vec![]),
-                    None => (
-                        None,
-                        true,
-                        vec![Effect::CheckPin(crate::supervisor_pin::TypedPin(pin.text))],
-                    ),
+                    None => (None, true, vec![Effect::CheckPin(TypedPin(pin.text))]),
                 };
                 m.desk.modal = Some(Modal::Pin {
                     then,
@@ -163,8 +163,8 @@ pub(crate) fn on_key(m: &mut Model, key: KeyEvent) -> Next {
                 } else {
                     TxnState::Declined
                 };
-                let act = crate::supervisor_pin::Act::Override;
-                if let Some(why) = crate::supervisor_pin::needs_pin(&act, &m.desk.supervisor) {
+                let act = Act::Override;
+                if let Some(why) = supervisor_pin::needs_pin(&act, &m.desk.supervisor) {
                     let then = PinFor::Resolve {
                         order_no,
                         to,
@@ -213,10 +213,7 @@ fn confirmed(m: &mut Model, then: Confirmed) -> Vec<Effect> {
 
 /// The answer to `Effect::CheckPin`: the act the PIN was asked for goes ahead when it
 /// was right, and the dialog is still up (Esc meanwhile: nothing is done).
-pub(crate) fn pin_checked(
-    m: &mut Model,
-    checked: Result<crate::supervisor_pin::tries::Checked, String>,
-) -> Vec<Effect> {
+pub(crate) fn pin_checked(m: &mut Model, checked: Result<Checked, String>) -> Vec<Effect> {
     use crate::supervisor_pin::tries::{Checked, LOCK_SECS};
     let Some(Modal::Pin {
         then,

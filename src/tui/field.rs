@@ -7,6 +7,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::backend::crossterm::to_input_request;
 use tui_input::{Input, InputRequest};
 
+use crate::journal::ORDER_NO_MAX;
 use crate::money::Money;
 
 /// What a key did to a field.
@@ -56,7 +57,7 @@ impl TextField {
     pub fn order_no() -> TextField {
         TextField {
             upper: true,
-            ..TextField::with_max(crate::journal::ORDER_NO_MAX)
+            ..TextField::with_max(ORDER_NO_MAX)
         }
     }
 

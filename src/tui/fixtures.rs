@@ -1,7 +1,11 @@
 //! Sample rows and a sample model, for the TUI's tests and the render benchmark.
 
+use crate::journal::Aftermath;
+use crate::journal::BatchReport;
+use crate::journal::Via;
 use crate::journal::{TerminalReply, TxnKind, TxnRow, TxnState};
 use crate::money::Money;
+use crate::tui::model::Model;
 
 pub(crate) fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
     TxnRow {
@@ -34,14 +38,14 @@ pub(crate) fn row(order: &str, kind: TxnKind, state: TxnState, minor: i64) -> Tx
             entry_mode: None,
             raw: None,
         },
-        via: crate::journal::Via::Lan,
+        via: Via::Lan,
         terminal_sn: None,
     }
 }
 
 /// A model with a day's worth of rows, a live link and a wire log, at a fixed time.
 // Long on purpose: a fixture: one busy desk, set field by field.
-pub fn busy_model() -> crate::tui::model::Model {
+pub fn busy_model() -> Model {
     use crate::ecr::Direction;
     use crate::ecr::TransType as T;
     use crate::tui::desk::WireLine;
@@ -94,11 +98,11 @@ pub fn busy_model() -> crate::tui::model::Model {
     refund.id = 4;
     refund.orig_order_no = Some("L01-1124-000001".into());
     m.desk.data.open_rows = vec![refund, declined, sale2, sale];
-    m.desk.data.open_report = Some(crate::journal::BatchReport::of(1, &m.desk.data.open_rows));
+    m.desk.data.open_report = Some(BatchReport::of(1, &m.desk.data.open_rows));
     m.desk.data.journal.page.rows = m.desk.data.open_rows.clone();
     m.desk.data.journal.since.insert(
         "L01-1124-000001".into(),
-        vec![crate::journal::Aftermath::Refunded(
+        vec![Aftermath::Refunded(
             Money::from_minor(234, 2).unwrap_or(Money::zero(2)),
         )],
     );

@@ -7,6 +7,9 @@ use super::desk::{Confirmed, Desk, Flight, Modal, OnNo, PinFor};
 use super::field::TextField;
 use super::msg::Effect;
 use crate::lane::PayRequest;
+use crate::supervisor_pin;
+use crate::supervisor_pin::Act;
+use crate::supervisor_pin::tries::TRIES;
 
 /// What a cashier reads when an order number field is full.
 pub(crate) const ORDER_FULL: &str = "order numbers have at most 32 characters";
@@ -21,8 +24,8 @@ pub(crate) fn top_level(d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
 
 /// Hands a money-moving request to the lane; the overlay stays up until its end.
 pub(crate) fn start(d: &mut Desk, req: PayRequest) -> Vec<Effect> {
-    let act = crate::supervisor_pin::Act::of(&req);
-    if let Some(why) = crate::supervisor_pin::needs_pin(&act, &d.supervisor) {
+    let act = Act::of(&req);
+    if let Some(why) = supervisor_pin::needs_pin(&act, &d.supervisor) {
         d.modal = Some(pin_modal(d, PinFor::Pay(req), &why.to_string()));
         return vec![];
     }
@@ -92,7 +95,7 @@ pub(crate) fn pin_locked(
 ) -> String {
     format!(
         "{} wrong PINs in a row: locked until {}",
-        crate::supervisor_pin::tries::TRIES,
+        TRIES,
         until.with_timezone(&offset).format("%H:%M:%S")
     )
 }

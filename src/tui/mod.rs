@@ -105,7 +105,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     // The screen owns the lane while it is open; a command running on it is let finish.
     let wait = link.card_flow_timeout + link.request_timeout;
     let owner = tokio::select! {
-        owner = crate::headless::take_lane(&config, "the cashier screen", wait) => {
+        owner = crate::owner::take_lane(&config, "the cashier screen", wait) => {
             owner.map_err(|f| f.message)?
         }
         _ = tokio::signal::ctrl_c() => return Err("gave up waiting for the lane".into()),

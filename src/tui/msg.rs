@@ -7,10 +7,14 @@ use crossterm::event::KeyEvent;
 use super::desk::JournalData;
 use super::desk::JournalPage;
 use crate::config::Saved;
+use crate::discover::Terminal;
 use crate::ecr::Answer;
+use crate::journal::AuditRow;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, PayRequest, QueryResult, Refusal, Target};
 use crate::money::Money;
+use crate::supervisor_pin::TypedPin;
+use crate::supervisor_pin::tries::Checked;
 use crate::terminal_reach::Check;
 
 /// An original order and what of it can still be refunded.
@@ -39,9 +43,9 @@ pub(crate) enum Msg {
         completable: Vec<TxnRow>,
     },
     /// The audit trail of the row in detail.
-    Audit(Vec<crate::journal::AuditRow>),
+    Audit(Vec<AuditRow>),
     /// What the PIN checked by `Effect::CheckPin` came to, or why it was not checked.
-    PinChecked(Result<crate::supervisor_pin::tries::Checked, String>),
+    PinChecked(Result<Checked, String>),
     /// A row to show as the result.
     Row(Box<Option<TxnRow>>),
     /// What the last copy to the store did.
@@ -57,7 +61,7 @@ pub(crate) enum Msg {
         at: String,
     },
     /// The terminals that answered the Settings screen's mDNS look, or why none could.
-    Terminals(Result<Vec<crate::discover::Terminal>, String>),
+    Terminals(Result<Vec<Terminal>, String>),
     /// What the Settings screen's pairing server has to say.
     Pair(PairNews),
     /// Once a second while something shows elapsed time.
@@ -108,7 +112,7 @@ pub(crate) enum Effect {
     SaveSettings(Vec<(&'static str, Saved)>),
     /// Check the supervisor PIN typed, counted beside the config file (it waits for
     /// every other process checking one).
-    CheckPin(crate::supervisor_pin::TypedPin),
+    CheckPin(TypedPin),
     Quit,
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::msg::{Msg, PairNews};
 use crate::config::save_url;
+use crate::ecr;
 use crate::pair::register::{Incoming, Server, url_to_keep};
 use crate::pair::{ACCEPT, Kind, REFUSE};
 
@@ -67,7 +68,7 @@ async fn serve(
         ));
     };
     // The register's MAC address is not known to till: advertised empty, as by `till pair`.
-    let mut server = match Server::start(interface, 0, name, "", crate::ecr::now_ms()).await {
+    let mut server = match Server::start(interface, 0, name, "", ecr::now_ms()).await {
         Ok(server) => server,
         Err(e) => return Some(PairNews::Failed(e.to_string())),
     };

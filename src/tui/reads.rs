@@ -6,11 +6,13 @@
 use super::model::{JournalData, JournalPage, Model};
 use super::screens;
 use crate::ecr::TransType;
+use crate::journal::JournalError;
 use crate::journal::{Aftermath, BatchSel, Journal, Search, TxnKind, TxnRow, TxnState, rules};
+use crate::money::Money;
 
 pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
     let mut data = JournalData::default();
-    let mut read = || -> Result<(), crate::journal::JournalError> {
+    let mut read = || -> Result<(), JournalError> {
         let lane = BatchSel::Open(&m.desk.lane_id);
         data.open_rows = reader.rows(lane)?;
         data.open_report = Some(reader.report(lane)?);
@@ -87,7 +89,7 @@ pub(crate) fn read_original(
     reader: &Journal,
     m: &Model,
     typed: &str,
-) -> Result<Option<(TxnRow, Option<crate::money::Money>)>, String> {
+) -> Result<Option<(TxnRow, Option<Money>)>, String> {
     let typed = typed.trim().to_ascii_uppercase();
     let row = match reader.find(&typed).map_err(|e| e.to_string())? {
         Some(row) => Some(row),

@@ -18,6 +18,7 @@ use crate::journal::{TxnRow, TxnState};
 use crate::lane::{Event, Forwarded, PayRequest, Refusal, Step};
 
 pub(crate) use super::msg::{Effect, Msg};
+use crate::ecr::Outcome;
 
 // Long on purpose: one arm per message: the one place every message is routed.
 pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -35,7 +36,7 @@ pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Queried(result) => query::answered(&mut m.query, *result),
         Msg::Closed(result) => {
             let text = match result {
-                Ok(a) if a.outcome == crate::ecr::Outcome::Approved => {
+                Ok(a) if a.outcome == Outcome::Approved => {
                     "the terminal took the cancel request; waiting for its final word".to_string()
                 }
                 Ok(a) => format!(

@@ -12,7 +12,10 @@ use super::bigword;
 use super::model::{Modal, Model, ScreenId};
 use super::screens;
 use super::theme::Theme;
+use crate::journal::rules;
 use crate::journal::{TxnKind, TxnRow, TxnState};
+use crate::lane::Route;
+use crate::money;
 
 pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
     let area = frame.area();
@@ -81,7 +84,7 @@ pub fn view(frame: &mut Frame, m: &Model, theme: &Theme) {
 
 fn status_bar(frame: &mut Frame, area: Rect, m: &Model, theme: &Theme) {
     let mut left = Vec::new();
-    if m.desk.route() == crate::lane::Route::Cloud {
+    if m.desk.route() == Route::Cloud {
         left.push(Span::styled(" VIA CLOUD ", theme.demo));
     }
     if m.desk.demo {
@@ -278,7 +281,7 @@ fn money_lines(row: &TxnRow) -> Vec<String> {
     let exp = row.amount.exponent();
     lines.push(format!(
         "total {} {}",
-        crate::money::grouped_minor(row.amount.minor() + extra, exp),
+        money::grouped_minor(row.amount.minor() + extra, exp),
         row.currency
     ));
     if let (Some(cash), TxnState::Approved) = (cashback, row.state) {
@@ -348,7 +351,7 @@ fn result_panel(frame: &mut Frame, area: Rect, row: &TxnRow, closed: Option<&str
     {
         lines.push(Line::from(Span::styled(visible(msg), theme.muted)));
     }
-    if crate::journal::rules::needs_person(row) {
+    if rules::needs_person(row) {
         lines.push(Line::from(Span::styled(
             "Do not charge again: check the receipt; a supervisor settles it (till resolve)",
             theme.warning,

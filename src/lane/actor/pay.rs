@@ -3,6 +3,7 @@
 use super::{Actor, Inflight};
 use crate::cloud::Terminal;
 use crate::ecr::{TransType, new_request_id};
+use crate::journal::JournalError;
 use crate::journal::{
     GatewayOriginal, OutcomeRecord, Refused, Request, TerminalReply, TxnRow, TxnState, rules,
 };
@@ -275,6 +276,6 @@ fn amounts(req: &PayRequest) -> (Option<Money>, Option<Money>, Option<Money>) {
     }
 }
 
-pub(super) fn journal_refusal(e: crate::journal::JournalError) -> Refusal {
+pub(super) fn journal_refusal(e: JournalError) -> Refusal {
     Refusal::Journal(e.to_string())
 }

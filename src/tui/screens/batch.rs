@@ -7,8 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Borders, Paragraph};
 
 use super::shared::{Key, local_time};
+use crate::ecr::Reply;
+use crate::journal::rules;
 use crate::journal::{BatchReport, TxnKind, TxnRow, TxnState};
 use crate::lane::{PayRequest, Refusal};
+use crate::money;
 use crate::money::{Money, grouped_minor};
 use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
 use crate::tui::flows::top_level;
@@ -72,7 +75,7 @@ pub(crate) fn on_key(f: &mut BatchScreen, d: &mut Desk, key: KeyEvent) -> Vec<Ef
                 .data
                 .open_report
                 .as_ref()
-                .map(|r| crate::money::grouped_minor(r.net_minor, d.exponent))
+                .map(|r| money::grouped_minor(r.net_minor, d.exponent))
                 .unwrap_or_default();
             let open = open_pre_auths(&d.data.open_rows);
             let held = if open.is_empty() {
@@ -117,12 +120,7 @@ pub(crate) fn closed(f: &mut BatchScreen, d: &Desk, report: BatchReport) {
 }
 
 /// A final answer came: the terminal's word on a close is set beside the journal's.
-pub(crate) fn answered(
-    f: &mut BatchScreen,
-    d: &Desk,
-    row: &TxnRow,
-    reply: Option<Box<crate::ecr::Reply>>,
-) {
+pub(crate) fn answered(f: &mut BatchScreen, d: &Desk, row: &TxnRow, reply: Option<Box<Reply>>) {
     if row.kind == TxnKind::BatchClose
         && row.state == TxnState::Approved
         && let (Some(report), Some(reply)) = (&f.closed, reply)
@@ -139,7 +137,7 @@ pub(crate) fn answered(
 /// as such, with how much.
 pub(crate) fn verdict(
     journal: &BatchReport,
-    reply: &crate::ecr::Reply,
+    reply: &Reply,
     exponent: u8,
     currency: &str,
 ) -> String {
@@ -223,7 +221,7 @@ pub(crate) fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
     use crate::ecr::TransType as T;
     rows.iter()
         .filter(|r| r.kind == TxnKind::Trans(T::PreAuth))
-        .filter(|r| crate::journal::rules::may_void(r, rows, r.batch))
+        .filter(|r| rules::may_void(r, rows, r.batch))
         .collect()
 }
 
@@ -300,10 +298,7 @@ fn report_lines(report: &BatchReport, d: &Desk, theme: &Theme) -> Vec<Line<'stat
 fn sales_per_hour(d: &Desk, rows: &[TxnRow]) -> Vec<(String, u64)> {
     use crate::ecr::TransType as T;
     let mut hours = [0u64; 24];
-    for r in rows
-        .iter()
-        .filter(|r| r.state == crate::journal::TxnState::Approved)
-    {
+    for r in rows.iter().filter(|r| r.state == TxnState::Approved) {
         if matches!(
             r.kind,
             TxnKind::Trans(T::Sale | T::CashbackSale | T::Completion)

@@ -15,6 +15,7 @@ use crate::tui::field::{Edit, TextField};
 use crate::tui::flows::{move_sel, top_level};
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
+use crate::visible;
 
 /// The smallest window this screen is drawn in whole.
 pub(crate) const MIN_SIZE: (u16, u16) = (80, 22);
@@ -225,7 +226,7 @@ fn wire_summary(w: &WireLine) -> String {
             )
         })
         .unwrap_or_else(|| format!("(not JSON) {}", w.text));
-    crate::visible::visible(&format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))).into_owned()
+    visible::visible(&format!("{} {arrow} {summary}", w.at.format("%H:%M:%S"))).into_owned()
 }
 
 /// The steps the check-up found, then what the lane's own link shows of the session
@@ -522,7 +523,7 @@ fn draw_console(frame: &mut Frame, console: Rect, f: &DiagScreen, theme: &Theme)
     ])];
     if let Some(r) = &f.console_result {
         console_lines.push(Line::from(Span::styled(
-            crate::visible::visible(&format!(" {r}")).into_owned(),
+            visible::visible(&format!(" {r}")).into_owned(),
             theme.muted,
         )));
     }

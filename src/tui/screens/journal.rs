@@ -10,6 +10,7 @@ use ratatui::widgets::{Borders, Paragraph, Wrap};
 use super::shared::{
     Key, act_words, find_order, follow, local_time, order_at, rows_table, short_order, since_text,
 };
+use crate::journal::AuditRow;
 use crate::journal::Search;
 use crate::journal::{TxnRow, TxnState};
 use crate::lane::{PayRequest, SaleOptions};
@@ -38,7 +39,7 @@ pub(crate) struct JournalScreen {
     pub(crate) elsewhere_error: Option<String>,
     pub(crate) detail: bool,
     /// The audit trail of the row in detail: every state it went through, and why.
-    pub(crate) audit: Vec<crate::journal::AuditRow>,
+    pub(crate) audit: Vec<AuditRow>,
 }
 
 /// An empty form (its text fields take what they hold).
@@ -301,7 +302,7 @@ pub(crate) fn on_key(f: &mut JournalScreen, d: &mut Desk, key: KeyEvent) -> Vec<
 }
 
 /// The audit trail of the row in detail.
-pub(crate) fn audited(f: &mut JournalScreen, rows: Vec<crate::journal::AuditRow>) {
+pub(crate) fn audited(f: &mut JournalScreen, rows: Vec<AuditRow>) {
     f.audit = rows;
 }
 

@@ -8,6 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Paragraph, Wrap};
 
 use super::shared::{Key, error_line, label};
+use crate::ecr::TransStatus;
+use crate::journal;
 use crate::lane::{QueryResult, Refusal};
 use crate::tui::desk::Desk;
 use crate::tui::field::{Edit, TextField};
@@ -57,7 +59,7 @@ pub(crate) const KEYS: &[Key] = &[
 pub(crate) fn on_key(q: &mut QueryForm, d: &mut Desk, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return top_level(d, key),
-        KeyCode::Enter => match crate::journal::check_order_no(&q.order.text) {
+        KeyCode::Enter => match journal::check_order_no(&q.order.text) {
             Ok(order) => {
                 q.asking = true;
                 q.error = None;
@@ -129,7 +131,7 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, q: &QueryForm, theme: &Theme) 
             if let Some(s) = &reply.biz.trans_status {
                 terminal.push(Line::from(format!(
                     "status {s} ({})",
-                    crate::ecr::TransStatus::from_wire(s).describe()
+                    TransStatus::from_wire(s).describe()
                 )));
             }
             for (k, v) in [

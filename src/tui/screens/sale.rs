@@ -9,8 +9,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::shared::{
     Key, act_words, candidates, chosen, error_line, find_order, label, order_at, pick_key,
 };
+use crate::ecr::Receipts;
 use crate::ecr::{PayScenario, TransType};
 use crate::journal::{TxnRow, TxnState, rules};
+use crate::lane::Description;
+use crate::lane::SaleOptions;
 use crate::lane::{PayRequest, Refusal};
 use crate::money::{Money, grouped_minor};
 use crate::tui::desk::{Confirmed, Desk, Modal, OnNo};
@@ -72,7 +75,7 @@ pub(crate) struct SaleForm {
     /// The error says earlier rows are unresolved: it goes once they are settled.
     pub(crate) error_until_settled: bool,
     /// What the terminal is asked to do for this sale (unset: the lane's defaults).
-    pub(crate) options: crate::lane::SaleOptions,
+    pub(crate) options: SaleOptions,
     /// The description being typed in the options dialog, when it is.
     pub(crate) description: Option<TextField>,
     /// The pre-auth picked from those a completion can take (`JournalData::completable`).
@@ -404,7 +407,7 @@ pub(crate) fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
                 f.options.description = None;
                 f.description = None;
             }
-            KeyCode::Enter => match crate::lane::Description::new(&field.text) {
+            KeyCode::Enter => match Description::new(&field.text) {
                 Ok(d) => {
                     f.options.description = Some(d);
                     f.description = None;
@@ -420,7 +423,7 @@ pub(crate) fn options_key(f: &mut SaleForm, key: KeyEvent) -> bool {
     let o = &mut f.options;
     match key.code {
         KeyCode::Char('d') => {
-            let mut field = TextField::with_max(crate::lane::Description::MAX_CHARS);
+            let mut field = TextField::with_max(Description::MAX_CHARS);
             if let Some(d) = &o.description {
                 field.prefill(d.as_str());
             }
@@ -446,7 +449,7 @@ fn next_choice(choice: Option<bool>) -> Option<bool> {
 }
 
 /// The lane's default, then each kind of receipt in turn.
-fn next_receipts(receipts: Option<crate::ecr::Receipts>) -> Option<crate::ecr::Receipts> {
+fn next_receipts(receipts: Option<Receipts>) -> Option<Receipts> {
     use crate::ecr::Receipts as R;
     match receipts {
         None => Some(R::None),

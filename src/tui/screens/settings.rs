@@ -8,8 +8,11 @@ use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::shared::Key;
 use crate::config::{Config, Saved};
+use crate::discover::Terminal;
 use crate::ecr::Receipts;
 use crate::lane::{Refusal, Target};
+use crate::mask;
+use crate::pair;
 use crate::tui::desk::{Desk, PinFor};
 use crate::tui::field::TextField;
 use crate::tui::flows::{pin_modal, top_level};
@@ -66,7 +69,7 @@ pub(crate) enum Finding {
     Looking,
     /// What answered; Enter makes the one at `at` the url.
     Found {
-        terminals: Vec<crate::discover::Terminal>,
+        terminals: Vec<Terminal>,
         at: usize,
     },
 }
@@ -553,7 +556,7 @@ fn use_as_url(s: &mut SettingsForm, url: &str) {
 }
 
 /// What the mDNS look found: a list to pick from, or why there is none.
-pub(crate) fn found(s: &mut SettingsForm, found: Result<Vec<crate::discover::Terminal>, String>) {
+pub(crate) fn found(s: &mut SettingsForm, found: Result<Vec<Terminal>, String>) {
     s.finding = Finding::Off;
     match found {
         Ok(terminals) if terminals.is_empty() => {
@@ -575,7 +578,7 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, th
         let focused = i == s.focus;
         let value = match &setting.value {
             SettingValue::Text(field) if setting.key == "app_id" && !focused => {
-                crate::mask::mask_app_id(&field.text)
+                mask::mask_app_id(&field.text)
             }
             _ if theme.ascii => setting.shown(focused).replace('‹', "<").replace('›', ">"),
             _ => setting.shown(focused),
@@ -618,9 +621,9 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, th
                 lines.push(Line::from(Span::styled(
                     format!(
                         "{mark} {:<20} {:<22} {}",
-                        crate::mask::outside_line(&t.serial),
+                        mask::outside_line(&t.serial),
                         t.address,
-                        crate::mask::outside_line(&app)
+                        mask::outside_line(&app)
                     ),
                     style,
                 )));
@@ -635,7 +638,7 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, th
 
 /// Pairing in place of the settings, so that it fits the screen's smallest size.
 fn draw_pairing(frame: &mut Frame, area: Rect, s: &SettingsForm, d: &Desk, theme: &Theme) {
-    let name = crate::pair::default_name(&d.lane_id);
+    let name = pair::default_name(&d.lane_id);
     let muted = |text: String| Line::from(Span::styled(text, theme.muted));
     let mut lines = vec![
         Line::from(""),

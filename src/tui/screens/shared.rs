@@ -9,6 +9,7 @@ use ratatui::widgets::{Row, Table};
 
 use crate::journal::{Aftermath, TxnRow};
 use crate::lane::PayRequest;
+use crate::mask;
 use crate::tui::desk::Desk;
 use crate::tui::field::TextField;
 use crate::tui::theme::Theme;
@@ -252,7 +253,7 @@ pub(crate) fn act_words(r: &TxnRow, currency: &str) -> String {
         .reply
         .card
         .as_deref()
-        .map(|c| format!(", card …{}", crate::mask::last_four(c)))
+        .map(|c| format!(", card …{}", mask::last_four(c)))
         .unwrap_or_default();
     format!(
         "{} {} {currency}{card}, order {}",
@@ -303,9 +304,7 @@ pub(crate) fn rows_table<'a>(
         if wide {
             cells.push(r.reply.brand.clone().unwrap_or_default());
         }
-        cells.push(crate::mask::last_four(
-            r.reply.card.as_deref().unwrap_or(""),
-        ));
+        cells.push(mask::last_four(r.reply.card.as_deref().unwrap_or("")));
         cells
     };
     let mut header = vec!["time", "order", "kind", "state", "amount", "tip"];
