@@ -153,6 +153,12 @@ pub fn mark_path(journal: &Path) -> PathBuf {
 
 /// This machine, so a data dir copied whole to another register is told apart.
 fn machine_id() -> String {
+    // Read once a process: every number issued asks for it.
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(read_machine_id).clone()
+}
+
+fn read_machine_id() -> String {
     [
         "/etc/machine-id",
         "/var/lib/dbus/machine-id",
