@@ -37,10 +37,23 @@ async fn crash_then_recover(point: &str, money_moved: bool) {
     let dir = tempfile::tempdir().unwrap();
     let sim = start_sim(dir.path(), Faults::default(), 0).await;
     let order = killed_at(dir.path(), &sim.url(), point).await;
+    recovered(dir.path(), &sim, &order, point, money_moved).await;
+    sim.shutdown().await;
+}
+
+/// The next run's recovery of `order`: resolved by query as the terminal says, the
+/// journal and the simulator's ledger agree, and the order was never sent again.
+async fn recovered(
+    dir: &std::path::Path,
+    sim: &till::sim::SimHandle,
+    order: &str,
+    point: &str,
+    money_moved: bool,
+) {
     // Give a terminal that got the order time to finish its card flow.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let recovered = run(till(dir.path(), &sim.url(), QUICK), &["recover", "--json"]).await;
+    let recovered = run(till(dir, &sim.url(), QUICK), &["recover", "--json"]).await;
     assert_eq!(
         recovered.code, 0,
         "{}\n{}",
@@ -48,32 +61,31 @@ async fn crash_then_recover(point: &str, money_moved: bool) {
     );
     assert_eq!(recovered.json()["unresolved"], serde_json::json!([]));
 
-    let journal = Journal::open(&dir.path().join("data")).unwrap();
-    let row = journal.find(&order).unwrap().unwrap();
+    let journal = Journal::open(&dir.join("data")).unwrap();
+    let row = journal.find(order).unwrap().unwrap();
     let want = if money_moved {
         TxnState::Approved
     } else {
         TxnState::Declined
     };
     assert_eq!(row.state, want, "{point}: {row:?}");
-    let audit = journal.audit(&order).unwrap();
+    let audit = journal.audit(order).unwrap();
     assert!(
         audit.iter().any(|a| a.why.contains("resolved by query")),
         "{audit:?}"
     );
 
-    let ledger = net_by_order(&read_ledger(&ledger_path(dir.path())).unwrap());
+    let ledger = net_by_order(&read_ledger(&ledger_path(dir)).unwrap());
     assert_eq!(
-        ledger.get(&order).copied(),
+        ledger.get(order).copied(),
         money_moved.then_some(1234),
         "{point}"
     );
     assert_eq!(
-        sim.stats().orders_received.get(&order).copied(),
+        sim.stats().orders_received.get(order).copied(),
         money_moved.then_some(1),
         "never re-sent"
     );
-    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,6 +101,30 @@ async fn killed_after_the_send_before_the_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_after_the_reply_before_the_journal_update() {
     crash_then_recover("after-reply", true).await;
+}
+
+/// The sent mark and the outcome commit without waiting for a sync of their own
+/// (`Journal::mark_sent`, `Journal::record_outcome`): a power cut right after them can
+/// lose both. The journal then holds the row as it was made durable before anything
+/// was sent, while the terminal has charged the card: recovery asks the terminal and
+/// books the approval, and the order is never sent again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_whose_sent_mark_and_outcome_were_lost_is_resolved_by_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let order = killed_at(dir.path(), &sim.url(), "after-send").await;
+    // What the lost commits leave: the row as its admission wrote it.
+    let db = rusqlite::Connection::open(dir.path().join("data").join("till.db")).unwrap();
+    let unmarked = db
+        .execute(
+            "UPDATE txn SET sent_at = NULL WHERE order_no = ?1",
+            [&order],
+        )
+        .unwrap();
+    assert_eq!(unmarked, 1);
+    drop(db);
+    recovered(dir.path(), &sim, &order, "lost mark and outcome", true).await;
+    sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
