@@ -21,7 +21,7 @@ use crate::lane::{
     Route, Step, Via,
 };
 use crate::money::Money;
-use crate::owner::{self, Ask, Reached, Served, Shared};
+use crate::owner::{self, Ask, Reached, Served, Shared, Turn};
 use crate::supervisor_pin::Act;
 
 /// A lane command as asked: checked, not yet done.
@@ -269,11 +269,12 @@ async fn run_here(
             run: super::handler(),
             reload: Some(global.clone()),
         },
-        shared,
+        shared.clone(),
     );
     let mut session = Session::new(lane, events, Progress::new(), planned.route);
     let result = act(
         &mut session,
+        &shared,
         planned,
         supervised,
         needs_link,
@@ -299,6 +300,7 @@ async fn run_here(
 /// The command's own work on the lane, once it is this process's.
 async fn act(
     session: &mut Session,
+    shared: &Shared,
     planned: Planned,
     supervised: bool,
     needs_link: bool,
@@ -312,13 +314,29 @@ async fn act(
             if needs_link {
                 session.connected(waits.connect).await?;
             }
+            // A payment another till handed over meanwhile goes first: this one takes
+            // its turn in the same queue, and then goes as theirs do.
+            let turn = shared
+                .turn(|| {
+                    session
+                        .progress
+                        .say("waiting in the lane's queue: another till's payment goes first")
+                })
+                .await;
+            shared
+                .idle(|order_no| {
+                    session
+                        .progress
+                        .say(&format!("waiting: {order_no} is on the terminal"))
+                })
+                .await;
             session.recovered(waits.resolve).await;
-            Ok::<(), Failure>(())
+            Ok::<Turn, Failure>(turn)
         };
-        tokio::select! {
+        let _turn = tokio::select! {
             ready = ready => ready?,
             signal = signals.next() => return Err(interrupted(signal)),
-        }
+        };
         return session
             .pay(req, supervised, waits.resolve, config, Some(signals))
             .await;

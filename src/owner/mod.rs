@@ -24,7 +24,7 @@ use crate::lane::LaneOwner;
 pub(crate) use client::{Reached, live_state, reach};
 pub(crate) use server::Handler;
 pub use server::{Served, Server, listen};
-pub(crate) use shared::LaneState;
+pub(crate) use shared::{LaneState, Turn};
 pub use shared::Shared;
 pub use wire::{Ask, Line};
 
