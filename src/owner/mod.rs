@@ -24,8 +24,8 @@ use crate::lane::LaneOwner;
 pub(crate) use client::{Reached, live_state, reach};
 pub(crate) use server::Handler;
 pub use server::{Served, Server, listen};
-pub(crate) use shared::{LaneState, Turn};
 pub use shared::Shared;
+pub(crate) use shared::{LaneState, Turn};
 pub use wire::{Ask, Line};
 
 /// Where the owner of `lane` listens.
