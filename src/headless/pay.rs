@@ -257,8 +257,7 @@ async fn run_here(
         .ok()
         .as_deref()
         .and_then(PausePoint::parse);
-    let waits = Waits::of(&settings);
-    let needs_link = needs_link(&settings, planned.route);
+    let waits = Waits::of(&settings, planned.route);
     let target = settings.link.target.to_string();
     let (lane, events, task) = lane::spawn(settings, journal, owner);
     // Other tills on the lane hand their requests to this one while it runs.
@@ -277,7 +276,6 @@ async fn run_here(
         &shared,
         planned,
         supervised,
-        needs_link,
         waits,
         config,
         signals,
@@ -303,7 +301,6 @@ async fn act(
     shared: &Shared,
     planned: Planned,
     supervised: bool,
-    needs_link: bool,
     waits: Waits,
     config: &Config,
     signals: &mut Signals,
@@ -311,8 +308,8 @@ async fn act(
     if let Action::Pay(req) = planned.action {
         // Nothing is sent until the lane is ready: until then a signal stops it all.
         let ready = async {
-            if needs_link {
-                session.connected(waits.connect).await?;
+            if let Some(wait) = waits.connect {
+                session.connected(wait).await?;
             }
             // A payment another till handed over meanwhile goes first: this one takes
             // its turn in the same queue, and then goes as theirs do.
@@ -343,8 +340,8 @@ async fn act(
     }
     // The rest moves no money: a signal simply stops it.
     let work = async {
-        if needs_link {
-            session.connected(waits.connect).await?;
+        if let Some(wait) = waits.connect {
+            session.connected(wait).await?;
         }
         session.work(planned.action, waits, config, || None).await
     };
@@ -401,8 +398,7 @@ pub(super) async fn serve(
         return Ok(resolved_report(&order, &row, config));
     }
     let settings = config.lane_settings()?;
-    let waits = Waits::of(&settings);
-    let needs_link = needs_link(&settings, planned.route);
+    let waits = Waits::of(&settings, planned.route);
     let state = shared.state();
     let mut session = Session::new(
         shared.handle.clone(),
@@ -413,7 +409,7 @@ pub(super) async fn serve(
     session.unresolved = state.unresolved;
     session.resolving = state.by_query;
     let Action::Pay(req) = planned.action else {
-        link_up(shared, needs_link.then_some(waits.connect)).await?;
+        link_up(shared, waits.connect).await?;
         return session
             .work(planned.action, waits, config, || shared.state().paying)
             .await;
@@ -423,12 +419,11 @@ pub(super) async fn serve(
         req,
         supervised,
     };
-    let link_wait = needs_link.then_some(waits.connect);
     pay_in_turn(
         &mut session,
         shared,
         handed,
-        link_wait,
+        waits.connect,
         waits.resolve,
         config,
     )
@@ -521,18 +516,19 @@ async fn link_up(shared: &Shared, wait: Option<Duration>) -> Result<(), Failure>
     }
 }
 
-/// How long a command waits for the link, and for an unknown outcome to resolve before
-/// leaving it to `till recover`.
+/// How long a command waits for the link (None: it needs none), and for an unknown
+/// outcome to resolve before leaving it to `till recover`.
 #[derive(Clone, Copy)]
 struct Waits {
-    connect: Duration,
+    connect: Option<Duration>,
     resolve: Duration,
 }
 
 impl Waits {
-    fn of(settings: &lane::Settings) -> Waits {
+    fn of(settings: &lane::Settings, route: Route) -> Waits {
         Waits {
-            connect: settings.link.connect_timeout + Duration::from_secs(1),
+            connect: needs_link(settings, route)
+                .then(|| settings.link.connect_timeout + Duration::from_secs(1)),
             resolve: settings.link.request_timeout * 2,
         }
     }
