@@ -324,9 +324,18 @@ impl App {
                         Ok(Err(e)) => return Err(e),
                         Err(e) => return Err(format!("the lane stopped unexpectedly: {e}")),
                     }
-                    // Its last words (the answer, then Stopped) may still be queued.
-                    while let Ok(event) = events.try_recv() {
+                    // Its last words (the answer, then Stopped) may still be on their
+                    // way through the owner's forwarder, a task of its own: read them
+                    // up to Stopped, unless it came already.
+                    let until = tokio::time::Instant::now() + LAST_WORDS;
+                    while !m.desk.closing
+                        && let Ok(Some(event)) = tokio::time::timeout_at(until, events.recv()).await
+                    {
+                        let stopped = matches!(event, lane::Event::Stopped);
                         drop(update(m, Msg::Lane(event)));
+                        if stopped {
+                            break;
+                        }
                     }
                     if m.desk.closing {
                         dirty = true;
@@ -558,6 +567,10 @@ impl World {
 
 /// How often the screen looks whether its config file changed.
 const CONFIG_EVERY: Duration = Duration::from_secs(2);
+
+/// How long a stopped lane's last events may take to come through the owner's
+/// forwarder.
+const LAST_WORDS: Duration = Duration::from_secs(2);
 
 /// A config that changed on disk applies now: the supervisor PIN and its rules,
 /// confirm_above, the cloud, the terminal options, the theme (returned when it loads)
