@@ -8,7 +8,7 @@ use rusqlite::{TransactionBehavior, params};
 use super::batch::open_batch_in;
 use super::order_no::next_order_no_in;
 use super::read::select;
-use super::write::{audit, commit};
+use super::write::{audit, commit_untallied};
 use super::{
     Journal, JournalError, NewTxn, ORDER_NO_MAX, TerminalReply, TxnKind, TxnRow, TxnState, Via,
     check_lane, now, rules, secs_since,
@@ -117,7 +117,7 @@ impl Journal {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let batch = open_batch_in(&tx, &txn.lane)?;
         let id = insert_pending(&tx, txn, batch, JOURNALED)?;
-        commit(tx, &self.path)?;
+        commit_untallied(tx)?;
         Ok(id)
     }
 
@@ -163,7 +163,7 @@ impl Journal {
                 .execute(params![req.via.name(), req.terminal_sn, order_no])
                 .map_err(JournalError::from)?;
         }
-        commit(tx, &self.path)?;
+        commit_untallied(tx)?;
         // The number is not returned, so not sent, before its mark is durable.
         mark.wait()?;
         Ok(self.get(&order_no)?)

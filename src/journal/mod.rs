@@ -11,6 +11,7 @@ mod admit;
 mod aftermath;
 mod archive;
 mod batch;
+mod behind;
 mod clean_close;
 mod error;
 #[cfg(any(test, feature = "fixtures"))]

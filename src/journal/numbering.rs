@@ -17,10 +17,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 
 use rusqlite::{OptionalExtension, Transaction};
 
-use super::JournalError;
+use super::{JournalError, behind};
 
 /// How the journal counts what it issued: `numbering` and `issued` in `meta`.
 pub(super) struct Counter {
@@ -49,15 +50,15 @@ pub(super) fn counter(tx: &rusqlite::Connection) -> Result<Counter, JournalError
 /// following each other. `wait` returns once the mark is durable.
 pub(super) struct Syncing {
     journal: PathBuf,
-    sync: std::thread::JoinHandle<std::io::Result<()>>,
+    sync: Receiver<std::io::Result<()>>,
 }
 
 impl Syncing {
     pub(super) fn wait(self) -> Result<(), JournalError> {
         let done = self
             .sync
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the mark's sync panicked")));
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the mark's sync stopped")));
         done.map_err(|e| mark_error(&self.journal, &e))
     }
 }
@@ -82,7 +83,7 @@ pub(super) fn count_one(
     let file = Marks::read(journal)
         .add_unsynced(journal, &numbering, issued)
         .map_err(|e| mark_error(journal, &e))?;
-    let sync = std::thread::spawn(move || file.sync_data());
+    let sync = behind::MARKS.run(move || file.sync_data());
     Ok((
         numbering,
         Syncing {

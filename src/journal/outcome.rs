@@ -4,17 +4,20 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::batch::settle_in;
+use super::behind;
 use super::write::{audit, commit};
 use super::{Journal, JournalError, OutcomeRecord, TxnKind, TxnRow, TxnState, now};
 use crate::mask::{mask_card_no, mask_frame, mask_pans, mask_reference};
 use crate::money::Money;
 
 impl Journal {
-    /// Notes when a journaled request went out. Not a durable commit of its own (the
-    /// sale's next write, its outcome, makes it durable with itself): the row it marks
-    /// was durable before anything was sent, and recovery never reads the mark: an
-    /// unresolved row is resolved by querying its order number, sent or not, so a mark
-    /// lost to a power cut loses no money and no decision.
+    /// Notes when a journaled request went out, and adds the row's share to the
+    /// totals its admission left (`write::commit_untallied`), while the terminal
+    /// works. Not a durable commit of its own (the sale's next write, its outcome,
+    /// makes it durable with itself): the row it marks was durable before anything
+    /// was sent, and recovery never reads the mark: an unresolved row is resolved by
+    /// querying its order number, sent or not, so a mark lost to a power cut loses no
+    /// money and no decision, and its totals are tallied again at the next open.
     pub(crate) fn mark_sent(
         &mut self,
         order_no: &str,
@@ -23,13 +26,18 @@ impl Journal {
         // In WAL mode NORMAL skips only this commit's fsync; the next FULL commit
         // syncs the log up to and past it.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let marked = self
-            .conn
-            .prepare_cached("UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3")
-            .and_then(|mut s| s.execute(params![now(), request_id, order_no]));
+        let marked = self.mark_sent_tx(order_no, request_id);
         self.conn.pragma_update(None, "synchronous", "FULL")?;
-        marked?;
-        Ok(())
+        marked
+    }
+
+    fn mark_sent_tx(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached("UPDATE txn SET sent_at = ?1, request_id = ?2 WHERE order_no = ?3")?
+            .execute(params![now(), request_id, order_no])?;
+        commit(tx, &self.path)
     }
 
     /// Records what the terminal said. A final row (approved or declined) is never
@@ -199,7 +207,7 @@ impl Journal {
 fn sync_log_behind(journal: &std::path::Path) {
     let mut log = journal.as_os_str().to_owned();
     log.push("-wal");
-    std::thread::spawn(move || {
+    drop(behind::LOGS.run(move || {
         match std::fs::File::open(&log).and_then(|f| f.sync_data()) {
             // Gone: the last connection's close checkpointed it into the file, synced.
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -207,7 +215,7 @@ fn sync_log_behind(journal: &std::path::Path) {
             }
             _ => {}
         }
-    });
+    }));
 }
 
 fn state_of(tx: &rusqlite::Transaction, order_no: &str) -> Result<TxnState, JournalError> {

@@ -23,6 +23,16 @@ pub(super) fn commit(mut tx: rusqlite::Transaction, path: &Path) -> Result<(), J
     Ok(())
 }
 
+/// Commits a row's admission without tallying it, so the commit a request waits for
+/// before it is sent writes the row and little else. The row stays marked dirty
+/// (`rollup`) and the next write adds its share (on the lane's path the sent mark,
+/// once the request has left); meanwhile a report reads rows, and a process that
+/// stops first leaves it to the next open's tally.
+pub(super) fn commit_untallied(tx: rusqlite::Transaction) -> Result<(), JournalError> {
+    tx.commit()?;
+    Ok(())
+}
+
 pub(super) fn audit(
     tx: &rusqlite::Transaction,
     order_no: &str,
