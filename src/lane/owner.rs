@@ -62,12 +62,14 @@ impl LaneOwner {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
         }
-        // Who holds it, for the message a waiting process shows; best effort.
+        // Who holds it, for the message a waiting process shows; best effort, in one
+        // write so a reader never sees half of it.
         let since = chrono::Local::now().format("%H:%M:%S");
+        let holder = format!("{what} (pid {}, since {since})\n", std::process::id());
         let _ = file
             .set_len(0)
             .and_then(|()| file.rewind())
-            .and_then(|()| writeln!(file, "{what} (pid {}, since {since})", std::process::id()));
+            .and_then(|()| file.write_all(holder.as_bytes()));
         Ok(LaneOwner { _file: file })
     }
 

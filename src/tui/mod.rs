@@ -111,31 +111,6 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
         _ = tokio::signal::ctrl_c() => return Err("gave up waiting for the lane".into()),
     };
     let settings = config.lane_settings().map_err(|e| e.to_string())?;
-    // The journal opens (a new one is made, an old one upgraded) while the first frame
-    // is drawn; the screen's own connection for its lists comes after the lane's, once
-    // the file surely exists.
-    let dir = config.data_dir.value.clone();
-    let (reader_tx, reader) = oneshot::channel();
-    let (handle, events, task) = lane::spawn_opening(settings, owner, move || {
-        #[cfg(feature = "fixtures")]
-        fixtures::hold_opening();
-        // Either failing stops the lane before it takes anything from its queue.
-        let (journal, reader) = Journal::open(&dir)
-            .and_then(|journal| Ok((journal, Journal::open(&dir)?)))
-            .map_err(|e| e.to_string())?;
-        let _ = reader_tx.send(reader);
-        Ok(journal)
-    });
-    // Every other till on the lane (a POS script's `till sale`) hands its work to this one.
-    let (shared, events) =
-        crate::owner::Shared::start(handle.clone(), events, link.target.to_string());
-    let served = crate::owner::Served {
-        config: config.clone(),
-        run: crate::headless::handler(),
-        reload: (!cli.demo).then(|| cli.global.clone()),
-    };
-    let server = crate::owner::listen(served, shared);
-
     let (theme, warning) = theme_for(&config.theme.value);
     let mut model = Model::new(
         &config.lane.value,
@@ -166,6 +141,37 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     // crossterm would otherwise turn modifiers off along with them.
     crossterm::style::force_color_output(true);
     let mut terminal = ratatui::init();
+    // The first frame goes up before the lane's task and the server start: their
+    // threads would share the machine's cores with it.
+    if let Ok(size) = terminal.size() {
+        model.desk.size = (size.width, size.height);
+    }
+    let _ = terminal.draw(|frame| view::view(frame, &mut model, &theme));
+    // The journal opens (a new one is made, an old one upgraded) behind the first
+    // frame; the screen's own connection for its lists comes after the lane's, once
+    // the file surely exists.
+    let dir = config.data_dir.value.clone();
+    let (reader_tx, reader) = oneshot::channel();
+    let (handle, events, task) = lane::spawn_opening(settings, owner, move || {
+        #[cfg(feature = "fixtures")]
+        fixtures::hold_opening();
+        // Either failing stops the lane before it takes anything from its queue.
+        let (journal, reader) = Journal::open(&dir)
+            .and_then(|journal| Ok((journal, Journal::open(&dir)?)))
+            .map_err(|e| e.to_string())?;
+        let _ = reader_tx.send(reader);
+        Ok(journal)
+    });
+    // Every other till on the lane (a POS script's `till sale`) hands its work to this one.
+    let (shared, events) =
+        crate::owner::Shared::start(handle.clone(), events, link.target.to_string());
+    let served = crate::owner::Served {
+        config: config.clone(),
+        run: crate::headless::handler(),
+        reload: (!cli.demo).then(|| cli.global.clone()),
+    };
+    let server = crate::owner::listen(served, shared);
+
     let app = App {
         model,
         theme,
@@ -254,9 +260,6 @@ impl App {
             pairing: None,
             quitting: false,
         };
-        if let Ok(size) = terminal.size() {
-            m.desk.size = (size.width, size.height);
-        }
         let mut dirty = true;
         loop {
             if dirty && !m.desk.hangup {
