@@ -146,7 +146,7 @@ async fn run_async(cli: &Cli, mut config: Config) -> Result<ExitCode, String> {
     if let Ok(size) = terminal.size() {
         model.desk.size = (size.width, size.height);
     }
-    let _ = terminal.draw(|frame| view::view(frame, &mut model, &theme));
+    let _ = terminal.draw(|frame| view::view(frame, &model, &theme));
     // The journal opens (a new one is made, an old one upgraded) behind the first
     // frame; the screen's own connection for its lists comes after the lane's, once
     // the file surely exists.
