@@ -969,6 +969,52 @@ async fn failures_carry_a_code_and_read_only_commands_create_nothing() {
     assert_eq!(code_of(&usage), "usage");
 }
 
+/// Issue 24: an upgrade's tally runs behind whatever opened the journal; `till status`
+/// says how many rows are still to tally, and the count goes down to nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_how_many_rows_are_still_to_tally() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Faults::default(), 0).await;
+    let url = sim.url();
+    let t = || till(dir.path(), &url, QUICK);
+    let r = run(t(), &["sale", "1.00", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let status = run(t(), &["status", "--json"]).await;
+    assert_eq!(status.json()["totals_waiting"], 0, "{}", status.stdout);
+    // A backlog as an upgrade leaves it, too long to tally before status counts it.
+    let file = dir.path().join("data").join("till.db");
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch(
+            "WITH RECURSIVE n(x) AS (SELECT 1000000 UNION ALL SELECT x + 1 FROM n WHERE x < 1299999)
+             INSERT INTO tally_dirty_row (id) SELECT x FROM n;",
+        )
+        .unwrap();
+    let status = run(t(), &["status", "--json"]).await;
+    let waiting = status.json()["totals_waiting"].as_i64().unwrap_or(-1);
+    assert!(waiting > 0 && waiting <= 300_000, "{}", status.stdout);
+    let human = run(t(), &["status"]).await;
+    assert!(human.stdout.contains("still to tally"), "{}", human.stdout);
+    // Whoever opens the file tallies the rest behind it.
+    let journal = till::journal::Journal::open(&dir.path().join("data")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while journal.untallied().unwrap() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tally never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = run(t(), &["status", "--json"]).await;
+    assert_eq!(status.json()["totals_waiting"], 0, "{}", status.stdout);
+    assert_eq!(
+        status.json()["lanes"][0]["today"]["net"],
+        "1.00",
+        "{}",
+        status.stdout
+    );
+}
+
 /// Issue 22, monitoring: `till status` shows every lane of a data dir (who holds it,
 /// unresolved rows, today's net) without taking any lane.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,10 +92,18 @@ pub(super) async fn status(config: &Config) -> Result<Report, Failure> {
     if let Some(n) = waiting {
         human.push_str(&format!("store: {n} row(s) waiting to be copied\n"));
     }
+    // An upgrade's tally runs behind whatever opened the file; `--watch` shows it go.
+    let untallied = journal.untallied().map_err(failed)?;
+    if untallied > 0 {
+        human.push_str(&format!(
+            "report totals: {untallied} row(s) still to tally (reports read the rows meanwhile)\n"
+        ));
+    }
     Ok(Report {
         exit: Exit::Ok,
         human,
-        json: json!({"day": today.to_string(), "lanes": each, "store_waiting": waiting}),
+        json: json!({"day": today.to_string(), "lanes": each, "store_waiting": waiting,
+            "totals_waiting": untallied}),
     })
 }
 

@@ -37,6 +37,15 @@ impl Journal {
         select(&self.conn, where_sql, args)
     }
 
+    /// Rows whose share of the report's totals is still to be added (an upgrade's
+    /// backlog, tallied behind whoever opened the file; a row between its admission
+    /// and its next write): while there are any, reports read rows.
+    pub fn untallied(&self) -> Result<i64, JournalError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0))?)
+    }
+
     /// Rows still pending or unknown, oldest first.
     pub fn unresolved(&self) -> Result<Vec<TxnRow>, JournalError> {
         self.select("WHERE state IN ('pending', 'unknown') ORDER BY id", [])
