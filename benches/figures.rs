@@ -97,6 +97,43 @@ impl Bare {
     }
 }
 
+/// The floor of a journal write: one row into a table of its own with its order
+/// number's unique index, committed with the journal's durability (WAL, synchronous
+/// FULL) on the same disk.
+struct BareDb(rusqlite::Connection);
+
+impl BareDb {
+    fn open(dir: &std::path::Path) -> BareDb {
+        let conn = rusqlite::Connection::open(dir.join("bare.db")).expect("bare db");
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .expect("wal");
+        conn.execute_batch(
+            "PRAGMA synchronous=FULL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, order_no TEXT NOT NULL UNIQUE, amount INTEGER NOT NULL, at TEXT NOT NULL);",
+        )
+        .expect("bare table");
+        BareDb(conn)
+    }
+
+    /// Commits row `i`; how long it took.
+    fn commit(&self, i: usize) -> Duration {
+        let t = Instant::now();
+        self.0.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        self.0
+            .prepare_cached("INSERT INTO t (order_no, amount, at) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| {
+                s.execute(rusqlite::params![
+                    format!("B-{i:06}"),
+                    100,
+                    till::journal::now()
+                ])
+            })
+            .expect("insert");
+        self.0.execute_batch("COMMIT").expect("commit");
+        t.elapsed()
+    }
+}
+
 async fn link_and_journal(runtime: &str, with_journal: bool) {
     const ROUNDS: usize = 10;
     let (heartbeats, sales) = (count(2000), count(200));
@@ -124,7 +161,9 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
     }
     // Interleaved in rounds, so drift on a shared machine hits both sides alike.
     let mut bare = Bare::connect(&url).await;
+    let bare_db = BareDb::open(dir.path());
     let (mut bare_hb, mut till_hb, mut bare_sale, mut till_sale) = (vec![], vec![], vec![], vec![]);
+    let mut durable_sale = vec![];
     for round in 0..ROUNDS {
         for i in 0..heartbeats / ROUNDS {
             bare_hb.push(bare.round_trip(heartbeat(round * 10_000 + i)).await);
@@ -135,6 +174,14 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
         for i in 0..sales / ROUNDS {
             let n = round * 10_000 + i;
             bare_sale.push(bare.round_trip(sale_frame(&format!("BARE-{n:06}"))).await);
+            // What any client that journals a sale before sending it pays at least.
+            let journaled = bare_db.commit(n);
+            durable_sale.push(
+                journaled
+                    + bare
+                        .round_trip(sale_frame(&format!("DURABLE-{n:06}")))
+                        .await,
+            );
             let req = PayRequest::Sale {
                 amount: Money::from_minor(100 + n as i64, 2).expect("amount"),
                 tip: None,
@@ -159,11 +206,12 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
     let _ = task.await;
     sim.shutdown().await;
 
-    let (bh, th, bs, ts) = (
+    let (bh, th, bs, ts, ds) = (
         stats(bare_hb),
         stats(till_hb),
         stats(bare_sale),
         stats(till_sale),
+        stats(durable_sale),
     );
     println!(
         "## 1. Link overhead, {runtime} runtime ({heartbeats} heartbeats, {sales} sales, card-flow delay 0)\n"
@@ -172,6 +220,7 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
     row("bare tokio-tungstenite client: heartbeat", &bh);
     row("till lane actor: heartbeat", &th);
     row("bare client: sale frame", &bs);
+    row("bare client: one durable commit, then the sale frame", &ds);
     row("till lane actor: sale (journal + link)", &ts);
     println!(
         "\nheartbeat p50 ratio till/bare: **{:.2}**\n",
@@ -187,6 +236,15 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
         us(ts.p99),
         us(bs.p99)
     );
+    println!(
+        "full sale through the lane vs one durable commit and the bare sale frame: p50 **{:.2}x** ({} vs {}), p99 **{:.2}x** ({} vs {})\n",
+        ts.p50.as_secs_f64() / ds.p50.as_secs_f64(),
+        us(ts.p50),
+        us(ds.p50),
+        ts.p99.as_secs_f64() / ds.p99.as_secs_f64(),
+        us(ts.p99),
+        us(ds.p99)
+    );
     if with_journal {
         journal_writes(count(1000));
     }
@@ -199,29 +257,7 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
 fn journal_writes(writes: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut journal = Journal::open(dir.path()).expect("journal");
-    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare db");
-    bare.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
-        .expect("wal");
-    bare.execute_batch(
-        "PRAGMA synchronous=FULL;
-         CREATE TABLE t (id INTEGER PRIMARY KEY, order_no TEXT NOT NULL UNIQUE, amount INTEGER NOT NULL, at TEXT NOT NULL);",
-    )
-    .expect("bare table");
-    let bare_commit = |i: usize| {
-        let t = Instant::now();
-        bare.execute_batch("BEGIN IMMEDIATE").expect("begin");
-        bare.prepare_cached("INSERT INTO t (order_no, amount, at) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| {
-                s.execute(rusqlite::params![
-                    format!("B-{i:06}"),
-                    100,
-                    till::journal::now()
-                ])
-            })
-            .expect("insert");
-        bare.execute_batch("COMMIT").expect("commit");
-        t.elapsed()
-    };
+    let bare = BareDb::open(dir.path());
     let (mut begins, mut outcomes, mut bares) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..writes {
         let order = format!("J-{i:06}");
@@ -237,7 +273,7 @@ fn journal_writes(writes: usize) {
             lane: "B01".into(),
             scenario: None,
         };
-        bares.push(bare_commit(2 * i));
+        bares.push(bare.commit(2 * i));
         let t = Instant::now();
         journal.begin(&txn).expect("begin");
         begins.push(t.elapsed());
@@ -249,7 +285,7 @@ fn journal_writes(writes: usize) {
             },
             ..OutcomeRecord::default()
         };
-        bares.push(bare_commit(2 * i + 1));
+        bares.push(bare.commit(2 * i + 1));
         let t = Instant::now();
         journal
             .record_outcome(&order, &rec, "bench")
