@@ -60,8 +60,23 @@ async fn recovered(
         recovered.stdout, recovered.stderr
     );
     assert_eq!(recovered.json()["unresolved"], serde_json::json!([]));
+    // The report's totals the crash left behind (a row admitted but not yet tallied)
+    // are tallied again and agree with the rows.
+    let checked = run(till(dir, &sim.url(), QUICK), &["check", "--json"]).await;
+    assert_eq!(
+        checked.code, 0,
+        "{point}: {}\n{}",
+        checked.stdout, checked.stderr
+    );
+    assert_eq!(
+        checked.json()["totals"],
+        "ok",
+        "{point}: {}",
+        checked.stdout
+    );
 
     let journal = Journal::open(&dir.join("data")).unwrap();
+    assert_eq!(journal.untallied().unwrap(), 0, "{point}");
     let row = journal.find(order).unwrap().unwrap();
     let want = if money_moved {
         TxnState::Approved
