@@ -58,6 +58,19 @@ fn row(name: &str, s: &Stats) {
     println!("| {name} | {} | {} |", us(s.p50), us(s.p99));
 }
 
+/// One figure's line: `s` beside its floor at p50 and p99.
+fn versus(what: &str, s: &Stats, floor: &Stats) {
+    println!(
+        "{what}: p50 **{:.2}x** ({} vs {}), p99 **{:.2}x** ({} vs {})\n",
+        s.p50.as_secs_f64() / floor.p50.as_secs_f64(),
+        us(s.p50),
+        us(floor.p50),
+        s.p99.as_secs_f64() / floor.p99.as_secs_f64(),
+        us(s.p99),
+        us(floor.p99)
+    );
+}
+
 fn heartbeat(id: usize) -> String {
     format!(r#"{{"topic":"ecrhub.heartbeat","app_id":"bench","request_id":"hb-{id}"}}"#)
 }
@@ -227,23 +240,11 @@ async fn link_and_journal(runtime: &str, with_journal: bool) {
         th.p50.as_secs_f64() / bh.p50.as_secs_f64()
     );
 
-    println!(
-        "full sale through the lane vs bare sale frame: p50 **{:.2}x** ({} vs {}), p99 **{:.2}x** ({} vs {})\n",
-        ts.p50.as_secs_f64() / bs.p50.as_secs_f64(),
-        us(ts.p50),
-        us(bs.p50),
-        ts.p99.as_secs_f64() / bs.p99.as_secs_f64(),
-        us(ts.p99),
-        us(bs.p99)
-    );
-    println!(
-        "full sale through the lane vs one durable commit and the bare sale frame: p50 **{:.2}x** ({} vs {}), p99 **{:.2}x** ({} vs {})\n",
-        ts.p50.as_secs_f64() / ds.p50.as_secs_f64(),
-        us(ts.p50),
-        us(ds.p50),
-        ts.p99.as_secs_f64() / ds.p99.as_secs_f64(),
-        us(ts.p99),
-        us(ds.p99)
+    versus("full sale through the lane vs bare sale frame", &ts, &bs);
+    versus(
+        "full sale through the lane vs one durable commit and the bare sale frame",
+        &ts,
+        &ds,
     );
     if with_journal {
         journal_writes(count(1000));
