@@ -23,12 +23,20 @@ impl Journal {
         order_no: &str,
         request_id: &str,
     ) -> Result<(), JournalError> {
-        // In WAL mode NORMAL skips only this commit's fsync; the next FULL commit
-        // syncs the log up to and past it.
+        self.unsynced(|j| j.mark_sent_tx(order_no, request_id))
+    }
+
+    /// Runs a write whose commit is not waited for (`synchronous = NORMAL`), then sets
+    /// FULL again. In WAL mode NORMAL skips only that commit's fsync; the next FULL
+    /// commit, or `sync_log_behind`, syncs the log up to and past it.
+    fn unsynced<T>(
+        &mut self,
+        write: impl FnOnce(&mut Journal) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let marked = self.mark_sent_tx(order_no, request_id);
+        let written = write(self);
         self.conn.pragma_update(None, "synchronous", "FULL")?;
-        marked
+        written
     }
 
     fn mark_sent_tx(&mut self, order_no: &str, request_id: &str) -> Result<(), JournalError> {
@@ -64,18 +72,12 @@ impl Journal {
             .prepare_cached("SELECT kind FROM txn WHERE order_no = ?1")?
             .query_row([order_no], |r| r.get(0))
             .optional()?;
-        let by_query = kind.is_some_and(|k| k != TxnKind::BatchClose.name());
-        if by_query {
-            self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if kind.is_some_and(|k| k != TxnKind::BatchClose.name()) {
+            self.unsynced(|j| j.write_outcome_tx(order_no, rec, why))?;
+            sync_log_behind(&self.path);
+        } else {
+            self.write_outcome_tx(order_no, rec, why)?;
         }
-        let written = self.write_outcome_tx(order_no, rec, why);
-        if by_query {
-            self.conn.pragma_update(None, "synchronous", "FULL")?;
-            if written.is_ok() {
-                sync_log_behind(&self.path);
-            }
-        }
-        written?;
         self.get(order_no)
     }
 

@@ -260,7 +260,8 @@ impl App {
             pairing: None,
             quitting: false,
         };
-        let mut dirty = true;
+        // `run_async` drew the first frame already.
+        let mut dirty = false;
         loop {
             if dirty && !m.desk.hangup {
                 // A gone terminal (SSH dropped) makes drawing fail; the lane goes on.
