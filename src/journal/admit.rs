@@ -172,12 +172,18 @@ impl Journal {
 
 /// No new request while an earlier one of the lane is unresolved.
 fn refuse_unresolved(tx: &rusqlite::Transaction, lane: &str) -> Result<(), Refused> {
-    let unresolved = select(
-        tx,
-        "WHERE upper(lane) = ?1 AND state IN ('pending', 'unknown') ORDER BY id",
-        [lane],
-    )?;
+    // One state a statement: each walks its index in id order, where `IN` and
+    // `ORDER BY` would build a temporary b-tree and a sorter in every admission.
+    let mut unresolved = Vec::new();
+    for state in [TxnState::Pending, TxnState::Unknown] {
+        unresolved.extend(select(
+            tx,
+            "WHERE state = ?2 AND upper(lane) = ?1 ORDER BY id",
+            params![lane, state.name()],
+        )?);
+    }
     if !unresolved.is_empty() {
+        unresolved.sort_by_key(|r| r.id);
         return Err(Refused::Unresolved(
             unresolved.into_iter().map(|r| r.order_no).collect(),
         ));

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, config::DbConfig};
 
 use super::{FILE_NAME, Journal, JournalError, classify, clean_close, numbering, rollup, schema};
 use crate::progress::Progress;
@@ -238,6 +238,11 @@ fn prepare(conn: &mut Connection, synchronous: Synchronous) -> Result<(), Journa
     conn.busy_timeout(Duration::from_secs(5))?;
     // Every statement of the write path parsed once per connection (about 40).
     conn.set_prepared_statement_cache_capacity(128);
+    // Plans that never depend on the values bound: without this SQLite marks a cached
+    // statement expired whenever a parameter it might plan by is bound again (a
+    // `LIMIT ?`, a term it matches against a partial index) and parses it again on
+    // the next step, in every write.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // NORMAL can lose committed rows on power loss; a payment journal may not. Set
     // first: switching a new file to WAL is itself a write.
     conn.pragma_update(None, "synchronous", synchronous as i64)?;

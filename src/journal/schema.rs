@@ -359,6 +359,12 @@ mod tests {
     #[test]
     fn partial_indexes_serve_their_lookups() {
         let mut conn = Connection::open_in_memory().expect("in memory");
+        // As the journal's connections plan (see `open::prepare`).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .expect("QPSG");
         migrate(&mut conn).expect("migrates");
         for (sql, index) in [
             ("SELECT id FROM txn WHERE orig_order_no = ?1", "txn_orig"),
