@@ -204,27 +204,36 @@ const REWRITE_AT: usize = 128;
 impl Marks {
     fn read(journal: &Path) -> Marks {
         let text = std::fs::read_to_string(mark_path(journal)).unwrap_or_default();
-        let mut marks: Vec<Mark> = Vec::new();
-        let read = text.lines().filter_map(|line| {
+        // Borrowed from the text while read (every admission reads up to
+        // `REWRITE_AT` lines, most of one identity), owned once merged.
+        let mut newest: Vec<(&str, i64, &str)> = Vec::new();
+        let mut lines = 0;
+        for line in text.lines() {
+            lines += 1;
             let mut words = line.split_whitespace();
-            let (n, i, m) = (words.next()?, words.next()?, words.next()?);
-            Some(Mark {
-                numbering: n.to_string(),
-                issued: i.parse().ok()?,
-                machine: m.to_string(),
-            })
-        });
-        for mark in read {
-            match marks.iter_mut().find(|m| m.numbering == mark.numbering) {
+            let (Some(n), Some(Ok(i)), Some(m)) =
+                (words.next(), words.next().map(str::parse), words.next())
+            else {
+                continue;
+            };
+            match newest.iter_mut().find(|(seen, ..)| *seen == n) {
                 // Counts only grow down the file: the later line is the newer.
-                Some(m) if mark.issued >= m.issued => *m = mark,
+                Some(mark) if i >= mark.1 => *mark = (n, i, m),
                 Some(_) => {}
-                None => marks.push(mark),
+                None => newest.push((n, i, m)),
             }
         }
+        let marks = newest
+            .into_iter()
+            .map(|(n, i, m)| Mark {
+                numbering: n.to_string(),
+                issued: i,
+                machine: m.to_string(),
+            })
+            .collect();
         Marks {
             marks,
-            lines: text.lines().count(),
+            lines,
             whole: text.is_empty() || text.ends_with('\n'),
         }
     }
