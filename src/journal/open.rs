@@ -101,7 +101,7 @@ impl Journal {
         let err = |e: rusqlite::Error| classify(&path, e);
         // Another process may be writing: wait for it rather than fail.
         self.conn
-            .busy_timeout(Duration::from_secs(5))
+            .busy_handler(Some(wait_for_the_lock))
             .map_err(err)?;
         // Read-only checks first: nothing may be written to a file that is not ours.
         let crashed = clean_close::stale(&path);
@@ -223,6 +223,23 @@ fn create(dir: &Path, path: &Path) -> Result<(), JournalError> {
     named
 }
 
+/// How long a journal's connection waits for another's write before it says busy.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Asks again for a locked file every millisecond until `LOCK_WAIT` is up. SQLite's
+/// own wait backs off to 100 ms between tries, and a writer that takes turns (the tally
+/// behind an opening: `rollup::refresh_all`) frees the lock for less than that between
+/// them: a sale or an opening waited behind the whole backlog, and past five seconds of
+/// it failed.
+fn wait_for_the_lock(tries: i32) -> bool {
+    let waited = Duration::from_millis(u64::try_from(tries).unwrap_or(0));
+    if waited >= LOCK_WAIT {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
+}
+
 /// How a connection syncs its commits: FULL for a journal, OFF only while a new one is
 /// built under a temporary name (see `create`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -235,7 +252,7 @@ enum Synchronous {
 /// identity: what every journal needs before its first row (each lane opens its batch
 /// when it first needs one).
 fn prepare(conn: &mut Connection, synchronous: Synchronous) -> Result<(), JournalError> {
-    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.busy_handler(Some(wait_for_the_lock))?;
     // Every statement of the write path parsed once per connection (about 40).
     conn.set_prepared_statement_cache_capacity(128);
     // Plans that never depend on the values bound: without this SQLite marks a cached

@@ -4,7 +4,8 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    AuditRow, BatchSel, Journal, JournalError, TerminalReply, TxnKind, TxnRow, TxnState, Via, rules,
+    AuditRow, BatchSel, Journal, JournalError, TerminalReply, TxnKind, TxnRow, TxnState, Via,
+    rollup, rules,
 };
 use crate::money::Money;
 
@@ -44,6 +45,17 @@ impl Journal {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0))?)
+    }
+
+    /// While this process tallies the file's totals behind its opening (after an
+    /// upgrade, or a tally that failed), the rows still to tally: the screen shows the
+    /// backlog go down. None when no such tally runs, so a sale's own row, untallied
+    /// until its sent mark, is no news.
+    pub fn tallying(&self) -> Result<Option<i64>, JournalError> {
+        if !rollup::tallying_behind(&self.path) {
+            return Ok(None);
+        }
+        self.untallied().map(Some)
     }
 
     /// Rows still pending or unknown, oldest first.

@@ -87,6 +87,9 @@ const WRITE_LIMIT: usize = 256;
 /// How many dirty rows one turn of `refresh_all` tallies in a write transaction.
 const TURN: usize = 4096;
 
+/// The pause after each turn (about 40 ms of work), so a waiting writer gets the lock.
+const BETWEEN_TURNS: Duration = Duration::from_millis(3);
+
 /// Tallies the dirty rows a write left, inside its transaction, unless they are a
 /// backlog. Returns how many it tallied.
 pub(super) fn refresh_own(conn: &Connection, own: &Path) -> Result<usize, JournalError> {
@@ -122,7 +125,18 @@ pub(super) fn refresh_all(
             progress.finish();
             return Ok(());
         }
+        // A writer waiting for the lock (a sale, an opening) asks again every
+        // millisecond (`open::wait_for_the_lock`): this is its turn.
+        std::thread::sleep(BETWEEN_TURNS);
     }
+}
+
+/// The files whose totals a thread of this process is tallying (`tally_behind`).
+static RUNNING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Whether this process is tallying the totals of the file at `own` behind its opening.
+pub(super) fn tallying_behind(own: &Path) -> bool {
+    RUNNING.lock().is_ok_and(|r| r.contains(own))
 }
 
 /// Tallies the backlog of the file at `own` on a thread of its own, with a connection
@@ -131,7 +145,6 @@ pub(super) fn refresh_all(
 /// thread per file in a process; a process that exits first leaves the rest to the
 /// next open.
 pub(super) fn tally_behind(own: &Path) {
-    static RUNNING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
     let own = own.to_path_buf();
     let first = RUNNING.lock().is_ok_and(|mut r| r.insert(own.clone()));
     if !first {

@@ -211,6 +211,9 @@ pub struct JournalData {
     pub(crate) completable: Vec<TxnRow>,
     /// Rows and report of the closed batch being browsed.
     pub(crate) viewed: Option<(Vec<TxnRow>, BatchReport)>,
+    /// Rows whose report totals are still being tallied behind the journal's opening
+    /// (after an upgrade): the screen reads again each second until it is done.
+    pub(crate) tallying: Option<i64>,
     pub(crate) error: Option<String>,
 }
 

@@ -268,9 +268,11 @@ impl App {
                 let _ = terminal.draw(|frame| view::view(frame, m, &world.theme));
             }
             dirty = false;
-            // A down link's retry is counted down too.
-            let ticking =
-                m.desk.flight.is_some() || world.quitting || m.desk.link.retry_at.is_some();
+            // A down link's retry is counted down too, and a tally's backlog.
+            let ticking = m.desk.flight.is_some()
+                || world.quitting
+                || m.desk.link.retry_at.is_some()
+                || m.desk.data.tallying.is_some();
             let msg = tokio::select! {
                 key = keys.next(), if !m.desk.hangup => match key {
                     Some(Ok(TermEvent::Key(key))) => Msg::Key(key),

@@ -16,6 +16,7 @@ pub fn read_data(reader: &Journal, m: &Model) -> JournalData {
         let lane = BatchSel::Open(&m.desk.lane_id);
         data.open_rows = reader.rows(lane)?;
         data.open_report = Some(reader.report(lane)?);
+        data.tallying = reader.tallying()?;
         // This lane's batches, and those closed before batches were per lane.
         data.batches = reader.batches()?;
         data.batches.retain(|b| {

@@ -638,3 +638,23 @@ fn lists_keep_the_sequence_and_whole_amounts_at_every_size() {
         }
     }
 }
+
+#[test]
+fn the_batch_screen_says_the_totals_are_being_tallied_and_keeps_its_net() {
+    let mut m = on(ScreenId::Batch);
+    m.desk.flight = None;
+    m.desk.data.tallying = Some(123_456);
+    let (w, h) = super::screens::min_size(ScreenId::Batch);
+    for (w, h) in [(w, h), (80, 24)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+        terminal
+            .draw(|f| view(f, &m, &Theme::mono()))
+            .expect("draws");
+        let screen = text(terminal.backend().buffer());
+        assert!(
+            screen.contains("tallying totals after an upgrade: 123,456 rows to go"),
+            "{w}x{h}:\n{screen}"
+        );
+        assert!(screen.contains("NET 57.50 USD"), "{w}x{h}:\n{screen}");
+    }
+}

@@ -124,6 +124,9 @@ pub(crate) fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::PinChecked(checked) => dialogs::pin_checked(m, checked),
+        // The backlog's count goes down on the Batch screen; once done, the report
+        // reads its totals again.
+        Msg::Tick if m.desk.data.tallying.is_some() => vec![Effect::Refresh],
         Msg::Tick => vec![],
         Msg::Resize(w, h) => {
             m.desk.size = (w, h);
@@ -829,6 +832,22 @@ mod tests {
         assert_eq!(m.sale.amount.display(2), "0.12");
         update(&mut m, ctrl_c());
         assert_eq!(update(&mut m, key(KeyCode::Char('y'))), vec![Effect::Quit]);
+    }
+
+    #[test]
+    fn a_tally_behind_the_screen_is_read_again_each_tick_until_done() {
+        let mut m = model();
+        assert_eq!(update(&mut m, Msg::Tick), vec![]);
+        let tallying = |left| {
+            Msg::Data(Box::new(JournalData {
+                tallying: left,
+                ..JournalData::default()
+            }))
+        };
+        update(&mut m, tallying(Some(500)));
+        assert_eq!(update(&mut m, Msg::Tick), vec![Effect::Refresh]);
+        update(&mut m, tallying(None));
+        assert_eq!(update(&mut m, Msg::Tick), vec![]);
     }
 
     #[test]

@@ -345,7 +345,17 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, the
         .unwrap_or_else(|| vec![Line::from(" no data")]);
     // The totals and their NET first; the chart only gets what room is left.
     let needed = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let said_rows = f.last_close.as_deref().map_or(1, |t| {
+    // The batch close's last word, or else why the machine is busy after an upgrade
+    // (the figures are right meanwhile: a report adds up its rows).
+    let said = f.last_close.clone().or_else(|| {
+        d.data.tallying.map(|left| {
+            format!(
+                "tallying totals after an upgrade: {} rows to go",
+                grouped_minor(left, 0)
+            )
+        })
+    });
+    let said_rows = said.as_deref().map_or(1, |t| {
         t.chars().count().div_ceil(usize::from(area.width.max(1)))
     });
     let [top, chart, msg] = Layout::vertical([
@@ -396,7 +406,7 @@ pub(crate) fn draw(frame: &mut Frame, area: Rect, f: &BatchScreen, d: &Desk, the
             .bar_style(theme.chart),
         chart,
     );
-    if let Some(text) = &f.last_close {
+    if let Some(text) = &said {
         frame.render_widget(
             Paragraph::new(Span::styled(text.as_str(), theme.warning))
                 .wrap(ratatui::widgets::Wrap { trim: true }),
