@@ -5,6 +5,8 @@
 //! A follow-up "counts" once it is approved or still unresolved: a refund whose answer
 //! is unknown may have moved money, so it uses up what is refundable until it is known.
 
+use std::collections::HashMap;
+
 use super::{Aftermath, TxnKind, TxnRow, TxnState};
 use crate::ecr::{PayScenario, TransType as T};
 use crate::money::Money;
@@ -270,9 +272,27 @@ fn kind_trans(kind: TxnKind) -> Option<T> {
 }
 
 /// Whether a screen should offer to void (or cancel) `orig`.
-pub(crate) fn may_void(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
+fn may_void(orig: &TxnRow, rows: &[TxnRow], open_batch: i64) -> bool {
     void_kind(orig.kind)
         .is_some_and(|t| check(TxnKind::Trans(t), orig.amount, orig, rows, open_batch).is_ok())
+}
+
+/// The rows of `rows` a screen should offer to void (or cancel), each judged against
+/// its follow-ups among `rows` and its own batch. The follow-ups are grouped once: a
+/// batch of thousands of rows is not read again for every row of it.
+pub(crate) fn voidable(rows: &[TxnRow]) -> impl Iterator<Item = &TxnRow> {
+    let mut follow_ups: HashMap<&str, Vec<TxnRow>> = HashMap::new();
+    for r in rows {
+        if let Some(orig) = r.orig_order_no.as_deref() {
+            follow_ups.entry(orig).or_default().push(r.clone());
+        }
+    }
+    rows.iter().filter(move |r| {
+        let theirs = follow_ups
+            .get(r.order_no.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        may_void(r, theirs, r.batch)
+    })
 }
 
 /// Whether a screen should offer to change the tip of `orig`.
@@ -329,6 +349,35 @@ mod tests {
 
     fn follow(id: i64, kind: TxnKind, state: TxnState, minor: i64) -> TxnRow {
         row(id, kind, state, minor, Some("L01-1"))
+    }
+
+    #[test]
+    fn the_voidable_rows_are_those_each_row_judged_against_the_whole_list_gives() {
+        use TxnState::{Approved, Declined, Unknown};
+        let t = TxnKind::Trans;
+        let rows = [
+            row(1, t(T::Sale), Approved, 1000, None),
+            row(2, t(T::Void), Approved, 1000, Some("L01-1")),
+            row(3, t(T::Sale), Approved, 2000, None),
+            row(4, t(T::Refund), Approved, 500, Some("L01-3")),
+            row(5, t(T::PreAuth), Approved, 3000, None),
+            row(6, t(T::Completion), Unknown, 2500, Some("L01-5")),
+            row(7, t(T::PreAuth), Approved, 4000, None),
+            row(8, t(T::PreAuthCancel), Declined, 4000, Some("L01-7")),
+            row(9, t(T::Sale), Declined, 100, None),
+            row(10, t(T::Refund), Approved, 300, None),
+            row(11, TxnKind::TipAdjust, Approved, 200, Some("L01-3")),
+        ];
+        let each: Vec<i64> = rows
+            .iter()
+            .filter(|r| may_void(r, &rows, r.batch))
+            .map(|r| r.id)
+            .collect();
+        let grouped: Vec<i64> = voidable(&rows).map(|r| r.id).collect();
+        assert_eq!(grouped, each);
+        // Not the voided sale, the pre-auth completing nor the declined sale.
+        assert!(!grouped.contains(&1) && !grouped.contains(&5) && !grouped.contains(&9));
+        assert!(grouped.contains(&7), "{grouped:?}");
     }
 
     #[test]

@@ -219,9 +219,8 @@ pub(crate) fn verdict(
 /// Approved pre-auths with nothing done to them yet: money held, not settled.
 pub(crate) fn open_pre_auths(rows: &[TxnRow]) -> Vec<&TxnRow> {
     use crate::ecr::TransType as T;
-    rows.iter()
+    rules::voidable(rows)
         .filter(|r| r.kind == TxnKind::Trans(T::PreAuth))
-        .filter(|r| rules::may_void(r, rows, r.batch))
         .collect()
 }
 

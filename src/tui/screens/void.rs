@@ -42,10 +42,8 @@ pub(crate) const KEYS: &[Key] = &[
 /// Rows of the open batch that a void (or cancel) can take, by the lane's rules,
 /// narrowed by what is typed.
 pub(crate) fn rows<'a>(f: &PickList, d: &'a Desk) -> Vec<&'a TxnRow> {
-    let rows = &d.data.open_rows;
     // Every row listed is of the open batch, so its own batch is the open one.
-    rows.iter()
-        .filter(|r| rules::may_void(r, rows, r.batch))
+    rules::voidable(&d.data.open_rows)
         .filter(|r| d.narrows_to(r, &f.narrow.text))
         .collect()
 }
