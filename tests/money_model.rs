@@ -5,7 +5,8 @@
 //! their cancels and refunds, batch closes, sales withdrawn from the terminal racing
 //! the card), requests other tills hand to the lane's owner, sales, refunds, voids
 //! and tips through the cloud gateway with its answers spoiled, lost answers, restarts
-//! and crashes, journals restored from a copy,
+//! and crashes, journals restored from a copy, a file an older release left (its
+//! report totals tallied behind the tills as they work),
 //! terminals replaced at their address and two lanes on one data dir run against real
 //! simulators over loopback and a real journal file. After every step:
 //! - per terminal, the journal's net equals the terminal's own ledger (once nothing of
@@ -14,6 +15,7 @@
 //! - refunds of an original never exceed what it captured plus its tip in force;
 //! - no order number is sent twice, to any terminal or the gateway;
 //! - batches are per lane: a lane's batch holds its own rows only;
+//! - the report's kept totals say what the rows say;
 //! - no row is settled by another terminal or lane (a row agrees with the terminal it
 //!   was sent to, and each lane's rows are its own).
 //!
@@ -205,5 +207,44 @@ fn a_withdrawn_sale_is_booked_as_it_ended() {
         withdrawn(1, 8, false),
         withdrawn(0, 0, true),
         withdrawn(1, 11, true),
+    ]);
+}
+
+/// An older release's file (no report totals) under both lanes: they take payments,
+/// refunds, tips and voids while its rows are tallied behind them, crash, close a batch;
+/// the totals agree with the rows after every step.
+#[test]
+fn an_upgrade_tallies_behind_the_tills_and_the_totals_agree() {
+    use model::{Extra, Op};
+    let sale = |lane, cents| Op::Sale {
+        lane,
+        cents,
+        tip: 0,
+        extra: Extra::None,
+        lost: false,
+    };
+    model::run_case(&[
+        sale(0, 1200),
+        sale(1, 3400),
+        Op::Tip {
+            lane: 0,
+            pick: 0,
+            cents: 150,
+        },
+        Op::Upgrade,
+        Op::Refund {
+            lane: 1,
+            pick: 0,
+            cents: Some(400),
+        },
+        sale(0, 2500),
+        Op::Restart {
+            lane: 0,
+            crash: true,
+        },
+        Op::Upgrade,
+        Op::Void { lane: 0, pick: 0 },
+        Op::BatchClose { lane: 1 },
+        sale(1, 999),
     ]);
 }
