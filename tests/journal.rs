@@ -474,24 +474,51 @@ fn written_before_totals(dir: &std::path::Path, rows: i64, batch: i64) {
 }
 
 #[test]
-fn a_sale_goes_in_between_the_turns_of_a_tally_behind_the_opening() {
+fn a_sale_goes_in_between_the_turns_of_another_process_tallying_a_backlog() {
     let dir = tempfile::tempdir().unwrap();
     drop(Journal::open(dir.path()).unwrap());
-    // About two seconds of tallying on these machines, forty turns.
-    written_before_totals(dir.path(), 160_000, 1);
+    // Twenty-five turns of tallying.
+    const ROWS: i64 = 100_000;
+    written_before_totals(dir.path(), ROWS, 1);
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    // `till check` tallies the backlog first, in turns, in the foreground.
+    let mut check = std::process::Command::new(env!("CARGO_BIN_EXE_till"))
+        .arg("check")
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("TILL_DATA_DIR", dir.path())
+        .env("TILL_CONFIG", dir.path().join("config.toml"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let backlog = || {
+        rusqlite::Connection::open(dir.path().join("till.db"))
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM tally_dirty_row", [], |r| r.get(0)))
+            .unwrap_or(ROWS)
+    };
+    while backlog() == ROWS {
+        assert!(
+            check.try_wait().unwrap().is_none(),
+            "till check ended first"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // Opening writes too; then sales. SQLite's own wait (backing off to 100 ms a try)
+    // found the lock taken again after every turn and got it only once the whole
+    // backlog was done; the journal's connections ask every millisecond and the tally
+    // pauses between turns (`open::wait_for_the_lock`).
     let mut j = Journal::open(dir.path()).unwrap();
-    assert!(j.tallying().unwrap().is_some());
-    // Each write goes in between two turns. (Across processes SQLite's own wait,
-    // backing off to 100 ms a try, found the lock taken again after every turn: a
-    // writer behind 40 ms turns waited for the whole backlog, 3.6 s of 4 in a trial
-    // with two Python processes; the journal's connections ask every millisecond and
-    // the tally pauses between turns, `open::wait_for_the_lock`.)
     for i in 0..3 {
         let order = format!("T-{i}");
         j.begin(&new(&order, TxnKind::Trans(TransType::Sale), 500, None))
             .unwrap();
         j.record_outcome(&order, &approved("VISA"), "test").unwrap();
     }
-    let left = j.tallying().unwrap();
-    assert!(left.is_some_and(|n| n > 0), "{left:?}");
+    assert!(
+        backlog() > 0,
+        "the sales waited for the other process's whole tally"
+    );
+    assert!(check.wait().unwrap().success());
+    assert_eq!(j.untallied().unwrap(), 0);
 }
