@@ -256,9 +256,9 @@ fn prepare(conn: &mut Connection, synchronous: Synchronous) -> Result<(), Journa
     // Every statement of the write path parsed once per connection (about 40).
     conn.set_prepared_statement_cache_capacity(128);
     // Plans that never depend on the values bound: without this SQLite marks a cached
-    // statement expired whenever a parameter it might plan by is bound again (a
-    // `LIMIT ?`, a term it matches against a partial index) and parses it again on
-    // the next step, in every write.
+    // statement expired whenever a parameter it might plan by is bound again (the
+    // tally's `LIMIT ?`, in every write that tallies) and parses it again on the next
+    // step. No plan of the journal needs a bound value (no `LIKE`, no statistics).
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // NORMAL can lose committed rows on power loss; a payment journal may not. Set
     // first: switching a new file to WAL is itself a write.
