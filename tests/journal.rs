@@ -522,3 +522,20 @@ fn a_sale_goes_in_between_the_turns_of_another_process_tallying_a_backlog() {
     assert!(check.wait().unwrap().success());
     assert_eq!(j.untallied().unwrap(), 0);
 }
+
+#[test]
+fn a_write_behind_a_lock_held_too_long_says_busy_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut j = Journal::open(dir.path()).unwrap();
+    let other = rusqlite::Connection::open(dir.path().join("till.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // The journal's wait is bounded (five seconds): an error, not a hang.
+    let err = j
+        .begin(&new("T-1", TxnKind::Trans(TransType::Sale), 500, None))
+        .expect_err("the file stays locked");
+    assert!(err.to_string().contains("locked"), "{err}");
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(j.find("T-1").unwrap().is_none());
+    j.begin(&new("T-1", TxnKind::Trans(TransType::Sale), 500, None))
+        .unwrap();
+}
