@@ -66,17 +66,19 @@ impl Journal {
         rec: &OutcomeRecord,
         why: &str,
     ) -> Result<TxnRow, JournalError> {
-        // A row's kind never changes: read outside the write transaction.
-        let kind: Option<String> = self
+        // A row's kind never changes: read once, outside the write transaction.
+        let kind: String = self
             .conn
             .prepare_cached("SELECT kind FROM txn WHERE order_no = ?1")?
             .query_row([order_no], |r| r.get(0))
-            .optional()?;
-        if kind.is_some_and(|k| k != TxnKind::BatchClose.name()) {
-            self.unsynced(|j| j.write_outcome_tx(order_no, rec, why))?;
-            sync_log_behind(&self.path);
+            .optional()?
+            .ok_or_else(|| JournalError::NotFound(order_no.to_string()))?;
+        let batch_close = kind == TxnKind::BatchClose.name();
+        if batch_close {
+            self.write_outcome_tx(order_no, rec, why, batch_close)?;
         } else {
-            self.write_outcome_tx(order_no, rec, why)?;
+            self.unsynced(|j| j.write_outcome_tx(order_no, rec, why, batch_close))?;
+            sync_log_behind(&self.path);
         }
         self.get(order_no)
     }
@@ -87,6 +89,7 @@ impl Journal {
         order_no: &str,
         rec: &OutcomeRecord,
         why: &str,
+        batch_close: bool,
     ) -> Result<(), JournalError> {
         let tx = self
             .conn
@@ -117,15 +120,10 @@ impl Journal {
         if current != rec.state || rec.state == TxnState::Unknown {
             audit(&tx, order_no, "lane", Some(current), rec.state, why)?;
         }
-        if rec.state == TxnState::Approved {
-            let kind: String = tx
-                .prepare_cached("SELECT kind FROM txn WHERE order_no = ?1")?
-                .query_row([order_no], |r| r.get(0))?;
-            if kind == TxnKind::BatchClose.name() {
-                // The terminal settled: the batch closes with the approval, in one
-                // transaction, so no crash leaves an approved close beside an open batch.
-                settle_in(&tx, order_no, rec.reply.raw.as_deref().unwrap_or("{}"))?;
-            }
+        if rec.state == TxnState::Approved && batch_close {
+            // The terminal settled: the batch closes with the approval, in one
+            // transaction, so no crash leaves an approved close beside an open batch.
+            settle_in(&tx, order_no, rec.reply.raw.as_deref().unwrap_or("{}"))?;
         }
         commit(tx, &self.path)?;
         Ok(())
